@@ -1,0 +1,328 @@
+/* config.c - key = value configuration with line-numbered errors. */
+#include "config.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <unistd.h>
+
+#include "util.h"
+
+enum config_type { CT_STR, CT_PATH, CT_NUM, CT_BOOL };
+
+struct config_key {
+	const char *name;
+	const char *alias;	/* Courier's name, or NULL */
+	enum config_type type;
+	size_t off;
+	const char *def;
+	uint64_t min, max;	/* CT_NUM range */
+};
+
+#define S(f) offsetof(struct config, f)
+#define U32MAX 0xffffffffULL
+
+static const struct config_key config_keys[] = {
+	{ "state_dir", NULL, CT_PATH, S(state_dir), "/var/lib/postern", 0, 0 },
+	{ "userdb", NULL, CT_PATH, S(userdb_path), "/var/lib/postern/userdb", 0, 0 },
+	{ "mail_root", "MAILDIRPATH", CT_STR, S(mail_root_template), "/var/mail/%d/%n", 0, 0 },
+	{ "empty_root", NULL, CT_PATH, S(empty_root), "/var/lib/postern/empty", 0, 0 },
+	{ "libexec_dir", NULL, CT_STR, S(libexec_dir), "", 0, 0 },
+	{ "default_domain", "DEFDOMAIN", CT_STR, S(default_domain), "localhost", 0, 0 },
+	{ "pop3_listen", NULL, CT_STR, S(pop3_listen), "0.0.0.0:110", 0, 0 },
+	{ "pop3_worker", NULL, CT_STR, S(pop3_worker), "", 0, 0 },
+	{ "max_daemons", "MAXDAEMONS", CT_NUM, S(max_daemons), "200", 1, 100000 },
+	{ "max_per_ip", "MAXPERIP", CT_NUM, S(max_per_ip), "20", 1, 100000 },
+	{ "restart_backoff_max", NULL, CT_NUM, S(restart_backoff_max), "30", 1, 3600 },
+	{ "auth_uid", NULL, CT_NUM, S(auth_uid), "7001", 1, U32MAX - 1 },
+	{ "auth_gid", NULL, CT_NUM, S(auth_gid), "7001", 1, U32MAX - 1 },
+	{ "worker_uid", NULL, CT_NUM, S(worker_uid), "7002", 1, U32MAX - 1 },
+	{ "worker_gid", NULL, CT_NUM, S(worker_gid), "7002", 1, U32MAX - 1 },
+	{ "mail_uid", NULL, CT_NUM, S(mail_uid), "7100", 1, U32MAX - 1 },
+	{ "mail_gid", NULL, CT_NUM, S(mail_gid), "7100", 1, U32MAX - 1 },
+	{ "auth_fail_ip_max", NULL, CT_NUM, S(auth_fail_ip_max), "10", 1, 1000000 },
+	{ "auth_fail_user_max", NULL, CT_NUM, S(auth_fail_user_max), "50", 1, 1000000 },
+	{ "auth_fail_window", NULL, CT_NUM, S(auth_fail_window), "300", 1, 86400 },
+	{ "auth_fail_delay_ms", NULL, CT_NUM, S(auth_fail_delay_ms), "2000", 0, 60000 },
+	{ "userdb_map_size", NULL, CT_NUM, S(userdb_map_size), "268435456", 1048576, 1ULL << 40 },
+	{ "pop3_max_line", NULL, CT_NUM, S(pop3_max_line), "1024", 64, 65536 },
+	{ "pop3_idle_timeout", NULL, CT_NUM, S(pop3_idle_timeout), "600", 10, 86400 },
+	{ "pop3_max_messages", NULL, CT_NUM, S(pop3_max_messages), "1000000", 1, 100000000 },
+	{ "pop3_max_bad_commands", NULL, CT_NUM, S(pop3_max_bad_commands), "20", 1, 10000 },
+	{ "pop3_apop", NULL, CT_BOOL, S(pop3_apop), "no", 0, 0 },
+	{ "worker_max_memory", NULL, CT_NUM, S(worker_max_memory), "268435456", 16777216, 1ULL << 40 },
+	{ "debug_seccomp", NULL, CT_BOOL, S(debug_seccomp), "no", 0, 0 },
+	{ "test_triggers", NULL, CT_BOOL, S(test_triggers), "no", 0, 0 },
+};
+
+#define NKEYS (sizeof(config_keys) / sizeof(config_keys[0]))
+
+static int
+set_value(struct config *c, const struct config_key *k, const char *v, const char **why)
+{
+	char *base = (char *)c + k->off;
+	uint64_t n;
+
+	switch (k->type) {
+	case CT_PATH:
+		if (v[0] != '/') {
+			*why = "must be an absolute path";
+			return -1;
+		}
+		/* FALLTHROUGH */
+	case CT_STR:
+		if (strlen(v) >= CONFIG_PATH_MAX) {
+			*why = "value too long";
+			return -1;
+		}
+		memcpy(base, v, strlen(v) + 1);
+		return 0;
+	case CT_NUM:
+		if (util_str_to_u64(v, UINT64_MAX, &n) < 0) {
+			*why = "not a decimal number";
+			return -1;
+		}
+		if (n < k->min || n > k->max) {
+			*why = "out of range";
+			return -1;
+		}
+		memcpy(base, &n, sizeof(n));
+		return 0;
+	case CT_BOOL:
+		if (!strcmp(v, "yes") || !strcmp(v, "on") || !strcmp(v, "true") || !strcmp(v, "1"))
+			n = 1;
+		else if (!strcmp(v, "no") || !strcmp(v, "off") || !strcmp(v, "false") || !strcmp(v, "0"))
+			n = 0;
+		else {
+			*why = "not yes/no";
+			return -1;
+		}
+		*(int *)(void *)base = (int)n;
+		return 0;
+	}
+	*why = "bad key type";
+	return -1;
+}
+
+void
+config_defaults(struct config *c)
+{
+	const char *why;
+	size_t i;
+
+	memset(c, 0, sizeof(*c));
+	for (i = 0; i < NKEYS; i++)
+		if (set_value(c, &config_keys[i], config_keys[i].def, &why) < 0)
+			abort();	/* a default out of its own range: a build bug */
+}
+
+static const struct config_key *
+find_key(const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < NKEYS; i++) {
+		if (!strcmp(name, config_keys[i].name))
+			return &config_keys[i];
+		if (config_keys[i].alias != NULL && !strcmp(name, config_keys[i].alias))
+			return &config_keys[i];
+	}
+	return NULL;
+}
+
+static char *
+trim(char *s)
+{
+	char *e;
+
+	while (*s == ' ' || *s == '\t')
+		s++;
+	e = s + strlen(s);
+	while (e > s && (e[-1] == ' ' || e[-1] == '\t' || e[-1] == '\r'))
+		*--e = '\0';
+	return s;
+}
+
+/* Parse one line (already NUL-terminated, without '\n'). */
+static int
+parse_line(struct config *c, char *line, unsigned char *seen, const char **why)
+{
+	const struct config_key *k;
+	char *eq, *key, *val;
+	size_t i;
+
+	line = trim(line);
+	if (line[0] == '\0' || line[0] == '#')
+		return 0;
+	eq = strchr(line, '=');
+	if (eq == NULL) {
+		*why = "expected key = value";
+		return -1;
+	}
+	*eq = '\0';
+	key = trim(line);
+	val = trim(eq + 1);
+	/* Courier's files quote values: MAXDAEMONS="40". */
+	i = strlen(val);
+	if (i >= 2 && val[0] == '"' && val[i - 1] == '"') {
+		val[i - 1] = '\0';
+		val++;
+	}
+	k = find_key(key);
+	if (k == NULL) {
+		*why = "unknown key";
+		return -1;
+	}
+	i = (size_t)(k - config_keys);
+	if (seen[i]) {
+		*why = "key set twice";
+		return -1;
+	}
+	seen[i] = 1;
+	return set_value(c, k, val, why);
+}
+
+int
+config_parse(struct config *c, const char *name, const char *text, size_t len,
+    char *err, size_t errlen)
+{
+	unsigned char seen[NKEYS];
+	char line[1024];
+	size_t pos = 0;
+	unsigned lineno = 0;
+
+	memset(seen, 0, sizeof(seen));
+	if (len > CONFIG_TEXT_MAX) {
+		snprintf(err, errlen, "%s: file too large", name);
+		return -1;
+	}
+	while (pos < len) {
+		const char *nl = memchr(text + pos, '\n', len - pos);
+		size_t ll = nl ? (size_t)(nl - (text + pos)) : len - pos;
+		const char *why = NULL;
+
+		lineno++;
+		if (ll >= sizeof(line)) {
+			snprintf(err, errlen, "%s:%u: line too long", name, lineno);
+			return -1;
+		}
+		if (memchr(text + pos, '\0', ll) != NULL) {
+			snprintf(err, errlen, "%s:%u: NUL byte in line", name, lineno);
+			return -1;
+		}
+		memcpy(line, text + pos, ll);
+		line[ll] = '\0';
+		if (parse_line(c, line, seen, &why) < 0) {
+			snprintf(err, errlen, "%s:%u: %s", name, lineno, why);
+			return -1;
+		}
+		pos += ll + (nl ? 1 : 0);
+	}
+	return 0;
+}
+
+int
+config_load(struct config *c, const char *path, char *err, size_t errlen)
+{
+	char *text;
+	ssize_t n;
+	size_t len = 0;
+	int fd, rc;
+
+	config_defaults(c);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0) {
+		snprintf(err, errlen, "%s: %s", path, strerror(errno));
+		return -1;
+	}
+	text = malloc(CONFIG_TEXT_MAX + 1);
+	if (text == NULL) {
+		close(fd);
+		snprintf(err, errlen, "%s: out of memory", path);
+		return -1;
+	}
+	while ((n = read(fd, text + len, CONFIG_TEXT_MAX + 1 - len)) > 0) {
+		len += (size_t)n;
+		if (len > CONFIG_TEXT_MAX)
+			break;
+	}
+	close(fd);
+	if (n < 0) {
+		snprintf(err, errlen, "%s: %s", path, strerror(errno));
+		free(text);
+		return -1;
+	}
+	rc = config_parse(c, path, text, len, err, errlen);
+	free(text);
+	return rc;
+}
+
+int
+config_dump(const struct config *c, int fd)
+{
+	size_t i;
+
+	for (i = 0; i < NKEYS; i++) {
+		const struct config_key *k = &config_keys[i];
+		const char *base = (const char *)c + k->off;
+		uint64_t n;
+
+		switch (k->type) {
+		case CT_STR:
+		case CT_PATH:
+			dprintf(fd, "%s = %s\n", k->name, base);
+			break;
+		case CT_NUM:
+			memcpy(&n, base, sizeof(n));
+			dprintf(fd, "%s = %llu\n", k->name, (unsigned long long)n);
+			break;
+		case CT_BOOL:
+			dprintf(fd, "%s = %s\n", k->name, *(const int *)(const void *)base ? "yes" : "no");
+			break;
+		}
+	}
+	return 0;
+}
+
+static int
+safe_part(const char *p, size_t len)
+{
+	if (len == 0 || (len == 1 && p[0] == '.') || (len == 2 && p[0] == '.' && p[1] == '.'))
+		return 0;
+	return memchr(p, '/', len) == NULL;
+}
+
+int
+config_expand_mailroot(const char *tmpl, const char *user, char *out, size_t outlen)
+{
+	const char *at = strrchr(user, '@');
+	size_t o = 0, ulen = strlen(user);
+	size_t nlen = at ? (size_t)(at - user) : ulen;
+	const char *dom = at ? at + 1 : "";
+
+	if (!safe_part(user, nlen) || (at && !safe_part(dom, strlen(dom))))
+		return -1;
+	for (; *tmpl; tmpl++) {
+		const char *add = tmpl;
+		size_t alen = 1;
+		if (*tmpl == '%') {
+			tmpl++;
+			switch (*tmpl) {
+			case 'u': add = user; alen = ulen; break;
+			case 'n': add = user; alen = nlen; break;
+			case 'd': add = dom; alen = strlen(dom); break;
+			case '%': add = "%"; alen = 1; break;
+			default: return -1;
+			}
+		}
+		if (o + alen >= outlen)
+			return -1;
+		memcpy(out + o, add, alen);
+		o += alen;
+	}
+	out[o] = '\0';
+	return 0;
+}

@@ -1,0 +1,75 @@
+/* config.h - the one configuration file, /etc/postern/postern.conf.
+ *
+ * Format: "key = value" lines; '#' starts a comment line; blank lines are
+ * ignored.  Keys are the lower-case names below; Courier's names (MAXDAEMONS,
+ * MAXPERIP, ...) are accepted as aliases.  Each key is set at most once.
+ * Every limit has a name, a default, and a range checked at load; errors
+ * name the file and line.  docs/CONFIG.md lists every key.
+ */
+#ifndef POSTERN_CONFIG_H
+#define POSTERN_CONFIG_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#define CONFIG_PATH_MAX	256
+#define CONFIG_TEXT_MAX	(256 * 1024)
+
+struct config {
+	/* paths */
+	char state_dir[CONFIG_PATH_MAX];
+	char userdb_path[CONFIG_PATH_MAX];
+	char mail_root_template[CONFIG_PATH_MAX];
+	char empty_root[CONFIG_PATH_MAX];
+	char libexec_dir[CONFIG_PATH_MAX];
+	char default_domain[CONFIG_PATH_MAX];
+	/* listeners: comma-separated host:port lists */
+	char pop3_listen[CONFIG_PATH_MAX];
+	char pop3_worker[CONFIG_PATH_MAX];
+	/* process limits */
+	uint64_t max_daemons;
+	uint64_t max_per_ip;
+	uint64_t restart_backoff_max;
+	/* identities (numeric; no passwd entries needed) */
+	uint64_t auth_uid, auth_gid;
+	uint64_t worker_uid, worker_gid;
+	uint64_t mail_uid, mail_gid;
+	/* authentication */
+	uint64_t auth_fail_ip_max;
+	uint64_t auth_fail_user_max;
+	uint64_t auth_fail_window;
+	uint64_t auth_fail_delay_ms;
+	uint64_t userdb_map_size;
+	/* POP3 */
+	uint64_t pop3_max_line;
+	uint64_t pop3_idle_timeout;
+	uint64_t pop3_max_messages;
+	uint64_t pop3_max_bad_commands;
+	int pop3_apop;
+	/* worker resource limits */
+	uint64_t worker_max_memory;
+	/* diagnostics */
+	int debug_seccomp;
+	int test_triggers;
+};
+
+/* Set every key to its default. */
+void config_defaults(struct config *c);
+
+/* Parse text[0..len) over the current values (pure: no I/O).  name is used
+ * in messages.  Returns 0, or -1 with "name:LINE: reason" in err. */
+int config_parse(struct config *c, const char *name, const char *text, size_t len,
+    char *err, size_t errlen);
+
+/* Defaults, then the file at path. Returns 0 or -1 with a message in err. */
+int config_load(struct config *c, const char *path, char *err, size_t errlen);
+
+/* Write every key with its current value as a config file to fd. */
+int config_dump(const struct config *c, int fd);
+
+/* Expand a mail root template for user@domain: %u full address, %n local
+ * part, %d domain, %% a percent.  Returns 0, or -1 if it does not fit or a
+ * part is unsafe (empty, ".", "..", or holds '/'). */
+int config_expand_mailroot(const char *tmpl, const char *user, char *out, size_t outlen);
+
+#endif

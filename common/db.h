@@ -1,0 +1,57 @@
+/* db.h - the LMDB access layer.
+ *
+ * One environment per owner process (opened after fork, MDB_NOTLS), named
+ * sub-databases, short transactions, values copied out before the
+ * transaction ends.  Stale readers left by killed processes are cleared at
+ * open (mdb_reader_check), and MDB_MAP_RESIZED is handled by re-reading the
+ * map size.
+ */
+#ifndef POSTERN_DB_H
+#define POSTERN_DB_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "buf.h"
+
+#define DB_MAX_DBIS 8
+
+struct db;
+
+/* Open (creating when !readonly) the environment in directory path with the
+ * named sub-databases names[0..n).  Returns 0 and *db_r, or -1 with err. */
+int db_open(struct db **db_r, const char *path, uint64_t mapsize, int readonly,
+    const char *const *names, unsigned n, char *err, size_t errlen);
+void db_close(struct db *db);
+
+/* Look key up in sub-database i and copy the value into out (reset first).
+ * Returns 1 found, 0 not found, -1 error. */
+int db_get(struct db *db, unsigned i, const void *key, size_t klen, struct buf *out);
+
+/* Store or replace key. Returns 0 or -1. With no_overwrite, an existing key
+ * gives -1 with errno EEXIST. */
+int db_put(struct db *db, unsigned i, const void *key, size_t klen,
+    const void *val, size_t vlen, int no_overwrite);
+
+struct db_kv {
+	const void *k;
+	size_t kl;
+	const void *v;
+	size_t vl;
+};
+
+/* Store n records in one write transaction. Returns 0 or -1. */
+int db_put_batch(struct db *db, unsigned i, const struct db_kv *kv, size_t n);
+
+/* Delete key. Returns 1 deleted, 0 not found, -1 error. */
+int db_del(struct db *db, unsigned i, const void *key, size_t klen);
+
+/* Call fn for every record in key order (inside one read transaction; fn
+ * must copy what it keeps). Stops early if fn returns non-zero. Returns 0/-1. */
+int db_foreach(struct db *db, unsigned i,
+    int (*fn)(void *ctx, const uint8_t *k, size_t kl, const uint8_t *v, size_t vl), void *ctx);
+
+/* Last LMDB error text, for logs. */
+const char *db_strerror(struct db *db);
+
+#endif

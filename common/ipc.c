@@ -1,0 +1,329 @@
+/* ipc.c - typed messages over SOCK_SEQPACKET. */
+#include "ipc.h"
+
+#include <errno.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+void
+ipc_out_init(struct ipc_out *o, uint16_t type)
+{
+	o->type = type;
+	o->err = 0;
+	o->fd = -1;
+	o->len = IPC_HDR_LEN;
+}
+
+static void
+put_raw(struct ipc_out *o, const void *p, size_t len)
+{
+	if (o->err)
+		return;
+	if (len > sizeof(o->data) - o->len) {
+		o->err = 1;
+		return;
+	}
+	memcpy(o->data + o->len, p, len);
+	o->len += len;
+}
+
+void
+ipc_put_u8(struct ipc_out *o, uint8_t v)
+{
+	put_raw(o, &v, 1);
+}
+
+void
+ipc_put_u32(struct ipc_out *o, uint32_t v)
+{
+	uint8_t b[4] = { (uint8_t)(v >> 24), (uint8_t)(v >> 16), (uint8_t)(v >> 8), (uint8_t)v };
+	put_raw(o, b, 4);
+}
+
+void
+ipc_put_u64(struct ipc_out *o, uint64_t v)
+{
+	ipc_put_u32(o, (uint32_t)(v >> 32));
+	ipc_put_u32(o, (uint32_t)v);
+}
+
+void
+ipc_put_bytes(struct ipc_out *o, const void *p, size_t len)
+{
+	if (len > IPC_MAX_PAYLOAD) {
+		o->err = 1;
+		return;
+	}
+	ipc_put_u32(o, (uint32_t)len);
+	put_raw(o, p, len);
+}
+
+void
+ipc_put_str(struct ipc_out *o, const char *s)
+{
+	ipc_put_bytes(o, s, strlen(s));
+}
+
+void
+ipc_put_fd(struct ipc_out *o, int fd)
+{
+	o->fd = fd;
+}
+
+int
+ipc_send(int sock, struct ipc_out *o)
+{
+	union {
+		struct cmsghdr align;
+		char buf[CMSG_SPACE(sizeof(int))];
+	} cm;
+	struct msghdr msg;
+	struct iovec iov;
+	size_t plen = o->len - IPC_HDR_LEN;
+	ssize_t n;
+
+	if (o->err) {
+		errno = EMSGSIZE;
+		return -1;
+	}
+	o->data[0] = IPC_VERSION;
+	o->data[1] = o->fd >= 0 ? IPC_FLAG_FD : 0;
+	o->data[2] = (uint8_t)(o->type >> 8);
+	o->data[3] = (uint8_t)o->type;
+	o->data[4] = (uint8_t)(plen >> 24);
+	o->data[5] = (uint8_t)(plen >> 16);
+	o->data[6] = (uint8_t)(plen >> 8);
+	o->data[7] = (uint8_t)plen;
+
+	memset(&msg, 0, sizeof(msg));
+	iov.iov_base = o->data;
+	iov.iov_len = o->len;
+	msg.msg_iov = &iov;
+	msg.msg_iovlen = 1;
+	if (o->fd >= 0) {
+		struct cmsghdr *c;
+		memset(&cm, 0, sizeof(cm));
+		msg.msg_control = cm.buf;
+		msg.msg_controllen = sizeof(cm.buf);
+		c = CMSG_FIRSTHDR(&msg);
+		c->cmsg_level = SOL_SOCKET;
+		c->cmsg_type = SCM_RIGHTS;
+		c->cmsg_len = CMSG_LEN(sizeof(int));
+		memcpy(CMSG_DATA(c), &o->fd, sizeof(int));
+	}
+	do {
+		n = sendmsg(sock, &msg, MSG_NOSIGNAL);
+	} while (n < 0 && errno == EINTR);
+	if (n < 0)
+		return -1;
+	if ((size_t)n != o->len) {
+		errno = EMSGSIZE;
+		return -1;
+	}
+	return 0;
+}
+
+int
+ipc_decode(struct ipc_in *in, const uint8_t *buf, size_t len, int fd_present)
+{
+	uint32_t plen;
+
+	in->err = 0;
+	in->off = 0;
+	in->len = 0;
+	if (len < IPC_HDR_LEN || len > IPC_MAX_MSG)
+		return -1;
+	if (buf[0] != IPC_VERSION)
+		return -1;
+	if ((buf[1] & ~IPC_FLAG_FD) != 0)
+		return -1;
+	if (((buf[1] & IPC_FLAG_FD) != 0) != (fd_present != 0))
+		return -1;
+	in->type = (uint16_t)((buf[2] << 8) | buf[3]);
+	plen = ((uint32_t)buf[4] << 24) | ((uint32_t)buf[5] << 16) |
+	    ((uint32_t)buf[6] << 8) | buf[7];
+	if (plen != len - IPC_HDR_LEN)
+		return -1;
+	in->len = plen;
+	if (buf != in->data)
+		memmove(in->data, buf, len);
+	return 0;
+}
+
+static int
+recv_fds(struct msghdr *msg, int *fd_r)
+{
+	struct cmsghdr *c;
+	int nfds = 0, bad = 0;
+
+	*fd_r = -1;
+	for (c = CMSG_FIRSTHDR(msg); c != NULL; c = CMSG_NXTHDR(msg, c)) {
+		size_t i, n;
+		if (c->cmsg_level != SOL_SOCKET || c->cmsg_type != SCM_RIGHTS) {
+			bad = 1;
+			continue;
+		}
+		n = (c->cmsg_len - CMSG_LEN(0)) / sizeof(int);
+		for (i = 0; i < n; i++) {
+			int fd;
+			memcpy(&fd, CMSG_DATA(c) + i * sizeof(int), sizeof(int));
+			if (nfds++ == 0)
+				*fd_r = fd;
+			else
+				close(fd);
+		}
+	}
+	if (bad || nfds > 1) {
+		if (*fd_r >= 0)
+			close(*fd_r);
+		*fd_r = -1;
+		return -1;
+	}
+	return 0;
+}
+
+int
+ipc_recv(int sock, struct ipc_in *in)
+{
+	union {
+		struct cmsghdr align;
+		char buf[CMSG_SPACE(4 * sizeof(int))];
+	} cm;
+	struct msghdr msg;
+	struct iovec iov;
+	ssize_t n;
+	int fd;
+
+	in->fd = -1;
+	memset(&msg, 0, sizeof(msg));
+	iov.iov_base = in->data;
+	iov.iov_len = sizeof(in->data);
+	msg.msg_iov = &iov;
+	msg.msg_iovlen = 1;
+	msg.msg_control = cm.buf;
+	msg.msg_controllen = sizeof(cm.buf);
+	do {
+		n = recvmsg(sock, &msg, MSG_CMSG_CLOEXEC);
+	} while (n < 0 && errno == EINTR);
+	if (n < 0)
+		return -1;
+	if (recv_fds(&msg, &fd) < 0) {
+		errno = EPROTO;
+		return -1;
+	}
+	if (n == 0 && fd < 0)
+		return 0;
+	if ((msg.msg_flags & (MSG_TRUNC | MSG_CTRUNC)) != 0 ||
+	    ipc_decode(in, in->data, (size_t)n, fd >= 0) < 0) {
+		if (fd >= 0)
+			close(fd);
+		errno = EPROTO;
+		return -1;
+	}
+	in->fd = fd;
+	return 1;
+}
+
+static const uint8_t *
+get_raw(struct ipc_in *in, size_t len)
+{
+	const uint8_t *p;
+
+	if (in->err || len > in->len - in->off) {
+		in->err = 1;
+		return NULL;
+	}
+	p = in->data + IPC_HDR_LEN + in->off;
+	in->off += len;
+	return p;
+}
+
+uint8_t
+ipc_get_u8(struct ipc_in *in)
+{
+	const uint8_t *p = get_raw(in, 1);
+	return p ? p[0] : 0;
+}
+
+uint32_t
+ipc_get_u32(struct ipc_in *in)
+{
+	const uint8_t *p = get_raw(in, 4);
+	if (p == NULL)
+		return 0;
+	return ((uint32_t)p[0] << 24) | ((uint32_t)p[1] << 16) | ((uint32_t)p[2] << 8) | p[3];
+}
+
+uint64_t
+ipc_get_u64(struct ipc_in *in)
+{
+	uint64_t hi = ipc_get_u32(in);
+	return (hi << 32) | ipc_get_u32(in);
+}
+
+size_t
+ipc_get_bytes(struct ipc_in *in, const uint8_t **p_r, size_t max)
+{
+	uint32_t len = ipc_get_u32(in);
+
+	*p_r = NULL;
+	if (in->err || len > max) {
+		in->err = 1;
+		return 0;
+	}
+	*p_r = get_raw(in, len);
+	return *p_r ? len : 0;
+}
+
+void
+ipc_get_str(struct ipc_in *in, char *out, size_t outlen)
+{
+	const uint8_t *p;
+	size_t len = ipc_get_bytes(in, &p, outlen > 0 ? outlen - 1 : 0);
+
+	if (outlen == 0)
+		return;
+	out[0] = '\0';
+	if (in->err)
+		return;
+	if (memchr(p, '\0', len) != NULL) {
+		in->err = 1;
+		return;
+	}
+	memcpy(out, p, len);
+	out[len] = '\0';
+}
+
+int
+ipc_in_end(struct ipc_in *in)
+{
+	if (in->err || in->off != in->len)
+		return -1;
+	return 0;
+}
+
+void
+ipc_in_close_fd(struct ipc_in *in)
+{
+	if (in->fd >= 0) {
+		close(in->fd);
+		in->fd = -1;
+	}
+}
+
+int
+ipc_dispatch(const struct ipc_handler *tab, size_t n, void *ctx, struct ipc_in *in)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		if (tab[i].type != in->type)
+			continue;
+		if ((in->fd >= 0) != (tab[i].with_fd != 0))
+			break;
+		return tab[i].fn(ctx, in);
+	}
+	ipc_in_close_fd(in);
+	return -1;
+}

@@ -1,0 +1,131 @@
+/* log.c - key=value event lines on stderr. */
+#include "log.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+static const char *log_proc = "postern";
+static char log_sid[40];
+
+static const char *const log_level_names[] = { "debug", "info", "warn", "error" };
+
+void
+log_init(const char *proc)
+{
+	log_proc = proc;
+}
+
+void
+log_set_session(const char *sid)
+{
+	if (sid == NULL) {
+		log_sid[0] = '\0';
+		return;
+	}
+	snprintf(log_sid, sizeof(log_sid), "%s", sid);
+}
+
+/* UTC time by arithmetic: glibc's gmtime_r() loads /etc/localtime on first
+ * use, a file a sandboxed process cannot open.  Days to civil date after
+ * the well-known era algorithm (proleptic Gregorian calendar). */
+static void
+utc_format(time_t t, char *out, size_t len)
+{
+	long long days = (long long)t / 86400, secs = (long long)t % 86400;
+	long long z, era, doe, yoe, y, doy, mp, d, m;
+
+	if (secs < 0) {
+		secs += 86400;
+		days--;
+	}
+	z = days + 719468;
+	era = (z >= 0 ? z : z - 146096) / 146097;
+	doe = z - era * 146097;
+	yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
+	y = yoe + era * 400;
+	doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+	mp = (5 * doy + 2) / 153;
+	d = doy - (153 * mp + 2) / 5 + 1;
+	m = mp < 10 ? mp + 3 : mp - 9;
+	snprintf(out, len, "%04lld-%02lld-%02lldT%02lld:%02lld:%02lld", y + (m <= 2), m, d,
+	    secs / 3600, secs / 60 % 60, secs % 60);
+}
+
+static void
+log_vline(enum log_level level, const char *event, const char *fmt, va_list ap)
+{
+	char line[2048], ts[96];
+	struct timespec now;
+	int n, m;
+
+	clock_gettime(CLOCK_REALTIME, &now);
+	utc_format(now.tv_sec, ts, sizeof(ts));
+	n = snprintf(line, sizeof(line), "ts=%s.%03ldZ proc=%s pid=%ld%s%s level=%s event=%s ",
+	    ts, now.tv_nsec / 1000000, log_proc, (long)getpid(),
+	    log_sid[0] ? " sid=" : "", log_sid, log_level_names[level], event);
+	if (n < 0 || (size_t)n >= sizeof(line))
+		n = 0;
+	m = vsnprintf(line + n, sizeof(line) - (size_t)n, fmt, ap);
+	if (m < 0)
+		m = 0;
+	n += m;
+	if ((size_t)n >= sizeof(line) - 1)
+		n = sizeof(line) - 2;
+	while (n > 0 && line[n - 1] == ' ')
+		n--;
+	line[n++] = '\n';
+	/* One write(2) per line so lines from many processes never interleave. */
+	(void)!write(STDERR_FILENO, line, (size_t)n);
+}
+
+void
+log_event(enum log_level level, const char *event, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	log_vline(level, event, fmt, ap);
+	va_end(ap);
+}
+
+void
+fatal(const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	log_vline(LOG_LEVEL_ERR, "fatal", fmt, ap);
+	va_end(ap);
+	exit(1);
+}
+
+char *
+log_quote(char *out, unsigned outlen, const void *in, unsigned inlen)
+{
+	static const char hex[] = "0123456789abcdef";
+	const unsigned char *p = in;
+	unsigned i, o = 0;
+
+	if (outlen == 0)
+		return out;
+	for (i = 0; i < inlen; i++) {
+		unsigned char c = p[i];
+		if (c >= 0x21 && c < 0x7f && c != '"' && c != '\\' && c != '=') {
+			if (o + 1 >= outlen)
+				break;
+			out[o++] = (char)c;
+		} else {
+			if (o + 4 >= outlen)
+				break;
+			out[o++] = '\\';
+			out[o++] = 'x';
+			out[o++] = hex[c >> 4];
+			out[o++] = hex[c & 15];
+		}
+	}
+	out[o] = '\0';
+	return out;
+}

@@ -1,0 +1,32 @@
+/* log.h - one line per event, key=value, with the process name and session id.
+ *
+ * Lines go to stderr (journald, containers, the master's log) as
+ *   ts=2026-11-21T10:00:00Z proc=pop3d pid=123 sid=5f2a... level=info event=login ...
+ * Values with spaces or quotes are quoted by log_kv(); callers format the rest.
+ * Passwords and hashes must never be passed to these functions.
+ */
+#ifndef POSTERN_LOG_H
+#define POSTERN_LOG_H
+
+#include <stdarg.h>
+
+enum log_level { LOG_LEVEL_DEBUG, LOG_LEVEL_INFO, LOG_LEVEL_WARN, LOG_LEVEL_ERR };
+
+/* Set the process name (static string) used in every line. */
+void log_init(const char *proc);
+
+/* Set the session id for the following lines (copied; NULL clears). */
+void log_set_session(const char *sid);
+
+/* Emit one line: level, event name, then printf-style key=value text. */
+void log_event(enum log_level level, const char *event, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+/* Log a broken invariant (IPC violation, failed privilege drop) and exit(1). */
+void fatal(const char *fmt, ...) __attribute__((format(printf, 1, 2), noreturn));
+
+/* Make a printable, quoted copy of untrusted text for a log value: at most
+ * outlen-1 bytes, controls and non-ASCII escaped as \xNN.  Returns out. */
+char *log_quote(char *out, unsigned outlen, const void *in, unsigned inlen);
+
+#endif

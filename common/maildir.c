@@ -1,0 +1,231 @@
+/* maildir.c - Maildir++ names, sizes and safe delivery. */
+#include "maildir.h"
+
+#include <bearssl.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "util.h"
+
+static int
+parse_field(const char *p, size_t len, uint64_t *v)
+{
+	return util_parse_u64((const uint8_t *)p, len, UINT64_MAX, v);
+}
+
+int
+maildir_parse_name(const char *name, size_t len, struct maildir_name *mn)
+{
+	const char *colon, *p, *end;
+
+	memset(mn, 0, sizeof(*mn));
+	if (len == 0 || len > MAILDIR_NAME_MAX || name[0] == '.' ||
+	    memchr(name, '\0', len) != NULL || memchr(name, '/', len) != NULL)
+		return -1;
+	colon = memchr(name, ':', len);
+	mn->base_len = colon ? (size_t)(colon - name) : len;
+	if (mn->base_len == 0)
+		return -1;
+	if (colon != NULL) {
+		size_t i, fl = len - mn->base_len - 1, o = 0;
+		const char *f = colon + 1;
+		if (fl >= 2 && f[0] == '2' && f[1] == ',') {
+			mn->has_info = 1;
+			for (i = 2; i < fl; i++) {
+				/* RFC-less convention: flags are ASCII letters, sorted */
+				if (f[i] < 'A' || f[i] > 'z' || (f[i] > 'Z' && f[i] < 'a'))
+					continue;
+				if (o + 1 < sizeof(mn->flags) && memchr(mn->flags, f[i], o) == NULL)
+					mn->flags[o++] = f[i];
+			}
+			mn->flags[o] = '\0';
+		}
+	}
+	/* ",S=" and ",W=" fields inside the base name */
+	end = name + mn->base_len;
+	for (p = memchr(name, ',', mn->base_len); p != NULL && p < end;
+	    p = memchr(p + 1, ',', (size_t)(end - p - 1))) {
+		const char *v = p + 3, *ve;
+		if ((size_t)(end - p) < 4 || p[2] != '=' || (p[1] != 'S' && p[1] != 'W'))
+			continue;
+		ve = memchr(v, ',', (size_t)(end - v));
+		if (ve == NULL)
+			ve = end;
+		/* a malformed size is ignored: the file is still a message */
+		if (p[1] == 'S')
+			mn->has_size = parse_field(v, (size_t)(ve - v), &mn->size) == 0;
+		else
+			mn->has_vsize = parse_field(v, (size_t)(ve - v), &mn->vsize) == 0;
+		if (ve == end)
+			break;
+	}
+	return 0;
+}
+
+void
+maildir_uidl(const char *name, size_t base_len, char out[71])
+{
+	static const char hex[] = "0123456789abcdef";
+	br_sha256_context sc;
+	uint8_t h[32];
+	size_t i;
+	int ok = base_len > 0 && base_len <= 70;
+
+	for (i = 0; ok && i < base_len; i++)
+		if ((unsigned char)name[i] < 0x21 || (unsigned char)name[i] > 0x7e)
+			ok = 0;
+	if (ok) {
+		memcpy(out, name, base_len);
+		out[base_len] = '\0';
+		return;
+	}
+	br_sha256_init(&sc);
+	br_sha256_update(&sc, name, base_len);
+	br_sha256_out(&sc, h);
+	for (i = 0; i < 20; i++) {
+		out[2 * i] = hex[h[i] >> 4];
+		out[2 * i + 1] = hex[h[i] & 15];
+	}
+	out[40] = '\0';
+}
+
+int
+maildir_crlf_size(int fd, uint64_t *size_r)
+{
+	uint8_t b[16384];
+	uint64_t n = 0;
+	off_t off = 0;
+	int prev_cr = 0;
+	ssize_t r;
+
+	while ((r = pread(fd, b, sizeof(b), off)) > 0) {
+		ssize_t i;
+		for (i = 0; i < r; i++) {
+			if (b[i] == '\n' && !prev_cr)
+				n++;
+			prev_cr = b[i] == '\r';
+		}
+		n += (uint64_t)r;
+		off += r;
+	}
+	if (r < 0)
+		return -1;
+	*size_r = n;
+	return 0;
+}
+
+int
+maildir_create(int dirfd, const char *dir)
+{
+	static const char *const subs[] = { "cur", "new", "tmp" };
+	char p[4096];
+	size_t i;
+
+	if (mkdirat(dirfd, dir, 0700) < 0 && errno != EEXIST)
+		return -1;
+	for (i = 0; i < 3; i++) {
+		if ((size_t)snprintf(p, sizeof(p), "%s/%s", dir, subs[i]) >= sizeof(p)) {
+			errno = ENAMETOOLONG;
+			return -1;
+		}
+		if (mkdirat(dirfd, p, 0700) < 0 && errno != EEXIST)
+			return -1;
+	}
+	return 0;
+}
+
+static int
+write_all(int fd, const uint8_t *p, size_t len)
+{
+	while (len > 0) {
+		ssize_t n = write(fd, p, len);
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			return -1;
+		}
+		p += n;
+		len -= (size_t)n;
+	}
+	return 0;
+}
+
+static uint64_t
+crlf_len(const uint8_t *p, size_t len)
+{
+	uint64_t n = len;
+	size_t i;
+
+	for (i = 0; i < len; i++)
+		if (p[i] == '\n' && (i == 0 || p[i - 1] != '\r'))
+			n++;
+	return n;
+}
+
+static int
+fsync_dir(int rootfd, const char *dir)
+{
+	int fd = openat(rootfd, dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	int rc;
+
+	if (fd < 0)
+		return -1;
+	rc = fsync(fd);
+	close(fd);
+	return rc;
+}
+
+int
+maildir_deliver(int rootfd, const uint8_t *data, size_t len, uid_t owner, gid_t group,
+    char name_r[MAILDIR_NAME_MAX + 1])
+{
+	static unsigned counter;
+	char host[64], tmp[MAILDIR_NAME_MAX + 8], dst[MAILDIR_NAME_MAX + 8];
+	struct timespec ts;
+	uint8_t rnd[4];
+	int fd, n, saved;
+
+	if (gethostname(host, sizeof(host)) < 0 || host[0] == '\0')
+		snprintf(host, sizeof(host), "localhost");
+	host[sizeof(host) - 1] = '\0';
+	for (char *h = host; *h; h++)	/* '/' and ':' cannot appear in names */
+		if (*h == '/' || *h == ':' || *h == ',')
+			*h = '_';
+	clock_gettime(CLOCK_REALTIME, &ts);
+	util_random(rnd, sizeof(rnd));
+	n = snprintf(name_r, MAILDIR_NAME_MAX + 1, "%lld.M%ldP%ldQ%uR%02x%02x%02x%02x.%s,S=%zu,W=%llu",
+	    (long long)ts.tv_sec, ts.tv_nsec / 1000, (long)getpid(), ++counter,
+	    rnd[0], rnd[1], rnd[2], rnd[3], host, len, (unsigned long long)crlf_len(data, len));
+	if (n < 0 || n > MAILDIR_NAME_MAX) {
+		errno = ENAMETOOLONG;
+		return -1;
+	}
+	snprintf(tmp, sizeof(tmp), "tmp/%s", name_r);
+	snprintf(dst, sizeof(dst), "new/%s", name_r);
+	fd = openat(rootfd, tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0600);
+	if (fd < 0)
+		return -1;
+	if (write_all(fd, data, len) < 0 || fsync(fd) < 0 ||
+	    (owner != (uid_t)-1 && fchown(fd, owner, group) < 0))
+		goto fail;
+	if (close(fd) < 0) {
+		fd = -1;
+		goto fail;
+	}
+	fd = -1;
+	if (renameat(rootfd, tmp, rootfd, dst) < 0)
+		goto fail;
+	return fsync_dir(rootfd, "new");
+fail:
+	saved = errno;
+	if (fd >= 0)
+		close(fd);
+	unlinkat(rootfd, tmp, 0);
+	errno = saved;
+	return -1;
+}

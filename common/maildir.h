@@ -1,0 +1,51 @@
+/* maildir.h - Maildir++ names, sizes and safe delivery.
+ *
+ * A message file is named "BASE:2,FLAGS" in cur/ (just "BASE" in new/).
+ * BASE may carry ",S=<bytes on disk>" (Courier, Maildir++ quotas) and
+ * ",W=<bytes with CRLF line ends>" (the size POP3/IMAP must report).
+ * maildir_parse_name() is pure and fuzzed.
+ */
+#ifndef POSTERN_MAILDIR_H
+#define POSTERN_MAILDIR_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#define MAILDIR_NAME_MAX 255
+
+struct maildir_name {
+	size_t base_len;	/* bytes before ':' (or the whole name) */
+	int has_size;		/* ,S= present */
+	uint64_t size;
+	int has_vsize;		/* ,W= present */
+	uint64_t vsize;
+	int has_info;		/* ":2," present */
+	char flags[27];		/* info flags, sorted ASCII letters */
+};
+
+/* Parse a file name of cur/ or new/. Returns 0, or -1 for names that are not
+ * messages (dot files, empty, NUL, '/', over MAILDIR_NAME_MAX).  Malformed
+ * S=/W= values are ignored (has_size/has_vsize stay 0). */
+int maildir_parse_name(const char *name, size_t len, struct maildir_name *mn);
+
+/* A POP3 UIDL for a message (RFC 1939 section 7: 1-70 chars 0x21-0x7E):
+ * the base name if it fits those rules, else a hex SHA-256 prefix of it. */
+void maildir_uidl(const char *name, size_t base_len, char out[71]);
+
+/* Size of the file at fd with every bare LF counted as CRLF. Reads the
+ * file once from offset 0. Returns 0 or -1. */
+int maildir_crlf_size(int fd, uint64_t *size_r);
+
+/* Create dir (mode 0700) with cur/, new/, tmp/ under dirfd (AT_FDCWD ok).
+ * Existing directories are fine. Returns 0 or -1. */
+int maildir_create(int dirfd, const char *dir);
+
+/* Deliver data into the maildir at rootfd (its INBOX): write tmp/NAME with
+ * O_EXCL, fsync, rename to new/NAME, fsync new/.  LF line ends are stored
+ * as given; the name gets ,S= and ,W=.  If owner >= 0, the file is chowned
+ * to it (admin tool running as root).  Returns 0 or -1 (errno). */
+int maildir_deliver(int rootfd, const uint8_t *data, size_t len, uid_t owner, gid_t group,
+    char name_r[MAILDIR_NAME_MAX + 1]);
+
+#endif

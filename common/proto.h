@@ -1,0 +1,76 @@
+/* proto.h - the message types of every IPC channel, and the fixed fds.
+ *
+ * Channels (each a SOCK_SEQPACKET pair made by the master):
+ *   master <-> authd    MSG_AUTHD_*  / MSG_MASTER_LOGIN
+ *   worker <-> authd    MSG_AUTH_*   (SASL relay; authd decides)
+ *   master  -> worker   MSG_WORKER_* (the stored fd after a verified login)
+ *   worker <-> stored   MSG_STORE_*  (one user's mailbox)
+ * Bump IPC_VERSION in ipc.h when a layout changes.
+ */
+#ifndef POSTERN_PROTO_H
+#define POSTERN_PROTO_H
+
+/* Fixed descriptors of exec'd children. */
+#define FD_CLIENT	3	/* worker: the client connection */
+#define FD_CONTROL	4	/* worker: channel to master; authd/stored: to master or worker */
+#define FD_AUTH		5	/* worker: channel to authd */
+#define FD_PARENT	3	/* authd: master channel; stored: worker channel */
+
+enum proto_msg {
+	/* master -> authd */
+	MSG_AUTHD_SESSION_NEW = 0x0101,	/* sid, ip, service + fd: worker channel */
+	MSG_AUTHD_CONFIG = 0x0102,	/* default_domain, mail_root, mail uid, gid,
+					   fail_ip_max, fail_user_max, window, delay_ms */
+	/* authd -> master */
+	MSG_MASTER_LOGIN = 0x0201,	/* sid, user, uid, gid, mailroot */
+	MSG_MASTER_LOGIN_DENIED = 0x0202, /* sid (nothing to spawn; for the log) */
+	/* worker -> authd */
+	MSG_AUTH_START = 0x0301,	/* mech, has_ir u8, ir bytes (base64 text) */
+	MSG_AUTH_CONTINUE = 0x0302,	/* response line (base64 text or "*") */
+	MSG_AUTH_USERPASS = 0x0303,	/* user bytes, password bytes (POP3 USER/PASS) */
+	/* authd -> worker */
+	MSG_AUTH_CHALLENGE = 0x0401,	/* base64 text */
+	MSG_AUTH_OK = 0x0402,		/* (empty) the master will send the stored fd */
+	MSG_AUTH_FAIL = 0x0403,		/* code u32, text */
+	/* master -> worker */
+	MSG_WORKER_STORE = 0x0501,	/* + fd: the channel to this session's stored */
+	MSG_WORKER_STORE_FAIL = 0x0502,	/* text */
+	/* worker -> stored */
+	MSG_STORE_POP_OPEN = 0x0601,	/* (empty) lock + snapshot the mailbox */
+	MSG_STORE_POP_SIZES = 0x0602,	/* start u32 */
+	MSG_STORE_POP_UIDLS = 0x0603,	/* start u32 */
+	MSG_STORE_POP_FETCH = 0x0604,	/* msg index u32 (0-based) */
+	MSG_STORE_POP_COMMIT = 0x0605,	/* final u8, count u32, count x index u32:
+					   UPDATE state, remove these messages */
+	/* stored -> worker */
+	MSG_STORE_OK = 0x0701,		/* value u64 */
+	MSG_STORE_ERR = 0x0702,		/* code u32 (enum store_err), text */
+	MSG_STORE_SIZES = 0x0703,	/* start u32, count u32, more u8, count x u64 */
+	MSG_STORE_UIDLS = 0x0704,	/* start u32, count u32, more u8, count x bytes */
+	MSG_STORE_MSGFD = 0x0705,	/* crlf size u64 + fd: the message, read-only */
+};
+
+enum auth_fail_code {
+	AUTH_FAIL_CREDENTIALS = 1,	/* wrong user or password (never says which) */
+	AUTH_FAIL_THROTTLED = 2,	/* too many failures from this IP / for this user */
+	AUTH_FAIL_SYNTAX = 3,		/* malformed SASL data */
+	AUTH_FAIL_MECH = 4,		/* unknown mechanism */
+	AUTH_FAIL_ABORTED = 5,		/* client sent "*" */
+	AUTH_FAIL_TEMP = 6,		/* db or internal failure: try later */
+	AUTH_FAIL_DISABLED = 7,		/* account disabled */
+};
+
+enum store_err {
+	STORE_ERR_INUSE = 1,		/* another session holds the mailbox lock */
+	STORE_ERR_NOMSG = 2,		/* no such message */
+	STORE_ERR_GONE = 3,		/* the file was removed by another program */
+	STORE_ERR_IO = 4,		/* storage failure */
+	STORE_ERR_PROTO = 5,		/* request not valid now */
+};
+
+/* Message-list pages: how many sizes / UIDLs one reply carries at most. */
+#define STORE_SIZES_PAGE	4096
+#define STORE_UIDLS_PAGE	512
+#define UIDL_MAX		70	/* RFC 1939 section 7 */
+
+#endif

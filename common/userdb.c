@@ -1,0 +1,258 @@
+/* userdb.c - user records, name normalisation, password checks. */
+#include "userdb.h"
+
+#include <crypt.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "util.h"
+
+/* Layout v1: version u8, flags u32, uid u32, gid u32, quota u64,
+ * hash (u16 length + bytes), mailroot (u16 length + bytes). Big-endian. */
+
+static void
+put_be(uint8_t *p, uint64_t v, int n)
+{
+	int i;
+
+	for (i = n - 1; i >= 0; i--) {
+		p[i] = (uint8_t)v;
+		v >>= 8;
+	}
+}
+
+static uint64_t
+get_be(const uint8_t *p, int n)
+{
+	uint64_t v = 0;
+	int i;
+
+	for (i = 0; i < n; i++)
+		v = (v << 8) | p[i];
+	return v;
+}
+
+long
+userdb_user_encode(const struct userdb_user *u, uint8_t *out, size_t outcap)
+{
+	size_t hl = strlen(u->hash), ml = strlen(u->mailroot);
+	size_t need = 1 + 4 + 4 + 4 + 8 + 2 + hl + 2 + ml;
+	uint8_t *p = out;
+
+	if (need > outcap || hl > USERDB_HASH_MAX || ml > USERDB_PATH_MAX)
+		return -1;
+	*p++ = USERDB_REC_VERSION;
+	put_be(p, u->flags, 4); p += 4;
+	put_be(p, u->uid, 4); p += 4;
+	put_be(p, u->gid, 4); p += 4;
+	put_be(p, u->quota, 8); p += 8;
+	put_be(p, hl, 2); p += 2;
+	memcpy(p, u->hash, hl); p += hl;
+	put_be(p, ml, 2); p += 2;
+	memcpy(p, u->mailroot, ml); p += ml;
+	return (long)(p - out);
+}
+
+static int
+get_str(const uint8_t **pp, const uint8_t *end, char *out, size_t max)
+{
+	size_t l;
+
+	if (end - *pp < 2)
+		return -1;
+	l = (size_t)get_be(*pp, 2);
+	*pp += 2;
+	if (l > max || (size_t)(end - *pp) < l || memchr(*pp, '\0', l) != NULL)
+		return -1;
+	memcpy(out, *pp, l);
+	out[l] = '\0';
+	*pp += l;
+	return 0;
+}
+
+int
+userdb_user_decode(struct userdb_user *u, const uint8_t *in, size_t len)
+{
+	const uint8_t *p = in, *end = in + len;
+
+	memset(u, 0, sizeof(*u));
+	if (len < 1 + 4 + 4 + 4 + 8 || p[0] != USERDB_REC_VERSION)
+		return -1;
+	p++;
+	u->flags = (uint32_t)get_be(p, 4); p += 4;
+	u->uid = (uint32_t)get_be(p, 4); p += 4;
+	u->gid = (uint32_t)get_be(p, 4); p += 4;
+	u->quota = get_be(p, 8); p += 8;
+	if (get_str(&p, end, u->hash, USERDB_HASH_MAX) < 0 ||
+	    get_str(&p, end, u->mailroot, USERDB_PATH_MAX) < 0 || p != end) {
+		memset(u, 0, sizeof(*u));
+		return -1;
+	}
+	if (u->mailroot[0] != '\0' && u->mailroot[0] != '/') {
+		memset(u, 0, sizeof(*u));
+		return -1;
+	}
+	return 0;
+}
+
+int
+userdb_normalize(const uint8_t *name, size_t len, const char *default_domain,
+    char out[USERDB_NAME_MAX + 1], const char **why_r)
+{
+	size_t i, ats = 0, at = 0, dl = strlen(default_domain);
+
+	if (len == 0) {
+		*why_r = "empty user name";
+		return -1;
+	}
+	if (!util_utf8_valid(name, len)) {
+		*why_r = "user name is not valid UTF-8";
+		return -1;
+	}
+	for (i = 0; i < len; i++) {
+		if (name[i] <= 0x20 || name[i] == 0x7f || name[i] == '/' || name[i] == '%') {
+			*why_r = "user name has a forbidden character";
+			return -1;
+		}
+		if (name[i] == '@') {
+			ats++;
+			at = i;
+		}
+	}
+	if (ats > 1 || (ats == 1 && (at == 0 || at == len - 1))) {
+		*why_r = "malformed user@domain";
+		return -1;
+	}
+	if (len + (ats ? 0 : 1 + dl) > USERDB_NAME_MAX) {
+		*why_r = "user name too long";
+		return -1;
+	}
+	for (i = 0; i < len; i++)
+		out[i] = (name[i] >= 'A' && name[i] <= 'Z') ? (char)(name[i] + 32) : (char)name[i];
+	if (ats == 0) {
+		out[len] = '@';
+		for (i = 0; i < dl; i++)
+			out[len + 1 + i] = (default_domain[i] >= 'A' && default_domain[i] <= 'Z') ?
+			    (char)(default_domain[i] + 32) : default_domain[i];
+		len += 1 + dl;
+	}
+	out[len] = '\0';
+	if ((len >= 2 && out[len - 1] == '.') || strstr(out, "@.") != NULL ||
+	    strstr(out, "..") != NULL) {
+		*why_r = "malformed domain";
+		return -1;
+	}
+	return 0;
+}
+
+int
+userdb_open(struct db **db_r, const char *path, uint64_t mapsize, int readonly,
+    char *err, size_t errlen)
+{
+	static const char *const names[] = { "users", "domains", "aliases" };
+
+	return db_open(db_r, path, mapsize, readonly, names, 3, err, errlen);
+}
+
+int
+userdb_lookup(struct db *db, const char *name, struct userdb_user *u,
+    char canon[USERDB_NAME_MAX + 1])
+{
+	struct buf b;
+	int rc;
+
+	buf_init(&b, 4096);
+	rc = db_get(db, USERDB_DBI_USERS, name, strlen(name), &b);
+	if (rc == 0) {
+		/* One alias hop: an alias names a user record directly. */
+		rc = db_get(db, USERDB_DBI_ALIASES, name, strlen(name), &b);
+		if (rc == 1) {
+			if (b.len == 0 || b.len > USERDB_NAME_MAX || memchr(b.data, '\0', b.len)) {
+				rc = -1;
+				goto out;
+			}
+			memcpy(canon, b.data, b.len);
+			canon[b.len] = '\0';
+			rc = db_get(db, USERDB_DBI_USERS, canon, strlen(canon), &b);
+		}
+	} else if (rc == 1) {
+		snprintf(canon, USERDB_NAME_MAX + 1, "%s", name);
+	}
+	if (rc == 1 && userdb_user_decode(u, b.data, b.len) < 0)
+		rc = -1;
+out:
+	buf_free(&b, 1);
+	return rc;
+}
+
+enum userdb_verdict
+userdb_check_password(const struct userdb_user *u, const uint8_t *pass, size_t passlen)
+{
+	struct crypt_data *cd;
+	char pw[1024];
+	enum userdb_verdict v;
+	size_t hl = strlen(u->hash);
+	const char *h;
+
+	if (passlen >= sizeof(pw) || memchr(pass, '\0', passlen) != NULL)
+		return USERDB_BAD_PASSWORD;
+	if (hl == 0 || u->hash[0] != '$')
+		return USERDB_BAD_HASH;
+	cd = calloc(1, sizeof(*cd));
+	if (cd == NULL)
+		return USERDB_DB_ERROR;
+	memcpy(pw, pass, passlen);
+	pw[passlen] = '\0';
+	h = crypt_r(pw, u->hash, cd);
+	explicit_bzero(pw, sizeof(pw));
+	if (h == NULL || h[0] == '*')
+		v = USERDB_BAD_HASH;
+	else if (strlen(h) == hl && util_ct_equal(h, u->hash, hl))
+		v = (u->flags & USERDB_USER_DISABLED) ? USERDB_DISABLED : USERDB_OK;
+	else
+		v = USERDB_BAD_PASSWORD;
+	explicit_bzero(cd, sizeof(*cd));
+	free(cd);
+	return v;
+}
+
+int
+userdb_hash_password(const char *pass, const char *prefix, char out[USERDB_HASH_MAX + 1])
+{
+	char setting[CRYPT_GENSALT_OUTPUT_SIZE];
+	struct crypt_data *cd;
+	const char *h;
+	int rc = -1;
+
+	if (prefix == NULL)
+		prefix = "$y$";
+	if (crypt_gensalt_rn(prefix, 0, NULL, 0, setting, sizeof(setting)) == NULL)
+		return -1;
+	cd = calloc(1, sizeof(*cd));
+	if (cd == NULL)
+		return -1;
+	h = crypt_r(pass, setting, cd);
+	if (h != NULL && h[0] == '$' && strlen(h) <= USERDB_HASH_MAX) {
+		memcpy(out, h, strlen(h) + 1);
+		rc = 0;
+	}
+	explicit_bzero(cd, sizeof(*cd));
+	free(cd);
+	return rc;
+}
+
+const char *
+userdb_verdict_str(enum userdb_verdict v)
+{
+	switch (v) {
+	case USERDB_OK: return "ok";
+	case USERDB_UNKNOWN_USER: return "unknown user";
+	case USERDB_BAD_PASSWORD: return "wrong password";
+	case USERDB_DISABLED: return "account disabled";
+	case USERDB_BAD_HASH: return "stored password hash is unusable";
+	case USERDB_DB_ERROR: return "user database error";
+	}
+	return "?";
+}

@@ -1,0 +1,79 @@
+/* userdb.h - the user database: records, names, and the login decision.
+ *
+ * LMDB sub-databases: "users" (user@domain -> user record), "domains"
+ * (domain -> domain record), "aliases" (address -> target address).
+ * Records are versioned binary; userdb_user_decode() is pure and fuzzed.
+ * Only authd opens the database for login; posternctl opens it to edit.
+ */
+#ifndef POSTERN_USERDB_H
+#define POSTERN_USERDB_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "db.h"
+
+#define USERDB_NAME_MAX		255	/* user@domain */
+#define USERDB_HASH_MAX		255
+#define USERDB_PATH_MAX		255
+
+#define USERDB_DBI_USERS	0
+#define USERDB_DBI_DOMAINS	1
+#define USERDB_DBI_ALIASES	2
+
+#define USERDB_USER_DISABLED	0x01
+
+#define USERDB_REC_VERSION	1
+
+struct userdb_user {
+	uint32_t flags;
+	uint32_t uid, gid;	/* 0 = the configured mail_uid/mail_gid */
+	uint64_t quota;		/* bytes, 0 = none */
+	char hash[USERDB_HASH_MAX + 1];
+	char mailroot[USERDB_PATH_MAX + 1];	/* "" = from the mail_root template */
+};
+
+/* Encode u into out (capacity outcap). Returns length or -1. */
+long userdb_user_encode(const struct userdb_user *u, uint8_t *out, size_t outcap);
+
+/* Decode a user record (pure; untrusted bytes). Returns 0 or -1 for a short,
+ * long, wrong-version record or one with NULs or over-long strings. */
+int userdb_user_decode(struct userdb_user *u, const uint8_t *in, size_t len);
+
+/* Normalise a login name into "local@domain", lower-cased, adding
+ * default_domain when there is no '@'.  Rejects empty parts, invalid UTF-8,
+ * controls, spaces, '/', more than one '@', and names over USERDB_NAME_MAX.
+ * Returns 0 or -1 with a reason in *why_r. */
+int userdb_normalize(const uint8_t *name, size_t len, const char *default_domain,
+    char out[USERDB_NAME_MAX + 1], const char **why_r);
+
+/* Open the user database. */
+int userdb_open(struct db **db_r, const char *path, uint64_t mapsize, int readonly,
+    char *err, size_t errlen);
+
+/* Look up a normalised name, following one alias hop. Returns 1 and u (and
+ * the canonical name in canon) if found, 0 if unknown, -1 on db error. */
+int userdb_lookup(struct db *db, const char *name, struct userdb_user *u,
+    char canon[USERDB_NAME_MAX + 1]);
+
+/* Outcome of checking a password (the reason the log and `auth test` give). */
+enum userdb_verdict {
+	USERDB_OK,
+	USERDB_UNKNOWN_USER,
+	USERDB_BAD_PASSWORD,
+	USERDB_DISABLED,
+	USERDB_BAD_HASH,	/* the stored hash is unusable */
+	USERDB_DB_ERROR,
+};
+
+/* Check pass for u with crypt(3), in constant time over the hash. */
+enum userdb_verdict userdb_check_password(const struct userdb_user *u,
+    const uint8_t *pass, size_t passlen);
+
+/* Make a new hash of pass (yescrypt by default; prefix "$6$" or "$2b$"
+ * chooses another). Returns 0 or -1. */
+int userdb_hash_password(const char *pass, const char *prefix, char out[USERDB_HASH_MAX + 1]);
+
+const char *userdb_verdict_str(enum userdb_verdict v);
+
+#endif

@@ -1,0 +1,35 @@
+/* util.h - small pure helpers shared by every daemon. */
+#ifndef POSTERN_UTIL_H
+#define POSTERN_UTIL_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+/* Parse a decimal number of 1..20 digits (no sign, no spaces) into *out_r.
+ * Returns 0, or -1 when empty, not all digits, or greater than max. */
+int util_parse_u64(const uint8_t *s, size_t len, uint64_t max, uint64_t *out_r);
+
+/* Non-zero if s[0..len) is valid UTF-8 without overlongs, surrogates or NUL. */
+int util_utf8_valid(const uint8_t *s, size_t len);
+
+/* Decode base64 (RFC 4648, padding required, no whitespace) into out.
+ * Returns the decoded length, or -1 on bad input or if it exceeds outcap. */
+long util_base64_decode(const uint8_t *in, size_t len, uint8_t *out, size_t outcap);
+
+/* Encode len bytes as base64 text in out (NUL-terminated). Returns the text
+ * length, or -1 if outcap is too small. */
+long util_base64_encode(const uint8_t *in, size_t len, char *out, size_t outcap);
+
+/* Fill buf with len random bytes from getrandom(2); fatal on failure. */
+void util_random(void *buf, size_t len);
+
+/* Write a new random session id (24 hex chars + NUL) into out. */
+void util_session_id(char out[25]);
+
+/* Strict strtol-like for trusted text (argv, config): whole string decimal. */
+int util_str_to_u64(const char *s, uint64_t max, uint64_t *out_r);
+
+/* Constant-time comparison of two byte strings of equal length. */
+int util_ct_equal(const void *a, const void *b, size_t len);
+
+#endif

@@ -1,0 +1,354 @@
+/* authd.c - SASL on behalf of workers, the user database, and the one
+ * message that names a session's user: MSG_MASTER_LOGIN to the master.
+ *
+ * A worker channel accepts only MSG_AUTH_* and only until a login succeeds;
+ * anything else closes it.  The client IP comes from the master, never from
+ * the worker.  Failure replies are delayed (auth_fail_delay_ms) and counted
+ * for throttling; every refusal is one log line with the reason.
+ */
+#include <errno.h>
+#include <poll.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "../../common/config.h"
+#include "../../common/ev.h"
+#include "../../common/ipc.h"
+#include "../../common/log.h"
+#include "../../common/proto.h"
+#include "authd.h"
+
+static struct db *udb;
+static int master_fd = -1;
+static struct authd_config acfg;
+static struct authsess *sessions;
+static struct ipc_in inmsg;
+static struct ipc_out outmsg;
+
+void
+authd_init(struct db *userdb, int mfd)
+{
+	udb = userdb;
+	master_fd = mfd;
+}
+
+static void
+sess_free(struct authsess *a)
+{
+	struct authsess **pp;
+
+	for (pp = &sessions; *pp != NULL; pp = &(*pp)->next) {
+		if (*pp == a) {
+			*pp = a->next;
+			break;
+		}
+	}
+	if (a->timer)
+		ev_cancel_timer(a->timer);
+	ev_del_fd(a->fd);
+	close(a->fd);
+	sasl_clear(&a->sasl);
+	explicit_bzero(a, sizeof(*a));
+	free(a);
+}
+
+static void
+send_fail_now(struct authsess *a, uint32_t code, const char *text)
+{
+	ipc_out_init(&outmsg, MSG_AUTH_FAIL);
+	ipc_put_u32(&outmsg, code);
+	ipc_put_str(&outmsg, text);
+	(void)ipc_send(a->fd, &outmsg);
+}
+
+static void
+delayed_fail(void *ctx)
+{
+	struct authsess *a = ctx;
+
+	a->timer = 0;
+	send_fail_now(a, a->pending_code, a->pending_text);
+}
+
+/* Refuse, log why, and reply after the configured delay. */
+static void
+refuse(struct authsess *a, uint32_t code, const char *user, const char *reason)
+{
+	char q[96];
+
+	log_set_session(a->sid);
+	log_event(LOG_LEVEL_WARN, "auth_failed", "service=%s ip=%s user=\"%s\" reason=\"%s\"",
+	    a->service, a->ip, user ? log_quote(q, sizeof(q), user, (unsigned)strlen(user)) : "",
+	    reason);
+	log_set_session(NULL);
+	a->in_sasl = 0;
+	a->failures++;
+	sasl_clear(&a->sasl);
+	a->pending_code = code;
+	snprintf(a->pending_text, sizeof(a->pending_text), "%s",
+	    code == AUTH_FAIL_THROTTLED ? "too many failures, try later" :
+	    code == AUTH_FAIL_TEMP ? "temporary failure" :
+	    code == AUTH_FAIL_SYNTAX ? "malformed SASL data" :
+	    code == AUTH_FAIL_MECH ? "unknown mechanism" :
+	    code == AUTH_FAIL_ABORTED ? "aborted" : "authentication failed");
+	if (acfg.delay_ms == 0 || code == AUTH_FAIL_ABORTED || code == AUTH_FAIL_MECH) {
+		send_fail_now(a, a->pending_code, a->pending_text);
+		return;
+	}
+	a->timer = ev_add_timer(acfg.delay_ms, delayed_fail, a);
+	if (a->timer == 0)
+		send_fail_now(a, a->pending_code, a->pending_text);
+}
+
+/* Tell the master which user this session is (it spawns stored), then the
+ * worker that it may continue. */
+static void
+grant(struct authsess *a, const char *canon, const struct userdb_user *u)
+{
+	char mailroot[CONFIG_PATH_MAX];
+
+	if (u->mailroot[0] != '\0')
+		snprintf(mailroot, sizeof(mailroot), "%s", u->mailroot);
+	else if (config_expand_mailroot(acfg.mail_root, canon, mailroot, sizeof(mailroot)) < 0) {
+		refuse(a, AUTH_FAIL_TEMP, canon, "mail root template cannot be expanded");
+		return;
+	}
+	ipc_out_init(&outmsg, MSG_MASTER_LOGIN);
+	ipc_put_str(&outmsg, a->sid);
+	ipc_put_str(&outmsg, canon);
+	ipc_put_u32(&outmsg, u->uid ? u->uid : acfg.mail_uid);
+	ipc_put_u32(&outmsg, u->gid ? u->gid : acfg.mail_gid);
+	ipc_put_str(&outmsg, mailroot);
+	if (ipc_send(master_fd, &outmsg) < 0) {
+		refuse(a, AUTH_FAIL_TEMP, canon, "master channel failed");
+		return;
+	}
+	a->done = 1;
+	a->in_sasl = 0;
+	ipc_out_init(&outmsg, MSG_AUTH_OK);
+	(void)ipc_send(a->fd, &outmsg);
+	log_set_session(a->sid);
+	log_event(LOG_LEVEL_INFO, "login", "service=%s ip=%s user=%s", a->service, a->ip, canon);
+	log_set_session(NULL);
+}
+
+/* The decision, given a user name and a password from the client. */
+static void
+decide(struct authsess *a, const uint8_t *user, size_t ulen, const uint8_t *pass, size_t plen)
+{
+	char name[USERDB_NAME_MAX + 1], canon[USERDB_NAME_MAX + 1], raw[96];
+	struct userdb_user u;
+	enum userdb_verdict v;
+	const char *why;
+	int rc;
+
+	if (userdb_normalize(user, ulen, acfg.default_domain, name, &why) < 0) {
+		log_quote(raw, sizeof(raw), user, (unsigned)ulen);
+		throttle_fail(&acfg, a->ip, NULL);
+		refuse(a, AUTH_FAIL_CREDENTIALS, raw, why);
+		return;
+	}
+	switch (throttle_check(&acfg, a->ip, name)) {
+	case THROTTLE_IP:
+		refuse(a, AUTH_FAIL_THROTTLED, name, "throttled: too many failures from this IP");
+		return;
+	case THROTTLE_USER:
+		refuse(a, AUTH_FAIL_THROTTLED, name, "throttled: too many failures for this user");
+		return;
+	case THROTTLE_OK:
+		break;
+	}
+	rc = userdb_lookup(udb, name, &u, canon);
+	if (rc < 0) {
+		refuse(a, AUTH_FAIL_TEMP, name, "user database error");
+		return;
+	}
+	v = rc == 0 ? USERDB_UNKNOWN_USER : userdb_check_password(&u, pass, plen);
+	if (v == USERDB_OK) {
+		grant(a, canon, &u);
+	} else {
+		if (v == USERDB_UNKNOWN_USER || v == USERDB_BAD_PASSWORD)
+			throttle_fail(&acfg, a->ip, name);
+		refuse(a, v == USERDB_DISABLED ? AUTH_FAIL_DISABLED :
+		    v == USERDB_DB_ERROR ? AUTH_FAIL_TEMP : AUTH_FAIL_CREDENTIALS,
+		    name, userdb_verdict_str(v));
+	}
+	explicit_bzero(&u, sizeof(u));
+}
+
+static void
+sasl_step(struct authsess *a, enum sasl_result r)
+{
+	switch (r) {
+	case SASL_DONE:
+		decide(a, a->sasl.user, a->sasl.userlen, a->sasl.pass, a->sasl.passlen);
+		sasl_clear(&a->sasl);
+		return;
+	case SASL_CHALLENGE:
+		a->in_sasl = 1;
+		ipc_out_init(&outmsg, MSG_AUTH_CHALLENGE);
+		ipc_put_str(&outmsg, a->sasl.challenge);
+		(void)ipc_send(a->fd, &outmsg);
+		return;
+	case SASL_ERR_SYNTAX:
+		throttle_fail(&acfg, a->ip, NULL);
+		refuse(a, AUTH_FAIL_SYNTAX, NULL, "malformed SASL data");
+		return;
+	case SASL_ERR_ABORTED:
+		refuse(a, AUTH_FAIL_ABORTED, NULL, "client aborted SASL exchange");
+		return;
+	case SASL_ERR_MECH:
+		refuse(a, AUTH_FAIL_MECH, NULL, "unknown SASL mechanism");
+		return;
+	}
+}
+
+static int
+on_auth_start(void *ctx, struct ipc_in *in)
+{
+	struct authsess *a = ctx;
+	const uint8_t *ir;
+	char mech[32];
+	uint8_t has_ir;
+	size_t irlen;
+
+	ipc_get_str(in, mech, sizeof(mech));
+	has_ir = ipc_get_u8(in);
+	irlen = ipc_get_bytes(in, &ir, SASL_LINE_MAX);
+	if (ipc_in_end(in) < 0 || a->in_sasl || has_ir > 1)
+		return -1;
+	sasl_step(a, sasl_start(&a->sasl, mech, has_ir ? ir : NULL, irlen));
+	return 0;
+}
+
+static int
+on_auth_continue(void *ctx, struct ipc_in *in)
+{
+	struct authsess *a = ctx;
+	const uint8_t *line;
+	size_t len;
+
+	len = ipc_get_bytes(in, &line, SASL_LINE_MAX + 1);
+	if (ipc_in_end(in) < 0 || !a->in_sasl)
+		return -1;
+	sasl_step(a, sasl_continue(&a->sasl, line, len));
+	return 0;
+}
+
+static int
+on_auth_userpass(void *ctx, struct ipc_in *in)
+{
+	struct authsess *a = ctx;
+	const uint8_t *user, *pass;
+	size_t ul, pl;
+
+	ul = ipc_get_bytes(in, &user, SASL_FIELD_MAX);
+	pl = ipc_get_bytes(in, &pass, SASL_PASS_MAX);
+	if (ipc_in_end(in) < 0 || a->in_sasl)
+		return -1;
+	decide(a, user, ul, pass, pl);
+	return 0;
+}
+
+static const struct ipc_handler worker_handlers[] = {
+	{ MSG_AUTH_START, 0, on_auth_start },
+	{ MSG_AUTH_CONTINUE, 0, on_auth_continue },
+	{ MSG_AUTH_USERPASS, 0, on_auth_userpass },
+};
+
+static void
+on_worker(int fd, short revents, void *ctx)
+{
+	struct authsess *a = ctx;
+	int rc;
+
+	(void)fd;
+	(void)revents;
+	rc = ipc_recv(a->fd, &inmsg);
+	if (rc == 0) {
+		sess_free(a);
+		return;
+	}
+	/* No request while logged in or while a failure reply is pending. */
+	if (rc < 0 || a->done || a->timer ||
+	    ipc_dispatch(worker_handlers, sizeof(worker_handlers) / sizeof(worker_handlers[0]),
+	    a, &inmsg) < 0) {
+		ipc_in_close_fd(&inmsg);
+		log_set_session(a->sid);
+		log_event(LOG_LEVEL_ERR, "ipc_violation", "peer=worker ip=%s type=0x%04x "
+		    "reason=\"message not allowed now\"", a->ip, rc == 1 ? inmsg.type : 0);
+		log_set_session(NULL);
+		sess_free(a);
+	}
+}
+
+static int
+on_session_new(void *ctx, struct ipc_in *in)
+{
+	struct authsess *a;
+
+	(void)ctx;
+	a = calloc(1, sizeof(*a));
+	if (a == NULL) {
+		ipc_in_close_fd(in);
+		return 0;
+	}
+	a->fd = in->fd;
+	in->fd = -1;
+	ipc_get_str(in, a->sid, sizeof(a->sid));
+	ipc_get_str(in, a->ip, sizeof(a->ip));
+	ipc_get_str(in, a->service, sizeof(a->service));
+	if (ipc_in_end(in) < 0 || ev_add_fd(a->fd, POLLIN, on_worker, a) < 0) {
+		close(a->fd);
+		free(a);
+		return -1;
+	}
+	a->next = sessions;
+	sessions = a;
+	return 0;
+}
+
+static int
+on_config(void *ctx, struct ipc_in *in)
+{
+	struct authd_config c;
+
+	(void)ctx;
+	memset(&c, 0, sizeof(c));
+	ipc_get_str(in, c.default_domain, sizeof(c.default_domain));
+	ipc_get_str(in, c.mail_root, sizeof(c.mail_root));
+	c.mail_uid = ipc_get_u32(in);
+	c.mail_gid = ipc_get_u32(in);
+	c.fail_ip_max = ipc_get_u32(in);
+	c.fail_user_max = ipc_get_u32(in);
+	c.window_s = ipc_get_u32(in);
+	c.delay_ms = ipc_get_u32(in);
+	if (ipc_in_end(in) < 0)
+		return -1;
+	c.have = 1;
+	acfg = c;
+	return 0;
+}
+
+static const struct ipc_handler master_handlers[] = {
+	{ MSG_AUTHD_SESSION_NEW, 1, on_session_new },
+	{ MSG_AUTHD_CONFIG, 0, on_config },
+};
+
+void
+authd_on_master(int fd, short revents, void *ctx)
+{
+	int rc;
+
+	(void)revents;
+	(void)ctx;
+	rc = ipc_recv(fd, &inmsg);
+	if (rc == 0) {
+		log_event(LOG_LEVEL_INFO, "exit", "reason=\"master closed channel\"");
+		exit(0);
+	}
+	if (rc < 0 || ipc_dispatch(master_handlers, 2, NULL, &inmsg) < 0)
+		fatal("reason=\"bad message from master\" type=0x%04x", inmsg.type);
+}

@@ -1,0 +1,49 @@
+/* postern-authd: opens the user database, enters its sandbox (own uid, empty
+ * root, no network, seccomp) and serves the master and worker channels. */
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <unistd.h>
+
+#include "../../common/config.h"
+#include "../../common/ev.h"
+#include "../../common/log.h"
+#include "../../common/proto.h"
+#include "../../policy/policy.h"
+#include "authd.h"
+
+int
+main(int argc, char **argv)
+{
+	const char *cfgpath = "/etc/postern/postern.conf";
+	struct sandbox_spec spec;
+	struct config cfg;
+	struct db *db;
+	char err[512];
+	int opt;
+
+	log_init("authd");
+	while ((opt = getopt(argc, argv, "c:")) != -1) {
+		if (opt == 'c')
+			cfgpath = optarg;
+		else
+			fatal("reason=\"usage: postern-authd -c config\"");
+	}
+	if (config_load(&cfg, cfgpath, err, sizeof(err)) < 0)
+		fatal("reason=\"%s\"", err);
+	if (userdb_open(&db, cfg.userdb_path, cfg.userdb_map_size, 0, err, sizeof(err)) < 0)
+		fatal("reason=\"cannot open user database: %s\"", err);
+	signal(SIGPIPE, SIG_IGN);
+
+	policy_spec(POLICY_AUTHD, &cfg, &spec);
+	sandbox_confine(&spec);
+	sandbox_lock(&spec);
+
+	authd_init(db, FD_PARENT);
+	if (ev_add_fd(FD_PARENT, POLLIN, authd_on_master, NULL) < 0)
+		fatal("reason=\"event loop\"");
+	log_event(LOG_LEVEL_INFO, "ready", "userdb=%s", cfg.userdb_path);
+	ev_run();
+	return 0;
+}

@@ -1,0 +1,200 @@
+/* listen.c - the master's listeners and the accept-time limits. */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <netinet/in.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "../../common/ev.h"
+#include "../../common/log.h"
+#include "../../common/util.h"
+#include "master.h"
+
+/* Split "host:port" or "[v6]:port" into a socket address. */
+static int
+parse_addr(const char *s, struct sockaddr_storage *ss, socklen_t *len_r)
+{
+	char host[64];
+	const char *port;
+	uint64_t p;
+	size_t hl;
+
+	memset(ss, 0, sizeof(*ss));
+	if (s[0] == '[') {
+		const char *e = strchr(s, ']');
+		if (e == NULL || e[1] != ':')
+			return -1;
+		hl = (size_t)(e - s - 1);
+		port = e + 2;
+		s++;
+	} else {
+		const char *c = strrchr(s, ':');
+		if (c == NULL)
+			return -1;
+		hl = (size_t)(c - s);
+		port = c + 1;
+	}
+	if (hl == 0 || hl >= sizeof(host) || util_str_to_u64(port, 65535, &p) < 0 || p == 0)
+		return -1;
+	memcpy(host, s, hl);
+	host[hl] = '\0';
+	if (inet_pton(AF_INET, host, &((struct sockaddr_in *)ss)->sin_addr) == 1) {
+		struct sockaddr_in *sin = (struct sockaddr_in *)ss;
+		sin->sin_family = AF_INET;
+		sin->sin_port = htons((uint16_t)p);
+		*len_r = sizeof(*sin);
+		return 0;
+	}
+	if (inet_pton(AF_INET6, host, &((struct sockaddr_in6 *)ss)->sin6_addr) == 1) {
+		struct sockaddr_in6 *sin6 = (struct sockaddr_in6 *)ss;
+		sin6->sin6_family = AF_INET6;
+		sin6->sin6_port = htons((uint16_t)p);
+		*len_r = sizeof(*sin6);
+		return 0;
+	}
+	return -1;
+}
+
+static int
+listen_one(struct master *m, const char *addr, enum listener_proto proto, char *err, size_t errlen)
+{
+	struct sockaddr_storage ss;
+	socklen_t sl;
+	int fd, on = 1;
+	struct listener *l;
+
+	if (m->nlisteners == MASTER_MAX_LISTENERS) {
+		snprintf(err, errlen, "too many listeners");
+		return -1;
+	}
+	if (parse_addr(addr, &ss, &sl) < 0) {
+		snprintf(err, errlen, "bad listen address '%s' (want host:port or [v6]:port)", addr);
+		return -1;
+	}
+	fd = socket(ss.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (fd < 0 || setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &on, sizeof(on)) < 0 ||
+	    (ss.ss_family == AF_INET6 && setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &on, sizeof(on)) < 0) ||
+	    bind(fd, (struct sockaddr *)&ss, sl) < 0 || listen(fd, 128) < 0) {
+		snprintf(err, errlen, "listen on %s: %s", addr, strerror(errno));
+		if (fd >= 0)
+			close(fd);
+		return -1;
+	}
+	l = &m->listeners[m->nlisteners++];
+	l->fd = fd;
+	l->proto = proto;
+	snprintf(l->addr, sizeof(l->addr), "%s", addr);
+	log_event(LOG_LEVEL_INFO, "listen", "proto=pop3 addr=%s", addr);
+	return 0;
+}
+
+int
+master_listen_all(struct master *m, char *err, size_t errlen)
+{
+	char list[CONFIG_PATH_MAX], *save = NULL, *tok;
+	int i;
+
+	snprintf(list, sizeof(list), "%s", m->cfg.pop3_listen);
+	for (tok = strtok_r(list, ", ", &save); tok != NULL; tok = strtok_r(NULL, ", ", &save))
+		if (listen_one(m, tok, PROTO_POP3, err, errlen) < 0)
+			return -1;
+	for (i = 0; i < m->nlisteners; i++)
+		if (ev_add_fd(m->listeners[i].fd, POLLIN, master_accept, m) < 0) {
+			snprintf(err, errlen, "event loop full");
+			return -1;
+		}
+	return 0;
+}
+
+size_t
+master_count_ip(const struct master *m, const char *ip)
+{
+	size_t i, n = 0;
+
+	for (i = 0; i < m->nsessions; i++)
+		if (strcmp(m->sessions[i].ip, ip) == 0)
+			n++;
+	return n;
+}
+
+/* A refusal the client's protocol understands (RFC 2449 [SYS/TEMP]). */
+static void
+refuse(int fd, enum listener_proto proto, const char *why)
+{
+	char line[160];
+	int n = 0;
+
+	switch (proto) {
+	case PROTO_POP3:
+		n = snprintf(line, sizeof(line), "-ERR [SYS/TEMP] %s, try again later\r\n", why);
+		break;
+	}
+	if (n > 0)
+		(void)!write(fd, line, (size_t)n);
+	close(fd);
+}
+
+static void
+peer_ip(const struct sockaddr_storage *ss, char out[INET6_ADDRSTRLEN])
+{
+	if (ss->ss_family == AF_INET)
+		inet_ntop(AF_INET, &((const struct sockaddr_in *)ss)->sin_addr, out, INET6_ADDRSTRLEN);
+	else if (ss->ss_family == AF_INET6)
+		inet_ntop(AF_INET6, &((const struct sockaddr_in6 *)ss)->sin6_addr, out, INET6_ADDRSTRLEN);
+	else
+		snprintf(out, INET6_ADDRSTRLEN, "unknown");
+}
+
+void
+master_accept(int lfd, short revents, void *ctx)
+{
+	struct master *m = ctx;
+	struct sockaddr_storage ss;
+	socklen_t sl = sizeof(ss);
+	char ip[INET6_ADDRSTRLEN];
+	struct listener *l = NULL;
+	struct session *s;
+	int fd, i;
+
+	(void)revents;
+	for (i = 0; i < m->nlisteners; i++)
+		if (m->listeners[i].fd == lfd)
+			l = &m->listeners[i];
+	fd = accept4(lfd, (struct sockaddr *)&ss, &sl, SOCK_CLOEXEC);
+	if (fd < 0 || l == NULL) {
+		if (fd >= 0)
+			close(fd);
+		return;
+	}
+	peer_ip(&ss, ip);
+	if (m->stopping) {
+		refuse(fd, l->proto, "server shutting down");
+		return;
+	}
+	if (m->nsessions >= m->cfg.max_daemons) {
+		log_event(LOG_LEVEL_WARN, "refused", "reason=max_daemons ip=%s limit=%llu", ip,
+		    (unsigned long long)m->cfg.max_daemons);
+		refuse(fd, l->proto, "too many connections");
+		return;
+	}
+	if (master_count_ip(m, ip) >= m->cfg.max_per_ip) {
+		log_event(LOG_LEVEL_WARN, "refused", "reason=max_per_ip ip=%s limit=%llu", ip,
+		    (unsigned long long)m->cfg.max_per_ip);
+		refuse(fd, l->proto, "too many connections from your address");
+		return;
+	}
+	s = master_session_add(m);
+	if (s == NULL) {
+		refuse(fd, l->proto, "out of memory");
+		return;
+	}
+	snprintf(s->ip, sizeof(s->ip), "%s", ip);
+	s->proto = l->proto;
+	master_spawn_worker(m, s, fd);
+	close(fd);
+}

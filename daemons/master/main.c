@@ -1,0 +1,213 @@
+/* postern-master: reads the config, binds listeners, starts authd, and
+ * forks+execs a worker per connection and a stored per verified login.
+ * It runs as root, parses no network bytes, and accepts messages only from
+ * authd. */
+#include <errno.h>
+#include <limits.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/signalfd.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+#include <poll.h>
+
+#include "../../common/ev.h"
+#include "../../common/log.h"
+#include "../../sandbox/sandbox.h"
+#include "master.h"
+
+static struct master M;
+
+static void
+usage(void)
+{
+	fprintf(stderr, "usage: postern-master [-c /etc/postern/postern.conf]\n");
+	exit(2);
+}
+
+static void
+find_libexec(struct master *m)
+{
+	char self[PATH_MAX];
+	ssize_t n;
+	char *slash;
+
+	if (m->cfg.libexec_dir[0] != '\0') {
+		snprintf(m->libexec, sizeof(m->libexec), "%s", m->cfg.libexec_dir);
+		return;
+	}
+	n = readlink("/proc/self/exe", self, sizeof(self) - 1);
+	if (n <= 0)
+		fatal("reason=\"cannot find my own binary\"");
+	self[n] = '\0';
+	slash = strrchr(self, '/');
+	if (slash != NULL)
+		*slash = '\0';
+	if (strlen(self) >= sizeof(m->libexec))
+		fatal("reason=\"binary path too long\"");
+	snprintf(m->libexec, sizeof(m->libexec), "%s", self);
+}
+
+/* The root of every worker: an empty directory nobody but root can change. */
+static void
+prepare_empty_root(const struct config *c)
+{
+	struct stat st;
+
+	if (mkdir(c->empty_root, 0555) < 0 && errno != EEXIST)
+		fatal("reason=\"cannot create empty_root\" path=%s errno=%d", c->empty_root, errno);
+	if (stat(c->empty_root, &st) < 0 || !S_ISDIR(st.st_mode))
+		fatal("reason=\"empty_root is not a directory\" path=%s", c->empty_root);
+	if (!sandbox_unprivileged() && (st.st_uid != 0 || (st.st_mode & 0022) != 0))
+		fatal("reason=\"empty_root must be owned by root and not writable by others\" path=%s",
+		    c->empty_root);
+	if (chmod(c->empty_root, 0555) < 0)
+		fatal("reason=\"chmod empty_root failed\" errno=%d", errno);
+}
+
+static void
+reload(struct master *m)
+{
+	struct config nc;
+	char err[512];
+
+	if (config_load(&nc, m->config_path, err, sizeof(err)) < 0) {
+		log_event(LOG_LEVEL_ERR, "reload_failed", "reason=\"%s\" keeping=old", err);
+		return;
+	}
+	if (strcmp(nc.pop3_listen, m->cfg.pop3_listen) != 0)
+		log_event(LOG_LEVEL_WARN, "reload", "reason=\"listener changes need a restart\"");
+	memcpy(nc.pop3_listen, m->cfg.pop3_listen, sizeof(nc.pop3_listen));
+	m->cfg = nc;
+	master_send_authd_config(m);
+	log_event(LOG_LEVEL_INFO, "reloaded", "config=%s max_daemons=%llu max_per_ip=%llu",
+	    m->config_path, (unsigned long long)m->cfg.max_daemons,
+	    (unsigned long long)m->cfg.max_per_ip);
+}
+
+static void
+final_kill(void *ctx)
+{
+	struct master *m = ctx;
+	size_t i;
+
+	for (i = 0; i < m->nsessions; i++) {
+		if (m->sessions[i].worker_pid > 0)
+			kill(m->sessions[i].worker_pid, SIGKILL);
+		if (m->sessions[i].stored_pid > 0)
+			kill(m->sessions[i].stored_pid, SIGKILL);
+	}
+	if (m->authd_pid > 0)
+		kill(m->authd_pid, SIGKILL);
+	ev_stop();
+}
+
+static void
+begin_stop(struct master *m)
+{
+	size_t i;
+	int l;
+
+	if (m->stopping)
+		return;
+	m->stopping = 1;
+	log_event(LOG_LEVEL_INFO, "stopping", "sessions=%zu", m->nsessions);
+	for (l = 0; l < m->nlisteners; l++) {
+		ev_del_fd(m->listeners[l].fd);
+		close(m->listeners[l].fd);
+	}
+	if (m->authd_restart_timer)
+		ev_cancel_timer(m->authd_restart_timer);
+	for (i = 0; i < m->nsessions; i++) {
+		kill(m->sessions[i].worker_pid, SIGTERM);
+		if (m->sessions[i].stored_pid > 0)
+			kill(m->sessions[i].stored_pid, SIGTERM);
+	}
+	if (m->authd_pid > 0)
+		kill(m->authd_pid, SIGTERM);
+	ev_add_timer(5000, final_kill, m);
+}
+
+static void
+on_signal(int fd, short revents, void *ctx)
+{
+	struct master *m = ctx;
+	struct signalfd_siginfo si;
+
+	(void)revents;
+	while (read(fd, &si, sizeof(si)) == (ssize_t)sizeof(si)) {
+		switch (si.ssi_signo) {
+		case SIGCHLD:
+			master_reap(m);
+			if (m->stopping && m->nsessions == 0 && m->authd_pid == 0) {
+				log_event(LOG_LEVEL_INFO, "stopped", "clean=yes");
+				ev_stop();
+			}
+			break;
+		case SIGHUP:
+			reload(m);
+			break;
+		case SIGTERM:
+		case SIGINT:
+			begin_stop(m);
+			break;
+		}
+	}
+}
+
+int
+main(int argc, char **argv)
+{
+	const char *cfgpath = "/etc/postern/postern.conf";
+	char err[512];
+	sigset_t set;
+	int opt, sfd;
+
+	log_init("master");
+	while ((opt = getopt(argc, argv, "c:")) != -1) {
+		if (opt == 'c')
+			cfgpath = optarg;
+		else
+			usage();
+	}
+	if (optind != argc)
+		usage();
+	if (cfgpath[0] != '/' || strlen(cfgpath) >= sizeof(M.config_path))
+		fatal("reason=\"config path must be absolute\" path=%s", cfgpath);
+	snprintf(M.config_path, sizeof(M.config_path), "%s", cfgpath);
+	if (config_load(&M.cfg, M.config_path, err, sizeof(err)) < 0) {
+		fprintf(stderr, "postern-master: %s\n", err);
+		return 1;
+	}
+	if (sandbox_unprivileged())
+		log_event(LOG_LEVEL_WARN, "unprivileged",
+		    "reason=\"not root: no uid separation or chroot; seccomp still applies\"");
+	find_libexec(&M);
+	prepare_empty_root(&M.cfg);
+	M.authd_fd = -1;
+
+	sigemptyset(&set);
+	sigaddset(&set, SIGCHLD);
+	sigaddset(&set, SIGHUP);
+	sigaddset(&set, SIGTERM);
+	sigaddset(&set, SIGINT);
+	sigprocmask(SIG_BLOCK, &set, NULL);
+	signal(SIGPIPE, SIG_IGN);
+	sfd = signalfd(-1, &set, SFD_NONBLOCK | SFD_CLOEXEC);
+	if (sfd < 0)
+		fatal("reason=\"signalfd failed\" errno=%d", errno);
+	ev_add_fd(sfd, POLLIN, on_signal, &M);
+
+	if (master_listen_all(&M, err, sizeof(err)) < 0) {
+		fprintf(stderr, "postern-master: %s\n", err);
+		return 1;
+	}
+	master_start_authd(&M);
+	log_event(LOG_LEVEL_INFO, "ready", "config=%s libexec=%s", M.config_path, M.libexec);
+	if (ev_run() < 0)
+		fatal("reason=\"event loop failed\" errno=%d", errno);
+	return 0;
+}

@@ -1,0 +1,418 @@
+/* master.c - sessions, children, and the two channels the master reads:
+ * authd's (which names the user of a session) and each worker's control
+ * channel (on which a worker may send nothing at all). */
+#include <errno.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "../../common/ev.h"
+#include "../../common/ipc.h"
+#include "../../common/log.h"
+#include "../../common/proto.h"
+#include "../../common/spawn.h"
+#include "../../common/util.h"
+#include "../../policy/policy.h"
+#include "master.h"
+
+static struct ipc_in inmsg;	/* 64 KiB: not on the stack */
+static struct ipc_out outmsg;
+
+struct session *
+master_session_add(struct master *m)
+{
+	struct session *s;
+
+	if (m->nsessions == m->capsessions) {
+		size_t ncap = m->capsessions ? m->capsessions * 2 : 64;
+		s = realloc(m->sessions, ncap * sizeof(*s));
+		if (s == NULL)
+			return NULL;
+		m->sessions = s;
+		m->capsessions = ncap;
+	}
+	s = &m->sessions[m->nsessions++];
+	memset(s, 0, sizeof(*s));
+	util_session_id(s->sid);
+	s->ctl_fd = -1;
+	return s;
+}
+
+void
+master_session_remove(struct master *m, struct session *s)
+{
+	size_t i = (size_t)(s - m->sessions);
+
+	if (s->ctl_fd >= 0) {
+		ev_del_fd(s->ctl_fd);
+		close(s->ctl_fd);
+	}
+	memmove(s, s + 1, (m->nsessions - i - 1) * sizeof(*s));
+	m->nsessions--;
+}
+
+static struct session *
+session_find(struct master *m, const char *sid, pid_t pid, int ctl_fd)
+{
+	size_t i;
+
+	for (i = 0; i < m->nsessions; i++) {
+		struct session *s = &m->sessions[i];
+		if ((sid != NULL && strcmp(s->sid, sid) == 0) ||
+		    (pid > 0 && (s->worker_pid == pid || s->stored_pid == pid)) ||
+		    (ctl_fd >= 0 && s->ctl_fd == ctl_fd))
+			return s;
+	}
+	return NULL;
+}
+
+static void
+binary_path(const struct master *m, const char *name, char *out, size_t outlen)
+{
+	snprintf(out, outlen, "%s/%s", m->libexec, name);
+}
+
+/* The worker's control channel: the master expects nothing on it.  EOF means
+ * the worker is going away; any message is a violation and kills it. */
+static void
+on_worker_ctl(int fd, short revents, void *ctx)
+{
+	struct master *m = ctx;
+	struct session *s = session_find(m, NULL, 0, fd);
+	int rc;
+
+	(void)revents;
+	rc = ipc_recv(fd, &inmsg);
+	if (rc == 1)
+		ipc_in_close_fd(&inmsg);
+	if (s != NULL && rc != 0) {
+		log_set_session(s->sid);
+		log_event(LOG_LEVEL_ERR, "ipc_violation",
+		    "peer=worker pid=%ld type=0x%04x reason=\"workers may not send to master\"",
+		    (long)s->worker_pid, rc == 1 ? inmsg.type : 0);
+		log_set_session(NULL);
+		kill(s->worker_pid, SIGKILL);
+	}
+	ev_del_fd(fd);
+	if (s != NULL) {
+		close(s->ctl_fd);
+		s->ctl_fd = -1;
+	} else {
+		close(fd);
+	}
+}
+
+void
+master_spawn_worker(struct master *m, struct session *s, int client_fd)
+{
+	char path[CONFIG_PATH_MAX + 64];
+	int ctl[2], auth[2], fds[3];
+	pid_t pid;
+
+	if (m->cfg.pop3_worker[0] != '\0')
+		snprintf(path, sizeof(path), "%s", m->cfg.pop3_worker);
+	else
+		binary_path(m, policy_table[POLICY_POP3D].binary, path, sizeof(path));
+	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, ctl) < 0)
+		goto fail;
+	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, auth) < 0) {
+		close(ctl[0]);
+		close(ctl[1]);
+		goto fail;
+	}
+	if (m->authd_fd >= 0) {
+		ipc_out_init(&outmsg, MSG_AUTHD_SESSION_NEW);
+		ipc_put_str(&outmsg, s->sid);
+		ipc_put_str(&outmsg, s->ip);
+		ipc_put_str(&outmsg, "pop3");
+		ipc_put_fd(&outmsg, auth[1]);
+		if (ipc_send(m->authd_fd, &outmsg) < 0)
+			log_event(LOG_LEVEL_ERR, "authd_send", "sid=%s errno=%d", s->sid, errno);
+	}
+	{
+		char *argv[] = { path, "-c", m->config_path, "-s", s->sid, "-i", s->ip, NULL };
+		fds[0] = client_fd;
+		fds[1] = ctl[1];
+		fds[2] = auth[0];
+		pid = spawn_child(path, argv, fds, 3);
+	}
+	close(ctl[1]);
+	close(auth[0]);
+	close(auth[1]);
+	if (pid < 0) {
+		close(ctl[0]);
+		goto fail;
+	}
+	s->worker_pid = pid;
+	s->ctl_fd = ctl[0];
+	ev_add_fd(ctl[0], POLLIN, on_worker_ctl, m);
+	log_set_session(s->sid);
+	log_event(LOG_LEVEL_INFO, "connect", "proto=pop3 ip=%s worker_pid=%ld sessions=%zu",
+	    s->ip, (long)pid, m->nsessions);
+	log_set_session(NULL);
+	return;
+fail:
+	log_event(LOG_LEVEL_ERR, "spawn_failed", "proc=pop3d ip=%s errno=%d", s->ip, errno);
+	master_session_remove(m, s);
+}
+
+/* Paths from authd are checked for meaning too: absolute, no "." or ".."
+ * components, no empty components. */
+static int
+mailroot_ok(const char *p)
+{
+	const char *c;
+
+	if (p[0] != '/' || p[1] == '\0')
+		return 0;
+	for (c = p + 1; *c; ) {
+		const char *e = strchr(c, '/');
+		size_t l = e ? (size_t)(e - c) : strlen(c);
+		if (l == 0 || (l == 1 && c[0] == '.') || (l == 2 && c[0] == '.' && c[1] == '.'))
+			return 0;
+		c += l + (e ? 1 : 0);
+		if (e && *c == '\0')
+			return 0;
+	}
+	return 1;
+}
+
+static int
+authd_login(void *ctx, struct ipc_in *in)
+{
+	struct master *m = ctx;
+	char sid[25], user[256], mailroot[CONFIG_PATH_MAX], path[CONFIG_PATH_MAX + 64];
+	char uids[16], gids[16];
+	uint32_t uid, gid;
+	struct session *s;
+	int st[2];
+	pid_t pid;
+
+	ipc_get_str(in, sid, sizeof(sid));
+	ipc_get_str(in, user, sizeof(user));
+	uid = ipc_get_u32(in);
+	gid = ipc_get_u32(in);
+	ipc_get_str(in, mailroot, sizeof(mailroot));
+	if (ipc_in_end(in) < 0 || uid == 0 || gid == 0 || !mailroot_ok(mailroot))
+		return -1;
+	s = session_find(m, sid, 0, -1);
+	if (s == NULL) {
+		log_event(LOG_LEVEL_INFO, "login_orphan", "sid=%s reason=\"worker already gone\"", sid);
+		return 0;
+	}
+	log_set_session(s->sid);
+	if (s->logged_in) {
+		log_event(LOG_LEVEL_ERR, "ipc_violation", "peer=authd reason=\"second login for session\"");
+		log_set_session(NULL);
+		return -1;
+	}
+	s->logged_in = 1;
+	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, st) < 0)
+		goto fail;
+	binary_path(m, policy_table[POLICY_STORED].binary, path, sizeof(path));
+	snprintf(uids, sizeof(uids), "%u", uid);
+	snprintf(gids, sizeof(gids), "%u", gid);
+	{
+		char *argv[] = { path, "-c", m->config_path, "-s", s->sid, "-u", uids, "-g", gids,
+		    "-r", mailroot, "-n", user, NULL };
+		pid = spawn_child(path, argv, &st[1], 1);
+	}
+	close(st[1]);
+	if (pid < 0) {
+		close(st[0]);
+		goto fail;
+	}
+	s->stored_pid = pid;
+	ipc_out_init(&outmsg, MSG_WORKER_STORE);
+	ipc_put_fd(&outmsg, st[0]);
+	if (s->ctl_fd < 0 || ipc_send(s->ctl_fd, &outmsg) < 0)
+		log_event(LOG_LEVEL_WARN, "store_handoff", "reason=\"worker channel closed\"");
+	close(st[0]);
+	log_event(LOG_LEVEL_INFO, "stored_spawn", "user=%s stored_pid=%ld", user, (long)pid);
+	log_set_session(NULL);
+	return 0;
+fail:
+	log_event(LOG_LEVEL_ERR, "spawn_failed", "proc=stored errno=%d", errno);
+	ipc_out_init(&outmsg, MSG_WORKER_STORE_FAIL);
+	ipc_put_str(&outmsg, "storage unavailable");
+	if (s->ctl_fd >= 0)
+		(void)ipc_send(s->ctl_fd, &outmsg);
+	log_set_session(NULL);
+	return 0;
+}
+
+static const struct ipc_handler authd_handlers[] = {
+	{ MSG_MASTER_LOGIN, 0, authd_login },
+};
+
+static void
+authd_gone(struct master *m)
+{
+	if (m->authd_fd >= 0) {
+		ev_del_fd(m->authd_fd);
+		close(m->authd_fd);
+		m->authd_fd = -1;
+	}
+}
+
+static void
+on_authd(int fd, short revents, void *ctx)
+{
+	struct master *m = ctx;
+	int rc;
+
+	(void)fd;
+	(void)revents;
+	rc = ipc_recv(m->authd_fd, &inmsg);
+	if (rc == 1 && ipc_dispatch(authd_handlers, 1, m, &inmsg) == 0)
+		return;
+	if (rc != 0) {
+		log_event(LOG_LEVEL_ERR, "ipc_violation", "peer=authd type=0x%04x reason=\"bad message\"",
+		    rc == 1 ? inmsg.type : 0);
+		if (m->authd_pid > 0)
+			kill(m->authd_pid, SIGKILL);
+	}
+	authd_gone(m);
+}
+
+void
+master_send_authd_config(struct master *m)
+{
+	const struct config *c = &m->cfg;
+
+	if (m->authd_fd < 0)
+		return;
+	ipc_out_init(&outmsg, MSG_AUTHD_CONFIG);
+	ipc_put_str(&outmsg, c->default_domain);
+	ipc_put_str(&outmsg, c->mail_root_template);
+	ipc_put_u32(&outmsg, (uint32_t)c->mail_uid);
+	ipc_put_u32(&outmsg, (uint32_t)c->mail_gid);
+	ipc_put_u32(&outmsg, (uint32_t)c->auth_fail_ip_max);
+	ipc_put_u32(&outmsg, (uint32_t)c->auth_fail_user_max);
+	ipc_put_u32(&outmsg, (uint32_t)c->auth_fail_window);
+	ipc_put_u32(&outmsg, (uint32_t)c->auth_fail_delay_ms);
+	if (ipc_send(m->authd_fd, &outmsg) < 0)
+		log_event(LOG_LEVEL_ERR, "authd_send", "what=config errno=%d", errno);
+}
+
+void
+master_start_authd(struct master *m)
+{
+	char path[CONFIG_PATH_MAX + 64];
+	int sv[2];
+	pid_t pid;
+
+	m->authd_restart_timer = 0;
+	if (m->stopping)
+		return;
+	binary_path(m, policy_table[POLICY_AUTHD].binary, path, sizeof(path));
+	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0)
+		fatal("reason=\"socketpair failed\" errno=%d", errno);
+	{
+		char *argv[] = { path, "-c", m->config_path, NULL };
+		pid = spawn_child(path, argv, &sv[1], 1);
+	}
+	close(sv[1]);
+	if (pid < 0) {
+		close(sv[0]);
+		log_event(LOG_LEVEL_ERR, "spawn_failed", "proc=authd errno=%d", errno);
+		return;
+	}
+	m->authd_pid = pid;
+	m->authd_fd = sv[0];
+	m->authd_started_ms = ev_now_ms();
+	ev_add_fd(sv[0], POLLIN, on_authd, m);
+	master_send_authd_config(m);
+	log_event(LOG_LEVEL_INFO, "started", "child=authd child_pid=%ld", (long)pid);
+}
+
+static void
+restart_authd(void *ctx)
+{
+	master_start_authd(ctx);
+}
+
+static void
+describe_status(int status, char *out, size_t len)
+{
+	if (WIFSIGNALED(status))
+		snprintf(out, len, "signal=%d", WTERMSIG(status));
+	else
+		snprintf(out, len, "exit=%d", WEXITSTATUS(status));
+}
+
+/* Seccomp kills show as SIGSYS; debug mode exits 128+SIGSYS after naming it. */
+static int
+sandbox_killed(int status)
+{
+	return (WIFSIGNALED(status) && WTERMSIG(status) == SIGSYS) ||
+	    (WIFEXITED(status) && WEXITSTATUS(status) == 128 + SIGSYS);
+}
+
+static void
+reaped_authd(struct master *m, int status)
+{
+	char st[32];
+	uint64_t delay_s = 0;
+
+	describe_status(status, st, sizeof(st));
+	authd_gone(m);
+	m->authd_pid = 0;
+	if (m->stopping)
+		return;
+	/* Back off only when authd keeps dying young. */
+	if (ev_now_ms() - m->authd_started_ms > 60000)
+		m->authd_restarts = 0;
+	if (m->authd_restarts > 0) {
+		delay_s = 1ULL << (m->authd_restarts > 16 ? 16 : m->authd_restarts - 1);
+		if (delay_s > m->cfg.restart_backoff_max)
+			delay_s = m->cfg.restart_backoff_max;
+	}
+	m->authd_restarts++;
+	log_event(LOG_LEVEL_ERR, "child_died", "child=authd %s%s restart_in=%llus", st,
+	    sandbox_killed(status) ? " reason=sandbox_kill" : "", (unsigned long long)delay_s);
+	m->authd_restart_timer = ev_add_timer(delay_s * 1000, restart_authd, m);
+}
+
+void
+master_reap(struct master *m)
+{
+	struct session *s;
+	char st[32];
+	int status;
+	pid_t pid;
+
+	while ((pid = waitpid(-1, &status, WNOHANG)) > 0) {
+		describe_status(status, st, sizeof(st));
+		if (pid == m->authd_pid) {
+			reaped_authd(m, status);
+			continue;
+		}
+		s = session_find(m, NULL, pid, -1);
+		if (s == NULL) {
+			log_event(sandbox_killed(status) ? LOG_LEVEL_ERR : LOG_LEVEL_INFO, "child_exit",
+			    "pid=%ld %s%s", (long)pid, st,
+			    sandbox_killed(status) ? " reason=sandbox_kill" : "");
+			continue;
+		}
+		log_set_session(s->sid);
+		if (sandbox_killed(status))
+			log_event(LOG_LEVEL_ERR, "sandbox_kill", "child=%s pid=%ld %s "
+			    "reason=\"forbidden system call (seccomp)\"",
+			    pid == s->worker_pid ? "pop3d" : "stored", (long)pid, st);
+		if (pid == s->stored_pid) {
+			log_event(LOG_LEVEL_INFO, "child_exit", "child=stored pid=%ld %s", (long)pid, st);
+			s->stored_pid = 0;
+		} else {
+			log_event(LOG_LEVEL_INFO, "disconnect", "child=pop3d pid=%ld %s ip=%s",
+			    (long)pid, st, s->ip);
+			master_session_remove(m, s);
+		}
+		log_set_session(NULL);
+	}
+}

@@ -1,0 +1,390 @@
+/* mailbox.c - POP3 TRANSACTION and UPDATE states (RFC 1939 sections 5, 6).
+ *
+ * The worker keeps the sizes and deletion marks of the snapshot stored made
+ * at login; bodies arrive as read-only fds from stored and are streamed with
+ * LF -> CRLF conversion and dot-stuffing, so the sizes in LIST/STAT are the
+ * exact bytes RETR sends (before the stuffing, as RFC 1939 counts them). */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "../../common/ipc.h"
+#include "../../common/log.h"
+#include "../../common/proto.h"
+#include "../../common/util.h"
+#include "pop3d.h"
+
+static struct ipc_in inmsg;
+static struct ipc_out outmsg;
+
+/* One request to stored and its reply in inmsg. Fatal if stored is gone or
+ * misbehaves: the session cannot go on without its store. */
+static void
+store_call(struct pop3 *p)
+{
+	if (ipc_send(p->store_fd, &outmsg) < 0 || ipc_recv(p->store_fd, &inmsg) != 1) {
+		client_puts(&p->c, "-ERR [SYS/TEMP] Mail storage failed\r\n");
+		client_flush(&p->c);
+		fatal("reason=\"stored channel failed\" errno=%d", errno);
+	}
+}
+
+static int
+load_sizes(struct pop3 *p)
+{
+	uint32_t start = 0;
+
+	p->sizes = calloc(p->nmsgs ? p->nmsgs : 1, sizeof(*p->sizes));
+	p->deleted = calloc(p->nmsgs ? p->nmsgs : 1, 1);
+	if (p->sizes == NULL || p->deleted == NULL)
+		return -1;
+	while (start < p->nmsgs) {
+		uint32_t s, count, i;
+		uint8_t more;
+
+		ipc_out_init(&outmsg, MSG_STORE_POP_SIZES);
+		ipc_put_u32(&outmsg, start);
+		store_call(p);
+		if (inmsg.type != MSG_STORE_SIZES)
+			return -1;
+		s = ipc_get_u32(&inmsg);
+		count = ipc_get_u32(&inmsg);
+		more = ipc_get_u8(&inmsg);
+		if (inmsg.err || s != start || count == 0 || count > p->nmsgs - start)
+			return -1;
+		for (i = 0; i < count; i++)
+			p->sizes[start + i] = ipc_get_u64(&inmsg);
+		if (ipc_in_end(&inmsg) < 0 || (more != 0) != (start + count < p->nmsgs))
+			return -1;
+		start += count;
+	}
+	return 0;
+}
+
+int
+pop3_enter_transaction(struct pop3 *p)
+{
+	char text[128];
+	uint32_t code;
+
+	ipc_out_init(&outmsg, MSG_STORE_POP_OPEN);
+	store_call(p);
+	if (inmsg.type == MSG_STORE_ERR) {
+		code = ipc_get_u32(&inmsg);
+		ipc_get_str(&inmsg, text, sizeof(text));
+		if (code == STORE_ERR_INUSE)
+			client_puts(&p->c, "-ERR [IN-USE] Mailbox is locked by another POP3 session\r\n");
+		else
+			client_puts(&p->c, "-ERR [SYS/TEMP] Cannot open mailbox\r\n");
+		return -1;
+	}
+	if (inmsg.type != MSG_STORE_OK)
+		fatal("reason=\"unexpected reply from stored\" type=0x%04x", inmsg.type);
+	p->nmsgs = (size_t)ipc_get_u64(&inmsg);
+	if (ipc_in_end(&inmsg) < 0 || p->nmsgs > p->cfg->pop3_max_messages || load_sizes(p) < 0)
+		fatal("reason=\"bad maildrop listing from stored\"");
+	p->state = POP3_TRANSACTION;
+	client_printf(&p->c, "+OK Logged in, %zu messages\r\n", p->nmsgs);
+	return 0;
+}
+
+/* Parse a message number argument: 1..nmsgs, not deleted.  Answers the
+ * error itself and returns -1; else the 0-based index. */
+static long
+msg_arg(struct pop3 *p, const uint8_t *s, size_t len)
+{
+	uint64_t n;
+
+	if (util_parse_u64(s, len, UINT32_MAX, &n) < 0 || n == 0) {
+		client_puts(&p->c, "-ERR Invalid message number\r\n");
+		return -1;
+	}
+	if (n > p->nmsgs) {
+		client_puts(&p->c, "-ERR No such message\r\n");
+		return -1;
+	}
+	if (p->deleted[n - 1]) {
+		client_printf(&p->c, "-ERR Message %llu already deleted\r\n", (unsigned long long)n);
+		return -1;
+	}
+	return (long)(n - 1);
+}
+
+void
+pop3_cmd_stat(struct pop3 *p, const struct pop3_cmd *cmd)
+{
+	uint64_t count = 0, octets = 0;
+	size_t i;
+
+	if (cmd->nargs != 0) {
+		client_puts(&p->c, "-ERR Syntax: STAT\r\n");
+		return;
+	}
+	for (i = 0; i < p->nmsgs; i++) {
+		if (!p->deleted[i]) {
+			count++;
+			octets += p->sizes[i];
+		}
+	}
+	client_printf(&p->c, "+OK %llu %llu\r\n", (unsigned long long)count, (unsigned long long)octets);
+}
+
+void
+pop3_cmd_list(struct pop3 *p, const struct pop3_cmd *cmd)
+{
+	size_t i;
+	long m;
+
+	if (cmd->nargs > 1) {
+		client_puts(&p->c, "-ERR Syntax: LIST [msg]\r\n");
+		return;
+	}
+	if (cmd->nargs == 1) {
+		if ((m = msg_arg(p, cmd->arg[0], cmd->arglen[0])) >= 0)
+			client_printf(&p->c, "+OK %ld %llu\r\n", m + 1, (unsigned long long)p->sizes[m]);
+		return;
+	}
+	client_puts(&p->c, "+OK scan listing follows\r\n");
+	for (i = 0; i < p->nmsgs; i++)
+		if (!p->deleted[i])
+			client_printf(&p->c, "%zu %llu\r\n", i + 1, (unsigned long long)p->sizes[i]);
+	client_puts(&p->c, ".\r\n");
+}
+
+/* Fetch UIDLs from stored page by page; print all (single < 0) or one. */
+static void
+uidl_pages(struct pop3 *p, long single)
+{
+	uint32_t start = single >= 0 ? (uint32_t)single : 0;
+
+	while (start < p->nmsgs) {
+		uint32_t s, count, i;
+		char uidl[UIDL_MAX + 1];
+
+		ipc_out_init(&outmsg, MSG_STORE_POP_UIDLS);
+		ipc_put_u32(&outmsg, start);
+		store_call(p);
+		s = ipc_get_u32(&inmsg);
+		count = ipc_get_u32(&inmsg);
+		(void)ipc_get_u8(&inmsg);
+		if (inmsg.type != MSG_STORE_UIDLS || inmsg.err || s != start || count == 0 ||
+		    count > p->nmsgs - start)
+			fatal("reason=\"bad UIDL page from stored\"");
+		for (i = 0; i < count; i++) {
+			ipc_get_str(&inmsg, uidl, sizeof(uidl));
+			if (inmsg.err)
+				fatal("reason=\"bad UIDL from stored\"");
+			if (single >= 0) {
+				client_printf(&p->c, "+OK %ld %s\r\n", single + 1, uidl);
+				return;
+			}
+			if (!p->deleted[start + i])
+				client_printf(&p->c, "%u %s\r\n", start + i + 1, uidl);
+		}
+		start += count;
+	}
+}
+
+void
+pop3_cmd_uidl(struct pop3 *p, const struct pop3_cmd *cmd)
+{
+	long m;
+
+	if (cmd->nargs > 1) {
+		client_puts(&p->c, "-ERR Syntax: UIDL [msg]\r\n");
+		return;
+	}
+	if (cmd->nargs == 1) {
+		if ((m = msg_arg(p, cmd->arg[0], cmd->arglen[0])) >= 0)
+			uidl_pages(p, m);
+		return;
+	}
+	client_puts(&p->c, "+OK unique-id listing follows\r\n");
+	uidl_pages(p, -1);
+	client_puts(&p->c, ".\r\n");
+}
+
+/* Stream a message: bare LF -> CRLF, '.' at line start doubled.  With
+ * body_lines >= 0 (TOP), stop after that many lines past the header (which
+ * ends at the first empty line, RFC 5322 section 2.1). */
+static int
+send_message(struct pop3 *p, int fd, int64_t body_lines)
+{
+	uint8_t in[8192], out[2 * 8192 + 4];
+	int bol = 1, prev_cr = 0, in_body = 0, stop = 0;
+	uint64_t lines = 0, line_len = 0;
+	off_t off = 0;
+	ssize_t n;
+
+	while (!stop && (n = pread(fd, in, sizeof(in), off)) > 0) {
+		size_t o = 0;
+		ssize_t i;
+
+		off += n;
+		for (i = 0; i < n; i++) {
+			uint8_t ch = in[i];
+			if (bol && in_body && body_lines >= 0 && lines >= (uint64_t)body_lines) {
+				stop = 1;
+				break;
+			}
+			if (bol && ch == '.')
+				out[o++] = '.';
+			if (ch == '\n') {
+				if (!prev_cr)
+					out[o++] = '\r';
+				out[o++] = '\n';
+				if (in_body)
+					lines++;
+				else if (line_len == 0)
+					in_body = 1;
+				bol = 1;
+				line_len = 0;
+			} else {
+				out[o++] = ch;
+				if (ch != '\r')
+					line_len++;
+				bol = 0;
+			}
+			prev_cr = ch == '\r';
+		}
+		client_write(&p->c, out, o);
+		if (p->c.dead)
+			return -1;
+	}
+	if (!stop && n < 0)
+		return -1;
+	if (!bol)
+		client_puts(&p->c, "\r\n");
+	client_puts(&p->c, ".\r\n");
+	return 0;
+}
+
+static void
+fetch(struct pop3 *p, long m, int64_t body_lines)
+{
+	char text[128];
+	uint64_t size;
+
+	ipc_out_init(&outmsg, MSG_STORE_POP_FETCH);
+	ipc_put_u32(&outmsg, (uint32_t)m);
+	store_call(p);
+	if (inmsg.type == MSG_STORE_ERR) {
+		uint32_t code = ipc_get_u32(&inmsg);
+		ipc_get_str(&inmsg, text, sizeof(text));
+		ipc_in_close_fd(&inmsg);
+		client_puts(&p->c, code == STORE_ERR_GONE ?
+		    "-ERR Message was removed by another program\r\n" :
+		    "-ERR [SYS/TEMP] Cannot read message\r\n");
+		return;
+	}
+	size = ipc_get_u64(&inmsg);
+	if (inmsg.type != MSG_STORE_MSGFD || inmsg.fd < 0 || ipc_in_end(&inmsg) < 0)
+		fatal("reason=\"bad fetch reply from stored\"");
+	client_printf(&p->c, "+OK %llu octets\r\n", (unsigned long long)size);
+	if (send_message(p, inmsg.fd, body_lines) < 0 && !p->c.dead) {
+		/* A read error mid-message: the client cannot be told cleanly. */
+		log_event(LOG_LEVEL_ERR, "retr", "reason=\"read error\" errno=%d", errno);
+		p->c.dead = 1;
+	}
+	close(inmsg.fd);
+	if (body_lines < 0) {
+		p->retr_count++;
+		p->retr_bytes += size;
+	}
+}
+
+void
+pop3_cmd_retr(struct pop3 *p, const struct pop3_cmd *cmd)
+{
+	long m;
+
+	if (cmd->nargs != 1) {
+		client_puts(&p->c, "-ERR Syntax: RETR msg\r\n");
+		return;
+	}
+	if ((m = msg_arg(p, cmd->arg[0], cmd->arglen[0])) >= 0)
+		fetch(p, m, -1);
+}
+
+void
+pop3_cmd_top(struct pop3 *p, const struct pop3_cmd *cmd)
+{
+	uint64_t lines;
+	long m;
+
+	if (cmd->nargs != 2) {
+		client_puts(&p->c, "-ERR Syntax: TOP msg lines\r\n");
+		return;
+	}
+	if ((m = msg_arg(p, cmd->arg[0], cmd->arglen[0])) < 0)
+		return;
+	if (util_parse_u64(cmd->arg[1], cmd->arglen[1], INT64_MAX, &lines) < 0) {
+		client_puts(&p->c, "-ERR Invalid number of lines\r\n");
+		return;
+	}
+	fetch(p, m, (int64_t)lines);
+}
+
+void
+pop3_cmd_dele(struct pop3 *p, const struct pop3_cmd *cmd)
+{
+	long m;
+
+	if (cmd->nargs != 1) {
+		client_puts(&p->c, "-ERR Syntax: DELE msg\r\n");
+		return;
+	}
+	if ((m = msg_arg(p, cmd->arg[0], cmd->arglen[0])) < 0)
+		return;
+	p->deleted[m] = 1;
+	client_printf(&p->c, "+OK Message %ld deleted\r\n", m + 1);
+}
+
+void
+pop3_cmd_rset(struct pop3 *p, const struct pop3_cmd *cmd)
+{
+	if (cmd->nargs != 0) {
+		client_puts(&p->c, "-ERR Syntax: RSET\r\n");
+		return;
+	}
+	memset(p->deleted, 0, p->nmsgs);
+	client_printf(&p->c, "+OK %zu messages\r\n", p->nmsgs);
+}
+
+/* QUIT in TRANSACTION: remove the marked messages (RFC 1939 section 6). */
+void
+pop3_update(struct pop3 *p)
+{
+	size_t i = 0, removed = 0;
+	int ok = 1;
+
+	p->state = POP3_UPDATE;
+	for (;;) {
+		uint32_t count = 0;
+		size_t scan = i;
+
+		while (scan < p->nmsgs && count < 16000)
+			if (p->deleted[scan++])
+				count++;
+		ipc_out_init(&outmsg, MSG_STORE_POP_COMMIT);
+		ipc_put_u8(&outmsg, scan >= p->nmsgs);
+		ipc_put_u32(&outmsg, count);
+		for (; i < scan; i++)
+			if (p->deleted[i])
+				ipc_put_u32(&outmsg, (uint32_t)i);
+		store_call(p);
+		if (inmsg.type == MSG_STORE_OK)
+			removed += (size_t)ipc_get_u64(&inmsg);
+		else
+			ok = 0;
+		if (scan >= p->nmsgs)
+			break;
+	}
+	if (ok)
+		client_printf(&p->c, "+OK Bye, %zu messages removed\r\n", removed);
+	else
+		client_puts(&p->c, "-ERR [SYS/TEMP] Some deleted messages were not removed\r\n");
+	log_event(LOG_LEVEL_INFO, "logout", "removed=%zu retr=%llu retr_bytes=%llu", removed,
+	    (unsigned long long)p->retr_count, (unsigned long long)p->retr_bytes);
+}

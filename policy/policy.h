@@ -1,0 +1,52 @@
+/* policy.h - the one table of processes: who runs as whom, where, with
+ * which fds and which syscalls.  The mechanisms are in sandbox/. */
+#ifndef POSTERN_POLICY_H
+#define POSTERN_POLICY_H
+
+#include <stddef.h>
+
+#include "../common/config.h"
+#include "../sandbox/sandbox.h"
+
+enum policy_proc {
+	POLICY_AUTHD,
+	POLICY_STORED,
+	POLICY_POP3D,
+	POLICY_NPROCS
+};
+
+enum policy_ident {
+	POLICY_IDENT_AUTH,	/* auth_uid/auth_gid */
+	POLICY_IDENT_WORKER,	/* worker_uid/worker_gid */
+	POLICY_IDENT_USER,	/* the verified user's mail uid/gid (from authd) */
+};
+
+enum policy_root {
+	POLICY_ROOT_EMPTY,	/* chroot to empty_root: sees no files */
+	POLICY_ROOT_MAILROOT,	/* chroot to the user's mail root */
+};
+
+struct policy_entry {
+	const char *name;		/* log name and the key of this row */
+	const char *binary;		/* file name under libexec_dir */
+	enum policy_ident ident;
+	enum policy_root root;
+	const char *fds;		/* fixed fds, for docs and the master's exec */
+	const int *syscalls;
+	size_t nsyscalls;
+	unsigned max_files;
+	int no_fork;
+	int net_parser;			/* parses network bytes: invariant 1 applies */
+};
+
+extern const struct policy_entry policy_table[POLICY_NPROCS];
+
+/* Build the sandbox spec of a process from its row and the config.  For
+ * POLICY_IDENT_USER / POLICY_ROOT_MAILROOT, uid/gid/root come from the
+ * caller (stored's argv, set by the master from authd's verdict). */
+void policy_spec(enum policy_proc p, const struct config *cfg, struct sandbox_spec *s);
+
+/* Print the process table (posternctl policy, docs). */
+void policy_print(int fd);
+
+#endif

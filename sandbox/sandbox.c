@@ -1,0 +1,178 @@
+/* sandbox.c - chroot, identity, capabilities, rlimits, Landlock, seccomp. */
+#include "sandbox.h"
+
+#include <cap-ng.h>
+#include <errno.h>
+#include <seccomp.h>
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/resource.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include "../common/log.h"
+
+int
+sandbox_unprivileged(void)
+{
+	return geteuid() != 0;
+}
+
+static void
+set_rlimit(int res, uint64_t v, const char *name)
+{
+	struct rlimit rl = { (rlim_t)v, (rlim_t)v };
+
+	if (setrlimit(res, &rl) < 0)
+		fatal("reason=\"setrlimit %s failed\" errno=%d", name, errno);
+}
+
+static void
+change_identity(const struct sandbox_spec *s)
+{
+	uid_t ru, eu, su;
+	gid_t rg, eg, sg;
+
+	if (s->uid == 0 || s->gid == 0)
+		fatal("reason=\"refusing to run %s as root\"", s->name);
+	capng_clear(CAPNG_SELECT_BOTH);
+	/* DROP_SUPP_GRP with numeric ids: no passwd entry is needed (PLATFORM.md). */
+	if (capng_change_id((int)s->uid, (int)s->gid,
+	    CAPNG_DROP_SUPP_GRP | CAPNG_CLEAR_BOUNDING) != 0)
+		fatal("reason=\"capng_change_id failed\" uid=%u", (unsigned)s->uid);
+	if (getresuid(&ru, &eu, &su) < 0 || getresgid(&rg, &eg, &sg) < 0 ||
+	    ru != s->uid || eu != s->uid || su != s->uid ||
+	    rg != s->gid || eg != s->gid || sg != s->gid)
+		fatal("reason=\"identity change did not stick\" uid=%u", (unsigned)s->uid);
+	if (capng_get_caps_process() != 0 || capng_have_capabilities(CAPNG_SELECT_CAPS) != CAPNG_NONE)
+		fatal("reason=\"capabilities remain after drop\"");
+	/* Going back must be impossible. */
+	if (setuid(0) == 0)
+		fatal("reason=\"setuid(0) succeeded after drop\"");
+}
+
+void
+sandbox_confine(const struct sandbox_spec *s)
+{
+	set_rlimit(RLIMIT_CORE, 0, "core");
+	if (s->max_files)
+		set_rlimit(RLIMIT_NOFILE, s->max_files, "nofile");
+	if (s->max_memory)
+		set_rlimit(RLIMIT_AS, s->max_memory, "as");
+	if (sandbox_unprivileged())
+		return;
+	if (s->root != NULL) {
+		if (chroot(s->root) < 0)
+			fatal("reason=\"chroot failed\" root=%s errno=%d", s->root, errno);
+		if (chdir("/") < 0)
+			fatal("reason=\"chdir / failed\" errno=%d", errno);
+	}
+	change_identity(s);
+	/* After the uid change, so RLIMIT_NPROC counts the new uid's processes. */
+	if (s->no_fork)
+		set_rlimit(RLIMIT_NPROC, 0, "nproc");
+}
+
+/* Landlock (kernel ABI >= 1). Debian 12's header covers ABI 2 only, so the
+ * few constants are defined here (linux/landlock.h). */
+#define LL_CREATE_RULESET_VERSION	(1U << 0)
+#define LL_RULE_PATH_BENEATH		1
+#define LL_ACCESS_FS_ABI1		((1ULL << 13) - 1)	/* EXECUTE .. MAKE_SYM */
+#define LL_ACCESS_FS_REFER		(1ULL << 13)
+#define LL_ACCESS_FS_TRUNCATE		(1ULL << 14)
+
+struct ll_ruleset_attr {
+	uint64_t handled_access_fs;
+};
+
+struct ll_path_beneath_attr {
+	uint64_t allowed_access;
+	int32_t parent_fd;
+} __attribute__((packed));	/* the kernel's layout is packed (uapi header) */
+
+static void
+landlock_beneath(int dirfd)
+{
+	struct ll_ruleset_attr ra;
+	struct ll_path_beneath_attr pb;
+	long abi;
+	int rfd;
+
+	abi = syscall(SYS_landlock_create_ruleset, NULL, 0, LL_CREATE_RULESET_VERSION);
+	if (abi < 1) {
+		log_event(LOG_LEVEL_WARN, "landlock", "reason=\"not available\" errno=%d", errno);
+		return;
+	}
+	ra.handled_access_fs = LL_ACCESS_FS_ABI1;
+	if (abi >= 2)
+		ra.handled_access_fs |= LL_ACCESS_FS_REFER;
+	if (abi >= 3)
+		ra.handled_access_fs |= LL_ACCESS_FS_TRUNCATE;
+	rfd = (int)syscall(SYS_landlock_create_ruleset, &ra, sizeof(ra), 0);
+	if (rfd < 0)
+		fatal("reason=\"landlock_create_ruleset failed\" errno=%d", errno);
+	pb.allowed_access = ra.handled_access_fs;
+	pb.parent_fd = dirfd;
+	if (syscall(SYS_landlock_add_rule, rfd, LL_RULE_PATH_BENEATH, &pb, 0) < 0)
+		fatal("reason=\"landlock_add_rule failed\" errno=%d", errno);
+	if (syscall(SYS_landlock_restrict_self, rfd, 0) < 0)
+		fatal("reason=\"landlock_restrict_self failed\" errno=%d", errno);
+	close(rfd);
+}
+
+static const char *debug_name = "?";
+
+/* Debug mode only: name the refused syscall, then die as KILL would. */
+static void
+sigsys_handler(int sig, siginfo_t *si, void *uc)
+{
+	char line[160];
+	char *name;
+	int n;
+
+	(void)sig;
+	(void)uc;
+	name = seccomp_syscall_resolve_num_arch(SCMP_ARCH_NATIVE, si->si_syscall);
+	n = snprintf(line, sizeof(line),
+	    "proc=%s level=error event=seccomp_violation syscall=%s nr=%d\n",
+	    debug_name, name ? name : "?", si->si_syscall);
+	if (n > 0)
+		(void)!write(STDERR_FILENO, line, (size_t)n);
+	_exit(128 + SIGSYS);
+}
+
+void
+sandbox_lock(const struct sandbox_spec *s)
+{
+	scmp_filter_ctx ctx;
+	size_t i;
+	int rc;
+
+	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
+		fatal("reason=\"PR_SET_NO_NEW_PRIVS failed\" errno=%d", errno);
+	if (s->landlock_dir_fd >= 0)
+		landlock_beneath(s->landlock_dir_fd);
+	if (s->debug) {
+		struct sigaction sa;
+		memset(&sa, 0, sizeof(sa));
+		sa.sa_sigaction = sigsys_handler;
+		sa.sa_flags = SA_SIGINFO;
+		debug_name = s->name;
+		if (sigaction(SIGSYS, &sa, NULL) < 0)
+			fatal("reason=\"sigaction SIGSYS failed\"");
+	}
+	ctx = seccomp_init(s->debug ? SCMP_ACT_TRAP : SCMP_ACT_KILL_PROCESS);
+	if (ctx == NULL)
+		fatal("reason=\"seccomp_init failed\"");
+	for (i = 0; i < s->nsyscalls; i++) {
+		rc = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, s->syscalls[i], 0);
+		if (rc < 0)
+			fatal("reason=\"seccomp_rule_add failed\" nr=%d rc=%d", s->syscalls[i], rc);
+	}
+	rc = seccomp_load(ctx);
+	seccomp_release(ctx);
+	if (rc < 0)
+		fatal("reason=\"seccomp_load failed\" rc=%d", rc);
+}

@@ -1,0 +1,42 @@
+/* sandbox.h - the mechanisms that confine a process.
+ *
+ * The order is fixed (STYLE.md): what the process needs is opened first,
+ * then sandbox_confine() does chroot + chdir("/"), rlimits, and the uid/gid
+ * change with every capability and supplementary group dropped; then the
+ * caller may open per-user state as the new uid; then sandbox_lock() sets
+ * PR_SET_NO_NEW_PRIVS and loads the seccomp allowlist.  Every step is
+ * checked and a failure is fatal.  The data (which uid, which root, which
+ * syscalls) lives in policy/.
+ */
+#ifndef POSTERN_SANDBOX_H
+#define POSTERN_SANDBOX_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+struct sandbox_spec {
+	const char *name;	/* for log lines */
+	uid_t uid;
+	gid_t gid;
+	const char *root;	/* chroot here; NULL = keep the filesystem view */
+	const int *syscalls;	/* seccomp allowlist (SCMP_SYS numbers) */
+	size_t nsyscalls;
+	uint64_t max_files;	/* RLIMIT_NOFILE */
+	uint64_t max_memory;	/* RLIMIT_AS, 0 = unlimited */
+	int no_fork;		/* RLIMIT_NPROC 0 */
+	int debug;		/* SCMP_ACT_TRAP + a SIGSYS handler naming the call */
+	int landlock_dir_fd;	/* >= 0: Landlock-restrict the fs to beneath this dir */
+};
+
+/* Non-zero when the process runs without root (demo/dev mode): uid changes
+ * and chroot are skipped, seccomp and no_new_privs still apply. */
+int sandbox_unprivileged(void);
+
+/* chroot, rlimits, identity change and capability drop. Fatal on failure. */
+void sandbox_confine(const struct sandbox_spec *s);
+
+/* no_new_privs, Landlock (if asked), then the seccomp filter. Fatal on failure. */
+void sandbox_lock(const struct sandbox_spec *s);
+
+#endif

@@ -1,0 +1,48 @@
+#!/bin/sh
+# `make run`: a self-contained demo appliance under ./run on loopback ports.
+set -e
+TOP=$(pwd)
+RUN="$TOP/run"
+BIN="$TOP/build/bin"
+CONF="$RUN/postern.conf"
+mkdir -p "$RUN/state" "$RUN/mail"
+if [ ! -f "$CONF" ]; then
+	cat > "$CONF" <<CONF
+# Demo configuration written by 'make run' (docs/CONFIG.md lists every key).
+state_dir = $RUN/state
+userdb = $RUN/state/userdb
+mail_root = $RUN/mail/%d/%n
+empty_root = $RUN/empty
+default_domain = localhost
+pop3_listen = 127.0.0.1:1110
+auth_fail_delay_ms = 500
+CONF
+fi
+export POSTERN_CONFIG="$CONF"
+if ! "$BIN/posternctl" domain list | grep -qx localhost; then
+	"$BIN/posternctl" domain add localhost >/dev/null
+fi
+for u in demo demo2; do
+	if ! "$BIN/posternctl" user show "$u" >/dev/null 2>&1; then
+		"$BIN/posternctl" user add "$u" -p "$u" >/dev/null
+		for i in 1 2 3; do
+			printf 'From: Postern <postmaster@localhost>\nTo: %s@localhost\nSubject: Demo message %s for %s\nDate: %s\nMessage-ID: <demo-%s-%s@localhost>\n\nHello %s,\n\nthis is demo message %s, stored as a Maildir++ file with LF line ends.\n.A line starting with a dot, to show dot-stuffing.\n' \
+			    "$u" "$i" "$u" "$(date -R)" "$u" "$i" "$u" "$i" | "$BIN/posternctl" deliver "$u" >/dev/null
+		done
+	fi
+done
+cat <<MSG
+
+Postern demo appliance (config $CONF)
+  POP3  127.0.0.1:1110   users: demo / demo, demo2 / demo2
+
+Try:
+  curl -s pop3://demo:demo@127.0.0.1:1110/          # list
+  curl -s pop3://demo:demo@127.0.0.1:1110/1         # read message 1
+  python3 -c "import poplib; p=poplib.POP3('127.0.0.1',1110); p.user('demo'); p.pass_('demo'); print(p.stat()); print(p.retr(1)[1]); p.quit()"
+  POSTERN_CONFIG=$CONF $BIN/posternctl auth test demo -p demo
+
+Logs follow (one key=value line per event). Ctrl-C stops.
+
+MSG
+exec "$BIN/postern-master" -c "$CONF"
