@@ -80,8 +80,8 @@ int
 buf_printf(struct buf *b, const char *fmt, ...)
 {
 	va_list ap;
-	char small[512];
-	int n;
+	char small[512], *big;
+	int n, rc;
 
 	va_start(ap, fmt);
 	n = vsnprintf(small, sizeof(small), fmt, ap);
@@ -90,15 +90,18 @@ buf_printf(struct buf *b, const char *fmt, ...)
 		return -1;
 	if ((size_t)n < sizeof(small))
 		return buf_append(b, small, (size_t)n);
-	if (buf_reserve(b, (size_t)n + 1) < 0)
+	/* Check the limit on n bytes, not n + 1: vsnprintf's NUL goes to a
+	 * heap copy, so a result of exactly max bytes fits as it does above. */
+	if (buf_reserve(b, (size_t)n) < 0)
 		return -1;
 	va_start(ap, fmt);
-	n = vsnprintf((char *)b->data + b->len, (size_t)n + 1, fmt, ap);
+	n = vasprintf(&big, fmt, ap);
 	va_end(ap);
 	if (n < 0)
 		return -1;
-	b->len += (size_t)n;
-	return 0;
+	rc = buf_append(b, big, (size_t)n);
+	free(big);
+	return rc;
 }
 
 void

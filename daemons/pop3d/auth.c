@@ -124,13 +124,13 @@ pop3_cmd_pass(struct pop3 *p, const struct pop3_cmd *cmd)
 	explicit_bzero(outmsg.data, outmsg.len);
 	if (rc < 0) {
 		client_puts(&p->c, "-ERR [SYS/TEMP] Authentication service unavailable\r\n");
-		p->c.dead = 1;
+		p->closing = 1;
 		return;
 	}
 	client_flush(&p->c);
 	rc = auth_reply(p, ch, sizeof(ch));
 	if (rc < 0 || rc == 2)
-		p->c.dead = 1;
+		p->closing = 1;
 }
 
 /* Read one SASL response line from the client (RFC 5034 section 4). */
@@ -181,7 +181,7 @@ pop3_cmd_auth(struct pop3 *p, const struct pop3_cmd *cmd)
 	}
 	if (ipc_send(FD_AUTH, &outmsg) < 0) {
 		client_puts(&p->c, "-ERR [SYS/TEMP] Authentication service unavailable\r\n");
-		p->c.dead = 1;
+		p->closing = 1;
 		return;
 	}
 	for (;;) {
@@ -189,7 +189,7 @@ pop3_cmd_auth(struct pop3 *p, const struct pop3_cmd *cmd)
 		rc = auth_reply(p, challenge, sizeof(challenge));
 		if (rc != 2) {
 			if (rc < 0)
-				p->c.dead = 1;
+				p->closing = 1;
 			return;
 		}
 		client_printf(&p->c, "+ %s\r\n", challenge);
@@ -208,7 +208,7 @@ pop3_cmd_auth(struct pop3 *p, const struct pop3_cmd *cmd)
 		buf_consume(&p->c.in, consumed);
 		if (ipc_send(FD_AUTH, &outmsg) < 0) {
 			client_puts(&p->c, "-ERR [SYS/TEMP] Authentication service unavailable\r\n");
-			p->c.dead = 1;
+			p->closing = 1;
 			return;
 		}
 	}

@@ -88,7 +88,7 @@ bad_command(struct pop3 *p, const char *reply)
 	if (++p->bad_commands >= p->cfg->pop3_max_bad_commands) {
 		client_puts(&p->c, "-ERR Too many bad commands, closing\r\n");
 		log_event(LOG_LEVEL_WARN, "disconnect", "ip=%s reason=\"too many bad commands\"", p->ip);
-		p->c.dead = 1;
+		p->closing = 1;
 	}
 }
 
@@ -163,7 +163,7 @@ pop3_run(struct pop3 *p)
 	pop3_parser_init(&p->parser, p->cfg->pop3_max_line);
 	client_puts(&p->c, "+OK Postern POP3 ready\r\n");
 	client_flush(&p->c);
-	while (!p->c.dead) {
+	while (!p->c.dead && !p->closing) {
 		enum pop3_parse_result r = pop3_parse(&p->parser, POP3_MODE_COMMAND, p->c.in.data,
 		    p->c.in.len, &cmd, &consumed);
 		if (r == POP3_PARSE_NEED_MORE) {

@@ -34,6 +34,7 @@ struct pop3 {
 	size_t userlen;
 	int have_user;
 	unsigned bad_commands;
+	int closing;		/* answer, flush, then end the session */
 	int store_fd;
 	/* the maildrop snapshot: sizes and deletion marks */
 	uint64_t *sizes;

@@ -1,0 +1,181 @@
+"""A real Postern appliance on loopback for one test class.
+
+Appliance(conf_overrides) writes a config under a fresh temp dir, creates
+users with posternctl, starts postern-master, and waits (by polling the
+port with a deadline, never a fixed sleep) until POP3 answers.  Log lines
+are read from the master's stderr file; wait_log() polls for a pattern.
+"""
+import os
+import re
+import shutil
+import signal
+import socket
+import subprocess
+import tempfile
+import time
+
+TOP = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+BIN = os.path.join(TOP, "build", "bin")
+TOOLS = os.path.join(TOP, "build", "tests")
+MAIL_UID = 7100
+
+
+def free_port():
+    s = socket.socket()
+    s.bind(("127.0.0.1", 0))
+    port = s.getsockname()[1]
+    s.close()
+    return port
+
+
+def wait_until(pred, timeout=10.0, what="condition"):
+    """Poll pred() until true; raise with a message at the deadline."""
+    deadline = time.monotonic() + timeout
+    delay = 0.005
+    while True:
+        v = pred()
+        if v:
+            return v
+        if time.monotonic() > deadline:
+            raise AssertionError("timed out waiting for " + what)
+        time.sleep(delay)
+        delay = min(delay * 2, 0.1)
+
+
+def make_message(subject, body, to="demo@localhost", extra_headers=""):
+    return ("From: Sender <sender@example.org>\nTo: %s\nSubject: %s\n"
+            "Message-ID: <%s@test>\n%s\n%s" % (to, subject, abs(hash(subject)), extra_headers, body))
+
+
+class Appliance:
+    def __init__(self, overrides=None, users=(("demo", "demo"), ("demo2", "demo2"))):
+        self.dir = tempfile.mkdtemp(prefix="postern-test-")
+        os.chmod(self.dir, 0o755)
+        self.port = free_port()
+        self.conf = os.path.join(self.dir, "postern.conf")
+        self.empty = os.path.join(self.dir, "empty")
+        self.mail = os.path.join(self.dir, "mail")
+        settings = {
+            "state_dir": os.path.join(self.dir, "state"),
+            "userdb": os.path.join(self.dir, "state", "userdb"),
+            "mail_root": self.mail + "/%d/%n",
+            "empty_root": self.empty,
+            "default_domain": "localhost",
+            "pop3_listen": "127.0.0.1:%d" % self.port,
+            "auth_fail_delay_ms": "0",
+            "pop3_idle_timeout": "60",
+        }
+        settings.update(overrides or {})
+        self.settings = settings
+        self.write_conf()
+        self.ctl("domain", "add", "localhost")
+        for u, p in users:
+            self.ctl("user", "add", u, "-p", p)
+        self.proc = None
+        self.logpath = os.path.join(self.dir, "master.log")
+
+    def write_conf(self):
+        with open(self.conf, "w") as f:
+            for k, v in self.settings.items():
+                f.write("%s = %s\n" % (k, v))
+
+    def ctl(self, *args, input=None, check=True):
+        r = subprocess.run([os.path.join(BIN, "posternctl"), "-c", self.conf] + list(args),
+                           capture_output=True, text=True, input=input, timeout=60)
+        if check and r.returncode != 0:
+            raise AssertionError("posternctl %s failed: %s" % (args, r.stderr))
+        return r
+
+    def maildir(self, user="demo", domain="localhost"):
+        return os.path.join(self.mail, domain, user)
+
+    def deliver(self, user, text):
+        r = self.ctl("deliver", user, input=text)
+        return r.stdout.strip().split("/new/")[-1]
+
+    def start(self):
+        self.logf = open(self.logpath, "ab")
+        self.proc = subprocess.Popen([os.path.join(BIN, "postern-master"), "-c", self.conf],
+                                     stdout=subprocess.DEVNULL, stderr=self.logf)
+        wait_until(self._greets, 15, "POP3 greeting on port %d" % self.port)
+        wait_until(lambda: self.authd_pid(), 10, "authd ready")
+        return self
+
+    def _greets(self):
+        if self.proc.poll() is not None:
+            raise AssertionError("master exited: " + self.log())
+        try:
+            with socket.create_connection(("127.0.0.1", self.port), timeout=2) as s:
+                return s.recv(100).startswith(b"+OK")
+        except OSError:
+            return False
+
+    def stop(self):
+        if self.proc and self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGTERM)
+            try:
+                self.proc.wait(10)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+        if getattr(self, "logf", None):
+            self.logf.close()
+
+    def cleanup(self):
+        self.stop()
+        shutil.rmtree(self.dir, ignore_errors=True)
+
+    # -- logs ------------------------------------------------------------
+    def log(self):
+        try:
+            with open(self.logpath, "rb") as f:
+                return f.read().decode("utf-8", "replace")
+        except FileNotFoundError:
+            return ""
+
+    def wait_log(self, pattern, timeout=10.0, start=0):
+        """Wait for a log line matching pattern after byte offset start; return the match."""
+        rx = re.compile(pattern)
+        return wait_until(lambda: rx.search(self.log()[start:]), timeout, "log /%s/" % pattern)
+
+    def log_mark(self):
+        return len(self.log())
+
+    def authd_pid(self):
+        m = re.findall(r"proc=authd pid=(\d+) level=info event=ready", self.log())
+        if not m:
+            return None
+        pid = int(m[-1])
+        return pid if os.path.exists("/proc/%d" % pid) else None
+
+    # -- POP3 raw client ---------------------------------------------------
+    def connect(self, source=None):
+        s = socket.create_connection(("127.0.0.1", self.port), timeout=10,
+                                     source_address=(source, 0) if source else None)
+        f = s.makefile("rb")
+        greet = f.readline()
+        assert greet.startswith(b"+OK"), greet
+        return s, f
+
+
+def proc_status(pid):
+    out = {}
+    with open("/proc/%d/status" % pid) as f:
+        for line in f:
+            k, _, v = line.partition(":")
+            out[k] = v.strip()
+    return out
+
+
+def command(sock, f, line, multiline=False):
+    sock.sendall(line if isinstance(line, bytes) else line.encode() + b"\r\n")
+    first = f.readline()
+    if not multiline or not first.startswith(b"+OK"):
+        return first, []
+    lines = []
+    while True:
+        l = f.readline()
+        if l in (b".\r\n", b""):
+            break
+        lines.append(l)
+    return first, lines
