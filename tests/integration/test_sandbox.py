@@ -1,0 +1,286 @@
+"""Live proofs of the privilege invariants (DESIGN.md) on running processes."""
+import os
+import poplib
+import re
+import signal
+import socket
+import unittest
+
+from harness import TOOLS, Appliance, command, make_message, proc_status, wait_until
+
+
+def worker_pid(app, mark):
+    m = app.wait_log(r"event=connect proto=pop3 ip=\S+ worker_pid=(\d+)", start=mark)
+    return int(m.group(1))
+
+
+@unittest.skipUnless(os.geteuid() == 0, "privilege separation needs root")
+class TestPrivileges(unittest.TestCase):
+    @classmethod
+    def setUpClass(cls):
+        cls.app = Appliance({"test_triggers": "yes"}).start()
+        cls.app.deliver("demo", make_message("for demo", "demo's mail\n"))
+        cls.app.deliver("demo2", make_message("for demo2", "demo2's secret\n"))
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.app.cleanup()
+
+    def assert_confined(self, pid, uid, root):
+        st = proc_status(pid)
+        uids = st["Uid"].split()
+        self.assertEqual(uids, [str(uid)] * 4)
+        self.assertNotIn("0", st["Gid"].split())
+        self.assertEqual(st["Groups"], "")
+        self.assertEqual(int(st["CapEff"], 16), 0)
+        self.assertEqual(int(st["CapPrm"], 16), 0)
+        self.assertEqual(int(st["CapBnd"], 16), 0)
+        self.assertEqual(st["NoNewPrivs"], "1")
+        self.assertEqual(st["Seccomp"], "2")
+        self.assertEqual(os.readlink("/proc/%d/root" % pid), root)
+
+    def test_pop3d_worker_confined_before_login(self):
+        mark = self.app.log_mark()
+        s, f = self.app.connect()
+        pid = worker_pid(self.app, mark)
+        self.assert_confined(pid, 7002, self.app.empty)
+        self.assertEqual(os.listdir("/proc/%d/root/" % pid), [])
+        s.close()
+
+    def test_stored_confined_to_mail_root(self):
+        mark = self.app.log_mark()
+        p = poplib.POP3("127.0.0.1", self.app.port, timeout=10)
+        p.user("demo")
+        p.pass_("demo")
+        m = self.app.wait_log(r"event=stored_spawn user=demo@localhost stored_pid=(\d+)", start=mark)
+        spid = int(m.group(1))
+        self.assert_confined(spid, 7100, self.app.maildir("demo"))
+        self.assertNotIn("postern.conf", os.listdir("/proc/%d/root/" % spid))
+        wpid = worker_pid(self.app, mark)
+        self.assert_confined(wpid, 7002, self.app.empty)  # still confined after login
+        p.quit()
+
+    def test_authd_confined(self):
+        pid = self.app.authd_pid()
+        self.assert_confined(pid, 7001, self.app.empty)
+        # no sockets but its channels: authd has no network
+        for fd in os.listdir("/proc/%d/fd" % pid):
+            target = os.readlink("/proc/%d/fd/%s" % (pid, fd))
+            self.assertFalse(target.startswith("socket:") and self._is_inet(target), target)
+
+    @staticmethod
+    def _is_inet(target):
+        inode = target[len("socket:["):-1]
+        for table in ("/proc/net/tcp", "/proc/net/tcp6", "/proc/net/udp", "/proc/net/udp6"):
+            with open(table) as f:
+                if any(line.split()[9] == inode for line in f.readlines()[1:]):
+                    return True
+        return False
+
+    def test_forbidden_syscall_kills_only_that_worker(self):
+        bystander = poplib.POP3("127.0.0.1", self.app.port, timeout=10)
+        bystander.user("demo2")
+        bystander.pass_("demo2")
+        mark = self.app.log_mark()
+        s, f = self.app.connect()
+        sid = self.app.wait_log(r"sid=(\w+) level=info event=connect", start=mark).group(1)
+        self.assertEqual(command(s, f, "XSYSCALLTEST")[0], b"+OK calling socket(2)\r\n")
+        self.assertEqual(f.readline(), b"")  # killed: connection closed, no "still alive"
+        s.close()
+        self.app.wait_log(r"sid=%s level=error event=sandbox_kill child=pop3d pid=\d+ signal=31" % sid,
+                          start=mark)
+        # the other session and new sessions go on
+        self.assertIn(b"Subject: for demo2", bystander.retr(1)[1])
+        bystander.quit()
+        p = poplib.POP3("127.0.0.1", self.app.port, timeout=10)
+        p.user("demo")
+        p.pass_("demo")
+        p.quit()
+
+
+@unittest.skipUnless(os.geteuid() == 0, "privilege separation needs root")
+class TestHostilePeer(unittest.TestCase):
+    """A program speaking the worker's side of the IPC protocols."""
+
+    @classmethod
+    def setUpClass(cls):
+        cls.app = Appliance({"pop3_worker": os.path.join(TOOLS, "hostile_worker")}).start()
+        cls.app.deliver("demo", make_message("for demo", "demo's mail\n"))
+        cls.app.deliver("demo2", make_message("for demo2", "demo2's secret\n"))
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.app.cleanup()
+
+    def hostile(self):
+        mark = self.app.log_mark()
+        s = socket.create_connection(("127.0.0.1", self.app.port), timeout=15)
+        f = s.makefile("rb")
+        self.assertEqual(f.readline(), b"+OK hostile worker ready\n")
+        sid = self.app.wait_log(r"sid=(\w+) level=info event=connect", start=mark).group(1)
+        return s, f, sid, mark
+
+    @staticmethod
+    def ask(s, f, line):
+        s.sendall(line.encode() + b"\n")
+        return f.readline().decode().strip()
+
+    def test_forged_login_to_master_is_refused_and_kills_worker(self):
+        s, f, sid, mark = self.hostile()
+        self.assertEqual(self.ask(s, f, "FORGE-MASTER demo2@localhost"), "sent")
+        self.assertEqual(f.readline(), b"")  # the master killed the worker
+        self.app.wait_log(r"sid=%s level=error event=ipc_violation peer=worker" % sid, start=mark)
+        self.assertNotIn("stored_spawn user=demo2", self.app.log()[mark:])
+
+    def test_forged_login_to_authd_closes_channel(self):
+        s, f, sid, mark = self.hostile()
+        self.assertEqual(self.ask(s, f, "FORGE-AUTHD demo2@localhost"), "sent")
+        self.assertEqual(f.readline().strip(), b"authd-closed")
+        self.assertEqual(self.ask(s, f, "WAIT-STORE"), "no-store")
+        self.assertEqual(self.ask(s, f, "LOGIN demo2 demo2"), "authd-send-failed")
+        self.assertNotIn("stored_spawn", self.app.log()[mark:])
+        s.close()
+
+    def test_wrong_password_gives_no_storage(self):
+        s, f, sid, mark = self.hostile()
+        self.assertEqual(self.ask(s, f, "LOGIN demo2 wrong"), "auth-fail 1")
+        self.assertEqual(self.ask(s, f, "WAIT-STORE"), "no-store")
+        self.assertNotIn("stored_spawn", self.app.log()[mark:])
+        s.close()
+
+    def test_verified_user_storage_only(self):
+        s, f, sid, mark = self.hostile()
+        self.assertEqual(self.ask(s, f, "LOGIN demo demo"), "auth-ok store-fd")
+        self.assertEqual(self.ask(s, f, "OPEN"), "open ok 1")
+        self.assertEqual(self.ask(s, f, "FETCH 0"), "fetch-ok Subject: for demo")
+        self.assertEqual(self.ask(s, f, "FETCH 1"), "fetch-err 2")
+        self.assertEqual(self.ask(s, f, "FETCH 4294967295"), "fetch-err 2")
+        # a second login on the same session is a protocol violation for authd
+        self.assertEqual(self.ask(s, f, "LOGIN demo2 demo2"), "authd-closed")
+        self.assertEqual(self.ask(s, f, "WAIT-STORE"), "no-store")
+        # an unknown request type makes stored end the session
+        self.assertEqual(self.ask(s, f, "BADTYPE"), "badtype stored-closed")
+        s.close()
+        log = self.app.log()[mark:]
+        self.assertEqual(len(re.findall(r"stored_spawn", log)), 1)
+        self.assertIn("stored_spawn user=demo@localhost", log)
+        self.assertRegex(log, r"proc=stored .*event=ipc_violation peer=worker type=0x7777")
+
+
+class TestAuthdRestart(unittest.TestCase):
+    @classmethod
+    def setUpClass(cls):
+        cls.app = Appliance().start()
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.app.cleanup()
+
+    def test_kill_authd_master_restarts_it(self):
+        old = self.app.authd_pid()
+        mark = self.app.log_mark()
+        os.kill(old, signal.SIGKILL)
+        self.app.wait_log(r"event=child_died child=authd signal=9", start=mark)
+        wait_until(lambda: self.app.authd_pid() not in (None, old), 15, "new authd")
+
+        def login():
+            try:
+                p = poplib.POP3("127.0.0.1", self.app.port, timeout=10)
+                p.user("demo")
+                p.pass_("demo")
+                p.quit()
+                return True
+            except poplib.error_proto:
+                return False
+        wait_until(login, 15, "login after authd restart")
+
+
+class TestThrottleAndLimits(unittest.TestCase):
+    @classmethod
+    def setUpClass(cls):
+        cls.app = Appliance({"auth_fail_ip_max": "10", "max_per_ip": "3",
+                             "max_daemons": "6"}).start()
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.app.cleanup()
+
+    def test_1000_wrong_passwords_throttled_others_unaffected(self):
+        mark = self.app.log_mark()
+        answers = []
+        for c in range(20):
+            s, f = self.app.connect(source="127.0.0.2")
+            batch = b"".join(b"USER demo\r\nPASS wrong%d\r\n" % i for i in range(50))
+            s.sendall(batch)
+            for _ in range(100):
+                answers.append(f.readline())
+            s.close()
+        fails = [a for a in answers if a.startswith(b"-ERR")]
+        self.assertEqual(len(fails), 1000)
+        throttled = [a for a in fails if b"[SYS/TEMP] too many failures" in a]
+        self.assertGreaterEqual(len(throttled), 990)
+        self.app.wait_log(r'ip=127\.0\.0\.2 user="demo@localhost" reason="throttled: too many failures from this IP"',
+                          start=mark)
+        # the right password from the throttled IP is refused too ...
+        s, f = self.app.connect(source="127.0.0.2")
+        command(s, f, "USER demo")
+        self.assertIn(b"too many failures", command(s, f, "PASS demo")[0])
+        s.close()
+        # ... while another address logs in normally
+        p = poplib.POP3("127.0.0.1", self.app.port, timeout=10)
+        p.user("demo")
+        p.pass_("demo")
+        p.quit()
+
+    def test_max_per_ip_and_max_daemons(self):
+        held = [self.app.connect(source="127.0.0.3") for _ in range(3)]
+        s = socket.create_connection(("127.0.0.1", self.app.port), timeout=10, source_address=("127.0.0.3", 0))
+        self.assertEqual(s.makefile("rb").readline(),
+                         b"-ERR [SYS/TEMP] too many connections from your address, try again later\r\n")
+        s.close()
+        held += [self.app.connect(source="127.0.0.4") for _ in range(3)]
+        s = socket.create_connection(("127.0.0.1", self.app.port), timeout=10, source_address=("127.0.0.5", 0))
+        self.assertEqual(s.makefile("rb").readline(),
+                         b"-ERR [SYS/TEMP] too many connections, try again later\r\n")
+        s.close()
+        self.app.wait_log(r"event=refused reason=max_per_ip ip=127\.0\.0\.3 limit=3")
+        self.app.wait_log(r"event=refused reason=max_daemons ip=127\.0\.0\.5 limit=6")
+        for hs, hf in held:
+            hf.close()
+            hs.close()
+        wait_until(self._can_connect, 10, "slots free again")
+
+    def _can_connect(self):
+        s = socket.create_connection(("127.0.0.1", self.app.port), timeout=10, source_address=("127.0.0.3", 0))
+        ok = s.makefile("rb").readline().startswith(b"+OK")
+        s.close()
+        return ok
+
+
+class TestSignals(unittest.TestCase):
+    def test_sighup_reload_and_sigterm_clean_stop(self):
+        app = Appliance().start()
+        try:
+            s, f = app.connect()
+            mark = app.log_mark()
+            app.settings["max_per_ip"] = "7"
+            app.write_conf()
+            app.proc.send_signal(signal.SIGHUP)
+            app.wait_log(r"event=reloaded .*max_per_ip=7", start=mark)
+            self.assertTrue(command(s, f, "CAPA", multiline=True)[0].startswith(b"+OK"))  # session survives
+            # a broken config is refused and the old one stays
+            with open(app.conf, "a") as cf:
+                cf.write("no_such_key = 1\n")
+            app.proc.send_signal(signal.SIGHUP)
+            app.wait_log(r'event=reload_failed reason=".*:\d+: unknown key"', start=mark)
+            f.close()
+            s.close()
+            app.proc.send_signal(signal.SIGTERM)
+            self.assertEqual(app.proc.wait(15), 0)
+            self.assertIn("event=stopped clean=yes", app.log())
+        finally:
+            app.cleanup()
+
+
+if __name__ == "__main__":
+    unittest.main()

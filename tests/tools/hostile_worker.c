@@ -1,0 +1,218 @@
+/* hostile_worker - a test program the master runs in place of pop3d
+ * (config pop3_worker = ...).  It holds exactly what a compromised worker
+ * holds (fd 3 client, fd 4 master control, fd 5 authd, the pop3d sandbox)
+ * and, on command from the test over the client socket, speaks the
+ * worker's side of the IPC protocols with forged or out-of-order messages.
+ * It reports what happened, one line per command, on the client socket. */
+#include <poll.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "../../common/config.h"
+#include "../../common/ipc.h"
+#include "../../common/proto.h"
+#include "../../policy/policy.h"
+
+static struct ipc_in in;
+static struct ipc_out out;
+static int store_fd = -1;
+
+static void
+say(const char *fmt, ...)
+{
+	char line[512];
+	va_list ap;
+	int n;
+
+	va_start(ap, fmt);
+	n = vsnprintf(line, sizeof(line) - 1, fmt, ap);
+	va_end(ap);
+	if (n < 0 || n > (int)sizeof(line) - 2)
+		n = (int)sizeof(line) - 2;
+	line[n++] = '\n';
+	if (write(FD_CLIENT, line, (size_t)n) < 0)
+		exit(0);
+}
+
+/* recv with a deadline: 1 message, 0 EOF, -1 error, -2 nothing in time. */
+static int
+recv_wait(int fd, int ms)
+{
+	struct pollfd p = { fd, POLLIN, 0 };
+
+	if (poll(&p, 1, ms) <= 0)
+		return -2;
+	return ipc_recv(fd, &in);
+}
+
+static void
+forge_login(int fd, const char *user)
+{
+	ipc_out_init(&out, MSG_MASTER_LOGIN);
+	ipc_put_str(&out, "000000000000000000000000");
+	ipc_put_str(&out, user);
+	ipc_put_u32(&out, 7100);
+	ipc_put_u32(&out, 7100);
+	ipc_put_str(&out, "/tmp");
+	say(ipc_send(fd, &out) == 0 ? "sent" : "send-failed");
+}
+
+static void
+cmd_login(const char *user, const char *pass)
+{
+	int rc;
+
+	ipc_out_init(&out, MSG_AUTH_USERPASS);
+	ipc_put_bytes(&out, user, strlen(user));
+	ipc_put_bytes(&out, pass, strlen(pass));
+	if (ipc_send(FD_AUTH, &out) < 0) {
+		say("authd-send-failed");
+		return;
+	}
+	rc = recv_wait(FD_AUTH, 10000);
+	if (rc == 0) {
+		say("authd-closed");
+		return;
+	}
+	if (rc != 1) {
+		say("authd-error %d", rc);
+		return;
+	}
+	if (in.type == MSG_AUTH_FAIL) {
+		say("auth-fail %u", ipc_get_u32(&in));
+		return;
+	}
+	if (in.type != MSG_AUTH_OK) {
+		say("auth-other 0x%04x", in.type);
+		return;
+	}
+	rc = recv_wait(FD_CONTROL, 10000);
+	if (rc == 1 && in.type == MSG_WORKER_STORE && in.fd >= 0) {
+		store_fd = in.fd;
+		say("auth-ok store-fd");
+	} else {
+		say("auth-ok no-store %d", rc);
+	}
+}
+
+static void
+cmd_fetch(unsigned long idx)
+{
+	char *subj;
+	ssize_t n;
+	char buf[4096];
+
+	ipc_out_init(&out, MSG_STORE_POP_FETCH);
+	ipc_put_u32(&out, (uint32_t)idx);
+	if (ipc_send(store_fd, &out) < 0 || recv_wait(store_fd, 10000) != 1) {
+		say("store-failed");
+		return;
+	}
+	if (in.type == MSG_STORE_ERR) {
+		say("fetch-err %u", ipc_get_u32(&in));
+		return;
+	}
+	if (in.type != MSG_STORE_MSGFD || in.fd < 0) {
+		say("fetch-other 0x%04x", in.type);
+		return;
+	}
+	n = pread(in.fd, buf, sizeof(buf) - 1, 0);
+	close(in.fd);
+	buf[n > 0 ? n : 0] = '\0';
+	subj = strstr(buf, "Subject:");
+	if (subj != NULL)
+		subj[strcspn(subj, "\r\n")] = '\0';
+	say("fetch-ok %s", subj ? subj : "(no subject)");
+}
+
+static void
+store_simple(uint16_t type, const char *what)
+{
+	int rc;
+
+	ipc_out_init(&out, type);
+	if (ipc_send(store_fd, &out) < 0) {
+		say("%s send-failed", what);
+		return;
+	}
+	rc = recv_wait(store_fd, 10000);
+	if (rc == 0)
+		say("%s stored-closed", what);
+	else if (rc == 1 && in.type == MSG_STORE_OK)
+		say("%s ok %llu", what, (unsigned long long)ipc_get_u64(&in));
+	else if (rc == 1 && in.type == MSG_STORE_ERR)
+		say("%s err %u", what, ipc_get_u32(&in));
+	else
+		say("%s rc=%d type=0x%04x", what, rc, in.type);
+}
+
+static void
+run(char *line)
+{
+	char *cmd = strtok(line, " \r\n"), *a = strtok(NULL, " \r\n"), *b = strtok(NULL, " \r\n");
+
+	if (cmd == NULL)
+		return;
+	if (!strcmp(cmd, "FORGE-MASTER") && a)
+		forge_login(FD_CONTROL, a);
+	else if (!strcmp(cmd, "FORGE-AUTHD") && a) {
+		forge_login(FD_AUTH, a);
+		say(recv_wait(FD_AUTH, 10000) == 0 ? "authd-closed" : "authd-open");
+	} else if (!strcmp(cmd, "LOGIN") && a && b)
+		cmd_login(a, b);
+	else if (!strcmp(cmd, "WAIT-STORE"))
+		say(recv_wait(FD_CONTROL, 1000) == -2 ? "no-store" : "store-arrived");
+	else if (!strcmp(cmd, "OPEN") && store_fd >= 0)
+		store_simple(MSG_STORE_POP_OPEN, "open");
+	else if (!strcmp(cmd, "BADTYPE") && store_fd >= 0)
+		store_simple(0x7777, "badtype");
+	else if (!strcmp(cmd, "FETCH") && a && store_fd >= 0)
+		cmd_fetch(strtoul(a, NULL, 10));
+	else if (!strcmp(cmd, "QUIT"))
+		exit(0);
+	else
+		say("unknown");
+}
+
+int
+main(int argc, char **argv)
+{
+	const char *cfgpath = "/etc/postern/postern.conf";
+	struct sandbox_spec spec;
+	struct config cfg;
+	char err[256], line[512];
+	size_t len = 0;
+	int opt;
+
+	while ((opt = getopt(argc, argv, "c:s:i:")) != -1)
+		if (opt == 'c')
+			cfgpath = optarg;
+	if (config_load(&cfg, cfgpath, err, sizeof(err)) < 0)
+		return 1;
+	policy_spec(POLICY_POP3D, &cfg, &spec);
+	sandbox_confine(&spec);
+	sandbox_lock(&spec);
+	say("+OK hostile worker ready");
+	for (;;) {
+		ssize_t n = read(FD_CLIENT, line + len, sizeof(line) - 1 - len);
+		char *nl;
+		if (n <= 0)
+			return 0;
+		len += (size_t)n;
+		line[len] = '\0';
+		while ((nl = strchr(line, '\n')) != NULL) {
+			size_t l = (size_t)(nl - line) + 1;
+			char one[512];
+			memcpy(one, line, l);
+			one[l] = '\0';
+			memmove(line, line + l, len - l + 1);
+			len -= l;
+			run(one);
+		}
+		if (len == sizeof(line) - 1)
+			len = 0;
+	}
+}
