@@ -59,25 +59,14 @@ split_command(const uint8_t *line, size_t ll, struct pop3_cmd *cmd)
 	return POP3_PARSE_OK;
 }
 
-enum pop3_parse_result
-pop3_parse(struct pop3_parser *p, enum pop3_parse_mode mode,
+/* Parse the line at the front of buf (no skipping pending). */
+static enum pop3_parse_result
+parse_line(struct pop3_parser *p, enum pop3_parse_mode mode,
     const uint8_t *buf, size_t len, struct pop3_cmd *cmd, size_t *consumed_r)
 {
-	const uint8_t *nl;
+	const uint8_t *nl = memchr(buf, '\n', len);
 	size_t ll;
 
-	memset(cmd, 0, sizeof(*cmd));
-	*consumed_r = 0;
-	nl = memchr(buf, '\n', len);
-	if (p->skipping) {
-		if (nl == NULL) {
-			*consumed_r = len;
-			return POP3_PARSE_NEED_MORE;
-		}
-		*consumed_r = (size_t)(nl - buf) + 1;
-		p->skipping = 0;
-		return POP3_PARSE_NEED_MORE;
-	}
 	if (nl == NULL) {
 		if (len >= p->max_line) {
 			/* refuse now; drop what we have and the rest of the line */
@@ -104,4 +93,29 @@ pop3_parse(struct pop3_parser *p, enum pop3_parse_mode mode,
 	if (ll == 0)
 		return POP3_PARSE_ERR_SYNTAX;
 	return split_command(buf, ll, cmd);
+}
+
+enum pop3_parse_result
+pop3_parse(struct pop3_parser *p, enum pop3_parse_mode mode,
+    const uint8_t *buf, size_t len, struct pop3_cmd *cmd, size_t *consumed_r)
+{
+	enum pop3_parse_result r;
+	size_t skip = 0, used = 0;
+
+	memset(cmd, 0, sizeof(*cmd));
+	*consumed_r = 0;
+	if (p->skipping) {
+		const uint8_t *nl = memchr(buf, '\n', len);
+		if (nl == NULL) {
+			*consumed_r = len;
+			return POP3_PARSE_NEED_MORE;
+		}
+		/* End of the refused line: go on with what follows it, so a
+		 * pipelined command is never left waiting in the buffer. */
+		skip = (size_t)(nl - buf) + 1;
+		p->skipping = 0;
+	}
+	r = parse_line(p, mode, buf + skip, len - skip, cmd, &used);
+	*consumed_r = skip + used;
+	return r;
 }

@@ -68,7 +68,9 @@ sasl_start(struct sasl_server *s, const char *mech, const uint8_t *ir, size_t ir
 		s->mech = SASL_MECH_LOGIN;
 	else
 		return SASL_ERR_MECH;
-	if (ir == NULL) {
+	/* "=" is an empty initial response (RFC 5034 section 4).  Neither
+	 * mechanism can use one, so ask for the data as if none was sent. */
+	if (ir == NULL || (irlen == 1 && ir[0] == '=')) {
 		s->challenge[0] = '\0';
 		if (s->mech == SASL_MECH_LOGIN) {
 			set_challenge(s, "Username:");

@@ -121,6 +121,7 @@ handle(struct pop3 *p, enum pop3_parse_result r, struct pop3_cmd *cmd, size_t co
 
 	switch (r) {
 	case POP3_PARSE_ERR_TOO_LONG:
+		buf_consume(&p->c.in, consumed);
 		bad_command(p, "-ERR Line too long\r\n");
 		return 0;
 	case POP3_PARSE_ERR_NUL:

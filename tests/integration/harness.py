@@ -81,7 +81,7 @@ class Appliance:
 
     def ctl(self, *args, input=None, check=True):
         r = subprocess.run([os.path.join(BIN, "posternctl"), "-c", self.conf] + list(args),
-                           capture_output=True, text=True, input=input, timeout=60)
+                           capture_output=True, text=True, errors="replace", input=input, timeout=60)
         if check and r.returncode != 0:
             raise AssertionError("posternctl %s failed: %s" % (args, r.stderr))
         return r

@@ -127,8 +127,11 @@ class TestHostilePeer(unittest.TestCase):
 
     def test_forged_login_to_master_is_refused_and_kills_worker(self):
         s, f, sid, mark = self.hostile()
-        self.assertEqual(self.ask(s, f, "FORGE-MASTER demo2@localhost"), "sent")
-        self.assertEqual(f.readline(), b"")  # the master killed the worker
+        # the master may kill the worker before it can even report "sent"
+        said = self.ask(s, f, "FORGE-MASTER demo2@localhost")
+        self.assertIn(said, ("sent", ""))
+        if said:
+            self.assertEqual(f.readline(), b"")  # the master killed the worker
         self.app.wait_log(r"sid=%s level=error event=ipc_violation peer=worker" % sid, start=mark)
         self.assertNotIn("stored_spawn user=demo2", self.app.log()[mark:])
 

@@ -1,0 +1,119 @@
+"""posternctl: users, domains, aliases, auth test, and what authd makes of them."""
+import os
+import poplib
+import subprocess
+import unittest
+
+from harness import BIN, Appliance, make_message
+
+
+class TestPosternctl(unittest.TestCase):
+    @classmethod
+    def setUpClass(cls):
+        cls.app = Appliance().start()
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.app.cleanup()
+
+    def login(self, user, pw):
+        p = poplib.POP3("127.0.0.1", self.app.port, timeout=10)
+        p.user(user)
+        p.pass_(pw)
+        return p
+
+    def test_user_lifecycle(self):
+        ctl = self.app.ctl
+        ctl("user", "add", "Carol", "-p", "first pass")
+        self.assertIn("carol@localhost", ctl("user", "list").stdout.split())
+        show = ctl("user", "show", "carol").stdout
+        self.assertIn("scheme:    yescrypt", show)
+        self.assertNotIn("$y$", show)  # the hash is never printed
+        self.login("CAROL@localhost", "first pass").quit()
+        ctl("user", "passwd", "carol", input="second pass\n")
+        with self.assertRaises(poplib.error_proto):
+            self.login("carol", "first pass")
+        self.login("carol", "second pass").quit()
+        ctl("user", "disable", "carol")
+        with self.assertRaises(poplib.error_proto):
+            self.login("carol", "second pass")
+        self.app.wait_log(r'user="carol@localhost" reason="account disabled"')
+        ctl("user", "enable", "carol")
+        self.login("carol", "second pass").quit()
+        ctl("user", "del", "carol")
+        self.assertNotIn("carol@localhost", ctl("user", "list").stdout.split())
+        r = ctl("user", "add", "carol", "-p", "x", check=False)
+        self.assertEqual(r.returncode, 0)
+        self.assertNotEqual(ctl("user", "add", "carol", "-p", "x", check=False).returncode, 0)
+
+    def test_hash_schemes(self):
+        for scheme, prefix in (("sha512", "sha512-crypt"), ("bcrypt", "bcrypt")):
+            name = "h" + scheme
+            self.app.ctl("user", "add", name, "-p", "pw", "-s", scheme)
+            self.assertIn(prefix, self.app.ctl("user", "show", name).stdout)
+            self.login(name, "pw").quit()
+
+    def test_domains_and_aliases(self):
+        ctl = self.app.ctl
+        r = ctl("user", "add", "bob@example.org", "-p", "pw", check=False)
+        self.assertNotEqual(r.returncode, 0)
+        self.assertIn("domain example.org is not configured", r.stderr)
+        ctl("domain", "add", "Example.ORG")
+        self.assertIn("example.org", ctl("domain", "list").stdout.split())
+        ctl("user", "add", "bob@example.org", "-p", "pw")
+        ctl("alias", "add", "postmaster@example.org", "bob@example.org")
+        self.assertIn("postmaster@example.org -> bob@example.org", ctl("alias", "list").stdout)
+        self.app.deliver("bob@example.org", make_message("to bob", "hi\n"))
+        p = self.login("postmaster@example.org", "pw")  # the alias logs in as bob
+        self.assertEqual(p.stat()[0], 1)
+        p.quit()
+        self.assertTrue(os.path.isdir(os.path.join(self.app.mail, "example.org", "bob", "cur")))
+        r = ctl("domain", "del", "example.org", check=False)
+        self.assertIn("still has 1 users", r.stderr)
+        ctl("alias", "del", "postmaster@example.org")
+        ctl("user", "del", "bob@example.org")
+        ctl("domain", "del", "example.org")
+
+    def test_auth_test_says_why(self):
+        ctl = self.app.ctl
+        r = ctl("auth", "test", "demo", "-p", "demo", check=False)
+        self.assertEqual(r.returncode, 0)
+        self.assertIn("OK demo@localhost", r.stdout)
+        self.assertIn("mail root: " + self.app.maildir("demo"), r.stdout)
+        r = ctl("auth", "test", "demo", "-p", "nope", check=False)
+        self.assertEqual(r.returncode, 1)
+        self.assertIn("wrong password", r.stdout)
+        r = ctl("auth", "test", "ghost", "-p", "x", check=False)
+        self.assertIn("unknown user", r.stdout)
+        r = ctl("auth", "test", "a@@b", "-p", "x", check=False)
+        self.assertIn("malformed", r.stdout)
+        ctl("user", "add", "dis", "-p", "pw")
+        ctl("user", "disable", "dis")
+        r = ctl("auth", "test", "dis", input="pw\n", check=False)
+        self.assertIn("account disabled", r.stdout)
+
+    def test_bad_names_and_usage(self):
+        ctl = self.app.ctl
+        for bad in ("a b", "x/y", "", "a@b@c", os.fsdecode(b"\xff")):
+            r = ctl("user", "add", bad, "-p", "pw", check=False)
+            self.assertNotEqual(r.returncode, 0, bad)
+        self.assertEqual(ctl("frobnicate", check=False).returncode, 2)
+
+    def test_config_check_reports_line(self):
+        bad = os.path.join(self.app.dir, "bad.conf")
+        with open(bad, "w") as f:
+            f.write("# comment\nmax_daemons = 10\nmax_per_ip = lots\n")
+        r = subprocess.run([os.path.join(BIN, "posternctl"), "-c", bad, "config", "check"],
+                           capture_output=True, text=True)
+        self.assertNotEqual(r.returncode, 0)
+        self.assertIn("bad.conf:3: not a decimal number", r.stderr)
+        r = subprocess.run([os.path.join(BIN, "postern-master"), "-c", bad], capture_output=True, text=True,
+                           timeout=10)
+        self.assertEqual(r.returncode, 1)
+        self.assertIn("bad.conf:3:", r.stderr)
+        self.assertIn("policy", self.app.ctl("policy").stdout.splitlines()[0] + "policy")
+        self.assertIn("pop3d", self.app.ctl("policy").stdout)
+
+
+if __name__ == "__main__":
+    unittest.main()

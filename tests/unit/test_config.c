@@ -1,0 +1,148 @@
+/* test_config.c - defaults, parsing, line-numbered errors, mail root expansion. */
+#include <stdio.h>
+#include <string.h>
+
+#include "../../common/config.h"
+#include "tap.h"
+
+static struct config cfg;
+static char err[256];
+
+static int
+parse(const char *text)
+{
+	config_defaults(&cfg);
+	err[0] = '\0';
+	return config_parse(&cfg, "t.conf", text, strlen(text), err, sizeof(err));
+}
+
+/* The text fails with an error that starts with prefix and contains reason. */
+static int
+fails_at(const char *text, const char *prefix, const char *reason)
+{
+	return parse(text) == -1 && strncmp(err, prefix, strlen(prefix)) == 0 &&
+	    strstr(err, reason) != NULL;
+}
+
+static void
+test_defaults(void)
+{
+	config_defaults(&cfg);
+	CHECK(cfg.max_daemons == 200, "default max_daemons 200");
+	CHECK(cfg.max_per_ip == 20, "default max_per_ip 20");
+	CHECK(cfg.pop3_max_line == 1024, "default pop3_max_line 1024");
+	CHECK(!strcmp(cfg.mail_root_template, "/var/mail/%d/%n"), "default mail_root");
+	CHECK(!strcmp(cfg.default_domain, "localhost"), "default default_domain");
+	CHECK(cfg.pop3_apop == 0 && cfg.debug_seccomp == 0, "default booleans off");
+	CHECK(cfg.auth_uid == 7001 && cfg.mail_gid == 7100, "default ids");
+	CHECK(parse("") == 0 && cfg.max_daemons == 200, "empty file keeps defaults");
+}
+
+static void
+test_values(void)
+{
+	CHECK(parse("max_daemons = 5\nmax_per_ip=3\n") == 0 && cfg.max_daemons == 5 &&
+	    cfg.max_per_ip == 3, "numbers set");
+	CHECK(parse("  pop3_max_line\t=\t2048  \n") == 0 && cfg.pop3_max_line == 2048,
+	    "spaces and tabs around key and value");
+	CHECK(parse("state_dir = /srv/postern\n") == 0 && !strcmp(cfg.state_dir, "/srv/postern"),
+	    "path set");
+	CHECK(parse("default_domain = example.org") == 0 && !strcmp(cfg.default_domain, "example.org"),
+	    "last line without newline");
+	CHECK(parse("pop3_apop = yes\ndebug_seccomp = on\ntest_triggers = 1\n") == 0 &&
+	    cfg.pop3_apop == 1 && cfg.debug_seccomp == 1 && cfg.test_triggers == 1, "booleans on");
+	CHECK(parse("pop3_apop = false\n") == 0 && cfg.pop3_apop == 0, "boolean off");
+	CHECK(parse("MAXDAEMONS=\"40\"\n") == 0 && cfg.max_daemons == 40, "Courier alias, quoted value");
+	CHECK(parse("MAXPERIP=7\n") == 0 && cfg.max_per_ip == 7, "Courier alias MAXPERIP");
+	CHECK(parse("# comment\n\n   \n\t# indented comment\nmax_daemons = 9\n") == 0 &&
+	    cfg.max_daemons == 9, "comments and blank lines");
+	CHECK(parse("max_daemons = 11\r\n# c\r\n\r\nmax_per_ip = 12\r\n") == 0 &&
+	    cfg.max_daemons == 11 && cfg.max_per_ip == 12, "CRLF line ends");
+	CHECK(parse("max_daemons = 1\nmax_per_ip = 100000\n") == 0, "range bounds inclusive");
+	CHECK(parse("auth_fail_delay_ms = 0\n") == 0 && cfg.auth_fail_delay_ms == 0, "zero where allowed");
+	CHECK(parse("pop3_listen = \n") == 0 && cfg.pop3_listen[0] == '\0', "empty string value");
+}
+
+static void
+test_errors(void)
+{
+	char text[2100];
+
+	CHECK(fails_at("bogus = 1\n", "t.conf:1:", "unknown key"), "unknown key, line 1");
+	CHECK(fails_at("# c\n\nmax_daemons = 3\nnonsense\n", "t.conf:4:", "expected"), "missing '=', line 4");
+	CHECK(fails_at("max_daemons = 0\n", "t.conf:1:", "out of range"), "below range");
+	CHECK(fails_at("\nmax_daemons = 100001\n", "t.conf:2:", "out of range"), "above range, line 2");
+	CHECK(fails_at("pop3_max_line = 63\n", "t.conf:1:", "out of range"), "pop3_max_line below 64");
+	CHECK(fails_at("max_daemons = 12a\n", "t.conf:1:", "not a decimal"), "non-number");
+	CHECK(fails_at("max_daemons = -1\n", "t.conf:1:", "not a decimal"), "negative number");
+	CHECK(fails_at("max_daemons =\n", "t.conf:1:", "not a decimal"), "empty number");
+	CHECK(fails_at("max_daemons = 99999999999999999999999\n", "t.conf:1:", "not a decimal"),
+	    "number too long");
+	CHECK(fails_at("pop3_apop = maybe\n", "t.conf:1:", "yes/no"), "bad boolean");
+	CHECK(fails_at("max_daemons = 3\n#\nmax_daemons = 4\n", "t.conf:3:", "twice"), "key set twice");
+	CHECK(fails_at("max_daemons = 3\nMAXDAEMONS = 4\n", "t.conf:2:", "twice"), "key and alias both set");
+	CHECK(fails_at("#a\nmax_daemons = 2\nstate_dir = var/lib\n", "t.conf:3:", "absolute"), "relative path, line 3");
+	CHECK(fails_at("userdb = \n", "t.conf:1:", "absolute"), "empty path");
+	memset(text, 'x', sizeof(text));
+	memcpy(text, "max_daemons = 1\n# ", 18);
+	text[18 + 1100] = '\n';
+	text[18 + 1101] = '\0';
+	CHECK(fails_at(text, "t.conf:2:", "too long"), "line too long, line 2");
+	memcpy(text, "default_domain = ", 17);
+	memset(text + 17, 'a', 300);
+	text[317] = '\0';
+	CHECK(fails_at(text, "t.conf:1:", "too long"), "value too long for the field");
+	config_defaults(&cfg);
+	CHECK(config_parse(&cfg, "t.conf", "max_daemons = 3\nmax\0_per_ip = 4\n", 32, err, sizeof(err)) == -1 &&
+	    !strncmp(err, "t.conf:2:", 9) && strstr(err, "NUL") != NULL, "NUL byte, line 2");
+	CHECK(fails_at("a\r\nb\r\nc = 1\r\n", "t.conf:1:", "expected"), "first error wins");
+	CHECK(fails_at("\n\n\n\n\n\n\n\n\nzz = 1\n", "t.conf:10:", "unknown key"), "line 10");
+	CHECK(fails_at("max_daemons\n", "t.conf:1:", "expected"), "key without '='");
+	CHECK(fails_at("= 5\n", "t.conf:1:", "unknown key"), "empty key");
+	CHECK(fails_at("MAX_DAEMONS = 5\n", "t.conf:1:", "unknown key"), "keys are case-sensitive");
+}
+
+static int
+expand(const char *tmpl, const char *user, char *out, size_t outlen)
+{
+	memset(out, '#', outlen);
+	return config_expand_mailroot(tmpl, user, out, outlen);
+}
+
+static void
+test_expand(void)
+{
+	char out[64];
+
+	CHECK(expand("/var/mail/%d/%n", "demo@example.org", out, sizeof(out)) == 0 &&
+	    !strcmp(out, "/var/mail/example.org/demo"), "expand %d/%n");
+	CHECK(expand("/m/%u/x", "demo@example.org", out, sizeof(out)) == 0 &&
+	    !strcmp(out, "/m/demo@example.org/x"), "expand %u");
+	CHECK(expand("/m/100%%/%n", "a@b", out, sizeof(out)) == 0 && !strcmp(out, "/m/100%/a"), "expand %%");
+	CHECK(expand("/m/%n", "plain", out, sizeof(out)) == 0 && !strcmp(out, "/m/plain"), "no domain");
+	CHECK(expand("/m/%x", "a@b", out, sizeof(out)) == -1, "unknown %x refused");
+	CHECK(expand("/m/%", "a@b", out, sizeof(out)) == -1, "trailing % refused");
+	CHECK(expand("/m/%n", "../x@b", out, sizeof(out)) == -1, "'../' in local part refused");
+	CHECK(expand("/m/%n", "..@b", out, sizeof(out)) == -1, "'..' local part refused");
+	CHECK(expand("/m/%n", ".@b", out, sizeof(out)) == -1, "'.' local part refused");
+	CHECK(expand("/m/%n", "@b", out, sizeof(out)) == -1, "empty local part refused");
+	CHECK(expand("/m/%d", "a@", out, sizeof(out)) == -1, "empty domain refused");
+	CHECK(expand("/m/%d", "a@..", out, sizeof(out)) == -1, "'..' domain refused");
+	CHECK(expand("/m/%d", "a@x/y", out, sizeof(out)) == -1, "'/' in domain refused");
+	CHECK(expand("/m/%n", "", out, sizeof(out)) == -1, "empty user refused");
+	CHECK(expand("/var/mail/%d/%n", "demo@example.org", out, 27) == 0 &&
+	    !strcmp(out, "/var/mail/example.org/demo"), "output exactly fits");
+	CHECK(expand("/var/mail/%d/%n", "demo@example.org", out, 26) == -1, "output one too small");
+	CHECK(expand("/var/mail/%d/%n", "demo@example.org", out, 5) == -1, "output too small");
+	CHECK(expand("", "a@b", out, 1) == 0 && out[0] == '\0', "empty template");
+}
+
+int
+main(void)
+{
+	test_defaults();
+	test_values();
+	test_errors();
+	test_expand();
+	return tap_done();
+}
