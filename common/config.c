@@ -52,7 +52,6 @@ static const struct config_key config_keys[] = {
 	{ "pop3_idle_timeout", NULL, CT_NUM, S(pop3_idle_timeout), "600", 10, 86400 },
 	{ "pop3_max_messages", NULL, CT_NUM, S(pop3_max_messages), "1000000", 1, 100000000 },
 	{ "pop3_max_bad_commands", NULL, CT_NUM, S(pop3_max_bad_commands), "20", 1, 10000 },
-	{ "pop3_apop", NULL, CT_BOOL, S(pop3_apop), "no", 0, 0 },
 	{ "worker_max_memory", NULL, CT_NUM, S(worker_max_memory), "268435456", 16777216, 1ULL << 40 },
 	{ "debug_seccomp", NULL, CT_BOOL, S(debug_seccomp), "no", 0, 0 },
 	{ "test_triggers", NULL, CT_BOOL, S(test_triggers), "no", 0, 0 },

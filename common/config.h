@@ -45,7 +45,6 @@ struct config {
 	uint64_t pop3_idle_timeout;
 	uint64_t pop3_max_messages;
 	uint64_t pop3_max_bad_commands;
-	int pop3_apop;
 	/* worker resource limits */
 	uint64_t worker_max_memory;
 	/* diagnostics */
