@@ -73,7 +73,7 @@ check_config(const struct config *c)
 	check_num(c->pop3_max_messages, 1, 100000000);
 	check_num(c->pop3_max_bad_commands, 1, 10000);
 	check_num(c->worker_max_memory, 16777216, 1ULL << 40);
-	CHECK(c->pop3_apop == 0 || c->pop3_apop == 1);
+	CHECK(c->test_triggers == 0 || c->test_triggers == 1);
 	CHECK(c->debug_seccomp == 0 || c->debug_seccomp == 1);
 	CHECK(c->test_triggers == 0 || c->test_triggers == 1);
 }

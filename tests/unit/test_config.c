@@ -33,7 +33,7 @@ test_defaults(void)
 	CHECK(cfg.pop3_max_line == 1024, "default pop3_max_line 1024");
 	CHECK(!strcmp(cfg.mail_root_template, "/var/mail/%d/%n"), "default mail_root");
 	CHECK(!strcmp(cfg.default_domain, "localhost"), "default default_domain");
-	CHECK(cfg.pop3_apop == 0 && cfg.debug_seccomp == 0, "default booleans off");
+	CHECK(cfg.test_triggers == 0 && cfg.debug_seccomp == 0, "default booleans off");
 	CHECK(cfg.auth_uid == 7001 && cfg.mail_gid == 7100, "default ids");
 	CHECK(parse("") == 0 && cfg.max_daemons == 200, "empty file keeps defaults");
 }
@@ -49,9 +49,9 @@ test_values(void)
 	    "path set");
 	CHECK(parse("default_domain = example.org") == 0 && !strcmp(cfg.default_domain, "example.org"),
 	    "last line without newline");
-	CHECK(parse("pop3_apop = yes\ndebug_seccomp = on\ntest_triggers = 1\n") == 0 &&
-	    cfg.pop3_apop == 1 && cfg.debug_seccomp == 1 && cfg.test_triggers == 1, "booleans on");
-	CHECK(parse("pop3_apop = false\n") == 0 && cfg.pop3_apop == 0, "boolean off");
+	CHECK(parse("debug_seccomp = on\ntest_triggers = 1\n") == 0 &&
+	    cfg.debug_seccomp == 1 && cfg.test_triggers == 1, "booleans on");
+	CHECK(parse("test_triggers = false\n") == 0 && cfg.test_triggers == 0, "boolean off");
 	CHECK(parse("MAXDAEMONS=\"40\"\n") == 0 && cfg.max_daemons == 40, "Courier alias, quoted value");
 	CHECK(parse("MAXPERIP=7\n") == 0 && cfg.max_per_ip == 7, "Courier alias MAXPERIP");
 	CHECK(parse("# comment\n\n   \n\t# indented comment\nmax_daemons = 9\n") == 0 &&
@@ -78,7 +78,7 @@ test_errors(void)
 	CHECK(fails_at("max_daemons =\n", "t.conf:1:", "not a decimal"), "empty number");
 	CHECK(fails_at("max_daemons = 99999999999999999999999\n", "t.conf:1:", "not a decimal"),
 	    "number too long");
-	CHECK(fails_at("pop3_apop = maybe\n", "t.conf:1:", "yes/no"), "bad boolean");
+	CHECK(fails_at("test_triggers = maybe\n", "t.conf:1:", "yes/no"), "bad boolean");
 	CHECK(fails_at("max_daemons = 3\n#\nmax_daemons = 4\n", "t.conf:3:", "twice"), "key set twice");
 	CHECK(fails_at("max_daemons = 3\nMAXDAEMONS = 4\n", "t.conf:2:", "twice"), "key and alias both set");
 	CHECK(fails_at("#a\nmax_daemons = 2\nstate_dir = var/lib\n", "t.conf:3:", "absolute"), "relative path, line 3");
