@@ -287,3 +287,78 @@ class TestSignals(unittest.TestCase):
 
 if __name__ == "__main__":
     unittest.main()
+
+
+class TestMoreLimits(unittest.TestCase):
+    @classmethod
+    def setUpClass(cls):
+        cls.app = Appliance({"pop3_idle_timeout": "1", "pop3_max_messages": "2",
+                             "auth_fail_user_max": "5", "auth_fail_ip_max": "1000",
+                             "worker_max_memory": "67108864"}).start()
+        for i in range(3):
+            cls.app.deliver("demo", make_message("m%d" % i, "x\n"))
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.app.cleanup()
+
+    def test_idle_timeout_closes(self):
+        mark = self.app.log_mark()
+        s, f = self.app.connect()
+        s.settimeout(10)
+        self.assertEqual(f.readline(), b"")  # closed by the server after 1 s idle
+        self.app.wait_log(r"event=disconnect ip=127\.0\.0\.1 reason=idle_timeout", start=mark)
+
+    def test_max_messages_caps_the_listing(self):
+        p = poplib.POP3("127.0.0.1", self.app.port, timeout=10)
+        p.user("demo")
+        p.pass_("demo")
+        self.assertEqual(p.stat()[0], 2)
+        p.quit()
+
+    def test_user_throttle_spares_clean_addresses(self):
+        for i in range(6):
+            s, f = self.app.connect(source="127.0.0.%d" % (10 + i))
+            command(s, f, "USER demo2")
+            command(s, f, "PASS wrong")
+            f.close()
+            s.close()
+        s, f = self.app.connect(source="127.0.0.10")  # an address that failed: refused
+        command(s, f, "USER demo2")
+        self.assertIn(b"too many failures", command(s, f, "PASS demo2")[0])
+        f.close()
+        s.close()
+        self.app.wait_log(r'user="demo2@localhost" reason="throttled: too many failures for this user"')
+        p = poplib.POP3("127.0.0.1", self.app.port, timeout=10)  # a clean address: fine
+        p.user("demo2")
+        p.pass_("demo2")
+        p.quit()
+
+    @unittest.skipUnless(os.geteuid() == 0, "needs root")
+    def test_worker_rlimits(self):
+        mark = self.app.log_mark()
+        s, f = self.app.connect()
+        pid = worker_pid(self.app, mark)
+        limits = open("/proc/%d/limits" % pid).read()
+        self.assertRegex(limits, r"Max address space\s+67108864\s+67108864")
+        self.assertRegex(limits, r"Max processes\s+0\s+0")
+        self.assertRegex(limits, r"Max core file size\s+0\s+0")
+        self.assertRegex(limits, r"Max open files\s+32\s+32")
+        f.close()
+        s.close()
+
+
+class TestSeccompDebug(unittest.TestCase):
+    def test_debug_mode_names_the_syscall(self):
+        app = Appliance({"debug_seccomp": "yes", "test_triggers": "yes"}).start()
+        try:
+            mark = app.log_mark()
+            s, f = app.connect()
+            command(s, f, "XSYSCALLTEST")
+            self.assertEqual(f.readline(), b"")
+            f.close()
+            s.close()
+            app.wait_log(r"proc=pop3d level=error event=seccomp_violation syscall=socket nr=41", start=mark)
+            app.wait_log(r"event=sandbox_kill child=pop3d pid=\d+ exit=159", start=mark)
+        finally:
+            app.cleanup()
