@@ -43,6 +43,10 @@ struct db_kv {
 /* Store n records in one write transaction. Returns 0 or -1. */
 int db_put_batch(struct db *db, unsigned i, const struct db_kv *kv, size_t n);
 
+/* Delete n keys (kv[].k/kl; values ignored) in one write transaction;
+ * absent keys are skipped. Returns 0 or -1. */
+int db_del_batch(struct db *db, unsigned i, const struct db_kv *kv, size_t n);
+
 /* Delete key. Returns 1 deleted, 0 not found, -1 error. */
 int db_del(struct db *db, unsigned i, const void *key, size_t klen);
 

@@ -92,6 +92,9 @@ parse_line(struct pop3_parser *p, enum pop3_parse_mode mode,
 	}
 	if (ll == 0)
 		return POP3_PARSE_ERR_SYNTAX;
+	/* a bare CR inside a command line would end up in an argument */
+	if (memchr(buf, '\r', ll) != NULL)
+		return POP3_PARSE_ERR_SYNTAX;
 	return split_command(buf, ll, cmd);
 }
 

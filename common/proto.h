@@ -72,5 +72,6 @@ enum store_err {
 #define STORE_SIZES_PAGE	4096
 #define STORE_UIDLS_PAGE	512
 #define UIDL_MAX		70	/* RFC 1939 section 7 */
+#define STORE_COMMIT_MAX	16000	/* indexes in one MSG_STORE_POP_COMMIT */
 
 #endif

@@ -170,8 +170,12 @@ pop3_cmd_auth(struct pop3 *p, const struct pop3_cmd *cmd)
 		client_puts(&p->c, "+OK\r\nPLAIN\r\nLOGIN\r\n.\r\n");
 		return;
 	}
+	if (cmd->arglen[0] > 31) {
+		client_puts(&p->c, "-ERR Unknown SASL mechanism\r\n");
+		return;
+	}
 	ipc_out_init(&outmsg, MSG_AUTH_START);
-	ipc_put_bytes(&outmsg, cmd->arg[0], cmd->arglen[0] < 31 ? cmd->arglen[0] : 31);
+	ipc_put_bytes(&outmsg, cmd->arg[0], cmd->arglen[0]);
 	ipc_put_u8(&outmsg, cmd->nargs == 2);
 	ipc_put_bytes(&outmsg, cmd->nargs == 2 ? cmd->arg[1] : (const uint8_t *)"",
 	    cmd->nargs == 2 ? cmd->arglen[1] : 0);

@@ -364,7 +364,7 @@ pop3_update(struct pop3 *p)
 		uint32_t count = 0;
 		size_t scan = i;
 
-		while (scan < p->nmsgs && count < 16000)
+		while (scan < p->nmsgs && count < STORE_COMMIT_MAX)
 			if (p->deleted[scan++])
 				count++;
 		ipc_out_init(&outmsg, MSG_STORE_POP_COMMIT);

@@ -133,25 +133,32 @@ on_fetch(void *ctx, struct ipc_in *in)
 static int
 on_commit(void *ctx, struct ipc_in *in)
 {
+	static struct db_kv gone[STORE_COMMIT_MAX];
 	uint32_t count, k, removed = 0, failed = 0;
 	uint8_t final;
 
 	(void)ctx;
 	final = ipc_get_u8(in);
 	count = ipc_get_u32(in);
-	if (in->err || !box.opened || count > box.n || final > 1)
+	if (in->err || !box.opened || count > box.n || count > STORE_COMMIT_MAX || final > 1)
 		return -1;
 	for (k = 0; k < count; k++) {
 		uint32_t i = ipc_get_u32(in);
 		if (in->err || i >= box.n)
 			return -1;
-		if (popbox_remove(&box, i) == 0)
-			removed++;
-		else
+		if (popbox_remove(&box, i) < 0) {
 			failed++;
+			continue;
+		}
+		gone[removed].k = box.msgs[i].name;
+		gone[removed].kl = strcspn(box.msgs[i].name, ":");
+		removed++;
 	}
 	if (ipc_in_end(in) < 0)
 		return -1;
+	/* Forget the cached sizes of removed files, in one transaction. */
+	if (box.index != NULL && db_del_batch(box.index, 0, gone, removed) < 0)
+		log_event(LOG_LEVEL_WARN, "index", "op=del reason=\"%s\"", db_strerror(box.index));
 	if (failed) {
 		log_event(LOG_LEVEL_ERR, "expunge", "removed=%u failed=%u", removed, failed);
 		reply_err(STORE_ERR_IO, "some messages could not be removed");

@@ -169,6 +169,18 @@ class TestPop3Protocol(Pop3Base):
         sizes = [int(l.split()[1]) for l in p.list()[1]]
         self.assertIn(len(text) + 1, sizes)
         p.quit()
+        # the size was computed once and cached in the LMDB index
+        self.assertIn(b"1700000000.P1Q1.otherhost", self.index_keys(md))
+        p = self.login(u, pw, wait_unlock=True)
+        p.dele(sizes.index(len(text) + 1) + 1)
+        p.quit()
+        self.assertNotIn(b"1700000000.P1Q1.otherhost", self.index_keys(md))
+
+    @staticmethod
+    def index_keys(md):
+        out = subprocess.run(["mdb_dump", "-p", "-s", "sizes", os.path.join(md, "postern-index")],
+                             capture_output=True, check=True).stdout
+        return out
 
     def test_capa(self):
         s, f = self.app.connect()
