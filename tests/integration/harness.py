@@ -48,7 +48,8 @@ def make_message(subject, body, to="demo@localhost", extra_headers=""):
 
 
 class Appliance:
-    def __init__(self, overrides=None, users=(("demo", "demo"), ("demo2", "demo2"))):
+    def __init__(self, overrides=None, users=(("demo", "demo"), ("demo2", "demo2")), run_as=None):
+        self.run_as = run_as  # a uid: start the master without root (setpriv)
         self.dir = tempfile.mkdtemp(prefix="postern-test-")
         os.chmod(self.dir, 0o755)
         self.port = free_port()
@@ -95,8 +96,12 @@ class Appliance:
 
     def start(self):
         self.logf = open(self.logpath, "ab")
-        self.proc = subprocess.Popen([os.path.join(BIN, "postern-master"), "-c", self.conf],
-                                     stdout=subprocess.DEVNULL, stderr=self.logf)
+        cmd = [os.path.join(BIN, "postern-master"), "-c", self.conf]
+        if self.run_as is not None:
+            subprocess.run(["chown", "-R", "%d:%d" % (self.run_as, self.run_as), self.dir], check=True)
+            cmd = ["setpriv", "--reuid=%d" % self.run_as, "--regid=%d" % self.run_as,
+                   "--clear-groups", "--inh-caps=-all"] + cmd
+        self.proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=self.logf)
         wait_until(self._greets, 15, "POP3 greeting on port %d" % self.port)
         wait_until(lambda: self.authd_pid(), 10, "authd ready")
         return self

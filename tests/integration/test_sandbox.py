@@ -362,3 +362,33 @@ class TestSeccompDebug(unittest.TestCase):
             app.wait_log(r"event=sandbox_kill child=pop3d pid=\d+ exit=159", start=mark)
         finally:
             app.cleanup()
+
+
+@unittest.skipUnless(os.geteuid() == 0, "needs root to switch to the test uid")
+class TestUnprivilegedMode(unittest.TestCase):
+    """Started without root (a developer's `make run`): no uid change or chroot,
+    but seccomp, no_new_privs and (for stored) Landlock still apply."""
+
+    def test_runs_and_confines_without_root(self):
+        app = Appliance(run_as=7500)
+        app.deliver("demo", make_message("unpriv", "x\n"))
+        app.start()
+        try:
+            mark = app.log_mark()
+            p = poplib.POP3("127.0.0.1", app.port, timeout=10)
+            p.user("demo")
+            p.pass_("demo")
+            self.assertIn(b"Subject: unpriv", p.retr(1)[1])
+            spid = int(app.wait_log(r"stored_pid=(\d+)", start=mark).group(1))
+            wpid = worker_pid(app, mark)
+            for pid in (spid, wpid, app.authd_pid()):
+                st = proc_status(pid)
+                self.assertEqual(st["Uid"].split(), ["7500"] * 4)
+                self.assertEqual(st["NoNewPrivs"], "1")
+                self.assertEqual(st["Seccomp"], "2")
+                self.assertEqual(int(st["CapEff"], 16), 0)
+            p.quit()
+            self.assertIn("event=unprivileged", app.log())
+            self.assertNotIn("landlock", app.log())  # no "not available" warning
+        finally:
+            app.cleanup()
