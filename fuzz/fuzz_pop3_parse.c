@@ -16,6 +16,23 @@
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
+/* Manual ASan poisoning when built with ASan (gcc or clang). */
+#if defined(__SANITIZE_ADDRESS__)
+#define FUZZ_ASAN 1
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define FUZZ_ASAN 1
+#endif
+#endif
+#ifdef FUZZ_ASAN
+#include <sanitizer/asan_interface.h>
+#define POISON(p, n)	ASAN_POISON_MEMORY_REGION((p), (n))
+#define UNPOISON(p, n)	ASAN_UNPOISON_MEMORY_REGION((p), (n))
+#else
+#define POISON(p, n)	((void)(p), (void)(n))
+#define UNPOISON(p, n)	((void)(p), (void)(n))
+#endif
+
 #define CHECK(c)							\
 	do {								\
 		if (!(c)) {						\
@@ -44,14 +61,23 @@ mix(uint64_t *h, const void *p, size_t len)
 	}
 }
 
-static void
+/* Check an OK answer; returns the length of the command line (LF included). */
+static size_t
 check_ok(enum pop3_parse_mode mode, const uint8_t *buf, size_t consumed, size_t max_line,
     const struct pop3_cmd *cmd)
 {
+	const uint8_t *line;
 	size_t k, i;
 
-	CHECK(consumed >= 1 && consumed <= max_line);
+	CHECK(consumed >= 1);
 	CHECK(buf[consumed - 1] == '\n');
+	/* The command is the last line of what was consumed (the end of a
+	 * refused over-long line may come before it). */
+	line = memrchr(buf, '\n', consumed - 1);
+	line = line ? line + 1 : buf;
+	consumed -= (size_t)(line - buf);
+	buf = line;
+	CHECK(consumed <= max_line);
 	CHECK(cmd->nargs <= POP3_MAX_ARGS);
 	if (mode == POP3_MODE_RAW) {
 		CHECK(cmd->keyword[0] == '\0');
@@ -60,7 +86,7 @@ check_ok(enum pop3_parse_mode mode, const uint8_t *buf, size_t consumed, size_t 
 		CHECK(cmd->arglen[0] < consumed);
 		CHECK(memchr(cmd->arg[0], '\0', cmd->arglen[0]) == NULL);
 		CHECK(memchr(cmd->arg[0], '\n', cmd->arglen[0]) == NULL);
-		return;
+		return consumed;
 	}
 	k = strnlen(cmd->keyword, sizeof(cmd->keyword));
 	CHECK(k >= 1 && k <= POP3_KEYWORD_MAX);
@@ -84,10 +110,11 @@ check_ok(enum pop3_parse_mode mode, const uint8_t *buf, size_t consumed, size_t 
 	}
 	for (i = cmd->nargs; i < POP3_MAX_ARGS; i++)
 		CHECK(cmd->arg[i] == NULL && cmd->arglen[i] == 0);
+	return consumed;
 }
 
 static void
-record(struct feed *f, enum pop3_parse_result r, const struct pop3_cmd *cmd, size_t consumed)
+record(struct feed *f, enum pop3_parse_result r, const struct pop3_cmd *cmd, size_t linelen)
 {
 	int rv = (int)r;
 	unsigned i;
@@ -96,7 +123,7 @@ record(struct feed *f, enum pop3_parse_result r, const struct pop3_cmd *cmd, siz
 	mix(&f->hash, &rv, sizeof(rv));
 	if (r != POP3_PARSE_OK)
 		return;
-	mix(&f->hash, &consumed, sizeof(consumed));
+	mix(&f->hash, &linelen, sizeof(linelen));
 	mix(&f->hash, cmd->keyword, strlen(cmd->keyword) + 1);
 	mix(&f->hash, &cmd->nargs, sizeof(cmd->nargs));
 	for (i = 0; i < cmd->nargs; i++) {
@@ -105,18 +132,27 @@ record(struct feed *f, enum pop3_parse_result r, const struct pop3_cmd *cmd, siz
 	}
 }
 
-/* Feed in[0..n) with chunks of 1..maxchunk bytes (maxchunk 0: all at once). */
+/* Feed in[0..n) with chunks of 1..maxchunk bytes (maxchunk 0: all at once,
+ * parsed in place).  Chunks go into one buffer that is compacted after each
+ * drop, like pop3d's; under ASan its unused tail is poisoned, so a read past
+ * len is caught without a fresh allocation per call. */
 static void
 run(const uint8_t *in, size_t n, enum pop3_parse_mode mode, size_t max_line,
     unsigned maxchunk, uint32_t seed, struct feed *f)
 {
 	struct pop3_parser p;
 	struct pop3_cmd cmd;
-	size_t start = 0, end = 0;
+	size_t end = 0, len = 0, cap = n ? n : 1;
+	uint8_t *buf = NULL;
 
 	memset(f, 0, sizeof(*f));
 	f->hash = 0xcbf29ce484222325ULL;
 	pop3_parser_init(&p, max_line);
+	if (maxchunk > 0) {
+		buf = malloc(cap);
+		CHECK(buf != NULL);
+		POISON(buf, cap);
+	}
 	while (end < n) {
 		size_t chunk = n - end;
 		if (maxchunk > 0) {
@@ -125,39 +161,46 @@ run(const uint8_t *in, size_t n, enum pop3_parse_mode mode, size_t max_line,
 			seed ^= seed << 5;
 			if (chunk > 1 + seed % maxchunk)
 				chunk = 1 + seed % maxchunk;
+			UNPOISON(buf + len, chunk);
+			memcpy(buf + len, in + end, chunk);
 		}
 		end += chunk;
+		len += chunk;
 		for (;;) {
-			size_t len = end - start, consumed = (size_t)-1;
+			const uint8_t *b = buf ? buf : in + (end - len);
+			size_t consumed = (size_t)-1, linelen = 0;
 			enum pop3_parse_result r;
-			/* an exact-size copy: ASan catches reads past len */
-			uint8_t *buf = malloc(len ? len : 1);
 
-			CHECK(buf != NULL);
-			memcpy(buf, in + start, len);
-			r = pop3_parse(&p, mode, buf, len, &cmd, &consumed);
+			r = pop3_parse(&p, mode, b, len, &cmd, &consumed);
 			CHECK(consumed <= len);
 			CHECK(r == POP3_PARSE_NEED_MORE || r == POP3_PARSE_OK ||
 			    r == POP3_PARSE_ERR_TOO_LONG || r == POP3_PARSE_ERR_NUL ||
 			    r == POP3_PARSE_ERR_SYNTAX);
 			if (r == POP3_PARSE_OK)
-				check_ok(mode, buf, consumed, max_line, &cmd);
-			free(buf);
+				linelen = check_ok(mode, b, consumed, max_line, &cmd);
 			if (r != POP3_PARSE_NEED_MORE) {
 				/* every answer but NEED_MORE makes progress */
 				CHECK(consumed > 0);
-				record(f, r, &cmd, consumed);
+				record(f, r, &cmd, linelen);
 			}
-			start += consumed;
 			if (r == POP3_PARSE_NEED_MORE && consumed == 0) {
 				/* the caller never buffers more than one line */
 				CHECK(p.skipping || len < max_line);
 				break;
 			}
+			if (buf != NULL) {
+				memmove(buf, buf + consumed, len - consumed);
+				POISON(buf + len - consumed, consumed);
+			}
+			len -= consumed;
 		}
 	}
 	f->skipping = p.skipping;
-	f->left = end - start;
+	f->left = len;
+	if (buf != NULL) {
+		UNPOISON(buf, cap);
+		free(buf);
+	}
 }
 
 int
