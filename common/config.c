@@ -184,6 +184,22 @@ parse_line(struct config *c, char *line, unsigned char *seen, const char **why)
 	return set_value(c, k, val, why);
 }
 
+/* The template must expand to a canonical absolute path (a trailing '/',
+ * '//' or "." would make the master refuse every login). */
+static int
+check_mail_root(const struct config *c, const char *name, char *err, size_t errlen)
+{
+	char probe[CONFIG_PATH_MAX];
+
+	if (config_expand_mailroot(c->mail_root_template, "user@example.org", probe,
+	    sizeof(probe)) < 0 || !config_path_canonical(probe)) {
+		snprintf(err, errlen, "%s: mail_root must expand to an absolute path without "
+		    "'.', '..', '//' or a trailing '/' (allowed: %%u %%n %%d %%%%)", name);
+		return -1;
+	}
+	return 0;
+}
+
 int
 config_parse(struct config *c, const char *name, const char *text, size_t len,
     char *err, size_t errlen)
@@ -220,7 +236,7 @@ config_parse(struct config *c, const char *name, const char *text, size_t len,
 		}
 		pos += ll + (nl ? 1 : 0);
 	}
-	return 0;
+	return check_mail_root(c, name, err, errlen);
 }
 
 int
@@ -284,6 +300,23 @@ config_dump(const struct config *c, int fd)
 		}
 	}
 	return 0;
+}
+
+int
+config_path_canonical(const char *p)
+{
+	const char *c;
+
+	if (p[0] != '/' || p[1] == '\0')
+		return 0;
+	for (c = p + 1;;) {
+		size_t l = strcspn(c, "/");
+		if (l == 0 || (l == 1 && c[0] == '.') || (l == 2 && c[0] == '.' && c[1] == '.'))
+			return 0;
+		if (c[l] == '\0')
+			return 1;
+		c += l + 1;
+	}
 }
 
 static int

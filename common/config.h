@@ -66,6 +66,10 @@ int config_load(struct config *c, const char *path, char *err, size_t errlen);
 /* Write every key with its current value as a config file to fd. */
 int config_dump(const struct config *c, int fd);
 
+/* Non-zero if p is an absolute path with no empty, "." or ".." component
+ * and no trailing '/': the only form of mail root the master accepts. */
+int config_path_canonical(const char *p);
+
 /* Expand a mail root template for user@domain: %u full address, %n local
  * part, %d domain, %% a percent.  Returns 0, or -1 if it does not fit or a
  * part is unsafe (empty, ".", "..", or holds '/'). */

@@ -258,8 +258,9 @@ ipc_get_u32(struct ipc_in *in)
 uint64_t
 ipc_get_u64(struct ipc_in *in)
 {
-	uint64_t hi = ipc_get_u32(in);
-	return (hi << 32) | ipc_get_u32(in);
+	uint64_t hi = ipc_get_u32(in), lo = ipc_get_u32(in);
+
+	return in->err ? 0 : (hi << 32) | lo;
 }
 
 size_t

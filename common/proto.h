@@ -23,7 +23,6 @@ enum proto_msg {
 					   fail_ip_max, fail_user_max, window, delay_ms */
 	/* authd -> master */
 	MSG_MASTER_LOGIN = 0x0201,	/* sid, user, uid, gid, mailroot */
-	MSG_MASTER_LOGIN_DENIED = 0x0202, /* sid (nothing to spawn; for the log) */
 	/* worker -> authd */
 	MSG_AUTH_START = 0x0301,	/* mech, has_ir u8, ir bytes (base64 text) */
 	MSG_AUTH_CONTINUE = 0x0302,	/* response line (base64 text or "*") */

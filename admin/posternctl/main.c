@@ -178,7 +178,8 @@ cmd_user_add(struct db *db, int argc, char **argv)
 		case 's': scheme = optarg; break;
 		case 'u': if (util_str_to_u64(optarg, 0xfffffffe, &v) < 0 || v == 0) die("bad uid"); u.uid = (uint32_t)v; break;
 		case 'g': if (util_str_to_u64(optarg, 0xfffffffe, &v) < 0 || v == 0) die("bad gid"); u.gid = (uint32_t)v; break;
-		case 'm': if (optarg[0] != '/' || strlen(optarg) > USERDB_PATH_MAX) die("mail root must be an absolute path");
+		case 'm': if (!config_path_canonical(optarg) || strlen(optarg) > USERDB_PATH_MAX)
+				die("mail root must be an absolute path without '.', '..', '//' or a trailing '/'");
 			snprintf(u.mailroot, sizeof(u.mailroot), "%s", optarg); break;
 		case 'q': if (util_str_to_u64(optarg, UINT64_MAX, &u.quota) < 0) die("bad quota"); break;
 		default: usage();
@@ -552,6 +553,8 @@ main(int argc, char **argv)
 	if (argc < 1)
 		usage();
 	if (config_load(&cfg, cfgpath, err, sizeof(err)) < 0) {
+		if (!strcmp(argv[0], "config"))
+			die("%s", err);
 		if (errno == ENOENT && access(cfgpath, F_OK) < 0) {
 			config_defaults(&cfg);
 			fprintf(stderr, "posternctl: %s not found, using defaults\n", cfgpath);

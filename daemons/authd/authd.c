@@ -115,6 +115,10 @@ grant(struct authsess *a, const char *canon, const struct userdb_user *u)
 		refuse(a, AUTH_FAIL_TEMP, canon, "mail root template cannot be expanded");
 		return;
 	}
+	if (!config_path_canonical(mailroot)) {
+		refuse(a, AUTH_FAIL_TEMP, canon, "mail root is not a canonical absolute path");
+		return;
+	}
 	ipc_out_init(&outmsg, MSG_MASTER_LOGIN);
 	ipc_put_str(&outmsg, a->sid);
 	ipc_put_str(&outmsg, canon);
@@ -138,14 +142,16 @@ grant(struct authsess *a, const char *canon, const struct userdb_user *u)
 static void
 decide(struct authsess *a, const uint8_t *user, size_t ulen, const uint8_t *pass, size_t plen)
 {
-	char name[USERDB_NAME_MAX + 1], canon[USERDB_NAME_MAX + 1], raw[96];
+	char name[USERDB_NAME_MAX + 1], canon[USERDB_NAME_MAX + 1], raw[USERDB_NAME_MAX + 1];
 	struct userdb_user u;
 	enum userdb_verdict v;
 	const char *why;
 	int rc;
 
 	if (userdb_normalize(user, ulen, acfg.default_domain, name, &why) < 0) {
-		log_quote(raw, sizeof(raw), user, (unsigned)ulen);
+		/* raw bytes; refuse() quotes them for the log */
+		memcpy(raw, user, ulen < sizeof(raw) - 1 ? ulen : sizeof(raw) - 1);
+		raw[ulen < sizeof(raw) - 1 ? ulen : sizeof(raw) - 1] = '\0';
 		throttle_fail(&acfg, a->ip, NULL);
 		refuse(a, AUTH_FAIL_CREDENTIALS, raw, why);
 		return;

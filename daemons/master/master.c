@@ -161,27 +161,6 @@ fail:
 	master_session_remove(m, s);
 }
 
-/* Paths from authd are checked for meaning too: absolute, no "." or ".."
- * components, no empty components. */
-static int
-mailroot_ok(const char *p)
-{
-	const char *c;
-
-	if (p[0] != '/' || p[1] == '\0')
-		return 0;
-	for (c = p + 1; *c; ) {
-		const char *e = strchr(c, '/');
-		size_t l = e ? (size_t)(e - c) : strlen(c);
-		if (l == 0 || (l == 1 && c[0] == '.') || (l == 2 && c[0] == '.' && c[1] == '.'))
-			return 0;
-		c += l + (e ? 1 : 0);
-		if (e && *c == '\0')
-			return 0;
-	}
-	return 1;
-}
-
 static int
 authd_login(void *ctx, struct ipc_in *in)
 {
@@ -198,7 +177,7 @@ authd_login(void *ctx, struct ipc_in *in)
 	uid = ipc_get_u32(in);
 	gid = ipc_get_u32(in);
 	ipc_get_str(in, mailroot, sizeof(mailroot));
-	if (ipc_in_end(in) < 0 || uid == 0 || gid == 0 || !mailroot_ok(mailroot))
+	if (ipc_in_end(in) < 0)
 		return -1;
 	s = session_find(m, sid, 0, -1);
 	if (s == NULL) {
@@ -206,6 +185,13 @@ authd_login(void *ctx, struct ipc_in *in)
 		return 0;
 	}
 	log_set_session(s->sid);
+	/* Check meaning, not only form: never root, only canonical paths. */
+	if (uid == 0 || gid == 0 || !config_path_canonical(mailroot)) {
+		log_event(LOG_LEVEL_ERR, "login_refused", "user=%s reason=\"authd named uid 0 or a "
+		    "non-canonical mail root\"", user);
+		s->logged_in = 1;
+		goto refuse;
+	}
 	if (s->logged_in) {
 		log_event(LOG_LEVEL_ERR, "ipc_violation", "peer=authd reason=\"second login for session\"");
 		log_set_session(NULL);
@@ -238,6 +224,7 @@ authd_login(void *ctx, struct ipc_in *in)
 	return 0;
 fail:
 	log_event(LOG_LEVEL_ERR, "spawn_failed", "proc=stored errno=%d", errno);
+refuse:
 	ipc_out_init(&outmsg, MSG_WORKER_STORE_FAIL);
 	ipc_put_str(&outmsg, "storage unavailable");
 	if (s->ctl_fd >= 0)

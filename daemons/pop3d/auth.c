@@ -52,6 +52,25 @@ take_store(struct pop3 *p)
 	return -1;
 }
 
+static const char *
+fail_reply(uint32_t code)
+{
+	switch (code) {
+	case AUTH_FAIL_THROTTLED:
+		return "-ERR [SYS/TEMP] too many failures, try later\r\n";
+	case AUTH_FAIL_TEMP:
+		return "-ERR [SYS/TEMP] Temporary authentication failure, try later\r\n";
+	case AUTH_FAIL_SYNTAX:
+		return "-ERR Malformed SASL data\r\n";
+	case AUTH_FAIL_MECH:
+		return "-ERR Unknown SASL mechanism\r\n";
+	case AUTH_FAIL_ABORTED:
+		return "-ERR Authentication aborted\r\n";
+	default:
+		return "-ERR [AUTH] Authentication failed\r\n";
+	}
+}
+
 /* authd's answer to one step; returns 1 logged in, 0 refused, -1 fatal,
  * 2 challenge (text in inmsg). */
 static int
@@ -81,21 +100,9 @@ auth_reply(struct pop3 *p, char *challenge, size_t chlen)
 		ipc_get_str(&inmsg, text, sizeof(text));
 		if (ipc_in_end(&inmsg) < 0)
 			break;
-		switch (code) {
-		case AUTH_FAIL_THROTTLED:
-		case AUTH_FAIL_TEMP:
-			client_puts(&p->c, "-ERR [SYS/TEMP] ");
-			break;
-		case AUTH_FAIL_SYNTAX:
-		case AUTH_FAIL_MECH:
-		case AUTH_FAIL_ABORTED:
-			client_puts(&p->c, "-ERR ");
-			break;
-		default:
-			client_puts(&p->c, "-ERR [AUTH] ");
-		}
-		client_puts(&p->c, code == AUTH_FAIL_DISABLED ? "Authentication failed" : text);
-		client_puts(&p->c, "\r\n");
+		/* Fixed texts: a disabled account must read exactly like a wrong
+		 * password, or the reply would confirm the password. */
+		client_puts(&p->c, fail_reply(code));
 		return 0;
 	}
 	ipc_in_close_fd(&inmsg);

@@ -374,10 +374,14 @@ pop3_update(struct pop3 *p)
 			if (p->deleted[i])
 				ipc_put_u32(&outmsg, (uint32_t)i);
 		store_call(p);
-		if (inmsg.type == MSG_STORE_OK)
-			removed += (size_t)ipc_get_u64(&inmsg);
-		else
+		if (inmsg.type == MSG_STORE_OK) {
+			uint64_t n = ipc_get_u64(&inmsg);
+			if (ipc_in_end(&inmsg) < 0)
+				fatal("reason=\"bad commit reply from stored\"");
+			removed += (size_t)n;
+		} else {
 			ok = 0;
+		}
 		if (scan >= p->nmsgs)
 			break;
 	}

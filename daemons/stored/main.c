@@ -114,9 +114,15 @@ on_fetch(void *ctx, struct ipc_in *in)
 		return 0;
 	}
 	fd = popbox_fetch(&box, i);
-	if (fd < 0) {
+	if (fd < 0 && errno == ENOENT) {
 		log_event(LOG_LEVEL_WARN, "message_gone", "index=%u reason=\"file removed by another program\"", i);
-		reply_err(errno == ENOENT ? STORE_ERR_GONE : STORE_ERR_IO, "message no longer available");
+		reply_err(STORE_ERR_GONE, "message no longer available");
+		return 0;
+	}
+	if (fd < 0) {
+		log_event(LOG_LEVEL_ERR, "message_unreadable", "index=%u errno=%d reason=\"%s\"", i, errno,
+		    errno == EACCES ? "permission denied: is the file owned by the mail uid?" : "open failed");
+		reply_err(STORE_ERR_IO, "message cannot be read");
 		return 0;
 	}
 	ipc_out_init(&outmsg, MSG_STORE_MSGFD);

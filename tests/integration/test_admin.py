@@ -35,8 +35,11 @@ class TestPosternctl(unittest.TestCase):
             self.login("carol", "first pass")
         self.login("carol", "second pass").quit()
         ctl("user", "disable", "carol")
-        with self.assertRaises(poplib.error_proto):
+        with self.assertRaises(poplib.error_proto) as disabled:
             self.login("carol", "second pass")
+        with self.assertRaises(poplib.error_proto) as wrong:
+            self.login("carol", "not the password")
+        self.assertEqual(disabled.exception.args, wrong.exception.args)  # no password oracle
         self.app.wait_log(r'user="carol@localhost" reason="account disabled"')
         ctl("user", "enable", "carol")
         self.login("carol", "second pass").quit()
@@ -91,6 +94,16 @@ class TestPosternctl(unittest.TestCase):
         ctl("user", "disable", "dis")
         r = ctl("auth", "test", "dis", input="pw\n", check=False)
         self.assertIn("account disabled", r.stdout)
+
+    def test_non_canonical_mail_root_refused(self):
+        r = self.app.ctl("user", "add", "trav", "-p", "x", "-m", "/tmp/mail/./trav", check=False)
+        self.assertNotEqual(r.returncode, 0)
+        self.assertIn("mail root must be an absolute path", r.stderr)
+        r = self.app.ctl("config", "check", check=False)
+        self.assertEqual(r.returncode, 0)
+        missing = subprocess.run([os.path.join(BIN, "posternctl"), "-c", "/nonexistent.conf", "config",
+                                  "check"], capture_output=True, text=True)
+        self.assertNotEqual(missing.returncode, 0)
 
     def test_bad_names_and_usage(self):
         ctl = self.app.ctl

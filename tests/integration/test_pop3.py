@@ -351,6 +351,20 @@ class TestPop3BadInput(Pop3Base):
         self.assertTrue(p.quit().startswith(b"+OK"))
         self.app.wait_log(r"event=message_gone")
 
+    @unittest.skipUnless(os.geteuid() == 0, "needs root to chown")
+    def test_unreadable_file_is_an_error_not_gone(self):
+        u, pw = self.new_user([make_message("locked", "1\n"), make_message("ok", "2\n")])
+        cur = os.path.join(self.app.maildir(u), "new")
+        victim = sorted(os.listdir(cur))[0]
+        os.chown(os.path.join(cur, victim), 0, 0)
+        p = self.login(u, pw)
+        with self.assertRaises(poplib.error_proto) as e:
+            p.retr(1)
+        self.assertIn(b"cannot read", e.exception.args[0].lower())
+        self.assertIn(b"Subject: ok", p.retr(2)[1])
+        p.quit()
+        self.app.wait_log(r'event=message_unreadable index=0 errno=13 reason="permission denied')
+
     def test_file_renamed_by_other_client_still_served(self):
         u, pw = self.new_user([make_message("flags", "1\n")])
         p = self.login(u, pw)

@@ -25,6 +25,27 @@ fails_at(const char *text, const char *prefix, const char *reason)
 }
 
 static void
+test_mail_root_canonical(void)
+{
+	static const char *const bad[] = {
+		"mail_root = /var/mail/%d/%n/\n", "mail_root = /var//mail/%d/%n\n",
+		"mail_root = /var/./mail/%d/%n\n", "mail_root = /var/mail/../%n\n",
+		"mail_root = Maildir\n", "MAILDIRPATH = \"Maildir\"\n", "mail_root = /\n",
+	};
+	size_t i;
+
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+		CHECK(fails_at(bad[i], "t.conf:", "mail_root must expand to an absolute path"),
+		    "non-canonical mail_root refused at load");
+	CHECK(parse("mail_root = /srv/mail/%d/%n/Maildir\n") == 0, "canonical mail_root accepted");
+	CHECK(config_path_canonical("/a/b") && !config_path_canonical("/a/b/") &&
+	    !config_path_canonical("a/b") && !config_path_canonical("/a//b") &&
+	    !config_path_canonical("/a/./b") && !config_path_canonical("/a/..") &&
+	    !config_path_canonical("/") && config_path_canonical("/a/.b/..c"),
+	    "config_path_canonical");
+}
+
+static void
 test_defaults(void)
 {
 	config_defaults(&cfg);
@@ -141,6 +162,7 @@ int
 main(void)
 {
 	test_defaults();
+	test_mail_root_canonical();
 	test_values();
 	test_errors();
 	test_expand();
