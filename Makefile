@@ -80,7 +80,7 @@ $(B)/tests/%: tests/tools/%.c $(B)/lib/libpostern.a
 
 # Corpus replay: every fuzz target built with gcc ASan/UBSan and a plain main().
 SAN := -O1 -g -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
-$(B)/replay/%: fuzz/%.c fuzz/replay.c $(COMMON_SRC) $(wildcard common/*.h)
+$(B)/replay/%: fuzz/%.c fuzz/replay.c fuzz/fuzz.h $(COMMON_SRC) $(wildcard common/*.h)
 	@mkdir -p $(dir $@)
 	$(CC) -std=c17 -D_GNU_SOURCE $(WARN) $(SAN) -o $@ $< fuzz/replay.c $(COMMON_SRC) $(LIBS)
 

@@ -151,8 +151,10 @@ db_put(struct db *db, unsigned i, const void *key, size_t klen,
 	return rc == 0 ? 0 : -1;
 }
 
-int
-db_put_batch(struct db *db, unsigned i, const struct db_kv *kv, size_t n)
+/* n puts or deletes in one write transaction (absent keys are skipped on
+ * delete). */
+static int
+batch(struct db *db, unsigned i, const struct db_kv *kv, size_t n, int del)
 {
 	MDB_txn *txn;
 	size_t j;
@@ -164,15 +166,15 @@ db_put_batch(struct db *db, unsigned i, const struct db_kv *kv, size_t n)
 		return 0;
 	if (txn_begin(db, 0, &txn) < 0)
 		return -1;
-	for (j = 0; j < n && rc == 0; j++) {
+	for (j = 0; j < n && (rc == 0 || (del && rc == MDB_NOTFOUND)); j++) {
 		MDB_val k = { kv[j].kl, (void *)(uintptr_t)kv[j].k };
 		MDB_val v = { kv[j].vl, (void *)(uintptr_t)kv[j].v };
 		if (k.mv_size == 0 || k.mv_size > 511)
 			rc = EINVAL;
 		else
-			rc = mdb_put(txn, db->dbi[i], &k, &v, 0);
+			rc = del ? mdb_del(txn, db->dbi[i], &k, NULL) : mdb_put(txn, db->dbi[i], &k, &v, 0);
 	}
-	if (rc != 0) {
+	if (rc != 0 && !(del && rc == MDB_NOTFOUND)) {
 		mdb_txn_abort(txn);
 		db->last_rc = rc;
 		return -1;
@@ -183,30 +185,15 @@ db_put_batch(struct db *db, unsigned i, const struct db_kv *kv, size_t n)
 }
 
 int
+db_put_batch(struct db *db, unsigned i, const struct db_kv *kv, size_t n)
+{
+	return batch(db, i, kv, n, 0);
+}
+
+int
 db_del_batch(struct db *db, unsigned i, const struct db_kv *kv, size_t n)
 {
-	MDB_txn *txn;
-	size_t j;
-	int rc = 0;
-
-	if (i >= db->n)
-		return -1;
-	if (n == 0)
-		return 0;
-	if (txn_begin(db, 0, &txn) < 0)
-		return -1;
-	for (j = 0; j < n && (rc == 0 || rc == MDB_NOTFOUND); j++) {
-		MDB_val k = { kv[j].kl, (void *)(uintptr_t)kv[j].k };
-		rc = (k.mv_size == 0 || k.mv_size > 511) ? EINVAL : mdb_del(txn, db->dbi[i], &k, NULL);
-	}
-	if (rc != 0 && rc != MDB_NOTFOUND) {
-		mdb_txn_abort(txn);
-		db->last_rc = rc;
-		return -1;
-	}
-	rc = mdb_txn_commit(txn);
-	db->last_rc = rc;
-	return rc == 0 ? 0 : -1;
+	return batch(db, i, kv, n, 1);
 }
 
 int

@@ -21,17 +21,9 @@
 
 #include "../common/ipc.h"
 #include "../common/proto.h"
+#include "fuzz.h"
 
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
-#define CHECK(c)							\
-	do {								\
-		if (!(c)) {						\
-			fprintf(stderr, "%s:%d: property failed: %s\n",	\
-			    __FILE__, __LINE__, #c);			\
-			abort();					\
-		}							\
-	} while (0)
 
 #define FAKE_FD (1 << 30)	/* above any RLIMIT_NOFILE: never open */
 

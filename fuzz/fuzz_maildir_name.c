@@ -11,17 +11,9 @@
 #include <string.h>
 
 #include "../common/maildir.h"
+#include "fuzz.h"
 
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
-#define CHECK(c)							\
-	do {								\
-		if (!(c)) {						\
-			fprintf(stderr, "%s:%d: property failed: %s\n",	\
-			    __FILE__, __LINE__, #c);			\
-			abort();					\
-		}							\
-	} while (0)
 
 static void
 check_uidl(const char *name, size_t base_len)

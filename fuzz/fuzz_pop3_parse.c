@@ -13,8 +13,8 @@
 #include <string.h>
 
 #include "../common/pop3_parse.h"
+#include "fuzz.h"
 
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 /* Manual ASan poisoning when built with ASan (gcc or clang). */
 #if defined(__SANITIZE_ADDRESS__)
@@ -33,14 +33,6 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 #define UNPOISON(p, n)	((void)(p), (void)(n))
 #endif
 
-#define CHECK(c)							\
-	do {								\
-		if (!(c)) {						\
-			fprintf(stderr, "%s:%d: property failed: %s\n",	\
-			    __FILE__, __LINE__, #c);			\
-			abort();					\
-		}							\
-	} while (0)
 
 struct feed {
 	uint64_t hash;		/* FNV-1a over every non-NEED_MORE result */

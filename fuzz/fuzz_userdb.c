@@ -13,17 +13,9 @@
 
 #include "../common/config.h"
 #include "../common/userdb.h"
+#include "fuzz.h"
 
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
-#define CHECK(c)							\
-	do {								\
-		if (!(c)) {						\
-			fprintf(stderr, "%s:%d: property failed: %s\n",	\
-			    __FILE__, __LINE__, #c);			\
-			abort();					\
-		}							\
-	} while (0)
 
 #define REC_MAX (1 + 4 + 4 + 4 + 8 + 2 + USERDB_HASH_MAX + 2 + USERDB_PATH_MAX)
 
