@@ -275,6 +275,17 @@ config_load(struct config *c, const char *path, char *err, size_t errlen)
 	return rc;
 }
 
+void
+config_close_passed(const char *path)
+{
+	static const char prefix[] = "/proc/self/fd/";
+	uint64_t fd;
+
+	if (strncmp(path, prefix, sizeof(prefix) - 1) == 0 &&
+	    util_str_to_u64(path + sizeof(prefix) - 1, 1024, &fd) == 0 && fd > 2)
+		close((int)fd);
+}
+
 int
 config_dump(const struct config *c, int fd)
 {

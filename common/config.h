@@ -63,6 +63,10 @@ int config_parse(struct config *c, const char *name, const char *text, size_t le
 /* Defaults, then the file at path. Returns 0 or -1 with a message in err. */
 int config_load(struct config *c, const char *path, char *err, size_t errlen);
 
+/* After config_load() of a snapshot passed by the master as
+ * "/proc/self/fd/N", close fd N (a no-op for other paths). */
+void config_close_passed(const char *path);
+
 /* Write every key with its current value as a config file to fd. */
 int config_dump(const struct config *c, int fd);
 

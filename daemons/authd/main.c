@@ -32,6 +32,7 @@ main(int argc, char **argv)
 	}
 	if (config_load(&cfg, cfgpath, err, sizeof(err)) < 0)
 		fatal("reason=\"%s\"", err);
+	config_close_passed(cfgpath);
 	if (userdb_open(&db, cfg.userdb_path, cfg.userdb_map_size, 0, err, sizeof(err)) < 0)
 		fatal("reason=\"cannot open user database: %s\"", err);
 	signal(SIGPIPE, SIG_IGN);

@@ -82,6 +82,7 @@ reload(struct master *m)
 		log_event(LOG_LEVEL_WARN, "reload", "reason=\"listener changes need a restart\"");
 	memcpy(nc.pop3_listen, m->cfg.pop3_listen, sizeof(nc.pop3_listen));
 	m->cfg = nc;
+	master_snapshot_config(m);
 	master_send_authd_config(m);
 	log_event(LOG_LEVEL_INFO, "reloaded", "config=%s max_daemons=%llu max_per_ip=%llu",
 	    m->config_path, (unsigned long long)m->cfg.max_daemons,
@@ -188,6 +189,8 @@ main(int argc, char **argv)
 	find_libexec(&M);
 	prepare_empty_root(&M.cfg);
 	M.authd_fd = -1;
+	M.config_fd = -1;
+	master_snapshot_config(&M);
 
 	sigemptyset(&set);
 	sigaddset(&set, SIGCHLD);

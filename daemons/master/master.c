@@ -2,11 +2,13 @@
  * authd's (which names the user of a session) and each worker's control
  * channel (on which a worker may send nothing at all). */
 #include <errno.h>
+#include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -69,6 +71,37 @@ session_find(struct master *m, const char *sid, pid_t pid, int ctl_fd)
 			return s;
 	}
 	return NULL;
+}
+
+/* Children read the config the master validated, not the file on disk: an
+ * edit takes effect at SIGHUP, and a broken edit is refused there instead
+ * of breaking every new connection.  The snapshot is a sealed memfd passed
+ * as the child's last fixed fd. */
+void
+master_snapshot_config(struct master *m)
+{
+	int fd = memfd_create("postern.conf", MFD_CLOEXEC | MFD_ALLOW_SEALING);
+
+	if (fd < 0 || config_dump(&m->cfg, fd) < 0 ||
+	    fcntl(fd, F_ADD_SEALS, F_SEAL_WRITE | F_SEAL_GROW | F_SEAL_SHRINK | F_SEAL_SEAL) < 0)
+		fatal("reason=\"cannot snapshot the config\" errno=%d", errno);
+	if (m->config_fd >= 0)
+		close(m->config_fd);
+	m->config_fd = fd;
+}
+
+/* Start a child with fds[0..n) on 3.. and the config snapshot after them. */
+static pid_t
+spawn_with_config(struct master *m, char **argv, const int *fds, int n)
+{
+	int all[8], i;
+
+	for (i = 0; i < n; i++)
+		all[i] = fds[i];
+	all[n] = m->config_fd;
+	snprintf(m->child_config, sizeof(m->child_config), "/proc/self/fd/%d", 3 + n);
+	argv[2] = m->child_config;	/* every argv here is { path, "-c", CONFIG, ... } */
+	return spawn_child(argv[0], argv, all, n + 1);
 }
 
 static void
@@ -135,11 +168,11 @@ master_spawn_worker(struct master *m, struct session *s, int client_fd)
 			log_event(LOG_LEVEL_ERR, "authd_send", "sid=%s errno=%d", s->sid, errno);
 	}
 	{
-		char *argv[] = { path, "-c", m->config_path, "-s", s->sid, "-i", s->ip, NULL };
+		char *argv[] = { path, "-c", NULL, "-s", s->sid, "-i", s->ip, NULL };
 		fds[0] = client_fd;
 		fds[1] = ctl[1];
 		fds[2] = auth[0];
-		pid = spawn_child(path, argv, fds, 3);
+		pid = spawn_with_config(m, argv, fds, 3);
 	}
 	close(ctl[1]);
 	close(auth[0]);
@@ -204,9 +237,9 @@ authd_login(void *ctx, struct ipc_in *in)
 	snprintf(uids, sizeof(uids), "%u", uid);
 	snprintf(gids, sizeof(gids), "%u", gid);
 	{
-		char *argv[] = { path, "-c", m->config_path, "-s", s->sid, "-u", uids, "-g", gids,
+		char *argv[] = { path, "-c", NULL, "-s", s->sid, "-u", uids, "-g", gids,
 		    "-r", mailroot, "-n", user, NULL };
-		pid = spawn_child(path, argv, &st[1], 1);
+		pid = spawn_with_config(m, argv, &st[1], 1);
 	}
 	close(st[1]);
 	if (pid < 0) {
@@ -301,8 +334,8 @@ master_start_authd(struct master *m)
 	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0)
 		fatal("reason=\"socketpair failed\" errno=%d", errno);
 	{
-		char *argv[] = { path, "-c", m->config_path, NULL };
-		pid = spawn_child(path, argv, &sv[1], 1);
+		char *argv[] = { path, "-c", NULL, NULL };
+		pid = spawn_with_config(m, argv, &sv[1], 1);
 	}
 	close(sv[1]);
 	if (pid < 0) {

@@ -43,6 +43,9 @@ struct master {
 	uint64_t authd_started_ms;
 	uint64_t authd_restart_timer;
 	int stopping;
+	/* the validated config, as a sealed memfd every child reads at start */
+	int config_fd;
+	char child_config[32];	/* "/proc/self/fd/N" as the child sees it */
 };
 
 /* listen.c */
@@ -52,6 +55,7 @@ void master_accept(int fd, short revents, void *ctx);
 /* master.c */
 void master_start_authd(struct master *m);
 void master_send_authd_config(struct master *m);
+void master_snapshot_config(struct master *m);
 void master_reap(struct master *m);
 struct session *master_session_add(struct master *m);
 void master_session_remove(struct master *m, struct session *s);

@@ -40,6 +40,7 @@ main(int argc, char **argv)
 	log_set_session(P.sid);
 	if (config_load(&cfg, cfgpath, err, sizeof(err)) < 0)
 		fatal("reason=\"%s\"", err);
+	config_close_passed(cfgpath);
 	signal(SIGPIPE, SIG_IGN);
 	/* A client that stops reading must not hold the worker forever. */
 	tv.tv_sec = (time_t)cfg.pop3_idle_timeout;

@@ -258,6 +258,7 @@ main(int argc, char **argv)
 	log_set_session(sid);
 	if (config_load(&cfg, cfgpath, err, sizeof(err)) < 0)
 		fatal("reason=\"%s\"", err);
+	config_close_passed(cfgpath);
 	signal(SIGPIPE, SIG_IGN);
 	umask(077);
 	prepare_mailroot(root, (uid_t)uid, (gid_t)gid);

@@ -274,8 +274,18 @@ class TestSignals(unittest.TestCase):
             # a broken config is refused and the old one stays
             with open(app.conf, "a") as cf:
                 cf.write("no_such_key = 1\n")
+            # children read the master's validated snapshot, not the file:
+            # the broken edit does not reach new sessions, before or after HUP
+            s2, f2 = app.connect()
+            self.assertTrue(command(s2, f2, "CAPA", multiline=True)[0].startswith(b"+OK"))
+            f2.close()
+            s2.close()
             app.proc.send_signal(signal.SIGHUP)
             app.wait_log(r'event=reload_failed reason=".*:\d+: unknown key"', start=mark)
+            p = poplib.POP3("127.0.0.1", app.port, timeout=10)
+            p.user("demo")
+            p.pass_("demo")
+            p.quit()
             f.close()
             s.close()
             app.proc.send_signal(signal.SIGTERM)
