@@ -22,11 +22,11 @@ LIBS     := -llmdb -lseccomp -lcap-ng -lcrypt -lbearssl -lpthread
 
 COMMON_SRC := common/buf.c common/log.c common/util.c common/ipc.c common/ev.c \
               common/config.c common/db.c common/userdb.c common/pop3_parse.c \
-              common/sasl.c common/maildir.c common/spawn.c \
+              common/sasl.c common/maildir.c common/spawn.c common/x509.c common/tls.c \
               sandbox/sandbox.c policy/policy.c
 COMMON_OBJ := $(COMMON_SRC:%.c=$(B)/obj/%.o)
 
-DAEMONS  := master authd stored pop3d
+DAEMONS  := master authd keyd stored pop3d
 BINS     := $(DAEMONS:%=$(B)/bin/postern-%) $(B)/bin/posternctl
 
 UNIT_TESTS := $(patsubst tests/unit/%.c,$(B)/tests/%,$(wildcard tests/unit/test_*.c))

@@ -34,6 +34,18 @@ static const struct config_key config_keys[] = {
 	{ "default_domain", "DEFDOMAIN", CT_STR, S(default_domain), "localhost", 0, 0 },
 	{ "pop3_listen", NULL, CT_STR, S(pop3_listen), "0.0.0.0:110", 0, 0 },
 	{ "pop3_worker", NULL, CT_STR, S(pop3_worker), "", 0, 0 },
+	{ "pop3s_listen", NULL, CT_STR, S(pop3s_listen), "", 0, 0 },
+	{ "tls_cert_file", "TLS_CERTFILE", CT_STR, S(tls_cert_file), "", 0, 0 },
+	{ "tls_key_file", NULL, CT_STR, S(tls_key_file), "", 0, 0 },
+	{ "tls_sni_dir", NULL, CT_STR, S(tls_sni_dir), "", 0, 0 },
+	{ "hostname", NULL, CT_STR, S(hostname), "", 0, 0 },
+	{ "pop3_tls_required", "POP3_TLS_REQUIRED", CT_BOOL, S(pop3_tls_required), "yes", 0, 0 },
+	{ "tls_plaintext_loopback", NULL, CT_BOOL, S(tls_plaintext_loopback), "no", 0, 0 },
+	{ "tls_legacy_suites", NULL, CT_BOOL, S(tls_legacy_suites), "no", 0, 0 },
+	{ "tls_min_version", NULL, CT_NUM, S(tls_min_version), "12", 10, 12 },
+	{ "tls_session_cache", NULL, CT_NUM, S(tls_session_cache), "10000", 0, 1000000 },
+	{ "keyd_uid", NULL, CT_NUM, S(keyd_uid), "7003", 1, U32MAX - 1 },
+	{ "keyd_gid", NULL, CT_NUM, S(keyd_gid), "7003", 1, U32MAX - 1 },
 	{ "max_daemons", "MAXDAEMONS", CT_NUM, S(max_daemons), "200", 1, 100000 },
 	{ "max_per_ip", "MAXPERIP", CT_NUM, S(max_per_ip), "20", 1, 100000 },
 	{ "restart_backoff_max", NULL, CT_NUM, S(restart_backoff_max), "30", 1, 3600 },
@@ -205,7 +217,7 @@ config_parse(struct config *c, const char *name, const char *text, size_t len,
     char *err, size_t errlen)
 {
 	unsigned char seen[NKEYS];
-	char line[1024];
+	char line[2048];
 	size_t pos = 0;
 	unsigned lineno = 0;
 

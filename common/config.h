@@ -12,7 +12,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define CONFIG_PATH_MAX	256
+#define CONFIG_PATH_MAX	1024
 #define CONFIG_TEXT_MAX	(256 * 1024)
 
 struct config {
@@ -26,6 +26,18 @@ struct config {
 	/* listeners: comma-separated host:port lists */
 	char pop3_listen[CONFIG_PATH_MAX];
 	char pop3_worker[CONFIG_PATH_MAX];
+	char pop3s_listen[CONFIG_PATH_MAX];	/* implicit TLS (RFC 8314) */
+	/* TLS: certificates are read only by keyd */
+	char tls_cert_file[CONFIG_PATH_MAX];	/* comma list: chain PEM (key may be inside) */
+	char tls_key_file[CONFIG_PATH_MAX];	/* comma list, parallel; "" = key in cert file */
+	char tls_sni_dir[CONFIG_PATH_MAX];	/* NAME.pem files: cert+key for server name NAME */
+	char hostname[CONFIG_PATH_MAX];		/* self-signed certificate name; "" = gethostname */
+	int pop3_tls_required;			/* no plaintext login before STLS */
+	int tls_plaintext_loopback;		/* ... except from 127.0.0.0/8 and ::1 */
+	int tls_legacy_suites;			/* also CBC and RSA key exchange suites */
+	uint64_t tls_min_version;		/* 10, 11 or 12 (TLS 1.0 .. 1.2) */
+	uint64_t tls_session_cache;		/* resumable sessions kept by keyd */
+	uint64_t keyd_uid, keyd_gid;
 	/* process limits */
 	uint64_t max_daemons;
 	uint64_t max_per_ip;

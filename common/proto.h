@@ -14,7 +14,8 @@
 #define FD_CLIENT	3	/* worker: the client connection */
 #define FD_CONTROL	4	/* worker: channel to master; authd/stored: to master or worker */
 #define FD_AUTH		5	/* worker: channel to authd */
-#define FD_PARENT	3	/* authd: master channel; stored: worker channel */
+#define FD_KEYD		6	/* worker: channel to keyd */
+#define FD_PARENT	3	/* authd, keyd: master channel; stored: worker channel */
 
 enum proto_msg {
 	/* master -> authd */
@@ -47,6 +48,27 @@ enum proto_msg {
 	MSG_STORE_SIZES = 0x0703,	/* start u32, count u32, more u8, count x u64 */
 	MSG_STORE_UIDLS = 0x0704,	/* start u32, count u32, more u8, count x bytes */
 	MSG_STORE_MSGFD = 0x0705,	/* crlf size u64 + fd: the message, read-only */
+	/* master -> keyd */
+	MSG_KEYD_SESSION_NEW = 0x0801,	/* sid + fd: worker channel */
+	MSG_KEYD_RETIRE = 0x0802,	/* a newer keyd took over: exit when idle */
+	/* keyd -> master */
+	MSG_KEYD_READY = 0x0811,	/* count u32: keys loaded, serving */
+	/* worker -> keyd */
+	MSG_KEYD_CHAINS_REQ = 0x0901,	/* (empty) */
+	MSG_KEYD_SIGN = 0x0902,		/* key id u32, algo id u32, hash bytes */
+	MSG_KEYD_KEYX = 0x0903,		/* key id u32, RSA ciphertext bytes */
+	MSG_KEYD_CACHE_SAVE = 0x0904,	/* session id bytes, version u32, suite u32,
+					   master secret bytes */
+	MSG_KEYD_CACHE_LOAD = 0x0905,	/* session id bytes */
+	/* keyd -> worker */
+	MSG_KEYD_CHAIN = 0x0a01,	/* key id u32, key type u8, curve u8, names
+					   count u32 + strings, certs count u32 + DER bytes */
+	MSG_KEYD_CHAINS_END = 0x0a02,	/* (empty) */
+	MSG_KEYD_SIGNATURE = 0x0a03,	/* signature bytes */
+	MSG_KEYD_KEYX_RESULT = 0x0a04,	/* ok u32 (constant-time flag), 48 bytes */
+	MSG_KEYD_CACHE_HIT = 0x0a05,	/* version u32, suite u32, master secret */
+	MSG_KEYD_CACHE_MISS = 0x0a06,	/* (empty) */
+	MSG_KEYD_ERR = 0x0a07,		/* text: refused (unknown key id, bad data) */
 };
 
 enum auth_fail_code {

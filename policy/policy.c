@@ -41,6 +41,12 @@ static const int authd_syscalls[] = {
 	SCMP_SYS(getrandom),
 };
 
+static const int keyd_syscalls[] = {
+	SYSCALLS_BASE,
+	SYSCALLS_IO,
+	/* nothing else: keys were read before the sandbox */
+};
+
 static const int stored_syscalls[] = {
 	SYSCALLS_BASE,
 	SYSCALLS_IO,
@@ -64,6 +70,11 @@ const struct policy_entry policy_table[POLICY_NPROCS] = {
 		"3=master channel (+ worker channels passed in)",
 		authd_syscalls, N(authd_syscalls), 4096, 1, 0,
 	},
+	[POLICY_KEYD] = {
+		"keyd", "postern-keyd", POLICY_IDENT_KEYD, POLICY_ROOT_EMPTY,
+		"3=master channel (+ worker channels passed in)",
+		keyd_syscalls, N(keyd_syscalls), 4096, 1, 0,
+	},
 	[POLICY_STORED] = {
 		"stored", "postern-stored", POLICY_IDENT_USER, POLICY_ROOT_MAILROOT,
 		"3=worker channel",
@@ -71,7 +82,7 @@ const struct policy_entry policy_table[POLICY_NPROCS] = {
 	},
 	[POLICY_POP3D] = {
 		"pop3d", "postern-pop3d", POLICY_IDENT_WORKER, POLICY_ROOT_EMPTY,
-		"3=client 4=master control 5=authd",
+		"3=client 4=master control 5=authd 6=keyd",
 		pop3d_syscalls, N(pop3d_syscalls), 32, 1, 1,
 	},
 };
@@ -95,6 +106,10 @@ policy_spec(enum policy_proc p, const struct config *cfg, struct sandbox_spec *s
 		s->uid = (uid_t)cfg->auth_uid;
 		s->gid = (gid_t)cfg->auth_gid;
 		break;
+	case POLICY_IDENT_KEYD:
+		s->uid = (uid_t)cfg->keyd_uid;
+		s->gid = (gid_t)cfg->keyd_gid;
+		break;
 	case POLICY_IDENT_WORKER:
 		s->uid = (uid_t)cfg->worker_uid;
 		s->gid = (gid_t)cfg->worker_gid;
@@ -109,7 +124,7 @@ policy_spec(enum policy_proc p, const struct config *cfg, struct sandbox_spec *s
 void
 policy_print(int fd)
 {
-	static const char *const idents[] = { "auth_uid", "worker_uid", "user's mail uid" };
+	static const char *const idents[] = { "auth_uid", "keyd_uid", "worker_uid", "user's mail uid" };
 	static const char *const roots[] = { "empty_root", "user's mail root" };
 	size_t i;
 

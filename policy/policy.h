@@ -10,6 +10,7 @@
 
 enum policy_proc {
 	POLICY_AUTHD,
+	POLICY_KEYD,
 	POLICY_STORED,
 	POLICY_POP3D,
 	POLICY_NPROCS
@@ -17,6 +18,7 @@ enum policy_proc {
 
 enum policy_ident {
 	POLICY_IDENT_AUTH,	/* auth_uid/auth_gid */
+	POLICY_IDENT_KEYD,	/* keyd_uid/keyd_gid */
 	POLICY_IDENT_WORKER,	/* worker_uid/worker_gid */
 	POLICY_IDENT_USER,	/* the verified user's mail uid/gid (from authd) */
 };

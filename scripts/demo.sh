@@ -15,6 +15,9 @@ mail_root = $RUN/mail/%d/%n
 empty_root = $RUN/empty
 default_domain = localhost
 pop3_listen = 127.0.0.1:1110
+pop3s_listen = 127.0.0.1:1995
+# loopback demo only: allow USER/PASS without STLS from 127.0.0.1
+tls_plaintext_loopback = yes
 auth_fail_delay_ms = 500
 CONF
 fi

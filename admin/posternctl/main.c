@@ -463,6 +463,11 @@ cmd_auth_test(int argc, char **argv)
 	v = userdb_check_password(&u, (const uint8_t *)pass, strlen(pass));
 	explicit_bzero(pass, sizeof(pass));
 	mailroot_of(canon, &u, root, sizeof(root));
+	if (v == USERDB_OK && !config_path_canonical(root)) {
+		printf("FAIL %s: mail root '%s' is not a canonical absolute path (authd refuses it)\n",
+		    canon, root);
+		return 1;
+	}
 	if (v != USERDB_OK) {
 		printf("FAIL %s: %s (scheme %s)\n", canon, userdb_verdict_str(v), hash_scheme(u.hash));
 		return 1;

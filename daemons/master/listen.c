@@ -61,7 +61,8 @@ parse_addr(const char *s, struct sockaddr_storage *ss, socklen_t *len_r)
 }
 
 static int
-listen_one(struct master *m, const char *addr, enum listener_proto proto, char *err, size_t errlen)
+listen_one(struct master *m, const char *addr, enum listener_proto proto, int tls, char *err,
+    size_t errlen)
 {
 	struct sockaddr_storage ss;
 	socklen_t sl;
@@ -88,21 +89,25 @@ listen_one(struct master *m, const char *addr, enum listener_proto proto, char *
 	l = &m->listeners[m->nlisteners++];
 	l->fd = fd;
 	l->proto = proto;
+	l->implicit_tls = tls;
 	snprintf(l->addr, sizeof(l->addr), "%s", addr);
-	log_event(LOG_LEVEL_INFO, "listen", "proto=pop3 addr=%s", addr);
+	log_event(LOG_LEVEL_INFO, "listen", "proto=%s addr=%s", tls ? "pop3s" : "pop3", addr);
 	return 0;
 }
 
 int
 master_listen_all(struct master *m, char *err, size_t errlen)
 {
+	const char *lists[2] = { m->cfg.pop3_listen, m->cfg.pop3s_listen };
 	char list[CONFIG_PATH_MAX], *save = NULL, *tok;
-	int i;
+	int i, k;
 
-	snprintf(list, sizeof(list), "%s", m->cfg.pop3_listen);
-	for (tok = strtok_r(list, ", ", &save); tok != NULL; tok = strtok_r(NULL, ", ", &save))
-		if (listen_one(m, tok, PROTO_POP3, err, errlen) < 0)
-			return -1;
+	for (k = 0; k < 2; k++) {
+		snprintf(list, sizeof(list), "%s", lists[k]);
+		for (tok = strtok_r(list, ", ", &save); tok != NULL; tok = strtok_r(NULL, ", ", &save))
+			if (listen_one(m, tok, PROTO_POP3, k == 1, err, errlen) < 0)
+				return -1;
+	}
 	for (i = 0; i < m->nlisteners; i++)
 		if (ev_add_fd(m->listeners[i].fd, POLLIN, master_accept, m) < 0) {
 			snprintf(err, errlen, "event loop full");
@@ -124,12 +129,14 @@ master_count_ip(const struct master *m, const char *ip)
 
 /* A refusal the client's protocol understands (RFC 2449 [SYS/TEMP]). */
 static void
-refuse(int fd, enum listener_proto proto, const char *why)
+refuse(int fd, enum listener_proto proto, int tls, const char *why)
 {
 	char line[160];
 	int n = 0;
 
-	switch (proto) {
+	/* On an implicit-TLS port a plaintext line would read as garbage to the
+	 * client: close without one (the log line says why). */
+	switch (tls ? -1 : (int)proto) {
 	case PROTO_POP3:
 		n = snprintf(line, sizeof(line), "-ERR [SYS/TEMP] %s, try again later\r\n", why);
 		break;
@@ -173,28 +180,28 @@ master_accept(int lfd, short revents, void *ctx)
 	}
 	peer_ip(&ss, ip);
 	if (m->stopping) {
-		refuse(fd, l->proto, "server shutting down");
+		refuse(fd, l->proto, l->implicit_tls, "server shutting down");
 		return;
 	}
 	if (m->nsessions >= m->cfg.max_daemons) {
 		log_event(LOG_LEVEL_WARN, "refused", "reason=max_daemons ip=%s limit=%llu", ip,
 		    (unsigned long long)m->cfg.max_daemons);
-		refuse(fd, l->proto, "too many connections");
+		refuse(fd, l->proto, l->implicit_tls, "too many connections");
 		return;
 	}
 	if (master_count_ip(m, ip) >= m->cfg.max_per_ip) {
 		log_event(LOG_LEVEL_WARN, "refused", "reason=max_per_ip ip=%s limit=%llu", ip,
 		    (unsigned long long)m->cfg.max_per_ip);
-		refuse(fd, l->proto, "too many connections from your address");
+		refuse(fd, l->proto, l->implicit_tls, "too many connections from your address");
 		return;
 	}
 	s = master_session_add(m);
 	if (s == NULL) {
-		refuse(fd, l->proto, "out of memory");
+		refuse(fd, l->proto, l->implicit_tls, "out of memory");
 		return;
 	}
 	snprintf(s->ip, sizeof(s->ip), "%s", ip);
 	s->proto = l->proto;
-	master_spawn_worker(m, s, fd);
+	master_spawn_worker(m, s, fd, l->implicit_tls);
 	close(fd);
 }

@@ -78,12 +78,15 @@ reload(struct master *m)
 		log_event(LOG_LEVEL_ERR, "reload_failed", "reason=\"%s\" keeping=old", err);
 		return;
 	}
-	if (strcmp(nc.pop3_listen, m->cfg.pop3_listen) != 0)
+	if (strcmp(nc.pop3_listen, m->cfg.pop3_listen) != 0 ||
+	    strcmp(nc.pop3s_listen, m->cfg.pop3s_listen) != 0)
 		log_event(LOG_LEVEL_WARN, "reload", "reason=\"listener changes need a restart\"");
 	memcpy(nc.pop3_listen, m->cfg.pop3_listen, sizeof(nc.pop3_listen));
+	memcpy(nc.pop3s_listen, m->cfg.pop3s_listen, sizeof(nc.pop3s_listen));
 	m->cfg = nc;
 	master_snapshot_config(m);
 	master_send_authd_config(m);
+	brokers_reload_keyd(m);
 	log_event(LOG_LEVEL_INFO, "reloaded", "config=%s max_daemons=%llu max_per_ip=%llu",
 	    m->config_path, (unsigned long long)m->cfg.max_daemons,
 	    (unsigned long long)m->cfg.max_per_ip);
@@ -101,8 +104,7 @@ final_kill(void *ctx)
 		if (m->sessions[i].stored_pid > 0)
 			kill(m->sessions[i].stored_pid, SIGKILL);
 	}
-	if (m->authd_pid > 0)
-		kill(m->authd_pid, SIGKILL);
+	brokers_stop(m, SIGKILL);
 	ev_stop();
 }
 
@@ -120,15 +122,12 @@ begin_stop(struct master *m)
 		ev_del_fd(m->listeners[l].fd);
 		close(m->listeners[l].fd);
 	}
-	if (m->authd_restart_timer)
-		ev_cancel_timer(m->authd_restart_timer);
 	for (i = 0; i < m->nsessions; i++) {
 		kill(m->sessions[i].worker_pid, SIGTERM);
 		if (m->sessions[i].stored_pid > 0)
 			kill(m->sessions[i].stored_pid, SIGTERM);
 	}
-	if (m->authd_pid > 0)
-		kill(m->authd_pid, SIGTERM);
+	brokers_stop(m, SIGTERM);
 	ev_add_timer(5000, final_kill, m);
 }
 
@@ -143,7 +142,7 @@ on_signal(int fd, short revents, void *ctx)
 		switch (si.ssi_signo) {
 		case SIGCHLD:
 			master_reap(m);
-			if (m->stopping && m->nsessions == 0 && m->authd_pid == 0) {
+			if (m->stopping && m->nsessions == 0 && !brokers_running(m)) {
 				log_event(LOG_LEVEL_INFO, "stopped", "clean=yes");
 				ev_stop();
 			}
@@ -188,7 +187,7 @@ main(int argc, char **argv)
 		    "reason=\"not root: no uid separation or chroot; seccomp still applies\"");
 	find_libexec(&M);
 	prepare_empty_root(&M.cfg);
-	M.authd_fd = -1;
+	brokers_init(&M);
 	M.config_fd = -1;
 	master_snapshot_config(&M);
 
@@ -208,7 +207,8 @@ main(int argc, char **argv)
 		fprintf(stderr, "postern-master: %s\n", err);
 		return 1;
 	}
-	master_start_authd(&M);
+	broker_start(&M, &M.authd);
+	broker_start(&M, &M.keyd);
 	log_event(LOG_LEVEL_INFO, "ready", "config=%s libexec=%s", M.config_path, M.libexec);
 	if (ev_run() < 0)
 		fatal("reason=\"event loop failed\" errno=%d", errno);

@@ -91,8 +91,8 @@ master_snapshot_config(struct master *m)
 }
 
 /* Start a child with fds[0..n) on 3.. and the config snapshot after them. */
-static pid_t
-spawn_with_config(struct master *m, char **argv, const int *fds, int n)
+pid_t
+master_spawn(struct master *m, char **argv, const int *fds, int n)
 {
 	int all[8], i;
 
@@ -141,63 +141,62 @@ on_worker_ctl(int fd, short revents, void *ctx)
 }
 
 void
-master_spawn_worker(struct master *m, struct session *s, int client_fd)
+master_spawn_worker(struct master *m, struct session *s, int client_fd, int implicit_tls)
 {
 	char path[CONFIG_PATH_MAX + 64];
-	int ctl[2], auth[2], fds[3];
-	pid_t pid;
+	int ctl[2], auth[2], kd[2], fds[4], i;
+	pid_t pid = -1;
 
 	if (m->cfg.pop3_worker[0] != '\0')
 		snprintf(path, sizeof(path), "%s", m->cfg.pop3_worker);
 	else
 		binary_path(m, policy_table[POLICY_POP3D].binary, path, sizeof(path));
-	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, ctl) < 0)
+	ctl[0] = auth[0] = kd[0] = -1;
+	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, ctl) < 0 ||
+	    socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, auth) < 0 ||
+	    socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, kd) < 0)
 		goto fail;
-	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, auth) < 0) {
-		close(ctl[0]);
-		close(ctl[1]);
-		goto fail;
-	}
-	if (m->authd_fd >= 0) {
-		ipc_out_init(&outmsg, MSG_AUTHD_SESSION_NEW);
-		ipc_put_str(&outmsg, s->sid);
-		ipc_put_str(&outmsg, s->ip);
-		ipc_put_str(&outmsg, "pop3");
-		ipc_put_fd(&outmsg, auth[1]);
-		if (ipc_send(m->authd_fd, &outmsg) < 0)
-			log_event(LOG_LEVEL_ERR, "authd_send", "sid=%s errno=%d", s->sid, errno);
-	}
+	brokers_session_new(m, s->sid, s->ip, auth[1], kd[1]);
 	{
-		char *argv[] = { path, "-c", NULL, "-s", s->sid, "-i", s->ip, NULL };
+		char *argv[] = { path, "-c", NULL, "-s", s->sid, "-i", s->ip,
+		    implicit_tls ? "-t" : NULL, NULL };
 		fds[0] = client_fd;
 		fds[1] = ctl[1];
 		fds[2] = auth[0];
-		pid = spawn_with_config(m, argv, fds, 3);
+		fds[3] = kd[0];
+		pid = master_spawn(m, argv, fds, 4);
 	}
 	close(ctl[1]);
 	close(auth[0]);
 	close(auth[1]);
+	close(kd[0]);
+	close(kd[1]);
 	if (pid < 0) {
 		close(ctl[0]);
-		goto fail;
+		goto fail_logged;
 	}
 	s->worker_pid = pid;
 	s->ctl_fd = ctl[0];
 	ev_add_fd(ctl[0], POLLIN, on_worker_ctl, m);
 	log_set_session(s->sid);
-	log_event(LOG_LEVEL_INFO, "connect", "proto=pop3 ip=%s worker_pid=%ld sessions=%zu",
-	    s->ip, (long)pid, m->nsessions);
+	log_event(LOG_LEVEL_INFO, "connect", "proto=%s ip=%s worker_pid=%ld sessions=%zu",
+	    implicit_tls ? "pop3s" : "pop3", s->ip, (long)pid, m->nsessions);
 	log_set_session(NULL);
 	return;
 fail:
+	for (i = 0; i < 2; i++) {
+		if (ctl[0] >= 0) close(ctl[i]);
+		if (auth[0] >= 0) close(auth[i]);
+		if (kd[0] >= 0) close(kd[i]);
+	}
+fail_logged:
 	log_event(LOG_LEVEL_ERR, "spawn_failed", "proc=pop3d ip=%s errno=%d", s->ip, errno);
 	master_session_remove(m, s);
 }
 
-static int
-authd_login(void *ctx, struct ipc_in *in)
+int
+master_authd_login(struct master *m, struct ipc_in *in)
 {
-	struct master *m = ctx;
 	char sid[25], user[256], mailroot[CONFIG_PATH_MAX], path[CONFIG_PATH_MAX + 64];
 	char uids[16], gids[16];
 	uint32_t uid, gid;
@@ -239,7 +238,7 @@ authd_login(void *ctx, struct ipc_in *in)
 	{
 		char *argv[] = { path, "-c", NULL, "-s", s->sid, "-u", uids, "-g", gids,
 		    "-r", mailroot, "-n", user, NULL };
-		pid = spawn_with_config(m, argv, &st[1], 1);
+		pid = master_spawn(m, argv, &st[1], 1);
 	}
 	close(st[1]);
 	if (pid < 0) {
@@ -266,46 +265,12 @@ refuse:
 	return 0;
 }
 
-static const struct ipc_handler authd_handlers[] = {
-	{ MSG_MASTER_LOGIN, 0, authd_login },
-};
-
-static void
-authd_gone(struct master *m)
-{
-	if (m->authd_fd >= 0) {
-		ev_del_fd(m->authd_fd);
-		close(m->authd_fd);
-		m->authd_fd = -1;
-	}
-}
-
-static void
-on_authd(int fd, short revents, void *ctx)
-{
-	struct master *m = ctx;
-	int rc;
-
-	(void)fd;
-	(void)revents;
-	rc = ipc_recv(m->authd_fd, &inmsg);
-	if (rc == 1 && ipc_dispatch(authd_handlers, 1, m, &inmsg) == 0)
-		return;
-	if (rc != 0) {
-		log_event(LOG_LEVEL_ERR, "ipc_violation", "peer=authd type=0x%04x reason=\"bad message\"",
-		    rc == 1 ? inmsg.type : 0);
-		if (m->authd_pid > 0)
-			kill(m->authd_pid, SIGKILL);
-	}
-	authd_gone(m);
-}
-
 void
 master_send_authd_config(struct master *m)
 {
 	const struct config *c = &m->cfg;
 
-	if (m->authd_fd < 0)
+	if (m->authd.fd < 0)
 		return;
 	ipc_out_init(&outmsg, MSG_AUTHD_CONFIG);
 	ipc_put_str(&outmsg, c->default_domain);
@@ -316,49 +281,12 @@ master_send_authd_config(struct master *m)
 	ipc_put_u32(&outmsg, (uint32_t)c->auth_fail_user_max);
 	ipc_put_u32(&outmsg, (uint32_t)c->auth_fail_window);
 	ipc_put_u32(&outmsg, (uint32_t)c->auth_fail_delay_ms);
-	if (ipc_send(m->authd_fd, &outmsg) < 0)
-		log_event(LOG_LEVEL_ERR, "authd_send", "what=config errno=%d", errno);
+	if (ipc_send(m->authd.fd, &outmsg) < 0)
+		log_event(LOG_LEVEL_ERR, "broker_send", "child=authd what=config errno=%d", errno);
 }
 
 void
-master_start_authd(struct master *m)
-{
-	char path[CONFIG_PATH_MAX + 64];
-	int sv[2];
-	pid_t pid;
-
-	m->authd_restart_timer = 0;
-	if (m->stopping)
-		return;
-	binary_path(m, policy_table[POLICY_AUTHD].binary, path, sizeof(path));
-	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0)
-		fatal("reason=\"socketpair failed\" errno=%d", errno);
-	{
-		char *argv[] = { path, "-c", NULL, NULL };
-		pid = spawn_with_config(m, argv, &sv[1], 1);
-	}
-	close(sv[1]);
-	if (pid < 0) {
-		close(sv[0]);
-		log_event(LOG_LEVEL_ERR, "spawn_failed", "proc=authd errno=%d", errno);
-		return;
-	}
-	m->authd_pid = pid;
-	m->authd_fd = sv[0];
-	m->authd_started_ms = ev_now_ms();
-	ev_add_fd(sv[0], POLLIN, on_authd, m);
-	master_send_authd_config(m);
-	log_event(LOG_LEVEL_INFO, "started", "child=authd child_pid=%ld", (long)pid);
-}
-
-static void
-restart_authd(void *ctx)
-{
-	master_start_authd(ctx);
-}
-
-static void
-describe_status(int status, char *out, size_t len)
+master_describe_status(int status, char *out, size_t len)
 {
 	if (WIFSIGNALED(status))
 		snprintf(out, len, "signal=%d", WTERMSIG(status));
@@ -367,36 +295,11 @@ describe_status(int status, char *out, size_t len)
 }
 
 /* Seccomp kills show as SIGSYS; debug mode exits 128+SIGSYS after naming it. */
-static int
-sandbox_killed(int status)
+int
+master_sandbox_killed(int status)
 {
 	return (WIFSIGNALED(status) && WTERMSIG(status) == SIGSYS) ||
 	    (WIFEXITED(status) && WEXITSTATUS(status) == 128 + SIGSYS);
-}
-
-static void
-reaped_authd(struct master *m, int status)
-{
-	char st[32];
-	uint64_t delay_s = 0;
-
-	describe_status(status, st, sizeof(st));
-	authd_gone(m);
-	m->authd_pid = 0;
-	if (m->stopping)
-		return;
-	/* Back off only when authd keeps dying young. */
-	if (ev_now_ms() - m->authd_started_ms > 60000)
-		m->authd_restarts = 0;
-	if (m->authd_restarts > 0) {
-		delay_s = 1ULL << (m->authd_restarts > 16 ? 16 : m->authd_restarts - 1);
-		if (delay_s > m->cfg.restart_backoff_max)
-			delay_s = m->cfg.restart_backoff_max;
-	}
-	m->authd_restarts++;
-	log_event(LOG_LEVEL_ERR, "child_died", "child=authd %s%s restart_in=%llus", st,
-	    sandbox_killed(status) ? " reason=sandbox_kill" : "", (unsigned long long)delay_s);
-	m->authd_restart_timer = ev_add_timer(delay_s * 1000, restart_authd, m);
 }
 
 void
@@ -408,20 +311,18 @@ master_reap(struct master *m)
 	pid_t pid;
 
 	while ((pid = waitpid(-1, &status, WNOHANG)) > 0) {
-		describe_status(status, st, sizeof(st));
-		if (pid == m->authd_pid) {
-			reaped_authd(m, status);
+		master_describe_status(status, st, sizeof(st));
+		if (brokers_reaped(m, pid, status))
 			continue;
-		}
 		s = session_find(m, NULL, pid, -1);
 		if (s == NULL) {
-			log_event(sandbox_killed(status) ? LOG_LEVEL_ERR : LOG_LEVEL_INFO, "child_exit",
+			log_event(master_sandbox_killed(status) ? LOG_LEVEL_ERR : LOG_LEVEL_INFO, "child_exit",
 			    "pid=%ld %s%s", (long)pid, st,
-			    sandbox_killed(status) ? " reason=sandbox_kill" : "");
+			    master_sandbox_killed(status) ? " reason=sandbox_kill" : "");
 			continue;
 		}
 		log_set_session(s->sid);
-		if (sandbox_killed(status))
+		if (master_sandbox_killed(status))
 			log_event(LOG_LEVEL_ERR, "sandbox_kill", "child=%s pid=%ld %s "
 			    "reason=\"forbidden system call (seccomp)\"",
 			    pid == s->worker_pid ? "pop3d" : "stored", (long)pid, st);

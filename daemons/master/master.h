@@ -7,6 +7,7 @@
 #include <sys/types.h>
 
 #include "../../common/config.h"
+#include "../../common/ipc.h"
 
 #define MASTER_MAX_LISTENERS 16
 
@@ -15,6 +16,7 @@ enum listener_proto { PROTO_POP3 };
 struct listener {
 	int fd;
 	enum listener_proto proto;
+	int implicit_tls;	/* RFC 8314: TLS from the first byte */
 	char addr[80];
 };
 
@@ -28,6 +30,18 @@ struct session {
 	enum listener_proto proto;
 };
 
+/* A long-lived child the master talks to: authd, keyd. */
+struct broker {
+	const char *name;
+	int proc;			/* enum policy_proc */
+	pid_t pid;
+	int fd;				/* -1 when down */
+	int ready;			/* keyd: sent MSG_KEYD_READY */
+	unsigned restarts;
+	uint64_t started_ms;
+	uint64_t restart_timer;
+};
+
 struct master {
 	struct config cfg;
 	char config_path[CONFIG_PATH_MAX];
@@ -36,12 +50,10 @@ struct master {
 	int nlisteners;
 	struct session *sessions;
 	size_t nsessions, capsessions;
-	/* authd */
-	pid_t authd_pid;
-	int authd_fd;
-	unsigned authd_restarts;
-	uint64_t authd_started_ms;
-	uint64_t authd_restart_timer;
+	/* brokers: restarted with back-off when they die */
+	struct broker authd;
+	struct broker keyd;
+	struct broker keyd_next;	/* started by SIGHUP; replaces keyd when ready */
 	int stopping;
 	/* the validated config, as a sealed memfd every child reads at start */
 	int config_fd;
@@ -53,13 +65,29 @@ int master_listen_all(struct master *m, char *err, size_t errlen);
 void master_accept(int fd, short revents, void *ctx);
 
 /* master.c */
-void master_start_authd(struct master *m);
 void master_send_authd_config(struct master *m);
+
+/* brokers.c */
+void brokers_init(struct master *m);
+void broker_start(struct master *m, struct broker *b);
+/* SIGHUP: start a new keyd; it replaces the current one once it has loaded
+ * the certificates, or is dropped (old one keeps serving) if it fails. */
+void brokers_reload_keyd(struct master *m);
+/* A child exited: returns 1 if it was a broker (handled), else 0. */
+int brokers_reaped(struct master *m, pid_t pid, int status);
+/* Give the brokers their end of a new worker's channels (fds are not closed). */
+void brokers_session_new(struct master *m, const char *sid, const char *ip, int auth_fd, int keyd_fd);
+void brokers_stop(struct master *m, int sig);
+int brokers_running(const struct master *m);
+int master_sandbox_killed(int status);
+void master_describe_status(int status, char *out, size_t len);
+pid_t master_spawn(struct master *m, char **argv, const int *fds, int n);
 void master_snapshot_config(struct master *m);
 void master_reap(struct master *m);
 struct session *master_session_add(struct master *m);
 void master_session_remove(struct master *m, struct session *s);
-void master_spawn_worker(struct master *m, struct session *s, int client_fd);
+void master_spawn_worker(struct master *m, struct session *s, int client_fd, int implicit_tls);
+int master_authd_login(struct master *m, struct ipc_in *in);
 size_t master_count_ip(const struct master *m, const char *ip);
 
 #endif

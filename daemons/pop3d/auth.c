@@ -17,9 +17,22 @@
 static struct ipc_in inmsg;
 static struct ipc_out outmsg;
 
+/* POP3_TLS_REQUIRED: no credentials in the clear (RFC 2595 section 2.2). */
+static int
+plaintext_refused(struct pop3 *p)
+{
+	if (p->plaintext_ok)
+		return 0;
+	client_puts(&p->c, "-ERR [AUTH] Plaintext authentication disallowed on a non-TLS "
+	    "connection; use STLS\r\n");
+	return 1;
+}
+
 void
 pop3_cmd_user(struct pop3 *p, const struct pop3_cmd *cmd)
 {
+	if (plaintext_refused(p))
+		return;
 	if (cmd->nargs != 1) {
 		client_puts(&p->c, "-ERR Syntax: USER name\r\n");
 		return;
@@ -115,6 +128,8 @@ pop3_cmd_pass(struct pop3 *p, const struct pop3_cmd *cmd)
 	char ch[8];
 	int rc;
 
+	if (plaintext_refused(p))
+		return;
 	if (!p->have_user) {
 		client_puts(&p->c, "-ERR USER first\r\n");
 		return;
@@ -172,6 +187,8 @@ pop3_cmd_auth(struct pop3 *p, const struct pop3_cmd *cmd)
 	size_t len, consumed;
 	int rc;
 
+	if (plaintext_refused(p))
+		return;
 	if (cmd->nargs == 0) {
 		/* RFC 1734 listing, still expected by some clients */
 		client_puts(&p->c, "+OK\r\nPLAIN\r\nLOGIN\r\n.\r\n");

@@ -4,9 +4,12 @@
 #include <poll.h>
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
+#include "../../common/log.h"
+#include "../../common/proto.h"
 #include "pop3d.h"
 
 void
@@ -30,6 +33,12 @@ client_fill(struct client *c)
 
 	if (c->dead)
 		return -1;
+	if (c->tls != NULL) {
+		long r = tls_fill(c->tls);
+		if (r <= 0)
+			c->dead = 1;
+		return r;
+	}
 	do {
 		rc = poll(&pfd, 1, (int)c->idle_timeout_ms);
 	} while (rc < 0 && errno == EINTR);
@@ -56,6 +65,13 @@ client_flush(struct client *c)
 {
 	size_t off = 0;
 
+	if (c->tls != NULL) {
+		if (!c->dead && c->outlen > 0 &&
+		    (tls_write(c->tls, c->out, c->outlen) < 0 || tls_flush(c->tls) < 0))
+			c->dead = 1;
+		c->outlen = 0;
+		return;
+	}
 	while (off < c->outlen && !c->dead) {
 		ssize_t n = write(c->fd, c->out + off, c->outlen - off);
 		if (n < 0) {
@@ -104,4 +120,40 @@ client_printf(struct client *c, const char *fmt, ...)
 	if (n < 0)
 		return;
 	client_write(c, line, (size_t)n < sizeof(line) ? (size_t)n : sizeof(line) - 1);
+}
+
+int
+client_start_tls(struct client *c, const struct config *cfg)
+{
+	struct tls_settings ts;
+
+	ts.min_version = cfg->tls_min_version == 10 ? BR_TLS10 :
+	    cfg->tls_min_version == 11 ? BR_TLS11 : BR_TLS12;
+	ts.legacy_suites = cfg->tls_legacy_suites;
+	ts.timeout_ms = (int)c->idle_timeout_ms;
+	c->tls = malloc(sizeof(*c->tls));
+	if (c->tls == NULL)
+		return -1;
+	/* Whatever the client sent in plaintext after STLS is dropped, never
+	 * executed (CVE-2011-0411 class). */
+	buf_reset(&c->in);
+	if (tls_server_init(c->tls, c->fd, FD_KEYD, &c->in, &ts) < 0) {
+		free(c->tls);
+		c->tls = NULL;
+		return -1;
+	}
+	return 0;
+}
+
+void
+client_close(struct client *c)
+{
+	client_flush(c);
+	if (c->tls != NULL) {
+		if (!c->dead)
+			tls_close(c->tls);
+		tls_free(c->tls);
+		free(c->tls);
+		c->tls = NULL;
+	}
 }

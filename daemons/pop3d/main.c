@@ -18,6 +18,14 @@
 
 static struct pop3 P;
 
+/* 127.0.0.0/8 and ::1, as the master wrote the address (never the client). */
+static int
+ip_is_loopback(const char *ip)
+{
+	return strncmp(ip, "127.", 4) == 0 || strcmp(ip, "::1") == 0 ||
+	    strncmp(ip, "::ffff:127.", 11) == 0;
+}
+
 int
 main(int argc, char **argv)
 {
@@ -29,8 +37,9 @@ main(int argc, char **argv)
 	int opt;
 
 	log_init("pop3d");
-	while ((opt = getopt(argc, argv, "c:s:i:")) != -1) {
+	while ((opt = getopt(argc, argv, "c:s:i:t")) != -1) {
 		switch (opt) {
+		case 't': P.implicit_tls = 1; break;
 		case 'c': cfgpath = optarg; break;
 		case 's': snprintf(P.sid, sizeof(P.sid), "%s", optarg); break;
 		case 'i': snprintf(P.ip, sizeof(P.ip), "%s", optarg); break;
@@ -53,6 +62,8 @@ main(int argc, char **argv)
 	sandbox_lock(&spec);
 
 	P.cfg = &cfg;
+	P.plaintext_ok = !cfg.pop3_tls_required ||
+	    (cfg.tls_plaintext_loopback && ip_is_loopback(P.ip));
 	P.store_fd = -1;
 	P.state = POP3_AUTHORIZATION;
 	client_init(&P.c, FD_CLIENT, cfg.pop3_max_line, cfg.pop3_idle_timeout * 1000);

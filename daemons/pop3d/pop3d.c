@@ -13,6 +13,7 @@ static void cmd_capa(struct pop3 *p, const struct pop3_cmd *cmd);
 static void cmd_noop(struct pop3 *p, const struct pop3_cmd *cmd);
 static void cmd_apop(struct pop3 *p, const struct pop3_cmd *cmd);
 static void cmd_xsyscall(struct pop3 *p, const struct pop3_cmd *cmd);
+static void cmd_stls(struct pop3 *p, const struct pop3_cmd *cmd);
 
 #define IN_AUTH	(1 << POP3_AUTHORIZATION)
 #define IN_TRANS (1 << POP3_TRANSACTION)
@@ -23,6 +24,7 @@ static const struct {
 	pop3_handler *fn;
 } commands[] = {
 	{ "CAPA", IN_AUTH | IN_TRANS, cmd_capa },
+	{ "STLS", IN_AUTH, cmd_stls },
 	{ "USER", IN_AUTH, pop3_cmd_user },
 	{ "PASS", IN_AUTH, pop3_cmd_pass },
 	{ "AUTH", IN_AUTH, pop3_cmd_auth },
@@ -44,7 +46,10 @@ cmd_capa(struct pop3 *p, const struct pop3_cmd *cmd)
 	(void)cmd;
 	client_puts(&p->c, "+OK Capability list follows\r\n"
 	    "TOP\r\nUIDL\r\nRESP-CODES\r\nAUTH-RESP-CODE\r\nPIPELINING\r\n");
-	if (p->state == POP3_AUTHORIZATION)
+	if (p->state == POP3_AUTHORIZATION && p->c.tls == NULL)
+		client_puts(&p->c, "STLS\r\n");
+	/* RFC 2595 section 4: no login mechanism is offered where it may not be used */
+	if (p->state == POP3_AUTHORIZATION && p->plaintext_ok)
 		client_puts(&p->c, "USER\r\nSASL PLAIN LOGIN\r\n");
 	client_puts(&p->c, "IMPLEMENTATION Postern\r\n.\r\n");
 }
@@ -62,6 +67,28 @@ cmd_apop(struct pop3 *p, const struct pop3_cmd *cmd)
 	/* APOP needs the plaintext password on the server and MD5; it is off
 	 * (docs/POP3.md).  The greeting carries no timestamp to match. */
 	client_puts(&p->c, "-ERR APOP is not enabled; use USER/PASS or AUTH over TLS\r\n");
+}
+
+/* RFC 2595 section 4. */
+static void
+cmd_stls(struct pop3 *p, const struct pop3_cmd *cmd)
+{
+	if (cmd->nargs != 0) {
+		client_puts(&p->c, "-ERR Syntax: STLS\r\n");
+		return;
+	}
+	if (p->c.tls != NULL) {
+		client_puts(&p->c, "-ERR TLS is already active\r\n");
+		return;
+	}
+	client_puts(&p->c, "+OK Begin TLS negotiation\r\n");
+	client_flush(&p->c);
+	if (client_start_tls(&p->c, p->cfg) < 0) {
+		/* the client now expects a handshake: nothing sane can follow */
+		p->c.dead = 1;
+		return;
+	}
+	p->plaintext_ok = 1;
 }
 
 /* Test-only (test_triggers = yes): make a forbidden system call so tests can
@@ -162,6 +189,11 @@ pop3_run(struct pop3 *p)
 	size_t consumed;
 
 	pop3_parser_init(&p->parser, p->cfg->pop3_max_line);
+	if (p->implicit_tls) {
+		if (client_start_tls(&p->c, p->cfg) < 0)
+			return;
+		p->plaintext_ok = 1;
+	}
 	client_puts(&p->c, "+OK Postern POP3 ready\r\n");
 	client_flush(&p->c);
 	while (!p->c.dead && !p->closing) {
@@ -181,7 +213,7 @@ pop3_run(struct pop3 *p)
 		if (handle(p, r, &cmd, consumed))
 			break;
 	}
-	client_flush(&p->c);
+	client_close(&p->c);
 	if (p->c.dead && p->state == POP3_TRANSACTION)
 		log_event(LOG_LEVEL_INFO, "disconnect", "ip=%s reason=\"client gone without QUIT\" "
 		    "removed=0", p->ip);

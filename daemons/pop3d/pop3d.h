@@ -8,6 +8,7 @@
 #include "../../common/buf.h"
 #include "../../common/config.h"
 #include "../../common/pop3_parse.h"
+#include "../../common/tls.h"
 
 #define POP3_OUT_MAX 16384
 
@@ -19,6 +20,7 @@ struct client {
 	size_t outlen;
 	uint64_t idle_timeout_ms;
 	int dead;		/* write failed or peer gone */
+	struct tls_server *tls;	/* NULL until STLS or on an implicit-TLS port */
 };
 
 enum pop3_state { POP3_AUTHORIZATION, POP3_TRANSACTION, POP3_UPDATE };
@@ -34,7 +36,9 @@ struct pop3 {
 	size_t userlen;
 	int have_user;
 	unsigned bad_commands;
-	int closing;		/* answer, flush, then end the session */
+	int closing;
+	int plaintext_ok;
+	int implicit_tls;	/* port 995: TLS before the greeting */	/* login allowed without TLS (policy, loopback opt-out) */		/* answer, flush, then end the session */
 	int store_fd;
 	/* the maildrop snapshot: sizes and deletion marks */
 	uint64_t *sizes;
@@ -52,6 +56,10 @@ void client_write(struct client *c, const void *p, size_t len);
 void client_puts(struct client *c, const char *s);
 void client_printf(struct client *c, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 void client_flush(struct client *c);
+/* Switch the connection to TLS (after STLS, or at once on port 995).
+ * Returns 0, or -1 if keyd could not provide certificates. */
+int client_start_tls(struct client *c, const struct config *cfg);
+void client_close(struct client *c);
 
 /* auth.c: USER/PASS and AUTH, relayed to authd. */
 void pop3_cmd_user(struct pop3 *p, const struct pop3_cmd *cmd);

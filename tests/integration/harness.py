@@ -65,6 +65,7 @@ class Appliance:
             "pop3_listen": "127.0.0.1:%d" % self.port,
             "auth_fail_delay_ms": "0",
             "pop3_idle_timeout": "60",
+            "tls_plaintext_loopback": "yes",
         }
         settings.update(overrides or {})
         self.settings = settings

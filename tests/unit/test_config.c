@@ -87,7 +87,7 @@ test_values(void)
 static void
 test_errors(void)
 {
-	char text[2100];
+	char text[4096];
 
 	CHECK(fails_at("bogus = 1\n", "t.conf:1:", "unknown key"), "unknown key, line 1");
 	CHECK(fails_at("# c\n\nmax_daemons = 3\nnonsense\n", "t.conf:4:", "expected"), "missing '=', line 4");
@@ -106,12 +106,12 @@ test_errors(void)
 	CHECK(fails_at("userdb = \n", "t.conf:1:", "absolute"), "empty path");
 	memset(text, 'x', sizeof(text));
 	memcpy(text, "max_daemons = 1\n# ", 18);
-	text[18 + 1100] = '\n';
-	text[18 + 1101] = '\0';
+	text[18 + 2100] = '\n';
+	text[18 + 2101] = '\0';
 	CHECK(fails_at(text, "t.conf:2:", "too long"), "line too long, line 2");
 	memcpy(text, "default_domain = ", 17);
-	memset(text + 17, 'a', 300);
-	text[317] = '\0';
+	memset(text + 17, 'a', 1100);
+	text[1117] = '\0';
 	CHECK(fails_at(text, "t.conf:1:", "too long"), "value too long for the field");
 	config_defaults(&cfg);
 	CHECK(config_parse(&cfg, "t.conf", "max_daemons = 3\nmax\0_per_ip = 4\n", 32, err, sizeof(err)) == -1 &&

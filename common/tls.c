@@ -1,0 +1,575 @@
+/* tls.c - server-side TLS for workers, private keys in keyd. */
+#include "tls.h"
+
+#include <errno.h>
+#include <poll.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "ipc.h"
+#include "log.h"
+#include "proto.h"
+
+static struct ipc_in inmsg;
+static struct ipc_out outmsg;
+
+/* ECDHE with AEAD first (our order wins: BR_OPT_ENFORCE_SERVER_PREFERENCES). */
+static const uint16_t suites_modern[] = {
+	BR_TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256,
+	BR_TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256,
+	BR_TLS_ECDHE_ECDSA_WITH_CHACHA20_POLY1305_SHA256,
+	BR_TLS_ECDHE_RSA_WITH_CHACHA20_POLY1305_SHA256,
+	BR_TLS_ECDHE_ECDSA_WITH_AES_256_GCM_SHA384,
+	BR_TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384,
+};
+
+static const uint16_t suites_legacy[] = {
+	BR_TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256,
+	BR_TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256,
+	BR_TLS_ECDHE_ECDSA_WITH_CHACHA20_POLY1305_SHA256,
+	BR_TLS_ECDHE_RSA_WITH_CHACHA20_POLY1305_SHA256,
+	BR_TLS_ECDHE_ECDSA_WITH_AES_256_GCM_SHA384,
+	BR_TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384,
+	BR_TLS_ECDHE_ECDSA_WITH_AES_128_CBC_SHA256,
+	BR_TLS_ECDHE_RSA_WITH_AES_128_CBC_SHA256,
+	BR_TLS_ECDHE_ECDSA_WITH_AES_128_CBC_SHA,
+	BR_TLS_ECDHE_RSA_WITH_AES_128_CBC_SHA,
+	BR_TLS_ECDHE_ECDSA_WITH_AES_256_CBC_SHA,
+	BR_TLS_ECDHE_RSA_WITH_AES_256_CBC_SHA,
+	BR_TLS_RSA_WITH_AES_128_GCM_SHA256,
+	BR_TLS_RSA_WITH_AES_256_GCM_SHA384,
+	BR_TLS_RSA_WITH_AES_128_CBC_SHA256,
+	BR_TLS_RSA_WITH_AES_128_CBC_SHA,
+	BR_TLS_RSA_WITH_AES_256_CBC_SHA,
+};
+
+int
+tls_pick_chain(const struct tls_chain *chains, size_t n, const char *sni, int ec_ok,
+    int rsa_ok, uint32_t curves, int *sni_unknown_r)
+{
+	size_t i, j;
+
+	*sni_unknown_r = 0;
+	for (i = 0; sni != NULL && sni[0] != '\0' && i < n; i++) {
+		const struct tls_chain *c = &chains[i];
+		if (!((c->key_type == BR_KEYTYPE_EC && ec_ok && ((curves >> c->curve) & 1)) ||
+		    (c->key_type == BR_KEYTYPE_RSA && rsa_ok)))
+			continue;
+		for (j = 0; j < c->names.n; j++)
+			if (x509_name_match(c->names.name[j], sni))
+				return (int)i;
+	}
+	if (sni != NULL && sni[0] != '\0')
+		*sni_unknown_r = 1;
+	/* the default: the first usable chain in configuration order */
+	for (i = 0; i < n; i++) {
+		const struct tls_chain *c = &chains[i];
+		if ((c->key_type == BR_KEYTYPE_EC && ec_ok && ((curves >> c->curve) & 1)) ||
+		    (c->key_type == BR_KEYTYPE_RSA && rsa_ok))
+			return (int)i;
+	}
+	return -1;
+}
+
+/* Strongest hash both sides can use, from a bitmask of hash ids. */
+static unsigned
+pick_hash(uint32_t mask)
+{
+	static const unsigned pref[] = { br_sha256_ID, br_sha384_ID, br_sha512_ID, br_sha224_ID,
+	    br_sha1_ID };
+	size_t i;
+
+	for (i = 0; i < sizeof(pref) / sizeof(pref[0]); i++)
+		if ((mask >> pref[i]) & 1)
+			return pref[i];
+	return 0;
+}
+
+static int
+policy_choose(const br_ssl_server_policy_class **pctx, const br_ssl_server_context *cc,
+    br_ssl_server_choices *choices)
+{
+	struct tls_server *t = ((const struct tls_policy *)(const void *)pctx)->t;
+	const br_suite_translated *st;
+	const char *sni = br_ssl_engine_get_server_name(&cc->eng);
+	uint32_t hashes = br_ssl_server_get_client_hashes(cc);
+	uint32_t curves = br_ssl_server_get_client_curves(cc);
+	int tls12 = br_ssl_engine_get_version(&cc->eng) >= BR_TLS12, unk1, unk2;
+	int ec = tls_pick_chain(t->chains, t->nchains, sni, 1, 0, curves, &unk1);
+	int rsa = tls_pick_chain(t->chains, t->nchains, sni, 0, 1, curves, &unk2);
+	unsigned ec_hash = tls12 ? pick_hash(hashes >> 8) : br_sha1_ID;
+	unsigned rsa_hash = tls12 ? pick_hash(hashes) : 0;
+	size_t u, n;
+
+	st = br_ssl_server_get_client_suites(cc, &n);
+	for (u = 0; u < n; u++) {
+		int kx = st[u][1] >> 12, pick = -1;
+		unsigned algo = 0;
+		if (kx == BR_SSLKEYX_ECDHE_ECDSA && ec >= 0 && ec_hash != 0) {
+			pick = ec;
+			algo = 0xff00 + ec_hash;
+		} else if (kx == BR_SSLKEYX_ECDHE_RSA && rsa >= 0 && (rsa_hash != 0 || !tls12)) {
+			pick = rsa;
+			algo = 0xff00 + rsa_hash;
+		} else if (kx == BR_SSLKEYX_RSA && rsa >= 0) {
+			pick = rsa;
+		}
+		if (pick < 0)
+			continue;
+		t->chosen = pick;
+		t->sni_unknown = pick == ec ? unk1 : unk2;
+		choices->cipher_suite = st[u][0];
+		choices->algo_id = algo;
+		choices->chain = t->chains[pick].certs;
+		choices->chain_len = t->chains[pick].ncerts;
+		return 1;
+	}
+	return 0;
+}
+
+static int
+keyd_call(struct tls_server *t, uint16_t want)
+{
+	if (ipc_send(t->keyd_fd, &outmsg) < 0 || ipc_recv(t->keyd_fd, &inmsg) != 1) {
+		log_event(LOG_LEVEL_ERR, "tls_failed", "reason=\"keyd unavailable\"");
+		return -1;
+	}
+	if (inmsg.type != want) {
+		ipc_in_close_fd(&inmsg);
+		return -1;
+	}
+	return 0;
+}
+
+static uint32_t
+policy_do_keyx(const br_ssl_server_policy_class **pctx, unsigned char *data, size_t *len)
+{
+	struct tls_server *t = ((const struct tls_policy *)(const void *)pctx)->t;
+	const uint8_t *res;
+	uint32_t ok;
+
+	ipc_out_init(&outmsg, MSG_KEYD_KEYX);
+	ipc_put_u32(&outmsg, t->chains[t->chosen].key_id);
+	ipc_put_bytes(&outmsg, data, *len);
+	if (keyd_call(t, MSG_KEYD_KEYX_RESULT) < 0)
+		return 0;
+	ok = ipc_get_u32(&inmsg);
+	if (ipc_get_bytes(&inmsg, &res, 48) != 48 || ipc_in_end(&inmsg) < 0)
+		return 0;
+	memcpy(data, res, 48);
+	return ok & 1;
+}
+
+static size_t
+policy_do_sign(const br_ssl_server_policy_class **pctx, unsigned algo_id, unsigned char *data,
+    size_t hv_len, size_t len)
+{
+	struct tls_server *t = ((const struct tls_policy *)(const void *)pctx)->t;
+	const uint8_t *sig;
+	size_t sl;
+
+	ipc_out_init(&outmsg, MSG_KEYD_SIGN);
+	ipc_put_u32(&outmsg, t->chains[t->chosen].key_id);
+	ipc_put_u32(&outmsg, algo_id);
+	ipc_put_bytes(&outmsg, data, hv_len);
+	if (keyd_call(t, MSG_KEYD_SIGNATURE) < 0)
+		return 0;
+	sl = ipc_get_bytes(&inmsg, &sig, len);
+	if (ipc_in_end(&inmsg) < 0 || sl == 0)
+		return 0;
+	memcpy(data, sig, sl);
+	return sl;
+}
+
+static const br_ssl_server_policy_class policy_vtable = {
+	sizeof(struct tls_policy), policy_choose, policy_do_keyx, policy_do_sign,
+};
+
+static void
+cache_save(const br_ssl_session_cache_class **ctx, br_ssl_server_context *sc,
+    const br_ssl_session_parameters *params)
+{
+	struct tls_server *t = ((const struct tls_cache *)(const void *)ctx)->t;
+
+	(void)sc;
+	if (params->session_id_len != 32)
+		return;
+	ipc_out_init(&outmsg, MSG_KEYD_CACHE_SAVE);
+	ipc_put_bytes(&outmsg, params->session_id, 32);
+	ipc_put_u32(&outmsg, params->version);
+	ipc_put_u32(&outmsg, params->cipher_suite);
+	ipc_put_bytes(&outmsg, params->master_secret, 48);
+	(void)ipc_send(t->keyd_fd, &outmsg);
+	explicit_bzero(outmsg.data, outmsg.len);
+}
+
+static int
+cache_load(const br_ssl_session_cache_class **ctx, br_ssl_server_context *sc,
+    br_ssl_session_parameters *params)
+{
+	struct tls_server *t = ((const struct tls_cache *)(const void *)ctx)->t;
+	const uint8_t *ms;
+
+	(void)sc;
+	if (params->session_id_len != 32)
+		return 0;
+	ipc_out_init(&outmsg, MSG_KEYD_CACHE_LOAD);
+	ipc_put_bytes(&outmsg, params->session_id, 32);
+	if (ipc_send(t->keyd_fd, &outmsg) < 0 || ipc_recv(t->keyd_fd, &inmsg) != 1 ||
+	    inmsg.type != MSG_KEYD_CACHE_HIT)
+		return 0;
+	params->version = (uint16_t)ipc_get_u32(&inmsg);
+	params->cipher_suite = (uint16_t)ipc_get_u32(&inmsg);
+	if (ipc_get_bytes(&inmsg, &ms, 48) != 48 || ipc_in_end(&inmsg) < 0)
+		return 0;
+	memcpy(params->master_secret, ms, 48);
+	return 1;
+}
+
+static const br_ssl_session_cache_class cache_vtable = {
+	sizeof(struct tls_cache), cache_save, cache_load,
+};
+
+/* One MSG_KEYD_CHAIN into t->chains[t->nchains]. */
+static int
+take_chain(struct tls_server *t)
+{
+	struct tls_chain *c = &t->chains[t->nchains];
+	uint32_t nnames, ncerts, i;
+
+	memset(c, 0, sizeof(*c));
+	c->key_id = ipc_get_u32(&inmsg);
+	c->key_type = ipc_get_u8(&inmsg);
+	c->curve = ipc_get_u8(&inmsg);
+	nnames = ipc_get_u32(&inmsg);
+	if (inmsg.err || nnames > X509_MAX_NAMES || c->curve > 31 ||
+	    (c->key_type != BR_KEYTYPE_RSA && c->key_type != BR_KEYTYPE_EC))
+		return -1;
+	for (i = 0; i < nnames; i++)
+		ipc_get_str(&inmsg, c->names.name[i], sizeof(c->names.name[i]));
+	c->names.n = nnames;
+	ncerts = ipc_get_u32(&inmsg);
+	if (inmsg.err || ncerts == 0 || ncerts > 16)
+		return -1;
+	c->certs = calloc(ncerts, sizeof(*c->certs));
+	if (c->certs == NULL)
+		return -1;
+	for (i = 0; i < ncerts; i++) {
+		const uint8_t *der;
+		size_t l = ipc_get_bytes(&inmsg, &der, IPC_MAX_PAYLOAD);
+		uint8_t *copy = l ? malloc(l) : NULL;
+		if (copy == NULL)
+			return -1;
+		memcpy(copy, der, l);
+		c->certs[i].data = copy;
+		c->certs[i].data_len = l;
+		c->ncerts++;
+	}
+	if (ipc_in_end(&inmsg) < 0)
+		return -1;
+	t->nchains++;
+	return 0;
+}
+
+static int
+fetch_chains(struct tls_server *t)
+{
+	ipc_out_init(&outmsg, MSG_KEYD_CHAINS_REQ);
+	if (ipc_send(t->keyd_fd, &outmsg) < 0)
+		return -1;
+	for (;;) {
+		if (ipc_recv(t->keyd_fd, &inmsg) != 1) {
+			ipc_in_close_fd(&inmsg);
+			return -1;
+		}
+		if (inmsg.type == MSG_KEYD_CHAINS_END)
+			return ipc_in_end(&inmsg) == 0 && t->nchains > 0 ? 0 : -1;
+		if (inmsg.type != MSG_KEYD_CHAIN || t->nchains == TLS_MAX_CHAINS || take_chain(t) < 0) {
+			ipc_in_close_fd(&inmsg);
+			return -1;
+		}
+	}
+}
+
+static void
+engine_setup(struct tls_server *t, const struct tls_settings *s)
+{
+	br_ssl_engine_context *eng = &t->sc.eng;
+	static const struct { int id; const br_hash_class *vt; } hashes[] = {
+		{ br_md5_ID, &br_md5_vtable }, { br_sha1_ID, &br_sha1_vtable },
+		{ br_sha224_ID, &br_sha224_vtable }, { br_sha256_ID, &br_sha256_vtable },
+		{ br_sha384_ID, &br_sha384_vtable }, { br_sha512_ID, &br_sha512_vtable },
+	};
+	size_t i;
+
+	br_ssl_server_zero(&t->sc);
+	br_ssl_engine_set_versions(eng, s->min_version, BR_TLS12);
+	if (s->legacy_suites)
+		br_ssl_engine_set_suites(eng, suites_legacy, sizeof(suites_legacy) / sizeof(suites_legacy[0]));
+	else
+		br_ssl_engine_set_suites(eng, suites_modern, sizeof(suites_modern) / sizeof(suites_modern[0]));
+	for (i = 0; i < sizeof(hashes) / sizeof(hashes[0]); i++)
+		br_ssl_engine_set_hash(eng, hashes[i].id, hashes[i].vt);
+	br_ssl_engine_set_prf10(eng, &br_tls10_prf);
+	br_ssl_engine_set_prf_sha256(eng, &br_tls12_sha256_prf);
+	br_ssl_engine_set_prf_sha384(eng, &br_tls12_sha384_prf);
+	br_ssl_engine_set_default_aes_gcm(eng);
+	br_ssl_engine_set_default_chapol(eng);
+	br_ssl_engine_set_default_aes_cbc(eng);
+	br_ssl_engine_set_default_ec(eng);
+	br_ssl_engine_add_flags(eng, BR_OPT_ENFORCE_SERVER_PREFERENCES | BR_OPT_NO_RENEGOTIATION);
+	t->policy.vtable = &policy_vtable;
+	t->policy.t = t;
+	t->cache.vtable = &cache_vtable;
+	t->cache.t = t;
+	br_ssl_server_set_policy(&t->sc, &t->policy.vtable);
+	br_ssl_server_set_cache(&t->sc, &t->cache.vtable);
+	br_ssl_engine_set_buffer(eng, t->iobuf, sizeof(t->iobuf), 1);
+}
+
+int
+tls_server_init(struct tls_server *t, int client_fd, int keyd_fd, struct buf *in,
+    const struct tls_settings *s)
+{
+	t->fd = client_fd;
+	t->keyd_fd = keyd_fd;
+	t->in = in;
+	t->timeout_ms = s->timeout_ms;
+	t->chosen = -1;
+	t->nchains = 0;
+	t->logged = t->failed = t->sni_unknown = 0;
+	if (fetch_chains(t) < 0) {
+		log_event(LOG_LEVEL_ERR, "tls_failed", "reason=\"no certificates from keyd\"");
+		return -1;
+	}
+	engine_setup(t, s);
+	if (!br_ssl_server_reset(&t->sc))
+		return -1;
+	return 0;
+}
+
+void
+tls_free(struct tls_server *t)
+{
+	size_t i, j;
+
+	for (i = 0; i < t->nchains; i++) {
+		for (j = 0; j < t->chains[i].ncerts; j++)
+			free(t->chains[i].certs[j].data);
+		free(t->chains[i].certs);
+	}
+	t->nchains = 0;
+}
+
+static const char *
+error_name(int err)
+{
+	switch (err) {
+	case BR_ERR_UNSUPPORTED_VERSION: return "client offers no TLS version we accept";
+	case BR_ERR_BAD_VERSION: return "bad protocol version";
+	case BR_ERR_BAD_CIPHER_SUITE: return "no shared cipher suite";
+	case BR_ERR_BAD_HANDSHAKE: return "handshake failed (no shared cipher suite or bad message)";
+	case BR_ERR_BAD_MAC: return "bad record MAC";
+	case BR_ERR_BAD_SNI: return "malformed server name (SNI)";
+	case BR_ERR_BAD_FINISHED: return "bad Finished message";
+	case BR_ERR_UNEXPECTED: return "unexpected message";
+	case BR_ERR_TOO_LARGE: return "record too large";
+	case BR_ERR_BAD_SECRENEG: return "bad secure renegotiation";
+	case BR_ERR_LIMIT_EXCEEDED: return "limit exceeded";
+	case BR_ERR_INVALID_ALGORITHM: return "invalid algorithm";
+	case BR_ERR_IO: return "connection error";
+	}
+	return "TLS protocol error";
+}
+
+static const char *
+suite_name(unsigned s)
+{
+	switch (s) {
+	case BR_TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256: return "ECDHE-ECDSA-AES128-GCM-SHA256";
+	case BR_TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256: return "ECDHE-RSA-AES128-GCM-SHA256";
+	case BR_TLS_ECDHE_ECDSA_WITH_AES_256_GCM_SHA384: return "ECDHE-ECDSA-AES256-GCM-SHA384";
+	case BR_TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384: return "ECDHE-RSA-AES256-GCM-SHA384";
+	case BR_TLS_ECDHE_ECDSA_WITH_CHACHA20_POLY1305_SHA256: return "ECDHE-ECDSA-CHACHA20-POLY1305";
+	case BR_TLS_ECDHE_RSA_WITH_CHACHA20_POLY1305_SHA256: return "ECDHE-RSA-CHACHA20-POLY1305";
+	}
+	return "legacy";
+}
+
+/* One line per handshake: success with its parameters, or why it failed. */
+static void
+log_result(struct tls_server *t, int ok)
+{
+	br_ssl_engine_context *eng = &t->sc.eng;
+	const char *sni = br_ssl_engine_get_server_name(eng);
+	br_ssl_session_parameters sp;
+	int err = br_ssl_engine_last_error(eng);
+
+	if (t->logged)
+		return;
+	t->logged = 1;
+	if (!ok) {
+		t->failed = 1;
+		if (err >= BR_ERR_SEND_FATAL_ALERT)
+			log_event(LOG_LEVEL_WARN, "tls_failed", "reason=\"%s\" sent_alert=%d sni=%s",
+			    err == BR_ERR_SEND_FATAL_ALERT + 40 && t->chosen < 0 ?
+			    "no shared cipher suite for our certificates" : "handshake refused",
+			    err - BR_ERR_SEND_FATAL_ALERT, sni[0] ? sni : "-");
+		else if (err >= BR_ERR_RECV_FATAL_ALERT)
+			log_event(LOG_LEVEL_WARN, "tls_failed", "reason=\"client sent alert\" alert=%d sni=%s",
+			    err - BR_ERR_RECV_FATAL_ALERT, sni[0] ? sni : "-");
+		else
+			log_event(LOG_LEVEL_WARN, "tls_failed", "reason=\"%s\" error=%d sni=%s",
+			    err ? error_name(err) : "client closed during handshake", err, sni[0] ? sni : "-");
+		return;
+	}
+	br_ssl_engine_get_session_parameters(eng, &sp);
+	log_event(LOG_LEVEL_INFO, "tls", "version=TLS1.%d suite=%s(0x%04x) sni=%s%s cert=%s resumed=%s",
+	    (sp.version & 0xff) - 1, suite_name(sp.cipher_suite), sp.cipher_suite,
+	    sni[0] ? sni : "-", t->sni_unknown ? " sni_match=none,default" : "",
+	    t->chosen >= 0 && t->chains[t->chosen].names.n ? t->chains[t->chosen].names.name[0] : "-",
+	    t->chosen < 0 ? "yes" : "no");
+}
+
+static int
+wait_fd(struct tls_server *t, short events)
+{
+	struct pollfd p = { t->fd, events, 0 };
+	int rc;
+
+	do {
+		rc = poll(&p, 1, t->timeout_ms);
+	} while (rc < 0 && errno == EINTR);
+	return rc;
+}
+
+/* Keep application bytes that arrive while we are writing (pipelining). */
+static int
+stash_app(struct tls_server *t)
+{
+	size_t len;
+	unsigned char *p = br_ssl_engine_recvapp_buf(&t->sc.eng, &len);
+
+	if (buf_append(t->in, p, len) < 0)
+		return -1;
+	br_ssl_engine_recvapp_ack(&t->sc.eng, len);
+	return 0;
+}
+
+/* Run the engine until one of the target states; -1 on error or close. */
+static int
+run_until(struct tls_server *t, unsigned target)
+{
+	br_ssl_engine_context *eng = &t->sc.eng;
+
+	for (;;) {
+		unsigned st = br_ssl_engine_current_state(eng);
+		unsigned char *buf;
+		size_t len;
+		ssize_t n;
+
+		if (st & BR_SSL_CLOSED) {
+			log_result(t, 0);
+			return -1;
+		}
+		if ((st & (BR_SSL_SENDAPP | BR_SSL_RECVAPP)) && !t->logged)
+			log_result(t, 1);
+		if (st & BR_SSL_SENDREC) {
+			buf = br_ssl_engine_sendrec_buf(eng, &len);
+			if (wait_fd(t, POLLOUT) <= 0 || (n = write(t->fd, buf, len)) <= 0) {
+				log_result(t, 0);	/* peer gone or timed out */
+				t->failed = 1;
+				return -1;
+			}
+			br_ssl_engine_sendrec_ack(eng, (size_t)n);
+			continue;
+		}
+		if (st & target)
+			return 0;
+		if ((st & BR_SSL_RECVAPP) && stash_app(t) < 0)
+			return -1;
+		if (st & BR_SSL_RECVREC) {
+			buf = br_ssl_engine_recvrec_buf(eng, &len);
+			if (wait_fd(t, POLLIN) <= 0 || (n = read(t->fd, buf, len)) <= 0) {
+				log_result(t, 0);	/* peer gone or timed out */
+				t->failed = 1;
+				return -1;
+			}
+			br_ssl_engine_recvrec_ack(eng, (size_t)n);
+			continue;
+		}
+		br_ssl_engine_flush(eng, 0);
+	}
+}
+
+long
+tls_fill(struct tls_server *t)
+{
+	unsigned char *p;
+	size_t len, room;
+
+	if (t->failed)
+		return -1;
+	if (run_until(t, BR_SSL_RECVAPP) < 0)
+		return 0;	/* closed, timed out or failed (logged): the session ends */
+	p = br_ssl_engine_recvapp_buf(&t->sc.eng, &len);
+	room = t->in->max - t->in->len;
+	if (len > room)
+		len = room;
+	if (len == 0 || buf_append(t->in, p, len) < 0)
+		return -1;
+	br_ssl_engine_recvapp_ack(&t->sc.eng, len);
+	return (long)len;
+}
+
+int
+tls_write(struct tls_server *t, const void *data, size_t len)
+{
+	const uint8_t *d = data;
+
+	while (len > 0) {
+		unsigned char *p;
+		size_t room;
+		if (t->failed || run_until(t, BR_SSL_SENDAPP) < 0)
+			return -1;
+		p = br_ssl_engine_sendapp_buf(&t->sc.eng, &room);
+		if (room > len)
+			room = len;
+		memcpy(p, d, room);
+		br_ssl_engine_sendapp_ack(&t->sc.eng, room);
+		d += room;
+		len -= room;
+	}
+	return 0;
+}
+
+int
+tls_flush(struct tls_server *t)
+{
+	if (t->failed)
+		return -1;
+	br_ssl_engine_flush(&t->sc.eng, 0);
+	/* until every record is out: SENDREC drains before SENDAPP returns */
+	return run_until(t, BR_SSL_SENDAPP | BR_SSL_RECVREC);
+}
+
+void
+tls_close(struct tls_server *t)
+{
+	br_ssl_engine_context *eng = &t->sc.eng;
+	unsigned char *buf;
+	size_t len;
+	ssize_t n;
+
+	if (t->failed)
+		return;
+	/* send our close_notify; do not wait for the client's */
+	br_ssl_engine_close(eng);
+	while (br_ssl_engine_current_state(eng) & BR_SSL_SENDREC) {
+		buf = br_ssl_engine_sendrec_buf(eng, &len);
+		if (wait_fd(t, POLLOUT) <= 0 || (n = write(t->fd, buf, len)) <= 0)
+			return;
+		br_ssl_engine_sendrec_ack(eng, (size_t)n);
+	}
+}

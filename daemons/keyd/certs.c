@@ -1,0 +1,402 @@
+/* certs.c - loading certificates and private keys (keyd only).
+ *
+ * A certificate file holds the chain, leaf first, and may also hold the key
+ * (one combined PEM, as Courier required); a separate key file may be given
+ * instead.  Every key must match its leaf certificate's public key.  With
+ * no certificate configured, a self-signed ECDSA P-256 certificate is made
+ * once under state_dir/tls/ (key file mode 0600). */
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "../../common/buf.h"
+#include "../../common/log.h"
+#include "../../common/util.h"
+#include "keyd.h"
+
+#define PEM_FILE_MAX (1024 * 1024)
+
+struct pem_state {
+	struct keyd_key *key;
+	int want_certs;		/* take CERTIFICATE objects */
+	int want_key;		/* take a private key object */
+	const char *why;
+};
+
+static int
+read_file(const char *path, struct buf *out)
+{
+	uint8_t chunk[8192];
+	ssize_t n;
+	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+
+	if (fd < 0)
+		return -1;
+	while ((n = read(fd, chunk, sizeof(chunk))) > 0)
+		if (buf_append(out, chunk, (size_t)n) < 0) {
+			close(fd);
+			return -1;
+		}
+	close(fd);
+	return n < 0 ? -1 : 0;
+}
+
+static void
+append_der(void *ctx, const void *data, size_t len)
+{
+	(void)buf_append(ctx, data, len);	/* overflow shows as a short object */
+}
+
+static int
+take_object(struct pem_state *st, const char *name, const uint8_t *der, size_t len)
+{
+	struct keyd_key *k = st->key;
+
+	if (!strcmp(name, "CERTIFICATE")) {
+		uint8_t *copy;
+		if (!st->want_certs)
+			return 0;
+		if (k->nchain == KEYD_MAX_CHAIN) {
+			st->why = "certificate chain too long";
+			return -1;
+		}
+		copy = malloc(len);
+		if (copy == NULL)
+			return -1;
+		memcpy(copy, der, len);
+		k->chain[k->nchain].data = copy;
+		k->chain[k->nchain].data_len = len;
+		k->nchain++;
+		return 0;
+	}
+	if (!strcmp(name, "ENCRYPTED PRIVATE KEY")) {
+		st->why = "encrypted private keys are not supported";
+		return -1;
+	}
+	if (strcmp(name, "PRIVATE KEY") && strcmp(name, "EC PRIVATE KEY") &&
+	    strcmp(name, "RSA PRIVATE KEY"))
+		return 0;
+	if (!st->want_key)
+		return 0;
+	if (k->sk != NULL) {
+		st->why = "more than one private key";
+		return -1;
+	}
+	k->sk = calloc(1, sizeof(*k->sk));
+	if (k->sk == NULL)
+		return -1;
+	br_skey_decoder_init(k->sk);
+	br_skey_decoder_push(k->sk, der, len);
+	if (br_skey_decoder_last_error(k->sk) != 0) {
+		st->why = "private key cannot be decoded (Ed25519 and encrypted keys are not supported)";
+		return -1;
+	}
+	return 0;
+}
+
+/* Walk the PEM objects of text. */
+static int
+pem_walk(struct pem_state *st, const uint8_t *text, size_t len)
+{
+	br_pem_decoder_context pc;
+	struct buf der;
+	char name[128] = "";
+	int rc = 0, inobj = 0;
+
+	buf_init(&der, PEM_FILE_MAX);
+	br_pem_decoder_init(&pc);
+	/* A final newline makes the decoder finish the last line (PLATFORM.md). */
+	for (size_t off = 0; off <= len && rc == 0;) {
+		const uint8_t *p = off < len ? text + off : (const uint8_t *)"\n";
+		size_t n = br_pem_decoder_push(&pc, p, off < len ? len - off : 1);
+		off += off < len ? n : 1;
+		switch (br_pem_decoder_event(&pc)) {
+		case BR_PEM_BEGIN_OBJ:
+			snprintf(name, sizeof(name), "%s", br_pem_decoder_name(&pc));
+			buf_reset(&der);
+			br_pem_decoder_setdest(&pc, append_der, &der);
+			inobj = 1;
+			break;
+		case BR_PEM_END_OBJ:
+			if (inobj)
+				rc = take_object(st, name, der.data, der.len);
+			inobj = 0;
+			break;
+		case BR_PEM_ERROR:
+			st->why = "malformed PEM";
+			rc = -1;
+			break;
+		default:
+			break;
+		}
+	}
+	if (rc == 0 && inobj) {
+		st->why = "unterminated PEM object";
+		rc = -1;
+	}
+	buf_free(&der, 1);
+	return rc;
+}
+
+static int
+load_pem_file(struct pem_state *st, const char *path)
+{
+	struct buf b;
+	int rc;
+
+	buf_init(&b, PEM_FILE_MAX);
+	if (read_file(path, &b) < 0) {
+		st->why = errno == ENOBUFS ? "file too large" : strerror(errno);
+		buf_free(&b, 1);
+		return -1;
+	}
+	rc = pem_walk(st, b.data, b.len);
+	buf_free(&b, 1);
+	return rc;
+}
+
+/* The leaf's public key must be the one of the private key. */
+static int
+check_pair(struct keyd_key *k, const char **why)
+{
+	br_x509_decoder_context dc;
+	const br_x509_pkey *pk;
+
+	br_x509_decoder_init(&dc, NULL, NULL);
+	br_x509_decoder_push(&dc, k->chain[0].data, k->chain[0].data_len);
+	pk = br_x509_decoder_get_pkey(&dc);
+	if (pk == NULL) {
+		*why = "leaf certificate cannot be decoded";
+		return -1;
+	}
+	k->type = br_skey_decoder_key_type(k->sk);
+	if (pk->key_type != k->type) {
+		*why = "key type differs from the certificate's";
+		return -1;
+	}
+	if (k->type == BR_KEYTYPE_EC) {
+		const br_ec_private_key *sk = br_skey_decoder_get_ec(k->sk);
+		unsigned char q[BR_EC_KBUF_PUB_MAX_SIZE];
+		br_ec_public_key pub;
+		size_t ql = br_ec_compute_pub(br_ec_get_default(), &pub, q, sk);
+		k->curve = sk->curve;
+		if (ql == 0 || pk->key.ec.curve != sk->curve || pk->key.ec.qlen != ql ||
+		    memcmp(pk->key.ec.q, q, ql) != 0) {
+			*why = "private key does not match the certificate";
+			return -1;
+		}
+		return 0;
+	}
+	{
+		const br_rsa_private_key *sk = br_skey_decoder_get_rsa(k->sk);
+		unsigned char n[512];
+		size_t nl = br_rsa_compute_modulus_get_default()(NULL, sk), off = 0;
+		if (nl == 0 || nl > sizeof(n) || br_rsa_compute_modulus_get_default()(n, sk) != nl) {
+			*why = "RSA key unusable";
+			return -1;
+		}
+		while (off < pk->key.rsa.nlen && pk->key.rsa.n[off] == 0)
+			off++;
+		if (pk->key.rsa.nlen - off != nl || memcmp(pk->key.rsa.n + off, n, nl) != 0) {
+			*why = "private key does not match the certificate";
+			return -1;
+		}
+	}
+	return 0;
+}
+
+static int
+add_key(struct keyd_keys *keys, const char *cert, const char *keyfile, const char *sni_name,
+    char *err, size_t errlen)
+{
+	struct keyd_key *k;
+	struct pem_state st = { NULL, 1, 1, NULL };
+
+	if (keys->n == KEYD_MAX_KEYS) {
+		snprintf(err, errlen, "%s: too many certificates", cert);
+		return -1;
+	}
+	k = &keys->k[keys->n];
+	memset(k, 0, sizeof(*k));
+	snprintf(k->source, sizeof(k->source), "%s", cert);
+	st.key = k;
+	st.want_key = keyfile == NULL || keyfile[0] == '\0';
+	if (load_pem_file(&st, cert) < 0)
+		goto bad;
+	if (!st.want_key) {
+		struct pem_state ks = { k, 0, 1, NULL };
+		if (load_pem_file(&ks, keyfile) < 0) {
+			snprintf(err, errlen, "%s: %s", keyfile, ks.why ? ks.why : "unreadable");
+			return -1;
+		}
+	}
+	st.why = k->nchain == 0 ? "no CERTIFICATE in file" : k->sk == NULL ? "no private key found" : NULL;
+	if (st.why != NULL || check_pair(k, &st.why) < 0)
+		goto bad;
+	if (x509_cert_names(k->chain[0].data, k->chain[0].data_len, &k->names) < 0) {
+		st.why = "leaf certificate is malformed";
+		goto bad;
+	}
+	if (sni_name != NULL && k->names.n < X509_MAX_NAMES) {
+		memmove(&k->names.name[1], &k->names.name[0], k->names.n * sizeof(k->names.name[0]));
+		snprintf(k->names.name[0], sizeof(k->names.name[0]), "%s", sni_name);
+		k->names.n++;
+	}
+	keys->n++;
+	log_event(LOG_LEVEL_INFO, "tls_cert", "file=%s type=%s names=%u first=%s", cert,
+	    k->type == BR_KEYTYPE_EC ? "ecdsa" : "rsa", k->names.n,
+	    k->names.n ? k->names.name[0] : "-");
+	return 0;
+bad:
+	snprintf(err, errlen, "%s: %s", cert, st.why ? st.why : "unreadable");
+	return -1;
+}
+
+static int
+load_sni_dir(struct keyd_keys *keys, const char *dir, char *err, size_t errlen)
+{
+	char path[CONFIG_PATH_MAX + 300];
+	struct dirent *de;
+	DIR *d = opendir(dir);
+
+	if (d == NULL) {
+		snprintf(err, errlen, "tls_sni_dir %s: %s", dir, strerror(errno));
+		return -1;
+	}
+	while ((de = readdir(d)) != NULL) {
+		size_t l = strlen(de->d_name);
+		char name[X509_NAME_MAX + 1];
+		if (l < 5 || strcmp(de->d_name + l - 4, ".pem") != 0 || l - 4 > X509_NAME_MAX)
+			continue;
+		memcpy(name, de->d_name, l - 4);
+		name[l - 4] = '\0';
+		if (!x509_host_valid((const uint8_t *)name, l - 4))
+			continue;
+		for (char *c = name; *c; c++)
+			if (*c >= 'A' && *c <= 'Z')
+				*c = (char)(*c + 32);
+		snprintf(path, sizeof(path), "%s/%s", dir, de->d_name);
+		if (add_key(keys, path, NULL, name, err, errlen) < 0) {
+			closedir(d);
+			return -1;
+		}
+	}
+	closedir(d);
+	return 0;
+}
+
+static int
+write_file(const char *path, mode_t mode, const char *label, const uint8_t *der, size_t len)
+{
+	int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, mode);
+	int rc;
+
+	if (fd < 0)
+		return -1;
+	rc = x509_write_pem(fd, label, der, len);
+	if (rc == 0 && fsync(fd) < 0)
+		rc = -1;
+	close(fd);
+	return rc;
+}
+
+/* First start without a certificate: make one (ECDSA P-256, 10 years), so
+ * TLS works out of the box.  Existing files are reused. */
+static int
+ensure_selfsigned(const struct config *cfg, char *cert, char *key, size_t len, char *err,
+    size_t errlen)
+{
+	uint8_t certder[2048], keyder[256], seed[48];
+	size_t cl = sizeof(certder), kl = sizeof(keyder);
+	br_hmac_drbg_context rng;
+	char dir[CONFIG_PATH_MAX], host[256];
+	struct stat st;
+	time_t now = time(NULL);
+	int rc;
+
+	snprintf(dir, sizeof(dir), "%.1000s/tls", cfg->state_dir);
+	snprintf(cert, len, "%s/selfsigned.pem", dir);
+	snprintf(key, len, "%s/selfsigned.key", dir);
+	if (stat(cert, &st) == 0 && stat(key, &st) == 0)
+		return 0;
+	if ((mkdir(cfg->state_dir, 0755) < 0 && errno != EEXIST) ||
+	    (mkdir(dir, 0700) < 0 && errno != EEXIST)) {
+		snprintf(err, errlen, "%s: %s", dir, strerror(errno));
+		return -1;
+	}
+	if (cfg->hostname[0] != '\0')
+		snprintf(host, sizeof(host), "%.255s", cfg->hostname);
+	else if (gethostname(host, sizeof(host)) < 0 || !x509_host_valid((uint8_t *)host, strlen(host)))
+		snprintf(host, sizeof(host), "localhost");
+	util_random(seed, sizeof(seed));
+	br_hmac_drbg_init(&rng, &br_sha256_vtable, seed, sizeof(seed));
+	explicit_bzero(seed, sizeof(seed));
+	rc = x509_selfsigned_p256(&rng.vtable, host, (uint64_t)now - 3600,
+	    (uint64_t)now + 10ULL * 366 * 86400, certder, &cl, keyder, &kl);
+	explicit_bzero(&rng, sizeof(rng));
+	/* key first with 0600: a crash between the two writes leaves no
+	 * certificate without its key */
+	if (rc < 0 || write_file(key, 0600, "EC PRIVATE KEY", keyder, kl) < 0 ||
+	    write_file(cert, 0644, "CERTIFICATE", certder, cl) < 0) {
+		explicit_bzero(keyder, sizeof(keyder));
+		unlink(key);
+		snprintf(err, errlen, "cannot create self-signed certificate in %s: %s", dir,
+		    rc < 0 ? "generation failed" : strerror(errno));
+		return -1;
+	}
+	explicit_bzero(keyder, sizeof(keyder));
+	log_event(LOG_LEVEL_WARN, "tls_selfsigned", "name=%s cert=%s reason=\"no tls_cert_file "
+	    "configured; clients will not trust it\"", host, cert);
+	return 0;
+}
+
+/* The i-th entry of a comma-separated list ("" when absent). */
+static void
+list_item(const char *list, unsigned i, char *out, size_t len)
+{
+	const char *p = list;
+
+	while (i > 0 && (p = strchr(p, ',')) != NULL) {
+		p++;
+		i--;
+	}
+	if (p == NULL) {
+		out[0] = '\0';
+		return;
+	}
+	while (*p == ' ')
+		p++;
+	snprintf(out, len, "%.*s", (int)strcspn(p, ", "), p);
+}
+
+int
+keyd_load(const struct config *cfg, struct keyd_keys *keys, char *err, size_t errlen)
+{
+	char cert[CONFIG_PATH_MAX + 32], key[CONFIG_PATH_MAX + 32];
+	unsigned i;
+
+	keys->n = 0;
+	for (i = 0;; i++) {
+		list_item(cfg->tls_cert_file, i, cert, sizeof(cert));
+		if (cert[0] == '\0')
+			break;
+		list_item(cfg->tls_key_file, i, key, sizeof(key));
+		if (add_key(keys, cert, key, NULL, err, errlen) < 0)
+			return -1;
+	}
+	if (cfg->tls_sni_dir[0] != '\0' && load_sni_dir(keys, cfg->tls_sni_dir, err, errlen) < 0)
+		return -1;
+	if (keys->n == 0) {
+		if (ensure_selfsigned(cfg, cert, key, sizeof(cert), err, errlen) < 0)
+			return -1;
+		if (add_key(keys, cert, key, NULL, err, errlen) < 0)
+			return -1;
+	}
+	return 0;
+}

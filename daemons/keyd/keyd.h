@@ -1,0 +1,39 @@
+/* keyd.h - the only process that holds TLS private keys. */
+#ifndef POSTERN_KEYD_H
+#define POSTERN_KEYD_H
+
+#include <bearssl.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "../../common/config.h"
+#include "../../common/x509.h"
+
+#define KEYD_MAX_KEYS	64
+#define KEYD_MAX_CHAIN	8
+
+struct keyd_key {
+	int type;			/* BR_KEYTYPE_RSA or BR_KEYTYPE_EC */
+	int curve;			/* EC curve id */
+	br_skey_decoder_context *sk;	/* owns the private key material */
+	br_x509_certificate chain[KEYD_MAX_CHAIN];
+	size_t nchain;
+	struct x509_names names;
+	char source[CONFIG_PATH_MAX];	/* for log lines */
+};
+
+struct keyd_keys {
+	struct keyd_key k[KEYD_MAX_KEYS];
+	size_t n;
+};
+
+/* certs.c: read every configured certificate and key (or make the
+ * self-signed one) and check each key matches its certificate.  Returns
+ * 0, or -1 with a reason in err (the caller logs it and exits: the master
+ * keeps the previous keyd). */
+int keyd_load(const struct config *cfg, struct keyd_keys *keys, char *err, size_t errlen);
+
+/* keyd.c: serve the master channel and worker channels. */
+void keyd_serve(struct keyd_keys *keys, const struct config *cfg, int master_fd);
+
+#endif

@@ -1,0 +1,262 @@
+/* brokers.c - authd and keyd: start, watch, restart with back-off, and
+ * keyd's replacement at SIGHUP (the new one must load its certificates
+ * before it takes over; open sessions stay with the old one). */
+#include <errno.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "../../common/ev.h"
+#include "../../common/ipc.h"
+#include "../../common/log.h"
+#include "../../common/proto.h"
+#include "../../policy/policy.h"
+#include "master.h"
+
+static struct master *M;
+static struct ipc_in inmsg;
+static struct ipc_out outmsg;
+
+static int authd_login_msg(void *ctx, struct ipc_in *in);
+static int keyd_ready_msg(void *ctx, struct ipc_in *in);
+
+static const struct ipc_handler authd_handlers[] = {
+	{ MSG_MASTER_LOGIN, 0, authd_login_msg },
+};
+
+static const struct ipc_handler keyd_handlers[] = {
+	{ MSG_KEYD_READY, 0, keyd_ready_msg },
+};
+
+void
+brokers_init(struct master *m)
+{
+	M = m;
+	m->authd = (struct broker){ "authd", POLICY_AUTHD, 0, -1, 0, 0, 0, 0 };
+	m->keyd = (struct broker){ "keyd", POLICY_KEYD, 0, -1, 0, 0, 0, 0 };
+	m->keyd_next = (struct broker){ "keyd", POLICY_KEYD, 0, -1, 0, 0, 0, 0 };
+}
+
+static void
+broker_close(struct broker *b)
+{
+	if (b->fd >= 0) {
+		ev_del_fd(b->fd);
+		close(b->fd);
+		b->fd = -1;
+	}
+}
+
+static int
+authd_login_msg(void *ctx, struct ipc_in *in)
+{
+	(void)ctx;
+	return master_authd_login(M, in);
+}
+
+static int
+keyd_ready_msg(void *ctx, struct ipc_in *in)
+{
+	struct broker *b = ctx;
+	uint32_t n = ipc_get_u32(in);
+
+	if (ipc_in_end(in) < 0 || b->ready)
+		return -1;
+	b->ready = 1;
+	if (b == &M->keyd_next) {
+		/* the old keyd keeps its open sessions and exits when idle */
+		if (M->keyd.fd >= 0) {
+			ipc_out_init(&outmsg, MSG_KEYD_RETIRE);
+			(void)ipc_send(M->keyd.fd, &outmsg);
+		}
+		broker_close(&M->keyd);
+		M->keyd_next.restarts = 0;
+		M->keyd = M->keyd_next;
+		M->keyd_next = (struct broker){ "keyd", POLICY_KEYD, 0, -1, 0, 0, 0, 0 };
+		log_event(LOG_LEVEL_INFO, "tls_reloaded", "keys=%u keyd_pid=%ld", n, (long)M->keyd.pid);
+	} else {
+		log_event(LOG_LEVEL_INFO, "tls_ready", "keys=%u", n);
+	}
+	return 0;
+}
+
+static struct broker *
+broker_by_fd(int fd)
+{
+	if (M->authd.fd == fd)
+		return &M->authd;
+	if (M->keyd.fd == fd)
+		return &M->keyd;
+	if (M->keyd_next.fd == fd)
+		return &M->keyd_next;
+	return NULL;
+}
+
+static void
+on_broker(int fd, short revents, void *ctx)
+{
+	struct broker *b = broker_by_fd(fd);
+	int rc;
+
+	(void)revents;
+	(void)ctx;
+	if (b == NULL) {
+		ev_del_fd(fd);
+		return;
+	}
+	rc = ipc_recv(fd, &inmsg);
+	if (rc == 1) {
+		int ok = b->proc == POLICY_AUTHD ?
+		    ipc_dispatch(authd_handlers, 1, b, &inmsg) :
+		    ipc_dispatch(keyd_handlers, 1, b, &inmsg);
+		if (ok == 0)
+			return;
+	}
+	if (rc != 0) {
+		log_event(LOG_LEVEL_ERR, "ipc_violation", "peer=%s type=0x%04x reason=\"bad message\"",
+		    b->name, rc == 1 ? inmsg.type : 0);
+		if (b->pid > 0)
+			kill(b->pid, SIGKILL);
+	}
+	broker_close(b);
+}
+
+void
+broker_start(struct master *m, struct broker *b)
+{
+	char path[CONFIG_PATH_MAX + 64];
+	int sv[2];
+
+	b->restart_timer = 0;
+	b->ready = 0;
+	if (m->stopping)
+		return;
+	snprintf(path, sizeof(path), "%s/%s", m->libexec, policy_table[b->proc].binary);
+	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0)
+		fatal("reason=\"socketpair failed\" errno=%d", errno);
+	{
+		char *argv[] = { path, "-c", NULL, NULL };
+		b->pid = master_spawn(m, argv, &sv[1], 1);
+	}
+	close(sv[1]);
+	if (b->pid < 0) {
+		b->pid = 0;
+		close(sv[0]);
+		log_event(LOG_LEVEL_ERR, "spawn_failed", "proc=%s errno=%d", b->name, errno);
+		return;
+	}
+	b->fd = sv[0];
+	b->started_ms = ev_now_ms();
+	ev_add_fd(sv[0], POLLIN, on_broker, NULL);
+	if (b == &m->authd)
+		master_send_authd_config(m);
+	log_event(LOG_LEVEL_INFO, "started", "child=%s child_pid=%ld", b->name, (long)b->pid);
+}
+
+void
+brokers_reload_keyd(struct master *m)
+{
+	if (m->keyd_next.pid > 0) {
+		log_event(LOG_LEVEL_WARN, "tls_reload", "reason=\"a reload is already in progress\"");
+		return;
+	}
+	broker_start(m, &m->keyd_next);
+}
+
+static void
+restart_cb(void *ctx)
+{
+	broker_start(M, ctx);
+}
+
+/* Back off only when a broker keeps dying young. */
+static void
+schedule_restart(struct master *m, struct broker *b, int status)
+{
+	char st[32];
+	uint64_t delay_s = 0;
+
+	master_describe_status(status, st, sizeof(st));
+	if (ev_now_ms() - b->started_ms > 60000)
+		b->restarts = 0;
+	if (b->restarts > 0) {
+		delay_s = 1ULL << (b->restarts > 16 ? 16 : b->restarts - 1);
+		if (delay_s > m->cfg.restart_backoff_max)
+			delay_s = m->cfg.restart_backoff_max;
+	}
+	b->restarts++;
+	log_event(LOG_LEVEL_ERR, "child_died", "child=%s %s%s restart_in=%llus", b->name, st,
+	    master_sandbox_killed(status) ? " reason=sandbox_kill" : "", (unsigned long long)delay_s);
+	if (!m->stopping)
+		b->restart_timer = ev_add_timer(delay_s * 1000, restart_cb, b);
+}
+
+int
+brokers_reaped(struct master *m, pid_t pid, int status)
+{
+	char st[32];
+
+	if (pid == m->keyd_next.pid) {
+		master_describe_status(status, st, sizeof(st));
+		broker_close(&m->keyd_next);
+		m->keyd_next.pid = 0;
+		log_event(LOG_LEVEL_ERR, "tls_reload_failed", "%s reason=\"new keyd could not load the "
+		    "certificates (see its tls_load_failed line); the previous ones stay in use\"", st);
+		return 1;
+	}
+	if (pid == m->authd.pid || pid == m->keyd.pid) {
+		struct broker *b = pid == m->authd.pid ? &m->authd : &m->keyd;
+		broker_close(b);
+		b->pid = 0;
+		if (!m->stopping)
+			schedule_restart(m, b, status);
+		return 1;
+	}
+	return 0;
+}
+
+void
+brokers_session_new(struct master *m, const char *sid, const char *ip, int auth_fd, int keyd_fd)
+{
+	if (m->authd.fd >= 0) {
+		ipc_out_init(&outmsg, MSG_AUTHD_SESSION_NEW);
+		ipc_put_str(&outmsg, sid);
+		ipc_put_str(&outmsg, ip);
+		ipc_put_str(&outmsg, "pop3");
+		ipc_put_fd(&outmsg, auth_fd);
+		if (ipc_send(m->authd.fd, &outmsg) < 0)
+			log_event(LOG_LEVEL_ERR, "broker_send", "child=authd sid=%s errno=%d", sid, errno);
+	}
+	if (m->keyd.fd >= 0 && m->keyd.ready) {
+		ipc_out_init(&outmsg, MSG_KEYD_SESSION_NEW);
+		ipc_put_str(&outmsg, sid);
+		ipc_put_fd(&outmsg, keyd_fd);
+		if (ipc_send(m->keyd.fd, &outmsg) < 0)
+			log_event(LOG_LEVEL_ERR, "broker_send", "child=keyd sid=%s errno=%d", sid, errno);
+	}
+}
+
+void
+brokers_stop(struct master *m, int sig)
+{
+	struct broker *all[] = { &m->authd, &m->keyd, &m->keyd_next };
+	size_t i;
+
+	for (i = 0; i < 3; i++) {
+		if (all[i]->restart_timer) {
+			ev_cancel_timer(all[i]->restart_timer);
+			all[i]->restart_timer = 0;
+		}
+		if (all[i]->pid > 0)
+			kill(all[i]->pid, sig);
+	}
+}
+
+int
+brokers_running(const struct master *m)
+{
+	return m->authd.pid > 0 || m->keyd.pid > 0 || m->keyd_next.pid > 0;
+}
