@@ -149,6 +149,45 @@ store_simple(uint16_t type, const char *what)
 		say("%s rc=%d type=0x%04x", what, rc, in.type);
 }
 
+/* Ask keyd to sign a SHA-256-sized hash with key id; report the outcome. */
+static void
+keyd_sign(unsigned long id)
+{
+	uint8_t hash[32] = { 1, 2, 3 };
+	int rc;
+
+	ipc_out_init(&out, MSG_KEYD_SIGN);
+	ipc_put_u32(&out, (uint32_t)id);
+	ipc_put_u32(&out, 0xff04);	/* SHA-256 */
+	ipc_put_bytes(&out, hash, sizeof(hash));
+	if (ipc_send(FD_KEYD, &out) < 0) {
+		say("keyd-send-failed");
+		return;
+	}
+	rc = recv_wait(FD_KEYD, 10000);
+	if (rc == 0)
+		say("keyd-closed");
+	else if (rc == 1 && in.type == MSG_KEYD_SIGNATURE)
+		say("keyd-signed");
+	else if (rc == 1 && in.type == MSG_KEYD_ERR)
+		say("keyd-refused");
+	else
+		say("keyd-other %d", rc);
+}
+
+static void
+keyd_badtype(void)
+{
+	ipc_out_init(&out, MSG_AUTH_USERPASS);
+	ipc_put_bytes(&out, "demo", 4);
+	ipc_put_bytes(&out, "demo", 4);
+	if (ipc_send(FD_KEYD, &out) < 0) {
+		say("keyd-send-failed");
+		return;
+	}
+	say(recv_wait(FD_KEYD, 10000) == 0 ? "keyd-closed" : "keyd-open");
+}
+
 static void
 run(char *line)
 {
@@ -171,6 +210,10 @@ run(char *line)
 		store_simple(0x7777, "badtype");
 	else if (!strcmp(cmd, "FETCH") && a && store_fd >= 0)
 		cmd_fetch(strtoul(a, NULL, 10));
+	else if (!strcmp(cmd, "KEYD-SIGN") && a)
+		keyd_sign(strtoul(a, NULL, 10));
+	else if (!strcmp(cmd, "KEYD-BADTYPE"))
+		keyd_badtype();
 	else if (!strcmp(cmd, "QUIT"))
 		exit(0);
 	else

@@ -1,0 +1,367 @@
+"""TLS with keyd: handshakes with real clients, SNI, key isolation, STLS
+policy and injection, reload."""
+import os
+import re
+import shutil
+import signal
+import socket
+import ssl
+import subprocess
+import tempfile
+import unittest
+
+from harness import TOOLS, Appliance, command, free_port, make_message, wait_until
+
+
+def openssl(*args, input=None):
+    return subprocess.run(["openssl"] + list(args), capture_output=True, text=True, input=input,
+                          timeout=60)
+
+
+def make_cert(dir, name, kind, sans):
+    """A self-signed certificate for name with SANs; kind 'rsa' or 'ec'."""
+    key = os.path.join(dir, "%s-%s.key" % (name, kind))
+    crt = os.path.join(dir, "%s-%s.pem" % (name, kind))
+    newkey = ["-newkey", "rsa:2048"] if kind == "rsa" else \
+        ["-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256"]
+    r = openssl("req", "-x509", *newkey, "-nodes", "-subj", "/CN=" + name, "-days", "2",
+                "-addext", "subjectAltName=" + ",".join("DNS:" + s for s in sans),
+                "-keyout", key, "-out", crt)
+    assert r.returncode == 0, r.stderr
+    return crt, key
+
+
+def subject_cn(pem_text):
+    r = openssl("x509", "-noout", "-subject", input=pem_text)
+    return r.stdout.strip()
+
+
+def s_client(port, *extra, input="QUIT\r\n"):
+    r = subprocess.run(["openssl", "s_client", "-connect", "127.0.0.1:%d" % port, "-showcerts"] +
+                       list(extra), capture_output=True, text=True, input=input, timeout=30)
+    return r
+
+
+def leaf_cn(out):
+    m = re.search(r"-----BEGIN CERTIFICATE-----.*?-----END CERTIFICATE-----", out, re.S)
+    return subject_cn(m.group(0)) if m else None
+
+
+class TlsBase(unittest.TestCase):
+    overrides = {}
+
+    @classmethod
+    def setUpClass(cls):
+        cls.tmp = tempfile.mkdtemp(prefix="postern-certs-")
+        cls.ec_crt, cls.ec_key = make_cert(cls.tmp, "mail.example.org", "ec",
+                                           ["mail.example.org", "*.pop.example.org"])
+        cls.rsa_crt, cls.rsa_key = make_cert(cls.tmp, "mail.example.org", "rsa", ["mail.example.org"])
+        cls.other_crt, cls.other_key = make_cert(cls.tmp, "other.example.net", "ec", ["other.example.net"])
+        # a combined cert+key PEM (what Courier required) for the second name
+        cls.combined = os.path.join(cls.tmp, "other-combined.pem")
+        with open(cls.combined, "w") as f, open(cls.other_crt) as c, open(cls.other_key) as k:
+            f.write(c.read() + k.read())
+        cls.sport = free_port()
+        o = {"pop3s_listen": "127.0.0.1:%d" % cls.sport,
+             "tls_cert_file": "%s,%s,%s" % (cls.ec_crt, cls.rsa_crt, cls.combined),
+             "tls_key_file": "%s,%s," % (cls.ec_key, cls.rsa_key),
+             "tls_legacy_suites": "yes", "tls_min_version": "10"}
+        o.update(cls.overrides)
+        cls.app = Appliance(o)
+        cls.app.deliver("demo", make_message("over tls", "secret body\n"))
+        cls.app.start()
+        wait_until(lambda: "event=tls_ready" in cls.app.log(), 10, "keyd ready")
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.app.cleanup()
+        shutil.rmtree(cls.tmp, ignore_errors=True)
+
+
+class TestHandshakes(TlsBase):
+    def test_python_ssl_implicit_and_stls(self):
+        ctx = ssl.create_default_context(cafile=self.ec_crt)
+        ctx.check_hostname = True
+        with socket.create_connection(("127.0.0.1", self.sport), timeout=10) as raw:
+            with ctx.wrap_socket(raw, server_hostname="mail.example.org") as s:
+                f = s.makefile("rb")
+                self.assertTrue(f.readline().startswith(b"+OK"))
+                command(s, f, "USER demo")
+                self.assertTrue(command(s, f, "PASS demo")[0].startswith(b"+OK"))
+                first, lines = command(s, f, "RETR 1", multiline=True)
+                self.assertIn(b"secret body\r\n", lines)
+                command(s, f, "QUIT")
+                self.assertEqual(s.version(), "TLSv1.2")
+        import poplib
+        ctx.check_hostname = False  # poplib would check "127.0.0.1"
+        p = poplib.POP3("127.0.0.1", self.app.port, timeout=10)
+        p.stls(context=ctx)
+        p.user("demo")
+        p.pass_("demo")
+        self.assertEqual(p.stat()[0], 1)
+        p.quit()
+        self.app.wait_log(r"event=tls version=TLS1\.2 suite=ECDHE-ECDSA-AES128-GCM-SHA256\(0xc02b\) "
+                          r"sni=mail\.example\.org cert=mail\.example\.org resumed=no")
+
+    def test_tls13_only_client_fails_with_a_log_line(self):
+        ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+        ctx.check_hostname = False
+        ctx.verify_mode = ssl.CERT_NONE
+        ctx.minimum_version = ssl.TLSVersion.TLSv1_3
+        mark = self.app.log_mark()
+        with socket.create_connection(("127.0.0.1", self.sport), timeout=10) as raw:
+            with self.assertRaises(ssl.SSLError):
+                ctx.wrap_socket(raw, server_hostname="mail.example.org")
+        self.app.wait_log(r"event=tls_failed reason=", start=mark)
+
+    def test_sni_picks_certificate(self):
+        cases = [("mail.example.org", "CN = mail.example.org"),
+                 ("x.pop.example.org", "CN = mail.example.org"),  # wildcard SAN
+                 ("other.example.net", "CN = other.example.net"),  # combined PEM
+                 ("unknown.example.com", "CN = mail.example.org")]  # default
+        for name, want in cases:
+            out = s_client(self.sport, "-servername", name).stdout
+            self.assertIn(want, leaf_cn(out), name)
+        out = s_client(self.sport, "-noservername").stdout
+        self.assertIn("CN = mail.example.org", leaf_cn(out))
+        self.app.wait_log(r"sni=unknown\.example\.com sni_match=none,default")
+
+    def test_rsa_only_and_ecdsa_only_clients(self):
+        r = s_client(self.sport, "-servername", "mail.example.org", "-sigalgs", "RSA+SHA256",
+                     "-cipher", "ECDHE-RSA-AES128-GCM-SHA256")
+        self.assertIn("ECDHE-RSA-AES128-GCM-SHA256", r.stdout)
+        self.assertIn("Server public key is 2048 bit", r.stdout)
+        r = s_client(self.sport, "-servername", "mail.example.org", "-cipher", "ECDHE-ECDSA-AES256-GCM-SHA384")
+        self.assertIn("ECDHE-ECDSA-AES256-GCM-SHA384", r.stdout)
+        self.assertIn("Server public key is 256 bit", r.stdout)
+        # RSA key exchange (legacy suites on): keyd decrypts the premaster secret
+        r = s_client(self.sport, "-servername", "mail.example.org", "-cipher", "AES128-GCM-SHA256")
+        self.assertIn("AES128-GCM-SHA256", r.stdout)
+        self.assertIn("+OK Postern POP3 ready", r.stdout)
+        # an ECDSA client whose only curve is not our certificate's: RSA instead
+        r = s_client(self.sport, "-servername", "mail.example.org", "-curves", "X25519:P-384")
+        self.assertIn("Server public key is 2048 bit", r.stdout)
+
+    def test_session_resumption_through_keyd(self):
+        sess = os.path.join(self.tmp, "sess.pem")
+        r = s_client(self.sport, "-servername", "mail.example.org", "-sess_out", sess, "-no_ticket")
+        self.assertIn("+OK", r.stdout)
+        r = s_client(self.sport, "-servername", "mail.example.org", "-sess_in", sess, "-no_ticket")
+        self.assertIn("Reused, TLSv1.2", r.stdout)
+        self.app.wait_log(r"event=tls version=TLS1\.2 .* resumed=yes")
+
+    def test_curl_pop3s_and_stls(self):
+        base = ["curl", "-sS", "--max-time", "20", "--cacert", self.ec_crt, "--resolve",
+                "mail.example.org:%d:127.0.0.1" % self.sport, "--resolve",
+                "mail.example.org:%d:127.0.0.1" % self.app.port]
+        r = subprocess.run(base + ["pop3s://demo:demo@mail.example.org:%d/1" % self.sport],
+                           capture_output=True, timeout=30)
+        self.assertIn(b"secret body", r.stdout, r.stderr)
+        r = subprocess.run(base + ["--ssl-reqd", "pop3://demo:demo@mail.example.org:%d/1" % self.app.port],
+                           capture_output=True, timeout=30)
+        self.assertIn(b"secret body", r.stdout, r.stderr)
+
+    def test_gnutls_cli(self):
+        if not shutil.which("gnutls-cli"):
+            self.skipTest("gnutls-bin not installed")
+        r = subprocess.run(["gnutls-cli", "--x509cafile", self.ec_crt, "-p", str(self.sport),
+                            "--sni-hostname", "mail.example.org", "--verify-hostname", "mail.example.org",
+                            "127.0.0.1"], input=b"QUIT\r\n", capture_output=True, timeout=30)
+        out = r.stdout.decode() + r.stderr.decode()
+        self.assertIn("Handshake was completed", out)
+        self.assertIn("+OK Postern POP3 ready", out)
+
+    def test_fetchmail_over_tls(self):
+        if not shutil.which("fetchmail"):
+            self.skipTest("fetchmail not installed")
+        self.app.ctl("user", "add", "fm", "-p", "fmpw")
+        self.app.deliver("fm", make_message("fetched over tls", "tls body\n"))
+        home = tempfile.mkdtemp()
+        try:
+            out = os.path.join(home, "out")
+            rc = os.path.join(home, "rc")
+            with open(rc, "w") as f:
+                f.write('set no syslog\npoll mail.example.org via 127.0.0.1 service %d protocol pop3\n'
+                        '  user "fm" password "fmpw" is root here ssl sslcertck sslcertfile "%s"\n'
+                        '  sslcommonname "mail.example.org"\n'
+                        '  mda "/bin/sh -c \'cat >> %s\'"\n' % (self.sport, self.ec_crt, out))
+            os.chmod(rc, 0o600)
+            r = subprocess.run(["fetchmail", "-f", rc, "--nodetach", "-v"], capture_output=True, text=True,
+                               timeout=60, env=dict(os.environ, HOME=home))
+            self.assertEqual(r.returncode, 0, r.stdout + r.stderr + self.app.log()[-2000:])
+            with open(out, "rb") as got:
+                self.assertIn(b"tls body", got.read())
+        finally:
+            shutil.rmtree(home, ignore_errors=True)
+
+
+class TestTlsRequired(TlsBase):
+    overrides = {"tls_plaintext_loopback": "no"}
+
+    def test_no_plaintext_login_before_stls(self):
+        s, f = self.app.connect()
+        first, lines = command(s, f, "CAPA", multiline=True)
+        caps = [l.strip() for l in lines]
+        self.assertIn(b"STLS", caps)
+        self.assertNotIn(b"USER", caps)
+        self.assertFalse(any(c.startswith(b"SASL") for c in caps))
+        for c in ("USER demo", "PASS demo", "AUTH PLAIN AGRlbW8AZGVtbw==", "AUTH"):
+            self.assertTrue(command(s, f, c)[0].startswith(b"-ERR [AUTH] Plaintext authentication disallowed"), c)
+        f.close()
+        s.close()
+        # after STLS the same login works
+        import poplib
+        ctx = ssl.create_default_context(cafile=self.ec_crt)
+        p = poplib.POP3("127.0.0.1", self.app.port, timeout=10)
+        ctx.check_hostname = False
+        p.stls(context=ctx)
+        caps = p.capa()
+        self.assertIn("USER", caps)
+        self.assertNotIn("STLS", caps)
+        p.user("demo")
+        p.pass_("demo")
+        p.quit()
+
+    def test_stls_injection_discarded(self):
+        raw = socket.create_connection(("127.0.0.1", self.app.port), timeout=10)
+        f = raw.makefile("rb")
+        f.readline()
+        mark = self.app.log_mark()
+        raw.sendall(b"STLS\r\nCAPA\r\n")  # CAPA in the same packet: must never run
+        self.assertEqual(f.readline(), b"+OK Begin TLS negotiation\r\n")
+        ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+        ctx.check_hostname = False
+        ctx.verify_mode = ssl.CERT_NONE
+        s = ctx.wrap_socket(raw, server_hostname="mail.example.org")
+        s.settimeout(2)
+        with self.assertRaises((socket.timeout, TimeoutError)):
+            s.recv(100)  # nothing: the injected CAPA was dropped
+        s.sendall(b"NOOP\r\n")
+        s.settimeout(10)
+        self.assertTrue(s.recv(100).startswith(b"-ERR [AUTH]"))  # a real TLS-side command answers
+        s.close()
+        self.assertNotIn("Capability", self.app.log()[mark:])
+
+
+@unittest.skipUnless(os.geteuid() == 0, "needs root to read other processes' memory")
+class TestKeyIsolation(TlsBase):
+    def private_scalar(self):
+        out = openssl("ec", "-in", self.ec_key, "-noout", "-text").stdout
+        hexpart = re.search(r"priv:\s*((?:[0-9a-f]{2}:?\s*)+)pub:", out).group(1)
+        b = bytes.fromhex(re.sub(r"[^0-9a-f]", "", hexpart))
+        return b[-32:].rjust(32, b"\0")
+
+    @staticmethod
+    def memory_contains(pid, needle):
+        found = False
+        with open("/proc/%d/maps" % pid) as maps, open("/proc/%d/mem" % pid, "rb", 0) as mem:
+            for line in maps:
+                addr, perms = line.split()[:2]
+                if "r" not in perms or "[vsyscall]" in line or "[vvar]" in line:
+                    continue
+                lo, hi = (int(x, 16) for x in addr.split("-"))
+                try:
+                    mem.seek(lo)
+                    if needle in mem.read(hi - lo):
+                        found = True
+                except OSError:
+                    continue
+        return found
+
+    def test_worker_memory_has_no_private_key_keyd_has(self):
+        scalar = self.private_scalar()
+        mark = self.app.log_mark()
+        ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+        ctx.check_hostname = False
+        ctx.verify_mode = ssl.CERT_NONE
+        raw = socket.create_connection(("127.0.0.1", self.sport), timeout=10)
+        s = ctx.wrap_socket(raw, server_hostname="mail.example.org")
+        s.recv(100)
+        wpid = int(self.app.wait_log(r"proto=pop3s ip=\S+ worker_pid=(\d+)", start=mark).group(1))
+        kpid = int(re.findall(r"proc=keyd pid=(\d+) level=info event=ready", self.app.log())[-1])
+        self.assertFalse(self.memory_contains(wpid, scalar), "private key bytes in the worker")
+        self.assertTrue(self.memory_contains(kpid, scalar), "keyd should hold the key")
+        s.close()
+
+    def test_keyd_refuses_unknown_key_and_other_requests(self):
+        app = Appliance({"pop3_worker": os.path.join(TOOLS, "hostile_worker")}).start()
+        try:
+            wait_until(lambda: "event=tls_ready" in app.log(), 10, "keyd ready")
+            s = socket.create_connection(("127.0.0.1", app.port), timeout=15)
+            f = s.makefile("rb")
+            f.readline()
+            ask = lambda line: (s.sendall(line.encode() + b"\n"), f.readline().decode().strip())[1]
+            self.assertEqual(ask("KEYD-SIGN 0"), "keyd-signed")  # the configured key: allowed
+            self.assertEqual(ask("KEYD-SIGN 7"), "keyd-refused")
+            self.assertEqual(ask("KEYD-SIGN 4294967295"), "keyd-refused")
+            self.assertEqual(ask("KEYD-BADTYPE"), "keyd-closed")
+            s.close()
+            app.wait_log(r'proc=keyd .*event=keyd_refused sid=\w+ reason="unknown key id 7"')
+            app.wait_log(r"proc=keyd .*event=ipc_violation sid=\w+ peer=worker type=0x0303")
+        finally:
+            app.cleanup()
+
+
+class TestReload(unittest.TestCase):
+    def test_sighup_new_certificate_open_session_survives_broken_refused(self):
+        tmp = tempfile.mkdtemp(prefix="postern-certs-")
+        try:
+            crt1, key1 = make_cert(tmp, "one.example.org", "ec", ["one.example.org"])
+            crt2, key2 = make_cert(tmp, "two.example.org", "ec", ["two.example.org"])
+            live_crt, live_key = os.path.join(tmp, "live.pem"), os.path.join(tmp, "live.key")
+            shutil.copy(crt1, live_crt)
+            shutil.copy(key1, live_key)
+            sport = free_port()
+            app = Appliance({"pop3s_listen": "127.0.0.1:%d" % sport, "tls_cert_file": live_crt,
+                             "tls_key_file": live_key}).start()
+            try:
+                wait_until(lambda: "event=tls_ready" in app.log(), 10, "keyd ready")
+                self.assertIn("one.example.org", leaf_cn(s_client(sport, "-noservername").stdout))
+                ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+                ctx.check_hostname = False
+                ctx.verify_mode = ssl.CERT_NONE
+                old = ctx.wrap_socket(socket.create_connection(("127.0.0.1", sport), timeout=10))
+                old.recv(100)
+                shutil.copy(crt2, live_crt)
+                shutil.copy(key2, live_key)
+                mark = app.log_mark()
+                app.proc.send_signal(signal.SIGHUP)
+                app.wait_log(r"event=tls_reloaded keys=1", start=mark)
+                self.assertIn("two.example.org", leaf_cn(s_client(sport, "-noservername").stdout))
+                old.sendall(b"CAPA\r\n")  # the session opened before the reload goes on
+                self.assertTrue(old.recv(100).startswith(b"+OK"))
+                old.close()
+                # a broken certificate is refused and the current one keeps serving
+                with open(live_crt, "w") as f:
+                    f.write("-----BEGIN CERTIFICATE-----\nnot base64 at all\n-----END CERTIFICATE-----\n")
+                mark = app.log_mark()
+                app.proc.send_signal(signal.SIGHUP)
+                app.wait_log(r"event=tls_reload_failed", start=mark)
+                app.wait_log(r'event=tls_load_failed reason=".*live\.pem: ', start=mark)
+                self.assertIn("two.example.org", leaf_cn(s_client(sport, "-noservername").stdout))
+            finally:
+                app.cleanup()
+        finally:
+            shutil.rmtree(tmp, ignore_errors=True)
+
+
+class TestSelfSigned(unittest.TestCase):
+    def test_first_start_makes_a_p256_certificate_with_safe_modes(self):
+        sport = free_port()
+        app = Appliance({"pop3s_listen": "127.0.0.1:%d" % sport, "hostname": "demo.postern.test"}).start()
+        try:
+            wait_until(lambda: "event=tls_ready" in app.log(), 10, "keyd ready")
+            d = os.path.join(app.dir, "state", "tls")
+            st_key = os.stat(os.path.join(d, "selfsigned.key"))
+            self.assertEqual(st_key.st_mode & 0o777, 0o600)
+            self.assertEqual(os.stat(d).st_mode & 0o777, 0o700)
+            text = openssl("x509", "-in", os.path.join(d, "selfsigned.pem"), "-noout", "-text").stdout
+            self.assertIn("ASN1 OID: prime256v1", text)
+            self.assertIn("DNS:demo.postern.test", text)
+            self.assertIn("CN = demo.postern.test", leaf_cn(s_client(sport, "-noservername").stdout))
+        finally:
+            app.cleanup()
+
+
+if __name__ == "__main__":
+    unittest.main()
