@@ -22,7 +22,8 @@ LIBS     := -llmdb -lseccomp -lcap-ng -lcrypt -lbearssl -lpthread
 
 COMMON_SRC := common/buf.c common/log.c common/util.c common/ipc.c common/ev.c \
               common/config.c common/db.c common/userdb.c common/pop3_parse.c \
-              common/sasl.c common/maildir.c common/spawn.c common/x509.c common/tls.c \
+              common/sasl.c common/maildir.c common/spawn.c common/x509.c common/tls.c common/pem.c \
+              common/keydproto.c \
               sandbox/sandbox.c policy/policy.c
 COMMON_OBJ := $(COMMON_SRC:%.c=$(B)/obj/%.o)
 
@@ -82,7 +83,8 @@ $(B)/tests/%: tests/tools/%.c $(B)/lib/libpostern.a
 SAN := -O1 -g -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
 $(B)/replay/%: fuzz/%.c fuzz/replay.c fuzz/fuzz.h $(COMMON_SRC) $(wildcard common/*.h)
 	@mkdir -p $(dir $@)
-	$(CC) -std=c17 -D_GNU_SOURCE $(WARN) $(SAN) -o $@ $< fuzz/replay.c $(COMMON_SRC) $(LIBS)
+	@echo "  REPLAY  $@"
+	@$(CC) -std=c17 -D_GNU_SOURCE $(WARN) $(SAN) -o $@ $< fuzz/replay.c $(COMMON_SRC) $(LIBS)
 
 unit-tests: $(UNIT_TESTS) $(TEST_TOOLS)
 replay-bins: $(REPLAY_BINS)

@@ -17,6 +17,7 @@
 
 #include "../../common/buf.h"
 #include "../../common/log.h"
+#include "../../common/pem.h"
 #include "../../common/util.h"
 #include "keyd.h"
 
@@ -45,12 +46,6 @@ read_file(const char *path, struct buf *out)
 		}
 	close(fd);
 	return n < 0 ? -1 : 0;
-}
-
-static void
-append_der(void *ctx, const void *data, size_t len)
-{
-	(void)buf_append(ctx, data, len);	/* overflow shows as a short object */
 }
 
 static int
@@ -100,53 +95,16 @@ take_object(struct pem_state *st, const char *name, const uint8_t *der, size_t l
 	return 0;
 }
 
-/* Walk the PEM objects of text. */
 static int
-pem_walk(struct pem_state *st, const uint8_t *text, size_t len)
+take_cb(void *ctx, const char *label, const uint8_t *der, size_t len)
 {
-	br_pem_decoder_context pc;
-	struct buf der;
-	char name[128] = "";
-	int rc = 0, inobj = 0;
-
-	buf_init(&der, PEM_FILE_MAX);
-	br_pem_decoder_init(&pc);
-	/* A final newline makes the decoder finish the last line (PLATFORM.md). */
-	for (size_t off = 0; off <= len && rc == 0;) {
-		const uint8_t *p = off < len ? text + off : (const uint8_t *)"\n";
-		size_t n = br_pem_decoder_push(&pc, p, off < len ? len - off : 1);
-		off += off < len ? n : 1;
-		switch (br_pem_decoder_event(&pc)) {
-		case BR_PEM_BEGIN_OBJ:
-			snprintf(name, sizeof(name), "%s", br_pem_decoder_name(&pc));
-			buf_reset(&der);
-			br_pem_decoder_setdest(&pc, append_der, &der);
-			inobj = 1;
-			break;
-		case BR_PEM_END_OBJ:
-			if (inobj)
-				rc = take_object(st, name, der.data, der.len);
-			inobj = 0;
-			break;
-		case BR_PEM_ERROR:
-			st->why = "malformed PEM";
-			rc = -1;
-			break;
-		default:
-			break;
-		}
-	}
-	if (rc == 0 && inobj) {
-		st->why = "unterminated PEM object";
-		rc = -1;
-	}
-	buf_free(&der, 1);
-	return rc;
+	return take_object(ctx, label, der, len);
 }
 
 static int
 load_pem_file(struct pem_state *st, const char *path)
 {
+	const char *why;
 	struct buf b;
 	int rc;
 
@@ -156,7 +114,9 @@ load_pem_file(struct pem_state *st, const char *path)
 		buf_free(&b, 1);
 		return -1;
 	}
-	rc = pem_walk(st, b.data, b.len);
+	rc = pem_walk(b.data, b.len, take_cb, st, &why);
+	if (rc < 0 && why != NULL)
+		st->why = why;
 	buf_free(&b, 1);
 	return rc;
 }

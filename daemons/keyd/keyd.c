@@ -9,6 +9,7 @@
 
 #include "../../common/ev.h"
 #include "../../common/ipc.h"
+#include "../../common/keydproto.h"
 #include "../../common/log.h"
 #include "../../common/proto.h"
 #include "keyd.h"
@@ -147,21 +148,18 @@ static int
 on_sign(void *ctx, struct ipc_in *in)
 {
 	struct chan *c = ctx;
+	struct keyd_sign_req r;
 	uint8_t sig[512];
-	const uint8_t *hv;
-	uint32_t id, algo;
-	size_t hvlen, sl;
+	size_t sl;
 
-	id = ipc_get_u32(in);
-	algo = ipc_get_u32(in);
-	hvlen = ipc_get_bytes(in, &hv, 64);
-	if (ipc_in_end(in) < 0)
+	if (keydproto_sign(in, &r) < 0)
 		return -1;
-	if (id >= K->n) {
-		log_event(LOG_LEVEL_WARN, "keyd_refused", "sid=%s reason=\"unknown key id %u\"", c->sid, id);
+	if (r.key_id >= K->n) {
+		log_event(LOG_LEVEL_WARN, "keyd_refused", "sid=%s reason=\"unknown key id %u\"", c->sid,
+		    r.key_id);
 		return send_err(c, "unknown key id");
 	}
-	sl = sign(&K->k[id], algo, hv, hvlen, sig);
+	sl = sign(&K->k[r.key_id], r.algo, r.hv, r.hvlen, sig);
 	if (sl == 0)
 		return send_err(c, "cannot sign with these parameters");
 	ipc_out_init(&outmsg, MSG_KEYD_SIGNATURE);
@@ -173,22 +171,22 @@ static int
 on_keyx(void *ctx, struct ipc_in *in)
 {
 	struct chan *c = ctx;
-	uint8_t data[512];
-	const uint8_t *p;
-	uint32_t id, ok;
-	size_t len;
+	struct keyd_keyx_req r;
+	uint8_t data[KEYD_KEYX_MAX];
+	uint32_t ok;
 
-	id = ipc_get_u32(in);
-	len = ipc_get_bytes(in, &p, sizeof(data));
-	if (ipc_in_end(in) < 0)
+	if (keydproto_keyx(in, &r) < 0)
 		return -1;
-	if (id >= K->n || K->k[id].type != BR_KEYTYPE_RSA)
+	if (r.key_id >= K->n || K->k[r.key_id].type != BR_KEYTYPE_RSA) {
+		log_event(LOG_LEVEL_WARN, "keyd_refused", "sid=%s reason=\"no RSA key id %u\"", c->sid,
+		    r.key_id);
 		return send_err(c, "unknown RSA key id");
-	memcpy(data, p, len);
+	}
+	memcpy(data, r.data, r.len);
 	/* constant time whatever the padding; the engine uses random bytes
 	 * when ok is 0 (Bleichenbacher defence) */
-	ok = br_rsa_ssl_decrypt(br_rsa_private_get_default(), br_skey_decoder_get_rsa(K->k[id].sk),
-	    data, len);
+	ok = br_rsa_ssl_decrypt(br_rsa_private_get_default(),
+	    br_skey_decoder_get_rsa(K->k[r.key_id].sk), data, r.len);
 	ipc_out_init(&outmsg, MSG_KEYD_KEYX_RESULT);
 	ipc_put_u32(&outmsg, ok);
 	ipc_put_bytes(&outmsg, data, 48);
@@ -197,12 +195,12 @@ on_keyx(void *ctx, struct ipc_in *in)
 }
 
 static struct cache_entry *
-cache_find(const uint8_t *id, size_t idlen)
+cache_find(const uint8_t *id)
 {
 	size_t i;
 
 	for (i = 0; i < cache_size; i++)
-		if (cache[i].used && idlen == 32 && memcmp(cache[i].id, id, 32) == 0)
+		if (cache[i].used && memcmp(cache[i].id, id, KEYD_SESSION_ID_LEN) == 0)
 			return &cache[i];
 	return NULL;
 }
@@ -210,30 +208,25 @@ cache_find(const uint8_t *id, size_t idlen)
 static int
 on_cache_save(void *ctx, struct ipc_in *in)
 {
-	const uint8_t *id, *ms;
 	struct cache_entry *e, *victim = NULL;
-	uint32_t version, suite;
-	size_t idl, msl, i;
+	struct keyd_cache_req r;
+	size_t i;
 
 	(void)ctx;
-	idl = ipc_get_bytes(in, &id, 32);
-	version = ipc_get_u32(in);
-	suite = ipc_get_u32(in);
-	msl = ipc_get_bytes(in, &ms, 48);
-	if (ipc_in_end(in) < 0 || idl != 32 || msl != 48)
+	if (keydproto_cache_save(in, &r) < 0)
 		return -1;
 	if (cache_size == 0)
 		return 0;
-	e = cache_find(id, idl);
+	e = cache_find(r.id);
 	for (i = 0; e == NULL && i < cache_size; i++)
 		if (victim == NULL || cache[i].used < victim->used)
 			victim = &cache[i];
 	if (e == NULL)
 		e = victim;
-	memcpy(e->id, id, 32);
-	e->version = version;
-	e->suite = suite;
-	memcpy(e->master, ms, 48);
+	memcpy(e->id, r.id, KEYD_SESSION_ID_LEN);
+	e->version = r.version;
+	e->suite = r.suite;
+	memcpy(e->master, r.master, KEYD_MASTER_LEN);
 	e->used = ++cache_clock;
 	return 0;
 }
@@ -242,14 +235,12 @@ static int
 on_cache_load(void *ctx, struct ipc_in *in)
 {
 	struct chan *c = ctx;
+	struct keyd_cache_req r;
 	struct cache_entry *e;
-	const uint8_t *id;
-	size_t idl;
 
-	idl = ipc_get_bytes(in, &id, 32);
-	if (ipc_in_end(in) < 0)
+	if (keydproto_cache_load(in, &r) < 0)
 		return -1;
-	e = cache_find(id, idl);
+	e = cache_find(r.id);
 	if (e == NULL) {
 		ipc_out_init(&outmsg, MSG_KEYD_CACHE_MISS);
 	} else {
@@ -257,7 +248,7 @@ on_cache_load(void *ctx, struct ipc_in *in)
 		ipc_out_init(&outmsg, MSG_KEYD_CACHE_HIT);
 		ipc_put_u32(&outmsg, e->version);
 		ipc_put_u32(&outmsg, e->suite);
-		ipc_put_bytes(&outmsg, e->master, 48);
+		ipc_put_bytes(&outmsg, e->master, KEYD_MASTER_LEN);
 	}
 	return ipc_send(c->fd, &outmsg);
 }
