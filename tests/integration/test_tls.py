@@ -365,3 +365,29 @@ class TestSelfSigned(unittest.TestCase):
 
 if __name__ == "__main__":
     unittest.main()
+
+
+class TestSniDir(unittest.TestCase):
+    """Per-name files, like Courier's TLS_CERTFILE.<name>: DIR/NAME.pem
+    (certificate and key in one file) serves server name NAME."""
+
+    def test_per_name_file(self):
+        tmp = tempfile.mkdtemp(prefix="postern-sni-")
+        try:
+            d = os.path.join(tmp, "sni")
+            os.mkdir(d)
+            crt, key = make_cert(tmp, "imap.customer.example", "ec", ["imap.customer.example"])
+            with open(os.path.join(d, "pop.customer.example.pem"), "w") as f, open(crt) as c, open(key) as k:
+                f.write(c.read() + k.read())
+            sport = free_port()
+            app = Appliance({"pop3s_listen": "127.0.0.1:%d" % sport, "tls_sni_dir": d,
+                             "hostname": "default.postern.test"}).start()
+            try:
+                wait_until(lambda: "event=tls_ready" in app.log(), 10, "keyd ready")
+                # the file name selects it, even though the certificate says another name
+                out = s_client(sport, "-servername", "pop.customer.example").stdout
+                self.assertIn("CN = imap.customer.example", leaf_cn(out))
+            finally:
+                app.cleanup()
+        finally:
+            shutil.rmtree(tmp, ignore_errors=True)
