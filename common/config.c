@@ -287,6 +287,41 @@ config_load(struct config *c, const char *path, char *err, size_t errlen)
 	return rc;
 }
 
+int
+config_apply_env(struct config *c, char *const *envp, char *err, size_t errlen)
+{
+	static const char prefix[] = "POSTERN_";
+	char name[64];
+
+	for (; envp != NULL && *envp != NULL; envp++) {
+		const char *e = *envp, *eq = strchr(e, '='), *why = NULL;
+		const struct config_key *k;
+		size_t i, nl;
+
+		if (eq == NULL || strncmp(e, prefix, sizeof(prefix) - 1) != 0)
+			continue;
+		nl = (size_t)(eq - e) - (sizeof(prefix) - 1);
+		if (nl == 6 && strncmp(e + sizeof(prefix) - 1, "CONFIG", 6) == 0)
+			continue;	/* the config file's path, not a key */
+		if (nl == 0 || nl >= sizeof(name)) {
+			snprintf(err, errlen, "environment: bad variable name");
+			return -1;
+		}
+		for (i = 0; i < nl; i++) {
+			char ch = e[sizeof(prefix) - 1 + i];
+			name[i] = (ch >= 'A' && ch <= 'Z') ? (char)(ch + 32) : ch;
+		}
+		name[nl] = '\0';
+		k = find_key(name);
+		if (k == NULL || set_value(c, k, eq + 1, &why) < 0) {
+			snprintf(err, errlen, "environment %.*s: %s", (int)(eq - e), e,
+			    k == NULL ? "unknown key" : why);
+			return -1;
+		}
+	}
+	return check_mail_root(c, "environment", err, errlen);
+}
+
 void
 config_close_passed(const char *path)
 {

@@ -75,6 +75,12 @@ int config_parse(struct config *c, const char *name, const char *text, size_t le
 /* Defaults, then the file at path. Returns 0 or -1 with a message in err. */
 int config_load(struct config *c, const char *path, char *err, size_t errlen);
 
+/* Apply POSTERN_<KEY>=value variables from envp over c (the key upper-
+ * cased: POSTERN_POP3_LISTEN=0.0.0.0:110), for containers configured by
+ * environment.  POSTERN_CONFIG (the file's path) is skipped.  Returns 0, or
+ * -1 with "environment NAME: reason" for an unknown key or a bad value. */
+int config_apply_env(struct config *c, char *const *envp, char *err, size_t errlen);
+
 /* After config_load() of a snapshot passed by the master as
  * "/proc/self/fd/N", close fd N (a no-op for other paths). */
 void config_close_passed(const char *path);

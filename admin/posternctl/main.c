@@ -566,6 +566,8 @@ main(int argc, char **argv)
 		} else
 			die("%s", err);
 	}
+	if (config_apply_env(&cfg, environ, err, sizeof(err)) < 0)
+		die("%s", err);
 	if (!strcmp(argv[0], "user"))
 		return cmd_user(argc - 1, argv + 1);
 	if (!strcmp(argv[0], "domain"))

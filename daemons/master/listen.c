@@ -95,14 +95,58 @@ listen_one(struct master *m, const char *addr, enum listener_proto proto, int tl
 	return 0;
 }
 
+/* systemd socket activation (sd_listen_fds(3) protocol, without libsystemd):
+ * LISTEN_PID is ours, LISTEN_FDS sockets start at fd 3, LISTEN_FDNAMES
+ * (FileDescriptorName= in the .socket unit) says "pop3" or "pop3s".
+ * Returns the number adopted, 0 when not socket-activated, -1 on error. */
+static int
+adopt_systemd(struct master *m, char *err, size_t errlen)
+{
+	const char *pid = getenv("LISTEN_PID"), *nfds = getenv("LISTEN_FDS");
+	const char *names = getenv("LISTEN_FDNAMES");
+	uint64_t p, n, i;
+
+	if (pid == NULL || nfds == NULL || util_str_to_u64(pid, UINT32_MAX, &p) < 0 ||
+	    (pid_t)p != getpid())
+		return 0;
+	if (util_str_to_u64(nfds, MASTER_MAX_LISTENERS, &n) < 0) {
+		snprintf(err, errlen, "LISTEN_FDS=%s: at most %d sockets", nfds, MASTER_MAX_LISTENERS);
+		return -1;
+	}
+	for (i = 0; i < n; i++) {
+		int fd = (int)(3 + i), tls = 0;
+		struct listener *l = &m->listeners[m->nlisteners++];
+		if (names != NULL) {
+			size_t len = strcspn(names, ":");
+			tls = len == 5 && strncmp(names, "pop3s", 5) == 0;
+			names += len + (names[len] == ':');
+		}
+		if (fcntl(fd, F_SETFD, FD_CLOEXEC) < 0 || fcntl(fd, F_SETFL, O_NONBLOCK) < 0) {
+			snprintf(err, errlen, "socket-activated fd %d: %s", fd, strerror(errno));
+			return -1;
+		}
+		l->fd = fd;
+		l->proto = PROTO_POP3;
+		l->implicit_tls = tls;
+		snprintf(l->addr, sizeof(l->addr), "systemd:%d", fd);
+		log_event(LOG_LEVEL_INFO, "listen", "proto=%s addr=%s", tls ? "pop3s" : "pop3", l->addr);
+	}
+	unsetenv("LISTEN_PID");
+	unsetenv("LISTEN_FDS");
+	unsetenv("LISTEN_FDNAMES");
+	return (int)n;
+}
+
 int
 master_listen_all(struct master *m, char *err, size_t errlen)
 {
 	const char *lists[2] = { m->cfg.pop3_listen, m->cfg.pop3s_listen };
 	char list[CONFIG_PATH_MAX], *save = NULL, *tok;
-	int i, k;
+	int i, k, adopted = adopt_systemd(m, err, errlen);
 
-	for (k = 0; k < 2; k++) {
+	if (adopted < 0)
+		return -1;
+	for (k = 0; k < 2 && adopted == 0; k++) {
 		snprintf(list, sizeof(list), "%s", lists[k]);
 		for (tok = strtok_r(list, ", ", &save); tok != NULL; tok = strtok_r(NULL, ", ", &save))
 			if (listen_one(m, tok, PROTO_POP3, k == 1, err, errlen) < 0)

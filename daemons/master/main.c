@@ -68,13 +68,28 @@ prepare_empty_root(const struct config *c)
 		fatal("reason=\"chmod empty_root failed\" errno=%d", errno);
 }
 
+/* The file (a missing one means all defaults: first start in an empty
+ * volume), then POSTERN_* environment variables over it. */
+static int
+load_config(struct config *c, const char *path, char *err, size_t errlen)
+{
+	if (config_load(c, path, err, errlen) < 0) {
+		if (errno != ENOENT || access(path, F_OK) == 0)
+			return -1;
+		config_defaults(c);
+		log_event(LOG_LEVEL_WARN, "config", "path=%s reason=\"not found: defaults and "
+		    "POSTERN_* environment only\"", path);
+	}
+	return config_apply_env(c, environ, err, errlen);
+}
+
 static void
 reload(struct master *m)
 {
 	struct config nc;
 	char err[512];
 
-	if (config_load(&nc, m->config_path, err, sizeof(err)) < 0) {
+	if (load_config(&nc, m->config_path, err, sizeof(err)) < 0) {
 		log_event(LOG_LEVEL_ERR, "reload_failed", "reason=\"%s\" keeping=old", err);
 		return;
 	}
@@ -178,7 +193,7 @@ main(int argc, char **argv)
 	if (cfgpath[0] != '/' || strlen(cfgpath) >= sizeof(M.config_path))
 		fatal("reason=\"config path must be absolute\" path=%s", cfgpath);
 	snprintf(M.config_path, sizeof(M.config_path), "%s", cfgpath);
-	if (config_load(&M.cfg, M.config_path, err, sizeof(err)) < 0) {
+	if (load_config(&M.cfg, M.config_path, err, sizeof(err)) < 0) {
 		fprintf(stderr, "postern-master: %s\n", err);
 		return 1;
 	}
@@ -186,6 +201,8 @@ main(int argc, char **argv)
 		log_event(LOG_LEVEL_WARN, "unprivileged",
 		    "reason=\"not root: no uid separation or chroot; seccomp still applies\"");
 	find_libexec(&M);
+	if (mkdir(M.cfg.state_dir, 0755) < 0 && errno != EEXIST)
+		fatal("reason=\"cannot create state_dir\" path=%s errno=%d", M.cfg.state_dir, errno);
 	prepare_empty_root(&M.cfg);
 	brokers_init(&M);
 	M.config_fd = -1;
