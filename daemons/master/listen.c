@@ -4,6 +4,7 @@
 #include <fcntl.h>
 #include <poll.h>
 #include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -210,7 +211,7 @@ master_accept(int lfd, short revents, void *ctx)
 	char ip[INET6_ADDRSTRLEN];
 	struct listener *l = NULL;
 	struct session *s;
-	int fd, i;
+	int fd, i, one = 1;
 
 	(void)revents;
 	for (i = 0; i < m->nlisteners; i++)
@@ -222,6 +223,9 @@ master_accept(int lfd, short revents, void *ctx)
 			close(fd);
 		return;
 	}
+	/* Responses are flushed whole; without this, Nagle holds the last
+	 * partial segment of each until the client's delayed ACK (~40 ms). */
+	(void)setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
 	peer_ip(&ss, ip);
 	if (m->stopping) {
 		refuse(fd, l->proto, l->implicit_tls, "server shutting down");
