@@ -32,6 +32,9 @@ struct config {
 	char tls_key_file[CONFIG_PATH_MAX];	/* comma list, parallel; "" = key in cert file */
 	char tls_sni_dir[CONFIG_PATH_MAX];	/* NAME.pem files: cert+key for server name NAME */
 	char hostname[CONFIG_PATH_MAX];		/* self-signed certificate name; "" = gethostname */
+	int pop3_proxy_protocol;		/* PROXY v1/v2 header on pop3_listen */
+	int pop3s_proxy_protocol;		/* ... on pop3s_listen */
+	char proxy_trusted[CONFIG_PATH_MAX];	/* CIDRs allowed to send PROXY headers */
 	int pop3_tls_required;			/* no plaintext login before STLS */
 	int tls_plaintext_loopback;		/* ... except from 127.0.0.0/8 and ::1 */
 	int tls_legacy_suites;			/* also CBC and RSA key exchange suites */

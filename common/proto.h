@@ -35,6 +35,11 @@ enum proto_msg {
 	/* master -> worker */
 	MSG_WORKER_STORE = 0x0501,	/* + fd: the channel to this session's stored */
 	MSG_WORKER_STORE_FAIL = 0x0502,	/* text */
+	MSG_WORKER_PROXY_OK = 0x0503,	/* ip: the client address now in force */
+	MSG_WORKER_PROXY_REFUSE = 0x0504, /* text: over a limit for that address */
+	/* worker -> master: the one message a worker may send, once, and only
+	 * on a PROXY-protocol listener from a trusted proxy */
+	MSG_MASTER_PROXY = 0x0203,	/* client ip text ("" = LOCAL/UNKNOWN) */
 	/* worker -> stored */
 	MSG_STORE_POP_OPEN = 0x0601,	/* (empty) lock + snapshot the mailbox */
 	MSG_STORE_POP_SIZES = 0x0602,	/* start u32 */

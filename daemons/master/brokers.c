@@ -80,6 +80,7 @@ keyd_ready_msg(void *ctx, struct ipc_in *in)
 	} else {
 		log_event(LOG_LEVEL_INFO, "tls_ready", "keys=%u", n);
 	}
+	master_start_accepting(M);
 	return 0;
 }
 
@@ -209,6 +210,8 @@ brokers_reaped(struct master *m, pid_t pid, int status)
 	}
 	if (pid == m->authd.pid || pid == m->keyd.pid) {
 		struct broker *b = pid == m->authd.pid ? &m->authd : &m->keyd;
+		if (b == &m->keyd && !b->ready)	/* no TLS for now; plaintext may go on */
+			master_start_accepting(m);
 		broker_close(b);
 		b->pid = 0;
 		if (!m->stopping)
@@ -219,7 +222,7 @@ brokers_reaped(struct master *m, pid_t pid, int status)
 }
 
 void
-brokers_session_new(struct master *m, const char *sid, const char *ip, int auth_fd, int keyd_fd)
+brokers_authd_session(struct master *m, const char *sid, const char *ip, int auth_fd)
 {
 	if (m->authd.fd >= 0) {
 		ipc_out_init(&outmsg, MSG_AUTHD_SESSION_NEW);
@@ -230,6 +233,13 @@ brokers_session_new(struct master *m, const char *sid, const char *ip, int auth_
 		if (ipc_send(m->authd.fd, &outmsg) < 0)
 			log_event(LOG_LEVEL_ERR, "broker_send", "child=authd sid=%s errno=%d", sid, errno);
 	}
+}
+
+void
+brokers_session_new(struct master *m, const char *sid, const char *ip, int auth_fd, int keyd_fd)
+{
+	if (auth_fd >= 0)
+		brokers_authd_session(m, sid, ip, auth_fd);
 	if (m->keyd.fd >= 0 && m->keyd.ready) {
 		ipc_out_init(&outmsg, MSG_KEYD_SESSION_NEW);
 		ipc_put_str(&outmsg, sid);

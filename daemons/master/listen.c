@@ -13,6 +13,7 @@
 
 #include "../../common/ev.h"
 #include "../../common/log.h"
+#include "../../common/proxy.h"
 #include "../../common/util.h"
 #include "master.h"
 
@@ -91,6 +92,7 @@ listen_one(struct master *m, const char *addr, enum listener_proto proto, int tl
 	l->fd = fd;
 	l->proto = proto;
 	l->implicit_tls = tls;
+	l->proxy = tls ? m->cfg.pop3s_proxy_protocol : m->cfg.pop3_proxy_protocol;
 	snprintf(l->addr, sizeof(l->addr), "%s", addr);
 	log_event(LOG_LEVEL_INFO, "listen", "proto=%s addr=%s", tls ? "pop3s" : "pop3", addr);
 	return 0;
@@ -129,6 +131,7 @@ adopt_systemd(struct master *m, char *err, size_t errlen)
 		l->fd = fd;
 		l->proto = PROTO_POP3;
 		l->implicit_tls = tls;
+		l->proxy = tls ? m->cfg.pop3s_proxy_protocol : m->cfg.pop3_proxy_protocol;
 		snprintf(l->addr, sizeof(l->addr), "systemd:%d", fd);
 		log_event(LOG_LEVEL_INFO, "listen", "proto=%s addr=%s", tls ? "pop3s" : "pop3", l->addr);
 	}
@@ -143,7 +146,7 @@ master_listen_all(struct master *m, char *err, size_t errlen)
 {
 	const char *lists[2] = { m->cfg.pop3_listen, m->cfg.pop3s_listen };
 	char list[CONFIG_PATH_MAX], *save = NULL, *tok;
-	int i, k, adopted = adopt_systemd(m, err, errlen);
+	int k, adopted = adopt_systemd(m, err, errlen);
 
 	if (adopted < 0)
 		return -1;
@@ -153,12 +156,21 @@ master_listen_all(struct master *m, char *err, size_t errlen)
 			if (listen_one(m, tok, PROTO_POP3, k == 1, err, errlen) < 0)
 				return -1;
 	}
-	for (i = 0; i < m->nlisteners; i++)
-		if (ev_add_fd(m->listeners[i].fd, POLLIN, master_accept, m) < 0) {
-			snprintf(err, errlen, "event loop full");
-			return -1;
-		}
 	return 0;
+}
+
+void
+master_start_accepting(struct master *m)
+{
+	int i;
+
+	if (m->accepting || m->stopping)
+		return;
+	m->accepting = 1;
+	for (i = 0; i < m->nlisteners; i++)
+		if (ev_add_fd(m->listeners[i].fd, POLLIN, master_accept, m) < 0)
+			fatal("reason=\"event loop full\"");
+	log_event(LOG_LEVEL_INFO, "accepting", "listeners=%d", m->nlisteners);
 }
 
 size_t
@@ -237,7 +249,17 @@ master_accept(int lfd, short revents, void *ctx)
 		refuse(fd, l->proto, l->implicit_tls, "too many connections");
 		return;
 	}
-	if (master_count_ip(m, ip) >= m->cfg.max_per_ip) {
+	if (l->proxy && !proxy_addr_in_list(m->cfg.proxy_trusted, ip)) {
+		/* nothing in Postern trusts an address it cannot see: only a
+		 * configured proxy may name the client */
+		log_event(LOG_LEVEL_WARN, "refused", "reason=proxy_untrusted ip=%s "
+		    "detail=\"PROXY listener; peer not in proxy_trusted\"", ip);
+		close(fd);
+		return;
+	}
+	/* behind a proxy every session comes from the proxy: the per-IP limit
+	 * applies once the header names the client */
+	if (!l->proxy && master_count_ip(m, ip) >= m->cfg.max_per_ip) {
 		log_event(LOG_LEVEL_WARN, "refused", "reason=max_per_ip ip=%s limit=%llu", ip,
 		    (unsigned long long)m->cfg.max_per_ip);
 		refuse(fd, l->proto, l->implicit_tls, "too many connections from your address");
@@ -249,7 +271,8 @@ master_accept(int lfd, short revents, void *ctx)
 		return;
 	}
 	snprintf(s->ip, sizeof(s->ip), "%s", ip);
+	snprintf(s->peer, sizeof(s->peer), "%s", ip);
 	s->proto = l->proto;
-	master_spawn_worker(m, s, fd, l->implicit_tls);
+	master_spawn_worker(m, s, fd, l);
 	close(fd);
 }

@@ -1,6 +1,7 @@
 /* master.c - sessions, children, and the two channels the master reads:
  * authd's (which names the user of a session) and each worker's control
  * channel (on which a worker may send nothing at all). */
+#include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
@@ -42,6 +43,7 @@ master_session_add(struct master *m)
 	memset(s, 0, sizeof(*s));
 	util_session_id(s->sid);
 	s->ctl_fd = -1;
+	s->pending_auth_fd = -1;
 	return s;
 }
 
@@ -54,6 +56,8 @@ master_session_remove(struct master *m, struct session *s)
 		ev_del_fd(s->ctl_fd);
 		close(s->ctl_fd);
 	}
+	if (s->pending_auth_fd >= 0)
+		close(s->pending_auth_fd);
 	memmove(s, s + 1, (m->nsessions - i - 1) * sizeof(*s));
 	m->nsessions--;
 }
@@ -112,6 +116,44 @@ binary_path(const struct master *m, const char *name, char *out, size_t outlen)
 
 /* The worker's control channel: the master expects nothing on it.  EOF means
  * the worker is going away; any message is a violation and kills it. */
+/* The PROXY verdict: the address the trusted proxy named becomes the
+ * session's, for MAXPERIP and for authd (throttling, logs). */
+static int
+worker_proxy(struct master *m, struct session *s, struct ipc_in *in)
+{
+	char ip[INET6_ADDRSTRLEN];
+	uint8_t bin[16];
+
+	ipc_get_str(in, ip, sizeof(ip));
+	if (ipc_in_end(in) < 0 || !s->proxy_pending || in->fd >= 0 ||
+	    (ip[0] != '\0' && inet_pton(strchr(ip, ':') ? AF_INET6 : AF_INET, ip, bin) != 1))
+		return -1;
+	s->proxy_pending = 0;
+	if (ip[0] != '\0')
+		snprintf(s->ip, sizeof(s->ip), "%s", ip);
+	log_set_session(s->sid);
+	log_event(LOG_LEVEL_INFO, "proxy", "ip=%s proxy=%s%s", s->ip, s->peer,
+	    ip[0] ? "" : " header=local");
+	if (master_count_ip(m, s->ip) > m->cfg.max_per_ip) {
+		log_event(LOG_LEVEL_WARN, "refused", "reason=max_per_ip ip=%s limit=%llu via=proxy",
+		    s->ip, (unsigned long long)m->cfg.max_per_ip);
+		ipc_out_init(&outmsg, MSG_WORKER_PROXY_REFUSE);
+		ipc_put_str(&outmsg, "too many connections from your address");
+	} else {
+		brokers_authd_session(m, s->sid, s->ip, s->pending_auth_fd);
+		ipc_out_init(&outmsg, MSG_WORKER_PROXY_OK);
+		ipc_put_str(&outmsg, s->ip);
+	}
+	log_set_session(NULL);
+	close(s->pending_auth_fd);
+	s->pending_auth_fd = -1;
+	(void)ipc_send(s->ctl_fd, &outmsg);
+	return 0;
+}
+
+/* The worker's control channel: the master accepts one MSG_MASTER_PROXY on
+ * a PROXY listener and nothing else.  EOF means the worker is going away;
+ * any other message is a violation and kills it. */
 static void
 on_worker_ctl(int fd, short revents, void *ctx)
 {
@@ -121,12 +163,14 @@ on_worker_ctl(int fd, short revents, void *ctx)
 
 	(void)revents;
 	rc = ipc_recv(fd, &inmsg);
+	if (s != NULL && rc == 1 && inmsg.type == MSG_MASTER_PROXY && worker_proxy(m, s, &inmsg) == 0)
+		return;
 	if (rc == 1)
 		ipc_in_close_fd(&inmsg);
 	if (s != NULL && rc != 0) {
 		log_set_session(s->sid);
 		log_event(LOG_LEVEL_ERR, "ipc_violation",
-		    "peer=worker pid=%ld type=0x%04x reason=\"workers may not send to master\"",
+		    "peer=worker pid=%ld type=0x%04x reason=\"message not allowed from a worker now\"",
 		    (long)s->worker_pid, rc == 1 ? inmsg.type : 0);
 		log_set_session(NULL);
 		kill(s->worker_pid, SIGKILL);
@@ -141,8 +185,9 @@ on_worker_ctl(int fd, short revents, void *ctx)
 }
 
 void
-master_spawn_worker(struct master *m, struct session *s, int client_fd, int implicit_tls)
+master_spawn_worker(struct master *m, struct session *s, int client_fd, const struct listener *l)
 {
+	int implicit_tls = l->implicit_tls;
 	char path[CONFIG_PATH_MAX + 64];
 	int ctl[2], auth[2], kd[2], fds[4], i;
 	pid_t pid = -1;
@@ -156,10 +201,17 @@ master_spawn_worker(struct master *m, struct session *s, int client_fd, int impl
 	    socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, auth) < 0 ||
 	    socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, kd) < 0)
 		goto fail;
-	brokers_session_new(m, s->sid, s->ip, auth[1], kd[1]);
+	s->proxy_pending = l->proxy;
+	brokers_session_new(m, s->sid, s->ip, l->proxy ? -1 : auth[1], kd[1]);
+	if (l->proxy && (s->pending_auth_fd = fcntl(auth[1], F_DUPFD_CLOEXEC, 3)) < 0)
+		goto fail;
 	{
-		char *argv[] = { path, "-c", NULL, "-s", s->sid, "-i", s->ip,
+		char *argv[] = { path, "-c", NULL, "-s", s->sid, "-i", s->ip, "-p",
 		    implicit_tls ? "-t" : NULL, NULL };
+		if (!l->proxy) {	/* shift "-t" over "-p" */
+			argv[7] = argv[8];
+			argv[8] = NULL;
+		}
 		fds[0] = client_fd;
 		fds[1] = ctl[1];
 		fds[2] = auth[0];

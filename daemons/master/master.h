@@ -17,6 +17,7 @@ struct listener {
 	int fd;
 	enum listener_proto proto;
 	int implicit_tls;	/* RFC 8314: TLS from the first byte */
+	int proxy;		/* a PROXY v1/v2 header precedes the protocol */
 	char addr[80];
 };
 
@@ -28,6 +29,12 @@ struct session {
 	int logged_in;		/* authd has named the user: one stored at most */
 	char ip[INET6_ADDRSTRLEN];
 	enum listener_proto proto;
+	/* PROXY protocol: until the worker reports the header, the session
+	 * counts against the proxy's address and authd has not got its
+	 * channel yet (so no login can use the proxy's address) */
+	int proxy_pending;
+	int pending_auth_fd;
+	char peer[INET6_ADDRSTRLEN];	/* the address the master saw */
 };
 
 /* A long-lived child the master talks to: authd, keyd. */
@@ -55,6 +62,7 @@ struct master {
 	struct broker keyd;
 	struct broker keyd_next;	/* started by SIGHUP; replaces keyd when ready */
 	int stopping;
+	int accepting;		/* listeners polled: keyd is ready (or failed once) */
 	/* the validated config, as a sealed memfd every child reads at start */
 	int config_fd;
 	char child_config[32];	/* "/proc/self/fd/N" as the child sees it */
@@ -63,6 +71,9 @@ struct master {
 /* listen.c */
 int master_listen_all(struct master *m, char *err, size_t errlen);
 void master_accept(int fd, short revents, void *ctx);
+/* Start polling the listeners.  Called once keyd has loaded its keys (so
+ * the first connections already get TLS), or when its first start failed. */
+void master_start_accepting(struct master *m);
 
 /* master.c */
 void master_send_authd_config(struct master *m);
@@ -77,6 +88,8 @@ void brokers_reload_keyd(struct master *m);
 int brokers_reaped(struct master *m, pid_t pid, int status);
 /* Give the brokers their end of a new worker's channels (fds are not closed). */
 void brokers_session_new(struct master *m, const char *sid, const char *ip, int auth_fd, int keyd_fd);
+/* Only authd's end (after a PROXY header named the client). */
+void brokers_authd_session(struct master *m, const char *sid, const char *ip, int auth_fd);
 void brokers_stop(struct master *m, int sig);
 int brokers_running(const struct master *m);
 int master_sandbox_killed(int status);
@@ -86,7 +99,7 @@ void master_snapshot_config(struct master *m);
 void master_reap(struct master *m);
 struct session *master_session_add(struct master *m);
 void master_session_remove(struct master *m, struct session *s);
-void master_spawn_worker(struct master *m, struct session *s, int client_fd, int implicit_tls);
+void master_spawn_worker(struct master *m, struct session *s, int client_fd, const struct listener *l);
 int master_authd_login(struct master *m, struct ipc_in *in);
 size_t master_count_ip(const struct master *m, const char *ip);
 

@@ -2,6 +2,7 @@
  * master's control channel, fd 5 authd.  It enters its sandbox (worker uid,
  * empty root, no capabilities, no_new_privs, seccomp) before reading a
  * single byte from the network. */
+#include <poll.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -11,12 +12,16 @@
 #include <unistd.h>
 
 #include "../../common/config.h"
+#include "../../common/ipc.h"
+#include "../../common/proxy.h"
 #include "../../common/log.h"
 #include "../../common/proto.h"
 #include "../../policy/policy.h"
 #include "pop3d.h"
 
 static struct pop3 P;
+static struct ipc_in inmsg;
+static struct ipc_out outmsg;
 
 /* 127.0.0.0/8 and ::1, as the master wrote the address (never the client). */
 static int
@@ -24,6 +29,44 @@ ip_is_loopback(const char *ip)
 {
 	return strncmp(ip, "127.", 4) == 0 || strcmp(ip, "::1") == 0 ||
 	    strncmp(ip, "::ffff:127.", 11) == 0;
+}
+
+/* PROXY protocol (only on listeners configured for it, only from trusted
+ * proxies: the master checked the peer).  Read exactly the header, report
+ * the client address to the master, and take its verdict. */
+static int
+read_proxy_header(struct pop3 *p)
+{
+	static const char refusal[] =
+	    "-ERR [SYS/TEMP] too many connections from your address, try again later\r\n";
+	uint8_t hdr[PROXY_MAX];
+	struct proxy_info info;
+	struct pollfd pfd = { FD_CLIENT, POLLIN, 0 };
+	size_t len = 0, n, used;
+	ssize_t r;
+
+	while ((n = proxy_next_read(hdr, len)) > 0 && len + n <= sizeof(hdr)) {
+		if (poll(&pfd, 1, (int)(p->cfg->pop3_idle_timeout * 1000)) <= 0 ||
+		    (r = read(FD_CLIENT, hdr + len, n)) <= 0)
+			return -1;
+		len += (size_t)r;
+	}
+	if (proxy_parse(hdr, len, &info, &used) != PROXY_OK) {
+		log_event(LOG_LEVEL_WARN, "proxy_failed", "peer=%s reason=\"malformed PROXY header\"", p->ip);
+		return -1;
+	}
+	ipc_out_init(&outmsg, MSG_MASTER_PROXY);
+	ipc_put_str(&outmsg, info.local ? "" : info.src);
+	if (ipc_send(FD_CONTROL, &outmsg) < 0 || ipc_recv(FD_CONTROL, &inmsg) != 1)
+		return -1;
+	if (inmsg.type == MSG_WORKER_PROXY_OK) {
+		ipc_get_str(&inmsg, p->ip, sizeof(p->ip));
+		return ipc_in_end(&inmsg);
+	}
+	ipc_in_close_fd(&inmsg);
+	if (inmsg.type == MSG_WORKER_PROXY_REFUSE && !p->implicit_tls)
+		(void)!write(FD_CLIENT, refusal, sizeof(refusal) - 1);
+	return -1;
 }
 
 int
@@ -34,11 +77,13 @@ main(int argc, char **argv)
 	struct config cfg;
 	struct timeval tv;
 	char err[512];
+	int proxy = 0;
 	int opt;
 
 	log_init("pop3d");
-	while ((opt = getopt(argc, argv, "c:s:i:t")) != -1) {
+	while ((opt = getopt(argc, argv, "c:s:i:tp")) != -1) {
 		switch (opt) {
+		case 'p': proxy = 1; break;
 		case 't': P.implicit_tls = 1; break;
 		case 'c': cfgpath = optarg; break;
 		case 's': snprintf(P.sid, sizeof(P.sid), "%s", optarg); break;
@@ -62,6 +107,8 @@ main(int argc, char **argv)
 	sandbox_lock(&spec);
 
 	P.cfg = &cfg;
+	if (proxy && read_proxy_header(&P) < 0)
+		return 0;
 	P.plaintext_ok = !cfg.pop3_tls_required ||
 	    (cfg.tls_plaintext_loopback && ip_is_loopback(P.ip));
 	P.store_fd = -1;

@@ -95,7 +95,8 @@ class Appliance:
         r = self.ctl("deliver", user, input=text)
         return r.stdout.strip().split("/new/")[-1]
 
-    def start(self):
+    def start(self, greeting_probe=b""):
+        self.probe = greeting_probe  # bytes a PROXY listener needs first
         self.logf = open(self.logpath, "ab")
         cmd = [os.path.join(BIN, "postern-master"), "-c", self.conf]
         if self.run_as is not None:
@@ -112,6 +113,8 @@ class Appliance:
             raise AssertionError("master exited: " + self.log())
         try:
             with socket.create_connection(("127.0.0.1", self.port), timeout=2) as s:
+                if self.probe:
+                    s.sendall(self.probe)
                 return s.recv(100).startswith(b"+OK")
         except OSError:
             return False
