@@ -15,11 +15,25 @@
        b) K logged-in idle sessions: private memory and PSS per session, summed
           over every process of the server, minus the 0-session baseline;
        c) login only (connect, USER/PASS, QUIT): p50/p99 at 1 and 8 clients;
-  4. prints the table and (full run) prepends a dated section to
+       d) TLS handshakes on the implicit-TLS (pop3s) ports 21995 and 21996:
+          both servers restarted with TLS configured (Postern pop3s_listen +
+          tls_cert_file/tls_key_file, Dovecot ssl = required + a pop3s
+          listener), once with an ECDSA P-256 and once with an RSA 2048
+          certificate made with openssl (the same files for both servers).
+          One handshake = TCP connect, full TLS 1.2 handshake (no session
+          resumption), read the +OK greeting, close; threads with Python's
+          ssl module, 8 at once (and a short 1-client run), the client
+          limited to ECDHE-ECDSA-AES128-GCM-SHA256 resp.
+          ECDHE-RSA-AES128-GCM-SHA256: handshakes/s, p50/p99 latency,
+          server CPU per handshake; plus one run with session resumption
+          (the client offers the previous session) on the ECDSA certificate;
+  4. prints the tables and (full run) prepends a dated section to
      docs/BENCHMARKS.md, keeping older sections.
 
---quick is a short run for development (200 sessions, 20 idle sessions) and
-does not touch docs/BENCHMARKS.md unless --doc is also given.
+--quick is a short run for development (200 sessions, 20 idle sessions, 200
+handshakes) and does not touch docs/BENCHMARKS.md unless --doc is also given.
+--tls-only runs only d) (with --doc it writes a section with only the TLS
+table); --no-tls skips d).
 """
 
 import argparse
@@ -34,9 +48,11 @@ import re
 import shutil
 import signal
 import socket
+import ssl
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -47,6 +63,8 @@ DOC = ROOT / "docs" / "BENCHMARKS.md"
 HOST = "127.0.0.1"
 POSTERN_PORT = 21110
 DOVECOT_PORT = 21111
+POSTERN_TLS_PORT = 21995
+DOVECOT_TLS_PORT = 21996
 MAIL_UID = 7100
 MAIL_GID = 7100
 CLK_TCK = os.sysconf("SC_CLK_TCK")
@@ -57,6 +75,7 @@ SMALL_MSGS, SMALL_SIZE = 20, 4 * 1024
 LARGE_MSGS, LARGE_SIZE = 2, 100 * 1024
 
 SESSION_TIMEOUT = 60.0      # one POP3 session, seconds
+HANDSHAKE_TIMEOUT = 30.0    # one TLS connection (socket timeout)
 PHASE_TIMEOUT = 1800.0      # one measurement phase
 START_TIMEOUT = 20.0        # server start until a login works
 DRAIN_TIMEOUT = 20.0        # session processes gone after a phase
@@ -85,6 +104,17 @@ def read_stat(pid):
     ppid = int(rest[1])
     ticks = int(rest[11]) + int(rest[12]) + int(rest[13]) + int(rest[14])
     return ppid, ticks
+
+
+def read_stat_split(pid):
+    """(own utime+stime, reaped children's cutime+cstime) or None."""
+    try:
+        with open(f"/proc/{pid}/stat", "rb") as f:
+            data = f.read()
+    except OSError:
+        return None
+    rest = data[data.rindex(b")") + 2:].split()
+    return int(rest[11]) + int(rest[12]), int(rest[13]) + int(rest[14])
 
 
 def start_time(pid):
@@ -162,11 +192,13 @@ def smaps_rollup(pid):
 class Server:
     name = "?"
     port = 0
+    tls_port = 0
 
     def __init__(self, work):
         self.work = work
         self.proc = None
         self.logf = None
+        self.tls = None     # a TLS case (see make_certs) while TLS is configured
 
     # The processes that belong to this server.
     def pids(self):
@@ -187,6 +219,28 @@ class Server:
             if st:
                 total += st[1]
         return total
+
+    def cpu_detail(self):
+        """CPU ticks by process name: the master's own time, the time of the
+        children it has reaped (per-connection processes), and each other
+        live process by name (long-running daemons)."""
+        out = {}
+        master = self.proc.pid if self.proc else None
+        for pid in self.pids():
+            st = read_stat_split(pid)
+            if st is None:
+                continue
+            own, kids = st
+            if pid == master:
+                out["master"] = out.get("master", 0) + own
+                out["reaped children"] = out.get("reaped children", 0) + kids
+            else:
+                nm = self.short_name(pid)
+                out[nm] = out.get(nm, 0) + own + kids
+        return out
+
+    def short_name(self, pid):
+        return proc_name(pid)
 
     def memory(self):
         """Summed KiB over all processes: private, pss, rss, and process count."""
@@ -237,6 +291,7 @@ class Server:
             raise BenchError(f"port {HOST}:{self.port} is already in use; "
                              f"is an earlier benchmark still running?")
         self.logf = open(self.server_stdout(), "ab")
+        self.log_start = self.logf.tell()
         try:
             self.proc = subprocess.Popen(self.argv(), stdin=subprocess.DEVNULL,
                                          stdout=self.logf, stderr=subprocess.STDOUT,
@@ -245,18 +300,31 @@ class Server:
             raise BenchError(f"cannot start {self.name}: {' '.join(self.argv())}: {e}")
         deadline = time.monotonic() + START_TIMEOUT
         last = "no attempt"
+        port = self.tls_port if self.tls else self.port
         while time.monotonic() < deadline:
             if self.proc.poll() is not None:
                 raise BenchError(f"{self.name} exited during start-up with status "
                                  f"{self.proc.returncode}; log {self.log_path()}:\n"
                                  f"{self.log_tail()}")
-            ok, last = probe_login(self.port, probe_user, probe_pass)
+            if self.tls and not self.tls_ready():
+                ok, last = False, "TLS keys not loaded yet"
+            elif self.tls:
+                # TLS configured: a login over implicit TLS (plaintext logins
+                # are refused then, on both servers).
+                ok, last = probe_login(port, probe_user, probe_pass,
+                                       tls_context(self.tls, verify=False))
+            else:
+                ok, last = probe_login(port, probe_user, probe_pass)
             if ok:
                 return
             time.sleep(0.05)
-        raise BenchError(f"{self.name} did not accept a POP3 login on {HOST}:{self.port} "
+        raise BenchError(f"{self.name} did not accept a POP3 login on {HOST}:{port}"
+                         f"{' (implicit TLS)' if self.tls else ''} "
                          f"within {START_TIMEOUT:.0f}s (last: {last}); log "
                          f"{self.log_path()}:\n{self.log_tail()}")
+
+    def tls_ready(self):
+        return True
 
     def stop(self):
         if self.proc is None:
@@ -298,6 +366,7 @@ class Server:
 class Postern(Server):
     name = "Postern"
     port = POSTERN_PORT
+    tls_port = POSTERN_TLS_PORT
 
     def __init__(self, work):
         super().__init__(work)
@@ -327,20 +396,33 @@ class Postern(Server):
                 shutil.copy2(f, self.bin / f.name)
         (self.dir / "state").mkdir(parents=True)
         (self.dir / "mail").mkdir()
-        self.conf.write_text(
-            f"# written by bench/pop3bench.py\n"
-            f"state_dir = {self.dir}/state\n"
-            f"userdb = {self.dir}/state/userdb\n"
-            f"mail_root = {self.dir}/mail/%d/%n\n"
-            f"empty_root = {self.dir}/empty\n"
-            f"default_domain = localhost\n"
-            f"pop3_listen = {HOST}:{self.port}\n"
-            f"auth_fail_delay_ms = 0\n"
-            f"# plaintext USER/PASS without TLS, like Dovecot's disable_plaintext_auth = no\n"
-            f"pop3_tls_required = no\n"
-            f"max_daemons = 1000\n"
-            f"max_per_ip = 1000\n")
+        self.write_conf(None)
         self.ctl("domain", "add", "localhost")
+
+    def write_conf(self, tls):
+        """tls None: the plaintext benchmark's config; else a TLS case: an
+        implicit-TLS listener with that certificate, TLS required."""
+        self.tls = tls
+        text = (f"# written by bench/pop3bench.py\n"
+                f"state_dir = {self.dir}/state\n"
+                f"userdb = {self.dir}/state/userdb\n"
+                f"mail_root = {self.dir}/mail/%d/%n\n"
+                f"empty_root = {self.dir}/empty\n"
+                f"default_domain = localhost\n"
+                f"pop3_listen = {HOST}:{self.port}\n"
+                f"auth_fail_delay_ms = 0\n"
+                f"max_daemons = 1000\n"
+                f"max_per_ip = 1000\n")
+        if tls is None:
+            text += ("# plaintext USER/PASS without TLS, like Dovecot's disable_plaintext_auth = no\n"
+                     "pop3_tls_required = no\n")
+        else:
+            text += (f"# TLS handshake benchmark ({tls['label']}), like Dovecot's ssl = required\n"
+                     f"pop3s_listen = {HOST}:{self.tls_port}\n"
+                     f"tls_cert_file = {tls['cert']}\n"
+                     f"tls_key_file = {tls['key']}\n"
+                     f"pop3_tls_required = yes\n")
+        self.conf.write_text(text)
 
     def maildir(self, user):
         return self.dir / "mail" / "localhost" / user
@@ -359,6 +441,20 @@ class Postern(Server):
 
     def is_session_proc(self, pid):
         return os.path.basename(proc_exe(pid)) in ("postern-pop3d", "postern-stored")
+
+    def short_name(self, pid):
+        return os.path.basename(proc_exe(pid))
+
+    def tls_ready(self):
+        """keyd has loaded the keys (the master logs tls_ready).  The master
+        accepts on pop3s before that, and such a connection fails with
+        'no certificates from keyd': do not probe into that window."""
+        try:
+            with open(self.log_path(), "rb") as f:
+                f.seek(self.log_start)
+                return b"event=tls_ready" in f.read()
+        except OSError:
+            return False
 
     def log_problems(self):
         counts, samples = {}, []
@@ -383,6 +479,7 @@ class Postern(Server):
 class Dovecot(Server):
     name = "Dovecot"
     port = DOVECOT_PORT
+    tls_port = DOVECOT_TLS_PORT
 
     def __init__(self, work):
         super().__init__(work)
@@ -404,15 +501,30 @@ class Dovecot(Server):
         # Dovecot reads it as default_internal_user (auth-worker).
         os.chown(self.users, 0, grp.getgrnam("dovecot").gr_gid)
         os.chmod(self.users, 0o640)
+        self.write_conf(None)
+
+    def write_conf(self, tls):
+        """tls None: plaintext only (ssl = no); else a TLS case: ssl = required
+        with that certificate and a pop3s listener."""
+        self.tls = tls
         d = self.dir
+        if tls is None:
+            ssl_conf = "ssl = no\n"
+            pop3s = "port = 0"
+        else:
+            ssl_conf = (f"# TLS handshake benchmark ({tls['label']})\n"
+                        f"ssl = required\n"
+                        f"ssl_cert = <{tls['cert']}\n"
+                        f"ssl_key = <{tls['key']}\n"
+                        f"ssl_min_protocol = TLSv1.2\n")
+            pop3s = f"address = {HOST}\n    port = {self.tls_port}\n    ssl = yes"
         self.conf.write_text(f"""# written by bench/pop3bench.py; everything not set here is Dovecot's default
 base_dir = {d}/run
 state_dir = {d}/state
 log_path = {d}/dovecot.log
 protocols = pop3
 listen = {HOST}
-ssl = no
-disable_plaintext_auth = no
+{ssl_conf}disable_plaintext_auth = no
 default_login_user = dovenull
 default_internal_user = dovecot
 first_valid_uid = 1000
@@ -431,7 +543,7 @@ service pop3-login {{
     port = {self.port}
   }}
   inet_listener pop3s {{
-    port = 0
+    {pop3s}
   }}
 }}
 """)
@@ -480,9 +592,11 @@ def port_in_use(port):
         s.close()
 
 
-def probe_login(port, user, pw):
+def probe_login(port, user, pw, tls_ctx=None):
+    """A POP3 login on port (over implicit TLS with tls_ctx): (ok, detail)."""
     try:
-        with socket.create_connection((HOST, port), timeout=3) as s:
+        with socket.create_connection((HOST, port), timeout=3) as raw:
+            s = tls_ctx.wrap_socket(raw, server_hostname=TLS_NAME) if tls_ctx else raw
             f = s.makefile("rwb")
             if not f.readline().startswith(b"+OK"):
                 return False, "no greeting"
@@ -496,7 +610,7 @@ def probe_login(port, user, pw):
             f.flush()
             f.readline()
             return True, "ok"
-    except OSError as e:
+    except OSError as e:      # ssl.SSLError included
         return False, str(e)
 
 
@@ -819,6 +933,270 @@ def alternate(servers, rounds, fn):
 
 
 # --------------------------------------------------------------------------
+# TLS handshakes
+
+TLS_NAME = "localhost"      # certificate CN/SAN and the SNI the client sends
+TLS_CASES = [
+    # key: label, openssl -newkey arguments, the one suite the client offers
+    ("ecdsa", "ECDSA P-256", ["-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256"],
+     "ECDHE-ECDSA-AES128-GCM-SHA256"),
+    ("rsa", "RSA 2048", ["-newkey", "rsa:2048"], "ECDHE-RSA-AES128-GCM-SHA256"),
+]
+
+
+def make_certs(work):
+    """Self-signed certificates with openssl, one per case, in work/tls.
+    Returns [{key, label, cert, key, suite, text}], the same files for both
+    servers."""
+    d = work / "tls"
+    d.mkdir()
+    os.chmod(d, 0o755)
+    out = []
+    for kid, label, newkey, suite in TLS_CASES:
+        crt, key = d / f"{kid}.pem", d / f"{kid}.key"
+        r = subprocess.run(["openssl", "req", "-x509", *newkey, "-sha256", "-nodes",
+                            "-subj", f"/CN={TLS_NAME}", "-days", "7",
+                            "-addext", f"subjectAltName=DNS:{TLS_NAME},IP:{HOST}",
+                            "-keyout", str(key), "-out", str(crt)],
+                           capture_output=True, text=True, timeout=60)
+        if r.returncode != 0:
+            raise BenchError(f"openssl req ({label}) failed: {r.stderr.strip()}")
+        os.chmod(crt, 0o644)
+        os.chmod(key, 0o600)    # root only: keyd and Dovecot's config process read it as root
+        t = subprocess.run(["openssl", "x509", "-in", str(crt), "-noout", "-text"],
+                           capture_output=True, text=True, timeout=30).stdout
+        sig = re.search(r"Signature Algorithm: (\S+)", t)
+        pk = re.search(r"Public Key Algorithm: (\S+)", t)
+        bits = re.search(r"Public-Key: \((\d+) bit\)", t)
+        out.append({"id": kid, "label": label, "cert": crt, "key": key, "suite": suite,
+                    "desc": f"{pk.group(1) if pk else '?'} {bits.group(1) if bits else '?'} bit, "
+                            f"self-signed with {sig.group(1) if sig else '?'}"})
+    return out
+
+
+def tls_context(case, verify=True, tickets=False):
+    """Client context: TLS 1.2 only (BearSSL has no TLS 1.3; OpenSSL's 1.3
+    suites cannot be restricted with set_ciphers), the case's one suite.
+    verify: check the chain (the certificate itself is the trust anchor) and
+    the name.  tickets=False asks for no session ticket (RFC 5077)."""
+    ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+    ctx.minimum_version = ssl.TLSVersion.TLSv1_2
+    ctx.maximum_version = ssl.TLSVersion.TLSv1_2
+    ctx.set_ciphers(case["suite"])
+    if verify:
+        ctx.load_verify_locations(cafile=str(case["cert"]))
+        ctx.check_hostname = True
+    else:
+        ctx.check_hostname = False
+        ctx.verify_mode = ssl.CERT_NONE
+    if not tickets:
+        ctx.options |= ssl.OP_NO_TICKET
+    return ctx
+
+
+def run_handshakes(port, case, n, conc, resume=False):
+    """n connections by conc threads (blocking sockets; the ssl module drops
+    the GIL during the handshake).  One = connect, TLS handshake, read the
+    greeting, close.  resume: each thread offers the session of its previous
+    connection (the first one is full); else every handshake must be full.
+    case None: the same without TLS (connect, greeting, close) on a plain port."""
+    ctx = tls_context(case, tickets=resume) if case else None
+    lats, errors, reused = [], [], []
+    lock = threading.Lock()
+    todo = [n]
+
+    def take():
+        with lock:
+            if todo[0] <= 0:
+                return False
+            todo[0] -= 1
+            return True
+
+    def worker():
+        sess = None
+        while take():
+            t0 = time.perf_counter()
+            try:
+                raw = socket.create_connection((HOST, port), timeout=HANDSHAKE_TIMEOUT)
+                try:
+                    s = ctx.wrap_socket(raw, server_hostname=TLS_NAME,
+                                        session=sess if resume else None) if ctx else raw
+                    try:
+                        greet = b""
+                        while not greet.endswith(b"\r\n") and len(greet) < 512:
+                            chunk = s.recv(512)
+                            if not chunk:
+                                break
+                            greet += chunk
+                        lat = time.perf_counter() - t0
+                        if not greet.startswith(b"+OK"):
+                            raise PopError(f"greeting: {greet[:80]!r}")
+                        if not ctx:
+                            ru = False
+                        elif s.version() != "TLSv1.2" or s.cipher()[0] != case["suite"]:
+                            raise PopError(f"negotiated {s.version()} {s.cipher()[0]}")
+                        elif s.session_reused and not resume:
+                            raise PopError("session resumed in a full-handshake run")
+                        else:
+                            if resume:
+                                sess = s.session
+                            ru = s.session_reused
+                    finally:
+                        s.close()
+                finally:
+                    raw.close()
+                with lock:
+                    lats.append(lat)
+                    reused.append(ru)
+            except (OSError, PopError, ValueError) as e:     # ssl.SSLError is an OSError
+                with lock:
+                    errors.append(f"{type(e).__name__}: {e}")
+
+    threads = [threading.Thread(target=worker, daemon=True) for _ in range(conc)]
+    t0 = time.perf_counter()
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(PHASE_TIMEOUT)
+    wall = time.perf_counter() - t0
+    if any(t.is_alive() for t in threads):
+        raise BenchError(f"TLS handshakes on port {port} did not finish in {PHASE_TIMEOUT:.0f}s")
+    return {"lats": lats, "errors": errors, "wall": wall, "bytes": 0, "slow": [],
+            "reused": sum(reused)}
+
+
+def measure_tls(server, n, conc, resume=False, plain=False):
+    """run_handshakes against server's TLS port (plain: its plaintext port,
+    without TLS) with the CPU accounting of measure_load, plus the server's
+    CPU by process."""
+    server.check_alive()
+    server.wait_drained()
+    cpu0 = server.cpu_ticks()
+    det0 = server.cpu_detail()
+    cl0 = time.process_time()
+    busy0, total0 = machine_busy()
+    res = run_handshakes(server.port if plain else server.tls_port,
+                         None if plain else server.tls, n, conc, resume)
+    res["client_cpu"] = time.process_time() - cl0
+    drained = server.wait_drained()
+    busy1, total1 = machine_busy()
+    res["server_cpu"] = (server.cpu_ticks() - cpu0) / CLK_TCK
+    det1 = server.cpu_detail()
+    res["cpu_detail"] = {k: (det1.get(k, 0) - det0.get(k, 0)) / CLK_TCK
+                         for k in set(det0) | set(det1)}
+    res["other_cpu"] = max(0.0, (busy1 - busy0) - res["server_cpu"] - res["client_cpu"])
+    res["machine_cpu"] = total1 - total0
+    res["machine_busy"] = busy1 - busy0
+    res["drained"] = drained
+    server.check_alive()
+    return res
+
+
+def merge_tls(results):
+    out = merge(results)
+    out["reused"] = sum(r["reused"] for r in results)
+    mc = sum(r["machine_cpu"] for r in results)
+    out["busy_share"] = sum(r["machine_busy"] for r in results) / mc if mc else 0
+    det = {}
+    for r in results:
+        for k, v in r["cpu_detail"].items():
+            det[k] = det.get(k, 0.0) + v
+    ok = out["ok"]
+    out["cpu_detail_per"] = {k: v * 1000 / ok for k, v in det.items()} if ok else {}
+    return out
+
+
+def s_client_probe(port, case):
+    """What openssl s_client reports for one handshake: the ECDHE group and
+    the server's signature algorithm (Python's ssl module shows neither)."""
+    try:
+        r = subprocess.run(["openssl", "s_client", "-connect", f"{HOST}:{port}",
+                            "-servername", TLS_NAME, "-tls1_2", "-cipher", case["suite"],
+                            "-no_ticket"],
+                           input="QUIT\r\n", capture_output=True, text=True, timeout=30)
+    except (OSError, subprocess.TimeoutExpired) as e:
+        return {"error": str(e)}
+    out = r.stdout + r.stderr
+    def grab(pat):
+        m = re.search(pat, out)
+        return m.group(1).strip() if m else "?"
+    return {"group": grab(r"Server Temp Key: ([^\n]+)"),
+            "sigtype": grab(r"Peer signature type: ([^\n]+)"),
+            "digest": grab(r"Peer signing digest: ([^\n]+)"),
+            "cipher": grab(r"Cipher is ([^\n]+)")}
+
+
+def restart_with(servers, tls, users):
+    """Stop both servers, rewrite their configs (tls: a case or None), start."""
+    for s in servers:
+        s.stop()
+        s.write_conf(tls)
+    for s in servers:
+        s.start(*users[0])
+        log(f"{s.name} up on {HOST}:{s.tls_port if tls else s.port}"
+            f"{' (implicit TLS, ' + tls['label'] + ')' if tls else ''} (master pid {s.proc.pid})")
+
+
+def run_tls_phase(R, servers, users, a, notes):
+    """d) for every certificate: restart both with TLS, warm up, 1 client,
+    a.tls_conc clients; resumption on the first certificate."""
+    R["tls"] = {"cases": [], "conc": a.tls_conc, "single": a.tls_single,
+                "handshakes": a.handshakes, "rounds": a.rounds}
+    if a.wait_quiet > 0:
+        busy = wait_quiet(a.wait_quiet)
+        if busy >= 0.15:
+            notes.append(f"The machine was not idle when the TLS measurements started: other "
+                         f"processes used {busy:.2f} cores (waited {a.wait_quiet:.0f}s).")
+    certs = make_certs(R["work"])
+    for ci, case in enumerate(certs):
+        restart_with(servers, case, users)
+        C = {"case": case, "probe": {}}
+        for s in servers:
+            r = measure_tls(s, 50, a.tls_conc)
+            if r["errors"]:
+                raise BenchError(f"{s.name} TLS warm-up ({case['label']}): {len(r['errors'])} "
+                                 f"failed handshakes, first: {r['errors'][0]}")
+            C["probe"][s.name] = pr = s_client_probe(s.tls_port, case)
+            log(f"d) {case['label']}: {s.name} warm-up ok; openssl s_client: {pr}")
+        per_round = max(1, a.tls_single // 2)
+        log(f"d) {case['label']}, 1 client, {per_round} x 2 rounds per server")
+        res = alternate(servers, 2, lambda s: measure_tls(s, per_round, 1))
+        C["single"] = {k: merge_tls(v) for k, v in res.items()}
+        per_round = max(1, a.handshakes // a.rounds)
+        log(f"d) {case['label']}, {clients(a.tls_conc)}, {per_round} x {a.rounds} rounds "
+            f"per server")
+        res = alternate(servers, a.rounds, lambda s: measure_tls(s, per_round, a.tls_conc))
+        C["full"] = {k: merge_tls(v) for k, v in res.items()}
+        if ci == 0:
+            log(f"d) {case['label']}, session resumption, {clients(a.tls_conc)}, "
+                f"{per_round} x {a.rounds} rounds per server")
+            res = alternate(servers, a.rounds,
+                            lambda s: measure_tls(s, per_round, a.tls_conc, resume=True))
+            C["resume"] = {k: merge_tls(v) for k, v in res.items()}
+            # The same connections without TLS: what the process per connection
+            # costs by itself (plaintext ports of the same server instances).
+            log(f"d) control without TLS (plaintext port, connect + greeting + close), "
+                f"{clients(a.tls_conc)}, {per_round} x {a.rounds} rounds per server")
+            res = alternate(servers, a.rounds,
+                            lambda s: measure_tls(s, per_round, a.tls_conc, plain=True))
+            C["plain"] = {k: merge_tls(v) for k, v in res.items()}
+        for part in ("single", "full", "resume", "plain"):
+            for k, m in C.get(part, {}).items():
+                log(f"   {part:6} {k:8} {m['rate']:8.1f} handshakes/s  p50 {m['p50']:7.2f} ms  "
+                    f"p99 {m['p99']:7.2f} ms  cpu {m['cpu_per']:.2f} ms/handshake  "
+                    f"resumed {m['reused']}/{m['ok']}  client {100 * m['client_util']:.0f}% "
+                    f"of a core  others {100 * m['other_share']:.0f}%  "
+                    f"errors {len(m['errors'])}  by process "
+                    f"{ {p: round(v, 3) for p, v in sorted(m['cpu_detail_per'].items())} }")
+        R["tls"]["cases"].append(C)
+    # Back to the plaintext configs (nothing measures after this; it keeps
+    # the stop at the end identical to a run without TLS).
+    for s in servers:
+        s.stop()
+        s.write_conf(None)
+
+
+# --------------------------------------------------------------------------
 # Idle memory
 
 async def open_idle(port, users, k, conc=8):
@@ -913,7 +1291,7 @@ def machine_info():
             "kernel": platform.release(), "ram": f"{mem / 1024 / 1024:.1f} GiB"}
 
 
-def versions():
+def versions(args):
     def run(*a):
         try:
             return subprocess.run(a, capture_output=True, text=True, timeout=10,
@@ -923,8 +1301,16 @@ def versions():
     commit = run("git", "rev-parse", "--short", "HEAD") or "unknown"
     if run("git", "status", "--porcelain", "--untracked-files=no"):
         commit += " (with uncommitted changes)"
+    if args.postern_version:
+        commit = args.postern_version
+    elif args.bin:
+        commit = f"binaries from {args.bin}"
     dv = run("dpkg-query", "-W", "-f=${Version}", "dovecot-pop3d") or run("dovecot", "--version")
-    return {"postern": commit, "dovecot": dv, "python": platform.python_version()}
+    bearssl = run("dpkg-query", "-W", "-f=${Version}", "libbearssl-dev")
+    openssl = run("dpkg-query", "-W", "-f=${Version}", "libssl3")
+    return {"postern": commit, "dovecot": dv, "python": platform.python_version(),
+            "py_openssl": ssl.OPENSSL_VERSION, "bearssl": bearssl or "?",
+            "openssl": openssl or "?", "bin": str(BIN)}
 
 
 def clients(n):
@@ -1007,6 +1393,138 @@ def build_rows(R):
     return rows
 
 
+def tls_rows(R):
+    """(metric, Postern, Dovecot, ratio) for d)."""
+    T = R["tls"]
+    conc = T["conc"]
+    rows = []
+
+    def add(name, p, d, nd=2):
+        rows.append((name, fmt(p, nd), fmt(d, nd), ratio(p, d)))
+
+    for C in T["cases"]:
+        lb = C["case"]["label"]
+        p, d = C["full"]["Postern"], C["full"]["Dovecot"]
+        p1, d1 = C["single"]["Postern"], C["single"]["Dovecot"]
+        add(f"{lb}: handshakes/s, {clients(conc)}", p["rate"], d["rate"], 1)
+        add(f"{lb}: handshake latency p50, {clients(conc)} (ms)", p["p50"], d["p50"])
+        add(f"{lb}: handshake latency p99, {clients(conc)} (ms)", p["p99"], d["p99"])
+        add(f"{lb}: server CPU per handshake, {clients(conc)} (ms)", p["cpu_per"], d["cpu_per"])
+        add(f"{lb}: handshake latency p50, 1 client (ms)", p1["p50"], d1["p50"])
+        add(f"{lb}: handshake latency p99, 1 client (ms)", p1["p99"], d1["p99"])
+        add(f"{lb}: server CPU per handshake, 1 client (ms)", p1["cpu_per"], d1["cpu_per"])
+        nerr = lambda k: sum(len(C[x][k]["errors"]) for x in ("single", "full", "resume")
+                             if x in C)
+        rows.append((f"{lb}: failed handshakes", str(nerr("Postern")), str(nerr("Dovecot")), ""))
+        if "resume" in C:
+            p, d = C["resume"]["Postern"], C["resume"]["Dovecot"]
+            add(f"{lb}, resumption offered: handshakes/s, {clients(conc)}", p["rate"], d["rate"], 1)
+            add(f"{lb}, resumption offered: latency p50, {clients(conc)} (ms)", p["p50"], d["p50"])
+            add(f"{lb}, resumption offered: latency p99, {clients(conc)} (ms)", p["p99"], d["p99"])
+            add(f"{lb}, resumption offered: server CPU per handshake (ms)", p["cpu_per"],
+                d["cpu_per"])
+            pr = 100 * p["reused"] / p["ok"] if p["ok"] else float("nan")
+            dr = 100 * d["reused"] / d["ok"] if d["ok"] else float("nan")
+            rows.append((f"{lb}, resumption offered: handshakes resumed (%)", fmt(pr, 1),
+                         fmt(dr, 1), ""))
+    for C in T["cases"]:
+        if "plain" in C:
+            p, d = C["plain"]["Postern"], C["plain"]["Dovecot"]
+            add(f"no TLS (control): connections/s, {clients(conc)}", p["rate"], d["rate"], 1)
+            add(f"no TLS (control): latency p50, {clients(conc)} (ms)", p["p50"], d["p50"])
+            add(f"no TLS (control): latency p99, {clients(conc)} (ms)", p["p99"], d["p99"])
+            add("no TLS (control): server CPU per connection (ms)", p["cpu_per"], d["cpu_per"])
+            rows.append(("no TLS (control): failed connections", str(len(p["errors"])),
+                         str(len(d["errors"])), ""))
+    return rows
+
+
+def tls_table_md(rows):
+    out = ["| metric | Postern | Dovecot | ratio P/D |", "|---|---:|---:|---:|"]
+    for m, p, d, r in rows:
+        out.append(f"| {m} | {p} | {d} | {r} |")
+    return "\n".join(out)
+
+
+def fmt_detail(det):
+    """{process: ms per handshake} -> text, largest first."""
+    items = sorted(((k, v) for k, v in det.items() if v >= 0.005), key=lambda x: -x[1])
+    return ", ".join(f"{k} {v:.2f}" for k, v in items) or "none"
+
+
+def tls_notes(R, notes):
+    """Notes for d), kept in R["tls"]["notes"]."""
+    T = R["tls"]
+    conc = T["conc"]
+    N = T["notes"] = []
+    for C in T["cases"]:
+        case = C["case"]
+        pp, dp = C["probe"]["Postern"], C["probe"]["Dovecot"]
+        N.append(f"{case['label']} ({case['desc']}), client suite {case['suite']}: openssl "
+                 f"s_client saw on Postern: {pp.get('cipher', '?')}, key exchange "
+                 f"{pp.get('group', '?')}, server signature {pp.get('sigtype', '?')} "
+                 f"{pp.get('digest', '?')}; on Dovecot: {dp.get('cipher', '?')}, key exchange "
+                 f"{dp.get('group', '?')}, server signature {dp.get('sigtype', '?')} "
+                 f"{dp.get('digest', '?')}.")
+    for C in T["cases"]:
+        lb = C["case"]["label"]
+        for part, what in (("full", f"{clients(conc)}"),
+                           ("resume", f"{clients(conc)}, resumption offered"),
+                           ("plain", f"{clients(conc)}, no TLS (control)")):
+            if part not in C:
+                continue
+            p, d = C[part]["Postern"], C[part]["Dovecot"]
+            unit = "connection" if part == "plain" else "handshake"
+            N.append(f"{lb}, {what}: server CPU per {unit} by process (ms): Postern "
+                     f"{fmt_detail(p['cpu_detail_per'])}; Dovecot "
+                     f"{fmt_detail(d['cpu_detail_per'])}. Client (Python) "
+                     f"{100 * p['client_util']:.0f}% / {100 * d['client_util']:.0f}% of one "
+                     f"core; the whole machine {100 * p['busy_share']:.0f}% / "
+                     f"{100 * d['busy_share']:.0f}% busy, of which other processes "
+                     f"{100 * p['other_share']:.0f}% / {100 * d['other_share']:.0f}% "
+                     f"(Postern / Dovecot phases). {unit.capitalize()}s/s per round: Postern "
+                     f"{[round(x) for x in p['rates']]}, Dovecot "
+                     f"{[round(x) for x in d['rates']]}.")
+    ctl = [C for C in T["cases"] if "plain" in C]
+    if ctl:
+        pc, dc = ctl[0]["plain"]["Postern"], ctl[0]["plain"]["Dovecot"]
+        inc = "; ".join(
+            f"{C['case']['label']}: Postern {C['full']['Postern']['cpu_per'] - pc['cpu_per']:.2f}"
+            f", Dovecot {C['full']['Dovecot']['cpu_per'] - dc['cpu_per']:.2f}"
+            for C in T["cases"])
+        N.append(f"What TLS itself adds: server CPU per handshake at {clients(conc)} minus "
+                 f"server CPU per plaintext connection (the no-TLS control: connect, "
+                 f"greeting, close on the plaintext port of the same running servers, "
+                 f"Postern {pc['cpu_per']:.2f} ms, Dovecot {dc['cpu_per']:.2f} ms), in ms: "
+                 f"{inc}. The rest of each handshake's cost is the process per connection.")
+    for C in T["cases"]:
+        for part in ("single", "full", "resume", "plain"):
+            for k, m in C.get(part, {}).items():
+                if m["errors"]:
+                    errs = {}
+                    for e in m["errors"]:
+                        errs[e] = errs.get(e, 0) + 1
+                    top = "; ".join(f"{n}x {e}" for e, n in
+                                    sorted(errs.items(), key=lambda x: -x[1])[:3])
+                    N.append(f"**{k}, {C['case']['label']} {part}: {len(m['errors'])} failed "
+                             f"handshakes** ({top}).")
+    res = [C for C in T["cases"] if "resume" in C]
+    if res:
+        C = res[0]
+        p, d = C["resume"]["Postern"], C["resume"]["Dovecot"]
+        text = (f"Resumption ({C['case']['label']}): every client thread offered the "
+                f"session of its previous connection (`SSLContext.wrap_socket(session=...)`, "
+                f"session tickets allowed). Postern resumed {p['reused']} of {p['ok']}, "
+                f"Dovecot {d['reused']} of {d['ok']}. Postern's session cache lives in keyd, "
+                f"shared by every worker process (session IDs; BearSSL has no tickets).")
+        if d["reused"] == 0:
+            text += (" Dovecot's OpenSSL session cache and ticket keys live in each "
+                     "pop3-login process, and with the default `service_count = 1` every "
+                     "connection gets a new one, so nothing can be resumed there: its row "
+                     "is a second run of full handshakes.")
+        N.append(text)
+
+
 def table_md(rows):
     out = ["| metric | Postern | Dovecot | ratio P/D | better |",
            "|---|---:|---:|---:|---|"]
@@ -1023,23 +1541,116 @@ def table_text(rows):
     return "\n".join(out)
 
 
-def section_md(R, rows):
+def tls_section_md(R, trows):
+    a, v, T = R["args"], R["versions"], R["tls"]
+    conc = T["conc"]
+    L = []
+    L.append("### d) TLS handshakes on the implicit-TLS port (pop3s)\n")
+    L.append(tls_table_md(trows))
+    L.append("")
+    L.append("Ratio is Postern / Dovecot: above 1 is better for Postern in the handshakes/s "
+             "rows, worse in the latency and CPU rows.\n")
+    L.append("#### Setup\n")
+    certs = "; ".join(f"{C['case']['label']}: {C['case']['desc']}, client suite "
+                      f"`{C['case']['suite']}`" for C in T["cases"])
+    L.append(f"- Certificates made with `openssl req -x509 -newkey ... -sha256` at the start "
+             f"of the run, CN and subjectAltName `{TLS_NAME}` (plus IP {HOST}), key without "
+             f"a passphrase: {certs}. The same certificate and key files for both servers; "
+             f"one server configuration per certificate (both servers restarted in between), "
+             f"so each server has exactly one certificate loaded.")
+    L.append(f"- Postern: `pop3s_listen = {HOST}:{POSTERN_TLS_PORT}`, `tls_cert_file = "
+             f"<cert>`, `tls_key_file = <key>`, `pop3_tls_required = yes`; "
+             f"`tls_session_cache` (10000), `tls_min_version` (TLS 1.2) and the suites "
+             f"(ECDHE with AES-GCM or ChaCha20-Poly1305 only, server order) at their "
+             f"defaults; otherwise the config of a)-c). Dovecot: `ssl = required`, "
+             f"`ssl_cert = <cert`, `ssl_key = <key`, `ssl_min_protocol = TLSv1.2`, "
+             f"`inet_listener pop3s {{ address = {HOST}, port = {DOVECOT_TLS_PORT}, "
+             f"ssl = yes }}`; `ssl_cipher_list`, `ssl_curve_list`, "
+             f"`ssl_prefer_server_ciphers` and the rest at Dovecot's defaults.")
+    L.append(f"- Client: Python {v['python']} `ssl` ({v['py_openssl']}), "
+             f"`SSLContext(PROTOCOL_TLS_CLIENT)` with minimum and maximum version TLS 1.2 "
+             f"(BearSSL has no TLS 1.3, and `set_ciphers` cannot restrict OpenSSL's TLS 1.3 "
+             f"suites), `set_ciphers(<the one suite>)`, `OP_NO_TICKET`, the certificate "
+             f"verified (itself as the trust anchor) with host name and SNI `{TLS_NAME}`. "
+             f"Key-exchange groups and signature algorithms offered are the OpenSSL client "
+             f"defaults; which ones were used is in the notes.")
+    L.append(f"- One handshake = TCP connect + full TLS handshake + read the `+OK` greeting + "
+             f"close (no QUIT, no close_notify); latency from before connect() until the "
+             f"greeting is in. Every handshake is checked: TLS 1.2, the expected suite, "
+             f"not resumed (a fresh session each time, no ticket). {a.handshakes} handshakes "
+             f"per server and certificate with {conc} client threads, in {a.rounds} rounds "
+             f"that alternate the servers (P D, D P, ...), after 50 warm-up handshakes; "
+             f"{a.tls_single} with 1 client in 2 rounds. The resumption rows: "
+             f"{a.handshakes} more at {conc} threads with the first certificate, each thread "
+             f"offering the session of its previous connection.")
+    L.append(f"- Server CPU = utime+stime of every server process (Postern: master, "
+             f"pop3d workers reaped by it, keyd, authd; Dovecot: master, pop3-login "
+             f"processes reaped by it, config/log/anvil/auth/stats), divided by the "
+             f"handshakes. The machine's {R['machine']['cores']} cores are shared by the "
+             f"client threads and the server under test: the Python client's CPU share is "
+             f"in the notes; where it is large, it, not the server, limits handshakes/s, so "
+             f"server CPU per handshake is the client-independent figure.")
+    L.append("")
+    L.append("#### Notes on d)\n")
+    L.append(f"- keyd round trips: a Postern worker holds no private key. Per full handshake "
+             f"it makes two request/reply round trips to keyd over its socketpair: the "
+             f"certificate chains at the start (`MSG_KEYD_CHAINS_REQ`), and the signature "
+             f"over the ServerKeyExchange (`MSG_KEYD_SIGN`: ECDSA, or RSA PKCS#1 v1.5), "
+             f"plus a one-way `MSG_KEYD_CACHE_SAVE` of the new session; a resumed handshake "
+             f"makes the chain round trip and a `MSG_KEYD_CACHE_LOAD` instead of the "
+             f"signature. keyd is one single-threaded process for all workers, so signatures "
+             f"are made one at a time; its CPU per handshake is listed as `postern-keyd` in "
+             f"the by-process notes. Dovecot's pop3-login process has the key in its own "
+             f"memory and signs in-process.")
+    L.append(f"- BearSSL vs OpenSSL: Postern's worker (ECDHE, record layer) and keyd "
+             f"(signatures) use BearSSL {v['bearssl']} (Debian libbearssl: constant-time C, "
+             f"64-bit multiplications for RSA and elliptic curves, AES-NI/PCLMUL intrinsics "
+             f"for AES-GCM, no hand-written assembly); Dovecot's pop3-login uses OpenSSL "
+             f"{v['openssl']} (Debian libssl3: hand-written x86-64 assembly for P-256, "
+             f"X25519, RSA's bignum arithmetic and AES-GCM). The BearSSL server implements TLS 1.2 and "
+             f"signs with RSA PKCS#1 v1.5 only, OpenSSL prefers RSA-PSS when the client "
+             f"offers it (see the notes).")
+    L.append(f"- Process per connection in both: Postern's master forks and execs a "
+             f"`postern-pop3d` per connection (own uid, sandbox, seccomp) which runs the "
+             f"handshake; Dovecot's master forks and execs a `pop3-login` per connection "
+             f"(default `service_count = 1`), which runs the handshake. So both handshake "
+             f"figures include a fork+exec and process start, and neither server keeps a "
+             f"session cache in the process that handshakes (Postern's is in keyd).")
+    for n in T.get("notes", []):
+        L.append(f"- {n}")
+    L.append("")
+    return "\n".join(L)
+
+
+def section_md(R, rows, trows):
     a, mi, v = R["args"], R["machine"], R["versions"]
     per_user_kib = (SMALL_MSGS * SMALL_SIZE + LARGE_MSGS * LARGE_SIZE) / 1024
     L = []
-    L.append(f"## Run {R['date']}{' (quick)' if a.quick else ''}\n")
+    L.append(f"## Run {R['date']}{' (quick)' if a.quick else ''}"
+             f"{' (TLS only)' if a.tls_only else ''}\n")
     L.append(f"- Machine: {mi['cpu']}, {mi['cores']} cores ({mi['usable']} usable by the "
              f"benchmark), {mi['ram']} RAM, Linux {mi['kernel']}")
-    L.append(f"- Postern {v['postern']} (build/bin, static PIE, copied to the temp dir at the start of the run); Dovecot {v['dovecot']} "
-             f"(Debian dovecot-core + dovecot-pop3d); client Python {v['python']} asyncio, "
-             f"single process")
+    L.append(f"- Postern {v['postern']}; static PIE binaries from {v['bin']}, copied to the "
+             f"temp dir at the start of the run. Dovecot {v['dovecot']} (Debian dovecot-core + "
+             f"dovecot-pop3d); "
+             f"client Python {v['python']}: asyncio, single process for a)-c), threads "
+             f"with the ssl module for d)")
     L.append(f"- Duration: {R['duration']:.0f} s for the whole run, both servers\n")
-    L.append(table_md(rows))
-    L.append("")
-    L.append("Ratio is Postern / Dovecot; the *better* column says which direction "
-             "favours a server (ratio > 1 in a *higher* row means Postern is better, "
-             "in a *lower* row it means Dovecot is better).\n")
-    L.append("### Workload\n")
+    if rows:
+        L.append(table_md(rows))
+        L.append("")
+        L.append("Ratio is Postern / Dovecot; the *better* column says which direction "
+                 "favours a server (ratio > 1 in a *higher* row means Postern is better, "
+                 "in a *lower* row it means Dovecot is better).\n")
+    if trows:
+        L.append(tls_section_md(R, trows))
+    if not rows:
+        L.append("### Notes\n")
+        for n in R["notes"]:
+            L.append(f"- {n}")
+        L.append("")
+        return "\n".join(L)
+    L.append("### Workload of a)-c)\n")
     L.append(f"- {a.users} users (`user1`..`user{a.users}`), each with the same "
              f"{SMALL_MSGS + LARGE_MSGS} messages: {SMALL_MSGS} x {SMALL_SIZE} bytes and "
              f"{LARGE_MSGS} x {LARGE_SIZE} bytes ({per_user_kib:.0f} KiB per mailbox, "
@@ -1070,7 +1681,7 @@ def section_md(R, rows):
     L.append(f"- Postern config: `pop3_tls_required = no`, `auth_fail_delay_ms = 0`, "
              f"`max_daemons = 1000`, `max_per_ip = 1000`, private state_dir/userdb/"
              f"mail_root/empty_root, listener on {HOST}:{POSTERN_PORT}, everything else "
-             f"default. No TLS on either server. Dovecot config: "
+             f"default. No TLS on either server in a)-c). Dovecot config: "
              f"`protocols = pop3`, `ssl = no`, `disable_plaintext_auth = no`, "
              f"passwd-file passdb/userdb, `mail_location = maildir:...`, "
              f"`first_valid_uid = 1000`, `default_login_user = dovenull`, "
@@ -1146,6 +1757,149 @@ def other_load_note():
     return names
 
 
+def run_plain_phase(R, servers, users, a, notes):
+    """a) full sessions, c) logins, b) idle memory; fills R and notes."""
+    concs, login_concs = R["concs"], R["login_concs"]
+    if a.wait_quiet > 0:
+        busy = wait_quiet(a.wait_quiet)
+        if busy >= 0.15:
+            notes.append(f"The machine was not idle when measuring started: other "
+                         f"processes used {busy:.2f} cores (waited {a.wait_quiet:.0f}s).")
+    # Warm-up: one full session per user and server.
+    sizes = {}
+    for s in servers:
+        r = measure_load(s, users, len(users), 8, "full", each_user_once=True)
+        if r["errors"]:
+            raise BenchError(f"{s.name} warm-up: {len(r['errors'])} failed sessions, "
+                             f"first: {r['errors'][0]}")
+        sizes[s.name] = r["bytes"] / len(users)
+        log(f"warm-up {s.name}: {len(users)} sessions, {sizes[s.name]:.0f} bytes "
+            f"received per session")
+    if sizes["Postern"] != sizes["Dovecot"]:
+        notes.append(f"The servers sent different amounts per session: Postern "
+                     f"{sizes['Postern']:.0f} bytes, Dovecot {sizes['Dovecot']:.0f}.")
+    else:
+        notes.append(f"Both servers sent exactly {sizes['Postern']:.0f} bytes of RETR "
+                     f"data per full session (CRLF line ends, dot-stuffed).")
+
+    for conc in concs:
+        per_round = max(1, (a.single if conc == 1 else a.sessions) // a.rounds)
+        log(f"a) full sessions, {clients(conc)}, {per_round} x {a.rounds} rounds per server")
+        res = alternate(servers, a.rounds,
+                        lambda s: measure_load(s, users, per_round, conc, "full"))
+        R["full"][conc] = {k: merge(v) for k, v in res.items()}
+        for k, m in R["full"][conc].items():
+            log(f"   {k:8} {m['rate']:8.1f} sessions/s  p50 {m['p50']:7.2f} ms  "
+                f"p99 {m['p99']:7.2f} ms  cpu {m['cpu_per']:.2f} ms/session  "
+                f"slowest RETR p50 {m['slow_p50']:.1f} ms  client {100 * m['client_util']:.0f}% of a core  "
+                f"others {100 * m['other_share']:.0f}% of machine  "
+                f"errors {len(m['errors'])}  rounds {[round(x) for x in m['rates']]}")
+        if conc == 1:
+            # Is a slow RETR the server working, or waiting for the client's ACK?
+            R["probe"] = {}
+            for s in servers:
+                R["probe"][s.name] = pr = stall_probe(s, users)
+                log(f"   {s.name:8} slowest RETR per session, blocking client: "
+                    f"{pr[False]:.1f} ms, with TCP_QUICKACK {pr[True]:.1f} ms")
+
+    for conc in login_concs:
+        per_round = max(1, a.logins // a.rounds)
+        log(f"c) logins, {conc} client(s), {per_round} x {a.rounds} rounds per server")
+        res = alternate(servers, a.rounds,
+                        lambda s: measure_load(s, users, per_round, conc, "login"))
+        R["login"][conc] = {k: merge(v) for k, v in res.items()}
+        for k, m in R["login"][conc].items():
+            log(f"   {k:8} {m['rate']:8.1f} logins/s    p50 {m['p50']:7.2f} ms  "
+                f"p99 {m['p99']:7.2f} ms  cpu {m['cpu_per']:.2f} ms/login  "
+                f"errors {len(m['errors'])}")
+
+    log(f"b) {a.idle} idle sessions per server")
+    R["idle"] = {}
+    for s in servers:
+        m = measure_idle(s, users, a.idle)
+        R["idle"][s.name] = m
+        log(f"   {s.name:8} opened {m['opened']}  private {m['private_per']:.1f} KiB/session"
+            f"  pss {m['pss_per']:.1f} KiB/session  procs/session {m['procs_per']:.2f}"
+            f"  base {m['base']['names']}  loaded {m['loaded']['names']}")
+        if m["errors"]:
+            notes.append(f"{s.name}: {len(m['errors'])} of {a.idle} idle sessions could "
+                         f"not be opened; first: {m['errors'][0]}")
+
+    # Notes from the data.
+    for conc in concs:
+        for k, m in R["full"][conc].items():
+            if m["errors"]:
+                errs = {}
+                for e in m["errors"]:
+                    errs[e] = errs.get(e, 0) + 1
+                top = "; ".join(f"{n}x {e}" for e, n in
+                                sorted(errs.items(), key=lambda x: -x[1])[:3])
+                notes.append(f"{k}, {clients(conc)}: {len(m['errors'])} failed sessions "
+                             f"({top}).")
+    for conc in login_concs:
+        for k, m in R["login"][conc].items():
+            if m["errors"]:
+                notes.append(f"{k}, logins at {clients(conc)}: {len(m['errors'])} "
+                             f"failed; first: {m['errors'][0]}")
+    cu = ", ".join(f"{clients(conc)}: {100 * R['full'][conc]['Postern']['client_util']:.0f}% "
+                   f"(Postern) / {100 * R['full'][conc]['Dovecot']['client_util']:.0f}% "
+                   f"(Dovecot)" for conc in concs)
+    notes.append(f"The machine has {R['machine']['cores']} cores shared by client and "
+                 f"server. The Python client used this much of one core during the full "
+                 f"sessions: {cu}. Where that nears 100% the client, not the server, "
+                 f"limits sessions/s and compresses the ratio; server CPU per session is "
+                 f"the client-independent figure.")
+    oth = [R["full"][c][k]["other_share"] for c in concs for k in ("Postern", "Dovecot")]
+    oth += [R["login"][c][k]["other_share"] for c in login_concs for k in ("Postern", "Dovecot")]
+    notes.append(f"CPU used by neither the client nor the measured server during the "
+                 f"load phases (other processes on the machine, interrupts, the idle "
+                 f"other server): {100 * min(oth):.0f}% to {100 * max(oth):.0f}% of the "
+                 f"machine's {R['machine']['cores']} cores per phase. Above a few "
+                 f"percent, the machine was not quiet and absolute numbers are noisy; "
+                 f"the alternating rounds spread that noise over both servers.")
+    pp, dp = R["probe"]["Postern"], R["probe"]["Dovecot"]
+    notes.append(f"RETR probe (a plain blocking client, 5 sessions, median of the "
+                 f"slowest RETR per session): Postern {pp[False]:.1f} ms, Dovecot "
+                 f"{dp[False]:.1f} ms; the same with TCP_QUICKACK set before every read "
+                 f"(the client never delays its ACKs): Postern {pp[True]:.1f} ms, "
+                 f"Dovecot {dp[True]:.1f} ms.")
+    for nm, pr in R["probe"].items():
+        if pr[False] > 20 and pr[True] < pr[False] / 4:
+            notes.append(f"**{nm} stalls on large RETRs**: about {pr[False]:.0f} ms per "
+                         f"{LARGE_SIZE // 1024} KiB message that vanish when the client "
+                         f"acknowledges at once. That is the Nagle / delayed-ACK "
+                         f"interaction: the server writes a response in several chunks "
+                         f"without TCP_NODELAY or TCP_CORK, the kernel holds the last "
+                         f"partial segment until the previous ones are ACKed, and a "
+                         f"normal client delays that ACK (~40 ms on Linux). This idle "
+                         f"time, not CPU, dominates {nm}'s session latency at low "
+                         f"concurrency.")
+    rr = "; ".join(f"{clients(conc)}: Postern {[round(x) for x in R['full'][conc]['Postern']['rates']]}, "
+                   f"Dovecot {[round(x) for x in R['full'][conc]['Dovecot']['rates']]}"
+                   for conc in concs)
+    notes.append(f"Sessions/s per round (spread between rounds): {rr}.")
+    base_daemons = ", ".join(sorted(R["idle"]["Postern"]["base"]["names"]))
+    notes.append("Postern forks and execs two processes per logged-in session by "
+                 "design (privilege separation: a `postern-pop3d` protocol worker for "
+                 "the connection under its own uid and seccomp, plus a "
+                 "`postern-stored` per user holding the maildrop under the mail uid), "
+                 f"beside its long-running daemons ({base_daemons}). Dovecot with its defaults also "
+                 "forks+execs two per session (a `pop3-login` that exits after the "
+                 "login, then a `pop3` mail process), so an idle logged-in session "
+                 "costs Postern two processes and Dovecot one.")
+    pi, di = R["idle"]["Postern"], R["idle"]["Dovecot"]
+    notes.append("Baseline private memory includes the text of each long-running "
+                 "Postern daemon: the binaries are static, and a binary run by one "
+                 "process only is private to it. Dovecot's daemons share "
+                 "libdovecot.so, which counts as shared.")
+    notes.append(f"Idle memory detail: Postern with {pi['opened']} sessions had "
+                 f"{pi['loaded']['procs']} processes ({fmt_names(pi['loaded']['names'])}), "
+                 f"baseline {pi['base']['procs']}; Dovecot had {di['loaded']['procs']} "
+                 f"({fmt_names(di['loaded']['names'])}), baseline {di['base']['procs']} "
+                 f"({fmt_names(di['base']['names'])}). RSS per session: Postern "
+                 f"{pi['rss_per']:.0f} KiB, Dovecot {di['rss_per']:.0f} KiB.")
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--quick", action="store_true",
@@ -1153,6 +1907,8 @@ def main():
                          "does not write docs/BENCHMARKS.md unless --doc")
     ap.add_argument("--doc", action="store_true", help="write docs/BENCHMARKS.md even with --quick")
     ap.add_argument("--no-doc", action="store_true", help="do not write docs/BENCHMARKS.md")
+    ap.add_argument("--doc-file", type=Path, metavar="PATH",
+                    help="write (prepend to) PATH instead of docs/BENCHMARKS.md")
     ap.add_argument("--sessions", type=int, help="full sessions per server at 8 and 32 clients")
     ap.add_argument("--single", type=int, help="full sessions per server at 1 client")
     ap.add_argument("--logins", type=int, help="login-only sessions per server and concurrency")
@@ -1163,7 +1919,33 @@ def main():
     ap.add_argument("--wait-quiet", type=float, default=60, metavar="SECONDS",
                     help="before measuring, wait up to this long for the machine to be "
                          "idle (default 60, 0: do not wait)")
+    ap.add_argument("--tls-only", action="store_true",
+                    help="only d), the TLS handshake benchmark")
+    ap.add_argument("--no-tls", action="store_true", help="skip d), the TLS handshakes")
+    ap.add_argument("--handshakes", type=int,
+                    help="TLS handshakes per server and certificate at --tls-conc clients "
+                         "(default 1000, --quick 200)")
+    ap.add_argument("--tls-single", type=int,
+                    help="TLS handshakes per server and certificate at 1 client "
+                         "(default 200, --quick 40)")
+    ap.add_argument("--tls-conc", type=int, default=8,
+                    help="concurrent TLS client threads (default 8)")
+    ap.add_argument("--bin", type=Path, metavar="DIR",
+                    help="take the Postern binaries from DIR instead of build/bin (e.g. a "
+                         "clean build of a commit while the work tree is being edited)")
+    ap.add_argument("--postern-version", metavar="TEXT",
+                    help="what to call the Postern binaries in the report (default: "
+                         "git HEAD of this tree, marked if it has uncommitted changes)")
     a = ap.parse_args()
+    if a.tls_only and a.no_tls:
+        raise BenchError("--tls-only and --no-tls exclude each other")
+    global BIN, DOC
+    if a.doc_file:
+        DOC = a.doc_file
+    if a.bin:
+        BIN = a.bin.resolve()
+    a.handshakes = a.handshakes or (200 if a.quick else 1000)
+    a.tls_single = a.tls_single or (40 if a.quick else 200)
     if a.quick:
         a.sessions = a.sessions or 200
         a.single = a.single or 40
@@ -1187,7 +1969,7 @@ def main():
         if not os.access(BIN / b, os.X_OK):
             raise BenchError(f"{BIN / b} missing: run `make` first (or `make bench`)")
     ensure_dovecot()
-    for port in (POSTERN_PORT, DOVECOT_PORT):
+    for port in (POSTERN_PORT, DOVECOT_PORT, POSTERN_TLS_PORT, DOVECOT_TLS_PORT):
         if port_in_use(port):
             raise BenchError(f"port {HOST}:{port} already in use")
 
@@ -1200,7 +1982,8 @@ def main():
     postern, dovecot = Postern(work), Dovecot(work)
     servers = [postern, dovecot]
     R = {"args": a, "concs": concs, "login_concs": login_concs, "date": date,
-         "machine": machine_info(), "versions": versions(), "full": {}, "login": {}}
+         "machine": machine_info(), "versions": versions(a), "full": {}, "login": {},
+         "work": work}
     ok = False
     try:
         users = setup_data(work, a.users, postern, dovecot)
@@ -1208,145 +1991,11 @@ def main():
             s.start(*users[0])
             log(f"{s.name} up on {HOST}:{s.port} (master pid {s.proc.pid})")
 
-        if a.wait_quiet > 0:
-            busy = wait_quiet(a.wait_quiet)
-            if busy >= 0.15:
-                notes.append(f"The machine was not idle when measuring started: other "
-                             f"processes used {busy:.2f} cores (waited {a.wait_quiet:.0f}s).")
-        # Warm-up: one full session per user and server.
-        sizes = {}
-        for s in servers:
-            r = measure_load(s, users, len(users), 8, "full", each_user_once=True)
-            if r["errors"]:
-                raise BenchError(f"{s.name} warm-up: {len(r['errors'])} failed sessions, "
-                                 f"first: {r['errors'][0]}")
-            sizes[s.name] = r["bytes"] / len(users)
-            log(f"warm-up {s.name}: {len(users)} sessions, {sizes[s.name]:.0f} bytes "
-                f"received per session")
-        if sizes["Postern"] != sizes["Dovecot"]:
-            notes.append(f"The servers sent different amounts per session: Postern "
-                         f"{sizes['Postern']:.0f} bytes, Dovecot {sizes['Dovecot']:.0f}.")
-        else:
-            notes.append(f"Both servers sent exactly {sizes['Postern']:.0f} bytes of RETR "
-                         f"data per full session (CRLF line ends, dot-stuffed).")
-
-        for conc in concs:
-            per_round = max(1, (a.single if conc == 1 else a.sessions) // a.rounds)
-            log(f"a) full sessions, {clients(conc)}, {per_round} x {a.rounds} rounds per server")
-            res = alternate(servers, a.rounds,
-                            lambda s: measure_load(s, users, per_round, conc, "full"))
-            R["full"][conc] = {k: merge(v) for k, v in res.items()}
-            for k, m in R["full"][conc].items():
-                log(f"   {k:8} {m['rate']:8.1f} sessions/s  p50 {m['p50']:7.2f} ms  "
-                    f"p99 {m['p99']:7.2f} ms  cpu {m['cpu_per']:.2f} ms/session  "
-                    f"slowest RETR p50 {m['slow_p50']:.1f} ms  client {100 * m['client_util']:.0f}% of a core  "
-                    f"others {100 * m['other_share']:.0f}% of machine  "
-                    f"errors {len(m['errors'])}  rounds {[round(x) for x in m['rates']]}")
-            if conc == 1:
-                # Is a slow RETR the server working, or waiting for the client's ACK?
-                R["probe"] = {}
-                for s in servers:
-                    R["probe"][s.name] = pr = stall_probe(s, users)
-                    log(f"   {s.name:8} slowest RETR per session, blocking client: "
-                        f"{pr[False]:.1f} ms, with TCP_QUICKACK {pr[True]:.1f} ms")
-
-        for conc in login_concs:
-            per_round = max(1, a.logins // a.rounds)
-            log(f"c) logins, {conc} client(s), {per_round} x {a.rounds} rounds per server")
-            res = alternate(servers, a.rounds,
-                            lambda s: measure_load(s, users, per_round, conc, "login"))
-            R["login"][conc] = {k: merge(v) for k, v in res.items()}
-            for k, m in R["login"][conc].items():
-                log(f"   {k:8} {m['rate']:8.1f} logins/s    p50 {m['p50']:7.2f} ms  "
-                    f"p99 {m['p99']:7.2f} ms  cpu {m['cpu_per']:.2f} ms/login  "
-                    f"errors {len(m['errors'])}")
-
-        log(f"b) {a.idle} idle sessions per server")
-        R["idle"] = {}
-        for s in servers:
-            m = measure_idle(s, users, a.idle)
-            R["idle"][s.name] = m
-            log(f"   {s.name:8} opened {m['opened']}  private {m['private_per']:.1f} KiB/session"
-                f"  pss {m['pss_per']:.1f} KiB/session  procs/session {m['procs_per']:.2f}"
-                f"  base {m['base']['names']}  loaded {m['loaded']['names']}")
-            if m["errors"]:
-                notes.append(f"{s.name}: {len(m['errors'])} of {a.idle} idle sessions could "
-                             f"not be opened; first: {m['errors'][0]}")
-
-        R["duration"] = time.time() - started
-        # Notes from the data.
-        for conc in concs:
-            for k, m in R["full"][conc].items():
-                if m["errors"]:
-                    errs = {}
-                    for e in m["errors"]:
-                        errs[e] = errs.get(e, 0) + 1
-                    top = "; ".join(f"{n}x {e}" for e, n in
-                                    sorted(errs.items(), key=lambda x: -x[1])[:3])
-                    notes.append(f"{k}, {clients(conc)}: {len(m['errors'])} failed sessions "
-                                 f"({top}).")
-        for conc in login_concs:
-            for k, m in R["login"][conc].items():
-                if m["errors"]:
-                    notes.append(f"{k}, logins at {clients(conc)}: {len(m['errors'])} "
-                                 f"failed; first: {m['errors'][0]}")
-        cu = ", ".join(f"{clients(conc)}: {100 * R['full'][conc]['Postern']['client_util']:.0f}% "
-                       f"(Postern) / {100 * R['full'][conc]['Dovecot']['client_util']:.0f}% "
-                       f"(Dovecot)" for conc in concs)
-        notes.append(f"The machine has {R['machine']['cores']} cores shared by client and "
-                     f"server. The Python client used this much of one core during the full "
-                     f"sessions: {cu}. Where that nears 100% the client, not the server, "
-                     f"limits sessions/s and compresses the ratio; server CPU per session is "
-                     f"the client-independent figure.")
-        oth = [R["full"][c][k]["other_share"] for c in concs for k in ("Postern", "Dovecot")]
-        oth += [R["login"][c][k]["other_share"] for c in login_concs for k in ("Postern", "Dovecot")]
-        notes.append(f"CPU used by neither the client nor the measured server during the "
-                     f"load phases (other processes on the machine, interrupts, the idle "
-                     f"other server): {100 * min(oth):.0f}% to {100 * max(oth):.0f}% of the "
-                     f"machine's {R['machine']['cores']} cores per phase. Above a few "
-                     f"percent, the machine was not quiet and absolute numbers are noisy; "
-                     f"the alternating rounds spread that noise over both servers.")
-        pp, dp = R["probe"]["Postern"], R["probe"]["Dovecot"]
-        notes.append(f"RETR probe (a plain blocking client, 5 sessions, median of the "
-                     f"slowest RETR per session): Postern {pp[False]:.1f} ms, Dovecot "
-                     f"{dp[False]:.1f} ms; the same with TCP_QUICKACK set before every read "
-                     f"(the client never delays its ACKs): Postern {pp[True]:.1f} ms, "
-                     f"Dovecot {dp[True]:.1f} ms.")
-        for nm, pr in R["probe"].items():
-            if pr[False] > 20 and pr[True] < pr[False] / 4:
-                notes.append(f"**{nm} stalls on large RETRs**: about {pr[False]:.0f} ms per "
-                             f"{LARGE_SIZE // 1024} KiB message that vanish when the client "
-                             f"acknowledges at once. That is the Nagle / delayed-ACK "
-                             f"interaction: the server writes a response in several chunks "
-                             f"without TCP_NODELAY or TCP_CORK, the kernel holds the last "
-                             f"partial segment until the previous ones are ACKed, and a "
-                             f"normal client delays that ACK (~40 ms on Linux). This idle "
-                             f"time, not CPU, dominates {nm}'s session latency at low "
-                             f"concurrency.")
-        rr = "; ".join(f"{clients(conc)}: Postern {[round(x) for x in R['full'][conc]['Postern']['rates']]}, "
-                       f"Dovecot {[round(x) for x in R['full'][conc]['Dovecot']['rates']]}"
-                       for conc in concs)
-        notes.append(f"Sessions/s per round (spread between rounds): {rr}.")
-        base_daemons = ", ".join(sorted(R["idle"]["Postern"]["base"]["names"]))
-        notes.append("Postern forks and execs two processes per logged-in session by "
-                     "design (privilege separation: a `postern-pop3d` protocol worker for "
-                     "the connection under its own uid and seccomp, plus a "
-                     "`postern-stored` per user holding the maildrop under the mail uid), "
-                     f"beside its long-running daemons ({base_daemons}). Dovecot with its defaults also "
-                     "forks+execs two per session (a `pop3-login` that exits after the "
-                     "login, then a `pop3` mail process), so an idle logged-in session "
-                     "costs Postern two processes and Dovecot one.")
-        pi, di = R["idle"]["Postern"], R["idle"]["Dovecot"]
-        notes.append("Baseline private memory includes the text of each long-running "
-                     "Postern daemon: the binaries are static, and a binary run by one "
-                     "process only is private to it. Dovecot's daemons share "
-                     "libdovecot.so, which counts as shared.")
-        notes.append(f"Idle memory detail: Postern with {pi['opened']} sessions had "
-                     f"{pi['loaded']['procs']} processes ({fmt_names(pi['loaded']['names'])}), "
-                     f"baseline {pi['base']['procs']}; Dovecot had {di['loaded']['procs']} "
-                     f"({fmt_names(di['loaded']['names'])}), baseline {di['base']['procs']} "
-                     f"({fmt_names(di['base']['names'])}). RSS per session: Postern "
-                     f"{pi['rss_per']:.0f} KiB, Dovecot {di['rss_per']:.0f} KiB.")
+        if not a.tls_only:
+            run_plain_phase(R, servers, users, a, notes)
+        if not a.no_tls:
+            run_tls_phase(R, servers, users, a, notes)
+            tls_notes(R, notes)
         for s in servers:
             counts, samples = s.log_problems()
             if counts:
@@ -1375,14 +2024,19 @@ def main():
         else:
             log(f"work directory kept: {work}")
 
-    rows = build_rows(R)
+    rows = build_rows(R) if not a.tls_only else []
+    trows = tls_rows(R) if not a.no_tls else []
     print()
-    print(table_text(rows))
-    print()
+    if rows:
+        print(table_text(rows))
+        print()
+    if trows:
+        print(table_text([(m, p, d, r, "") for m, p, d, r in trows]))
+        print()
     for n in notes:
         print(f"- {n}")
     if write:
-        write_doc(section_md(R, rows))
+        write_doc(section_md(R, rows, trows))
         log(f"\nwrote {DOC}")
     return 0
 

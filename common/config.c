@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "util.h"
+#include "x509.h"
 
 enum config_type { CT_STR, CT_PATH, CT_NUM, CT_BOOL };
 
@@ -215,6 +216,18 @@ check_mail_root(const struct config *c, const char *name, char *err, size_t errl
 	return 0;
 }
 
+/* The self-signed certificate's name must be a DNS name (RFC 1123). */
+static int
+check_hostname(const struct config *c, const char *name, char *err, size_t errlen)
+{
+	if (c->hostname[0] != '\0' &&
+	    !x509_host_valid((const uint8_t *)c->hostname, strlen(c->hostname))) {
+		snprintf(err, errlen, "%s: hostname '%.100s' is not a valid DNS name", name, c->hostname);
+		return -1;
+	}
+	return 0;
+}
+
 int
 config_parse(struct config *c, const char *name, const char *text, size_t len,
     char *err, size_t errlen)
@@ -251,6 +264,8 @@ config_parse(struct config *c, const char *name, const char *text, size_t len,
 		}
 		pos += ll + (nl ? 1 : 0);
 	}
+	if (check_hostname(c, name, err, errlen) < 0)
+		return -1;
 	return check_mail_root(c, name, err, errlen);
 }
 

@@ -99,6 +99,23 @@ policy_choose(const br_ssl_server_policy_class **pctx, const br_ssl_server_conte
 	int ec = tls_pick_chain(t->chains, t->nchains, sni, 1, 0, curves, &unk1);
 	int rsa = tls_pick_chain(t->chains, t->nchains, sni, 0, 1, curves, &unk2);
 	unsigned ec_hash = tls12 ? pick_hash(hashes >> 8) : br_sha1_ID;
+
+	/* The server name decides before the key type: if only one type has a
+	 * certificate for it, drop the other type's default; with no match at
+	 * all, the default is the first usable certificate in config order. */
+	if (ec >= 0 && rsa >= 0) {
+		if (unk1 && !unk2)
+			ec = -1;
+		else if (unk2 && !unk1)
+			rsa = -1;
+		else if (unk1 && unk2) {
+			if (ec < rsa)
+				rsa = -1;
+			else
+				ec = -1;
+		}
+	}
+	t->choose_called = 1;
 	unsigned rsa_hash = tls12 ? pick_hash(hashes) : 0;
 	size_t u, n;
 
@@ -337,6 +354,7 @@ tls_server_init(struct tls_server *t, int client_fd, int keyd_fd, struct buf *in
 	t->in = in;
 	t->timeout_ms = s->timeout_ms;
 	t->chosen = -1;
+	t->choose_called = 0;
 	t->nchains = 0;
 	t->logged = t->failed = t->sni_unknown = 0;
 	if (fetch_chains(t) < 0) {
@@ -413,7 +431,8 @@ log_result(struct tls_server *t, int ok)
 		t->failed = 1;
 		if (err >= BR_ERR_SEND_FATAL_ALERT)
 			log_event(LOG_LEVEL_WARN, "tls_failed", "reason=\"%s\" sent_alert=%d sni=%s",
-			    err == BR_ERR_SEND_FATAL_ALERT + 40 && t->chosen < 0 ?
+			    !t->choose_called ? "client offers no protocol version or cipher suite we accept "
+			    "(TLS 1.3 only? BearSSL speaks TLS 1.0-1.2)" : t->chosen < 0 ?
 			    "no shared cipher suite for our certificates" : "handshake refused",
 			    err - BR_ERR_SEND_FATAL_ALERT, sni[0] ? sni : "-");
 		else if (err >= BR_ERR_RECV_FATAL_ALERT)

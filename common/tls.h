@@ -55,6 +55,7 @@ struct tls_server {
 	int sni_unknown;		/* the client named a host we have no cert for */
 	int logged;			/* handshake result logged */
 	int failed;
+	int choose_called;		/* the ClientHello got as far as our policy */
 	unsigned char iobuf[BR_SSL_BUFSIZE_BIDI];
 };
 

@@ -96,6 +96,9 @@ policy_spec(enum policy_proc p, const struct config *cfg, struct sandbox_spec *s
 	s->syscalls = e->syscalls;
 	s->nsyscalls = e->nsyscalls;
 	s->max_files = e->max_files;
+	/* authd and keyd hold a channel per session */
+	if ((p == POLICY_AUTHD || p == POLICY_KEYD) && cfg->max_daemons + 64 > s->max_files)
+		s->max_files = cfg->max_daemons + 64;
 	s->max_memory = e->net_parser ? cfg->worker_max_memory : 0;
 	s->no_fork = e->no_fork;
 	s->debug = cfg->debug_seccomp;

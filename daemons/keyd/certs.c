@@ -35,7 +35,8 @@ read_file(const char *path, struct buf *out)
 {
 	uint8_t chunk[8192];
 	ssize_t n;
-	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+	/* symlinks are followed: certbot's live/ files are links */
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
 
 	if (fd < 0)
 		return -1;
@@ -222,14 +223,18 @@ static int
 load_sni_dir(struct keyd_keys *keys, const char *dir, char *err, size_t errlen)
 {
 	char path[CONFIG_PATH_MAX + 300];
-	struct dirent *de;
-	DIR *d = opendir(dir);
+	struct dirent **ents;
+	int n, k, rc = 0;
 
-	if (d == NULL) {
+	/* sorted, so that the order (and the default) does not depend on the
+	 * filesystem */
+	n = scandir(dir, &ents, NULL, alphasort);
+	if (n < 0) {
 		snprintf(err, errlen, "tls_sni_dir %s: %s", dir, strerror(errno));
 		return -1;
 	}
-	while ((de = readdir(d)) != NULL) {
+	for (k = 0; k < n && rc == 0; k++) {
+		struct dirent *de = ents[k];
 		size_t l = strlen(de->d_name);
 		char name[X509_NAME_MAX + 1];
 		if (l < 5 || strcmp(de->d_name + l - 4, ".pem") != 0 || l - 4 > X509_NAME_MAX)
@@ -242,13 +247,12 @@ load_sni_dir(struct keyd_keys *keys, const char *dir, char *err, size_t errlen)
 			if (*c >= 'A' && *c <= 'Z')
 				*c = (char)(*c + 32);
 		snprintf(path, sizeof(path), "%s/%s", dir, de->d_name);
-		if (add_key(keys, path, NULL, name, err, errlen) < 0) {
-			closedir(d);
-			return -1;
-		}
+		rc = add_key(keys, path, NULL, name, err, errlen);
 	}
-	closedir(d);
-	return 0;
+	for (k = 0; k < n; k++)
+		free(ents[k]);
+	free(ents);
+	return rc;
 }
 
 static int
@@ -285,6 +289,9 @@ ensure_selfsigned(const struct config *cfg, char *cert, char *key, size_t len, c
 	snprintf(key, len, "%s/selfsigned.key", dir);
 	if (stat(cert, &st) == 0 && stat(key, &st) == 0)
 		return 0;
+	/* one half left by an interrupted first start: make both again */
+	unlink(cert);
+	unlink(key);
 	if ((mkdir(cfg->state_dir, 0755) < 0 && errno != EEXIST) ||
 	    (mkdir(dir, 0700) < 0 && errno != EEXIST)) {
 		snprintf(err, errlen, "%s: %s", dir, strerror(errno));
@@ -316,23 +323,33 @@ ensure_selfsigned(const struct config *cfg, char *cert, char *key, size_t len, c
 	return 0;
 }
 
-/* The i-th entry of a comma-separated list ("" when absent). */
-static void
+/* The i-th entry of a comma-separated list, trimmed; -1 past the end, -2
+ * for an entry that is empty or holds a space (a list written with spaces). */
+static int
 list_item(const char *list, unsigned i, char *out, size_t len)
 {
 	const char *p = list;
+	size_t l;
 
+	while (*p == ' ')
+		p++;
+	if (*p == '\0')
+		return -1;
 	while (i > 0 && (p = strchr(p, ',')) != NULL) {
 		p++;
 		i--;
 	}
-	if (p == NULL) {
-		out[0] = '\0';
-		return;
-	}
+	if (p == NULL)
+		return -1;
 	while (*p == ' ')
 		p++;
-	snprintf(out, len, "%.*s", (int)strcspn(p, ", "), p);
+	l = strcspn(p, ",");
+	while (l > 0 && p[l - 1] == ' ')
+		l--;
+	if (l == 0 || memchr(p, ' ', l) != NULL || l >= len)
+		return -2;
+	snprintf(out, len, "%.*s", (int)l, p);
+	return 0;
 }
 
 int
@@ -343,12 +360,24 @@ keyd_load(const struct config *cfg, struct keyd_keys *keys, char *err, size_t er
 
 	keys->n = 0;
 	for (i = 0;; i++) {
-		list_item(cfg->tls_cert_file, i, cert, sizeof(cert));
-		if (cert[0] == '\0')
+		int rc = list_item(cfg->tls_cert_file, i, cert, sizeof(cert)), kr;
+		if (rc == -1)
 			break;
-		list_item(cfg->tls_key_file, i, key, sizeof(key));
+		/* an empty key entry means "the key is in the certificate file" */
+		kr = list_item(cfg->tls_key_file, i, key, sizeof(key));
+		if (rc == -2 || (kr == -2 && strchr(cfg->tls_key_file, ' ') != NULL)) {
+			snprintf(err, errlen, "tls_cert_file/tls_key_file entry %u: empty or not "
+			    "comma-separated", i + 1);
+			return -1;
+		}
+		if (kr < 0)
+			key[0] = '\0';
 		if (add_key(keys, cert, key, NULL, err, errlen) < 0)
 			return -1;
+	}
+	if (list_item(cfg->tls_key_file, i, key, sizeof(key)) == 0) {
+		snprintf(err, errlen, "tls_key_file has more entries than tls_cert_file");
+		return -1;
 	}
 	if (cfg->tls_sni_dir[0] != '\0' && load_sni_dir(keys, cfg->tls_sni_dir, err, errlen) < 0)
 		return -1;

@@ -18,10 +18,15 @@ struct chan {
 	struct chan *next;
 	int fd;
 	char sid[25];
+	char ip[64];		/* from the master: the client's address */
 };
 
+/* A resumable session.  Its master secret goes back only to a worker
+ * serving the same client address: a compromised worker cannot fetch the
+ * secrets of other clients' sessions by their (cleartext) session ids. */
 struct cache_entry {
 	uint8_t id[32];
+	char ip[64];
 	uint32_t version, suite;
 	uint8_t master[48];
 	uint64_t used;		/* 0 = free */
@@ -195,12 +200,13 @@ on_keyx(void *ctx, struct ipc_in *in)
 }
 
 static struct cache_entry *
-cache_find(const uint8_t *id)
+cache_find(const uint8_t *id, const char *ip)
 {
 	size_t i;
 
 	for (i = 0; i < cache_size; i++)
-		if (cache[i].used && memcmp(cache[i].id, id, KEYD_SESSION_ID_LEN) == 0)
+		if (cache[i].used && memcmp(cache[i].id, id, KEYD_SESSION_ID_LEN) == 0 &&
+		    strcmp(cache[i].ip, ip) == 0)
 			return &cache[i];
 	return NULL;
 }
@@ -208,22 +214,23 @@ cache_find(const uint8_t *id)
 static int
 on_cache_save(void *ctx, struct ipc_in *in)
 {
+	struct chan *c = ctx;
 	struct cache_entry *e, *victim = NULL;
 	struct keyd_cache_req r;
 	size_t i;
 
-	(void)ctx;
 	if (keydproto_cache_save(in, &r) < 0)
 		return -1;
 	if (cache_size == 0)
 		return 0;
-	e = cache_find(r.id);
+	e = cache_find(r.id, c->ip);
 	for (i = 0; e == NULL && i < cache_size; i++)
 		if (victim == NULL || cache[i].used < victim->used)
 			victim = &cache[i];
 	if (e == NULL)
 		e = victim;
 	memcpy(e->id, r.id, KEYD_SESSION_ID_LEN);
+	snprintf(e->ip, sizeof(e->ip), "%s", c->ip);
 	e->version = r.version;
 	e->suite = r.suite;
 	memcpy(e->master, r.master, KEYD_MASTER_LEN);
@@ -240,7 +247,7 @@ on_cache_load(void *ctx, struct ipc_in *in)
 
 	if (keydproto_cache_load(in, &r) < 0)
 		return -1;
-	e = cache_find(r.id);
+	e = cache_find(r.id, c->ip);
 	if (e == NULL) {
 		ipc_out_init(&outmsg, MSG_KEYD_CACHE_MISS);
 	} else {
@@ -295,6 +302,7 @@ on_session_new(void *ctx, struct ipc_in *in)
 	c->fd = in->fd;
 	in->fd = -1;
 	ipc_get_str(in, c->sid, sizeof(c->sid));
+	ipc_get_str(in, c->ip, sizeof(c->ip));
 	if (ipc_in_end(in) < 0 || ev_add_fd(c->fd, POLLIN, on_worker, c) < 0) {
 		close(c->fd);
 		free(c);
@@ -332,8 +340,7 @@ on_master(int fd, short revents, void *ctx)
 	(void)ctx;
 	rc = ipc_recv(fd, &inmsg);
 	if (rc == 0) {
-		if (!retiring)
-			log_event(LOG_LEVEL_INFO, "exit", "reason=\"master closed channel\"");
+		log_event(LOG_LEVEL_INFO, "exit", "reason=\"master closed channel\"");
 		exit(0);
 	}
 	if (rc < 0 || ipc_dispatch(master_handlers, 2, NULL, &inmsg) < 0)

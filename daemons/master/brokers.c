@@ -22,6 +22,7 @@ static struct ipc_out outmsg;
 
 static int authd_login_msg(void *ctx, struct ipc_in *in);
 static int keyd_ready_msg(void *ctx, struct ipc_in *in);
+static void retire_keyd(struct master *m);
 
 static const struct ipc_handler authd_handlers[] = {
 	{ MSG_MASTER_LOGIN, 0, authd_login_msg },
@@ -67,12 +68,7 @@ keyd_ready_msg(void *ctx, struct ipc_in *in)
 		return -1;
 	b->ready = 1;
 	if (b == &M->keyd_next) {
-		/* the old keyd keeps its open sessions and exits when idle */
-		if (M->keyd.fd >= 0) {
-			ipc_out_init(&outmsg, MSG_KEYD_RETIRE);
-			(void)ipc_send(M->keyd.fd, &outmsg);
-		}
-		broker_close(&M->keyd);
+		retire_keyd(M);
 		M->keyd_next.restarts = 0;
 		M->keyd = M->keyd_next;
 		M->keyd_next = (struct broker){ "keyd", POLICY_KEYD, 0, -1, 0, 0, 0, 0 };
@@ -84,6 +80,34 @@ keyd_ready_msg(void *ctx, struct ipc_in *in)
 	return 0;
 }
 
+/* The current keyd hands over to keyd_next: it keeps its open sessions
+ * and exits when idle; a pending restart of it is void. */
+static void
+retire_keyd(struct master *m)
+{
+	size_t i;
+
+	if (m->keyd.restart_timer) {
+		ev_cancel_timer(m->keyd.restart_timer);
+		m->keyd.restart_timer = 0;
+	}
+	if (m->keyd.pid <= 0 || m->keyd.fd < 0) {
+		broker_close(&m->keyd);
+		return;
+	}
+	ipc_out_init(&outmsg, MSG_KEYD_RETIRE);
+	(void)ipc_send(m->keyd.fd, &outmsg);
+	for (i = 0; i < sizeof(m->retired) / sizeof(m->retired[0]); i++) {
+		if (m->retired[i].pid == 0) {
+			m->retired[i] = m->keyd;	/* keeps the fd open */
+			return;
+		}
+	}
+	log_event(LOG_LEVEL_WARN, "keyd_retire", "reason=\"too many retiring keyds; closing the oldest "
+	    "channel\" pid=%ld", (long)m->keyd.pid);
+	broker_close(&m->keyd);
+}
+
 static struct broker *
 broker_by_fd(int fd)
 {
@@ -93,6 +117,9 @@ broker_by_fd(int fd)
 		return &M->keyd;
 	if (M->keyd_next.fd == fd)
 		return &M->keyd_next;
+	for (size_t i = 0; i < sizeof(M->retired) / sizeof(M->retired[0]); i++)
+		if (M->retired[i].pid > 0 && M->retired[i].fd == fd)
+			return &M->retired[i];
 	return NULL;
 }
 
@@ -199,6 +226,18 @@ int
 brokers_reaped(struct master *m, pid_t pid, int status)
 {
 	char st[32];
+	size_t i;
+
+	for (i = 0; i < sizeof(m->retired) / sizeof(m->retired[0]); i++) {
+		if (m->retired[i].pid == pid) {
+			master_describe_status(status, st, sizeof(st));
+			broker_close(&m->retired[i]);
+			m->retired[i].pid = 0;
+			log_event(LOG_LEVEL_INFO, "child_exit", "child=keyd pid=%ld %s reason=retired",
+			    (long)pid, st);
+			return 1;
+		}
+	}
 
 	if (pid == m->keyd_next.pid) {
 		master_describe_status(status, st, sizeof(st));
@@ -243,6 +282,7 @@ brokers_session_new(struct master *m, const char *sid, const char *ip, int auth_
 	if (m->keyd.fd >= 0 && m->keyd.ready) {
 		ipc_out_init(&outmsg, MSG_KEYD_SESSION_NEW);
 		ipc_put_str(&outmsg, sid);
+		ipc_put_str(&outmsg, ip);
 		ipc_put_fd(&outmsg, keyd_fd);
 		if (ipc_send(m->keyd.fd, &outmsg) < 0)
 			log_event(LOG_LEVEL_ERR, "broker_send", "child=keyd sid=%s errno=%d", sid, errno);
@@ -252,10 +292,12 @@ brokers_session_new(struct master *m, const char *sid, const char *ip, int auth_
 void
 brokers_stop(struct master *m, int sig)
 {
-	struct broker *all[] = { &m->authd, &m->keyd, &m->keyd_next };
+	struct broker *all[] = { &m->authd, &m->keyd, &m->keyd_next, &m->retired[0], &m->retired[1],
+	    &m->retired[2], &m->retired[3], &m->retired[4], &m->retired[5], &m->retired[6],
+	    &m->retired[7] };
 	size_t i;
 
-	for (i = 0; i < 3; i++) {
+	for (i = 0; i < sizeof(all) / sizeof(all[0]); i++) {
 		if (all[i]->restart_timer) {
 			ev_cancel_timer(all[i]->restart_timer);
 			all[i]->restart_timer = 0;
@@ -268,5 +310,10 @@ brokers_stop(struct master *m, int sig)
 int
 brokers_running(const struct master *m)
 {
+	size_t i;
+
+	for (i = 0; i < sizeof(m->retired) / sizeof(m->retired[0]); i++)
+		if (m->retired[i].pid > 0)
+			return 1;
 	return m->authd.pid > 0 || m->keyd.pid > 0 || m->keyd_next.pid > 0;
 }

@@ -61,6 +61,9 @@ struct master {
 	struct broker authd;
 	struct broker keyd;
 	struct broker keyd_next;	/* started by SIGHUP; replaces keyd when ready */
+	/* replaced keyds finishing their open sessions: their channel stays
+	 * open (EOF would make them exit) until they exit by themselves */
+	struct broker retired[8];
 	int stopping;
 	int accepting;		/* listeners polled: keyd is ready (or failed once) */
 	/* the validated config, as a sealed memfd every child reads at start */

@@ -123,7 +123,7 @@ client_printf(struct client *c, const char *fmt, ...)
 }
 
 int
-client_start_tls(struct client *c, const struct config *cfg)
+client_prepare_tls(struct client *c, const struct config *cfg)
 {
 	struct tls_settings ts;
 
@@ -131,17 +131,33 @@ client_start_tls(struct client *c, const struct config *cfg)
 	    cfg->tls_min_version == 11 ? BR_TLS11 : BR_TLS12;
 	ts.legacy_suites = cfg->tls_legacy_suites;
 	ts.timeout_ms = (int)c->idle_timeout_ms;
-	c->tls = malloc(sizeof(*c->tls));
-	if (c->tls == NULL)
+	c->pending_tls = malloc(sizeof(*c->pending_tls));
+	if (c->pending_tls == NULL)
 		return -1;
+	if (tls_server_init(c->pending_tls, c->fd, FD_KEYD, &c->in, &ts) < 0) {
+		free(c->pending_tls);
+		c->pending_tls = NULL;
+		return -1;
+	}
+	return 0;
+}
+
+void
+client_attach_tls(struct client *c)
+{
 	/* Whatever the client sent in plaintext after STLS is dropped, never
 	 * executed (CVE-2011-0411 class). */
 	buf_reset(&c->in);
-	if (tls_server_init(c->tls, c->fd, FD_KEYD, &c->in, &ts) < 0) {
-		free(c->tls);
-		c->tls = NULL;
+	c->tls = c->pending_tls;
+	c->pending_tls = NULL;
+}
+
+int
+client_start_tls(struct client *c, const struct config *cfg)
+{
+	if (client_prepare_tls(c, cfg) < 0)
 		return -1;
-	}
+	client_attach_tls(c);
 	return 0;
 }
 

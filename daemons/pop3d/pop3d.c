@@ -81,13 +81,13 @@ cmd_stls(struct pop3 *p, const struct pop3_cmd *cmd)
 		client_puts(&p->c, "-ERR TLS is already active\r\n");
 		return;
 	}
-	client_puts(&p->c, "+OK Begin TLS negotiation\r\n");
-	client_flush(&p->c);
-	if (client_start_tls(&p->c, p->cfg) < 0) {
-		/* the client now expects a handshake: nothing sane can follow */
-		p->c.dead = 1;
+	if (client_prepare_tls(&p->c, p->cfg) < 0) {
+		client_puts(&p->c, "-ERR [SYS/TEMP] TLS is not available now, try later\r\n");
 		return;
 	}
+	client_puts(&p->c, "+OK Begin TLS negotiation\r\n");
+	client_flush(&p->c);
+	client_attach_tls(&p->c);
 	p->plaintext_ok = 1;
 }
 

@@ -21,6 +21,7 @@ struct client {
 	uint64_t idle_timeout_ms;
 	int dead;		/* write failed or peer gone */
 	struct tls_server *tls;	/* NULL until STLS or on an implicit-TLS port */
+	struct tls_server *pending_tls;	/* STLS: certificates fetched, +OK not yet sent */
 };
 
 enum pop3_state { POP3_AUTHORIZATION, POP3_TRANSACTION, POP3_UPDATE };
@@ -59,6 +60,10 @@ void client_flush(struct client *c);
 /* Switch the connection to TLS (after STLS, or at once on port 995).
  * Returns 0, or -1 if keyd could not provide certificates. */
 int client_start_tls(struct client *c, const struct config *cfg);
+/* The two halves of client_start_tls(), for STLS: prepare (ask keyd for the
+ * certificates) before answering +OK, attach after it is flushed. */
+int client_prepare_tls(struct client *c, const struct config *cfg);
+void client_attach_tls(struct client *c);
 void client_close(struct client *c);
 
 /* auth.c: USER/PASS and AUTH, relayed to authd. */
