@@ -322,6 +322,8 @@ class TestReload(unittest.TestCase):
                 ctx.verify_mode = ssl.CERT_NONE
                 old = ctx.wrap_socket(socket.create_connection(("127.0.0.1", sport), timeout=10))
                 old.recv(100)
+                plain = socket.create_connection(("127.0.0.1", app.port), timeout=10)  # STLS later
+                plain.recv(100)
                 shutil.copy(crt2, live_crt)
                 shutil.copy(key2, live_key)
                 mark = app.log_mark()
@@ -331,6 +333,14 @@ class TestReload(unittest.TestCase):
                 old.sendall(b"CAPA\r\n")  # the session opened before the reload goes on
                 self.assertTrue(old.recv(100).startswith(b"+OK"))
                 old.close()
+                # one opened before the reload can still start TLS: the old keyd serves it
+                plain.sendall(b"STLS\r\n")
+                self.assertTrue(plain.recv(100).startswith(b"+OK Begin TLS"))
+                tls = ctx.wrap_socket(plain, server_hostname="one.example.org")
+                self.assertEqual(tls.getpeercert(binary_form=True) is not None, True)
+                tls.sendall(b"NOOP\r\n")
+                self.assertTrue(tls.recv(100).startswith(b"-ERR"))  # NOOP before login
+                tls.close()
                 # a broken certificate is refused and the current one keeps serving
                 with open(live_crt, "w") as f:
                     f.write("-----BEGIN CERTIFICATE-----\nnot base64 at all\n-----END CERTIFICATE-----\n")
@@ -363,8 +373,27 @@ class TestSelfSigned(unittest.TestCase):
             app.cleanup()
 
 
-if __name__ == "__main__":
-    unittest.main()
+
+class TestMixedKeyTypesSni(unittest.TestCase):
+    def test_name_with_only_an_rsa_certificate(self):
+        tmp = tempfile.mkdtemp(prefix="postern-mixed-")
+        try:
+            ec_crt, ec_key = make_cert(tmp, "default.example.org", "ec", ["default.example.org"])
+            rsa_crt, rsa_key = make_cert(tmp, "rsaonly.example.net", "rsa", ["rsaonly.example.net"])
+            sport = free_port()
+            app = Appliance({"pop3s_listen": "127.0.0.1:%d" % sport,
+                             "tls_cert_file": "%s, %s" % (ec_crt, rsa_crt),
+                             "tls_key_file": "%s, %s" % (ec_key, rsa_key)}).start()
+            try:
+                # an ECDSA-capable client asking for the RSA-only name gets that name
+                self.assertIn("rsaonly.example.net",
+                              leaf_cn(s_client(sport, "-servername", "rsaonly.example.net").stdout))
+                self.assertIn("default.example.org",
+                              leaf_cn(s_client(sport, "-servername", "nobody.example").stdout))
+            finally:
+                app.cleanup()
+        finally:
+            shutil.rmtree(tmp, ignore_errors=True)
 
 
 class TestSniDir(unittest.TestCase):
@@ -391,3 +420,7 @@ class TestSniDir(unittest.TestCase):
                 app.cleanup()
         finally:
             shutil.rmtree(tmp, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    unittest.main()
