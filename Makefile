@@ -4,6 +4,8 @@
 #   make test       build and run every test; last line "N passed, N failed"
 #   make fuzz       real fuzzing with libFuzzer (clang), FUZZ_SECONDS per target
 #   make bench      POP3 load against Postern and Dovecot, see docs/BENCHMARKS.md
+#   make image      OCI image + erofs/squashfs root images in build/image, see docs/CONTAINER.md
+#   make image-test only the image test (make test runs it too, skipped without the tools)
 #   make deps       install missing Debian packages (as root)
 
 CC       ?= gcc
@@ -35,7 +37,7 @@ TEST_TOOLS := $(patsubst tests/tools/%.c,$(B)/tests/%,$(wildcard tests/tools/*.c
 FUZZ_TARGETS := $(patsubst fuzz/%.c,%,$(filter-out fuzz/replay.c,$(wildcard fuzz/fuzz_*.c)))
 REPLAY_BINS := $(FUZZ_TARGETS:%=$(B)/replay/%)
 
-.PHONY: all run test fuzz bench clean deps unit-tests replay-bins check-deps
+.PHONY: all run test fuzz bench clean deps unit-tests replay-bins check-deps image image-test
 all: $(BINS)
 
 $(B)/obj/%.o: %.c
@@ -111,6 +113,14 @@ fuzz: deps
 
 bench: deps all
 	@python3 bench/pop3bench.py
+
+# No container engine: umoci + skopeo, mkfs.erofs, mksquashfs; reproducible.
+image: deps all
+	@sh image/build.sh
+
+# Builds the image twice itself, then runs it under runc (tests/integration/test_image.py).
+image-test: deps all
+	@cd tests/integration && PYTHONDONTWRITEBYTECODE=1 python3 -m unittest -v test_image
 
 clean:
 	rm -rf $(B)

@@ -14,17 +14,38 @@
 
 #include "../common/log.h"
 
+/* Privileged = root, or a non-root uid holding CAP_SETUID in its effective
+ * set (systemd User= + AmbientCapabilities=): both take the chroot and
+ * uid-change path, and a missing capability is then fatal, never a silent
+ * fallback to the unprivileged mode. */
 int
 sandbox_unprivileged(void)
 {
-	return geteuid() != 0;
+	static int cached = -1;
+
+	if (cached < 0) {
+		cached = geteuid() != 0;
+		if (cached && capng_get_caps_process() == 0 &&
+		    capng_have_capability(CAPNG_EFFECTIVE, CAP_SETUID))
+			cached = 0;
+	}
+	return cached;
 }
 
+/* Only ever lower a limit: a container or unit may already set a hard
+ * limit below ours (podman --ulimit nofile=1024:1024), and raising it
+ * would need CAP_SYS_RESOURCE. */
 static void
 set_rlimit(int res, uint64_t v, const char *name)
 {
-	struct rlimit rl = { (rlim_t)v, (rlim_t)v };
+	struct rlimit rl;
 
+	if (getrlimit(res, &rl) < 0)
+		fatal("reason=\"getrlimit %s failed\" errno=%d", name, errno);
+	if (rl.rlim_max != RLIM_INFINITY && (rlim_t)v > rl.rlim_max)
+		v = (uint64_t)rl.rlim_max;
+	rl.rlim_cur = (rlim_t)v;
+	rl.rlim_max = (rlim_t)v;
 	if (setrlimit(res, &rl) < 0)
 		fatal("reason=\"setrlimit %s failed\" errno=%d", name, errno);
 }
@@ -37,7 +58,7 @@ change_identity(const struct sandbox_spec *s)
 
 	if (s->uid == 0 || s->gid == 0)
 		fatal("reason=\"refusing to run %s as root\"", s->name);
-	capng_clear(CAPNG_SELECT_BOTH);
+	capng_clear(CAPNG_SELECT_ALL);
 	/* DROP_SUPP_GRP with numeric ids: no passwd entry is needed (PLATFORM.md). */
 	if (capng_change_id((int)s->uid, (int)s->gid,
 	    CAPNG_DROP_SUPP_GRP | CAPNG_CLEAR_BOUNDING) != 0)
@@ -46,7 +67,7 @@ change_identity(const struct sandbox_spec *s)
 	    ru != s->uid || eu != s->uid || su != s->uid ||
 	    rg != s->gid || eg != s->gid || sg != s->gid)
 		fatal("reason=\"identity change did not stick\" uid=%u", (unsigned)s->uid);
-	if (capng_get_caps_process() != 0 || capng_have_capabilities(CAPNG_SELECT_CAPS) != CAPNG_NONE)
+	if (capng_get_caps_process() != 0 || capng_have_capabilities(CAPNG_SELECT_ALL) != CAPNG_NONE)
 		fatal("reason=\"capabilities remain after drop\"");
 	/* Going back must be impossible. */
 	if (setuid(0) == 0)

@@ -61,8 +61,8 @@ prepare_empty_root(const struct config *c)
 		fatal("reason=\"cannot create empty_root\" path=%s errno=%d", c->empty_root, errno);
 	if (stat(c->empty_root, &st) < 0 || !S_ISDIR(st.st_mode))
 		fatal("reason=\"empty_root is not a directory\" path=%s", c->empty_root);
-	if (!sandbox_unprivileged() && (st.st_uid != 0 || (st.st_mode & 0022) != 0))
-		fatal("reason=\"empty_root must be owned by root and not writable by others\" path=%s",
+	if (!sandbox_unprivileged() && ((st.st_uid != 0 && st.st_uid != geteuid()) || (st.st_mode & 0022) != 0))
+		fatal("reason=\"empty_root must be owned by root or by the master and not writable by others\" path=%s",
 		    c->empty_root);
 	if (chmod(c->empty_root, 0555) < 0)
 		fatal("reason=\"chmod empty_root failed\" errno=%d", errno);

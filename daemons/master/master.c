@@ -270,8 +270,8 @@ master_authd_login(struct master *m, struct ipc_in *in)
 	}
 	log_set_session(s->sid);
 	/* Check meaning, not only form: never root, only canonical paths. */
-	if (uid == 0 || gid == 0 || !config_path_canonical(mailroot)) {
-		log_event(LOG_LEVEL_ERR, "login_refused", "user=%s reason=\"authd named uid 0 or a "
+	if (uid == 0 || gid == 0 || uid == geteuid() || !config_path_canonical(mailroot)) {
+		log_event(LOG_LEVEL_ERR, "login_refused", "user=%s reason=\"authd named uid 0, the master's uid or a "
 		    "non-canonical mail root\"", user);
 		s->logged_in = 1;
 		goto refuse;
