@@ -104,8 +104,12 @@ class Appliance:
             cmd = ["setpriv", "--reuid=%d" % self.run_as, "--regid=%d" % self.run_as,
                    "--clear-groups", "--inh-caps=-all"] + cmd
         self.proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=self.logf)
-        wait_until(self._greets, 15, "POP3 greeting on port %d" % self.port)
-        wait_until(lambda: self.authd_pid(), 10, "authd ready")
+        try:
+            wait_until(self._greets, 15, "POP3 greeting on port %d" % self.port)
+            wait_until(lambda: self.authd_pid(), 10, "authd ready")
+        except BaseException:
+            self.cleanup()  # a failed setUpClass gets no tearDownClass: never leak a master
+            raise
         return self
 
     def _greets(self):
