@@ -135,6 +135,16 @@ class TestHostilePeer(unittest.TestCase):
         self.app.wait_log(r"sid=%s level=error event=ipc_violation peer=worker" % sid, start=mark)
         self.assertNotIn("stored_spawn user=demo2", self.app.log()[mark:])
 
+    def test_forged_proxy_address_without_proxy_listener_kills_worker(self):
+        s, f, sid, mark = self.hostile()
+        said = self.ask(s, f, "FORGE-PROXY 203.0.113.1")
+        self.assertIn(said, ("sent", ""))
+        if said:
+            self.assertEqual(f.readline(), b"")
+        self.app.wait_log(r"sid=%s level=error event=ipc_violation peer=worker .*type=0x0203" % sid,
+                          start=mark)
+        self.assertNotIn("event=proxy ip=203.0.113.1", self.app.log())
+
     def test_forged_login_to_authd_closes_channel(self):
         s, f, sid, mark = self.hostile()
         self.assertEqual(self.ask(s, f, "FORGE-AUTHD demo2@localhost"), "sent")

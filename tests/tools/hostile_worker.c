@@ -210,7 +210,12 @@ run(char *line)
 		store_simple(0x7777, "badtype");
 	else if (!strcmp(cmd, "FETCH") && a && store_fd >= 0)
 		cmd_fetch(strtoul(a, NULL, 10));
-	else if (!strcmp(cmd, "KEYD-SIGN") && a)
+	else if (!strcmp(cmd, "FORGE-PROXY") && a) {
+		/* claim a client address on a listener without the PROXY protocol */
+		ipc_out_init(&out, MSG_MASTER_PROXY);
+		ipc_put_str(&out, a);
+		say(ipc_send(FD_CONTROL, &out) == 0 ? "sent" : "send-failed");
+	} else if (!strcmp(cmd, "KEYD-SIGN") && a)
 		keyd_sign(strtoul(a, NULL, 10));
 	else if (!strcmp(cmd, "KEYD-BADTYPE"))
 		keyd_badtype();
