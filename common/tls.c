@@ -509,8 +509,11 @@ run_until(struct tls_server *t, unsigned target)
 		if ((st & BR_SSL_RECVAPP) && stash_app(t) < 0)
 			return -1;
 		if (st & BR_SSL_RECVREC) {
+			int w;
 			buf = br_ssl_engine_recvrec_buf(eng, &len);
-			if (wait_fd(t, POLLIN) <= 0 || (n = read(t->fd, buf, len)) <= 0) {
+			if ((w = wait_fd(t, POLLIN)) <= 0 || (n = read(t->fd, buf, len)) <= 0) {
+				if (w == 0 && t->logged)
+					log_event(LOG_LEVEL_INFO, "disconnect", "reason=idle_timeout tls=yes");
 				log_result(t, 0);	/* peer gone or timed out */
 				t->failed = 1;
 				return -1;

@@ -374,6 +374,27 @@ class TestSelfSigned(unittest.TestCase):
 
 
 
+class TestTlsIdle(unittest.TestCase):
+    def test_idle_timeout_inside_tls_is_logged(self):
+        sport = free_port()
+        app = Appliance({"pop3s_listen": "127.0.0.1:%d" % sport, "pop3_idle_timeout": "1"}).start()
+        try:
+            wait_until(lambda: "event=tls_ready" in app.log(), 10, "keyd ready")
+            ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+            ctx.check_hostname = False
+            ctx.verify_mode = ssl.CERT_NONE
+            s = ctx.wrap_socket(socket.create_connection(("127.0.0.1", sport), timeout=10))
+            self.assertTrue(s.recv(100).startswith(b"+OK"))
+            try:
+                self.assertEqual(s.recv(100), b"")  # closed by the server after 1 s
+            except (ssl.SSLError, ConnectionResetError):
+                pass
+            s.close()
+            app.wait_log(r"event=disconnect reason=idle_timeout tls=yes")
+        finally:
+            app.cleanup()
+
+
 class TestMixedKeyTypesSni(unittest.TestCase):
     def test_name_with_only_an_rsa_certificate(self):
         tmp = tempfile.mkdtemp(prefix="postern-mixed-")
