@@ -14,23 +14,17 @@
 static struct ipc_in inmsg;
 static struct ipc_out outmsg;
 
-/* ECDHE with AEAD first (our order wins: BR_OPT_ENFORCE_SERVER_PREFERENCES). */
-static const uint16_t suites_modern[] = {
+/* One list, our order (BR_OPT_ENFORCE_SERVER_PREFERENCES makes it win):
+ * the first SUITES_MODERN entries, ECDHE with AEAD, are the default;
+ * tls_legacy_suites adds the CBC and RSA key exchange ones after them. */
+static const uint16_t suites[] = {
 	BR_TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256,
 	BR_TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256,
 	BR_TLS_ECDHE_ECDSA_WITH_CHACHA20_POLY1305_SHA256,
 	BR_TLS_ECDHE_RSA_WITH_CHACHA20_POLY1305_SHA256,
 	BR_TLS_ECDHE_ECDSA_WITH_AES_256_GCM_SHA384,
 	BR_TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384,
-};
-
-static const uint16_t suites_legacy[] = {
-	BR_TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256,
-	BR_TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256,
-	BR_TLS_ECDHE_ECDSA_WITH_CHACHA20_POLY1305_SHA256,
-	BR_TLS_ECDHE_RSA_WITH_CHACHA20_POLY1305_SHA256,
-	BR_TLS_ECDHE_ECDSA_WITH_AES_256_GCM_SHA384,
-	BR_TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384,
+	/* legacy from here */
 	BR_TLS_ECDHE_ECDSA_WITH_AES_128_CBC_SHA256,
 	BR_TLS_ECDHE_RSA_WITH_AES_128_CBC_SHA256,
 	BR_TLS_ECDHE_ECDSA_WITH_AES_128_CBC_SHA,
@@ -43,6 +37,7 @@ static const uint16_t suites_legacy[] = {
 	BR_TLS_RSA_WITH_AES_128_CBC_SHA,
 	BR_TLS_RSA_WITH_AES_256_CBC_SHA,
 };
+#define SUITES_MODERN	6
 
 int
 tls_pick_chain(const struct tls_chain *chains, size_t n, const char *sni, int ec_ok,
@@ -322,10 +317,8 @@ engine_setup(struct tls_server *t, const struct tls_settings *s)
 
 	br_ssl_server_zero(&t->sc);
 	br_ssl_engine_set_versions(eng, s->min_version, BR_TLS12);
-	if (s->legacy_suites)
-		br_ssl_engine_set_suites(eng, suites_legacy, sizeof(suites_legacy) / sizeof(suites_legacy[0]));
-	else
-		br_ssl_engine_set_suites(eng, suites_modern, sizeof(suites_modern) / sizeof(suites_modern[0]));
+	br_ssl_engine_set_suites(eng, suites,
+	    s->legacy_suites ? sizeof(suites) / sizeof(suites[0]) : SUITES_MODERN);
 	for (i = 0; i < sizeof(hashes) / sizeof(hashes[0]); i++)
 		br_ssl_engine_set_hash(eng, hashes[i].id, hashes[i].vt);
 	br_ssl_engine_set_prf10(eng, &br_tls10_prf);
