@@ -45,6 +45,10 @@ struct config {
 	uint64_t max_daemons;
 	uint64_t max_per_ip;
 	uint64_t restart_backoff_max;
+	uint64_t broker_stall_timeout;	/* s a broker may refuse our messages before it is restarted */
+	uint64_t login_timeout;		/* s from connect to a successful login (TLS included) */
+	uint64_t preauth_max_percent;	/* share of max_daemons sessions not logged in may use */
+	uint64_t log_max_lines_per_second; /* per child; more are dropped and counted */
 	/* identities (numeric; no passwd entries needed) */
 	uint64_t auth_uid, auth_gid;
 	uint64_t worker_uid, worker_gid;

@@ -4,6 +4,7 @@
 #include <errno.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/time.h>
 #include <unistd.h>
 
 void
@@ -71,8 +72,8 @@ ipc_put_fd(struct ipc_out *o, int fd)
 	o->fd = fd;
 }
 
-int
-ipc_send(int sock, struct ipc_out *o)
+static int
+send_flags(int sock, struct ipc_out *o, int flags)
 {
 	union {
 		struct cmsghdr align;
@@ -113,7 +114,7 @@ ipc_send(int sock, struct ipc_out *o)
 		memcpy(CMSG_DATA(c), &o->fd, sizeof(int));
 	}
 	do {
-		n = sendmsg(sock, &msg, MSG_NOSIGNAL);
+		n = sendmsg(sock, &msg, MSG_NOSIGNAL | flags);
 	} while (n < 0 && errno == EINTR);
 	if (n < 0)
 		return -1;
@@ -121,6 +122,29 @@ ipc_send(int sock, struct ipc_out *o)
 		errno = EMSGSIZE;
 		return -1;
 	}
+	return 0;
+}
+
+int
+ipc_send(int sock, struct ipc_out *o)
+{
+	return send_flags(sock, o, 0);
+}
+
+int
+ipc_send_nowait(int sock, struct ipc_out *o)
+{
+	return send_flags(sock, o, MSG_DONTWAIT);
+}
+
+int
+ipc_set_timeout(int sock, unsigned ms)
+{
+	struct timeval tv = { (time_t)(ms / 1000), (suseconds_t)(ms % 1000) * 1000 };
+
+	if (setsockopt(sock, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv)) < 0 ||
+	    setsockopt(sock, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv)) < 0)
+		return -1;
 	return 0;
 }
 

@@ -51,6 +51,17 @@ void ipc_put_fd(struct ipc_out *o, int fd);
 /* Send one message. Returns 0, or -1 (errno; EMSGSIZE if a put overflowed). */
 int ipc_send(int sock, struct ipc_out *o);
 
+/* The same without ever blocking: -1 with errno EAGAIN when the peer's
+ * queue is full.  Brokers and the master answer peers that may be hostile
+ * with this: a peer that stops reading must never stall them (a legitimate
+ * worker does strict request/reply, so a full queue means it is not one). */
+int ipc_send_nowait(int sock, struct ipc_out *o);
+
+/* Bound how long a blocking send or receive on sock may wait (SO_RCVTIMEO
+ * and SO_SNDTIMEO): a worker's calls to a broker that stopped answering
+ * then fail with EAGAIN instead of hanging the session.  Returns 0 or -1. */
+int ipc_set_timeout(int sock, unsigned ms);
+
 /* Receive one message into in.  Returns 1 for a message, 0 on EOF, -1 on
  * error: socket error, truncated datagram or control data, bad header, more
  * than one fd, or an fd flag that does not match the fds received (any fds

@@ -17,6 +17,10 @@
 #define FD_KEYD		6	/* worker: channel to keyd */
 #define FD_PARENT	3	/* authd, keyd: master channel; stored: worker channel */
 
+/* How long a worker waits for one answer from authd, keyd or the master
+ * (beyond authd's configured failure delay) before it gives up. */
+#define BROKER_CALL_TIMEOUT_MS	30000
+
 enum proto_msg {
 	/* master -> authd */
 	MSG_AUTHD_SESSION_NEW = 0x0101,	/* sid, ip, service + fd: worker channel */

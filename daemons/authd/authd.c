@@ -54,13 +54,38 @@ sess_free(struct authsess *a)
 	free(a);
 }
 
+/* Answer the worker without ever blocking: a worker that does not read its
+ * replies (a legitimate one always does, one request at a time) is marked
+ * and its channel closed by the caller, never waited for. */
+static void
+reply(struct authsess *a)
+{
+	if (ipc_send_nowait(a->fd, &outmsg) < 0 && a->send_errno == 0)
+		a->send_errno = errno ? errno : EIO;
+}
+
+/* After a step: close the channel if a reply could not be queued. */
+static int
+check_reply(struct authsess *a)
+{
+	if (a->send_errno == 0)
+		return 0;
+	log_set_session(a->sid);
+	log_event(LOG_LEVEL_WARN, "channel_closed", "peer=worker ip=%s errno=%d reason=\"%s\"",
+	    a->ip, a->send_errno, a->send_errno == EAGAIN ? "worker does not read its replies" :
+	    "reply could not be sent");
+	log_set_session(NULL);
+	sess_free(a);
+	return -1;
+}
+
 static void
 send_fail_now(struct authsess *a, uint32_t code, const char *text)
 {
 	ipc_out_init(&outmsg, MSG_AUTH_FAIL);
 	ipc_put_u32(&outmsg, code);
 	ipc_put_str(&outmsg, text);
-	(void)ipc_send(a->fd, &outmsg);
+	reply(a);
 }
 
 static void
@@ -70,6 +95,7 @@ delayed_fail(void *ctx)
 
 	a->timer = 0;
 	send_fail_now(a, a->pending_code, a->pending_text);
+	(void)check_reply(a);
 }
 
 /* Refuse, log why, and reply after the configured delay. */
@@ -132,7 +158,7 @@ grant(struct authsess *a, const char *canon, const struct userdb_user *u)
 	a->done = 1;
 	a->in_sasl = 0;
 	ipc_out_init(&outmsg, MSG_AUTH_OK);
-	(void)ipc_send(a->fd, &outmsg);
+	reply(a);
 	log_set_session(a->sid);
 	log_event(LOG_LEVEL_INFO, "login", "service=%s ip=%s user=%s", a->service, a->ip, canon);
 	log_set_session(NULL);
@@ -196,7 +222,7 @@ sasl_step(struct authsess *a, enum sasl_result r)
 		a->in_sasl = 1;
 		ipc_out_init(&outmsg, MSG_AUTH_CHALLENGE);
 		ipc_put_str(&outmsg, a->sasl.challenge);
-		(void)ipc_send(a->fd, &outmsg);
+		reply(a);
 		return;
 	case SASL_ERR_SYNTAX:
 		throttle_fail(&acfg, a->ip, NULL);
@@ -287,7 +313,9 @@ on_worker(int fd, short revents, void *ctx)
 		    "reason=\"message not allowed now\"", a->ip, rc == 1 ? inmsg.type : 0);
 		log_set_session(NULL);
 		sess_free(a);
+		return;
 	}
+	(void)check_reply(a);
 }
 
 static int

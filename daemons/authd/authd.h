@@ -27,6 +27,7 @@ struct authsess {
 	int in_sasl;
 	int done;		/* logged in: no more auth messages accepted */
 	unsigned failures;
+	int send_errno;		/* a reply could not be queued: close the channel */
 	uint64_t timer;		/* pending delayed failure reply */
 	uint32_t pending_code;
 	char pending_text[96];

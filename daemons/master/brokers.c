@@ -36,9 +36,9 @@ void
 brokers_init(struct master *m)
 {
 	M = m;
-	m->authd = (struct broker){ "authd", POLICY_AUTHD, 0, -1, 0, 0, 0, 0 };
-	m->keyd = (struct broker){ "keyd", POLICY_KEYD, 0, -1, 0, 0, 0, 0 };
-	m->keyd_next = (struct broker){ "keyd", POLICY_KEYD, 0, -1, 0, 0, 0, 0 };
+	m->authd = (struct broker){ .name = "authd", .proc = POLICY_AUTHD, .fd = -1 };
+	m->keyd = (struct broker){ .name = "keyd", .proc = POLICY_KEYD, .fd = -1 };
+	m->keyd_next = (struct broker){ .name = "keyd", .proc = POLICY_KEYD, .fd = -1 };
 }
 
 static void
@@ -71,7 +71,7 @@ keyd_ready_msg(void *ctx, struct ipc_in *in)
 		retire_keyd(M);
 		M->keyd_next.restarts = 0;
 		M->keyd = M->keyd_next;
-		M->keyd_next = (struct broker){ "keyd", POLICY_KEYD, 0, -1, 0, 0, 0, 0 };
+		M->keyd_next = (struct broker){ .name = "keyd", .proc = POLICY_KEYD, .fd = -1 };
 		log_event(LOG_LEVEL_INFO, "tls_reloaded", "keys=%u keyd_pid=%ld", n, (long)M->keyd.pid);
 	} else {
 		log_event(LOG_LEVEL_INFO, "tls_ready", "keys=%u", n);
@@ -96,7 +96,7 @@ retire_keyd(struct master *m)
 		return;
 	}
 	ipc_out_init(&outmsg, MSG_KEYD_RETIRE);
-	(void)ipc_send(m->keyd.fd, &outmsg);
+	(void)broker_send(m, &m->keyd, &outmsg);
 	for (i = 0; i < sizeof(m->retired) / sizeof(m->retired[0]); i++) {
 		if (m->retired[i].pid == 0) {
 			m->retired[i] = m->keyd;	/* keeps the fd open */
@@ -178,6 +178,7 @@ broker_start(struct master *m, struct broker *b)
 	}
 	b->fd = sv[0];
 	b->started_ms = ev_now_ms();
+	b->stalled_ms = 0;
 	ev_add_fd(sv[0], POLLIN, on_broker, NULL);
 	if (b == &m->authd)
 		master_send_authd_config(m);
@@ -260,33 +261,66 @@ brokers_reaped(struct master *m, pid_t pid, int status)
 	return 0;
 }
 
-void
-brokers_authd_session(struct master *m, const char *sid, const char *ip, int auth_fd)
+/* The master never blocks on a broker: authd and keyd answer workers
+ * without blocking, so one that stops reading is stuck or compromised. */
+int
+broker_send(struct master *m, struct broker *b, struct ipc_out *o)
 {
-	if (m->authd.fd >= 0) {
-		ipc_out_init(&outmsg, MSG_AUTHD_SESSION_NEW);
-		ipc_put_str(&outmsg, sid);
-		ipc_put_str(&outmsg, ip);
-		ipc_put_str(&outmsg, "pop3");
-		ipc_put_fd(&outmsg, auth_fd);
-		if (ipc_send(m->authd.fd, &outmsg) < 0)
-			log_event(LOG_LEVEL_ERR, "broker_send", "child=authd sid=%s errno=%d", sid, errno);
+	uint64_t now = ev_now_ms();
+
+	if (b->fd < 0)
+		return -1;
+	if (ipc_send_nowait(b->fd, o) == 0) {
+		b->stalled_ms = 0;
+		return 0;
 	}
+	/* a full queue, or too many fds in flight to it: it is not reading */
+	if (errno != EAGAIN && errno != ETOOMANYREFS && errno != ENOBUFS) {
+		log_event(LOG_LEVEL_ERR, "broker_send", "child=%s errno=%d", b->name, errno);
+		return -1;
+	}
+	if (b->stalled_ms == 0) {
+		b->stalled_ms = now;
+		log_event(LOG_LEVEL_WARN, "broker_busy", "child=%s pid=%ld reason=\"not reading its "
+		    "channel; refusing new sessions\"", b->name, (long)b->pid);
+	} else if (now - b->stalled_ms >= m->cfg.broker_stall_timeout * 1000 && b->pid > 0) {
+		log_event(LOG_LEVEL_ERR, "broker_stalled", "child=%s pid=%ld stalled_ms=%llu "
+		    "reason=\"not reading for broker_stall_timeout; restarting it\"", b->name,
+		    (long)b->pid, (unsigned long long)(now - b->stalled_ms));
+		kill(b->pid, SIGKILL);
+		b->stalled_ms = 0;
+	}
+	errno = EAGAIN;
+	return -1;
 }
 
-void
+int
+brokers_authd_session(struct master *m, const char *sid, const char *ip, int auth_fd)
+{
+	if (m->authd.fd < 0)
+		return 0;	/* down: the worker sees EOF and answers "unavailable" */
+	ipc_out_init(&outmsg, MSG_AUTHD_SESSION_NEW);
+	ipc_put_str(&outmsg, sid);
+	ipc_put_str(&outmsg, ip);
+	ipc_put_str(&outmsg, "pop3");
+	ipc_put_fd(&outmsg, auth_fd);
+	return broker_send(m, &m->authd, &outmsg);
+}
+
+int
 brokers_session_new(struct master *m, const char *sid, const char *ip, int auth_fd, int keyd_fd)
 {
-	if (auth_fd >= 0)
-		brokers_authd_session(m, sid, ip, auth_fd);
+	if (auth_fd >= 0 && brokers_authd_session(m, sid, ip, auth_fd) < 0)
+		return -1;
 	if (m->keyd.fd >= 0 && m->keyd.ready) {
 		ipc_out_init(&outmsg, MSG_KEYD_SESSION_NEW);
 		ipc_put_str(&outmsg, sid);
 		ipc_put_str(&outmsg, ip);
 		ipc_put_fd(&outmsg, keyd_fd);
-		if (ipc_send(m->keyd.fd, &outmsg) < 0)
-			log_event(LOG_LEVEL_ERR, "broker_send", "child=keyd sid=%s errno=%d", sid, errno);
+		if (broker_send(m, &m->keyd, &outmsg) < 0)
+			return -1;
 	}
+	return 0;
 }
 
 void

@@ -273,6 +273,9 @@ master_accept(int lfd, short revents, void *ctx)
 	snprintf(s->ip, sizeof(s->ip), "%s", ip);
 	snprintf(s->peer, sizeof(s->peer), "%s", ip);
 	s->proto = l->proto;
-	master_spawn_worker(m, s, fd, l);
+	if (master_spawn_worker(m, s, fd, l) < 0) {
+		refuse(fd, l->proto, l->implicit_tls, "service busy");
+		return;
+	}
 	close(fd);
 }

@@ -114,8 +114,22 @@ binary_path(const struct master *m, const char *name, char *out, size_t outlen)
 	snprintf(out, outlen, "%s/%s", m->libexec, name);
 }
 
-/* The worker's control channel: the master expects nothing on it.  EOF means
- * the worker is going away; any message is a violation and kills it. */
+/* Master -> worker, never blocking: the control channel carries at most two
+ * messages per session, so a full one means the worker does not read it;
+ * such a worker is ended rather than waited for. */
+static void
+worker_send(struct session *s, struct ipc_out *o)
+{
+	if (s->ctl_fd >= 0 && ipc_send_nowait(s->ctl_fd, o) == 0)
+		return;
+	log_set_session(s->sid);
+	log_event(LOG_LEVEL_WARN, "worker_send", "pid=%ld errno=%d reason=\"control channel "
+	    "closed or not read; ending the session\"", (long)s->worker_pid, errno);
+	log_set_session(NULL);
+	if (s->worker_pid > 0)
+		kill(s->worker_pid, SIGKILL);
+}
+
 /* The PROXY verdict: the address the trusted proxy named becomes the
  * session's, for MAXPERIP and for authd (throttling, logs). */
 static int
@@ -139,15 +153,18 @@ worker_proxy(struct master *m, struct session *s, struct ipc_in *in)
 		    s->ip, (unsigned long long)m->cfg.max_per_ip);
 		ipc_out_init(&outmsg, MSG_WORKER_PROXY_REFUSE);
 		ipc_put_str(&outmsg, "too many connections from your address");
+	} else if (brokers_authd_session(m, s->sid, s->ip, s->pending_auth_fd) < 0) {
+		log_event(LOG_LEVEL_WARN, "refused", "reason=broker_busy ip=%s via=proxy", s->ip);
+		ipc_out_init(&outmsg, MSG_WORKER_PROXY_REFUSE);
+		ipc_put_str(&outmsg, "authentication service busy");
 	} else {
-		brokers_authd_session(m, s->sid, s->ip, s->pending_auth_fd);
 		ipc_out_init(&outmsg, MSG_WORKER_PROXY_OK);
 		ipc_put_str(&outmsg, s->ip);
 	}
 	log_set_session(NULL);
 	close(s->pending_auth_fd);
 	s->pending_auth_fd = -1;
-	(void)ipc_send(s->ctl_fd, &outmsg);
+	worker_send(s, &outmsg);
 	return 0;
 }
 
@@ -184,7 +201,7 @@ on_worker_ctl(int fd, short revents, void *ctx)
 	}
 }
 
-void
+int
 master_spawn_worker(struct master *m, struct session *s, int client_fd, const struct listener *l)
 {
 	int implicit_tls = l->implicit_tls;
@@ -202,7 +219,16 @@ master_spawn_worker(struct master *m, struct session *s, int client_fd, const st
 	    socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, kd) < 0)
 		goto fail;
 	s->proxy_pending = l->proxy;
-	brokers_session_new(m, s->sid, s->ip, l->proxy ? -1 : auth[1], kd[1]);
+	if (brokers_session_new(m, s->sid, s->ip, l->proxy ? -1 : auth[1], kd[1]) < 0) {
+		for (i = 0; i < 2; i++) {
+			close(ctl[i]);
+			close(auth[i]);
+			close(kd[i]);
+		}
+		log_event(LOG_LEVEL_WARN, "refused", "reason=broker_busy ip=%s", s->ip);
+		master_session_remove(m, s);
+		return -1;
+	}
 	if (l->proxy && (s->pending_auth_fd = fcntl(auth[1], F_DUPFD_CLOEXEC, 3)) < 0)
 		goto fail;
 	{
@@ -234,7 +260,7 @@ master_spawn_worker(struct master *m, struct session *s, int client_fd, const st
 	log_event(LOG_LEVEL_INFO, "connect", "proto=%s ip=%s worker_pid=%ld sessions=%zu",
 	    implicit_tls ? "pop3s" : "pop3", s->ip, (long)pid, m->nsessions);
 	log_set_session(NULL);
-	return;
+	return 0;
 fail:
 	for (i = 0; i < 2; i++) {
 		if (ctl[0] >= 0) close(ctl[i]);
@@ -244,6 +270,7 @@ fail:
 fail_logged:
 	log_event(LOG_LEVEL_ERR, "spawn_failed", "proc=pop3d ip=%s errno=%d", s->ip, errno);
 	master_session_remove(m, s);
+	return -1;
 }
 
 int
@@ -300,8 +327,7 @@ master_authd_login(struct master *m, struct ipc_in *in)
 	s->stored_pid = pid;
 	ipc_out_init(&outmsg, MSG_WORKER_STORE);
 	ipc_put_fd(&outmsg, st[0]);
-	if (s->ctl_fd < 0 || ipc_send(s->ctl_fd, &outmsg) < 0)
-		log_event(LOG_LEVEL_WARN, "store_handoff", "reason=\"worker channel closed\"");
+	worker_send(s, &outmsg);
 	close(st[0]);
 	log_event(LOG_LEVEL_INFO, "stored_spawn", "user=%s stored_pid=%ld", user, (long)pid);
 	log_set_session(NULL);
@@ -311,8 +337,7 @@ fail:
 refuse:
 	ipc_out_init(&outmsg, MSG_WORKER_STORE_FAIL);
 	ipc_put_str(&outmsg, "storage unavailable");
-	if (s->ctl_fd >= 0)
-		(void)ipc_send(s->ctl_fd, &outmsg);
+	worker_send(s, &outmsg);
 	log_set_session(NULL);
 	return 0;
 }
@@ -333,7 +358,7 @@ master_send_authd_config(struct master *m)
 	ipc_put_u32(&outmsg, (uint32_t)c->auth_fail_user_max);
 	ipc_put_u32(&outmsg, (uint32_t)c->auth_fail_window);
 	ipc_put_u32(&outmsg, (uint32_t)c->auth_fail_delay_ms);
-	if (ipc_send(m->authd.fd, &outmsg) < 0)
+	if (broker_send(m, &m->authd, &outmsg) < 0)
 		log_event(LOG_LEVEL_ERR, "broker_send", "child=authd what=config errno=%d", errno);
 }
 

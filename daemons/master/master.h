@@ -47,6 +47,7 @@ struct broker {
 	unsigned restarts;
 	uint64_t started_ms;
 	uint64_t restart_timer;
+	uint64_t stalled_ms;		/* first refused send of a stall, 0 = reading */
 };
 
 struct master {
@@ -89,10 +90,16 @@ void broker_start(struct master *m, struct broker *b);
 void brokers_reload_keyd(struct master *m);
 /* A child exited: returns 1 if it was a broker (handled), else 0. */
 int brokers_reaped(struct master *m, pid_t pid, int status);
-/* Give the brokers their end of a new worker's channels (fds are not closed). */
-void brokers_session_new(struct master *m, const char *sid, const char *ip, int auth_fd, int keyd_fd);
+/* Send to a broker without blocking.  A broker that refuses messages for
+ * broker_stall_timeout seconds is killed (and restarted with back-off).
+ * Returns 0, or -1 (the message was not queued). */
+int broker_send(struct master *m, struct broker *b, struct ipc_out *o);
+/* Give the brokers their end of a new worker's channels (fds are not
+ * closed).  Returns -1 if a running broker could not take it: the session
+ * is then refused. */
+int brokers_session_new(struct master *m, const char *sid, const char *ip, int auth_fd, int keyd_fd);
 /* Only authd's end (after a PROXY header named the client). */
-void brokers_authd_session(struct master *m, const char *sid, const char *ip, int auth_fd);
+int brokers_authd_session(struct master *m, const char *sid, const char *ip, int auth_fd);
 void brokers_stop(struct master *m, int sig);
 int brokers_running(const struct master *m);
 int master_sandbox_killed(int status);
@@ -102,7 +109,8 @@ void master_snapshot_config(struct master *m);
 void master_reap(struct master *m);
 struct session *master_session_add(struct master *m);
 void master_session_remove(struct master *m, struct session *s);
-void master_spawn_worker(struct master *m, struct session *s, int client_fd, const struct listener *l);
+/* Returns 0, or -1 (session removed; the caller refuses the client). */
+int master_spawn_worker(struct master *m, struct session *s, int client_fd, const struct listener *l);
 int master_authd_login(struct master *m, struct ipc_in *in);
 size_t master_count_ip(const struct master *m, const char *ip);
 

@@ -37,8 +37,6 @@ ip_is_loopback(const char *ip)
 static int
 read_proxy_header(struct pop3 *p)
 {
-	static const char refusal[] =
-	    "-ERR [SYS/TEMP] too many connections from your address, try again later\r\n";
 	uint8_t hdr[PROXY_MAX];
 	struct proxy_info info;
 	struct pollfd pfd = { FD_CLIENT, POLLIN, 0 };
@@ -64,8 +62,15 @@ read_proxy_header(struct pop3 *p)
 		return ipc_in_end(&inmsg);
 	}
 	ipc_in_close_fd(&inmsg);
-	if (inmsg.type == MSG_WORKER_PROXY_REFUSE && !p->implicit_tls)
-		(void)!write(FD_CLIENT, refusal, sizeof(refusal) - 1);
+	if (inmsg.type == MSG_WORKER_PROXY_REFUSE && !p->implicit_tls) {
+		char why[96], line[160];
+		int l;
+		ipc_get_str(&inmsg, why, sizeof(why));
+		l = snprintf(line, sizeof(line), "-ERR [SYS/TEMP] %s, try again later\r\n",
+		    inmsg.err ? "refused" : why);
+		if (l > 0 && (size_t)l < sizeof(line))
+			(void)!write(FD_CLIENT, line, (size_t)l);
+	}
 	return -1;
 }
 
@@ -101,6 +106,13 @@ main(int argc, char **argv)
 	tv.tv_usec = 0;
 	if (setsockopt(FD_CLIENT, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv)) < 0)
 		fatal("reason=\"client fd missing\"");
+	/* A broker or the master that stops answering ends this session's
+	 * wait with a temporary error instead of holding it for ever; authd
+	 * may hold a failure reply for auth_fail_delay_ms. */
+	if (ipc_set_timeout(FD_AUTH, (unsigned)cfg.auth_fail_delay_ms + BROKER_CALL_TIMEOUT_MS) < 0 ||
+	    ipc_set_timeout(FD_KEYD, BROKER_CALL_TIMEOUT_MS) < 0 ||
+	    ipc_set_timeout(FD_CONTROL, BROKER_CALL_TIMEOUT_MS) < 0)
+		fatal("reason=\"broker channels missing\"");
 
 	policy_spec(POLICY_POP3D, &cfg, &spec);
 	sandbox_confine(&spec);

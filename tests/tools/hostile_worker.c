@@ -188,6 +188,27 @@ keyd_badtype(void)
 	say(recv_wait(FD_KEYD, 10000) == 0 ? "keyd-closed" : "keyd-open");
 }
 
+/* --- a peer that stops reading (the broker-freeze attack) ----------- */
+
+/* Queue up to n requests that each get an immediate reply (an unknown SASL
+ * mechanism: no delay, no throttle count) and read none of the replies.
+ * Reports how many were queued before our own send queue filled. */
+static void
+flood_authd(unsigned long n)
+{
+	unsigned long i;
+
+	for (i = 0; i < n; i++) {
+		ipc_out_init(&out, MSG_AUTH_START);
+		ipc_put_str(&out, "NOPE");
+		ipc_put_u8(&out, 0);
+		ipc_put_bytes(&out, "", 0);
+		if (ipc_send_nowait(FD_AUTH, &out) < 0)
+			break;
+	}
+	say("flooded %lu", i);
+}
+
 static void
 run(char *line)
 {
@@ -219,6 +240,8 @@ run(char *line)
 		keyd_sign(strtoul(a, NULL, 10));
 	else if (!strcmp(cmd, "KEYD-BADTYPE"))
 		keyd_badtype();
+	else if (!strcmp(cmd, "FLOOD-AUTHD") && a)
+		flood_authd(strtoul(a, NULL, 10));
 	else if (!strcmp(cmd, "QUIT"))
 		exit(0);
 	else

@@ -1,0 +1,100 @@
+"""Peers that stop reading, trickle, or flood: nothing they do may stall the
+master or a broker, or reach another session.
+
+The hostile worker (tests/tools/hostile_worker.c) runs in place of pop3d
+under the exact pop3d sandbox and does only what that sandbox allows."""
+import os
+import re
+import signal
+import socket
+import unittest
+
+from harness import TOOLS, Appliance, wait_until
+
+
+def hostile(app):
+    mark = app.log_mark()
+    s = socket.create_connection(("127.0.0.1", app.port), timeout=15)
+    f = s.makefile("rb")
+    line = f.readline()
+    if line != b"+OK hostile worker ready\n":
+        raise AssertionError("no hostile worker: %r" % line)
+    sid = app.wait_log(r"sid=(\w+) level=info event=connect", start=mark).group(1)
+    return s, f, sid, mark
+
+
+def ask(s, f, line):
+    s.sendall(line.encode() + b"\n")
+    return f.readline().decode().strip()
+
+
+@unittest.skipUnless(os.geteuid() == 0, "privilege separation needs root")
+class TestPeerThatStopsReading(unittest.TestCase):
+    @classmethod
+    def setUpClass(cls):
+        cls.app = Appliance({"pop3_worker": os.path.join(TOOLS, "hostile_worker"),
+                             "max_daemons": "2000", "max_per_ip": "2000",
+                             "broker_stall_timeout": "1"}).start()
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.app.cleanup()
+
+    def test_worker_flooding_authd_does_not_freeze_it(self):
+        s1, f1, sid1, mark = hostile(self.app)
+        said = ask(s1, f1, "FLOOD-AUTHD 100000")
+        self.assertRegex(said, r"^flooded \d+$")
+        self.assertGreater(int(said.split()[1]), 100)
+        # authd answered what it could, then dropped the channel of the
+        # worker that reads nothing; it never blocked on it
+        self.app.wait_log(r"sid=%s level=warn event=channel_closed peer=worker .*"
+                          r"worker does not read its replies" % sid1, start=mark)
+        s2, f2, sid2, _ = hostile(self.app)
+        self.assertEqual(ask(s2, f2, "LOGIN demo demo"), "auth-ok store-fd")
+        s1.close()
+        s2.close()
+
+    def test_master_never_blocks_on_a_stuck_authd(self):
+        pid = self.app.authd_pid()
+        mark = self.app.log_mark()
+        held, refused = [], None
+        os.kill(pid, signal.SIGSTOP)
+        try:
+            # every new session costs authd one message; a stuck authd
+            # fills its queue, then the master refuses instead of blocking
+            for _ in range(2000):
+                c = socket.create_connection(("127.0.0.1", self.app.port), timeout=10)
+                first = c.makefile("rb").readline()
+                if first.startswith(b"-ERR [SYS/TEMP]"):
+                    refused = first
+                    c.close()
+                    break
+                self.assertEqual(first, b"+OK hostile worker ready\n")
+                held.append(c)
+            self.assertIsNotNone(refused, "the master never refused while authd was stuck")
+            self.assertIn(b"service busy", refused)
+            self.app.wait_log(r"event=broker_busy child=authd", start=mark)
+
+            # the master goes on answering, and once the stall outlasts
+            # broker_stall_timeout it replaces authd
+            def restarted():
+                with socket.create_connection(("127.0.0.1", self.app.port), timeout=10) as c:
+                    c.makefile("rb").readline()
+                return re.search(r"event=broker_stalled child=authd pid=%d" % pid,
+                                 self.app.log()[mark:])
+            wait_until(restarted, 20, "authd restarted after the stall")
+        finally:
+            for c in held:
+                c.close()
+            try:
+                os.kill(pid, signal.SIGCONT)
+            except ProcessLookupError:
+                pass
+        wait_until(lambda: self.app.authd_pid() not in (None, pid), 20, "a new authd")
+        s, f, sid, _ = hostile(self.app)
+        self.assertEqual(ask(s, f, "LOGIN demo demo"), "auth-ok store-fd")
+        s.close()
+
+
+if __name__ == "__main__":
+    unittest.main()
