@@ -82,6 +82,27 @@ log_vline(enum log_level level, const char *event, const char *fmt, va_list ap)
 }
 
 void
+log_relay(const char *proc, long pid, const char *sid, const char *rest, size_t len)
+{
+	char line[2048], ts[96];
+	struct timespec now;
+	int n;
+
+	clock_gettime(CLOCK_REALTIME, &now);
+	utc_format(now.tv_sec, ts, sizeof(ts));
+	n = snprintf(line, sizeof(line), "ts=%s.%03ldZ proc=%s pid=%ld%s%s ", ts,
+	    now.tv_nsec / 1000000, proc, pid, sid ? " sid=" : "", sid ? sid : "");
+	if (n < 0 || (size_t)n >= sizeof(line))
+		return;
+	if (len > sizeof(line) - 1 - (size_t)n)
+		len = sizeof(line) - 1 - (size_t)n;
+	memcpy(line + n, rest, len);
+	n += (int)len;
+	line[n++] = '\n';
+	(void)!write(STDERR_FILENO, line, (size_t)n);
+}
+
+void
 log_event(enum log_level level, const char *event, const char *fmt, ...)
 {
 	va_list ap;

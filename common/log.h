@@ -9,6 +9,7 @@
 #define POSTERN_LOG_H
 
 #include <stdarg.h>
+#include <stddef.h>
 
 enum log_level { LOG_LEVEL_DEBUG, LOG_LEVEL_INFO, LOG_LEVEL_WARN, LOG_LEVEL_ERR };
 
@@ -21,6 +22,11 @@ void log_set_session(const char *sid);
 /* Emit one line: level, event name, then printf-style key=value text. */
 void log_event(enum log_level level, const char *event, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
+
+/* The master only: write one line on behalf of a child, with the child's
+ * name, pid and (for a single-session child) session id stamped from the
+ * master's own table; rest[0..len) is the child's text after its prefix. */
+void log_relay(const char *proc, long pid, const char *sid, const char *rest, size_t len);
 
 /* Log a broken invariant (IPC violation, failed privilege drop) and exit(1). */
 void fatal(const char *fmt, ...) __attribute__((format(printf, 1, 2), noreturn));

@@ -11,9 +11,9 @@
 #define SPAWN_MAX_FDS 8
 
 static void
-child_setup(const int *fds, int nfds)
+child_setup(const int *fds, int nfds, int log_fd)
 {
-	int tmp[SPAWN_MAX_FDS], i, null;
+	int tmp[SPAWN_MAX_FDS], i, null, lfd = -1;
 	sigset_t none;
 
 	/* First move every fd above the target range, so that dup2 below can
@@ -23,11 +23,17 @@ child_setup(const int *fds, int nfds)
 		if (tmp[i] < 0)
 			_exit(127);
 	}
+	if (log_fd >= 0 && (lfd = fcntl(log_fd, F_DUPFD_CLOEXEC, 3 + SPAWN_MAX_FDS)) < 0)
+		_exit(127);
 	for (i = 0; i < nfds; i++)
 		if (dup2(tmp[i], 3 + i) < 0)	/* dup2 clears FD_CLOEXEC */
 			_exit(127);
 	null = open("/dev/null", O_RDWR);
 	if (null < 0 || dup2(null, 0) < 0 || dup2(null, 1) < 0)
+		_exit(127);
+	/* A pipe of its own: a child never shares the open file description of
+	 * the master's log, so it cannot seek, truncate or clear O_APPEND on it. */
+	if (lfd >= 0 && dup2(lfd, 2) < 0)
 		_exit(127);
 	/* close_range(2) is Linux 5.9+; glibc 2.36 has no wrapper in every
 	 * header set, so go through syscall(2). */
@@ -42,7 +48,7 @@ child_setup(const int *fds, int nfds)
 }
 
 pid_t
-spawn_child(const char *path, char *const argv[], const int *fds, int nfds)
+spawn_child(const char *path, char *const argv[], const int *fds, int nfds, int log_fd)
 {
 	static char *const envp[] = { "PATH=/nonexistent", NULL };
 	pid_t pid;
@@ -54,7 +60,7 @@ spawn_child(const char *path, char *const argv[], const int *fds, int nfds)
 	pid = fork();
 	if (pid != 0)
 		return pid;
-	child_setup(fds, nfds);
+	child_setup(fds, nfds, log_fd);
 	execve(path, argv, envp);
 	_exit(127);
 }

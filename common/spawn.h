@@ -1,7 +1,7 @@
 /* spawn.h - fork+exec of a child with fixed descriptors.
  *
- * The child gets /dev/null on 0 and 1, the parent's stderr on 2 (the log),
- * fds[i] on 3+i, and nothing else: every other descriptor is closed, the
+ * The child gets /dev/null on 0 and 1, log_fd on 2 (its own log pipe, or
+ * the parent's stderr when log_fd is -1), fds[i] on 3+i, and nothing else: every other descriptor is closed, the
  * signal mask and dispositions are reset, and the environment is empty.
  */
 #ifndef POSTERN_SPAWN_H
@@ -11,6 +11,6 @@
 
 /* Start path with argv (argv[0] included, NULL-terminated). Returns the pid,
  * or -1 if fork failed.  A failed exec exits the child with status 127. */
-pid_t spawn_child(const char *path, char *const argv[], const int *fds, int nfds);
+pid_t spawn_child(const char *path, char *const argv[], const int *fds, int nfds, int log_fd);
 
 #endif

@@ -101,6 +101,8 @@ policy_spec(enum policy_proc p, const struct config *cfg, struct sandbox_spec *s
 		s->max_files = cfg->max_daemons + 64;
 	s->max_memory = e->net_parser ? cfg->worker_max_memory : 0;
 	s->no_fork = e->no_fork;
+	/* a network worker writes only to sockets and pipes, never to a file */
+	s->no_file_writes = e->net_parser;
 	s->debug = cfg->debug_seccomp;
 	s->landlock_dir_fd = -1;
 	s->root = e->root == POLICY_ROOT_EMPTY ? cfg->empty_root : NULL;

@@ -82,6 +82,8 @@ sandbox_confine(const struct sandbox_spec *s)
 		set_rlimit(RLIMIT_NOFILE, s->max_files, "nofile");
 	if (s->max_memory)
 		set_rlimit(RLIMIT_AS, s->max_memory, "as");
+	if (s->no_file_writes)
+		set_rlimit(RLIMIT_FSIZE, 0, "fsize");
 	if (sandbox_unprivileged())
 		return;
 	if (s->root != NULL) {

@@ -25,6 +25,7 @@ struct sandbox_spec {
 	uint64_t max_files;	/* RLIMIT_NOFILE */
 	uint64_t max_memory;	/* RLIMIT_AS, 0 = unlimited */
 	int no_fork;		/* RLIMIT_NPROC 0 */
+	int no_file_writes;	/* RLIMIT_FSIZE 0: it may not grow any file */
 	int debug;		/* SCMP_ACT_TRAP + a SIGSYS handler naming the call */
 	int landlock_dir_fd;	/* >= 0: Landlock-restrict the fs to beneath this dir */
 };

@@ -167,7 +167,7 @@ broker_start(struct master *m, struct broker *b)
 		fatal("reason=\"socketpair failed\" errno=%d", errno);
 	{
 		char *argv[] = { path, "-c", NULL, NULL };
-		b->pid = master_spawn(m, argv, &sv[1], 1);
+		b->pid = master_spawn(m, argv, &sv[1], 1, b->name, NULL, 0);
 	}
 	close(sv[1]);
 	if (b->pid < 0) {

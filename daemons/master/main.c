@@ -205,6 +205,7 @@ main(int argc, char **argv)
 		fatal("reason=\"cannot create state_dir\" path=%s errno=%d", M.cfg.state_dir, errno);
 	prepare_empty_root(&M.cfg);
 	brokers_init(&M);
+	logs_init(&M);
 	M.config_fd = -1;
 	master_snapshot_config(&M);
 

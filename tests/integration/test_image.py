@@ -346,7 +346,8 @@ class ImageTest(unittest.TestCase):
             p.pass_("demo")
             self.assertIn(b"through the image", p.retr(1)[1])
             p.quit()
-            self.assertRegex(log(), r"event=login service=pop3 ip=127\.0\.0\.1 user=demo@localhost")
+            wait_until(lambda: re.search(r"event=login service=pop3 ip=127\.0\.0\.1 user=demo@localhost",
+                                         log()), 10, "authd's login line")
 
             # SIGTERM (runc kill, podman stop) stops every child: needs CAP_KILL.
             run(runc + ["kill", cid, "TERM"])

@@ -174,6 +174,8 @@ class TestHostilePeer(unittest.TestCase):
         # an unknown request type makes stored end the session
         self.assertEqual(self.ask(s, f, "BADTYPE"), "badtype stored-closed")
         s.close()
+        # children's lines reach the log through the master: wait for it
+        self.app.wait_log(r"proc=stored .*event=ipc_violation peer=worker type=0x7777", start=mark)
         log = self.app.log()[mark:]
         self.assertEqual(len(re.findall(r"stored_spawn", log)), 1)
         self.assertIn("stored_spawn user=demo@localhost", log)

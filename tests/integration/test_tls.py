@@ -37,7 +37,7 @@ def subject_cn(pem_text):
 
 
 def s_client(port, *extra, input="QUIT\r\n"):
-    r = subprocess.run(["openssl", "s_client", "-connect", "127.0.0.1:%d" % port, "-showcerts"] +
+    r = subprocess.run(["openssl", "s_client", "-connect", "127.0.0.1:%d" % port, "-showcerts", "-ign_eof"] +
                        list(extra), capture_output=True, text=True, input=input, timeout=30)
     return r
 

@@ -4,6 +4,7 @@
  * and, on command from the test over the client socket, speaks the
  * worker's side of the IPC protocols with forged or out-of-order messages.
  * It reports what happened, one line per command, on the client socket. */
+#include <fcntl.h>
 #include <poll.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -209,6 +210,38 @@ flood_authd(unsigned long n)
 	say("flooded %lu", i);
 }
 
+/* --- the shared-log attack ------------------------------------------ */
+
+/* Try to rewrite the log's history: clear O_APPEND on fd 2, seek to 0 and
+ * write a forged authd line; report what each step returned. */
+static void
+log_rewrite(void)
+{
+	static const char forged[] = "ts=2000-01-01T00:00:00.000Z proc=authd pid=1 sid=000000000000"
+	    "000000000000 level=info event=login service=pop3 ip=127.0.0.1 user=FORGED@localhost\n";
+	int fl = fcntl(2, F_GETFL);
+	int clr = fl < 0 ? -1 : fcntl(2, F_SETFL, fl & ~O_APPEND);
+	off_t off = lseek(2, 0, SEEK_SET);
+	ssize_t w = write(2, forged, sizeof(forged) - 1);
+
+	say("rewrite clear=%d seek=%lld write=%zd", clr, (long long)off, w);
+}
+
+/* n log lines as fast as we can write them. */
+static void
+log_flood(unsigned long n)
+{
+	char line[128];
+	unsigned long i;
+
+	for (i = 0; i < n; i++) {
+		int l = snprintf(line, sizeof(line), "level=info event=flood n=%lu\n", i);
+		if (write(2, line, (size_t)l) < 0)
+			break;
+	}
+	say("logged %lu", i);
+}
+
 static void
 run(char *line)
 {
@@ -242,6 +275,10 @@ run(char *line)
 		keyd_badtype();
 	else if (!strcmp(cmd, "FLOOD-AUTHD") && a)
 		flood_authd(strtoul(a, NULL, 10));
+	else if (!strcmp(cmd, "LOG-REWRITE"))
+		log_rewrite();
+	else if (!strcmp(cmd, "LOG-FLOOD") && a)
+		log_flood(strtoul(a, NULL, 10));
 	else if (!strcmp(cmd, "QUIT"))
 		exit(0);
 	else
