@@ -214,6 +214,14 @@ peer_ip(const struct sockaddr_storage *ss, char out[INET6_ADDRSTRLEN])
 		snprintf(out, INET6_ADDRSTRLEN, "unknown");
 }
 
+static uint64_t
+preauth_limit(const struct config *c)
+{
+	uint64_t n = c->max_daemons * c->preauth_max_percent / 100;
+
+	return n ? n : 1;
+}
+
 void
 master_accept(int lfd, short revents, void *ctx)
 {
@@ -246,6 +254,14 @@ master_accept(int lfd, short revents, void *ctx)
 	if (m->nsessions >= m->cfg.max_daemons) {
 		log_event(LOG_LEVEL_WARN, "refused", "reason=max_daemons ip=%s limit=%llu", ip,
 		    (unsigned long long)m->cfg.max_daemons);
+		refuse(fd, l->proto, l->implicit_tls, "too many connections");
+		return;
+	}
+	/* part of max_daemons stays for sessions that have logged in: a flood
+	 * of connections that never log in cannot take every slot */
+	if (m->npreauth >= preauth_limit(&m->cfg)) {
+		log_event(LOG_LEVEL_WARN, "refused", "reason=preauth_limit ip=%s limit=%llu", ip,
+		    (unsigned long long)preauth_limit(&m->cfg));
 		refuse(fd, l->proto, l->implicit_tls, "too many connections");
 		return;
 	}

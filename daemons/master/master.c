@@ -26,6 +26,52 @@
 static struct ipc_in inmsg;	/* 64 KiB: not on the stack */
 static struct ipc_out outmsg;
 
+static void login_sweep_arm(struct master *m);
+
+/* login_timeout: a wall clock the master keeps per worker (it has the pid),
+ * from accept to the login authd decides, TLS handshake included, so that
+ * no byte-a-minute client holds a slot before it has proved anything. */
+static void
+login_sweep(void *ctx)
+{
+	struct master *m = ctx;
+	uint64_t now = ev_now_ms(), limit = m->cfg.login_timeout * 1000;
+	size_t i;
+
+	m->login_timer = 0;
+	for (i = 0; i < m->nsessions; i++) {
+		struct session *s = &m->sessions[i];
+		if (s->logged_in || s->worker_pid <= 0 || s->login_expired ||
+		    now - s->started_ms < limit)
+			continue;
+		s->login_expired = 1;
+		log_set_session(s->sid);
+		log_event(LOG_LEVEL_INFO, "disconnect", "reason=login_timeout ip=%s seconds=%llu",
+		    s->ip, (unsigned long long)m->cfg.login_timeout);
+		log_set_session(NULL);
+		kill(s->worker_pid, SIGKILL);
+	}
+	login_sweep_arm(m);
+}
+
+/* One timer for all sessions, set for the earliest pending deadline. */
+static void
+login_sweep_arm(struct master *m)
+{
+	uint64_t now = ev_now_ms(), limit = m->cfg.login_timeout * 1000, soonest = UINT64_MAX;
+	size_t i;
+
+	if (m->login_timer != 0)
+		return;
+	for (i = 0; i < m->nsessions; i++) {
+		const struct session *s = &m->sessions[i];
+		if (!s->logged_in && !s->login_expired && s->started_ms + limit < soonest)
+			soonest = s->started_ms + limit;
+	}
+	if (soonest != UINT64_MAX)
+		m->login_timer = ev_add_timer(soonest > now ? soonest - now : 0, login_sweep, m);
+}
+
 struct session *
 master_session_add(struct master *m)
 {
@@ -44,7 +90,18 @@ master_session_add(struct master *m)
 	util_session_id(s->sid);
 	s->ctl_fd = -1;
 	s->pending_auth_fd = -1;
+	s->started_ms = ev_now_ms();
+	m->npreauth++;
+	login_sweep_arm(m);
 	return s;
+}
+
+void
+master_session_logged_in(struct master *m, struct session *s)
+{
+	if (!s->logged_in)
+		m->npreauth--;
+	s->logged_in = 1;
 }
 
 void
@@ -58,6 +115,8 @@ master_session_remove(struct master *m, struct session *s)
 	}
 	if (s->pending_auth_fd >= 0)
 		close(s->pending_auth_fd);
+	if (!s->logged_in)
+		m->npreauth--;
 	memmove(s, s + 1, (m->nsessions - i - 1) * sizeof(*s));
 	m->nsessions--;
 }
@@ -309,7 +368,7 @@ master_authd_login(struct master *m, struct ipc_in *in)
 	if (uid == 0 || gid == 0 || uid == geteuid() || !config_path_canonical(mailroot)) {
 		log_event(LOG_LEVEL_ERR, "login_refused", "user=%s reason=\"authd named uid 0, the master's uid or a "
 		    "non-canonical mail root\"", user);
-		s->logged_in = 1;
+		master_session_logged_in(m, s);
 		goto refuse;
 	}
 	if (s->logged_in) {
@@ -317,7 +376,7 @@ master_authd_login(struct master *m, struct ipc_in *in)
 		log_set_session(NULL);
 		return -1;
 	}
-	s->logged_in = 1;
+	master_session_logged_in(m, s);
 	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, st) < 0)
 		goto fail;
 	binary_path(m, policy_table[POLICY_STORED].binary, path, sizeof(path));

@@ -27,6 +27,8 @@ struct session {
 	pid_t stored_pid;
 	int ctl_fd;		/* master end of the worker's control channel */
 	int logged_in;		/* authd has named the user: one stored at most */
+	uint64_t started_ms;	/* accept time: login_timeout counts from here */
+	int login_expired;	/* killed by login_timeout */
 	char ip[INET6_ADDRSTRLEN];
 	enum listener_proto proto;
 	/* PROXY protocol: until the worker reports the header, the session
@@ -58,6 +60,8 @@ struct master {
 	int nlisteners;
 	struct session *sessions;
 	size_t nsessions, capsessions;
+	size_t npreauth;		/* sessions not logged in yet */
+	uint64_t login_timer;		/* the next login_timeout sweep, 0 = none */
 	/* brokers: restarted with back-off when they die */
 	struct broker authd;
 	struct broker keyd;
@@ -120,6 +124,8 @@ pid_t master_spawn(struct master *m, char **argv, const int *fds, int n, const c
 void master_snapshot_config(struct master *m);
 void master_reap(struct master *m);
 struct session *master_session_add(struct master *m);
+/* authd named the session's user: it leaves the pre-login pool. */
+void master_session_logged_in(struct master *m, struct session *s);
 void master_session_remove(struct master *m, struct session *s);
 /* Returns 0, or -1 (session removed; the caller refuses the client). */
 int master_spawn_worker(struct master *m, struct session *s, int client_fd, const struct listener *l);

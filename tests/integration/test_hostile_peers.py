@@ -4,12 +4,15 @@ master or a broker, or reach another session.
 The hostile worker (tests/tools/hostile_worker.c) runs in place of pop3d
 under the exact pop3d sandbox and does only what that sandbox allows."""
 import os
+import poplib
 import re
 import signal
 import socket
+import ssl
+import time
 import unittest
 
-from harness import TOOLS, Appliance, wait_until
+from harness import TOOLS, Appliance, free_port, wait_until
 
 
 def hostile(app):
@@ -147,6 +150,86 @@ class TestOwnLogPipe(unittest.TestCase):
             row = [l for l in lim if l.startswith("Max file size")][0]
         self.assertEqual(row.split()[3:5], ["0", "0"])
         s.close()
+
+
+@unittest.skipUnless(os.geteuid() == 0, "privilege separation needs root")
+class TestLoginDeadline(unittest.TestCase):
+    """login_timeout runs from connect to login, TLS included; part of
+    max_daemons stays for sessions that have logged in."""
+
+    @classmethod
+    def setUpClass(cls):
+        cls.sport = free_port()
+        cls.app = Appliance({"login_timeout": "2", "max_daemons": "8",
+                             "preauth_max_percent": "50", "max_per_ip": "100",
+                             "pop3s_listen": "127.0.0.1:%d" % cls.sport}).start()
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.app.cleanup()
+
+    def login(self, user="demo"):
+        p = poplib.POP3("127.0.0.1", self.app.port, timeout=10)
+        p.user(user)
+        p.pass_(user)
+        return p
+
+    def test_trickling_client_is_cut_at_the_deadline_logged_in_one_is_not(self):
+        mark = self.app.log_mark()
+        p = self.login()
+        s, f = self.app.connect()
+        start = time.monotonic()
+        closed = None
+        # the attack itself: a byte every 200 ms, never a whole command
+        for _ in range(100):
+            try:
+                s.sendall(b"N")
+                s.settimeout(0.2)
+                if s.recv(100) == b"":
+                    closed = time.monotonic() - start
+                    break
+            except socket.timeout:
+                continue
+            except OSError:
+                closed = time.monotonic() - start
+                break
+        self.assertIsNotNone(closed, "a trickling client outlived login_timeout")
+        self.assertLess(closed, 6)
+        self.app.wait_log(r"level=info event=disconnect reason=login_timeout ip=127\.0\.0\.1 "
+                          r"seconds=2", start=mark)
+        # a session that logged in before is past the deadline and lives on
+        self.assertTrue(p.noop().startswith(b"+OK"))
+        p.quit()
+        s.close()
+
+    def test_tls_handshake_counts_toward_the_deadline(self):
+        mark = self.app.log_mark()
+        raw = socket.create_connection(("127.0.0.1", self.sport), timeout=10)
+        # never send a ClientHello: the worker waits in the handshake
+        self.assertEqual(raw.recv(100), b"")
+        raw.close()
+        self.app.wait_log(r"event=disconnect reason=login_timeout", start=mark)
+
+    def test_preauth_share_of_max_daemons(self):
+        mark = self.app.log_mark()
+        held = [self.login(u) for u in ("demo", "demo2")]
+        idle = [self.app.connect(source="127.0.0.9") for _ in range(4)]
+        s = socket.create_connection(("127.0.0.1", self.app.port), timeout=10)
+        self.assertEqual(s.makefile("rb").readline(),
+                         b"-ERR [SYS/TEMP] too many connections, try again later\r\n")
+        s.close()
+        self.app.wait_log(r"event=refused reason=preauth_limit ip=127\.0\.0\.1 limit=4", start=mark)
+        # the idle ones expire, and the slots come back
+        wait_until(lambda: len(re.findall(r"reason=login_timeout ip=127\.0\.0\.9",
+                                          self.app.log()[mark:])) == 4, 15, "idle sessions cut")
+        c, cf = self.app.connect()
+        cf.close()
+        c.close()
+        for h in held:
+            h.quit()
+        for c, cf in idle:
+            cf.close()
+            c.close()
 
 
 if __name__ == "__main__":

@@ -213,8 +213,9 @@ class TestAuthdRestart(unittest.TestCase):
 class TestThrottleAndLimits(unittest.TestCase):
     @classmethod
     def setUpClass(cls):
+        # every slot may be pre-login here: this class tests max_daemons itself
         cls.app = Appliance({"auth_fail_ip_max": "10", "max_per_ip": "3",
-                             "max_daemons": "6"}).start()
+                             "max_daemons": "6", "preauth_max_percent": "100"}).start()
 
     @classmethod
     def tearDownClass(cls):
