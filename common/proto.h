@@ -54,7 +54,8 @@ enum proto_msg {
 	MSG_STORE_UIDLS = 0x0704,	/* start u32, count u32, more u8, count x bytes */
 	MSG_STORE_MSGFD = 0x0705,	/* crlf size u64 + fd: the message, read-only */
 	/* master -> keyd */
-	MSG_KEYD_SESSION_NEW = 0x0801,	/* sid, client ip + fd: worker channel */
+	MSG_KEYD_SESSION_NEW = 0x0801,	/* sid, client ip ("" = PROXY listener: no
+					   session cache) + fd: worker channel */
 	MSG_KEYD_RETIRE = 0x0802,	/* a newer keyd took over: exit when idle */
 	/* keyd -> master */
 	MSG_KEYD_READY = 0x0811,	/* count u32: keys loaded, serving */

@@ -25,7 +25,8 @@ struct chan {
 	struct chan *next;
 	int fd;
 	char sid[25];
-	char ip[64];		/* from the master: the client's address */
+	char ip[64];		/* from the master: the client's address, "" on a
+				   PROXY listener (not known yet: no cache) */
 	unsigned used_key;	/* a private-key operation was asked for */
 };
 
@@ -321,6 +322,11 @@ cache_find(const uint8_t *id, const char *ip)
 	return NULL;
 }
 
+/* Behind a PROXY listener the master spawns the worker before the header
+ * names the client, so the only address keyd could scope entries by is the
+ * proxy's, shared by all its clients: such channels get no cache at all
+ * (docs/PROXY.md).  Saving is ignored and loading misses; both are what a
+ * full or disabled cache does, so this is no refusal. */
 static int
 on_cache_save(struct chan *c, struct ipc_in *in)
 {
@@ -330,7 +336,7 @@ on_cache_save(struct chan *c, struct ipc_in *in)
 
 	if (keydproto_cache_save(in, &r) < 0)
 		return -1;
-	if (cache_size == 0)
+	if (cache_size == 0 || c->ip[0] == '\0')
 		return 0;
 	e = cache_find(r.id, c->ip);
 	for (i = 0; e == NULL && i < cache_size; i++)
@@ -355,7 +361,7 @@ on_cache_load(struct chan *c, struct ipc_in *in)
 
 	if (keydproto_cache_load(in, &r) < 0)
 		return -1;
-	e = cache_find(r.id, c->ip);
+	e = c->ip[0] == '\0' ? NULL : cache_find(r.id, c->ip);
 	if (e == NULL) {
 		ipc_out_init(&outmsg, MSG_KEYD_CACHE_MISS);
 	} else {

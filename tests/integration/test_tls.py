@@ -391,8 +391,8 @@ def rsa_encrypt_pkcs1(n, e, msg):
 class TestKeydOracle(unittest.TestCase):
     """keyd answers a worker with no more than one TLS handshake step needs:
     one private-key operation per channel, the RSA-kx countermeasure in keyd,
-    signatures over ServerKeyExchange structures only.  Key 0 is RSA,
-    key 1 ECDSA P-256."""
+    signatures over ServerKeyExchange structures only, no session cache
+    shared behind PROXY.  Key 0 is RSA, key 1 ECDSA P-256."""
 
     @classmethod
     def setUpClass(cls):
@@ -511,6 +511,19 @@ class TestKeydOracle(unittest.TestCase):
                          r'ServerKeyExchange structure', start=mark)
         self.on.wait_log(r'proc=keyd .*event=keyd_refused sid=\w+ reason="signature algorithm '
                          r'0x0001 at version 0x0303', start=mark)
+
+    def test_no_session_cache_behind_proxy(self):
+        sid, ms = os.urandom(32).hex(), os.urandom(48).hex()
+        # on the plain listener (the client's own address) the cache works...
+        out = hostile_ask(self.on.port, ["KEYD-CACHE-SAVE %s %s" % (sid, ms), "KEYD-CACHE-LOAD " + sid])
+        self.assertEqual(out, ["sent", "cache-hit " + ms])
+        self.assertEqual(hostile_ask(self.on.port, ["KEYD-CACHE-LOAD " + sid]), ["cache-hit " + ms])
+        # ...behind PROXY every session comes from the proxy's address: none
+        sid2 = os.urandom(32).hex()
+        out = hostile_ask(self.sport, ["KEYD-CACHE-SAVE %s %s" % (sid2, ms), "KEYD-CACHE-LOAD " + sid2])
+        self.assertEqual(out, ["sent", "cache-miss"])
+        self.assertEqual(hostile_ask(self.sport, ["KEYD-CACHE-LOAD " + sid2]), ["cache-miss"])
+        self.assertEqual(hostile_ask(self.sport, ["KEYD-CACHE-LOAD " + sid]), ["cache-miss"])
 
 
 class TestReload(unittest.TestCase):
