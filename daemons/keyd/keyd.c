@@ -183,7 +183,8 @@ sign(const struct keyd_key *k, int id, const uint8_t *tbs, size_t len, uint8_t *
 	size_t hvlen = hash_data(id, tbs, len, hv), sl = 0;
 
 	if (k->type == BR_KEYTYPE_EC) {
-		if (cap >= 139)		/* the longest ECDSA P-521 signature in DER */
+		/* 139: the longest ECDSA P-521 signature in DER */
+		if (hash_class(id) != NULL && cap >= 139)
 			sl = br_ecdsa_sign_asn1_get_default()(br_ec_get_default(), hash_class(id), hv,
 			    br_skey_decoder_get_ec(k->sk), sig);
 	} else {
