@@ -58,14 +58,19 @@ enum proto_msg {
 	MSG_STORE_UIDLS = 0x0704,	/* start u32, count u32, more u8, count x bytes */
 	MSG_STORE_MSGFD = 0x0705,	/* crlf size u64 + fd: the message, read-only */
 	/* master -> keyd */
-	MSG_KEYD_SESSION_NEW = 0x0801,	/* sid, client ip + fd: worker channel */
+	MSG_KEYD_SESSION_NEW = 0x0801,	/* sid, client ip ("" = PROXY listener: no
+					   session cache) + fd: worker channel */
 	MSG_KEYD_RETIRE = 0x0802,	/* a newer keyd took over: exit when idle */
 	/* keyd -> master */
 	MSG_KEYD_READY = 0x0811,	/* count u32: keys loaded, serving */
 	/* worker -> keyd */
 	MSG_KEYD_CHAINS_REQ = 0x0901,	/* (empty) */
-	MSG_KEYD_SIGN = 0x0902,		/* key id u32, algo id u32, hash bytes */
-	MSG_KEYD_KEYX = 0x0903,		/* key id u32, RSA ciphertext bytes */
+	/* 0x0902 (sign a hash) and 0x0903 (KEYX with a validity flag) are
+	   retired: new numbers for the new layouts, so a stale peer fails closed */
+	MSG_KEYD_SIGN = 0x0906,		/* key id u32, TLS version u32, algo u32,
+					   ServerKeyExchange signed_params bytes */
+	MSG_KEYD_KEYX = 0x0907,		/* key id u32, client_max_version u32,
+					   RSA ciphertext bytes */
 	MSG_KEYD_CACHE_SAVE = 0x0904,	/* session id bytes, version u32, suite u32,
 					   master secret bytes */
 	MSG_KEYD_CACHE_LOAD = 0x0905,	/* session id bytes */
@@ -74,7 +79,8 @@ enum proto_msg {
 					   count u32 + strings, certs count u32 + DER bytes */
 	MSG_KEYD_CHAINS_END = 0x0a02,	/* (empty) */
 	MSG_KEYD_SIGNATURE = 0x0a03,	/* signature bytes */
-	MSG_KEYD_KEYX_RESULT = 0x0a04,	/* ok u32 (constant-time flag), 48 bytes */
+	MSG_KEYD_KEYX_RESULT = 0x0a08,	/* 48 bytes: the premaster secret, or a
+					   pseudo-random one (no flag; was 0x0a04) */
 	MSG_KEYD_CACHE_HIT = 0x0a05,	/* version u32, suite u32, master secret */
 	MSG_KEYD_CACHE_MISS = 0x0a06,	/* (empty) */
 	MSG_KEYD_ERR = 0x0a07,		/* text: refused (unknown key id, bad data) */

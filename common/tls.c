@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include "ipc.h"
+#include "keydproto.h"
 #include "log.h"
 #include "proto.h"
 
@@ -90,7 +91,8 @@ policy_choose(const br_ssl_server_policy_class **pctx, const br_ssl_server_conte
 	const char *sni = br_ssl_engine_get_server_name(&cc->eng);
 	uint32_t hashes = br_ssl_server_get_client_hashes(cc);
 	uint32_t curves = br_ssl_server_get_client_curves(cc);
-	int tls12 = br_ssl_engine_get_version(&cc->eng) >= BR_TLS12, unk1, unk2;
+	unsigned version = br_ssl_engine_get_version(&cc->eng);
+	int tls12 = version >= BR_TLS12, unk1, unk2;
 	int ec = tls_pick_chain(t->chains, t->nchains, sni, 1, 0, curves, &unk1);
 	int rsa = tls_pick_chain(t->chains, t->nchains, sni, 0, 1, curves, &unk2);
 	unsigned ec_hash = tls12 ? pick_hash(hashes >> 8) : br_sha1_ID;
@@ -118,12 +120,14 @@ policy_choose(const br_ssl_server_policy_class **pctx, const br_ssl_server_conte
 	for (u = 0; u < n; u++) {
 		int kx = st[u][1] >> 12, pick = -1;
 		unsigned algo = 0;
+		/* an algo below 0xFF00 makes BearSSL hand do_sign the unhashed
+		 * signed_params, so keyd sees and checks what it signs */
 		if (kx == BR_SSLKEYX_ECDHE_ECDSA && ec >= 0 && ec_hash != 0) {
 			pick = ec;
-			algo = 0xff00 + ec_hash;
+			algo = keydproto_sign_algo(BR_KEYTYPE_EC, version, ec_hash);
 		} else if (kx == BR_SSLKEYX_ECDHE_RSA && rsa >= 0 && (rsa_hash != 0 || !tls12)) {
 			pick = rsa;
-			algo = 0xff00 + rsa_hash;
+			algo = keydproto_sign_algo(BR_KEYTYPE_RSA, version, rsa_hash);
 		} else if (kx == BR_SSLKEYX_RSA && rsa >= 0) {
 			pick = rsa;
 		}
@@ -154,25 +158,33 @@ keyd_call(struct tls_server *t, uint16_t want)
 	return 0;
 }
 
+/* RSA key exchange: keyd answers 48 bytes, the premaster secret or, for a
+ * bad padding, a pseudo-random one (RFC 5246 7.4.7.1, done in keyd: the
+ * worker never learns which), so we report success either way. */
 static uint32_t
 policy_do_keyx(const br_ssl_server_policy_class **pctx, unsigned char *data, size_t *len)
 {
 	struct tls_server *t = ((const struct tls_policy *)(const void *)pctx)->t;
 	const uint8_t *res;
-	uint32_t ok;
+	uint32_t ok = 0;
 
 	ipc_out_init(&outmsg, MSG_KEYD_KEYX);
 	ipc_put_u32(&outmsg, t->chains[t->chosen].key_id);
+	ipc_put_u32(&outmsg, t->sc.client_max_version);
 	ipc_put_bytes(&outmsg, data, *len);
 	if (keyd_call(t, MSG_KEYD_KEYX_RESULT) < 0)
 		return 0;
-	ok = ipc_get_u32(&inmsg);
-	if (ipc_get_bytes(&inmsg, &res, 48) != 48 || ipc_in_end(&inmsg) < 0)
-		return 0;
-	memcpy(data, res, 48);
-	return ok & 1;
+	if (ipc_get_bytes(&inmsg, &res, KEYD_PREMASTER_LEN) == KEYD_PREMASTER_LEN &&
+	    ipc_in_end(&inmsg) == 0) {
+		memcpy(data, res, KEYD_PREMASTER_LEN);
+		ok = 1;
+	}
+	explicit_bzero(inmsg.data, sizeof(inmsg.data));
+	return ok;
 }
 
+/* ECDHE: data holds the unhashed signed_params (choose set algo < 0xFF00);
+ * keyd checks the structure, hashes and signs. */
 static size_t
 policy_do_sign(const br_ssl_server_policy_class **pctx, unsigned algo_id, unsigned char *data,
     size_t hv_len, size_t len)
@@ -183,6 +195,7 @@ policy_do_sign(const br_ssl_server_policy_class **pctx, unsigned algo_id, unsign
 
 	ipc_out_init(&outmsg, MSG_KEYD_SIGN);
 	ipc_put_u32(&outmsg, t->chains[t->chosen].key_id);
+	ipc_put_u32(&outmsg, br_ssl_engine_get_version(&t->sc.eng));
 	ipc_put_u32(&outmsg, algo_id);
 	ipc_put_bytes(&outmsg, data, hv_len);
 	if (keyd_call(t, MSG_KEYD_SIGNATURE) < 0)

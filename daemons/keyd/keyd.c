@@ -1,7 +1,14 @@
 /* keyd.c - answers sign, RSA decrypt and session-cache requests from
  * workers for the configured key ids only, and nothing else.  A worker
- * channel that sends anything else, or a malformed request, is closed. */
+ * channel that sends anything else, or a malformed request, is closed.
+ * The worker is assumed compromised: it gets at most one private-key
+ * operation per channel, signatures only over ServerKeyExchange
+ * structures keyd checked and hashed itself, and RSA decryptions only
+ * with RSA key exchange configured, with the RFC 5246 7.4.7.1
+ * countermeasure applied here so no answer says whether a padding was
+ * valid. */
 #include <poll.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -18,7 +25,9 @@ struct chan {
 	struct chan *next;
 	int fd;
 	char sid[25];
-	char ip[64];		/* from the master: the client's address */
+	char ip[64];		/* from the master: the client's address, "" on a
+				   PROXY listener (not known yet: no cache) */
+	unsigned used_key;	/* a private-key operation was asked for */
 };
 
 /* A resumable session.  Its master secret goes back only to a worker
@@ -35,6 +44,8 @@ struct cache_entry {
 static struct keyd_keys *K;
 static struct chan *chans;
 static int retiring;
+static int rsa_kx;		/* RSA key exchange suites configured */
+static uint32_t min_version;	/* lowest TLS version configured (wire value) */
 static struct cache_entry *cache;
 static size_t cache_size;
 static uint64_t cache_clock;
@@ -69,9 +80,8 @@ send_err(struct chan *c, const char *text)
 }
 
 static int
-on_chains(void *ctx, struct ipc_in *in)
+on_chains(struct chan *c, struct ipc_in *in)
 {
-	struct chan *c = ctx;
 	size_t i, j;
 
 	if (ipc_in_end(in) < 0)
@@ -95,8 +105,29 @@ on_chains(void *ctx, struct ipc_in *in)
 	return ipc_send(c->fd, &outmsg);
 }
 
+/* One refusal: one log line with the reason, an error for the worker, and
+ * the channel is closed (a worker that asks for what no handshake needs is
+ * not one we keep serving).  Returns KEYD_CLOSE for the dispatcher. */
+#define KEYD_CLOSE	1
+static int refuse(struct chan *c, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+static int
+refuse(struct chan *c, const char *fmt, ...)
+{
+	char reason[200];
+	va_list ap;
+
+	va_start(ap, fmt);
+	if (vsnprintf(reason, sizeof(reason), fmt, ap) < 0)
+		reason[0] = '\0';
+	va_end(ap);
+	log_event(LOG_LEVEL_WARN, "keyd_refused", "sid=%s reason=\"%s\"", c->sid, reason);
+	(void)send_err(c, reason);
+	return KEYD_CLOSE;
+}
+
 static const br_hash_class *
-hash_class(unsigned id)
+hash_class(int id)
 {
 	switch (id) {
 	case br_sha1_ID: return &br_sha1_vtable;
@@ -109,7 +140,7 @@ hash_class(unsigned id)
 }
 
 static const unsigned char *
-hash_oid(unsigned id)
+hash_oid(int id)
 {
 	switch (id) {
 	case br_sha1_ID: return BR_HASH_OID_SHA1;
@@ -121,82 +152,163 @@ hash_oid(unsigned id)
 	return NULL;
 }
 
-/* Sign a hash value (algo 0xFF00 + hash id, as BearSSL's policy passes it).
- * Returns the signature length or 0. */
+/* Hash data with hash id (or MD5 || SHA-1, RFC 4346 7.4.3) into hv.
+ * Returns the hash length. */
 static size_t
-sign(const struct keyd_key *k, unsigned algo, const uint8_t *hv, size_t hvlen, uint8_t *sig)
+hash_data(int id, const uint8_t *data, size_t len, uint8_t *hv)
 {
-	unsigned id = algo & 0xff;
-	const br_hash_class *hc = hash_class(id);
+	const br_hash_class *parts[2] = { hash_class(id), NULL };
+	br_hash_compat_context hc;
+	size_t i, off = 0;
 
-	if ((algo & 0xff00) != 0xff00)
-		return 0;
+	if (id == KEYD_HASH_MD5SHA1) {
+		parts[0] = &br_md5_vtable;
+		parts[1] = &br_sha1_vtable;
+	}
+	for (i = 0; i < 2 && parts[i] != NULL; i++) {
+		parts[i]->init(&hc.vtable);
+		parts[i]->update(&hc.vtable, data, len);
+		parts[i]->out(&hc.vtable, hv + off);
+		off += (parts[i]->desc >> BR_HASHDESC_OUT_OFF) & BR_HASHDESC_OUT_MASK;
+	}
+	return off;
+}
+
+/* Sign signed_params with key k after hashing with hash id (checked by
+ * keydproto_sign_hash).  Returns the signature length or 0. */
+static size_t
+sign(const struct keyd_key *k, int id, const uint8_t *tbs, size_t len, uint8_t *sig, size_t cap)
+{
+	uint8_t hv[64];
+	size_t hvlen = hash_data(id, tbs, len, hv), sl = 0;
+
 	if (k->type == BR_KEYTYPE_EC) {
-		if (hc == NULL || hvlen != ((hc->desc >> BR_HASHDESC_OUT_OFF) & BR_HASHDESC_OUT_MASK))
-			return 0;
-		return br_ecdsa_sign_asn1_get_default()(br_ec_get_default(), hc, hv,
-		    br_skey_decoder_get_ec(k->sk), sig);
-	}
-	{
+		/* 139: the longest ECDSA P-521 signature in DER */
+		if (hash_class(id) != NULL && cap >= 139)
+			sl = br_ecdsa_sign_asn1_get_default()(br_ec_get_default(), hash_class(id), hv,
+			    br_skey_decoder_get_ec(k->sk), sig);
+	} else {
 		const br_rsa_private_key *sk = br_skey_decoder_get_rsa(k->sk);
-		/* id 0: the MD5+SHA-1 concatenation of TLS 1.0/1.1, no OID */
-		if ((id == 0 && hvlen != 36) || (id != 0 && (hc == NULL ||
-		    hvlen != ((hc->desc >> BR_HASHDESC_OUT_OFF) & BR_HASHDESC_OUT_MASK))))
-			return 0;
-		if (!br_rsa_pkcs1_sign_get_default()(id ? hash_oid(id) : NULL, hv, hvlen, sk, sig))
-			return 0;
-		return (sk->n_bitlen + 7) / 8;
+		/* MD5+SHA-1 (TLS 1.0/1.1) is signed without a DigestInfo OID */
+		if ((sk->n_bitlen + 7) / 8 <= cap && br_rsa_pkcs1_sign_get_default()(
+		    id == KEYD_HASH_MD5SHA1 ? NULL : hash_oid(id), hv, hvlen, sk, sig))
+			sl = (sk->n_bitlen + 7) / 8;
 	}
+	explicit_bzero(hv, sizeof(hv));
+	return sl;
 }
 
 static int
-on_sign(void *ctx, struct ipc_in *in)
+on_sign(struct chan *c, struct ipc_in *in)
 {
-	struct chan *c = ctx;
 	struct keyd_sign_req r;
+	const struct keyd_key *k;
 	uint8_t sig[512];
 	size_t sl;
+	int id;
 
 	if (keydproto_sign(in, &r) < 0)
 		return -1;
-	if (r.key_id >= K->n) {
-		log_event(LOG_LEVEL_WARN, "keyd_refused", "sid=%s reason=\"unknown key id %u\"", c->sid,
-		    r.key_id);
-		return send_err(c, "unknown key id");
-	}
-	sl = sign(&K->k[r.key_id], r.algo, r.hv, r.hvlen, sig);
+	if (r.key_id >= K->n)
+		return refuse(c, "unknown key id %u", r.key_id);
+	k = &K->k[r.key_id];
+	id = keydproto_sign_hash(r.version, r.algo, k->type, min_version);
+	if (id < 0)
+		return refuse(c, "signature algorithm 0x%04x at version 0x%04x not allowed for key id %u",
+		    r.algo, r.version, r.key_id);
+	if (keydproto_ske_check(r.tbs, r.tbslen) < 0)
+		return refuse(c, "not an ECDHE ServerKeyExchange structure (%zu bytes)", r.tbslen);
+	sl = sign(k, id, r.tbs, r.tbslen, sig, sizeof(sig));
 	if (sl == 0)
-		return send_err(c, "cannot sign with these parameters");
+		return refuse(c, "signing failed with key id %u", r.key_id);
 	ipc_out_init(&outmsg, MSG_KEYD_SIGNATURE);
 	ipc_put_bytes(&outmsg, sig, sl);
 	return ipc_send(c->fd, &outmsg);
 }
 
-static int
-on_keyx(void *ctx, struct ipc_in *in)
+/* The HMAC key for the substitute premaster secrets: derived from the
+ * private key, so one ciphertext gets the same answer from every keyd
+ * holding that key (a keyd restart must not let a worker tell a valid
+ * padding from an invalid one by comparing answers). */
+static void
+keyx_secret(const br_rsa_private_key *sk, uint8_t out[32])
 {
-	struct chan *c = ctx;
-	struct keyd_keyx_req r;
-	uint8_t data[KEYD_KEYX_MAX];
+	static const char label[] = "postern keyd RSA-kx substitute premaster v1";
+	br_sha256_context h;
+
+	br_sha256_init(&h);
+	br_sha256_update(&h, label, sizeof(label));
+	br_sha256_update(&h, sk->p, sk->plen);
+	br_sha256_update(&h, sk->q, sk->qlen);
+	br_sha256_update(&h, sk->dp, sk->dplen);
+	br_sha256_update(&h, sk->dq, sk->dqlen);
+	br_sha256_update(&h, sk->iq, sk->iqlen);
+	br_sha256_out(&h, out);
+	explicit_bzero(&h, sizeof(h));
+}
+
+/* out = a if pick is 1, b if pick is 0, without a branch on pick. */
+static void
+ct_select(uint8_t *out, const uint8_t *a, const uint8_t *b, size_t n, uint32_t pick)
+{
+	uint8_t m = (uint8_t)-(uint8_t)(pick & 1);
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		out[i] = (uint8_t)((a[i] & m) | (b[i] & (uint8_t)~m));
+}
+
+/* RFC 5246 7.4.7.1: decrypt in constant time; whatever the padding, the
+ * answer is client_version || 46 bytes, the real ones only for a valid
+ * PKCS#1 v1.5 block of 48 bytes, else a pseudo-random value that is a
+ * function of the ciphertext (HMAC-SHA-384, truncated), so neither the
+ * answer nor asking twice tells the worker which case it was. */
+static void
+premaster(const br_rsa_private_key *sk, const struct keyd_keyx_req *r, uint8_t out[48])
+{
+	uint8_t data[KEYD_KEYX_MAX], key[32], fake[48];
+	br_hmac_key_context kc;
+	br_hmac_context hc;
 	uint32_t ok;
+
+	keyx_secret(sk, key);
+	br_hmac_key_init(&kc, &br_sha384_vtable, key, sizeof(key));
+	br_hmac_init(&hc, &kc, 0);
+	br_hmac_update(&hc, r->data, r->len);
+	br_hmac_out(&hc, fake);
+	memcpy(data, r->data, r->len);
+	ok = br_rsa_ssl_decrypt(br_rsa_private_get_default(), sk, data, r->len);
+	ct_select(out + 2, data + 2, fake, 46, ok);
+	out[0] = (uint8_t)(r->client_max_version >> 8);
+	out[1] = (uint8_t)r->client_max_version;
+	explicit_bzero(data, sizeof(data));
+	explicit_bzero(key, sizeof(key));
+	explicit_bzero(fake, sizeof(fake));
+	explicit_bzero(&kc, sizeof(kc));
+	explicit_bzero(&hc, sizeof(hc));
+}
+
+static int
+on_keyx(struct chan *c, struct ipc_in *in)
+{
+	struct keyd_keyx_req r;
+	uint8_t pms[KEYD_PREMASTER_LEN];
+	int rc;
 
 	if (keydproto_keyx(in, &r) < 0)
 		return -1;
-	if (r.key_id >= K->n || K->k[r.key_id].type != BR_KEYTYPE_RSA) {
-		log_event(LOG_LEVEL_WARN, "keyd_refused", "sid=%s reason=\"no RSA key id %u\"", c->sid,
-		    r.key_id);
-		return send_err(c, "unknown RSA key id");
-	}
-	memcpy(data, r.data, r.len);
-	/* constant time whatever the padding; the engine uses random bytes
-	 * when ok is 0 (Bleichenbacher defence) */
-	ok = br_rsa_ssl_decrypt(br_rsa_private_get_default(),
-	    br_skey_decoder_get_rsa(K->k[r.key_id].sk), data, r.len);
+	/* the RSA key exchange suites are offered only with legacy suites on */
+	if (!rsa_kx)
+		return refuse(c, "RSA key exchange not configured (tls_legacy_suites = no)");
+	if (r.key_id >= K->n || K->k[r.key_id].type != BR_KEYTYPE_RSA)
+		return refuse(c, "no RSA key id %u", r.key_id);
+	premaster(br_skey_decoder_get_rsa(K->k[r.key_id].sk), &r, pms);
 	ipc_out_init(&outmsg, MSG_KEYD_KEYX_RESULT);
-	ipc_put_u32(&outmsg, ok);
-	ipc_put_bytes(&outmsg, data, 48);
-	explicit_bzero(data, sizeof(data));
-	return ipc_send(c->fd, &outmsg);
+	ipc_put_bytes(&outmsg, pms, sizeof(pms));
+	rc = ipc_send(c->fd, &outmsg);
+	explicit_bzero(pms, sizeof(pms));
+	explicit_bzero(outmsg.data, outmsg.len);
+	return rc;
 }
 
 static struct cache_entry *
@@ -211,17 +323,21 @@ cache_find(const uint8_t *id, const char *ip)
 	return NULL;
 }
 
+/* Behind a PROXY listener the master spawns the worker before the header
+ * names the client, so the only address keyd could scope entries by is the
+ * proxy's, shared by all its clients: such channels get no cache at all
+ * (docs/PROXY.md).  Saving is ignored and loading misses; both are what a
+ * full or disabled cache does, so this is no refusal. */
 static int
-on_cache_save(void *ctx, struct ipc_in *in)
+on_cache_save(struct chan *c, struct ipc_in *in)
 {
-	struct chan *c = ctx;
 	struct cache_entry *e, *victim = NULL;
 	struct keyd_cache_req r;
 	size_t i;
 
 	if (keydproto_cache_save(in, &r) < 0)
 		return -1;
-	if (cache_size == 0)
+	if (cache_size == 0 || c->ip[0] == '\0')
 		return 0;
 	e = cache_find(r.id, c->ip);
 	for (i = 0; e == NULL && i < cache_size; i++)
@@ -239,15 +355,14 @@ on_cache_save(void *ctx, struct ipc_in *in)
 }
 
 static int
-on_cache_load(void *ctx, struct ipc_in *in)
+on_cache_load(struct chan *c, struct ipc_in *in)
 {
-	struct chan *c = ctx;
 	struct keyd_cache_req r;
 	struct cache_entry *e;
 
 	if (keydproto_cache_load(in, &r) < 0)
 		return -1;
-	e = cache_find(r.id, c->ip);
+	e = c->ip[0] == '\0' ? NULL : cache_find(r.id, c->ip);
 	if (e == NULL) {
 		ipc_out_init(&outmsg, MSG_KEYD_CACHE_MISS);
 	} else {
@@ -260,33 +375,74 @@ on_cache_load(void *ctx, struct ipc_in *in)
 	return ipc_send(c->fd, &outmsg);
 }
 
-static const struct ipc_handler worker_handlers[] = {
-	{ MSG_KEYD_CHAINS_REQ, 0, on_chains },
-	{ MSG_KEYD_SIGN, 0, on_sign },
-	{ MSG_KEYD_KEYX, 0, on_keyx },
-	{ MSG_KEYD_CACHE_SAVE, 0, on_cache_save },
-	{ MSG_KEYD_CACHE_LOAD, 0, on_cache_load },
+/* What a worker may ask.  A KEYOP row is a private-key operation: one TLS
+ * handshake needs at most one (a signature for ECDHE, a decryption for RSA
+ * key exchange; resumption none) and a channel serves one session, so the
+ * dispatcher allows one per channel, whatever its outcome. */
+enum keyd_perm {
+	KEYD_PERM_ANY = 0,
+	KEYD_PERM_KEYOP = 1,
 };
+
+struct worker_handler {
+	uint16_t type;
+	enum keyd_perm perm;
+	int (*fn)(struct chan *c, struct ipc_in *in);
+};
+
+static const struct worker_handler worker_handlers[] = {
+	{ .type = MSG_KEYD_CHAINS_REQ, .perm = KEYD_PERM_ANY, .fn = on_chains },
+	{ .type = MSG_KEYD_SIGN, .perm = KEYD_PERM_KEYOP, .fn = on_sign },
+	{ .type = MSG_KEYD_KEYX, .perm = KEYD_PERM_KEYOP, .fn = on_keyx },
+	{ .type = MSG_KEYD_CACHE_SAVE, .perm = KEYD_PERM_ANY, .fn = on_cache_save },
+	{ .type = MSG_KEYD_CACHE_LOAD, .perm = KEYD_PERM_ANY, .fn = on_cache_load },
+};
+
+/* Returns the handler's result: 0, -1 (a violation: unknown type, an fd,
+ * a malformed request) or KEYD_CLOSE (refused, logged). */
+static int
+worker_dispatch(struct chan *c, struct ipc_in *in)
+{
+	const struct worker_handler *h = NULL;
+	size_t i;
+
+	for (i = 0; i < sizeof(worker_handlers) / sizeof(worker_handlers[0]); i++)
+		if (worker_handlers[i].type == in->type)
+			h = &worker_handlers[i];
+	if (h == NULL || in->fd >= 0) {
+		ipc_in_close_fd(in);
+		return -1;
+	}
+	if (h->perm == KEYD_PERM_KEYOP) {
+		if (c->used_key)
+			return refuse(c, "second private-key operation on one channel "
+			    "(type 0x%04x; one handshake needs one)", in->type);
+		c->used_key = 1;
+	}
+	return h->fn(c, in);
+}
 
 static void
 on_worker(int fd, short revents, void *ctx)
 {
 	struct chan *c = ctx;
-	int rc;
+	int rc, got;
 
 	(void)fd;
 	(void)revents;
-	rc = ipc_recv(c->fd, &inmsg);
-	if (rc == 0) {
+	got = ipc_recv(c->fd, &inmsg);
+	if (got == 0) {
 		chan_close(c);
 		return;
 	}
-	if (rc < 0 || ipc_dispatch(worker_handlers, sizeof(worker_handlers) /
-	    sizeof(worker_handlers[0]), c, &inmsg) < 0) {
+	rc = got == 1 ? worker_dispatch(c, &inmsg) : -1;
+	if (got == 1)	/* requests may carry master secrets and premaster ciphertexts */
+		explicit_bzero(inmsg.data, IPC_HDR_LEN + inmsg.len);
+	if (rc < 0)
 		log_event(LOG_LEVEL_ERR, "ipc_violation", "sid=%s peer=worker type=0x%04x "
-		    "reason=\"request refused by keyd\"", c->sid, rc == 1 ? inmsg.type : 0);
+		    "reason=\"request refused by keyd\"", c->sid, got == 1 ? inmsg.type : 0);
+	if (rc != 0)
 		chan_close(c);
-	}
 }
 
 static int
@@ -327,8 +483,8 @@ on_retire(void *ctx, struct ipc_in *in)
 }
 
 static const struct ipc_handler master_handlers[] = {
-	{ MSG_KEYD_SESSION_NEW, 1, on_session_new },
-	{ MSG_KEYD_RETIRE, 0, on_retire },
+	{ .type = MSG_KEYD_SESSION_NEW, .with_fd = 1, .fn = on_session_new },
+	{ .type = MSG_KEYD_RETIRE, .with_fd = 0, .fn = on_retire },
 };
 
 static void
@@ -351,6 +507,8 @@ void
 keyd_serve(struct keyd_keys *keys, const struct config *cfg, int master_fd)
 {
 	K = keys;
+	rsa_kx = cfg->tls_legacy_suites;
+	min_version = KEYD_TLS10 + (uint32_t)(cfg->tls_min_version - 10);
 	cache_size = (size_t)cfg->tls_session_cache;
 	cache = cache_size ? calloc(cache_size, sizeof(*cache)) : NULL;
 	if (cache_size && cache == NULL)

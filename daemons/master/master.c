@@ -287,7 +287,11 @@ master_spawn_worker(struct master *m, struct session *s, int client_fd, const st
 	    socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, kd) < 0)
 		goto fail;
 	s->proxy_pending = l->proxy;
-	if (brokers_session_new(m, s->sid, s->ip, l->proxy ? -1 : auth[1], kd[1]) < 0) {
+	/* Behind PROXY the client is not known yet: authd waits for it, and
+	 * keyd gets no address, which turns its session cache off for this
+	 * session (else all of one proxy's clients would share one scope). */
+	if (brokers_session_new(m, s->sid, l->proxy ? "" : s->ip, l->proxy ? -1 : auth[1],
+	    kd[1]) < 0) {
 		for (i = 0; i < 2; i++) {
 			close(ctl[i]);
 			close(auth[i]);

@@ -1,5 +1,6 @@
 """PROXY protocol v1/v2 on listeners: the address a trusted proxy names is
 the session's (logs, MAXPERIP, auth throttling); anyone else is refused."""
+import re
 import socket
 import ssl
 import struct
@@ -145,6 +146,29 @@ class TestProxyProtocol(unittest.TestCase):
         self.assertTrue(s.recv(100).startswith(b"+OK"))
         s.close()
         self.app.wait_log(r"event=proxy ip=203\.0\.113\.44")
+
+    def test_no_tls_resumption_behind_proxy(self):
+        """keyd learns the client's address only at spawn time, before the
+        PROXY header: its session cache is off for these sessions, so a
+        client behind the proxy gets a full handshake every time."""
+        ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+        ctx.check_hostname = False
+        ctx.verify_mode = ssl.CERT_NONE
+        ctx.maximum_version = ssl.TLSVersion.TLSv1_2
+        session = None
+        mark = self.app.log_mark()
+        for _ in range(2):
+            raw = socket.create_connection(("127.0.0.1", self.sport), timeout=10)
+            raw.sendall(v1("203.0.113.45", dport=995))
+            s = ctx.wrap_socket(raw, server_hostname="mail.example.org", session=session)
+            self.assertTrue(s.recv(100).startswith(b"+OK"))
+            self.assertFalse(s.session_reused)
+            session = s.session
+            self.assertIsNotNone(session.id)
+            s.close()
+        wait_until(lambda: len(re.findall(r"event=tls version=TLS1\.2 .*resumed=no",
+                                          self.app.log()[mark:])) == 2, 10, "two full handshakes")
+        self.assertNotIn("resumed=yes", self.app.log()[mark:])
 
 
 if __name__ == "__main__":

@@ -135,18 +135,60 @@ class TestHandshakes(TlsBase):
         self.assertIn("ECDHE-ECDSA-AES256-GCM-SHA384", r.stdout)
         self.assertIn("Server public key is 256 bit", r.stdout)
         # RSA key exchange (legacy suites on): keyd decrypts the premaster secret
-        r = s_client(self.sport, "-servername", "mail.example.org", "-cipher", "AES128-GCM-SHA256")
+        r = s_client(self.sport, "-servername", "mail.example.org", "-cipher", "AES128-GCM-SHA256", "-ign_eof")
         self.assertIn("AES128-GCM-SHA256", r.stdout)
         self.assertIn("+OK Postern POP3 ready", r.stdout)
         # an ECDSA client whose only curve is not our certificate's: RSA instead
         r = s_client(self.sport, "-servername", "mail.example.org", "-curves", "X25519:P-384")
         self.assertIn("Server public key is 2048 bit", r.stdout)
 
+    def test_rsa_key_exchange_handshake(self):
+        ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+        ctx.check_hostname = False
+        ctx.verify_mode = ssl.CERT_NONE
+        ctx.maximum_version = ssl.TLSVersion.TLSv1_2
+        ctx.set_ciphers("AES128-GCM-SHA256")
+        mark = self.app.log_mark()
+        with socket.create_connection(("127.0.0.1", self.sport), timeout=10) as raw:
+            with ctx.wrap_socket(raw, server_hostname="mail.example.org") as s:
+                self.assertTrue(s.makefile("rb").readline().startswith(b"+OK Postern POP3 ready"))
+                self.assertEqual(s.cipher()[0], "AES128-GCM-SHA256")
+        self.app.wait_log(r"event=tls version=TLS1\.2 suite=legacy\(0x009c\)", start=mark)
+
+    def test_signature_hashes_keyd_computes(self):
+        """keyd hashes the ServerKeyExchange itself: every hash a client may ask for."""
+        for sigalg, cipher in (("RSA+SHA1", "ECDHE-RSA-AES128-GCM-SHA256"),
+                               ("RSA+SHA384", "ECDHE-RSA-AES128-GCM-SHA256"),
+                               ("RSA+SHA512", "ECDHE-RSA-AES128-GCM-SHA256"),
+                               ("ECDSA+SHA1", "ECDHE-ECDSA-AES128-GCM-SHA256"),
+                               ("ECDSA+SHA384", "ECDHE-ECDSA-AES128-GCM-SHA256"),
+                               ("ECDSA+SHA512", "ECDHE-ECDSA-AES128-GCM-SHA256")):
+            r = s_client(self.sport, "-servername", "mail.example.org", "-sigalgs", sigalg,
+                         "-cipher", cipher + ":@SECLEVEL=0", "-tls1_2", "-ign_eof")
+            self.assertIn("+OK Postern POP3 ready", r.stdout, sigalg + r.stderr)
+            self.assertIn("Peer signing digest: " + sigalg.split("+")[1], r.stdout, sigalg)
+
+    def test_tls10_and_tls11_ecdhe(self):
+        """Below TLS 1.2 the hash is fixed: MD5+SHA-1 for RSA, SHA-1 for ECDSA."""
+        for version, flag in (("TLS1.0", "-tls1"), ("TLS1.1", "-tls1_1")):
+            for cipher in ("ECDHE-RSA-AES128-SHA", "ECDHE-ECDSA-AES128-SHA"):
+                r = s_client(self.sport, "-servername", "mail.example.org", flag,
+                             "-cipher", cipher + ":@SECLEVEL=0", "-ign_eof")
+                if "no protocols available" in r.stderr or "unsupported protocol" in r.stderr:
+                    self.skipTest("this openssl will not speak %s even at SECLEVEL=0" % version)
+                self.assertIn("+OK Postern POP3 ready", r.stdout, version + cipher + r.stderr)
+                self.assertIn("Cipher is " + cipher, r.stdout)
+        self.app.wait_log(r"event=tls version=TLS1\.0 suite=legacy")
+        self.app.wait_log(r"event=tls version=TLS1\.1 suite=legacy")
+
     def test_session_resumption_through_keyd(self):
         sess = os.path.join(self.tmp, "sess.pem")
-        r = s_client(self.sport, "-servername", "mail.example.org", "-sess_out", sess, "-no_ticket")
+        # -ign_eof: else s_client may quit at the end of its input before the greeting
+        r = s_client(self.sport, "-servername", "mail.example.org", "-sess_out", sess, "-no_ticket",
+                     "-ign_eof")
         self.assertIn("+OK", r.stdout)
-        r = s_client(self.sport, "-servername", "mail.example.org", "-sess_in", sess, "-no_ticket")
+        r = s_client(self.sport, "-servername", "mail.example.org", "-sess_in", sess, "-no_ticket",
+                     "-ign_eof")
         self.assertIn("Reused, TLSv1.2", r.stdout)
         self.app.wait_log(r"event=tls version=TLS1\.2 .* resumed=yes")
 
@@ -287,19 +329,204 @@ class TestKeyIsolation(TlsBase):
         app = Appliance({"pop3_worker": os.path.join(TOOLS, "hostile_worker")}).start()
         try:
             wait_until(lambda: "event=tls_ready" in app.log(), 10, "keyd ready")
-            s = socket.create_connection(("127.0.0.1", app.port), timeout=15)
-            f = s.makefile("rb")
-            f.readline()
-            ask = lambda line: (s.sendall(line.encode() + b"\n"), f.readline().decode().strip())[1]
-            self.assertEqual(ask("KEYD-SIGN 0"), "keyd-signed")  # the configured key: allowed
-            self.assertEqual(ask("KEYD-SIGN 7"), "keyd-refused")
-            self.assertEqual(ask("KEYD-SIGN 4294967295"), "keyd-refused")
-            self.assertEqual(ask("KEYD-BADTYPE"), "keyd-closed")
-            s.close()
+            ske = ske_p256()
+            # the configured key (the self-signed P-256 one) signs a real structure
+            self.assertTrue(hostile_ask(app.port, stage(ske) + ["KEYD-SIGN-TBS 0 0303 0403"])[-1]
+                            .startswith("keyd-signed len="))
+            for kid in ("7", "4294967295"):
+                self.assertEqual(hostile_ask(app.port, stage(ske) + ["KEYD-SIGN-TBS %s 0303 0403" % kid])[-1],
+                                 "keyd-refused")
+            self.assertEqual(hostile_ask(app.port, ["KEYD-BADTYPE"])[-1], "keyd-closed")
             app.wait_log(r'proc=keyd .*event=keyd_refused sid=\w+ reason="unknown key id 7"')
             app.wait_log(r"proc=keyd .*event=ipc_violation sid=\w+ peer=worker type=0x0303")
         finally:
             app.cleanup()
+
+
+# -- keyd as an oracle: what a compromised worker can get from it -----------
+
+# secp256r1's base point (SEC 2 2.4.2): a point on the curve for test structures.
+P256_G = bytes.fromhex(
+    "04" "6b17d1f2e12c4247f8bce6e563a440f277037d812deb33a0f4a13945d898c296"
+    "4fe342e2fe1a7f9b8ee7eb4a7c0f9e162bce33576b315ececbb6406837bf51f5")
+
+
+def ske_p256(point=P256_G, curve=23, plen=None):
+    """ServerKeyExchange signed_params (RFC 8422 5.4): randoms, named curve, point."""
+    plen = len(point) if plen is None else plen
+    return os.urandom(64) + bytes([3, 0, curve, plen]) + point
+
+
+def stage(data):
+    """hostile_worker lines that stage data for the next keyd request."""
+    h = data.hex()
+    return ["KEYD-DATA-CLEAR"] + ["KEYD-DATA " + h[i:i + 400] for i in range(0, len(h), 400)]
+
+
+def hostile_ask(port, lines):
+    """One new hostile worker (one keyd channel): send each line, return the answers."""
+    with socket.create_connection(("127.0.0.1", port), timeout=15) as s:
+        f = s.makefile("rb")
+        assert f.readline() == b"+OK hostile worker ready\n"
+        out = []
+        for line in lines:
+            s.sendall(line.encode() + b"\n")
+            out.append(f.readline().decode().strip())
+        return out
+
+
+def rsa_public(crt):
+    """(n, e) of an RSA certificate."""
+    text = openssl("x509", "-in", crt, "-noout", "-text").stdout
+    n = int(openssl("x509", "-in", crt, "-noout", "-modulus").stdout.strip().split("=")[1], 16)
+    e = int(re.search(r"Exponent: (\d+)", text).group(1))
+    return n, e
+
+
+def rsa_encrypt_pkcs1(n, e, msg):
+    """RSAES-PKCS1-v1_5 (RFC 8017 7.2.1): 00 02 nonzero-padding 00 msg."""
+    k = (n.bit_length() + 7) // 8
+    ps = bytes(b % 255 + 1 for b in os.urandom(k - 3 - len(msg)))
+    em = b"\x00\x02" + ps + b"\x00" + msg
+    return pow(int.from_bytes(em, "big"), e, n).to_bytes(k, "big")
+
+
+class TestKeydOracle(unittest.TestCase):
+    """keyd answers a worker with no more than one TLS handshake step needs:
+    one private-key operation per channel, the RSA-kx countermeasure in keyd,
+    signatures over ServerKeyExchange structures only, no session cache
+    shared behind PROXY.  Key 0 is RSA, key 1 ECDSA P-256."""
+
+    @classmethod
+    def setUpClass(cls):
+        cls.tmp = tempfile.mkdtemp(prefix="postern-oracle-")
+        cls.rsa_crt, cls.rsa_key = make_cert(cls.tmp, "mail.example.org", "rsa", ["mail.example.org"])
+        cls.ec_crt, cls.ec_key = make_cert(cls.tmp, "mail.example.org", "ec", ["mail.example.org"])
+        cls.sport = free_port()
+        base = {"pop3_worker": os.path.join(TOOLS, "hostile_worker"),
+                "tls_cert_file": "%s,%s" % (cls.rsa_crt, cls.ec_crt),
+                "tls_key_file": "%s,%s" % (cls.rsa_key, cls.ec_key)}
+        cls.on = Appliance(dict(base, tls_legacy_suites="yes", tls_min_version="10",
+                                pop3s_listen="127.0.0.1:%d" % cls.sport, pop3s_proxy_protocol="yes",
+                                proxy_trusted="127.0.0.1"))
+        cls.off = Appliance(dict(base, tls_legacy_suites="no", pop3s_listen="127.0.0.1:%d" % free_port()))
+        try:
+            for app in (cls.on, cls.off):
+                app.start()
+                wait_until(lambda: "event=tls_ready" in app.log(), 10, "keyd ready")
+        except BaseException:
+            cls.tearDownClass()
+            raise
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.on.cleanup()
+        cls.off.cleanup()
+        shutil.rmtree(cls.tmp, ignore_errors=True)
+
+    def keyx(self, app, ct, version="0303"):
+        return hostile_ask(app.port, stage(ct) + ["KEYD-KEYX 0 " + version])[-1]
+
+    def test_keyx_refused_without_rsa_key_exchange(self):
+        n, e = rsa_public(self.rsa_crt)
+        ct = rsa_encrypt_pkcs1(n, e, b"\x03\x03" + os.urandom(46))
+        # not in the layout before the fix either (it answered with a validity flag)
+        self.assertIn(hostile_ask(self.off.port, stage(ct) + ["KEYD-KEYX-V0 0"])[-1],
+                      ("keyd-refused", "keyd-closed"))
+        mark = self.off.log_mark()
+        self.assertEqual(self.keyx(self.off, ct), "keyd-refused")
+        self.off.wait_log(r'proc=keyd .*event=keyd_refused sid=\w+ reason="RSA key exchange not '
+                          r'configured', start=mark)
+
+    def test_keyx_countermeasure_in_keyd(self):
+        n, e = rsa_public(self.rsa_crt)
+        k = (n.bit_length() + 7) // 8
+        pms = b"\x03\x03" + os.urandom(46)
+        got = self.keyx(self.on, rsa_encrypt_pkcs1(n, e, pms))
+        # exactly one 48-byte string (4-byte length + 48), no flag: the premaster
+        self.assertEqual(got, "keyx payload=52 " + pms.hex())
+        # a valid block whose version bytes differ: keyd forces client_max_version
+        self.assertEqual(self.keyx(self.on, rsa_encrypt_pkcs1(n, e, pms), "0302"),
+                         "keyx payload=52 0302" + pms[2:].hex())
+        # invalid paddings: a wrong block type, a wrong length, random bytes
+        bad = [pow(int.from_bytes(b"\x00\x01" + b"\xff" * (k - 51) + b"\x00" + pms, "big"), e, n)
+               .to_bytes(k, "big"), rsa_encrypt_pkcs1(n, e, pms + b"x"), b"\x00" + os.urandom(k - 1)]
+        answers = []
+        for ct in bad:
+            a = self.keyx(self.on, ct, "0302")
+            self.assertRegex(a, r"^keyx payload=52 0302[0-9a-f]{92}$")
+            self.assertEqual(self.keyx(self.on, ct, "0302"), a, "same ciphertext, same answer")
+            answers.append(a)
+        self.assertEqual(len(set(answers)), len(answers), "different ciphertexts, different answers")
+        self.assertNotIn(pms[2:].hex(), " ".join(answers))
+
+    def test_one_private_key_operation_per_channel(self):
+        n, e = rsa_public(self.rsa_crt)
+        ct = rsa_encrypt_pkcs1(n, e, b"\x03\x03" + os.urandom(46))
+        mark = self.on.log_mark()
+        out = hostile_ask(self.on.port, stage(ske_p256()) + ["KEYD-SIGN-TBS 1 0303 0403",
+                                                               "KEYD-SIGN-TBS 1 0303 0403"])
+        self.assertTrue(out[-2].startswith("keyd-signed"), out)
+        self.assertEqual(out[-1], "keyd-refused")
+        out = hostile_ask(self.on.port, stage(ct) + ["KEYD-KEYX 0 0303"] + stage(ske_p256()) +
+                          ["KEYD-SIGN-TBS 1 0303 0403"])
+        self.assertTrue(out[-4].startswith("keyx payload=52"), out)
+        self.assertEqual(out[-1], "keyd-refused")
+        self.on.wait_log(r'proc=keyd .*event=keyd_refused sid=\w+ reason="second private-key '
+                         r'operation on one channel', start=mark)
+
+    def test_sign_only_server_key_exchange_structures(self):
+        on, off = self.on.port, self.off.port
+        # the request layout before the fix: any ready 32-byte SHA-256 value
+        for line in ("KEYD-SIGN-V0 1 ff04", "KEYD-SIGN-V0 0 ff04"):
+            self.assertIn(hostile_ask(on, stage(os.urandom(32)) + [line])[-1],
+                          ("keyd-refused", "keyd-closed"), line)
+        self.assertIn(hostile_ask(on, ["KEYD-SIGN 1"])[-1], ("keyd-refused", "keyd-closed"))
+        ske = ske_p256()
+        x25519 = os.urandom(64) + bytes([3, 0, 29, 32]) + os.urandom(32)
+        ok = [(on, ske, "1 0303 0403"), (on, ske, "0 0303 0401"), (on, ske, "0 0303 0601"),
+              (on, ske, "1 0303 0203"), (on, x25519, "1 0303 0503"),
+              (on, ske, "0 0301 0001"), (on, ske, "1 0302 0203")]  # TLS 1.0/1.1 hashes
+        for port, data, args in ok:
+            self.assertRegex(hostile_ask(port, stage(data) + ["KEYD-SIGN-TBS " + args])[-1],
+                             r"^keyd-signed len=\d+$", args)
+        off_curve = P256_G[:-1] + bytes([P256_G[-1] ^ 1])
+        refused = [
+            (on, ske, "0 0303 0001"),        # MD5+SHA-1 with TLS 1.2
+            (on, ske, "0 0303 0101"),        # MD5 alone
+            (on, ske, "0 0303 0403"),        # ECDSA with the RSA key
+            (on, ske, "1 0303 0401"),        # RSA with the ECDSA key
+            (on, ske, "1 0301 0403"),        # TLS 1.0 has no SHA-256 signatures
+            (on, ske, "0 0304 0401"),        # a version we do not speak
+            (off, ske, "0 0301 0001"),       # below tls_min_version
+            (on, os.urandom(32), "1 0303 0403"),           # a bare hash value
+            (on, ske[:-1], "1 0303 0403"),                  # point shorter than its length byte
+            (on, ske_p256(curve=22), "1 0303 0403"),        # a curve we do not offer
+            (on, ske_p256(point=off_curve), "1 0303 0403"),  # not on the curve
+            (on, ske_p256(point=b"\x02" + P256_G[1:33], plen=33), "1 0303 0403"),  # compressed
+            (on, ske[:64] + bytes([1, 0, 23, 65]) + P256_G, "1 0303 0403"),  # explicit_prime
+        ]
+        mark = self.on.log_mark()
+        for port, data, args in refused:
+            self.assertEqual(hostile_ask(port, stage(data) + ["KEYD-SIGN-TBS " + args])[-1],
+                             "keyd-refused", "%s %s" % (args, data.hex()))
+        self.on.wait_log(r'proc=keyd .*event=keyd_refused sid=\w+ reason="not an ECDHE '
+                         r'ServerKeyExchange structure', start=mark)
+        self.on.wait_log(r'proc=keyd .*event=keyd_refused sid=\w+ reason="signature algorithm '
+                         r'0x0001 at version 0x0303', start=mark)
+
+    def test_no_session_cache_behind_proxy(self):
+        sid, ms = os.urandom(32).hex(), os.urandom(48).hex()
+        # on the plain listener (the client's own address) the cache works...
+        out = hostile_ask(self.on.port, ["KEYD-CACHE-SAVE %s %s" % (sid, ms), "KEYD-CACHE-LOAD " + sid])
+        self.assertEqual(out, ["sent", "cache-hit " + ms])
+        self.assertEqual(hostile_ask(self.on.port, ["KEYD-CACHE-LOAD " + sid]), ["cache-hit " + ms])
+        # ...behind PROXY every session comes from the proxy's address: none
+        sid2 = os.urandom(32).hex()
+        out = hostile_ask(self.sport, ["KEYD-CACHE-SAVE %s %s" % (sid2, ms), "KEYD-CACHE-LOAD " + sid2])
+        self.assertEqual(out, ["sent", "cache-miss"])
+        self.assertEqual(hostile_ask(self.sport, ["KEYD-CACHE-LOAD " + sid2]), ["cache-miss"])
+        self.assertEqual(hostile_ask(self.sport, ["KEYD-CACHE-LOAD " + sid]), ["cache-miss"])
 
 
 class TestReload(unittest.TestCase):

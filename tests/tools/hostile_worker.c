@@ -242,12 +242,205 @@ log_flood(unsigned long n)
 	say("logged %lu", i);
 }
 
+/* ---- keyd private-key operations and session cache (branch sec-keyd) ----
+ * Long byte strings (ciphertexts, signed_params) are staged first with
+ * KEYD-DATA <hex> lines (appended; KEYD-DATA-CLEAR empties), because a
+ * command line holds at most 511 bytes. */
+static uint8_t kd_data[1024];
+static size_t kd_len;
+
+static int
+kd_hex(const char *hex, uint8_t *dst, size_t cap, size_t *len_r)
+{
+	size_t n = strlen(hex), i;
+
+	if (n % 2 != 0 || n / 2 > cap)
+		return -1;
+	for (i = 0; i < n / 2; i++) {
+		unsigned v;
+		if (sscanf(hex + 2 * i, "%2x", &v) != 1)
+			return -1;
+		dst[i] = (uint8_t)v;
+	}
+	*len_r = n / 2;
+	return 0;
+}
+
+static void
+kd_stage(const char *hex)
+{
+	size_t n;
+
+	if (kd_hex(hex, kd_data + kd_len, sizeof(kd_data) - kd_len, &n) < 0) {
+		say("bad-hex");
+		return;
+	}
+	kd_len += n;
+	say("staged %zu", kd_len);
+}
+
+/* Print a received byte string as hex after a prefix. */
+static void
+kd_say_bytes(const char *prefix, const uint8_t *p, size_t n)
+{
+	char hex[2 * 64 + 1];
+	size_t i;
+
+	for (i = 0; i < n && i < 64; i++)
+		snprintf(hex + 2 * i, 3, "%02x", p[i]);
+	hex[2 * i] = '\0';
+	say("%s %s", prefix, hex);
+}
+
+/* Send out to keyd and report its answer: the reply type's meaning, and for
+ * a KEYX result the payload length (a bare 48-byte string is 52) and bytes. */
+static void
+kd_call(void)
+{
+	const uint8_t *p;
+	size_t plen, n;
+	int rc;
+
+	if (ipc_send(FD_KEYD, &out) < 0) {
+		say("keyd-send-failed");
+		return;
+	}
+	rc = recv_wait(FD_KEYD, 10000);
+	if (rc == 0) {
+		say("keyd-closed");
+		return;
+	}
+	if (rc != 1) {
+		say("keyd-other %d", rc);
+		return;
+	}
+	plen = in.len;
+	if (in.type == MSG_KEYD_KEYX_RESULT || in.type == 0x0a04) {
+		char prefix[64];
+		uint32_t flag = in.type == 0x0a04 ? ipc_get_u32(&in) : 0;
+		n = ipc_get_bytes(&in, &p, 64);
+		snprintf(prefix, sizeof(prefix), "keyx payload=%zu%s", plen,
+		    in.type == 0x0a04 ? (flag ? " flag=1" : " flag=0") : "");
+		kd_say_bytes(prefix, p, n);
+	} else if (in.type == MSG_KEYD_SIGNATURE) {
+		say("keyd-signed len=%zu", ipc_get_bytes(&in, &p, 1024));
+	} else if (in.type == MSG_KEYD_CACHE_HIT) {
+		(void)ipc_get_u32(&in);
+		(void)ipc_get_u32(&in);
+		n = ipc_get_bytes(&in, &p, 48);
+		kd_say_bytes("cache-hit", p, n);
+	} else if (in.type == MSG_KEYD_CACHE_MISS) {
+		say("cache-miss");
+	} else if (in.type == MSG_KEYD_ERR) {
+		say("keyd-refused");
+	} else {
+		say("keyd-type 0x%04x", in.type);
+	}
+}
+
+/* KEYD-KEYX <id> <client_version hex>: the staged ciphertext. */
+static void
+kd_keyx(const char *id, const char *ver)
+{
+	ipc_out_init(&out, MSG_KEYD_KEYX);
+	ipc_put_u32(&out, (uint32_t)strtoul(id, NULL, 10));
+	ipc_put_u32(&out, (uint32_t)strtoul(ver, NULL, 16));
+	ipc_put_bytes(&out, kd_data, kd_len);
+	kd_call();
+}
+
+/* KEYD-KEYX-V0 <id>: the layout before sec-keyd (type 0x0903, no version). */
+static void
+kd_keyx_v0(const char *id)
+{
+	ipc_out_init(&out, 0x0903);
+	ipc_put_u32(&out, (uint32_t)strtoul(id, NULL, 10));
+	ipc_put_bytes(&out, kd_data, kd_len);
+	kd_call();
+}
+
+/* KEYD-SIGN-TBS <id> <version hex> <algo hex>: the staged signed_params. */
+static void
+kd_sign_tbs(const char *id, const char *ver, const char *algo)
+{
+	ipc_out_init(&out, MSG_KEYD_SIGN);
+	ipc_put_u32(&out, (uint32_t)strtoul(id, NULL, 10));
+	ipc_put_u32(&out, (uint32_t)strtoul(ver, NULL, 16));
+	ipc_put_u32(&out, (uint32_t)strtoul(algo, NULL, 16));
+	ipc_put_bytes(&out, kd_data, kd_len);
+	kd_call();
+}
+
+/* KEYD-SIGN-V0 <id> <algo hex>: the layout before sec-keyd (type 0x0902):
+ * the staged bytes as a ready hash value. */
+static void
+kd_sign_v0(const char *id, const char *algo)
+{
+	ipc_out_init(&out, 0x0902);
+	ipc_put_u32(&out, (uint32_t)strtoul(id, NULL, 10));
+	ipc_put_u32(&out, (uint32_t)strtoul(algo, NULL, 16));
+	ipc_put_bytes(&out, kd_data, kd_len);
+	kd_call();
+}
+
+/* KEYD-CACHE-SAVE <hex id> <hex master> (no answer) / KEYD-CACHE-LOAD <hex id>. */
+static void
+kd_cache(const char *idhex, const char *mshex)
+{
+	uint8_t id[64], ms[64];
+	size_t idl, msl = 0;
+
+	if (kd_hex(idhex, id, sizeof(id), &idl) < 0 ||
+	    (mshex != NULL && kd_hex(mshex, ms, sizeof(ms), &msl) < 0)) {
+		say("bad-hex");
+		return;
+	}
+	ipc_out_init(&out, mshex ? MSG_KEYD_CACHE_SAVE : MSG_KEYD_CACHE_LOAD);
+	ipc_put_bytes(&out, id, idl);
+	if (mshex != NULL) {
+		ipc_put_u32(&out, 0x0303);
+		ipc_put_u32(&out, 0xc02b);
+		ipc_put_bytes(&out, ms, msl);
+		say(ipc_send(FD_KEYD, &out) == 0 ? "sent" : "send-failed");
+		return;
+	}
+	kd_call();
+}
+
+/* The sec-keyd commands; returns 1 if cmd was one of them. */
+static int
+kd_run(const char *cmd, const char *a, const char *b, const char *c)
+{
+	if (!strcmp(cmd, "KEYD-DATA") && a)
+		kd_stage(a);
+	else if (!strcmp(cmd, "KEYD-DATA-CLEAR"))
+		say("staged %zu", kd_len = 0);
+	else if (!strcmp(cmd, "KEYD-KEYX") && a && b)
+		kd_keyx(a, b);
+	else if (!strcmp(cmd, "KEYD-KEYX-V0") && a)
+		kd_keyx_v0(a);
+	else if (!strcmp(cmd, "KEYD-SIGN-TBS") && a && b && c)
+		kd_sign_tbs(a, b, c);
+	else if (!strcmp(cmd, "KEYD-SIGN-V0") && a && b)
+		kd_sign_v0(a, b);
+	else if (!strcmp(cmd, "KEYD-CACHE-SAVE") && a && b)
+		kd_cache(a, b);
+	else if (!strcmp(cmd, "KEYD-CACHE-LOAD") && a)
+		kd_cache(a, NULL);
+	else
+		return 0;
+	return 1;
+}
+/* ---- end of the sec-keyd block ---- */
+
 static void
 run(char *line)
 {
 	char *cmd = strtok(line, " \r\n"), *a = strtok(NULL, " \r\n"), *b = strtok(NULL, " \r\n");
 
 	if (cmd == NULL)
+		return;
+	if (kd_run(cmd, a, b, strtok(NULL, " \r\n")))	/* sec-keyd */
 		return;
 	if (!strcmp(cmd, "FORGE-MASTER") && a)
 		forge_login(FD_CONTROL, a);
