@@ -7,6 +7,7 @@
  * with RSA key exchange configured, with the RFC 5246 7.4.7.1
  * countermeasure applied here so no answer says whether a padding was
  * valid. */
+#include <errno.h>
 #include <poll.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -28,6 +29,8 @@ struct chan {
 	char ip[64];		/* from the master: the client's address, "" on a
 				   PROXY listener (not known yet: no cache) */
 	unsigned used_key;	/* a private-key operation was asked for */
+	size_t chain_next;	/* sending the chains: the next one (n = END) */
+	int pumping;		/* ... and waiting for room (POLLOUT, not reading) */
 };
 
 /* A resumable session.  Its master secret goes back only to a worker
@@ -71,44 +74,88 @@ chan_close(struct chan *c)
 	}
 }
 
+#define KEYD_CLOSE	1
+
+/* Answer without ever blocking.  A worker does strict request/reply, so a
+ * reply that finds its queue full means it does not read: its channel is
+ * closed (KEYD_CLOSE) and keyd goes on serving everyone else. */
+static int
+reply(struct chan *c)
+{
+	if (ipc_send_nowait(c->fd, &outmsg) == 0)
+		return 0;
+	if (errno == EAGAIN)
+		log_event(LOG_LEVEL_WARN, "channel_closed", "sid=%s peer=worker "
+		    "reason=\"worker does not read its replies\"", c->sid);
+	return KEYD_CLOSE;
+}
+
 static int
 send_err(struct chan *c, const char *text)
 {
 	ipc_out_init(&outmsg, MSG_KEYD_ERR);
 	ipc_put_str(&outmsg, text);
-	return ipc_send(c->fd, &outmsg);
+	return reply(c);
+}
+
+static void
+put_chain(size_t i)
+{
+	const struct keyd_key *k = &K->k[i];
+	size_t j;
+
+	ipc_out_init(&outmsg, MSG_KEYD_CHAIN);
+	ipc_put_u32(&outmsg, (uint32_t)i);
+	ipc_put_u8(&outmsg, (uint8_t)k->type);
+	ipc_put_u8(&outmsg, (uint8_t)k->curve);
+	ipc_put_u32(&outmsg, k->names.n);
+	for (j = 0; j < k->names.n; j++)
+		ipc_put_str(&outmsg, k->names.name[j]);
+	ipc_put_u32(&outmsg, (uint32_t)k->nchain);
+	for (j = 0; j < k->nchain; j++)
+		ipc_put_bytes(&outmsg, k->chain[j].data, k->chain[j].data_len);
+}
+
+/* The chains are the one reply of several messages; with many large
+ * certificates they may not all fit in the worker's queue at once.  Send
+ * what fits, then wait for room (POLLOUT only: the channel is not read
+ * meanwhile, one request at a time), never blocking on the worker. */
+static int
+chains_pump(struct chan *c)
+{
+	while (c->chain_next <= K->n) {
+		if (c->chain_next < K->n)
+			put_chain(c->chain_next);
+		else
+			ipc_out_init(&outmsg, MSG_KEYD_CHAINS_END);
+		if (ipc_send_nowait(c->fd, &outmsg) < 0) {
+			if (errno != EAGAIN)
+				return KEYD_CLOSE;
+			c->pumping = 1;
+			ev_set_events(c->fd, POLLOUT);
+			return 0;
+		}
+		c->chain_next++;
+	}
+	if (c->pumping) {
+		c->pumping = 0;
+		ev_set_events(c->fd, POLLIN);
+	}
+	return 0;
 }
 
 static int
 on_chains(struct chan *c, struct ipc_in *in)
 {
-	size_t i, j;
-
 	if (ipc_in_end(in) < 0)
 		return -1;
-	for (i = 0; i < K->n; i++) {
-		const struct keyd_key *k = &K->k[i];
-		ipc_out_init(&outmsg, MSG_KEYD_CHAIN);
-		ipc_put_u32(&outmsg, (uint32_t)i);
-		ipc_put_u8(&outmsg, (uint8_t)k->type);
-		ipc_put_u8(&outmsg, (uint8_t)k->curve);
-		ipc_put_u32(&outmsg, k->names.n);
-		for (j = 0; j < k->names.n; j++)
-			ipc_put_str(&outmsg, k->names.name[j]);
-		ipc_put_u32(&outmsg, (uint32_t)k->nchain);
-		for (j = 0; j < k->nchain; j++)
-			ipc_put_bytes(&outmsg, k->chain[j].data, k->chain[j].data_len);
-		if (ipc_send(c->fd, &outmsg) < 0)
-			return -1;
-	}
-	ipc_out_init(&outmsg, MSG_KEYD_CHAINS_END);
-	return ipc_send(c->fd, &outmsg);
+	c->chain_next = 0;
+	return chains_pump(c);
 }
 
 /* One refusal: one log line with the reason, an error for the worker, and
  * the channel is closed (a worker that asks for what no handshake needs is
  * not one we keep serving).  Returns KEYD_CLOSE for the dispatcher. */
-#define KEYD_CLOSE	1
 static int refuse(struct chan *c, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
 static int
@@ -223,7 +270,7 @@ on_sign(struct chan *c, struct ipc_in *in)
 		return refuse(c, "signing failed with key id %u", r.key_id);
 	ipc_out_init(&outmsg, MSG_KEYD_SIGNATURE);
 	ipc_put_bytes(&outmsg, sig, sl);
-	return ipc_send(c->fd, &outmsg);
+	return reply(c);
 }
 
 /* The HMAC key for the substitute premaster secrets: derived from the
@@ -305,7 +352,7 @@ on_keyx(struct chan *c, struct ipc_in *in)
 	premaster(br_skey_decoder_get_rsa(K->k[r.key_id].sk), &r, pms);
 	ipc_out_init(&outmsg, MSG_KEYD_KEYX_RESULT);
 	ipc_put_bytes(&outmsg, pms, sizeof(pms));
-	rc = ipc_send(c->fd, &outmsg);
+	rc = reply(c);
 	explicit_bzero(pms, sizeof(pms));
 	explicit_bzero(outmsg.data, outmsg.len);
 	return rc;
@@ -372,7 +419,7 @@ on_cache_load(struct chan *c, struct ipc_in *in)
 		ipc_put_u32(&outmsg, e->suite);
 		ipc_put_bytes(&outmsg, e->master, KEYD_MASTER_LEN);
 	}
-	return ipc_send(c->fd, &outmsg);
+	return reply(c);
 }
 
 /* What a worker may ask.  A KEYOP row is a private-key operation: one TLS
@@ -429,6 +476,11 @@ on_worker(int fd, short revents, void *ctx)
 	int rc, got;
 
 	(void)fd;
+	if (c->pumping) {
+		if (chains_pump(c) != 0)
+			chan_close(c);
+		return;
+	}
 	(void)revents;
 	got = ipc_recv(c->fd, &inmsg);
 	if (got == 0) {

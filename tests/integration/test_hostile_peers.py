@@ -57,6 +57,17 @@ class TestPeerThatStopsReading(unittest.TestCase):
         s1.close()
         s2.close()
 
+    def test_worker_flooding_keyd_does_not_freeze_it(self):
+        s1, f1, sid1, mark = hostile(self.app)
+        said = ask(s1, f1, "FLOOD-KEYD 100000")
+        self.assertRegex(said, r"^flooded [1-9]\d*$")
+        self.app.wait_log(r"proc=keyd .*level=warn event=channel_closed sid=%s peer=worker "
+                          r"reason=\"worker does not read its replies\"" % sid1, start=mark)
+        s2, f2, sid2, _ = hostile(self.app)
+        self.assertRegex(ask(s2, f2, "KEYD-CHAINS"), r"^keyd-chains [1-9]\d*$")
+        s1.close()
+        s2.close()
+
     def test_master_never_blocks_on_a_stuck_authd(self):
         pid = self.app.authd_pid()
         mark = self.app.log_mark()

@@ -194,6 +194,38 @@ keyd_badtype(void)
 /* Queue up to n requests that each get an immediate reply (an unknown SASL
  * mechanism: no delay, no throttle count) and read none of the replies.
  * Reports how many were queued before our own send queue filled. */
+/* The same against keyd: cache lookups (each answered at once), unread. */
+static void
+flood_keyd(unsigned long n)
+{
+	uint8_t id[32] = { 0 };
+	unsigned long i;
+
+	for (i = 0; i < n; i++) {
+		ipc_out_init(&out, MSG_KEYD_CACHE_LOAD);
+		ipc_put_bytes(&out, id, sizeof(id));
+		if (ipc_send_nowait(FD_KEYD, &out) < 0)
+			break;
+	}
+	say("flooded %lu", i);
+}
+
+/* Ask for the certificate chains and read them all: keyd still answers. */
+static void
+keyd_chains(void)
+{
+	int n = 0, rc;
+
+	ipc_out_init(&out, MSG_KEYD_CHAINS_REQ);
+	if (ipc_send(FD_KEYD, &out) < 0) {
+		say("keyd-send-failed");
+		return;
+	}
+	while ((rc = recv_wait(FD_KEYD, 10000)) == 1 && in.type == MSG_KEYD_CHAIN)
+		n++;
+	say(rc == 1 && in.type == MSG_KEYD_CHAINS_END ? "keyd-chains %d" : "keyd-chains-failed %d", n);
+}
+
 static void
 flood_authd(unsigned long n)
 {
@@ -466,6 +498,10 @@ run(char *line)
 		keyd_sign(strtoul(a, NULL, 10));
 	else if (!strcmp(cmd, "KEYD-BADTYPE"))
 		keyd_badtype();
+	else if (!strcmp(cmd, "FLOOD-KEYD") && a)
+		flood_keyd(strtoul(a, NULL, 10));
+	else if (!strcmp(cmd, "KEYD-CHAINS"))
+		keyd_chains();
 	else if (!strcmp(cmd, "FLOOD-AUTHD") && a)
 		flood_authd(strtoul(a, NULL, 10));
 	else if (!strcmp(cmd, "LOG-REWRITE"))
