@@ -76,6 +76,14 @@ $(B)/tests/%: tests/unit/%.c $(B)/lib/libpostern.a tests/unit/tap.h
 	@echo "  CC      $@"
 	@$(CC) $(CFLAGS) -o $@ $< $(B)/lib/libpostern.a $(LIBS)
 
+# test_throttle also links authd's throttle.c: the tables are tested with a
+# clock given as a parameter.
+$(B)/tests/test_throttle: tests/unit/test_throttle.c $(B)/obj/daemons/authd/throttle.o \
+    $(B)/lib/libpostern.a tests/unit/tap.h
+	@mkdir -p $(dir $@)
+	@echo "  CC      $@"
+	@$(CC) $(CFLAGS) -o $@ $< $(B)/obj/daemons/authd/throttle.o $(B)/lib/libpostern.a $(LIBS)
+
 $(B)/tests/%: tests/tools/%.c $(B)/lib/libpostern.a
 	@mkdir -p $(dir $@)
 	@echo "  LD      $@"
