@@ -13,7 +13,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define IPC_VERSION	2
+#define IPC_VERSION	1
 #define IPC_HDR_LEN	8
 #define IPC_MAX_PAYLOAD	(64 * 1024)
 #define IPC_MAX_MSG	(IPC_HDR_LEN + IPC_MAX_PAYLOAD)

@@ -12,20 +12,27 @@ static struct config cfg;
 static struct ipc_out out;
 static struct ipc_in in;
 
-/* Send cfg's authd message over a real socket pair and decode it. */
+/* Send out over a real socket pair and decode what arrives into r. */
 static int
-round_trip(struct authd_config *r)
+exchange(struct authd_config *r)
 {
 	int sv[2], rc = -1;
 
 	if (socketpair(AF_UNIX, SOCK_SEQPACKET, 0, sv) < 0)
 		return -1;
-	authdproto_config_put(&out, &cfg);
 	if (ipc_send(sv[0], &out) == 0 && ipc_recv(sv[1], &in) == 1 && in.type == MSG_AUTHD_CONFIG)
 		rc = authdproto_config_get(&in, r);
 	close(sv[0]);
 	close(sv[1]);
 	return rc;
+}
+
+/* cfg's authd message, sent and decoded. */
+static int
+round_trip(struct authd_config *r)
+{
+	authdproto_config_put(&out, &cfg);
+	return exchange(r);
 }
 
 static int
@@ -70,7 +77,12 @@ main(void)
 	cfg.mail_root_template[CONFIG_PATH_MAX - 1] = '\0';
 	CHECK(round_trip(&r) == 0 && strlen(r.mail_root) == CONFIG_PATH_MAX - 1,
 	    "even the longest string field fits");
+	/* the layout before auth_trusted_window: a master and an authd from
+	 * different builds fail closed (authd exits), they do not misread */
 	config_defaults(&cfg);
+	authdproto_config_put(&out, &cfg);
+	out.len -= 3 * 4;
+	CHECK(exchange(&r) == -1 && !r.have, "the shorter old layout is refused");
 	cfg.auth_ipv6_prefix = 129;
 	CHECK(round_trip(&r) == -1 && !r.have, "a value the master cannot send is refused");
 	return tap_done();
