@@ -36,7 +36,8 @@ main(int argc, char **argv)
 	if (userdb_open(&db, cfg.userdb_path, cfg.userdb_map_size, 0, err, sizeof(err)) < 0)
 		fatal("reason=\"cannot open user database: %s\"", err);
 	signal(SIGPIPE, SIG_IGN);
-	/* before the sandbox: made once, it costs what `user add` makes */
+	/* once, with the scheme and cost of `posternctl user add`: checking an
+	 * unknown user against it costs what checking a real one does */
 	if (userdb_make_dummy_hash(dummy) < 0)
 		fatal("reason=\"cannot make the dummy password hash\"");
 
