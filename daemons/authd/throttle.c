@@ -14,10 +14,16 @@
  * password checks per second for all clients together, so guessing cannot
  * take all the CPU (crypt is made to be slow); trusted pairs pass it too,
  * so a flood does not lock the owners out.
+ * Slots are found with a keyed hash (a random key per authd), and a full
+ * set of slots gives up a record below its limit before one at it: else a
+ * guesser could fail with a few chosen names to push the victim's record
+ * out and start the victim's count again.
  */
 #include <string.h>
 
 #include "../../common/netaddr.h"
+#include "../../common/siphash.h"
+#include "../../common/util.h"
 #include "authd.h"
 
 #define THROTTLE_SLOTS	4096
@@ -41,17 +47,32 @@ static int bucket_started;
 static uint32_t
 hash_key(const char *s)
 {
-	uint32_t h = 2166136261u;	/* FNV-1a */
+	static uint8_t key[SIPHASH_KEY_LEN];
+	static int keyed;
 
-	while (*s)
-		h = (h ^ (uint8_t)*s++) * 16777619u;
-	return h;
+	if (!keyed) {
+		util_random(key, sizeof(key));
+		keyed = 1;
+	}
+	return (uint32_t)siphash24(key, s, strlen(s));
+}
+
+/* How much a live record is worth keeping: one at its limit most (it is
+ * what stops a guesser), then the newest. */
+static int
+keep_before(const struct rec *a, const struct rec *b, uint32_t limit)
+{
+	int al = a->count >= limit, bl = b->count >= limit;
+
+	return al != bl ? al : a->stamp_ms > b->stamp_ms;
 }
 
 /* The live record for key, or NULL; with create, a new one in a free or
- * expired slot, else in the oldest of the probed ones. */
+ * expired slot, else in place of the probed record least worth keeping.
+ * limit: the count at which a record throttles (UINT32_MAX: none). */
 static struct rec *
-lookup(struct rec *tab, const char *key, uint64_t window_ms, uint64_t now, int create)
+lookup(struct rec *tab, const char *key, uint64_t window_ms, uint64_t now, int create,
+    uint32_t limit)
 {
 	uint32_t h = hash_key(key), i;
 	struct rec *victim = NULL;
@@ -67,7 +88,7 @@ lookup(struct rec *tab, const char *key, uint64_t window_ms, uint64_t now, int c
 				victim = r;
 				victim_free = 1;
 			}
-		} else if (!victim_free && (victim == NULL || r->stamp_ms < victim->stamp_ms)) {
+		} else if (!victim_free && (victim == NULL || keep_before(victim, r, limit))) {
 			victim = r;
 		}
 	}
@@ -105,7 +126,8 @@ is_trusted(const struct authd_config *c, const char *user, const char *akey, uin
 	if (c->trusted_window_s == 0)
 		return 0;
 	pair_key(user, akey, k);
-	return lookup(trusted_tab, k, (uint64_t)c->trusted_window_s * 1000, now, 0) != NULL;
+	return lookup(trusted_tab, k, (uint64_t)c->trusted_window_s * 1000, now, 0,
+	    UINT32_MAX) != NULL;
 }
 
 /* Take one check from the bucket; 0 if it is empty. */
@@ -138,13 +160,13 @@ throttle_check(const struct authd_config *c, const char *ip, const char *user, u
 	int trusted;
 
 	addr_key(c, ip, akey);
-	r = lookup(ip_tab, akey, w, now, 0);
+	r = lookup(ip_tab, akey, w, now, 0, c->fail_ip_max);
 	if (r != NULL && r->count >= c->fail_ip_max)
 		return THROTTLE_IP;
 	if (user == NULL)
 		return THROTTLE_OK;
 	trusted = is_trusted(c, user, akey, now);
-	r = lookup(user_tab, user, w, now, 0);
+	r = lookup(user_tab, user, w, now, 0, c->fail_user_max);
 	if (r != NULL && r->count >= c->fail_user_max && !trusted)
 		return THROTTLE_USER;
 	if (!bucket_take(c, now) && !trusted)
@@ -160,11 +182,11 @@ throttle_fail(const struct authd_config *c, const char *ip, const char *user, ui
 	struct rec *r;
 
 	addr_key(c, ip, akey);
-	r = lookup(ip_tab, akey, w, now, 1);
+	r = lookup(ip_tab, akey, w, now, 1, c->fail_ip_max);
 	if (r->count < UINT32_MAX)
 		r->count++;
 	if (user != NULL) {
-		r = lookup(user_tab, user, w, now, 1);
+		r = lookup(user_tab, user, w, now, 1, c->fail_user_max);
 		if (r->count < UINT32_MAX)
 			r->count++;
 	}
@@ -180,6 +202,6 @@ throttle_success(const struct authd_config *c, const char *ip, const char *user,
 		return;
 	addr_key(c, ip, akey);
 	pair_key(user, akey, k);
-	r = lookup(trusted_tab, k, (uint64_t)c->trusted_window_s * 1000, now, 1);
+	r = lookup(trusted_tab, k, (uint64_t)c->trusted_window_s * 1000, now, 1, UINT32_MAX);
 	r->stamp_ms = now;	/* the window runs from the latest login */
 }

@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "../../common/netaddr.h"
+#include "../../common/siphash.h"
 #include "../../daemons/authd/authd.h"
 #include "tap.h"
 
@@ -43,6 +44,24 @@ test_keys(void)
 	CHECK(key_is("::1", 64, "::/64"), "loopback");
 	CHECK(key_is("unknown", 64, "unknown"), "text that is no address is kept");
 	CHECK(netaddr_key("::1", 64, small, sizeof(small)) == -1, "small buffer refused");
+}
+
+/* The reference vectors of the SipHash paper and its implementation:
+ * key 00..0f, message 00..len-1. */
+static void
+test_siphash(void)
+{
+	uint8_t k[SIPHASH_KEY_LEN], m[16];
+	size_t i;
+
+	for (i = 0; i < sizeof(k); i++)
+		k[i] = (uint8_t)i;
+	for (i = 0; i < sizeof(m); i++)
+		m[i] = (uint8_t)i;
+	CHECK(siphash24(k, m, 0) == 0x726fdb47dd0e0e31ULL, "siphash: empty message");
+	CHECK(siphash24(k, m, 1) == 0x74f839c593dc67fdULL, "siphash: 1 byte");
+	CHECK(siphash24(k, m, 8) == 0x93f5f5799a932462ULL, "siphash: one full block");
+	CHECK(siphash24(k, m, 15) == 0xa129ca6149be45e5ULL, "siphash: the paper's example");
 }
 
 static struct authd_config
@@ -143,21 +162,25 @@ static void
 test_table_is_bounded(void)
 {
 	struct authd_config c = conf();
-	char ip[32];
+	char name[32];
 	int i;
 
-	/* more addresses than slots: old records are replaced, nothing grows */
+	/* the victim is backed off; then 20000 other names fail once each:
+	 * more than the table holds, but records below their limit go first */
+	throttle_fail(&c, "10.9.0.1", "victim@x", 20000000);
+	throttle_fail(&c, "10.9.0.1", "victim@x", 20000000);
 	for (i = 0; i < 20000; i++) {
-		snprintf(ip, sizeof(ip), "10.%d.%d.%d", (i >> 16) & 255, (i >> 8) & 255, i & 255);
-		throttle_fail(&c, ip, "grace@x", 20000000 + (uint64_t)i);
+		snprintf(name, sizeof(name), "n%d@x", i);
+		throttle_fail(&c, "10.9.0.2", name, 20000001 + (uint64_t)i);
 	}
-	CHECK(throttle_check(&c, "10.200.0.1", "grace@x", 20030000) == THROTTLE_USER,
-	    "20000 addresses: the user record survives in the fixed table");
+	CHECK(throttle_check(&c, "10.9.0.3", "victim@x", 20030000) == THROTTLE_USER,
+	    "a flood of other names does not push out a record at its limit");
 }
 
 int
 main(void)
 {
+	test_siphash();
 	test_keys();
 	test_user_backoff();
 	test_ipv6_prefix();
