@@ -22,11 +22,8 @@ CFLAGS   += -std=c17 -D_GNU_SOURCE -MMD -MP $(WARN) $(HARDEN)
 LDFLAGS  += -static-pie -Wl,-z,relro,-z,now,-z,noexecstack
 LIBS     := -llmdb -lseccomp -lcap-ng -lcrypt -lbearssl -lpthread
 
-COMMON_SRC := common/buf.c common/log.c common/util.c common/ipc.c common/ev.c \
-              common/config.c common/db.c common/userdb.c common/pop3_parse.c \
-              common/sasl.c common/maildir.c common/spawn.c common/x509.c common/tls.c common/pem.c \
-              common/keydproto.c common/proxy.c common/dotstuff.c \
-              sandbox/sandbox.c policy/policy.c
+# Every file of common/ (each a module with its header) plus the mechanisms.
+COMMON_SRC := $(sort $(wildcard common/*.c)) sandbox/sandbox.c policy/policy.c
 COMMON_OBJ := $(COMMON_SRC:%.c=$(B)/obj/%.o)
 
 DAEMONS  := master authd keyd stored pop3d
@@ -75,6 +72,14 @@ $(B)/tests/%: tests/unit/%.c $(B)/lib/libpostern.a tests/unit/tap.h
 	@mkdir -p $(dir $@)
 	@echo "  CC      $@"
 	@$(CC) $(CFLAGS) -o $@ $< $(B)/lib/libpostern.a $(LIBS)
+
+# test_throttle also links authd's throttle.c: the tables are tested with a
+# clock given as a parameter.
+$(B)/tests/test_throttle: tests/unit/test_throttle.c $(B)/obj/daemons/authd/throttle.o \
+    $(B)/lib/libpostern.a tests/unit/tap.h
+	@mkdir -p $(dir $@)
+	@echo "  CC      $@"
+	@$(CC) $(CFLAGS) -o $@ $< $(B)/obj/daemons/authd/throttle.o $(B)/lib/libpostern.a $(LIBS)
 
 $(B)/tests/%: tests/tools/%.c $(B)/lib/libpostern.a
 	@mkdir -p $(dir $@)

@@ -67,6 +67,9 @@ static const struct config_key config_keys[] = {
 	{ "auth_fail_user_max", NULL, CT_NUM, S(auth_fail_user_max), "50", 1, 1000000 },
 	{ "auth_fail_window", NULL, CT_NUM, S(auth_fail_window), "300", 1, 86400 },
 	{ "auth_fail_delay_ms", NULL, CT_NUM, S(auth_fail_delay_ms), "2000", 0, 60000 },
+	{ "auth_trusted_window", NULL, CT_NUM, S(auth_trusted_window), "604800", 0, 2592000 },
+	{ "auth_ipv6_prefix", NULL, CT_NUM, S(auth_ipv6_prefix), "64", 32, 128 },
+	{ "auth_max_checks_per_second", NULL, CT_NUM, S(auth_max_checks_per_second), "50", 1, 100000 },
 	{ "userdb_map_size", NULL, CT_NUM, S(userdb_map_size), "268435456", 1048576, 1ULL << 40 },
 	{ "pop3_max_line", NULL, CT_NUM, S(pop3_max_line), "1024", 64, 65536 },
 	{ "pop3_idle_timeout", NULL, CT_NUM, S(pop3_idle_timeout), "600", 1, 86400 },
@@ -220,6 +223,19 @@ check_mail_root(const struct config *c, const char *name, char *err, size_t errl
 	return 0;
 }
 
+/* default_domain completes login names: longer than a domain name can be,
+ * no login without '@' would fit USERDB_NAME_MAX. */
+static int
+check_default_domain(const struct config *c, const char *name, char *err, size_t errlen)
+{
+	if (strlen(c->default_domain) > CONFIG_DOMAIN_MAX) {
+		snprintf(err, errlen, "%s: default_domain is longer than %d bytes (the limit of a "
+		    "domain name)", name, CONFIG_DOMAIN_MAX);
+		return -1;
+	}
+	return 0;
+}
+
 /* The self-signed certificate's name must be a DNS name (RFC 1123). */
 static int
 check_hostname(const struct config *c, const char *name, char *err, size_t errlen)
@@ -268,7 +284,8 @@ config_parse(struct config *c, const char *name, const char *text, size_t len,
 		}
 		pos += ll + (nl ? 1 : 0);
 	}
-	if (check_hostname(c, name, err, errlen) < 0)
+	if (check_hostname(c, name, err, errlen) < 0 ||
+	    check_default_domain(c, name, err, errlen) < 0)
 		return -1;
 	return check_mail_root(c, name, err, errlen);
 }
@@ -341,6 +358,8 @@ config_apply_env(struct config *c, char *const *envp, char *err, size_t errlen)
 			return -1;
 		}
 	}
+	if (check_default_domain(c, "environment", err, errlen) < 0)
+		return -1;
 	return check_mail_root(c, "environment", err, errlen);
 }
 

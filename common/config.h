@@ -14,6 +14,9 @@
 
 #define CONFIG_PATH_MAX	1024
 #define CONFIG_TEXT_MAX	(256 * 1024)
+/* A domain name in text form (RFC 1035 section 2.3.4: 255 octets on the
+ * wire, so 253 characters without the final dot). */
+#define CONFIG_DOMAIN_MAX	253
 
 struct config {
 	/* paths */
@@ -58,6 +61,9 @@ struct config {
 	uint64_t auth_fail_user_max;
 	uint64_t auth_fail_window;
 	uint64_t auth_fail_delay_ms;
+	uint64_t auth_trusted_window;		/* s a login exempts (user, address) */
+	uint64_t auth_ipv6_prefix;		/* IPv6 bits that make one "address" */
+	uint64_t auth_max_checks_per_second;	/* password checks, all clients */
 	uint64_t userdb_map_size;
 	/* POP3 */
 	uint64_t pop3_max_line;

@@ -24,8 +24,10 @@
 enum proto_msg {
 	/* master -> authd */
 	MSG_AUTHD_SESSION_NEW = 0x0101,	/* sid, ip, service + fd: worker channel */
-	MSG_AUTHD_CONFIG = 0x0102,	/* default_domain, mail_root, mail uid, gid,
-					   fail_ip_max, fail_user_max, window, delay_ms */
+	MSG_AUTHD_CONFIG = 0x0102,	/* common/authdproto.c: default_domain,
+					   mail_root, mail uid, gid, fail_ip_max,
+					   fail_user_max, window, delay_ms,
+					   trusted_window, ipv6_prefix, max_checks/s */
 	/* authd -> master */
 	MSG_MASTER_LOGIN = 0x0201,	/* sid, user, uid, gid, mailroot */
 	/* worker -> authd */

@@ -187,35 +187,81 @@ out:
 	return rc;
 }
 
-enum userdb_verdict
-userdb_check_password(const struct userdb_user *u, const uint8_t *pass, size_t passlen)
+/* crypt pass against hash: 1 match, 0 no match, -1 the hash is unusable
+ * (not a "$" setting, or a scheme or parameters crypt does not know). */
+static int
+crypt_match(const char *hash, const uint8_t *pass, size_t passlen)
 {
 	struct crypt_data *cd;
 	char pw[1024];
-	enum userdb_verdict v;
-	size_t hl = strlen(u->hash);
+	size_t hl = strlen(hash);
 	const char *h;
+	int r;
 
-	if (passlen >= sizeof(pw) || memchr(pass, '\0', passlen) != NULL)
-		return USERDB_BAD_PASSWORD;
-	if (hl == 0 || u->hash[0] != '$')
-		return USERDB_BAD_HASH;
+	if (hl == 0 || hash[0] != '$' || passlen >= sizeof(pw))
+		return -1;
 	cd = calloc(1, sizeof(*cd));
 	if (cd == NULL)
-		return USERDB_DB_ERROR;
+		return -1;
 	memcpy(pw, pass, passlen);
 	pw[passlen] = '\0';
-	h = crypt_r(pw, u->hash, cd);
+	h = crypt_r(pw, hash, cd);
 	explicit_bzero(pw, sizeof(pw));
 	if (h == NULL || h[0] == '*')
-		v = USERDB_BAD_HASH;
-	else if (strlen(h) == hl && util_ct_equal(h, u->hash, hl))
-		v = (u->flags & USERDB_USER_DISABLED) ? USERDB_DISABLED : USERDB_OK;
+		r = -1;
 	else
-		v = USERDB_BAD_PASSWORD;
+		r = strlen(h) == hl && util_ct_equal(h, hash, hl);
 	explicit_bzero(cd, sizeof(*cd));
 	free(cd);
-	return v;
+	return r;
+}
+
+enum userdb_verdict
+userdb_check_login(const struct userdb_user *u, const char *dummy_hash,
+    const uint8_t *pass, size_t passlen)
+{
+	/* crypt cannot take a NUL or an over-long password: a mismatch */
+	int bad_pass = passlen >= 1024 || memchr(pass, '\0', passlen) != NULL;
+	int r = -1;
+
+	if (u != NULL && !bad_pass)
+		r = crypt_match(u->hash, pass, passlen);
+	if (r < 0 && dummy_hash != NULL)
+		(void)crypt_match(dummy_hash, bad_pass ? (const uint8_t *)"" : pass,
+		    bad_pass ? 0 : passlen);
+	if (u == NULL)
+		return USERDB_UNKNOWN_USER;
+	if (bad_pass)
+		return USERDB_BAD_PASSWORD;
+	if (r < 0)
+		return USERDB_BAD_HASH;
+	if (r == 0)
+		return USERDB_BAD_PASSWORD;
+	/* only now, with the right password, may the answer say "disabled" */
+	return (u->flags & USERDB_USER_DISABLED) ? USERDB_DISABLED : USERDB_OK;
+}
+
+enum userdb_verdict
+userdb_check_password(const struct userdb_user *u, const uint8_t *pass, size_t passlen)
+{
+	return userdb_check_login(u, NULL, pass, passlen);
+}
+
+int
+userdb_make_dummy_hash(char out[USERDB_HASH_MAX + 1])
+{
+	uint8_t rnd[16];
+	char pw[sizeof(rnd) * 2 + 1];
+	size_t i;
+	int rc;
+
+	util_random(rnd, sizeof(rnd));
+	for (i = 0; i < sizeof(rnd); i++)
+		snprintf(pw + 2 * i, 3, "%02x", rnd[i]);
+	rc = userdb_hash_password(pw, NULL, out);
+	explicit_bzero(pw, sizeof(pw));
+	explicit_bzero(rnd, sizeof(rnd));
+	return rc;
 }
 
 int

@@ -66,9 +66,22 @@ enum userdb_verdict {
 	USERDB_DB_ERROR,
 };
 
-/* Check pass for u with crypt(3), in constant time over the hash. */
+/* Check pass for u with crypt(3), in constant time over the hash.  u NULL
+ * means an unknown user.  When u is NULL or its hash is unusable, pass is
+ * checked against dummy_hash instead (if not NULL), so the attempt costs
+ * what a wrong password costs and the time does not tell them apart.  The
+ * password is checked before the disabled flag: USERDB_DISABLED only with
+ * the right password.  Returns the verdict. */
+enum userdb_verdict userdb_check_login(const struct userdb_user *u, const char *dummy_hash,
+    const uint8_t *pass, size_t passlen);
+
+/* userdb_check_login(u, NULL, ...): for `posternctl auth test`. */
 enum userdb_verdict userdb_check_password(const struct userdb_user *u,
     const uint8_t *pass, size_t passlen);
+
+/* Hash a random password with the default scheme and cost (those of
+ * `posternctl user add`), for userdb_check_login's dummy_hash.  0 or -1. */
+int userdb_make_dummy_hash(char out[USERDB_HASH_MAX + 1]);
 
 /* Make a new hash of pass (yescrypt by default; prefix "$6$" or "$2b$"
  * chooses another). Returns 0 or -1. */

@@ -3,8 +3,11 @@
  *
  * A worker channel accepts only MSG_AUTH_* and only until a login succeeds;
  * anything else closes it.  The client IP comes from the master, never from
- * the worker.  Failure replies are delayed (auth_fail_delay_ms) and counted
- * for throttling; every refusal is one log line with the reason.
+ * the worker.  Every attempt that gets a password check costs the same:
+ * unknown users and unusable hashes are checked against a dummy hash.
+ * Failure replies go out auth_fail_delay_ms after the request arrived, so
+ * their timing does not show the check either.  Failures are counted for
+ * throttling (throttle.c); every refusal is one log line with the reason.
  */
 #include <errno.h>
 #include <poll.h>
@@ -26,12 +29,14 @@ static struct authd_config acfg;
 static struct authsess *sessions;
 static struct ipc_in inmsg;
 static struct ipc_out outmsg;
+static char dummy[USERDB_HASH_MAX + 1];
 
 void
-authd_init(struct db *userdb, int mfd)
+authd_init(struct db *userdb, int mfd, const char *dummy_hash)
 {
 	udb = userdb;
 	master_fd = mfd;
+	snprintf(dummy, sizeof(dummy), "%s", dummy_hash);
 }
 
 static void
@@ -98,10 +103,13 @@ delayed_fail(void *ctx)
 	(void)check_reply(a);
 }
 
-/* Refuse, log why, and reply after the configured delay. */
+/* Refuse, log why, and reply auth_fail_delay_ms after the request arrived
+ * (not after the check: then the reply time would show what the check
+ * cost, e.g. whether there was a real hash to check). */
 static void
 refuse(struct authsess *a, uint32_t code, const char *user, const char *reason)
 {
+	uint64_t now = ev_now_ms(), due;
 	char q[96];
 
 	log_set_session(a->sid);
@@ -119,11 +127,15 @@ refuse(struct authsess *a, uint32_t code, const char *user, const char *reason)
 	    code == AUTH_FAIL_SYNTAX ? "malformed SASL data" :
 	    code == AUTH_FAIL_MECH ? "unknown mechanism" :
 	    code == AUTH_FAIL_ABORTED ? "aborted" : "authentication failed");
-	if (acfg.delay_ms == 0 || code == AUTH_FAIL_ABORTED || code == AUTH_FAIL_MECH) {
+	/* refusals outside decide() have no arrival time: they start now */
+	due = (a->arrived_ms != 0 ? a->arrived_ms : now) + acfg.delay_ms;
+	a->arrived_ms = 0;
+	if (acfg.delay_ms == 0 || code == AUTH_FAIL_ABORTED || code == AUTH_FAIL_MECH ||
+	    due <= now) {
 		send_fail_now(a, a->pending_code, a->pending_text);
 		return;
 	}
-	a->timer = ev_add_timer(acfg.delay_ms, delayed_fail, a);
+	a->timer = ev_add_timer(due - now, delayed_fail, a);
 	if (a->timer == 0)
 		send_fail_now(a, a->pending_code, a->pending_text);
 }
@@ -164,6 +176,28 @@ grant(struct authsess *a, const char *canon, const struct userdb_user *u)
 	log_set_session(NULL);
 }
 
+/* Refuse an attempt the throttle stops before any password check; 1 if so. */
+static int
+throttled(struct authsess *a, const char *name)
+{
+	switch (throttle_check(&acfg, a->ip, name, a->arrived_ms)) {
+	case THROTTLE_IP:
+		refuse(a, AUTH_FAIL_THROTTLED, name, "throttled: too many failures from this IP");
+		return 1;
+	case THROTTLE_USER:
+		refuse(a, AUTH_FAIL_THROTTLED, name, "throttled: too many failures for this user");
+		return 1;
+	case THROTTLE_RATE:
+		/* the server is busy, not this client at fault: a temporary
+		 * failure, and not counted as one of its failures */
+		refuse(a, AUTH_FAIL_TEMP, name, "throttled: over auth_max_checks_per_second");
+		return 1;
+	case THROTTLE_OK:
+		break;
+	}
+	return 0;
+}
+
 /* The decision, given a user name and a password from the client. */
 static void
 decide(struct authsess *a, const uint8_t *user, size_t ulen, const uint8_t *pass, size_t plen)
@@ -174,35 +208,30 @@ decide(struct authsess *a, const uint8_t *user, size_t ulen, const uint8_t *pass
 	const char *why;
 	int rc;
 
+	a->arrived_ms = ev_now_ms();
 	if (userdb_normalize(user, ulen, acfg.default_domain, name, &why) < 0) {
 		/* raw bytes; refuse() quotes them for the log */
 		memcpy(raw, user, ulen < sizeof(raw) - 1 ? ulen : sizeof(raw) - 1);
 		raw[ulen < sizeof(raw) - 1 ? ulen : sizeof(raw) - 1] = '\0';
-		throttle_fail(&acfg, a->ip, NULL);
+		throttle_fail(&acfg, a->ip, NULL, a->arrived_ms);
 		refuse(a, AUTH_FAIL_CREDENTIALS, raw, why);
 		return;
 	}
-	switch (throttle_check(&acfg, a->ip, name)) {
-	case THROTTLE_IP:
-		refuse(a, AUTH_FAIL_THROTTLED, name, "throttled: too many failures from this IP");
+	if (throttled(a, name))
 		return;
-	case THROTTLE_USER:
-		refuse(a, AUTH_FAIL_THROTTLED, name, "throttled: too many failures for this user");
-		return;
-	case THROTTLE_OK:
-		break;
-	}
 	rc = userdb_lookup(udb, name, &u, canon);
 	if (rc < 0) {
 		refuse(a, AUTH_FAIL_TEMP, name, "user database error");
 		return;
 	}
-	v = rc == 0 ? USERDB_UNKNOWN_USER : userdb_check_password(&u, pass, plen);
+	v = userdb_check_login(rc == 1 ? &u : NULL, dummy, pass, plen);
 	if (v == USERDB_OK) {
+		throttle_success(&acfg, a->ip, name, ev_now_ms());
 		grant(a, canon, &u);
 	} else {
-		if (v == USERDB_UNKNOWN_USER || v == USERDB_BAD_PASSWORD)
-			throttle_fail(&acfg, a->ip, name);
+		/* disabled means the password was right: not a guess */
+		if (v != USERDB_DISABLED && v != USERDB_DB_ERROR)
+			throttle_fail(&acfg, a->ip, name, ev_now_ms());
 		refuse(a, v == USERDB_DISABLED ? AUTH_FAIL_DISABLED :
 		    v == USERDB_DB_ERROR ? AUTH_FAIL_TEMP : AUTH_FAIL_CREDENTIALS,
 		    name, userdb_verdict_str(v));
@@ -225,7 +254,7 @@ sasl_step(struct authsess *a, enum sasl_result r)
 		reply(a);
 		return;
 	case SASL_ERR_SYNTAX:
-		throttle_fail(&acfg, a->ip, NULL);
+		throttle_fail(&acfg, a->ip, NULL, ev_now_ms());
 		refuse(a, AUTH_FAIL_SYNTAX, NULL, "malformed SASL data");
 		return;
 	case SASL_ERR_ABORTED:
@@ -350,18 +379,8 @@ on_config(void *ctx, struct ipc_in *in)
 	struct authd_config c;
 
 	(void)ctx;
-	memset(&c, 0, sizeof(c));
-	ipc_get_str(in, c.default_domain, sizeof(c.default_domain));
-	ipc_get_str(in, c.mail_root, sizeof(c.mail_root));
-	c.mail_uid = ipc_get_u32(in);
-	c.mail_gid = ipc_get_u32(in);
-	c.fail_ip_max = ipc_get_u32(in);
-	c.fail_user_max = ipc_get_u32(in);
-	c.window_s = ipc_get_u32(in);
-	c.delay_ms = ipc_get_u32(in);
-	if (ipc_in_end(in) < 0)
+	if (authdproto_config_get(in, &c) < 0)
 		return -1;
-	c.have = 1;
 	acfg = c;
 	return 0;
 }

@@ -5,17 +5,10 @@
 
 #include <stdint.h>
 
+#include "../../common/authdproto.h"
 #include "../../common/db.h"
 #include "../../common/sasl.h"
 #include "../../common/userdb.h"
-
-struct authd_config {
-	char default_domain[256];
-	char mail_root[256];
-	uint32_t mail_uid, mail_gid;
-	uint32_t fail_ip_max, fail_user_max, window_s, delay_ms;
-	int have;	/* received from the master */
-};
 
 /* One worker channel. */
 struct authsess {
@@ -28,19 +21,34 @@ struct authsess {
 	int done;		/* logged in: no more auth messages accepted */
 	unsigned failures;
 	int send_errno;		/* a reply could not be queued: close the channel */
+	uint64_t arrived_ms;	/* when the request being decided came in */
 	uint64_t timer;		/* pending delayed failure reply */
 	uint32_t pending_code;
 	char pending_text[96];
 	struct sasl_server sasl;
 };
 
-/* throttle.c: failure accounting per IP and per user within a window. */
-enum throttle_verdict { THROTTLE_OK, THROTTLE_IP, THROTTLE_USER };
-enum throttle_verdict throttle_check(const struct authd_config *c, const char *ip, const char *user);
-void throttle_fail(const struct authd_config *c, const char *ip, const char *user);
+/* throttle.c: whether an attempt gets a password check.  now is
+ * ev_now_ms(); ip is the client's address text, user a normalised name. */
+enum throttle_verdict {
+	THROTTLE_OK,	/* check the password (one check taken from the cap) */
+	THROTTLE_IP,	/* this address (IPv6: prefix) failed too often */
+	THROTTLE_USER,	/* this user failed too often; the pair is not trusted */
+	THROTTLE_RATE,	/* over auth_max_checks_per_second */
+};
+/* user NULL: the attempt has no usable name, only the address counts. */
+enum throttle_verdict throttle_check(const struct authd_config *c, const char *ip,
+    const char *user, uint64_t now);
+/* Count a failed password check (user NULL: for the address only). */
+void throttle_fail(const struct authd_config *c, const char *ip, const char *user, uint64_t now);
+/* Trust (user, address) for auth_trusted_window after a login. */
+void throttle_success(const struct authd_config *c, const char *ip, const char *user,
+    uint64_t now);
 
-/* authd.c */
-void authd_init(struct db *userdb, int master_fd);
+/* authd.c.  dummy_hash: a hash of a random password made with the default
+ * scheme and cost, checked instead of a missing or unusable one so that
+ * every attempt costs the same (kept; not copied). */
+void authd_init(struct db *userdb, int master_fd, const char *dummy_hash);
 void authd_on_master(int fd, short revents, void *ctx);
 
 #endif

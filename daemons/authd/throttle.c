@@ -1,51 +1,86 @@
-/* throttle.c - login failure accounting.
+/* throttle.c - which login attempts get a password check at all.
  *
- * Two fixed-size tables (so no input can grow memory): failures per client
- * IP and per user name within auth_fail_window seconds.  An IP past
- * auth_fail_ip_max is refused without a password check until its window
- * ends.  A user past auth_fail_user_max is refused only to IPs that have
- * failed themselves in the window, so a distributed guesser is stopped
- * while the owner, logging in from a clean address, still gets in.
+ * Fixed-size tables (so no input can grow memory):
+ *  - failures per client address within auth_fail_window.  IPv6 addresses
+ *    count per auth_ipv6_prefix (a /64 by default: one host has a whole
+ *    /64 to pick fresh addresses from), IPv4 per address;
+ *  - failures per user name within auth_fail_window;
+ *  - (user, address) pairs that logged in within auth_trusted_window.
+ * An address past auth_fail_ip_max is refused until its window ends.  A
+ * user past auth_fail_user_max is refused from every address, fresh ones
+ * included (else a guesser with many addresses gets a check from each),
+ * except from pairs that logged in before: the owner's usual address keeps
+ * working while a distributed guess is stopped.  Last, a token bucket caps
+ * password checks per second for all clients together, so guessing cannot
+ * take all the CPU (crypt is made to be slow); trusted pairs pass it too,
+ * so a flood does not lock the owners out.
+ * Slots are found with a keyed hash (a random key per authd), and a full
+ * set of slots gives up a record below its limit before one at it: else a
+ * guesser could fail with a few chosen names to push the victim's record
+ * out and start the victim's count again.
  */
 #include <string.h>
 
-#include "../../common/ev.h"
+#include "../../common/netaddr.h"
+#include "../../common/siphash.h"
+#include "../../common/util.h"
 #include "authd.h"
 
-#define THROTTLE_SLOTS 4096
+#define THROTTLE_SLOTS	4096
+#define THROTTLE_PROBES	8
+#define KEY_MAX		(USERDB_NAME_MAX + 1 + NETADDR_KEY_MAX)
 
-struct fail_rec {
-	char key[256];
+struct rec {
+	char key[KEY_MAX];	/* "" = free */
 	uint32_t count;
-	uint64_t first_ms;
+	uint64_t stamp_ms;	/* first failure, or last login (trusted) */
 };
 
-static struct fail_rec ip_tab[THROTTLE_SLOTS];
-static struct fail_rec user_tab[THROTTLE_SLOTS];
+static struct rec ip_tab[THROTTLE_SLOTS];
+static struct rec user_tab[THROTTLE_SLOTS];
+static struct rec trusted_tab[THROTTLE_SLOTS];
+
+/* the global cap: milli-checks available, refilled at the cap's rate */
+static uint64_t bucket_milli, bucket_ms;
+static int bucket_started;
 
 static uint32_t
 hash_key(const char *s)
 {
-	uint32_t h = 2166136261u;	/* FNV-1a */
+	static uint8_t key[SIPHASH_KEY_LEN];
+	static int keyed;
 
-	while (*s)
-		h = (h ^ (uint8_t)*s++) * 16777619u;
-	return h;
+	if (!keyed) {
+		util_random(key, sizeof(key));
+		keyed = 1;
+	}
+	return (uint32_t)siphash24(key, s, strlen(s));
 }
 
-/* The record for key, or NULL.  Expired records read as absent. */
-static struct fail_rec *
-lookup(struct fail_rec *tab, const char *key, uint64_t window_ms, int create)
+/* How much a live record is worth keeping: one at its limit most (it is
+ * what stops a guesser), then the newest. */
+static int
+keep_before(const struct rec *a, const struct rec *b, uint32_t limit)
+{
+	int al = a->count >= limit, bl = b->count >= limit;
+
+	return al != bl ? al : a->stamp_ms > b->stamp_ms;
+}
+
+/* The live record for key, or NULL; with create, a new one in a free or
+ * expired slot, else in place of the probed record least worth keeping.
+ * limit: the count at which a record throttles (UINT32_MAX: none). */
+static struct rec *
+lookup(struct rec *tab, const char *key, uint64_t window_ms, uint64_t now, int create,
+    uint32_t limit)
 {
 	uint32_t h = hash_key(key), i;
-	uint64_t now = ev_now_ms();
-	struct fail_rec *victim = NULL;
+	struct rec *victim = NULL;
 	int victim_free = 0;
 
-	/* 8-way probing: reuse a free or expired slot, else the oldest one. */
-	for (i = 0; i < 8; i++) {
-		struct fail_rec *r = &tab[(h + i) % THROTTLE_SLOTS];
-		int expired = r->key[0] == '\0' || now - r->first_ms > window_ms;
+	for (i = 0; i < THROTTLE_PROBES; i++) {
+		struct rec *r = &tab[(h + i) % THROTTLE_SLOTS];
+		int expired = r->key[0] == '\0' || now - r->stamp_ms > window_ms;
 		if (!expired && strcmp(r->key, key) == 0)
 			return r;
 		if (expired) {
@@ -53,7 +88,7 @@ lookup(struct fail_rec *tab, const char *key, uint64_t window_ms, int create)
 				victim = r;
 				victim_free = 1;
 			}
-		} else if (!victim_free && (victim == NULL || r->first_ms < victim->first_ms)) {
+		} else if (!victim_free && (victim == NULL || keep_before(victim, r, limit))) {
 			victim = r;
 		}
 	}
@@ -61,39 +96,112 @@ lookup(struct fail_rec *tab, const char *key, uint64_t window_ms, int create)
 		return NULL;
 	memset(victim, 0, sizeof(*victim));
 	strncpy(victim->key, key, sizeof(victim->key) - 1);
-	victim->first_ms = now;
+	victim->stamp_ms = now;
 	return victim;
 }
 
+static void
+addr_key(const struct authd_config *c, const char *ip, char out[NETADDR_KEY_MAX])
+{
+	(void)netaddr_key(ip, c->ipv6_prefix, out, NETADDR_KEY_MAX);
+}
+
+/* "user\naddr": '\n' cannot occur in a normalised name. */
+static void
+pair_key(const char *user, const char *akey, char out[KEY_MAX])
+{
+	size_t ul = strnlen(user, USERDB_NAME_MAX), al = strnlen(akey, NETADDR_KEY_MAX - 1);
+
+	memcpy(out, user, ul);
+	out[ul] = '\n';
+	memcpy(out + ul + 1, akey, al);
+	out[ul + 1 + al] = '\0';
+}
+
+static int
+is_trusted(const struct authd_config *c, const char *user, const char *akey, uint64_t now)
+{
+	char k[KEY_MAX];
+
+	if (c->trusted_window_s == 0)
+		return 0;
+	pair_key(user, akey, k);
+	return lookup(trusted_tab, k, (uint64_t)c->trusted_window_s * 1000, now, 0,
+	    UINT32_MAX) != NULL;
+}
+
+/* Take one check from the bucket; 0 if it is empty. */
+static int
+bucket_take(const struct authd_config *c, uint64_t now)
+{
+	uint64_t full = (uint64_t)c->max_checks_per_s * 1000;
+
+	if (!bucket_started || now < bucket_ms) {
+		bucket_started = 1;
+		bucket_milli = full;
+	} else {
+		bucket_milli += (now - bucket_ms) * c->max_checks_per_s;
+	}
+	bucket_ms = now;
+	if (bucket_milli > full)
+		bucket_milli = full;	/* a burst of at most one second's worth */
+	if (bucket_milli < 1000)
+		return 0;
+	bucket_milli -= 1000;
+	return 1;
+}
+
 enum throttle_verdict
-throttle_check(const struct authd_config *c, const char *ip, const char *user)
+throttle_check(const struct authd_config *c, const char *ip, const char *user, uint64_t now)
 {
 	uint64_t w = (uint64_t)c->window_s * 1000;
-	struct fail_rec *ri = lookup(ip_tab, ip, w, 0);
-	struct fail_rec *ru;
+	char akey[NETADDR_KEY_MAX];
+	struct rec *r;
+	int trusted;
 
-	if (ri != NULL && ri->count >= c->fail_ip_max)
+	addr_key(c, ip, akey);
+	r = lookup(ip_tab, akey, w, now, 0, c->fail_ip_max);
+	if (r != NULL && r->count >= c->fail_ip_max)
 		return THROTTLE_IP;
-	if (user == NULL || ri == NULL)
+	if (user == NULL)
 		return THROTTLE_OK;
-	ru = lookup(user_tab, user, w, 0);
-	if (ru != NULL && ru->count >= c->fail_user_max)
+	trusted = is_trusted(c, user, akey, now);
+	r = lookup(user_tab, user, w, now, 0, c->fail_user_max);
+	if (r != NULL && r->count >= c->fail_user_max && !trusted)
 		return THROTTLE_USER;
+	if (!bucket_take(c, now) && !trusted)
+		return THROTTLE_RATE;
 	return THROTTLE_OK;
 }
 
 void
-throttle_fail(const struct authd_config *c, const char *ip, const char *user)
+throttle_fail(const struct authd_config *c, const char *ip, const char *user, uint64_t now)
 {
 	uint64_t w = (uint64_t)c->window_s * 1000;
-	struct fail_rec *r;
+	char akey[NETADDR_KEY_MAX];
+	struct rec *r;
 
-	r = lookup(ip_tab, ip, w, 1);
+	addr_key(c, ip, akey);
+	r = lookup(ip_tab, akey, w, now, 1, c->fail_ip_max);
 	if (r->count < UINT32_MAX)
 		r->count++;
 	if (user != NULL) {
-		r = lookup(user_tab, user, w, 1);
+		r = lookup(user_tab, user, w, now, 1, c->fail_user_max);
 		if (r->count < UINT32_MAX)
 			r->count++;
 	}
+}
+
+void
+throttle_success(const struct authd_config *c, const char *ip, const char *user, uint64_t now)
+{
+	char akey[NETADDR_KEY_MAX], k[KEY_MAX];
+	struct rec *r;
+
+	if (c->trusted_window_s == 0)
+		return;
+	addr_key(c, ip, akey);
+	pair_key(user, akey, k);
+	r = lookup(trusted_tab, k, (uint64_t)c->trusted_window_s * 1000, now, 1, UINT32_MAX);
+	r->stamp_ms = now;	/* the window runs from the latest login */
 }

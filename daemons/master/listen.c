@@ -13,6 +13,7 @@
 
 #include "../../common/ev.h"
 #include "../../common/log.h"
+#include "../../common/netaddr.h"
 #include "../../common/proxy.h"
 #include "../../common/util.h"
 #include "master.h"
@@ -173,14 +174,21 @@ master_start_accepting(struct master *m)
 	log_event(LOG_LEVEL_INFO, "accepting", "listeners=%d", m->nlisteners);
 }
 
+/* Sessions from the client's address, IPv6 counted per auth_ipv6_prefix as
+ * authd's throttle does (one host holds a whole /64). */
 size_t
 master_count_ip(const struct master *m, const char *ip)
 {
+	char key[NETADDR_KEY_MAX], other[NETADDR_KEY_MAX];
+	unsigned bits = (unsigned)m->cfg.auth_ipv6_prefix;
 	size_t i, n = 0;
 
-	for (i = 0; i < m->nsessions; i++)
-		if (strcmp(m->sessions[i].ip, ip) == 0)
+	(void)netaddr_key(ip, bits, key, sizeof(key));
+	for (i = 0; i < m->nsessions; i++) {
+		(void)netaddr_key(m->sessions[i].ip, bits, other, sizeof(other));
+		if (strcmp(other, key) == 0)
 			n++;
+	}
 	return n;
 }
 

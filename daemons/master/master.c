@@ -14,6 +14,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "../../common/authdproto.h"
 #include "../../common/ev.h"
 #include "../../common/ipc.h"
 #include "../../common/log.h"
@@ -421,15 +422,7 @@ master_send_authd_config(struct master *m)
 
 	if (m->authd.fd < 0)
 		return;
-	ipc_out_init(&outmsg, MSG_AUTHD_CONFIG);
-	ipc_put_str(&outmsg, c->default_domain);
-	ipc_put_str(&outmsg, c->mail_root_template);
-	ipc_put_u32(&outmsg, (uint32_t)c->mail_uid);
-	ipc_put_u32(&outmsg, (uint32_t)c->mail_gid);
-	ipc_put_u32(&outmsg, (uint32_t)c->auth_fail_ip_max);
-	ipc_put_u32(&outmsg, (uint32_t)c->auth_fail_user_max);
-	ipc_put_u32(&outmsg, (uint32_t)c->auth_fail_window);
-	ipc_put_u32(&outmsg, (uint32_t)c->auth_fail_delay_ms);
+	authdproto_config_put(&outmsg, c);
 	if (broker_send(m, &m->authd, &outmsg) < 0)
 		log_event(LOG_LEVEL_ERR, "broker_send", "child=authd what=config errno=%d", errno);
 }

@@ -56,6 +56,8 @@ test_defaults(void)
 	CHECK(!strcmp(cfg.default_domain, "localhost"), "default default_domain");
 	CHECK(cfg.test_triggers == 0 && cfg.debug_seccomp == 0, "default booleans off");
 	CHECK(cfg.auth_uid == 7001 && cfg.mail_gid == 7100, "default ids");
+	CHECK(cfg.auth_ipv6_prefix == 64 && cfg.auth_max_checks_per_second == 50 &&
+	    cfg.auth_trusted_window == 604800, "default auth throttle keys");
 	CHECK(parse("") == 0 && cfg.max_daemons == 200, "empty file keeps defaults");
 }
 
@@ -81,6 +83,10 @@ test_values(void)
 	    cfg.max_daemons == 11 && cfg.max_per_ip == 12, "CRLF line ends");
 	CHECK(parse("max_daemons = 1\nmax_per_ip = 100000\n") == 0, "range bounds inclusive");
 	CHECK(parse("auth_fail_delay_ms = 0\n") == 0 && cfg.auth_fail_delay_ms == 0, "zero where allowed");
+	CHECK(fails_at("auth_ipv6_prefix = 31\n", "t.conf:1:", "out of range") &&
+	    fails_at("auth_ipv6_prefix = 129\n", "t.conf:1:", "out of range") &&
+	    fails_at("auth_max_checks_per_second = 0\n", "t.conf:1:", "out of range"),
+	    "auth_ipv6_prefix 32-128, auth_max_checks_per_second at least 1");
 	CHECK(parse("pop3_listen = \n") == 0 && cfg.pop3_listen[0] == '\0', "empty string value");
 }
 

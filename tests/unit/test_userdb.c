@@ -3,6 +3,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "../../common/userdb.h"
@@ -187,6 +188,64 @@ test_passwords(void)
 	CHECK(!strcmp(userdb_verdict_str(USERDB_DISABLED), "account disabled"), "verdict string");
 }
 
+/* Wall-clock ms of the fastest of 3 checks of pw against u, or -1 for a wrong verdict. */
+static double
+check_ms(const struct userdb_user *u, const char *dummy, const char *pw, enum userdb_verdict want)
+{
+	double best = 1e9;
+	int i;
+
+	for (i = 0; i < 3; i++) {
+		struct timespec a, b;
+		enum userdb_verdict v;
+		double ms;
+
+		clock_gettime(CLOCK_MONOTONIC, &a);
+		v = userdb_check_login(u, dummy, U(pw), strlen(pw));
+		clock_gettime(CLOCK_MONOTONIC, &b);
+		ms = (double)(b.tv_sec - a.tv_sec) * 1e3 + (double)(b.tv_nsec - a.tv_nsec) / 1e6;
+		if (v != want)
+			return -1;
+		if (ms < best)
+			best = ms;
+	}
+	return best;
+}
+
+/* An unknown user, an unusable hash and a wrong password cost the same. */
+static void
+test_dummy_check(void)
+{
+	char dummy[USERDB_HASH_MAX + 1];
+	struct userdb_user u, bad;
+	double real, t;
+
+	CHECK(userdb_make_dummy_hash(dummy) == 0 && strncmp(dummy, "$y$", 3) == 0,
+	    "dummy hash: the default scheme");
+	memset(&u, 0, sizeof(u));
+	CHECK(userdb_hash_password("right", NULL, u.hash) == 0, "a real hash");
+	real = check_ms(&u, dummy, "wrong", USERDB_BAD_PASSWORD);
+	CHECK(real > 0, "wrong password: BAD_PASSWORD");
+	t = check_ms(NULL, dummy, "wrong", USERDB_UNKNOWN_USER);
+	CHECK(t >= real / 2, "unknown user: a check of the dummy hash");
+	CHECK(check_ms(NULL, NULL, "wrong", USERDB_UNKNOWN_USER) < real / 2,
+	    "(without a dummy hash, unknown users answer fast)");
+	bad = u;
+	snprintf(bad.hash, sizeof(bad.hash), "$zz$nosuchscheme");
+	CHECK(check_ms(&bad, dummy, "wrong", USERDB_BAD_HASH) >= real / 2,
+	    "unknown scheme: a check of the dummy hash");
+	snprintf(bad.hash, sizeof(bad.hash), "plaintext");
+	CHECK(check_ms(&bad, dummy, "plaintext", USERDB_BAD_HASH) >= real / 2,
+	    "malformed hash: a check of the dummy hash");
+	CHECK(check_ms(&u, dummy, "pw\nx", USERDB_BAD_PASSWORD) >= 0, "any password works");
+	u.flags = USERDB_USER_DISABLED;
+	CHECK(check_ms(&u, dummy, "wrong", USERDB_BAD_PASSWORD) >= real / 2,
+	    "disabled, wrong password: 'wrong password', the same cost");
+	CHECK(check_ms(&u, dummy, "right", USERDB_DISABLED) >= 0, "disabled only with the right one");
+	CHECK(userdb_check_login(NULL, dummy, U("a\0b"), 3) == USERDB_UNKNOWN_USER,
+	    "unknown user with a NUL in the password: still 'unknown user'");
+}
+
 static char dir[64];
 static char dbpath[96];
 
@@ -297,6 +356,7 @@ main(void)
 	test_record_refusals();
 	test_normalize();
 	test_passwords();
+	test_dummy_check();
 	test_lmdb();
 	return tap_done();
 }

@@ -1,0 +1,89 @@
+/* test_authdproto.c - MSG_AUTHD_CONFIG: every value config_parse() accepts
+ * reaches authd intact (a 256-byte field once crash-looped authd). */
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "../../common/authdproto.h"
+#include "../../common/proto.h"
+#include "tap.h"
+
+static struct config cfg;
+static struct ipc_out out;
+static struct ipc_in in;
+
+/* Send out over a real socket pair and decode what arrives into r. */
+static int
+exchange(struct authd_config *r)
+{
+	int sv[2], rc = -1;
+
+	if (socketpair(AF_UNIX, SOCK_SEQPACKET, 0, sv) < 0)
+		return -1;
+	if (ipc_send(sv[0], &out) == 0 && ipc_recv(sv[1], &in) == 1 && in.type == MSG_AUTHD_CONFIG)
+		rc = authdproto_config_get(&in, r);
+	close(sv[0]);
+	close(sv[1]);
+	return rc;
+}
+
+/* cfg's authd message, sent and decoded. */
+static int
+round_trip(struct authd_config *r)
+{
+	authdproto_config_put(&out, &cfg);
+	return exchange(r);
+}
+
+static int
+parse(const char *text)
+{
+	char err[256];
+
+	config_defaults(&cfg);
+	return config_parse(&cfg, "t.conf", text, strlen(text), err, sizeof(err));
+}
+
+int
+main(void)
+{
+	static char text[4096], root[CONFIG_PATH_MAX], dom[CONFIG_DOMAIN_MAX + 1];
+	static struct authd_config r;
+
+	/* a 1000-byte template: "/mmm.../mmm.../%d/%n" */
+	memset(root, 'm', 1000);
+	root[0] = root[300] = '/';
+	memcpy(root + 1000 - 6, "/%d/%n", 7);
+	snprintf(text, sizeof(text), "mail_root = %s\n", root);
+	CHECK(parse(text) == 0, "a 1000-byte mail_root template is accepted");
+	memset(dom, 'd', sizeof(dom) - 1);
+	dom[100] = dom[200] = '.';
+	CHECK(snprintf(text, sizeof(text), "default_domain = %s\n", dom) > 0 && parse(text) == 0,
+	    "a 253-byte default_domain is accepted");
+	CHECK(snprintf(text, sizeof(text), "default_domain = %sd\n", dom) > 0 && parse(text) == -1,
+	    "a 254-byte default_domain is refused");
+	CHECK(parse("mail_root = /var/mail/%d/%n\nauth_ipv6_prefix = 56\n"
+	    "auth_max_checks_per_second = 7\nauth_trusted_window = 0\n") == 0,
+	    "the new keys parse");
+	snprintf(cfg.mail_root_template, sizeof(cfg.mail_root_template), "%s", root);
+	snprintf(cfg.default_domain, sizeof(cfg.default_domain), "%s", dom);
+	CHECK(round_trip(&r) == 0 && r.have, "the message decodes");
+	CHECK(strcmp(r.mail_root, cfg.mail_root_template) == 0 && strlen(r.mail_root) == 1000,
+	    "mail_root intact");
+	CHECK(strcmp(r.default_domain, dom) == 0, "default_domain intact");
+	CHECK(r.ipv6_prefix == 56 && r.max_checks_per_s == 7 && r.trusted_window_s == 0 &&
+	    r.fail_user_max == 50 && r.delay_ms == 2000, "numbers intact");
+	memset(cfg.mail_root_template, 'x', CONFIG_PATH_MAX - 1);
+	cfg.mail_root_template[CONFIG_PATH_MAX - 1] = '\0';
+	CHECK(round_trip(&r) == 0 && strlen(r.mail_root) == CONFIG_PATH_MAX - 1,
+	    "even the longest string field fits");
+	/* the layout before auth_trusted_window: a master and an authd from
+	 * different builds fail closed (authd exits), they do not misread */
+	config_defaults(&cfg);
+	authdproto_config_put(&out, &cfg);
+	out.len -= 3 * 4;
+	CHECK(exchange(&r) == -1 && !r.have, "the shorter old layout is refused");
+	cfg.auth_ipv6_prefix = 129;
+	CHECK(round_trip(&r) == -1 && !r.have, "a value the master cannot send is refused");
+	return tap_done();
+}
