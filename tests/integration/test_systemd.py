@@ -618,7 +618,7 @@ class TestSocketActivated(unittest.TestCase):
 
     def test_first_login_creates_the_maildir(self):
         # stored, under the unit: parent directory and Maildir created in the
-        # setgid /var/mail stand-in (RestrictSUIDSGID=, UMask=), then chowned
+        # setgid /var/mail stand-in (RestrictSUIDSGID=, UMask=), made by the user's uid
         self.require_privileged_mode()
         s, f = self.connect()
         self.assertEqual(command(s, f, "USER new@fresh.test")[0], b"+OK\r\n")
