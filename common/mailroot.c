@@ -22,6 +22,7 @@ struct walk {
 	size_t done;		/* bytes of path reached so far, for messages */
 	uid_t uid;
 	gid_t gid;
+	uid_t service_uid;
 	int privileged;
 	char *why;
 	size_t whylen;
@@ -69,10 +70,10 @@ open_parent(struct walk *w, int dfd, const char *name)
 	}
 	if (fd < 0)
 		return refuse_open(w, dfd, name, errno);
-	if (fstat(fd, &st) < 0 || (st.st_uid != 0 && st.st_uid != geteuid() && st.st_uid != w->uid)) {
+	if (fstat(fd, &st) < 0 || (st.st_uid != 0 && st.st_uid != w->service_uid && st.st_uid != w->uid)) {
 		close(fd);
-		return refuse(w, "owned by uid %u, not root, uid %u or the user's uid %u",
-		    (unsigned)st.st_uid, (unsigned)geteuid(), (unsigned)w->uid);
+		return refuse(w, "owned by uid %u, not root, the service's uid %u or the user's uid %u",
+		    (unsigned)st.st_uid, (unsigned)w->service_uid, (unsigned)w->uid);
 	}
 	return fd;
 }
@@ -103,10 +104,11 @@ open_leaf(struct walk *w, int dfd, const char *name)
 }
 
 int
-mailroot_open(const char *path, uid_t uid, gid_t gid, int privileged, char *why, size_t whylen)
+mailroot_open(const char *path, uid_t uid, gid_t gid, uid_t service_uid, int privileged,
+    char *why, size_t whylen)
 {
 	struct walk w = { .path = path, .done = strlen(path), .uid = uid, .gid = gid,
-		.privileged = privileged, .why = why, .whylen = whylen };
+		.service_uid = service_uid, .privileged = privileged, .why = why, .whylen = whylen };
 	char name[NAME_MAX + 1];
 	const char *p = path;
 	int dfd, fd = -1;

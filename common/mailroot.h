@@ -18,11 +18,13 @@
 /* Open the mail root at path (absolute), creating missing parents (mode
  * 0755 less the umask, owned by the caller) and the mail root itself.
  * Refused: a component that is a symlink or not a directory, a parent owned
- * by anyone but root, the caller's euid or uid, and a mail root not owned by
- * uid.  privileged = 0 (no root, demo mode): the caller's euid stands for
- * uid and the mail root is created directly.
+ * by anyone but root, service_uid (the uid the service runs as: systemd
+ * User= creates parents as it) or uid, and a mail root not owned by uid.
+ * privileged = 0 (no root, demo mode): the caller's euid stands for uid and
+ * the mail root is created directly.
  * Returns an O_PATH directory fd, or -1 with a reason in why (the path of
  * the component and what is wrong with it). */
-int mailroot_open(const char *path, uid_t uid, gid_t gid, int privileged, char *why, size_t whylen);
+int mailroot_open(const char *path, uid_t uid, gid_t gid, uid_t service_uid, int privileged,
+    char *why, size_t whylen);
 
 #endif

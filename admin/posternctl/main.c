@@ -495,6 +495,19 @@ read_message(struct buf *msg)
 		die("read: %s", strerror(errno));
 }
 
+/* The uid the service runs as, which creates mail root parents at first
+ * login: under systemd (User=postern) it owns state_dir, which
+ * StateDirectory= gives it; as root, root does. */
+static uid_t
+service_uid(void)
+{
+	struct stat st;
+
+	if (stat(cfg.state_dir, &st) == 0)
+		return st.st_uid;
+	return geteuid();
+}
+
 /* As root, the Maildir is the user's: it is reached through fds (parents
  * as stored makes them, a missing Maildir made by the user's uid), then
  * this process becomes the user for good before writing into it, so the
@@ -524,7 +537,7 @@ cmd_deliver(int argc, char **argv)
 	uid = u.uid ? u.uid : (uid_t)cfg.mail_uid;
 	gid = u.gid ? u.gid : (gid_t)cfg.mail_gid;
 	read_message(&msg);
-	fd = mailroot_open(root, uid, gid, privileged, why, sizeof(why));
+	fd = mailroot_open(root, uid, gid, service_uid(), privileged, why, sizeof(why));
 	if (fd < 0)
 		die("refusing to deliver: %s", why);
 	if (privileged && sandbox_change_id(uid, gid, &reason) < 0)

@@ -187,11 +187,20 @@ static const struct ipc_handler handlers[] = {
 	{ MSG_STORE_POP_COMMIT, 0, on_commit },
 };
 
-/* Refusals of a mail root: the session ends, pop3d answers [SYS/TEMP]. */
+/* Refusals of a mail root: the session ends, pop3d answers [SYS/TEMP].
+ * The reason names a path, kept readable; only what would break the
+ * quoted value (quotes, backslashes, controls) is replaced. */
 static void __attribute__((noreturn))
 refuse_mailroot(const char *user, const char *why)
 {
-	log_event(LOG_LEVEL_ERR, "mailroot_refused", "user=%s reason=\"%s\"", user, why);
+	char text[CONFIG_PATH_MAX + 128];
+	size_t i;
+
+	snprintf(text, sizeof(text), "%s", why);
+	for (i = 0; text[i] != '\0'; i++)
+		if ((unsigned char)text[i] < 0x20 || text[i] == '"' || text[i] == '\\' || text[i] == 0x7f)
+			text[i] = '?';
+	log_event(LOG_LEVEL_ERR, "mailroot_refused", "user=%s reason=\"%s\"", user, text);
 	exit(1);
 }
 
@@ -205,7 +214,9 @@ open_mailroot(const char *root, uid_t uid, gid_t gid, const char *user)
 	char why[CONFIG_PATH_MAX + 128];
 	int fd;
 
-	fd = mailroot_open(root, uid, gid, !sandbox_unprivileged(), why, sizeof(why));
+	/* The master's uid is the service's: as systemd User= it made the
+	 * parents that earlier logins created. */
+	fd = mailroot_open(root, uid, gid, geteuid(), !sandbox_unprivileged(), why, sizeof(why));
 	if (fd < 0)
 		refuse_mailroot(user, why);
 	return fd;

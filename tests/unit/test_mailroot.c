@@ -26,7 +26,7 @@ static int
 refused(const char *path, int privileged, const char *reason)
 {
 	char why[512] = "";
-	int fd = mailroot_open(path, 7100, 7100, privileged, why, sizeof(why));
+	int fd = mailroot_open(path, 7100, 7100, 7050, privileged, why, sizeof(why));
 
 	if (fd >= 0)
 		close(fd);
@@ -42,7 +42,7 @@ test_walk(void)
 	int fd;
 
 	snprintf(p, sizeof(p), "%s/a/b/Maildir", dir);
-	fd = mailroot_open(p, 7100, 7100, 0, why, sizeof(why));
+	fd = mailroot_open(p, 7100, 7100, 7050, 0, why, sizeof(why));
 	CHECK(fd >= 0 && same_dir(fd, p), "parents and Maildir created, fd is the Maildir");
 	if (fd >= 0)
 		close(fd);
@@ -78,7 +78,7 @@ test_privileged(void)
 	mkdir(p, 0700);
 	chmod(p, 02700);	/* a setgid parent must not give its group away */
 	snprintf(p, sizeof(p), "%s/priv/user", dir);
-	fd = mailroot_open(p, 7100, 7100, 1, why, sizeof(why));
+	fd = mailroot_open(p, 7100, 7100, 7050, 1, why, sizeof(why));
 	CHECK(fd >= 0 && same_dir(fd, p), "privileged: Maildir created");
 	CHECK(stat(p, &st) == 0 && st.st_uid == 7100 && st.st_gid == 7100 && (st.st_mode & 07777) == 0700,
 	    "made by the user's uid and gid, mode 0700, no setgid bit");
@@ -87,7 +87,16 @@ test_privileged(void)
 	CHECK(chown(p, 7200, 7200) == 0, "give the Maildir to uid 7200");
 	CHECK(refused(p, 1, "owned by uid 7200, not the user's uid 7100"), "a Maildir of another uid refused");
 	snprintf(p, sizeof(p), "%s/priv/user/sub/x", dir);
-	CHECK(refused(p, 1, "owned by uid 7200, not root"), "a parent of another uid refused");
+	CHECK(refused(p, 1, "owned by uid 7200, not root, the service's uid 7050 or the user's uid 7100"),
+	    "a parent of another uid refused");
+	snprintf(p, sizeof(p), "%s/svc", dir);
+	mkdir(p, 0700);
+	CHECK(chown(p, 7050, 7050) == 0, "a parent of the service's uid");
+	snprintf(p, sizeof(p), "%s/svc/user", dir);
+	fd = mailroot_open(p, 7100, 7100, 7050, 1, why, sizeof(why));
+	CHECK(fd >= 0, "a parent owned by the service's uid is accepted");
+	if (fd >= 0)
+		close(fd);
 }
 
 static int
