@@ -1,7 +1,8 @@
 /* sandbox.h - the mechanisms that confine a process.
  *
- * The order is fixed (STYLE.md): what the process needs is opened first,
- * then sandbox_confine() does chroot + chdir("/"), rlimits, and the uid/gid
+ * The order is fixed (STYLE.md): what the process needs is opened first
+ * (a chroot target that others can write to as an fd, root_fd), then
+ * sandbox_confine() does chroot + chdir("/"), rlimits, and the uid/gid
  * change with every capability and supplementary group dropped; then the
  * caller may open per-user state as the new uid; then sandbox_lock() sets
  * PR_SET_NO_NEW_PRIVS and loads the seccomp allowlist.  Every step is
