@@ -18,7 +18,7 @@ LIBC = ctypes.CDLL(None, use_errno=True)
 
 # The race is bounded by counts, not by time: so many logins, so many
 # deliveries, while the racer swaps until told to stop (or reaches its cap).
-RACE_LOGINS, RACE_DELIVERIES, RACER_MAX_SWAPS = 40, 30, 2000000
+RACE_LOGINS, RACE_DELIVERIES, RACER_MAX_SWAPS = 50, 30, 2000000
 
 
 def exchange(dfd, a, b):
@@ -70,8 +70,9 @@ class Racer:
     def run(self, names):
         self.state = {}  # name -> None (real) | "x" (exchanged) | "r" (renamed aside)
         for dfd, name, target in names:
-            os.symlink(target, name + b".lnk", dir_fd=dfd)
-            self.state[name] = None
+            if name not in self.state:  # a name may be listed more than once
+                os.symlink(target, name + b".lnk", dir_fd=dfd)
+                self.state[name] = None
         n = 0
         while n < RACER_MAX_SWAPS:
             if n % 32 == 0 and select.select([self.stop_r], [], [], 0)[0]:
@@ -249,8 +250,13 @@ class TestRace(HostileBase):
         home_fd = os.open(home, os.O_RDONLY | os.O_DIRECTORY)
         md_fd = os.open(md, os.O_RDONLY | os.O_DIRECTORY)
         rootdir, secret = os.fsencode(self.rootdir), os.fsencode(self.secret)
-        names = [(md_fd, b"new", rootdir), (md_fd, b"cur", secret), (md_fd, b"tmp", secret),
-                 (home_fd, b"Maildir", rootdir)]
+        maildir = (home_fd, b"Maildir", rootdir)
+        new, cur, tmp = (md_fd, b"new", rootdir), (md_fd, b"cur", secret), (md_fd, b"tmp", secret)
+        names = [new, cur, tmp, maildir]
+        if lures:
+            # the Maildir lured most: root that recreates it, then makes
+            # cur/ new/ tmp/ by path, has the most steps to catch
+            names = [new, maildir, cur, maildir, tmp, maildir] + [maildir] * 3
         racer = Racer(uid, uid, names, lures)
         ok_logins = ok_deliveries = 0
         try:
