@@ -11,9 +11,9 @@ import stat
 import traceback
 import unittest
 
-from harness import Appliance, make_message
+from harness import Appliance, make_message, wait_until
 
-AT_FDCWD, RENAME_EXCHANGE = -100, 2
+RENAME_EXCHANGE = 2  # linux/fs.h
 LIBC = ctypes.CDLL(None, use_errno=True)
 
 # The race is bounded by counts, not by time: so many logins, so many
@@ -276,9 +276,10 @@ class TestRace(HostileBase):
         self.assertGreater(swaps, 0)
         self.assertEqual(self.targets_state(), before)
         self.assertEqual(self.outside_state(home), outside)
-        # and with the racer gone the user is served as usual
+        # and with the racer gone the user is served as usual (once the last
+        # racing session has let go of the POP3 lock)
         self.app.deliver(name, make_message("after", "calm again\n"))
-        self.assertTrue(self.pop_login(name))
+        wait_until(lambda: self.pop_login(name), 10, "a login after the race")
 
     def test_racing_logins_never_reach_root_files(self):
         self.race(RACE_LOGINS, 0, lures=True)  # stored made root-owned dirs to chown
