@@ -119,26 +119,6 @@ maildir_crlf_size(int fd, uint64_t *size_r)
 	return 0;
 }
 
-int
-maildir_create(int dirfd, const char *dir)
-{
-	static const char *const subs[] = { "cur", "new", "tmp" };
-	char p[4096];
-	size_t i;
-
-	if (mkdirat(dirfd, dir, 0700) < 0 && errno != EEXIST)
-		return -1;
-	for (i = 0; i < 3; i++) {
-		if ((size_t)snprintf(p, sizeof(p), "%s/%s", dir, subs[i]) >= sizeof(p)) {
-			errno = ENAMETOOLONG;
-			return -1;
-		}
-		if (mkdirat(dirfd, p, 0700) < 0 && errno != EEXIST)
-			return -1;
-	}
-	return 0;
-}
-
 static int
 write_all(int fd, const uint8_t *p, size_t len)
 {
@@ -167,28 +147,72 @@ crlf_len(const uint8_t *p, size_t len)
 	return n;
 }
 
-static int
-fsync_dir(int rootfd, const char *dir)
+int
+maildir_check(int dirfd, const char **why_r)
 {
-	int fd = openat(rootfd, dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	int rc;
+	static const char *const subs[] = { "cur", "new", "tmp" };
+	static const char *const why[] = { "cur is a symlink or not a directory",
+	    "new is a symlink or not a directory", "tmp is a symlink or not a directory" };
+	struct stat st;
+	size_t i;
 
+	for (i = 0; i < 3; i++) {
+		if (mkdirat(dirfd, subs[i], 0700) < 0 && errno != EEXIST) {
+			*why_r = "cannot create cur, new or tmp";
+			return -1;
+		}
+		if (fstatat(dirfd, subs[i], &st, AT_SYMLINK_NOFOLLOW) < 0 || !S_ISDIR(st.st_mode)) {
+			*why_r = why[i];
+			errno = ENOTDIR;
+			return -1;
+		}
+	}
+	return 0;
+}
+
+static int
+open_subdir(int rootfd, const char *name)
+{
+	return openat(rootfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+}
+
+static int
+deliver_file(int tmpfd, int newfd, const char *name, const uint8_t *data, size_t len)
+{
+	int fd, saved;
+
+	fd = openat(tmpfd, name, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0600);
 	if (fd < 0)
 		return -1;
-	rc = fsync(fd);
-	close(fd);
-	return rc;
+	if (write_all(fd, data, len) < 0 || fsync(fd) < 0)
+		goto fail;
+	if (close(fd) < 0) {
+		fd = -1;
+		goto fail;
+	}
+	fd = -1;
+	/* Both names relative to the directories opened above: the file lands
+	 * in the new/ that was checked, whatever the names say by now. */
+	if (renameat(tmpfd, name, newfd, name) < 0)
+		goto fail;
+	return fsync(newfd);
+fail:
+	saved = errno;
+	if (fd >= 0)
+		close(fd);
+	unlinkat(tmpfd, name, 0);
+	errno = saved;
+	return -1;
 }
 
 int
-maildir_deliver(int rootfd, const uint8_t *data, size_t len, uid_t owner, gid_t group,
-    char name_r[MAILDIR_NAME_MAX + 1])
+maildir_deliver(int rootfd, const uint8_t *data, size_t len, char name_r[MAILDIR_NAME_MAX + 1])
 {
 	static unsigned counter;
-	char host[64], tmp[MAILDIR_NAME_MAX + 8], dst[MAILDIR_NAME_MAX + 8];
+	char host[64];
 	struct timespec ts;
 	uint8_t rnd[4];
-	int fd, n, saved;
+	int n, tmpfd = -1, newfd = -1, rc = -1, saved;
 
 	if (gethostname(host, sizeof(host)) < 0 || host[0] == '\0')
 		snprintf(host, sizeof(host), "localhost");
@@ -205,27 +229,13 @@ maildir_deliver(int rootfd, const uint8_t *data, size_t len, uid_t owner, gid_t 
 		errno = ENAMETOOLONG;
 		return -1;
 	}
-	snprintf(tmp, sizeof(tmp), "tmp/%s", name_r);
-	snprintf(dst, sizeof(dst), "new/%s", name_r);
-	fd = openat(rootfd, tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0600);
-	if (fd < 0)
-		return -1;
-	if (write_all(fd, data, len) < 0 || fsync(fd) < 0 ||
-	    (owner != (uid_t)-1 && fchown(fd, owner, group) < 0))
-		goto fail;
-	if (close(fd) < 0) {
-		fd = -1;
-		goto fail;
-	}
-	fd = -1;
-	if (renameat(rootfd, tmp, rootfd, dst) < 0)
-		goto fail;
-	return fsync_dir(rootfd, "new");
-fail:
+	if ((tmpfd = open_subdir(rootfd, "tmp")) >= 0 && (newfd = open_subdir(rootfd, "new")) >= 0)
+		rc = deliver_file(tmpfd, newfd, name_r, data, len);
 	saved = errno;
-	if (fd >= 0)
-		close(fd);
-	unlinkat(rootfd, tmp, 0);
+	if (tmpfd >= 0)
+		close(tmpfd);
+	if (newfd >= 0)
+		close(newfd);
 	errno = saved;
-	return -1;
+	return rc;
 }

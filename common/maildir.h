@@ -37,15 +37,17 @@ void maildir_uidl(const char *name, size_t base_len, char out[71]);
  * file once from offset 0. Returns 0 or -1. */
 int maildir_crlf_size(int fd, uint64_t *size_r);
 
-/* Create dir (mode 0700) with cur/, new/, tmp/ under dirfd (AT_FDCWD ok).
- * Existing directories are fine. Returns 0 or -1. */
-int maildir_create(int dirfd, const char *dir);
+/* Make sure the Maildir at dirfd has cur/, new/ and tmp/ (created 0700 by
+ * the caller, who should be the user: see mailroot.h), and that each is a
+ * real directory, not a symlink.  Returns 0, or -1 with *why_r naming the
+ * subdirectory's problem (errno set). */
+int maildir_check(int dirfd, const char **why_r);
 
 /* Deliver data into the maildir at rootfd (its INBOX): write tmp/NAME with
- * O_EXCL, fsync, rename to new/NAME, fsync new/.  LF line ends are stored
- * as given; the name gets ,S= and ,W=.  If owner >= 0, the file is chowned
- * to it (admin tool running as root).  Returns 0 or -1 (errno). */
-int maildir_deliver(int rootfd, const uint8_t *data, size_t len, uid_t owner, gid_t group,
-    char name_r[MAILDIR_NAME_MAX + 1]);
+ * O_EXCL, fsync, rename to new/NAME, fsync new/.  tmp/ and new/ are opened
+ * with O_NOFOLLOW (a symlink fails with ENOTDIR or ELOOP), the file is made
+ * by the caller's uid and never chowned.  LF line ends are stored as given;
+ * the name gets ,S= and ,W=.  Returns 0 or -1 (errno). */
+int maildir_deliver(int rootfd, const uint8_t *data, size_t len, char name_r[MAILDIR_NAME_MAX + 1]);
 
 #endif

@@ -105,6 +105,7 @@ policy_spec(enum policy_proc p, const struct config *cfg, struct sandbox_spec *s
 	s->no_file_writes = e->net_parser;
 	s->debug = cfg->debug_seccomp;
 	s->landlock_dir_fd = -1;
+	s->root_fd = -1;
 	s->root = e->root == POLICY_ROOT_EMPTY ? cfg->empty_root : NULL;
 	switch (e->ident) {
 	case POLICY_IDENT_AUTH:

@@ -3,13 +3,16 @@
 
 #include <cap-ng.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <seccomp.h>
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "../common/log.h"
@@ -50,28 +53,106 @@ set_rlimit(int res, uint64_t v, const char *name)
 		fatal("reason=\"setrlimit %s failed\" errno=%d", name, errno);
 }
 
-static void
-change_identity(const struct sandbox_spec *s)
+int
+sandbox_change_id(uid_t uid, gid_t gid, const char **why_r)
 {
 	uid_t ru, eu, su;
 	gid_t rg, eg, sg;
 
-	if (s->uid == 0 || s->gid == 0)
-		fatal("reason=\"refusing to run %s as root\"", s->name);
+	*why_r = "refusing to become root";
+	if (uid == 0 || gid == 0)
+		return -1;
 	capng_clear(CAPNG_SELECT_ALL);
 	/* DROP_SUPP_GRP with numeric ids: no passwd entry is needed (PLATFORM.md). */
-	if (capng_change_id((int)s->uid, (int)s->gid,
-	    CAPNG_DROP_SUPP_GRP | CAPNG_CLEAR_BOUNDING) != 0)
-		fatal("reason=\"capng_change_id failed\" uid=%u", (unsigned)s->uid);
+	*why_r = "capng_change_id failed";
+	if (capng_change_id((int)uid, (int)gid, CAPNG_DROP_SUPP_GRP | CAPNG_CLEAR_BOUNDING) != 0)
+		return -1;
+	*why_r = "identity change did not stick";
 	if (getresuid(&ru, &eu, &su) < 0 || getresgid(&rg, &eg, &sg) < 0 ||
-	    ru != s->uid || eu != s->uid || su != s->uid ||
-	    rg != s->gid || eg != s->gid || sg != s->gid)
-		fatal("reason=\"identity change did not stick\" uid=%u", (unsigned)s->uid);
+	    ru != uid || eu != uid || su != uid || rg != gid || eg != gid || sg != gid ||
+	    getgroups(0, NULL) != 0)
+		return -1;
+	*why_r = "capabilities remain after drop";
 	if (capng_get_caps_process() != 0 || capng_have_capabilities(CAPNG_SELECT_ALL) != CAPNG_NONE)
-		fatal("reason=\"capabilities remain after drop\"");
+		return -1;
 	/* Going back must be impossible. */
+	*why_r = "setuid(0) succeeded after drop";
 	if (setuid(0) == 0)
-		fatal("reason=\"setuid(0) succeeded after drop\"");
+		return -1;
+	return 0;
+}
+
+static void
+change_identity(const struct sandbox_spec *s)
+{
+	const char *why;
+
+	if (sandbox_change_id(s->uid, s->gid, &why) < 0)
+		fatal("reason=\"%s\" proc=%s uid=%u", why, s->name, (unsigned)s->uid);
+}
+
+/* The child of sandbox_mkdirat_as(): exit status 0 or an errno value. */
+static void __attribute__((noreturn))
+mkdir_child(int dirfd, const char *name, uid_t uid, gid_t gid)
+{
+	struct stat st;
+	int fd, err;
+
+	/* Only DAC_OVERRIDE survives: enough to write into a root-owned 0700
+	 * parent, not to give anything away (no CAP_CHOWN, no CAP_FOWNER). */
+	capng_clear(CAPNG_SELECT_ALL);
+	if (capng_update(CAPNG_ADD, CAPNG_EFFECTIVE | CAPNG_PERMITTED, CAP_DAC_OVERRIDE) != 0 ||
+	    capng_change_id((int)uid, (int)gid, CAPNG_DROP_SUPP_GRP | CAPNG_CLEAR_BOUNDING) != 0 ||
+	    getuid() != uid || geteuid() != uid || getgid() != gid || getegid() != gid)
+		_exit(EPERM);
+	if (mkdirat(dirfd, name, 0700) < 0)
+		_exit(errno == EEXIST ? 0 : errno);
+	fd = openat(dirfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	err = errno;
+	capng_clear(CAPNG_SELECT_ALL);
+	if (capng_apply(CAPNG_SELECT_ALL) != 0)
+		_exit(EPERM);
+	if (fd < 0)
+		_exit(err);
+	/* A setgid parent (Debian's /var/mail) would hand its group and the
+	 * setgid bit to the new directory and so to cur/ new/ tmp/: undo it as
+	 * the owner, through the fd, and only on the directory made here. */
+	if (fstat(fd, &st) < 0 || st.st_uid != uid)
+		_exit(EPERM);
+	if ((st.st_gid != gid && fchown(fd, (uid_t)-1, gid) < 0) ||
+	    ((st.st_mode & S_ISGID) && fchmod(fd, 0700) < 0))
+		_exit(errno);
+	_exit(0);
+}
+
+int
+sandbox_mkdirat_as(int dirfd, const char *name, uid_t uid, gid_t gid)
+{
+	pid_t pid, r;
+	int status;
+
+	if (uid == 0 || gid == 0 || strchr(name, '/') != NULL) {
+		errno = EINVAL;
+		return -1;
+	}
+	pid = fork();
+	if (pid < 0)
+		return -1;
+	if (pid == 0)
+		mkdir_child(dirfd, name, uid, gid);
+	while ((r = waitpid(pid, &status, 0)) < 0 && errno == EINTR)
+		;
+	if (r < 0)
+		return -1;
+	if (!WIFEXITED(status)) {
+		errno = EIO;
+		return -1;
+	}
+	if (WEXITSTATUS(status) != 0) {
+		errno = WEXITSTATUS(status);
+		return -1;
+	}
+	return 0;
 }
 
 void
@@ -86,7 +167,12 @@ sandbox_confine(const struct sandbox_spec *s)
 		set_rlimit(RLIMIT_FSIZE, 0, "fsize");
 	if (sandbox_unprivileged())
 		return;
-	if (s->root != NULL) {
+	if (s->root_fd >= 0) {
+		if (fchdir(s->root_fd) < 0 || chroot(".") < 0)
+			fatal("reason=\"chroot failed\" root=%s errno=%d", s->root ? s->root : "?", errno);
+		if (chdir("/") < 0)
+			fatal("reason=\"chdir / failed\" errno=%d", errno);
+	} else if (s->root != NULL) {
 		if (chroot(s->root) < 0)
 			fatal("reason=\"chroot failed\" root=%s errno=%d", s->root, errno);
 		if (chdir("/") < 0)

@@ -1,7 +1,8 @@
 /* sandbox.h - the mechanisms that confine a process.
  *
- * The order is fixed (STYLE.md): what the process needs is opened first,
- * then sandbox_confine() does chroot + chdir("/"), rlimits, and the uid/gid
+ * The order is fixed (STYLE.md): what the process needs is opened first
+ * (a chroot target that others can write to as an fd, root_fd), then
+ * sandbox_confine() does chroot + chdir("/"), rlimits, and the uid/gid
  * change with every capability and supplementary group dropped; then the
  * caller may open per-user state as the new uid; then sandbox_lock() sets
  * PR_SET_NO_NEW_PRIVS and loads the seccomp allowlist.  Every step is
@@ -20,6 +21,9 @@ struct sandbox_spec {
 	uid_t uid;
 	gid_t gid;
 	const char *root;	/* chroot here; NULL = keep the filesystem view */
+	int root_fd;		/* >= 0: chroot into this directory instead of root
+				 * (fchdir + chroot("."): the directory checked is the
+				 * directory entered); root then only names it in logs */
 	const int *syscalls;	/* seccomp allowlist (SCMP_SYS numbers) */
 	size_t nsyscalls;
 	uint64_t max_files;	/* RLIMIT_NOFILE */
@@ -39,5 +43,19 @@ void sandbox_confine(const struct sandbox_spec *s);
 
 /* no_new_privs, Landlock (if asked), then the seccomp filter. Fatal on failure. */
 void sandbox_lock(const struct sandbox_spec *s);
+
+/* Become uid/gid for good: no supplementary groups, every capability set
+ * (bounding included) empty, checked afterwards, and setuid(0) must fail.
+ * Returns 0, or -1 with *why_r set (the process may be half-changed then:
+ * the caller must exit). */
+int sandbox_change_id(uid_t uid, gid_t gid, const char **why_r);
+
+/* Create directory name (mode 0700) under dirfd owned by uid/gid without any
+ * chown: a child process becomes uid/gid keeping only CAP_DAC_OVERRIDE (the
+ * parent may be a root-owned 0700 directory), creates it, and gives it the
+ * group gid without a setgid bit inherited from the parent.  name is one
+ * component; an existing entry is left alone (the caller checks what it
+ * finds).  Returns 0, or -1 with errno. */
+int sandbox_mkdirat_as(int dirfd, const char *name, uid_t uid, gid_t gid);
 
 #endif

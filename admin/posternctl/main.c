@@ -14,6 +14,7 @@
 #include "../../common/config.h"
 #include "../../common/db.h"
 #include "../../common/maildir.h"
+#include "../../common/mailroot.h"
 #include "../../common/userdb.h"
 #include "../../common/util.h"
 #include "../../policy/policy.h"
@@ -44,7 +45,7 @@ usage(void)
 	    "  domain add DOMAIN | domain del DOMAIN | domain list\n"
 	    "  alias add ADDRESS USER | alias del ADDRESS | alias list\n"
 	    "  auth test USER [-p PASSWORD]   say whether and why a login would fail\n"
-	    "  deliver USER < message         deliver into USER's INBOX (as root)\n"
+	    "  deliver USER < message         deliver into USER's INBOX (as the user's uid)\n"
 	    "  config check | config dump | policy\n"
 	    "Without -p, passwords are read from the first line of standard input.\n", stderr);
 	exit(2);
@@ -479,17 +480,51 @@ cmd_auth_test(int argc, char **argv)
 	return 0;
 }
 
+/* Stdin into a buffer, before any privilege is given up. */
+static void
+read_message(struct buf *msg)
+{
+	uint8_t chunk[65536];
+	ssize_t n;
+
+	buf_init(msg, 1ULL << 30);
+	while ((n = read(STDIN_FILENO, chunk, sizeof(chunk))) > 0)
+		if (buf_append(msg, chunk, (size_t)n) < 0)
+			die("message too large");
+	if (n < 0)
+		die("read: %s", strerror(errno));
+}
+
+/* The uid the service runs as, which creates mail root parents at first
+ * login: under systemd (User=postern) it owns state_dir, which
+ * StateDirectory= gives it; as root, root does. */
+static uid_t
+service_uid(void)
+{
+	struct stat st;
+
+	if (stat(cfg.state_dir, &st) == 0)
+		return st.st_uid;
+	return geteuid();
+}
+
+/* As root, the Maildir is the user's: it is reached through fds (parents
+ * as stored makes them, a missing Maildir made by the user's uid), then
+ * this process becomes the user for good before writing into it, so the
+ * file needs no chown and a symlink the user planted leads nowhere root
+ * could not go as the user.  posternctl needs no root afterwards. */
 static int
 cmd_deliver(int argc, char **argv)
 {
 	char name[USERDB_NAME_MAX + 1], canon[USERDB_NAME_MAX + 1], root[CONFIG_PATH_MAX];
-	char fname[MAILDIR_NAME_MAX + 1];
+	char fname[MAILDIR_NAME_MAX + 1], why[CONFIG_PATH_MAX + 128];
+	const char *reason;
 	struct userdb_user u;
 	struct buf msg;
 	struct db *db;
-	uint8_t chunk[65536];
-	ssize_t n;
-	int fd;
+	uid_t uid;
+	gid_t gid;
+	int fd, privileged = !sandbox_unprivileged();
 
 	if (argc != 1)
 		usage();
@@ -499,38 +534,17 @@ cmd_deliver(int argc, char **argv)
 		die("no user %s", name);
 	db_close(db);
 	mailroot_of(canon, &u, root, sizeof(root));
-	buf_init(&msg, 1ULL << 30);
-	while ((n = read(STDIN_FILENO, chunk, sizeof(chunk))) > 0)
-		if (buf_append(&msg, chunk, (size_t)n) < 0)
-			die("message too large");
-	if (n < 0)
-		die("read: %s", strerror(errno));
-	/* Parents as stored creates them; the Maildir belongs to the user. */
-	{
-		char path[CONFIG_PATH_MAX], *p;
-		snprintf(path, sizeof(path), "%s", root);
-		for (p = path + 1; *p; p++)
-			if (*p == '/') {
-				*p = '\0';
-				(void)mkdir(path, 0755);
-				*p = '/';
-			}
-	}
-	if (maildir_create(AT_FDCWD, root) < 0)
-		die("%s: %s", root, strerror(errno));
-	fd = open(root, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	uid = u.uid ? u.uid : (uid_t)cfg.mail_uid;
+	gid = u.gid ? u.gid : (gid_t)cfg.mail_gid;
+	read_message(&msg);
+	fd = mailroot_open(root, uid, gid, service_uid(), privileged, why, sizeof(why));
 	if (fd < 0)
-		die("%s: %s", root, strerror(errno));
-	if (geteuid() == 0) {
-		uid_t uid = u.uid ? u.uid : (uid_t)cfg.mail_uid;
-		gid_t gid = u.gid ? u.gid : (gid_t)cfg.mail_gid;
-		static const char *const subs[] = { ".", "cur", "new", "tmp" };
-		for (size_t i = 0; i < 4; i++)
-			if (fchownat(fd, subs[i], uid, gid, 0) < 0)
-				die("chown %s/%s: %s", root, subs[i], strerror(errno));
-		if (maildir_deliver(fd, msg.data, msg.len, uid, gid, fname) < 0)
-			die("delivery failed: %s", strerror(errno));
-	} else if (maildir_deliver(fd, msg.data, msg.len, (uid_t)-1, (gid_t)-1, fname) < 0)
+		die("refusing to deliver: %s", why);
+	if (privileged && sandbox_change_id(uid, gid, &reason) < 0)
+		die("cannot become uid %u: %s", (unsigned)uid, reason);
+	if (maildir_check(fd, &reason) < 0)
+		die("refusing to deliver to %s: %s", root, reason);
+	if (maildir_deliver(fd, msg.data, msg.len, fname) < 0)
 		die("delivery failed: %s", strerror(errno));
 	close(fd);
 	buf_free(&msg, 0);

@@ -1,7 +1,9 @@
 /* postern-stored: one verified user's mail store for one session.  The
  * master starts it (as root) with the uid, gid and mail root that authd
- * named; it creates the Maildir if needed, chroots into it, becomes the
- * user's uid, and answers the worker's requests on fd 3 until EOF. */
+ * named; it reaches the mail root through fds (the Maildir, if missing, is
+ * made by the user's uid), chroots into the directory it checked, becomes
+ * the user's uid, completes cur/ new/ tmp/ as the user, and answers the
+ * worker's requests on fd 3 until EOF. */
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
@@ -15,6 +17,7 @@
 #include "../../common/ipc.h"
 #include "../../common/log.h"
 #include "../../common/maildir.h"
+#include "../../common/mailroot.h"
 #include "../../common/proto.h"
 #include "../../common/util.h"
 #include "../../policy/policy.h"
@@ -184,37 +187,39 @@ static const struct ipc_handler handlers[] = {
 	{ MSG_STORE_POP_COMMIT, 0, on_commit },
 };
 
-/* As root, before confinement: make sure the Maildir exists and belongs to
- * the user (first login creates it; parents are root-owned 0755). */
-static void
-prepare_mailroot(const char *root, uid_t uid, gid_t gid)
+/* Refusals of a mail root: the session ends, pop3d answers [SYS/TEMP].
+ * The reason names a path, kept readable; only what would break the
+ * quoted value (quotes, backslashes, controls) is replaced. */
+static void __attribute__((noreturn))
+refuse_mailroot(const char *user, const char *why)
 {
-	char path[CONFIG_PATH_MAX];
-	char *p;
+	char text[CONFIG_PATH_MAX + 128];
+	size_t i;
 
-	snprintf(path, sizeof(path), "%s", root);
-	for (p = path + 1; *p; p++) {
-		if (*p != '/')
-			continue;
-		*p = '\0';
-		if (mkdir(path, 0755) < 0 && errno != EEXIST)
-			fatal("reason=\"cannot create mail root parent\" path=%s errno=%d", path, errno);
-		*p = '/';
-	}
-	if (maildir_create(AT_FDCWD, root) < 0)
-		fatal("reason=\"cannot create Maildir\" path=%s errno=%d", root, errno);
-	if (!sandbox_unprivileged()) {
-		static const char *const subs[] = { "", "/cur", "/new", "/tmp" };
-		size_t i;
-		for (i = 0; i < 4; i++) {
-			struct stat st;
-			snprintf(path, sizeof(path), "%s%s", root, subs[i]);
-			if (lstat(path, &st) < 0 || !S_ISDIR(st.st_mode))
-				fatal("reason=\"Maildir is not a directory\" path=%s", path);
-			if (st.st_uid != uid && chown(path, uid, gid) < 0)
-				fatal("reason=\"chown Maildir failed\" path=%s errno=%d", path, errno);
-		}
-	}
+	snprintf(text, sizeof(text), "%s", why);
+	for (i = 0; text[i] != '\0'; i++)
+		if ((unsigned char)text[i] < 0x20 || text[i] == '"' || text[i] == '\\' || text[i] == 0x7f)
+			text[i] = '?';
+	log_event(LOG_LEVEL_ERR, "mailroot_refused", "user=%s reason=\"%s\"", user, text);
+	exit(1);
+}
+
+/* Before confinement, with privileges: reach the mail root through fds
+ * (common/mailroot.h), never by a path the user could have swapped for a
+ * symlink; a missing Maildir is made by the user's uid.  Returns the O_PATH
+ * fd that sandbox_confine() enters. */
+static int
+open_mailroot(const char *root, uid_t uid, gid_t gid, const char *user)
+{
+	char why[CONFIG_PATH_MAX + 128];
+	int fd;
+
+	/* The master's uid is the service's: as systemd User= it made the
+	 * parents that earlier logins created. */
+	fd = mailroot_open(root, uid, gid, geteuid(), !sandbox_unprivileged(), why, sizeof(why));
+	if (fd < 0)
+		refuse_mailroot(user, why);
+	return fd;
 }
 
 static void
@@ -261,27 +266,32 @@ main(int argc, char **argv)
 	config_close_passed(cfgpath);
 	signal(SIGPIPE, SIG_IGN);
 	umask(077);
-	prepare_mailroot(root, (uid_t)uid, (gid_t)gid);
+	rootfd = open_mailroot(root, (uid_t)uid, (gid_t)gid, user);
 
 	policy_spec(POLICY_STORED, &cfg, &spec);
 	spec.uid = (uid_t)uid;
 	spec.gid = (gid_t)gid;
 	spec.root = root;
-	rootfd = -1;
+	spec.root_fd = rootfd;
 	if (sandbox_unprivileged()) {
 		/* No chroot without root: Landlock confines us beneath the root. */
-		rootfd = open(root, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-		if (rootfd < 0 || chdir(root) < 0)
+		if (fchdir(rootfd) < 0)
 			fatal("reason=\"cannot enter mail root\" errno=%d", errno);
 		spec.landlock_dir_fd = rootfd;
 	}
 	sandbox_confine(&spec);
+	/* Now the user, inside the mail root: cur/ new/ tmp/ are made by the
+	 * user's own uid, and a symlink in their place is refused. */
+	{
+		const char *why;
+		if (maildir_check(AT_FDCWD, &why) < 0)
+			refuse_mailroot(user, why);
+	}
 	open_index(&cfg);
 	box.max_messages = cfg.pop3_max_messages;
 	box.lock_fd = -1;
 	sandbox_lock(&spec);
-	if (rootfd >= 0)
-		close(rootfd);
+	close(rootfd);
 	log_event(LOG_LEVEL_DEBUG, "ready", "user=%s", user);
 
 	for (;;) {

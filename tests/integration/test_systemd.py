@@ -51,7 +51,7 @@ TEST_UID = 7099          # stands in for the "postern" system user
 WORKER_UID, MAIL_UID = 7002, 7100
 
 # The capabilities the tree needs (docs/SYSTEMD.md explains each one).
-CAPS = ["CAP_SETUID", "CAP_SETGID", "CAP_SETPCAP", "CAP_SYS_CHROOT", "CAP_CHOWN",
+CAPS = ["CAP_SETUID", "CAP_SETGID", "CAP_SETPCAP", "CAP_SYS_CHROOT",
         "CAP_DAC_OVERRIDE", "CAP_KILL"]
 CAP_BITS = {"CAP_CHOWN": 0, "CAP_DAC_OVERRIDE": 1, "CAP_KILL": 5, "CAP_SETGID": 6,
             "CAP_SETUID": 7, "CAP_SETPCAP": 8, "CAP_SYS_CHROOT": 18}
@@ -618,7 +618,7 @@ class TestSocketActivated(unittest.TestCase):
 
     def test_first_login_creates_the_maildir(self):
         # stored, under the unit: parent directory and Maildir created in the
-        # setgid /var/mail stand-in (RestrictSUIDSGID=, UMask=), then chowned
+        # setgid /var/mail stand-in (RestrictSUIDSGID=, UMask=), made by the user's uid
         self.require_privileged_mode()
         s, f = self.connect()
         self.assertEqual(command(s, f, "USER new@fresh.test")[0], b"+OK\r\n")

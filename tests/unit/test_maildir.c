@@ -225,22 +225,23 @@ test_deliver(void)
 {
 	static const char msg[] = "Subject: hi\n\nhello\r\nworld\n";
 	char n1[MAILDIR_NAME_MAX + 1], n2[MAILDIR_NAME_MAX + 1];
+	const char *why = NULL;
 	int rootfd, md;
 
 	rootfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	CHECK(maildir_create(rootfd, "Maildir") == 0, "maildir_create");
-	CHECK(is_dir700(rootfd, "Maildir") && is_dir700(rootfd, "Maildir/cur") &&
-	    is_dir700(rootfd, "Maildir/new") && is_dir700(rootfd, "Maildir/tmp"), "dirs made, mode 0700");
-	CHECK(maildir_create(rootfd, "Maildir") == 0, "maildir_create on an existing maildir");
+	mkdirat(rootfd, "Maildir", 0700);
 	md = openat(rootfd, "Maildir", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	CHECK(maildir_deliver(md, (const uint8_t *)msg, sizeof(msg) - 1, (uid_t)-1, (gid_t)-1, n1) == 0,
-	    "deliver");
+	CHECK(maildir_check(md, &why) == 0, "maildir_check creates cur/ new/ tmp/");
+	CHECK(is_dir700(rootfd, "Maildir/cur") && is_dir700(rootfd, "Maildir/new") &&
+	    is_dir700(rootfd, "Maildir/tmp"), "dirs made, mode 0700");
+	CHECK(maildir_check(md, &why) == 0, "maildir_check on an existing maildir");
+	CHECK(maildir_deliver(md, (const uint8_t *)msg, sizeof(msg) - 1, n1) == 0, "deliver");
 	CHECK(count_entries(md, "new") == 1 && count_entries(md, "cur") == 0, "one file in new/");
 	check_delivered(md, n1, msg, sizeof(msg) - 1, sizeof(msg) - 1 + 3);
-	CHECK(maildir_deliver(md, (const uint8_t *)msg, 5, getuid(), getgid(), n2) == 0 && strcmp(n1, n2) != 0,
-	    "second delivery (with chown) gets a new name");
+	CHECK(maildir_deliver(md, (const uint8_t *)msg, 5, n2) == 0 && strcmp(n1, n2) != 0,
+	    "second delivery gets a new name");
 	check_delivered(md, n2, msg, 5, 5);
-	CHECK(maildir_deliver(md, (const uint8_t *)"", 0, (uid_t)-1, (gid_t)-1, n2) == 0, "empty message");
+	CHECK(maildir_deliver(md, (const uint8_t *)"", 0, n2) == 0, "empty message");
 	check_delivered(md, n2, "", 0, 0);
 	CHECK(count_entries(md, "new") == 3, "three files in new/");
 	close(md);
@@ -248,9 +249,36 @@ test_deliver(void)
 	mkdirat(rootfd, "Broken/new", 0700);
 	md = openat(rootfd, "Broken", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	errno = 0;
-	CHECK(maildir_deliver(md, (const uint8_t *)"x\n", 2, (uid_t)-1, (gid_t)-1, n1) == -1 && errno == ENOENT,
+	CHECK(maildir_deliver(md, (const uint8_t *)"x\n", 2, n1) == -1 && errno == ENOENT,
 	    "delivery without tmp/ fails");
 	CHECK(count_entries(md, "new") == 0, "nothing delivered");
+	close(md);
+	close(rootfd);
+}
+
+/* A symlinked new/ or tmp/ is refused by maildir_check and by delivery,
+ * and nothing reaches the symlink's target. */
+static void
+test_symlinked_subdir(void)
+{
+	char n1[MAILDIR_NAME_MAX + 1];
+	const char *why = NULL;
+	int rootfd, md;
+
+	rootfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	mkdirat(rootfd, "Target", 0700);
+	mkdirat(rootfd, "Evil", 0700);
+	mkdirat(rootfd, "Evil/cur", 0700);
+	mkdirat(rootfd, "Evil/tmp", 0700);
+	CHECK(symlinkat("../Target", rootfd, "Evil/new") == 0, "plant new -> ../Target");
+	md = openat(rootfd, "Evil", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	CHECK(maildir_check(md, &why) == -1 && why != NULL && strstr(why, "new") != NULL,
+	    "maildir_check refuses a symlinked new/");
+	errno = 0;
+	CHECK(maildir_deliver(md, (const uint8_t *)"x\n", 2, n1) == -1 &&
+	    (errno == ENOTDIR || errno == ELOOP), "delivery refuses a symlinked new/");
+	CHECK(count_entries(rootfd, "Target") == 0 && count_entries(md, "tmp") == 0,
+	    "nothing in the target, tmp/ cleaned");
 	close(md);
 	close(rootfd);
 }
@@ -282,6 +310,7 @@ main(void)
 	test_uidl();
 	test_crlf_size();
 	test_deliver();
+	test_symlinked_subdir();
 	cleanup();
 	return tap_done();
 }
