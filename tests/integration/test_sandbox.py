@@ -412,3 +412,139 @@ class TestUnprivilegedMode(unittest.TestCase):
             self.assertNotIn("landlock", app.log())  # no "not available" warning
         finally:
             app.cleanup()
+
+
+# -- seccomp argument filters, process groups, read-only userdb -------------
+
+# (hostile command, the system call the filter must refuse)
+FORBIDDEN_CALLS = [
+    ("SETOWN-MASTER", "fcntl"),       # F_SETOWN to the group the worker started in
+    ("SETOWN-EX", "fcntl"),           # F_SETOWN_EX, F_OWNER_PGRP
+    ("SETSIG", "fcntl"),              # F_SETSIG SIGKILL
+    ("ASYNC", "fcntl"),               # F_SETFL with O_ASYNC
+    ("SETLEASE", "fcntl"),
+    ("NOTIFY", "fcntl"),
+    ("IOCTL-SETOWN", "ioctl"),        # FIOSETOWN: the same hole through ioctl
+    ("KILL-GROUP", "kill"),
+    ("MPROTECT-EXEC", "mprotect"),    # RW page made executable
+    ("MPROTECT-RWX", "mprotect"),
+    ("PKEY-MPROTECT-EXEC", "pkey_mprotect"),
+    ("MMAP-EXEC", "mmap"),
+]
+
+
+@unittest.skipUnless(os.geteuid() == 0, "privilege separation needs root")
+class TestArgumentFilters(unittest.TestCase):
+    """Calls a compromised worker could use to signal other processes or run
+    injected code die by SIGSYS; the calls glibc and our code make pass."""
+
+    @classmethod
+    def setUpClass(cls):
+        cls.app = Appliance({"pop3_worker": os.path.join(TOOLS, "hostile_worker")}).start()
+        cls.app.deliver("demo", make_message("for demo", "demo's mail\n"))
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.app.cleanup()
+
+    hostile = TestHostilePeer.hostile
+    ask = staticmethod(TestHostilePeer.ask)
+
+    def assert_killed(self, cmd):
+        bs, bf, _, _ = self.hostile()
+        s, f, sid, mark = self.hostile()
+        self.assertEqual(self.ask(s, f, cmd), "")  # killed before it could report
+        s.close()
+        self.app.wait_log(r"sid=%s level=error event=sandbox_kill child=pop3d pid=\d+ signal=31" % sid,
+                          start=mark)
+        # only that worker: a session opened before goes on, a new one works
+        self.assertEqual(self.ask(bs, bf, "FCNTL-ALLOWED"), "fcntl-allowed ok")
+        bs.close()
+        s, f, _, _ = self.hostile()
+        self.assertEqual(self.ask(s, f, "LOGIN demo demo"), "auth-ok store-fd")
+        self.assertEqual(self.ask(s, f, "OPEN"), "open ok 1")
+        self.assertEqual(self.ask(s, f, "FETCH 0"), "fetch-ok Subject: for demo")
+        s.close()
+
+    def test_allowed_fcntl_and_memory_calls_pass(self):
+        s, f, _, _ = self.hostile()
+        self.assertEqual(self.ask(s, f, "FCNTL-ALLOWED"), "fcntl-allowed ok")
+        self.assertEqual(self.ask(s, f, "MEMORY-ALLOWED"), "memory-allowed ok")
+        s.close()
+
+
+def _forbidden_test(cmd, call):
+    def test(self):
+        self.assert_killed(cmd)
+    test.__doc__ = "%s (%s) kills the worker by SIGSYS" % (cmd, call)
+    return test
+
+
+for _cmd, _call in FORBIDDEN_CALLS:
+    setattr(TestArgumentFilters, "test_forbidden_%s" % _cmd.lower().replace("-", "_"),
+            _forbidden_test(_cmd, _call))
+
+
+@unittest.skipUnless(os.geteuid() == 0, "privilege separation needs root")
+class TestArgumentFiltersDebug(unittest.TestCase):
+    """debug_seccomp traps an argument-filtered call and names it."""
+
+    @classmethod
+    def setUpClass(cls):
+        cls.app = Appliance({"pop3_worker": os.path.join(TOOLS, "hostile_worker"),
+                             "debug_seccomp": "yes"}).start()
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.app.cleanup()
+
+    hostile = TestHostilePeer.hostile
+    ask = staticmethod(TestHostilePeer.ask)
+
+    def check_named(self, cmd, call, nr):
+        s, f, sid, mark = self.hostile()
+        self.assertEqual(self.ask(s, f, cmd), "")
+        s.close()
+        self.app.wait_log(r"proc=pop3d level=error event=seccomp_violation syscall=%s nr=%d" % (call, nr),
+                          start=mark)
+        self.app.wait_log(r"sid=%s level=error event=sandbox_kill child=pop3d pid=\d+ exit=159" % sid,
+                          start=mark)
+
+    def test_fcntl_setown_is_named(self):
+        self.check_named("SETOWN-MASTER", "fcntl", 72)
+
+    def test_mprotect_exec_is_named(self):
+        self.check_named("MPROTECT-EXEC", "mprotect", 10)
+
+    def test_allowed_calls_pass_in_debug_mode(self):
+        s, f, _, _ = self.hostile()
+        self.assertEqual(self.ask(s, f, "FCNTL-ALLOWED"), "fcntl-allowed ok")
+        self.assertEqual(self.ask(s, f, "MEMORY-ALLOWED"), "memory-allowed ok")
+        s.close()
+
+
+@unittest.skipUnless(os.geteuid() == 0, "privilege separation needs root")
+class TestLiveConfinement(unittest.TestCase):
+    """The real daemons, with the filters on."""
+
+    @classmethod
+    def setUpClass(cls):
+        cls.app = Appliance().start()
+        cls.app.deliver("demo", make_message("filtered", "still delivered\n"))
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.app.cleanup()
+
+    def test_normal_session_works_with_filters(self):
+        mark = self.app.log_mark()
+        p = poplib.POP3("127.0.0.1", self.app.port, timeout=10)
+        p.user("demo")
+        p.pass_("demo")
+        self.assertEqual(proc_status(worker_pid(self.app, mark))["Seccomp"], "2")
+        count, _ = p.stat()
+        self.assertGreaterEqual(count, 1)
+        self.assertIn(b"Subject: filtered", p.retr(1)[1])
+        p.quit()
+        self.assertNotIn("sandbox_kill", self.app.log()[mark:])
+        self.assertNotIn("reason=sandbox_kill", self.app.log())
