@@ -2,7 +2,8 @@
  *
  * The child gets /dev/null on 0 and 1, the parent's stderr on 2 (the log),
  * fds[i] on 3+i, and nothing else: every other descriptor is closed, the
- * signal mask and dispositions are reset, and the environment is empty.
+ * signal mask and dispositions are reset, the environment is empty, and the
+ * child leads a session and process group of its own (setsid).
  */
 #ifndef POSTERN_SPAWN_H
 #define POSTERN_SPAWN_H

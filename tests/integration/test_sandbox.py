@@ -222,12 +222,20 @@ class TestThrottleAndLimits(unittest.TestCase):
         mark = self.app.log_mark()
         answers = []
         for c in range(20):
+            cmark = self.app.log_mark()
             s, f = self.app.connect(source="127.0.0.2")
+            sid = self.app.wait_log(r"sid=(\w+) level=info event=connect proto=pop3 ip=127\.0\.0\.2",
+                                    start=cmark).group(1)
             batch = b"".join(b"USER demo\r\nPASS wrong%d\r\n" % i for i in range(50))
             s.sendall(batch)
             for _ in range(100):
                 answers.append(f.readline())
+            f.close()
             s.close()
+            # max_per_ip is 3: the next connection must not race the master's
+            # reaping of this one (workers lead their own session, and with
+            # sched_autogroup their exit is scheduled apart from the master)
+            self.app.wait_log(r"sid=%s level=info event=disconnect" % sid, start=cmark)
         fails = [a for a in answers if a.startswith(b"-ERR")]
         self.assertEqual(len(fails), 1000)
         throttled = [a for a in fails if b"[SYS/TEMP] too many failures" in a]
@@ -416,6 +424,13 @@ class TestUnprivilegedMode(unittest.TestCase):
 
 # -- seccomp argument filters, process groups, read-only userdb -------------
 
+def proc_pgrp_session(pid):
+    """(pgrp, session) from /proc/PID/stat fields 5 and 6 (after the comm)."""
+    with open("/proc/%d/stat" % pid) as f:
+        fields = f.read().rsplit(")", 1)[1].split()
+    return int(fields[2]), int(fields[3])
+
+
 # (hostile command, the system call the filter must refuse)
 FORBIDDEN_CALLS = [
     ("SETOWN-MASTER", "fcntl"),       # F_SETOWN to the group the worker started in
@@ -535,6 +550,30 @@ class TestLiveConfinement(unittest.TestCase):
     @classmethod
     def tearDownClass(cls):
         cls.app.cleanup()
+
+    def keyd_pid(self):
+        m = self.app.wait_log(r"proc=keyd pid=(\d+) level=info event=ready")
+        return int(m.group(1))
+
+    def test_every_child_has_its_own_session_and_group(self):
+        master = self.app.proc.pid
+        mpgrp, msid = proc_pgrp_session(master)
+        mark = self.app.log_mark()
+        p = poplib.POP3("127.0.0.1", self.app.port, timeout=10)
+        p.user("demo")
+        p.pass_("demo")
+        stored = int(self.app.wait_log(r"event=stored_spawn user=demo@localhost stored_pid=(\d+)",
+                                       start=mark).group(1))
+        children = {"authd": self.app.authd_pid(), "keyd": self.keyd_pid(),
+                    "pop3d": worker_pid(self.app, mark), "stored": stored}
+        seen = set()
+        for name, pid in children.items():
+            pgrp, sid = proc_pgrp_session(pid)
+            self.assertEqual((pgrp, sid), (pid, pid), name)  # setsid(): leader of its own
+            self.assertNotIn(pgrp, (mpgrp, msid), name)
+            seen.add(pgrp)
+        self.assertEqual(len(seen), len(children))
+        p.quit()
 
     def test_normal_session_works_with_filters(self):
         mark = self.app.log_mark()
