@@ -587,3 +587,20 @@ class TestLiveConfinement(unittest.TestCase):
         p.quit()
         self.assertNotIn("sandbox_kill", self.app.log()[mark:])
         self.assertNotIn("reason=sandbox_kill", self.app.log())
+
+    def test_authd_reads_the_userdb_read_only(self):
+        pid = self.app.authd_pid()
+        data = []
+        for fd in os.listdir("/proc/%d/fd" % pid):
+            if os.readlink("/proc/%d/fd/%s" % (pid, fd)).endswith("/userdb/data.mdb"):
+                with open("/proc/%d/fdinfo/%s" % (pid, fd)) as f:
+                    flags = int(re.search(r"^flags:\s+([0-7]+)", f.read(), re.M).group(1), 8)
+                data.append(flags)
+        self.assertTrue(data, "authd has the userdb data file open")
+        for flags in data:
+            self.assertEqual(flags & os.O_ACCMODE, os.O_RDONLY, oct(flags))
+        # and it still verifies passwords
+        p = poplib.POP3("127.0.0.1", self.app.port, timeout=10)
+        p.user("demo")
+        p.pass_("demo")
+        p.quit()
