@@ -604,3 +604,29 @@ class TestLiveConfinement(unittest.TestCase):
         p.user("demo")
         p.pass_("demo")
         p.quit()
+
+
+@unittest.skipUnless(os.geteuid() == 0, "privilege separation needs root")
+class TestMasterInheritedFds(unittest.TestCase):
+    def test_master_closes_fds_from_its_launcher(self):
+        app = Appliance()
+        secret = os.path.join(app.dir, "launcher-secret")
+        fd = os.open(secret, os.O_RDWR | os.O_CREAT, 0o600)
+        try:
+            app.start(pass_fds=(fd,))
+            holders = []
+            for pid in [app.proc.pid, app.authd_pid()]:
+                for n in os.listdir("/proc/%d/fd" % pid):
+                    try:
+                        if os.readlink("/proc/%d/fd/%s" % (pid, n)) == secret:
+                            holders.append(pid)
+                    except FileNotFoundError:
+                        pass
+            self.assertEqual(holders, [])
+            p = poplib.POP3("127.0.0.1", app.port, timeout=10)
+            p.user("demo")
+            p.pass_("demo")
+            p.quit()
+        finally:
+            os.close(fd)
+            app.cleanup()
