@@ -268,8 +268,8 @@ cmd_memory(const char *what)
 	else if (!strcmp(what, "PKEY-MPROTECT-EXEC"))
 		report("pkey-mprotect-exec", syscall(SYS_pkey_mprotect, p, pg, PROT_READ | PROT_EXEC, -1));
 	else if (!strcmp(what, "MMAP-EXEC"))
-		report("mmap-exec", (long)(intptr_t)mmap(NULL, (size_t)pg, PROT_READ | PROT_EXEC,
-		    MAP_PRIVATE | MAP_ANONYMOUS, -1, 0) == -1 ? -1 : 0);
+		report("mmap-exec", mmap(NULL, (size_t)pg, PROT_READ | PROT_EXEC,
+		    MAP_PRIVATE | MAP_ANONYMOUS, -1, 0) == MAP_FAILED ? -1 : 0);
 	else if (!strcmp(what, "MEMORY-ALLOWED"))
 		report("memory-allowed", mprotect(p, (size_t)pg, PROT_READ));
 	else
