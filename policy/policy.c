@@ -93,12 +93,11 @@ static const int stored_syscalls[] = {
 	{ .syscall = SCMP_SYS(fcntl), .what = "F_SETFL without O_ASYNC", \
 	  .cond = { ARG_EQ(1, F_SETFL), ARG_CLEAR(2, O_ASYNC) } }
 
-/* LMDB marks a live reader with a byte-range lock on lock.mdb at its first
- * transaction (F_SETLK, seen in authd and stored) and tests other readers'
- * locks when it clears stale slots or recovers a dead owner's mutex
- * (F_GETLK). */
+/* LMDB tests other readers' byte-range locks on lock.mdb (F_GETLK) when it
+ * clears stale reader slots after a process died holding the reader-table
+ * mutex.  Its own F_SETLK happens at open (db.c), before the filter. */
 #define RULES_LMDB_LOCKS \
-	FCNTL_CMD(F_SETLK), FCNTL_CMD(F_GETLK)
+	FCNTL_CMD(F_GETLK)
 
 static const struct sandbox_rule pop3d_rules[] = {
 	RULES_MEMORY,
