@@ -55,8 +55,8 @@ static const int keyd_syscalls[] = {
 static const int stored_syscalls[] = {
 	SYSCALLS_BASE,
 	SYSCALLS_IO,
-	/* Maildir++ inside the chroot of one user's mail root */
-	SCMP_SYS(openat), SCMP_SYS(getdents64), SCMP_SYS(rename), SCMP_SYS(renameat),
+	/* Maildir++ inside the chroot of one user's mail root (openat: below) */
+	SCMP_SYS(getdents64), SCMP_SYS(rename), SCMP_SYS(renameat),
 	SCMP_SYS(renameat2), SCMP_SYS(unlink), SCMP_SYS(unlinkat), SCMP_SYS(mkdir),
 	SCMP_SYS(mkdirat), SCMP_SYS(link), SCMP_SYS(linkat), SCMP_SYS(flock),
 	SCMP_SYS(fsync), SCMP_SYS(fdatasync), SCMP_SYS(ftruncate), SCMP_SYS(statx),
@@ -99,6 +99,14 @@ static const int stored_syscalls[] = {
 #define RULES_LMDB_LOCKS \
 	FCNTL_CMD(F_GETLK)
 
+/* stored reads messages and lists directories; it renames and unlinks
+ * (new/ to cur/, DELE) but never writes a message: files open read-only,
+ * nothing is created or truncated.  Its lock file and LMDB index are open
+ * before the filter.  (O_TMPFILE needs write access, so it is refused too.) */
+#define RULES_READ_ONLY_OPEN \
+	{ .syscall = SCMP_SYS(openat), .what = "read-only: no O_WRONLY/O_RDWR/O_CREAT/O_TRUNC/O_APPEND", \
+	  .cond = { ARG_CLEAR(2, O_ACCMODE | O_CREAT | O_TRUNC | O_APPEND) } }
+
 static const struct sandbox_rule pop3d_rules[] = {
 	RULES_MEMORY,
 	RULES_FD_FLAGS,
@@ -119,6 +127,7 @@ static const struct sandbox_rule stored_rules[] = {
 	RULES_MEMORY,
 	RULES_FD_FLAGS,
 	RULES_LMDB_LOCKS,
+	RULES_READ_ONLY_OPEN,
 };
 
 #define N(a) (sizeof(a) / sizeof((a)[0]))

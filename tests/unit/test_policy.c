@@ -93,6 +93,23 @@ test_entry(const struct policy_entry *e)
 	    !listed(e, SCMP_SYS(tgkill)), name);
 }
 
+/* stored renames and unlinks but opens nothing for writing after its filter. */
+static void
+test_stored_opens_read_only(void)
+{
+	const struct policy_entry *e = &policy_table[POLICY_STORED];
+	size_t i;
+	int n = 0, ok = 1;
+
+	for (i = 0; i < e->nrules; i++)
+		if (e->rules[i].syscall == SCMP_SYS(openat)) {
+			n++;
+			ok &= clears(&e->rules[i], 2, O_ACCMODE | O_CREAT | O_TRUNC | O_APPEND);
+		}
+	CHECK(n > 0 && ok && !listed(e, SCMP_SYS(openat)) && !listed(e, SCMP_SYS(open)) &&
+	    !listed(e, SCMP_SYS(creat)) && !listed(e, SCMP_SYS(openat2)), "stored: openat only read-only");
+}
+
 int
 main(void)
 {
@@ -100,5 +117,6 @@ main(void)
 
 	for (i = 0; i < POLICY_NPROCS; i++)
 		test_entry(&policy_table[i]);
+	test_stored_opens_read_only();
 	return tap_done();
 }
