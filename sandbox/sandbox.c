@@ -191,8 +191,8 @@ install_debug_handler(const struct sandbox_spec *s)
 }
 
 /* A call both in the plain list and in a rule would be allowed outright:
- * libseccomp keeps the broader rule, and the argument filter would be void
- * without a word. */
+ * the unconditional allow wins in libseccomp, and the argument filter would
+ * be void without a word. */
 static void
 check_no_overlap(const struct sandbox_spec *s)
 {
@@ -209,11 +209,11 @@ static void
 add_rule(scmp_filter_ctx ctx, const struct sandbox_rule *r)
 {
 	struct scmp_arg_cmp cmp[SANDBOX_MAX_CONDS];
-	unsigned n = 0, i;
+	unsigned n;
 	int rc;
 
-	for (i = 0; i < SANDBOX_MAX_CONDS && r->cond[i].op != SANDBOX_CMP_NONE; i++, n++) {
-		const struct sandbox_cond *c = &r->cond[i];
+	for (n = 0; n < SANDBOX_MAX_CONDS && r->cond[n].op != SANDBOX_CMP_NONE; n++) {
+		const struct sandbox_cond *c = &r->cond[n];
 		cmp[n] = (struct scmp_arg_cmp){
 			.arg = c->arg,
 			.op = c->op == SANDBOX_CMP_EQ ? SCMP_CMP_EQ : SCMP_CMP_MASKED_EQ,
