@@ -22,6 +22,21 @@ db_strerror(struct db *db)
 	return mdb_strerror(db->last_rc);
 }
 
+/* LMDB marks a process as a live reader with fcntl(F_SETLK) on lock.mdb at
+ * its first read transaction, once per environment.  A read-only open has
+ * done so already; a read-write one does it here, so that a process that
+ * opens before its seccomp filter never needs F_SETLK afterwards. */
+static int
+claim_reader_lock(MDB_env *env)
+{
+	MDB_txn *txn;
+	int rc = mdb_txn_begin(env, NULL, MDB_RDONLY, &txn);
+
+	if (rc == 0)
+		mdb_txn_abort(txn);
+	return rc;
+}
+
 int
 db_open(struct db **db_r, const char *path, uint64_t mapsize, int readonly,
     const char *const *names, unsigned n, char *err, size_t errlen)
@@ -64,10 +79,10 @@ db_open(struct db **db_r, const char *path, uint64_t mapsize, int readonly,
 		if (rc != 0)
 			goto fail;
 	}
-	if ((rc = mdb_txn_commit(txn)) != 0) {
-		txn = NULL;
+	rc = mdb_txn_commit(txn);
+	txn = NULL;	/* committed or freed */
+	if (rc != 0 || (!readonly && (rc = claim_reader_lock(db->env)) != 0))
 		goto fail;
-	}
 	*db_r = db;
 	return 0;
 fail:

@@ -16,6 +16,11 @@ child_setup(const int *fds, int nfds, int log_fd)
 	int tmp[SPAWN_MAX_FDS], i, null, lfd = -1;
 	sigset_t none;
 
+	/* Its own session and process group: a signal aimed at a group
+	 * (kill(-pgid), or SIGIO from an fd owned by a negative pid) then
+	 * reaches this child alone, never the master or the other children. */
+	if (setsid() < 0)
+		_exit(127);
 	/* First move every fd above the target range, so that dup2 below can
 	 * never overwrite a source that is still needed. */
 	for (i = 0; i < nfds; i++) {

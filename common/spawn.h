@@ -1,8 +1,10 @@
 /* spawn.h - fork+exec of a child with fixed descriptors.
  *
  * The child gets /dev/null on 0 and 1, log_fd on 2 (its own log pipe, or
- * the parent's stderr when log_fd is -1), fds[i] on 3+i, and nothing else: every other descriptor is closed, the
- * signal mask and dispositions are reset, and the environment is empty.
+ * the parent's stderr when log_fd is -1), fds[i] on 3+i, and nothing else:
+ * every other descriptor is closed, the signal mask and dispositions are
+ * reset, the environment is empty, and the child leads a session and
+ * process group of its own (setsid).
  */
 #ifndef POSTERN_SPAWN_H
 #define POSTERN_SPAWN_H

@@ -7,24 +7,29 @@
  */
 #include "policy.h"
 
+#include <fcntl.h>
 #include <seccomp.h>
 #include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
 
-/* Every confined process: memory, time, exit, signals return, logging. */
+/* Every confined process: memory, time, exit, signals return, logging.
+ * mmap and mprotect are in RULES_MEMORY (no PROT_EXEC). */
 #define SYSCALLS_BASE \
-	SCMP_SYS(brk), SCMP_SYS(mmap), SCMP_SYS(munmap), SCMP_SYS(mremap), \
-	SCMP_SYS(madvise), SCMP_SYS(mprotect), \
+	SCMP_SYS(brk), SCMP_SYS(munmap), SCMP_SYS(mremap), SCMP_SYS(madvise), \
 	SCMP_SYS(clock_gettime), SCMP_SYS(gettimeofday), SCMP_SYS(getpid), \
 	SCMP_SYS(gettid), SCMP_SYS(rt_sigreturn), SCMP_SYS(rt_sigprocmask), \
 	SCMP_SYS(exit), SCMP_SYS(exit_group), SCMP_SYS(futex), \
 	SCMP_SYS(write), SCMP_SYS(close)
 
-/* Moving bytes on fds it was given: client socket, IPC channels, message fds. */
+/* Moving bytes on fds it was given: client socket, IPC channels, message fds.
+ * fcntl is in RULES_FD_FLAGS / RULES_LMDB_LOCKS. */
 #define SYSCALLS_IO \
 	SCMP_SYS(read), SCMP_SYS(readv), SCMP_SYS(writev), SCMP_SYS(pread64), \
 	SCMP_SYS(recvmsg), SCMP_SYS(sendmsg), SCMP_SYS(recvfrom), SCMP_SYS(sendto), \
 	SCMP_SYS(poll), SCMP_SYS(ppoll), SCMP_SYS(lseek), SCMP_SYS(fstat), \
-	SCMP_SYS(newfstatat), SCMP_SYS(shutdown), SCMP_SYS(fcntl)
+	SCMP_SYS(newfstatat), SCMP_SYS(shutdown)
 
 static const int pop3d_syscalls[] = {
 	SYSCALLS_BASE,
@@ -34,8 +39,8 @@ static const int pop3d_syscalls[] = {
 static const int authd_syscalls[] = {
 	SYSCALLS_BASE,
 	SYSCALLS_IO,
-	/* LMDB readers on the already-open environment */
-	SCMP_SYS(msync), SCMP_SYS(fdatasync), SCMP_SYS(pwrite64),
+	/* LMDB readers on the already-open, read-only environment: the reader
+	 * table in lock.mdb is shared memory (futex), nothing is written */
 	SCMP_SYS(sched_yield),
 	/* crypt(3) salts and session ids */
 	SCMP_SYS(getrandom),
@@ -50,8 +55,8 @@ static const int keyd_syscalls[] = {
 static const int stored_syscalls[] = {
 	SYSCALLS_BASE,
 	SYSCALLS_IO,
-	/* Maildir++ inside the chroot of one user's mail root */
-	SCMP_SYS(openat), SCMP_SYS(getdents64), SCMP_SYS(rename), SCMP_SYS(renameat),
+	/* Maildir++ inside the chroot of one user's mail root (openat: below) */
+	SCMP_SYS(getdents64), SCMP_SYS(rename), SCMP_SYS(renameat),
 	SCMP_SYS(renameat2), SCMP_SYS(unlink), SCMP_SYS(unlinkat), SCMP_SYS(mkdir),
 	SCMP_SYS(mkdirat), SCMP_SYS(link), SCMP_SYS(linkat), SCMP_SYS(flock),
 	SCMP_SYS(fsync), SCMP_SYS(fdatasync), SCMP_SYS(ftruncate), SCMP_SYS(statx),
@@ -62,28 +67,127 @@ static const int stored_syscalls[] = {
 	SCMP_SYS(fallocate), SCMP_SYS(getrandom),
 };
 
+/* Argument conditions (sandbox.h): a rule allows its call only when all of
+ * its conditions hold; anything else is refused like an unlisted call. */
+#define ARG_EQ(n, v)		{ .arg = (n), .op = SANDBOX_CMP_EQ, .value = (uint64_t)(v) }
+#define ARG_CLEAR(n, bits)	{ .arg = (n), .op = SANDBOX_CMP_MASKED_EQ, .mask = (uint64_t)(bits), .value = 0 }
+#define FCNTL_CMD(c)		{ .syscall = SCMP_SYS(fcntl), .what = #c, .cond = { ARG_EQ(1, c) } }
+
+/* W^X: no page becomes executable once the filter is on.  The static-pie
+ * loader mapped and relocated the code before main(); after that glibc's
+ * malloc and our code only ever ask for PROT_READ|PROT_WRITE (strace of
+ * the test suite), so injected code has nowhere to run. */
+#define RULES_MEMORY \
+	{ .syscall = SCMP_SYS(mmap), .what = "prot without PROT_EXEC", .cond = { ARG_CLEAR(2, PROT_EXEC) } }, \
+	{ .syscall = SCMP_SYS(mprotect), .what = "prot without PROT_EXEC", .cond = { ARG_CLEAR(2, PROT_EXEC) } }
+
+/* fcntl on fd flags only.  Never F_SETOWN, F_SETOWN_EX or F_SETSIG (a
+ * worker could aim SIGIO, or any signal, at every process of its uid),
+ * nor O_ASYNC, nor F_SETLEASE / F_NOTIFY / F_DUPFD*.  No code of ours
+ * calls fcntl after the filter (strace of make test: none in pop3d and
+ * keyd, only LMDB's F_SETLK in authd and stored); these four are kept
+ * because they reach no other process and glibc uses F_GETFL/F_SETFD on
+ * some paths (fdopen, fdopendir). */
+#define RULES_FD_FLAGS \
+	FCNTL_CMD(F_GETFD), FCNTL_CMD(F_SETFD), FCNTL_CMD(F_GETFL), \
+	{ .syscall = SCMP_SYS(fcntl), .what = "F_SETFL without O_ASYNC", \
+	  .cond = { ARG_EQ(1, F_SETFL), ARG_CLEAR(2, O_ASYNC) } }
+
+/* LMDB tests other readers' byte-range locks on lock.mdb (F_GETLK) when it
+ * clears stale reader slots after a process died holding the reader-table
+ * mutex.  Its own F_SETLK happens at open (db.c), before the filter. */
+#define RULES_LMDB_LOCKS \
+	FCNTL_CMD(F_GETLK)
+
+/* stored reads messages and lists directories; it renames and unlinks
+ * (new/ to cur/, DELE) but never writes a message: files open read-only,
+ * nothing is created or truncated.  Its lock file and LMDB index are open
+ * before the filter.  (O_TMPFILE needs write access, so it is refused too.) */
+#define RULES_READ_ONLY_OPEN \
+	{ .syscall = SCMP_SYS(openat), .what = "read-only: no O_WRONLY/O_RDWR/O_CREAT/O_TRUNC/O_APPEND", \
+	  .cond = { ARG_CLEAR(2, O_ACCMODE | O_CREAT | O_TRUNC | O_APPEND) } }
+
+static const struct sandbox_rule pop3d_rules[] = {
+	RULES_MEMORY,
+	RULES_FD_FLAGS,
+};
+
+static const struct sandbox_rule authd_rules[] = {
+	RULES_MEMORY,
+	RULES_FD_FLAGS,
+	RULES_LMDB_LOCKS,
+};
+
+static const struct sandbox_rule keyd_rules[] = {
+	RULES_MEMORY,
+	RULES_FD_FLAGS,
+};
+
+static const struct sandbox_rule stored_rules[] = {
+	RULES_MEMORY,
+	RULES_FD_FLAGS,
+	RULES_LMDB_LOCKS,
+	RULES_READ_ONLY_OPEN,
+};
+
 #define N(a) (sizeof(a) / sizeof((a)[0]))
 
 const struct policy_entry policy_table[POLICY_NPROCS] = {
 	[POLICY_AUTHD] = {
-		"authd", "postern-authd", POLICY_IDENT_AUTH, POLICY_ROOT_EMPTY,
-		"3=master channel (+ worker channels passed in)",
-		authd_syscalls, N(authd_syscalls), 4096, 1, 0,
+		.name = "authd",
+		.binary = "postern-authd",
+		.ident = POLICY_IDENT_AUTH,
+		.root = POLICY_ROOT_EMPTY,
+		.fds = "3=master channel (+ worker channels passed in)",
+		.syscalls = authd_syscalls,
+		.nsyscalls = N(authd_syscalls),
+		.rules = authd_rules,
+		.nrules = N(authd_rules),
+		.max_files = 4096,
+		.no_fork = 1,
+		.net_parser = 0,
 	},
 	[POLICY_KEYD] = {
-		"keyd", "postern-keyd", POLICY_IDENT_KEYD, POLICY_ROOT_EMPTY,
-		"3=master channel (+ worker channels passed in)",
-		keyd_syscalls, N(keyd_syscalls), 4096, 1, 0,
+		.name = "keyd",
+		.binary = "postern-keyd",
+		.ident = POLICY_IDENT_KEYD,
+		.root = POLICY_ROOT_EMPTY,
+		.fds = "3=master channel (+ worker channels passed in)",
+		.syscalls = keyd_syscalls,
+		.nsyscalls = N(keyd_syscalls),
+		.rules = keyd_rules,
+		.nrules = N(keyd_rules),
+		.max_files = 4096,
+		.no_fork = 1,
+		.net_parser = 0,
 	},
 	[POLICY_STORED] = {
-		"stored", "postern-stored", POLICY_IDENT_USER, POLICY_ROOT_MAILROOT,
-		"3=worker channel",
-		stored_syscalls, N(stored_syscalls), 256, 1, 0,
+		.name = "stored",
+		.binary = "postern-stored",
+		.ident = POLICY_IDENT_USER,
+		.root = POLICY_ROOT_MAILROOT,
+		.fds = "3=worker channel",
+		.syscalls = stored_syscalls,
+		.nsyscalls = N(stored_syscalls),
+		.rules = stored_rules,
+		.nrules = N(stored_rules),
+		.max_files = 256,
+		.no_fork = 1,
+		.net_parser = 0,
 	},
 	[POLICY_POP3D] = {
-		"pop3d", "postern-pop3d", POLICY_IDENT_WORKER, POLICY_ROOT_EMPTY,
-		"3=client 4=master control 5=authd 6=keyd",
-		pop3d_syscalls, N(pop3d_syscalls), 32, 1, 1,
+		.name = "pop3d",
+		.binary = "postern-pop3d",
+		.ident = POLICY_IDENT_WORKER,
+		.root = POLICY_ROOT_EMPTY,
+		.fds = "3=client 4=master control 5=authd 6=keyd",
+		.syscalls = pop3d_syscalls,
+		.nsyscalls = N(pop3d_syscalls),
+		.rules = pop3d_rules,
+		.nrules = N(pop3d_rules),
+		.max_files = 32,
+		.no_fork = 1,
+		.net_parser = 1,
 	},
 };
 
@@ -95,6 +199,8 @@ policy_spec(enum policy_proc p, const struct config *cfg, struct sandbox_spec *s
 	s->name = e->name;
 	s->syscalls = e->syscalls;
 	s->nsyscalls = e->nsyscalls;
+	s->rules = e->rules;
+	s->nrules = e->nrules;
 	s->max_files = e->max_files;
 	/* authd and keyd hold a channel per session */
 	if ((p == POLICY_AUTHD || p == POLICY_KEYD) && cfg->max_daemons + 64 > s->max_files)
@@ -127,6 +233,26 @@ policy_spec(enum policy_proc p, const struct config *cfg, struct sandbox_spec *s
 	}
 }
 
+/* One line per filtered call: "fcntl: F_GETFD F_SETFD ...". Rules of one
+ * call are adjacent in every list. */
+static void
+print_rules(int fd, const struct policy_entry *e)
+{
+	size_t i;
+
+	for (i = 0; i < e->nrules; i++) {
+		const struct sandbox_rule *r = &e->rules[i];
+		if (i == 0 || e->rules[i - 1].syscall != r->syscall) {
+			char *name = seccomp_syscall_resolve_num_arch(SCMP_ARCH_NATIVE, r->syscall);
+			dprintf(fd, "%s%-8s   %s:", i ? "\n" : "", "", name ? name : "?");
+			free(name);
+		}
+		dprintf(fd, " %s%s", r->what, i + 1 < e->nrules && e->rules[i + 1].syscall == r->syscall ? "," : "");
+	}
+	if (e->nrules)
+		dprintf(fd, "\n");
+}
+
 void
 policy_print(int fd)
 {
@@ -134,11 +260,15 @@ policy_print(int fd)
 	static const char *const roots[] = { "empty_root", "user's mail root" };
 	size_t i;
 
+	/* syscalls: allowed outright + allowed only with the arguments below */
 	dprintf(fd, "%-8s %-16s %-16s %-18s %-9s %s\n", "name", "binary", "identity", "root",
 	    "syscalls", "fds");
 	for (i = 0; i < POLICY_NPROCS; i++) {
 		const struct policy_entry *e = &policy_table[i];
-		dprintf(fd, "%-8s %-16s %-16s %-18s %-9zu %s\n", e->name, e->binary,
-		    idents[e->ident], roots[e->root], e->nsyscalls, e->fds);
+		char n[32];
+		snprintf(n, sizeof(n), "%zu+%zu", e->nsyscalls, e->nrules);
+		dprintf(fd, "%-8s %-16s %-16s %-18s %-9s %s\n", e->name, e->binary,
+		    idents[e->ident], roots[e->root], n, e->fds);
+		print_rules(fd, e);
 	}
 }

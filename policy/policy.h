@@ -34,8 +34,10 @@ struct policy_entry {
 	enum policy_ident ident;
 	enum policy_root root;
 	const char *fds;		/* fixed fds, for docs and the master's exec */
-	const int *syscalls;
+	const int *syscalls;		/* allowed outright */
 	size_t nsyscalls;
+	const struct sandbox_rule *rules;	/* allowed with argument conditions */
+	size_t nrules;
 	unsigned max_files;
 	int no_fork;
 	int net_parser;			/* parses network bytes: invariant 1 applies */

@@ -13,6 +13,7 @@
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
+#include <ucontext.h>
 #include <unistd.h>
 
 #include "../common/log.h"
@@ -233,23 +234,87 @@ landlock_beneath(int dirfd)
 
 static const char *debug_name = "?";
 
-/* Debug mode only: name the refused syscall, then die as KILL would. */
+/* Debug mode only: name the refused syscall (and, on x86-64, its first
+ * arguments: an argument filter refuses fcntl(F_SETOWN) but not F_GETFL),
+ * then die as KILL would. */
 static void
-sigsys_handler(int sig, siginfo_t *si, void *uc)
+sigsys_handler(int sig, siginfo_t *si, void *ucv)
 {
-	char line[160];
+	unsigned long long a[3] = { 0, 0, 0 };
+	char line[224];
 	char *name;
 	int n;
 
 	(void)sig;
-	(void)uc;
+#if defined(__x86_64__)
+	{
+		const ucontext_t *uc = ucv;
+		a[0] = (unsigned long long)uc->uc_mcontext.gregs[REG_RDI];
+		a[1] = (unsigned long long)uc->uc_mcontext.gregs[REG_RSI];
+		a[2] = (unsigned long long)uc->uc_mcontext.gregs[REG_RDX];
+	}
+#else
+	(void)ucv;
+#endif
 	name = seccomp_syscall_resolve_num_arch(SCMP_ARCH_NATIVE, si->si_syscall);
 	n = snprintf(line, sizeof(line),
-	    "proc=%s level=error event=seccomp_violation syscall=%s nr=%d\n",
-	    debug_name, name ? name : "?", si->si_syscall);
+	    "proc=%s level=error event=seccomp_violation syscall=%s nr=%d args=0x%llx,0x%llx,0x%llx\n",
+	    debug_name, name ? name : "?", si->si_syscall, a[0], a[1], a[2]);
 	if (n > 0)
-		(void)!write(STDERR_FILENO, line, (size_t)n);
+		(void)!write(STDERR_FILENO, line, (size_t)n > sizeof(line) - 1 ? sizeof(line) - 1 : (size_t)n);
 	_exit(128 + SIGSYS);
+}
+
+static void
+install_debug_handler(const struct sandbox_spec *s)
+{
+	struct sigaction sa;
+
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_sigaction = sigsys_handler;
+	sa.sa_flags = SA_SIGINFO;
+	debug_name = s->name;
+	if (sigaction(SIGSYS, &sa, NULL) < 0)
+		fatal("reason=\"sigaction SIGSYS failed\"");
+}
+
+/* A call both in the plain list and in a rule would be allowed outright:
+ * the unconditional allow wins in libseccomp, and the argument filter would
+ * be void without a word. */
+static void
+check_no_overlap(const struct sandbox_spec *s)
+{
+	size_t i, j;
+
+	for (i = 0; i < s->nrules; i++)
+		for (j = 0; j < s->nsyscalls; j++)
+			if (s->rules[i].syscall == s->syscalls[j])
+				fatal("reason=\"syscall both allowed and argument-filtered\" proc=%s nr=%d",
+				    s->name, s->syscalls[j]);
+}
+
+static void
+add_rule(scmp_filter_ctx ctx, const struct sandbox_rule *r)
+{
+	struct scmp_arg_cmp cmp[SANDBOX_MAX_CONDS];
+	unsigned n;
+	int rc;
+
+	for (n = 0; n < SANDBOX_MAX_CONDS && r->cond[n].op != SANDBOX_CMP_NONE; n++) {
+		const struct sandbox_cond *c = &r->cond[n];
+		cmp[n] = (struct scmp_arg_cmp){
+			.arg = c->arg,
+			.op = c->op == SANDBOX_CMP_EQ ? SCMP_CMP_EQ : SCMP_CMP_MASKED_EQ,
+			.datum_a = c->op == SANDBOX_CMP_EQ ? c->value : c->mask,
+			.datum_b = c->op == SANDBOX_CMP_EQ ? 0 : c->value,
+		};
+	}
+	/* A rule without conditions would be an unconditional allow in disguise. */
+	if (n == 0)
+		fatal("reason=\"argument rule without conditions\" nr=%d", r->syscall);
+	rc = seccomp_rule_add_array(ctx, SCMP_ACT_ALLOW, r->syscall, n, cmp);
+	if (rc < 0)
+		fatal("reason=\"seccomp_rule_add failed\" nr=%d what=\"%s\" rc=%d", r->syscall, r->what, rc);
 }
 
 void
@@ -259,19 +324,13 @@ sandbox_lock(const struct sandbox_spec *s)
 	size_t i;
 	int rc;
 
+	check_no_overlap(s);
 	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
 		fatal("reason=\"PR_SET_NO_NEW_PRIVS failed\" errno=%d", errno);
 	if (s->landlock_dir_fd >= 0)
 		landlock_beneath(s->landlock_dir_fd);
-	if (s->debug) {
-		struct sigaction sa;
-		memset(&sa, 0, sizeof(sa));
-		sa.sa_sigaction = sigsys_handler;
-		sa.sa_flags = SA_SIGINFO;
-		debug_name = s->name;
-		if (sigaction(SIGSYS, &sa, NULL) < 0)
-			fatal("reason=\"sigaction SIGSYS failed\"");
-	}
+	if (s->debug)
+		install_debug_handler(s);
 	ctx = seccomp_init(s->debug ? SCMP_ACT_TRAP : SCMP_ACT_KILL_PROCESS);
 	if (ctx == NULL)
 		fatal("reason=\"seccomp_init failed\"");
@@ -280,6 +339,8 @@ sandbox_lock(const struct sandbox_spec *s)
 		if (rc < 0)
 			fatal("reason=\"seccomp_rule_add failed\" nr=%d rc=%d", s->syscalls[i], rc);
 	}
+	for (i = 0; i < s->nrules; i++)
+		add_rule(ctx, &s->rules[i]);
 	rc = seccomp_load(ctx);
 	seccomp_release(ctx);
 	if (rc < 0)

@@ -16,6 +16,33 @@
 #include <stdint.h>
 #include <sys/types.h>
 
+/* How a system call argument is compared (libseccomp's EQ and MASKED_EQ;
+ * the comparison covers all 64 bits). */
+enum sandbox_cmp_op {
+	SANDBOX_CMP_NONE,	/* an unused slot: zero-initialised conditions end the list */
+	SANDBOX_CMP_EQ,		/* arg == value */
+	SANDBOX_CMP_MASKED_EQ,	/* (arg & mask) == value */
+};
+
+struct sandbox_cond {
+	unsigned arg;		/* 0..5 */
+	enum sandbox_cmp_op op;
+	uint64_t mask;
+	uint64_t value;
+};
+
+#define SANDBOX_MAX_CONDS 2
+
+/* A conditional allow: the call passes when every condition holds.  Several
+ * rules for one call are alternatives.  A call named by a rule must not also
+ * be in the unconditional list (sandbox_lock refuses that: the plain allow
+ * would silently win). */
+struct sandbox_rule {
+	int syscall;		/* SCMP_SYS number */
+	const char *what;	/* short text for posternctl policy */
+	struct sandbox_cond cond[SANDBOX_MAX_CONDS];
+};
+
 struct sandbox_spec {
 	const char *name;	/* for log lines */
 	uid_t uid;
@@ -26,6 +53,8 @@ struct sandbox_spec {
 				 * directory entered); root then only names it in logs */
 	const int *syscalls;	/* seccomp allowlist (SCMP_SYS numbers) */
 	size_t nsyscalls;
+	const struct sandbox_rule *rules;	/* argument-filtered allows */
+	size_t nrules;
 	uint64_t max_files;	/* RLIMIT_NOFILE */
 	uint64_t max_memory;	/* RLIMIT_AS, 0 = unlimited */
 	int no_fork;		/* RLIMIT_NPROC 0 */
@@ -41,7 +70,10 @@ int sandbox_unprivileged(void);
 /* chroot, rlimits, identity change and capability drop. Fatal on failure. */
 void sandbox_confine(const struct sandbox_spec *s);
 
-/* no_new_privs, Landlock (if asked), then the seccomp filter. Fatal on failure. */
+/* no_new_privs, Landlock (if asked), then the seccomp filter: s->syscalls
+ * allowed outright, s->rules allowed under their argument conditions,
+ * everything else kills the process (traps and names it with s->debug).
+ * Fatal on failure. */
 void sandbox_lock(const struct sandbox_spec *s);
 
 /* Become uid/gid for good: no supplementary groups, every capability set

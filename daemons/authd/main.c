@@ -13,6 +13,28 @@
 #include "../../policy/policy.h"
 #include "authd.h"
 
+/* authd only reads users and passwords, so the environment is opened
+ * MDB_RDONLY: the data file is read-only and no write path exists (the
+ * reader table in lock.mdb stays writable, as LMDB readers need).  A
+ * database that does not exist yet, or lacks a sub-database (first start
+ * before `posternctl user add`), is created once, closed and reopened
+ * read-only, all before the sandbox. */
+static struct db *
+open_userdb(const struct config *cfg)
+{
+	struct db *db;
+	char err[512];
+
+	if (userdb_open(&db, cfg->userdb_path, cfg->userdb_map_size, 1, err, sizeof(err)) == 0)
+		return db;
+	if (userdb_open(&db, cfg->userdb_path, cfg->userdb_map_size, 0, err, sizeof(err)) < 0)
+		fatal("reason=\"cannot open user database: %s\"", err);
+	db_close(db);
+	if (userdb_open(&db, cfg->userdb_path, cfg->userdb_map_size, 1, err, sizeof(err)) < 0)
+		fatal("reason=\"cannot open user database read-only: %s\"", err);
+	return db;
+}
+
 int
 main(int argc, char **argv)
 {
@@ -33,8 +55,7 @@ main(int argc, char **argv)
 	if (config_load(&cfg, cfgpath, err, sizeof(err)) < 0)
 		fatal("reason=\"%s\"", err);
 	config_close_passed(cfgpath);
-	if (userdb_open(&db, cfg.userdb_path, cfg.userdb_map_size, 0, err, sizeof(err)) < 0)
-		fatal("reason=\"cannot open user database: %s\"", err);
+	db = open_userdb(&cfg);
 	signal(SIGPIPE, SIG_IGN);
 	/* once, with the scheme and cost of `posternctl user add`: checking an
 	 * unknown user against it costs what checking a real one does */

@@ -10,16 +10,72 @@
 #include <string.h>
 #include <sys/signalfd.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 #include <poll.h>
 
 #include "../../common/ev.h"
 #include "../../common/log.h"
+#include "../../common/util.h"
 #include "../../sandbox/sandbox.h"
 #include "master.h"
 
 static struct master M;
+
+/* The fd number a path like /proc/self/fd/N or /dev/fd/N names, else -1. */
+static int
+passed_fd(const char *path)
+{
+	static const char *const prefixes[] = { "/proc/self/fd/", "/dev/fd/" };
+	uint64_t fd;
+	size_t i, n;
+
+	for (i = 0; i < 2; i++) {
+		n = strlen(prefixes[i]);
+		if (strncmp(path, prefixes[i], n) == 0 && util_str_to_u64(path + n, INT_MAX, &fd) == 0)
+			return (int)fd;
+	}
+	return -1;
+}
+
+static void
+close_from(unsigned lo, unsigned hi)
+{
+	if (lo > hi)
+		return;
+	/* close_range(2) is Linux 5.9+; glibc 2.36 lacks the wrapper in some
+	 * header sets (spawn.c does the same). */
+	if (syscall(SYS_close_range, lo, hi, 0) < 0) {
+		long max = sysconf(_SC_OPEN_MAX);
+		for (; lo <= hi && (long)lo < (max > 0 ? max : 1024); lo++)
+			close((int)lo);
+	}
+}
+
+/* Whatever the launcher left open (a shell's redirections, a supervisor's
+ * pipes) must not live on in a root process that forks every session: close every fd >= 3 but the sockets systemd passes (LISTEN_FDS
+ * from fd 3 on, when LISTEN_PID is us: listen.c adopts them) and a config
+ * file passed as /proc/self/fd/N, which reload() reopens. */
+static void
+close_inherited_fds(const char *cfgpath)
+{
+	const char *pid = getenv("LISTEN_PID"), *nfds = getenv("LISTEN_FDS");
+	uint64_t p, n = 0;
+	int keep = passed_fd(cfgpath);
+	unsigned first;
+
+	if (pid == NULL || nfds == NULL || util_str_to_u64(pid, UINT32_MAX, &p) < 0 ||
+	    (pid_t)p != getpid() || util_str_to_u64(nfds, MASTER_MAX_LISTENERS, &n) < 0)
+		n = 0;	/* not ours or malformed: listen.c reports a bad count */
+	first = 3 + (unsigned)n;
+	if (keep >= (int)first) {
+		close_from(first, (unsigned)keep - 1);
+		close_from((unsigned)keep + 1, ~0U);
+	} else {
+		close_from(first, ~0U);
+	}
+}
 
 static void
 usage(void)
@@ -190,6 +246,7 @@ main(int argc, char **argv)
 	}
 	if (optind != argc)
 		usage();
+	close_inherited_fds(cfgpath);
 	if (cfgpath[0] != '/' || strlen(cfgpath) >= sizeof(M.config_path))
 		fatal("reason=\"config path must be absolute\" path=%s", cfgpath);
 	snprintf(M.config_path, sizeof(M.config_path), "%s", cfgpath);

@@ -289,7 +289,8 @@ main(int argc, char **argv)
 	}
 	open_index(&cfg);
 	box.max_messages = cfg.pop3_max_messages;
-	box.lock_fd = -1;
+	if (popbox_prepare(&box) < 0)	/* reported again at MSG_STORE_POP_OPEN */
+		log_event(LOG_LEVEL_ERR, "mailbox_lock", "reason=\"cannot open the lock file\" errno=%d", errno);
 	sandbox_lock(&spec);
 	close(rootfd);
 	log_event(LOG_LEVEL_DEBUG, "ready", "user=%s", user);

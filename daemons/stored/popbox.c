@@ -150,17 +150,23 @@ scan_cur(struct popbox *b, DIR *d)
 }
 
 int
+popbox_prepare(struct popbox *b)
+{
+	b->lock_fd = open(LOCK_FILE, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
+	return b->lock_fd < 0 ? -1 : 0;
+}
+
+int
 popbox_open(struct popbox *b)
 {
 	DIR *d;
 	int rc;
 
-	b->lock_fd = open(LOCK_FILE, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
-	if (b->lock_fd < 0)
+	if (b->lock_fd < 0) {
+		errno = EIO;	/* popbox_prepare failed; its errno is in the log */
 		return -1;
+	}
 	if (flock(b->lock_fd, LOCK_EX | LOCK_NB) < 0) {
-		close(b->lock_fd);
-		b->lock_fd = -1;
 		errno = EWOULDBLOCK;
 		return -1;
 	}

@@ -22,6 +22,10 @@ struct popbox {
 	uint64_t max_messages;
 };
 
+/* Open (creating) the mailbox lock file, before the sandbox: the filter
+ * lets stored open files read-only and create none.  Returns 0 or -1. */
+int popbox_prepare(struct popbox *b);
+
 /* Lock the mailbox (-1 with errno EWOULDBLOCK if another session holds it),
  * move new/ to cur/, and snapshot cur/ with sizes and UIDLs.  Paths are
  * relative to the current directory, the user's mail root. */

@@ -95,7 +95,7 @@ class Appliance:
         r = self.ctl("deliver", user, input=text)
         return r.stdout.strip().split("/new/")[-1]
 
-    def start(self, greeting_probe=b""):
+    def start(self, greeting_probe=b"", pass_fds=()):
         self.probe = greeting_probe  # bytes a PROXY listener needs first
         self.logf = open(self.logpath, "ab")
         cmd = [os.path.join(BIN, "postern-master"), "-c", self.conf]
@@ -103,7 +103,8 @@ class Appliance:
             subprocess.run(["chown", "-R", "%d:%d" % (self.run_as, self.run_as), self.dir], check=True)
             cmd = ["setpriv", "--reuid=%d" % self.run_as, "--regid=%d" % self.run_as,
                    "--clear-groups", "--inh-caps=-all"] + cmd
-        self.proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=self.logf)
+        # pass_fds: descriptors a careless launcher leaks to the master
+        self.proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=self.logf, pass_fds=pass_fds)
         try:
             wait_until(self._greets, 15, "POP3 greeting on port %d" % self.port)
             wait_until(lambda: self.authd_pid(), 10, "authd ready")

@@ -94,12 +94,16 @@ class TestProxyProtocol(unittest.TestCase):
 
     def test_throttle_is_per_named_client(self):
         for _ in range(4):
+            mark = self.app.log_mark()
             s, f = self.conn(v1("192.0.2.66"))
             f.readline()
             command(s, f, "USER demo")
             command(s, f, "PASS wrong")
             f.close()
             s.close()
+            # max_per_ip is 2: let the master reap this session before the next
+            sid = self.app.wait_log(r"sid=(\w+) level=info event=proxy ip=192\.0\.2\.66", start=mark).group(1)
+            self.app.wait_log(r"sid=%s level=info event=disconnect" % sid, start=mark)
         s, f = self.conn(v1("192.0.2.66"))
         f.readline()
         command(s, f, "USER demo")

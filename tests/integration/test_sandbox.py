@@ -225,12 +225,20 @@ class TestThrottleAndLimits(unittest.TestCase):
         mark = self.app.log_mark()
         answers = []
         for c in range(20):
+            cmark = self.app.log_mark()
             s, f = self.app.connect(source="127.0.0.2")
+            sid = self.app.wait_log(r"sid=(\w+) level=info event=connect proto=pop3 ip=127\.0\.0\.2",
+                                    start=cmark).group(1)
             batch = b"".join(b"USER demo\r\nPASS wrong%d\r\n" % i for i in range(50))
             s.sendall(batch)
             for _ in range(100):
                 answers.append(f.readline())
+            f.close()
             s.close()
+            # max_per_ip is 3: the next connection must not race the master's
+            # reaping of this one (workers lead their own session, and with
+            # sched_autogroup their exit is scheduled apart from the master)
+            self.app.wait_log(r"sid=%s level=info event=disconnect" % sid, start=cmark)
         fails = [a for a in answers if a.startswith(b"-ERR")]
         self.assertEqual(len(fails), 1000)
         throttled = [a for a in fails if b"[SYS/TEMP] too many failures" in a]
@@ -422,4 +430,214 @@ class TestUnprivilegedMode(unittest.TestCase):
             self.assertIn("event=unprivileged", app.log())
             self.assertNotIn("landlock", app.log())  # no "not available" warning
         finally:
+            app.cleanup()
+
+
+# -- seccomp argument filters, process groups, read-only userdb -------------
+
+def proc_pgrp_session(pid):
+    """(pgrp, session) from /proc/PID/stat fields 5 and 6 (after the comm)."""
+    with open("/proc/%d/stat" % pid) as f:
+        fields = f.read().rsplit(")", 1)[1].split()
+    return int(fields[2]), int(fields[3])
+
+
+# (hostile command, the system call the filter must refuse)
+FORBIDDEN_CALLS = [
+    ("SETOWN-MASTER", "fcntl"),       # F_SETOWN to the group the worker started in
+    ("SETOWN-EX", "fcntl"),           # F_SETOWN_EX, F_OWNER_PGRP
+    ("SETSIG", "fcntl"),              # F_SETSIG SIGKILL
+    ("ASYNC", "fcntl"),               # F_SETFL with O_ASYNC
+    ("SETLEASE", "fcntl"),
+    ("NOTIFY", "fcntl"),
+    ("IOCTL-SETOWN", "ioctl"),        # FIOSETOWN: the same hole through ioctl
+    ("KILL-GROUP", "kill"),
+    ("MPROTECT-EXEC", "mprotect"),    # RW page made executable
+    ("MPROTECT-RWX", "mprotect"),
+    ("PKEY-MPROTECT-EXEC", "pkey_mprotect"),
+    ("MMAP-EXEC", "mmap"),
+]
+
+
+@unittest.skipUnless(os.geteuid() == 0, "privilege separation needs root")
+class TestArgumentFilters(unittest.TestCase):
+    """Calls a compromised worker could use to signal other processes or run
+    injected code die by SIGSYS; the calls glibc and our code make pass."""
+
+    @classmethod
+    def setUpClass(cls):
+        cls.app = Appliance({"pop3_worker": os.path.join(TOOLS, "hostile_worker")}).start()
+        cls.app.deliver("demo", make_message("for demo", "demo's mail\n"))
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.app.cleanup()
+
+    hostile = TestHostilePeer.hostile
+    ask = staticmethod(TestHostilePeer.ask)
+
+    def assert_killed(self, cmd):
+        bs, bf, _, _ = self.hostile()
+        s, f, sid, mark = self.hostile()
+        self.assertEqual(self.ask(s, f, cmd), "")  # killed before it could report
+        s.close()
+        self.app.wait_log(r"sid=%s level=error event=sandbox_kill child=pop3d pid=\d+ signal=31" % sid,
+                          start=mark)
+        # only that worker: a session opened before goes on, a new one works
+        self.assertEqual(self.ask(bs, bf, "FCNTL-ALLOWED"), "fcntl-allowed ok")
+        bs.close()
+        s, f, _, _ = self.hostile()
+        self.assertEqual(self.ask(s, f, "LOGIN demo demo"), "auth-ok store-fd")
+        self.assertEqual(self.ask(s, f, "OPEN"), "open ok 1")
+        self.assertEqual(self.ask(s, f, "FETCH 0"), "fetch-ok Subject: for demo")
+        s.close()
+
+    def test_allowed_fcntl_and_memory_calls_pass(self):
+        s, f, _, _ = self.hostile()
+        self.assertEqual(self.ask(s, f, "FCNTL-ALLOWED"), "fcntl-allowed ok")
+        self.assertEqual(self.ask(s, f, "MEMORY-ALLOWED"), "memory-allowed ok")
+        s.close()
+
+
+def _forbidden_test(cmd, call):
+    def test(self):
+        self.assert_killed(cmd)
+    test.__doc__ = "%s (%s) kills the worker by SIGSYS" % (cmd, call)
+    return test
+
+
+for _cmd, _call in FORBIDDEN_CALLS:
+    setattr(TestArgumentFilters, "test_forbidden_%s" % _cmd.lower().replace("-", "_"),
+            _forbidden_test(_cmd, _call))
+
+
+@unittest.skipUnless(os.geteuid() == 0, "privilege separation needs root")
+class TestArgumentFiltersDebug(unittest.TestCase):
+    """debug_seccomp traps an argument-filtered call and names it."""
+
+    @classmethod
+    def setUpClass(cls):
+        cls.app = Appliance({"pop3_worker": os.path.join(TOOLS, "hostile_worker"),
+                             "debug_seccomp": "yes"}).start()
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.app.cleanup()
+
+    hostile = TestHostilePeer.hostile
+    ask = staticmethod(TestHostilePeer.ask)
+
+    def check_named(self, cmd, call, nr):
+        s, f, sid, mark = self.hostile()
+        self.assertEqual(self.ask(s, f, cmd), "")
+        s.close()
+        self.app.wait_log(r"proc=pop3d level=error event=seccomp_violation syscall=%s nr=%d" % (call, nr),
+                          start=mark)
+        self.app.wait_log(r"sid=%s level=error event=sandbox_kill child=pop3d pid=\d+ exit=159" % sid,
+                          start=mark)
+
+    def test_fcntl_setown_is_named(self):
+        self.check_named("SETOWN-MASTER", "fcntl", 72)
+
+    def test_mprotect_exec_is_named(self):
+        self.check_named("MPROTECT-EXEC", "mprotect", 10)
+
+    def test_allowed_calls_pass_in_debug_mode(self):
+        s, f, _, _ = self.hostile()
+        self.assertEqual(self.ask(s, f, "FCNTL-ALLOWED"), "fcntl-allowed ok")
+        self.assertEqual(self.ask(s, f, "MEMORY-ALLOWED"), "memory-allowed ok")
+        s.close()
+
+
+@unittest.skipUnless(os.geteuid() == 0, "privilege separation needs root")
+class TestLiveConfinement(unittest.TestCase):
+    """The real daemons, with the filters on."""
+
+    @classmethod
+    def setUpClass(cls):
+        cls.app = Appliance().start()
+        cls.app.deliver("demo", make_message("filtered", "still delivered\n"))
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.app.cleanup()
+
+    def keyd_pid(self):
+        m = self.app.wait_log(r"proc=keyd pid=(\d+) level=info event=ready")
+        return int(m.group(1))
+
+    def test_every_child_has_its_own_session_and_group(self):
+        master = self.app.proc.pid
+        mpgrp, msid = proc_pgrp_session(master)
+        mark = self.app.log_mark()
+        p = poplib.POP3("127.0.0.1", self.app.port, timeout=10)
+        p.user("demo")
+        p.pass_("demo")
+        stored = int(self.app.wait_log(r"event=stored_spawn user=demo@localhost stored_pid=(\d+)",
+                                       start=mark).group(1))
+        children = {"authd": self.app.authd_pid(), "keyd": self.keyd_pid(),
+                    "pop3d": worker_pid(self.app, mark), "stored": stored}
+        seen = set()
+        for name, pid in children.items():
+            pgrp, sid = proc_pgrp_session(pid)
+            self.assertEqual((pgrp, sid), (pid, pid), name)  # setsid(): leader of its own
+            self.assertNotIn(pgrp, (mpgrp, msid), name)
+            seen.add(pgrp)
+        self.assertEqual(len(seen), len(children))
+        p.quit()
+
+    def test_normal_session_works_with_filters(self):
+        mark = self.app.log_mark()
+        p = poplib.POP3("127.0.0.1", self.app.port, timeout=10)
+        p.user("demo")
+        p.pass_("demo")
+        self.assertEqual(proc_status(worker_pid(self.app, mark))["Seccomp"], "2")
+        count, _ = p.stat()
+        self.assertGreaterEqual(count, 1)
+        self.assertIn(b"Subject: filtered", p.retr(1)[1])
+        p.quit()
+        self.assertNotIn("sandbox_kill", self.app.log()[mark:])
+        self.assertNotIn("reason=sandbox_kill", self.app.log())
+
+    def test_authd_reads_the_userdb_read_only(self):
+        pid = self.app.authd_pid()
+        data = []
+        for fd in os.listdir("/proc/%d/fd" % pid):
+            if os.readlink("/proc/%d/fd/%s" % (pid, fd)).endswith("/userdb/data.mdb"):
+                with open("/proc/%d/fdinfo/%s" % (pid, fd)) as f:
+                    flags = int(re.search(r"^flags:\s+([0-7]+)", f.read(), re.M).group(1), 8)
+                data.append(flags)
+        self.assertTrue(data, "authd has the userdb data file open")
+        for flags in data:
+            self.assertEqual(flags & os.O_ACCMODE, os.O_RDONLY, oct(flags))
+        # and it still verifies passwords
+        p = poplib.POP3("127.0.0.1", self.app.port, timeout=10)
+        p.user("demo")
+        p.pass_("demo")
+        p.quit()
+
+
+@unittest.skipUnless(os.geteuid() == 0, "privilege separation needs root")
+class TestMasterInheritedFds(unittest.TestCase):
+    def test_master_closes_fds_from_its_launcher(self):
+        app = Appliance()
+        secret = os.path.join(app.dir, "launcher-secret")
+        fd = os.open(secret, os.O_RDWR | os.O_CREAT, 0o600)
+        try:
+            app.start(pass_fds=(fd,))
+            holders = []
+            for pid in [app.proc.pid, app.authd_pid()]:
+                for n in os.listdir("/proc/%d/fd" % pid):
+                    try:
+                        if os.readlink("/proc/%d/fd/%s" % (pid, n)) == secret:
+                            holders.append(pid)
+                    except FileNotFoundError:
+                        pass
+            self.assertEqual(holders, [])
+            p = poplib.POP3("127.0.0.1", app.port, timeout=10)
+            p.user("demo")
+            p.pass_("demo")
+            p.quit()
+        finally:
+            os.close(fd)
             app.cleanup()

@@ -5,11 +5,18 @@
  * worker's side of the IPC protocols with forged or out-of-order messages.
  * It reports what happened, one line per command, on the client socket. */
 #include <fcntl.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/sockios.h>
 #include <poll.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
+#include <sys/mman.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 #include "../../common/config.h"
@@ -191,9 +198,23 @@ keyd_badtype(void)
 
 /* --- a peer that stops reading (the broker-freeze attack) ----------- */
 
-/* Queue up to n requests that each get an immediate reply (an unknown SASL
- * mechanism: no delay, no throttle count) and read none of the replies.
- * Reports how many were queued before our own send queue filled. */
+/* Send up to n requests that each get an immediate reply (an unknown SASL
+ * mechanism: no delay, no throttle count) and read none of the replies,
+ * until authd drops the channel.  Reports how many went out. */
+/* Send, waiting for room when our queue is full (we never read replies):
+ * -1 once the broker has closed the channel, or after 10 s without room. */
+static int
+send_or_wait(int fd)
+{
+	struct pollfd p = { fd, POLLOUT, 0 };
+
+	while (ipc_send_nowait(fd, &out) < 0) {
+		if (errno != EAGAIN || poll(&p, 1, 10000) <= 0 || (p.revents & (POLLERR | POLLHUP)))
+			return -1;
+	}
+	return 0;
+}
+
 /* The same against keyd: cache lookups (each answered at once), unread. */
 static void
 flood_keyd(unsigned long n)
@@ -204,7 +225,7 @@ flood_keyd(unsigned long n)
 	for (i = 0; i < n; i++) {
 		ipc_out_init(&out, MSG_KEYD_CACHE_LOAD);
 		ipc_put_bytes(&out, id, sizeof(id));
-		if (ipc_send_nowait(FD_KEYD, &out) < 0)
+		if (send_or_wait(FD_KEYD) < 0)
 			break;
 	}
 	say("flooded %lu", i);
@@ -236,7 +257,7 @@ flood_authd(unsigned long n)
 		ipc_put_str(&out, "NOPE");
 		ipc_put_u8(&out, 0);
 		ipc_put_bytes(&out, "", 0);
-		if (ipc_send_nowait(FD_AUTH, &out) < 0)
+		if (send_or_wait(FD_AUTH) < 0)
 			break;
 	}
 	say("flooded %lu", i);
@@ -464,6 +485,114 @@ kd_run(const char *cmd, const char *a, const char *b, const char *c)
 	return 1;
 }
 /* ---- end of the sec-keyd block ---- */
+/* ---- Signals and executable memory (seccomp argument filters) ----------
+ * Each command makes one call the pop3d filter must refuse, or a control
+ * call it must allow, and reports "<name> ok" / "<name> err <errno>" if it
+ * survives.  A refused call kills the worker (SIGSYS): the test sees EOF. */
+
+static pid_t start_pgrp;	/* taken before the sandbox: getpgrp is not allowed */
+
+static void
+report(const char *what, long rc)
+{
+	if (rc < 0)
+		say("%s err %d", what, errno);
+	else
+		say("%s ok", what);
+}
+
+/* Route SIGIO for the client socket to the group we started in: before
+ * setsid() in spawn.c that was the master's, shared with every worker. */
+static void
+cmd_fcntl_attack(const char *what)
+{
+	struct f_owner_ex owner = { F_OWNER_PGRP, start_pgrp };
+
+	if (!strcmp(what, "SETOWN-MASTER"))
+		report("setown", fcntl(FD_CLIENT, F_SETOWN, -start_pgrp));
+	else if (!strcmp(what, "SETOWN-EX"))
+		report("setown-ex", fcntl(FD_CLIENT, F_SETOWN_EX, &owner));
+	else if (!strcmp(what, "SETSIG"))
+		report("setsig", fcntl(FD_CLIENT, F_SETSIG, SIGKILL));
+	else if (!strcmp(what, "ASYNC"))
+		report("async", fcntl(FD_CLIENT, F_SETFL, O_ASYNC | O_NONBLOCK));
+	else if (!strcmp(what, "SETLEASE"))
+		report("setlease", fcntl(FD_CLIENT, F_SETLEASE, F_RDLCK));
+	else if (!strcmp(what, "NOTIFY"))
+		report("notify", fcntl(FD_CLIENT, F_NOTIFY, DN_MODIFY));
+	else if (!strcmp(what, "IOCTL-SETOWN"))
+		report("ioctl-setown", ioctl(FD_CLIENT, FIOSETOWN, &start_pgrp));
+	else if (!strcmp(what, "KILL-GROUP"))
+		report("kill-group", kill(0, 0));
+	else
+		say("unknown");
+}
+
+/* What glibc and our code do with fd flags must keep working. */
+static void
+cmd_fcntl_allowed(void)
+{
+	int fl = fcntl(FD_CLIENT, F_GETFL), fd = fcntl(FD_CLIENT, F_GETFD);
+
+	if (fl < 0 || fd < 0 || fcntl(FD_CLIENT, F_SETFL, fl | O_NONBLOCK) < 0 ||
+	    fcntl(FD_CLIENT, F_SETFL, fl) < 0 || fcntl(FD_CLIENT, F_SETFD, fd) < 0)
+		say("fcntl-allowed err %d", errno);
+	else
+		say("fcntl-allowed ok");
+}
+
+static void
+cmd_memory(const char *what)
+{
+	long pg = sysconf(_SC_PAGESIZE);
+	void *p = mmap(NULL, (size_t)pg, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+
+	if (p == MAP_FAILED) {
+		say("mmap-rw err %d", errno);
+		return;
+	}
+	if (!strcmp(what, "MPROTECT-EXEC"))
+		report("mprotect-exec", mprotect(p, (size_t)pg, PROT_READ | PROT_EXEC));
+	else if (!strcmp(what, "MPROTECT-RWX"))
+		report("mprotect-rwx", mprotect(p, (size_t)pg, PROT_READ | PROT_WRITE | PROT_EXEC));
+	else if (!strcmp(what, "PKEY-MPROTECT-EXEC"))
+		report("pkey-mprotect-exec", syscall(SYS_pkey_mprotect, p, pg, PROT_READ | PROT_EXEC, -1));
+	else if (!strcmp(what, "MMAP-EXEC"))
+		report("mmap-exec", mmap(NULL, (size_t)pg, PROT_READ | PROT_EXEC,
+		    MAP_PRIVATE | MAP_ANONYMOUS, -1, 0) == MAP_FAILED ? -1 : 0);
+	else if (!strcmp(what, "MEMORY-ALLOWED"))
+		report("memory-allowed", mprotect(p, (size_t)pg, PROT_READ));
+	else
+		say("unknown");
+	munmap(p, (size_t)pg);
+}
+
+static int
+run_sandbox_probe(const char *cmd)
+{
+	static const char *const fcntl_cmds[] = { "SETOWN-MASTER", "SETOWN-EX", "SETSIG", "ASYNC",
+	    "SETLEASE", "NOTIFY", "IOCTL-SETOWN", "KILL-GROUP" };
+	static const char *const mem_cmds[] = { "MPROTECT-EXEC", "MPROTECT-RWX", "PKEY-MPROTECT-EXEC",
+	    "MMAP-EXEC", "MEMORY-ALLOWED" };
+	size_t i;
+
+	for (i = 0; i < sizeof(fcntl_cmds) / sizeof(fcntl_cmds[0]); i++)
+		if (!strcmp(cmd, fcntl_cmds[i])) {
+			cmd_fcntl_attack(cmd);
+			return 1;
+		}
+	for (i = 0; i < sizeof(mem_cmds) / sizeof(mem_cmds[0]); i++)
+		if (!strcmp(cmd, mem_cmds[i])) {
+			cmd_memory(cmd);
+			return 1;
+		}
+	if (!strcmp(cmd, "FCNTL-ALLOWED")) {
+		cmd_fcntl_allowed();
+		return 1;
+	}
+	return 0;
+}
+/* ---- end of signals and executable memory ------------------------------ */
 
 static void
 run(char *line)
@@ -508,6 +637,8 @@ run(char *line)
 		log_rewrite();
 	else if (!strcmp(cmd, "LOG-FLOOD") && a)
 		log_flood(strtoul(a, NULL, 10));
+	else if (run_sandbox_probe(cmd))
+		;
 	else if (!strcmp(cmd, "QUIT"))
 		exit(0);
 	else
@@ -529,6 +660,7 @@ main(int argc, char **argv)
 			cfgpath = optarg;
 	if (config_load(&cfg, cfgpath, err, sizeof(err)) < 0)
 		return 1;
+	start_pgrp = getpgrp();
 	policy_spec(POLICY_POP3D, &cfg, &spec);
 	sandbox_confine(&spec);
 	sandbox_lock(&spec);

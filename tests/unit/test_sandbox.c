@@ -1,0 +1,123 @@
+/* test_sandbox.c - the loaded filters of every confined process, tried
+ * call by call: a child locks itself with one process's policy
+ * (sandbox_lock only: no chroot or uid change) and makes one call; the
+ * filter must kill it by SIGSYS, or let it exit 0. */
+#include <fcntl.h>
+#include <linux/sockios.h>
+#include <signal.h>
+#include <stdio.h>
+#include <sys/ioctl.h>
+#include <sys/mman.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "../../common/config.h"
+#include "../../policy/policy.h"
+#include "tap.h"
+
+enum call {
+	CALL_FCNTL_SETOWN,
+	CALL_FCNTL_SETOWN_EX,
+	CALL_FCNTL_SETSIG,
+	CALL_FCNTL_ASYNC,
+	CALL_IOCTL_SETOWN,
+	CALL_MMAP_EXEC,
+	CALL_MPROTECT_EXEC,
+	CALL_OPEN_CREATE,
+	CALL_FCNTL_FLAGS,	/* allowed from here on */
+	CALL_MMAP_RW,
+	CALL_OPEN_READ,
+};
+
+static const char *const call_names[] = {
+	[CALL_FCNTL_SETOWN] = "fcntl F_SETOWN",
+	[CALL_FCNTL_SETOWN_EX] = "fcntl F_SETOWN_EX",
+	[CALL_FCNTL_SETSIG] = "fcntl F_SETSIG",
+	[CALL_FCNTL_ASYNC] = "fcntl F_SETFL O_ASYNC",
+	[CALL_IOCTL_SETOWN] = "ioctl FIOSETOWN",
+	[CALL_MMAP_EXEC] = "mmap PROT_EXEC",
+	[CALL_MPROTECT_EXEC] = "mprotect PROT_EXEC",
+	[CALL_OPEN_CREATE] = "openat O_WRONLY|O_CREAT",
+	[CALL_FCNTL_FLAGS] = "fcntl F_GETFL/F_SETFL O_NONBLOCK",
+	[CALL_MMAP_RW] = "mmap+mprotect without PROT_EXEC",
+	[CALL_OPEN_READ] = "openat O_RDONLY",
+};
+
+static void
+make_call(enum call c, int fd, void *page)
+{
+	struct f_owner_ex owner = { F_OWNER_PGRP, 1 };
+	int pgrp = 1;
+
+	switch (c) {
+	case CALL_FCNTL_SETOWN: (void)fcntl(fd, F_SETOWN, -1); break;
+	case CALL_FCNTL_SETOWN_EX: (void)fcntl(fd, F_SETOWN_EX, &owner); break;
+	case CALL_FCNTL_SETSIG: (void)fcntl(fd, F_SETSIG, SIGKILL); break;
+	case CALL_FCNTL_ASYNC: (void)fcntl(fd, F_SETFL, O_ASYNC); break;
+	case CALL_IOCTL_SETOWN: (void)ioctl(fd, FIOSETOWN, &pgrp); break;
+	case CALL_MMAP_EXEC:
+		(void)mmap(NULL, 4096, PROT_READ | PROT_EXEC, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+		break;
+	case CALL_MPROTECT_EXEC: (void)mprotect(page, 4096, PROT_READ | PROT_EXEC); break;
+	case CALL_OPEN_CREATE: (void)openat(AT_FDCWD, "/nonexistent/x", O_WRONLY | O_CREAT, 0600); break;
+	case CALL_FCNTL_FLAGS: (void)fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK); break;
+	case CALL_MMAP_RW:
+		(void)mprotect(mmap(NULL, 4096, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0),
+		    4096, PROT_READ);
+		break;
+	case CALL_OPEN_READ: (void)openat(AT_FDCWD, "/nonexistent/x", O_RDONLY | O_CLOEXEC); break;
+	}
+}
+
+/* 1 if the child was killed by SIGSYS, 0 if it exited 0, -1 otherwise. */
+static int
+try_call(enum policy_proc p, enum call c)
+{
+	struct sandbox_spec spec;
+	struct config cfg;
+	int status, fds[2];
+	void *page;
+	pid_t pid;
+
+	config_defaults(&cfg);
+	policy_spec(p, &cfg, &spec);
+	spec.debug = 0;
+	page = mmap(NULL, 4096, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (page == MAP_FAILED || pipe(fds) < 0)
+		return -1;
+	fflush(stdout);
+	pid = fork();
+	if (pid == 0) {
+		sandbox_lock(&spec);
+		make_call(c, fds[0], page);
+		_exit(0);
+	}
+	close(fds[0]);
+	close(fds[1]);
+	munmap(page, 4096);
+	if (pid < 0 || waitpid(pid, &status, 0) != pid)
+		return -1;
+	if (WIFSIGNALED(status) && WTERMSIG(status) == SIGSYS)
+		return 1;
+	return WIFEXITED(status) && WEXITSTATUS(status) == 0 ? 0 : -1;
+}
+
+int
+main(void)
+{
+	char name[128];
+	int p, c;
+
+	for (p = 0; p < POLICY_NPROCS; p++) {
+		for (c = CALL_FCNTL_SETOWN; c <= CALL_OPEN_READ; c++) {
+			/* only stored may open files; for the others openat dies either way */
+			int want = c < CALL_FCNTL_FLAGS ? 1 : 0;
+			if ((c == CALL_OPEN_READ) && p != POLICY_STORED)
+				want = 1;
+			snprintf(name, sizeof(name), "%s: %s %s", policy_table[p].name, call_names[c],
+			    want ? "killed by SIGSYS" : "allowed");
+			CHECK(try_call((enum policy_proc)p, (enum call)c) == want, name);
+		}
+	}
+	return tap_done();
+}
