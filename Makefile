@@ -23,7 +23,7 @@ LDFLAGS  += -static-pie -Wl,-z,relro,-z,now,-z,noexecstack
 LIBS     := -llmdb -lseccomp -lcap-ng -lcrypt -lbearssl -lpthread
 
 # Every file of common/ (each a module with its header) plus the mechanisms.
-COMMON_SRC := $(sort $(wildcard common/*.c)) sandbox/sandbox.c policy/policy.c
+COMMON_SRC := $(sort $(wildcard common/*.c)) sandbox/sandbox.c $(sort $(wildcard policy/*.c))
 COMMON_OBJ := $(COMMON_SRC:%.c=$(B)/obj/%.o)
 
 DAEMONS  := master authd keyd stored pop3d

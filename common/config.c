@@ -12,7 +12,7 @@
 #include "util.h"
 #include "x509.h"
 
-enum config_type { CT_STR, CT_PATH, CT_NUM, CT_BOOL };
+enum config_type { CT_STR, CT_PATH, CT_NUM, CT_BOOL, CT_MODE };
 
 struct config_key {
 	const char *name;
@@ -53,6 +53,9 @@ static const struct config_key config_keys[] = {
 	{ "max_daemons", "MAXDAEMONS", CT_NUM, S(max_daemons), "200", 1, 100000 },
 	{ "max_per_ip", "MAXPERIP", CT_NUM, S(max_per_ip), "20", 1, 100000 },
 	{ "restart_backoff_max", NULL, CT_NUM, S(restart_backoff_max), "30", 1, 3600 },
+	{ "listen_unix_mode", NULL, CT_MODE, S(listen_unix_mode), "0660", 0, 0777 },
+	{ "listen_unix_uid", NULL, CT_NUM, S(listen_unix_uid), "0", 0, U32MAX - 1 },
+	{ "listen_unix_gid", NULL, CT_NUM, S(listen_unix_gid), "0", 0, U32MAX - 1 },
 	{ "broker_stall_timeout", NULL, CT_NUM, S(broker_stall_timeout), "10", 1, 3600 },
 	{ "login_timeout", NULL, CT_NUM, S(login_timeout), "60", 1, 3600 },
 	{ "preauth_max_percent", NULL, CT_NUM, S(preauth_max_percent), "75", 1, 100 },
@@ -83,6 +86,23 @@ static const struct config_key config_keys[] = {
 #define NKEYS (sizeof(config_keys) / sizeof(config_keys[0]))
 
 static int
+mode_parse(const char *v, uint64_t *n_r)
+{
+	uint64_t n = 0;
+	size_t i;
+
+	if (v[0] == '\0' || strlen(v) > 4)
+		return -1;
+	for (i = 0; v[i] != '\0'; i++) {
+		if (v[i] < '0' || v[i] > '7')
+			return -1;
+		n = n * 8 + (uint64_t)(v[i] - '0');
+	}
+	*n_r = n;
+	return 0;
+}
+
+static int
 set_value(struct config *c, const struct config_key *k, const char *v, const char **why)
 {
 	char *base = (char *)c + k->off;
@@ -109,6 +129,13 @@ set_value(struct config *c, const struct config_key *k, const char *v, const cha
 		}
 		if (n < k->min || n > k->max) {
 			*why = "out of range";
+			return -1;
+		}
+		memcpy(base, &n, sizeof(n));
+		return 0;
+	case CT_MODE:	/* a file mode: octal, as chmod(1) writes it */
+		if (mode_parse(v, &n) < 0 || n > k->max) {
+			*why = "not an octal file mode (0000-0777)";
 			return -1;
 		}
 		memcpy(base, &n, sizeof(n));
@@ -395,6 +422,10 @@ config_dump(const struct config *c, int fd)
 			break;
 		case CT_BOOL:
 			dprintf(fd, "%s = %s\n", k->name, *(const int *)(const void *)base ? "yes" : "no");
+			break;
+		case CT_MODE:
+			memcpy(&n, base, sizeof(n));
+			dprintf(fd, "%s = %04llo\n", k->name, (unsigned long long)n);
 			break;
 		}
 	}

@@ -48,6 +48,8 @@ struct config {
 	uint64_t max_daemons;
 	uint64_t max_per_ip;
 	uint64_t restart_backoff_max;
+	uint64_t listen_unix_mode;	/* unix socket listeners: mode (octal in the file) */
+	uint64_t listen_unix_uid, listen_unix_gid;	/* ... and owner */
 	uint64_t broker_stall_timeout;	/* s a broker may refuse our messages before it is restarted */
 	uint64_t login_timeout;		/* s from connect to a successful login (TLS included) */
 	uint64_t preauth_max_percent;	/* share of max_daemons sessions not logged in may use */

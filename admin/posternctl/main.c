@@ -18,6 +18,7 @@
 #include "../../common/userdb.h"
 #include "../../common/util.h"
 #include "../../policy/policy.h"
+#include "../../policy/services.h"
 
 static struct config cfg;
 static const char *cfgpath = "/etc/postern/postern.conf";
@@ -46,7 +47,7 @@ usage(void)
 	    "  alias add ADDRESS USER | alias del ADDRESS | alias list\n"
 	    "  auth test USER [-p PASSWORD]   say whether and why a login would fail\n"
 	    "  deliver USER < message         deliver into USER's INBOX (as the user's uid)\n"
-	    "  config check | config dump | policy\n"
+	    "  config check | config dump | policy | services\n"
 	    "Without -p, passwords are read from the first line of standard input.\n", stderr);
 	exit(2);
 }
@@ -594,6 +595,10 @@ main(int argc, char **argv)
 		return cmd_deliver(argc - 1, argv + 1);
 	if (!strcmp(argv[0], "policy") && argc == 1) {
 		policy_print(STDOUT_FILENO);
+		return 0;
+	}
+	if (!strcmp(argv[0], "services") && argc == 1) {
+		service_print(STDOUT_FILENO);
 		return 0;
 	}
 	if (!strcmp(argv[0], "config") && argc == 2 && !strcmp(argv[1], "check")) {

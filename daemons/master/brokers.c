@@ -295,22 +295,24 @@ broker_send(struct master *m, struct broker *b, struct ipc_out *o)
 }
 
 int
-brokers_authd_session(struct master *m, const char *sid, const char *ip, int auth_fd)
+brokers_authd_session(struct master *m, const char *sid, const char *ip, const char *service,
+    int auth_fd)
 {
 	if (m->authd.fd < 0)
 		return 0;	/* down: the worker sees EOF and answers "unavailable" */
 	ipc_out_init(&outmsg, MSG_AUTHD_SESSION_NEW);
 	ipc_put_str(&outmsg, sid);
 	ipc_put_str(&outmsg, ip);
-	ipc_put_str(&outmsg, "pop3");
+	ipc_put_str(&outmsg, service);
 	ipc_put_fd(&outmsg, auth_fd);
 	return broker_send(m, &m->authd, &outmsg);
 }
 
 int
-brokers_session_new(struct master *m, const char *sid, const char *ip, int auth_fd, int keyd_fd)
+brokers_session_new(struct master *m, const char *sid, const char *ip, const char *service,
+    int auth_fd, int keyd_fd)
 {
-	if (auth_fd >= 0 && brokers_authd_session(m, sid, ip, auth_fd) < 0)
+	if (auth_fd >= 0 && brokers_authd_session(m, sid, ip, service, auth_fd) < 0)
 		return -1;
 	if (m->keyd.fd >= 0 && m->keyd.ready) {
 		ipc_out_init(&outmsg, MSG_KEYD_SESSION_NEW);

@@ -9,6 +9,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
 #include <unistd.h>
 
 #include "../../common/ev.h"
@@ -16,6 +18,8 @@
 #include "../../common/netaddr.h"
 #include "../../common/proxy.h"
 #include "../../common/util.h"
+#include "../../policy/services.h"
+#include "../../sandbox/sandbox.h"
 #include "master.h"
 
 /* Split "host:port" or "[v6]:port" into a socket address. */
@@ -63,21 +67,68 @@ parse_addr(const char *s, struct sockaddr_storage *ss, socklen_t *len_r)
 	return -1;
 }
 
+static struct listener *
+add_listener(struct master *m, int fd, const struct service *svc, const char *addr)
+{
+	struct listener *l = &m->listeners[m->nlisteners++];
+
+	l->fd = fd;
+	l->svc = svc;
+	l->proxy = service_proxy(svc, &m->cfg);
+	l->local = addr[0] == '/';
+	snprintf(l->addr, sizeof(l->addr), "%s", addr);
+	log_event(LOG_LEVEL_INFO, "listen", "proto=%s addr=%s", svc->name, addr);
+	return l;
+}
+
+/* A unix socket (LMTP behind Postfix, a local proxy): a stale socket file
+ * is replaced, anything else at the path is an error; owner and mode from
+ * listen_unix_uid/gid/mode.  The directory is the operator's (root's). */
 static int
-listen_one(struct master *m, const char *addr, enum listener_proto proto, int tls, char *err,
-    size_t errlen)
+listen_unix(struct master *m, const char *path, char *err, size_t errlen)
+{
+	struct sockaddr_un sun;
+	struct stat st;
+	int fd;
+
+	memset(&sun, 0, sizeof(sun));
+	sun.sun_family = AF_UNIX;
+	if (strlen(path) >= sizeof(sun.sun_path)) {
+		snprintf(err, errlen, "unix socket path too long: %s", path);
+		return -1;
+	}
+	memcpy(sun.sun_path, path, strlen(path));
+	if (lstat(path, &st) == 0) {
+		if (!S_ISSOCK(st.st_mode)) {
+			snprintf(err, errlen, "listen on %s: exists and is not a socket", path);
+			return -1;
+		}
+		(void)unlink(path);
+	}
+	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (fd < 0 || bind(fd, (struct sockaddr *)&sun, sizeof(sun)) < 0 ||
+	    fchmod(fd, (mode_t)m->cfg.listen_unix_mode) < 0 ||
+	    chmod(path, (mode_t)m->cfg.listen_unix_mode) < 0 ||
+	    (!sandbox_unprivileged() && chown(path, (uid_t)m->cfg.listen_unix_uid,
+	    (gid_t)m->cfg.listen_unix_gid) < 0) || listen(fd, 128) < 0) {
+		snprintf(err, errlen, "listen on %s: %s", path, strerror(errno));
+		if (fd >= 0)
+			close(fd);
+		return -1;
+	}
+	return fd;
+}
+
+static int
+listen_inet(const char *addr, char *err, size_t errlen)
 {
 	struct sockaddr_storage ss;
 	socklen_t sl;
 	int fd, on = 1;
-	struct listener *l;
 
-	if (m->nlisteners == MASTER_MAX_LISTENERS) {
-		snprintf(err, errlen, "too many listeners");
-		return -1;
-	}
 	if (parse_addr(addr, &ss, &sl) < 0) {
-		snprintf(err, errlen, "bad listen address '%s' (want host:port or [v6]:port)", addr);
+		snprintf(err, errlen, "bad listen address '%s' (want host:port, [v6]:port or "
+		    "/path)", addr);
 		return -1;
 	}
 	fd = socket(ss.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
@@ -89,19 +140,30 @@ listen_one(struct master *m, const char *addr, enum listener_proto proto, int tl
 			close(fd);
 		return -1;
 	}
-	l = &m->listeners[m->nlisteners++];
-	l->fd = fd;
-	l->proto = proto;
-	l->implicit_tls = tls;
-	l->proxy = tls ? m->cfg.pop3s_proxy_protocol : m->cfg.pop3_proxy_protocol;
-	snprintf(l->addr, sizeof(l->addr), "%s", addr);
-	log_event(LOG_LEVEL_INFO, "listen", "proto=%s addr=%s", tls ? "pop3s" : "pop3", addr);
+	return fd;
+}
+
+static int
+listen_one(struct master *m, const char *addr, const struct service *svc, char *err,
+    size_t errlen)
+{
+	int fd;
+
+	if (m->nlisteners == MASTER_MAX_LISTENERS) {
+		snprintf(err, errlen, "too many listeners");
+		return -1;
+	}
+	fd = addr[0] == '/' ? listen_unix(m, addr, err, errlen) : listen_inet(addr, err, errlen);
+	if (fd < 0)
+		return -1;
+	add_listener(m, fd, svc, addr);
 	return 0;
 }
 
 /* systemd socket activation (sd_listen_fds(3) protocol, without libsystemd):
  * LISTEN_PID is ours, LISTEN_FDS sockets start at fd 3, LISTEN_FDNAMES
- * (FileDescriptorName= in the .socket unit) says "pop3" or "pop3s".
+ * (FileDescriptorName= in the .socket unit) names each one's service row
+ * (the service row names; no names: all are the first service).
  * Returns the number adopted, 0 when not socket-activated, -1 on error. */
 static int
 adopt_systemd(struct master *m, char *err, size_t errlen)
@@ -118,23 +180,25 @@ adopt_systemd(struct master *m, char *err, size_t errlen)
 		return -1;
 	}
 	for (i = 0; i < n; i++) {
-		int fd = (int)(3 + i), tls = 0;
-		struct listener *l = &m->listeners[m->nlisteners++];
+		const struct service *svc = &service_table[0];
+		char addr[32];
+		int fd = (int)(3 + i);
 		if (names != NULL) {
 			size_t len = strcspn(names, ":");
-			tls = len == 5 && strncmp(names, "pop3s", 5) == 0;
+			svc = service_by_name(names, len);
+			if (svc == NULL) {
+				snprintf(err, errlen, "socket-activated fd %d: FileDescriptorName=%.*s names "
+				    "no enabled service (see posternctl services)", fd, (int)len, names);
+				return -1;
+			}
 			names += len + (names[len] == ':');
 		}
 		if (fcntl(fd, F_SETFD, FD_CLOEXEC) < 0 || fcntl(fd, F_SETFL, O_NONBLOCK) < 0) {
 			snprintf(err, errlen, "socket-activated fd %d: %s", fd, strerror(errno));
 			return -1;
 		}
-		l->fd = fd;
-		l->proto = PROTO_POP3;
-		l->implicit_tls = tls;
-		l->proxy = tls ? m->cfg.pop3s_proxy_protocol : m->cfg.pop3_proxy_protocol;
-		snprintf(l->addr, sizeof(l->addr), "systemd:%d", fd);
-		log_event(LOG_LEVEL_INFO, "listen", "proto=%s addr=%s", tls ? "pop3s" : "pop3", l->addr);
+		snprintf(addr, sizeof(addr), "systemd:%d", fd);
+		add_listener(m, fd, svc, addr);
 	}
 	unsetenv("LISTEN_PID");
 	unsetenv("LISTEN_FDS");
@@ -142,19 +206,24 @@ adopt_systemd(struct master *m, char *err, size_t errlen)
 	return (int)n;
 }
 
+/* Every enabled service's listen list; not the config's, when systemd
+ * passed the sockets. */
 int
 master_listen_all(struct master *m, char *err, size_t errlen)
 {
-	const char *lists[2] = { m->cfg.pop3_listen, m->cfg.pop3s_listen };
 	char list[CONFIG_PATH_MAX], *save = NULL, *tok;
-	int k, adopted = adopt_systemd(m, err, errlen);
+	int adopted = adopt_systemd(m, err, errlen);
+	size_t k;
 
 	if (adopted < 0)
 		return -1;
-	for (k = 0; k < 2 && adopted == 0; k++) {
-		snprintf(list, sizeof(list), "%s", lists[k]);
+	for (k = 0; k < SERVICE_COUNT && adopted == 0; k++) {
+		const struct service *svc = &service_table[k];
+		if (!svc->enabled)
+			continue;
+		snprintf(list, sizeof(list), "%s", service_listen(svc, &m->cfg));
 		for (tok = strtok_r(list, ", ", &save); tok != NULL; tok = strtok_r(NULL, ", ", &save))
-			if (listen_one(m, tok, PROTO_POP3, k == 1, err, errlen) < 0)
+			if (listen_one(m, tok, svc, err, errlen) < 0)
 				return -1;
 	}
 	return 0;
@@ -192,29 +261,33 @@ master_count_ip(const struct master *m, const char *ip)
 	return n;
 }
 
-/* A refusal the client's protocol understands (RFC 2449 [SYS/TEMP]). */
+/* A refusal the client's protocol understands: the service row's line
+ * (none on an implicit-TLS port: plaintext would read as garbage there). */
 static void
-refuse(int fd, enum listener_proto proto, int tls, const char *why)
+refuse(int fd, const struct service *svc, const char *why)
 {
-	char line[160];
-	int n = 0;
+	char line[256];
+	size_t n = service_refusal(svc, why, line, sizeof(line));
 
-	/* On an implicit-TLS port a plaintext line would read as garbage to the
-	 * client: close without one (the log line says why). */
-	switch (tls ? -1 : (int)proto) {
-	case PROTO_POP3:
-		n = snprintf(line, sizeof(line), "-ERR [SYS/TEMP] %s, try again later\r\n", why);
-		break;
-	}
 	if (n > 0)
-		(void)!write(fd, line, (size_t)n);
+		(void)!write(fd, line, n);
 	close(fd);
 }
 
+/* The peer's address; on a unix socket, "local:uid=N" from SO_PEERCRED,
+ * so that max_per_ip and authd's throttle count each local user apart. */
 static void
-peer_ip(const struct sockaddr_storage *ss, char out[INET6_ADDRSTRLEN])
+peer_ip(int fd, const struct sockaddr_storage *ss, char out[INET6_ADDRSTRLEN])
 {
-	if (ss->ss_family == AF_INET)
+	struct ucred cr;
+	socklen_t cl = sizeof(cr);
+
+	if (ss->ss_family == AF_UNIX) {
+		if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cr, &cl) == 0)
+			snprintf(out, INET6_ADDRSTRLEN, "local:uid=%u", (unsigned)cr.uid);
+		else
+			snprintf(out, INET6_ADDRSTRLEN, "local");
+	} else if (ss->ss_family == AF_INET)
 		inet_ntop(AF_INET, &((const struct sockaddr_in *)ss)->sin_addr, out, INET6_ADDRSTRLEN);
 	else if (ss->ss_family == AF_INET6)
 		inet_ntop(AF_INET6, &((const struct sockaddr_in6 *)ss)->sin6_addr, out, INET6_ADDRSTRLEN);
@@ -254,15 +327,15 @@ master_accept(int lfd, short revents, void *ctx)
 	/* Responses are flushed whole; without this, Nagle holds the last
 	 * partial segment of each until the client's delayed ACK (~40 ms). */
 	(void)setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
-	peer_ip(&ss, ip);
+	peer_ip(fd, &ss, ip);
 	if (m->stopping) {
-		refuse(fd, l->proto, l->implicit_tls, "server shutting down");
+		refuse(fd, l->svc, "server shutting down");
 		return;
 	}
 	if (m->nsessions >= m->cfg.max_daemons) {
 		log_event(LOG_LEVEL_WARN, "refused", "reason=max_daemons ip=%s limit=%llu", ip,
 		    (unsigned long long)m->cfg.max_daemons);
-		refuse(fd, l->proto, l->implicit_tls, "too many connections");
+		refuse(fd, l->svc, "too many connections");
 		return;
 	}
 	/* part of max_daemons stays for sessions that have logged in: a flood
@@ -270,7 +343,7 @@ master_accept(int lfd, short revents, void *ctx)
 	if (m->npreauth >= preauth_limit(&m->cfg)) {
 		log_event(LOG_LEVEL_WARN, "refused", "reason=preauth_limit ip=%s limit=%llu", ip,
 		    (unsigned long long)preauth_limit(&m->cfg));
-		refuse(fd, l->proto, l->implicit_tls, "too many connections");
+		refuse(fd, l->svc, "too many connections");
 		return;
 	}
 	if (l->proxy && !proxy_addr_in_list(m->cfg.proxy_trusted, ip)) {
@@ -286,19 +359,19 @@ master_accept(int lfd, short revents, void *ctx)
 	if (!l->proxy && master_count_ip(m, ip) >= m->cfg.max_per_ip) {
 		log_event(LOG_LEVEL_WARN, "refused", "reason=max_per_ip ip=%s limit=%llu", ip,
 		    (unsigned long long)m->cfg.max_per_ip);
-		refuse(fd, l->proto, l->implicit_tls, "too many connections from your address");
+		refuse(fd, l->svc, "too many connections from your address");
 		return;
 	}
 	s = master_session_add(m);
 	if (s == NULL) {
-		refuse(fd, l->proto, l->implicit_tls, "out of memory");
+		refuse(fd, l->svc, "out of memory");
 		return;
 	}
 	snprintf(s->ip, sizeof(s->ip), "%s", ip);
 	snprintf(s->peer, sizeof(s->peer), "%s", ip);
-	s->proto = l->proto;
+	s->svc = l->svc;
 	if (master_spawn_worker(m, s, fd, l) < 0) {
-		refuse(fd, l->proto, l->implicit_tls, "service busy");
+		refuse(fd, l->svc, "service busy");
 		return;
 	}
 	close(fd);

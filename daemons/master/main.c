@@ -18,6 +18,7 @@
 #include "../../common/ev.h"
 #include "../../common/log.h"
 #include "../../common/util.h"
+#include "../../policy/services.h"
 #include "../../sandbox/sandbox.h"
 #include "master.h"
 
@@ -139,6 +140,25 @@ load_config(struct config *c, const char *path, char *err, size_t errlen)
 	return config_apply_env(c, environ, err, errlen);
 }
 
+/* Listeners are bound once: a changed listen list waits for a restart, and
+ * the running one stays in the config the children see. */
+static void
+keep_listeners(struct config *nc, const struct config *old)
+{
+	size_t i;
+
+	for (i = 0; i < SERVICE_COUNT; i++) {
+		const struct service *svc = &service_table[i];
+		if (svc->listen_off == SERVICE_NO_KEY)
+			continue;
+		if (strcmp(service_listen(svc, nc), service_listen(svc, old)) != 0)
+			log_event(LOG_LEVEL_WARN, "reload", "service=%s reason=\"listener changes "
+			    "need a restart\"", svc->name);
+		memcpy((char *)nc + svc->listen_off, (const char *)old + svc->listen_off,
+		    CONFIG_PATH_MAX);
+	}
+}
+
 static void
 reload(struct master *m)
 {
@@ -149,11 +169,7 @@ reload(struct master *m)
 		log_event(LOG_LEVEL_ERR, "reload_failed", "reason=\"%s\" keeping=old", err);
 		return;
 	}
-	if (strcmp(nc.pop3_listen, m->cfg.pop3_listen) != 0 ||
-	    strcmp(nc.pop3s_listen, m->cfg.pop3s_listen) != 0)
-		log_event(LOG_LEVEL_WARN, "reload", "reason=\"listener changes need a restart\"");
-	memcpy(nc.pop3_listen, m->cfg.pop3_listen, sizeof(nc.pop3_listen));
-	memcpy(nc.pop3s_listen, m->cfg.pop3s_listen, sizeof(nc.pop3s_listen));
+	keep_listeners(&nc, &m->cfg);
 	m->cfg = nc;
 	master_snapshot_config(m);
 	master_send_authd_config(m);

@@ -22,6 +22,7 @@
 #include "../../common/spawn.h"
 #include "../../common/util.h"
 #include "../../policy/policy.h"
+#include "../../policy/services.h"
 #include "master.h"
 
 static struct ipc_in inmsg;	/* 64 KiB: not on the stack */
@@ -222,7 +223,7 @@ worker_proxy(struct master *m, struct session *s, struct ipc_in *in)
 		    s->ip, (unsigned long long)m->cfg.max_per_ip);
 		ipc_out_init(&outmsg, MSG_WORKER_PROXY_REFUSE);
 		ipc_put_str(&outmsg, "too many connections from your address");
-	} else if (brokers_authd_session(m, s->sid, s->ip, s->pending_auth_fd) < 0) {
+	} else if (brokers_authd_session(m, s->sid, s->ip, s->svc->name, s->pending_auth_fd) < 0) {
 		log_event(LOG_LEVEL_WARN, "refused", "reason=broker_busy ip=%s via=proxy", s->ip);
 		ipc_out_init(&outmsg, MSG_WORKER_PROXY_REFUSE);
 		ipc_put_str(&outmsg, "authentication service busy");
@@ -273,15 +274,17 @@ on_worker_ctl(int fd, short revents, void *ctx)
 int
 master_spawn_worker(struct master *m, struct session *s, int client_fd, const struct listener *l)
 {
-	int implicit_tls = l->implicit_tls;
+	const struct service *svc = l->svc;
+	const char *wname = policy_table[svc->worker].name;
+	int implicit_tls = svc->implicit_tls;
 	char path[CONFIG_PATH_MAX + 64];
 	int ctl[2], auth[2], kd[2], fds[4], i;
 	pid_t pid = -1;
 
-	if (m->cfg.pop3_worker[0] != '\0')
-		snprintf(path, sizeof(path), "%s", m->cfg.pop3_worker);
+	if (service_worker_override(svc, &m->cfg)[0] != '\0')
+		snprintf(path, sizeof(path), "%s", service_worker_override(svc, &m->cfg));
 	else
-		binary_path(m, policy_table[POLICY_POP3D].binary, path, sizeof(path));
+		binary_path(m, policy_table[svc->worker].binary, path, sizeof(path));
 	ctl[0] = auth[0] = kd[0] = -1;
 	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, ctl) < 0 ||
 	    socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, auth) < 0 ||
@@ -291,7 +294,7 @@ master_spawn_worker(struct master *m, struct session *s, int client_fd, const st
 	/* Behind PROXY the client is not known yet: authd waits for it, and
 	 * keyd gets no address, which turns its session cache off for this
 	 * session (else all of one proxy's clients would share one scope). */
-	if (brokers_session_new(m, s->sid, l->proxy ? "" : s->ip, l->proxy ? -1 : auth[1],
+	if (brokers_session_new(m, s->sid, l->proxy ? "" : s->ip, svc->name, l->proxy ? -1 : auth[1],
 	    kd[1]) < 0) {
 		for (i = 0; i < 2; i++) {
 			close(ctl[i]);
@@ -315,7 +318,7 @@ master_spawn_worker(struct master *m, struct session *s, int client_fd, const st
 		fds[1] = ctl[1];
 		fds[2] = auth[0];
 		fds[3] = kd[0];
-		pid = master_spawn(m, argv, fds, 4, policy_table[POLICY_POP3D].name, s->sid, 1);
+		pid = master_spawn(m, argv, fds, 4, wname, s->sid, 1);
 	}
 	close(ctl[1]);
 	close(auth[0]);
@@ -331,7 +334,7 @@ master_spawn_worker(struct master *m, struct session *s, int client_fd, const st
 	ev_add_fd(ctl[0], POLLIN, on_worker_ctl, m);
 	log_set_session(s->sid);
 	log_event(LOG_LEVEL_INFO, "connect", "proto=%s ip=%s worker_pid=%ld sessions=%zu",
-	    implicit_tls ? "pop3s" : "pop3", s->ip, (long)pid, m->nsessions);
+	    svc->name, s->ip, (long)pid, m->nsessions);
 	log_set_session(NULL);
 	return 0;
 fail:
@@ -341,7 +344,7 @@ fail:
 		if (kd[0] >= 0) close(kd[i]);
 	}
 fail_logged:
-	log_event(LOG_LEVEL_ERR, "spawn_failed", "proc=pop3d ip=%s errno=%d", s->ip, errno);
+	log_event(LOG_LEVEL_ERR, "spawn_failed", "proc=%s ip=%s errno=%d", wname, s->ip, errno);
 	master_session_remove(m, s);
 	return -1;
 }
@@ -468,13 +471,14 @@ master_reap(struct master *m)
 		if (master_sandbox_killed(status))
 			log_event(LOG_LEVEL_ERR, "sandbox_kill", "child=%s pid=%ld %s "
 			    "reason=\"forbidden system call (seccomp)\"",
-			    pid == s->worker_pid ? "pop3d" : "stored", (long)pid, st);
+			    pid == s->worker_pid ? policy_table[s->svc->worker].name : "stored",
+			    (long)pid, st);
 		if (pid == s->stored_pid) {
 			log_event(LOG_LEVEL_INFO, "child_exit", "child=stored pid=%ld %s", (long)pid, st);
 			s->stored_pid = 0;
 		} else {
-			log_event(LOG_LEVEL_INFO, "disconnect", "child=pop3d pid=%ld %s ip=%s",
-			    (long)pid, st, s->ip);
+			log_event(LOG_LEVEL_INFO, "disconnect", "child=%s pid=%ld %s ip=%s",
+			    policy_table[s->svc->worker].name, (long)pid, st, s->ip);
 			master_session_remove(m, s);
 		}
 		log_set_session(NULL);

@@ -11,14 +11,14 @@
 
 #define MASTER_MAX_LISTENERS 16
 
-enum listener_proto { PROTO_POP3 };
+struct service;
 
 struct listener {
 	int fd;
-	enum listener_proto proto;
-	int implicit_tls;	/* RFC 8314: TLS from the first byte */
+	const struct service *svc;	/* its row of policy/services.c */
 	int proxy;		/* a PROXY v1/v2 header precedes the protocol */
-	char addr[80];
+	int local;		/* a unix socket: peers are keyed by uid, not address */
+	char addr[CONFIG_PATH_MAX];
 };
 
 struct session {
@@ -30,7 +30,7 @@ struct session {
 	uint64_t started_ms;	/* accept time: login_timeout counts from here */
 	int login_expired;	/* killed by login_timeout */
 	char ip[INET6_ADDRSTRLEN];
-	enum listener_proto proto;
+	const struct service *svc;
 	/* PROXY protocol: until the worker reports the header, the session
 	 * counts against the proxy's address and authd has not got its
 	 * channel yet (so no login can use the proxy's address) */
@@ -108,9 +108,11 @@ int broker_send(struct master *m, struct broker *b, struct ipc_out *o);
 /* Give the brokers their end of a new worker's channels (fds are not
  * closed).  Returns -1 if a running broker could not take it: the session
  * is then refused. */
-int brokers_session_new(struct master *m, const char *sid, const char *ip, int auth_fd, int keyd_fd);
+int brokers_session_new(struct master *m, const char *sid, const char *ip, const char *service,
+    int auth_fd, int keyd_fd);
 /* Only authd's end (after a PROXY header named the client). */
-int brokers_authd_session(struct master *m, const char *sid, const char *ip, int auth_fd);
+int brokers_authd_session(struct master *m, const char *sid, const char *ip, const char *service,
+    int auth_fd);
 void brokers_stop(struct master *m, int sig);
 int brokers_running(const struct master *m);
 int master_sandbox_killed(int status);

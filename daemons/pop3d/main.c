@@ -27,8 +27,9 @@ static struct ipc_out outmsg;
 static int
 ip_is_loopback(const char *ip)
 {
+	/* "local:uid=N": a unix socket listener's peer is on this host too */
 	return strncmp(ip, "127.", 4) == 0 || strcmp(ip, "::1") == 0 ||
-	    strncmp(ip, "::ffff:127.", 11) == 0;
+	    strncmp(ip, "::ffff:127.", 11) == 0 || strncmp(ip, "local", 5) == 0;
 }
 
 /* PROXY protocol (only on listeners configured for it, only from trusted

@@ -1,0 +1,133 @@
+/* services.c - the service table (see services.h). */
+#include "services.h"
+
+#include <stdio.h>
+#include <string.h>
+
+#define CFG(f) offsetof(struct config, f)
+
+/* The reply codes: RFC 2449 [SYS/TEMP] for POP3, an untagged BYE for IMAP
+ * (RFC 9051 7.1.5), 421 4.3.2 "system not accepting network messages" for
+ * SMTP and LMTP (RFC 5321 3.8, RFC 3463), BYE (TRYLATER) for ManageSieve
+ * (RFC 5804 1.3), 503 for HTTP. */
+#define REFUSE_POP3	"-ERR [SYS/TEMP] %s, try again later\r\n"
+#define REFUSE_IMAP	"* BYE [UNAVAILABLE] %s, try again later\r\n"
+#define REFUSE_SMTP	"421 4.3.2 %s, try again later\r\n"
+#define REFUSE_SIEVE	"BYE (TRYLATER) \"%s, try again later\"\r\n"
+#define REFUSE_HTTP	"HTTP/1.1 503 Service Unavailable\r\nConnection: close\r\n" \
+			"Content-Type: text/plain\r\nContent-Length: 0\r\n\r\n"
+
+#define NOT_YET .worker = POLICY_NPROCS, .listen_off = SERVICE_NO_KEY, \
+		.proxy_off = SERVICE_NO_KEY, .worker_off = SERVICE_NO_KEY
+
+const struct service service_table[SERVICE_COUNT] = {
+	[SERVICE_POP3] = {
+		.name = "pop3", .enabled = 1, .worker = POLICY_POP3D,
+		.default_listen = "0.0.0.0:110", .refusal = REFUSE_POP3,
+		.grant = SERVICE_GRANT_STORED, .store_view = "pop3",
+		.listen_off = CFG(pop3_listen), .proxy_off = CFG(pop3_proxy_protocol),
+		.worker_off = CFG(pop3_worker),
+	},
+	[SERVICE_POP3S] = {
+		.name = "pop3s", .enabled = 1, .worker = POLICY_POP3D,
+		.default_listen = "0.0.0.0:995", .implicit_tls = 1,
+		.grant = SERVICE_GRANT_STORED, .store_view = "pop3",
+		.listen_off = CFG(pop3s_listen), .proxy_off = CFG(pop3s_proxy_protocol),
+		.worker_off = CFG(pop3_worker),
+	},
+	[SERVICE_IMAP] = { .name = "imap", .default_listen = "0.0.0.0:143",
+		.refusal = REFUSE_IMAP, .grant = SERVICE_GRANT_STORED, .store_view = "imap", NOT_YET },
+	[SERVICE_IMAPS] = { .name = "imaps", .default_listen = "0.0.0.0:993", .implicit_tls = 1,
+		.grant = SERVICE_GRANT_STORED, .store_view = "imap", NOT_YET },
+	[SERVICE_SMTP] = { .name = "smtp", .default_listen = "0.0.0.0:25",
+		.refusal = REFUSE_SMTP, .grant = SERVICE_GRANT_NONE, NOT_YET },
+	[SERVICE_SUBMISSION] = { .name = "submission", .default_listen = "0.0.0.0:587",
+		.refusal = REFUSE_SMTP, .grant = SERVICE_GRANT_QUEUE, NOT_YET },
+	[SERVICE_SUBMISSIONS] = { .name = "submissions", .default_listen = "0.0.0.0:465",
+		.implicit_tls = 1, .grant = SERVICE_GRANT_QUEUE, NOT_YET },
+	[SERVICE_LMTP] = { .name = "lmtp", .default_listen = "/run/postern/lmtp",
+		.refusal = REFUSE_SMTP, .grant = SERVICE_GRANT_NONE, NOT_YET },
+	[SERVICE_MANAGESIEVE] = { .name = "managesieve", .default_listen = "0.0.0.0:4190",
+		.refusal = REFUSE_SIEVE, .grant = SERVICE_GRANT_STORED, .store_view = "sieve", NOT_YET },
+	[SERVICE_HTTP] = { .name = "http", .default_listen = "127.0.0.1:8080",
+		.refusal = REFUSE_HTTP, .grant = SERVICE_GRANT_STORED, .store_view = "imap", NOT_YET },
+	[SERVICE_METRICS] = { .name = "metrics", .default_listen = "127.0.0.1:9154",
+		.refusal = REFUSE_HTTP, .grant = SERVICE_GRANT_NONE, NOT_YET },
+};
+
+const struct service *
+service_by_name(const char *name, size_t len)
+{
+	size_t i;
+
+	for (i = 0; i < SERVICE_COUNT; i++) {
+		const struct service *s = &service_table[i];
+		if (s->enabled && strlen(s->name) == len && memcmp(s->name, name, len) == 0)
+			return s;
+	}
+	return NULL;
+}
+
+const char *
+service_listen(const struct service *s, const struct config *cfg)
+{
+	if (s->listen_off == SERVICE_NO_KEY)
+		return "";
+	return (const char *)cfg + s->listen_off;
+}
+
+int
+service_proxy(const struct service *s, const struct config *cfg)
+{
+	if (s->proxy_off == SERVICE_NO_KEY)
+		return 0;
+	return *(const int *)(const void *)((const char *)cfg + s->proxy_off);
+}
+
+const char *
+service_worker_override(const struct service *s, const struct config *cfg)
+{
+	if (s->worker_off == SERVICE_NO_KEY)
+		return "";
+	return (const char *)cfg + s->worker_off;
+}
+
+/* The template has at most one "%s"; substituted by hand, so that no
+ * format string ever comes from data (-Wformat-nonliteral). */
+size_t
+service_refusal(const struct service *s, const char *why, char *out, size_t outlen)
+{
+	const char *t = s->refusal, *mark;
+	int n;
+
+	if (t == NULL || outlen == 0)
+		return 0;
+	mark = strstr(t, "%s");
+	if (mark == NULL)
+		n = snprintf(out, outlen, "%s", t);
+	else
+		n = snprintf(out, outlen, "%.*s%s%s", (int)(mark - t), t, why, mark + 2);
+	if (n < 0 || (size_t)n >= outlen)
+		return 0;
+	return (size_t)n;
+}
+
+void
+service_print(int fd)
+{
+	static const char *const grants[] = { "nothing", "stored", "queue" };
+	size_t i;
+
+	dprintf(fd, "%-12s %-8s %-7s %-4s %-18s %s\n", "service", "state", "worker", "tls",
+	    "default listen", "a login grants");
+	for (i = 0; i < SERVICE_COUNT; i++) {
+		const struct service *s = &service_table[i];
+		char grant[32];
+		snprintf(grant, sizeof(grant), "%s%s%s", grants[s->grant],
+		    s->store_view ? " view " : "", s->store_view ? s->store_view : "");
+		dprintf(fd, "%-12s %-8s %-7s %-4s %-18s %s\n", s->name,
+		    s->enabled ? "enabled" : "not yet",
+		    s->worker < POLICY_NPROCS ? policy_table[s->worker].name : "-",
+		    s->implicit_tls ? "yes" : "no", s->default_listen, grant);
+	}
+}
