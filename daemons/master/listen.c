@@ -162,8 +162,8 @@ listen_one(struct master *m, const char *addr, const struct service *svc, char *
 
 /* systemd socket activation (sd_listen_fds(3) protocol, without libsystemd):
  * LISTEN_PID is ours, LISTEN_FDS sockets start at fd 3, LISTEN_FDNAMES
- * (FileDescriptorName= in the .socket unit) names each one's service row
- * (the service row names; no names: all are the first service).
+ * (FileDescriptorName= in the .socket unit) names each one's service row;
+ * with no names, all belong to the first row.
  * Returns the number adopted, 0 when not socket-activated, -1 on error. */
 static int
 adopt_systemd(struct master *m, char *err, size_t errlen)
