@@ -10,8 +10,8 @@ import subprocess
 import threading
 import time
 
-from . import HOST, BenchError
-from .client import ProtoError
+from . import HOST, BenchError, client
+from .client import ProtoError, quickack
 
 TLS_NAME = "localhost"      # certificate CN/SAN and the SNI the client sends
 HANDSHAKE_TIMEOUT = 30.0    # one TLS connection (socket timeout)
@@ -74,32 +74,69 @@ def tls_context(case, verify=True, tickets=False):
     return ctx
 
 
+def _pump(raw, outgoing, incoming, op):
+    """Run op() on an SSLObject until it no longer wants to read: flush
+    what it wrote, receive (TCP_QUICKACK after every receive), feed it."""
+    while True:
+        try:
+            r = op()
+        except ssl.SSLWantReadError:
+            out = outgoing.read()
+            if out:
+                raw.sendall(out)
+            data = raw.recv(65536)
+            if client.QUICKACK:
+                quickack(raw)
+            if not data:
+                raise ProtoError("connection closed during TLS")
+            incoming.write(data)
+            continue
+        out = outgoing.read()
+        if out:
+            raw.sendall(out)
+        return r
+
+
 def _one(port, ctx, case, sess, resume, greeting):
-    """One connection: (latency s, resumed, session to offer next)."""
+    """One connection: (latency s, resumed, session to offer next).  TLS
+    runs in an SSLObject over memory BIOs on a plain socket, so the client
+    sets TCP_QUICKACK after connect and after every receive, handshake
+    included (the ssl module's own sockets give no hook for that)."""
     t0 = time.perf_counter()
     raw = socket.create_connection((HOST, port), timeout=HANDSHAKE_TIMEOUT)
     try:
-        s = ctx.wrap_socket(raw, server_hostname=TLS_NAME,
-                            session=sess if resume else None) if ctx else raw
-        try:
-            greet = b""
-            while not greet.endswith(b"\r\n") and len(greet) < 512:
-                chunk = s.recv(512)
-                if not chunk:
-                    break
-                greet += chunk
-            lat = time.perf_counter() - t0
-            if not greet.startswith(greeting):
-                raise ProtoError(f"greeting: {greet[:80]!r}")
-            if not ctx:
-                return lat, False, None
-            if s.version() != "TLSv1.2" or s.cipher()[0] != case["suite"]:
-                raise ProtoError(f"negotiated {s.version()} {s.cipher()[0]}")
-            if s.session_reused and not resume:
-                raise ProtoError("session resumed in a full-handshake run")
-            return lat, s.session_reused, s.session if resume else None
-        finally:
-            s.close()
+        if client.QUICKACK:
+            quickack(raw)
+        if ctx:
+            incoming, outgoing = ssl.MemoryBIO(), ssl.MemoryBIO()
+            obj = ctx.wrap_bio(incoming, outgoing, server_hostname=TLS_NAME,
+                               session=sess if resume else None)
+            _pump(raw, outgoing, incoming, obj.do_handshake)
+
+            def recv():
+                return _pump(raw, outgoing, incoming, lambda: obj.read(512))
+        else:
+            def recv():
+                data = raw.recv(512)
+                if client.QUICKACK:
+                    quickack(raw)
+                return data
+        greet = b""
+        while not greet.endswith(b"\r\n") and len(greet) < 512:
+            chunk = recv()
+            if not chunk:
+                break
+            greet += chunk
+        lat = time.perf_counter() - t0
+        if not greet.startswith(greeting):
+            raise ProtoError(f"greeting: {greet[:80]!r}")
+        if not ctx:
+            return lat, False, None
+        if obj.version() != "TLSv1.2" or obj.cipher()[0] != case["suite"]:
+            raise ProtoError(f"negotiated {obj.version()} {obj.cipher()[0]}")
+        if obj.session_reused and not resume:
+            raise ProtoError("session resumed in a full-handshake run")
+        return lat, obj.session_reused, obj.session if resume else None
     finally:
         raw.close()
 
