@@ -74,6 +74,10 @@ def each(servers, f, sep=", "):
     return sep.join(f"{s.name} {f(s)}" for s in servers)
 
 
+def possessive(name):
+    return name + "'s"
+
+
 def pc_of(m, key):
     return f"{100 * m[key]:.0f}%"
 
@@ -620,13 +624,15 @@ def tls_section_md(R, servers, trows):
              "are made one at a time; its CPU per handshake is listed as `postern-keyd` in "
              "the by-process notes. Dovecot's pop3-login process has the key in its own "
              "memory and signs in-process.")
+    courier_tls = (f"; Courier's couriertls uses GnuTLS {v['gnutls']} (Debian libgnutls30, "
+                   f"with nettle)" if "Courier" in by_name else "")
     L.append(f"- BearSSL vs OpenSSL: Postern's worker (ECDHE, record layer) and keyd "
              f"(signatures) use BearSSL {v['bearssl']} (Debian libbearssl: constant-time C, "
              f"64-bit multiplications for RSA and elliptic curves, AES-NI/PCLMUL intrinsics "
              f"for AES-GCM, no hand-written assembly); Dovecot's pop3-login uses OpenSSL "
              f"{v['openssl']} (Debian libssl3: hand-written x86-64 assembly for P-256, "
              f"X25519, RSA's bignum arithmetic and AES-GCM)"
-             f"{'; Courier' + chr(39) + 's couriertls uses GnuTLS ' + v['gnutls'] + ' (Debian libgnutls30, with nettle)' if 'Courier' in by_name else ''}"
+             f"{courier_tls}"
              f". The BearSSL server implements TLS 1.2 and "
              f"signs with RSA PKCS#1 v1.5 only, OpenSSL prefers RSA-PSS when the client "
              f"offers it (see the notes).")
@@ -658,7 +664,7 @@ def workload_md(R, servers):
              f"{LARGE_MSGS} x {LARGE_SIZE} bytes ({per_user_kib:.0f} KiB per mailbox, "
              f"LF line ends, one line in 40 starts with a dot). Delivered with "
              f"`posternctl deliver`, then the same files copied into "
-             f"{' and '.join(o + chr(39) + 's' for o in others)} Maildirs "
+             f"{' and '.join(possessive(o) for o in others)} Maildirs "
              f"(owner uid/gid {MAIL_UID}). One warm-up session per user and server (RETR "
              f"of everything) before measuring, so every server has built its indexes and "
              f"moved mail from `new/` to `cur/`.")
@@ -702,6 +708,13 @@ def workload_md(R, servers):
                  f"default, in particular `service pop3-login {{ service_count = 1 }}` (a new "
                  f"login process per connection, \"high-security mode\") and `service pop3 "
                  f"{{ service_count = 1, client_limit = 1 }}` (one mail process per session).")
+    if "Dovecot HP" in by_name:
+        text += (f" Dovecot HP: the same Dovecot config with the login processes in "
+                 f"\"high-performance mode\": `service pop3-login {{ service_count = 0, "
+                 f"process_min_avail = {len(os.sched_getaffinity(0))}, client_limit = 4000 }}` "
+                 f"(one login process serves many connections; TLS handshakes run there), "
+                 f"listener on {HOST}:{by_name['Dovecot HP'].port}; the mail processes are "
+                 f"unchanged (one per session).")
     if "Courier" in by_name:
         text += (f" Courier ({R['versions']['courier']}, Debian courier-pop, courier-base, "
                  f"courier-authlib, courier-authlib-userdb, courier-authdaemon and their "
@@ -793,6 +806,10 @@ def parse_args():
     ap.add_argument("--no-tls", action="store_true", help="skip d), the TLS handshakes")
     ap.add_argument("--no-courier", action="store_true",
                     help="leave Courier out (Postern and Dovecot only)")
+    ap.add_argument("--dovecot-hp", action="store_true",
+                    help="add a second Dovecot in high-performance login mode (service "
+                         "pop3-login: service_count = 0, process_min_avail = CPUs, "
+                         "client_limit = 4000)")
     ap.add_argument("--no-quickack", action="store_true",
                     help="do not set TCP_QUICKACK in the load client (shows Nagle stalls)")
     ap.add_argument("--handshakes", type=int,
@@ -859,6 +876,8 @@ def main():
     work = Path(tempfile.mkdtemp(prefix="pop3bench-"))
     os.chmod(work, 0o755)      # the mail uid must traverse it
     servers = [Postern(work, bin_dir=bin_dir), Dovecot(work)]
+    if a.dovecot_hp:
+        servers.append(Dovecot(work, port=21113, tls_port=21998, fast=True))
     if not a.no_courier:
         servers.append(Courier(work))
     servers[0].check_binaries()
