@@ -533,7 +533,7 @@ def tls_notes(R, servers):
         C = res[0]
         Rs = C["resume"]
         text = (f"Resumption ({C['case']['label']}): every client thread offered the "
-                f"session of its previous connection (`SSLContext.wrap_socket(session=...)`, "
+                f"session of its previous connection (`SSLContext.wrap_bio(session=...)`, "
                 f"session tickets allowed). "
                 + each(servers, lambda s: f"{Rs[s.name]['reused']} of {Rs[s.name]['ok']}",
                        sep=", ").replace("Postern ", "Postern resumed ", 1)
@@ -578,6 +578,9 @@ def tls_section_md(R, servers, trows):
                  f"port = {by_name['Dovecot'].tls_port}, ssl = yes }}`; `ssl_cipher_list`, "
                  f"`ssl_curve_list`, `ssl_prefer_server_ciphers` and the rest at Dovecot's "
                  f"defaults.")
+    if "Dovecot HP" in by_name:
+        text += (f" Dovecot HP: the same on {HOST}:{by_name['Dovecot HP'].tls_port}, with "
+                 f"the high-performance `service pop3-login` of a)-c).")
     if "Courier" in by_name:
         text += (f" Courier: a second `couriertcpd` on {HOST}:{by_name['Courier'].tls_port} "
                  f"running `couriertls -server -tcpd courierpop3login courierpop3d Maildir` "
@@ -587,7 +590,9 @@ def tls_section_md(R, servers, trows):
                  f"`TLS_PROTOCOL` and the rest at couriertls's (GnuTLS) defaults, no "
                  f"`TLS_CACHEFILE`.")
     L.append(text)
-    L.append(f"- Client: Python {v['python']} `ssl` ({v['py_openssl']}), "
+    L.append(f"- Client: Python {v['python']} `ssl` ({v['py_openssl']}), an `SSLObject` "
+             f"over memory BIOs on a plain socket (so that TCP_QUICKACK can be set after "
+             f"connect and after every receive, the handshake included), "
              f"`SSLContext(PROTOCOL_TLS_CLIENT)` with minimum and maximum version TLS 1.2 "
              f"(BearSSL has no TLS 1.3, and `set_ciphers` cannot restrict OpenSSL's TLS 1.3 "
              f"suites), `set_ciphers(<the one suite>)`, `OP_NO_TICKET`, the certificate "
@@ -742,7 +747,10 @@ same machine in the same run, produced by `make bench` (`bench/pop3.py` on the
 shared load generator in `bench/lib/`; sections before 2026-12 have Dovecot
 only). Each run adds a dated section at the top; older sections are kept below.
 Numbers from different machines or dates are not comparable with each other;
-the ratio within one run is the point.
+the ratio within one run is the point. `--dovecot-hp` adds Dovecot in its
+high-performance login mode as a fourth column. The idle-session load bench,
+`bench/pop3_idle_load.py` (run by hand, not by `make bench`), holds N logged-in
+POP3 sessions on Postern; see its `--help`.
 
 """
 
@@ -756,19 +764,20 @@ def section_md(R, servers, rows, trows):
     text = (f"- Postern {v['postern']}; static PIE binaries from {v['bin']}, copied to the "
             f"temp dir at the start of the run. Dovecot {v['dovecot']} (Debian dovecot-core + "
             f"dovecot-pop3d)")
-    if "Courier" in v:
+    if "courier" in v:
         text += f"; Courier {v['courier']} (Debian courier-pop, unpacked, see below)"
     L.append(text + f"; client Python {v['python']}: asyncio, single process for a)-c), "
-             f"threads with the ssl module for d)")
+             f"threads with the ssl module (SSLObject over memory BIOs) for d); "
+             f"TCP_QUICKACK {'on' if client.QUICKACK else 'off'} in both")
     L.append(f"- Duration: {R['duration']:.0f} s for the whole run, "
              f"{'both' if len(servers) == 2 else 'all'} servers\n")
     if rows:
         L.append(table_md(rows, names(servers), letters(servers)))
         L.append("")
-        L.append(f"Ratio is Postern / the other server; the *better* column says which "
+        other = servers[1].name if len(servers) == 2 else "the other server"
+        L.append(f"Ratio is Postern / {other}; the *better* column says which "
                  f"direction favours a server (ratio > 1 in a *higher* row means Postern is "
-                 f"better, in a *lower* row it means {'Dovecot' if len(servers) == 2 else 'the other server'} "
-                 f"is better).\n")
+                 f"better, in a *lower* row it means {other} is better).\n")
     if trows:
         L.append(tls_section_md(R, servers, trows))
     if rows:
