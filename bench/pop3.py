@@ -39,7 +39,6 @@ import asyncio
 import datetime
 import os
 import shutil
-import signal
 import sys
 import tempfile
 import time
@@ -47,7 +46,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from lib import HOST, ROOT, BenchError, client, log                    # noqa: E402
+from lib import HOST, ROOT, BenchError, client, log, run_main                   # noqa: E402
 from lib import pop3c                                                    # noqa: E402
 from lib.data import message_sizes, setup_users                         # noqa: E402
 from lib.measure import alternate, measure_idle, measure_load, measured, merge, \
@@ -141,17 +140,6 @@ async def open_idle(server, users, k, conc=8):
     return conns, errors
 
 
-async def close_idle(conns):
-    async def one(reader, writer):
-        try:
-            writer.write(b"QUIT\r\n")
-            await asyncio.wait_for(reader.readuntil(b"\r\n"), 10)
-        except client.SESSION_ERRORS:
-            pass
-        writer.close()
-    await asyncio.gather(*(one(r, w) for r, w in conns))
-
-
 def measure_tls(server, n, conc, resume=False, plain=False):
     """Handshakes against server's TLS port (plain: its plaintext port,
     without TLS), measured, with the server's CPU by process."""
@@ -188,6 +176,20 @@ def log_load(name, m, unit):
         f"errors {len(m['errors'])}  rounds {[round(x) for x in m['rates']]}")
 
 
+def load_phase(servers, users, a, mode, n, conc):
+    """n sessions of mode per server at conc clients in a.rounds interleaved
+    rounds: {server name: merged results}."""
+    per_round = max(1, n // a.rounds)
+    what = "a) full sessions" if mode == "full" else "c) logins"
+    log(f"{what}, {clients(conc)}, {per_round} x {a.rounds} rounds per server")
+    res = alternate(servers, a.rounds,
+                    lambda s: measure_load(s, pop_session(mode), users, per_round, conc))
+    out = {k: merge(v) for k, v in res.items()}
+    for k, m in out.items():
+        log_load(k, m, "sessions" if mode == "full" else "logins")
+    return out
+
+
 def run_plain_phase(R, servers, users, a, notes):
     """a) full sessions, c) logins, b) idle memory; fills R and notes."""
     if a.wait_quiet > 0:
@@ -214,13 +216,8 @@ def run_plain_phase(R, servers, users, a, notes):
                      f"(CRLF line ends, dot-stuffed).")
 
     for conc in R["concs"]:
-        per_round = max(1, (a.single if conc == 1 else a.sessions) // a.rounds)
-        log(f"a) full sessions, {clients(conc)}, {per_round} x {a.rounds} rounds per server")
-        res = alternate(servers, a.rounds,
-                        lambda s: measure_load(s, pop_session("full"), users, per_round, conc))
-        R["full"][conc] = {k: merge(v) for k, v in res.items()}
-        for k, m in R["full"][conc].items():
-            log_load(k, m, "sessions")
+        R["full"][conc] = load_phase(servers, users, a, "full",
+                                     a.single if conc == 1 else a.sessions, conc)
         if conc == 1:
             # Is a slow RETR the server working, or waiting for the client's ACK?
             R["probe"] = {}
@@ -230,18 +227,12 @@ def run_plain_phase(R, servers, users, a, notes):
                     f"{pr[False]:.1f} ms, with TCP_QUICKACK {pr[True]:.1f} ms")
 
     for conc in R["login_concs"]:
-        per_round = max(1, a.logins // a.rounds)
-        log(f"c) logins, {clients(conc)}, {per_round} x {a.rounds} rounds per server")
-        res = alternate(servers, a.rounds,
-                        lambda s: measure_load(s, pop_session("login"), users, per_round, conc))
-        R["login"][conc] = {k: merge(v) for k, v in res.items()}
-        for k, m in R["login"][conc].items():
-            log_load(k, m, "logins")
+        R["login"][conc] = load_phase(servers, users, a, "login", a.logins, conc)
 
     log(f"b) {a.idle} idle sessions per server")
     R["idle"] = {}
     for s in servers:
-        m = measure_idle(s, lambda srv, k: open_idle(srv, users, k), close_idle, a.idle)
+        m = measure_idle(s, lambda srv, k: open_idle(srv, users, k), pop3c.quit_all, a.idle)
         R["idle"][s.name] = m
         log(f"   {s.name:8} opened {m['opened']}  private {m['private_per']:.1f} KiB/session"
             f"  pss {m['pss_per']:.1f} KiB/session  procs/session {m['procs_per']:.2f}"
@@ -553,7 +544,6 @@ def tls_notes(R, servers):
 def tls_section_md(R, servers, trows):
     a, v, T = R["args"], R["versions"], R["tls"]
     conc = T["conc"]
-    nm = slash(servers, lambda s: s.name)
     L = ["### d) TLS handshakes on the implicit-TLS port (pop3s)\n",
          table_md(trows, names(servers), letters(servers), better=False), "",
          f"Ratio is Postern / {servers[1].name if len(servers) == 2 else 'the other server'}"
@@ -959,17 +949,5 @@ def main():
     return 0
 
 
-def _sigterm(signum, frame):
-    raise SystemExit(f"killed by signal {signum}")
-
-
 if __name__ == "__main__":
-    signal.signal(signal.SIGTERM, _sigterm)
-    try:
-        sys.exit(main())
-    except BenchError as e:
-        print(f"pop3: error: {e}", file=sys.stderr)
-        sys.exit(1)
-    except KeyboardInterrupt:
-        print("pop3: interrupted", file=sys.stderr)
-        sys.exit(130)
+    run_main(main, "pop3")

@@ -30,7 +30,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from lib import HOST, ROOT, BenchError, client, log                    # noqa: E402
+from lib import HOST, ROOT, BenchError, client, log, run_main                   # noqa: E402
 from lib import pop3c                                                    # noqa: E402
 from lib.data import setup_users                                        # noqa: E402
 from lib.measure import wait_quiet                                      # noqa: E402
@@ -133,19 +133,6 @@ class Ramp:
         await asyncio.gather(*(one(i, r, w) for i, (r, w) in self.conns.items()))
         return sorted(lats)
 
-    async def quit_all(self, conc=200):
-        sem = asyncio.Semaphore(conc)
-
-        async def one(reader, writer):
-            async with sem:
-                try:
-                    writer.write(b"QUIT\r\n")
-                    await asyncio.wait_for(reader.readuntil(b"\r\n"), 10)
-                except client.SESSION_ERRORS:
-                    pass
-                writer.close()
-        await asyncio.gather(*(one(r, w) for r, w in self.conns.values()))
-
 
 def idle_wait(server, seconds):
     """Sleep seconds, checking that the master lives."""
@@ -184,7 +171,7 @@ async def load(server, users, a, R):
     R["noop"] = await ramp.noop_all()
     R["answered"] = len(R["noop"])
     log(f"NOOP after idle: {R['answered']} of {len(ramp.conns)} answered")
-    await ramp.quit_all()
+    await pop3c.quit_all(list(ramp.conns.values()))
 
 
 def report(R, a):
@@ -328,12 +315,4 @@ def main():
 
 
 if __name__ == "__main__":
-    signal.signal(signal.SIGTERM, lambda n, f: sys.exit(f"killed by signal {n}"))
-    try:
-        sys.exit(main())
-    except BenchError as e:
-        print(f"pop3_idle_load: error: {e}", file=sys.stderr)
-        sys.exit(1)
-    except KeyboardInterrupt:
-        print("pop3_idle_load: interrupted", file=sys.stderr)
-        sys.exit(130)
+    run_main(main, "pop3_idle_load")

@@ -17,6 +17,8 @@ picks servers, sets up data and runs phases; nothing here knows a scenario.
 """
 
 import os
+import signal
+import sys
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent.parent
@@ -30,3 +32,19 @@ class BenchError(Exception):
 
 def log(msg):
     print(msg, flush=True)
+
+
+def run_main(main, prog):
+    """The entry point of a scenario file: SIGTERM ends it like ^C (so the
+    servers are stopped), a BenchError is one line on stderr and status 1."""
+    def _sigterm(signum, frame):
+        raise SystemExit(f"killed by signal {signum}")
+    signal.signal(signal.SIGTERM, _sigterm)
+    try:
+        sys.exit(main())
+    except BenchError as e:
+        print(f"{prog}: error: {e}", file=sys.stderr)
+        sys.exit(1)
+    except KeyboardInterrupt:
+        print(f"{prog}: interrupted", file=sys.stderr)
+        sys.exit(130)

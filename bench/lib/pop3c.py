@@ -1,11 +1,12 @@
 """The POP3 client dialogue (RFC 1939) on top of client: what every POP3
 scenario sends, with replies checked."""
 
+import asyncio
 import socket
 import time
 
 from . import HOST
-from .client import ProtoError, close, connect, quickack, readline
+from .client import SESSION_ERRORS, ProtoError, close, connect, quickack, readline
 
 
 async def cmd(reader, writer, line):
@@ -55,6 +56,22 @@ async def session(port, user, pw, mode):
     finally:
         await close(writer)
     return lat, got, slowest
+
+
+async def quit_all(conns, conc=200):
+    """QUIT (reply awaited up to 10 s) and close every (reader, writer),
+    conc at a time; errors are ignored: the sessions end either way."""
+    sem = asyncio.Semaphore(conc)
+
+    async def one(reader, writer):
+        async with sem:
+            try:
+                writer.write(b"QUIT\r\n")
+                await asyncio.wait_for(reader.readuntil(b"\r\n"), 10)
+            except SESSION_ERRORS:
+                pass
+            writer.close()
+    await asyncio.gather(*(one(r, w) for r, w in conns))
 
 
 def probe_login(port, user, pw, tls_ctx=None, server_name="localhost"):

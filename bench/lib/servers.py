@@ -184,22 +184,30 @@ class Server:
         """({kind: count}, [first lines]) of warnings and errors in the logs."""
         raise NotImplementedError
 
-    def _grep_logs(self, paths, pattern, skip=()):
+    def _grep_logs(self, paths, key):
+        """Count the lines for which key(line) gives a kind (None: skip)."""
         counts, samples = {}, []
         for path in paths:
             try:
                 with open(path, errors="replace") as f:
                     for line in f:
-                        m = re.search(pattern, line)
-                        if not m or any(s in line for s in skip):
+                        k = key(line)
+                        if k is None:
                             continue
-                        key = m.group(1)
-                        counts[key] = counts.get(key, 0) + 1
+                        counts[k] = counts.get(k, 0) + 1
                         if len(samples) < 8:
                             samples.append(line.rstrip())
             except OSError:
                 pass
         return counts, samples
+
+    @staticmethod
+    def _match(pattern, skip=()):
+        """A key for _grep_logs: the pattern's first group, unless a skip text is in the line."""
+        def key(line):
+            m = re.search(pattern, line)
+            return None if not m or any(x in line for x in skip) else m.group(1)
+        return key
 
     # -- start / stop --------------------------------------------------------
     def env(self):
@@ -389,23 +397,15 @@ class Postern(Server):
             return False
 
     def log_problems(self):
-        counts, samples = {}, []
-        try:
-            with open(self.log_path(), errors="replace") as f:
-                for line in f:
-                    m = re.search(r"level=(warn|warning|error|crit|fatal)\b", line)
-                    if "event=tls_selfsigned" in line:
-                        continue    # expected: no certificate configured, TLS unused
-                    if not m and "signal" not in line:
-                        continue
-                    ev = re.search(r"event=(\S+)", line)
-                    key = f"{m.group(1) if m else 'info'} {ev.group(1) if ev else '?'}"
-                    counts[key] = counts.get(key, 0) + 1
-                    if len(samples) < 8:
-                        samples.append(line.rstrip())
-        except OSError:
-            pass
-        return counts, samples
+        def key(line):
+            if "event=tls_selfsigned" in line:
+                return None     # expected: no certificate configured, TLS unused
+            m = re.search(r"level=(warn|warning|error|crit|fatal)\b", line)
+            if not m and "signal" not in line:
+                return None
+            ev = re.search(r"event=(\S+)", line)
+            return f"{m.group(1) if m else 'info'} {ev.group(1) if ev else '?'}"
+        return self._grep_logs((self.log_path(),), key)
 
 
 def sha512_crypt(pw):
@@ -554,8 +554,8 @@ service pop3-login {{
 
     def log_problems(self):
         return self._grep_logs((self.log_path(), self.server_stdout()),
-                               r": (Warning|Error|Fatal|Panic):",
-                               skip=("Killed with signal 15",))   # our own SIGTERM
+                               self._match(r": (Warning|Error|Fatal|Panic):",
+                                           skip=("Killed with signal 15",)))  # our SIGTERM
 
 
 # ----------------------------------------------------------------------------
@@ -716,4 +716,4 @@ class Courier(Server):
 
     def log_problems(self):
         return self._grep_logs((self.log_path(),),
-                               r"\b(ERR|ERROR|WARN|CRIT|ALERT|EMERG|[Ee]rror)\b")
+                               self._match(r"\b(ERR|ERROR|WARN|CRIT|ALERT|EMERG|[Ee]rror)\b"))
