@@ -588,7 +588,8 @@ def courier_debs():
         r = subprocess.run(["apt-get", "download", *missing], cwd=d, capture_output=True,
                            text=True, timeout=300)
         if r.returncode != 0:
-            raise BenchError(f"Courier: apt-get download {' '.join(missing)} failed: "
+            raise BenchError(f"Courier: apt-get download {' '.join(missing)} failed "
+                             f"(no Debian mirror? --no-courier runs without Courier): "
                              f"{r.stderr.strip()[-400:]}")
         for f in d.glob("*.deb"):
             have[f.name.split("_")[0]] = f
