@@ -117,7 +117,7 @@ fuzz: deps
 	done
 
 bench: deps all
-	@python3 bench/pop3bench.py
+	@python3 bench/pop3.py
 
 # No container engine: umoci + skopeo, mkfs.erofs, mksquashfs; reproducible.
 image: deps all
