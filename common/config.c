@@ -76,7 +76,8 @@ static const struct config_key config_keys[] = {
 	{ "userdb_map_size", NULL, CT_NUM, S(userdb_map_size), "268435456", 1048576, 1ULL << 40 },
 	{ "pop3_max_line", NULL, CT_NUM, S(pop3_max_line), "1024", 64, 65536 },
 	{ "pop3_idle_timeout", NULL, CT_NUM, S(pop3_idle_timeout), "600", 1, 86400 },
-	{ "pop3_max_messages", NULL, CT_NUM, S(pop3_max_messages), "1000000", 1, 100000000 },
+	/* a mailbox limit, not a POP3 one: the old name stays as an alias */
+	{ "mailbox_max_messages", "pop3_max_messages", CT_NUM, S(pop3_max_messages), "1000000", 1, 100000000 },
 	{ "pop3_max_bad_commands", NULL, CT_NUM, S(pop3_max_bad_commands), "20", 1, 10000 },
 	{ "worker_max_memory", NULL, CT_NUM, S(worker_max_memory), "268435456", 16777216, 1ULL << 40 },
 	{ "debug_seccomp", NULL, CT_BOOL, S(debug_seccomp), "no", 0, 0 },
