@@ -105,6 +105,7 @@ fuzz: deps
 	@mkdir -p $(B)/fuzz
 	@for t in $(FUZZ_TARGETS); do \
 	  clang -std=c17 -D_GNU_SOURCE -g -O1 -fsanitize=fuzzer,address,undefined \
+	    -fno-sanitize-recover=all \
 	    -o $(B)/fuzz/$$t fuzz/$$t.c $(COMMON_SRC) $(LIBS) || exit 1; \
 	  mkdir -p $(B)/fuzz/corpus-$$t; cp fuzz/corpus/$$t/* $(B)/fuzz/corpus-$$t/ 2>/dev/null; \
 	  dict=""; [ -f fuzz/$$t.dict ] && dict="-dict=fuzz/$$t.dict"; \
