@@ -25,7 +25,7 @@ LIBS     := -llmdb -lseccomp -lcap-ng -lcrypt -lbearssl -lpthread
 COMMON_SRC := common/buf.c common/log.c common/util.c common/ipc.c common/ev.c \
               common/config.c common/db.c common/userdb.c common/pop3_parse.c \
               common/sasl.c common/maildir.c common/spawn.c common/x509.c common/tls.c common/pem.c \
-              common/keydproto.c common/proxy.c \
+              common/keydproto.c common/proxy.c common/netaddr.c common/pop3_encode.c \
               sandbox/sandbox.c policy/policy.c
 COMMON_OBJ := $(COMMON_SRC:%.c=$(B)/obj/%.o)
 

@@ -82,7 +82,7 @@ engine_defaults() {
 target_libs() {
 	case "$1" in
 	fuzz_userdb) echo "$LIBDIR/liblmdb.a $LIBDIR/libcrypt.a $LIBDIR/libbearssl.a -lpthread" ;;
-	fuzz_config|fuzz_pem|fuzz_x509|fuzz_maildir_name|fuzz_config_env|fuzz_tls_pick)
+	fuzz_config|fuzz_pem|fuzz_x509|fuzz_maildir_name|fuzz_config_env|fuzz_tls_pick|fuzz_pop3_encode)
 		echo "$LIBDIR/libbearssl.a" ;;
 	*) echo "" ;;
 	esac
