@@ -13,6 +13,7 @@ fuzz/coverage-baseline.txt; --write-baseline records the current figures
 adds to a corpus the few inputs of a campaign that raise its coverage.
 """
 import argparse
+import hashlib
 import os
 import re
 import shutil
@@ -150,7 +151,9 @@ def pick(out, work, t, cand_dir, limit):
         best = max(gain, key=gain.get)
         if gain[best] <= 0:
             continue
-        name = "found-%s-%s" % (best.replace("_", "-"), f[:8])
+        with open(c, "rb") as fh:
+            digest = hashlib.sha1(fh.read()).hexdigest()[:8]
+        name = "found-%s-%s" % (best.replace("_", "-"), digest)
         shutil.copy(c, os.path.join(corpus, name))
         print("%s: +%d in %s" % (name, gain[best], best))
         os.replace(both, base)
