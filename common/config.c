@@ -354,6 +354,22 @@ config_load(struct config *c, const char *path, char *err, size_t errlen)
 	return rc;
 }
 
+/* A value from the environment must come back unchanged from the
+ * snapshot the children load: a newline would end its line there (and
+ * start a line of its own), other control characters are refused too as
+ * they are never meant and would reach log lines. */
+static int
+env_value_ok(const char *v, const char **why)
+{
+	for (; *v != '\0'; v++) {
+		if ((unsigned char)*v < 0x20 || *v == 0x7f) {
+			*why = "control character in value";
+			return -1;
+		}
+	}
+	return 0;
+}
+
 int
 config_apply_env(struct config *c, char *const *envp, char *err, size_t errlen)
 {
@@ -380,13 +396,16 @@ config_apply_env(struct config *c, char *const *envp, char *err, size_t errlen)
 		}
 		name[nl] = '\0';
 		k = find_key(name);
-		if (k == NULL || set_value(c, k, eq + 1, &why) < 0) {
+		if (k == NULL || env_value_ok(eq + 1, &why) < 0 || set_value(c, k, eq + 1, &why) < 0) {
 			snprintf(err, errlen, "environment %.*s: %s", (int)(eq - e), e,
 			    k == NULL ? "unknown key" : why);
 			return -1;
 		}
 	}
-	if (check_default_domain(c, "environment", err, errlen) < 0)
+	/* the same checks as at the end of config_parse(), or the snapshot
+	 * would load in the master and fail in every child */
+	if (check_default_domain(c, "environment", err, errlen) < 0 ||
+	    check_hostname(c, "environment", err, errlen) < 0)
 		return -1;
 	return check_mail_root(c, "environment", err, errlen);
 }
@@ -402,35 +421,63 @@ config_close_passed(const char *path)
 		close((int)fd);
 }
 
+/* One "key = value" line.  Strings are quoted: config_parse() strips the
+ * blanks around a value and then one pair of quotes, so a quoted value
+ * keeps its own blanks and quotes and reads back as it was. */
+static int
+format_value(const struct config_key *k, const struct config *c, char *buf, size_t len)
+{
+	const char *base = (const char *)c + k->off;
+	uint64_t n;
+
+	switch (k->type) {
+	case CT_STR:
+	case CT_PATH:
+		return snprintf(buf, len, "%s = \"%s\"\n", k->name, base);
+	case CT_NUM:
+		memcpy(&n, base, sizeof(n));
+		return snprintf(buf, len, "%s = %llu\n", k->name, (unsigned long long)n);
+	case CT_BOOL:
+		return snprintf(buf, len, "%s = %s\n", k->name,
+		    *(const int *)(const void *)base ? "yes" : "no");
+	case CT_MODE:
+		memcpy(&n, base, sizeof(n));
+		return snprintf(buf, len, "%s = %04llo\n", k->name, (unsigned long long)n);
+	}
+	return -1;
+}
+
+long
+config_format(const struct config *c, char *buf, size_t len)
+{
+	size_t i, o = 0;
+
+	for (i = 0; i < NKEYS; i++) {
+		int n = format_value(&config_keys[i], c, o < len ? buf + o : NULL,
+		    o < len ? len - o : 0);
+		if (n < 0)
+			return -1;
+		o += (size_t)n;
+	}
+	return (long)o;
+}
+
 int
 config_dump(const struct config *c, int fd)
 {
-	size_t i;
+	long n = config_format(c, NULL, 0);
+	char *text;
+	size_t o = 0;
+	ssize_t w = 0;
 
-	for (i = 0; i < NKEYS; i++) {
-		const struct config_key *k = &config_keys[i];
-		const char *base = (const char *)c + k->off;
-		uint64_t n;
-
-		switch (k->type) {
-		case CT_STR:
-		case CT_PATH:
-			dprintf(fd, "%s = %s\n", k->name, base);
-			break;
-		case CT_NUM:
-			memcpy(&n, base, sizeof(n));
-			dprintf(fd, "%s = %llu\n", k->name, (unsigned long long)n);
-			break;
-		case CT_BOOL:
-			dprintf(fd, "%s = %s\n", k->name, *(const int *)(const void *)base ? "yes" : "no");
-			break;
-		case CT_MODE:
-			memcpy(&n, base, sizeof(n));
-			dprintf(fd, "%s = %04llo\n", k->name, (unsigned long long)n);
-			break;
-		}
-	}
-	return 0;
+	if (n < 0 || (text = malloc((size_t)n + 1)) == NULL)
+		return -1;
+	config_format(c, text, (size_t)n + 1);
+	while (o < (size_t)n && ((w = write(fd, text + o, (size_t)n - o)) > 0 ||
+	    (w < 0 && errno == EINTR)))
+		o += w > 0 ? (size_t)w : 0;
+	free(text);
+	return o == (size_t)n ? 0 : -1;
 }
 
 int

@@ -92,15 +92,28 @@ int config_load(struct config *c, const char *path, char *err, size_t errlen);
 
 /* Apply POSTERN_<KEY>=value variables from envp over c (the key upper-
  * cased: POSTERN_POP3_LISTEN=0.0.0.0:110), for containers configured by
- * environment.  POSTERN_CONFIG (the file's path) is skipped.  Returns 0, or
- * -1 with "environment NAME: reason" for an unknown key or a bad value. */
+ * environment.  POSTERN_CONFIG (the file's path) is skipped.  Values are
+ * taken as they are (no quotes stripped); control characters are refused,
+ * and so is what config_parse() would refuse at its end (a hostname that
+ * is not a DNS name, a bad mail_root), so that every value accepted here
+ * comes back unchanged from config_dump() + config_parse() in a child.
+ * Returns 0, or -1 with "environment NAME: reason" for an unknown key or a
+ * bad value. */
 int config_apply_env(struct config *c, char *const *envp, char *err, size_t errlen);
 
 /* After config_load() of a snapshot passed by the master as
  * "/proc/self/fd/N", close fd N (a no-op for other paths). */
 void config_close_passed(const char *path);
 
-/* Write every key with its current value as a config file to fd. */
+/* Format every key with its current value as a config file that
+ * config_parse() reads back to the same values (strings are quoted, so
+ * blanks around them survive).  Pure.  Writes at most len bytes with a
+ * terminating NUL when len > 0 (snprintf-like; buf may be NULL when len is
+ * 0) and returns the text's full length, or -1. */
+long config_format(const struct config *c, char *buf, size_t len);
+
+/* Write config_format()'s text to fd (the children's snapshot, posternctl
+ * config dump).  Returns 0 or -1. */
 int config_dump(const struct config *c, int fd);
 
 /* Non-zero if p is an absolute path with no empty, "." or ".." component

@@ -3,7 +3,7 @@
 # As root: installs what is missing. Otherwise: prints the apt-get line.
 set -e
 PKGS="gcc make libc6-dev libbearssl-dev libseccomp-dev libcap-ng-dev liblmdb-dev lmdb-utils
-libcrypt-dev clang libclang-rt-14-dev python3 curl fetchmail openssl procps
+libcrypt-dev clang libclang-rt-14-dev llvm-14 python3 curl fetchmail openssl procps
 gnutls-bin util-linux umoci skopeo runc squashfs-tools erofs-utils"
 missing=""
 for p in $PKGS; do

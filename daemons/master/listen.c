@@ -22,51 +22,6 @@
 #include "../../sandbox/sandbox.h"
 #include "master.h"
 
-/* Split "host:port" or "[v6]:port" into a socket address. */
-static int
-parse_addr(const char *s, struct sockaddr_storage *ss, socklen_t *len_r)
-{
-	char host[64];
-	const char *port;
-	uint64_t p;
-	size_t hl;
-
-	memset(ss, 0, sizeof(*ss));
-	if (s[0] == '[') {
-		const char *e = strchr(s, ']');
-		if (e == NULL || e[1] != ':')
-			return -1;
-		hl = (size_t)(e - s - 1);
-		port = e + 2;
-		s++;
-	} else {
-		const char *c = strrchr(s, ':');
-		if (c == NULL)
-			return -1;
-		hl = (size_t)(c - s);
-		port = c + 1;
-	}
-	if (hl == 0 || hl >= sizeof(host) || util_str_to_u64(port, 65535, &p) < 0 || p == 0)
-		return -1;
-	memcpy(host, s, hl);
-	host[hl] = '\0';
-	if (inet_pton(AF_INET, host, &((struct sockaddr_in *)ss)->sin_addr) == 1) {
-		struct sockaddr_in *sin = (struct sockaddr_in *)ss;
-		sin->sin_family = AF_INET;
-		sin->sin_port = htons((uint16_t)p);
-		*len_r = sizeof(*sin);
-		return 0;
-	}
-	if (inet_pton(AF_INET6, host, &((struct sockaddr_in6 *)ss)->sin6_addr) == 1) {
-		struct sockaddr_in6 *sin6 = (struct sockaddr_in6 *)ss;
-		sin6->sin6_family = AF_INET6;
-		sin6->sin6_port = htons((uint16_t)p);
-		*len_r = sizeof(*sin6);
-		return 0;
-	}
-	return -1;
-}
-
 static struct listener *
 add_listener(struct master *m, int fd, const struct service *svc, const char *addr)
 {
@@ -126,7 +81,7 @@ listen_inet(const char *addr, char *err, size_t errlen)
 	socklen_t sl;
 	int fd, on = 1;
 
-	if (parse_addr(addr, &ss, &sl) < 0) {
+	if (netaddr_parse(addr, &ss, &sl) < 0) {
 		snprintf(err, errlen, "bad listen address '%s' (want host:port, [v6]:port or "
 		    "/path)", addr);
 		return -1;

@@ -11,6 +11,7 @@
 
 #include "../../common/ipc.h"
 #include "../../common/log.h"
+#include "../../common/pop3_encode.h"
 #include "../../common/proto.h"
 #include "../../common/util.h"
 #include "pop3d.h"
@@ -205,58 +206,29 @@ pop3_cmd_uidl(struct pop3 *p, const struct pop3_cmd *cmd)
 	client_puts(&p->c, ".\r\n");
 }
 
-/* Stream a message: bare LF -> CRLF, '.' at line start doubled.  With
- * body_lines >= 0 (TOP), stop after that many lines past the header (which
- * ends at the first empty line, RFC 5322 section 2.1). */
+/* Stream a message through the pure encoder (common/pop3_encode.h): bare
+ * LF -> CRLF, '.' at line start doubled, TOP's line limit. */
 static int
 send_message(struct pop3 *p, int fd, int64_t body_lines)
 {
-	uint8_t in[8192], out[2 * 8192 + 4];
-	int bol = 1, prev_cr = 0, in_body = 0, stop = 0;
-	uint64_t lines = 0, line_len = 0;
+	uint8_t in[8192], out[POP3_ENC_OUT_MAX(8192)];
+	struct pop3_enc e;
 	off_t off = 0;
-	ssize_t n;
+	ssize_t n = 0;
+	size_t used, o;
 
-	while (!stop && (n = pread(fd, in, sizeof(in), off)) > 0) {
-		size_t o = 0;
-		ssize_t i;
-
+	pop3_enc_init(&e, body_lines);
+	while (!e.done && (n = pread(fd, in, sizeof(in), off)) > 0) {
 		off += n;
-		for (i = 0; i < n; i++) {
-			uint8_t ch = in[i];
-			if (bol && in_body && body_lines >= 0 && lines >= (uint64_t)body_lines) {
-				stop = 1;
-				break;
-			}
-			if (bol && ch == '.')
-				out[o++] = '.';
-			if (ch == '\n') {
-				if (!prev_cr)
-					out[o++] = '\r';
-				out[o++] = '\n';
-				if (in_body)
-					lines++;
-				else if (line_len == 0)
-					in_body = 1;
-				bol = 1;
-				line_len = 0;
-			} else {
-				out[o++] = ch;
-				if (ch != '\r')
-					line_len++;
-				bol = 0;
-			}
-			prev_cr = ch == '\r';
-		}
+		o = pop3_enc_feed(&e, in, (size_t)n, out, &used);
 		client_write(&p->c, out, o);
 		if (p->c.dead)
 			return -1;
 	}
-	if (!stop && n < 0)
+	if (!e.done && n < 0)
 		return -1;
-	if (!bol)
-		client_puts(&p->c, "\r\n");
-	client_puts(&p->c, ".\r\n");
+	o = pop3_enc_finish(&e, out);
+	client_write(&p->c, out, o);
 	return 0;
 }
 

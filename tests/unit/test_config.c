@@ -164,6 +164,61 @@ test_expand(void)
 	CHECK(expand("", "a@b", out, 1) == 0 && out[0] == '\0', "empty template");
 }
 
+/* Load text[] as the children load the master's snapshot. */
+static int
+snapshot_roundtrip(const struct config *c, struct config *child)
+{
+	static char text[CONFIG_TEXT_MAX];
+	long n = config_format(c, text, sizeof(text));
+
+	if (n < 0 || (size_t)n >= sizeof(text))
+		return -1;
+	config_defaults(child);
+	return config_parse(child, "snapshot", text, (size_t)n, err, sizeof(err));
+}
+
+static int
+env(const char *a, const char *b)
+{
+	char *envp[3] = { (char *)a, (char *)b, NULL };
+
+	config_defaults(&cfg);
+	err[0] = '\0';
+	return config_apply_env(&cfg, envp, err, sizeof(err));
+}
+
+static void
+test_env(void)
+{
+	static struct config child;
+	char small[16];
+	long n;
+
+	CHECK(env("POSTERN_HOSTNAME=not a host!", NULL) == -1 &&
+	    strstr(err, "not a valid DNS name") != NULL, "env: hostname checked as in the file");
+	CHECK(env("POSTERN_DEFAULT_DOMAIN=a.example\nmax_daemons = 1", NULL) == -1 &&
+	    strstr(err, "POSTERN_DEFAULT_DOMAIN: control character") != NULL,
+	    "env: embedded newline refused");
+	CHECK(env("POSTERN_PROXY_TRUSTED=10.0.0.0/8\r", NULL) == -1, "env: CR refused");
+	CHECK(env("POSTERN_MAIL_ROOT=/m/%d/%n/", NULL) == -1 && strstr(err, "mail_root") != NULL,
+	    "env: mail_root checked");
+	CHECK(env("POSTERN_DEFAULT_DOMAIN=  padded.example ", "POSTERN_MAX_DAEMONS=7") == 0 &&
+	    snapshot_roundtrip(&cfg, &child) == 0 &&
+	    !strcmp(child.default_domain, "  padded.example ") && child.max_daemons == 7,
+	    "env: padded value survives the snapshot");
+	CHECK(env("POSTERN_POP3_LISTEN=\"127.0.0.1:110\"", NULL) == 0 &&
+	    snapshot_roundtrip(&cfg, &child) == 0 &&
+	    !strcmp(child.pop3_listen, "\"127.0.0.1:110\""), "env: quotes are kept as given");
+	CHECK(parse("default_domain = \" a\tb \"\n") == 0 && snapshot_roundtrip(&cfg, &child) == 0 &&
+	    !strcmp(child.default_domain, " a\tb "), "file: quoted blanks survive the snapshot");
+	config_defaults(&cfg);
+	n = config_format(&cfg, NULL, 0);
+	memset(small, 'x', sizeof(small));
+	CHECK(n > 0 && config_format(&cfg, small, sizeof(small)) == n &&
+	    small[sizeof(small) - 1] == '\0' && !strncmp(small, "state_dir = \"", 13),
+	    "config_format: snprintf-like on a short buffer");
+}
+
 int
 main(void)
 {
@@ -172,5 +227,6 @@ main(void)
 	test_values();
 	test_errors();
 	test_expand();
+	test_env();
 	return tap_done();
 }

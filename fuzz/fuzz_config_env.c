@@ -1,0 +1,92 @@
+/* fuzz_config_env.c - config_apply_env(), then the snapshot the master
+ * hands every child: config_format() and config_parse() of that text.
+ *
+ * The input is a list of NUL-separated variables, each given the
+ * "POSTERN_" prefix (the dictionary has the key names).  Whatever
+ * config_apply_env() accepts must load again in a child with the very same
+ * values; a refusal says "environment" and stays terminated.
+ */
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "../common/config.h"
+#include "fuzz.h"
+
+#define MAX_VARS 16
+
+/* Bytes after a string's NUL are whatever an earlier, longer value left;
+ * clear them so two configs with the same values compare equal. */
+static void
+clear_tails(struct config *c)
+{
+	char *s[] = { c->state_dir, c->userdb_path, c->mail_root_template, c->empty_root,
+	    c->libexec_dir, c->default_domain, c->pop3_listen, c->pop3_worker, c->pop3s_listen,
+	    c->tls_cert_file, c->tls_key_file, c->tls_sni_dir, c->hostname, c->proxy_trusted };
+	size_t i, l;
+
+	for (i = 0; i < sizeof(s) / sizeof(s[0]); i++) {
+		l = strnlen(s[i], CONFIG_PATH_MAX);
+		CHECK(l < CONFIG_PATH_MAX);
+		memset(s[i] + l, 0, CONFIG_PATH_MAX - l);
+	}
+}
+
+/* Split data at NULs into "POSTERN_<part>" strings (at most MAX_VARS). */
+static size_t
+make_env(const uint8_t *data, size_t size, char **envp)
+{
+	size_t n = 0, pos = 0;
+
+	while (pos <= size && n < MAX_VARS) {
+		const uint8_t *z = memchr(data + pos, '\0', size - pos);
+		size_t l = z ? (size_t)(z - (data + pos)) : size - pos;
+
+		envp[n] = malloc(8 + l + 1);
+		CHECK(envp[n] != NULL);
+		memcpy(envp[n], "POSTERN_", 8);
+		memcpy(envp[n] + 8, data + pos, l);
+		envp[n][8 + l] = '\0';
+		n++;
+		pos += l + 1;
+	}
+	envp[n] = NULL;
+	return n;
+}
+
+int
+LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	static struct config master, child;
+	static char text[CONFIG_TEXT_MAX];
+	char *envp[MAX_VARS + 1], err[256];
+	size_t n, i;
+	long len;
+	int rc;
+
+	n = make_env(data, size, envp);
+	config_defaults(&master);
+	memset(err, 'x', sizeof(err));
+	rc = config_apply_env(&master, envp, err, sizeof(err));
+	CHECK(rc == 0 || rc == -1);
+	if (rc < 0) {
+		CHECK(strnlen(err, sizeof(err)) < sizeof(err));
+		CHECK(strncmp(err, "environment", 11) == 0);
+		goto out;
+	}
+	len = config_format(&master, text, sizeof(text));
+	CHECK(len > 0 && (size_t)len < sizeof(text));
+	CHECK(config_format(&master, NULL, 0) == len);
+	config_defaults(&child);
+	rc = config_parse(&child, "snapshot", text, (size_t)len, err, sizeof(err));
+	if (rc != 0)
+		fprintf(stderr, "snapshot refused: %s\n", err);
+	CHECK(rc == 0);
+	clear_tails(&master);
+	clear_tails(&child);
+	CHECK(memcmp(&master, &child, sizeof(master)) == 0);
+out:
+	for (i = 0; i < n; i++)
+		free(envp[i]);
+	return 0;
+}
