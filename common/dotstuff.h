@@ -13,7 +13,10 @@
  *
  * The encoder does the reverse for a message being sent (POP3 RETR, SMTP
  * client): LF or CRLF line ends in, CRLF out, a "." doubled at the start of
- * a line, and the terminating ".\r\n" on request.
+ * a line, and the terminating ".\r\n" on request.  It sends strict SMTP
+ * text (a bare CR becomes a line end too); POP3's RETR/TOP use
+ * pop3_encode.h instead, which keeps bare CRs so that the bytes sent are
+ * exactly the size maildir_crlf_size() announced.
  */
 #ifndef POSTERN_DOTSTUFF_H
 #define POSTERN_DOTSTUFF_H
