@@ -5,6 +5,14 @@
 
 #include "proto.h"
 
+/* The end of a message that carries no fd: every field read, nothing
+ * trailing, and no fd where the layout has none. */
+static int
+end_no_fd(struct ipc_in *in)
+{
+	return ipc_in_end(in) < 0 || in->fd >= 0 ? -1 : 0;
+}
+
 void
 storeproto_open_put(struct ipc_out *o, uint16_t type)
 {
@@ -14,7 +22,7 @@ storeproto_open_put(struct ipc_out *o, uint16_t type)
 int
 storeproto_open_get(struct ipc_in *in)
 {
-	return ipc_in_end(in);
+	return end_no_fd(in);
 }
 
 void
@@ -28,7 +36,7 @@ int
 storeproto_index_get(struct ipc_in *in, uint32_t *index_r)
 {
 	*index_r = ipc_get_u32(in);
-	return ipc_in_end(in);
+	return end_no_fd(in);
 }
 
 void
@@ -56,7 +64,7 @@ storeproto_commit_get(struct ipc_in *in, struct store_commit *r)
 		return -1;
 	for (i = 0; i < r->count; i++)
 		r->index[i] = ipc_get_u32(in);
-	return ipc_in_end(in);
+	return end_no_fd(in);
 }
 
 void
@@ -87,7 +95,7 @@ int
 storeproto_ok_get(struct ipc_in *in, uint64_t *value_r)
 {
 	*value_r = ipc_get_u64(in);
-	return ipc_in_end(in);
+	return end_no_fd(in);
 }
 
 void
@@ -106,7 +114,7 @@ storeproto_err_get(struct ipc_in *in, uint32_t *code_r, char text_r[STORE_ERR_TE
 {
 	*code_r = ipc_get_u32(in);
 	ipc_get_str(in, text_r, STORE_ERR_TEXT_MAX);
-	if (ipc_in_end(in) < 0 || *code_r < STORE_ERR_INUSE || *code_r > STORE_ERR_TOOBIG) {
+	if (end_no_fd(in) < 0 || *code_r < STORE_ERR_INUSE || *code_r > STORE_ERR_TOOBIG) {
 		text_r[0] = '\0';
 		return -1;
 	}
@@ -141,7 +149,7 @@ storeproto_sizes_get(struct ipc_in *in, struct store_sizes *r)
 		return -1;
 	for (i = 0; i < r->count; i++)
 		r->size[i] = ipc_get_u64(in);
-	return ipc_in_end(in);
+	return end_no_fd(in);
 }
 
 /* RFC 1939 section 7: 1 to 70 characters in the range 0x21 to 0x7E. */
@@ -189,7 +197,7 @@ storeproto_uidls_get(struct ipc_in *in, struct store_uidls *r)
 		if (in->err || !uidl_valid(r->uidl[i]))
 			return -1;
 	}
-	return ipc_in_end(in);
+	return end_no_fd(in);
 }
 
 void
@@ -222,8 +230,9 @@ storeproto_delivered_get(struct ipc_in *in, char name_r[MAILDIR_NAME_MAX + 1])
 	struct maildir_name mn;
 
 	ipc_get_str(in, name_r, MAILDIR_NAME_MAX + 1);
-	if (ipc_in_end(in) < 0 || maildir_parse_name(name_r, strlen(name_r), &mn) < 0 ||
-	    mn.has_info) {
+	/* a name in new/ has no ':' at all: no info, not even a malformed one */
+	if (end_no_fd(in) < 0 || maildir_parse_name(name_r, strlen(name_r), &mn) < 0 ||
+	    mn.base_len != strlen(name_r)) {
 		name_r[0] = '\0';
 		return -1;
 	}

@@ -3,7 +3,8 @@
  * One pure encode/decode pair per message, used by both ends (stored and
  * the workers' mailbox code), so no layout and no size is written twice.
  * The decoders read one received message's fields, check form and the
- * limits below, and fail on short data or trailing bytes; the receiver
+ * limits below, and fail on short data, trailing bytes or an fd where the
+ * layout has none (or none where it has one); the receiver
  * still checks meaning (an index within its snapshot, the phase).  Both
  * directions are decoded here: stored's requests come from a possibly
  * compromised worker, and a worker trusts its stored only as far as these
@@ -99,7 +100,7 @@ void storeproto_msgfd_put(struct ipc_out *o, uint64_t size, int fd);
 int storeproto_msgfd_get(struct ipc_in *in, uint64_t *size_r);
 
 /* MSG_STORE_DELIVERED: the file name the message got in new/ (a valid
- * Maildir name, maildir_parse_name). */
+ * Maildir name, maildir_parse_name, without ':'). */
 void storeproto_delivered_put(struct ipc_out *o, const char *name);
 int storeproto_delivered_get(struct ipc_in *in, char name_r[MAILDIR_NAME_MAX + 1]);
 
