@@ -113,7 +113,7 @@ static const int stored_syscalls[] = {
 #define RULES_DELIVER_OPEN \
 	{ .syscall = SCMP_SYS(openat), .what = "or O_WRONLY|O_CREAT|O_EXCL (deliver view)", \
 	  .cond = { { .arg = 2, .op = SANDBOX_CMP_MASKED_EQ, \
-	    .mask = O_ACCMODE | O_CREAT | O_EXCL | O_TRUNC | O_APPEND, \
+	    .mask = O_ACCMODE | O_CREAT | O_EXCL | O_TRUNC | O_APPEND | O_TMPFILE, \
 	    .value = O_WRONLY | O_CREAT | O_EXCL } } }
 
 static const struct sandbox_rule pop3d_rules[] = {
