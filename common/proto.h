@@ -1,7 +1,8 @@
 /* proto.h - the message types of every IPC channel, and the fixed fds.
  *
  * Channels (each a SOCK_SEQPACKET pair made by the master):
- *   master <-> authd    MSG_AUTHD_*  / MSG_MASTER_LOGIN
+ *   master <-> authd    MSG_AUTHD_*  / MSG_MASTER_LOGIN, _LOOKUP_RESULT
+ *                       (layouts of CONFIG and the lookup: common/authdproto.c)
  *   worker <-> authd    MSG_AUTH_*   (SASL relay; authd decides)
  *   master  -> worker   MSG_WORKER_* (the stored fd after a verified login)
  *   worker <-> stored   MSG_STORE_*  (one user's mailbox, in the view the
@@ -29,8 +30,11 @@ enum proto_msg {
 					   mail_root, mail uid, gid, fail_ip_max,
 					   fail_user_max, window, delay_ms,
 					   trusted_window, ipv6_prefix, max_checks/s */
+	MSG_AUTHD_LOOKUP = 0x0103,	/* id u32, address: a recipient lookup */
 	/* authd -> master */
 	MSG_MASTER_LOGIN = 0x0201,	/* sid, user, uid, gid, mailroot */
+	MSG_MASTER_LOOKUP_RESULT = 0x0202, /* id u32, status u32, user, uid u32,
+					   gid u32, quota u64, mail root */
 	/* worker -> authd */
 	MSG_AUTH_START = 0x0301,	/* mech, has_ir u8, ir bytes (base64 text) */
 	MSG_AUTH_CONTINUE = 0x0302,	/* response line (base64 text or "*") */
