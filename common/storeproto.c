@@ -121,18 +121,35 @@ storeproto_err_get(struct ipc_in *in, uint32_t *code_r, char text_r[STORE_ERR_TE
 	return 0;
 }
 
+/* A page's header (MSG_STORE_SIZES, _UIDLS): start, count, more. */
+static void
+page_put(struct ipc_out *o, uint16_t type, uint32_t start, uint8_t more, uint32_t count,
+    uint32_t max)
+{
+	ipc_out_init(o, type);
+	if (count > max)
+		o->err = 1;	/* ipc_send then fails with EMSGSIZE */
+	ipc_put_u32(o, start);
+	ipc_put_u32(o, count);
+	ipc_put_u8(o, more);
+}
+
+static int
+page_get(struct ipc_in *in, uint32_t *start_r, uint32_t *count_r, uint8_t *more_r, uint32_t max)
+{
+	*start_r = ipc_get_u32(in);
+	*count_r = ipc_get_u32(in);
+	*more_r = ipc_get_u8(in);
+	return in->err || *count_r == 0 || *count_r > max || *more_r > 1 ? -1 : 0;
+}
+
 void
 storeproto_sizes_put(struct ipc_out *o, uint32_t start, uint8_t more, const uint64_t *size,
     uint32_t count)
 {
 	uint32_t i;
 
-	ipc_out_init(o, MSG_STORE_SIZES);
-	if (count > STORE_SIZES_PAGE)
-		o->err = 1;
-	ipc_put_u32(o, start);
-	ipc_put_u32(o, count);
-	ipc_put_u8(o, more);
+	page_put(o, MSG_STORE_SIZES, start, more, count, STORE_SIZES_PAGE);
 	for (i = 0; i < count && !o->err; i++)
 		ipc_put_u64(o, size[i]);
 }
@@ -142,10 +159,7 @@ storeproto_sizes_get(struct ipc_in *in, struct store_sizes *r)
 {
 	uint32_t i;
 
-	r->start = ipc_get_u32(in);
-	r->count = ipc_get_u32(in);
-	r->more = ipc_get_u8(in);
-	if (in->err || r->count == 0 || r->count > STORE_SIZES_PAGE || r->more > 1)
+	if (page_get(in, &r->start, &r->count, &r->more, STORE_SIZES_PAGE) < 0)
 		return -1;
 	for (i = 0; i < r->count; i++)
 		r->size[i] = ipc_get_u64(in);
@@ -172,12 +186,7 @@ storeproto_uidls_put(struct ipc_out *o, uint32_t start, uint8_t more, const char
 {
 	uint32_t i;
 
-	ipc_out_init(o, MSG_STORE_UIDLS);
-	if (count > STORE_UIDLS_PAGE)
-		o->err = 1;
-	ipc_put_u32(o, start);
-	ipc_put_u32(o, count);
-	ipc_put_u8(o, more);
+	page_put(o, MSG_STORE_UIDLS, start, more, count, STORE_UIDLS_PAGE);
 	for (i = 0; i < count && !o->err; i++)
 		ipc_put_str(o, uidl[i]);
 }
@@ -187,10 +196,7 @@ storeproto_uidls_get(struct ipc_in *in, struct store_uidls *r)
 {
 	uint32_t i;
 
-	r->start = ipc_get_u32(in);
-	r->count = ipc_get_u32(in);
-	r->more = ipc_get_u8(in);
-	if (in->err || r->count == 0 || r->count > STORE_UIDLS_PAGE || r->more > 1)
+	if (page_get(in, &r->start, &r->count, &r->more, STORE_UIDLS_PAGE) < 0)
 		return -1;
 	for (i = 0; i < r->count; i++) {
 		ipc_get_str(in, r->uidl[i], sizeof(r->uidl[i]));

@@ -38,19 +38,29 @@ on_open(struct view_session *s, struct ipc_in *in)
 	return 0;
 }
 
+/* The page of the snapshot a SIZES or UIDLS request asks for: how many
+ * entries from start (at most max).  -1 for a start past the end. */
+static int
+page_of(const struct engine *e, struct ipc_in *in, uint32_t max, uint32_t *start_r,
+    uint32_t *count_r)
+{
+	if (storeproto_index_get(in, start_r) < 0 || *start_r > e->n)
+		return -1;
+	*count_r = (uint32_t)(e->n - *start_r > max ? max : e->n - *start_r);
+	return 0;
+}
+
 static int
 on_sizes(struct view_session *s, struct ipc_in *in)
 {
 	static uint64_t size[STORE_SIZES_PAGE];
-	struct engine *e = s->e;
 	uint32_t start, count, i;
 
-	if (storeproto_index_get(in, &start) < 0 || start > e->n)
+	if (page_of(s->e, in, STORE_SIZES_PAGE, &start, &count) < 0)
 		return -1;
-	count = (uint32_t)(e->n - start > STORE_SIZES_PAGE ? STORE_SIZES_PAGE : e->n - start);
 	for (i = 0; i < count; i++)
-		size[i] = e->msgs[start + i].size;
-	storeproto_sizes_put(s->out, start, start + count < e->n, size, count);
+		size[i] = s->e->msgs[start + i].size;
+	storeproto_sizes_put(s->out, start, start + count < s->e->n, size, count);
 	view_reply(s);
 	return 0;
 }
@@ -59,15 +69,13 @@ static int
 on_uidls(struct view_session *s, struct ipc_in *in)
 {
 	static const char *uidl[STORE_UIDLS_PAGE];
-	struct engine *e = s->e;
 	uint32_t start, count, i;
 
-	if (storeproto_index_get(in, &start) < 0 || start > e->n)
+	if (page_of(s->e, in, STORE_UIDLS_PAGE, &start, &count) < 0)
 		return -1;
-	count = (uint32_t)(e->n - start > STORE_UIDLS_PAGE ? STORE_UIDLS_PAGE : e->n - start);
 	for (i = 0; i < count; i++)
-		uidl[i] = e->msgs[start + i].uidl;
-	storeproto_uidls_put(s->out, start, start + count < e->n, uidl, count);
+		uidl[i] = s->e->msgs[start + i].uidl;
+	storeproto_uidls_put(s->out, start, start + count < s->e->n, uidl, count);
 	view_reply(s);
 	return 0;
 }
