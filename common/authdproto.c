@@ -1,4 +1,4 @@
-/* authdproto.c - the master -> authd configuration message. */
+/* authdproto.c - the master <-> authd configuration and lookup messages. */
 #include "authdproto.h"
 
 #include <string.h>
@@ -43,5 +43,65 @@ authdproto_config_get(struct ipc_in *in, struct authd_config *r)
 		return -1;
 	}
 	r->have = 1;
+	return 0;
+}
+
+void
+authdproto_lookup_put(struct ipc_out *o, uint32_t id, const char *address)
+{
+	ipc_out_init(o, MSG_AUTHD_LOOKUP);
+	ipc_put_u32(o, id);
+	if (strlen(address) > AUTHD_ADDRESS_MAX)
+		o->err = 1;
+	ipc_put_str(o, address);
+}
+
+int
+authdproto_lookup_get(struct ipc_in *in, struct authd_lookup *r)
+{
+	r->id = ipc_get_u32(in);
+	ipc_get_str(in, r->address, sizeof(r->address));
+	return ipc_in_end(in) < 0 || in->fd >= 0 ? -1 : 0;
+}
+
+void
+authdproto_lookup_result_put(struct ipc_out *o, const struct authd_lookup_result *r)
+{
+	ipc_out_init(o, MSG_MASTER_LOOKUP_RESULT);
+	ipc_put_u32(o, r->id);
+	ipc_put_u32(o, r->status);
+	ipc_put_str(o, r->user);
+	ipc_put_u32(o, r->uid);
+	ipc_put_u32(o, r->gid);
+	ipc_put_u64(o, r->quota);
+	ipc_put_str(o, r->mail_root);
+}
+
+/* Meaning, beyond form: what a FOUND result needs, and nothing otherwise. */
+static int
+lookup_result_valid(const struct authd_lookup_result *r)
+{
+	if (r->status == AUTHD_LOOKUP_FOUND)
+		return r->user[0] != '\0' && r->uid != 0 && r->gid != 0 &&
+		    config_path_canonical(r->mail_root);
+	return r->status <= AUTHD_LOOKUP_TEMP && r->user[0] == '\0' && r->uid == 0 &&
+	    r->gid == 0 && r->quota == 0 && r->mail_root[0] == '\0';
+}
+
+int
+authdproto_lookup_result_get(struct ipc_in *in, struct authd_lookup_result *r)
+{
+	memset(r, 0, sizeof(*r));
+	r->id = ipc_get_u32(in);
+	r->status = ipc_get_u32(in);
+	ipc_get_str(in, r->user, sizeof(r->user));
+	r->uid = ipc_get_u32(in);
+	r->gid = ipc_get_u32(in);
+	r->quota = ipc_get_u64(in);
+	ipc_get_str(in, r->mail_root, sizeof(r->mail_root));
+	if (ipc_in_end(in) < 0 || in->fd >= 0 || !lookup_result_valid(r)) {
+		memset(r, 0, sizeof(*r));
+		return -1;
+	}
 	return 0;
 }

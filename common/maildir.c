@@ -94,6 +94,8 @@ maildir_uidl(const char *name, size_t base_len, char out[71])
 	out[40] = '\0';
 }
 
+static uint64_t crlf_len(const uint8_t *p, size_t len, int *prev_cr);
+
 int
 maildir_crlf_size(int fd, uint64_t *size_r)
 {
@@ -104,13 +106,7 @@ maildir_crlf_size(int fd, uint64_t *size_r)
 	ssize_t r;
 
 	while ((r = pread(fd, b, sizeof(b), off)) > 0) {
-		ssize_t i;
-		for (i = 0; i < r; i++) {
-			if (b[i] == '\n' && !prev_cr)
-				n++;
-			prev_cr = b[i] == '\r';
-		}
-		n += (uint64_t)r;
+		n += crlf_len(b, (size_t)r, &prev_cr);
 		off += r;
 	}
 	if (r < 0)
@@ -135,15 +131,19 @@ write_all(int fd, const uint8_t *p, size_t len)
 	return 0;
 }
 
+/* The CRLF size of p[0..len): every LF not preceded by CR counts twice.
+ * *prev_cr carries the last byte's state from one chunk to the next. */
 static uint64_t
-crlf_len(const uint8_t *p, size_t len)
+crlf_len(const uint8_t *p, size_t len, int *prev_cr)
 {
 	uint64_t n = len;
 	size_t i;
 
-	for (i = 0; i < len; i++)
-		if (p[i] == '\n' && (i == 0 || p[i - 1] != '\r'))
+	for (i = 0; i < len; i++) {
+		if (p[i] == '\n' && !*prev_cr)
 			n++;
+		*prev_cr = p[i] == '\r';
+	}
 	return n;
 }
 
@@ -176,61 +176,111 @@ open_subdir(int rootfd, const char *name)
 	return openat(rootfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 }
 
+/* Copy src (from its offset to EOF, at most max bytes) into fd, counting
+ * the bytes and their CRLF size as written: the name is made from what
+ * landed on disk, whatever the sender does to its copy meanwhile. */
 static int
-deliver_file(int tmpfd, int newfd, const char *name, const uint8_t *data, size_t len)
+copy_in(int fd, int src, uint64_t max, uint64_t *size_r, uint64_t *vsize_r)
 {
-	int fd, saved;
+	uint8_t b[16384];
+	uint64_t n = 0;
+	int prev_cr = 0;
+	ssize_t r;
 
-	fd = openat(tmpfd, name, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0600);
+	*vsize_r = 0;
+	while ((r = read(src, b, sizeof(b))) != 0) {
+		if (r < 0) {
+			if (errno == EINTR)
+				continue;
+			return -1;
+		}
+		if ((uint64_t)r > max - n) {
+			errno = EFBIG;
+			return -1;
+		}
+		*vsize_r += crlf_len(b, (size_t)r, &prev_cr);
+		if (write_all(fd, b, (size_t)r) < 0)
+			return -1;
+		n += (uint64_t)r;
+	}
+	*size_r = n;
+	return 0;
+}
+
+/* tmp/BASE with O_EXCL, the data, fsync; then rename to new/BASE,S=,W= and
+ * fsync new/.  On failure tmp/BASE is removed. */
+static int
+deliver_file(int tmpfd, int newfd, const char *base, int src, uint64_t max,
+    char name_r[MAILDIR_NAME_MAX + 1])
+{
+	uint64_t size, vsize;
+	int fd, n, saved;
+
+	fd = openat(tmpfd, base, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0600);
 	if (fd < 0)
 		return -1;
-	if (write_all(fd, data, len) < 0 || fsync(fd) < 0)
+	if (copy_in(fd, src, max, &size, &vsize) < 0 || fsync(fd) < 0)
 		goto fail;
 	if (close(fd) < 0) {
 		fd = -1;
 		goto fail;
 	}
 	fd = -1;
+	n = snprintf(name_r, MAILDIR_NAME_MAX + 1, "%s,S=%llu,W=%llu", base,
+	    (unsigned long long)size, (unsigned long long)vsize);
+	if (n < 0 || n > MAILDIR_NAME_MAX) {
+		errno = ENAMETOOLONG;
+		goto fail;
+	}
 	/* Both names relative to the directories opened above: the file lands
 	 * in the new/ that was checked, whatever the names say by now. */
-	if (renameat(tmpfd, name, newfd, name) < 0)
+	if (renameat(tmpfd, base, newfd, name_r) < 0)
 		goto fail;
 	return fsync(newfd);
 fail:
 	saved = errno;
 	if (fd >= 0)
 		close(fd);
-	unlinkat(tmpfd, name, 0);
+	unlinkat(tmpfd, base, 0);
 	errno = saved;
 	return -1;
 }
 
+void
+maildir_host(char out[MAILDIR_HOST_MAX])
+{
+	char *h;
+
+	if (gethostname(out, MAILDIR_HOST_MAX) < 0 || out[0] == '\0')
+		snprintf(out, MAILDIR_HOST_MAX, "localhost");
+	out[MAILDIR_HOST_MAX - 1] = '\0';
+	for (h = out; *h; h++)	/* '/' and ':' cannot appear in names, ',' starts a field */
+		if (*h == '/' || *h == ':' || *h == ',')
+			*h = '_';
+}
+
 int
-maildir_deliver(int rootfd, const uint8_t *data, size_t len, char name_r[MAILDIR_NAME_MAX + 1])
+maildir_deliver(int rootfd, int src, uint64_t max, const char *host,
+    char name_r[MAILDIR_NAME_MAX + 1])
 {
 	static unsigned counter;
-	char host[64];
+	char base[MAILDIR_NAME_MAX + 1];
 	struct timespec ts;
 	uint8_t rnd[4];
 	int n, tmpfd = -1, newfd = -1, rc = -1, saved;
 
-	if (gethostname(host, sizeof(host)) < 0 || host[0] == '\0')
-		snprintf(host, sizeof(host), "localhost");
-	host[sizeof(host) - 1] = '\0';
-	for (char *h = host; *h; h++)	/* '/' and ':' cannot appear in names */
-		if (*h == '/' || *h == ':' || *h == ',')
-			*h = '_';
 	clock_gettime(CLOCK_REALTIME, &ts);
 	util_random(rnd, sizeof(rnd));
-	n = snprintf(name_r, MAILDIR_NAME_MAX + 1, "%lld.M%ldP%ldQ%uR%02x%02x%02x%02x.%s,S=%zu,W=%llu",
+	/* ",S=" and ",W=" need 48 bytes at most: keep room for them */
+	n = snprintf(base, sizeof(base), "%lld.M%ldP%ldQ%uR%02x%02x%02x%02x.%s",
 	    (long long)ts.tv_sec, ts.tv_nsec / 1000, (long)getpid(), ++counter,
-	    rnd[0], rnd[1], rnd[2], rnd[3], host, len, (unsigned long long)crlf_len(data, len));
-	if (n < 0 || n > MAILDIR_NAME_MAX) {
+	    rnd[0], rnd[1], rnd[2], rnd[3], host);
+	if (n < 0 || n > MAILDIR_NAME_MAX - 48) {
 		errno = ENAMETOOLONG;
 		return -1;
 	}
 	if ((tmpfd = open_subdir(rootfd, "tmp")) >= 0 && (newfd = open_subdir(rootfd, "new")) >= 0)
-		rc = deliver_file(tmpfd, newfd, name_r, data, len);
+		rc = deliver_file(tmpfd, newfd, base, src, max, name_r);
 	saved = errno;
 	if (tmpfd >= 0)
 		close(tmpfd);

@@ -43,11 +43,21 @@ int maildir_crlf_size(int fd, uint64_t *size_r);
  * subdirectory's problem (errno set). */
 int maildir_check(int dirfd, const char **why_r);
 
-/* Deliver data into the maildir at rootfd (its INBOX): write tmp/NAME with
- * O_EXCL, fsync, rename to new/NAME, fsync new/.  tmp/ and new/ are opened
- * with O_NOFOLLOW (a symlink fails with ENOTDIR or ELOOP), the file is made
- * by the caller's uid and never chowned.  LF line ends are stored as given;
- * the name gets ,S= and ,W=.  Returns 0 or -1 (errno). */
-int maildir_deliver(int rootfd, const uint8_t *data, size_t len, char name_r[MAILDIR_NAME_MAX + 1]);
+/* The host part of a Maildir name (gethostname, with '/', ':' and ','
+ * replaced): callers take it once, before a sandbox that has no uname. */
+#define MAILDIR_HOST_MAX 64
+void maildir_host(char out[MAILDIR_HOST_MAX]);
+
+/* The one delivery function (posternctl deliver and stored's deliver view):
+ * copy src, from its offset to EOF and at most max bytes (else EFBIG), into
+ * the Maildir at rootfd (its INBOX): write tmp/BASE with O_EXCL, fsync,
+ * rename to new/BASE,S=<bytes>,W=<CRLF bytes> (the sizes of what was
+ * written), fsync new/.  tmp/ and new/ are opened with O_NOFOLLOW (a
+ * symlink fails with ENOTDIR or ELOOP), the file is made by the caller's
+ * uid and never chowned, LF line ends are stored as given.  On success the
+ * message is durable and name_r holds its name in new/.  Returns 0 or -1
+ * (errno; nothing is left in tmp/). */
+int maildir_deliver(int rootfd, int src, uint64_t max, const char *host,
+    char name_r[MAILDIR_NAME_MAX + 1]);
 
 #endif

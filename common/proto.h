@@ -1,10 +1,12 @@
 /* proto.h - the message types of every IPC channel, and the fixed fds.
  *
  * Channels (each a SOCK_SEQPACKET pair made by the master):
- *   master <-> authd    MSG_AUTHD_*  / MSG_MASTER_LOGIN
+ *   master <-> authd    MSG_AUTHD_*  / MSG_MASTER_LOGIN, _LOOKUP_RESULT
+ *                       (layouts of CONFIG and the lookup: common/authdproto.c)
  *   worker <-> authd    MSG_AUTH_*   (SASL relay; authd decides)
  *   master  -> worker   MSG_WORKER_* (the stored fd after a verified login)
- *   worker <-> stored   MSG_STORE_*  (one user's mailbox)
+ *   worker <-> stored   MSG_STORE_*  (one user's mailbox, in the view the
+ *                       master chose; layouts in common/storeproto.c)
  * Bump IPC_VERSION in ipc.h when a layout changes.
  */
 #ifndef POSTERN_PROTO_H
@@ -28,8 +30,11 @@ enum proto_msg {
 					   mail_root, mail uid, gid, fail_ip_max,
 					   fail_user_max, window, delay_ms,
 					   trusted_window, ipv6_prefix, max_checks/s */
+	MSG_AUTHD_LOOKUP = 0x0103,	/* id u32, address: a recipient lookup */
 	/* authd -> master */
 	MSG_MASTER_LOGIN = 0x0201,	/* sid, user, uid, gid, mailroot */
+	MSG_MASTER_LOOKUP_RESULT = 0x0202, /* id u32, status u32, user, uid u32,
+					   gid u32, quota u64, mail root */
 	/* worker -> authd */
 	MSG_AUTH_START = 0x0301,	/* mech, has_ir u8, ir bytes (base64 text) */
 	MSG_AUTH_CONTINUE = 0x0302,	/* response line (base64 text or "*") */
@@ -53,12 +58,16 @@ enum proto_msg {
 	MSG_STORE_POP_FETCH = 0x0604,	/* msg index u32 (0-based) */
 	MSG_STORE_POP_COMMIT = 0x0605,	/* final u8, count u32, count x index u32:
 					   UPDATE state, remove these messages */
+	MSG_STORE_IMAP_OPEN = 0x0611,	/* (empty) imap view: shared lock (stub) */
+	MSG_STORE_DELIVER = 0x0621,	/* length u64 + fd: deliver view, one
+					   message into the INBOX */
 	/* stored -> worker */
 	MSG_STORE_OK = 0x0701,		/* value u64 */
 	MSG_STORE_ERR = 0x0702,		/* code u32 (enum store_err), text */
 	MSG_STORE_SIZES = 0x0703,	/* start u32, count u32, more u8, count x u64 */
 	MSG_STORE_UIDLS = 0x0704,	/* start u32, count u32, more u8, count x bytes */
 	MSG_STORE_MSGFD = 0x0705,	/* crlf size u64 + fd: the message, read-only */
+	MSG_STORE_DELIVERED = 0x0706,	/* file name in new/: durable, answer OK */
 	/* master -> keyd */
 	MSG_KEYD_SESSION_NEW = 0x0801,	/* sid, client ip ("" = PROXY listener: no
 					   session cache) + fd: worker channel */
@@ -104,12 +113,9 @@ enum store_err {
 	STORE_ERR_GONE = 3,		/* the file was removed by another program */
 	STORE_ERR_IO = 4,		/* storage failure */
 	STORE_ERR_PROTO = 5,		/* request not valid now */
+	STORE_ERR_TOOBIG = 6,		/* message over STORE_DELIVER_MAX or quota */
 };
 
-/* Message-list pages: how many sizes / UIDLs one reply carries at most. */
-#define STORE_SIZES_PAGE	4096
-#define STORE_UIDLS_PAGE	512
-#define UIDL_MAX		70	/* RFC 1939 section 7 */
-#define STORE_COMMIT_MAX	16000	/* indexes in one MSG_STORE_POP_COMMIT */
+/* The store channel's size limits are in common/storeproto.h. */
 
 #endif

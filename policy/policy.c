@@ -107,6 +107,15 @@ static const int stored_syscalls[] = {
 	{ .syscall = SCMP_SYS(openat), .what = "read-only: no O_WRONLY/O_RDWR/O_CREAT/O_TRUNC/O_APPEND", \
 	  .cond = { ARG_CLEAR(2, O_ACCMODE | O_CREAT | O_TRUNC | O_APPEND) } }
 
+/* stored's deliver view writes exactly one kind of file: a new message in
+ * tmp/, created exclusively (maildir_deliver).  Read-only opens stay
+ * allowed beside it; truncation, appending and O_RDWR stay refused. */
+#define RULES_DELIVER_OPEN \
+	{ .syscall = SCMP_SYS(openat), .what = "or O_WRONLY|O_CREAT|O_EXCL (deliver view)", \
+	  .cond = { { .arg = 2, .op = SANDBOX_CMP_MASKED_EQ, \
+	    .mask = O_ACCMODE | O_CREAT | O_EXCL | O_TRUNC | O_APPEND | O_TMPFILE, \
+	    .value = O_WRONLY | O_CREAT | O_EXCL } } }
+
 static const struct sandbox_rule pop3d_rules[] = {
 	RULES_MEMORY,
 	RULES_FD_FLAGS,
@@ -128,6 +137,14 @@ static const struct sandbox_rule stored_rules[] = {
 	RULES_FD_FLAGS,
 	RULES_LMDB_LOCKS,
 	RULES_READ_ONLY_OPEN,
+};
+
+static const struct sandbox_rule stored_deliver_rules[] = {
+	RULES_MEMORY,
+	RULES_FD_FLAGS,
+	RULES_LMDB_LOCKS,
+	RULES_READ_ONLY_OPEN,
+	RULES_DELIVER_OPEN,
 };
 
 #define N(a) (sizeof(a) / sizeof((a)[0]))
@@ -233,23 +250,35 @@ policy_spec(enum policy_proc p, const struct config *cfg, struct sandbox_spec *s
 	}
 }
 
+void
+policy_stored_view(enum policy_stored_view v, struct sandbox_spec *s)
+{
+	if (v == POLICY_STORED_DELIVER) {
+		s->rules = stored_deliver_rules;
+		s->nrules = N(stored_deliver_rules);
+	} else {
+		s->rules = stored_rules;
+		s->nrules = N(stored_rules);
+	}
+}
+
 /* One line per filtered call: "fcntl: F_GETFD F_SETFD ...". Rules of one
  * call are adjacent in every list. */
 static void
-print_rules(int fd, const struct policy_entry *e)
+print_rules(int fd, const struct sandbox_rule *rules, size_t n)
 {
 	size_t i;
 
-	for (i = 0; i < e->nrules; i++) {
-		const struct sandbox_rule *r = &e->rules[i];
-		if (i == 0 || e->rules[i - 1].syscall != r->syscall) {
+	for (i = 0; i < n; i++) {
+		const struct sandbox_rule *r = &rules[i];
+		if (i == 0 || rules[i - 1].syscall != r->syscall) {
 			char *name = seccomp_syscall_resolve_num_arch(SCMP_ARCH_NATIVE, r->syscall);
 			dprintf(fd, "%s%-8s   %s:", i ? "\n" : "", "", name ? name : "?");
 			free(name);
 		}
-		dprintf(fd, " %s%s", r->what, i + 1 < e->nrules && e->rules[i + 1].syscall == r->syscall ? "," : "");
+		dprintf(fd, " %s%s", r->what, i + 1 < n && rules[i + 1].syscall == r->syscall ? "," : "");
 	}
-	if (e->nrules)
+	if (n)
 		dprintf(fd, "\n");
 }
 
@@ -269,6 +298,11 @@ policy_print(int fd)
 		snprintf(n, sizeof(n), "%zu+%zu", e->nsyscalls, e->nrules);
 		dprintf(fd, "%-8s %-16s %-16s %-18s %-9s %s\n", e->name, e->binary,
 		    idents[e->ident], roots[e->root], n, e->fds);
-		print_rules(fd, e);
+		print_rules(fd, e->rules, e->nrules);
+		if (i == POLICY_STORED) {
+			/* the deliver view's filter: the same plus one openat rule */
+			static const struct sandbox_rule more[] = { RULES_DELIVER_OPEN };
+			print_rules(fd, more, N(more));
+		}
 	}
 }

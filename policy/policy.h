@@ -50,6 +50,17 @@ extern const struct policy_entry policy_table[POLICY_NPROCS];
  * caller (stored's argv, set by the master from authd's verdict). */
 void policy_spec(enum policy_proc p, const struct config *cfg, struct sandbox_spec *s);
 
+/* stored's filter depends on its view, which the master chose (stored's
+ * -v): every view opens files read-only, the deliver view may also create
+ * a message file with O_WRONLY|O_CREAT|O_EXCL. */
+enum policy_stored_view {
+	POLICY_STORED_READ_ONLY,	/* pop3, imap */
+	POLICY_STORED_DELIVER,		/* deliver */
+};
+
+/* Set s's argument rules to those of view v (after policy_spec). */
+void policy_stored_view(enum policy_stored_view v, struct sandbox_spec *s);
+
 /* Print the process table (posternctl policy, docs). */
 void policy_print(int fd);
 

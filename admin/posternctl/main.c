@@ -20,6 +20,9 @@
 #include "../../policy/policy.h"
 #include "../../policy/services.h"
 
+/* As before the stream: posternctl deliver took at most 1 GiB from stdin. */
+#define POSTERNCTL_DELIVER_MAX (1ULL << 30)
+
 static struct config cfg;
 static const char *cfgpath = "/etc/postern/postern.conf";
 
@@ -482,20 +485,6 @@ cmd_auth_test(int argc, char **argv)
 }
 
 /* Stdin into a buffer, before any privilege is given up. */
-static void
-read_message(struct buf *msg)
-{
-	uint8_t chunk[65536];
-	ssize_t n;
-
-	buf_init(msg, 1ULL << 30);
-	while ((n = read(STDIN_FILENO, chunk, sizeof(chunk))) > 0)
-		if (buf_append(msg, chunk, (size_t)n) < 0)
-			die("message too large");
-	if (n < 0)
-		die("read: %s", strerror(errno));
-}
-
 /* The uid the service runs as, which creates mail root parents at first
  * login: under systemd (User=postern) it owns state_dir, which
  * StateDirectory= gives it; as root, root does. */
@@ -519,9 +508,9 @@ cmd_deliver(int argc, char **argv)
 {
 	char name[USERDB_NAME_MAX + 1], canon[USERDB_NAME_MAX + 1], root[CONFIG_PATH_MAX];
 	char fname[MAILDIR_NAME_MAX + 1], why[CONFIG_PATH_MAX + 128];
+	char host[MAILDIR_HOST_MAX];
 	const char *reason;
 	struct userdb_user u;
-	struct buf msg;
 	struct db *db;
 	uid_t uid;
 	gid_t gid;
@@ -537,7 +526,7 @@ cmd_deliver(int argc, char **argv)
 	mailroot_of(canon, &u, root, sizeof(root));
 	uid = u.uid ? u.uid : (uid_t)cfg.mail_uid;
 	gid = u.gid ? u.gid : (gid_t)cfg.mail_gid;
-	read_message(&msg);
+	maildir_host(host);
 	fd = mailroot_open(root, uid, gid, service_uid(), privileged, why, sizeof(why));
 	if (fd < 0)
 		die("refusing to deliver: %s", why);
@@ -545,10 +534,11 @@ cmd_deliver(int argc, char **argv)
 		die("cannot become uid %u: %s", (unsigned)uid, reason);
 	if (maildir_check(fd, &reason) < 0)
 		die("refusing to deliver to %s: %s", root, reason);
-	if (maildir_deliver(fd, msg.data, msg.len, fname) < 0)
+	/* stdin streams straight into tmp/: the engine's delivery function,
+	 * the one stored's deliver view runs */
+	if (maildir_deliver(fd, STDIN_FILENO, POSTERNCTL_DELIVER_MAX, host, fname) < 0)
 		die("delivery failed: %s", strerror(errno));
 	close(fd);
-	buf_free(&msg, 0);
 	printf("delivered %s/new/%s\n", root, fname);
 	return 0;
 }

@@ -140,21 +140,35 @@ refuse(struct authsess *a, uint32_t code, const char *user, const char *reason)
 		send_fail_now(a, a->pending_code, a->pending_text);
 }
 
+/* The mail root of user canon: the record's own, else the template.  For
+ * logins and recipient lookups alike.  Returns 0, or -1 with a reason. */
+static int
+user_mailroot(const char *canon, const struct userdb_user *u, char out[CONFIG_PATH_MAX],
+    const char **why_r)
+{
+	if (u->mailroot[0] != '\0')
+		snprintf(out, CONFIG_PATH_MAX, "%s", u->mailroot);
+	else if (config_expand_mailroot(acfg.mail_root, canon, out, CONFIG_PATH_MAX) < 0) {
+		*why_r = "mail root template cannot be expanded";
+		return -1;
+	}
+	if (!config_path_canonical(out)) {
+		*why_r = "mail root is not a canonical absolute path";
+		return -1;
+	}
+	return 0;
+}
+
 /* Tell the master which user this session is (it spawns stored), then the
  * worker that it may continue. */
 static void
 grant(struct authsess *a, const char *canon, const struct userdb_user *u)
 {
 	char mailroot[CONFIG_PATH_MAX];
+	const char *why;
 
-	if (u->mailroot[0] != '\0')
-		snprintf(mailroot, sizeof(mailroot), "%s", u->mailroot);
-	else if (config_expand_mailroot(acfg.mail_root, canon, mailroot, sizeof(mailroot)) < 0) {
-		refuse(a, AUTH_FAIL_TEMP, canon, "mail root template cannot be expanded");
-		return;
-	}
-	if (!config_path_canonical(mailroot)) {
-		refuse(a, AUTH_FAIL_TEMP, canon, "mail root is not a canonical absolute path");
+	if (user_mailroot(canon, u, mailroot, &why) < 0) {
+		refuse(a, AUTH_FAIL_TEMP, canon, why);
 		return;
 	}
 	ipc_out_init(&outmsg, MSG_MASTER_LOGIN);
@@ -385,9 +399,71 @@ on_config(void *ctx, struct ipc_in *in)
 	return 0;
 }
 
+/* Resolve a recipient as a login resolves a name (default_domain, one
+ * alias hop), without a password: the result says where mail for it goes. */
+static void
+resolve(const struct authd_lookup *q, struct authd_lookup_result *r)
+{
+	char name[USERDB_NAME_MAX + 1];
+	struct userdb_user u;
+	const char *why;
+	int rc;
+
+	memset(r, 0, sizeof(*r));
+	r->id = q->id;
+	if (userdb_normalize((const uint8_t *)q->address, strlen(q->address), acfg.default_domain,
+	    name, &why) < 0) {
+		r->status = AUTHD_LOOKUP_INVALID;
+		return;
+	}
+	rc = userdb_lookup(udb, name, &u, r->user);
+	if (rc < 0) {
+		r->status = AUTHD_LOOKUP_TEMP;
+		log_event(LOG_LEVEL_ERR, "lookup_failed", "reason=\"user database error\"");
+	} else if (rc == 0)
+		r->status = AUTHD_LOOKUP_UNKNOWN;
+	else if (u.flags & USERDB_USER_DISABLED)
+		r->status = AUTHD_LOOKUP_DISABLED;
+	else if (user_mailroot(r->user, &u, r->mail_root, &why) < 0) {
+		r->status = AUTHD_LOOKUP_TEMP;
+		log_event(LOG_LEVEL_ERR, "lookup_failed", "user=%s reason=\"%s\"", r->user, why);
+	} else
+		r->status = AUTHD_LOOKUP_FOUND;
+	if (r->status == AUTHD_LOOKUP_FOUND) {
+		r->uid = u.uid ? u.uid : acfg.mail_uid;
+		r->gid = u.gid ? u.gid : acfg.mail_gid;
+		r->quota = u.quota;
+	} else {
+		/* only a found recipient names anything */
+		memset(r->user, 0, sizeof(r->user));
+		memset(r->mail_root, 0, sizeof(r->mail_root));
+	}
+	explicit_bzero(&u, sizeof(u));	/* it held the password hash */
+}
+
+/* MSG_AUTHD_LOOKUP: answered at once, in order (the master matches ids). */
+static int
+on_lookup(void *ctx, struct ipc_in *in)
+{
+	static struct authd_lookup q;
+	static struct authd_lookup_result r;
+
+	(void)ctx;
+	if (!acfg.have || authdproto_lookup_get(in, &q) < 0)
+		return -1;
+	resolve(&q, &r);
+	authdproto_lookup_result_put(&outmsg, &r);
+	if (ipc_send(master_fd, &outmsg) < 0)
+		log_event(LOG_LEVEL_ERR, "lookup", "reason=\"master channel failed\" errno=%d", errno);
+	else
+		log_event(LOG_LEVEL_DEBUG, "lookup", "id=%u status=%u", r.id, r.status);
+	return 0;
+}
+
 static const struct ipc_handler master_handlers[] = {
 	{ MSG_AUTHD_SESSION_NEW, 1, on_session_new },
 	{ MSG_AUTHD_CONFIG, 0, on_config },
+	{ MSG_AUTHD_LOOKUP, 0, on_lookup },
 };
 
 void
@@ -402,6 +478,7 @@ authd_on_master(int fd, short revents, void *ctx)
 		log_event(LOG_LEVEL_INFO, "exit", "reason=\"master closed channel\"");
 		exit(0);
 	}
-	if (rc < 0 || ipc_dispatch(master_handlers, 2, NULL, &inmsg) < 0)
+	if (rc < 0 || ipc_dispatch(master_handlers, sizeof(master_handlers) / sizeof(master_handlers[0]),
+	    NULL, &inmsg) < 0)
 		fatal("reason=\"bad message from master\" type=0x%04x", inmsg.type);
 }

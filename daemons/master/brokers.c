@@ -21,11 +21,13 @@ static struct ipc_in inmsg;
 static struct ipc_out outmsg;
 
 static int authd_login_msg(void *ctx, struct ipc_in *in);
+static int authd_lookup_msg(void *ctx, struct ipc_in *in);
 static int keyd_ready_msg(void *ctx, struct ipc_in *in);
 static void retire_keyd(struct master *m);
 
 static const struct ipc_handler authd_handlers[] = {
 	{ MSG_MASTER_LOGIN, 0, authd_login_msg },
+	{ MSG_MASTER_LOOKUP_RESULT, 0, authd_lookup_msg },
 };
 
 static const struct ipc_handler keyd_handlers[] = {
@@ -56,6 +58,13 @@ authd_login_msg(void *ctx, struct ipc_in *in)
 {
 	(void)ctx;
 	return master_authd_login(M, in);
+}
+
+static int
+authd_lookup_msg(void *ctx, struct ipc_in *in)
+{
+	(void)ctx;
+	return master_lookup_result(M, in);
 }
 
 static int
@@ -138,8 +147,8 @@ on_broker(int fd, short revents, void *ctx)
 	rc = ipc_recv(fd, &inmsg);
 	if (rc == 1) {
 		int ok = b->proc == POLICY_AUTHD ?
-		    ipc_dispatch(authd_handlers, 1, b, &inmsg) :
-		    ipc_dispatch(keyd_handlers, 1, b, &inmsg);
+		    ipc_dispatch(authd_handlers, sizeof(authd_handlers) / sizeof(authd_handlers[0]), b, &inmsg) :
+		    ipc_dispatch(keyd_handlers, sizeof(keyd_handlers) / sizeof(keyd_handlers[0]), b, &inmsg);
 		if (ok == 0)
 			return;
 	}

@@ -391,8 +391,10 @@ master_authd_login(struct master *m, struct ipc_in *in)
 	snprintf(uids, sizeof(uids), "%u", uid);
 	snprintf(gids, sizeof(gids), "%u", gid);
 	{
+		/* The view comes from the service, never from the worker: every
+		 * login today is a POP3 session (the service table will name it). */
 		char *argv[] = { path, "-c", NULL, "-s", s->sid, "-u", uids, "-g", gids,
-		    "-r", mailroot, "-n", user, NULL };
+		    "-r", mailroot, "-n", user, "-v", "pop3", NULL };
 		pid = master_spawn(m, argv, &st[1], 1, policy_table[POLICY_STORED].name, s->sid, 1);
 	}
 	close(st[1]);

@@ -132,6 +132,17 @@ void master_session_remove(struct master *m, struct session *s);
 /* Returns 0, or -1 (session removed; the caller refuses the client). */
 int master_spawn_worker(struct master *m, struct session *s, int client_fd, const struct listener *l);
 int master_authd_login(struct master *m, struct ipc_in *in);
+
+/* lookup.c: recipient lookups through authd (common/authdproto.h). */
+struct authd_lookup_result;
+typedef void master_lookup_cb(void *ctx, const struct authd_lookup_result *r);
+/* Ask authd where mail for address goes, without blocking; cb runs once,
+ * with authd's answer or (after BROKER_CALL_TIMEOUT_MS) AUTHD_LOOKUP_TEMP.
+ * Returns 0, or -1 (not sent: authd down or busy, or too many in flight;
+ * cb will not run).  Not called yet: LMTP and SMTP RCPT will. */
+int master_lookup(struct master *m, const char *address, master_lookup_cb *cb, void *ctx);
+/* MSG_MASTER_LOOKUP_RESULT from authd.  Returns 0, or -1 (a violation). */
+int master_lookup_result(struct master *m, struct ipc_in *in);
 size_t master_count_ip(const struct master *m, const char *ip);
 
 #endif

@@ -13,11 +13,15 @@
 #include "../../common/log.h"
 #include "../../common/pop3_encode.h"
 #include "../../common/proto.h"
+#include "../../common/storeproto.h"
 #include "../../common/util.h"
 #include "pop3d.h"
 
 static struct ipc_in inmsg;
 static struct ipc_out outmsg;
+/* Decoded reply pages (one of each per process, like the buffers). */
+static struct store_sizes sizes_page;
+static struct store_uidls uidls_page;
 
 /* One request to stored and its reply in inmsg. Fatal if stored is gone or
  * misbehaves: the session cannot go on without its store. */
@@ -34,47 +38,49 @@ store_call(struct pop3 *p)
 static int
 load_sizes(struct pop3 *p)
 {
-	uint32_t start = 0;
+	uint32_t start = 0, i;
 
 	p->sizes = calloc(p->nmsgs ? p->nmsgs : 1, sizeof(*p->sizes));
 	p->deleted = calloc(p->nmsgs ? p->nmsgs : 1, 1);
 	if (p->sizes == NULL || p->deleted == NULL)
 		return -1;
 	while (start < p->nmsgs) {
-		uint32_t s, count, i;
-		uint8_t more;
+		const struct store_sizes *r = &sizes_page;
 
-		ipc_out_init(&outmsg, MSG_STORE_POP_SIZES);
-		ipc_put_u32(&outmsg, start);
+		storeproto_index_put(&outmsg, MSG_STORE_POP_SIZES, start);
 		store_call(p);
-		if (inmsg.type != MSG_STORE_SIZES)
+		if (inmsg.type != MSG_STORE_SIZES || storeproto_sizes_get(&inmsg, &sizes_page) < 0)
 			return -1;
-		s = ipc_get_u32(&inmsg);
-		count = ipc_get_u32(&inmsg);
-		more = ipc_get_u8(&inmsg);
-		if (inmsg.err || s != start || count == 0 || count > p->nmsgs - start)
+		/* meaning: the page asked for, inside the listing, "more" truthful */
+		if (r->start != start || r->count > p->nmsgs - start ||
+		    (r->more != 0) != (start + r->count < p->nmsgs))
 			return -1;
-		for (i = 0; i < count; i++)
-			p->sizes[start + i] = ipc_get_u64(&inmsg);
-		if (ipc_in_end(&inmsg) < 0 || (more != 0) != (start + count < p->nmsgs))
-			return -1;
-		start += count;
+		for (i = 0; i < r->count; i++)
+			p->sizes[start + i] = r->size[i];
+		start += r->count;
 	}
 	return 0;
+}
+
+/* A MSG_STORE_ERR reply's code (0 when the reply is not a valid one). */
+static uint32_t
+store_err_code(void)
+{
+	char text[STORE_ERR_TEXT_MAX];
+	uint32_t code;
+
+	return storeproto_err_get(&inmsg, &code, text) == 0 ? code : 0;
 }
 
 int
 pop3_enter_transaction(struct pop3 *p)
 {
-	char text[128];
-	uint32_t code;
+	uint64_t n;
 
-	ipc_out_init(&outmsg, MSG_STORE_POP_OPEN);
+	storeproto_open_put(&outmsg, MSG_STORE_POP_OPEN);
 	store_call(p);
 	if (inmsg.type == MSG_STORE_ERR) {
-		code = ipc_get_u32(&inmsg);
-		ipc_get_str(&inmsg, text, sizeof(text));
-		if (code == STORE_ERR_INUSE)
+		if (store_err_code() == STORE_ERR_INUSE)
 			client_puts(&p->c, "-ERR [IN-USE] Mailbox is locked by another POP3 session\r\n");
 		else
 			client_puts(&p->c, "-ERR [SYS/TEMP] Cannot open mailbox\r\n");
@@ -82,8 +88,10 @@ pop3_enter_transaction(struct pop3 *p)
 	}
 	if (inmsg.type != MSG_STORE_OK)
 		fatal("reason=\"unexpected reply from stored\" type=0x%04x", inmsg.type);
-	p->nmsgs = (size_t)ipc_get_u64(&inmsg);
-	if (ipc_in_end(&inmsg) < 0 || p->nmsgs > p->cfg->pop3_max_messages || load_sizes(p) < 0)
+	if (storeproto_ok_get(&inmsg, &n) < 0 || n > p->cfg->pop3_max_messages)
+		fatal("reason=\"bad maildrop listing from stored\"");
+	p->nmsgs = (size_t)n;
+	if (load_sizes(p) < 0)
 		fatal("reason=\"bad maildrop listing from stored\"");
 	p->state = POP3_TRANSACTION;
 	client_printf(&p->c, "+OK Logged in, %zu messages\r\n", p->nmsgs);
@@ -157,33 +165,24 @@ pop3_cmd_list(struct pop3 *p, const struct pop3_cmd *cmd)
 static void
 uidl_pages(struct pop3 *p, long single)
 {
-	uint32_t start = single >= 0 ? (uint32_t)single : 0;
+	const struct store_uidls *r = &uidls_page;
+	uint32_t start = single >= 0 ? (uint32_t)single : 0, i;
 
 	while (start < p->nmsgs) {
-		uint32_t s, count, i;
-		char uidl[UIDL_MAX + 1];
-
-		ipc_out_init(&outmsg, MSG_STORE_POP_UIDLS);
-		ipc_put_u32(&outmsg, start);
+		storeproto_index_put(&outmsg, MSG_STORE_POP_UIDLS, start);
 		store_call(p);
-		s = ipc_get_u32(&inmsg);
-		count = ipc_get_u32(&inmsg);
-		(void)ipc_get_u8(&inmsg);
-		if (inmsg.type != MSG_STORE_UIDLS || inmsg.err || s != start || count == 0 ||
-		    count > p->nmsgs - start)
+		if (inmsg.type != MSG_STORE_UIDLS || storeproto_uidls_get(&inmsg, &uidls_page) < 0 ||
+		    r->start != start || r->count > p->nmsgs - start)
 			fatal("reason=\"bad UIDL page from stored\"");
-		for (i = 0; i < count; i++) {
-			ipc_get_str(&inmsg, uidl, sizeof(uidl));
-			if (inmsg.err)
-				fatal("reason=\"bad UIDL from stored\"");
+		for (i = 0; i < r->count; i++) {
 			if (single >= 0) {
-				client_printf(&p->c, "+OK %ld %s\r\n", single + 1, uidl);
+				client_printf(&p->c, "+OK %ld %s\r\n", single + 1, r->uidl[i]);
 				return;
 			}
 			if (!p->deleted[start + i])
-				client_printf(&p->c, "%u %s\r\n", start + i + 1, uidl);
+				client_printf(&p->c, "%u %s\r\n", start + i + 1, r->uidl[i]);
 		}
-		start += count;
+		start += r->count;
 	}
 }
 
@@ -235,23 +234,19 @@ send_message(struct pop3 *p, int fd, int64_t body_lines)
 static void
 fetch(struct pop3 *p, long m, int64_t body_lines)
 {
-	char text[128];
 	uint64_t size;
 
-	ipc_out_init(&outmsg, MSG_STORE_POP_FETCH);
-	ipc_put_u32(&outmsg, (uint32_t)m);
+	storeproto_index_put(&outmsg, MSG_STORE_POP_FETCH, (uint32_t)m);
 	store_call(p);
 	if (inmsg.type == MSG_STORE_ERR) {
-		uint32_t code = ipc_get_u32(&inmsg);
-		ipc_get_str(&inmsg, text, sizeof(text));
+		uint32_t code = store_err_code();
 		ipc_in_close_fd(&inmsg);
 		client_puts(&p->c, code == STORE_ERR_GONE ?
 		    "-ERR Message was removed by another program\r\n" :
 		    "-ERR [SYS/TEMP] Cannot read message\r\n");
 		return;
 	}
-	size = ipc_get_u64(&inmsg);
-	if (inmsg.type != MSG_STORE_MSGFD || inmsg.fd < 0 || ipc_in_end(&inmsg) < 0)
+	if (inmsg.type != MSG_STORE_MSGFD || storeproto_msgfd_get(&inmsg, &size) < 0)
 		fatal("reason=\"bad fetch reply from stored\"");
 	client_printf(&p->c, "+OK %llu octets\r\n", (unsigned long long)size);
 	if (send_message(p, inmsg.fd, body_lines) < 0 && !p->c.dead) {
@@ -324,37 +319,36 @@ pop3_cmd_rset(struct pop3 *p, const struct pop3_cmd *cmd)
 	client_printf(&p->c, "+OK %zu messages\r\n", p->nmsgs);
 }
 
-/* QUIT in TRANSACTION: remove the marked messages (RFC 1939 section 6). */
+/* QUIT in TRANSACTION: remove the marked messages (RFC 1939 section 6),
+ * in batches of at most STORE_COMMIT_MAX indexes. */
 void
 pop3_update(struct pop3 *p)
 {
+	static uint32_t batch[STORE_COMMIT_MAX];
 	size_t i = 0, removed = 0;
 	int ok = 1;
 
 	p->state = POP3_UPDATE;
 	for (;;) {
 		uint32_t count = 0;
-		size_t scan = i;
+		uint64_t n;
 
-		while (scan < p->nmsgs && count < STORE_COMMIT_MAX)
-			if (p->deleted[scan++])
-				count++;
-		ipc_out_init(&outmsg, MSG_STORE_POP_COMMIT);
-		ipc_put_u8(&outmsg, scan >= p->nmsgs);
-		ipc_put_u32(&outmsg, count);
-		for (; i < scan; i++)
+		for (; i < p->nmsgs && count < STORE_COMMIT_MAX; i++)
 			if (p->deleted[i])
-				ipc_put_u32(&outmsg, (uint32_t)i);
+				batch[count++] = (uint32_t)i;
+		/* final when nothing marked is left after this batch */
+		while (i < p->nmsgs && !p->deleted[i])
+			i++;
+		storeproto_commit_put(&outmsg, i >= p->nmsgs, batch, count);
 		store_call(p);
 		if (inmsg.type == MSG_STORE_OK) {
-			uint64_t n = ipc_get_u64(&inmsg);
-			if (ipc_in_end(&inmsg) < 0)
+			if (storeproto_ok_get(&inmsg, &n) < 0)
 				fatal("reason=\"bad commit reply from stored\"");
 			removed += (size_t)n;
 		} else {
 			ok = 0;
 		}
-		if (scan >= p->nmsgs)
+		if (i >= p->nmsgs)
 			break;
 	}
 	if (ok)

@@ -181,6 +181,19 @@ class TestHostilePeer(unittest.TestCase):
         self.assertIn("stored_spawn user=demo@localhost", log)
         self.assertRegex(log, r"proc=stored .*event=ipc_violation peer=worker type=0x7777")
 
+    def test_worker_cannot_choose_the_deliver_view(self):
+        """The master gives a POP3 login the pop3 view: the deliver view's request is
+        an IPC violation there, and nothing reaches the Maildir."""
+        new = os.path.join(self.app.maildir(), "new")
+        before = sorted(os.listdir(new))
+        s, f, sid, mark = self.hostile()
+        self.assertEqual(self.ask(s, f, "LOGIN demo demo"), "auth-ok store-fd")
+        self.assertEqual(self.ask(s, f, "DELIVER"), "deliver stored-closed")
+        s.close()
+        self.app.wait_log(r"proc=stored .*event=ipc_violation peer=worker type=0x0621 view=pop3",
+                          start=mark)
+        self.assertEqual(sorted(os.listdir(new)), before)
+
 
 class TestAuthdRestart(unittest.TestCase):
     @classmethod

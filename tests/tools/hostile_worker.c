@@ -136,12 +136,13 @@ cmd_fetch(unsigned long idx)
 	say("fetch-ok %s", subj ? subj : "(no subject)");
 }
 
+/* Send out to stored and report its answer as "WHAT ok N", "WHAT err N" or
+ * "WHAT stored-closed". */
 static void
-store_simple(uint16_t type, const char *what)
+store_report(const char *what)
 {
 	int rc;
 
-	ipc_out_init(&out, type);
 	if (ipc_send(store_fd, &out) < 0) {
 		say("%s send-failed", what);
 		return;
@@ -155,6 +156,26 @@ store_simple(uint16_t type, const char *what)
 		say("%s err %u", what, ipc_get_u32(&in));
 	else
 		say("%s rc=%d type=0x%04x", what, rc, in.type);
+}
+
+static void
+store_simple(uint16_t type, const char *what)
+{
+	ipc_out_init(&out, type);
+	store_report(what);
+}
+
+/* The deliver view's request, sent to the view the master chose (pop3):
+ * a worker must not be able to write into the Maildir.  The fd is the
+ * channel itself: the filter allows no memfd, and stored must refuse the
+ * request before it reads anything. */
+static void
+store_deliver(void)
+{
+	ipc_out_init(&out, MSG_STORE_DELIVER);
+	ipc_put_u64(&out, 5);
+	ipc_put_fd(&out, store_fd);
+	store_report("deliver");
 }
 
 /* Ask keyd to sign a SHA-256-sized hash with key id; report the outcome. */
@@ -616,6 +637,8 @@ run(char *line)
 		store_simple(MSG_STORE_POP_OPEN, "open");
 	else if (!strcmp(cmd, "BADTYPE") && store_fd >= 0)
 		store_simple(0x7777, "badtype");
+	else if (!strcmp(cmd, "DELIVER") && store_fd >= 0)
+		store_deliver();
 	else if (!strcmp(cmd, "FETCH") && a && store_fd >= 0)
 		cmd_fetch(strtoul(a, NULL, 10));
 	else if (!strcmp(cmd, "FORGE-PROXY") && a) {

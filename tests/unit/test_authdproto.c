@@ -44,6 +44,63 @@ parse(const char *text)
 	return config_parse(&cfg, "t.conf", text, strlen(text), err, sizeof(err));
 }
 
+/* Send out and receive it into in; 0 if it arrived as sent. */
+static int
+transfer(void)
+{
+	int sv[2], rc = -1;
+
+	if (socketpair(AF_UNIX, SOCK_SEQPACKET, 0, sv) < 0)
+		return -1;
+	if (ipc_send(sv[0], &out) == 0 && ipc_recv(sv[1], &in) == 1 && in.type == out.type)
+		rc = 0;
+	close(sv[0]);
+	close(sv[1]);
+	return rc;
+}
+
+/* The recipient lookup: both messages round-trip at their longest, and a
+ * result that names more (or less) than its status allows is refused. */
+static void
+test_lookup(void)
+{
+	static struct authd_lookup q;
+	static struct authd_lookup_result r, got;
+	static char addr[AUTHD_ADDRESS_MAX + 2];
+
+	memset(addr, 'a', AUTHD_ADDRESS_MAX);
+	authdproto_lookup_put(&out, 7, addr);
+	CHECK(transfer() == 0 && authdproto_lookup_get(&in, &q) == 0 && q.id == 7 &&
+	    strlen(q.address) == AUTHD_ADDRESS_MAX, "the longest address round-trips");
+	addr[AUTHD_ADDRESS_MAX] = 'a';
+	authdproto_lookup_put(&out, 7, addr);
+	CHECK(out.err != 0, "a longer address is not encoded");
+	r = (struct authd_lookup_result){ .id = 9, .status = AUTHD_LOOKUP_FOUND, .uid = 7300,
+	    .gid = 7301, .quota = 1ULL << 40 };
+	memset(r.user, 'u', USERDB_NAME_MAX);
+	r.mail_root[0] = '/';
+	memset(r.mail_root + 1, 'm', CONFIG_PATH_MAX - 2);
+	authdproto_lookup_result_put(&out, &r);
+	CHECK(transfer() == 0 && authdproto_lookup_result_get(&in, &got) == 0 &&
+	    !memcmp(&got, &r, sizeof(r)), "a found result with the longest fields round-trips");
+	r.uid = 0;
+	authdproto_lookup_result_put(&out, &r);
+	CHECK(transfer() == 0 && authdproto_lookup_result_get(&in, &got) == -1 && got.id == 0,
+	    "found with uid 0 refused");
+	r.uid = 7300;
+	r.status = AUTHD_LOOKUP_UNKNOWN;
+	authdproto_lookup_result_put(&out, &r);
+	CHECK(transfer() == 0 && authdproto_lookup_result_get(&in, &got) == -1,
+	    "unknown that names a user refused");
+	r = (struct authd_lookup_result){ .id = 3, .status = AUTHD_LOOKUP_TEMP };
+	authdproto_lookup_result_put(&out, &r);
+	CHECK(transfer() == 0 && authdproto_lookup_result_get(&in, &got) == 0 &&
+	    got.status == AUTHD_LOOKUP_TEMP, "an empty temporary failure round-trips");
+	r.status = AUTHD_LOOKUP_TEMP + 1;
+	authdproto_lookup_result_put(&out, &r);
+	CHECK(transfer() == 0 && authdproto_lookup_result_get(&in, &got) == -1, "unknown status refused");
+}
+
 int
 main(void)
 {
@@ -85,5 +142,6 @@ main(void)
 	CHECK(exchange(&r) == -1 && !r.have, "the shorter old layout is refused");
 	cfg.auth_ipv6_prefix = 129;
 	CHECK(round_trip(&r) == -1 && !r.have, "a value the master cannot send is refused");
+	test_lookup();
 	return tap_done();
 }

@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -220,6 +221,51 @@ check_delivered(int md, const char *name, const char *msg, size_t len, uint64_t 
 	CHECK(count_entries(md, "tmp") == 0, "tmp/ empty after delivery");
 }
 
+/* Deliver len bytes of data through a memfd, as a worker hands them to
+ * stored's deliver view. */
+static int
+deliver_buf(int md, const void *data, size_t len, char name_r[MAILDIR_NAME_MAX + 1])
+{
+	int fd = memfd_create("msg", MFD_CLOEXEC), rc, saved;
+
+	if (fd < 0 || write(fd, data, len) != (ssize_t)len || lseek(fd, 0, SEEK_SET) != 0)
+		return -2;
+	rc = maildir_deliver(md, fd, 1 << 20, "test.host", name_r);
+	saved = errno;
+	close(fd);
+	errno = saved;
+	return rc;
+}
+
+/* Delivery streams: a CRLF split between read chunks counts once, a pipe
+ * works as a source, and a message over the limit leaves nothing behind. */
+static void
+test_deliver_stream(int md)
+{
+	static char big[40000];
+	char n1[MAILDIR_NAME_MAX + 1];
+	struct maildir_name mn;
+	int p[2], before;
+
+	memset(big, 'x', sizeof(big));
+	big[16383] = '\r';
+	big[16384] = '\n';
+	big[30000] = '\n';
+	CHECK(deliver_buf(md, big, sizeof(big), n1) == 0 && maildir_parse_name(n1, strlen(n1), &mn) == 0 &&
+	    mn.size == sizeof(big) && mn.vsize == sizeof(big) + 1, "sizes counted across chunks");
+	CHECK(pipe(p) == 0 && write(p[1], "a\nb\n", 4) == 4 && close(p[1]) == 0, "pipe source");
+	CHECK(maildir_deliver(md, p[0], 100, "h", n1) == 0 && ends_with(n1, ".h,S=4,W=6"),
+	    "delivery from a pipe, name from the bytes written");
+	close(p[0]);
+	before = count_entries(md, "new");
+	CHECK(pipe(p) == 0 && write(p[1], "0123456789", 10) == 10 && close(p[1]) == 0, "pipe source");
+	errno = 0;
+	CHECK(maildir_deliver(md, p[0], 9, "h", n1) == -1 && errno == EFBIG, "over the limit: EFBIG");
+	CHECK(count_entries(md, "new") == before && count_entries(md, "tmp") == 0,
+	    "nothing delivered, tmp/ cleaned");
+	close(p[0]);
+}
+
 static void
 test_deliver(void)
 {
@@ -235,21 +281,22 @@ test_deliver(void)
 	CHECK(is_dir700(rootfd, "Maildir/cur") && is_dir700(rootfd, "Maildir/new") &&
 	    is_dir700(rootfd, "Maildir/tmp"), "dirs made, mode 0700");
 	CHECK(maildir_check(md, &why) == 0, "maildir_check on an existing maildir");
-	CHECK(maildir_deliver(md, (const uint8_t *)msg, sizeof(msg) - 1, n1) == 0, "deliver");
+	CHECK(deliver_buf(md, msg, sizeof(msg) - 1, n1) == 0, "deliver");
 	CHECK(count_entries(md, "new") == 1 && count_entries(md, "cur") == 0, "one file in new/");
 	check_delivered(md, n1, msg, sizeof(msg) - 1, sizeof(msg) - 1 + 3);
-	CHECK(maildir_deliver(md, (const uint8_t *)msg, 5, n2) == 0 && strcmp(n1, n2) != 0,
+	CHECK(deliver_buf(md, msg, 5, n2) == 0 && strcmp(n1, n2) != 0,
 	    "second delivery gets a new name");
 	check_delivered(md, n2, msg, 5, 5);
-	CHECK(maildir_deliver(md, (const uint8_t *)"", 0, n2) == 0, "empty message");
+	CHECK(deliver_buf(md, "", 0, n2) == 0, "empty message");
 	check_delivered(md, n2, "", 0, 0);
 	CHECK(count_entries(md, "new") == 3, "three files in new/");
+	test_deliver_stream(md);
 	close(md);
 	mkdirat(rootfd, "Broken", 0700);
 	mkdirat(rootfd, "Broken/new", 0700);
 	md = openat(rootfd, "Broken", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	errno = 0;
-	CHECK(maildir_deliver(md, (const uint8_t *)"x\n", 2, n1) == -1 && errno == ENOENT,
+	CHECK(deliver_buf(md, "x\n", 2, n1) == -1 && errno == ENOENT,
 	    "delivery without tmp/ fails");
 	CHECK(count_entries(md, "new") == 0, "nothing delivered");
 	close(md);
@@ -275,7 +322,7 @@ test_symlinked_subdir(void)
 	CHECK(maildir_check(md, &why) == -1 && why != NULL && strstr(why, "new") != NULL,
 	    "maildir_check refuses a symlinked new/");
 	errno = 0;
-	CHECK(maildir_deliver(md, (const uint8_t *)"x\n", 2, n1) == -1 &&
+	CHECK(deliver_buf(md, "x\n", 2, n1) == -1 &&
 	    (errno == ENOTDIR || errno == ELOOP), "delivery refuses a symlinked new/");
 	CHECK(count_entries(rootfd, "Target") == 0 && count_entries(md, "tmp") == 0,
 	    "nothing in the target, tmp/ cleaned");

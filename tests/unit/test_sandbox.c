@@ -27,7 +27,10 @@ enum call {
 	CALL_FCNTL_FLAGS,	/* allowed from here on */
 	CALL_MMAP_RW,
 	CALL_OPEN_READ,
+	CALL_OPEN_FLAGS,	/* openat with open_flags: stored's views, below */
 };
+
+static int open_flags;
 
 static const char *const call_names[] = {
 	[CALL_FCNTL_SETOWN] = "fcntl F_SETOWN",
@@ -66,29 +69,25 @@ make_call(enum call c, int fd, void *page)
 		    4096, PROT_READ);
 		break;
 	case CALL_OPEN_READ: (void)openat(AT_FDCWD, "/nonexistent/x", O_RDONLY | O_CLOEXEC); break;
+	case CALL_OPEN_FLAGS: (void)openat(AT_FDCWD, "/nonexistent/x", open_flags, 0600); break;
 	}
 }
 
 /* 1 if the child was killed by SIGSYS, 0 if it exited 0, -1 otherwise. */
 static int
-try_call(enum policy_proc p, enum call c)
+run_locked(const struct sandbox_spec *spec, enum call c)
 {
-	struct sandbox_spec spec;
-	struct config cfg;
 	int status, fds[2];
 	void *page;
 	pid_t pid;
 
-	config_defaults(&cfg);
-	policy_spec(p, &cfg, &spec);
-	spec.debug = 0;
 	page = mmap(NULL, 4096, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 	if (page == MAP_FAILED || pipe(fds) < 0)
 		return -1;
 	fflush(stdout);
 	pid = fork();
 	if (pid == 0) {
-		sandbox_lock(&spec);
+		sandbox_lock(spec);
 		make_call(c, fds[0], page);
 		_exit(0);
 	}
@@ -100,6 +99,55 @@ try_call(enum policy_proc p, enum call c)
 	if (WIFSIGNALED(status) && WTERMSIG(status) == SIGSYS)
 		return 1;
 	return WIFEXITED(status) && WEXITSTATUS(status) == 0 ? 0 : -1;
+}
+
+static int
+try_call(enum policy_proc p, enum call c)
+{
+	struct sandbox_spec spec;
+	struct config cfg;
+
+	config_defaults(&cfg);
+	policy_spec(p, &cfg, &spec);
+	spec.debug = 0;
+	return run_locked(&spec, c);
+}
+
+/* stored's filter per view: only the deliver view creates, and only with
+ * O_WRONLY|O_CREAT|O_EXCL; the POP3 (and IMAP) view stays read-only. */
+static void
+test_stored_views(void)
+{
+	static const struct {
+		int flags, read_only_dies, deliver_dies;
+		const char *what;
+	} cases[] = {
+		{ O_RDONLY | O_CLOEXEC, 0, 0, "O_RDONLY" },
+		{ O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 1, 0, "O_WRONLY|O_CREAT|O_EXCL" },
+		{ O_WRONLY | O_CREAT | O_TRUNC, 1, 1, "O_WRONLY|O_CREAT|O_TRUNC" },
+		{ O_WRONLY | O_CREAT | O_EXCL | O_APPEND, 1, 1, "O_WRONLY|O_CREAT|O_EXCL|O_APPEND" },
+		{ O_RDWR | O_CREAT | O_EXCL, 1, 1, "O_RDWR|O_CREAT|O_EXCL" },
+		{ O_WRONLY, 1, 1, "O_WRONLY" },
+	};
+	struct sandbox_spec spec;
+	struct config cfg;
+	char name[160];
+	size_t i;
+
+	config_defaults(&cfg);
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		open_flags = cases[i].flags;
+		policy_spec(POLICY_STORED, &cfg, &spec);
+		spec.debug = 0;
+		policy_stored_view(POLICY_STORED_READ_ONLY, &spec);
+		snprintf(name, sizeof(name), "stored pop3 view: openat %s %s", cases[i].what,
+		    cases[i].read_only_dies ? "killed by SIGSYS" : "allowed");
+		CHECK(run_locked(&spec, CALL_OPEN_FLAGS) == cases[i].read_only_dies, name);
+		policy_stored_view(POLICY_STORED_DELIVER, &spec);
+		snprintf(name, sizeof(name), "stored deliver view: openat %s %s", cases[i].what,
+		    cases[i].deliver_dies ? "killed by SIGSYS" : "allowed");
+		CHECK(run_locked(&spec, CALL_OPEN_FLAGS) == cases[i].deliver_dies, name);
+	}
 }
 
 int
@@ -119,5 +167,6 @@ main(void)
 			CHECK(try_call((enum policy_proc)p, (enum call)c) == want, name);
 		}
 	}
+	test_stored_views();
 	return tap_done();
 }

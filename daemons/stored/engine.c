@@ -1,8 +1,9 @@
-/* popbox.c - the POP3 view of a Maildir++ INBOX.
+/* engine.c - stored's engine: the INBOX on disk, its index, the lock,
+ * delivery.
  *
- * One readdir of new/ and one of cur/ per session; sizes come from ",W=" in
- * the name, else from the LMDB index, else from reading the file once (and
- * then the index remembers it, all new entries in one transaction).
+ * One readdir of new/ and one of cur/ per snapshot; sizes come from ",W="
+ * in the name, else from the LMDB index, else from reading the file once
+ * (and then the index remembers it, all new entries in one transaction).
  */
 #include <dirent.h>
 #include <errno.h>
@@ -15,8 +16,11 @@
 
 #include "../../common/log.h"
 #include "../../common/maildir.h"
-#include "stored.h"
+#include "engine.h"
 
+/* One lock file for every view: POP3 takes it exclusive, IMAP shared.  The
+ * name predates the IMAP view; it is kept so that sessions on both sides
+ * of an upgrade still exclude each other. */
 #define LOCK_FILE "postern-pop3.lock"
 
 /* Move new/NAME to cur/NAME:2, (a message seen by a client is no longer new). */
@@ -47,11 +51,11 @@ cmp_msg(const void *a, const void *b)
 {
 	/* Maildir names start with the delivery time: version order is
 	 * delivery order for every common naming scheme. */
-	return strverscmp(((const struct popmsg *)a)->name, ((const struct popmsg *)b)->name);
+	return strverscmp(((const struct engine_msg *)a)->name, ((const struct engine_msg *)b)->name);
 }
 
 static int
-size_of(struct popbox *b, const char *name, const struct maildir_name *mn, uint64_t *size_r,
+size_of(struct engine *e, const char *name, const struct maildir_name *mn, uint64_t *size_r,
     int *cache_r)
 {
 	char path[MAILDIR_NAME_MAX + 8];
@@ -63,9 +67,9 @@ size_of(struct popbox *b, const char *name, const struct maildir_name *mn, uint6
 		*size_r = mn->vsize;
 		return 0;
 	}
-	if (b->index != NULL) {
+	if (e->index != NULL) {
 		buf_init(&v, 64);
-		rc = db_get(b->index, 0, name, mn->base_len, &v);
+		rc = db_get(e->index, 0, name, mn->base_len, &v);
 		if (rc == 1 && v.len == sizeof(uint64_t)) {
 			memcpy(size_r, v.data, sizeof(uint64_t));
 			buf_free(&v, 0);
@@ -84,7 +88,7 @@ size_of(struct popbox *b, const char *name, const struct maildir_name *mn, uint6
 }
 
 static int
-scan_cur(struct popbox *b, DIR *d)
+scan_cur(struct engine *e, DIR *d)
 {
 	struct db_kv *kv = NULL;
 	uint64_t *vals = NULL;
@@ -94,7 +98,7 @@ scan_cur(struct popbox *b, DIR *d)
 
 	while ((de = readdir(d)) != NULL) {
 		struct maildir_name mn;
-		struct popmsg *m;
+		struct engine_msg *m;
 		size_t l = strlen(de->d_name);
 		int cache;
 
@@ -102,14 +106,14 @@ scan_cur(struct popbox *b, DIR *d)
 			continue;
 		if (maildir_parse_name(de->d_name, l, &mn) < 0)
 			continue;
-		if (b->n == b->max_messages)
+		if (e->n == e->max_messages)
 			break;
-		if (b->n == cap) {
+		if (e->n == cap) {
 			size_t ncap = cap ? cap * 2 : 64;
-			void *p = realloc(b->msgs, ncap * sizeof(*b->msgs));
+			void *p = realloc(e->msgs, ncap * sizeof(*e->msgs));
 			void *q = realloc(kv, ncap * sizeof(*kv));
 			void *r = realloc(vals, ncap * sizeof(*vals));
-			if (p) b->msgs = p;
+			if (p) e->msgs = p;
 			if (q) kv = q;
 			if (r) vals = r;
 			if (!p || !q || !r) {
@@ -118,8 +122,8 @@ scan_cur(struct popbox *b, DIR *d)
 			}
 			cap = ncap;
 		}
-		m = &b->msgs[b->n];
-		if (size_of(b, de->d_name, &mn, &m->size, &cache) < 0)
+		m = &e->msgs[e->n];
+		if (size_of(e, de->d_name, &mn, &m->size, &cache) < 0)
 			continue;	/* removed meanwhile */
 		m->name = strdup(de->d_name);
 		if (m->name == NULL) {
@@ -135,55 +139,85 @@ scan_cur(struct popbox *b, DIR *d)
 			kv[nkv].vl = sizeof(uint64_t);
 			nkv++;
 		}
-		b->n++;
+		e->n++;
 	}
 	/* One transaction for every size learnt in this scan. */
-	if (rc == 0 && b->index != NULL && nkv > 0 && db_put_batch(b->index, 0, kv, nkv) < 0)
-		log_event(LOG_LEVEL_WARN, "index", "op=put reason=\"%s\"", db_strerror(b->index));
+	if (rc == 0 && e->index != NULL && nkv > 0 && db_put_batch(e->index, 0, kv, nkv) < 0)
+		log_event(LOG_LEVEL_WARN, "index", "op=put reason=\"%s\"", db_strerror(e->index));
 	free(kv);
 	free(vals);
-	if (rc == 0 && b->n > 0)
-		qsort(b->msgs, b->n, sizeof(*b->msgs), cmp_msg);
-	for (i = 0; rc < 0 && i < b->n; i++)
-		free(b->msgs[i].name);
+	if (rc == 0 && e->n > 0)
+		qsort(e->msgs, e->n, sizeof(*e->msgs), cmp_msg);
+	for (i = 0; rc < 0 && i < e->n; i++)
+		free(e->msgs[i].name);
+	if (rc < 0)
+		e->n = 0;	/* a retried snapshot starts empty */
 	return rc;
 }
 
-int
-popbox_prepare(struct popbox *b)
+void
+engine_init(struct engine *e)
 {
-	b->lock_fd = open(LOCK_FILE, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
-	return b->lock_fd < 0 ? -1 : 0;
+	memset(e, 0, sizeof(*e));
+	e->lock_fd = -1;
+	maildir_host(e->host);
+}
+
+void
+engine_open_index(struct engine *e)
+{
+	static const char *const names[] = { "sizes" };
+	char err[256];
+
+	/* Keep the index out of Maildir++ folder names (those start with '.'). */
+	if (db_open(&e->index, "postern-index", 64ULL << 20, 0, names, 1, err, sizeof(err)) < 0) {
+		log_event(LOG_LEVEL_WARN, "index", "reason=\"%s\" fallback=\"read sizes from files\"", err);
+		e->index = NULL;
+	}
 }
 
 int
-popbox_open(struct popbox *b)
+engine_lock_prepare(struct engine *e)
+{
+	e->lock_fd = open(LOCK_FILE, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
+	return e->lock_fd < 0 ? -1 : 0;
+}
+
+int
+engine_lock(struct engine *e, enum engine_lock_mode mode)
+{
+	if (e->lock_fd < 0) {
+		errno = EIO;	/* engine_lock_prepare failed; its errno is in the log */
+		return -1;
+	}
+	/* Never wait: a session that holds the lock may idle for minutes, and
+	 * the client is better told [IN-USE] at once (RFC 2449 section 8). */
+	if (flock(e->lock_fd, (mode == ENGINE_LOCK_SHARED ? LOCK_SH : LOCK_EX) | LOCK_NB) < 0) {
+		errno = EWOULDBLOCK;
+		return -1;
+	}
+	return 0;
+}
+
+int
+engine_snapshot(struct engine *e)
 {
 	DIR *d;
 	int rc;
 
-	if (b->lock_fd < 0) {
-		errno = EIO;	/* popbox_prepare failed; its errno is in the log */
-		return -1;
-	}
-	if (flock(b->lock_fd, LOCK_EX | LOCK_NB) < 0) {
-		errno = EWOULDBLOCK;
-		return -1;
-	}
 	move_new();
 	d = opendir("cur");
 	if (d == NULL)
 		return -1;
-	rc = scan_cur(b, d);
+	rc = scan_cur(e, d);
 	closedir(d);
-	b->opened = rc == 0;
 	return rc;
 }
 
 /* The message was renamed (flags changed by another client): find the file
  * with the same base name. */
 static int
-relocate(struct popmsg *m)
+relocate(struct engine_msg *m)
 {
 	size_t base = strcspn(m->name, ":");
 	struct dirent *de;
@@ -209,17 +243,17 @@ relocate(struct popmsg *m)
 }
 
 int
-popbox_fetch(struct popbox *b, size_t i)
+engine_fetch(struct engine *e, size_t i)
 {
 	char path[MAILDIR_NAME_MAX + 8];
 	int fd, tries;
 
 	for (tries = 0; tries < 2; tries++) {
-		snprintf(path, sizeof(path), "cur/%s", b->msgs[i].name);
+		snprintf(path, sizeof(path), "cur/%s", e->msgs[i].name);
 		fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
 		if (fd >= 0 || errno != ENOENT)
 			return fd;
-		if (relocate(&b->msgs[i]) < 0)
+		if (relocate(&e->msgs[i]) < 0)
 			break;
 	}
 	errno = ENOENT;
@@ -227,19 +261,46 @@ popbox_fetch(struct popbox *b, size_t i)
 }
 
 int
-popbox_remove(struct popbox *b, size_t i)
+engine_remove(struct engine *e, size_t i)
 {
 	char path[MAILDIR_NAME_MAX + 8];
 
-	snprintf(path, sizeof(path), "cur/%s", b->msgs[i].name);
+	snprintf(path, sizeof(path), "cur/%s", e->msgs[i].name);
 	if (unlink(path) == 0)
 		return 0;
 	if (errno == ENOENT) {
-		if (relocate(&b->msgs[i]) < 0)
+		if (relocate(&e->msgs[i]) < 0)
 			return 0;	/* already gone: the goal is reached */
-		snprintf(path, sizeof(path), "cur/%s", b->msgs[i].name);
+		snprintf(path, sizeof(path), "cur/%s", e->msgs[i].name);
 		if (unlink(path) == 0 || errno == ENOENT)
 			return 0;
 	}
 	return -1;
+}
+
+void
+engine_forget(struct engine *e, const size_t *idx, size_t n)
+{
+	struct db_kv *kv;
+	size_t k;
+
+	if (e->index == NULL || n == 0)
+		return;
+	kv = calloc(n, sizeof(*kv));
+	if (kv == NULL)
+		return;	/* stale entries only cost a lookup: their files are gone */
+	for (k = 0; k < n; k++) {
+		kv[k].k = e->msgs[idx[k]].name;
+		kv[k].kl = strcspn(e->msgs[idx[k]].name, ":");
+	}
+	if (db_del_batch(e->index, 0, kv, n) < 0)
+		log_event(LOG_LEVEL_WARN, "index", "op=del reason=\"%s\"", db_strerror(e->index));
+	free(kv);
+}
+
+int
+engine_deliver(struct engine *e, int src, uint64_t max, char name_r[MAILDIR_NAME_MAX + 1])
+{
+	/* "." is the mail root (the chroot, or the Landlock-confined cwd) */
+	return maildir_deliver(AT_FDCWD, src, max, e->host, name_r);
 }

@@ -1,0 +1,71 @@
+/* view.h - how a worker may use stored's engine: one view per service.
+ *
+ * The master picks the view from the service (-v on stored's command line);
+ * the worker never chooses it.  A view is a table of the requests it
+ * accepts, each with the phases it is valid in, and the seccomp variant
+ * stored loads for it (only the deliver view may create files).  Requests
+ * outside the table or the phase end the session as an IPC violation.
+ */
+#ifndef POSTERN_STORED_VIEW_H
+#define POSTERN_STORED_VIEW_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "../../common/ipc.h"
+#include "../../policy/policy.h"
+#include "engine.h"
+
+/* Phases of a session, as bits for store_request.phases. */
+enum view_phase {
+	VIEW_PHASE_IDLE = 1 << 0,	/* before the mailbox is open */
+	VIEW_PHASE_OPEN = 1 << 1,	/* locked, snapshot taken */
+	VIEW_PHASE_DONE = 1 << 2,	/* POP3 UPDATE finished: nothing more */
+};
+
+/* One session of stored: the engine, the phase, the one pair of scratch
+ * buffers of this process and the worker channel. */
+struct view_session {
+	struct engine *e;
+	unsigned phase;			/* one enum view_phase bit */
+	struct ipc_out *out;
+	int worker_fd;
+};
+
+/* A request row: type, fd presence, the phases it is valid in, and the
+ * handler.  Handlers check meaning (indexes in range) and return 0, or -1
+ * for a violation; they answer through view_reply() and may move phase. */
+struct view_request {
+	uint16_t type;
+	uint8_t with_fd;
+	unsigned phases;
+	int (*fn)(struct view_session *s, struct ipc_in *in);
+};
+
+struct view {
+	const char *name;		/* as on the command line: pop3, imap, deliver */
+	enum policy_stored_view filter;
+	const struct view_request *req;
+	size_t nreq;
+};
+
+extern const struct view view_pop3;
+extern const struct view view_imap;
+extern const struct view view_deliver;
+
+/* The view called name, or NULL. */
+const struct view *view_find(const char *name);
+
+/* Check in against v's table (type, fd presence, phase) and run its
+ * handler.  Returns the handler's result, or -1 for a request the view
+ * does not accept now. */
+int view_dispatch(const struct view *v, struct view_session *s, struct ipc_in *in);
+
+/* Send s->out to the worker.  A worker that is gone ends the session
+ * (exit 0: nothing is lost, the next session starts from the disk). */
+void view_reply(struct view_session *s);
+
+/* Answer MSG_STORE_ERR with code and text. */
+void view_reply_err(struct view_session *s, uint32_t code, const char *text);
+
+#endif

@@ -1,0 +1,55 @@
+/* view_deliver.c - the deliver view: intake workers (LMTP, SMTP for local
+ * recipients) hand stored one message at a time as a read-only fd; stored
+ * writes it into the INBOX (tmp/ with O_EXCL, fsync, rename into new/,
+ * fsync new/) and only then answers MSG_STORE_DELIVERED with the file
+ * name, so the worker's 250 follows a durable write (invariant 5).  No
+ * lock: Maildir delivery needs none, and a POP3 session's snapshot does
+ * not see the new file until its next login.  This is the one view whose
+ * filter lets openat create files (O_WRONLY|O_CREAT|O_EXCL, policy.c). */
+#include <errno.h>
+#include <string.h>
+
+#include "../../common/log.h"
+#include "../../common/proto.h"
+#include "../../common/storeproto.h"
+#include "view.h"
+
+static int
+on_deliver(struct view_session *s, struct ipc_in *in)
+{
+	char name[MAILDIR_NAME_MAX + 1];
+	uint64_t len;
+	int rc;
+
+	if (storeproto_deliver_get(in, &len) < 0) {
+		ipc_in_close_fd(in);
+		return -1;
+	}
+	/* At most the announced length: a sender that grows the file while
+	 * stored copies it gets EFBIG, not a bigger message. */
+	rc = engine_deliver(s->e, in->fd, len, name);
+	ipc_in_close_fd(in);
+	if (rc < 0) {
+		int big = errno == EFBIG;
+		log_event(LOG_LEVEL_ERR, "deliver_failed", "errno=%d reason=\"%s\"", errno,
+		    big ? "longer than announced" : strerror(errno));
+		view_reply_err(s, big ? STORE_ERR_TOOBIG : STORE_ERR_IO,
+		    big ? "message longer than announced" : "delivery failed");
+		return 0;
+	}
+	log_event(LOG_LEVEL_INFO, "delivered", "file=%s", name);
+	storeproto_delivered_put(s->out, name);
+	view_reply(s);
+	return 0;
+}
+
+static const struct view_request deliver_requests[] = {
+	{ .type = MSG_STORE_DELIVER, .with_fd = 1, .phases = VIEW_PHASE_IDLE, .fn = on_deliver },
+};
+
+const struct view view_deliver = {
+	.name = "deliver",
+	.filter = POLICY_STORED_DELIVER,
+	.req = deliver_requests,
+	.nreq = sizeof(deliver_requests) / sizeof(deliver_requests[0]),
+};
