@@ -53,6 +53,7 @@ OWNED = {
     "fuzz_pop3_parse": ("common/pop3_parse.c", None),
     "fuzz_proxy": ("common/proxy.c", None),
     "fuzz_sasl": ("common/sasl.c", None),
+    "fuzz_storeproto": ("common/storeproto.c", None),
     "fuzz_tls_pick": ("common/tls.c", ["tls_pick_chain", "chain_usable"]),
     "fuzz_userdb": ("common/userdb.c", ["put_be", "get_be", "userdb_user_encode", "get_str",
                                         "userdb_user_decode", "userdb_normalize"]),
