@@ -355,6 +355,16 @@ config_load(struct config *c, const char *path, char *err, size_t errlen)
 }
 
 int
+config_load_or_none(struct config *c, const char *path, char *err, size_t errlen)
+{
+	if (strcmp(path, CONFIG_NONE) == 0) {
+		config_defaults(c);
+		return 0;
+	}
+	return config_load(c, path, err, errlen);
+}
+
+int
 config_apply_env(struct config *c, char *const *envp, char *err, size_t errlen)
 {
 	static const char prefix[] = "POSTERN_";
