@@ -247,6 +247,7 @@ load_config(const struct ctl_cmd *c)
 		if (c->flags & CTL_STRICT)
 			die("%s (-c none: defaults and POSTERN_* environment only)", err);
 		config_defaults(&cfg);
+		cfg_fell_back = 1;
 		fprintf(stderr, "posternctl: %s not found, using defaults\n", cfgpath);
 	}
 	if (config_apply_env(&cfg, environ, err, sizeof(err)) < 0)

@@ -19,6 +19,9 @@
 extern struct config cfg;
 /* The -c value, $POSTERN_CONFIG, or /etc/postern/postern.conf. */
 extern const char *cfgpath;
+/* Set when the file was missing and a reading command fell back to the
+ * defaults: then nothing may be created (open_db opens read-only). */
+extern int cfg_fell_back;
 
 /* A command's operands (options removed) and the options it was given. */
 struct ctl_args {

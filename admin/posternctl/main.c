@@ -24,6 +24,7 @@
 
 struct config cfg;
 const char *cfgpath = "/etc/postern/postern.conf";
+int cfg_fell_back;
 
 void
 die(const char *fmt, ...)
@@ -46,8 +47,11 @@ open_db(int readonly)
 
 	if (!readonly && mkdir(cfg.state_dir, 0755) < 0 && errno != EEXIST)
 		die("%s: %s", cfg.state_dir, strerror(errno));
-	(void)readonly;	/* LMDB readers and the writer coexist; rw creates a missing db */
-	if (userdb_open(&db, cfg.userdb_path, cfg.userdb_map_size, 0, err, sizeof(err)) < 0)
+	/* LMDB readers and the writer coexist, so readers open read-write too
+	 * (which creates a missing db), except on defaults a missing file fell
+	 * back to: a typo must not create a db in the default place. */
+	if (userdb_open(&db, cfg.userdb_path, cfg.userdb_map_size, readonly && cfg_fell_back,
+	    err, sizeof(err)) < 0)
 		die("cannot open user database: %s", err);
 	return db;
 }

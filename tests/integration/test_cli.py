@@ -85,7 +85,13 @@ class TestStartup(unittest.TestCase):
             self.assertEqual(r.returncode, 1, "%s: %s" % (args, r.stderr))
             self.assertIn("typo.conf: No such file or directory (-c none", r.stderr, args)
         self.assertFalse(os.path.exists(self.state), "a writer created the default state dir")
-        # readers still fall back, with a warning
+        # readers fall back to the defaults, with a warning, and create nothing
+        os.mkdir(self.state)
+        r = run([CTL, "-c", typo, "user", "list"], env=self.env)
+        self.assertEqual(r.returncode, 1, r.stderr)
+        self.assertIn("typo.conf not found, using defaults", r.stderr)
+        self.assertIn("cannot open user database", r.stderr)
+        self.assertEqual(os.listdir(self.state), [])
         r = run([CTL, "-c", typo, "policy"], env=self.env)
         self.assertEqual(r.returncode, 0, r.stderr)
 
