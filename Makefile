@@ -18,7 +18,7 @@ WARN     := -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
 HARDEN   := -D_FORTIFY_SOURCE=2 -fstack-protector-strong -fstack-clash-protection \
             -fcf-protection -fPIE -fno-strict-overflow -fno-delete-null-pointer-checks
 CFLAGS   ?= -O2 -g
-CFLAGS   += -std=c17 -D_GNU_SOURCE -MMD -MP $(WARN) $(HARDEN)
+CFLAGS   += -std=c17 -D_GNU_SOURCE -MMD -MP $(WARN) $(HARDEN) -I$(B)/gen
 # Static PIE binaries: exec is cheap and the image needs nothing else.
 LDFLAGS  += -static-pie -Wl,-z,relro,-z,now,-z,noexecstack
 LIBS     := -llmdb -lseccomp -lcap-ng -lcrypt -lbearssl -lpthread
@@ -35,8 +35,18 @@ TEST_TOOLS := $(patsubst tests/tools/%.c,$(B)/tests/%,$(wildcard tests/tools/*.c
 FUZZ_TARGETS := $(patsubst fuzz/%.c,%,$(filter-out fuzz/replay.c,$(wildcard fuzz/fuzz_*.c)))
 REPLAY_BINS := $(FUZZ_TARGETS:%=$(B)/replay/%)
 
-.PHONY: all run test fuzz fuzz-coverage bench clean deps unit-tests replay-bins check-deps image image-test
+.PHONY: all run test fuzz fuzz-coverage bench clean deps unit-tests replay-bins check-deps image image-test FORCE
 all: $(BINS)
+
+# The version (git describe; "unknown" without git), rewritten only when it
+# changes so that an unchanged tree relinks nothing.
+VERSION_H := $(B)/gen/version_gen.h
+$(VERSION_H): FORCE
+	@mkdir -p $(dir $@)
+	@v=$$([ -e .git ] && git describe --always --dirty 2>/dev/null || echo unknown); \
+	printf '#define POSTERN_VERSION "%s"\n' "$${v:-unknown}" >$@.tmp; \
+	if cmp -s $@.tmp $@; then rm -f $@.tmp; else mv $@.tmp $@; fi
+$(B)/obj/common/version.o: $(VERSION_H)
 
 $(B)/obj/%.o: %.c
 	@mkdir -p $(dir $@)
@@ -63,7 +73,8 @@ $(B)/bin/postern-%: $$(call objs_of,$$*) $(B)/lib/libpostern.a
 	@echo "  LD      $@"
 	@$(call static_link,$^)
 
-$(B)/bin/posternctl: $(B)/obj/admin/posternctl/main.o $(B)/lib/libpostern.a
+# posternctl is every .c file of admin/posternctl/ plus the common library.
+$(B)/bin/posternctl: $(patsubst %.c,$(B)/obj/%.o,$(wildcard admin/posternctl/*.c)) $(B)/lib/libpostern.a
 	@mkdir -p $(dir $@)
 	@echo "  LD      $@"
 	@$(call static_link,$^)

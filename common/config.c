@@ -371,6 +371,16 @@ env_value_ok(const char *v, const char **why)
 }
 
 int
+config_load_or_none(struct config *c, const char *path, char *err, size_t errlen)
+{
+	if (strcmp(path, CONFIG_NONE) == 0) {
+		config_defaults(c);
+		return 0;
+	}
+	return config_load(c, path, err, errlen);
+}
+
+int
 config_apply_env(struct config *c, char *const *envp, char *err, size_t errlen)
 {
 	static const char prefix[] = "POSTERN_";

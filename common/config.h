@@ -90,6 +90,16 @@ int config_parse(struct config *c, const char *name, const char *text, size_t le
 /* Defaults, then the file at path. Returns 0 or -1 with a message in err. */
 int config_load(struct config *c, const char *path, char *err, size_t errlen);
 
+/* The -c value (and POSTERN_CONFIG value) that asks for no file at all:
+ * the defaults, then POSTERN_* environment variables.  Without it a
+ * missing file is an error, so that a mistyped path cannot start a server
+ * on defaults. */
+#define CONFIG_NONE	"none"
+
+/* config_load(), except that path CONFIG_NONE gives the defaults only.
+ * Returns 0 or -1 with a message in err (errno ENOENT for a missing file). */
+int config_load_or_none(struct config *c, const char *path, char *err, size_t errlen);
+
 /* Apply POSTERN_<KEY>=value variables from envp over c (the key upper-
  * cased: POSTERN_POP3_LISTEN=0.0.0.0:110), for containers configured by
  * environment.  POSTERN_CONFIG (the file's path) is skipped.  Values are

@@ -262,3 +262,45 @@ db_foreach(struct db *db, unsigned i,
 	mdb_txn_abort(txn);
 	return (rc == 0 || rc == MDB_NOTFOUND) ? 0 : -1;
 }
+
+int
+db_update(struct db *db, unsigned i, const void *key, size_t klen,
+    int (*fn)(void *ctx, const uint8_t *v, size_t vl, struct buf *out), void *ctx)
+{
+	MDB_txn *txn;
+	MDB_val k = { klen, (void *)(uintptr_t)key }, v;
+	struct buf nv;
+	int rc, ret = -1;
+
+	if (i >= db->n || klen == 0 || klen > 511)
+		return -1;
+	if (txn_begin(db, 0, &txn) < 0)
+		return -1;
+	buf_init(&nv, 1U << 20);
+	rc = mdb_get(txn, db->dbi[i], &k, &v);
+	db->last_rc = rc;
+	if (rc == MDB_NOTFOUND)
+		ret = 0;
+	if (rc != 0 || fn(ctx, v.mv_data, v.mv_size, &nv) < 0)
+		goto out;
+	v.mv_size = nv.len;
+	v.mv_data = nv.data;
+	if ((rc = mdb_put(txn, db->dbi[i], &k, &v, 0)) == 0) {
+		rc = mdb_txn_commit(txn);
+		txn = NULL;
+	}
+	db->last_rc = rc;
+	ret = rc == 0 ? 1 : -1;
+out:
+	if (txn != NULL)
+		mdb_txn_abort(txn);
+	buf_free(&nv, 1);
+	return ret;
+}
+
+int
+db_copy(struct db *db, const char *dir)
+{
+	db->last_rc = mdb_env_copy2(db->env, dir, MDB_CP_COMPACT);
+	return db->last_rc == 0 ? 0 : -1;
+}

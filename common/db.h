@@ -55,6 +55,18 @@ int db_del(struct db *db, unsigned i, const void *key, size_t klen);
 int db_foreach(struct db *db, unsigned i,
     int (*fn)(void *ctx, const uint8_t *k, size_t kl, const uint8_t *v, size_t vl), void *ctx);
 
+/* Read-modify-write of key in one write transaction: fn gets the current
+ * value (valid only during the call) and writes the new one into out, or
+ * returns -1 to change nothing.  Returns 1 updated, 0 not found (fn not
+ * called), -1 error or refused by fn. */
+int db_update(struct db *db, unsigned i, const void *key, size_t klen,
+    int (*fn)(void *ctx, const uint8_t *v, size_t vl, struct buf *out), void *ctx);
+
+/* A compacted, consistent copy (one read transaction: writers may go on)
+ * of the environment into the existing, empty directory dir, as data.mdb
+ * created with mode 0666 & ~umask.  Returns 0 or -1 (db_strerror). */
+int db_copy(struct db *db, const char *dir);
+
 /* Last LMDB error text, for logs. */
 const char *db_strerror(struct db *db);
 

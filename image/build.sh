@@ -74,7 +74,10 @@ find "$R" -exec touch -h -d "@$EPOCH" {} +
 	--mtime="@$EPOCH" --no-xattrs --no-acls --no-selinux \
 	-cf "$OUT/layer.tar" $(ls -A | sort))
 
-# 3. The OCI image.
+# 3. The OCI image.  Configured by POSTERN_* environment variables only:
+# POSTERN_CONFIG=none says so explicitly to the master and to every
+# `posternctl` run inside (a missing config file is fatal otherwise); with a
+# file mounted on /etc/postern, run with -e POSTERN_CONFIG=/etc/postern/postern.conf.
 L=$OUT/oci
 umoci init --layout "$L"
 umoci new --image "$L:$TAG"
@@ -88,8 +91,7 @@ umoci config --image "$L:$TAG" --created "$CREATED" --author "Postern" \
 	--architecture "$ARCH" \
 	--os linux \
 	--config.entrypoint /usr/libexec/postern/postern-master \
-	--config.entrypoint -c --config.entrypoint /etc/postern/postern.conf \
-	--config.env PATH=/usr/bin \
+	--config.env PATH=/usr/bin --config.env POSTERN_CONFIG=none \
 	--config.workingdir / --config.stopsignal SIGTERM \
 	--config.label "org.opencontainers.image.title=postern" \
 	--config.label "org.opencontainers.image.description=Postern privilege-separated mail server" \

@@ -34,15 +34,24 @@ for u in demo demo2; do
 		done
 	fi
 done
+# The addresses the master will use (the file as edited since, then any
+# POSTERN_* variable over it), not the ones written above.
+listen_of() {
+	"$BIN/posternctl" config dump | sed -n "s/^$1 = //p" | cut -d, -f1
+}
+POP3=$(listen_of pop3_listen)
+POP3S=$(listen_of pop3s_listen)
+HOST=${POP3%:*}
+PORT=${POP3##*:}
 cat <<MSG
 
 Postern demo appliance (config $CONF)
-  POP3  127.0.0.1:1110   users: demo / demo, demo2 / demo2
+  POP3  ${POP3:-(off)}   POP3S ${POP3S:-(off)}   users: demo / demo, demo2 / demo2
 
 Try:
-  curl -s pop3://demo:demo@127.0.0.1:1110/          # list
-  curl -s pop3://demo:demo@127.0.0.1:1110/1         # read message 1
-  python3 -c "import poplib; p=poplib.POP3('127.0.0.1',1110); p.user('demo'); p.pass_('demo'); print(p.stat()); print(p.retr(1)[1]); p.quit()"
+  curl -s pop3://demo:demo@$POP3/          # list
+  curl -s pop3://demo:demo@$POP3/1         # read message 1
+  python3 -c "import poplib; p=poplib.POP3('$HOST',$PORT); p.user('demo'); p.pass_('demo'); print(p.stat()); print(p.retr(1)[1]); p.quit()"
   POSTERN_CONFIG=$CONF $BIN/posternctl auth test demo -p demo
 
 Logs follow (one key=value line per event). Ctrl-C stops.

@@ -1,6 +1,7 @@
 /* posternctl - the admin command: users, domains, aliases, `auth test`,
- * local delivery for seeding, the process table, config checks.
- * Run as root (or the owner of the user database). */
+ * local delivery for seeding, the process table, config checks, backups.
+ * Run as root (or the owner of the user database).  The command table,
+ * option parsing and help are in cli.c (ctl.h lists the files). */
 #include <errno.h>
 #include <fcntl.h>
 #include <stdarg.h>
@@ -19,14 +20,16 @@
 #include "../../common/util.h"
 #include "../../policy/policy.h"
 #include "../../policy/services.h"
+#include "ctl.h"
 
 /* As before the stream: posternctl deliver took at most 1 GiB from stdin. */
 #define POSTERNCTL_DELIVER_MAX (1ULL << 30)
 
-static struct config cfg;
-static const char *cfgpath = "/etc/postern/postern.conf";
+struct config cfg;
+const char *cfgpath = "/etc/postern/postern.conf";
+int cfg_fell_back;
 
-static void __attribute__((noreturn, format(printf, 1, 2)))
+void
 die(const char *fmt, ...)
 {
 	va_list ap;
@@ -39,23 +42,7 @@ die(const char *fmt, ...)
 	exit(1);
 }
 
-static void __attribute__((noreturn))
-usage(void)
-{
-	fputs("usage: posternctl [-c config] COMMAND ...\n"
-	    "  user add USER [-p PASSWORD] [-s yescrypt|sha512|bcrypt] [-u UID -g GID] [-m MAILROOT] [-q QUOTA]\n"
-	    "  user del USER | user passwd USER [-p PASSWORD] | user list | user show USER\n"
-	    "  user disable USER | user enable USER\n"
-	    "  domain add DOMAIN | domain del DOMAIN | domain list\n"
-	    "  alias add ADDRESS USER | alias del ADDRESS | alias list\n"
-	    "  auth test USER [-p PASSWORD]   say whether and why a login would fail\n"
-	    "  deliver USER < message         deliver into USER's INBOX (as the user's uid)\n"
-	    "  config check | config dump | policy | services\n"
-	    "Without -p, passwords are read from the first line of standard input.\n", stderr);
-	exit(2);
-}
-
-static struct db *
+struct db *
 open_db(int readonly)
 {
 	struct db *db;
@@ -63,13 +50,16 @@ open_db(int readonly)
 
 	if (!readonly && mkdir(cfg.state_dir, 0755) < 0 && errno != EEXIST)
 		die("%s: %s", cfg.state_dir, strerror(errno));
-	(void)readonly;	/* LMDB readers and the writer coexist; rw creates a missing db */
-	if (userdb_open(&db, cfg.userdb_path, cfg.userdb_map_size, 0, err, sizeof(err)) < 0)
+	/* LMDB readers and the writer coexist, so readers open read-write too
+	 * (which creates a missing db), except on defaults a missing file fell
+	 * back to: a typo must not create a db in the default place. */
+	if (userdb_open(&db, cfg.userdb_path, cfg.userdb_map_size, readonly && cfg_fell_back,
+	    err, sizeof(err)) < 0)
 		die("cannot open user database: %s", err);
 	return db;
 }
 
-static void
+void
 normalize(const char *in, char out[USERDB_NAME_MAX + 1])
 {
 	const char *why;
@@ -78,26 +68,37 @@ normalize(const char *in, char out[USERDB_NAME_MAX + 1])
 		die("'%s': %s", in, why);
 }
 
-/* -p PASSWORD, or one line from stdin (no echo on a terminal). */
+uint32_t
+parse_id(const char *s, const char *what)
+{
+	uint64_t v;
+
+	if (util_str_to_u64(s, 0xfffffffe, &v) < 0 || v == 0)
+		die("bad %s '%s' (a number from 1 to 4294967294)", what, s);
+	return (uint32_t)v;
+}
+
+void
+parse_mailroot(const char *s, char out[USERDB_PATH_MAX + 1])
+{
+	if (!config_path_canonical(s) || strlen(s) > USERDB_PATH_MAX)
+		die("mail root must be an absolute path without '.', '..', '//' or a trailing '/'");
+	snprintf(out, USERDB_PATH_MAX + 1, "%s", s);
+}
+
+/* One line from stdin, without echo on a terminal. */
 static void
-read_password(const char *given, char *out, size_t outlen)
+prompt_line(const char *prompt, char *out, size_t outlen)
 {
 	struct termios t, saved;
-	int tty = isatty(STDIN_FILENO);
-	size_t l;
+	int tty = isatty(STDIN_FILENO) && tcgetattr(STDIN_FILENO, &saved) == 0;
 
-	if (given != NULL) {
-		if (strlen(given) >= outlen)
-			die("password too long");
-		snprintf(out, outlen, "%s", given);
-		return;
-	}
 	if (tty) {
-		fputs("Password: ", stderr);
-		tcgetattr(STDIN_FILENO, &saved);
+		/* echo off before the prompt: TCSAFLUSH drops what was typed before */
 		t = saved;
 		t.c_lflag &= ~(tcflag_t)ECHO;
 		tcsetattr(STDIN_FILENO, TCSAFLUSH, &t);
+		fputs(prompt, stderr);
 	}
 	if (fgets(out, (int)outlen, stdin) == NULL)
 		out[0] = '\0';
@@ -105,10 +106,37 @@ read_password(const char *given, char *out, size_t outlen)
 		tcsetattr(STDIN_FILENO, TCSAFLUSH, &saved);
 		fputc('\n', stderr);
 	}
-	l = strcspn(out, "\r\n");
-	out[l] = '\0';
+	out[strcspn(out, "\r\n")] = '\0';
+}
+
+/* -p PASSWORD, or one line from stdin; on a terminal, with confirm, the
+ * password is asked twice.  An empty password is refused on every path. */
+static void
+read_password(const char *given, char *out, size_t outlen, int confirm)
+{
+	char again[1024];
+	int same;
+
+	if (given != NULL) {
+		if (given[0] == '\0')
+			die("empty password refused");
+		if (strlen(given) >= outlen)
+			die("password too long");
+		snprintf(out, outlen, "%s", given);
+		return;
+	}
+	prompt_line("Password: ", out, outlen);
 	if (out[0] == '\0')
-		die("empty password");
+		die("empty password refused");
+	if (!confirm || !isatty(STDIN_FILENO))
+		return;
+	prompt_line("Retype password: ", again, sizeof(again));
+	same = strcmp(out, again) == 0;
+	explicit_bzero(again, sizeof(again));
+	if (!same) {
+		explicit_bzero(out, outlen);
+		die("the passwords do not match; nothing changed");
+	}
 }
 
 static const char *
@@ -163,70 +191,56 @@ domain_must_exist(struct db *db, const char *name)
 	buf_free(&b, 0);
 }
 
-static int
-cmd_user_add(struct db *db, int argc, char **argv)
+int
+cmd_user_add(const struct ctl_args *a)
 {
-	const char *pw = NULL, *scheme = NULL;
 	char name[USERDB_NAME_MAX + 1], pass[1024];
 	struct userdb_user u;
-	uint64_t v;
-	int opt;
+	struct db *db;
 
-	if (argc < 2)
-		usage();
-	normalize(argv[1], name);
+	normalize(a->argv[0], name);
 	memset(&u, 0, sizeof(u));
-	optind = 2;
-	while ((opt = getopt(argc, argv, "p:s:u:g:m:q:")) != -1) {
-		switch (opt) {
-		case 'p': pw = optarg; break;
-		case 's': scheme = optarg; break;
-		case 'u': if (util_str_to_u64(optarg, 0xfffffffe, &v) < 0 || v == 0) die("bad uid"); u.uid = (uint32_t)v; break;
-		case 'g': if (util_str_to_u64(optarg, 0xfffffffe, &v) < 0 || v == 0) die("bad gid"); u.gid = (uint32_t)v; break;
-		case 'm': if (!config_path_canonical(optarg) || strlen(optarg) > USERDB_PATH_MAX)
-				die("mail root must be an absolute path without '.', '..', '//' or a trailing '/'");
-			snprintf(u.mailroot, sizeof(u.mailroot), "%s", optarg); break;
-		case 'q': if (util_str_to_u64(optarg, UINT64_MAX, &u.quota) < 0) die("bad quota"); break;
-		default: usage();
-		}
-	}
+	if (a->uid != NULL)
+		u.uid = parse_id(a->uid, "uid");
+	if (a->gid != NULL)
+		u.gid = parse_id(a->gid, "gid");
+	if (a->mailroot != NULL)
+		parse_mailroot(a->mailroot, u.mailroot);
+	if (a->quota != NULL && util_str_to_u64(a->quota, UINT64_MAX, &u.quota) < 0)
+		die("bad quota '%s' (bytes, 0 = none)", a->quota);
+	scheme_prefix(a->scheme);	/* a bad scheme before the prompt */
+	db = open_db(0);
 	domain_must_exist(db, name);
-	read_password(pw, pass, sizeof(pass));
-	if (userdb_hash_password(pass, scheme_prefix(scheme), u.hash) < 0)
+	if (get_user(db, name, &u) == 1)
+		die("user %s exists", name);
+	read_password(a->pass, pass, sizeof(pass), 1);
+	if (userdb_hash_password(pass, scheme_prefix(a->scheme), u.hash) < 0)
 		die("crypt(3) failed for this scheme");
 	explicit_bzero(pass, sizeof(pass));
 	put_user(db, name, &u, 1);
+	db_close(db);
 	printf("user %s added\n", name);
 	return 0;
 }
 
-static int
-cmd_user_passwd(struct db *db, int argc, char **argv)
+int
+cmd_user_passwd(const struct ctl_args *a)
 {
 	char name[USERDB_NAME_MAX + 1], pass[1024];
-	const char *pw = NULL, *scheme = NULL;
 	struct userdb_user u;
-	int opt;
+	struct db *db;
 
-	if (argc < 2)
-		usage();
-	normalize(argv[1], name);
-	optind = 2;
-	while ((opt = getopt(argc, argv, "p:s:")) != -1) {
-		if (opt == 'p')
-			pw = optarg;
-		else if (opt == 's')
-			scheme = optarg;
-		else
-			usage();
-	}
+	normalize(a->argv[0], name);
+	scheme_prefix(a->scheme);	/* a bad scheme before the prompt */
+	db = open_db(0);
 	if (get_user(db, name, &u) != 1)
 		die("no user %s", name);
-	read_password(pw, pass, sizeof(pass));
-	if (userdb_hash_password(pass, scheme_prefix(scheme), u.hash) < 0)
+	read_password(a->pass, pass, sizeof(pass), 1);
+	if (userdb_hash_password(pass, scheme_prefix(a->scheme), u.hash) < 0)
 		die("crypt(3) failed");
 	explicit_bzero(pass, sizeof(pass));
 	put_user(db, name, &u, 0);
+	db_close(db);
 	printf("password of %s changed\n", name);
 	return 0;
 }
@@ -256,6 +270,25 @@ print_key_val(void *ctx, const uint8_t *k, size_t kl, const uint8_t *v, size_t v
 	return 0;
 }
 
+/* db_foreach over one sub-database with fn; the exit status. */
+static int
+list_dbi(unsigned dbi, int (*fn)(void *, const uint8_t *, size_t, const uint8_t *, size_t),
+    int with_ctx)
+{
+	struct db *db = open_db(1);
+	int rc = db_foreach(db, dbi, fn, with_ctx ? (void *)db : NULL);
+
+	db_close(db);
+	return rc < 0 ? 1 : 0;
+}
+
+int
+cmd_user_list(const struct ctl_args *a)
+{
+	(void)a;
+	return list_dbi(USERDB_DBI_USERS, print_user, 0);
+}
+
 static const char *
 hash_scheme(const char *h)
 {
@@ -275,15 +308,18 @@ mailroot_of(const char *name, const struct userdb_user *u, char *out, size_t len
 		snprintf(out, len, "(mail_root template cannot be expanded)");
 }
 
-static int
-cmd_user_show(struct db *db, const char *arg)
+int
+cmd_user_show(const struct ctl_args *a)
 {
 	char name[USERDB_NAME_MAX + 1], root[CONFIG_PATH_MAX];
 	struct userdb_user u;
+	struct db *db;
 
-	normalize(arg, name);
+	normalize(a->argv[0], name);
+	db = open_db(1);
 	if (get_user(db, name, &u) != 1)
 		die("no user %s", name);
+	db_close(db);
 	mailroot_of(name, &u, root, sizeof(root));
 	/* The hash itself is never printed, only its scheme. */
 	printf("user:      %s\nstatus:    %s\nscheme:    %s\nuid/gid:   %u/%u\n"
@@ -295,12 +331,14 @@ cmd_user_show(struct db *db, const char *arg)
 }
 
 static int
-cmd_user_flag(struct db *db, const char *arg, int disable)
+user_flag(const char *arg, int disable)
 {
 	char name[USERDB_NAME_MAX + 1];
 	struct userdb_user u;
+	struct db *db;
 
 	normalize(arg, name);
+	db = open_db(0);
 	if (get_user(db, name, &u) != 1)
 		die("no user %s", name);
 	if (disable)
@@ -308,39 +346,36 @@ cmd_user_flag(struct db *db, const char *arg, int disable)
 	else
 		u.flags &= ~(uint32_t)USERDB_USER_DISABLED;
 	put_user(db, name, &u, 0);
+	db_close(db);
 	printf("user %s %s\n", name, disable ? "disabled" : "enabled");
 	return 0;
 }
 
-static int
-cmd_user(int argc, char **argv)
+int
+cmd_user_disable(const struct ctl_args *a)
+{
+	return user_flag(a->argv[0], 1);
+}
+
+int
+cmd_user_enable(const struct ctl_args *a)
+{
+	return user_flag(a->argv[0], 0);
+}
+
+int
+cmd_user_del(const struct ctl_args *a)
 {
 	char name[USERDB_NAME_MAX + 1];
 	struct db *db;
-	int rc = 0;
 
-	if (argc < 1)
-		usage();
-	db = open_db(!strcmp(argv[0], "list") || !strcmp(argv[0], "show"));
-	if (!strcmp(argv[0], "add"))
-		rc = cmd_user_add(db, argc, argv);
-	else if (!strcmp(argv[0], "passwd"))
-		rc = cmd_user_passwd(db, argc, argv);
-	else if (!strcmp(argv[0], "list") && argc == 1)
-		rc = db_foreach(db, USERDB_DBI_USERS, print_user, NULL);
-	else if (!strcmp(argv[0], "show") && argc == 2)
-		rc = cmd_user_show(db, argv[1]);
-	else if ((!strcmp(argv[0], "disable") || !strcmp(argv[0], "enable")) && argc == 2)
-		rc = cmd_user_flag(db, argv[1], argv[0][0] == 'd');
-	else if (!strcmp(argv[0], "del") && argc == 2) {
-		normalize(argv[1], name);
-		if (db_del(db, USERDB_DBI_USERS, name, strlen(name)) != 1)
-			die("no user %s", name);
-		printf("user %s deleted (its Maildir is left in place)\n", name);
-	} else
-		usage();
+	normalize(a->argv[0], name);
+	db = open_db(0);
+	if (db_del(db, USERDB_DBI_USERS, name, strlen(name)) != 1)
+		die("no user %s", name);
 	db_close(db);
-	return rc < 0 ? 1 : 0;
+	printf("user %s deleted (its Maildir is left in place)\n", name);
+	return 0;
 }
 
 static int
@@ -356,99 +391,118 @@ count_domain_users(void *ctx, const uint8_t *k, size_t kl, const uint8_t *v, siz
 	return 0;
 }
 
-static int
-cmd_domain(int argc, char **argv)
+/* Validated as the domain part of an address. */
+static void
+domain_name(const char *arg, char name[USERDB_NAME_MAX + 1])
 {
-	char name[USERDB_NAME_MAX + 1], probe[USERDB_NAME_MAX + 8];
-	struct db *db;
-	int rc = 0;
+	char probe[USERDB_NAME_MAX + 8];
 
-	if (argc < 1)
-		usage();
-	db = open_db(!strcmp(argv[0], "list"));
-	if (!strcmp(argv[0], "list") && argc == 1) {
-		rc = db_foreach(db, USERDB_DBI_DOMAINS, print_key_val, NULL);
-	} else if ((!strcmp(argv[0], "add") || !strcmp(argv[0], "del")) && argc == 2) {
-		/* validate as the domain part of an address */
-		snprintf(probe, sizeof(probe), "x@%s", argv[1]);
-		normalize(probe, name);
-		memmove(name, name + 2, strlen(name + 2) + 1);
-		if (argv[0][0] == 'a') {
-			if (db_put(db, USERDB_DBI_DOMAINS, name, strlen(name), "", 0, 1) < 0)
-				die(errno == EEXIST ? "domain %s exists" : "cannot add %s", name);
-			printf("domain %s added\n", name);
-		} else {
-			size_t users = 0;
-			const void *ctx[2] = { name, &users };
-			db_foreach(db, USERDB_DBI_USERS, count_domain_users, ctx);
-			if (users > 0)
-				die("domain %s still has %zu users", name, users);
-			if (db_del(db, USERDB_DBI_DOMAINS, name, strlen(name)) != 1)
-				die("no domain %s", name);
-			printf("domain %s deleted\n", name);
-		}
-	} else
-		usage();
-	db_close(db);
-	return rc < 0 ? 1 : 0;
+	if ((size_t)snprintf(probe, sizeof(probe), "x@%s", arg) >= sizeof(probe))
+		die("domain name too long");
+	normalize(probe, name);
+	memmove(name, name + 2, strlen(name + 2) + 1);
 }
 
-static int
-cmd_alias(int argc, char **argv)
+int
+cmd_domain_add(const struct ctl_args *a)
+{
+	char name[USERDB_NAME_MAX + 1];
+	struct db *db;
+
+	domain_name(a->argv[0], name);
+	db = open_db(0);
+	if (db_put(db, USERDB_DBI_DOMAINS, name, strlen(name), "", 0, 1) < 0)
+		die(errno == EEXIST ? "domain %s exists" : "cannot add %s", name);
+	db_close(db);
+	printf("domain %s added\n", name);
+	return 0;
+}
+
+int
+cmd_domain_del(const struct ctl_args *a)
+{
+	char name[USERDB_NAME_MAX + 1];
+	size_t users = 0;
+	const void *ctx[2] = { name, &users };
+	struct db *db;
+
+	domain_name(a->argv[0], name);
+	db = open_db(0);
+	db_foreach(db, USERDB_DBI_USERS, count_domain_users, ctx);
+	if (users > 0)
+		die("domain %s still has %zu users", name, users);
+	if (db_del(db, USERDB_DBI_DOMAINS, name, strlen(name)) != 1)
+		die("no domain %s", name);
+	db_close(db);
+	printf("domain %s deleted\n", name);
+	return 0;
+}
+
+int
+cmd_domain_list(const struct ctl_args *a)
+{
+	(void)a;
+	return list_dbi(USERDB_DBI_DOMAINS, print_key_val, 0);
+}
+
+int
+cmd_alias_add(const struct ctl_args *a)
 {
 	char alias[USERDB_NAME_MAX + 1], target[USERDB_NAME_MAX + 1];
 	struct userdb_user u;
 	struct db *db;
-	int rc = 0;
 
-	if (argc < 1)
-		usage();
-	db = open_db(!strcmp(argv[0], "list"));
-	if (!strcmp(argv[0], "list") && argc == 1) {
-		rc = db_foreach(db, USERDB_DBI_ALIASES, print_key_val, db);
-	} else if (!strcmp(argv[0], "add") && argc == 3) {
-		normalize(argv[1], alias);
-		normalize(argv[2], target);
-		domain_must_exist(db, alias);
-		if (get_user(db, target, &u) != 1)
-			die("alias target %s is not a user", target);
-		if (get_user(db, alias, &u) == 1)
-			die("%s is a user, not a free address", alias);
-		if (db_put(db, USERDB_DBI_ALIASES, alias, strlen(alias), target, strlen(target), 1) < 0)
-			die(errno == EEXIST ? "alias %s exists" : "cannot add alias %s", alias);
-		printf("alias %s -> %s added\n", alias, target);
-	} else if (!strcmp(argv[0], "del") && argc == 2) {
-		normalize(argv[1], alias);
-		if (db_del(db, USERDB_DBI_ALIASES, alias, strlen(alias)) != 1)
-			die("no alias %s", alias);
-		printf("alias %s deleted\n", alias);
-	} else
-		usage();
+	normalize(a->argv[0], alias);
+	normalize(a->argv[1], target);
+	db = open_db(0);
+	domain_must_exist(db, alias);
+	if (get_user(db, target, &u) != 1)
+		die("alias target %s is not a user", target);
+	if (get_user(db, alias, &u) == 1)
+		die("%s is a user, not a free address", alias);
+	if (db_put(db, USERDB_DBI_ALIASES, alias, strlen(alias), target, strlen(target), 1) < 0)
+		die(errno == EEXIST ? "alias %s exists" : "cannot add alias %s", alias);
 	db_close(db);
-	return rc < 0 ? 1 : 0;
+	printf("alias %s -> %s added\n", alias, target);
+	return 0;
+}
+
+int
+cmd_alias_del(const struct ctl_args *a)
+{
+	char alias[USERDB_NAME_MAX + 1];
+	struct db *db;
+
+	normalize(a->argv[0], alias);
+	db = open_db(0);
+	if (db_del(db, USERDB_DBI_ALIASES, alias, strlen(alias)) != 1)
+		die("no alias %s", alias);
+	db_close(db);
+	printf("alias %s deleted\n", alias);
+	return 0;
+}
+
+int
+cmd_alias_list(const struct ctl_args *a)
+{
+	(void)a;
+	return list_dbi(USERDB_DBI_ALIASES, print_key_val, 1);
 }
 
 /* Like Courier's authtest: the same decision authd makes, with the reason. */
-static int
-cmd_auth_test(int argc, char **argv)
+int
+cmd_auth_test(const struct ctl_args *a)
 {
 	char name[USERDB_NAME_MAX + 1], canon[USERDB_NAME_MAX + 1], pass[1024], root[CONFIG_PATH_MAX];
-	const char *pw = NULL, *why;
+	const char *why;
 	struct userdb_user u;
 	enum userdb_verdict v;
 	struct db *db;
-	int opt, rc;
+	int rc;
 
-	if (argc < 2 || strcmp(argv[0], "test") != 0)
-		usage();
-	optind = 2;
-	while ((opt = getopt(argc, argv, "p:")) != -1) {
-		if (opt != 'p')
-			usage();
-		pw = optarg;
-	}
-	if (userdb_normalize((const uint8_t *)argv[1], strlen(argv[1]), cfg.default_domain, name, &why) < 0) {
-		printf("FAIL %s: %s\n", argv[1], why);
+	if (userdb_normalize((const uint8_t *)a->argv[0], strlen(a->argv[0]), cfg.default_domain,
+	    name, &why) < 0) {
+		printf("FAIL %s: %s\n", a->argv[0], why);
 		return 1;
 	}
 	db = open_db(1);
@@ -457,6 +511,7 @@ cmd_auth_test(int argc, char **argv)
 		printf("FAIL %s: user database error: %s\n", name, db_strerror(db));
 		return 1;
 	}
+	db_close(db);
 	if (rc == 0) {
 		printf("FAIL %s: unknown user (no user or alias of that name; default domain '%s')\n",
 		    name, cfg.default_domain);
@@ -464,7 +519,7 @@ cmd_auth_test(int argc, char **argv)
 	}
 	if (strcmp(name, canon) != 0)
 		printf("alias %s -> %s\n", name, canon);
-	read_password(pw, pass, sizeof(pass));
+	read_password(a->pass, pass, sizeof(pass), 0);
 	v = userdb_check_password(&u, (const uint8_t *)pass, strlen(pass));
 	explicit_bzero(pass, sizeof(pass));
 	mailroot_of(canon, &u, root, sizeof(root));
@@ -480,7 +535,6 @@ cmd_auth_test(int argc, char **argv)
 	printf("OK %s\n  uid/gid:   %u/%u\n  mail root: %s\n"
 	    "  note: authd may still throttle this login after repeated failures from an IP\n",
 	    canon, u.uid ? u.uid : (unsigned)cfg.mail_uid, u.gid ? u.gid : (unsigned)cfg.mail_gid, root);
-	db_close(db);
 	return 0;
 }
 
@@ -543,59 +597,49 @@ cmd_deliver(int argc, char **argv)
 	return 0;
 }
 
+
+int
+cmd_deliver_args(const struct ctl_args *a)
+{
+	return cmd_deliver(a->argc, a->argv);
+}
+
+int
+cmd_config_check(const struct ctl_args *a)
+{
+	(void)a;
+	if (strcmp(cfgpath, CONFIG_NONE) == 0)
+		printf("defaults and POSTERN_* environment: ok\n");
+	else
+		printf("%s: ok\n", cfgpath);
+	return 0;
+}
+
+int
+cmd_config_dump(const struct ctl_args *a)
+{
+	(void)a;
+	return config_dump(&cfg, STDOUT_FILENO) < 0;
+}
+
+int
+cmd_policy(const struct ctl_args *a)
+{
+	(void)a;
+	policy_print(STDOUT_FILENO);
+	return 0;
+}
+
+int
+cmd_services(const struct ctl_args *a)
+{
+	(void)a;
+	service_print(STDOUT_FILENO);
+	return 0;
+}
+
 int
 main(int argc, char **argv)
 {
-	const char *env = getenv("POSTERN_CONFIG");
-	char err[512];
-	int opt;
-
-	if (env != NULL)
-		cfgpath = env;
-	while ((opt = getopt(argc, argv, "+c:")) != -1) {
-		if (opt == 'c')
-			cfgpath = optarg;
-		else
-			usage();
-	}
-	argc -= optind;
-	argv += optind;
-	if (argc < 1)
-		usage();
-	if (config_load(&cfg, cfgpath, err, sizeof(err)) < 0) {
-		if (!strcmp(argv[0], "config"))
-			die("%s", err);
-		if (errno == ENOENT && access(cfgpath, F_OK) < 0) {
-			config_defaults(&cfg);
-			fprintf(stderr, "posternctl: %s not found, using defaults\n", cfgpath);
-		} else
-			die("%s", err);
-	}
-	if (config_apply_env(&cfg, environ, err, sizeof(err)) < 0)
-		die("%s", err);
-	if (!strcmp(argv[0], "user"))
-		return cmd_user(argc - 1, argv + 1);
-	if (!strcmp(argv[0], "domain"))
-		return cmd_domain(argc - 1, argv + 1);
-	if (!strcmp(argv[0], "alias"))
-		return cmd_alias(argc - 1, argv + 1);
-	if (!strcmp(argv[0], "auth"))
-		return cmd_auth_test(argc - 1, argv + 1);
-	if (!strcmp(argv[0], "deliver"))
-		return cmd_deliver(argc - 1, argv + 1);
-	if (!strcmp(argv[0], "policy") && argc == 1) {
-		policy_print(STDOUT_FILENO);
-		return 0;
-	}
-	if (!strcmp(argv[0], "services") && argc == 1) {
-		service_print(STDOUT_FILENO);
-		return 0;
-	}
-	if (!strcmp(argv[0], "config") && argc == 2 && !strcmp(argv[1], "check")) {
-		printf("%s: ok\n", cfgpath);
-		return 0;
-	}
-	if (!strcmp(argv[0], "config") && argc == 2 && !strcmp(argv[1], "dump"))
-		return config_dump(&cfg, STDOUT_FILENO) < 0;
-	usage();
+	return cli_run(argc, argv);
 }

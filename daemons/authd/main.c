@@ -9,6 +9,7 @@
 #include "../../common/config.h"
 #include "../../common/ev.h"
 #include "../../common/log.h"
+#include "../../common/version.h"
 #include "../../common/proto.h"
 #include "../../policy/policy.h"
 #include "authd.h"
@@ -46,9 +47,11 @@ main(int argc, char **argv)
 	int opt;
 
 	log_init("authd");
-	while ((opt = getopt(argc, argv, "c:")) != -1) {
+	while ((opt = getopt(argc, argv, "c:hV")) != -1) {
 		if (opt == 'c')
 			cfgpath = optarg;
+		else if (opt == 'h' || opt == 'V')
+			version_or_help("postern-authd", opt);
 		else
 			fatal("reason=\"usage: postern-authd -c config\"");
 	}

@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include "../../common/log.h"
+#include "../../common/version.h"
 #include "../../common/proto.h"
 #include "../../policy/policy.h"
 #include "keyd.h"
@@ -24,9 +25,11 @@ main(int argc, char **argv)
 	int opt;
 
 	log_init("keyd");
-	while ((opt = getopt(argc, argv, "c:")) != -1) {
+	while ((opt = getopt(argc, argv, "c:hV")) != -1) {
 		if (opt == 'c')
 			cfgpath = optarg;
+		else if (opt == 'h' || opt == 'V')
+			version_or_help("postern-keyd", opt);
 		else
 			fatal("reason=\"usage: postern-keyd -c config\"");
 	}

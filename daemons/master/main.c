@@ -3,6 +3,7 @@
  * It runs as root, parses no network bytes, and accepts messages only from
  * authd. */
 #include <errno.h>
+#include <getopt.h>
 #include <limits.h>
 #include <signal.h>
 #include <stdio.h>
@@ -18,6 +19,7 @@
 #include "../../common/ev.h"
 #include "../../common/log.h"
 #include "../../common/util.h"
+#include "../../common/version.h"
 #include "../../policy/services.h"
 #include "../../sandbox/sandbox.h"
 #include "master.h"
@@ -78,11 +80,50 @@ close_inherited_fds(const char *cfgpath)
 	}
 }
 
-static void
-usage(void)
+static void __attribute__((noreturn))
+usage(FILE *f, int status)
 {
-	fprintf(stderr, "usage: postern-master [-c /etc/postern/postern.conf]\n");
-	exit(2);
+	fprintf(f, "usage: postern-master [-c CONFIG | -c none] [-h] [-V]\n"
+	    "  -c CONFIG   the config file (default $POSTERN_CONFIG, else /etc/postern/postern.conf);\n"
+	    "              a missing file is fatal\n"
+	    "  -c none     no file: defaults and POSTERN_* environment variables only\n"
+	    "  -h, --help     this text\n"
+	    "  -V, --version  print the version and exit\n");
+	exit(status);
+}
+
+/* -c CONFIG, -h, -V; no operands.  Returns the config path. */
+static const char *
+parse_options(int argc, char **argv)
+{
+	static const struct option longopts[] = {
+		{ "config", required_argument, NULL, 'c' },
+		{ "help", no_argument, NULL, 'h' },
+		{ "version", no_argument, NULL, 'V' },
+		{ NULL, 0, NULL, 0 },
+	};
+	const char *cfgpath = getenv("POSTERN_CONFIG");
+	int opt;
+
+	if (cfgpath == NULL || cfgpath[0] == '\0')
+		cfgpath = "/etc/postern/postern.conf";
+	while ((opt = getopt_long(argc, argv, "c:hV", longopts, NULL)) != -1) {
+		switch (opt) {
+		case 'c':
+			cfgpath = optarg;
+			break;
+		case 'h':
+			usage(stdout, 0);
+		case 'V':
+			printf("postern-master %s\n", version_string());
+			exit(0);
+		default:
+			usage(stderr, 2);
+		}
+	}
+	if (optind != argc)
+		usage(stderr, 2);
+	return cfgpath;
 }
 
 static void
@@ -125,18 +166,14 @@ prepare_empty_root(const struct config *c)
 		fatal("reason=\"chmod empty_root failed\" errno=%d", errno);
 }
 
-/* The file (a missing one means all defaults: first start in an empty
- * volume), then POSTERN_* environment variables over it. */
+/* The file (a missing one is an error: a mistyped -c must not start a
+ * server on defaults; "-c none" asks for no file), then POSTERN_*
+ * environment variables over it. */
 static int
 load_config(struct config *c, const char *path, char *err, size_t errlen)
 {
-	if (config_load(c, path, err, errlen) < 0) {
-		if (errno != ENOENT || access(path, F_OK) == 0)
-			return -1;
-		config_defaults(c);
-		log_event(LOG_LEVEL_WARN, "config", "path=%s reason=\"not found: defaults and "
-		    "POSTERN_* environment only\"", path);
-	}
+	if (config_load_or_none(c, path, err, errlen) < 0)
+		return -1;
 	return config_apply_env(c, environ, err, errlen);
 }
 
@@ -248,26 +285,24 @@ on_signal(int fd, short revents, void *ctx)
 int
 main(int argc, char **argv)
 {
-	const char *cfgpath = "/etc/postern/postern.conf";
+	const char *cfgpath;
 	char err[512];
 	sigset_t set;
-	int opt, sfd;
+	int sfd;
 
 	log_init("master");
-	while ((opt = getopt(argc, argv, "c:")) != -1) {
-		if (opt == 'c')
-			cfgpath = optarg;
-		else
-			usage();
-	}
-	if (optind != argc)
-		usage();
+	cfgpath = parse_options(argc, argv);
 	close_inherited_fds(cfgpath);
-	if (cfgpath[0] != '/' || strlen(cfgpath) >= sizeof(M.config_path))
-		fatal("reason=\"config path must be absolute\" path=%s", cfgpath);
+	if ((cfgpath[0] != '/' && strcmp(cfgpath, CONFIG_NONE) != 0) ||
+	    strlen(cfgpath) >= sizeof(M.config_path))
+		fatal("reason=\"config path must be absolute (or none)\" path=%s", cfgpath);
 	snprintf(M.config_path, sizeof(M.config_path), "%s", cfgpath);
 	if (load_config(&M.cfg, M.config_path, err, sizeof(err)) < 0) {
-		fprintf(stderr, "postern-master: %s\n", err);
+		if (strcmp(cfgpath, CONFIG_NONE) != 0 && access(cfgpath, F_OK) < 0)
+			fprintf(stderr, "postern-master: %s (-c none: defaults and POSTERN_* "
+			    "environment only)\n", err);
+		else
+			fprintf(stderr, "postern-master: %s\n", err);
 		return 1;
 	}
 	if (sandbox_unprivileged())
@@ -300,7 +335,8 @@ main(int argc, char **argv)
 	}
 	broker_start(&M, &M.authd);
 	broker_start(&M, &M.keyd);
-	log_event(LOG_LEVEL_INFO, "ready", "config=%s libexec=%s", M.config_path, M.libexec);
+	log_event(LOG_LEVEL_INFO, "ready", "config=%s libexec=%s version=%s", M.config_path,
+	    M.libexec, version_string());
 	if (ev_run() < 0)
 		fatal("reason=\"event loop failed\" errno=%d", errno);
 	return 0;

@@ -48,7 +48,8 @@ def make_message(subject, body, to="demo@localhost", extra_headers=""):
 
 
 class Appliance:
-    def __init__(self, overrides=None, users=(("demo", "demo"), ("demo2", "demo2")), run_as=None):
+    def __init__(self, overrides=None, users=(("demo", "demo"), ("demo2", "demo2")), run_as=None,
+                 seed=True):
         self.run_as = run_as  # a uid: start the master without root (setpriv)
         self.dir = tempfile.mkdtemp(prefix="postern-test-")
         os.chmod(self.dir, 0o755)
@@ -70,9 +71,10 @@ class Appliance:
         settings.update(overrides or {})
         self.settings = settings
         self.write_conf()
-        self.ctl("domain", "add", "localhost")
-        for u, p in users:
-            self.ctl("user", "add", u, "-p", p)
+        if seed:  # seed=False: no user db yet (for `posternctl restore`)
+            self.ctl("domain", "add", "localhost")
+            for u, p in users:
+                self.ctl("user", "add", u, "-p", p)
         self.proc = None
         self.logpath = os.path.join(self.dir, "master.log")
 
@@ -95,16 +97,22 @@ class Appliance:
         r = self.ctl("deliver", user, input=text)
         return r.stdout.strip().split("/new/")[-1]
 
-    def start(self, greeting_probe=b"", pass_fds=()):
+    def env(self):
+        """The settings as POSTERN_* variables (for `-c none`)."""
+        return {"POSTERN_" + k.upper(): v for k, v in self.settings.items()}
+
+    def start(self, greeting_probe=b"", pass_fds=(), env_only=False):
         self.probe = greeting_probe  # bytes a PROXY listener needs first
         self.logf = open(self.logpath, "ab")
-        cmd = [os.path.join(BIN, "postern-master"), "-c", self.conf]
+        cmd = [os.path.join(BIN, "postern-master"), "-c", "none" if env_only else self.conf]
+        env = dict(os.environ, **self.env()) if env_only else None
         if self.run_as is not None:
             subprocess.run(["chown", "-R", "%d:%d" % (self.run_as, self.run_as), self.dir], check=True)
             cmd = ["setpriv", "--reuid=%d" % self.run_as, "--regid=%d" % self.run_as,
                    "--clear-groups", "--inh-caps=-all"] + cmd
         # pass_fds: descriptors a careless launcher leaks to the master
-        self.proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=self.logf, pass_fds=pass_fds)
+        self.proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=self.logf, pass_fds=pass_fds,
+                                     env=env)
         try:
             wait_until(self._greets, 15, "POP3 greeting on port %d" % self.port)
             wait_until(lambda: self.authd_pid(), 10, "authd ready")

@@ -147,8 +147,9 @@ class ImageTest(unittest.TestCase):
     def test_inspect_config(self):
         cfg = self.inspect("--config")
         c = cfg["config"]
-        self.assertEqual(c["Entrypoint"],
-                         ["/usr/libexec/postern/postern-master", "-c", "/etc/postern/postern.conf"])
+        self.assertEqual(c["Entrypoint"], ["/usr/libexec/postern/postern-master"])
+        # env-only, asked for explicitly (a missing config file is fatal otherwise)
+        self.assertIn("POSTERN_CONFIG=none", c["Env"])
         self.assertNotIn("Cmd", c)
         self.assertNotIn("User", c)  # the master starts as root and drops for every child
         for port in ("110/tcp", "995/tcp"):
@@ -302,6 +303,7 @@ class ImageTest(unittest.TestCase):
                        "master accepting")
             wait_until(lambda: re.search(r"proc=authd .*event=ready", log()), 10, "authd ready")
             self.assertNotIn("event=fatal", log())
+            self.assertRegex(log(), r"proc=master .*event=ready config=none .*version=\S+")
             st = json.loads(run(runc + ["state", cid]).stdout)
             self.assertEqual(st["status"], "running")
             pid = st["pid"]

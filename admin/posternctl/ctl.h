@@ -1,0 +1,99 @@
+/* ctl.h - what the files of posternctl share: the loaded config, the
+ * command table's types, and the helpers every command uses.
+ *
+ * main.c   users, domains, aliases, auth test, deliver, config, policy
+ * cli.c    the command table, option parsing, usage and help, main flow
+ * users.c  user set (one LMDB transaction per change)
+ * backup.c backup and restore of the user db */
+#ifndef POSTERNCTL_CTL_H
+#define POSTERNCTL_CTL_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "../../common/config.h"
+#include "../../common/db.h"
+#include "../../common/userdb.h"
+
+/* Loaded by cli_run() before a command runs (file or none, then env). */
+extern struct config cfg;
+/* The -c value, $POSTERN_CONFIG, or /etc/postern/postern.conf. */
+extern const char *cfgpath;
+/* Set when the file was missing and a reading command fell back to the
+ * defaults: then nothing may be created (open_db opens read-only). */
+extern int cfg_fell_back;
+
+/* A command's operands (options removed) and the options it was given. */
+struct ctl_args {
+	int argc;
+	char **argv;
+	const char *pass, *scheme, *uid, *gid, *mailroot, *quota;
+	int disable, enable;
+};
+
+#define CTL_STRICT	0x01	/* a missing config file is fatal (the command writes) */
+#define CTL_NOCONFIG	0x02	/* needs no config at all */
+
+/* One row of the command table (cli.c). */
+struct ctl_cmd {
+	const char *words;	/* "user add" */
+	const char *operands;	/* usage after the words */
+	const char *help;	/* one line */
+	const char *opts;	/* getopt short options it takes ("p:s:") */
+	const char *longonly;	/* values of long-only options it takes ("DE") */
+	int min_args, max_args;
+	unsigned flags;
+	int (*run)(const struct ctl_args *a);
+};
+
+/* "posternctl: MESSAGE" on stderr, exit 1. */
+void die(const char *fmt, ...) __attribute__((noreturn, format(printf, 1, 2)));
+
+/* The usage of the command being run (all commands before one is known)
+ * on stderr, exit 2. */
+void usage(void) __attribute__((noreturn));
+
+/* "posternctl: MESSAGE" then usage(). */
+void usage_error(const char *fmt, ...) __attribute__((noreturn, format(printf, 1, 2)));
+
+/* Run posternctl: global options, the command, its options; 0/1/2. */
+int cli_run(int argc, char **argv);
+
+/* The user database of cfg; dies on failure.  !readonly creates it. */
+struct db *open_db(int readonly);
+
+/* userdb_normalize() with cfg's default domain; dies with the reason. */
+void normalize(const char *in, char out[USERDB_NAME_MAX + 1]);
+
+/* A uid or gid operand (1 .. 2^32-2); dies naming what on a bad one. */
+uint32_t parse_id(const char *s, const char *what);
+
+/* A mail root operand: canonical absolute (config_path_canonical), fits;
+ * dies otherwise. */
+void parse_mailroot(const char *s, char out[USERDB_PATH_MAX + 1]);
+
+/* The commands (each returns the exit status). */
+int cmd_user_add(const struct ctl_args *a);
+int cmd_user_del(const struct ctl_args *a);
+int cmd_user_passwd(const struct ctl_args *a);
+int cmd_user_set(const struct ctl_args *a);
+int cmd_user_list(const struct ctl_args *a);
+int cmd_user_show(const struct ctl_args *a);
+int cmd_user_disable(const struct ctl_args *a);
+int cmd_user_enable(const struct ctl_args *a);
+int cmd_domain_add(const struct ctl_args *a);
+int cmd_domain_del(const struct ctl_args *a);
+int cmd_domain_list(const struct ctl_args *a);
+int cmd_alias_add(const struct ctl_args *a);
+int cmd_alias_del(const struct ctl_args *a);
+int cmd_alias_list(const struct ctl_args *a);
+int cmd_auth_test(const struct ctl_args *a);
+int cmd_deliver_args(const struct ctl_args *a);
+int cmd_config_check(const struct ctl_args *a);
+int cmd_config_dump(const struct ctl_args *a);
+int cmd_policy(const struct ctl_args *a);
+int cmd_services(const struct ctl_args *a);
+int cmd_backup(const struct ctl_args *a);
+int cmd_restore(const struct ctl_args *a);
+
+#endif
