@@ -221,7 +221,9 @@ on_idle(void *ctx)
 	struct pop3 *p = ctx;
 
 	p->idle_timer = 0;
-	if (p->c.tls != NULL)
+	if (p->c.tls != NULL && !tls_ready(p->c.tls))
+		log_event(LOG_LEVEL_WARN, "tls_failed", "reason=\"handshake timed out\" ip=%s", p->ip);
+	else if (p->c.tls != NULL)
 		log_event(LOG_LEVEL_INFO, "disconnect", "reason=idle_timeout tls=yes ip=%s", p->ip);
 	else
 		log_event(LOG_LEVEL_INFO, "disconnect", "ip=%s reason=idle_timeout", p->ip);
@@ -294,6 +296,11 @@ on_client(int fd, short revents, void *ctx)
 	(void)fd;
 	if (wk_client_io(&p->c, revents) > 0)
 		idle_rearm(p);
+	/* poll reports a hang-up or an error even when we asked for nothing
+	 * (input buffer full while authd thinks): nothing more can come or
+	 * go, so end here instead of spinning */
+	if ((revents & POLLERR) || ((revents & POLLHUP) && !(wk_client_events(&p->c) & POLLIN)))
+		p->c.dead = 1;
 	pop3_kick(p);
 }
 
