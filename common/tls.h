@@ -50,7 +50,7 @@ struct tls_server {
 	struct tls_cache cache;
 	int fd;				/* the client socket */
 	int keyd_fd;
-	int timeout_ms;
+	int timeout_ms;			/* tls_close(): longest wait per close_notify write */
 	struct buf *in;			/* decrypted input goes here */
 	struct tls_chain chains[TLS_MAX_CHAINS];
 	size_t nchains;
@@ -65,7 +65,7 @@ struct tls_server {
 struct tls_settings {
 	unsigned min_version;		/* BR_TLS10 .. BR_TLS12 */
 	int legacy_suites;		/* CBC and RSA key exchange too */
-	int timeout_ms;
+	int timeout_ms;			/* tls_close(): longest wait per close_notify write */
 };
 
 /* Fetch chains from keyd and prepare a server engine on client fd.
