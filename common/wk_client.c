@@ -255,5 +255,10 @@ wk_client_close(struct wk_client *c)
 		free(c->tls);
 		c->tls = NULL;
 	}
+	if (c->pending_tls != NULL) {	/* STLS whose answer never went out */
+		tls_free(c->pending_tls);
+		free(c->pending_tls);
+		c->pending_tls = NULL;
+	}
 	buf_free(&c->in, 1);
 }

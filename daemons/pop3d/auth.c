@@ -100,7 +100,7 @@ sasl_challenge(void *ctx, const char *text)
 	struct pop3 *p = ctx;
 
 	client_printf(&p->c, "+ %s\r\n", text);
-	pop3_kick(p);
+	wk_session_kick(&p->s);
 }
 
 static const char *
@@ -131,9 +131,9 @@ auth_done(void *ctx, enum wk_auth_result r, uint32_t code, int store_fd)
 	switch (r) {
 	case WK_AUTH_OK:
 		p->store_fd = store_fd;
-		pop3_logged_in(p);
+		wk_session_logged_in(&p->s);
 		if (pop3_enter_transaction(p) < 0)
-			p->closing = 1;
+			p->s.closing = 1;
 		break;
 	case WK_AUTH_REFUSED:
 		/* Fixed texts: a disabled account must read exactly like a wrong
@@ -142,14 +142,14 @@ auth_done(void *ctx, enum wk_auth_result r, uint32_t code, int store_fd)
 		break;
 	case WK_AUTH_UNAVAILABLE:
 		client_puts(&p->c, "-ERR [SYS/TEMP] Authentication service unavailable\r\n");
-		p->closing = 1;
+		p->s.closing = 1;
 		break;
 	case WK_AUTH_NO_STORE:
 		client_puts(&p->c, "-ERR [SYS/TEMP] Mail storage unavailable, try later\r\n");
-		p->closing = 1;
+		p->s.closing = 1;
 		break;
 	}
-	pop3_kick(p);
+	wk_session_kick(&p->s);
 }
 
 const struct wk_auth_ops pop3_auth_ops = {

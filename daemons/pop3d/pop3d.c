@@ -1,11 +1,9 @@
-/* pop3d.c - the POP3 session: command table by state (RFC 1939, 2449),
- * driven by the event loop over the client fd and the session's timers. */
-#include <poll.h>
+/* pop3d.c - the POP3 session: command table by state (RFC 1939, 2449) and
+ * the parser glue; the kit's session loop (common/wk_session.c) drives it. */
 #include <string.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
-#include "../../common/ev.h"
 #include "../../common/log.h"
 #include "../../common/proto.h"
 #include "pop3d.h"
@@ -90,7 +88,7 @@ cmd_quit(struct pop3 *p, const struct pop3_cmd *cmd)
 		pop3_update(p);
 	else
 		client_puts(&p->c, "+OK Bye\r\n");
-	p->closing = 1;
+	p->s.closing = 1;
 }
 
 /* RFC 2595 section 4. */
@@ -138,7 +136,7 @@ bad_command(struct pop3 *p, const char *reply)
 	if (++p->bad_commands >= p->cfg->pop3_max_bad_commands) {
 		client_puts(&p->c, "-ERR Too many bad commands, closing\r\n");
 		log_event(LOG_LEVEL_WARN, "disconnect", "ip=%s reason=\"too many bad commands\"", p->ip);
-		p->closing = 1;
+		p->s.closing = 1;
 	}
 }
 
@@ -191,12 +189,13 @@ handle(struct pop3 *p, enum pop3_parse_result r, struct pop3_cmd *cmd, size_t co
 /* Every complete line buffered, as long as the session may read one
  * (PIPELINING: all are answered before the output is pushed). */
 static void
-process_input(struct pop3 *p)
+process_input(void *ctx)
 {
+	struct pop3 *p = ctx;
 	struct pop3_cmd cmd;
 	size_t consumed;
 
-	while (!p->closing && !p->c.dead && !wk_auth_busy(&p->auth)) {
+	while (!p->s.closing && !p->c.dead && !wk_auth_busy(&p->auth)) {
 		int sasl = wk_auth_wants_line(&p->auth);
 		enum pop3_parse_result r = pop3_parse(&p->parser,
 		    sasl ? POP3_MODE_RAW : POP3_MODE_COMMAND, p->c.in.data, p->c.in.len,
@@ -215,107 +214,10 @@ process_input(struct pop3 *p)
 	}
 }
 
-static void
-on_idle(void *ctx)
-{
-	struct pop3 *p = ctx;
-
-	p->idle_timer = 0;
-	if (p->c.tls != NULL && !tls_ready(p->c.tls))
-		log_event(LOG_LEVEL_WARN, "tls_failed", "reason=\"handshake timed out\" ip=%s", p->ip);
-	else if (p->c.tls != NULL)
-		log_event(LOG_LEVEL_INFO, "disconnect", "reason=idle_timeout tls=yes ip=%s", p->ip);
-	else
-		log_event(LOG_LEVEL_INFO, "disconnect", "ip=%s reason=idle_timeout", p->ip);
-	p->c.dead = 1;
-	pop3_kick(p);
-}
-
-static void
-idle_rearm(struct pop3 *p)
-{
-	if (p->idle_timer != 0)
-		ev_cancel_timer(p->idle_timer);
-	p->idle_timer = ev_add_timer(p->c.idle_timeout_ms, on_idle, p);
-}
-
-/* The session's own login deadline, ahead of the master's kill, so the
- * client reads why (where it can read text at all). */
-static void
-on_login_deadline(void *ctx)
-{
-	struct pop3 *p = ctx;
-
-	p->login_timer = 0;
-	if (p->state != POP3_AUTHORIZATION)
-		return;
-	if (wk_client_can_say(&p->c))
-		client_puts(&p->c, "-ERR [SYS/TEMP] login timeout\r\n");
-	log_event(LOG_LEVEL_INFO, "disconnect", "reason=login_timeout ip=%s seconds=%llu", p->ip,
-	    (unsigned long long)p->cfg->login_timeout);
-	p->closing = 1;
-	pop3_kick(p);
-}
-
-void
-pop3_logged_in(struct pop3 *p)
-{
-	if (p->login_timer != 0)
-		ev_cancel_timer(p->login_timer);
-	p->login_timer = 0;
-}
-
-void
-pop3_kick(struct pop3 *p)
-{
-	if (p->in_kick || p->ended)
-		return;
-	p->in_kick = 1;
-	for (;;) {
-		process_input(p);
-		/* push the answers; take input the TLS engine held back while
-		 * the input buffer was full (bounded: stops when it fills) */
-		if (wk_client_io(&p->c, 0) == 0)
-			break;
-		idle_rearm(p);
-	}
-	p->in_kick = 0;
-	if (p->c.dead || p->closing || (p->c.eof && !wk_auth_busy(&p->auth))) {
-		p->ended = 1;
-		ev_stop();
-		return;
-	}
-	ev_set_events(p->c.fd, wk_client_events(&p->c));
-}
-
-static void
-on_client(int fd, short revents, void *ctx)
-{
-	struct pop3 *p = ctx;
-
-	(void)fd;
-	if (wk_client_io(&p->c, revents) > 0)
-		idle_rearm(p);
-	/* poll reports a hang-up or an error even when we asked for nothing
-	 * (input buffer full while authd thinks): nothing more can come or
-	 * go, so end here instead of spinning */
-	if ((revents & POLLERR) || ((revents & POLLHUP) && !(wk_client_events(&p->c) & POLLIN)))
-		p->c.dead = 1;
-	pop3_kick(p);
-}
-
-/* login_timeout counts from the worker's start; a margin keeps the
- * worker's answer ahead of the master's SIGKILL at the same deadline. */
-static uint64_t
-login_deadline_ms(const struct wk_boot *b)
-{
-	uint64_t limit = b->cfg.login_timeout * 1000, margin = limit / 4;
-	uint64_t spent = ev_now_ms() - b->started_ms;
-
-	if (margin > 1000)
-		margin = 1000;
-	return limit - margin > spent ? limit - margin - spent : 0;
-}
+static const struct wk_session_ops session_ops = {
+	.process = process_input,
+	.login_timeout_line = "-ERR [SYS/TEMP] login timeout\r\n",
+};
 
 void
 pop3_run(struct pop3 *p, struct wk_boot *b)
@@ -340,15 +242,10 @@ pop3_run(struct pop3 *p, struct wk_boot *b)
 		p->plaintext_ok = 1;
 	}
 	client_puts(&p->c, "+OK Postern POP3 ready\r\n");
-	if (ev_add_fd(p->c.fd, POLLIN, on_client, p) < 0)
-		fatal("reason=\"event loop\"");
-	idle_rearm(p);
-	p->login_timer = ev_add_timer(login_deadline_ms(b), on_login_deadline, p);
-	pop3_kick(p);
-	if (!p->ended && ev_run() < 0)
-		fatal("reason=\"event loop failed\"");
+	wk_session_init(&p->s, &p->c, &p->auth, &session_ops, p, cfg->login_timeout, b->ip);
+	wk_session_run(&p->s, b->started_ms);
 	wk_client_close(&p->c);
-	if ((p->c.dead || p->c.eof) && !p->closing && p->state == POP3_TRANSACTION)
+	if ((p->c.dead || p->c.eof) && !p->s.closing && p->state == POP3_TRANSACTION)
 		log_event(LOG_LEVEL_INFO, "disconnect", "ip=%s reason=\"client gone without QUIT\" "
 		    "removed=0", p->ip);
 }

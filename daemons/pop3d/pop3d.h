@@ -1,8 +1,8 @@
 /* pop3d.h - the POP3 worker: one client connection, no privileges.
  *
- * The plumbing is the worker kit (common/wk_boot, wk_client, wk_auth); what
- * is POP3 lives here: the command table (pop3d.c), the parser glue and the
- * login replies (auth.c), the maildrop (mailbox.c). */
+ * The plumbing is the worker kit (common/wk_boot, wk_client, wk_auth,
+ * wk_session); what is POP3 lives here: the command table (pop3d.c), the
+ * parser glue and the login replies (auth.c), the maildrop (mailbox.c). */
 #ifndef POSTERN_POP3D_H
 #define POSTERN_POP3D_H
 
@@ -14,6 +14,7 @@
 #include "../../common/wk_auth.h"
 #include "../../common/wk_boot.h"
 #include "../../common/wk_client.h"
+#include "../../common/wk_session.h"
 
 /* The names mailbox.c writes to the client with. */
 #define client_write(c, p, len)	wk_client_write((c), (const uint8_t *)(p), (len))
@@ -34,12 +35,9 @@ struct pop3 {
 	size_t userlen;
 	int have_user;
 	unsigned bad_commands;
-	int closing;		/* answer, flush, then end the session */
-	int ended;		/* the event loop was told to stop */
-	int in_kick;		/* pop3_kick() is running (callbacks re-enter it) */
+	struct wk_session s;	/* the loop: timers, closing */
 	int plaintext_ok;	/* login allowed without TLS (policy, loopback opt-out) */
 	int implicit_tls;	/* port 995: TLS before the greeting */
-	uint64_t idle_timer, login_timer;
 	int store_fd;
 	/* the maildrop snapshot: sizes and deletion marks */
 	uint64_t *sizes;
@@ -72,10 +70,5 @@ void pop3_update(struct pop3 *p);
 /* Serve the session booted in b until it ends; returns after the client
  * connection is closed. */
 void pop3_run(struct pop3 *p, struct wk_boot *b);
-/* Process buffered input, push output and re-arm the client's poll events;
- * ends the loop when the session is over.  Safe to call from any callback. */
-void pop3_kick(struct pop3 *p);
-/* The login succeeded: stop the session's login deadline. */
-void pop3_logged_in(struct pop3 *p);
 
 #endif
