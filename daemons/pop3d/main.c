@@ -5,12 +5,14 @@
 #include "../../common/wk_boot.h"
 #include "pop3d.h"
 
-static struct wk_boot B = { .name = "pop3d", .policy = POLICY_POP3D };
+static struct wk_boot B;	/* in .bss: it holds the whole config */
 static struct pop3 P;
 
 int
 main(int argc, char **argv)
 {
+	B.name = "pop3d";
+	B.policy = POLICY_POP3D;
 	wk_boot_config(&B, argc, argv);
 	B.idle_timeout_s = B.cfg.pop3_idle_timeout;
 	B.refusal = "-ERR [SYS/TEMP]";	/* the master's refusal line, RFC 2449 */
