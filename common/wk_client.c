@@ -15,13 +15,17 @@ void
 wk_client_init(struct wk_client *c, int fd, int keyd_fd, size_t max_line,
     uint64_t idle_timeout_ms, const char *ip)
 {
-	memset(c, 0, sizeof(*c));
+	/* Field by field, never a memset of the whole: zeroing the 16 KiB
+	 * queue would dirty four pages an idle session never uses. */
 	c->fd = fd;
 	c->keyd_fd = keyd_fd;
 	/* Room for a full line plus the next pipelined read. */
 	buf_init(&c->in, max_line + WK_READ_CHUNK);
+	c->outlen = 0;
 	c->idle_timeout_ms = idle_timeout_ms;
 	c->ip = ip;
+	c->dead = c->eof = 0;
+	c->tls = c->pending_tls = NULL;
 }
 
 static int
