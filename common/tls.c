@@ -5,6 +5,7 @@
 #include <poll.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
 #include "ipc.h"
@@ -457,129 +458,135 @@ log_result(struct tls_server *t, int ok)
 	    t->chosen < 0 ? "yes" : "no");
 }
 
+/* Keep application bytes the engine decrypted, as far as t->in has room:
+ * a full input buffer leaves them in the engine, which then stops reading
+ * records (backpressure instead of growth). */
 static int
-wait_fd(struct tls_server *t, short events)
+take_app(struct tls_server *t)
 {
-	struct pollfd p = { t->fd, events, 0 };
-	int rc;
-
-	do {
-		rc = poll(&p, 1, t->timeout_ms);
-	} while (rc < 0 && errno == EINTR);
-	return rc;
-}
-
-/* Keep application bytes that arrive while we are writing (pipelining). */
-static int
-stash_app(struct tls_server *t)
-{
-	size_t len;
+	size_t len, room = t->in->max - t->in->len;
 	unsigned char *p = br_ssl_engine_recvapp_buf(&t->sc.eng, &len);
 
+	if (len > room)
+		len = room;
+	if (len == 0)
+		return 0;
 	if (buf_append(t->in, p, len) < 0)
 		return -1;
 	br_ssl_engine_recvapp_ack(&t->sc.eng, len);
-	return 0;
+	return 1;
 }
 
-/* Run the engine until one of the target states; -1 on error or close. */
+/* One record write or read without blocking: 1 progress, 0 would block,
+ * -1 the peer is gone (t->failed set, the result logged). */
 static int
-run_until(struct tls_server *t, unsigned target)
+move_record(struct tls_server *t, int sending)
 {
 	br_ssl_engine_context *eng = &t->sc.eng;
+	unsigned char *buf;
+	size_t len;
+	ssize_t n;
 
-	for (;;) {
+	if (sending) {
+		buf = br_ssl_engine_sendrec_buf(eng, &len);
+		n = send(t->fd, buf, len, MSG_DONTWAIT | MSG_NOSIGNAL);
+	} else {
+		buf = br_ssl_engine_recvrec_buf(eng, &len);
+		n = recv(t->fd, buf, len, MSG_DONTWAIT);
+	}
+	if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR))
+		return 0;
+	if (n <= 0) {
+		log_result(t, 0);	/* peer gone */
+		t->failed = 1;
+		return -1;
+	}
+	if (sending)
+		br_ssl_engine_sendrec_ack(eng, (size_t)n);
+	else
+		br_ssl_engine_recvrec_ack(eng, (size_t)n);
+	return 1;
+}
+
+int
+tls_step(struct tls_server *t)
+{
+	br_ssl_engine_context *eng = &t->sc.eng;
+	int progress = 1, r;
+
+	while (progress && !t->failed) {
 		unsigned st = br_ssl_engine_current_state(eng);
-		unsigned char *buf;
-		size_t len;
-		ssize_t n;
-
+		progress = 0;
 		if (st & BR_SSL_CLOSED) {
-			log_result(t, 0);
-			return -1;
+			log_result(t, 0);	/* a no-op after a logged handshake */
+			t->failed = 1;
+			break;
 		}
 		if ((st & (BR_SSL_SENDAPP | BR_SSL_RECVAPP)) && !t->logged)
 			log_result(t, 1);
-		if (st & BR_SSL_SENDREC) {
-			buf = br_ssl_engine_sendrec_buf(eng, &len);
-			if (wait_fd(t, POLLOUT) <= 0 || (n = write(t->fd, buf, len)) <= 0) {
-				log_result(t, 0);	/* peer gone or timed out */
-				t->failed = 1;
-				return -1;
-			}
-			br_ssl_engine_sendrec_ack(eng, (size_t)n);
-			continue;
-		}
-		if (st & target)
-			return 0;
-		if ((st & BR_SSL_RECVAPP) && stash_app(t) < 0)
-			return -1;
-		if (st & BR_SSL_RECVREC) {
-			int w;
-			buf = br_ssl_engine_recvrec_buf(eng, &len);
-			if ((w = wait_fd(t, POLLIN)) <= 0 || (n = read(t->fd, buf, len)) <= 0) {
-				if (w == 0 && t->logged)
-					log_event(LOG_LEVEL_INFO, "disconnect", "reason=idle_timeout tls=yes");
-				log_result(t, 0);	/* peer gone or timed out */
-				t->failed = 1;
-				return -1;
-			}
-			br_ssl_engine_recvrec_ack(eng, (size_t)n);
-			continue;
-		}
-		br_ssl_engine_flush(eng, 0);
+		if ((st & BR_SSL_SENDREC) && (r = move_record(t, 1)) != 0)
+			progress = r > 0;
+		if (!t->failed && (st & BR_SSL_RECVAPP) && (r = take_app(t)) != 0)
+			progress = r > 0;
+		if (!t->failed && (st & BR_SSL_RECVREC) && (r = move_record(t, 0)) != 0)
+			progress = r > 0;
 	}
+	return t->failed ? -1 : 0;
 }
 
-long
-tls_fill(struct tls_server *t)
+short
+tls_events(const struct tls_server *t)
 {
+	unsigned st = br_ssl_engine_current_state(&t->sc.eng);
+	short ev = 0;
+
+	if (st & BR_SSL_SENDREC)
+		ev |= POLLOUT;
+	if (st & BR_SSL_RECVREC)
+		ev |= POLLIN;
+	return ev;
+}
+
+int
+tls_ready(const struct tls_server *t)
+{
+	return t->logged && !t->failed;
+}
+
+size_t
+tls_put(struct tls_server *t, const uint8_t *data, size_t len)
+{
+	br_ssl_engine_context *eng = &t->sc.eng;
 	unsigned char *p;
-	size_t len, room;
+	size_t room;
 
-	if (t->failed)
-		return -1;
-	if (run_until(t, BR_SSL_RECVAPP) < 0)
-		return 0;	/* closed, timed out or failed (logged): the session ends */
-	p = br_ssl_engine_recvapp_buf(&t->sc.eng, &len);
-	room = t->in->max - t->in->len;
-	if (len > room)
-		len = room;
-	if (len == 0 || buf_append(t->in, p, len) < 0)
-		return -1;
-	br_ssl_engine_recvapp_ack(&t->sc.eng, len);
-	return (long)len;
+	if (t->failed || !(br_ssl_engine_current_state(eng) & BR_SSL_SENDAPP))
+		return 0;
+	p = br_ssl_engine_sendapp_buf(eng, &room);
+	if (room > len)
+		room = len;
+	memcpy(p, data, room);
+	br_ssl_engine_sendapp_ack(eng, room);
+	return room;
 }
 
 int
-tls_write(struct tls_server *t, const void *data, size_t len)
+tls_can_put(const struct tls_server *t)
 {
-	const uint8_t *d = data;
+	return !t->failed && (br_ssl_engine_current_state(&t->sc.eng) & BR_SSL_SENDAPP) != 0;
+}
 
-	while (len > 0) {
-		unsigned char *p;
-		size_t room;
-		if (t->failed || run_until(t, BR_SSL_SENDAPP) < 0)
-			return -1;
-		p = br_ssl_engine_sendapp_buf(&t->sc.eng, &room);
-		if (room > len)
-			room = len;
-		memcpy(p, d, room);
-		br_ssl_engine_sendapp_ack(&t->sc.eng, room);
-		d += room;
-		len -= room;
-	}
-	return 0;
+void
+tls_push(struct tls_server *t)
+{
+	if (!t->failed)
+		br_ssl_engine_flush(&t->sc.eng, 0);
 }
 
 int
-tls_flush(struct tls_server *t)
+tls_sending(const struct tls_server *t)
 {
-	if (t->failed)
-		return -1;
-	br_ssl_engine_flush(&t->sc.eng, 0);
-	/* until every record is out: SENDREC drains before SENDAPP returns */
-	return run_until(t, BR_SSL_SENDAPP | BR_SSL_RECVREC);
+	return !t->failed && (br_ssl_engine_current_state(&t->sc.eng) & BR_SSL_SENDREC) != 0;
 }
 
 void
@@ -595,8 +602,10 @@ tls_close(struct tls_server *t)
 	/* send our close_notify; do not wait for the client's */
 	br_ssl_engine_close(eng);
 	while (br_ssl_engine_current_state(eng) & BR_SSL_SENDREC) {
+		struct pollfd p = { t->fd, POLLOUT, 0 };
 		buf = br_ssl_engine_sendrec_buf(eng, &len);
-		if (wait_fd(t, POLLOUT) <= 0 || (n = write(t->fd, buf, len)) <= 0)
+		if (poll(&p, 1, t->timeout_ms) <= 0 ||
+		    (n = send(t->fd, buf, len, MSG_DONTWAIT | MSG_NOSIGNAL)) <= 0)
 			return;
 		br_ssl_engine_sendrec_ack(eng, (size_t)n);
 	}

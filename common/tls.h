@@ -3,10 +3,13 @@
  *
  * The worker never sees a private key: tls_server_init() fetches only the
  * certificate chains (public) from keyd; the policy's do_sign/do_keyx and
- * the session cache forward over the keyd channel.  I/O is blocking with a
- * poll(2) timeout, driven by the engine's state flags.  Any protocol can
- * wire it in: tls_fill() appends decrypted bytes to its input buffer,
- * tls_write() queues bytes, tls_flush() sends them.
+ * the session cache forward over the keyd channel (short request/replies
+ * with the channel's timeouts, made from inside the engine's callbacks).
+ * Socket I/O never blocks: the caller's event loop polls the client fd for
+ * tls_events() and calls tls_step() on readiness; tls_step() moves records
+ * between the socket and the engine and decrypted bytes into the caller's
+ * bounded input buffer.  tls_put() hands application bytes to the engine,
+ * tls_push() closes the record so tls_step() can send it.
  */
 #ifndef POSTERN_TLS_H
 #define POSTERN_TLS_H
@@ -47,7 +50,7 @@ struct tls_server {
 	struct tls_cache cache;
 	int fd;				/* the client socket */
 	int keyd_fd;
-	int timeout_ms;
+	int timeout_ms;			/* tls_close(): longest wait per close_notify write */
 	struct buf *in;			/* decrypted input goes here */
 	struct tls_chain chains[TLS_MAX_CHAINS];
 	size_t nchains;
@@ -62,7 +65,7 @@ struct tls_server {
 struct tls_settings {
 	unsigned min_version;		/* BR_TLS10 .. BR_TLS12 */
 	int legacy_suites;		/* CBC and RSA key exchange too */
-	int timeout_ms;
+	int timeout_ms;			/* tls_close(): longest wait per close_notify write */
 };
 
 /* Fetch chains from keyd and prepare a server engine on client fd.
@@ -70,19 +73,35 @@ struct tls_settings {
 int tls_server_init(struct tls_server *t, int client_fd, int keyd_fd, struct buf *in,
     const struct tls_settings *s);
 
-/* Read more application data into t->in (runs the handshake first if
- * needed). Returns bytes added, 0 on close/timeout, -1 on a TLS error
- * (already logged). */
-long tls_fill(struct tls_server *t);
+/* Move what can move without blocking: send pending records, read
+ * records the socket holds, append decrypted bytes to t->in (as far as its
+ * max allows; the rest waits in the engine, which then reads no further
+ * records).  The handshake runs here too, keyd calls included.  Returns 0,
+ * or -1 once the connection failed or was closed (the handshake result is
+ * logged once either way). */
+int tls_step(struct tls_server *t);
 
-/* Queue len bytes of application data; sends records as buffers fill.
- * Returns 0 or -1. */
-int tls_write(struct tls_server *t, const void *data, size_t len);
+/* The poll(2) events tls_step() waits for now (POLLIN, POLLOUT, both or 0). */
+short tls_events(const struct tls_server *t);
 
-/* Send everything queued. Returns 0 or -1. */
-int tls_flush(struct tls_server *t);
+/* Non-zero once the handshake is complete and the connection is usable. */
+int tls_ready(const struct tls_server *t);
 
-/* Send close_notify (best effort). */
+/* Copy up to len application bytes into the engine's send buffer; returns
+ * how many it took (0 during the handshake or while records wait to go
+ * out).  Call tls_push() after the last one, then tls_step(). */
+size_t tls_put(struct tls_server *t, const uint8_t *data, size_t len);
+
+/* Non-zero if tls_put() would take bytes now. */
+int tls_can_put(const struct tls_server *t);
+
+/* End the current record so that tls_step() sends what tls_put() queued. */
+void tls_push(struct tls_server *t);
+
+/* Non-zero while encrypted records wait to be written to the socket. */
+int tls_sending(const struct tls_server *t);
+
+/* Send close_notify (best effort, waits at most timeout_ms per write). */
 void tls_close(struct tls_server *t);
 
 /* Free the chains' memory. */

@@ -1,45 +1,43 @@
-/* pop3d.h - the POP3 worker: one client connection, no privileges. */
+/* pop3d.h - the POP3 worker: one client connection, no privileges.
+ *
+ * The plumbing is the worker kit (common/wk_boot, wk_client, wk_auth,
+ * wk_session); what is POP3 lives here: the command table (pop3d.c), the
+ * parser glue and the login replies (auth.c), the maildrop (mailbox.c). */
 #ifndef POSTERN_POP3D_H
 #define POSTERN_POP3D_H
 
 #include <stddef.h>
 #include <stdint.h>
 
-#include "../../common/buf.h"
 #include "../../common/config.h"
 #include "../../common/pop3_parse.h"
-#include "../../common/tls.h"
+#include "../../common/wk_auth.h"
+#include "../../common/wk_boot.h"
+#include "../../common/wk_client.h"
+#include "../../common/wk_session.h"
 
-#define POP3_OUT_MAX 16384
-
-/* The client connection: buffered lines in, buffered bytes out. */
-struct client {
-	int fd;
-	struct buf in;
-	uint8_t out[POP3_OUT_MAX];
-	size_t outlen;
-	uint64_t idle_timeout_ms;
-	int dead;		/* write failed or peer gone */
-	struct tls_server *tls;	/* NULL until STLS or on an implicit-TLS port */
-	struct tls_server *pending_tls;	/* STLS: certificates fetched, +OK not yet sent */
-};
+/* The names mailbox.c writes to the client with. */
+#define client_write(c, p, len)	wk_client_write((c), (const uint8_t *)(p), (len))
+#define client_puts		wk_client_puts
+#define client_printf		wk_client_printf
+#define client_flush(c)		((void)wk_client_drain(c))
 
 enum pop3_state { POP3_AUTHORIZATION, POP3_TRANSACTION, POP3_UPDATE };
 
 struct pop3 {
 	const struct config *cfg;
-	struct client c;
+	struct wk_client c;
+	struct wk_auth auth;
 	struct pop3_parser parser;
 	enum pop3_state state;
-	char sid[25];
-	char ip[64];
+	const char *ip;
 	uint8_t user[256];	/* from USER, until PASS */
 	size_t userlen;
 	int have_user;
 	unsigned bad_commands;
-	int closing;
-	int plaintext_ok;
-	int implicit_tls;	/* port 995: TLS before the greeting */	/* login allowed without TLS (policy, loopback opt-out) */		/* answer, flush, then end the session */
+	struct wk_session s;	/* the loop: timers, closing */
+	int plaintext_ok;	/* login allowed without TLS (policy, loopback opt-out) */
+	int implicit_tls;	/* port 995: TLS before the greeting */
 	int store_fd;
 	/* the maildrop snapshot: sizes and deletion marks */
 	uint64_t *sizes;
@@ -49,27 +47,13 @@ struct pop3 {
 	uint64_t retr_count, retr_bytes;
 };
 
-/* client.c */
-void client_init(struct client *c, int fd, size_t max_line, uint64_t idle_timeout_ms);
-/* Read more input; returns bytes read, 0 on EOF/timeout, -1 on error. */
-long client_fill(struct client *c);
-void client_write(struct client *c, const void *p, size_t len);
-void client_puts(struct client *c, const char *s);
-void client_printf(struct client *c, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-void client_flush(struct client *c);
-/* Switch the connection to TLS (after STLS, or at once on port 995).
- * Returns 0, or -1 if keyd could not provide certificates. */
-int client_start_tls(struct client *c, const struct config *cfg);
-/* The two halves of client_start_tls(), for STLS: prepare (ask keyd for the
- * certificates) before answering +OK, attach after it is flushed. */
-int client_prepare_tls(struct client *c, const struct config *cfg);
-void client_attach_tls(struct client *c);
-void client_close(struct client *c);
-
-/* auth.c: USER/PASS and AUTH, relayed to authd. */
+/* auth.c: USER/PASS and AUTH, relayed to authd through the kit. */
+extern const struct wk_auth_ops pop3_auth_ops;
 void pop3_cmd_user(struct pop3 *p, const struct pop3_cmd *cmd);
 void pop3_cmd_pass(struct pop3 *p, const struct pop3_cmd *cmd);
 void pop3_cmd_auth(struct pop3 *p, const struct pop3_cmd *cmd);
+/* One client line while a SASL exchange waits for the response. */
+void pop3_sasl_line(struct pop3 *p, enum pop3_parse_result r, const struct pop3_cmd *cmd);
 
 /* mailbox.c: TRANSACTION and UPDATE, talking to stored. */
 int pop3_enter_transaction(struct pop3 *p);
@@ -83,6 +67,8 @@ void pop3_cmd_rset(struct pop3 *p, const struct pop3_cmd *cmd);
 void pop3_update(struct pop3 *p);
 
 /* pop3d.c */
-void pop3_run(struct pop3 *p);
+/* Serve the session booted in b until it ends; returns after the client
+ * connection is closed. */
+void pop3_run(struct pop3 *p, struct wk_boot *b);
 
 #endif

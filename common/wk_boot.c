@@ -1,0 +1,130 @@
+/* wk_boot.c - worker kit: command line, config, timeouts, sandbox, PROXY. */
+#include "wk_boot.h"
+
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/time.h>
+#include <unistd.h>
+
+#include "ev.h"
+#include "ipc.h"
+#include "log.h"
+#include "proto.h"
+#include "proxy.h"
+#include "../sandbox/sandbox.h"
+
+int
+wk_ip_is_loopback(const char *ip)
+{
+	/* "local:uid=N": the peer of a unix socket listener is on this host */
+	return strncmp(ip, "127.", 4) == 0 || strcmp(ip, "::1") == 0 ||
+	    strncmp(ip, "::ffff:127.", 11) == 0 || strncmp(ip, "local", 5) == 0;
+}
+
+void
+wk_boot_config(struct wk_boot *b, int argc, char **argv)
+{
+	const char *cfgpath = "/etc/postern/postern.conf";
+	char err[512];
+	int opt;
+
+	b->started_ms = ev_now_ms();
+	log_init(b->name);
+	while ((opt = getopt(argc, argv, "c:s:i:tp")) != -1) {
+		switch (opt) {
+		case 'p': b->proxy = 1; break;
+		case 't': b->implicit_tls = 1; break;
+		case 'c': cfgpath = optarg; break;
+		case 's': snprintf(b->sid, sizeof(b->sid), "%s", optarg); break;
+		case 'i': snprintf(b->ip, sizeof(b->ip), "%s", optarg); break;
+		default: fatal("reason=\"usage: postern-%s -c cfg -s sid -i ip [-t] [-p]\"", b->name);
+		}
+	}
+	log_set_session(b->sid);
+	if (config_load(&b->cfg, cfgpath, err, sizeof(err)) < 0)
+		fatal("reason=\"%s\"", err);
+	config_close_passed(cfgpath);
+}
+
+/* The master's refusal of the real client, in the service's own words. */
+static void
+refuse(const struct wk_boot *b, const char *why)
+{
+	char line[192];
+	int l = snprintf(line, sizeof(line), "%s %s, try again later\r\n", b->refusal, why);
+
+	if (l > 0 && (size_t)l < sizeof(line))
+		(void)!write(FD_CLIENT, line, (size_t)l);
+}
+
+/* Read exactly the header (what follows may be a TLS ClientHello), report
+ * the client address to the master and take its verdict: a trusted proxy
+ * was checked by the master, the real client meets the per-IP limits. */
+static int
+read_proxy_header(struct wk_boot *b, struct ipc_in *in, struct ipc_out *out)
+{
+	uint8_t hdr[PROXY_MAX];
+	struct proxy_info info;
+	struct pollfd pfd = { FD_CLIENT, POLLIN, 0 };
+	size_t len = 0, n, used;
+	ssize_t r;
+
+	while ((n = proxy_next_read(hdr, len)) > 0 && len + n <= sizeof(hdr)) {
+		if (poll(&pfd, 1, (int)(b->idle_timeout_s * 1000)) <= 0 ||
+		    (r = read(FD_CLIENT, hdr + len, n)) <= 0)
+			return -1;
+		len += (size_t)r;
+	}
+	if (proxy_parse(hdr, len, &info, &used) != PROXY_OK) {
+		log_event(LOG_LEVEL_WARN, "proxy_failed", "peer=%s reason=\"malformed PROXY header\"", b->ip);
+		return -1;
+	}
+	ipc_out_init(out, MSG_MASTER_PROXY);
+	ipc_put_str(out, info.local ? "" : info.src);
+	if (ipc_send(FD_CONTROL, out) < 0 || ipc_recv(FD_CONTROL, in) != 1)
+		return -1;
+	if (in->type == MSG_WORKER_PROXY_OK) {
+		ipc_get_str(in, b->ip, sizeof(b->ip));
+		return ipc_in_end(in);
+	}
+	ipc_in_close_fd(in);
+	if (in->type == MSG_WORKER_PROXY_REFUSE && !b->implicit_tls) {
+		char why[96];
+		ipc_get_str(in, why, sizeof(why));
+		refuse(b, in->err ? "refused" : why);
+	}
+	return -1;
+}
+
+int
+wk_boot_enter(struct wk_boot *b)
+{
+	static struct ipc_in in;	/* 64 KiB each: not on the stack */
+	static struct ipc_out out;
+	struct sandbox_spec spec;
+	struct timeval tv;
+
+	signal(SIGPIPE, SIG_IGN);
+	/* Client I/O is non-blocking (wk_client); this bounds the few blocking
+	 * writes left (a refusal line) the way the idle timeout does. */
+	tv.tv_sec = (time_t)b->idle_timeout_s;
+	tv.tv_usec = 0;
+	if (setsockopt(FD_CLIENT, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv)) < 0)
+		fatal("reason=\"client fd missing\"");
+	/* A broker or the master that stops answering ends this session's
+	 * wait with a temporary error instead of holding it for ever; authd
+	 * may hold a failure reply for auth_fail_delay_ms. */
+	if (ipc_set_timeout(FD_AUTH, (unsigned)b->cfg.auth_fail_delay_ms + BROKER_CALL_TIMEOUT_MS) < 0 ||
+	    ipc_set_timeout(FD_KEYD, BROKER_CALL_TIMEOUT_MS) < 0 ||
+	    ipc_set_timeout(FD_CONTROL, BROKER_CALL_TIMEOUT_MS) < 0)
+		fatal("reason=\"broker channels missing\"");
+	policy_spec(b->policy, &b->cfg, &spec);
+	sandbox_confine(&spec);
+	sandbox_lock(&spec);
+	if (b->proxy && read_proxy_header(b, &in, &out) < 0)
+		return -1;
+	return 0;
+}

@@ -1,0 +1,52 @@
+/* wk_boot.h - worker kit: the boot of a network worker, up to its first
+ * protocol byte.
+ *
+ * The fds are fixed (common/proto.h: FD_CLIENT, FD_CONTROL, FD_AUTH,
+ * FD_KEYD).  wk_boot_config() reads the command line and the config
+ * snapshot the master passed; the worker then fills in its per-service
+ * values (idle timeout, refusal line, implicit TLS from -t), and
+ * wk_boot_enter() sets the socket and broker-channel timeouts, enters the
+ * sandbox (policy_spec of the worker's row) and, on a PROXY listener,
+ * reads the header and takes the master's verdict, all before the worker
+ * parses a protocol byte.
+ */
+#ifndef POSTERN_WK_BOOT_H
+#define POSTERN_WK_BOOT_H
+
+#include <stdint.h>
+
+#include "config.h"
+#include "../policy/policy.h"
+
+struct wk_boot {
+	/* set by the worker before wk_boot_config() */
+	const char *name;		/* log name, e.g. "pop3d" */
+	enum policy_proc policy;	/* its row in policy/policy.c */
+	/* set by the worker before wk_boot_enter() */
+	uint64_t idle_timeout_s;	/* client socket and PROXY read deadline */
+	const char *refusal;		/* the master's refusal prefix, e.g. "-ERR [SYS/TEMP]" */
+	/* filled by wk_boot_config() and wk_boot_enter() */
+	struct config cfg;
+	char sid[25];
+	char ip[64];			/* the client: the master's word, or the PROXY source */
+	int proxy;			/* -p: a PROXY header comes first */
+	int implicit_tls;		/* -t: TLS before the greeting */
+	uint64_t started_ms;		/* ev_now_ms() at boot: login_timeout counts from here */
+};
+
+/* Parse "-c cfg -s sid -i ip [-t] [-p]", start logging as b->name, load
+ * the config snapshot and close the master's copy.  Fatal on any error
+ * (the worker has no client to tell yet). */
+void wk_boot_config(struct wk_boot *b, int argc, char **argv);
+
+/* Timeouts, sandbox, PROXY.  Returns 0 when the session may start, -1
+ * when it must end quietly (malformed PROXY header, or the master refused
+ * the real client: the refusal line has been written in plaintext unless
+ * the port is implicit TLS).  Fatal if the fds or the sandbox fail. */
+int wk_boot_enter(struct wk_boot *b);
+
+/* Non-zero for 127.0.0.0/8 and ::1 (tls_plaintext_loopback), as the master
+ * or the PROXY header wrote the address. */
+int wk_ip_is_loopback(const char *ip);
+
+#endif
