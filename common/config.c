@@ -72,7 +72,7 @@ static const struct config_key config_keys[] = {
 	{ "auth_fail_delay_ms", NULL, CT_NUM, S(auth_fail_delay_ms), "2000", 0, 60000 },
 	{ "auth_trusted_window", NULL, CT_NUM, S(auth_trusted_window), "604800", 0, 2592000 },
 	{ "auth_ipv6_prefix", NULL, CT_NUM, S(auth_ipv6_prefix), "64", 32, 128 },
-	{ "auth_max_checks_per_second", NULL, CT_NUM, S(auth_max_checks_per_second), "50", 1, 100000 },
+	{ "auth_max_checks_per_second", NULL, CT_NUM, S(auth_max_checks_per_second), "200", 1, 100000 },
 	{ "userdb_map_size", NULL, CT_NUM, S(userdb_map_size), "268435456", 1048576, 1ULL << 40 },
 	{ "pop3_max_line", NULL, CT_NUM, S(pop3_max_line), "1024", 64, 65536 },
 	{ "pop3_idle_timeout", NULL, CT_NUM, S(pop3_idle_timeout), "600", 1, 86400 },

@@ -56,7 +56,7 @@ test_defaults(void)
 	CHECK(!strcmp(cfg.default_domain, "localhost"), "default default_domain");
 	CHECK(cfg.test_triggers == 0 && cfg.debug_seccomp == 0, "default booleans off");
 	CHECK(cfg.auth_uid == 7001 && cfg.mail_gid == 7100, "default ids");
-	CHECK(cfg.auth_ipv6_prefix == 64 && cfg.auth_max_checks_per_second == 50 &&
+	CHECK(cfg.auth_ipv6_prefix == 64 && cfg.auth_max_checks_per_second == 200 &&
 	    cfg.auth_trusted_window == 604800, "default auth throttle keys");
 	CHECK(parse("") == 0 && cfg.max_daemons == 200, "empty file keeps defaults");
 }
