@@ -24,7 +24,7 @@ LDFLAGS  += -static-pie -Wl,-z,relro,-z,now,-z,noexecstack
 LIBS     := -llmdb -lseccomp -lcap-ng -lcrypt -lbearssl -lpthread
 
 # Every file of common/ (each a module with its header) plus the mechanisms.
-COMMON_SRC := $(sort $(wildcard common/*.c)) sandbox/sandbox.c $(sort $(wildcard policy/*.c))
+COMMON_SRC := $(sort $(wildcard common/*/*.c)) sandbox/sandbox.c $(sort $(wildcard policy/*.c))
 COMMON_OBJ := $(COMMON_SRC:%.c=$(B)/obj/%.o)
 
 DAEMONS  := master authd keyd stored pop3d
@@ -46,7 +46,7 @@ $(VERSION_H): FORCE
 	@v=$$([ -e .git ] && git describe --always --dirty 2>/dev/null || echo unknown); \
 	printf '#define POSTERN_VERSION "%s"\n' "$${v:-unknown}" >$@.tmp; \
 	if cmp -s $@.tmp $@; then rm -f $@.tmp; else mv $@.tmp $@; fi
-$(B)/obj/common/version.o: $(VERSION_H)
+$(B)/obj/common/base/version.o: $(VERSION_H)
 
 $(B)/obj/%.o: %.c
 	@mkdir -p $(dir $@)
@@ -100,7 +100,7 @@ $(B)/tests/%: tests/tools/%.c $(B)/lib/libpostern.a
 
 # Corpus replay: every fuzz target built with gcc ASan/UBSan and a plain main().
 SAN := -O1 -g -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
-$(B)/replay/%: fuzz/%.c fuzz/replay.c fuzz/fuzz.h $(COMMON_SRC) $(wildcard common/*.h)
+$(B)/replay/%: fuzz/%.c fuzz/replay.c fuzz/fuzz.h $(COMMON_SRC) $(wildcard common/*/*.h)
 	@mkdir -p $(dir $@)
 	@echo "  REPLAY  $@"
 	@$(CC) -std=c17 -D_GNU_SOURCE $(WARN) $(SAN) -o $@ $< fuzz/replay.c $(COMMON_SRC) $(LIBS)

@@ -120,10 +120,10 @@ build_common() {
 	local f o objs=()
 
 	mkdir -p "$WORK/obj"
-	for f in "$TOP"/common/*.c; do
+	for f in "$TOP"/common/*/*.c; do
 		objs+=("$WORK/obj/$(basename "${f%.c}").o")
 	done
-	for f in "$TOP"/common/*.c; do
+	for f in "$TOP"/common/*/*.c; do
 		echo "$CC $CFLAGS $STD_FLAGS -c $f -o $WORK/obj/$(basename "${f%.c}").o"
 	done | xargs -P "$JOBS" -I{} sh -c '{}'
 	rm -f "$WORK/libpostern_fuzz.a"

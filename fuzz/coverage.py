@@ -31,33 +31,33 @@ BEGIN, END = "<!-- coverage:begin -->", "<!-- coverage:end -->"
 # the target exists to exercise (None = the whole file).  Functions that do
 # I/O live in the same files but are not the target's business.
 OWNED = {
-    "fuzz_authdproto": ("common/authdproto.c", None),
-    "fuzz_dotstuff": ("common/dotstuff.c", None),
-    "fuzz_config": ("common/config.c", [
+    "fuzz_authdproto": ("common/ipc/authdproto.c", None),
+    "fuzz_dotstuff": ("common/proto/dotstuff.c", None),
+    "fuzz_config": ("common/base/config.c", [
         "set_value", "mode_parse", "config_defaults", "find_key", "trim", "parse_line",
         "check_mail_root", "check_hostname", "config_parse", "config_path_canonical",
         "safe_part", "config_expand_mailroot"]),
-    "fuzz_config_env": ("common/config.c", [
+    "fuzz_config_env": ("common/base/config.c", [
         "config_apply_env", "env_value_ok", "config_format", "format_value"]),
-    "fuzz_ipc": ("common/ipc.c", [
+    "fuzz_ipc": ("common/ipc/ipc.c", [
         "ipc_decode", "get_raw", "ipc_get_u8",
         "ipc_get_u32", "ipc_get_u64", "ipc_get_bytes", "ipc_get_str", "ipc_in_end",
         "ipc_dispatch"]),
-    "fuzz_keydproto": ("common/keydproto.c", None),
-    "fuzz_log_quote": ("common/log.c", ["log_quote"]),
-    "fuzz_maildir_name": ("common/maildir.c", ["parse_field", "maildir_parse_name",
+    "fuzz_keydproto": ("common/ipc/keydproto.c", None),
+    "fuzz_log_quote": ("common/base/log.c", ["log_quote"]),
+    "fuzz_maildir_name": ("common/mail/maildir.c", ["parse_field", "maildir_parse_name",
                                                "maildir_uidl"]),
-    "fuzz_netaddr": ("common/netaddr.c", ["netaddr_parse"]),
-    "fuzz_pem": ("common/pem.c", None),
-    "fuzz_pop3_encode": ("common/pop3_encode.c", None),
-    "fuzz_pop3_parse": ("common/pop3_parse.c", None),
-    "fuzz_proxy": ("common/proxy.c", None),
-    "fuzz_sasl": ("common/sasl.c", None),
-    "fuzz_storeproto": ("common/storeproto.c", None),
-    "fuzz_tls_pick": ("common/tls.c", ["tls_pick_chain", "chain_usable"]),
-    "fuzz_userdb": ("common/userdb.c", ["put_be", "get_be", "userdb_user_encode", "get_str",
+    "fuzz_netaddr": ("common/net/netaddr.c", ["netaddr_parse"]),
+    "fuzz_pem": ("common/net/pem.c", None),
+    "fuzz_pop3_encode": ("common/proto/pop3_encode.c", None),
+    "fuzz_pop3_parse": ("common/proto/pop3_parse.c", None),
+    "fuzz_proxy": ("common/net/proxy.c", None),
+    "fuzz_sasl": ("common/proto/sasl.c", None),
+    "fuzz_storeproto": ("common/ipc/storeproto.c", None),
+    "fuzz_tls_pick": ("common/net/tls.c", ["tls_pick_chain", "chain_usable"]),
+    "fuzz_userdb": ("common/mail/userdb.c", ["put_be", "get_be", "userdb_user_encode", "get_str",
                                         "userdb_user_decode", "userdb_normalize"]),
-    "fuzz_x509": ("common/x509.c", [
+    "fuzz_x509": ("common/net/x509.c", [
         "der_init", "der_next", "der_expect", "der_optional", "der_close", "der_is",
         "ascii_lower", "ascii_ieq", "x509_host_valid", "pattern_valid", "x509_name_match",
         "names_add", "walk_algid", "walk_name", "walk_validity", "walk_spki", "walk_san",

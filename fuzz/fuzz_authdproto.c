@@ -5,8 +5,8 @@
  * decoded lookup result re-encodes to the bytes received. */
 #include <string.h>
 
-#include "../common/authdproto.h"
-#include "../common/proto.h"
+#include "../common/ipc/authdproto.h"
+#include "../common/ipc/proto.h"
 #include "fuzz.h"
 
 static struct ipc_in in;

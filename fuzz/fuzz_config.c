@@ -11,7 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../common/config.h"
+#include "../common/base/config.h"
 #include "fuzz.h"
 
 
@@ -29,7 +29,7 @@ check_str(const char *s, int path)
 		CHECK(s[0] == '/');
 }
 
-/* Invariants the daemons rely on (common/config.c's table has the full
+/* Invariants the daemons rely on (common/base/config.c's table has the full
  * ranges; only the ones that protect memory and privileges are repeated). */
 static void
 check_config(const struct config *c)

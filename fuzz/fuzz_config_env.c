@@ -10,7 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../common/config.h"
+#include "../common/base/config.h"
 #include "fuzz.h"
 
 #define MAX_VARS 16

@@ -12,7 +12,7 @@
  */
 #include <string.h>
 
-#include "../common/dotstuff.h"
+#include "../common/proto/dotstuff.h"
 #include "fuzz.h"
 
 #define MAXIN 65536

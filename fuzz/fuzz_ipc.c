@@ -19,8 +19,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../common/ipc.h"
-#include "../common/proto.h"
+#include "../common/ipc/ipc.h"
+#include "../common/ipc/proto.h"
 #include "fuzz.h"
 
 

@@ -6,8 +6,8 @@
 #include <bearssl.h>
 #include <string.h>
 
-#include "../common/keydproto.h"
-#include "../common/proto.h"
+#include "../common/ipc/keydproto.h"
+#include "../common/ipc/proto.h"
 #include "fuzz.h"
 
 static struct ipc_in in;

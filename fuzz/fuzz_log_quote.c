@@ -10,7 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../common/log.h"
+#include "../common/base/log.h"
 #include "fuzz.h"
 
 #define CANARY 0xa5

@@ -10,7 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../common/maildir.h"
+#include "../common/mail/maildir.h"
 #include "fuzz.h"
 
 

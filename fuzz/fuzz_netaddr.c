@@ -12,7 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../common/netaddr.h"
+#include "../common/net/netaddr.h"
 #include "fuzz.h"
 
 static void

@@ -4,8 +4,8 @@
  * certificate-name extractor, as keyd does. */
 #include <string.h>
 
-#include "../common/pem.h"
-#include "../common/x509.h"
+#include "../common/net/pem.h"
+#include "../common/net/x509.h"
 #include "fuzz.h"
 
 static int

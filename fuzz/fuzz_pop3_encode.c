@@ -14,8 +14,8 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
-#include "../common/maildir.h"
-#include "../common/pop3_encode.h"
+#include "../common/mail/maildir.h"
+#include "../common/proto/pop3_encode.h"
 #include "fuzz.h"
 
 /* Encode msg with body_lines, in chunks of 1 + (seed * k) % 97 bytes

@@ -12,7 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../common/pop3_parse.h"
+#include "../common/proto/pop3_parse.h"
 #include "fuzz.h"
 
 

@@ -4,7 +4,7 @@
 #include <arpa/inet.h>
 #include <string.h>
 
-#include "../common/proxy.h"
+#include "../common/net/proxy.h"
 #include "fuzz.h"
 
 int

@@ -12,8 +12,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../common/sasl.h"
-#include "../common/util.h"
+#include "../common/proto/sasl.h"
+#include "../common/base/util.h"
 #include "fuzz.h"
 
 

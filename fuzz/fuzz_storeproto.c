@@ -4,8 +4,8 @@
  * gives back exactly the bytes received (one layout, written once). */
 #include <string.h>
 
-#include "../common/proto.h"
-#include "../common/storeproto.h"
+#include "../common/ipc/proto.h"
+#include "../common/ipc/storeproto.h"
 #include "fuzz.h"
 
 static struct ipc_in in;

@@ -13,8 +13,8 @@
 #include <stdint.h>
 #include <string.h>
 
-#include "../common/tls.h"
-#include "../common/x509.h"
+#include "../common/net/tls.h"
+#include "../common/net/x509.h"
 #include "fuzz.h"
 
 #define MAX_CHAINS 8

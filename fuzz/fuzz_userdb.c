@@ -11,8 +11,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../common/config.h"
-#include "../common/userdb.h"
+#include "../common/base/config.h"
+#include "../common/mail/userdb.h"
 #include "fuzz.h"
 
 

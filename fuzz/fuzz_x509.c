@@ -14,7 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../common/x509.h"
+#include "../common/net/x509.h"
 #include "fuzz.h"
 
 static int

@@ -5,7 +5,7 @@
 
 #include <stddef.h>
 
-#include "../common/config.h"
+#include "../common/base/config.h"
 #include "../sandbox/sandbox.h"
 
 enum policy_proc {

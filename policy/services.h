@@ -14,7 +14,7 @@
 
 #include <stddef.h>
 
-#include "../common/config.h"
+#include "../common/base/config.h"
 #include "policy.h"
 
 enum service_id {

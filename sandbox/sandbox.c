@@ -16,7 +16,7 @@
 #include <ucontext.h>
 #include <unistd.h>
 
-#include "../common/log.h"
+#include "../common/base/log.h"
 
 /* Privileged = root, or a non-root uid holding CAP_SETUID in its effective
  * set (systemd User= + AmbientCapabilities=): both take the chroot and

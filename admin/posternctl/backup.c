@@ -16,7 +16,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "../../common/version.h"
+#include "../../common/base/version.h"
 #include "ctl.h"
 
 #define BACKUP_MARK	"POSTERN-BACKUP"

@@ -13,7 +13,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "../../common/version.h"
+#include "../../common/base/version.h"
 #include "ctl.h"
 
 #define SCHEMES "yescrypt|sha512|bcrypt"

@@ -11,9 +11,9 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "../../common/config.h"
-#include "../../common/db.h"
-#include "../../common/userdb.h"
+#include "../../common/base/config.h"
+#include "../../common/mail/db.h"
+#include "../../common/mail/userdb.h"
 
 /* Loaded by cli_run() before a command runs (file or none, then env). */
 extern struct config cfg;

@@ -12,12 +12,12 @@
 #include <termios.h>
 #include <unistd.h>
 
-#include "../../common/config.h"
-#include "../../common/db.h"
-#include "../../common/maildir.h"
-#include "../../common/mailroot.h"
-#include "../../common/userdb.h"
-#include "../../common/util.h"
+#include "../../common/base/config.h"
+#include "../../common/mail/db.h"
+#include "../../common/mail/maildir.h"
+#include "../../common/mail/mailroot.h"
+#include "../../common/mail/userdb.h"
+#include "../../common/base/util.h"
 #include "../../policy/policy.h"
 #include "../../policy/services.h"
 #include "ctl.h"

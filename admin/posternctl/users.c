@@ -4,7 +4,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "../../common/util.h"
+#include "../../common/base/util.h"
 #include "ctl.h"
 
 /* The requested change, validated before the database is opened. */

@@ -16,11 +16,11 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "../../common/config.h"
-#include "../../common/ev.h"
-#include "../../common/ipc.h"
-#include "../../common/log.h"
-#include "../../common/proto.h"
+#include "../../common/base/config.h"
+#include "../../common/base/ev.h"
+#include "../../common/ipc/ipc.h"
+#include "../../common/base/log.h"
+#include "../../common/ipc/proto.h"
 #include "authd.h"
 
 static struct db *udb;

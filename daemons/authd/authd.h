@@ -5,10 +5,10 @@
 
 #include <stdint.h>
 
-#include "../../common/authdproto.h"
-#include "../../common/db.h"
-#include "../../common/sasl.h"
-#include "../../common/userdb.h"
+#include "../../common/ipc/authdproto.h"
+#include "../../common/mail/db.h"
+#include "../../common/proto/sasl.h"
+#include "../../common/mail/userdb.h"
 
 /* One worker channel. */
 struct authsess {

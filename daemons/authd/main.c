@@ -6,11 +6,11 @@
 #include <stdlib.h>
 #include <unistd.h>
 
-#include "../../common/config.h"
-#include "../../common/ev.h"
-#include "../../common/log.h"
-#include "../../common/version.h"
-#include "../../common/proto.h"
+#include "../../common/base/config.h"
+#include "../../common/base/ev.h"
+#include "../../common/base/log.h"
+#include "../../common/base/version.h"
+#include "../../common/ipc/proto.h"
 #include "../../policy/policy.h"
 #include "authd.h"
 

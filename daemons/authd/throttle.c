@@ -21,9 +21,9 @@
  */
 #include <string.h>
 
-#include "../../common/netaddr.h"
-#include "../../common/siphash.h"
-#include "../../common/util.h"
+#include "../../common/net/netaddr.h"
+#include "../../common/base/siphash.h"
+#include "../../common/base/util.h"
 #include "authd.h"
 
 #define THROTTLE_SLOTS	4096

@@ -15,10 +15,10 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "../../common/buf.h"
-#include "../../common/log.h"
-#include "../../common/pem.h"
-#include "../../common/util.h"
+#include "../../common/base/buf.h"
+#include "../../common/base/log.h"
+#include "../../common/net/pem.h"
+#include "../../common/base/util.h"
 #include "keyd.h"
 
 #define PEM_FILE_MAX (1024 * 1024)

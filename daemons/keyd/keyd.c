@@ -15,11 +15,11 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "../../common/ev.h"
-#include "../../common/ipc.h"
-#include "../../common/keydproto.h"
-#include "../../common/log.h"
-#include "../../common/proto.h"
+#include "../../common/base/ev.h"
+#include "../../common/ipc/ipc.h"
+#include "../../common/ipc/keydproto.h"
+#include "../../common/base/log.h"
+#include "../../common/ipc/proto.h"
 #include "keyd.h"
 
 struct chan {

@@ -6,8 +6,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "../../common/config.h"
-#include "../../common/x509.h"
+#include "../../common/base/config.h"
+#include "../../common/net/x509.h"
 
 #define KEYD_MAX_KEYS	64
 #define KEYD_MAX_CHAIN	8

@@ -7,9 +7,9 @@
 #include <stdio.h>
 #include <unistd.h>
 
-#include "../../common/log.h"
-#include "../../common/version.h"
-#include "../../common/proto.h"
+#include "../../common/base/log.h"
+#include "../../common/base/version.h"
+#include "../../common/ipc/proto.h"
 #include "../../policy/policy.h"
 #include "keyd.h"
 

@@ -9,10 +9,10 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-#include "../../common/ev.h"
-#include "../../common/ipc.h"
-#include "../../common/log.h"
-#include "../../common/proto.h"
+#include "../../common/base/ev.h"
+#include "../../common/ipc/ipc.h"
+#include "../../common/base/log.h"
+#include "../../common/ipc/proto.h"
 #include "../../policy/policy.h"
 #include "master.h"
 

@@ -13,11 +13,11 @@
 #include <sys/un.h>
 #include <unistd.h>
 
-#include "../../common/ev.h"
-#include "../../common/log.h"
-#include "../../common/netaddr.h"
-#include "../../common/proxy.h"
-#include "../../common/util.h"
+#include "../../common/base/ev.h"
+#include "../../common/base/log.h"
+#include "../../common/net/netaddr.h"
+#include "../../common/net/proxy.h"
+#include "../../common/base/util.h"
 #include "../../policy/services.h"
 #include "../../sandbox/sandbox.h"
 #include "master.h"

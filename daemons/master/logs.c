@@ -16,8 +16,8 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "../../common/ev.h"
-#include "../../common/log.h"
+#include "../../common/base/ev.h"
+#include "../../common/base/log.h"
 #include "master.h"
 
 struct logsrc {

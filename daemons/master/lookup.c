@@ -11,10 +11,10 @@
 #include <errno.h>
 #include <string.h>
 
-#include "../../common/authdproto.h"
-#include "../../common/ev.h"
-#include "../../common/log.h"
-#include "../../common/proto.h"
+#include "../../common/ipc/authdproto.h"
+#include "../../common/base/ev.h"
+#include "../../common/base/log.h"
+#include "../../common/ipc/proto.h"
 #include "master.h"
 
 /* Lookups in flight; an intake session has one at a time. */

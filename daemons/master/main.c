@@ -16,10 +16,10 @@
 #include <unistd.h>
 #include <poll.h>
 
-#include "../../common/ev.h"
-#include "../../common/log.h"
-#include "../../common/util.h"
-#include "../../common/version.h"
+#include "../../common/base/ev.h"
+#include "../../common/base/log.h"
+#include "../../common/base/util.h"
+#include "../../common/base/version.h"
 #include "../../policy/services.h"
 #include "../../sandbox/sandbox.h"
 #include "master.h"

@@ -14,13 +14,13 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "../../common/authdproto.h"
-#include "../../common/ev.h"
-#include "../../common/ipc.h"
-#include "../../common/log.h"
-#include "../../common/proto.h"
-#include "../../common/spawn.h"
-#include "../../common/util.h"
+#include "../../common/ipc/authdproto.h"
+#include "../../common/base/ev.h"
+#include "../../common/ipc/ipc.h"
+#include "../../common/base/log.h"
+#include "../../common/ipc/proto.h"
+#include "../../common/base/spawn.h"
+#include "../../common/base/util.h"
 #include "../../policy/policy.h"
 #include "../../policy/services.h"
 #include "master.h"

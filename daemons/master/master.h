@@ -6,8 +6,8 @@
 #include <stdint.h>
 #include <sys/types.h>
 
-#include "../../common/config.h"
-#include "../../common/ipc.h"
+#include "../../common/base/config.h"
+#include "../../common/ipc/ipc.h"
 
 #define MASTER_MAX_LISTENERS 16
 
@@ -133,7 +133,7 @@ void master_session_remove(struct master *m, struct session *s);
 int master_spawn_worker(struct master *m, struct session *s, int client_fd, const struct listener *l);
 int master_authd_login(struct master *m, struct ipc_in *in);
 
-/* lookup.c: recipient lookups through authd (common/authdproto.h). */
+/* lookup.c: recipient lookups through authd (common/ipc/authdproto.h). */
 struct authd_lookup_result;
 typedef void master_lookup_cb(void *ctx, const struct authd_lookup_result *r);
 /* Ask authd where mail for address goes, without blocking; cb runs once,

@@ -6,10 +6,10 @@
  * says yes, the master hands over the channel to this user's stored. */
 #include <string.h>
 
-#include "../../common/log.h"
-#include "../../common/proto.h"
-#include "../../common/sasl.h"
-#include "../../common/util.h"
+#include "../../common/base/log.h"
+#include "../../common/ipc/proto.h"
+#include "../../common/proto/sasl.h"
+#include "../../common/base/util.h"
 #include "pop3d.h"
 
 /* POP3_TLS_REQUIRED: no credentials in the clear (RFC 2595 section 2.2). */

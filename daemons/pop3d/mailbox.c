@@ -9,12 +9,12 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "../../common/ipc.h"
-#include "../../common/log.h"
-#include "../../common/pop3_encode.h"
-#include "../../common/proto.h"
-#include "../../common/storeproto.h"
-#include "../../common/util.h"
+#include "../../common/ipc/ipc.h"
+#include "../../common/base/log.h"
+#include "../../common/proto/pop3_encode.h"
+#include "../../common/ipc/proto.h"
+#include "../../common/ipc/storeproto.h"
+#include "../../common/base/util.h"
 #include "pop3d.h"
 
 static struct ipc_in inmsg;
@@ -205,7 +205,7 @@ pop3_cmd_uidl(struct pop3 *p, const struct pop3_cmd *cmd)
 	client_puts(&p->c, ".\r\n");
 }
 
-/* Stream a message through the pure encoder (common/pop3_encode.h): bare
+/* Stream a message through the pure encoder (common/proto/pop3_encode.h): bare
  * LF -> CRLF, '.' at line start doubled, TOP's line limit. */
 static int
 send_message(struct pop3 *p, int fd, int64_t body_lines)

@@ -2,7 +2,7 @@
  * master's control channel, fd 5 authd, fd 6 keyd.  The worker kit boots
  * it: it enters its sandbox (worker uid, empty root, no capabilities,
  * no_new_privs, seccomp) before reading a single byte from the network. */
-#include "../../common/wk_boot.h"
+#include "../../common/worker/wk_boot.h"
 #include "pop3d.h"
 
 static struct wk_boot B;	/* in .bss: it holds the whole config */

@@ -1,11 +1,11 @@
 /* pop3d.c - the POP3 session: command table by state (RFC 1939, 2449) and
- * the parser glue; the kit's session loop (common/wk_session.c) drives it. */
+ * the parser glue; the kit's session loop (common/worker/wk_session.c) drives it. */
 #include <string.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
-#include "../../common/log.h"
-#include "../../common/proto.h"
+#include "../../common/base/log.h"
+#include "../../common/ipc/proto.h"
 #include "pop3d.h"
 
 typedef void pop3_handler(struct pop3 *p, const struct pop3_cmd *cmd);

@@ -9,12 +9,12 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "../../common/config.h"
-#include "../../common/pop3_parse.h"
-#include "../../common/wk_auth.h"
-#include "../../common/wk_boot.h"
-#include "../../common/wk_client.h"
-#include "../../common/wk_session.h"
+#include "../../common/base/config.h"
+#include "../../common/proto/pop3_parse.h"
+#include "../../common/worker/wk_auth.h"
+#include "../../common/worker/wk_boot.h"
+#include "../../common/worker/wk_client.h"
+#include "../../common/worker/wk_session.h"
 
 /* The names mailbox.c writes to the client with. */
 #define client_write(c, p, len)	wk_client_write((c), (const uint8_t *)(p), (len))

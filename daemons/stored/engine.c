@@ -14,8 +14,8 @@
 #include <sys/file.h>
 #include <unistd.h>
 
-#include "../../common/log.h"
-#include "../../common/maildir.h"
+#include "../../common/base/log.h"
+#include "../../common/mail/maildir.h"
 #include "engine.h"
 
 /* One lock file for every view: POP3 takes it exclusive, IMAP shared.  The

@@ -11,8 +11,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "../../common/db.h"
-#include "../../common/maildir.h"
+#include "../../common/mail/db.h"
+#include "../../common/mail/maildir.h"
 
 /* One message of an INBOX snapshot. */
 struct engine_msg {

@@ -15,13 +15,13 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "../../common/config.h"
-#include "../../common/ipc.h"
-#include "../../common/log.h"
-#include "../../common/maildir.h"
-#include "../../common/mailroot.h"
-#include "../../common/proto.h"
-#include "../../common/util.h"
+#include "../../common/base/config.h"
+#include "../../common/ipc/ipc.h"
+#include "../../common/base/log.h"
+#include "../../common/mail/maildir.h"
+#include "../../common/mail/mailroot.h"
+#include "../../common/ipc/proto.h"
+#include "../../common/base/util.h"
 #include "../../policy/policy.h"
 #include "engine.h"
 #include "view.h"
@@ -49,7 +49,7 @@ refuse_mailroot(const char *user, const char *why)
 }
 
 /* Before confinement, with privileges: reach the mail root through fds
- * (common/mailroot.h), never by a path the user could have swapped for a
+ * (common/mail/mailroot.h), never by a path the user could have swapped for a
  * symlink; a missing Maildir is made by the user's uid.  Returns the O_PATH
  * fd that sandbox_confine() enters. */
 static int

@@ -4,7 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../../common/storeproto.h"
+#include "../../common/ipc/storeproto.h"
 
 static const struct view *const views[] = { &view_pop3, &view_imap, &view_deliver };
 

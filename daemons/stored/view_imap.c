@@ -8,9 +8,9 @@
  */
 #include <errno.h>
 
-#include "../../common/log.h"
-#include "../../common/proto.h"
-#include "../../common/storeproto.h"
+#include "../../common/base/log.h"
+#include "../../common/ipc/proto.h"
+#include "../../common/ipc/storeproto.h"
 #include "view.h"
 
 static int

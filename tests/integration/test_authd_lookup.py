@@ -2,7 +2,7 @@
 one LMTP and SMTP RCPT will use: address -> user, mail root, uid/gid, quota,
 with aliases and default_domain applied as for a login, and no password.
 A real postern-authd answers tests/tools/authd_lookup, which plays the master
-with the same codec (common/authdproto.c)."""
+with the same codec (common/ipc/authdproto.c)."""
 import os
 import re
 import subprocess

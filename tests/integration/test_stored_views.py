@@ -24,7 +24,7 @@ ERR_INUSE, ERR_TOOBIG = 1, 6
 
 
 def frame(mtype, payload=b"", fd=False):
-    """One IPC datagram (common/ipc.c): version, flags, type, length, payload."""
+    """One IPC datagram (common/ipc/ipc.c): version, flags, type, length, payload."""
     return struct.pack(">BBHI", 1, 1 if fd else 0, mtype, len(payload)) + payload
 
 

@@ -1,6 +1,6 @@
 """The worker kit under pop3d: the event loop, non-blocking TLS, the SASL
 session state, the worker's own login deadline and the bounded output
-queue (common/wk_client.c, wk_auth.c, wk_boot.c)."""
+queue (common/worker/wk_client.c, wk_auth.c, wk_boot.c)."""
 import base64
 import os
 import re

@@ -5,7 +5,7 @@
  * sends it the config message and one MSG_AUTHD_LOOKUP per address, and
  * prints one line per result:
  *   id=N status=S user=U uid=N gid=N quota=N root=PATH
- * with the codec both ends use (common/authdproto.c).  "-" as an address
+ * with the codec both ends use (common/ipc/authdproto.c).  "-" as an address
  * sends a malformed lookup (a trailing byte): authd must exit. */
 #include <errno.h>
 #include <stdio.h>
@@ -15,8 +15,8 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "../../common/authdproto.h"
-#include "../../common/proto.h"
+#include "../../common/ipc/authdproto.h"
+#include "../../common/ipc/proto.h"
 
 static struct ipc_out out;
 static struct ipc_in in;

@@ -19,9 +19,9 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
-#include "../../common/config.h"
-#include "../../common/ipc.h"
-#include "../../common/proto.h"
+#include "../../common/base/config.h"
+#include "../../common/ipc/ipc.h"
+#include "../../common/ipc/proto.h"
 #include "../../policy/policy.h"
 
 static struct ipc_in in;

@@ -4,8 +4,8 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-#include "../../common/authdproto.h"
-#include "../../common/proto.h"
+#include "../../common/ipc/authdproto.h"
+#include "../../common/ipc/proto.h"
 #include "tap.h"
 
 static struct config cfg;

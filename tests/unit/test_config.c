@@ -2,7 +2,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "../../common/config.h"
+#include "../../common/base/config.h"
 #include "tap.h"
 
 static struct config cfg;

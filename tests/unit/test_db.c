@@ -6,7 +6,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "../../common/db.h"
+#include "../../common/mail/db.h"
 #include "tap.h"
 
 static const char *const names[] = { "one", "two" };

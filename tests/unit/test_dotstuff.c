@@ -2,7 +2,7 @@
  * one byte at a time. */
 #include <string.h>
 
-#include "../../common/dotstuff.h"
+#include "../../common/proto/dotstuff.h"
 #include "tap.h"
 
 struct res {

@@ -7,7 +7,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-#include "../../common/ipc.h"
+#include "../../common/ipc/ipc.h"
 #include "tap.h"
 
 static struct ipc_out out;

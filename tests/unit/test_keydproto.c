@@ -4,8 +4,8 @@
 #include <bearssl.h>
 #include <string.h>
 
-#include "../../common/keydproto.h"
-#include "../../common/proto.h"
+#include "../../common/ipc/keydproto.h"
+#include "../../common/ipc/proto.h"
 #include "tap.h"
 
 static struct ipc_out out;

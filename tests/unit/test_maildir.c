@@ -11,7 +11,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "../../common/maildir.h"
+#include "../../common/mail/maildir.h"
 #include "tap.h"
 
 static char dir[64];

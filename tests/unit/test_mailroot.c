@@ -9,7 +9,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "../../common/mailroot.h"
+#include "../../common/mail/mailroot.h"
 #include "tap.h"
 
 static char dir[64];

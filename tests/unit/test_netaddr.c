@@ -3,7 +3,7 @@
 #include <netinet/in.h>
 #include <string.h>
 
-#include "../../common/netaddr.h"
+#include "../../common/net/netaddr.h"
 #include "tap.h"
 
 static struct sockaddr_storage ss;

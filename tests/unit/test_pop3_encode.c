@@ -2,7 +2,7 @@
  * whole and one byte at a time. */
 #include <string.h>
 
-#include "../../common/pop3_encode.h"
+#include "../../common/proto/pop3_encode.h"
 #include "tap.h"
 
 static char out[4096];

@@ -8,7 +8,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "../../common/pop3_parse.h"
+#include "../../common/proto/pop3_parse.h"
 #include "tap.h"
 
 #define ACC_MAX 4096

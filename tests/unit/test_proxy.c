@@ -1,7 +1,7 @@
 /* test_proxy.c - PROXY v1/v2 parser, read planning, trusted lists. */
 #include <string.h>
 
-#include "../../common/proxy.h"
+#include "../../common/net/proxy.h"
 #include "tap.h"
 
 static const uint8_t v2_tcp4[] = {

@@ -11,7 +11,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "../../common/config.h"
+#include "../../common/base/config.h"
 #include "../../policy/policy.h"
 #include "tap.h"
 

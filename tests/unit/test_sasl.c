@@ -2,8 +2,8 @@
 #include <stdint.h>
 #include <string.h>
 
-#include "../../common/sasl.h"
-#include "../../common/util.h"
+#include "../../common/proto/sasl.h"
+#include "../../common/base/util.h"
 #include "tap.h"
 
 static struct sasl_server s;

@@ -8,8 +8,8 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-#include "../../common/proto.h"
-#include "../../common/storeproto.h"
+#include "../../common/ipc/proto.h"
+#include "../../common/ipc/storeproto.h"
 #include "tap.h"
 
 static struct ipc_out out;

@@ -1,10 +1,10 @@
-/* test_throttle.c - limit keys of addresses (common/netaddr.c) and authd's
+/* test_throttle.c - limit keys of addresses (common/net/netaddr.c) and authd's
  * throttle tables (daemons/authd/throttle.c, linked in; the clock is a
  * parameter, so windows and the rate cap are tested without waiting). */
 #include <string.h>
 
-#include "../../common/netaddr.h"
-#include "../../common/siphash.h"
+#include "../../common/net/netaddr.h"
+#include "../../common/base/siphash.h"
 #include "../../daemons/authd/authd.h"
 #include "tap.h"
 

@@ -6,7 +6,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "../../common/userdb.h"
+#include "../../common/mail/userdb.h"
 #include "tap.h"
 
 #define U(s) ((const uint8_t *)(s))

@@ -2,7 +2,7 @@
 #include <stdint.h>
 #include <string.h>
 
-#include "../../common/util.h"
+#include "../../common/base/util.h"
 #include "tap.h"
 
 #define U(s) ((const uint8_t *)(s))

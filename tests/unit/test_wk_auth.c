@@ -6,11 +6,11 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-#include "../../common/ev.h"
-#include "../../common/ipc.h"
-#include "../../common/log.h"
-#include "../../common/proto.h"
-#include "../../common/wk_auth.h"
+#include "../../common/base/ev.h"
+#include "../../common/ipc/ipc.h"
+#include "../../common/base/log.h"
+#include "../../common/ipc/proto.h"
+#include "../../common/worker/wk_auth.h"
 #include "tap.h"
 
 static struct ipc_in in;

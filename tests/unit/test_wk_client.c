@@ -7,9 +7,9 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-#include "../../common/ev.h"
-#include "../../common/log.h"
-#include "../../common/wk_client.h"
+#include "../../common/base/ev.h"
+#include "../../common/base/log.h"
+#include "../../common/worker/wk_client.h"
 #include "tap.h"
 
 static struct wk_client c;

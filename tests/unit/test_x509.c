@@ -5,7 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../../common/x509.h"
+#include "../../common/net/x509.h"
 #include "tap.h"
 
 /* openssl req -x509 -newkey rsa:2048 -nodes -subj /CN=cn.example

@@ -2,11 +2,11 @@
  *
  * Channels (each a SOCK_SEQPACKET pair made by the master):
  *   master <-> authd    MSG_AUTHD_*  / MSG_MASTER_LOGIN, _LOOKUP_RESULT
- *                       (layouts of CONFIG and the lookup: common/authdproto.c)
+ *                       (layouts of CONFIG and the lookup: common/ipc/authdproto.c)
  *   worker <-> authd    MSG_AUTH_*   (SASL relay; authd decides)
  *   master  -> worker   MSG_WORKER_* (the stored fd after a verified login)
  *   worker <-> stored   MSG_STORE_*  (one user's mailbox, in the view the
- *                       master chose; layouts in common/storeproto.c)
+ *                       master chose; layouts in common/ipc/storeproto.c)
  * Bump IPC_VERSION in ipc.h when a layout changes.
  */
 #ifndef POSTERN_PROTO_H
@@ -26,7 +26,7 @@
 enum proto_msg {
 	/* master -> authd */
 	MSG_AUTHD_SESSION_NEW = 0x0101,	/* sid, ip, service + fd: worker channel */
-	MSG_AUTHD_CONFIG = 0x0102,	/* common/authdproto.c: default_domain,
+	MSG_AUTHD_CONFIG = 0x0102,	/* common/ipc/authdproto.c: default_domain,
 					   mail_root, mail uid, gid, fail_ip_max,
 					   fail_user_max, window, delay_ms,
 					   trusted_window, ipv6_prefix, max_checks/s */
@@ -116,6 +116,6 @@ enum store_err {
 	STORE_ERR_TOOBIG = 6,		/* message over STORE_DELIVER_MAX or quota */
 };
 
-/* The store channel's size limits are in common/storeproto.h. */
+/* The store channel's size limits are in common/ipc/storeproto.h. */
 
 #endif

@@ -11,7 +11,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "../sandbox/sandbox.h"
+#include "../../sandbox/sandbox.h"
 
 /* O_NOFOLLOW with O_PATH alone would open a symlink itself; O_DIRECTORY
  * makes a symlink (or anything but a directory) fail with ENOTDIR. */

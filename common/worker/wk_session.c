@@ -4,8 +4,8 @@
 #include <poll.h>
 #include <string.h>
 
-#include "ev.h"
-#include "log.h"
+#include "../base/ev.h"
+#include "../base/log.h"
 
 void
 wk_session_init(struct wk_session *s, struct wk_client *c, struct wk_auth *auth,

@@ -18,7 +18,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "buf.h"
+#include "../base/buf.h"
 #include "x509.h"
 
 #define TLS_MAX_CHAINS	64

@@ -12,9 +12,9 @@
 
 #include <stdint.h>
 
-#include "config.h"
+#include "../base/config.h"
 #include "ipc.h"
-#include "userdb.h"
+#include "../mail/userdb.h"
 
 struct authd_config {
 	char default_domain[CONFIG_PATH_MAX];

@@ -8,10 +8,10 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-#include "ipc.h"
-#include "keydproto.h"
-#include "log.h"
-#include "proto.h"
+#include "../ipc/ipc.h"
+#include "../ipc/keydproto.h"
+#include "../base/log.h"
+#include "../ipc/proto.h"
 
 static struct ipc_in inmsg;
 static struct ipc_out outmsg;

@@ -3,7 +3,7 @@
  * The worker never decides a login: it forwards the client's bytes (USER/
  * PASS, or a SASL exchange) to authd and reports authd's verdict.  A
  * request goes out with a bounded send; the reply is read when the event
- * loop (common/ev.c) sees the authd fd readable, under a deadline timer,
+ * loop (common/base/ev.c) sees the authd fd readable, under a deadline timer,
  * so the worker keeps serving its timers meanwhile (authd may hold a
  * failure for auth_fail_delay_ms).  After authd says yes, the master hands
  * over the channel to this user's stored on the control fd, read the same

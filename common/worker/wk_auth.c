@@ -5,11 +5,11 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "ev.h"
-#include "ipc.h"
-#include "log.h"
-#include "proto.h"
-#include "sasl.h"
+#include "../base/ev.h"
+#include "../ipc/ipc.h"
+#include "../base/log.h"
+#include "../ipc/proto.h"
+#include "../proto/sasl.h"
 
 static struct ipc_in inmsg;	/* 64 KiB each: not on the stack */
 static struct ipc_out outmsg;

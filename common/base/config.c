@@ -10,7 +10,7 @@
 #include <unistd.h>
 
 #include "util.h"
-#include "x509.h"
+#include "../net/x509.h"
 
 enum config_type { CT_STR, CT_PATH, CT_NUM, CT_BOOL, CT_MODE };
 

@@ -3,7 +3,7 @@
  * One interface over plaintext, a STLS/STARTTLS upgrade and implicit TLS.
  * Input lands in a bounded buffer (a full line plus one read); output waits
  * in a bounded queue (WK_OUT_MAX).  The socket is never read or written in
- * a blocking way: the worker's event loop (common/ev.c) polls the fd for
+ * a blocking way: the worker's event loop (common/base/ev.c) polls the fd for
  * wk_client_events() and calls wk_client_io() on readiness.  The one
  * exception is wk_client_drain(), for a producer that fills the queue
  * (a RETR of a big message) and for the end of the session: it waits for
@@ -16,9 +16,9 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "buf.h"
-#include "config.h"
-#include "tls.h"
+#include "../base/buf.h"
+#include "../base/config.h"
+#include "../net/tls.h"
 
 #define WK_OUT_MAX	16384	/* the bound of the output queue */
 #define WK_READ_CHUNK	4096	/* room kept beyond one full line */

@@ -7,7 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "util.h"
+#include "../base/util.h"
 
 /* Layout v1: version u8, flags u32, uid u32, gid u32, quota u64,
  * hash (u16 length + bytes), mailroot (u16 length + bytes). Big-endian. */

@@ -10,7 +10,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "util.h"
+#include "../base/util.h"
 
 static int
 parse_field(const char *p, size_t len, uint64_t *v)

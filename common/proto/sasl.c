@@ -4,7 +4,7 @@
 #include <string.h>
 #include <strings.h>
 
-#include "util.h"
+#include "../base/util.h"
 
 void
 sasl_clear(struct sasl_server *s)

@@ -1,6 +1,6 @@
 /* wk_session.h - worker kit: the event loop of one client session.
  *
- * One loop (common/ev.c) over the client fd and the session's timers: the
+ * One loop (common/base/ev.c) over the client fd and the session's timers: the
  * idle timeout, re-armed by every byte of input, and the session's own
  * login deadline, counted from the worker's start and set ahead of the
  * master's kill (a quarter of login_timeout, at most one second), so a

@@ -17,7 +17,7 @@
 #include <stdint.h>
 
 #include "ipc.h"
-#include "maildir.h"
+#include "../mail/maildir.h"
 
 /* Message-list pages: how many sizes / UIDLs one reply carries at most.
  * Each page, and a full commit, fits in IPC_MAX_PAYLOAD. */

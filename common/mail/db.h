@@ -12,7 +12,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "buf.h"
+#include "../base/buf.h"
 
 #define DB_MAX_DBIS 8
 

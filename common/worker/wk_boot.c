@@ -9,12 +9,12 @@
 #include <sys/time.h>
 #include <unistd.h>
 
-#include "ev.h"
-#include "ipc.h"
-#include "log.h"
-#include "proto.h"
-#include "proxy.h"
-#include "../sandbox/sandbox.h"
+#include "../base/ev.h"
+#include "../ipc/ipc.h"
+#include "../base/log.h"
+#include "../ipc/proto.h"
+#include "../net/proxy.h"
+#include "../../sandbox/sandbox.h"
 
 int
 wk_ip_is_loopback(const char *ip)

@@ -1,7 +1,7 @@
 /* wk_boot.h - worker kit: the boot of a network worker, up to its first
  * protocol byte.
  *
- * The fds are fixed (common/proto.h: FD_CLIENT, FD_CONTROL, FD_AUTH,
+ * The fds are fixed (common/ipc/proto.h: FD_CLIENT, FD_CONTROL, FD_AUTH,
  * FD_KEYD).  wk_boot_config() reads the command line and the config
  * snapshot the master passed; the worker then fills in its per-service
  * values (idle timeout, refusal line, implicit TLS from -t), and
@@ -15,8 +15,8 @@
 
 #include <stdint.h>
 
-#include "config.h"
-#include "../policy/policy.h"
+#include "../base/config.h"
+#include "../../policy/policy.h"
 
 struct wk_boot {
 	/* set by the worker before wk_boot_config() */

@@ -5,7 +5,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "buf.h"
+#include "../base/buf.h"
 
 static void
 append_der(void *ctx, const void *data, size_t len)

@@ -9,7 +9,7 @@
 #include <string.h>
 #include <sys/socket.h>
 
-#include "log.h"
+#include "../base/log.h"
 
 void
 wk_client_init(struct wk_client *c, int fd, int keyd_fd, size_t max_line,
