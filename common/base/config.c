@@ -26,6 +26,18 @@ struct config_key {
 #define S(f) offsetof(struct config, f)
 #define U32MAX 0xffffffffULL
 
+/* The keys of a service's listeners and of a protocol's sessions come from
+ * one descriptor each (config.h: CONFIG_LISTENER, CONFIG_PROTOCOL), so a new
+ * service is one line here and one there, never hand-copied rows. */
+#define LISTENER_KEYS(svc, listen_default)					\
+	{ #svc "_listen", NULL, CT_STR, S(svc##_listen), listen_default, 0, 0 },	\
+	{ #svc "_proxy_protocol", NULL, CT_BOOL, S(svc##_proxy_protocol), "no", 0, 0 }
+#define PROTOCOL_KEYS(p, tls_alias, max_line, idle, bad)				\
+	{ #p "_tls_required", tls_alias, CT_BOOL, S(p##_tls_required), "yes", 0, 0 },	\
+	{ #p "_max_line", NULL, CT_NUM, S(p##_max_line), max_line, 64, 65536 },	\
+	{ #p "_idle_timeout", NULL, CT_NUM, S(p##_idle_timeout), idle, 1, 86400 },	\
+	{ #p "_max_bad_commands", NULL, CT_NUM, S(p##_max_bad_commands), bad, 1, 10000 }
+
 static const struct config_key config_keys[] = {
 	{ "state_dir", NULL, CT_PATH, S(state_dir), "/var/lib/postern", 0, 0 },
 	{ "userdb", NULL, CT_PATH, S(userdb_path), "/var/lib/postern/userdb", 0, 0 },
@@ -33,17 +45,14 @@ static const struct config_key config_keys[] = {
 	{ "empty_root", NULL, CT_PATH, S(empty_root), "/var/lib/postern/empty", 0, 0 },
 	{ "libexec_dir", NULL, CT_STR, S(libexec_dir), "", 0, 0 },
 	{ "default_domain", "DEFDOMAIN", CT_STR, S(default_domain), "localhost", 0, 0 },
-	{ "pop3_listen", NULL, CT_STR, S(pop3_listen), "0.0.0.0:110", 0, 0 },
+	LISTENER_KEYS(pop3, "0.0.0.0:110"),
+	LISTENER_KEYS(pop3s, ""),
 	{ "pop3_worker", NULL, CT_STR, S(pop3_worker), "", 0, 0 },
-	{ "pop3s_listen", NULL, CT_STR, S(pop3s_listen), "", 0, 0 },
 	{ "tls_cert_file", "TLS_CERTFILE", CT_STR, S(tls_cert_file), "", 0, 0 },
 	{ "tls_key_file", NULL, CT_STR, S(tls_key_file), "", 0, 0 },
 	{ "tls_sni_dir", NULL, CT_STR, S(tls_sni_dir), "", 0, 0 },
 	{ "hostname", NULL, CT_STR, S(hostname), "", 0, 0 },
-	{ "pop3_proxy_protocol", NULL, CT_BOOL, S(pop3_proxy_protocol), "no", 0, 0 },
-	{ "pop3s_proxy_protocol", NULL, CT_BOOL, S(pop3s_proxy_protocol), "no", 0, 0 },
 	{ "proxy_trusted", NULL, CT_STR, S(proxy_trusted), "", 0, 0 },
-	{ "pop3_tls_required", "POP3_TLS_REQUIRED", CT_BOOL, S(pop3_tls_required), "yes", 0, 0 },
 	{ "tls_plaintext_loopback", NULL, CT_BOOL, S(tls_plaintext_loopback), "no", 0, 0 },
 	{ "tls_legacy_suites", NULL, CT_BOOL, S(tls_legacy_suites), "no", 0, 0 },
 	{ "tls_min_version", NULL, CT_NUM, S(tls_min_version), "12", 10, 12 },
@@ -74,11 +83,9 @@ static const struct config_key config_keys[] = {
 	{ "auth_ipv6_prefix", NULL, CT_NUM, S(auth_ipv6_prefix), "64", 32, 128 },
 	{ "auth_max_checks_per_second", NULL, CT_NUM, S(auth_max_checks_per_second), "200", 1, 100000 },
 	{ "userdb_map_size", NULL, CT_NUM, S(userdb_map_size), "268435456", 1048576, 1ULL << 40 },
-	{ "pop3_max_line", NULL, CT_NUM, S(pop3_max_line), "1024", 64, 65536 },
-	{ "pop3_idle_timeout", NULL, CT_NUM, S(pop3_idle_timeout), "600", 1, 86400 },
+	PROTOCOL_KEYS(pop3, "POP3_TLS_REQUIRED", "1024", "600", "20"),
 	/* a mailbox limit, not a POP3 one: the old name stays as an alias */
 	{ "mailbox_max_messages", "pop3_max_messages", CT_NUM, S(pop3_max_messages), "1000000", 1, 100000000 },
-	{ "pop3_max_bad_commands", NULL, CT_NUM, S(pop3_max_bad_commands), "20", 1, 10000 },
 	{ "worker_max_memory", NULL, CT_NUM, S(worker_max_memory), "268435456", 16777216, 1ULL << 40 },
 	{ "debug_seccomp", NULL, CT_BOOL, S(debug_seccomp), "no", 0, 0 },
 	{ "test_triggers", NULL, CT_BOOL, S(test_triggers), "no", 0, 0 },

@@ -18,6 +18,22 @@
  * wire, so 253 characters without the final dot). */
 #define CONFIG_DOMAIN_MAX	253
 
+/* The keys every listening service has, from one descriptor (config.c's
+ * LISTENER_KEYS): <svc>_listen, comma-separated host:port, [v6]:port or
+ * /unix/path entries, and <svc>_proxy_protocol, a PROXY v1/v2 header first. */
+#define CONFIG_LISTENER(svc)				\
+	char svc##_listen[CONFIG_PATH_MAX];		\
+	int svc##_proxy_protocol
+
+/* The keys of one protocol's sessions (config.c's PROTOCOL_KEYS):
+ * <p>_tls_required (no plaintext login before STARTTLS), <p>_max_line,
+ * <p>_idle_timeout (seconds), <p>_max_bad_commands. */
+#define CONFIG_PROTOCOL(p)				\
+	int p##_tls_required;				\
+	uint64_t p##_max_line;				\
+	uint64_t p##_idle_timeout;			\
+	uint64_t p##_max_bad_commands
+
 struct config {
 	/* paths */
 	char state_dir[CONFIG_PATH_MAX];
@@ -26,19 +42,16 @@ struct config {
 	char empty_root[CONFIG_PATH_MAX];
 	char libexec_dir[CONFIG_PATH_MAX];
 	char default_domain[CONFIG_PATH_MAX];
-	/* listeners: comma-separated host:port lists */
-	char pop3_listen[CONFIG_PATH_MAX];
+	/* listeners (one CONFIG_LISTENER per service row of policy/services.c) */
+	CONFIG_LISTENER(pop3);
+	CONFIG_LISTENER(pop3s);			/* implicit TLS (RFC 8314) */
 	char pop3_worker[CONFIG_PATH_MAX];
-	char pop3s_listen[CONFIG_PATH_MAX];	/* implicit TLS (RFC 8314) */
 	/* TLS: certificates are read only by keyd */
 	char tls_cert_file[CONFIG_PATH_MAX];	/* comma list: chain PEM (key may be inside) */
 	char tls_key_file[CONFIG_PATH_MAX];	/* comma list, parallel; "" = key in cert file */
 	char tls_sni_dir[CONFIG_PATH_MAX];	/* NAME.pem files: cert+key for server name NAME */
 	char hostname[CONFIG_PATH_MAX];		/* self-signed certificate name; "" = gethostname */
-	int pop3_proxy_protocol;		/* PROXY v1/v2 header on pop3_listen */
-	int pop3s_proxy_protocol;		/* ... on pop3s_listen */
 	char proxy_trusted[CONFIG_PATH_MAX];	/* CIDRs allowed to send PROXY headers */
-	int pop3_tls_required;			/* no plaintext login before STLS */
 	int tls_plaintext_loopback;		/* ... except from 127.0.0.0/8 and ::1 */
 	int tls_legacy_suites;			/* also CBC and RSA key exchange suites */
 	uint64_t tls_min_version;		/* 10, 11 or 12 (TLS 1.0 .. 1.2) */
@@ -67,11 +80,9 @@ struct config {
 	uint64_t auth_ipv6_prefix;		/* IPv6 bits that make one "address" */
 	uint64_t auth_max_checks_per_second;	/* password checks, all clients */
 	uint64_t userdb_map_size;
-	/* POP3 */
-	uint64_t pop3_max_line;
-	uint64_t pop3_idle_timeout;
-	uint64_t pop3_max_messages;
-	uint64_t pop3_max_bad_commands;
+	/* POP3 (pop3 and pop3s) */
+	CONFIG_PROTOCOL(pop3);
+	uint64_t pop3_max_messages;	/* key mailbox_max_messages */
 	/* worker resource limits */
 	uint64_t worker_max_memory;
 	/* diagnostics */
