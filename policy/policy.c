@@ -220,8 +220,12 @@ policy_spec(enum policy_proc p, const struct config *cfg, struct sandbox_spec *s
 	s->nrules = e->nrules;
 	s->max_files = e->max_files;
 	/* authd and keyd hold a channel per session */
-	if ((p == POLICY_AUTHD || p == POLICY_KEYD) && cfg->max_daemons + 64 > s->max_files)
-		s->max_files = cfg->max_daemons + 64;
+	/* authd and keyd hold a channel per session.  Sized from the largest
+	 * max_daemons a reload may set, not today's (sandbox_confine clamps
+	 * it to the hard limit we inherit): a SIGHUP that raises max_daemons
+	 * must not leave a broker's fd table too small for the new sessions. */
+	if (p == POLICY_AUTHD || p == POLICY_KEYD)
+		s->max_files = CONFIG_MAX_DAEMONS_LIMIT + 64;
 	s->max_memory = e->net_parser ? cfg->worker_max_memory : 0;
 	s->no_fork = e->no_fork;
 	/* a network worker writes only to sockets and pipes, never to a file */

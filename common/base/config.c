@@ -59,7 +59,7 @@ static const struct config_key config_keys[] = {
 	{ "tls_session_cache", NULL, CT_NUM, S(tls_session_cache), "10000", 0, 1000000 },
 	{ "keyd_uid", NULL, CT_NUM, S(keyd_uid), "7003", 1, U32MAX - 1 },
 	{ "keyd_gid", NULL, CT_NUM, S(keyd_gid), "7003", 1, U32MAX - 1 },
-	{ "max_daemons", "MAXDAEMONS", CT_NUM, S(max_daemons), "200", 1, 100000 },
+	{ "max_daemons", "MAXDAEMONS", CT_NUM, S(max_daemons), "200", 1, CONFIG_MAX_DAEMONS_LIMIT },
 	{ "max_per_ip", "MAXPERIP", CT_NUM, S(max_per_ip), "20", 1, 100000 },
 	{ "restart_backoff_max", NULL, CT_NUM, S(restart_backoff_max), "30", 1, 3600 },
 	{ "listen_unix_mode", NULL, CT_MODE, S(listen_unix_mode), "0660", 0, 0777 },

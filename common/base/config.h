@@ -14,6 +14,7 @@
 
 #define CONFIG_PATH_MAX	1024
 #define CONFIG_TEXT_MAX	(256 * 1024)
+#define CONFIG_MAX_DAEMONS_LIMIT 100000	/* the upper end of max_daemons' range */
 /* A domain name in text form (RFC 1035 section 2.3.4: 255 octets on the
  * wire, so 253 characters without the final dot). */
 #define CONFIG_DOMAIN_MAX	253

@@ -238,6 +238,14 @@ ipc_recv(int sock, struct ipc_in *in)
 	}
 	if (n == 0 && fd < 0)
 		return 0;
+	/* A message that carried an fd we could not take (our fd table is
+	 * full: the kernel dropped it and set MSG_CTRUNC): the message is
+	 * lost, the process is not at fault; say so apart from bad data. */
+	if ((msg.msg_flags & (MSG_TRUNC | MSG_CTRUNC)) == MSG_CTRUNC && fd < 0 &&
+	    n >= IPC_HDR_LEN && (in->data[1] & IPC_FLAG_FD) != 0) {
+		errno = EMFILE;
+		return -1;
+	}
 	if ((msg.msg_flags & (MSG_TRUNC | MSG_CTRUNC)) != 0 ||
 	    ipc_decode(in, in->data, (size_t)n, fd >= 0) < 0) {
 		if (fd >= 0)

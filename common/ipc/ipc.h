@@ -65,7 +65,9 @@ int ipc_set_timeout(int sock, unsigned ms);
 /* Receive one message into in.  Returns 1 for a message, 0 on EOF, -1 on
  * error: socket error, truncated datagram or control data, bad header, more
  * than one fd, or an fd flag that does not match the fds received (any fds
- * received with a rejected message are closed). */
+ * received with a rejected message are closed).  errno EMFILE: a message
+ * with an fd arrived but the fd could not be received (our fd table is
+ * full); that message is lost, the peer did nothing wrong. */
 int ipc_recv(int sock, struct ipc_in *in);
 
 /* Pure decoder of a received datagram (also the fuzz entry point): check the

@@ -358,7 +358,10 @@ on_worker(int fd, short revents, void *ctx)
 		sess_free(a);
 		return;
 	}
-	(void)check_reply(a);
+	/* A decided login needs authd no more: its channel and state go now
+	 * (the reply already queued is still delivered before the EOF). */
+	if (check_reply(a) == 0 && a->done)
+		sess_free(a);
 }
 
 static int
@@ -477,6 +480,11 @@ authd_on_master(int fd, short revents, void *ctx)
 	if (rc == 0) {
 		log_event(LOG_LEVEL_INFO, "exit", "reason=\"master closed channel\"");
 		exit(0);
+	}
+	if (rc < 0 && errno == EMFILE) {	/* refuse that one session, live on */
+		log_event(LOG_LEVEL_ERR, "session_refused", "reason=\"fd table full: a new "
+		    "session's channel could not be received\"");
+		return;
 	}
 	if (rc < 0 || ipc_dispatch(master_handlers, sizeof(master_handlers) / sizeof(master_handlers[0]),
 	    NULL, &inmsg) < 0)

@@ -551,7 +551,13 @@ on_master(int fd, short revents, void *ctx)
 		log_event(LOG_LEVEL_INFO, "exit", "reason=\"master closed channel\"");
 		exit(0);
 	}
-	if (rc < 0 || ipc_dispatch(master_handlers, 2, NULL, &inmsg) < 0)
+	if (rc < 0 && errno == EMFILE) {	/* refuse that one session, live on */
+		log_event(LOG_LEVEL_ERR, "session_refused", "reason=\"fd table full: a new "
+		    "session's channel could not be received\"");
+		return;
+	}
+	if (rc < 0 || ipc_dispatch(master_handlers, sizeof(master_handlers) /
+	    sizeof(master_handlers[0]), NULL, &inmsg) < 0)
 		fatal("reason=\"bad message from master\" type=0x%04x", inmsg.type);
 }
 
