@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 #include <sys/socket.h>
 
 #include "../base/log.h"
@@ -265,4 +266,13 @@ wk_client_close(struct wk_client *c)
 		c->pending_tls = NULL;
 	}
 	buf_free(&c->in, 1);
+}
+
+void
+wk_client_drop_keyd(struct wk_client *c)
+{
+	if (c->keyd_fd >= 0 && c->pending_tls == NULL) {
+		close(c->keyd_fd);
+		c->keyd_fd = -1;
+	}
 }

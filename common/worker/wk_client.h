@@ -81,4 +81,9 @@ int wk_client_can_say(const struct wk_client *c);
 /* Drain, send close_notify under TLS, free the TLS state and the buffers. */
 void wk_client_close(struct wk_client *c);
 
+/* After the login: no handshake can follow (STLS/STARTTLS are refused once
+ * logged in, renegotiation is off), so keyd's channel is closed and keyd
+ * forgets this session (a retired keyd can then exit once idle). */
+void wk_client_drop_keyd(struct wk_client *c);
+
 #endif

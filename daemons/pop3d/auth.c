@@ -132,6 +132,7 @@ auth_done(void *ctx, enum wk_auth_result r, uint32_t code, int store_fd)
 	case WK_AUTH_OK:
 		p->store_fd = store_fd;
 		wk_session_logged_in(&p->s);
+		wk_client_drop_keyd(&p->c);	/* RFC 2595: no STLS after login */
 		if (pop3_enter_transaction(p) < 0)
 			p->s.closing = 1;
 		break;

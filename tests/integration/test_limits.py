@@ -70,6 +70,20 @@ class TestRaisedByReload(unittest.TestCase):
             self.assertTrue(p.noop().startswith(b"+OK"))
             p.quit()
 
+    def test_keyd_lets_go_of_a_session_once_logged_in(self):
+        pids = [int(x) for x in re.findall(r"proc=keyd pid=(\d+) level=info event=ready",
+                                             self.app.log())]
+        keyd = pids[-1]
+        base = fd_count(keyd)
+        p = poplib.POP3("127.0.0.1", self.app.port, timeout=10)
+        wait_until(lambda: fd_count(keyd) > base, 10, "keyd holds the new session")
+        p.user("demo")
+        p.pass_("demo")
+        # no handshake can follow a login (RFC 2595: no STLS in TRANSACTION)
+        wait_until(lambda: fd_count(keyd) <= base, 10, "keyd back to its fds")
+        self.assertTrue(p.noop().startswith(b"+OK"))
+        p.quit()
+
 
 if __name__ == "__main__":
     unittest.main()
