@@ -3,6 +3,9 @@
 
 #include <stdio.h>
 #include <string.h>
+#include <sys/un.h>
+
+#include "../common/net/netaddr.h"
 
 #define CFG(f) offsetof(struct config, f)
 
@@ -110,6 +113,71 @@ service_refusal(const struct service *s, const char *why, char *out, size_t outl
 	if (n < 0 || (size_t)n >= outlen)
 		return 0;
 	return (size_t)n;
+}
+
+#define LISTEN_CHECK_MAX	64	/* more entries than MASTER_MAX_LISTENERS anyway */
+
+struct seen_addr {
+	struct sockaddr_storage ss;
+	socklen_t len;
+	char text[CONFIG_PATH_MAX];
+	char key[64];
+};
+
+static int
+check_one(const char *key, const char *tok, struct seen_addr *seen, size_t *n, char *err,
+    size_t errlen)
+{
+	struct seen_addr *a = &seen[*n];
+	size_t i;
+
+	memset(a, 0, sizeof(*a));
+	if (tok[0] == '/') {
+		if (strlen(tok) >= sizeof(((struct sockaddr_un *)0)->sun_path)) {
+			snprintf(err, errlen, "%s: unix socket path too long: %s", key, tok);
+			return -1;
+		}
+	} else if (netaddr_parse(tok, &a->ss, &a->len) < 0) {
+		snprintf(err, errlen, "%s: bad listen address '%s' (want host:port, [v6]:port "
+		    "with a numeric address and a port 1-65535, or /path)", key, tok);
+		return -1;
+	}
+	snprintf(a->text, sizeof(a->text), "%s", tok);
+	snprintf(a->key, sizeof(a->key), "%s", key);
+	for (i = 0; i < *n; i++)
+		if (tok[0] == '/' ? strcmp(seen[i].text, tok) == 0 :
+		    (seen[i].len == a->len && memcmp(&seen[i].ss, &a->ss, a->len) == 0)) {
+			snprintf(err, errlen, "%s: '%s' is listed twice (also in %s as '%s')", key, tok,
+			    seen[i].key, seen[i].text);
+			return -1;
+		}
+	(*n)++;
+	return 0;
+}
+
+int
+service_check_listen(const struct config *cfg, char *err, size_t errlen)
+{
+	static struct seen_addr seen[LISTEN_CHECK_MAX];
+	char list[CONFIG_PATH_MAX], key[64], *save = NULL, *tok;
+	size_t i, n = 0;
+
+	for (i = 0; i < SERVICE_COUNT; i++) {
+		const struct service *s = &service_table[i];
+		if (!s->enabled || s->listen_off == SERVICE_NO_KEY)
+			continue;
+		snprintf(key, sizeof(key), "%s_listen", s->name);
+		snprintf(list, sizeof(list), "%s", service_listen(s, cfg));
+		for (tok = strtok_r(list, ", ", &save); tok != NULL; tok = strtok_r(NULL, ", ", &save)) {
+			if (n == LISTEN_CHECK_MAX) {
+				snprintf(err, errlen, "%s: too many listen addresses", key);
+				return -1;
+			}
+			if (check_one(key, tok, seen, &n, err, errlen) < 0)
+				return -1;
+		}
+	}
+	return 0;
 }
 
 void

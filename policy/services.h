@@ -74,6 +74,12 @@ const char *service_worker_override(const struct service *s, const struct config
  * length, 0 when the service closes without a line. */
 size_t service_refusal(const struct service *s, const char *why, char *out, size_t outlen);
 
+/* Check every enabled service's listen list as the master will bind it:
+ * each entry a numeric host:port / [v6]:port (port 1-65535) or an
+ * absolute unix socket path that fits, and no address twice across all
+ * services.  Returns 0, or -1 with a message naming the key in err. */
+int service_check_listen(const struct config *cfg, char *err, size_t errlen);
+
 /* Print the table (posternctl services). */
 void service_print(int fd);
 

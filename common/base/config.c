@@ -9,6 +9,7 @@
 #include <strings.h>
 #include <unistd.h>
 
+#include "log.h"
 #include "util.h"
 #include "../net/x509.h"
 
@@ -204,8 +205,61 @@ trim(char *s)
 }
 
 /* Parse one line (already NUL-terminated, without '\n'). */
+/* Levenshtein distance of two short names, capped: at most 64 bytes of
+ * each are compared (keys are shorter). */
+static size_t
+edit_distance(const char *a, const char *b)
+{
+	size_t la = strnlen(a, 64), lb = strnlen(b, 64), i, j;
+	size_t row[65];
+
+	for (j = 0; j <= lb; j++)
+		row[j] = j;
+	for (i = 1; i <= la; i++) {
+		size_t diag = row[0], up;
+		row[0] = i;
+		for (j = 1; j <= lb; j++) {
+			size_t best = diag + (a[i - 1] != b[j - 1]);
+			up = row[j];
+			if (up + 1 < best)
+				best = up + 1;
+			if (row[j - 1] + 1 < best)
+				best = row[j - 1] + 1;
+			diag = up;
+			row[j] = best;
+		}
+	}
+	return row[lb];
+}
+
+/* "unknown key 'pop3_lisen' (did you mean pop3_listen?)": the nearest key
+ * or alias within two edits, as doveconf and postconf suggest. */
+static void
+unknown_key(const char *key, char *msg, size_t msglen)
+{
+	const char *best = NULL;
+	size_t i, d, bestd = 3;
+	char q[72];
+
+	for (i = 0; i < NKEYS; i++) {
+		const char *names[2] = { config_keys[i].name, config_keys[i].alias };
+		for (size_t n = 0; n < 2; n++) {
+			if (names[n] == NULL || (d = edit_distance(key, names[n])) >= bestd)
+				continue;
+			bestd = d;
+			best = names[n];
+		}
+	}
+	log_quote(q, sizeof(q), key, (unsigned)strnlen(key, 64));
+	if (best != NULL)
+		snprintf(msg, msglen, "unknown key '%s' (did you mean %s?)", q, best);
+	else
+		snprintf(msg, msglen, "unknown key '%s'", q);
+}
+
 static int
-parse_line(struct config *c, char *line, unsigned char *seen, const char **why)
+parse_line(struct config *c, char *line, unsigned char *seen, const char **why, char *msg,
+    size_t msglen)
 {
 	const struct config_key *k;
 	char *eq, *key, *val;
@@ -230,7 +284,8 @@ parse_line(struct config *c, char *line, unsigned char *seen, const char **why)
 	}
 	k = find_key(key);
 	if (k == NULL) {
-		*why = "unknown key";
+		unknown_key(key, msg, msglen);
+		*why = msg;
 		return -1;
 	}
 	i = (size_t)(k - config_keys);
@@ -313,7 +368,8 @@ config_parse(struct config *c, const char *name, const char *text, size_t len,
 		}
 		memcpy(line, text + pos, ll);
 		line[ll] = '\0';
-		if (parse_line(c, line, seen, &why) < 0) {
+		char msg[160];
+		if (parse_line(c, line, seen, &why, msg, sizeof(msg)) < 0) {
 			snprintf(err, errlen, "%s:%u: %s", name, lineno, why);
 			return -1;
 		}

@@ -329,7 +329,8 @@ main(int argc, char **argv)
 		fatal("reason=\"signalfd failed\" errno=%d", errno);
 	ev_add_fd(sfd, POLLIN, on_signal, &M);
 
-	if (master_listen_all(&M, err, sizeof(err)) < 0) {
+	if (service_check_listen(&M.cfg, err, sizeof(err)) < 0 ||
+	    master_listen_all(&M, err, sizeof(err)) < 0) {
 		fprintf(stderr, "postern-master: %s\n", err);
 		return 1;
 	}

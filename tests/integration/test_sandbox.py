@@ -316,7 +316,7 @@ class TestSignals(unittest.TestCase):
             f2.close()
             s2.close()
             app.proc.send_signal(signal.SIGHUP)
-            app.wait_log(r'event=reload_failed reason=".*:\d+: unknown key"', start=mark)
+            app.wait_log(r'event=reload_failed reason=".*:\d+: unknown key .no_such_key."', start=mark)
             p = poplib.POP3("127.0.0.1", app.port, timeout=10)
             p.user("demo")
             p.pass_("demo")

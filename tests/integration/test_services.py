@@ -74,6 +74,45 @@ class TestListenerErrors(unittest.TestCase):
             app.cleanup()
 
 
+class TestConfigCheck(unittest.TestCase):
+    """config check refuses what the master could not bind, naming the key."""
+
+    def check(self, text):
+        d = tempfile.mkdtemp(prefix="postern-cc-")
+        path = os.path.join(d, "postern.conf")
+        with open(path, "w") as f:
+            f.write(text)
+        return subprocess.run([os.path.join(BIN, "posternctl"), "-c", path, "config", "check"],
+                              capture_output=True, text=True, timeout=10)
+
+    def test_listen_addresses(self):
+        cases = {
+            "pop3_listen = 127.0.0.1:99999\n": "pop3_listen: bad listen address '127.0.0.1:99999'",
+            "pop3_listen = localhost:41120\n": "pop3_listen: bad listen address 'localhost:41120'",
+            "pop3_listen = [::1]:0\n": "pop3_listen: bad listen address '[::1]:0'",
+            "pop3_listen = /" + "x" * 120 + "\n": "pop3_listen: unix socket path too long",
+            "pop3_listen = 127.0.0.1:1110\npop3s_listen = 127.0.0.1:1110\n":
+                "pop3s_listen: '127.0.0.1:1110' is listed twice (also in pop3_listen",
+            "pop3_listen = [::1]:110, [0:0::1]:110\n": "pop3_listen: '[0:0::1]:110' is listed twice",
+        }
+        for text, want in cases.items():
+            r = self.check(text)
+            self.assertEqual(r.returncode, 1, text)
+            self.assertIn(want, r.stderr, text)
+        r = self.check("pop3_listen = 127.0.0.1:1110, [::1]:1110, /run/postern-test.sock\n")
+        self.assertEqual(r.returncode, 0, r.stderr)
+
+    def test_unknown_key_suggests_the_near_one(self):
+        r = self.check("pop3_lisen = 127.0.0.1:110\n")
+        self.assertEqual(r.returncode, 1)
+        self.assertIn(":1: unknown key 'pop3_lisen' (did you mean pop3_listen?)", r.stderr)
+        r = self.check("MAXDAEMON = 10\n")
+        self.assertIn("(did you mean MAXDAEMONS?)", r.stderr)
+        r = self.check("completely_else = 1\n")
+        self.assertIn("unknown key 'completely_else'", r.stderr)
+        self.assertNotIn("did you mean", r.stderr)
+
+
 class TestServiceTable(unittest.TestCase):
     def test_posternctl_services_lists_every_row(self):
         r = subprocess.run([os.path.join(BIN, "posternctl"), "-c", "/dev/null", "services"],
