@@ -143,11 +143,9 @@ usage_error(const char *fmt, ...)
 {
 	va_list ap;
 
-	fputs("posternctl: ", stderr);
 	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
+	ctl_verror(fmt, ap);
 	va_end(ap);
-	fputc('\n', stderr);
 	usage();
 }
 

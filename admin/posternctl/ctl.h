@@ -8,6 +8,7 @@
 #ifndef POSTERNCTL_CTL_H
 #define POSTERNCTL_CTL_H
 
+#include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -46,6 +47,8 @@ struct ctl_cmd {
 	int (*run)(const struct ctl_args *a);
 };
 
+/* "posternctl: " + the message + a newline on stderr. */
+void ctl_verror(const char *fmt, va_list ap) __attribute__((format(printf, 1, 0)));
 /* "posternctl: MESSAGE" on stderr, exit 1. */
 void die(const char *fmt, ...) __attribute__((noreturn, format(printf, 1, 2)));
 

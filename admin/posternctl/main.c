@@ -30,15 +30,21 @@ const char *cfgpath = "/etc/postern/postern.conf";
 int cfg_fell_back;
 
 void
+ctl_verror(const char *fmt, va_list ap)
+{
+	fputs("posternctl: ", stderr);
+	vfprintf(stderr, fmt, ap);
+	fputc('\n', stderr);
+}
+
+void
 die(const char *fmt, ...)
 {
 	va_list ap;
 
-	fputs("posternctl: ", stderr);
 	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
+	ctl_verror(fmt, ap);
 	va_end(ap);
-	fputc('\n', stderr);
 	exit(1);
 }
 
