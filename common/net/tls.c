@@ -360,6 +360,7 @@ tls_server_init(struct tls_server *t, int client_fd, int keyd_fd, struct buf *in
 	t->keyd_fd = keyd_fd;
 	t->in = in;
 	t->timeout_ms = s->timeout_ms;
+	t->peer = s->peer != NULL ? s->peer : "-";
 	t->chosen = -1;
 	t->choose_called = 0;
 	t->nchains = 0;
@@ -437,17 +438,18 @@ log_result(struct tls_server *t, int ok)
 	if (!ok) {
 		t->failed = 1;
 		if (err >= BR_ERR_SEND_FATAL_ALERT)
-			log_event(LOG_LEVEL_WARN, "tls_failed", "reason=\"%s\" sent_alert=%d sni=%s",
+			log_event(LOG_LEVEL_WARN, "tls_failed", "reason=\"%s\" sent_alert=%d sni=%s ip=%s",
 			    !t->choose_called ? "client offers no protocol version or cipher suite we accept "
 			    "(TLS 1.3 only? BearSSL speaks TLS 1.0-1.2)" : t->chosen < 0 ?
 			    "no shared cipher suite for our certificates" : "handshake refused",
-			    err - BR_ERR_SEND_FATAL_ALERT, sni[0] ? sni : "-");
+			    err - BR_ERR_SEND_FATAL_ALERT, sni[0] ? sni : "-", t->peer);
 		else if (err >= BR_ERR_RECV_FATAL_ALERT)
-			log_event(LOG_LEVEL_WARN, "tls_failed", "reason=\"client sent alert\" alert=%d sni=%s",
-			    err - BR_ERR_RECV_FATAL_ALERT, sni[0] ? sni : "-");
+			log_event(LOG_LEVEL_WARN, "tls_failed", "reason=\"client sent alert\" alert=%d sni=%s ip=%s",
+			    err - BR_ERR_RECV_FATAL_ALERT, sni[0] ? sni : "-", t->peer);
 		else
-			log_event(LOG_LEVEL_WARN, "tls_failed", "reason=\"%s\" error=%d sni=%s",
-			    err ? error_name(err) : "client closed during handshake", err, sni[0] ? sni : "-");
+			log_event(LOG_LEVEL_WARN, "tls_failed", "reason=\"%s\" error=%d sni=%s ip=%s",
+			    err ? error_name(err) : "client closed during handshake", err, sni[0] ? sni : "-",
+			    t->peer);
 		return;
 	}
 	br_ssl_engine_get_session_parameters(eng, &sp);

@@ -51,6 +51,7 @@ struct tls_server {
 	int fd;				/* the client socket */
 	int keyd_fd;
 	int timeout_ms;			/* tls_close(): longest wait per close_notify write */
+	const char *peer;		/* the client's address, for log lines */
 	struct buf *in;			/* decrypted input goes here */
 	struct tls_chain chains[TLS_MAX_CHAINS];
 	size_t nchains;
@@ -66,6 +67,7 @@ struct tls_settings {
 	unsigned min_version;		/* BR_TLS10 .. BR_TLS12 */
 	int legacy_suites;		/* CBC and RSA key exchange too */
 	int timeout_ms;			/* tls_close(): longest wait per close_notify write */
+	const char *peer;		/* the client's address, for log lines (kept, not copied) */
 };
 
 /* Fetch chains from keyd and prepare a server engine on client fd.

@@ -212,6 +212,7 @@ wk_client_prepare_tls(struct wk_client *c, const struct config *cfg)
 	    cfg->tls_min_version == 11 ? BR_TLS11 : BR_TLS12;
 	ts.legacy_suites = cfg->tls_legacy_suites;
 	ts.timeout_ms = (int)c->idle_timeout_ms;
+	ts.peer = c->ip;
 	c->pending_tls = malloc(sizeof(*c->pending_tls));
 	if (c->pending_tls == NULL)
 		return -1;

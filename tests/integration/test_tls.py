@@ -112,7 +112,9 @@ class TestHandshakes(TlsBase):
         with socket.create_connection(("127.0.0.1", self.sport), timeout=10) as raw:
             with self.assertRaises(ssl.SSLError):
                 ctx.wrap_socket(raw, server_hostname="mail.example.org")
-        self.app.wait_log(r"event=tls_failed reason=", start=mark)
+        # one line with the session, the reason and the client's address
+        self.app.wait_log(r"sid=\w+ level=warn event=tls_failed reason=\"[^\"]+\" .* "
+                          r"ip=127\.0\.0\.1", start=mark)
 
     def test_sni_picks_certificate(self):
         cases = [("mail.example.org", "CN = mail.example.org"),
