@@ -36,6 +36,28 @@ add_listener(struct master *m, int fd, const struct service *svc, const char *ad
 	return l;
 }
 
+static int
+parent_dir_safe(const char *path)
+{
+	char dir[CONFIG_PATH_MAX];
+	struct stat st;
+	char *slash;
+
+	snprintf(dir, sizeof(dir), "%s", path);
+	slash = strrchr(dir, '/');
+	if (slash == NULL)
+		return -1;
+	if (slash == dir)
+		slash[1] = '\0';
+	else
+		*slash = '\0';
+	if (lstat(dir, &st) < 0 || !S_ISDIR(st.st_mode))
+		return -1;
+	if (st.st_uid != 0 && st.st_uid != geteuid())
+		return -1;
+	return (st.st_mode & 022) != 0 ? -1 : 0;
+}
+
 /* A unix socket (LMTP behind Postfix, a local proxy): a stale socket file
  * is replaced, anything else at the path is an error; owner and mode from
  * listen_unix_uid/gid/mode.  The directory is the operator's (root's). */
@@ -53,6 +75,13 @@ listen_unix(struct master *m, const char *path, char *err, size_t errlen)
 		return -1;
 	}
 	memcpy(sun.sun_path, path, strlen(path));
+	/* root replaces, chmods and chowns the socket by name: only in a
+	 * directory no one else may change (so no one can swap the name) */
+	if (parent_dir_safe(path) < 0) {
+		snprintf(err, errlen, "listen on %s: its directory must be owned by root (or the "
+		    "master's uid) and not writable by group or others", path);
+		return -1;
+	}
 	if (lstat(path, &st) == 0) {
 		if (!S_ISSOCK(st.st_mode)) {
 			snprintf(err, errlen, "listen on %s: exists and is not a socket", path);

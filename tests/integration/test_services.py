@@ -113,6 +113,22 @@ class TestConfigCheck(unittest.TestCase):
         self.assertNotIn("did you mean", r.stderr)
 
 
+class TestUnixListenerDirectory(unittest.TestCase):
+    def test_a_directory_others_can_write_is_refused(self):
+        d = tempfile.mkdtemp(prefix="postern-sock-")
+        os.chmod(d, 0o777)
+        path = os.path.join(d, "pop3.sock")
+        app = Appliance({"pop3_listen": path})
+        try:
+            r = subprocess.run([os.path.join(BIN, "postern-master"), "-c", app.conf],
+                               capture_output=True, text=True, timeout=20)
+            self.assertNotEqual(r.returncode, 0)
+            self.assertIn("its directory must be owned by root", r.stderr)
+            self.assertFalse(os.path.exists(path))
+        finally:
+            app.cleanup()
+
+
 class TestServiceTable(unittest.TestCase):
     def test_posternctl_services_lists_every_row(self):
         r = subprocess.run([os.path.join(BIN, "posternctl"), "-c", "/dev/null", "services"],
