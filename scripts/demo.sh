@@ -37,7 +37,7 @@ done
 # The addresses the master will use (the file as edited since, then any
 # POSTERN_* variable over it), not the ones written above.
 listen_of() {
-	"$BIN/posternctl" config dump | sed -n "s/^$1 = //p" | cut -d, -f1
+	"$BIN/posternctl" config dump | sed -n "s/^$1 = //p" | tr -d '"' | cut -d, -f1
 }
 POP3=$(listen_of pop3_listen)
 POP3S=$(listen_of pop3s_listen)
