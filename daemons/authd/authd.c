@@ -113,9 +113,9 @@ refuse(struct authsess *a, uint32_t code, const char *user, const char *reason)
 	char q[96];
 
 	log_set_session(a->sid);
-	log_event(LOG_LEVEL_WARN, "auth_failed", "service=%s ip=%s user=\"%s\" reason=\"%s\"",
+	log_event(LOG_LEVEL_WARN, "auth_failed", "service=%s ip=%s user=\"%s\" reason=\"%s\" mech=%s",
 	    a->service, a->ip, user ? log_quote(q, sizeof(q), user, (unsigned)strlen(user)) : "",
-	    reason);
+	    reason, a->mech[0] ? a->mech : "-");
 	log_set_session(NULL);
 	a->in_sasl = 0;
 	a->failures++;
@@ -186,7 +186,8 @@ grant(struct authsess *a, const char *canon, const struct userdb_user *u)
 	ipc_out_init(&outmsg, MSG_AUTH_OK);
 	reply(a);
 	log_set_session(a->sid);
-	log_event(LOG_LEVEL_INFO, "login", "service=%s ip=%s user=%s", a->service, a->ip, canon);
+	log_event(LOG_LEVEL_INFO, "login", "service=%s ip=%s user=%s mech=%s", a->service, a->ip,
+	    canon, a->mech);
 	log_set_session(NULL);
 }
 
@@ -294,6 +295,7 @@ on_auth_start(void *ctx, struct ipc_in *in)
 	irlen = ipc_get_bytes(in, &ir, SASL_LINE_MAX);
 	if (ipc_in_end(in) < 0 || a->in_sasl || has_ir > 1)
 		return -1;
+	log_quote(a->mech, sizeof(a->mech), mech, (unsigned)strlen(mech));
 	sasl_step(a, sasl_start(&a->sasl, mech, has_ir ? ir : NULL, irlen));
 	return 0;
 }
@@ -323,6 +325,7 @@ on_auth_userpass(void *ctx, struct ipc_in *in)
 	pl = ipc_get_bytes(in, &pass, SASL_PASS_MAX);
 	if (ipc_in_end(in) < 0 || a->in_sasl)
 		return -1;
+	snprintf(a->mech, sizeof(a->mech), "USER");
 	decide(a, user, ul, pass, pl);
 	return 0;
 }

@@ -17,6 +17,7 @@ struct authsess {
 	char sid[25];
 	char ip[64];
 	char service[16];
+	char mech[24];		/* for log lines: USER (USER/PASS) or the SASL name, quoted */
 	int in_sasl;
 	int done;		/* logged in: no more auth messages accepted */
 	unsigned failures;

@@ -194,9 +194,13 @@ class TestPop3Protocol(Pop3Base):
     def test_auth_plain_ir_and_continuation(self):
         u, pw = self.new_user([make_message("a", "1\n")])
         tok = base64.b64encode(b"\0" + u.encode() + b"\0" + pw.encode()).decode()
+        mark = self.app.log_mark()
         s, f = self.app.connect()
         self.assertTrue(command(s, f, "AUTH PLAIN " + tok)[0].startswith(b"+OK"))
         s.close()
+        # the login line says how: the mechanism (USER for USER/PASS)
+        self.app.wait_log(r"event=login service=pop3 ip=\S+ user=%s@localhost mech=PLAIN" % u,
+                          start=mark)
         s, f = self.app.connect()
         self.assertEqual(command(s, f, "AUTH PLAIN")[0], b"+ \r\n")
         self.assertTrue(command(s, f, tok)[0].startswith(b"+OK"))

@@ -52,7 +52,7 @@ class TestUnixListener(unittest.TestCase):
         self.assertTrue(out[2].startswith(b"+OK"), out)  # plaintext is fine: the peer is local
         # the peer is keyed by its uid: max_per_ip and the throttle count local users apart
         self.app.wait_log(r"event=connect proto=pop3 ip=local:uid=%d " % os.geteuid(), start=mark)
-        self.app.wait_log(r"event=login service=pop3 ip=local:uid=%d user=demo@localhost"
+        self.app.wait_log(r"event=login service=pop3 ip=local:uid=%d user=demo@localhost mech=USER"
                           % os.geteuid(), start=mark)
 
 
