@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "../base/ev.h"
+#include "../base/version.h"
 #include "../ipc/ipc.h"
 #include "../base/log.h"
 #include "../ipc/proto.h"
@@ -33,8 +34,13 @@ wk_boot_config(struct wk_boot *b, int argc, char **argv)
 
 	b->started_ms = ev_now_ms();
 	log_init(b->name);
-	while ((opt = getopt(argc, argv, "c:s:i:tp")) != -1) {
+	while ((opt = getopt(argc, argv, "c:s:i:tphV")) != -1) {
 		switch (opt) {
+		case 'h': case 'V': {
+			char prog[48];
+			snprintf(prog, sizeof(prog), "postern-%s", b->name);
+			version_or_help(prog, opt);
+		}
 		case 'p': b->proxy = 1; break;
 		case 't': b->implicit_tls = 1; break;
 		case 'c': cfgpath = optarg; break;

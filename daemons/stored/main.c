@@ -18,6 +18,7 @@
 #include "../../common/base/config.h"
 #include "../../common/ipc/ipc.h"
 #include "../../common/base/log.h"
+#include "../../common/base/version.h"
 #include "../../common/mail/maildir.h"
 #include "../../common/mail/mailroot.h"
 #include "../../common/ipc/proto.h"
@@ -78,8 +79,9 @@ parse_args(int argc, char **argv, struct args *a)
 	int opt;
 
 	*a = (struct args){ .cfgpath = "/etc/postern/postern.conf", .user = "?" };
-	while ((opt = getopt(argc, argv, "c:s:u:g:r:n:v:")) != -1) {
+	while ((opt = getopt(argc, argv, "c:s:u:g:r:n:v:hV")) != -1) {
 		switch (opt) {
+		case 'h': case 'V': version_or_help("postern-stored", opt);
 		case 'c': a->cfgpath = optarg; break;
 		case 's': a->sid = optarg; break;
 		case 'u': if (util_str_to_u64(optarg, 0xfffffffe, &a->uid) < 0) fatal("reason=\"bad uid\""); break;

@@ -153,7 +153,8 @@ class TestCommandLines(unittest.TestCase):
     def test_version_everywhere(self):
         v = built_version()
         self.assertTrue(v)
-        for name in ("postern-master", "postern-authd", "postern-keyd", "posternctl"):
+        for name in ("postern-master", "postern-authd", "postern-keyd", "postern-pop3d",
+                     "postern-stored", "posternctl"):
             for flag in ("-V", "--version") if name in ("postern-master", "posternctl") else ("-V",):
                 r = run([os.path.join(BIN, name), flag])
                 self.assertEqual(r.returncode, 0, (name, flag, r.stderr))
@@ -161,7 +162,8 @@ class TestCommandLines(unittest.TestCase):
         self.assertRegex(self.app.log(), r"proc=master .*event=ready .*version=%s" % re.escape(v))
 
     def test_help_everywhere(self):
-        for name in ("postern-master", "postern-authd", "postern-keyd", "posternctl"):
+        for name in ("postern-master", "postern-authd", "postern-keyd", "postern-pop3d",
+                     "postern-stored", "posternctl"):
             for flag in ("-h", "--help") if name in ("postern-master", "posternctl") else ("-h",):
                 r = run([os.path.join(BIN, name), flag])
                 self.assertEqual(r.returncode, 0, (name, flag, r.stderr))
