@@ -201,3 +201,23 @@ def command(sock, f, line, multiline=False):
             break
         lines.append(l)
     return first, lines
+
+
+# -- the hostile worker (tests/tools/hostile_worker.c, pop3_worker = ...) ---
+def hostile_session(app):
+    """Connect to an appliance whose worker is the hostile one; returns the
+    socket, its file, the session id and the log mark before it."""
+    mark = app.log_mark()
+    s = socket.create_connection(("127.0.0.1", app.port), timeout=15)
+    f = s.makefile("rb")
+    line = f.readline()
+    if line != b"+OK hostile worker ready\n":
+        raise AssertionError("no hostile worker: %r" % line)
+    sid = app.wait_log(r"sid=(\w+) level=info event=connect", start=mark).group(1)
+    return s, f, sid, mark
+
+
+def hostile_ask(s, f, line):
+    """One command to the hostile worker, its one-line report."""
+    s.sendall(line.encode() + b"\n")
+    return f.readline().decode().strip()

@@ -12,23 +12,11 @@ import ssl
 import time
 import unittest
 
-from harness import TOOLS, Appliance, free_port, wait_until
+from harness import TOOLS, Appliance, free_port, hostile_ask, hostile_session, wait_until
 
 
-def hostile(app):
-    mark = app.log_mark()
-    s = socket.create_connection(("127.0.0.1", app.port), timeout=15)
-    f = s.makefile("rb")
-    line = f.readline()
-    if line != b"+OK hostile worker ready\n":
-        raise AssertionError("no hostile worker: %r" % line)
-    sid = app.wait_log(r"sid=(\w+) level=info event=connect", start=mark).group(1)
-    return s, f, sid, mark
-
-
-def ask(s, f, line):
-    s.sendall(line.encode() + b"\n")
-    return f.readline().decode().strip()
+hostile = hostile_session
+ask = hostile_ask
 
 
 @unittest.skipUnless(os.geteuid() == 0, "privilege separation needs root")

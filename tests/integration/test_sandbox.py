@@ -6,7 +6,7 @@ import signal
 import socket
 import unittest
 
-from harness import TOOLS, Appliance, command, make_message, proc_status, wait_until
+from harness import Appliance, TOOLS, command, hostile_ask, hostile_session, make_message, proc_status, wait_until
 
 
 def worker_pid(app, mark):
@@ -113,17 +113,9 @@ class TestHostilePeer(unittest.TestCase):
         cls.app.cleanup()
 
     def hostile(self):
-        mark = self.app.log_mark()
-        s = socket.create_connection(("127.0.0.1", self.app.port), timeout=15)
-        f = s.makefile("rb")
-        self.assertEqual(f.readline(), b"+OK hostile worker ready\n")
-        sid = self.app.wait_log(r"sid=(\w+) level=info event=connect", start=mark).group(1)
-        return s, f, sid, mark
+        return hostile_session(self.app)
 
-    @staticmethod
-    def ask(s, f, line):
-        s.sendall(line.encode() + b"\n")
-        return f.readline().decode().strip()
+    ask = staticmethod(hostile_ask)
 
     def test_forged_login_to_master_is_refused_and_kills_worker(self):
         s, f, sid, mark = self.hostile()

@@ -3,7 +3,10 @@
 #ifndef POSTERN_TAP_H
 #define POSTERN_TAP_H
 
+#include <ftw.h>
 #include <stdio.h>
+#include <stdlib.h>
+#include <sys/stat.h>
 
 static int tap_n, tap_failed;
 
@@ -27,6 +30,35 @@ tap_done(void)
 {
 	printf("1..%d\n", tap_n);
 	return tap_failed ? 1 : 0;
+}
+
+/* A fresh directory /tmp/postern-test-NAME-XXXXXX in dir (len bytes);
+ * 0, or -1 after recording the failure. */
+static inline int
+tap_tmpdir(char *dir, size_t len, const char *name)
+{
+	snprintf(dir, len, "/tmp/postern-test-%s-XXXXXX", name);
+	if (mkdtemp(dir) == NULL) {
+		CHECK(0, "mkdtemp");
+		return -1;
+	}
+	return 0;
+}
+
+static inline int
+tap_rm_one(const char *p, const struct stat *st, int flag, struct FTW *ftw)
+{
+	(void)st;
+	(void)flag;
+	(void)ftw;
+	return remove(p);
+}
+
+/* Remove dir and everything below it (symlinks are not followed). */
+static inline void
+tap_rmtree(const char *dir)
+{
+	CHECK(nftw(dir, tap_rm_one, 8, FTW_DEPTH | FTW_PHYS) == 0, "temp dir removed");
 }
 
 #endif

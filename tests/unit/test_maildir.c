@@ -330,34 +330,17 @@ test_symlinked_subdir(void)
 	close(rootfd);
 }
 
-static int
-rm_one(const char *p, const struct stat *st, int flag, struct FTW *ftw)
-{
-	(void)st;
-	(void)flag;
-	(void)ftw;
-	return remove(p);
-}
-
-static void
-cleanup(void)
-{
-	CHECK(nftw(dir, rm_one, 8, FTW_DEPTH | FTW_PHYS) == 0, "temp dir removed");
-}
 
 int
 main(void)
 {
-	snprintf(dir, sizeof(dir), "/tmp/postern-test-maildir-XXXXXX");
-	if (mkdtemp(dir) == NULL) {
-		CHECK(0, "mkdtemp");
+	if (tap_tmpdir(dir, sizeof(dir), "maildir") < 0)
 		return tap_done();
-	}
 	test_parse_name();
 	test_uidl();
 	test_crlf_size();
 	test_deliver();
 	test_symlinked_subdir();
-	cleanup();
+	tap_rmtree(dir);
 	return tap_done();
 }

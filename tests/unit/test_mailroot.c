@@ -99,25 +99,14 @@ test_privileged(void)
 		close(fd);
 }
 
-static int
-rm_one(const char *p, const struct stat *st, int flag, struct FTW *ftw)
-{
-	(void)st;
-	(void)flag;
-	(void)ftw;
-	return remove(p);
-}
 
 int
 main(void)
 {
-	snprintf(dir, sizeof(dir), "/tmp/postern-test-mailroot-XXXXXX");
-	if (mkdtemp(dir) == NULL) {
-		CHECK(0, "mkdtemp");
+	if (tap_tmpdir(dir, sizeof(dir), "mailroot") < 0)
 		return tap_done();
-	}
 	test_walk();
 	test_privileged();
-	CHECK(nftw(dir, rm_one, 8, FTW_DEPTH | FTW_PHYS) == 0, "temp dir removed");
+	tap_rmtree(dir);
 	return tap_done();
 }
