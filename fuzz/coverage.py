@@ -42,9 +42,10 @@ OWNED = {
     "fuzz_ipc": ("common/ipc/ipc.c", [
         "ipc_decode", "get_raw", "ipc_get_u8",
         "ipc_get_u32", "ipc_get_u64", "ipc_get_bytes", "ipc_get_str", "ipc_in_end",
-        "ipc_dispatch"]),
+        "ipc_dispatch", "ipc_dispatch_chan", "permitted"]),
     "fuzz_keydproto": ("common/ipc/keydproto.c", None),
     "fuzz_log_quote": ("common/base/log.c", ["log_quote"]),
+    "fuzz_masterproto": ("common/ipc/masterproto.c", None),
     "fuzz_maildir_name": ("common/mail/maildir.c", ["parse_field", "maildir_parse_name",
                                                "maildir_uidl"]),
     "fuzz_netaddr": ("common/net/netaddr.c", ["netaddr_parse"]),

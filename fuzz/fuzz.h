@@ -19,4 +19,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 		}							\
 	} while (0)
 
+/* A decoded message put again by its codec gives the bytes received:
+ * both ends share one layout, so nothing is lost or invented on the way. */
+#define CHECK_REENCODES(o, i)						\
+	CHECK((o).err == 0 && (o).len == IPC_HDR_LEN + (i).len &&	\
+	    memcmp((o).data + IPC_HDR_LEN, (i).data + IPC_HDR_LEN, (i).len) == 0)
+
+/* A number no process has open: the decoders only test fd presence. */
+#define FUZZ_FAKE_FD	1000000
+
 #endif

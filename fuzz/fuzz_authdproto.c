@@ -1,12 +1,13 @@
-/* fuzz_authdproto.c - what authd decodes from the master: the IPC frame,
- * then MSG_AUTHD_CONFIG or MSG_AUTHD_LOOKUP; and what the master decodes
- * from authd: MSG_MASTER_LOOKUP_RESULT.  A decoded config has terminated
- * strings within their fields and only values the master can send; a
- * decoded lookup result re-encodes to the bytes received. */
+/* fuzz_authdproto.c - every message of authd's two channels: what authd
+ * decodes from the master (a session, the config, a lookup) and from a
+ * possibly compromised worker (SASL start, response, USER/PASS), and what
+ * the master and the worker decode from authd (login, lookup result,
+ * challenge, OK, failure).  A decoded config has terminated strings within
+ * their fields and only values the master can send; every other decoded
+ * message re-encodes to the bytes received. */
 #include <string.h>
 
 #include "../common/ipc/authdproto.h"
-#include "../common/ipc/proto.h"
 #include "fuzz.h"
 
 static struct ipc_in in;
@@ -32,14 +33,96 @@ lookups(void)
 	    memcmp(out.data + IPC_HDR_LEN, in.data + IPC_HDR_LEN, in.len) == 0);
 }
 
+/* The master's session and authd's login verdict. */
+static void
+sessions(void)
+{
+	static struct authd_session a;
+	static struct authd_login l;
+
+	if (in.type == MSG_AUTHD_SESSION_NEW) {
+		if (authdproto_session_get(&in, &a) < 0)
+			return;
+		CHECK(in.fd >= 0 && a.sid[0] != '\0' && a.service[0] != '\0');
+		authdproto_session_put(&out, &a, in.fd);
+		CHECK_REENCODES(out, in);
+		return;
+	}
+	if (authdproto_login_get(&in, &l) < 0)
+		return;
+	CHECK(in.fd < 0 && l.user[0] != '\0');
+	authdproto_login_put(&out, &l);
+	CHECK_REENCODES(out, in);
+}
+
+/* What a worker sends authd. */
+static void
+requests(void)
+{
+	struct authd_start st;
+	struct authd_userpass up;
+	const uint8_t *line;
+	size_t len;
+
+	if (in.type == MSG_AUTH_START && authdproto_start_get(&in, &st) == 0) {
+		CHECK(st.irlen <= SASL_LINE_MAX && (st.has_ir || st.irlen == 0));
+		authdproto_start_put(&out, (const uint8_t *)st.mech, strlen(st.mech), st.has_ir,
+		    st.ir, st.irlen);
+		CHECK_REENCODES(out, in);
+	} else if (in.type == MSG_AUTH_CONTINUE && authdproto_continue_get(&in, &line, &len) == 0) {
+		CHECK(len <= SASL_LINE_MAX + 1);
+		authdproto_continue_put(&out, line, len);
+		CHECK_REENCODES(out, in);
+	} else if (in.type == MSG_AUTH_USERPASS && authdproto_userpass_get(&in, &up) == 0) {
+		CHECK(up.userlen <= SASL_FIELD_MAX && up.passlen <= SASL_PASS_MAX);
+		authdproto_userpass_put(&out, up.user, up.userlen, up.pass, up.passlen);
+		CHECK_REENCODES(out, in);
+	}
+}
+
+/* What authd answers a worker. */
+static void
+answers(void)
+{
+	char text[AUTHD_TEXT_SIZE], ch[AUTHD_CHALLENGE_SIZE];
+	uint32_t code;
+
+	if (in.type == MSG_AUTH_CHALLENGE && authdproto_challenge_get(&in, ch) == 0) {
+		CHECK(strspn(ch, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/=") ==
+		    strlen(ch));
+		authdproto_challenge_put(&out, ch);
+		CHECK_REENCODES(out, in);
+	} else if (in.type == MSG_AUTH_OK && authdproto_ok_get(&in) == 0) {
+		CHECK(in.len == 0);
+	} else if (in.type == MSG_AUTH_FAIL && authdproto_fail_get(&in, &code, text) == 0) {
+		CHECK(code >= 1 && code <= AUTH_FAIL_MAX);
+		authdproto_fail_put(&out, code, text);
+		CHECK_REENCODES(out, in);
+	}
+}
+
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	if (size > IPC_MAX_MSG || ipc_decode(&in, data, size, 0) < 0)
+	int fd = size >= 2 && (data[1] & IPC_FLAG_FD);
+
+	if (size > IPC_MAX_MSG || ipc_decode(&in, data, size, fd) < 0)
 		return 0;
-	in.fd = -1;
+	in.fd = fd ? FUZZ_FAKE_FD : -1;
 	if (in.type == MSG_AUTHD_LOOKUP || in.type == MSG_MASTER_LOOKUP_RESULT) {
 		lookups();
+		return 0;
+	}
+	if (in.type == MSG_AUTHD_SESSION_NEW || in.type == MSG_MASTER_LOGIN) {
+		sessions();
+		return 0;
+	}
+	if ((in.type >> 8) == 0x03) {
+		requests();
+		return 0;
+	}
+	if ((in.type >> 8) == 0x04) {
+		answers();
 		return 0;
 	}
 	if (in.type != MSG_AUTHD_CONFIG)

@@ -20,7 +20,8 @@
 #include <string.h>
 
 #include "../common/ipc/ipc.h"
-#include "../common/ipc/proto.h"
+#include "../common/ipc/authdproto.h"
+#include "../common/ipc/storeproto.h"
 #include "fuzz.h"
 
 
@@ -218,16 +219,18 @@ h_msgfd(void *c, struct ipc_in *m)
 	return ipc_in_end(m);
 }
 
+/* Phases and once as the daemons use them: the channel's phase is picked
+ * from the input's length, so every row is tried in and out of phase. */
 static const struct ipc_handler table[] = {
-	{ MSG_AUTH_START, 0, h_auth_start },
-	{ MSG_AUTH_CONTINUE, 0, h_auth_continue },
-	{ MSG_AUTH_USERPASS, 0, h_auth_userpass },
-	{ MSG_AUTHD_SESSION_NEW, 1, h_session_new },
-	{ MSG_AUTHD_CONFIG, 0, h_config },
-	{ MSG_STORE_POP_COMMIT, 0, h_store_commit },
-	{ MSG_STORE_MSGFD, 1, h_msgfd },
-	{ MSG_STORE_POP_OPEN, 0, h_auth_continue },	/* a type read wrongly */
-	{ MSG_STORE_POP_OPEN, 1, h_msgfd },		/* never reached */
+	{ .type = MSG_AUTH_START, .phases = 1, .then = 2, .fn = h_auth_start },
+	{ .type = MSG_AUTH_CONTINUE, .phases = 2, .fn = h_auth_continue },
+	{ .type = MSG_AUTH_USERPASS, .phases = 1 | 4, .once = 1, .fn = h_auth_userpass },
+	{ .type = MSG_AUTHD_SESSION_NEW, .with_fd = 1, .fn = h_session_new },
+	{ .type = MSG_AUTHD_CONFIG, .once = 1, .fn = h_config },
+	{ .type = MSG_STORE_POP_COMMIT, .fn = h_store_commit },
+	{ .type = MSG_STORE_MSGFD, .with_fd = 1, .fn = h_msgfd },
+	{ .type = MSG_STORE_POP_OPEN, .fn = h_auth_continue },	/* a type read wrongly */
+	{ .type = MSG_STORE_POP_OPEN, .with_fd = 1, .fn = h_msgfd },	/* never reached */
 };
 #define NTABLE (sizeof(table) / sizeof(table[0]))
 
@@ -249,6 +252,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	const uint8_t *script = NULL;
 	size_t frame = size, nscript = 0, i;
 	struct ctx ctx;
+	struct ipc_chan ch;
 	int fd_present, rc, row;
 
 	if (size == 0)
@@ -293,17 +297,35 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	in.fd = fd_present ? FAKE_FD : -1;
 	memset(&ctx, 0, sizeof(ctx));
 	row = expect_row(in.type, fd_present);
-	rc = ipc_dispatch(table, NTABLE, &ctx, &in);
+	ch.phase = 1u << (size & 3);
+	ch.used = 0;
+	rc = ipc_dispatch_chan(table, NTABLE, &ch, &ctx, &in);
 	if (row < 0) {
 		CHECK(rc == -1);
 		CHECK(ctx.called == 0);
 		CHECK(in.fd == -1);	/* closed by ipc_dispatch */
+	} else if (table[row].phases != 0 && !(table[row].phases & (1u << (size & 3)))) {
+		CHECK(rc == IPC_DENIED && ctx.called == 0 && in.fd == -1);
+		CHECK(ch.phase == 1u << (size & 3) && ch.used == 0);
 	} else {
 		CHECK(ctx.called == 1);
 		CHECK(rc == 0 || rc == -1);
 		if (rc == 0)
 			CHECK(!in.err && in.off == in.len);
 		CHECK(ctx.fd_taken == (table[row].with_fd != 0));
+		CHECK(ch.phase == (table[row].then ? table[row].then : 1u << (size & 3)));
+		CHECK(ch.used == (table[row].once ? (uint64_t)1 << row : 0));
+		/* a .once row is refused the second time, whatever the phase */
+		if (table[row].once && ch.phase == (1u << (size & 3))) {
+			in.fd = -1;
+			CHECK(ipc_dispatch_chan(table, NTABLE, &ch, &ctx, &in) == IPC_DENIED);
+			CHECK(ctx.called == 1);
+		}
+	}
+	/* Without channel state a row with permissions never runs. */
+	if (row >= 0 && (table[row].phases != 0 || table[row].once)) {
+		in.fd = -1;
+		CHECK(ipc_dispatch(table, NTABLE, &ctx, &in) == IPC_DENIED);
 	}
 	in.fd = -1;
 	return 0;

@@ -3,7 +3,12 @@
 
 #include <string.h>
 
-#include "proto.h"
+/* The end of a message that carries no fd. */
+static int
+end_no_fd(struct ipc_in *in)
+{
+	return ipc_in_end(in) < 0 || in->fd >= 0 ? -1 : 0;
+}
 
 void
 authdproto_config_put(struct ipc_out *o, const struct config *c)
@@ -61,7 +66,7 @@ authdproto_lookup_get(struct ipc_in *in, struct authd_lookup *r)
 {
 	r->id = ipc_get_u32(in);
 	ipc_get_str(in, r->address, sizeof(r->address));
-	return ipc_in_end(in) < 0 || in->fd >= 0 ? -1 : 0;
+	return end_no_fd(in);
 }
 
 void
@@ -101,6 +106,179 @@ authdproto_lookup_result_get(struct ipc_in *in, struct authd_lookup_result *r)
 	ipc_get_str(in, r->mail_root, sizeof(r->mail_root));
 	if (ipc_in_end(in) < 0 || in->fd >= 0 || !lookup_result_valid(r)) {
 		memset(r, 0, sizeof(*r));
+		return -1;
+	}
+	return 0;
+}
+
+void
+authdproto_session_put(struct ipc_out *o, const struct authd_session *r, int fd)
+{
+	ipc_out_init(o, MSG_AUTHD_SESSION_NEW);
+	ipc_put_str(o, r->sid);
+	ipc_put_str(o, r->ip);
+	ipc_put_str(o, r->service);
+	ipc_put_fd(o, fd);
+}
+
+int
+authdproto_session_get(struct ipc_in *in, struct authd_session *r)
+{
+	memset(r, 0, sizeof(*r));
+	ipc_get_str(in, r->sid, sizeof(r->sid));
+	ipc_get_str(in, r->ip, sizeof(r->ip));
+	ipc_get_str(in, r->service, sizeof(r->service));
+	return ipc_in_end(in) < 0 || in->fd < 0 || r->sid[0] == '\0' || r->service[0] == '\0' ?
+	    -1 : 0;
+}
+
+void
+authdproto_login_put(struct ipc_out *o, const struct authd_login *r)
+{
+	ipc_out_init(o, MSG_MASTER_LOGIN);
+	ipc_put_str(o, r->sid);
+	ipc_put_str(o, r->user);
+	ipc_put_u32(o, r->uid);
+	ipc_put_u32(o, r->gid);
+	ipc_put_str(o, r->mail_root);
+}
+
+int
+authdproto_login_get(struct ipc_in *in, struct authd_login *r)
+{
+	memset(r, 0, sizeof(*r));
+	ipc_get_str(in, r->sid, sizeof(r->sid));
+	ipc_get_str(in, r->user, sizeof(r->user));
+	r->uid = ipc_get_u32(in);
+	r->gid = ipc_get_u32(in);
+	ipc_get_str(in, r->mail_root, sizeof(r->mail_root));
+	if (end_no_fd(in) < 0 || r->user[0] == '\0') {
+		memset(r, 0, sizeof(*r));
+		return -1;
+	}
+	return 0;
+}
+
+/* Put len bytes, or fail the message when they exceed max (the receiver
+ * would refuse them anyway; failing here names the sender's bug). */
+static void
+put_bounded(struct ipc_out *o, const uint8_t *p, size_t len, size_t max)
+{
+	if (len > max)
+		o->err = 1;
+	ipc_put_bytes(o, len ? p : (const uint8_t *)"", len > max ? 0 : len);
+}
+
+void
+authdproto_start_put(struct ipc_out *o, const uint8_t *mech, size_t mechlen, int has_ir,
+    const uint8_t *ir, size_t irlen)
+{
+	ipc_out_init(o, MSG_AUTH_START);
+	put_bounded(o, mech, mechlen, AUTHD_MECH_SIZE - 1);
+	ipc_put_u8(o, has_ir != 0);
+	put_bounded(o, ir, has_ir ? irlen : 0, SASL_LINE_MAX);
+}
+
+int
+authdproto_start_get(struct ipc_in *in, struct authd_start *r)
+{
+	uint8_t has_ir;
+
+	memset(r, 0, sizeof(*r));
+	ipc_get_str(in, r->mech, sizeof(r->mech));
+	has_ir = ipc_get_u8(in);
+	r->irlen = ipc_get_bytes(in, &r->ir, SASL_LINE_MAX);
+	r->has_ir = has_ir;
+	if (end_no_fd(in) < 0 || has_ir > 1 || (!has_ir && r->irlen != 0)) {
+		memset(r, 0, sizeof(*r));
+		return -1;
+	}
+	return 0;
+}
+
+void
+authdproto_continue_put(struct ipc_out *o, const uint8_t *line, size_t len)
+{
+	ipc_out_init(o, MSG_AUTH_CONTINUE);
+	ipc_put_bytes(o, line, len > SASL_LINE_MAX ? SASL_LINE_MAX + 1 : len);
+}
+
+int
+authdproto_continue_get(struct ipc_in *in, const uint8_t **line_r, size_t *len_r)
+{
+	*len_r = ipc_get_bytes(in, line_r, SASL_LINE_MAX + 1);
+	return end_no_fd(in);
+}
+
+void
+authdproto_userpass_put(struct ipc_out *o, const uint8_t *user, size_t userlen,
+    const uint8_t *pass, size_t passlen)
+{
+	ipc_out_init(o, MSG_AUTH_USERPASS);
+	put_bounded(o, user, userlen, SASL_FIELD_MAX);
+	put_bounded(o, pass, passlen, SASL_PASS_MAX);
+}
+
+int
+authdproto_userpass_get(struct ipc_in *in, struct authd_userpass *r)
+{
+	r->userlen = ipc_get_bytes(in, &r->user, SASL_FIELD_MAX);
+	r->passlen = ipc_get_bytes(in, &r->pass, SASL_PASS_MAX);
+	return end_no_fd(in);
+}
+
+void
+authdproto_challenge_put(struct ipc_out *o, const char *b64)
+{
+	ipc_out_init(o, MSG_AUTH_CHALLENGE);
+	ipc_put_str(o, b64);
+}
+
+int
+authdproto_challenge_get(struct ipc_in *in, char text_r[AUTHD_CHALLENGE_SIZE])
+{
+	size_t i;
+
+	ipc_get_str(in, text_r, AUTHD_CHALLENGE_SIZE);
+	if (end_no_fd(in) < 0)
+		return -1;
+	/* base64 text only: it goes to the client after "+ " or "334 " */
+	for (i = 0; text_r[i] != '\0'; i++)
+		if (strchr("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/=",
+		    text_r[i]) == NULL) {
+			text_r[0] = '\0';
+			return -1;
+		}
+	return 0;
+}
+
+void
+authdproto_ok_put(struct ipc_out *o)
+{
+	ipc_out_init(o, MSG_AUTH_OK);
+}
+
+int
+authdproto_ok_get(struct ipc_in *in)
+{
+	return end_no_fd(in);
+}
+
+void
+authdproto_fail_put(struct ipc_out *o, uint32_t code, const char *text)
+{
+	ipc_out_init(o, MSG_AUTH_FAIL);
+	ipc_put_u32(o, code);
+	ipc_put_str(o, text);
+}
+
+int
+authdproto_fail_get(struct ipc_in *in, uint32_t *code_r, char text_r[AUTHD_TEXT_SIZE])
+{
+	*code_r = ipc_get_u32(in);
+	ipc_get_str(in, text_r, AUTHD_TEXT_SIZE);
+	if (end_no_fd(in) < 0 || *code_r == 0 || *code_r > AUTH_FAIL_MAX) {
+		text_r[0] = '\0';
 		return -1;
 	}
 	return 0;

@@ -1,6 +1,6 @@
-/* authdproto.h - the master <-> authd messages that carry data:
- * MSG_AUTHD_CONFIG (the settings the master sends authd) and the recipient
- * lookup (MSG_AUTHD_LOOKUP / MSG_MASTER_LOOKUP_RESULT).
+/* authdproto.h - the two channels of authd: master <-> authd (a new
+ * session's worker channel, the settings, the login verdict, recipient
+ * lookups) and worker <-> authd (the SASL relay).
  *
  * One codec used by both ends, so the layout and the field sizes are written
  * once: a 256-byte field on one side against CONFIG_PATH_MAX on the other
@@ -15,6 +15,44 @@
 #include "../base/config.h"
 #include "ipc.h"
 #include "../mail/userdb.h"
+#include "../proto/sasl.h"
+
+enum authdproto_msg {
+	/* master -> authd */
+	MSG_AUTHD_SESSION_NEW = 0x0101,	/* sid, ip, service + fd: worker channel */
+	MSG_AUTHD_CONFIG = 0x0102,	/* struct authd_config */
+	MSG_AUTHD_LOOKUP = 0x0103,	/* id u32, address: a recipient lookup */
+	/* authd -> master */
+	MSG_MASTER_LOGIN = 0x0201,	/* sid, user, uid, gid, mail root */
+	MSG_MASTER_LOOKUP_RESULT = 0x0202, /* struct authd_lookup_result */
+	/* worker -> authd */
+	MSG_AUTH_START = 0x0301,	/* mech, has_ir u8, ir bytes (base64 text) */
+	MSG_AUTH_CONTINUE = 0x0302,	/* response line (base64 text or "*") */
+	MSG_AUTH_USERPASS = 0x0303,	/* user bytes, password bytes (POP3 USER/PASS) */
+	/* authd -> worker */
+	MSG_AUTH_CHALLENGE = 0x0401,	/* base64 text */
+	MSG_AUTH_OK = 0x0402,		/* (empty) the master will send the stored fd */
+	MSG_AUTH_FAIL = 0x0403,		/* code u32, text */
+};
+
+enum auth_fail_code {
+	AUTH_FAIL_CREDENTIALS = 1,	/* wrong user or password (never says which) */
+	AUTH_FAIL_THROTTLED = 2,	/* too many failures from this IP / for this user */
+	AUTH_FAIL_SYNTAX = 3,		/* malformed SASL data */
+	AUTH_FAIL_MECH = 4,		/* unknown mechanism */
+	AUTH_FAIL_ABORTED = 5,		/* client sent "*" */
+	AUTH_FAIL_TEMP = 6,		/* db or internal failure: try later */
+	AUTH_FAIL_DISABLED = 7,		/* account disabled */
+};
+#define AUTH_FAIL_MAX		AUTH_FAIL_DISABLED
+
+/* Field sizes, with the NUL. */
+#define AUTHD_SID_SIZE		25	/* util_session_id(): 24 hex digits */
+#define AUTHD_IP_SIZE		64	/* numeric address or "local:uid=N" */
+#define AUTHD_SERVICE_SIZE	16
+#define AUTHD_MECH_SIZE		32
+#define AUTHD_TEXT_SIZE		128	/* a failure text */
+#define AUTHD_CHALLENGE_SIZE	sizeof(((struct sasl_server *)0)->challenge)
 
 struct authd_config {
 	char default_domain[CONFIG_PATH_MAX];
@@ -76,5 +114,60 @@ void authdproto_lookup_result_put(struct ipc_out *o, const struct authd_lookup_r
  * user, non-zero ids and a canonical mail root; any other status must
  * carry none of them.  Returns 0, or -1 (r is then zeroed). */
 int authdproto_lookup_result_get(struct ipc_in *in, struct authd_lookup_result *r);
+
+/* MSG_AUTHD_SESSION_NEW: a new session's worker channel (the fd), its id,
+ * the client address as the master knows it and the service name. */
+struct authd_session {
+	char sid[AUTHD_SID_SIZE];
+	char ip[AUTHD_IP_SIZE];
+	char service[AUTHD_SERVICE_SIZE];
+};
+void authdproto_session_put(struct ipc_out *o, const struct authd_session *r, int fd);
+/* Returns 0 (the fd stays in in->fd for the caller), or -1. */
+int authdproto_session_get(struct ipc_in *in, struct authd_session *r);
+
+/* MSG_MASTER_LOGIN: authd's verdict, the one message that names a user. */
+struct authd_login {
+	char sid[AUTHD_SID_SIZE];
+	char user[USERDB_NAME_MAX + 1];
+	uint32_t uid, gid;
+	char mail_root[CONFIG_PATH_MAX];
+};
+void authdproto_login_put(struct ipc_out *o, const struct authd_login *r);
+/* Form only: the master checks meaning (never uid 0, canonical root). */
+int authdproto_login_get(struct ipc_in *in, struct authd_login *r);
+
+/* Worker -> authd.  The puts bound each field as authd will (an oversized
+ * one fails the send with EMSGSIZE); the gets point into the message. */
+struct authd_start {
+	char mech[AUTHD_MECH_SIZE];
+	int has_ir;
+	const uint8_t *ir;		/* base64 text, irlen bytes */
+	size_t irlen;
+};
+void authdproto_start_put(struct ipc_out *o, const uint8_t *mech, size_t mechlen, int has_ir,
+    const uint8_t *ir, size_t irlen);
+int authdproto_start_get(struct ipc_in *in, struct authd_start *r);
+
+/* A response line longer than SASL_LINE_MAX is sent as SASL_LINE_MAX + 1
+ * bytes: authd refuses it as too long, with the rest of the exchange. */
+void authdproto_continue_put(struct ipc_out *o, const uint8_t *line, size_t len);
+int authdproto_continue_get(struct ipc_in *in, const uint8_t **line_r, size_t *len_r);
+
+struct authd_userpass {
+	const uint8_t *user, *pass;
+	size_t userlen, passlen;
+};
+void authdproto_userpass_put(struct ipc_out *o, const uint8_t *user, size_t userlen,
+    const uint8_t *pass, size_t passlen);
+int authdproto_userpass_get(struct ipc_in *in, struct authd_userpass *r);
+
+/* Authd -> worker. */
+void authdproto_challenge_put(struct ipc_out *o, const char *b64);
+int authdproto_challenge_get(struct ipc_in *in, char text_r[AUTHD_CHALLENGE_SIZE]);
+void authdproto_ok_put(struct ipc_out *o);
+int authdproto_ok_get(struct ipc_in *in);
+void authdproto_fail_put(struct ipc_out *o, uint32_t code, const char *text);
+int authdproto_fail_get(struct ipc_in *in, uint32_t *code_r, char text_r[AUTHD_TEXT_SIZE]);
 
 #endif

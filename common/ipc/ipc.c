@@ -345,18 +345,67 @@ ipc_in_close_fd(struct ipc_in *in)
 	}
 }
 
+/* May row i of tab be accepted on ch now? */
+static int
+permitted(const struct ipc_handler *h, size_t i, const struct ipc_chan *ch)
+{
+	if (ch == NULL)
+		return h->phases == 0 && !h->once;
+	if (h->phases != 0 && !(h->phases & ch->phase))
+		return 0;
+	return !(h->once && (ch->used & ((uint64_t)1 << i)));
+}
+
 int
-ipc_dispatch(const struct ipc_handler *tab, size_t n, void *ctx, struct ipc_in *in)
+ipc_dispatch_chan(const struct ipc_handler *tab, size_t n, struct ipc_chan *ch, void *ctx,
+    struct ipc_in *in)
 {
 	size_t i;
 
-	for (i = 0; i < n; i++) {
+	for (i = 0; i < n && i < 64; i++) {
 		if (tab[i].type != in->type)
 			continue;
 		if ((in->fd >= 0) != (tab[i].with_fd != 0))
 			break;
+		if (!permitted(&tab[i], i, ch)) {
+			ipc_in_close_fd(in);
+			return IPC_DENIED;
+		}
+		if (ch != NULL && tab[i].once)
+			ch->used |= (uint64_t)1 << i;
+		if (ch != NULL && tab[i].then != 0)
+			ch->phase = tab[i].then;
 		return tab[i].fn(ctx, in);
 	}
 	ipc_in_close_fd(in);
+	return -1;
+}
+
+int
+ipc_dispatch(const struct ipc_handler *tab, size_t n, void *ctx, struct ipc_in *in)
+{
+	return ipc_dispatch_chan(tab, n, NULL, ctx, in);
+}
+
+int
+ipc_call(int sock, struct ipc_out *out, struct ipc_in *in, const uint16_t *expect,
+    size_t nexpect, int with_fd)
+{
+	size_t i;
+	int rc;
+
+	if (ipc_send(sock, out) < 0)
+		return -1;
+	rc = ipc_recv(sock, in);
+	if (rc <= 0) {
+		if (rc == 0)
+			errno = EPIPE;
+		return -1;
+	}
+	for (i = 0; i < nexpect; i++)
+		if (expect[i] == in->type && (in->fd >= 0) == (with_fd != 0))
+			return 0;
+	ipc_in_close_fd(in);
+	errno = EPROTO;
 	return -1;
 }

@@ -90,16 +90,55 @@ int ipc_in_end(struct ipc_in *in);
 /* Close a received fd, if any. */
 void ipc_in_close_fd(struct ipc_in *in);
 
-/* Dispatch table row: the receiver accepts type, with or without an fd. */
+/* A dispatch table row, with its permission as data (openssh's monitor
+ * table): the type, whether it carries an fd, the phases of the channel
+ * it is valid in, whether it is accepted only once, and the phase the
+ * channel enters when it is accepted.  The phase changes before the
+ * handler runs, so a request whose handler fails cannot be tried again
+ * from the old phase (keyd: one private-key operation per channel, whatever
+ * its outcome).  Handlers may still move the phase for outcomes the table
+ * cannot know (a login refused or granted). */
 struct ipc_handler {
 	uint16_t type;
 	uint8_t with_fd;
+	uint8_t once;		/* at most once per channel */
+	uint32_t phases;	/* bits of ipc_chan.phase it is valid in; 0 = any */
+	uint32_t then;		/* phase entered on acceptance; 0 = unchanged */
 	int (*fn)(void *ctx, struct ipc_in *in);
 };
 
-/* Find in's type in the table, check fd presence and call the handler.
- * Returns the handler's result, or -1 for an unknown type or fd mismatch
- * (the caller then treats the peer as hostile). */
+/* The permission state of one channel, kept by its receiver. */
+struct ipc_chan {
+	uint32_t phase;		/* one bit: the channel's phase now */
+	uint64_t used;		/* bit i: row i (a .once row) was accepted */
+};
+
+/* A table and its length, for the dispatch calls. */
+#define IPC_TABLE(t)	(t), sizeof(t) / sizeof((t)[0])
+
+/* Returned for a known type that the channel's phase or a spent .once
+ * forbids (the caller may name that in its log line). */
+#define IPC_DENIED	(-2)
+
+/* Find in's type in the table, check fd presence and permission against
+ * ch, and call the handler.  Returns the handler's result, -1 for an
+ * unknown type or fd mismatch, IPC_DENIED for a refused permission (a
+ * received fd is closed in both cases; the caller then treats the peer as
+ * hostile).  With ch NULL (a channel without phases) a row that has
+ * phases or once is refused: tables fail closed.  At most 64 rows. */
+int ipc_dispatch_chan(const struct ipc_handler *tab, size_t n, struct ipc_chan *ch, void *ctx,
+    struct ipc_in *in);
+
+/* ipc_dispatch_chan() without channel state. */
 int ipc_dispatch(const struct ipc_handler *tab, size_t n, void *ctx, struct ipc_in *in);
+
+/* A blocking request/reply (workers to a broker, under the timeout of
+ * ipc_set_timeout()): send out, receive into in, and check that the
+ * answer's type is one of expect[0..nexpect) and that it carries an fd
+ * exactly when with_fd says.  Returns 0, or -1 (errno: EPROTO for an
+ * answer of the wrong type or form, whose fd is then closed; EPIPE at
+ * EOF; otherwise that of the failed send or receive). */
+int ipc_call(int sock, struct ipc_out *out, struct ipc_in *in, const uint16_t *expect,
+    size_t nexpect, int with_fd);
 
 #endif

@@ -19,6 +19,35 @@
 #include "ipc.h"
 #include "../mail/maildir.h"
 
+enum storeproto_msg {
+	/* worker -> stored */
+	MSG_STORE_POP_OPEN = 0x0601,	/* (empty) lock + snapshot the mailbox */
+	MSG_STORE_POP_SIZES = 0x0602,	/* start u32 */
+	MSG_STORE_POP_UIDLS = 0x0603,	/* start u32 */
+	MSG_STORE_POP_FETCH = 0x0604,	/* msg index u32 (0-based) */
+	MSG_STORE_POP_COMMIT = 0x0605,	/* final u8, count u32, count x index u32:
+					   UPDATE state, remove these messages */
+	MSG_STORE_IMAP_OPEN = 0x0611,	/* (empty) imap view: shared lock */
+	MSG_STORE_DELIVER = 0x0621,	/* length u64 + fd: deliver view, one
+					   message into the INBOX */
+	/* stored -> worker */
+	MSG_STORE_OK = 0x0701,		/* value u64 */
+	MSG_STORE_ERR = 0x0702,		/* code u32 (enum store_err), text */
+	MSG_STORE_SIZES = 0x0703,	/* start u32, count u32, more u8, count x u64 */
+	MSG_STORE_UIDLS = 0x0704,	/* start u32, count u32, more u8, count x bytes */
+	MSG_STORE_MSGFD = 0x0705,	/* crlf size u64 + fd: the message, read-only */
+	MSG_STORE_DELIVERED = 0x0706,	/* file name in new/: durable, answer OK */
+};
+
+enum store_err {
+	STORE_ERR_INUSE = 1,		/* another session holds the mailbox lock */
+	STORE_ERR_NOMSG = 2,		/* no such message */
+	STORE_ERR_GONE = 3,		/* the file was removed by another program */
+	STORE_ERR_IO = 4,		/* storage failure */
+	STORE_ERR_PROTO = 5,		/* request not valid now */
+	STORE_ERR_TOOBIG = 6,		/* message over STORE_DELIVER_MAX or quota */
+};
+
 /* Message-list pages: how many sizes / UIDLs one reply carries at most.
  * Each page, and a full commit, fits in IPC_MAX_PAYLOAD. */
 #define STORE_SIZES_PAGE	4096

@@ -148,15 +148,11 @@ policy_choose(const br_ssl_server_policy_class **pctx, const br_ssl_server_conte
 static int
 keyd_call(struct tls_server *t, uint16_t want)
 {
-	if (ipc_send(t->keyd_fd, &outmsg) < 0 || ipc_recv(t->keyd_fd, &inmsg) != 1) {
+	if (ipc_call(t->keyd_fd, &outmsg, &inmsg, &want, 1, 0) == 0)
+		return 0;
+	if (errno != EPROTO)
 		log_event(LOG_LEVEL_ERR, "tls_failed", "reason=\"keyd unavailable\"");
-		return -1;
-	}
-	if (inmsg.type != want) {
-		ipc_in_close_fd(&inmsg);
-		return -1;
-	}
-	return 0;
+	return -1;
 }
 
 /* RSA key exchange: keyd answers 48 bytes, the premaster secret or, for a
@@ -166,17 +162,15 @@ static uint32_t
 policy_do_keyx(const br_ssl_server_policy_class **pctx, unsigned char *data, size_t *len)
 {
 	struct tls_server *t = ((const struct tls_policy *)(const void *)pctx)->t;
+	struct keyd_keyx_req r = { .key_id = t->chains[t->chosen].key_id,
+	    .client_max_version = t->sc.client_max_version, .data = data, .len = *len };
 	const uint8_t *res;
 	uint32_t ok = 0;
 
-	ipc_out_init(&outmsg, MSG_KEYD_KEYX);
-	ipc_put_u32(&outmsg, t->chains[t->chosen].key_id);
-	ipc_put_u32(&outmsg, t->sc.client_max_version);
-	ipc_put_bytes(&outmsg, data, *len);
+	keydproto_keyx_put(&outmsg, &r);
 	if (keyd_call(t, MSG_KEYD_KEYX_RESULT) < 0)
 		return 0;
-	if (ipc_get_bytes(&inmsg, &res, KEYD_PREMASTER_LEN) == KEYD_PREMASTER_LEN &&
-	    ipc_in_end(&inmsg) == 0) {
+	if (keydproto_keyx_result_get(&inmsg, &res) == 0) {
 		memcpy(data, res, KEYD_PREMASTER_LEN);
 		ok = 1;
 	}
@@ -191,18 +185,14 @@ policy_do_sign(const br_ssl_server_policy_class **pctx, unsigned algo_id, unsign
     size_t hv_len, size_t len)
 {
 	struct tls_server *t = ((const struct tls_policy *)(const void *)pctx)->t;
+	struct keyd_sign_req r = { .key_id = t->chains[t->chosen].key_id,
+	    .version = br_ssl_engine_get_version(&t->sc.eng), .algo = algo_id, .tbs = data,
+	    .tbslen = hv_len };
 	const uint8_t *sig;
 	size_t sl;
 
-	ipc_out_init(&outmsg, MSG_KEYD_SIGN);
-	ipc_put_u32(&outmsg, t->chains[t->chosen].key_id);
-	ipc_put_u32(&outmsg, br_ssl_engine_get_version(&t->sc.eng));
-	ipc_put_u32(&outmsg, algo_id);
-	ipc_put_bytes(&outmsg, data, hv_len);
-	if (keyd_call(t, MSG_KEYD_SIGNATURE) < 0)
-		return 0;
-	sl = ipc_get_bytes(&inmsg, &sig, len);
-	if (ipc_in_end(&inmsg) < 0 || sl == 0)
+	keydproto_sign_put(&outmsg, &r);
+	if (keyd_call(t, MSG_KEYD_SIGNATURE) < 0 || keydproto_signature_get(&inmsg, &sig, &sl, len) < 0)
 		return 0;
 	memcpy(data, sig, sl);
 	return sl;
@@ -217,15 +207,13 @@ cache_save(const br_ssl_session_cache_class **ctx, br_ssl_server_context *sc,
     const br_ssl_session_parameters *params)
 {
 	struct tls_server *t = ((const struct tls_cache *)(const void *)ctx)->t;
+	struct keyd_cache_req r = { .id = params->session_id, .version = params->version,
+	    .suite = params->cipher_suite, .master = params->master_secret };
 
 	(void)sc;
-	if (params->session_id_len != 32)
+	if (params->session_id_len != KEYD_SESSION_ID_LEN)
 		return;
-	ipc_out_init(&outmsg, MSG_KEYD_CACHE_SAVE);
-	ipc_put_bytes(&outmsg, params->session_id, 32);
-	ipc_put_u32(&outmsg, params->version);
-	ipc_put_u32(&outmsg, params->cipher_suite);
-	ipc_put_bytes(&outmsg, params->master_secret, 48);
+	keydproto_cache_save_put(&outmsg, &r);
 	(void)ipc_send(t->keyd_fd, &outmsg);
 	explicit_bzero(outmsg.data, outmsg.len);
 }
@@ -234,22 +222,21 @@ static int
 cache_load(const br_ssl_session_cache_class **ctx, br_ssl_server_context *sc,
     br_ssl_session_parameters *params)
 {
+	static const uint16_t answers[] = { MSG_KEYD_CACHE_HIT, MSG_KEYD_CACHE_MISS };
 	struct tls_server *t = ((const struct tls_cache *)(const void *)ctx)->t;
-	const uint8_t *ms;
+	struct keyd_cache_req r;
 
 	(void)sc;
-	if (params->session_id_len != 32)
+	if (params->session_id_len != KEYD_SESSION_ID_LEN)
 		return 0;
-	ipc_out_init(&outmsg, MSG_KEYD_CACHE_LOAD);
-	ipc_put_bytes(&outmsg, params->session_id, 32);
-	if (ipc_send(t->keyd_fd, &outmsg) < 0 || ipc_recv(t->keyd_fd, &inmsg) != 1 ||
-	    inmsg.type != MSG_KEYD_CACHE_HIT)
+	keydproto_cache_load_put(&outmsg, params->session_id);
+	if (ipc_call(t->keyd_fd, &outmsg, &inmsg, answers, 2, 0) < 0 ||
+	    inmsg.type != MSG_KEYD_CACHE_HIT || keydproto_cache_hit_get(&inmsg, &r) < 0)
 		return 0;
-	params->version = (uint16_t)ipc_get_u32(&inmsg);
-	params->cipher_suite = (uint16_t)ipc_get_u32(&inmsg);
-	if (ipc_get_bytes(&inmsg, &ms, 48) != 48 || ipc_in_end(&inmsg) < 0)
-		return 0;
-	memcpy(params->master_secret, ms, 48);
+	params->version = (uint16_t)r.version;
+	params->cipher_suite = (uint16_t)r.suite;
+	memcpy(params->master_secret, r.master, KEYD_MASTER_LEN);
+	explicit_bzero(inmsg.data, IPC_HDR_LEN + inmsg.len);
 	return 1;
 }
 
@@ -257,43 +244,34 @@ static const br_ssl_session_cache_class cache_vtable = {
 	sizeof(struct tls_cache), cache_save, cache_load,
 };
 
-/* One MSG_KEYD_CHAIN into t->chains[t->nchains]. */
+/* One MSG_KEYD_CHAIN into t->chains[t->nchains]: names and copies of the
+ * certificates (the message buffer is reused). */
 static int
 take_chain(struct tls_server *t)
 {
+	static struct keyd_chain r;
 	struct tls_chain *c = &t->chains[t->nchains];
-	uint32_t nnames, ncerts, i;
+	uint32_t i;
 
+	if (keydproto_chain_get(&inmsg, &r) < 0)
+		return -1;
 	memset(c, 0, sizeof(*c));
-	c->key_id = ipc_get_u32(&inmsg);
-	c->key_type = ipc_get_u8(&inmsg);
-	c->curve = ipc_get_u8(&inmsg);
-	nnames = ipc_get_u32(&inmsg);
-	if (inmsg.err || nnames > X509_MAX_NAMES || c->curve > 31 ||
-	    (c->key_type != BR_KEYTYPE_RSA && c->key_type != BR_KEYTYPE_EC))
-		return -1;
-	for (i = 0; i < nnames; i++)
-		ipc_get_str(&inmsg, c->names.name[i], sizeof(c->names.name[i]));
-	c->names.n = nnames;
-	ncerts = ipc_get_u32(&inmsg);
-	if (inmsg.err || ncerts == 0 || ncerts > 16)
-		return -1;
-	c->certs = calloc(ncerts, sizeof(*c->certs));
+	c->key_id = r.key_id;
+	c->key_type = r.key_type;
+	c->curve = r.curve;
+	c->names = r.names;
+	c->certs = calloc(r.ncerts, sizeof(*c->certs));
 	if (c->certs == NULL)
 		return -1;
-	for (i = 0; i < ncerts; i++) {
-		const uint8_t *der;
-		size_t l = ipc_get_bytes(&inmsg, &der, IPC_MAX_PAYLOAD);
-		uint8_t *copy = l ? malloc(l) : NULL;
+	for (i = 0; i < r.ncerts; i++) {
+		uint8_t *copy = malloc(r.certlen[i]);
 		if (copy == NULL)
 			return -1;
-		memcpy(copy, der, l);
+		memcpy(copy, r.cert[i], r.certlen[i]);
 		c->certs[i].data = copy;
-		c->certs[i].data_len = l;
+		c->certs[i].data_len = r.certlen[i];
 		c->ncerts++;
 	}
-	if (ipc_in_end(&inmsg) < 0)
-		return -1;
 	t->nchains++;
 	return 0;
 }
@@ -301,7 +279,7 @@ take_chain(struct tls_server *t)
 static int
 fetch_chains(struct tls_server *t)
 {
-	ipc_out_init(&outmsg, MSG_KEYD_CHAINS_REQ);
+	keydproto_empty_put(&outmsg, MSG_KEYD_CHAINS_REQ);
 	if (ipc_send(t->keyd_fd, &outmsg) < 0)
 		return -1;
 	for (;;) {
@@ -310,7 +288,7 @@ fetch_chains(struct tls_server *t)
 			return -1;
 		}
 		if (inmsg.type == MSG_KEYD_CHAINS_END)
-			return ipc_in_end(&inmsg) == 0 && t->nchains > 0 ? 0 : -1;
+			return keydproto_empty_get(&inmsg) == 0 && t->nchains > 0 ? 0 : -1;
 		if (inmsg.type != MSG_KEYD_CHAIN || t->nchains == TLS_MAX_CHAINS || take_chain(t) < 0) {
 			ipc_in_close_fd(&inmsg);
 			return -1;

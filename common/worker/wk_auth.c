@@ -6,7 +6,9 @@
 #include <unistd.h>
 
 #include "../base/ev.h"
+#include "../ipc/authdproto.h"
 #include "../ipc/ipc.h"
+#include "../ipc/masterproto.h"
 #include "../base/log.h"
 #include "../ipc/proto.h"
 #include "../proto/sasl.h"
@@ -98,9 +100,7 @@ void
 wk_auth_userpass(struct wk_auth *a, const uint8_t *user, size_t userlen,
     const uint8_t *pass, size_t passlen)
 {
-	ipc_out_init(&outmsg, MSG_AUTH_USERPASS);
-	ipc_put_bytes(&outmsg, user, userlen);
-	ipc_put_bytes(&outmsg, pass, passlen);
+	authdproto_userpass_put(&outmsg, user, userlen, pass, passlen);
 	a->sasl = 0;
 	request(a);
 }
@@ -109,10 +109,7 @@ void
 wk_auth_start(struct wk_auth *a, const uint8_t *mech, size_t mechlen, int has_ir,
     const uint8_t *ir, size_t irlen)
 {
-	ipc_out_init(&outmsg, MSG_AUTH_START);
-	ipc_put_bytes(&outmsg, mech, mechlen);
-	ipc_put_u8(&outmsg, has_ir != 0);
-	ipc_put_bytes(&outmsg, has_ir ? ir : (const uint8_t *)"", has_ir ? irlen : 0);
+	authdproto_start_put(&outmsg, mech, mechlen, has_ir, ir, irlen);
 	a->sasl = 1;
 	request(a);
 }
@@ -122,8 +119,7 @@ wk_auth_respond(struct wk_auth *a, const uint8_t *line, size_t len)
 {
 	if (a->state != WK_AUTH_WAIT_CLIENT)
 		return;
-	ipc_out_init(&outmsg, MSG_AUTH_CONTINUE);
-	ipc_put_bytes(&outmsg, line, len > SASL_LINE_MAX ? SASL_LINE_MAX + 1 : len);
+	authdproto_continue_put(&outmsg, line, len);
 	request(a);
 }
 
@@ -132,7 +128,7 @@ static void
 on_authd(int fd, short revents, void *ctx)
 {
 	struct wk_auth *a = ctx;
-	char text[128];
+	char text[AUTHD_TEXT_SIZE];
 	uint32_t code;
 
 	(void)revents;
@@ -142,15 +138,14 @@ on_authd(int fd, short revents, void *ctx)
 		finish(a, WK_AUTH_UNAVAILABLE, 0, -1);
 		return;
 	}
-	if (inmsg.type == MSG_AUTH_OK && ipc_in_end(&inmsg) == 0) {
+	if (inmsg.type == MSG_AUTH_OK && authdproto_ok_get(&inmsg) == 0) {
 		ev_del_fd(a->authd_fd);
 		ev_cancel_timer(a->timer);
 		await(a, WK_AUTH_WAIT_STORE, a->control_fd, BROKER_CALL_TIMEOUT_MS);
 		return;
 	}
 	if (inmsg.type == MSG_AUTH_CHALLENGE && a->sasl) {
-		ipc_get_str(&inmsg, text, sizeof(text));
-		if (ipc_in_end(&inmsg) == 0) {
+		if (authdproto_challenge_get(&inmsg, text) == 0) {
 			ev_del_fd(a->authd_fd);
 			ev_cancel_timer(a->timer);
 			a->timer = 0;
@@ -160,9 +155,7 @@ on_authd(int fd, short revents, void *ctx)
 		}
 	}
 	if (inmsg.type == MSG_AUTH_FAIL) {
-		code = ipc_get_u32(&inmsg);
-		ipc_get_str(&inmsg, text, sizeof(text));
-		if (ipc_in_end(&inmsg) == 0) {
+		if (authdproto_fail_get(&inmsg, &code, text) == 0) {
 			finish(a, WK_AUTH_REFUSED, code, -1);
 			return;
 		}
@@ -180,8 +173,8 @@ on_control(int fd, short revents, void *ctx)
 	(void)revents;
 	if (a->state != WK_AUTH_WAIT_STORE)
 		return;
-	if (ipc_recv(fd, &inmsg) == 1 && inmsg.type == MSG_WORKER_STORE && inmsg.fd >= 0 &&
-	    ipc_in_end(&inmsg) == 0) {
+	if (ipc_recv(fd, &inmsg) == 1 && inmsg.type == MSG_WORKER_STORE &&
+	    masterproto_store_get(&inmsg) == 0) {
 		finish(a, WK_AUTH_OK, 0, inmsg.fd);
 		return;
 	}

@@ -12,6 +12,7 @@
 #include "../base/ev.h"
 #include "../base/version.h"
 #include "../ipc/ipc.h"
+#include "../ipc/masterproto.h"
 #include "../base/log.h"
 #include "../ipc/proto.h"
 #include "../net/proxy.h"
@@ -72,6 +73,7 @@ refuse(const struct wk_boot *b, const char *why)
 static int
 read_proxy_header(struct wk_boot *b, struct ipc_in *in, struct ipc_out *out)
 {
+	static const uint16_t answers[] = { MSG_WORKER_PROXY_OK, MSG_WORKER_PROXY_REFUSE };
 	uint8_t hdr[PROXY_MAX];
 	struct proxy_info info;
 	struct pollfd pfd = { FD_CLIENT, POLLIN, 0 };
@@ -88,19 +90,14 @@ read_proxy_header(struct wk_boot *b, struct ipc_in *in, struct ipc_out *out)
 		log_event(LOG_LEVEL_WARN, "proxy_failed", "peer=%s reason=\"malformed PROXY header\"", b->ip);
 		return -1;
 	}
-	ipc_out_init(out, MSG_MASTER_PROXY);
-	ipc_put_str(out, info.local ? "" : info.src);
-	if (ipc_send(FD_CONTROL, out) < 0 || ipc_recv(FD_CONTROL, in) != 1)
+	masterproto_proxy_put(out, info.local ? "" : info.src);
+	if (ipc_call(FD_CONTROL, out, in, answers, 2, 0) < 0)
 		return -1;
-	if (in->type == MSG_WORKER_PROXY_OK) {
-		ipc_get_str(in, b->ip, sizeof(b->ip));
-		return ipc_in_end(in);
-	}
-	ipc_in_close_fd(in);
-	if (in->type == MSG_WORKER_PROXY_REFUSE && !b->implicit_tls) {
-		char why[96];
-		ipc_get_str(in, why, sizeof(why));
-		refuse(b, in->err ? "refused" : why);
+	if (in->type == MSG_WORKER_PROXY_OK)
+		return masterproto_proxy_ok_get(in, b->ip);
+	if (!b->implicit_tls) {
+		char why[MASTERPROTO_TEXT_MAX];
+		refuse(b, masterproto_text_get(in, why) < 0 ? "refused" : why);
 	}
 	return -1;
 }

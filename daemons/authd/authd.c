@@ -23,6 +23,14 @@
 #include "../../common/ipc/proto.h"
 #include "authd.h"
 
+/* The phases of a worker channel: what it may send next. */
+enum auth_phase {
+	AUTH_IDLE = 1 << 0,	/* may start an attempt */
+	AUTH_SASL = 1 << 1,	/* a challenge is out: only its response */
+	AUTH_WAIT = 1 << 2,	/* a failure reply is pending: nothing */
+	AUTH_DONE = 1 << 3,	/* logged in: nothing, the channel closes */
+};
+
 static struct db *udb;
 static int master_fd = -1;
 static struct authd_config acfg;
@@ -87,9 +95,7 @@ check_reply(struct authsess *a)
 static void
 send_fail_now(struct authsess *a, uint32_t code, const char *text)
 {
-	ipc_out_init(&outmsg, MSG_AUTH_FAIL);
-	ipc_put_u32(&outmsg, code);
-	ipc_put_str(&outmsg, text);
+	authdproto_fail_put(&outmsg, code, text);
 	reply(a);
 }
 
@@ -99,6 +105,7 @@ delayed_fail(void *ctx)
 	struct authsess *a = ctx;
 
 	a->timer = 0;
+	a->perm.phase = AUTH_IDLE;
 	send_fail_now(a, a->pending_code, a->pending_text);
 	(void)check_reply(a);
 }
@@ -117,7 +124,7 @@ refuse(struct authsess *a, uint32_t code, const char *user, const char *reason)
 	    a->service, a->ip, user ? log_quote(q, sizeof(q), user, (unsigned)strlen(user)) : "",
 	    reason, a->mech[0] ? a->mech : "-");
 	log_set_session(NULL);
-	a->in_sasl = 0;
+	a->perm.phase = AUTH_IDLE;
 	a->failures++;
 	sasl_clear(&a->sasl);
 	a->pending_code = code;
@@ -136,7 +143,9 @@ refuse(struct authsess *a, uint32_t code, const char *user, const char *reason)
 		return;
 	}
 	a->timer = ev_add_timer(due - now, delayed_fail, a);
-	if (a->timer == 0)
+	if (a->timer != 0)
+		a->perm.phase = AUTH_WAIT;
+	else
 		send_fail_now(a, a->pending_code, a->pending_text);
 }
 
@@ -164,26 +173,24 @@ user_mailroot(const char *canon, const struct userdb_user *u, char out[CONFIG_PA
 static void
 grant(struct authsess *a, const char *canon, const struct userdb_user *u)
 {
-	char mailroot[CONFIG_PATH_MAX];
+	static struct authd_login L;
 	const char *why;
 
-	if (user_mailroot(canon, u, mailroot, &why) < 0) {
+	if (user_mailroot(canon, u, L.mail_root, &why) < 0) {
 		refuse(a, AUTH_FAIL_TEMP, canon, why);
 		return;
 	}
-	ipc_out_init(&outmsg, MSG_MASTER_LOGIN);
-	ipc_put_str(&outmsg, a->sid);
-	ipc_put_str(&outmsg, canon);
-	ipc_put_u32(&outmsg, u->uid ? u->uid : acfg.mail_uid);
-	ipc_put_u32(&outmsg, u->gid ? u->gid : acfg.mail_gid);
-	ipc_put_str(&outmsg, mailroot);
+	snprintf(L.sid, sizeof(L.sid), "%s", a->sid);
+	snprintf(L.user, sizeof(L.user), "%s", canon);
+	L.uid = u->uid ? u->uid : acfg.mail_uid;
+	L.gid = u->gid ? u->gid : acfg.mail_gid;
+	authdproto_login_put(&outmsg, &L);
 	if (ipc_send(master_fd, &outmsg) < 0) {
 		refuse(a, AUTH_FAIL_TEMP, canon, "master channel failed");
 		return;
 	}
-	a->done = 1;
-	a->in_sasl = 0;
-	ipc_out_init(&outmsg, MSG_AUTH_OK);
+	a->perm.phase = AUTH_DONE;
+	authdproto_ok_put(&outmsg);
 	reply(a);
 	log_set_session(a->sid);
 	log_event(LOG_LEVEL_INFO, "login", "service=%s ip=%s user=%s mech=%s", a->service, a->ip,
@@ -263,9 +270,8 @@ sasl_step(struct authsess *a, enum sasl_result r)
 		sasl_clear(&a->sasl);
 		return;
 	case SASL_CHALLENGE:
-		a->in_sasl = 1;
-		ipc_out_init(&outmsg, MSG_AUTH_CHALLENGE);
-		ipc_put_str(&outmsg, a->sasl.challenge);
+		a->perm.phase = AUTH_SASL;
+		authdproto_challenge_put(&outmsg, a->sasl.challenge);
 		reply(a);
 		return;
 	case SASL_ERR_SYNTAX:
@@ -285,18 +291,12 @@ static int
 on_auth_start(void *ctx, struct ipc_in *in)
 {
 	struct authsess *a = ctx;
-	const uint8_t *ir;
-	char mech[32];
-	uint8_t has_ir;
-	size_t irlen;
+	struct authd_start r;
 
-	ipc_get_str(in, mech, sizeof(mech));
-	has_ir = ipc_get_u8(in);
-	irlen = ipc_get_bytes(in, &ir, SASL_LINE_MAX);
-	if (ipc_in_end(in) < 0 || a->in_sasl || has_ir > 1)
+	if (authdproto_start_get(in, &r) < 0)
 		return -1;
-	log_quote(a->mech, sizeof(a->mech), mech, (unsigned)strlen(mech));
-	sasl_step(a, sasl_start(&a->sasl, mech, has_ir ? ir : NULL, irlen));
+	log_quote(a->mech, sizeof(a->mech), r.mech, (unsigned)strlen(r.mech));
+	sasl_step(a, sasl_start(&a->sasl, r.mech, r.has_ir ? r.ir : NULL, r.irlen));
 	return 0;
 }
 
@@ -307,8 +307,7 @@ on_auth_continue(void *ctx, struct ipc_in *in)
 	const uint8_t *line;
 	size_t len;
 
-	len = ipc_get_bytes(in, &line, SASL_LINE_MAX + 1);
-	if (ipc_in_end(in) < 0 || !a->in_sasl)
+	if (authdproto_continue_get(in, &line, &len) < 0)
 		return -1;
 	sasl_step(a, sasl_continue(&a->sasl, line, len));
 	return 0;
@@ -318,61 +317,67 @@ static int
 on_auth_userpass(void *ctx, struct ipc_in *in)
 {
 	struct authsess *a = ctx;
-	const uint8_t *user, *pass;
-	size_t ul, pl;
+	struct authd_userpass r;
 
-	ul = ipc_get_bytes(in, &user, SASL_FIELD_MAX);
-	pl = ipc_get_bytes(in, &pass, SASL_PASS_MAX);
-	if (ipc_in_end(in) < 0 || a->in_sasl)
+	if (authdproto_userpass_get(in, &r) < 0)
 		return -1;
 	snprintf(a->mech, sizeof(a->mech), "USER");
-	decide(a, user, ul, pass, pl);
+	decide(a, r.user, r.userlen, r.pass, r.passlen);
 	return 0;
 }
 
+/* A worker starts an attempt when idle and answers a challenge when one
+ * is out; nothing while a failure reply is pending or after a login. */
 static const struct ipc_handler worker_handlers[] = {
-	{ MSG_AUTH_START, 0, on_auth_start },
-	{ MSG_AUTH_CONTINUE, 0, on_auth_continue },
-	{ MSG_AUTH_USERPASS, 0, on_auth_userpass },
+	{ .type = MSG_AUTH_START, .phases = AUTH_IDLE, .fn = on_auth_start },
+	{ .type = MSG_AUTH_CONTINUE, .phases = AUTH_SASL, .fn = on_auth_continue },
+	{ .type = MSG_AUTH_USERPASS, .phases = AUTH_IDLE, .fn = on_auth_userpass },
 };
 
 static void
 on_worker(int fd, short revents, void *ctx)
 {
 	struct authsess *a = ctx;
-	int rc;
+	int rc, got;
 
 	(void)fd;
 	(void)revents;
-	rc = ipc_recv(a->fd, &inmsg);
+	rc = got = ipc_recv(a->fd, &inmsg);
 	if (rc == 0) {
 		sess_free(a);
 		return;
 	}
-	/* No request while logged in or while a failure reply is pending. */
-	if (rc < 0 || a->done || a->timer ||
-	    ipc_dispatch(worker_handlers, sizeof(worker_handlers) / sizeof(worker_handlers[0]),
-	    a, &inmsg) < 0) {
+	if (got == 1) {
+		rc = ipc_dispatch_chan(IPC_TABLE(worker_handlers), &a->perm, a, &inmsg) < 0 ? -1 : 1;
+		/* the request held a password or SASL response: decided now */
+		explicit_bzero(inmsg.data, IPC_HDR_LEN + inmsg.len);
+	}
+	if (rc < 0) {
 		ipc_in_close_fd(&inmsg);
 		log_set_session(a->sid);
 		log_event(LOG_LEVEL_ERR, "ipc_violation", "peer=worker ip=%s type=0x%04x "
-		    "reason=\"message not allowed now\"", a->ip, rc == 1 ? inmsg.type : 0);
+		    "reason=\"message not allowed now\"", a->ip, got == 1 ? inmsg.type : 0);
 		log_set_session(NULL);
 		sess_free(a);
 		return;
 	}
 	/* A decided login needs authd no more: its channel and state go now
 	 * (the reply already queued is still delivered before the EOF). */
-	if (check_reply(a) == 0 && a->done)
+	if (check_reply(a) == 0 && a->perm.phase == AUTH_DONE)
 		sess_free(a);
 }
 
 static int
 on_session_new(void *ctx, struct ipc_in *in)
 {
+	struct authd_session r;
 	struct authsess *a;
 
 	(void)ctx;
+	if (authdproto_session_get(in, &r) < 0) {
+		ipc_in_close_fd(in);
+		return -1;
+	}
 	a = calloc(1, sizeof(*a));
 	if (a == NULL) {
 		ipc_in_close_fd(in);
@@ -380,10 +385,11 @@ on_session_new(void *ctx, struct ipc_in *in)
 	}
 	a->fd = in->fd;
 	in->fd = -1;
-	ipc_get_str(in, a->sid, sizeof(a->sid));
-	ipc_get_str(in, a->ip, sizeof(a->ip));
-	ipc_get_str(in, a->service, sizeof(a->service));
-	if (ipc_in_end(in) < 0 || ev_add_fd(a->fd, POLLIN, on_worker, a) < 0) {
+	a->perm.phase = AUTH_IDLE;
+	memcpy(a->sid, r.sid, sizeof(a->sid));
+	memcpy(a->ip, r.ip, sizeof(a->ip));
+	memcpy(a->service, r.service, sizeof(a->service));
+	if (ev_add_fd(a->fd, POLLIN, on_worker, a) < 0) {
 		close(a->fd);
 		free(a);
 		return -1;
@@ -467,9 +473,9 @@ on_lookup(void *ctx, struct ipc_in *in)
 }
 
 static const struct ipc_handler master_handlers[] = {
-	{ MSG_AUTHD_SESSION_NEW, 1, on_session_new },
-	{ MSG_AUTHD_CONFIG, 0, on_config },
-	{ MSG_AUTHD_LOOKUP, 0, on_lookup },
+	{ .type = MSG_AUTHD_SESSION_NEW, .with_fd = 1, .fn = on_session_new },
+	{ .type = MSG_AUTHD_CONFIG, .fn = on_config },
+	{ .type = MSG_AUTHD_LOOKUP, .fn = on_lookup },
 };
 
 void
@@ -489,7 +495,6 @@ authd_on_master(int fd, short revents, void *ctx)
 		    "session's channel could not be received\"");
 		return;
 	}
-	if (rc < 0 || ipc_dispatch(master_handlers, sizeof(master_handlers) / sizeof(master_handlers[0]),
-	    NULL, &inmsg) < 0)
+	if (rc < 0 || ipc_dispatch(IPC_TABLE(master_handlers), NULL, &inmsg) < 0)
 		fatal("reason=\"bad message from master\" type=0x%04x", inmsg.type);
 }

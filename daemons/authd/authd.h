@@ -14,12 +14,11 @@
 struct authsess {
 	struct authsess *next;
 	int fd;
-	char sid[25];
-	char ip[64];
-	char service[16];
+	char sid[AUTHD_SID_SIZE];
+	char ip[AUTHD_IP_SIZE];
+	char service[AUTHD_SERVICE_SIZE];
 	char mech[24];		/* for log lines: USER (USER/PASS) or the SASL name, quoted */
-	int in_sasl;
-	int done;		/* logged in: no more auth messages accepted */
+	struct ipc_chan perm;	/* phase: enum auth_phase (authd.c) */
 	unsigned failures;
 	int send_errno;		/* a reply could not be queued: close the channel */
 	uint64_t arrived_ms;	/* when the request being decided came in */

@@ -25,10 +25,10 @@
 struct chan {
 	struct chan *next;
 	int fd;
-	char sid[25];
-	char ip[64];		/* from the master: the client's address, "" on a
+	char sid[KEYD_SID_SIZE];
+	char ip[KEYD_IP_SIZE];	/* from the master: the client's address, "" on a
 				   PROXY listener (not known yet: no cache) */
-	unsigned used_key;	/* a private-key operation was asked for */
+	struct ipc_chan perm;	/* KEYD_FRESH until a private-key operation */
 	size_t chain_next;	/* sending the chains: the next one (n = END) */
 	int pumping;		/* ... and waiting for room (POLLOUT, not reading) */
 };
@@ -93,27 +93,27 @@ reply(struct chan *c)
 static int
 send_err(struct chan *c, const char *text)
 {
-	ipc_out_init(&outmsg, MSG_KEYD_ERR);
-	ipc_put_str(&outmsg, text);
+	keydproto_err_put(&outmsg, text);
 	return reply(c);
 }
 
 static void
 put_chain(size_t i)
 {
+	static struct keyd_chain ch;
 	const struct keyd_key *k = &K->k[i];
 	size_t j;
 
-	ipc_out_init(&outmsg, MSG_KEYD_CHAIN);
-	ipc_put_u32(&outmsg, (uint32_t)i);
-	ipc_put_u8(&outmsg, (uint8_t)k->type);
-	ipc_put_u8(&outmsg, (uint8_t)k->curve);
-	ipc_put_u32(&outmsg, k->names.n);
-	for (j = 0; j < k->names.n; j++)
-		ipc_put_str(&outmsg, k->names.name[j]);
-	ipc_put_u32(&outmsg, (uint32_t)k->nchain);
-	for (j = 0; j < k->nchain; j++)
-		ipc_put_bytes(&outmsg, k->chain[j].data, k->chain[j].data_len);
+	ch.key_id = (uint32_t)i;
+	ch.key_type = (uint8_t)k->type;
+	ch.curve = (uint8_t)k->curve;
+	ch.names = k->names;
+	ch.ncerts = (uint32_t)k->nchain;
+	for (j = 0; j < k->nchain && j < KEYD_CHAIN_CERTS_MAX; j++) {
+		ch.cert[j] = k->chain[j].data;
+		ch.certlen[j] = k->chain[j].data_len;
+	}
+	keydproto_chain_put(&outmsg, &ch);
 }
 
 /* The chains are the one reply of several messages; with many large
@@ -127,7 +127,7 @@ chains_pump(struct chan *c)
 		if (c->chain_next < K->n)
 			put_chain(c->chain_next);
 		else
-			ipc_out_init(&outmsg, MSG_KEYD_CHAINS_END);
+			keydproto_empty_put(&outmsg, MSG_KEYD_CHAINS_END);
 		if (ipc_send_nowait(c->fd, &outmsg) < 0) {
 			if (errno != EAGAIN)
 				return KEYD_CLOSE;
@@ -145,9 +145,10 @@ chains_pump(struct chan *c)
 }
 
 static int
-on_chains(struct chan *c, struct ipc_in *in)
+on_chains(void *ctx, struct ipc_in *in)
 {
-	if (ipc_in_end(in) < 0)
+	struct chan *c = ctx;
+	if (keydproto_empty_get(in) < 0)
 		return -1;
 	c->chain_next = 0;
 	return chains_pump(c);
@@ -246,8 +247,9 @@ sign(const struct keyd_key *k, int id, const uint8_t *tbs, size_t len, uint8_t *
 }
 
 static int
-on_sign(struct chan *c, struct ipc_in *in)
+on_sign(void *ctx, struct ipc_in *in)
 {
+	struct chan *c = ctx;
 	struct keyd_sign_req r;
 	const struct keyd_key *k;
 	uint8_t sig[512];
@@ -268,8 +270,7 @@ on_sign(struct chan *c, struct ipc_in *in)
 	sl = sign(k, id, r.tbs, r.tbslen, sig, sizeof(sig));
 	if (sl == 0)
 		return refuse(c, "signing failed with key id %u", r.key_id);
-	ipc_out_init(&outmsg, MSG_KEYD_SIGNATURE);
-	ipc_put_bytes(&outmsg, sig, sl);
+	keydproto_signature_put(&outmsg, sig, sl);
 	return reply(c);
 }
 
@@ -336,8 +337,9 @@ premaster(const br_rsa_private_key *sk, const struct keyd_keyx_req *r, uint8_t o
 }
 
 static int
-on_keyx(struct chan *c, struct ipc_in *in)
+on_keyx(void *ctx, struct ipc_in *in)
 {
+	struct chan *c = ctx;
 	struct keyd_keyx_req r;
 	uint8_t pms[KEYD_PREMASTER_LEN];
 	int rc;
@@ -350,8 +352,7 @@ on_keyx(struct chan *c, struct ipc_in *in)
 	if (r.key_id >= K->n || K->k[r.key_id].type != BR_KEYTYPE_RSA)
 		return refuse(c, "no RSA key id %u", r.key_id);
 	premaster(br_skey_decoder_get_rsa(K->k[r.key_id].sk), &r, pms);
-	ipc_out_init(&outmsg, MSG_KEYD_KEYX_RESULT);
-	ipc_put_bytes(&outmsg, pms, sizeof(pms));
+	keydproto_keyx_result_put(&outmsg, pms);
 	rc = reply(c);
 	explicit_bzero(pms, sizeof(pms));
 	explicit_bzero(outmsg.data, outmsg.len);
@@ -376,8 +377,9 @@ cache_find(const uint8_t *id, const char *ip)
  * (docs/PROXY.md).  Saving is ignored and loading misses; both are what a
  * full or disabled cache does, so this is no refusal. */
 static int
-on_cache_save(struct chan *c, struct ipc_in *in)
+on_cache_save(void *ctx, struct ipc_in *in)
 {
+	struct chan *c = ctx;
 	struct cache_entry *e, *victim = NULL;
 	struct keyd_cache_req r;
 	size_t i;
@@ -402,8 +404,9 @@ on_cache_save(struct chan *c, struct ipc_in *in)
 }
 
 static int
-on_cache_load(struct chan *c, struct ipc_in *in)
+on_cache_load(void *ctx, struct ipc_in *in)
 {
+	struct chan *c = ctx;
 	struct keyd_cache_req r;
 	struct cache_entry *e;
 
@@ -411,38 +414,30 @@ on_cache_load(struct chan *c, struct ipc_in *in)
 		return -1;
 	e = c->ip[0] == '\0' ? NULL : cache_find(r.id, c->ip);
 	if (e == NULL) {
-		ipc_out_init(&outmsg, MSG_KEYD_CACHE_MISS);
+		keydproto_empty_put(&outmsg, MSG_KEYD_CACHE_MISS);
 	} else {
 		e->used = ++cache_clock;
-		ipc_out_init(&outmsg, MSG_KEYD_CACHE_HIT);
-		ipc_put_u32(&outmsg, e->version);
-		ipc_put_u32(&outmsg, e->suite);
-		ipc_put_bytes(&outmsg, e->master, KEYD_MASTER_LEN);
+		keydproto_cache_hit_put(&outmsg, e->version, e->suite, e->master);
 	}
 	return reply(c);
 }
 
-/* What a worker may ask.  A KEYOP row is a private-key operation: one TLS
- * handshake needs at most one (a signature for ECDHE, a decryption for RSA
- * key exchange; resumption none) and a channel serves one session, so the
- * dispatcher allows one per channel, whatever its outcome. */
-enum keyd_perm {
-	KEYD_PERM_ANY = 0,
-	KEYD_PERM_KEYOP = 1,
+/* What a worker may ask.  SIGN and KEYX are private-key operations: one
+ * TLS handshake needs at most one (a signature for ECDHE, a decryption for
+ * RSA key exchange; resumption none) and a channel serves one session, so
+ * either spends the channel's one (KEYD_SPENT, entered before the handler
+ * runs: whatever its outcome). */
+enum keyd_phase {
+	KEYD_FRESH = 1 << 0,
+	KEYD_SPENT = 1 << 1,
 };
 
-struct worker_handler {
-	uint16_t type;
-	enum keyd_perm perm;
-	int (*fn)(struct chan *c, struct ipc_in *in);
-};
-
-static const struct worker_handler worker_handlers[] = {
-	{ .type = MSG_KEYD_CHAINS_REQ, .perm = KEYD_PERM_ANY, .fn = on_chains },
-	{ .type = MSG_KEYD_SIGN, .perm = KEYD_PERM_KEYOP, .fn = on_sign },
-	{ .type = MSG_KEYD_KEYX, .perm = KEYD_PERM_KEYOP, .fn = on_keyx },
-	{ .type = MSG_KEYD_CACHE_SAVE, .perm = KEYD_PERM_ANY, .fn = on_cache_save },
-	{ .type = MSG_KEYD_CACHE_LOAD, .perm = KEYD_PERM_ANY, .fn = on_cache_load },
+static const struct ipc_handler worker_handlers[] = {
+	{ .type = MSG_KEYD_CHAINS_REQ, .fn = on_chains },
+	{ .type = MSG_KEYD_SIGN, .phases = KEYD_FRESH, .then = KEYD_SPENT, .fn = on_sign },
+	{ .type = MSG_KEYD_KEYX, .phases = KEYD_FRESH, .then = KEYD_SPENT, .fn = on_keyx },
+	{ .type = MSG_KEYD_CACHE_SAVE, .fn = on_cache_save },
+	{ .type = MSG_KEYD_CACHE_LOAD, .fn = on_cache_load },
 };
 
 /* Returns the handler's result: 0, -1 (a violation: unknown type, an fd,
@@ -450,23 +445,12 @@ static const struct worker_handler worker_handlers[] = {
 static int
 worker_dispatch(struct chan *c, struct ipc_in *in)
 {
-	const struct worker_handler *h = NULL;
-	size_t i;
+	int rc = ipc_dispatch_chan(IPC_TABLE(worker_handlers), &c->perm, c, in);
 
-	for (i = 0; i < sizeof(worker_handlers) / sizeof(worker_handlers[0]); i++)
-		if (worker_handlers[i].type == in->type)
-			h = &worker_handlers[i];
-	if (h == NULL || in->fd >= 0) {
-		ipc_in_close_fd(in);
-		return -1;
-	}
-	if (h->perm == KEYD_PERM_KEYOP) {
-		if (c->used_key)
-			return refuse(c, "second private-key operation on one channel "
-			    "(type 0x%04x; one handshake needs one)", in->type);
-		c->used_key = 1;
-	}
-	return h->fn(c, in);
+	if (rc == IPC_DENIED)
+		return refuse(c, "second private-key operation on one channel "
+		    "(type 0x%04x; one handshake needs one)", in->type);
+	return rc;
 }
 
 static void
@@ -500,18 +484,25 @@ on_worker(int fd, short revents, void *ctx)
 static int
 on_session_new(void *ctx, struct ipc_in *in)
 {
-	struct chan *c = calloc(1, sizeof(*c));
+	struct keyd_session r;
+	struct chan *c;
 
 	(void)ctx;
+	if (keydproto_session_get(in, &r) < 0) {
+		ipc_in_close_fd(in);
+		return -1;
+	}
+	c = calloc(1, sizeof(*c));
 	if (c == NULL) {
 		ipc_in_close_fd(in);
 		return 0;
 	}
 	c->fd = in->fd;
 	in->fd = -1;
-	ipc_get_str(in, c->sid, sizeof(c->sid));
-	ipc_get_str(in, c->ip, sizeof(c->ip));
-	if (ipc_in_end(in) < 0 || ev_add_fd(c->fd, POLLIN, on_worker, c) < 0) {
+	c->perm.phase = KEYD_FRESH;
+	memcpy(c->sid, r.sid, sizeof(c->sid));
+	memcpy(c->ip, r.ip, sizeof(c->ip));
+	if (ev_add_fd(c->fd, POLLIN, on_worker, c) < 0) {
 		close(c->fd);
 		free(c);
 		return -1;
@@ -525,7 +516,7 @@ static int
 on_retire(void *ctx, struct ipc_in *in)
 {
 	(void)ctx;
-	if (ipc_in_end(in) < 0)
+	if (keydproto_empty_get(in) < 0)
 		return -1;
 	retiring = 1;
 	log_event(LOG_LEVEL_INFO, "retiring", "reason=\"a newer keyd serves new sessions\"");
@@ -556,8 +547,7 @@ on_master(int fd, short revents, void *ctx)
 		    "session's channel could not be received\"");
 		return;
 	}
-	if (rc < 0 || ipc_dispatch(master_handlers, sizeof(master_handlers) /
-	    sizeof(master_handlers[0]), NULL, &inmsg) < 0)
+	if (rc < 0 || ipc_dispatch(IPC_TABLE(master_handlers), NULL, &inmsg) < 0)
 		fatal("reason=\"bad message from master\" type=0x%04x", inmsg.type);
 }
 
@@ -571,8 +561,7 @@ keyd_serve(struct keyd_keys *keys, const struct config *cfg, int master_fd)
 	cache = cache_size ? calloc(cache_size, sizeof(*cache)) : NULL;
 	if (cache_size && cache == NULL)
 		fatal("reason=\"cannot allocate session cache\"");
-	ipc_out_init(&outmsg, MSG_KEYD_READY);
-	ipc_put_u32(&outmsg, (uint32_t)keys->n);
+	keydproto_ready_put(&outmsg, (uint32_t)keys->n);
 	if (ipc_send(master_fd, &outmsg) < 0 || ev_add_fd(master_fd, POLLIN, on_master, NULL) < 0)
 		fatal("reason=\"master channel\"");
 	ev_run();

@@ -10,7 +10,9 @@
 #include <unistd.h>
 
 #include "../../common/base/ev.h"
+#include "../../common/ipc/authdproto.h"
 #include "../../common/ipc/ipc.h"
+#include "../../common/ipc/keydproto.h"
 #include "../../common/base/log.h"
 #include "../../common/ipc/proto.h"
 #include "../../policy/policy.h"
@@ -26,12 +28,12 @@ static int keyd_ready_msg(void *ctx, struct ipc_in *in);
 static void retire_keyd(struct master *m);
 
 static const struct ipc_handler authd_handlers[] = {
-	{ MSG_MASTER_LOGIN, 0, authd_login_msg },
-	{ MSG_MASTER_LOOKUP_RESULT, 0, authd_lookup_msg },
+	{ .type = MSG_MASTER_LOGIN, .fn = authd_login_msg },
+	{ .type = MSG_MASTER_LOOKUP_RESULT, .fn = authd_lookup_msg },
 };
 
 static const struct ipc_handler keyd_handlers[] = {
-	{ MSG_KEYD_READY, 0, keyd_ready_msg },
+	{ .type = MSG_KEYD_READY, .fn = keyd_ready_msg },
 };
 
 void
@@ -71,9 +73,9 @@ static int
 keyd_ready_msg(void *ctx, struct ipc_in *in)
 {
 	struct broker *b = ctx;
-	uint32_t n = ipc_get_u32(in);
+	uint32_t n;
 
-	if (ipc_in_end(in) < 0 || b->ready)
+	if (keydproto_ready_get(in, &n) < 0 || b->ready)
 		return -1;
 	b->ready = 1;
 	if (b == &M->keyd_next) {
@@ -104,7 +106,7 @@ retire_keyd(struct master *m)
 		broker_close(&m->keyd);
 		return;
 	}
-	ipc_out_init(&outmsg, MSG_KEYD_RETIRE);
+	keydproto_empty_put(&outmsg, MSG_KEYD_RETIRE);
 	(void)broker_send(m, &m->keyd, &outmsg);
 	for (i = 0; i < sizeof(m->retired) / sizeof(m->retired[0]); i++) {
 		if (m->retired[i].pid == 0) {
@@ -147,8 +149,8 @@ on_broker(int fd, short revents, void *ctx)
 	rc = ipc_recv(fd, &inmsg);
 	if (rc == 1) {
 		int ok = b->proc == POLICY_AUTHD ?
-		    ipc_dispatch(authd_handlers, sizeof(authd_handlers) / sizeof(authd_handlers[0]), b, &inmsg) :
-		    ipc_dispatch(keyd_handlers, sizeof(keyd_handlers) / sizeof(keyd_handlers[0]), b, &inmsg);
+		    ipc_dispatch(IPC_TABLE(authd_handlers), b, &inmsg) :
+		    ipc_dispatch(IPC_TABLE(keyd_handlers), b, &inmsg);
 		if (ok == 0)
 			return;
 	}
@@ -307,13 +309,14 @@ int
 brokers_authd_session(struct master *m, const char *sid, const char *ip, const char *service,
     int auth_fd)
 {
+	struct authd_session a;
+
 	if (m->authd.fd < 0)
 		return 0;	/* down: the worker sees EOF and answers "unavailable" */
-	ipc_out_init(&outmsg, MSG_AUTHD_SESSION_NEW);
-	ipc_put_str(&outmsg, sid);
-	ipc_put_str(&outmsg, ip);
-	ipc_put_str(&outmsg, service);
-	ipc_put_fd(&outmsg, auth_fd);
+	snprintf(a.sid, sizeof(a.sid), "%s", sid);
+	snprintf(a.ip, sizeof(a.ip), "%s", ip);
+	snprintf(a.service, sizeof(a.service), "%s", service);
+	authdproto_session_put(&outmsg, &a, auth_fd);
 	return broker_send(m, &m->authd, &outmsg);
 }
 
@@ -323,11 +326,12 @@ brokers_session_new(struct master *m, const char *sid, const char *ip, const cha
 {
 	if (auth_fd >= 0 && brokers_authd_session(m, sid, ip, service, auth_fd) < 0)
 		return -1;
+	struct keyd_session k;
+
 	if (m->keyd.fd >= 0 && m->keyd.ready) {
-		ipc_out_init(&outmsg, MSG_KEYD_SESSION_NEW);
-		ipc_put_str(&outmsg, sid);
-		ipc_put_str(&outmsg, ip);
-		ipc_put_fd(&outmsg, keyd_fd);
+		snprintf(k.sid, sizeof(k.sid), "%s", sid);
+		snprintf(k.ip, sizeof(k.ip), "%s", ip);
+		keydproto_session_put(&outmsg, &k, keyd_fd);
 		if (broker_send(m, &m->keyd, &outmsg) < 0)
 			return -1;
 	}

@@ -18,6 +18,7 @@
 #include "../../common/base/ev.h"
 #include "../../common/ipc/ipc.h"
 #include "../../common/base/log.h"
+#include "../../common/ipc/masterproto.h"
 #include "../../common/ipc/proto.h"
 #include "../../common/base/spawn.h"
 #include "../../common/base/util.h"
@@ -203,16 +204,14 @@ worker_send(struct session *s, struct ipc_out *o)
 /* The PROXY verdict: the address the trusted proxy named becomes the
  * session's, for MAXPERIP and for authd (throttling, logs). */
 static int
-worker_proxy(struct master *m, struct session *s, struct ipc_in *in)
+worker_proxy(void *ctx, struct ipc_in *in)
 {
-	char ip[INET6_ADDRSTRLEN];
-	uint8_t bin[16];
+	struct session *s = ctx;
+	struct master *m = s->m;
+	char ip[MASTERPROTO_IP_MAX];
 
-	ipc_get_str(in, ip, sizeof(ip));
-	if (ipc_in_end(in) < 0 || !s->proxy_pending || in->fd >= 0 ||
-	    (ip[0] != '\0' && inet_pton(strchr(ip, ':') ? AF_INET6 : AF_INET, ip, bin) != 1))
+	if (masterproto_proxy_get(in, ip) < 0)
 		return -1;
-	s->proxy_pending = 0;
 	if (ip[0] != '\0')
 		snprintf(s->ip, sizeof(s->ip), "%s", ip);
 	log_set_session(s->sid);
@@ -221,15 +220,13 @@ worker_proxy(struct master *m, struct session *s, struct ipc_in *in)
 	if (master_count_ip(m, s->ip) > m->cfg.max_per_ip) {
 		log_event(LOG_LEVEL_WARN, "refused", "reason=max_per_ip ip=%s limit=%llu via=proxy",
 		    s->ip, (unsigned long long)m->cfg.max_per_ip);
-		ipc_out_init(&outmsg, MSG_WORKER_PROXY_REFUSE);
-		ipc_put_str(&outmsg, "too many connections from your address");
+		masterproto_text_put(&outmsg, MSG_WORKER_PROXY_REFUSE,
+		    "too many connections from your address");
 	} else if (brokers_authd_session(m, s->sid, s->ip, s->svc->name, s->pending_auth_fd) < 0) {
 		log_event(LOG_LEVEL_WARN, "refused", "reason=broker_busy ip=%s via=proxy", s->ip);
-		ipc_out_init(&outmsg, MSG_WORKER_PROXY_REFUSE);
-		ipc_put_str(&outmsg, "authentication service busy");
+		masterproto_text_put(&outmsg, MSG_WORKER_PROXY_REFUSE, "authentication service busy");
 	} else {
-		ipc_out_init(&outmsg, MSG_WORKER_PROXY_OK);
-		ipc_put_str(&outmsg, s->ip);
+		masterproto_proxy_ok_put(&outmsg, s->ip);
 	}
 	log_set_session(NULL);
 	close(s->pending_auth_fd);
@@ -238,9 +235,20 @@ worker_proxy(struct master *m, struct session *s, struct ipc_in *in)
 	return 0;
 }
 
-/* The worker's control channel: the master accepts one MSG_MASTER_PROXY on
- * a PROXY listener and nothing else.  EOF means the worker is going away;
- * any other message is a violation and kills it. */
+/* The worker's control channel: on a PROXY listener the master accepts one
+ * MSG_MASTER_PROXY before anything else, and nothing ever after.  EOF
+ * means the worker is going away; any other message is a violation and
+ * kills it. */
+enum ctl_phase {
+	CTL_PROXY = 1 << 0,	/* the PROXY header is still to be reported */
+	CTL_QUIET = 1 << 1,	/* nothing more may come */
+};
+
+static const struct ipc_handler ctl_handlers[] = {
+	{ .type = MSG_MASTER_PROXY, .phases = CTL_PROXY, .then = CTL_QUIET, .once = 1,
+	    .fn = worker_proxy },
+};
+
 static void
 on_worker_ctl(int fd, short revents, void *ctx)
 {
@@ -250,7 +258,8 @@ on_worker_ctl(int fd, short revents, void *ctx)
 
 	(void)revents;
 	rc = ipc_recv(fd, &inmsg);
-	if (s != NULL && rc == 1 && inmsg.type == MSG_MASTER_PROXY && worker_proxy(m, s, &inmsg) == 0)
+	if (s != NULL && rc == 1 && ipc_dispatch_chan(IPC_TABLE(ctl_handlers), &s->ctl, s,
+	    &inmsg) == 0)
 		return;
 	if (rc == 1)
 		ipc_in_close_fd(&inmsg);
@@ -290,7 +299,8 @@ master_spawn_worker(struct master *m, struct session *s, int client_fd, const st
 	    socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, auth) < 0 ||
 	    socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, kd) < 0)
 		goto fail;
-	s->proxy_pending = l->proxy;
+	s->ctl.phase = l->proxy ? CTL_PROXY : CTL_QUIET;
+	s->m = m;
 	/* Behind PROXY the client is not known yet: authd waits for it, and
 	 * keyd gets no address, which turns its session cache off for this
 	 * session (else all of one proxy's clients would share one scope). */
@@ -352,23 +362,21 @@ fail_logged:
 int
 master_authd_login(struct master *m, struct ipc_in *in)
 {
-	char sid[25], user[256], mailroot[CONFIG_PATH_MAX], path[CONFIG_PATH_MAX + 64];
-	char uids[16], gids[16];
+	static struct authd_login L;
+	char path[CONFIG_PATH_MAX + 64], uids[16], gids[16];
+	char *user = L.user, *mailroot = L.mail_root;
 	uint32_t uid, gid;
 	struct session *s;
 	int st[2];
 	pid_t pid;
 
-	ipc_get_str(in, sid, sizeof(sid));
-	ipc_get_str(in, user, sizeof(user));
-	uid = ipc_get_u32(in);
-	gid = ipc_get_u32(in);
-	ipc_get_str(in, mailroot, sizeof(mailroot));
-	if (ipc_in_end(in) < 0)
+	if (authdproto_login_get(in, &L) < 0)
 		return -1;
-	s = session_find(m, sid, 0, -1);
+	uid = L.uid;
+	gid = L.gid;
+	s = session_find(m, L.sid, 0, -1);
 	if (s == NULL) {
-		log_event(LOG_LEVEL_INFO, "login_orphan", "sid=%s reason=\"worker already gone\"", sid);
+		log_event(LOG_LEVEL_INFO, "login_orphan", "sid=%s reason=\"worker already gone\"", L.sid);
 		return 0;
 	}
 	log_set_session(s->sid);
@@ -391,10 +399,9 @@ master_authd_login(struct master *m, struct ipc_in *in)
 	snprintf(uids, sizeof(uids), "%u", uid);
 	snprintf(gids, sizeof(gids), "%u", gid);
 	{
-		/* The view comes from the service, never from the worker: every
-		 * login today is a POP3 session (the service table will name it). */
+		/* The view comes from the service row, never from the worker. */
 		char *argv[] = { path, "-c", NULL, "-s", s->sid, "-u", uids, "-g", gids,
-		    "-r", mailroot, "-n", user, "-v", "pop3", NULL };
+		    "-r", mailroot, "-n", user, "-v", (char *)s->svc->store_view, NULL };
 		pid = master_spawn(m, argv, &st[1], 1, policy_table[POLICY_STORED].name, s->sid, 1);
 	}
 	close(st[1]);
@@ -403,8 +410,7 @@ master_authd_login(struct master *m, struct ipc_in *in)
 		goto fail;
 	}
 	s->stored_pid = pid;
-	ipc_out_init(&outmsg, MSG_WORKER_STORE);
-	ipc_put_fd(&outmsg, st[0]);
+	masterproto_store_put(&outmsg, st[0]);
 	worker_send(s, &outmsg);
 	close(st[0]);
 	log_event(LOG_LEVEL_INFO, "stored_spawn", "user=%s stored_pid=%ld", user, (long)pid);
@@ -413,8 +419,7 @@ master_authd_login(struct master *m, struct ipc_in *in)
 fail:
 	log_event(LOG_LEVEL_ERR, "spawn_failed", "proc=stored errno=%d", errno);
 refuse:
-	ipc_out_init(&outmsg, MSG_WORKER_STORE_FAIL);
-	ipc_put_str(&outmsg, "storage unavailable");
+	masterproto_text_put(&outmsg, MSG_WORKER_STORE_FAIL, "storage unavailable");
 	worker_send(s, &outmsg);
 	log_set_session(NULL);
 	return 0;

@@ -31,12 +31,14 @@ struct session {
 	int login_expired;	/* killed by login_timeout */
 	char ip[INET6_ADDRSTRLEN];
 	const struct service *svc;
-	/* PROXY protocol: until the worker reports the header, the session
-	 * counts against the proxy's address and authd has not got its
-	 * channel yet (so no login can use the proxy's address) */
-	int proxy_pending;
+	/* PROXY protocol: until the worker reports the header (ctl's phase
+	 * CTL_PROXY), the session counts against the proxy's address and
+	 * authd has not got its channel yet (so no login can use the
+	 * proxy's address) */
 	int pending_auth_fd;
 	char peer[INET6_ADDRSTRLEN];	/* the address the master saw */
+	struct ipc_chan ctl;		/* what the worker may still send */
+	struct master *m;
 };
 
 /* A long-lived child the master talks to: authd, keyd. */

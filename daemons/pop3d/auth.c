@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "../../common/base/log.h"
+#include "../../common/ipc/authdproto.h"
 #include "../../common/ipc/proto.h"
 #include "../../common/proto/sasl.h"
 #include "../../common/base/util.h"

@@ -142,7 +142,7 @@ confine(const struct args *a, const struct config *cfg)
 int
 main(int argc, char **argv)
 {
-	struct view_session vs = { .e = &engine, .phase = VIEW_PHASE_IDLE, .out = &outmsg,
+	struct view_session vs = { .e = &engine, .chan = { .phase = VIEW_PHASE_IDLE }, .out = &outmsg,
 	    .worker_fd = FD_PARENT };
 	struct config cfg;
 	struct args a;

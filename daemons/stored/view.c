@@ -22,21 +22,7 @@ view_find(const char *name)
 int
 view_dispatch(const struct view *v, struct view_session *s, struct ipc_in *in)
 {
-	size_t i;
-
-	for (i = 0; i < v->nreq; i++) {
-		const struct view_request *r = &v->req[i];
-		if (r->type != in->type)
-			continue;
-		/* form and phase here, meaning in the handler (openssh's mon_table) */
-		if ((in->fd >= 0) != (r->with_fd != 0) || !(r->phases & s->phase)) {
-			ipc_in_close_fd(in);
-			return -1;
-		}
-		return r->fn(s, in);
-	}
-	ipc_in_close_fd(in);
-	return -1;
+	return ipc_dispatch_chan(v->req, v->nreq, &s->chan, s, in);
 }
 
 void

@@ -16,7 +16,7 @@
 #include "../../policy/policy.h"
 #include "engine.h"
 
-/* Phases of a session, as bits for store_request.phases. */
+/* Phases of a session: the bits of its channel's ipc_chan.phase. */
 enum view_phase {
 	VIEW_PHASE_IDLE = 1 << 0,	/* before the mailbox is open */
 	VIEW_PHASE_OPEN = 1 << 1,	/* locked, snapshot taken */
@@ -27,25 +27,19 @@ enum view_phase {
  * buffers of this process and the worker channel. */
 struct view_session {
 	struct engine *e;
-	unsigned phase;			/* one enum view_phase bit */
+	struct ipc_chan chan;		/* phase: one enum view_phase bit */
 	struct ipc_out *out;
 	int worker_fd;
 };
 
-/* A request row: type, fd presence, the phases it is valid in, and the
- * handler.  Handlers check meaning (indexes in range) and return 0, or -1
- * for a violation; they answer through view_reply() and may move phase. */
-struct view_request {
-	uint16_t type;
-	uint8_t with_fd;
-	unsigned phases;
-	int (*fn)(struct view_session *s, struct ipc_in *in);
-};
-
+/* A view's requests are an ipc_handler table (ctx: the view_session):
+ * type, fd presence and the phases each is valid in are checked there;
+ * handlers check meaning (indexes in range) and return 0, or -1 for a
+ * violation; they answer through view_reply() and may move the phase. */
 struct view {
 	const char *name;		/* as on the command line: pop3, imap, deliver */
 	enum policy_stored_view filter;
-	const struct view_request *req;
+	const struct ipc_handler *req;
 	size_t nreq;
 };
 

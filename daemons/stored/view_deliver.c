@@ -15,8 +15,9 @@
 #include "view.h"
 
 static int
-on_deliver(struct view_session *s, struct ipc_in *in)
+on_deliver(void *ctx, struct ipc_in *in)
 {
+	struct view_session *s = ctx;
 	char name[MAILDIR_NAME_MAX + 1];
 	uint64_t len;
 	int rc;
@@ -43,7 +44,7 @@ on_deliver(struct view_session *s, struct ipc_in *in)
 	return 0;
 }
 
-static const struct view_request deliver_requests[] = {
+static const struct ipc_handler deliver_requests[] = {
 	{ .type = MSG_STORE_DELIVER, .with_fd = 1, .phases = VIEW_PHASE_IDLE, .fn = on_deliver },
 };
 

@@ -14,8 +14,9 @@
 #include "view.h"
 
 static int
-on_open(struct view_session *s, struct ipc_in *in)
+on_open(void *ctx, struct ipc_in *in)
 {
+	struct view_session *s = ctx;
 	if (storeproto_open_get(in) < 0)
 		return -1;
 	if (engine_lock(s->e, ENGINE_LOCK_SHARED) < 0) {
@@ -27,13 +28,13 @@ on_open(struct view_session *s, struct ipc_in *in)
 		}
 		return 0;
 	}
-	s->phase = VIEW_PHASE_OPEN;
+	s->chan.phase = VIEW_PHASE_OPEN;
 	storeproto_ok_put(s->out, 0);
 	view_reply(s);
 	return 0;
 }
 
-static const struct view_request imap_requests[] = {
+static const struct ipc_handler imap_requests[] = {
 	{ .type = MSG_STORE_IMAP_OPEN, .phases = VIEW_PHASE_IDLE, .fn = on_open },
 };
 

@@ -11,8 +11,9 @@
 #include "view.h"
 
 static int
-on_open(struct view_session *s, struct ipc_in *in)
+on_open(void *ctx, struct ipc_in *in)
 {
+	struct view_session *s = ctx;
 	struct engine *e = s->e;
 
 	if (storeproto_open_get(in) < 0)
@@ -32,7 +33,7 @@ on_open(struct view_session *s, struct ipc_in *in)
 		view_reply_err(s, STORE_ERR_IO, "cannot open mailbox");
 		return 0;
 	}
-	s->phase = VIEW_PHASE_OPEN;
+	s->chan.phase = VIEW_PHASE_OPEN;
 	storeproto_ok_put(s->out, e->n);
 	view_reply(s);
 	return 0;
@@ -51,8 +52,9 @@ page_of(const struct engine *e, struct ipc_in *in, uint32_t max, uint32_t *start
 }
 
 static int
-on_sizes(struct view_session *s, struct ipc_in *in)
+on_sizes(void *ctx, struct ipc_in *in)
 {
+	struct view_session *s = ctx;
 	static uint64_t size[STORE_SIZES_PAGE];
 	uint32_t start, count, i;
 
@@ -66,8 +68,9 @@ on_sizes(struct view_session *s, struct ipc_in *in)
 }
 
 static int
-on_uidls(struct view_session *s, struct ipc_in *in)
+on_uidls(void *ctx, struct ipc_in *in)
 {
+	struct view_session *s = ctx;
 	static const char *uidl[STORE_UIDLS_PAGE];
 	uint32_t start, count, i;
 
@@ -81,8 +84,9 @@ on_uidls(struct view_session *s, struct ipc_in *in)
 }
 
 static int
-on_fetch(struct view_session *s, struct ipc_in *in)
+on_fetch(void *ctx, struct ipc_in *in)
 {
+	struct view_session *s = ctx;
 	struct engine *e = s->e;
 	uint32_t i;
 	int fd;
@@ -112,8 +116,9 @@ on_fetch(struct view_session *s, struct ipc_in *in)
 }
 
 static int
-on_commit(struct view_session *s, struct ipc_in *in)
+on_commit(void *ctx, struct ipc_in *in)
 {
+	struct view_session *s = ctx;
 	static struct store_commit c;
 	static size_t gone[STORE_COMMIT_MAX];
 	struct engine *e = s->e;
@@ -133,7 +138,7 @@ on_commit(struct view_session *s, struct ipc_in *in)
 	}
 	engine_forget(e, gone, removed);
 	if (c.final)
-		s->phase = VIEW_PHASE_DONE;
+		s->chan.phase = VIEW_PHASE_DONE;
 	if (failed) {
 		log_event(LOG_LEVEL_ERR, "expunge", "removed=%u failed=%u", removed, failed);
 		view_reply_err(s, STORE_ERR_IO, "some messages could not be removed");
@@ -146,7 +151,7 @@ on_commit(struct view_session *s, struct ipc_in *in)
 	return 0;
 }
 
-static const struct view_request pop3_requests[] = {
+static const struct ipc_handler pop3_requests[] = {
 	{ .type = MSG_STORE_POP_OPEN, .phases = VIEW_PHASE_IDLE, .fn = on_open },
 	{ .type = MSG_STORE_POP_SIZES, .phases = VIEW_PHASE_OPEN, .fn = on_sizes },
 	{ .type = MSG_STORE_POP_UIDLS, .phases = VIEW_PHASE_OPEN, .fn = on_uidls },

@@ -16,7 +16,11 @@
 #include <unistd.h>
 
 #include "../../common/ipc/authdproto.h"
+#include "../../common/ipc/authdproto.h"
+#include "../../common/ipc/keydproto.h"
+#include "../../common/ipc/masterproto.h"
 #include "../../common/ipc/proto.h"
+#include "../../common/ipc/storeproto.h"
 
 static struct ipc_out out;
 static struct ipc_in in;

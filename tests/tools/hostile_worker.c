@@ -21,7 +21,11 @@
 
 #include "../../common/base/config.h"
 #include "../../common/ipc/ipc.h"
+#include "../../common/ipc/authdproto.h"
+#include "../../common/ipc/keydproto.h"
+#include "../../common/ipc/masterproto.h"
 #include "../../common/ipc/proto.h"
+#include "../../common/ipc/storeproto.h"
 #include "../../policy/policy.h"
 
 static struct ipc_in in;

@@ -266,9 +266,54 @@ handler(void *ctx, struct ipc_in *m)
 }
 
 static const struct ipc_handler table[] = {
-	{ 0x10, 0, handler },
-	{ 0x20, 1, handler },
+	{ .type = 0x10, .fn = handler },
+	{ .type = 0x20, .with_fd = 1, .fn = handler },
 };
+
+/* Phases as bits: 1 idle, 2 busy, 4 done. */
+static const struct ipc_handler ptable[] = {
+	{ .type = 0x10, .phases = 1, .then = 2, .fn = handler },	/* start */
+	{ .type = 0x11, .phases = 2, .fn = handler },			/* step */
+	{ .type = 0x12, .once = 1, .fn = handler },			/* hello */
+	{ .type = 0x13, .phases = 2, .then = 4, .once = 1, .fn = handler }, /* finish */
+};
+
+static void
+test_permissions(void)
+{
+	struct ipc_chan ch = { .phase = 1 };
+	int ret = 0;
+
+	in.fd = -1;
+	calls = 0;
+	in.type = 0x11;
+	CHECK(ipc_dispatch_chan(IPC_TABLE(ptable), &ch, &ret, &in) == IPC_DENIED && calls == 0,
+	    "perm: step before start refused");
+	in.type = 0x10;
+	CHECK(ipc_dispatch_chan(IPC_TABLE(ptable), &ch, &ret, &in) == 0 && ch.phase == 2,
+	    "perm: start accepted, phase moves before the handler");
+	CHECK(ipc_dispatch_chan(IPC_TABLE(ptable), &ch, &ret, &in) == IPC_DENIED,
+	    "perm: start again refused (not idle)");
+	in.type = 0x11;
+	CHECK(ipc_dispatch_chan(IPC_TABLE(ptable), &ch, &ret, &in) == 0 && ch.phase == 2,
+	    "perm: step in phase, phase kept");
+	in.type = 0x12;
+	CHECK(ipc_dispatch_chan(IPC_TABLE(ptable), &ch, &ret, &in) == 0 &&
+	    ipc_dispatch_chan(IPC_TABLE(ptable), &ch, &ret, &in) == IPC_DENIED,
+	    "perm: once row accepted once, then refused");
+	ret = -1;	/* a failing handler still spends its once and its phase */
+	in.type = 0x13;
+	CHECK(ipc_dispatch_chan(IPC_TABLE(ptable), &ch, &ret, &in) == -1 && ch.phase == 4,
+	    "perm: failed finish still moved the phase");
+	ch.phase = 2;
+	CHECK(ipc_dispatch_chan(IPC_TABLE(ptable), &ch, &ret, &in) == IPC_DENIED,
+	    "perm: failed once row cannot be retried");
+	in.type = 0x10;
+	ch.phase = 1;
+	CHECK(ipc_dispatch(IPC_TABLE(ptable), &ret, &in) == IPC_DENIED,
+	    "perm: rows with phases refused without channel state");
+	CHECK(calls == 4, "perm: handlers ran only when permitted");
+}
 
 static void
 test_dispatch(void)
@@ -302,6 +347,42 @@ test_dispatch(void)
 	CHECK(ipc_dispatch(table, 2, &ret, &in) == 7 && calls == 2 && in.fd == 0, "dispatch with fd");
 	in.fd = -1;
 	CHECK(ipc_dispatch(table, 0, &ret, &in) == -1, "empty table: -1");
+}
+
+static void
+test_call(void)
+{
+	static const uint16_t want[] = { 0x41, 0x42 };
+	static struct ipc_out o;
+	int sv[2], pfd[2];
+
+	if (socketpair(AF_UNIX, SOCK_SEQPACKET, 0, sv) < 0 || pipe(pfd) < 0)
+		return;
+	/* the peer's answers are queued first: the call's send and receive
+	 * then complete without a second process */
+	ipc_out_init(&o, 0x42);
+	ipc_put_u32(&o, 9);
+	CHECK(ipc_send(sv[1], &o) == 0, "call: answer queued");
+	ipc_out_init(&o, 0x40);
+	CHECK(ipc_call(sv[0], &o, &in, want, 2, 0) == 0 && in.type == 0x42 &&
+	    ipc_get_u32(&in) == 9, "call: expected answer returned");
+	CHECK(ipc_recv(sv[1], &in) == 1 && in.type == 0x40, "call: request sent");
+	ipc_out_init(&o, 0x43);
+	(void)ipc_send(sv[1], &o);
+	ipc_out_init(&o, 0x40);
+	CHECK(ipc_call(sv[0], &o, &in, want, 2, 0) == -1 && errno == EPROTO,
+	    "call: unexpected type is EPROTO");
+	ipc_out_init(&o, 0x41);
+	ipc_put_fd(&o, pfd[0]);
+	(void)ipc_send(sv[1], &o);
+	ipc_out_init(&o, 0x40);
+	CHECK(ipc_call(sv[0], &o, &in, want, 2, 0) == -1 && errno == EPROTO && in.fd == -1,
+	    "call: an fd where none is expected is EPROTO, fd closed");
+	close(sv[1]);
+	CHECK(ipc_call(sv[0], &o, &in, want, 2, 0) == -1, "call: peer gone fails");
+	close(sv[0]);
+	close(pfd[0]);
+	close(pfd[1]);
 }
 
 static void
@@ -374,6 +455,8 @@ main(void)
 	test_fd_pass(sv);
 	test_bad_datagrams(sv);
 	test_dispatch();
+	test_permissions();
+	test_call();
 	test_overflow(sv);
 	test_decode();
 	close(sv[0]);

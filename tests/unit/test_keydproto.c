@@ -5,7 +5,11 @@
 #include <string.h>
 
 #include "../../common/ipc/keydproto.h"
+#include "../../common/ipc/authdproto.h"
+#include "../../common/ipc/keydproto.h"
+#include "../../common/ipc/masterproto.h"
 #include "../../common/ipc/proto.h"
+#include "../../common/ipc/storeproto.h"
 #include "tap.h"
 
 static struct ipc_out out;

@@ -8,7 +8,11 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "../../common/ipc/authdproto.h"
+#include "../../common/ipc/keydproto.h"
+#include "../../common/ipc/masterproto.h"
 #include "../../common/ipc/proto.h"
+#include "../../common/ipc/storeproto.h"
 #include "../../common/ipc/storeproto.h"
 #include "tap.h"
 

@@ -9,7 +9,11 @@
 #include "../../common/base/ev.h"
 #include "../../common/ipc/ipc.h"
 #include "../../common/base/log.h"
+#include "../../common/ipc/authdproto.h"
+#include "../../common/ipc/keydproto.h"
+#include "../../common/ipc/masterproto.h"
 #include "../../common/ipc/proto.h"
+#include "../../common/ipc/storeproto.h"
 #include "../../common/worker/wk_auth.h"
 #include "tap.h"
 

@@ -1,0 +1,65 @@
+/* fuzz_masterproto.c - the worker control channel: what the master decodes
+ * from a (possibly compromised) worker (MSG_MASTER_PROXY: an address or
+ * nothing) and what a worker decodes from the master (the stored fd, the
+ * PROXY verdict, refusal texts).  Accepted addresses are numeric, texts
+ * printable, and every decoded message re-encodes to the bytes received. */
+#include <arpa/inet.h>
+#include <string.h>
+
+#include "../common/ipc/masterproto.h"
+#include "fuzz.h"
+
+static struct ipc_in in;
+static struct ipc_out out;
+
+static int
+numeric(const char *ip)
+{
+	uint8_t bin[16];
+
+	return inet_pton(AF_INET, ip, bin) == 1 || inet_pton(AF_INET6, ip, bin) == 1;
+}
+
+int
+LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	char ip[MASTERPROTO_IP_MAX], text[MASTERPROTO_TEXT_MAX];
+	int fd = size >= 2 && (data[1] & IPC_FLAG_FD);
+	size_t i;
+
+	if (size > IPC_MAX_MSG || ipc_decode(&in, data, size, fd) < 0)
+		return 0;
+	in.fd = fd ? FUZZ_FAKE_FD : -1;
+	switch (in.type) {
+	case MSG_MASTER_PROXY:
+		if (masterproto_proxy_get(&in, ip) == 0) {
+			CHECK(ip[0] == '\0' || numeric(ip));
+			masterproto_proxy_put(&out, ip);
+			CHECK_REENCODES(out, in);
+		}
+		break;
+	case MSG_WORKER_PROXY_OK:
+		if (masterproto_proxy_ok_get(&in, ip) == 0) {
+			CHECK(numeric(ip));
+			masterproto_proxy_ok_put(&out, ip);
+			CHECK_REENCODES(out, in);
+		}
+		break;
+	case MSG_WORKER_PROXY_REFUSE:
+	case MSG_WORKER_STORE_FAIL:
+		if (masterproto_text_get(&in, text) == 0) {
+			for (i = 0; text[i] != '\0'; i++)
+				CHECK(text[i] >= 0x20 && text[i] <= 0x7e);
+			masterproto_text_put(&out, in.type, text);
+			CHECK_REENCODES(out, in);
+		}
+		break;
+	case MSG_WORKER_STORE:
+		if (masterproto_store_get(&in) == 0)
+			CHECK(in.fd >= 0 && in.len == 0);
+		break;
+	default:
+		break;
+	}
+	return 0;
+}
