@@ -155,7 +155,8 @@ const struct policy_entry policy_table[POLICY_NPROCS] = {
 		.binary = "postern-authd",
 		.ident = POLICY_IDENT_AUTH,
 		.root = POLICY_ROOT_EMPTY,
-		.fds = "3=master channel (+ worker channels passed in)",
+		.slots = { SLOT_MASTER, SLOT_CONFIG },	/* + worker channels passed in */
+		.nslots = 2,
 		.syscalls = authd_syscalls,
 		.nsyscalls = N(authd_syscalls),
 		.rules = authd_rules,
@@ -169,7 +170,8 @@ const struct policy_entry policy_table[POLICY_NPROCS] = {
 		.binary = "postern-keyd",
 		.ident = POLICY_IDENT_KEYD,
 		.root = POLICY_ROOT_EMPTY,
-		.fds = "3=master channel (+ worker channels passed in)",
+		.slots = { SLOT_MASTER, SLOT_CONFIG },	/* + worker channels passed in */
+		.nslots = 2,
 		.syscalls = keyd_syscalls,
 		.nsyscalls = N(keyd_syscalls),
 		.rules = keyd_rules,
@@ -183,7 +185,8 @@ const struct policy_entry policy_table[POLICY_NPROCS] = {
 		.binary = "postern-stored",
 		.ident = POLICY_IDENT_USER,
 		.root = POLICY_ROOT_MAILROOT,
-		.fds = "3=worker channel",
+		.slots = { SLOT_WORKER, SLOT_CONFIG },
+		.nslots = 2,
 		.syscalls = stored_syscalls,
 		.nsyscalls = N(stored_syscalls),
 		.rules = stored_rules,
@@ -197,7 +200,8 @@ const struct policy_entry policy_table[POLICY_NPROCS] = {
 		.binary = "postern-pop3d",
 		.ident = POLICY_IDENT_WORKER,
 		.root = POLICY_ROOT_EMPTY,
-		.fds = "3=client 4=master control 5=authd 6=keyd",
+		.slots = { SLOT_CLIENT, SLOT_CONTROL, SLOT_AUTHD, SLOT_KEYD, SLOT_CONFIG },
+		.nslots = 5,
 		.syscalls = pop3d_syscalls,
 		.nsyscalls = N(pop3d_syscalls),
 		.rules = pop3d_rules,
@@ -286,6 +290,62 @@ print_rules(int fd, const struct sandbox_rule *rules, size_t n)
 		dprintf(fd, "\n");
 }
 
+static const char *const slot_names[SLOT_COUNT] = {
+	[SLOT_CLIENT] = "client", [SLOT_CONTROL] = "control", [SLOT_AUTHD] = "authd",
+	[SLOT_KEYD] = "keyd", [SLOT_MASTER] = "master", [SLOT_WORKER] = "worker",
+	[SLOT_CONFIG] = "config",
+};
+
+const char *
+policy_slot_name(enum policy_slot slot)
+{
+	return (unsigned)slot < SLOT_COUNT ? slot_names[slot] : "?";
+}
+
+int
+policy_fd(enum policy_proc p, enum policy_slot slot)
+{
+	const struct policy_entry *e = &policy_table[p];
+	size_t i;
+
+	for (i = 0; i < e->nslots; i++)
+		if (e->slots[i] == slot)
+			return POLICY_FD_FIRST + (int)i;
+	return -1;
+}
+
+int
+policy_arrange_fds(enum policy_proc p, const int by_slot[SLOT_COUNT], int *out, size_t outmax)
+{
+	const struct policy_entry *e = &policy_table[p];
+	size_t i;
+
+	if (e->nslots > outmax)
+		return -1;
+	for (i = 0; i < e->nslots; i++) {
+		if (by_slot[e->slots[i]] < 0)
+			return -1;
+		out[i] = by_slot[e->slots[i]];
+	}
+	return (int)e->nslots;
+}
+
+/* "3=client 4=control ..." */
+static void
+format_slots(const struct policy_entry *e, char *out, size_t outlen)
+{
+	size_t i, used = 0;
+
+	out[0] = '\0';
+	for (i = 0; i < e->nslots && used < outlen; i++) {
+		int n = snprintf(out + used, outlen - used, "%s%zu=%s", i ? " " : "",
+		    POLICY_FD_FIRST + i, slot_names[e->slots[i]]);
+		if (n < 0)
+			break;
+		used += (size_t)n;
+	}
+}
+
 void
 policy_print(int fd)
 {
@@ -298,10 +358,12 @@ policy_print(int fd)
 	    "syscalls", "fds");
 	for (i = 0; i < POLICY_NPROCS; i++) {
 		const struct policy_entry *e = &policy_table[i];
-		char n[32];
+		char n[32], slots[128];
 		snprintf(n, sizeof(n), "%zu+%zu", e->nsyscalls, e->nrules);
-		dprintf(fd, "%-8s %-16s %-16s %-18s %-9s %s\n", e->name, e->binary,
-		    idents[e->ident], roots[e->root], n, e->fds);
+		format_slots(e, slots, sizeof(slots));
+		dprintf(fd, "%-8s %-16s %-16s %-18s %-9s %s%s\n", e->name, e->binary,
+		    idents[e->ident], roots[e->root], n, slots,
+		    e->slots[0] == SLOT_MASTER ? " (+ worker channels passed in)" : "");
 		print_rules(fd, e->rules, e->nrules);
 		if (i == POLICY_STORED) {
 			/* the deliver view's filter: the same plus one openat rule */

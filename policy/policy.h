@@ -28,12 +28,31 @@ enum policy_root {
 	POLICY_ROOT_MAILROOT,	/* chroot to the user's mail root */
 };
 
+/* The fixed descriptors of a process are named slots: the row lists its
+ * slots in order, the first is fd 3, the next 4, ... (common/ipc/proto.h
+ * names the same numbers for the children, and test_policy checks that
+ * they agree).  The spawner hands fds over by slot name, never by number;
+ * the config snapshot is every process's last slot. */
+enum policy_slot {
+	SLOT_CLIENT,		/* worker: the client connection */
+	SLOT_CONTROL,		/* worker: its control channel to the master */
+	SLOT_AUTHD,		/* worker: its channel to authd */
+	SLOT_KEYD,		/* worker: its channel to keyd */
+	SLOT_MASTER,		/* authd, keyd: the master channel */
+	SLOT_WORKER,		/* stored: its session's worker channel */
+	SLOT_CONFIG,		/* the master's sealed config snapshot */
+	SLOT_COUNT
+};
+#define POLICY_FD_FIRST	3
+#define POLICY_MAX_SLOTS	6
+
 struct policy_entry {
 	const char *name;		/* log name and the key of this row */
 	const char *binary;		/* file name under libexec_dir */
 	enum policy_ident ident;
 	enum policy_root root;
-	const char *fds;		/* fixed fds, for docs and the master's exec */
+	enum policy_slot slots[POLICY_MAX_SLOTS];	/* fd 3, 4, ... in this order */
+	size_t nslots;
 	const int *syscalls;		/* allowed outright */
 	size_t nsyscalls;
 	const struct sandbox_rule *rules;	/* allowed with argument conditions */
@@ -60,6 +79,18 @@ enum policy_stored_view {
 
 /* Set s's argument rules to those of view v (after policy_spec). */
 void policy_stored_view(enum policy_stored_view v, struct sandbox_spec *s);
+
+/* The fd number of slot in process p's layout, or -1 if it has none. */
+int policy_fd(enum policy_proc p, enum policy_slot slot);
+
+/* Lay out fds for p's exec: by_slot[SLOT_COUNT] holds an fd per slot (-1
+ * for none); out[i] receives the fd for descriptor 3+i.  Returns the
+ * number of fds, or -1 when a slot of the row has no fd in by_slot or
+ * outmax is too small. */
+int policy_arrange_fds(enum policy_proc p, const int by_slot[SLOT_COUNT], int *out, size_t outmax);
+
+/* The name of a slot ("client", "control", ...). */
+const char *policy_slot_name(enum policy_slot slot);
 
 /* Print the process table (posternctl policy, docs). */
 void policy_print(int fd);

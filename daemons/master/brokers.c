@@ -178,7 +178,9 @@ broker_start(struct master *m, struct broker *b)
 		fatal("reason=\"socketpair failed\" errno=%d", errno);
 	{
 		char *argv[] = { path, "-c", NULL, NULL };
-		b->pid = master_spawn(m, argv, &sv[1], 1, b->name, NULL, 0);
+		int fds[SLOT_COUNT] = { [SLOT_CLIENT] = -1, [SLOT_CONTROL] = -1, [SLOT_AUTHD] = -1,
+		    [SLOT_KEYD] = -1, [SLOT_MASTER] = sv[1], [SLOT_WORKER] = -1 };
+		b->pid = master_spawn(m, b->proc, argv, fds, NULL, 0);
 	}
 	close(sv[1]);
 	if (b->pid < 0) {

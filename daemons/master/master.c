@@ -157,25 +157,29 @@ master_snapshot_config(struct master *m)
 }
 
 pid_t
-master_spawn(struct master *m, char **argv, const int *fds, int n, const char *proc,
+master_spawn(struct master *m, enum policy_proc p, char **argv, int by_slot[SLOT_COUNT],
     const char *sid, int limited)
 {
-	int all[8], lp[2], i;
+	int all[POLICY_MAX_SLOTS], lp[2], n;
 	pid_t pid;
 
-	for (i = 0; i < n; i++)
-		all[i] = fds[i];
-	all[n] = m->config_fd;
-	snprintf(m->child_config, sizeof(m->child_config), "/proc/self/fd/%d", 3 + n);
+	by_slot[SLOT_CONFIG] = m->config_fd;
+	n = policy_arrange_fds(p, by_slot, all, POLICY_MAX_SLOTS);
+	if (n < 0) {
+		errno = EBADF;
+		return -1;
+	}
+	snprintf(m->child_config, sizeof(m->child_config), "/proc/self/fd/%d",
+	    policy_fd(p, SLOT_CONFIG));
 	argv[2] = m->child_config;	/* every argv here is { path, "-c", CONFIG, ... } */
 	if (logs_pipe(lp) < 0)
 		return -1;
-	pid = spawn_child(argv[0], argv, all, n + 1, lp[1]);
+	pid = spawn_child(argv[0], argv, all, n, lp[1]);
 	close(lp[1]);
 	if (pid < 0)
 		close(lp[0]);
 	else
-		logs_attach(lp[0], pid, proc, sid, limited);
+		logs_attach(lp[0], pid, policy_table[p].name, sid, limited);
 	return pid;
 }
 
@@ -287,7 +291,7 @@ master_spawn_worker(struct master *m, struct session *s, int client_fd, const st
 	const char *wname = policy_table[svc->worker].name;
 	int implicit_tls = svc->implicit_tls;
 	char path[CONFIG_PATH_MAX + 64];
-	int ctl[2], auth[2], kd[2], fds[4], i;
+	int ctl[2], auth[2], kd[2], i;
 	pid_t pid = -1;
 
 	if (service_worker_override(svc, &m->cfg)[0] != '\0')
@@ -324,11 +328,10 @@ master_spawn_worker(struct master *m, struct session *s, int client_fd, const st
 			argv[7] = argv[8];
 			argv[8] = NULL;
 		}
-		fds[0] = client_fd;
-		fds[1] = ctl[1];
-		fds[2] = auth[0];
-		fds[3] = kd[0];
-		pid = master_spawn(m, argv, fds, 4, wname, s->sid, 1);
+		int fds[SLOT_COUNT] = { [SLOT_CLIENT] = client_fd, [SLOT_CONTROL] = ctl[1],
+		    [SLOT_AUTHD] = auth[0], [SLOT_KEYD] = kd[0], [SLOT_MASTER] = -1,
+		    [SLOT_WORKER] = -1 };
+		pid = master_spawn(m, svc->worker, argv, fds, s->sid, 1);
 	}
 	close(ctl[1]);
 	close(auth[0]);
@@ -402,7 +405,9 @@ master_authd_login(struct master *m, struct ipc_in *in)
 		/* The view comes from the service row, never from the worker. */
 		char *argv[] = { path, "-c", NULL, "-s", s->sid, "-u", uids, "-g", gids,
 		    "-r", mailroot, "-n", user, "-v", (char *)s->svc->store_view, NULL };
-		pid = master_spawn(m, argv, &st[1], 1, policy_table[POLICY_STORED].name, s->sid, 1);
+		int fds[SLOT_COUNT] = { [SLOT_CLIENT] = -1, [SLOT_CONTROL] = -1, [SLOT_AUTHD] = -1,
+		    [SLOT_KEYD] = -1, [SLOT_MASTER] = -1, [SLOT_WORKER] = st[1] };
+		pid = master_spawn(m, POLICY_STORED, argv, fds, s->sid, 1);
 	}
 	close(st[1]);
 	if (pid < 0) {

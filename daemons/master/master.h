@@ -8,6 +8,7 @@
 
 #include "../../common/base/config.h"
 #include "../../common/ipc/ipc.h"
+#include "../../policy/policy.h"
 
 #define MASTER_MAX_LISTENERS 16
 
@@ -119,11 +120,13 @@ void brokers_stop(struct master *m, int sig);
 int brokers_running(const struct master *m);
 int master_sandbox_killed(int status);
 void master_describe_status(int status, char *out, size_t len);
-/* Start a child with fds[0..n) on 3.., the config snapshot after them and
- * a log pipe of its own on 2.  proc names it in the log; sid is its
- * session for a one-session child (NULL for brokers); limited caps its
- * log rate (network workers, stored). */
-pid_t master_spawn(struct master *m, char **argv, const int *fds, int n, const char *proc,
+/* Start process p of the policy table with the fds it names by slot
+ * (by_slot: one per enum policy_slot, -1 for none; SLOT_CONFIG is filled
+ * here with the snapshot) laid out as its row says, and a log pipe of
+ * its own on 2.  The row's name names it in the log; sid is its session
+ * for a one-session child (NULL for brokers); limited caps its log rate
+ * (network workers, stored). */
+pid_t master_spawn(struct master *m, enum policy_proc p, char **argv, int by_slot[SLOT_COUNT],
     const char *sid, int limited);
 void master_snapshot_config(struct master *m);
 void master_reap(struct master *m);

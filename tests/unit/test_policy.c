@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <sys/mman.h>
 
+#include "../../common/ipc/proto.h"
 #include "../../policy/policy.h"
 #include "tap.h"
 
@@ -110,6 +111,40 @@ test_stored_opens_read_only(void)
 	    !listed(e, SCMP_SYS(creat)) && !listed(e, SCMP_SYS(openat2)), "stored: openat only read-only");
 }
 
+/* The slots the rows name are the numbers the children were built with. */
+static void
+test_fd_slots(void)
+{
+	int by_slot[SLOT_COUNT], out[POLICY_MAX_SLOTS], i;
+	size_t p;
+
+	CHECK(policy_fd(POLICY_POP3D, SLOT_CLIENT) == FD_CLIENT &&
+	    policy_fd(POLICY_POP3D, SLOT_CONTROL) == FD_CONTROL &&
+	    policy_fd(POLICY_POP3D, SLOT_AUTHD) == FD_AUTH &&
+	    policy_fd(POLICY_POP3D, SLOT_KEYD) == FD_KEYD, "slots: worker fds agree with proto.h");
+	CHECK(policy_fd(POLICY_AUTHD, SLOT_MASTER) == FD_PARENT &&
+	    policy_fd(POLICY_KEYD, SLOT_MASTER) == FD_PARENT &&
+	    policy_fd(POLICY_STORED, SLOT_WORKER) == FD_PARENT, "slots: broker and stored fd 3");
+	for (p = 0; p < POLICY_NPROCS; p++) {
+		const struct policy_entry *e = &policy_table[p];
+		CHECK(e->nslots >= 2 && e->nslots <= POLICY_MAX_SLOTS &&
+		    e->slots[e->nslots - 1] == SLOT_CONFIG, "slots: every row ends with the config");
+		CHECK(policy_fd((enum policy_proc)p, SLOT_CLIENT) < 0 || e->net_parser,
+		    "slots: only network parsers hold a client");
+	}
+	for (i = 0; i < SLOT_COUNT; i++)
+		by_slot[i] = 100 + i;
+	CHECK(policy_arrange_fds(POLICY_POP3D, by_slot, out, POLICY_MAX_SLOTS) == 5 &&
+	    out[0] == 100 + SLOT_CLIENT && out[3] == 100 + SLOT_KEYD && out[4] == 100 + SLOT_CONFIG,
+	    "slots: arranged in the row's order");
+	by_slot[SLOT_AUTHD] = -1;
+	CHECK(policy_arrange_fds(POLICY_POP3D, by_slot, out, POLICY_MAX_SLOTS) == -1,
+	    "slots: a missing fd refuses the spawn");
+	CHECK(policy_arrange_fds(POLICY_STORED, by_slot, out, POLICY_MAX_SLOTS) == 2 &&
+	    out[0] == 100 + SLOT_WORKER, "slots: an fd the row does not name is not passed");
+	CHECK(policy_arrange_fds(POLICY_POP3D, by_slot, out, 2) == -1, "slots: too small out");
+}
+
 int
 main(void)
 {
@@ -118,5 +153,6 @@ main(void)
 	for (i = 0; i < POLICY_NPROCS; i++)
 		test_entry(&policy_table[i]);
 	test_stored_opens_read_only();
+	test_fd_slots();
 	return tap_done();
 }
