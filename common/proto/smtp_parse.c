@@ -810,9 +810,10 @@ verb_find(struct cur *c, struct smtp_cmd *cmd)
 	return NULL;
 }
 
-/* Bytes no command line may hold; bytes above 0x7f only in MAIL/RCPT. */
+/* Bytes no command line may hold (before the verb is looked at, so that
+ * "NOOP\r" is a bare CR, not an unknown verb). */
 static int
-line_bytes_ok(const uint8_t *line, size_t len, int utf8, struct smtp_reply *err)
+line_controls_ok(const uint8_t *line, size_t len, struct smtp_reply *err)
 {
 	size_t i;
 
@@ -823,9 +824,21 @@ line_bytes_ok(const uint8_t *line, size_t len, int utf8, struct smtp_reply *err)
 			return fail(err, 501, "5.5.2", "Bare CR in command");
 		if (line[i] < 0x20 || line[i] == 0x7f)
 			return fail(err, 501, "5.5.2", "Control character in command");
-		if (line[i] > 0x7f && !utf8)
-			return fail(err, 501, "5.5.2", "Non-ASCII command");
 	}
+	return 0;
+}
+
+/* Bytes above 0x7f: only in the paths of MAIL and RCPT (RFC 6531). */
+static int
+line_ascii_ok(const uint8_t *line, size_t len, enum smtp_verb v, struct smtp_reply *err)
+{
+	size_t i;
+
+	if (v == SMTP_V_MAIL || v == SMTP_V_RCPT)
+		return 0;
+	for (i = 0; i < len; i++)
+		if (line[i] > 0x7f)
+			return fail(err, 501, "5.5.2", "Non-ASCII command");
 	return 0;
 }
 
@@ -843,13 +856,15 @@ smtp_parse(const uint8_t *line, size_t len, const struct smtp_limits *lim, unsig
 		c.len--;	/* tolerated: trailing spaces */
 	if (c.len == 0)
 		return fail(err_r, 500, "5.5.2", "Empty command");
+	if (line_controls_ok(line, len, err_r) < 0)
+		return -1;
 	v = verb_find(&c, cmd);
 	if (v == NULL)
 		return fail(err_r, 500, "5.5.1", "Command unrecognized");
 	cmd->verb = v->verb;
 	if (full > (v->ext ? lim->max_line_ext : lim->max_line))
 		return fail(err_r, 500, "5.5.2", "Line too long");
-	if (line_bytes_ok(line, len, v->verb == SMTP_V_MAIL || v->verb == SMTP_V_RCPT, err_r) < 0)
+	if (line_ascii_ok(line, len, v->verb, err_r) < 0)
 		return -1;
 	return v->parse(&c, cmd, flags, err_r);
 }
