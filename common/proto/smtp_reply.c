@@ -68,7 +68,8 @@ smtp_esc_valid(const char *esc, size_t len, char cls)
 {
 	size_t i = 2;
 
-	if (len < 5 || esc[0] != cls || esc[1] != '.')
+	/* RFC 3463 2: only success, persistent and permanent failure */
+	if (len < 5 || (cls != '2' && cls != '4' && cls != '5') || esc[0] != cls || esc[1] != '.')
 		return 0;
 	if (!digits(esc, len, &i, 3) || i >= len || esc[i++] != '.')
 		return 0;
