@@ -109,7 +109,10 @@ struct drv {
 static void
 check_step(struct drv *d, const struct smtp_step *st)
 {
-	if (st->action != SMTP_ACT_NONE && st->action != SMTP_ACT_RCPT && st->action != SMTP_ACT_AUTH)
+	/* RCPT, AUTH and an accepted BDAT wait for the worker: no reply yet */
+	if (st->action == SMTP_ACT_RCPT || st->action == SMTP_ACT_AUTH || st->action == SMTP_ACT_BDAT)
+		CHECK(st->reply.code == 0);
+	else if (st->action != SMTP_ACT_NONE)
 		check_reply(&st->reply);
 	CHECK(d->s.nrcpt <= d->s.cfg.lim.max_rcpt);
 	CHECK(d->s.bdat_total <= d->s.cfg.lim.max_size);

@@ -382,17 +382,27 @@ set_size(const uint8_t *v, size_t vl, struct smtp_params *p)
 	return 0;
 }
 
+/* Which of names[0..n) is v (case-insensitive), or -1. */
+static int
+word_pick(const uint8_t *v, size_t vl, const char *const *names, int n)
+{
+	int i;
+
+	for (i = 0; i < n; i++)
+		if (word_is(v, vl, names[i]))
+			return i;
+	return -1;
+}
+
 static int
 set_body(const uint8_t *v, size_t vl, struct smtp_params *p)
 {
-	if (word_is(v, vl, "7BIT"))
-		p->body = SMTP_BODY_7BIT;
-	else if (word_is(v, vl, "8BITMIME"))
-		p->body = SMTP_BODY_8BITMIME;
-	else if (word_is(v, vl, "BINARYMIME"))
-		p->body = SMTP_BODY_BINARYMIME;
-	else
+	static const char *const names[] = { "7BIT", "8BITMIME", "BINARYMIME" };
+	int i = word_pick(v, vl, names, 3);	/* in enum smtp_body order */
+
+	if (i < 0)
 		return -1;
+	p->body = (enum smtp_body)i;
 	return 0;
 }
 
@@ -407,12 +417,12 @@ set_smtputf8(const uint8_t *v, size_t vl, struct smtp_params *p)
 static int
 set_ret(const uint8_t *v, size_t vl, struct smtp_params *p)
 {
-	if (word_is(v, vl, "FULL"))
-		p->ret = SMTP_RET_FULL;
-	else if (word_is(v, vl, "HDRS"))
-		p->ret = SMTP_RET_HDRS;
-	else
+	static const char *const names[] = { "FULL", "HDRS" };
+	int i = word_pick(v, vl, names, 2);
+
+	if (i < 0)
 		return -1;
+	p->ret = i == 0 ? SMTP_RET_FULL : SMTP_RET_HDRS;
 	return 0;
 }
 
@@ -446,11 +456,9 @@ set_notify(const uint8_t *v, size_t vl, struct smtp_params *p)
 	while (i <= vl) {
 		const uint8_t *comma = memchr(v + i, ',', vl - i);
 		size_t wl = comma ? (size_t)(comma - v) - i : vl - i;
-		unsigned k, bit = 0;
+		int k = word_pick(v + i, wl, names, 4);
+		unsigned bit = k < 0 ? 0 : 1u << k;	/* SMTP_NOTIFY_* order */
 
-		for (k = 0; k < 4; k++)
-			if (word_is(v + i, wl, names[k]))
-				bit = 1u << k;
 		if (bit == 0 || (p->notify & bit))
 			return -1;
 		p->notify |= bit;

@@ -425,40 +425,11 @@ do_rset(struct smtp_session *s, struct smtp_step *st)
 }
 
 static void
-do_noop(struct smtp_session *s, struct smtp_step *st)
-{
-	(void)s;
-	reply(st, 250, "2.0.0", "OK");
-}
-
-static void
 do_quit(struct smtp_session *s, struct smtp_step *st)
 {
 	(void)s;
 	reply(st, 221, "2.0.0", "Bye");
 	st->action = SMTP_ACT_CLOSE;
-}
-
-static void
-do_vrfy(struct smtp_session *s, struct smtp_step *st)
-{
-	(void)s;
-	/* RFC 5321 3.5.3: 252, no address harvesting */
-	reply(st, 252, "2.0.0", "Cannot VRFY user, but will accept message and attempt delivery");
-}
-
-static void
-do_help(struct smtp_session *s, struct smtp_step *st)
-{
-	(void)s;
-	reply(st, 214, "2.0.0", "See RFC 5321");
-}
-
-static void
-do_notimpl(struct smtp_session *s, struct smtp_step *st)
-{
-	(void)s;
-	reply(st, 502, "5.5.1", "Command not implemented");
 }
 
 static void
@@ -554,26 +525,44 @@ struct rule {
 	int junk;		/* counts toward max_junk */
 	const char *seq;	/* the 503 text */
 	void (*run)(struct smtp_session *s, struct smtp_step *st);
+	/* without run: a fixed reply */
+	unsigned code;
+	const char *esc, *text;
 };
 
+#define NOT_IMPLEMENTED	.code = 502, .esc = "5.5.1", .text = "Command not implemented"
+
 static const struct rule rules[] = {
-	{ SMTP_V_EHLO, NOT_LMTP, ANY_STATE, 0, NULL, do_hello },
-	{ SMTP_V_HELO, NOT_LMTP, ANY_STATE, 0, NULL, do_hello },
-	{ SMTP_V_LHLO, MODE(SMTP_MODE_LMTP), ANY_STATE, 0, NULL, do_hello },
-	{ SMTP_V_MAIL, ALL_MODES, ST(READY), 0, "Sender already given", do_mail },
-	{ SMTP_V_RCPT, ALL_MODES, ST(MAIL) | ST(RCPT), 0, "Need MAIL before RCPT", do_rcpt },
-	{ SMTP_V_DATA, ALL_MODES, IN_TXN, 0, "Need MAIL before DATA", do_data },
-	{ SMTP_V_BDAT, ALL_MODES, ANY_STATE, 0, NULL, do_bdat },
-	{ SMTP_V_RSET, ALL_MODES, ANY_STATE, 1, NULL, do_rset },
-	{ SMTP_V_NOOP, ALL_MODES, ANY_STATE, 1, NULL, do_noop },
-	{ SMTP_V_QUIT, ALL_MODES, ANY_STATE, 0, NULL, do_quit },
-	{ SMTP_V_VRFY, ALL_MODES, ANY_STATE, 1, NULL, do_vrfy },
-	{ SMTP_V_EXPN, ALL_MODES, ANY_STATE, 1, NULL, do_notimpl },
-	{ SMTP_V_HELP, ALL_MODES, ANY_STATE, 1, NULL, do_help },
-	{ SMTP_V_STARTTLS, ALL_MODES, ST(GREETING) | ST(READY), 0, "Not inside a transaction",
-	  do_starttls },
-	{ SMTP_V_AUTH, ALL_MODES, ST(READY), 0, "Not inside a transaction", do_auth },
-	{ SMTP_V_NOTIMPL, ALL_MODES, ANY_STATE, 0, NULL, do_notimpl },
+	{ .verb = SMTP_V_EHLO, .modes = NOT_LMTP, .states = ANY_STATE, .run = do_hello },
+	{ .verb = SMTP_V_HELO, .modes = NOT_LMTP, .states = ANY_STATE, .run = do_hello },
+	{ .verb = SMTP_V_LHLO, .modes = MODE(SMTP_MODE_LMTP), .states = ANY_STATE,
+	  .run = do_hello },
+	{ .verb = SMTP_V_MAIL, .modes = ALL_MODES, .states = ST(READY),
+	  .seq = "Sender already given", .run = do_mail },
+	{ .verb = SMTP_V_RCPT, .modes = ALL_MODES, .states = ST(MAIL) | ST(RCPT),
+	  .seq = "Need MAIL before RCPT", .run = do_rcpt },
+	{ .verb = SMTP_V_DATA, .modes = ALL_MODES, .states = IN_TXN,
+	  .seq = "Need MAIL before DATA", .run = do_data },
+	/* BDAT decides itself: its chunk must be read in every state */
+	{ .verb = SMTP_V_BDAT, .modes = ALL_MODES, .states = ANY_STATE, .run = do_bdat },
+	{ .verb = SMTP_V_RSET, .modes = ALL_MODES, .states = ANY_STATE, .junk = 1,
+	  .run = do_rset },
+	{ .verb = SMTP_V_NOOP, .modes = ALL_MODES, .states = ANY_STATE, .junk = 1,
+	  .code = 250, .esc = "2.0.0", .text = "OK" },
+	{ .verb = SMTP_V_QUIT, .modes = ALL_MODES, .states = ANY_STATE, .run = do_quit },
+	/* RFC 5321 3.5.3: 252, no address harvesting */
+	{ .verb = SMTP_V_VRFY, .modes = ALL_MODES, .states = ANY_STATE, .junk = 1,
+	  .code = 252, .esc = "2.0.0",
+	  .text = "Cannot VRFY user, but will accept message and attempt delivery" },
+	{ .verb = SMTP_V_EXPN, .modes = ALL_MODES, .states = ANY_STATE, .junk = 1,
+	  NOT_IMPLEMENTED },
+	{ .verb = SMTP_V_HELP, .modes = ALL_MODES, .states = ANY_STATE, .junk = 1,
+	  .code = 214, .esc = "2.0.0", .text = "See RFC 5321" },
+	{ .verb = SMTP_V_STARTTLS, .modes = ALL_MODES, .states = ST(GREETING) | ST(READY),
+	  .seq = "Not inside a transaction", .run = do_starttls },
+	{ .verb = SMTP_V_AUTH, .modes = ALL_MODES, .states = ST(READY),
+	  .seq = "Not inside a transaction", .run = do_auth },
+	{ .verb = SMTP_V_NOTIMPL, .modes = ALL_MODES, .states = ANY_STATE, NOT_IMPLEMENTED },
 };
 
 static const struct rule *
@@ -600,8 +589,10 @@ dispatch(struct smtp_session *s, struct smtp_step *st)
 			    "Send LHLO first" : "Send EHLO or HELO first");
 		else
 			reply(st, 503, "5.5.1", r->seq);
-	} else {
+	} else if (r->run != NULL) {
 		r->run(s, st);
+	} else {
+		reply(st, r->code, r->esc, r->text);
 	}
 	if (r != NULL && r->junk)
 		s->junk++;

@@ -16,15 +16,17 @@
  *   REPLY      send st.reply
  *   CLOSE      send st.reply, then close the connection
  *   RCPT       no reply yet: look st.cmd->path up, then smtp_session_rcpt_done()
- *   DATA       send the 354, read the message through dotstuff_decode() with
- *              DOTSTUFF_BARE_REFUSE, then smtp_session_data_end()
+ *   DATA       send the 354, read the message through a decoder set up with
+ *              dotstuff_dec_init(&d, 1000, s->cfg.lim.max_size,
+ *              DOTSTUFF_BARE_REFUSE), then smtp_session_data_end(s, d.flags)
  *   BDAT       read st.chunk bytes as message data, then smtp_session_bdat_end()
  *   BDAT_DISCARD  read st.chunk bytes and drop them, then send st.reply
  *   STARTTLS   send the 220, throw away every byte buffered after this line
  *              (pipelined plaintext must never count as sent under TLS,
  *              CVE-2011-0411), run the handshake, smtp_session_tls_started()
- *   AUTH       no reply yet: run SASL (st.cmd->mech, st.cmd->ir) with authd,
- *              then smtp_session_auth_done()
+ *   AUTH       no reply yet: run SASL (st.cmd->mech, st.cmd->ir) with authd
+ *              (challenges as "334 " lines, responses read with smtp_line_end()
+ *              and max_line_ext), then smtp_session_auth_done()
  *   DELIVER    deliver the message to the accepted recipients, then send
  *              st.reply st.nreplies times (LMTP: one per recipient, in RCPT
  *              order, RFC 2033 4.2), the worker's own failure reply in place
