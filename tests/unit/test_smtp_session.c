@@ -470,6 +470,82 @@ test_submission_tls(void)
 	CHECK(smtp_session_tls_started(&d.s) == -1, "tls_started out of turn refused");
 }
 
+/* The decoder the worker uses after DATA, on its own: a smuggled end is
+ * text, and only CRLF "." CRLF ends the data (CVE-2023-51764). */
+static int
+ends_data(const char *in, enum dotstuff_bare bare, size_t *used_r)
+{
+	struct dotstuff_dec dec;
+	uint8_t out[256];
+	size_t c, p;
+	int r;
+
+	dotstuff_dec_init(&dec, 1000, 1 << 20, bare);
+	r = dotstuff_decode(&dec, (const uint8_t *)in, strlen(in), out, &c, &p) == DOTSTUFF_DONE;
+	*used_r = c;
+	return r;
+}
+
+static void
+test_dotstuff_ends(void)
+{
+	size_t used;
+	int b;
+
+	for (b = 0; b < 2; b++) {
+		enum dotstuff_bare bare = b ? DOTSTUFF_BARE_NORMALIZE : DOTSTUFF_BARE_REFUSE;
+		const char *tag = b ? " (normalise)" : " (refuse)";
+		char name[96];
+
+		snprintf(name, sizeof(name), "\\n.\\r\\n does not end DATA%s", tag);
+		CHECK(!ends_data("hi\n.\r\n", bare, &used) && used == 6, name);
+		snprintf(name, sizeof(name), "\\r.\\r\\n does not end DATA%s", tag);
+		CHECK(!ends_data("hi\r.\r\n", bare, &used) && used == 6, name);
+		snprintf(name, sizeof(name), "\\n.\\n does not end DATA%s", tag);
+		CHECK(!ends_data("hi\n.\n", bare, &used), name);
+		snprintf(name, sizeof(name), "\\r\\n.\\n does not end DATA%s", tag);
+		CHECK(!ends_data("hi\r\n.\nx", bare, &used), name);
+		snprintf(name, sizeof(name), "\\r\\n.\\r\\r\\n does not end DATA%s", tag);
+		CHECK(!ends_data("hi\r\n.\r\r\nx", bare, &used), name);
+		snprintf(name, sizeof(name), "\\r\\n.\\r\\n ends DATA%s", tag);
+		CHECK(ends_data("hi\r\n.\r\nMAIL", bare, &used) && used == 7, name);
+	}
+}
+
+static void
+test_contract(void)
+{
+	struct smtp_config c;
+	struct smtp_session s;
+	struct smtp_step st;
+
+	smtp_config_default(&c, SMTP_MODE_SMTP, "mx.example.org");
+	smtp_session_init(&s, &c, 0);
+	CHECK(smtp_session_rcpt_done(&s, SMTP_RCPT_OK, &st) == -1 &&
+	    smtp_session_data_end(&s, 0, &st) == -1 && smtp_session_bdat_end(&s, &st) == -1 &&
+	    smtp_session_auth_done(&s, SMTP_AUTH_OK, &st) == -1, "callbacks out of turn refused");
+	smtp_session_input(&s, (const uint8_t *)EHLO, strlen(EHLO), &st);
+	smtp_session_input(&s, (const uint8_t *)MAIL, strlen(MAIL), &st);
+	CHECK(smtp_session_input(&s, (const uint8_t *)RCPT, strlen(RCPT), &st) == 0 &&
+	    st.action == SMTP_ACT_RCPT && st.reply.code == 0 && s.wait == SMTP_WAIT_RCPT,
+	    "RCPT waits for the worker's lookup");
+	CHECK(smtp_session_input(&s, (const uint8_t *)"NOOP\r\n", 6, &st) == -1,
+	    "no input while a lookup is pending");
+	CHECK(smtp_session_rcpt_done(&s, SMTP_RCPT_OK, &st) == 0 && s.nrcpt == 1, "lookup answered");
+	smtp_session_input(&s, (const uint8_t *)"DATA\r\n", 6, &st);
+	CHECK(st.action == SMTP_ACT_DATA && smtp_session_input(&s, (const uint8_t *)"x\r\n", 3,
+	    &st) == -1, "no command input during DATA");
+	CHECK(smtp_session_data_end(&s, DOTSTUFF_F_BARE_EOL, &st) == 0 && st.reply.code == 554 &&
+	    s.state == SMTP_ST_READY && s.nrcpt == 0, "refused data ends the transaction");
+	smtp_session_input(&s, (const uint8_t *)"QUIT\r\n", 6, &st);
+	CHECK(st.action == SMTP_ACT_CLOSE && smtp_session_input(&s, (const uint8_t *)"NOOP\r\n", 6,
+	    &st) == -1, "nothing after close");
+	CHECK(smtp_line_end((const uint8_t *)"ab\ncd", 5, 10) == 3 &&
+	    smtp_line_end((const uint8_t *)"abcd", 4, 10) == 0 &&
+	    smtp_line_end((const uint8_t *)"abcd", 4, 3) == 3 &&
+	    smtp_line_end((const uint8_t *)"abc\n", 4, 3) == 3, "smtp_line_end");
+}
+
 static void
 test_caps_and_format(void)
 {
@@ -542,6 +618,8 @@ main(void)
 {
 	test_basic();
 	test_data_smuggling();
+	test_dotstuff_ends();
+	test_contract();
 	test_limits();
 	test_pipelining();
 	test_lmtp();
