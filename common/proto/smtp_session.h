@@ -15,7 +15,8 @@
  *   NONE       nothing to send (the tail of a refused over-long line)
  *   REPLY      send st.reply
  *   CLOSE      send st.reply, then close the connection
- *   RCPT       no reply yet: look st.cmd->path up, then smtp_session_rcpt_done()
+ *   RCPT       no reply yet: look st.cmd->path up, then smtp_session_rcpt_done();
+ *              the worker keeps the accepted paths (the machine only counts)
  *   DATA       send the 354, read the message through a decoder set up with
  *              dotstuff_dec_init(&d, 1000, s->cfg.lim.max_size,
  *              DOTSTUFF_BARE_REFUSE), then smtp_session_data_end(s, d.flags)
@@ -32,6 +33,8 @@
  *              order, RFC 2033 4.2), the worker's own failure reply in place
  *              of it for a recipient it could not deliver to
  * After DATA/BDAT refusals in LMTP, st.reply is also sent st.nreplies times.
+ * st.cmd->ir and st.cmd->arg point into the line: use them before dropping
+ * it.  Limits: see struct smtp_limits (max_size is also the DATA decoder's).
  * Functions return 0, or -1 when the worker calls out of turn (a bug: the
  * session is unchanged).
  */
