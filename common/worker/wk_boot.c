@@ -9,6 +9,7 @@
 #include <sys/time.h>
 #include <unistd.h>
 
+#include "../base/daemon.h"
 #include "../base/ev.h"
 #include "../base/version.h"
 #include "../ipc/ipc.h"
@@ -26,34 +27,28 @@ wk_ip_is_loopback(const char *ip)
 	    strncmp(ip, "::ffff:127.", 11) == 0 || strncmp(ip, "local", 5) == 0;
 }
 
+static int
+set_arg(void *ctx, int opt, const char *arg)
+{
+	struct wk_boot *b = ctx;
+
+	switch (opt) {
+	case 'p': b->proxy = 1; return 0;
+	case 't': b->implicit_tls = 1; return 0;
+	case 's': snprintf(b->sid, sizeof(b->sid), "%s", arg); return 0;
+	case 'i': snprintf(b->ip, sizeof(b->ip), "%s", arg); return 0;
+	default: return -1;
+	}
+}
+
 void
 wk_boot_config(struct wk_boot *b, int argc, char **argv)
 {
-	const char *cfgpath = "/etc/postern/postern.conf";
-	char err[512];
-	int opt;
+	const struct daemon_args da = { .name = b->name, .opts = "s:i:tp",
+	    .usage = "-s sid -i ip [-t] [-p]", .opt = set_arg, .ctx = b };
 
 	b->started_ms = ev_now_ms();
-	log_init(b->name);
-	while ((opt = getopt(argc, argv, "c:s:i:tphV")) != -1) {
-		switch (opt) {
-		case 'h': case 'V': {
-			char prog[48];
-			snprintf(prog, sizeof(prog), "postern-%s", b->name);
-			version_or_help(prog, opt);
-		}
-		case 'p': b->proxy = 1; break;
-		case 't': b->implicit_tls = 1; break;
-		case 'c': cfgpath = optarg; break;
-		case 's': snprintf(b->sid, sizeof(b->sid), "%s", optarg); break;
-		case 'i': snprintf(b->ip, sizeof(b->ip), "%s", optarg); break;
-		default: fatal("reason=\"usage: postern-%s -c cfg -s sid -i ip [-t] [-p]\"", b->name);
-		}
-	}
-	log_set_session(b->sid);
-	if (config_load(&b->cfg, cfgpath, err, sizeof(err)) < 0)
-		fatal("reason=\"%s\"", err);
-	config_close_passed(cfgpath);
+	daemon_boot(&da, argc, argv, &b->cfg);
 }
 
 /* The master's refusal of the real client, in the service's own words. */

@@ -34,7 +34,6 @@ enum auth_phase {
 static struct db *udb;
 static int master_fd = -1;
 static struct authd_config acfg;
-static struct authsess *sessions;
 static struct ipc_in inmsg;
 static struct ipc_out outmsg;
 static char dummy[USERDB_HASH_MAX + 1];
@@ -50,21 +49,10 @@ authd_init(struct db *userdb, int mfd, const char *dummy_hash)
 static void
 sess_free(struct authsess *a)
 {
-	struct authsess **pp;
-
-	for (pp = &sessions; *pp != NULL; pp = &(*pp)->next) {
-		if (*pp == a) {
-			*pp = a->next;
-			break;
-		}
-	}
 	if (a->timer)
 		ev_cancel_timer(a->timer);
-	ev_del_fd(a->fd);
-	close(a->fd);
 	sasl_clear(&a->sasl);
-	explicit_bzero(a, sizeof(*a));
-	free(a);
+	broker_chan_free(&a->ch);
 }
 
 /* Answer the worker without ever blocking: a worker that does not read its
@@ -73,21 +61,16 @@ sess_free(struct authsess *a)
 static void
 reply(struct authsess *a)
 {
-	if (ipc_send_nowait(a->fd, &outmsg) < 0 && a->send_errno == 0)
-		a->send_errno = errno ? errno : EIO;
+	if (a->ch.send_errno == 0)
+		(void)broker_reply(&a->ch, &outmsg);
 }
 
 /* After a step: close the channel if a reply could not be queued. */
 static int
 check_reply(struct authsess *a)
 {
-	if (a->send_errno == 0)
+	if (a->ch.send_errno == 0)
 		return 0;
-	log_set_session(a->sid);
-	log_event(LOG_LEVEL_WARN, "channel_closed", "peer=worker ip=%s errno=%d reason=\"%s\"",
-	    a->ip, a->send_errno, a->send_errno == EAGAIN ? "worker does not read its replies" :
-	    "reply could not be sent");
-	log_set_session(NULL);
 	sess_free(a);
 	return -1;
 }
@@ -105,7 +88,7 @@ delayed_fail(void *ctx)
 	struct authsess *a = ctx;
 
 	a->timer = 0;
-	a->perm.phase = AUTH_IDLE;
+	a->ch.perm.phase = AUTH_IDLE;
 	send_fail_now(a, a->pending_code, a->pending_text);
 	(void)check_reply(a);
 }
@@ -119,12 +102,12 @@ refuse(struct authsess *a, uint32_t code, const char *user, const char *reason)
 	uint64_t now = ev_now_ms(), due;
 	char q[96];
 
-	log_set_session(a->sid);
+	log_set_session(a->ch.sid);
 	log_event(LOG_LEVEL_WARN, "auth_failed", "service=%s ip=%s user=\"%s\" reason=\"%s\" mech=%s",
-	    a->service, a->ip, user ? log_quote(q, sizeof(q), user, (unsigned)strlen(user)) : "",
+	    a->service, a->ch.ip, user ? log_quote(q, sizeof(q), user, (unsigned)strlen(user)) : "",
 	    reason, a->mech[0] ? a->mech : "-");
 	log_set_session(NULL);
-	a->perm.phase = AUTH_IDLE;
+	a->ch.perm.phase = AUTH_IDLE;
 	a->failures++;
 	sasl_clear(&a->sasl);
 	a->pending_code = code;
@@ -144,7 +127,7 @@ refuse(struct authsess *a, uint32_t code, const char *user, const char *reason)
 	}
 	a->timer = ev_add_timer(due - now, delayed_fail, a);
 	if (a->timer != 0)
-		a->perm.phase = AUTH_WAIT;
+		a->ch.perm.phase = AUTH_WAIT;
 	else
 		send_fail_now(a, a->pending_code, a->pending_text);
 }
@@ -180,7 +163,7 @@ grant(struct authsess *a, const char *canon, const struct userdb_user *u)
 		refuse(a, AUTH_FAIL_TEMP, canon, why);
 		return;
 	}
-	snprintf(L.sid, sizeof(L.sid), "%s", a->sid);
+	snprintf(L.sid, sizeof(L.sid), "%s", a->ch.sid);
 	snprintf(L.user, sizeof(L.user), "%s", canon);
 	L.uid = u->uid ? u->uid : acfg.mail_uid;
 	L.gid = u->gid ? u->gid : acfg.mail_gid;
@@ -189,11 +172,11 @@ grant(struct authsess *a, const char *canon, const struct userdb_user *u)
 		refuse(a, AUTH_FAIL_TEMP, canon, "master channel failed");
 		return;
 	}
-	a->perm.phase = AUTH_DONE;
+	a->ch.perm.phase = AUTH_DONE;
 	authdproto_ok_put(&outmsg);
 	reply(a);
-	log_set_session(a->sid);
-	log_event(LOG_LEVEL_INFO, "login", "service=%s ip=%s user=%s mech=%s", a->service, a->ip,
+	log_set_session(a->ch.sid);
+	log_event(LOG_LEVEL_INFO, "login", "service=%s ip=%s user=%s mech=%s", a->service, a->ch.ip,
 	    canon, a->mech);
 	log_set_session(NULL);
 }
@@ -202,7 +185,7 @@ grant(struct authsess *a, const char *canon, const struct userdb_user *u)
 static int
 throttled(struct authsess *a, const char *name)
 {
-	switch (throttle_check(&acfg, a->ip, name, a->arrived_ms)) {
+	switch (throttle_check(&acfg, a->ch.ip, name, a->arrived_ms)) {
 	case THROTTLE_IP:
 		refuse(a, AUTH_FAIL_THROTTLED, name, "throttled: too many failures from this IP");
 		return 1;
@@ -235,7 +218,7 @@ decide(struct authsess *a, const uint8_t *user, size_t ulen, const uint8_t *pass
 		/* raw bytes; refuse() quotes them for the log */
 		memcpy(raw, user, ulen < sizeof(raw) - 1 ? ulen : sizeof(raw) - 1);
 		raw[ulen < sizeof(raw) - 1 ? ulen : sizeof(raw) - 1] = '\0';
-		throttle_fail(&acfg, a->ip, NULL, a->arrived_ms);
+		throttle_fail(&acfg, a->ch.ip, NULL, a->arrived_ms);
 		refuse(a, AUTH_FAIL_CREDENTIALS, raw, why);
 		return;
 	}
@@ -248,12 +231,12 @@ decide(struct authsess *a, const uint8_t *user, size_t ulen, const uint8_t *pass
 	}
 	v = userdb_check_login(rc == 1 ? &u : NULL, dummy, pass, plen);
 	if (v == USERDB_OK) {
-		throttle_success(&acfg, a->ip, name, ev_now_ms());
+		throttle_success(&acfg, a->ch.ip, name, ev_now_ms());
 		grant(a, canon, &u);
 	} else {
 		/* disabled means the password was right: not a guess */
 		if (v != USERDB_DISABLED && v != USERDB_DB_ERROR)
-			throttle_fail(&acfg, a->ip, name, ev_now_ms());
+			throttle_fail(&acfg, a->ch.ip, name, ev_now_ms());
 		refuse(a, v == USERDB_DISABLED ? AUTH_FAIL_DISABLED :
 		    v == USERDB_DB_ERROR ? AUTH_FAIL_TEMP : AUTH_FAIL_CREDENTIALS,
 		    name, userdb_verdict_str(v));
@@ -270,12 +253,12 @@ sasl_step(struct authsess *a, enum sasl_result r)
 		sasl_clear(&a->sasl);
 		return;
 	case SASL_CHALLENGE:
-		a->perm.phase = AUTH_SASL;
+		a->ch.perm.phase = AUTH_SASL;
 		authdproto_challenge_put(&outmsg, a->sasl.challenge);
 		reply(a);
 		return;
 	case SASL_ERR_SYNTAX:
-		throttle_fail(&acfg, a->ip, NULL, ev_now_ms());
+		throttle_fail(&acfg, a->ch.ip, NULL, ev_now_ms());
 		refuse(a, AUTH_FAIL_SYNTAX, NULL, "malformed SASL data");
 		return;
 	case SASL_ERR_ABORTED:
@@ -334,36 +317,22 @@ static const struct ipc_handler worker_handlers[] = {
 	{ .type = MSG_AUTH_USERPASS, .phases = AUTH_IDLE, .fn = on_auth_userpass },
 };
 
+static const struct broker_table worker_table = { IPC_TABLE(worker_handlers), NULL };
+
 static void
 on_worker(int fd, short revents, void *ctx)
 {
 	struct authsess *a = ctx;
-	int rc, got;
 
 	(void)fd;
 	(void)revents;
-	rc = got = ipc_recv(a->fd, &inmsg);
-	if (rc == 0) {
-		sess_free(a);
-		return;
-	}
-	if (got == 1) {
-		rc = ipc_dispatch_chan(IPC_TABLE(worker_handlers), &a->perm, a, &inmsg) < 0 ? -1 : 1;
-		/* the request held a password or SASL response: decided now */
-		explicit_bzero(inmsg.data, IPC_HDR_LEN + inmsg.len);
-	}
-	if (rc < 0) {
-		ipc_in_close_fd(&inmsg);
-		log_set_session(a->sid);
-		log_event(LOG_LEVEL_ERR, "ipc_violation", "peer=worker ip=%s type=0x%04x "
-		    "reason=\"message not allowed now\"", a->ip, got == 1 ? inmsg.type : 0);
-		log_set_session(NULL);
+	if (broker_chan_recv(&a->ch, &inmsg, &worker_table) < 0) {
 		sess_free(a);
 		return;
 	}
 	/* A decided login needs authd no more: its channel and state go now
 	 * (the reply already queued is still delivered before the EOF). */
-	if (check_reply(a) == 0 && a->perm.phase == AUTH_DONE)
+	if (check_reply(a) == 0 && a->ch.perm.phase == AUTH_DONE)
 		sess_free(a);
 }
 
@@ -378,24 +347,11 @@ on_session_new(void *ctx, struct ipc_in *in)
 		ipc_in_close_fd(in);
 		return -1;
 	}
-	a = calloc(1, sizeof(*a));
-	if (a == NULL) {
-		ipc_in_close_fd(in);
-		return 0;
-	}
-	a->fd = in->fd;
+	a = broker_chan_new(sizeof(*a), in->fd, r.sid, r.ip, AUTH_IDLE, on_worker);
 	in->fd = -1;
-	a->perm.phase = AUTH_IDLE;
-	memcpy(a->sid, r.sid, sizeof(a->sid));
-	memcpy(a->ip, r.ip, sizeof(a->ip));
+	if (a == NULL)
+		return 0;	/* out of memory: that session's worker sees EOF */
 	memcpy(a->service, r.service, sizeof(a->service));
-	if (ev_add_fd(a->fd, POLLIN, on_worker, a) < 0) {
-		close(a->fd);
-		free(a);
-		return -1;
-	}
-	a->next = sessions;
-	sessions = a;
 	return 0;
 }
 
@@ -479,22 +435,7 @@ static const struct ipc_handler master_handlers[] = {
 };
 
 void
-authd_on_master(int fd, short revents, void *ctx)
+authd_serve_master(int fd)
 {
-	int rc;
-
-	(void)revents;
-	(void)ctx;
-	rc = ipc_recv(fd, &inmsg);
-	if (rc == 0) {
-		log_event(LOG_LEVEL_INFO, "exit", "reason=\"master closed channel\"");
-		exit(0);
-	}
-	if (rc < 0 && errno == EMFILE) {	/* refuse that one session, live on */
-		log_event(LOG_LEVEL_ERR, "session_refused", "reason=\"fd table full: a new "
-		    "session's channel could not be received\"");
-		return;
-	}
-	if (rc < 0 || ipc_dispatch(IPC_TABLE(master_handlers), NULL, &inmsg) < 0)
-		fatal("reason=\"bad message from master\" type=0x%04x", inmsg.type);
+	broker_master(fd, IPC_TABLE(master_handlers));
 }

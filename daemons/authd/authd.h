@@ -6,21 +6,17 @@
 #include <stdint.h>
 
 #include "../../common/ipc/authdproto.h"
+#include "../../common/ipc/broker.h"
 #include "../../common/mail/db.h"
 #include "../../common/proto/sasl.h"
 #include "../../common/mail/userdb.h"
 
 /* One worker channel. */
 struct authsess {
-	struct authsess *next;
-	int fd;
-	char sid[AUTHD_SID_SIZE];
-	char ip[AUTHD_IP_SIZE];
+	struct broker_chan ch;	/* first: fd, sid, ip, permissions */
 	char service[AUTHD_SERVICE_SIZE];
 	char mech[24];		/* for log lines: USER (USER/PASS) or the SASL name, quoted */
-	struct ipc_chan perm;	/* phase: enum auth_phase (authd.c) */
 	unsigned failures;
-	int send_errno;		/* a reply could not be queued: close the channel */
 	uint64_t arrived_ms;	/* when the request being decided came in */
 	uint64_t timer;		/* pending delayed failure reply */
 	uint32_t pending_code;
@@ -49,6 +45,6 @@ void throttle_success(const struct authd_config *c, const char *ip, const char *
  * scheme and cost, checked instead of a missing or unusable one so that
  * every attempt costs the same (kept; not copied). */
 void authd_init(struct db *userdb, int master_fd, const char *dummy_hash);
-void authd_on_master(int fd, short revents, void *ctx);
+void authd_serve_master(int fd);
 
 #endif

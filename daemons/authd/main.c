@@ -1,15 +1,14 @@
 /* postern-authd: opens the user database, enters its sandbox (own uid, empty
  * root, no network, seccomp) and serves the master and worker channels. */
 #include <poll.h>
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <unistd.h>
 
 #include "../../common/base/config.h"
+#include "../../common/base/daemon.h"
 #include "../../common/base/ev.h"
 #include "../../common/base/log.h"
-#include "../../common/base/version.h"
 #include "../../common/ipc/proto.h"
 #include "../../policy/policy.h"
 #include "authd.h"
@@ -39,27 +38,14 @@ open_userdb(const struct config *cfg)
 int
 main(int argc, char **argv)
 {
-	const char *cfgpath = "/etc/postern/postern.conf";
+	static const struct daemon_args args = { .name = "authd", .opts = "", .usage = "" };
 	struct sandbox_spec spec;
 	struct config cfg;
 	struct db *db;
-	char err[512], dummy[USERDB_HASH_MAX + 1];
-	int opt;
+	char dummy[USERDB_HASH_MAX + 1];
 
-	log_init("authd");
-	while ((opt = getopt(argc, argv, "c:hV")) != -1) {
-		if (opt == 'c')
-			cfgpath = optarg;
-		else if (opt == 'h' || opt == 'V')
-			version_or_help("postern-authd", opt);
-		else
-			fatal("reason=\"usage: postern-authd -c config\"");
-	}
-	if (config_load(&cfg, cfgpath, err, sizeof(err)) < 0)
-		fatal("reason=\"%s\"", err);
-	config_close_passed(cfgpath);
+	daemon_boot(&args, argc, argv, &cfg);
 	db = open_userdb(&cfg);
-	signal(SIGPIPE, SIG_IGN);
 	/* once, with the scheme and cost of `posternctl user add`: checking an
 	 * unknown user against it costs what checking a real one does */
 	if (userdb_make_dummy_hash(dummy) < 0)
@@ -70,8 +56,7 @@ main(int argc, char **argv)
 	sandbox_lock(&spec);
 
 	authd_init(db, FD_PARENT, dummy);
-	if (ev_add_fd(FD_PARENT, POLLIN, authd_on_master, NULL) < 0)
-		fatal("reason=\"event loop\"");
+	authd_serve_master(FD_PARENT);
 	log_event(LOG_LEVEL_INFO, "ready", "userdb=%s", cfg.userdb_path);
 	ev_run();
 	return 0;

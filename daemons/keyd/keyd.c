@@ -17,18 +17,17 @@
 
 #include "../../common/base/ev.h"
 #include "../../common/ipc/ipc.h"
+#include "../../common/ipc/broker.h"
 #include "../../common/ipc/keydproto.h"
 #include "../../common/base/log.h"
 #include "../../common/ipc/proto.h"
 #include "keyd.h"
 
+/* A worker channel.  ch.ip is the master's word for the client, "" on a
+ * PROXY listener (not known yet: no session cache); ch.perm is KEYD_FRESH
+ * until a private-key operation. */
 struct chan {
-	struct chan *next;
-	int fd;
-	char sid[KEYD_SID_SIZE];
-	char ip[KEYD_IP_SIZE];	/* from the master: the client's address, "" on a
-				   PROXY listener (not known yet: no cache) */
-	struct ipc_chan perm;	/* KEYD_FRESH until a private-key operation */
+	struct broker_chan ch;
 	size_t chain_next;	/* sending the chains: the next one (n = END) */
 	int pumping;		/* ... and waiting for room (POLLOUT, not reading) */
 };
@@ -45,7 +44,6 @@ struct cache_entry {
 };
 
 static struct keyd_keys *K;
-static struct chan *chans;
 static int retiring;
 static int rsa_kx;		/* RSA key exchange suites configured */
 static uint32_t min_version;	/* lowest TLS version configured (wire value) */
@@ -58,17 +56,8 @@ static struct ipc_out outmsg;
 static void
 chan_close(struct chan *c)
 {
-	struct chan **pp;
-
-	for (pp = &chans; *pp != NULL; pp = &(*pp)->next)
-		if (*pp == c) {
-			*pp = c->next;
-			break;
-		}
-	ev_del_fd(c->fd);
-	close(c->fd);
-	free(c);
-	if (retiring && chans == NULL) {
+	broker_chan_free(&c->ch);
+	if (retiring && broker_chan_count() == 0) {
 		log_event(LOG_LEVEL_INFO, "exit", "reason=\"retired and idle\"");
 		exit(0);
 	}
@@ -82,12 +71,7 @@ chan_close(struct chan *c)
 static int
 reply(struct chan *c)
 {
-	if (ipc_send_nowait(c->fd, &outmsg) == 0)
-		return 0;
-	if (errno == EAGAIN)
-		log_event(LOG_LEVEL_WARN, "channel_closed", "sid=%s peer=worker "
-		    "reason=\"worker does not read its replies\"", c->sid);
-	return KEYD_CLOSE;
+	return broker_reply(&c->ch, &outmsg) == 0 ? 0 : KEYD_CLOSE;
 }
 
 static int
@@ -128,18 +112,18 @@ chains_pump(struct chan *c)
 			put_chain(c->chain_next);
 		else
 			keydproto_empty_put(&outmsg, MSG_KEYD_CHAINS_END);
-		if (ipc_send_nowait(c->fd, &outmsg) < 0) {
+		if (ipc_send_nowait(c->ch.fd, &outmsg) < 0) {
 			if (errno != EAGAIN)
 				return KEYD_CLOSE;
 			c->pumping = 1;
-			ev_set_events(c->fd, POLLOUT);
+			ev_set_events(c->ch.fd, POLLOUT);
 			return 0;
 		}
 		c->chain_next++;
 	}
 	if (c->pumping) {
 		c->pumping = 0;
-		ev_set_events(c->fd, POLLIN);
+		ev_set_events(c->ch.fd, POLLIN);
 	}
 	return 0;
 }
@@ -169,7 +153,7 @@ refuse(struct chan *c, const char *fmt, ...)
 	if (vsnprintf(reason, sizeof(reason), fmt, ap) < 0)
 		reason[0] = '\0';
 	va_end(ap);
-	log_event(LOG_LEVEL_WARN, "keyd_refused", "sid=%s reason=\"%s\"", c->sid, reason);
+	log_event(LOG_LEVEL_WARN, "keyd_refused", "sid=%s reason=\"%s\"", c->ch.sid, reason);
 	(void)send_err(c, reason);
 	return KEYD_CLOSE;
 }
@@ -386,16 +370,16 @@ on_cache_save(void *ctx, struct ipc_in *in)
 
 	if (keydproto_cache_save(in, &r) < 0)
 		return -1;
-	if (cache_size == 0 || c->ip[0] == '\0')
+	if (cache_size == 0 || c->ch.ip[0] == '\0')
 		return 0;
-	e = cache_find(r.id, c->ip);
+	e = cache_find(r.id, c->ch.ip);
 	for (i = 0; e == NULL && i < cache_size; i++)
 		if (victim == NULL || cache[i].used < victim->used)
 			victim = &cache[i];
 	if (e == NULL)
 		e = victim;
 	memcpy(e->id, r.id, KEYD_SESSION_ID_LEN);
-	snprintf(e->ip, sizeof(e->ip), "%s", c->ip);
+	snprintf(e->ip, sizeof(e->ip), "%s", c->ch.ip);
 	e->version = r.version;
 	e->suite = r.suite;
 	memcpy(e->master, r.master, KEYD_MASTER_LEN);
@@ -412,7 +396,7 @@ on_cache_load(void *ctx, struct ipc_in *in)
 
 	if (keydproto_cache_load(in, &r) < 0)
 		return -1;
-	e = c->ip[0] == '\0' ? NULL : cache_find(r.id, c->ip);
+	e = c->ch.ip[0] == '\0' ? NULL : cache_find(r.id, c->ch.ip);
 	if (e == NULL) {
 		keydproto_empty_put(&outmsg, MSG_KEYD_CACHE_MISS);
 	} else {
@@ -440,44 +424,29 @@ static const struct ipc_handler worker_handlers[] = {
 	{ .type = MSG_KEYD_CACHE_LOAD, .fn = on_cache_load },
 };
 
-/* Returns the handler's result: 0, -1 (a violation: unknown type, an fd,
- * a malformed request) or KEYD_CLOSE (refused, logged). */
+/* A second SIGN or KEYX on one channel: refused, logged, closed. */
 static int
-worker_dispatch(struct chan *c, struct ipc_in *in)
+denied(void *ctx, struct ipc_in *in)
 {
-	int rc = ipc_dispatch_chan(IPC_TABLE(worker_handlers), &c->perm, c, in);
-
-	if (rc == IPC_DENIED)
-		return refuse(c, "second private-key operation on one channel "
-		    "(type 0x%04x; one handshake needs one)", in->type);
-	return rc;
+	return refuse(ctx, "second private-key operation on one channel "
+	    "(type 0x%04x; one handshake needs one)", in->type);
 }
+
+static const struct broker_table worker_table = { IPC_TABLE(worker_handlers), denied };
 
 static void
 on_worker(int fd, short revents, void *ctx)
 {
 	struct chan *c = ctx;
-	int rc, got;
 
 	(void)fd;
+	(void)revents;
 	if (c->pumping) {
 		if (chains_pump(c) != 0)
 			chan_close(c);
 		return;
 	}
-	(void)revents;
-	got = ipc_recv(c->fd, &inmsg);
-	if (got == 0) {
-		chan_close(c);
-		return;
-	}
-	rc = got == 1 ? worker_dispatch(c, &inmsg) : -1;
-	if (got == 1)	/* requests may carry master secrets and premaster ciphertexts */
-		explicit_bzero(inmsg.data, IPC_HDR_LEN + inmsg.len);
-	if (rc < 0)
-		log_event(LOG_LEVEL_ERR, "ipc_violation", "sid=%s peer=worker type=0x%04x "
-		    "reason=\"request refused by keyd\"", c->sid, got == 1 ? inmsg.type : 0);
-	if (rc != 0)
+	if (broker_chan_recv(&c->ch, &inmsg, &worker_table) != 0)
 		chan_close(c);
 }
 
@@ -492,24 +461,9 @@ on_session_new(void *ctx, struct ipc_in *in)
 		ipc_in_close_fd(in);
 		return -1;
 	}
-	c = calloc(1, sizeof(*c));
-	if (c == NULL) {
-		ipc_in_close_fd(in);
-		return 0;
-	}
-	c->fd = in->fd;
+	c = broker_chan_new(sizeof(*c), in->fd, r.sid, r.ip, KEYD_FRESH, on_worker);
 	in->fd = -1;
-	c->perm.phase = KEYD_FRESH;
-	memcpy(c->sid, r.sid, sizeof(c->sid));
-	memcpy(c->ip, r.ip, sizeof(c->ip));
-	if (ev_add_fd(c->fd, POLLIN, on_worker, c) < 0) {
-		close(c->fd);
-		free(c);
-		return -1;
-	}
-	c->next = chans;
-	chans = c;
-	return 0;
+	return 0;	/* NULL: out of memory, that worker sees EOF */
 }
 
 static int
@@ -520,7 +474,7 @@ on_retire(void *ctx, struct ipc_in *in)
 		return -1;
 	retiring = 1;
 	log_event(LOG_LEVEL_INFO, "retiring", "reason=\"a newer keyd serves new sessions\"");
-	if (chans == NULL)
+	if (broker_chan_count() == 0)
 		exit(0);
 	return 0;
 }
@@ -529,27 +483,6 @@ static const struct ipc_handler master_handlers[] = {
 	{ .type = MSG_KEYD_SESSION_NEW, .with_fd = 1, .fn = on_session_new },
 	{ .type = MSG_KEYD_RETIRE, .with_fd = 0, .fn = on_retire },
 };
-
-static void
-on_master(int fd, short revents, void *ctx)
-{
-	int rc;
-
-	(void)revents;
-	(void)ctx;
-	rc = ipc_recv(fd, &inmsg);
-	if (rc == 0) {
-		log_event(LOG_LEVEL_INFO, "exit", "reason=\"master closed channel\"");
-		exit(0);
-	}
-	if (rc < 0 && errno == EMFILE) {	/* refuse that one session, live on */
-		log_event(LOG_LEVEL_ERR, "session_refused", "reason=\"fd table full: a new "
-		    "session's channel could not be received\"");
-		return;
-	}
-	if (rc < 0 || ipc_dispatch(IPC_TABLE(master_handlers), NULL, &inmsg) < 0)
-		fatal("reason=\"bad message from master\" type=0x%04x", inmsg.type);
-}
 
 void
 keyd_serve(struct keyd_keys *keys, const struct config *cfg, int master_fd)
@@ -562,7 +495,8 @@ keyd_serve(struct keyd_keys *keys, const struct config *cfg, int master_fd)
 	if (cache_size && cache == NULL)
 		fatal("reason=\"cannot allocate session cache\"");
 	keydproto_ready_put(&outmsg, (uint32_t)keys->n);
-	if (ipc_send(master_fd, &outmsg) < 0 || ev_add_fd(master_fd, POLLIN, on_master, NULL) < 0)
+	if (ipc_send(master_fd, &outmsg) < 0)
 		fatal("reason=\"master channel\"");
+	broker_master(master_fd, IPC_TABLE(master_handlers));
 	ev_run();
 }

@@ -16,9 +16,9 @@
 #include <unistd.h>
 
 #include "../../common/base/config.h"
+#include "../../common/base/daemon.h"
 #include "../../common/ipc/ipc.h"
 #include "../../common/base/log.h"
-#include "../../common/base/version.h"
 #include "../../common/mail/maildir.h"
 #include "../../common/mail/mailroot.h"
 #include "../../common/ipc/proto.h"
@@ -68,33 +68,39 @@ open_mailroot(const char *root, uid_t uid, gid_t gid, const char *user)
 }
 
 struct args {
-	const char *cfgpath, *sid, *root, *user;
+	const char *sid, *root, *user;
 	const struct view *view;
 	uint64_t uid, gid;
 };
 
-static void
-parse_args(int argc, char **argv, struct args *a)
+static int
+set_arg(void *ctx, int opt, const char *arg)
 {
-	int opt;
+	struct args *a = ctx;
 
-	*a = (struct args){ .cfgpath = "/etc/postern/postern.conf", .user = "?" };
-	while ((opt = getopt(argc, argv, "c:s:u:g:r:n:v:hV")) != -1) {
-		switch (opt) {
-		case 'h': case 'V': version_or_help("postern-stored", opt);
-		case 'c': a->cfgpath = optarg; break;
-		case 's': a->sid = optarg; break;
-		case 'u': if (util_str_to_u64(optarg, 0xfffffffe, &a->uid) < 0) fatal("reason=\"bad uid\""); break;
-		case 'g': if (util_str_to_u64(optarg, 0xfffffffe, &a->gid) < 0) fatal("reason=\"bad gid\""); break;
-		case 'r': a->root = optarg; break;
-		case 'n': a->user = optarg; break;
-		case 'v':
-			if ((a->view = view_find(optarg)) == NULL)
-				fatal("reason=\"unknown view\" view=%s", optarg);
-			break;
-		default: fatal("reason=\"usage\"");
-		}
+	switch (opt) {
+	case 's': a->sid = arg; return 0;
+	case 'u': return util_str_to_u64(arg, 0xfffffffe, &a->uid);
+	case 'g': return util_str_to_u64(arg, 0xfffffffe, &a->gid);
+	case 'r': a->root = arg; return 0;
+	case 'n': a->user = arg; return 0;
+	case 'v':
+		if ((a->view = view_find(arg)) == NULL)
+			fatal("reason=\"unknown view\" view=%s", arg);
+		return 0;
+	default: return -1;
 	}
+}
+
+static void
+parse_args(int argc, char **argv, struct args *a, struct config *cfg)
+{
+	const struct daemon_args da = { .name = "stored", .opts = "s:u:g:r:n:v:",
+	    .usage = "-s sid -u uid -g gid -r root -n user -v pop3|imap|deliver", .opt = set_arg,
+	    .ctx = a };
+
+	*a = (struct args){ .user = "?" };
+	daemon_boot(&da, argc, argv, cfg);
 	/* The master names the view from the service; there is no default, so
 	 * a spawner that forgets it fails here rather than in a looser one. */
 	if (a->sid == NULL || a->root == NULL || a->uid == 0 || a->gid == 0 || a->root[0] != '/' ||
@@ -146,15 +152,8 @@ main(int argc, char **argv)
 	    .worker_fd = FD_PARENT };
 	struct config cfg;
 	struct args a;
-	char err[512];
 
-	log_init("stored");
-	parse_args(argc, argv, &a);
-	log_set_session(a.sid);
-	if (config_load(&cfg, a.cfgpath, err, sizeof(err)) < 0)
-		fatal("reason=\"%s\"", err);
-	config_close_passed(a.cfgpath);
-	signal(SIGPIPE, SIG_IGN);
+	parse_args(argc, argv, &a, &cfg);
 	umask(077);
 	engine_init(&engine);	/* the host name, before a filter without uname */
 	confine(&a, &cfg);

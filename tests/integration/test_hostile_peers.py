@@ -49,7 +49,7 @@ class TestPeerThatStopsReading(unittest.TestCase):
         s1, f1, sid1, mark = hostile(self.app)
         said = ask(s1, f1, "FLOOD-KEYD 100000")
         self.assertRegex(said, r"^flooded [1-9]\d*$")
-        self.app.wait_log(r"proc=keyd .*level=warn event=channel_closed sid=%s peer=worker "
+        self.app.wait_log(r"proc=keyd .*sid=%s level=warn event=channel_closed peer=worker .*"
                           r"reason=\"worker does not read its replies\"" % sid1, start=mark)
         s2, f2, sid2, _ = hostile(self.app)
         self.assertRegex(ask(s2, f2, "KEYD-CHAINS"), r"^keyd-chains [1-9]\d*$")

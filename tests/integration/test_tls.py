@@ -340,7 +340,7 @@ class TestKeyIsolation(TlsBase):
                                  "keyd-refused")
             self.assertEqual(hostile_ask(app.port, ["KEYD-BADTYPE"])[-1], "keyd-closed")
             app.wait_log(r'proc=keyd .*event=keyd_refused sid=\w+ reason="unknown key id 7"')
-            app.wait_log(r"proc=keyd .*event=ipc_violation sid=\w+ peer=worker type=0x0303")
+            app.wait_log(r"proc=keyd .*sid=\w+ .*event=ipc_violation peer=worker ip=\S+ type=0x0303")
         finally:
             app.cleanup()
 

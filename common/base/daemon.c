@@ -1,0 +1,49 @@
+/* daemon.c - the shared start of exec'd children. */
+#include "daemon.h"
+
+#include <signal.h>
+#include <stdio.h>
+#include <unistd.h>
+
+#include "log.h"
+#include "version.h"
+
+static void __attribute__((noreturn))
+usage(const struct daemon_args *a)
+{
+	fatal("reason=\"usage: postern-%s -c config%s%s\"", a->name, a->usage[0] ? " " : "",
+	    a->usage);
+}
+
+void
+daemon_boot(const struct daemon_args *a, int argc, char **argv, struct config *cfg)
+{
+	const char *cfgpath = "/etc/postern/postern.conf";
+	char letters[64], err[512], prog[48];
+	int opt;
+
+	log_init(a->name);
+	snprintf(prog, sizeof(prog), "postern-%s", a->name);
+	if (snprintf(letters, sizeof(letters), "c:hV%s", a->opts) >= (int)sizeof(letters))
+		fatal("reason=\"too many options\"");
+	while ((opt = getopt(argc, argv, letters)) != -1) {
+		if (opt == 'c')
+			cfgpath = optarg;
+		else if (opt == 'h' || opt == 'V')
+			version_or_help(prog, opt);
+		else if (opt == '?' || a->opt == NULL)
+			usage(a);
+		else {
+			if (opt == 's')
+				log_set_session(optarg);
+			if (a->opt(a->ctx, opt, optarg) < 0)
+				usage(a);
+		}
+	}
+	if (optind != argc)
+		usage(a);
+	if (config_load(cfg, cfgpath, err, sizeof(err)) < 0)
+		fatal("reason=\"%s\"", err);
+	config_close_passed(cfgpath);
+	signal(SIGPIPE, SIG_IGN);
+}
