@@ -20,6 +20,30 @@ numeric(const char *ip)
 	return inet_pton(AF_INET, ip, bin) == 1 || inet_pton(AF_INET6, ip, bin) == 1;
 }
 
+/* The mail-intake messages. */
+static void
+intake(void)
+{
+	struct master_rcpt_result res;
+	static struct master_rcpt r;
+	uint32_t index;
+
+	if (in.type == MSG_MASTER_RCPT && masterproto_rcpt_get(&in, &r) == 0) {
+		CHECK(r.address[0] != '\0' && strlen(r.address) <= MASTERPROTO_ADDRESS_MAX);
+		masterproto_rcpt_put(&out, r.id, r.address);
+		CHECK_REENCODES(out, in);
+	} else if (in.type == MSG_WORKER_RCPT && masterproto_rcpt_result_get(&in, &res) == 0) {
+		CHECK(res.index < MASTERPROTO_RCPT_MAX && (res.status == 0 || res.index == 0));
+		masterproto_rcpt_result_put(&out, &res);
+		CHECK_REENCODES(out, in);
+	} else if (in.type == MSG_MASTER_DELIVER && masterproto_deliver_get(&in, &index) == 0) {
+		masterproto_deliver_put(&out, index);
+		CHECK_REENCODES(out, in);
+	} else if (in.type == MSG_MASTER_RESET && masterproto_empty_get(&in) == 0) {
+		CHECK(in.len == 0 && in.fd < 0);
+	}
+}
+
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
@@ -55,10 +79,12 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		}
 		break;
 	case MSG_WORKER_STORE:
+	case MSG_WORKER_DELIVER:
 		if (masterproto_store_get(&in) == 0)
 			CHECK(in.fd >= 0 && in.len == 0);
 		break;
 	default:
+		intake();
 		break;
 	}
 	return 0;

@@ -82,12 +82,88 @@ bad:
 void
 masterproto_store_put(struct ipc_out *o, int fd)
 {
-	ipc_out_init(o, MSG_WORKER_STORE);
-	ipc_put_fd(o, fd);
+	masterproto_fd_put(o, MSG_WORKER_STORE, fd);
 }
 
 int
 masterproto_store_get(struct ipc_in *in)
 {
 	return ipc_in_end(in) < 0 || in->fd < 0 ? -1 : 0;
+}
+
+void
+masterproto_fd_put(struct ipc_out *o, uint16_t type, int fd)
+{
+	ipc_out_init(o, type);
+	ipc_put_fd(o, fd);
+}
+
+void
+masterproto_rcpt_put(struct ipc_out *o, uint32_t id, const char *address)
+{
+	ipc_out_init(o, MSG_MASTER_RCPT);
+	ipc_put_u32(o, id);
+	if (strlen(address) > MASTERPROTO_ADDRESS_MAX)
+		o->err = 1;
+	ipc_put_str(o, address);
+}
+
+int
+masterproto_rcpt_get(struct ipc_in *in, struct master_rcpt *r)
+{
+	r->id = ipc_get_u32(in);
+	ipc_get_str(in, r->address, sizeof(r->address));
+	if (end_no_fd(in) < 0 || r->address[0] == '\0') {
+		r->address[0] = '\0';
+		return -1;
+	}
+	return 0;
+}
+
+void
+masterproto_rcpt_result_put(struct ipc_out *o, const struct master_rcpt_result *r)
+{
+	ipc_out_init(o, MSG_WORKER_RCPT);
+	ipc_put_u32(o, r->id);
+	ipc_put_u32(o, r->status);
+	ipc_put_u32(o, r->index);
+}
+
+int
+masterproto_rcpt_result_get(struct ipc_in *in, struct master_rcpt_result *r)
+{
+	r->id = ipc_get_u32(in);
+	r->status = ipc_get_u32(in);
+	r->index = ipc_get_u32(in);
+	/* status: an enum authd_lookup_status (0..4); only a found one has an index */
+	if (end_no_fd(in) < 0 || r->status > 4 || (r->status != 0 && r->index != 0) ||
+	    r->index >= MASTERPROTO_RCPT_MAX)
+		return -1;
+	return 0;
+}
+
+void
+masterproto_deliver_put(struct ipc_out *o, uint32_t index)
+{
+	ipc_out_init(o, MSG_MASTER_DELIVER);
+	ipc_put_u32(o, index);
+}
+
+int
+masterproto_deliver_get(struct ipc_in *in, uint32_t *index_r)
+{
+	*index_r = ipc_get_u32(in);
+	return end_no_fd(in) < 0 || *index_r >= MASTERPROTO_RCPT_MAX ? -1 : 0;
+}
+
+void
+masterproto_empty_put(struct ipc_out *o, uint16_t type)
+{
+	ipc_out_init(o, type);
+}
+
+int
+masterproto_empty_get(struct ipc_in *in)
+{
+	return end_no_fd(in);
 }
