@@ -51,6 +51,9 @@ struct service {
 					   close without one (implicit TLS: plaintext is garbage) */
 	enum service_grant grant;
 	const char *store_view;		/* SERVICE_GRANT_STORED: the view stored serves */
+	int intake;			/* mail intake (LMTP, SMTP): the worker may ask the
+					   master for recipients and deliver-view stored
+					   channels (common/ipc/masterproto.h) */
 	size_t listen_off;		/* offsetof(struct config, <name>_listen) */
 	size_t proxy_off;		/* offsetof(struct config, <name>_proxy_protocol) */
 	size_t worker_off;		/* offsetof(struct config, a test-only worker override) */
