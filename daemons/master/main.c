@@ -225,8 +225,7 @@ final_kill(void *ctx)
 	for (i = 0; i < m->nsessions; i++) {
 		if (m->sessions[i].worker_pid > 0)
 			kill(m->sessions[i].worker_pid, SIGKILL);
-		if (m->sessions[i].stored_pid > 0)
-			kill(m->sessions[i].stored_pid, SIGKILL);
+		master_children_kill(&m->sessions[i], SIGKILL);
 	}
 	brokers_stop(m, SIGKILL);
 	ev_stop();
@@ -248,8 +247,7 @@ begin_stop(struct master *m)
 	}
 	for (i = 0; i < m->nsessions; i++) {
 		kill(m->sessions[i].worker_pid, SIGTERM);
-		if (m->sessions[i].stored_pid > 0)
-			kill(m->sessions[i].stored_pid, SIGTERM);
+		master_children_kill(&m->sessions[i], SIGTERM);
 	}
 	brokers_stop(m, SIGTERM);
 	ev_add_timer(5000, final_kill, m);

@@ -120,6 +120,7 @@ master_session_remove(struct master *m, struct session *s)
 		close(s->pending_auth_fd);
 	if (!s->logged_in)
 		m->npreauth--;
+	intake_clear(s);
 	memmove(s, s + 1, (m->nsessions - i - 1) * sizeof(*s));
 	m->nsessions--;
 }
@@ -132,7 +133,7 @@ session_find(struct master *m, const char *sid, pid_t pid, int ctl_fd)
 	for (i = 0; i < m->nsessions; i++) {
 		struct session *s = &m->sessions[i];
 		if ((sid != NULL && strcmp(s->sid, sid) == 0) ||
-		    (pid > 0 && (s->worker_pid == pid || s->stored_pid == pid)) ||
+		    (pid > 0 && (s->worker_pid == pid || master_child_find(s, pid) != NULL)) ||
 		    (ctl_fd >= 0 && s->ctl_fd == ctl_fd))
 			return s;
 	}
@@ -189,11 +190,11 @@ binary_path(const struct master *m, const char *name, char *out, size_t outlen)
 	snprintf(out, outlen, "%s/%s", m->libexec, name);
 }
 
-/* Master -> worker, never blocking: the control channel carries at most two
- * messages per session, so a full one means the worker does not read it;
- * such a worker is ended rather than waited for. */
-static void
-worker_send(struct session *s, struct ipc_out *o)
+/* Master -> worker, never blocking: the control channel carries one answer
+ * per request (and a login's stored), so a full one means the worker does
+ * not read it; such a worker is ended rather than waited for. */
+void
+master_worker_send(struct session *s, struct ipc_out *o)
 {
 	if (s->ctl_fd >= 0 && ipc_send_nowait(s->ctl_fd, o) == 0)
 		return;
@@ -226,31 +227,34 @@ worker_proxy(void *ctx, struct ipc_in *in)
 		    s->ip, (unsigned long long)m->cfg.max_per_ip);
 		masterproto_text_put(&outmsg, MSG_WORKER_PROXY_REFUSE,
 		    "too many connections from your address");
-	} else if (brokers_authd_session(m, s->sid, s->ip, s->svc->name, s->pending_auth_fd) < 0) {
+	} else if (s->pending_auth_fd >= 0 &&
+	    brokers_authd_session(m, s->sid, s->ip, s->svc->name, s->pending_auth_fd) < 0) {
 		log_event(LOG_LEVEL_WARN, "refused", "reason=broker_busy ip=%s via=proxy", s->ip);
 		masterproto_text_put(&outmsg, MSG_WORKER_PROXY_REFUSE, "authentication service busy");
 	} else {
 		masterproto_proxy_ok_put(&outmsg, s->ip);
 	}
 	log_set_session(NULL);
-	close(s->pending_auth_fd);
+	if (s->pending_auth_fd >= 0)
+		close(s->pending_auth_fd);
 	s->pending_auth_fd = -1;
-	worker_send(s, &outmsg);
+	if (s->svc->intake)
+		s->ctl.phase = CTL_INTAKE;
+	master_worker_send(s, &outmsg);
 	return 0;
 }
 
 /* The worker's control channel: on a PROXY listener the master accepts one
- * MSG_MASTER_PROXY before anything else, and nothing ever after.  EOF
- * means the worker is going away; any other message is a violation and
- * kills it. */
-enum ctl_phase {
-	CTL_PROXY = 1 << 0,	/* the PROXY header is still to be reported */
-	CTL_QUIET = 1 << 1,	/* nothing more may come */
-};
-
+ * MSG_MASTER_PROXY before anything else; on an intake service (LMTP,
+ * SMTP) recipient lookups one at a time, deliveries and resets; nothing
+ * else ever.  EOF means the worker is going away; any other message is a
+ * violation and kills it. */
 static const struct ipc_handler ctl_handlers[] = {
 	{ .type = MSG_MASTER_PROXY, .phases = CTL_PROXY, .then = CTL_QUIET, .once = 1,
 	    .fn = worker_proxy },
+	{ .type = MSG_MASTER_RCPT, .phases = CTL_INTAKE, .then = CTL_LOOKUP, .fn = intake_rcpt },
+	{ .type = MSG_MASTER_DELIVER, .phases = CTL_INTAKE, .fn = intake_deliver },
+	{ .type = MSG_MASTER_RESET, .phases = CTL_INTAKE, .fn = intake_reset },
 };
 
 static void
@@ -303,13 +307,15 @@ master_spawn_worker(struct master *m, struct session *s, int client_fd, const st
 	    socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, auth) < 0 ||
 	    socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, kd) < 0)
 		goto fail;
-	s->ctl.phase = l->proxy ? CTL_PROXY : CTL_QUIET;
+	s->ctl.phase = l->proxy ? CTL_PROXY : svc->intake ? CTL_INTAKE : CTL_QUIET;
 	s->m = m;
 	/* Behind PROXY the client is not known yet: authd waits for it, and
 	 * keyd gets no address, which turns its session cache off for this
 	 * session (else all of one proxy's clients would share one scope). */
-	if (brokers_session_new(m, s->sid, l->proxy ? "" : s->ip, svc->name, l->proxy ? -1 : auth[1],
-	    kd[1]) < 0) {
+	/* A service without logins (mail intake) gets no authd session: its
+	 * worker's authd channel only ever sees EOF. */
+	if (brokers_session_new(m, s->sid, l->proxy ? "" : s->ip, svc->name,
+	    l->proxy || svc->grant == SERVICE_GRANT_NONE ? -1 : auth[1], kd[1]) < 0) {
 		for (i = 0; i < 2; i++) {
 			close(ctl[i]);
 			close(auth[i]);
@@ -319,7 +325,8 @@ master_spawn_worker(struct master *m, struct session *s, int client_fd, const st
 		master_session_remove(m, s);
 		return -1;
 	}
-	if (l->proxy && (s->pending_auth_fd = fcntl(auth[1], F_DUPFD_CLOEXEC, 3)) < 0)
+	if (l->proxy && svc->grant != SERVICE_GRANT_NONE &&
+	    (s->pending_auth_fd = fcntl(auth[1], F_DUPFD_CLOEXEC, 3)) < 0)
 		goto fail;
 	{
 		char *argv[] = { path, "-c", NULL, "-s", s->sid, "-i", s->ip, "-p",
@@ -343,6 +350,10 @@ master_spawn_worker(struct master *m, struct session *s, int client_fd, const st
 		goto fail_logged;
 	}
 	s->worker_pid = pid;
+	/* no login to wait for: login_timeout and the pre-login share do not
+	 * apply (the worker's idle timeout does) */
+	if (svc->grant == SERVICE_GRANT_NONE)
+		master_session_logged_in(m, s);
 	s->ctl_fd = ctl[0];
 	ev_add_fd(ctl[0], POLLIN, on_worker_ctl, m);
 	log_set_session(s->sid);
@@ -363,48 +374,62 @@ fail_logged:
 }
 
 int
-master_authd_login(struct master *m, struct ipc_in *in)
+master_child_add(struct session *s, pid_t pid, enum child_role role)
 {
-	static struct authd_login L;
+	size_t i;
+
+	for (i = 0; i < SESSION_CHILDREN_MAX; i++)
+		if (s->children[i].pid == 0) {
+			s->children[i] = (struct session_child){ .pid = pid, .role = role };
+			return 0;
+		}
+	return -1;
+}
+
+struct session_child *
+master_child_find(struct session *s, pid_t pid)
+{
+	size_t i;
+
+	for (i = 0; i < SESSION_CHILDREN_MAX; i++)
+		if (s->children[i].pid == pid)
+			return &s->children[i];
+	return NULL;
+}
+
+void
+master_children_kill(struct session *s, int sig)
+{
+	size_t i;
+
+	for (i = 0; i < SESSION_CHILDREN_MAX; i++)
+		if (s->children[i].pid > 0)
+			kill(s->children[i].pid, sig);
+}
+
+static const char *const role_names[] = { "none", "mailbox", "deliver" };
+
+int
+master_spawn_stored(struct master *m, struct session *s, const char *user, uint32_t uid,
+    uint32_t gid, const char *mail_root, const char *view, enum child_role role)
+{
 	char path[CONFIG_PATH_MAX + 64], uids[16], gids[16];
-	char *user = L.user, *mailroot = L.mail_root;
-	uint32_t uid, gid;
-	struct session *s;
 	int st[2];
 	pid_t pid;
 
-	if (authdproto_login_get(in, &L) < 0)
-		return -1;
-	uid = L.uid;
-	gid = L.gid;
-	s = session_find(m, L.sid, 0, -1);
-	if (s == NULL) {
-		log_event(LOG_LEVEL_INFO, "login_orphan", "sid=%s reason=\"worker already gone\"", L.sid);
-		return 0;
-	}
-	log_set_session(s->sid);
-	/* Check meaning, not only form: never root, only canonical paths. */
-	if (uid == 0 || gid == 0 || uid == geteuid() || !config_path_canonical(mailroot)) {
-		log_event(LOG_LEVEL_ERR, "login_refused", "user=%s reason=\"authd named uid 0, the master's uid or a "
-		    "non-canonical mail root\"", user);
-		master_session_logged_in(m, s);
-		goto refuse;
-	}
-	if (s->logged_in) {
-		log_event(LOG_LEVEL_ERR, "ipc_violation", "peer=authd reason=\"second login for session\"");
-		log_set_session(NULL);
+	if (master_child_find(s, 0) == NULL) {
+		log_event(LOG_LEVEL_WARN, "spawn_refused", "proc=stored role=%s reason=\"the session "
+		    "has %d stored children already\"", role_names[role], SESSION_CHILDREN_MAX);
 		return -1;
 	}
-	master_session_logged_in(m, s);
 	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, st) < 0)
 		goto fail;
 	binary_path(m, policy_table[POLICY_STORED].binary, path, sizeof(path));
 	snprintf(uids, sizeof(uids), "%u", uid);
 	snprintf(gids, sizeof(gids), "%u", gid);
 	{
-		/* The view comes from the service row, never from the worker. */
 		char *argv[] = { path, "-c", NULL, "-s", s->sid, "-u", uids, "-g", gids,
-		    "-r", mailroot, "-n", user, "-v", (char *)s->svc->store_view, NULL };
+		    "-r", (char *)mail_root, "-n", (char *)user, "-v", (char *)view, NULL };
 		int fds[SLOT_COUNT] = { [SLOT_CLIENT] = -1, [SLOT_CONTROL] = -1, [SLOT_AUTHD] = -1,
 		    [SLOT_KEYD] = -1, [SLOT_MASTER] = -1, [SLOT_WORKER] = st[1] };
 		pid = master_spawn(m, POLICY_STORED, argv, fds, s->sid, 1);
@@ -414,18 +439,55 @@ master_authd_login(struct master *m, struct ipc_in *in)
 		close(st[0]);
 		goto fail;
 	}
-	s->stored_pid = pid;
-	masterproto_store_put(&outmsg, st[0]);
-	worker_send(s, &outmsg);
-	close(st[0]);
-	log_event(LOG_LEVEL_INFO, "stored_spawn", "user=%s stored_pid=%ld", user, (long)pid);
-	log_set_session(NULL);
-	return 0;
+	(void)master_child_add(s, pid, role);
+	log_event(LOG_LEVEL_INFO, "stored_spawn", "user=%s stored_pid=%ld role=%s view=%s", user,
+	    (long)pid, role_names[role], view);
+	return st[0];
 fail:
-	log_event(LOG_LEVEL_ERR, "spawn_failed", "proc=stored errno=%d", errno);
-refuse:
-	masterproto_text_put(&outmsg, MSG_WORKER_STORE_FAIL, "storage unavailable");
-	worker_send(s, &outmsg);
+	log_event(LOG_LEVEL_ERR, "spawn_failed", "proc=stored role=%s errno=%d", role_names[role], errno);
+	return -1;
+}
+
+int
+master_authd_login(struct master *m, struct ipc_in *in)
+{
+	static struct authd_login L;
+	struct session *s;
+	int fd;
+
+	if (authdproto_login_get(in, &L) < 0)
+		return -1;
+	s = session_find(m, L.sid, 0, -1);
+	if (s == NULL) {
+		log_event(LOG_LEVEL_INFO, "login_orphan", "sid=%s reason=\"worker already gone\"", L.sid);
+		return 0;
+	}
+	log_set_session(s->sid);
+	if (s->logged_in || s->svc->grant != SERVICE_GRANT_STORED) {
+		log_event(LOG_LEVEL_ERR, "ipc_violation", "peer=authd reason=\"%s\"", s->logged_in ?
+		    "second login for session" : "login on a service without logins");
+		log_set_session(NULL);
+		return -1;
+	}
+	master_session_logged_in(m, s);
+	/* Check meaning, not only form: never root, only canonical paths. */
+	if (L.uid == 0 || L.gid == 0 || L.uid == geteuid() || !config_path_canonical(L.mail_root)) {
+		log_event(LOG_LEVEL_ERR, "login_refused", "user=%s reason=\"authd named uid 0, the master's "
+		    "uid or a non-canonical mail root\"", L.user);
+		fd = -1;
+	} else {
+		/* The view comes from the service row, never from the worker. */
+		fd = master_spawn_stored(m, s, L.user, L.uid, L.gid, L.mail_root, s->svc->store_view,
+		    CHILD_MAILBOX);
+	}
+	if (fd >= 0) {
+		masterproto_store_put(&outmsg, fd);
+		master_worker_send(s, &outmsg);
+		close(fd);
+	} else {
+		masterproto_text_put(&outmsg, MSG_WORKER_STORE_FAIL, "storage unavailable");
+		master_worker_send(s, &outmsg);
+	}
 	log_set_session(NULL);
 	return 0;
 }
@@ -485,9 +547,9 @@ master_reap(struct master *m)
 			    "reason=\"forbidden system call (seccomp)\"",
 			    pid == s->worker_pid ? policy_table[s->svc->worker].name : "stored",
 			    (long)pid, st);
-		if (pid == s->stored_pid) {
+		if (master_child_find(s, pid) != NULL) {
 			log_event(LOG_LEVEL_INFO, "child_exit", "child=stored pid=%ld %s", (long)pid, st);
-			s->stored_pid = 0;
+			*master_child_find(s, pid) = (struct session_child){ 0 };
 		} else {
 			log_event(LOG_LEVEL_INFO, "disconnect", "child=%s pid=%ld %s ip=%s",
 			    policy_table[s->svc->worker].name, (long)pid, st, s->ip);

@@ -7,6 +7,7 @@
 #include <sys/types.h>
 
 #include "../../common/base/config.h"
+#include "../../common/mail/userdb.h"
 #include "../../common/ipc/ipc.h"
 #include "../../policy/policy.h"
 
@@ -22,10 +23,41 @@ struct listener {
 	char addr[CONFIG_PATH_MAX];
 };
 
+/* What a worker may send on its control channel now (ipc_chan phases). */
+enum ctl_phase {
+	CTL_PROXY = 1 << 0,	/* the PROXY header is still to be reported */
+	CTL_QUIET = 1 << 1,	/* nothing (any service after PROXY, or none) */
+	CTL_INTAKE = 1 << 2,	/* intake: recipients, deliveries, reset */
+	CTL_LOOKUP = 1 << 3,	/* intake: a recipient lookup is out, wait */
+};
+
+/* The stored children of a session, by role: the mailbox of its login
+ * (one at most), and the deliver-view stored of mail intake (one per
+ * recipient being delivered, gone when the worker closes its channel). */
+enum child_role {
+	CHILD_NONE = 0,
+	CHILD_MAILBOX,
+	CHILD_DELIVER,
+};
+#define SESSION_CHILDREN_MAX	16
+
+struct session_child {
+	pid_t pid;
+	enum child_role role;
+};
+
+/* A recipient the master resolved for an intake session (through authd);
+ * the worker knows it only by its index. */
+struct session_rcpt {
+	char user[USERDB_NAME_MAX + 1];
+	uint32_t uid, gid;
+	char *mail_root;
+};
+
 struct session {
 	char sid[25];
 	pid_t worker_pid;
-	pid_t stored_pid;
+	struct session_child children[SESSION_CHILDREN_MAX];
 	int ctl_fd;		/* master end of the worker's control channel */
 	int logged_in;		/* authd has named the user: one stored at most */
 	uint64_t started_ms;	/* accept time: login_timeout counts from here */
@@ -40,6 +72,8 @@ struct session {
 	char peer[INET6_ADDRSTRLEN];	/* the address the master saw */
 	struct ipc_chan ctl;		/* what the worker may still send */
 	struct master *m;
+	struct session_rcpt *rcpts;	/* intake: this transaction's recipients */
+	uint32_t nrcpts;
 };
 
 /* A long-lived child the master talks to: authd, keyd. */
@@ -137,6 +171,27 @@ void master_session_remove(struct master *m, struct session *s);
 /* Returns 0, or -1 (session removed; the caller refuses the client). */
 int master_spawn_worker(struct master *m, struct session *s, int client_fd, const struct listener *l);
 int master_authd_login(struct master *m, struct ipc_in *in);
+
+/* The session's stored children: add one of role (-1 when all slots are
+ * taken), find the slot of pid (NULL), signal them all. */
+int master_child_add(struct session *s, pid_t pid, enum child_role role);
+struct session_child *master_child_find(struct session *s, pid_t pid);
+void master_children_kill(struct session *s, int sig);
+
+/* Start a stored for user in view, its channel to the worker: returns the
+ * worker's end (the caller passes and closes it), or -1 (logged). */
+int master_spawn_stored(struct master *m, struct session *s, const char *user, uint32_t uid,
+    uint32_t gid, const char *mail_root, const char *view, enum child_role role);
+
+/* Send o to the session's worker without blocking (a worker that does not
+ * read is killed). */
+void master_worker_send(struct session *s, struct ipc_out *o);
+
+/* intake.c: the worker control channel's mail-intake requests. */
+int intake_rcpt(void *ctx, struct ipc_in *in);
+int intake_deliver(void *ctx, struct ipc_in *in);
+int intake_reset(void *ctx, struct ipc_in *in);
+void intake_clear(struct session *s);
 
 /* lookup.c: recipient lookups through authd (common/ipc/authdproto.h). */
 struct authd_lookup_result;
