@@ -194,7 +194,8 @@ new_node(struct imap_parser *p, enum imap_arg_type type, int attach)
 	n = &p->nodes[p->nnodes++];
 	memset(n, 0, sizeof(*n));
 	n->type = type;
-	n->text = p->text + p->tlen;
+	/* a list has no text of its own */
+	n->text = type == IMAP_ARG_LIST ? (const uint8_t *)"" : p->text + p->tlen;
 	if (attach) {
 		if (f->last != NULL)
 			f->last->next = n;
