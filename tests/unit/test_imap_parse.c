@@ -14,28 +14,13 @@
 
 #include "../../common/proto/imap_parse.h"
 #include "tap.h"
+#include "transcript.h"
 
-static char transcript[16384];
 static char streamed[4096];
 static size_t nstreamed;
 static uint32_t refuse_over = UINT32_MAX;	/* CONTINUE for larger literals: refused */
 
-static void
-add(const void *s, size_t len)
-{
-	size_t t = strlen(transcript);
 
-	if (t + len < sizeof(transcript)) {
-		memcpy(transcript + t, s, len);
-		transcript[t + len] = '\0';
-	}
-}
-
-static void
-adds(const char *s)
-{
-	add(s, strlen(s));
-}
 
 /* Literal data, with NUL shown as ^@. */
 static void
@@ -307,20 +292,7 @@ test_bad(void)
 	    "LITERAL+ not enabled: refused, its bytes skipped");
 }
 
-static char big[300000];
 
-/* big = prefix, n copies of rep, suffix; returns its length. */
-static size_t
-build(const char *prefix, const char *rep, size_t n, const char *suffix)
-{
-	size_t len = strlen(prefix), r = strlen(rep), i;
-
-	memcpy(big, prefix, len);
-	for (i = 0; i < n && len + r + strlen(suffix) < sizeof(big); i++, len += r)
-		memcpy(big + len, rep, r);
-	memcpy(big + len, suffix, strlen(suffix));
-	return len + strlen(suffix);
-}
 
 static void
 test_limits(void)

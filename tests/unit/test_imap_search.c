@@ -1,5 +1,5 @@
 /* test_imap_search.c - SEARCH programs as clients send them, through the
- * command parser into the key tree, and every refusal.  The tree is shown
+ * command parser into the key transcript, and every refusal.  The transcript is shown
  * as text: AND(...), OR(a,b), NOT(a), KEY, KEY:arg. */
 #include <stdint.h>
 #include <stdio.h>
@@ -9,6 +9,7 @@
 #include "../../common/proto/imap_parse.h"
 #include "../../common/proto/imap_search.h"
 #include "tap.h"
+#include "transcript.h"
 
 static const char *const opname[] = {
 	"AND", "OR", "NOT", "ALL", "ANSWERED", "DELETED", "DRAFT", "FLAGGED", "NEW", "OLD",
@@ -18,24 +19,8 @@ static const char *const opname[] = {
 	"MODSEQ", "SET", "UID",
 };
 
-static char tree[4096];
 
-static void
-add(const char *s, size_t len)
-{
-	size_t t = strlen(tree);
 
-	if (t + len < sizeof(tree)) {
-		memcpy(tree + t, s, len);
-		tree[t + len] = '\0';
-	}
-}
-
-static void
-adds(const char *s)
-{
-	add(s, strlen(s));
-}
 
 /* The key's argument as text. */
 static void
@@ -94,7 +79,7 @@ static struct imap_limits plim;
 static struct imap_search_limits slim;
 
 /* Parse line as a command, then its arguments as a search; the result
- * code, and the tree in tree[]. */
+ * code, and the transcript in transcript[]. */
 static int
 search(const char *line, size_t len)
 {
@@ -104,7 +89,7 @@ search(const char *line, size_t len)
 	size_t off = 0, used;
 	int r = -100;
 
-	tree[0] = '\0';
+	transcript[0] = '\0';
 	if (p == NULL || imap_search_init(&s, &slim) < 0)
 		return -200;
 	while (off < len) {
@@ -143,9 +128,9 @@ ok(const char *line, const char *want)
 	int r = search(line, strlen(line));
 
 	snprintf(name, sizeof(name), "%.*s", (int)strcspn(line, "\r"), line);
-	CHECK(r == IMAP_SEARCH_OK && !strcmp(tree, want), name);
-	if (r != IMAP_SEARCH_OK || strcmp(tree, want))
-		printf("#   r=%d got \"%s\"\n", r, tree);
+	CHECK(r == IMAP_SEARCH_OK && !strcmp(transcript, want), name);
+	if (r != IMAP_SEARCH_OK || strcmp(transcript, want))
+		printf("#   r=%d got \"%s\"\n", r, transcript);
 }
 
 static void
@@ -199,19 +184,7 @@ test_clients(void)
 	ok("a SEARCH SUBJECT NIL\r\n", "AND(SUBJECT:NIL)");
 }
 
-static char big[1200000];
 
-static size_t
-build(const char *prefix, const char *rep, size_t n, const char *suffix)
-{
-	size_t len = strlen(prefix), r = strlen(rep), i;
-
-	memcpy(big, prefix, len);
-	for (i = 0; i < n && len + r + strlen(suffix) < sizeof(big); i++, len += r)
-		memcpy(big + len, rep, r);
-	memcpy(big + len, suffix, strlen(suffix));
-	return len + strlen(suffix);
-}
 
 static void
 test_bad(void)
