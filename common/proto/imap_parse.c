@@ -654,6 +654,7 @@ announced(struct imap_parser *p, struct imap_event *ev)
 		a->flags |= IMAP_ARGF_LITERAL8;
 	if (p->lit_num > p->lim.max_buffered) {
 		a->flags |= IMAP_ARGF_STREAMED;
+		a->text = (const uint8_t *)"";	/* the data went to the caller */
 		a->len = (size_t)p->lit_num;
 	} else {
 		p->cmd_len += (size_t)p->lit_num;
@@ -827,7 +828,7 @@ imap_parser_feed(struct imap_parser *p, const uint8_t *buf, size_t len,
 	size_t i = 0;
 
 	memset(ev, 0, sizeof(*ev));
-	if (p->state == S_WAIT)
+	if (p->state == S_WAIT && len > 0)
 		imap_parser_accept(p);
 	while (i < len) {
 		size_t n = len - i;

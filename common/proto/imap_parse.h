@@ -38,7 +38,8 @@
 
 /* Parser flags. */
 #define IMAP_PF_LITERAL_PLUS	0x1	/* {N+} accepted (RFC 7888 LITERAL+) */
-#define IMAP_PF_LITERAL_MINUS	0x2	/* {N+} only up to 4096 (LITERAL-) */
+#define IMAP_PF_LITERAL_MINUS	0x2	/* {N+} only up to 4096 (LITERAL-); with
+					 * LITERAL_PLUS too, LITERAL+ wins */
 #define IMAP_PF_UTF8		0x4	/* 8-bit bytes in quoted strings (UTF8=ACCEPT) */
 
 struct imap_limits {
@@ -55,7 +56,8 @@ enum imap_err {
 	IMAP_ERR_NONE = 0,
 	IMAP_ERR_EMPTY,		/* empty line */
 	IMAP_ERR_TAG,		/* missing, bad or over-long tag */
-	IMAP_ERR_NAME,		/* missing, bad or over-long command name */
+	IMAP_ERR_NAME,		/* missing, bad or over-long command name; IDLE's
+				 * "DONE" line arrives as this, with tag "DONE" */
 	IMAP_ERR_SPACE,		/* missing, double, leading or trailing space */
 	IMAP_ERR_CHAR,		/* character not allowed here (bare CR too) */
 	IMAP_ERR_8BIT,		/* 8-bit byte outside a literal */
@@ -92,7 +94,8 @@ enum imap_arg_type {
 struct imap_arg {
 	enum imap_arg_type type;
 	unsigned flags;
-	const uint8_t *text;	/* NUL-terminated (literal8 may hold NULs: use len) */
+	const uint8_t *text;	/* NUL-terminated (literal8 may hold NULs: use len);
+				 * "" for a LIST and a streamed literal */
 	size_t len;		/* of text; a streamed literal's size */
 	const uint8_t *text2;	/* SECTION: what follows the list */
 	size_t len2;
@@ -141,7 +144,9 @@ void imap_parser_free(struct imap_parser *p);
  * (the parser copies what it keeps, except LITERAL chunks, whose data points
  * into buf).  NEED_MORE consumes everything.  After COMMAND or ERROR the
  * next call starts a new command.  After CONTINUE call accept or refuse;
- * feeding without either accepts. */
+ * feeding more bytes without either accepts.  After an error the parser
+ * skips to the line end, and over the data of a literal it had accepted
+ * or that the client sends unasked ({N+}). */
 enum imap_ev imap_parser_feed(struct imap_parser *p, const uint8_t *buf, size_t len,
     size_t *consumed_r, struct imap_event *ev);
 

@@ -242,6 +242,16 @@ test_clients(void)
 	T("22 UID\r\n", "22 UID;", "UID alone keeps its name");
 	T("23 SETQUOTA \"\" (STORAGE 512)\r\n", "23 SETQUOTA \"\" (STORAGE 512);", "empty quoted");
 	T("24 X ()\r\n", "24 X ();", "empty list");
+	T("27 UID FETCH 1:4294967295 (UID FLAGS)\r\n", "27 UID FETCH 1:4294967295 (UID FLAGS);",
+	    "mbsync UID FETCH");
+	T("28 APPEND \"INBOX\" (\\Seen) \"17-Jul-1996 02:44:25 -0700\" {12+}\r\nSubject: x\r\n\r\n",
+	    "28 APPEND \"INBOX\" (\\Seen) \"17-Jul-1996 02:44:25 -0700\" {12}Subject: x\r\n;",
+	    "mbsync APPEND with LITERAL+");
+	T("29 UID FETCH 1:* (FLAGS) (CHANGEDSINCE 1 VANISHED)\r\n",
+	    "29 UID FETCH 1:* (FLAGS) (CHANGEDSINCE 1 VANISHED);", "iOS Mail QRESYNC fetch");
+	T("30 UID FETCH 120 (BODYSTRUCTURE BODY.PEEK[1]<0.4096> BODY.PEEK[HEADER])\r\n",
+	    "30 UID FETCH 120 (BODYSTRUCTURE BODY.PEEK[1]<0.4096> BODY.PEEK[HEADER]);",
+	    "iOS Mail partial body fetch");
 	T("25 X {0}\r\n\r\n", "+0;25 X {0};", "empty literal");
 	TF(PF | IMAP_PF_UTF8, "26 CREATE \"caf\xc3\xa9\"\r\n", "26 CREATE \"caf\xc3\xa9\";",
 	    "UTF8=ACCEPT: 8-bit in a quoted string");
