@@ -100,12 +100,30 @@ test_lengths(void)
 	    MUTF7_ERR_TOO_LONG, "encode: output buffer too small");
 }
 
+/* name with bytes outside printable ASCII as \xHH: TAP lines stay text. */
+static const char *
+printable(const char *name)
+{
+	static char esc[200];
+	size_t i, o = 0;
+
+	for (i = 0; name[i] != '\0' && o + 5 < sizeof(esc); i++) {
+		uint8_t c = (uint8_t)name[i];
+		if (c >= 0x20 && c < 0x7f)
+			esc[o++] = (char)c;
+		else
+			o += (size_t)snprintf(esc + o, sizeof(esc) - o, "\\x%02x", c);
+	}
+	esc[o] = '\0';
+	return esc;
+}
+
 static void
 mbox(const char *name, char sep, unsigned flags, enum mutf7_mbox_err want)
 {
-	char msg[200];
+	char msg[300];
 
-	snprintf(msg, sizeof(msg), "mailbox \"%s\" sep '%c'%s: %d", name, sep,
+	snprintf(msg, sizeof(msg), "mailbox \"%s\" sep '%c'%s: %d", printable(name), sep,
 	    flags ? " (pattern)" : "", (int)want);
 	CHECK(mutf7_mailbox_check((const uint8_t *)name, strlen(name), sep, flags) == want, msg);
 }
