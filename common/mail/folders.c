@@ -114,19 +114,27 @@ unescape(const char *p)
 	return v > 0xff ? -1 : v;
 }
 
+/* A decoded component that is "." or "..": refused as on the way in. */
+static int
+dot_component(const char *c, size_t len)
+{
+	return (len == 1 && c[0] == '.') || (len == 2 && c[0] == '.' && c[1] == '.');
+}
+
 /* Decode the directory components after the leading '.' into name_r. */
 static int
 decode_dir(const char *p, char sep, char *name_r, size_t len, size_t *o_r)
 {
-	size_t o = 0, comp = 0, depth = 1;
+	size_t o = 0, comp = 0, start = 0, depth = 1;
 
 	for (; *p != '\0'; p++) {
 		int b = (unsigned char)*p;
 		if (*p == '.') {
-			if (comp == 0 || ++depth > FOLDERS_DEPTH_MAX)
+			if (comp == 0 || ++depth > FOLDERS_DEPTH_MAX || dot_component(name_r + start, o - start))
 				return fail(EINVAL);
 			b = sep;
 			comp = 0;
+			start = o + 1;
 		} else {
 			int v = *p == '\\' ? unescape(p) : -1;
 			if (v >= 0) {
@@ -141,7 +149,7 @@ decode_dir(const char *p, char sep, char *name_r, size_t len, size_t *o_r)
 			return fail(ENAMETOOLONG);
 		name_r[o++] = (char)b;
 	}
-	if (comp == 0)
+	if (comp == 0 || dot_component(name_r + start, o - start))
 		return fail(EINVAL);
 	name_r[o] = '\0';
 	*o_r = o;
@@ -151,6 +159,7 @@ decode_dir(const char *p, char sep, char *name_r, size_t len, size_t *o_r)
 int
 folders_from_dir(const char *dir, char sep, char *name_r, size_t len)
 {
+	char canon[FOLDERS_NAME_MAX + 1];
 	const char *s;
 	size_t o;
 
@@ -167,6 +176,10 @@ folders_from_dir(const char *dir, char sep, char *name_r, size_t len)
 	s = strchr(name_r, sep);
 	if (!util_utf8_valid((const uint8_t *)name_r, o) ||
 	    is_inbox(name_r, s ? (size_t)(s - name_r) : o))
+		return fail(EINVAL);
+	/* only the directory this name opens: ".a:b" would list as "a:b",
+	 * whose directory is ".a\072b" */
+	if (folders_to_dir(name_r, sep, canon) < 0 || strcmp(canon, dir) != 0)
 		return fail(EINVAL);
 	return 0;
 }
@@ -571,8 +584,10 @@ plan_moves(int rootfd, const char *from_dir, const char *to_dir, struct moves *m
 				m->cap = ncap;
 		}
 		if (rc == 0) {
-			snprintf(m->from[m->n], FOLDERS_NAME_MAX + 1, "%s", de->d_name);
-			snprintf(m->to[m->n], FOLDERS_NAME_MAX + 1, "%s%s", to_dir, de->d_name + fl);
+			/* both fit: is_folder and the check above */
+			memcpy(m->from[m->n], de->d_name, nl + 1);
+			memcpy(m->to[m->n], to_dir, tl);
+			memcpy(m->to[m->n] + tl, de->d_name + fl, nl - fl + 1);
 			rc = dir_exists(rootfd, m->to[m->n]) ? fail(EEXIST) : 0;
 			m->n++;
 		}

@@ -92,8 +92,10 @@ int folders_special_parse(const char *text, char sep, struct folders_special *ou
 int folders_to_dir(const char *name, char sep, char dir_r[FOLDERS_NAME_MAX + 1]);
 
 /* The name (UTF-8, separator sep) of directory dir into name_r[0..len).
- * Returns 0, or -1 (EINVAL: not a folder directory or a bad escape,
- * ENAMETOOLONG). */
+ * Only a directory named as folders_to_dir would name it decodes (".a:b"
+ * does not: "a:b" is ".a\072b"), so that a listed name opens the listed
+ * directory.  Returns 0, or -1 (EINVAL: not a folder directory, a bad or
+ * needless escape, a raw byte that must be escaped; ENAMETOOLONG). */
 int folders_from_dir(const char *dir, char sep, char *name_r, size_t len);
 
 /* Every folder with INBOX first, the rest sorted by directory name, with

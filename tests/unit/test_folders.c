@@ -85,8 +85,10 @@ test_names(void)
 	CHECK(folders_from_dir("..a", '/', back, sizeof(back)) == -1 && folders_from_dir(".a.", '/', back, sizeof(back)) == -1,
 	    "empty component on disk refused");
 	CHECK(folders_from_dir(".INBOX", '/', back, sizeof(back)) == -1, "a disk folder .INBOX is not listed");
-	CHECK(folders_from_dir(".a\\9", '/', back, sizeof(back)) == 0 && !strcmp(back, "a\\9"),
-	    "a backslash without octal digits is itself");
+	CHECK(folders_from_dir(".a\\9", '/', back, sizeof(back)) == -1 && folders_from_dir(".a:b", '/', back, sizeof(back)) == -1 &&
+	    folders_from_dir(".\\141", '/', back, sizeof(back)) == -1, "a directory not named as we would name it is refused");
+	CHECK(folders_from_dir(".\\056", '/', back, sizeof(back)) == -1 && folders_from_dir(".a.\\056\\056", '/', back, sizeof(back)) == -1,
+	    "escaped '.' and '..' components refused");
 }
 
 static const struct folders_entry *
