@@ -106,13 +106,18 @@ uint32_t
 mi_flags_of(const char *name, size_t len)
 {
 	struct maildir_name mn;
+
+	return maildir_parse_name(name, len, &mn) < 0 ? 0 : mi_flags_of_letters(mn.flags);
+}
+
+uint32_t
+mi_flags_of_letters(const char *letters)
+{
 	uint32_t f = 0;
 	const char *p;
 	int i;
 
-	if (maildir_parse_name(name, len, &mn) < 0)
-		return 0;
-	for (p = mn.flags; *p; p++) {
+	for (p = letters; *p; p++) {
 		if (*p >= 'a' && *p <= 'z')
 			f |= MINDEX_KEYWORD0 << (*p - 'a');
 		for (i = 0; i < 5; i++)
@@ -951,6 +956,10 @@ mindex_folder_rename(struct mindex *mi, const char *from_dir, const char *to_dir
 	struct mi_txn x;
 	int rc;
 
+	if (from_dir[0] != '.' || fl < 2 || to_dir[0] != '.' || strlen(to_dir) < 2) {
+		errno = EINVAL;	/* not INBOX: its messages move, it does not */
+		return -1;
+	}
 	if (mi_begin(mi, 0, &x) < 0)
 		return -1;
 	if ((rc = mdb_cursor_open(x.t, x.d[DBI_FOLDERS], &c)) != 0)

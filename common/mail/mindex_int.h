@@ -68,6 +68,7 @@ int mi_name_put(struct mi_txn *x, uint32_t id, const char *name, uint32_t uid, M
 void mi_count(struct rec_folder *f, const struct mindex_msg *m, int sign);
 size_t mi_base_len(const char *name, size_t len);
 uint32_t mi_flags_of(const char *name, size_t len);
+uint32_t mi_flags_of_letters(const char *letters);
 int mi_name_with(const char *old, uint32_t flags, char out[MAILDIR_NAME_MAX + 1]);
 int mi_uids_add(struct mindex_uids *u, uint32_t uid);
 void mi_msg_key(uint8_t k[8], uint32_t id, uint32_t uid);

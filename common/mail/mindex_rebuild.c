@@ -325,6 +325,52 @@ open_or_replace(struct mindex **mi_r, int rootfd, const char *host, char *err, s
 	return rc < 0 ? -1 : mindex_open(mi_r, rootfd, host, err, errlen);
 }
 
+static int
+listed(const struct folders_list *l, const char *dir, size_t len)
+{
+	size_t i;
+
+	for (i = 0; i < l->n; i++)
+		if (!(l->v[i].attr & FOLDERS_NOSELECT) && strlen(l->v[i].dir) == len &&
+		    memcmp(l->v[i].dir, dir, len) == 0)
+			return 1;
+	return 0;
+}
+
+/* Drop the records of folders that are no longer on disk. */
+static int
+drop_stale(struct mindex *mi, const struct folders_list *l)
+{
+	char (*stale)[FOLDERS_NAME_MAX + 1] = NULL;
+	MDB_val k, v;
+	MDB_cursor *c;
+	struct mi_txn x;
+	size_t n = 0, i;
+	int rc;
+
+	if (mi_begin(mi, 1, &x) < 0)
+		return -1;
+	if ((rc = mdb_cursor_open(x.t, x.d[DBI_FOLDERS], &c)) != 0)
+		return mi_fail(&x, rc);
+	for (rc = mdb_cursor_get(c, &k, &v, MDB_FIRST); rc == 0; rc = mdb_cursor_get(c, &k, &v, MDB_NEXT)) {
+		void *p;
+		if (k.mv_size == 0 || k.mv_size > FOLDERS_NAME_MAX || *(const char *)k.mv_data != '.' ||
+		    listed(l, k.mv_data, k.mv_size))
+			continue;	/* a counter ("#..."), or a folder that is there */
+		if ((p = realloc(stale, (n + 1) * sizeof(*stale))) == NULL)
+			break;
+		stale = p;
+		memcpy(stale[n], k.mv_data, k.mv_size);
+		stale[n++][k.mv_size] = '\0';
+	}
+	mdb_cursor_close(c);
+	mi_abort(&x);
+	for (i = 0, rc = 0; i < n && rc == 0; i++)
+		rc = mindex_folder_drop(mi, stale[i]) < 0 ? -1 : 0;
+	free(stale);
+	return rc;
+}
+
 int
 mindex_rebuild(int rootfd, const char *host, char *err, size_t errlen)
 {
@@ -349,6 +395,10 @@ mindex_rebuild(int rootfd, const char *host, char *err, size_t errlen)
 		} else {
 			n++;
 		}
+	}
+	if (n >= 0 && drop_stale(mi, &l) < 0) {
+		snprintf(err, errlen, "dropping stale folders: %s", strerror(errno));
+		n = -1;
 	}
 	folders_list_free(&l);
 	mindex_close(mi);

@@ -29,8 +29,11 @@
 struct ent {
 	uint32_t uid;
 	uint32_t ioff, foff;	/* index's and found name in the arena */
+	uint32_t hash;		/* of the base name */
+	uint32_t fflags;	/* flags of the found name (new entries) */
 	uint16_t ilen, flen, blen;
-	uint8_t iin_new, fin_new, present;
+	uint8_t iin_new, fin_new, present, has_vsize;
+	uint64_t vsize;		/* W= of the found name */
 	int64_t date;
 };
 
@@ -67,20 +70,22 @@ arena_add(struct sync *s, const char *p, size_t len, uint32_t *off_r)
 	return 0;
 }
 
-static size_t
-hash_pos(const struct sync *s, const char *base, size_t len)
+/* Keyed: names are the user's, but so is the table (a SipHash key per
+ * process keeps even a hostile name set at its expected cost). */
+static uint32_t
+hash_of(const struct sync *s, const char *base, size_t len)
 {
-	return (size_t)siphash24(s->b->mi->hkey, base, len) & (s->nslot - 1);
+	return (uint32_t)siphash24(s->b->mi->hkey, base, len);
 }
 
 static long
-hash_find(const struct sync *s, const char *base, size_t len)
+hash_find(const struct sync *s, const char *base, size_t len, uint32_t h)
 {
 	size_t i;
 
-	for (i = hash_pos(s, base, len); s->slot[i] != 0; i = (i + 1) & (s->nslot - 1)) {
+	for (i = h & (s->nslot - 1); s->slot[i] != 0; i = (i + 1) & (s->nslot - 1)) {
 		const struct ent *e = &s->e[s->slot[i] - 1];
-		if (e->blen == len && memcmp(base_of(s, e), base, len) == 0)
+		if (e->hash == h && e->blen == len && memcmp(base_of(s, e), base, len) == 0)
 			return (long)(s->slot[i] - 1);
 	}
 	return -1;
@@ -89,10 +94,9 @@ hash_find(const struct sync *s, const char *base, size_t len)
 static void
 hash_put(struct sync *s, size_t idx)
 {
-	const struct ent *e = &s->e[idx];
 	size_t i;
 
-	for (i = hash_pos(s, base_of(s, e), e->blen); s->slot[i] != 0; i = (i + 1) & (s->nslot - 1))
+	for (i = s->e[idx].hash & (s->nslot - 1); s->slot[i] != 0; i = (i + 1) & (s->nslot - 1))
 		;
 	s->slot[i] = (uint32_t)idx + 1;
 }
@@ -163,6 +167,7 @@ load_known(struct sync *s, struct mi_txn *x)
 		e->uid = mi_be32((const uint8_t *)k.mv_data + 4);
 		e->ilen = r.name_len;
 		e->blen = (uint16_t)mi_base_len(nm(s, e->ioff), e->ilen);
+		e->hash = hash_of(s, nm(s, e->ioff), e->blen);
 		e->iin_new = r.in_new;
 	}
 	mdb_cursor_close(c);
@@ -180,11 +185,13 @@ found(struct sync *s, const char *name, size_t len, int in_new)
 {
 	struct maildir_name mn;
 	struct ent *e;
+	uint32_t h;
 	long i;
 
 	if (maildir_parse_name(name, len, &mn) < 0)
 		return 0;
-	i = hash_find(s, name, mn.base_len);
+	h = hash_of(s, name, mn.base_len);
+	i = hash_find(s, name, mn.base_len, h);
 	if (i >= 0) {
 		e = &s->e[i];
 		if (e->present && in_new)
@@ -205,6 +212,10 @@ found(struct sync *s, const char *name, size_t len, int in_new)
 		return -1;
 	e->flen = (uint16_t)len;
 	e->blen = (uint16_t)mn.base_len;
+	e->hash = h;
+	e->fflags = mi_flags_of_letters(mn.flags);
+	e->has_vsize = (uint8_t)mn.has_vsize;
+	e->vsize = mn.vsize;
 	e->fin_new = (uint8_t)in_new;
 	e->present = 1;
 	hash_put(s, s->n - 1);
@@ -391,12 +402,11 @@ fresh_cmp(const void *a, const void *b, void *arg)
 static int
 size_of(const struct sync *s, const struct ent *e, uint64_t *size_r)
 {
-	struct maildir_name mn;
 	const char *n = nm(s, e->foff);
 	int fd, rc;
 
-	if (maildir_parse_name(n, e->flen, &mn) == 0 && mn.has_vsize) {
-		*size_r = mn.vsize;
+	if (e->has_vsize) {
+		*size_r = e->vsize;
 		return 0;
 	}
 	fd = openat(e->fin_new ? s->b->newfd : s->b->curfd, n, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
@@ -426,7 +436,7 @@ order_fresh(struct sync *s, struct rec_folder *f)
 	}
 	s->n = o;
 	qsort_r(s->e + first, s->n - first, sizeof(*s->e), fresh_cmp, s);
-	for (i = first; i < s->n && s->e[i].uid != 0; i++) {
+	for (i = first; s->p != NULL && i < s->n && s->e[i].uid != 0; i++) {
 		if (s->e[i].uid == last)
 			s->e[i].uid = 0;	/* a UID given twice: the later file gets a new one */
 		else
@@ -434,7 +444,8 @@ order_fresh(struct sync *s, struct rec_folder *f)
 		if (last >= f->uidnext)
 			f->uidnext = last + 1;
 	}
-	qsort_r(s->e + first, s->n - first, sizeof(*s->e), fresh_cmp, s);
+	if (s->p != NULL)	/* UIDs dropped as duplicates sort again */
+		qsort_r(s->e + first, s->n - first, sizeof(*s->e), fresh_cmp, s);
 	for (i = first; i < s->n; i++)
 		if (s->e[i].uid == 0)
 			s->e[i].uid = f->uidnext++;
@@ -467,7 +478,7 @@ add_fresh(struct sync *s, struct mi_txn *x, struct rec_folder *f, uint64_t modse
 		m.modseq = modseq;
 		m.in_new = e->fin_new;
 		memcpy(m.name, nm(s, e->foff), e->flen + 1u);
-		m.flags = mi_flags_of(m.name, e->flen);
+		m.flags = e->fflags;
 		mi_count(f, &m, 1);
 		*changed = 1;
 		rc = mi_msg_put(x, s->b->id, &m, cm, &am);

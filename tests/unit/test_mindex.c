@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -76,6 +77,17 @@ now_ms(void)
 
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return ts.tv_sec * 1e3 + ts.tv_nsec / 1e6;
+}
+
+/* CPU time so far, user and system, in ms. */
+static void
+cpu_ms(double *user, double *sys)
+{
+	struct rusage ru;
+
+	getrusage(RUSAGE_SELF, &ru);
+	*user = ru.ru_utime.tv_sec * 1e3 + ru.ru_utime.tv_usec / 1e3;
+	*sys = ru.ru_stime.tv_sec * 1e3 + ru.ru_stime.tv_usec / 1e3;
 }
 
 static int
@@ -292,6 +304,7 @@ test_crash(struct mindex_box *b)
 {
 	struct mindex_uids gone = { 0 }, before = { 0 }, after = { 0 };
 	uint32_t uid = 200, del = 201;
+	struct mindex_box *c;
 	struct mindex_msg m;
 	int p[2];
 
@@ -316,9 +329,56 @@ test_crash(struct mindex_box *b)
 	    (m.flags & MINDEX_SEEN) && m.size == 3, "sync adopts the appended file with its flags");
 	CHECK(mindex_uids(b, &after) == 0 && after.n == before.n && before.v[0] == after.v[0] &&
 	    before.v[before.n - 2] == after.v[after.n - 3], "UIDs of unchanged files kept");
+	CHECK(folders_create(root, "Crash", '/') == 0 && mindex_box_open(mi, ".Crash", 1, &c) == 0, "target folder");
+	uid = 202;
+	mindex_test_fail_commit(mi, 1);
+	CHECK(mindex_copy(b, c, &uid, 1, 0, NULL, NULL) == -1 && status_of(c).messages == 0, "COPY: crash before commit");
+	CHECK(mindex_sync(c, NULL) == 0 && status_of(c).messages == 1 && mindex_get(b, 202, &m) == 1 &&
+	    status_of(c).uidnext == 2, "sync adopts the linked file; the source keeps its UID");
+	mindex_box_close(c);
 	mindex_uids_free(&gone);
 	mindex_uids_free(&before);
 	mindex_uids_free(&after);
+}
+
+/* Every kind of change takes a new, higher MODSEQ; a message's MODSEQ
+ * never exceeds HIGHESTMODSEQ. */
+static void
+test_modseq(struct mindex_box *b)
+{
+	uint64_t h[6];
+	uint32_t uid = 300, got;
+	struct mindex_uids all = { 0 };
+	struct mindex_msg m;
+	char from[300], to[300];
+	size_t i;
+	int p[2], ok = 1;
+
+	h[0] = status_of(b).highestmodseq;
+	CHECK(mindex_store(b, &uid, 1, MINDEX_STORE_ADD, MINDEX_DELETED, UINT64_MAX, NULL, NULL) == 1, "store");
+	h[1] = status_of(b).highestmodseq;
+	CHECK(mindex_expunge(b, NULL, 0, NULL) == 1, "expunge");
+	h[2] = status_of(b).highestmodseq;
+	CHECK(pipe(p) == 0 && write(p[1], "y\n", 2) == 2 && close(p[1]) == 0 &&
+	    mindex_append(b, p[0], 100, 0, 0, &got) == 0 && close(p[0]) == 0, "append");
+	h[3] = status_of(b).highestmodseq;
+	CHECK(mindex_get(b, 301, &m) == 1, "uid 301");
+	snprintf(from, sizeof(from), "cur/%s", m.name);
+	snprintf(to, sizeof(to), "cur/%.*sT", (int)strlen(m.name), m.name);
+	CHECK(renameat(root, from, root, to) == 0 && mindex_sync(b, NULL) == 0, "external flag change synced");
+	h[4] = status_of(b).highestmodseq;
+	uid = 302;
+	CHECK(mindex_copy(b, b, &uid, 1, 0, NULL, NULL) == 1, "copy");
+	h[5] = status_of(b).highestmodseq;
+	for (i = 1; i < 6; i++)
+		ok &= h[i] > h[i - 1];
+	CHECK(ok, "HIGHESTMODSEQ grows with STORE, EXPUNGE, APPEND, sync, COPY");
+	CHECK(mindex_get(b, 301, &m) == 1 && m.modseq == h[4] && (m.flags & MINDEX_DELETED), "message MODSEQ of the sync");
+	CHECK(mindex_uids(b, &all) == 0, "all uids");
+	for (i = 0; i < all.n && ok; i++)
+		ok = mindex_get(b, all.v[i], &m) == 1 && m.modseq <= h[5] && m.modseq > 0;
+	CHECK(ok, "no MODSEQ above HIGHESTMODSEQ");
+	mindex_uids_free(&all);
 }
 
 /* Symlinks a user may plant: as cur/ (the folder is refused) and as a
@@ -366,11 +426,17 @@ test_rebuild(struct mindex_box **inbox)
 {
 	struct mindex_uids before = { 0 }, after = { 0 };
 	struct mindex_status st = status_of(*inbox);
+	struct mindex_box *s;
 	struct mindex_msg m1, m2;
+	uint32_t uidv;
 	char err[256];
 	int same = 1;
 	size_t i;
 
+	CHECK(folders_create(root, "Stale", '/') == 0 && mindex_box_open(mi, ".Stale", 0, &s) == 0, "folder Stale");
+	uidv = status_of(s).uidvalidity;
+	mindex_box_close(s);
+	CHECK(folders_delete(root, "Stale", '/') == 0, "Stale deleted behind the index's back");
 	CHECK(mindex_uids(*inbox, &before) == 0, "uids before rebuild");
 	mindex_box_close(*inbox);
 	mindex_close(mi);
@@ -384,6 +450,9 @@ test_rebuild(struct mindex_box **inbox)
 	    "UIDs, UIDVALIDITY and UIDNEXT kept across a rebuild");
 	CHECK(mindex_get(*inbox, 30, &m1) == 1 && (m1.flags & MINDEX_KEYWORD0), "flags from the names");
 	CHECK(mindex_get(*inbox, 1, &m2) == 1 && m2.date > 1700000000, "dates from the mtimes in a rebuild");
+	CHECK(folders_create(root, "Stale", '/') == 0 && mindex_box_open(mi, ".Stale", 0, &s) == 0 &&
+	    status_of(s).uidvalidity != uidv, "the stale record was dropped by the rebuild");
+	mindex_box_close(s);
 	mindex_uids_free(&before);
 	mindex_uids_free(&after);
 }
@@ -442,15 +511,19 @@ test_100k(void)
 	struct mindex_box *b, *d;
 	struct mindex_uids u = { 0 }, gone = { 0 };
 	uint32_t *set;
-	double t0, cold, warm, store, expunge, copy;
+	double t0, cold, warm, store, expunge, copy, u0, s0, u1, s1, cu, cs;
 	int i, ok;
 
 	CHECK(folders_create(root, "Big", '/') == 0 && folders_create(root, "Big2", '/') == 0, "folders for 100k");
 	deliver_n(".Big", "cur", 100000, 1700000000);
 	CHECK(mindex_box_open(mi, ".Big", 1, &b) == 0 && mindex_box_open(mi, ".Big2", 1, &d) == 0, "open");
 	t0 = now_ms();
+	cpu_ms(&u0, &s0);
 	ok = mindex_sync(b, NULL) == 0;
 	cold = now_ms() - t0;
+	cpu_ms(&u1, &s1);
+	cu = u1 - u0;
+	cs = s1 - s0;
 	CHECK(ok && status_of(b).messages == 100000, "cold sync of 100,000");
 	t0 = now_ms();
 	ok = mindex_sync(b, &gone) == 0 && gone.n == 0;
@@ -460,8 +533,10 @@ test_100k(void)
 	for (i = 0; i < 10000; i++)
 		set[i] = (uint32_t)(i * 10 + 1);
 	t0 = now_ms();
+	cpu_ms(&u0, &s0);
 	ok = mindex_store(b, set, 10000, MINDEX_STORE_ADD, MINDEX_SEEN, UINT64_MAX, NULL, NULL) == 10000;
 	store = now_ms() - t0;
+	cpu_ms(&u1, &s1);
 	CHECK(ok, "STORE 10,000");
 	t0 = now_ms();
 	ok = mindex_copy(b, d, set, 10000, 0, NULL, NULL) == 10000;
@@ -474,8 +549,8 @@ test_100k(void)
 	expunge = now_ms() - t0;
 	CHECK(ok && status_of(b).messages == 90000, "EXPUNGE 10,000");
 	CHECK(mindex_uids(b, &u) == 0 && u.n == 90000 && is_ascending(&u), "90,000 left");
-	printf("# 100k: cold sync %.1f ms, warm sync %.3f ms, STORE 10k %.1f ms, EXPUNGE 10k %.1f ms, "
-	    "COPY 10k %.1f ms\n", cold, warm, store, expunge, copy);
+	printf("# 100k: cold sync %.1f ms (cpu user %.1f sys %.1f), warm sync %.3f ms, STORE 10k %.1f ms (cpu user %.1f sys %.1f), "
+	    "EXPUNGE 10k %.1f ms, COPY 10k %.1f ms\n", cold, cu, cs, warm, store, u1 - u0, s1 - s0, expunge, copy);
 	free(set);
 	mindex_uids_free(&u);
 	mindex_uids_free(&gone);
@@ -502,6 +577,7 @@ main(void)
 	test_expunge(inbox);
 	test_copy_move_append(inbox);
 	test_crash(inbox);
+	test_modseq(inbox);
 	test_symlinks();
 	test_folder_rename_drop();
 	test_rebuild(&inbox);
