@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "../base/util.h"
+#include "maildir.h"
 
 #define DIR_FLAGS (O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)
 /* Bytes written as \ooo on disk (Courier's "modified UTF-8"). */
@@ -279,6 +280,24 @@ is_folder(int rootfd, const struct dirent *de)
 	return ok;
 }
 
+/* Call fn for the name of every folder directory of the mail root until
+ * it returns non-zero; that value, 0, or -1 if the root cannot be read. */
+static int
+each_folder(int rootfd, int (*fn)(void *ctx, const char *dir), void *ctx)
+{
+	struct dirent *de;
+	DIR *d = open_root(rootfd);
+	int rc = 0;
+
+	if (d == NULL)
+		return -1;
+	while (rc == 0 && (de = readdir(d)) != NULL)
+		if (is_folder(rootfd, de))
+			rc = fn(ctx, de->d_name);
+	closedir(d);
+	return rc;
+}
+
 /* --- listing ------------------------------------------------------------ */
 
 static int
@@ -323,30 +342,29 @@ cmp_entry(const void *a, const void *b)
 	return c != 0 ? c : (int)(x->attr & FOLDERS_NOSELECT) - (int)(y->attr & FOLDERS_NOSELECT);
 }
 
-/* Every directory that is a folder, and each of their parents as an
- * implied one (duplicates removed later). */
-static int
-collect(int rootfd, char sep, struct folders_list *l, size_t *cap)
-{
-	char name[sizeof(((struct dirent *)0)->d_name)];
-	struct dirent *de;
-	DIR *d = open_root(rootfd);
-	int rc = 0;
+struct collect {
+	struct folders_list *l;
+	size_t *cap;
+	char sep;
+};
 
-	if (d == NULL)
-		return -1;
-	while (rc == 0 && (de = readdir(d)) != NULL) {
-		char *p;
-		if (!is_folder(rootfd, de) || folders_from_dir(de->d_name, sep, name, sizeof(name)) < 0)
-			continue;
-		rc = list_add(l, cap, de->d_name, 0);
-		snprintf(name, sizeof(name), "%s", de->d_name);
-		for (p = strrchr(name, '.'); rc == 0 && p != name; p = strrchr(name, '.')) {
-			*p = '\0';
-			rc = list_add(l, cap, name, FOLDERS_NOSELECT);
-		}
+/* A folder that decodes, and each of its parents as an implied one
+ * (duplicates removed later). */
+static int
+collect_one(void *ctx, const char *dir)
+{
+	struct collect *c = ctx;
+	char name[FOLDERS_NAME_MAX + 1], *p;
+	int rc;
+
+	if (folders_from_dir(dir, c->sep, name, sizeof(name)) < 0)
+		return 0;
+	rc = list_add(c->l, c->cap, dir, 0);
+	memcpy(name, dir, strlen(dir) + 1);	/* is_folder: it fits */
+	for (p = strrchr(name, '.'); rc == 0 && p != name; p = strrchr(name, '.')) {
+		*p = '\0';
+		rc = list_add(c->l, c->cap, name, FOLDERS_NOSELECT);
 	}
-	closedir(d);
 	return rc;
 }
 
@@ -411,10 +429,11 @@ folders_list(int rootfd, char sep, const struct folders_special *sp, size_t nsp,
     struct folders_list *out)
 {
 	size_t cap = 0;
+	struct collect c = { .l = out, .cap = &cap, .sep = sep };
 
 	out->v = NULL;
 	out->n = 0;
-	if (list_add(out, &cap, ".", 0) < 0 || collect(rootfd, sep, out, &cap) < 0 ||
+	if (list_add(out, &cap, ".", 0) < 0 || each_folder(rootfd, collect_one, &c) < 0 ||
 	    finish(out, sep, sp, nsp) < 0) {
 		int e = errno;
 		folders_list_free(out);
@@ -485,17 +504,6 @@ remove_tree(int dirfd, const char *name, int depth)
 	return rc < 0 ? -1 : unlinkat(dirfd, name, AT_REMOVEDIR);
 }
 
-/* A fresh name for the mail root's tmp/ ("postern-PURPOSE.RANDOM"). */
-static void
-tmp_name(char *out, size_t len, const char *purpose)
-{
-	uint8_t r[8];
-
-	util_random(r, sizeof(r));
-	snprintf(out, len, "postern-%s.%02x%02x%02x%02x%02x%02x%02x%02x", purpose,
-	    r[0], r[1], r[2], r[3], r[4], r[5], r[6], r[7]);
-}
-
 /* A folder that exists as a directory of its own (not a symlink). */
 static int
 dir_exists(int rootfd, const char *dir)
@@ -507,21 +515,20 @@ dir_exists(int rootfd, const char *dir)
 	return S_ISDIR(st.st_mode);
 }
 
+static int
+child_of(void *ctx, const char *dir)
+{
+	const char *parent = ctx;
+	size_t pl = strlen(parent);
+
+	return strncmp(dir, parent, pl) == 0 && dir[pl] == '.';
+}
+
 /* 1 if some folder directory lies below dir, 0 if none, -1 on error. */
 static int
 dir_has_children(int rootfd, const char *dir)
 {
-	struct dirent *de;
-	size_t dl = strlen(dir);
-	DIR *d = open_root(rootfd);
-	int found = 0;
-
-	if (d == NULL)
-		return -1;
-	while (!found && (de = readdir(d)) != NULL)
-		found = strncmp(de->d_name, dir, dl) == 0 && de->d_name[dl] == '.' && is_folder(rootfd, de);
-	closedir(d);
-	return found;
+	return each_folder(rootfd, child_of, (void *)(uintptr_t)dir);
 }
 
 int
@@ -538,7 +545,7 @@ folders_delete(int rootfd, const char *name, char sep)
 		return fail(dir_has_children(rootfd, dir) == 1 ? EPERM : ENOENT);
 	if ((tmpfd = openat(rootfd, "tmp", DIR_FLAGS)) < 0)
 		return -1;
-	tmp_name(trash, sizeof(trash), "deleted");
+	maildir_tmp_name(trash, sizeof(trash), "deleted");
 	rc = renameat(rootfd, dir, tmpfd, trash);
 	if (rc == 0)
 		rc = remove_tree(tmpfd, trash, REMOVE_DEPTH);
@@ -552,48 +559,63 @@ struct moves {
 	size_t n, cap;
 };
 
+static int
+moves_grow(struct moves *m)
+{
+	size_t ncap = m->cap ? m->cap * 2 : 8;
+	void *a, *b;
+
+	if (m->n < m->cap)
+		return 0;
+	if (ncap > FOLDERS_LIST_MAX)
+		return fail(ENFILE);
+	if ((a = realloc(m->from, ncap * sizeof(*m->from))) != NULL)
+		m->from = a;
+	if ((b = realloc(m->to, ncap * sizeof(*m->to))) != NULL)
+		m->to = b;
+	if (a == NULL || b == NULL)
+		return fail(ENOMEM);
+	m->cap = ncap;
+	return 0;
+}
+
+struct plan {
+	int rootfd;
+	const char *from, *to;
+	struct moves *m;
+};
+
+/* A folder directory that is from or below it, with its new name. */
+static int
+plan_one(void *ctx, const char *dir)
+{
+	struct plan *p = ctx;
+	size_t fl = strlen(p->from), tl = strlen(p->to), nl = strlen(dir);
+	struct moves *m = p->m;
+
+	if (strncmp(dir, p->from, fl) != 0 || (dir[fl] != '\0' && dir[fl] != '.'))
+		return 0;
+	if (tl + nl - fl > FOLDERS_NAME_MAX)
+		return fail(ENAMETOOLONG);
+	if (moves_grow(m) < 0)
+		return -1;
+	/* both fit: is_folder and the check above */
+	memcpy(m->from[m->n], dir, nl + 1);
+	memcpy(m->to[m->n], p->to, tl);
+	memcpy(m->to[m->n] + tl, dir + fl, nl - fl + 1);
+	m->n++;
+	return dir_exists(p->rootfd, m->to[m->n - 1]) ? fail(EEXIST) : 0;
+}
+
 /* Every folder directory from_dir or below it, with its new name. */
 static int
 plan_moves(int rootfd, const char *from_dir, const char *to_dir, struct moves *m)
 {
-	size_t fl = strlen(from_dir), tl = strlen(to_dir);
-	struct dirent *de;
-	DIR *d = open_root(rootfd);
-	int rc = 0;
+	struct plan p = { .rootfd = rootfd, .from = from_dir, .to = to_dir, .m = m };
 
-	if (d == NULL)
+	if (each_folder(rootfd, plan_one, &p) < 0)
 		return -1;
-	while (rc == 0 && (de = readdir(d)) != NULL) {
-		size_t nl = strlen(de->d_name);
-		if (strncmp(de->d_name, from_dir, fl) != 0 || (de->d_name[fl] != '\0' && de->d_name[fl] != '.') ||
-		    !is_folder(rootfd, de))
-			continue;
-		if (tl + nl - fl > FOLDERS_NAME_MAX)
-			rc = fail(ENAMETOOLONG);
-		else if (m->n == m->cap) {
-			size_t ncap = m->cap ? m->cap * 2 : 8;
-			void *a = realloc(m->from, ncap * sizeof(*m->from)), *b;
-			if (a != NULL)
-				m->from = a;
-			b = realloc(m->to, ncap * sizeof(*m->to));
-			if (b != NULL)
-				m->to = b;
-			if (a == NULL || b == NULL || ncap > FOLDERS_LIST_MAX)
-				rc = fail(ENOMEM);
-			else
-				m->cap = ncap;
-		}
-		if (rc == 0) {
-			/* both fit: is_folder and the check above */
-			memcpy(m->from[m->n], de->d_name, nl + 1);
-			memcpy(m->to[m->n], to_dir, tl);
-			memcpy(m->to[m->n] + tl, de->d_name + fl, nl - fl + 1);
-			rc = dir_exists(rootfd, m->to[m->n]) ? fail(EEXIST) : 0;
-			m->n++;
-		}
-	}
-	closedir(d);
-	return rc < 0 ? -1 : (m->n == 0 ? fail(ENOENT) : 0);
+	return m->n == 0 ? fail(ENOENT) : 0;
 }
 
 /* Carry the moves out; on a failure undo the ones done. */
@@ -814,30 +836,6 @@ folders_subscriptions(int rootfd, char sep, struct folders_list *out)
 	return rc;
 }
 
-/* Write text as the new subscription file: tmp/, fsync, rename over. */
-static int
-subs_write(int rootfd, const char *text, size_t len)
-{
-	char tn[64];
-	int tmpfd, fd, rc = -1;
-
-	if ((tmpfd = openat(rootfd, "tmp", DIR_FLAGS)) < 0)
-		return -1;
-	tmp_name(tn, sizeof(tn), "subscribed");
-	fd = openat(tmpfd, tn, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
-	if (fd >= 0) {
-		rc = (write(fd, text, len) == (ssize_t)len && fsync(fd) == 0) ? 0 : -1;
-		if (close(fd) < 0)
-			rc = -1;
-		if (rc == 0)
-			rc = renameat(tmpfd, tn, rootfd, FOLDERS_SUBSCRIBED_FILE);
-		if (rc < 0)
-			unlinkat(tmpfd, tn, 0);
-	}
-	close(tmpfd);
-	return rc;
-}
-
 int
 folders_subscribe(int rootfd, const char *name, char sep, int on)
 {
@@ -871,7 +869,7 @@ folders_subscribe(int rootfd, const char *name, char sep, int on)
 		o += ll;
 		out[o++] = '\n';
 	}
-	rc = subs_write(rootfd, out, o);
+	rc = maildir_replace_file(rootfd, FOLDERS_SUBSCRIBED_FILE, out, o);
 	free(out);
 	free(t);
 	return rc;

@@ -310,14 +310,11 @@ static int
 open_or_replace(struct mindex **mi_r, int rootfd, const char *host, char *err, size_t errlen)
 {
 	char aside[64];
-	uint8_t r[6];
 	int tmpfd, rc;
 
 	if (mindex_open(mi_r, rootfd, host, err, errlen) == 0)
 		return 0;
-	util_random(r, sizeof(r));
-	snprintf(aside, sizeof(aside), "postern-index-broken.%02x%02x%02x%02x%02x%02x", r[0], r[1], r[2],
-	    r[3], r[4], r[5]);
+	maildir_tmp_name(aside, sizeof(aside), "index-broken");
 	if ((tmpfd = openat(rootfd, "tmp", DIR_FLAGS)) < 0)
 		return -1;
 	rc = renameat(rootfd, MINDEX_DIR, tmpfd, aside);

@@ -185,32 +185,6 @@ count_all(int rootfd, int64_t *bytes, int64_t *count)
 	return rc;
 }
 
-/* Replace maildirsize by text through a file in tmp/. */
-static int
-write_file(int rootfd, const char *text, size_t len)
-{
-	char tn[64];
-	uint8_t r[6];
-	int tmpfd, fd, rc = -1;
-
-	util_random(r, sizeof(r));
-	snprintf(tn, sizeof(tn), "postern-maildirsize.%02x%02x%02x%02x%02x%02x", r[0], r[1], r[2], r[3], r[4], r[5]);
-	if ((tmpfd = openat(rootfd, "tmp", DIR_FLAGS)) < 0)
-		return -1;
-	fd = openat(tmpfd, tn, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
-	if (fd >= 0) {
-		rc = write(fd, text, len) == (ssize_t)len ? 0 : -1;
-		if (close(fd) < 0)
-			rc = -1;
-		if (rc == 0)
-			rc = renameat(tmpfd, tn, rootfd, QUOTA_FILE);
-		if (rc < 0)
-			unlinkat(tmpfd, tn, 0);
-	}
-	close(tmpfd);
-	return rc;
-}
-
 int
 quota_recalc(int rootfd, const char *def, struct quota *q)
 {
@@ -226,7 +200,7 @@ quota_recalc(int rootfd, const char *def, struct quota *q)
 		errno = EINVAL;
 		return -1;
 	}
-	return write_file(rootfd, text, (size_t)n);
+	return maildir_replace_file(rootfd, QUOTA_FILE, text, (size_t)n);
 }
 
 int
