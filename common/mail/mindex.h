@@ -166,6 +166,8 @@ enum mindex_store_mode {
 
 /* STORE on uids[0..n) (UIDs that no longer exist are skipped): rename
  * each file whose flags change and update the index, in one transaction.
+ * A file another program renamed since the last sync is skipped too (not
+ * counted; the next sync adopts its name: sync and STORE again).
  * unchangedsince (RFC 7162 3.1.3; UINT64_MAX for none): a message whose
  * MODSEQ is greater is left alone and its UID appended to failed_r (may be
  * NULL only without UNCHANGEDSINCE).  *modseq_r (may be NULL) gets the
@@ -211,7 +213,8 @@ int mindex_folder_drop(struct mindex *mi, const char *dir);
 /* posternctl index rebuild: recreate the index of the mail root at rootfd
  * from its Maildir, INBOX and every folder, with a full scan that stats
  * every file for its date.  UIDs are kept where the Maildir allows: from
- * the old index when it can be read, else from Courier's courierimapuiddb
+ * the old index when it can be read and has messages of the folder, else
+ * from Courier's courierimapuiddb
  * ("1 UIDVALIDITY UIDNEXT", then "UID name" lines), else from Dovecot's
  * dovecot-uidlist (versions 1 and 3); UIDVALIDITY with them.  Keywords
  * from dovecot-keywords.  Returns the number of folders rebuilt, or -1

@@ -249,6 +249,11 @@ import_index(struct mindex *mi, const char *dir, struct mi_preset *p, struct imp
 	}
 	mdb_cursor_close(c);
 	mi_abort(&x);
+	if (rc != -1 && p->n == 0) {
+		/* no UID was ever handed out: a Courier or Dovecot list wins */
+		memset(im, 0, sizeof(*im));
+		return 0;
+	}
 	return rc == -1 ? -1 : 1;
 }
 

@@ -46,6 +46,7 @@ struct sync {
 	uint32_t *slot;		/* open addressing: entry index + 1, 0 empty */
 	size_t nslot;
 	int64_t mt[4];
+	int unstable;		/* the directories changed during every scan */
 };
 
 static const char *
@@ -262,7 +263,10 @@ scan(struct sync *s)
 		if (hash_rebuild(s, s->n) < 0)
 			return -1;
 	}
-	s->mt[0] = -1;	/* still moving: the next sync scans again */
+	/* still moving: keep what vanished (a readdir may have missed a file
+	 * being renamed), and scan again next time */
+	s->mt[0] = -1;
+	s->unstable = 1;
 	return 0;
 }
 
@@ -276,7 +280,7 @@ drop_vanished(struct sync *s, struct mi_txn *x, struct rec_folder *f, struct min
 	int rc;
 
 	for (i = 0; i < s->nknown; i++) {
-		if (s->e[i].present)
+		if (s->e[i].present || s->unstable)
 			continue;
 		if ((rc = mi_msg_get(x, s->b->id, s->e[i].uid, &m)) <= 0)
 			return rc < 0 ? -1 : mi_fail(x, MDB_CORRUPTED);
