@@ -252,9 +252,13 @@ is_real_dir(int dirfd, const char *name)
 int
 folders_open_dir(int rootfd, const char *dir)
 {
-	int fd = openat(rootfd, dir, DIR_FLAGS);
+	char name[FOLDERS_NAME_MAX + 1];
+	int fd;
 
-	if (fd < 0)
+	/* one component, named as we name folders: never "..", never a path */
+	if (strcmp(dir, ".") != 0 && (strchr(dir, '/') != NULL || folders_from_dir(dir, '/', name, sizeof(name)) < 0))
+		return fail(EINVAL);
+	if ((fd = openat(rootfd, dir, DIR_FLAGS)) < 0)
 		return -1;
 	if (!is_real_dir(fd, "cur") || !is_real_dir(fd, "new") || !is_real_dir(fd, "tmp")) {
 		close(fd);

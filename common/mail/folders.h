@@ -128,7 +128,9 @@ int folders_rename(int rootfd, const char *from, const char *to, char sep);
 
 /* Open the Maildir of folder directory dir ("." for INBOX) read-only,
  * O_DIRECTORY|O_NOFOLLOW, after checking cur/ new/ and tmp/ are real
- * directories.  Returns the fd, or -1 (ENOENT, ELOOP, ENOTDIR). */
+ * directories.  dir must be "." or a name folders_from_dir accepts (so
+ * never "..", nor a path).  Returns the fd, or -1 (EINVAL, ENOENT, ELOOP,
+ * ENOTDIR). */
 int folders_open_dir(int rootfd, const char *dir);
 
 /* Add (on) or remove (!on) name in the subscription file (rewritten into

@@ -285,6 +285,9 @@ test_symlinks(void)
 	CHECK(symlinkat(target, root, ".Bad/cur") == 0, "symlink planted as cur/");
 	CHECK(absent("Bad"), "folder with a symlinked cur/ not listed");
 	CHECK(folders_open_dir(root, ".Bad") == -1 && errno == ENOTDIR, "folder with a symlinked cur/ not opened");
+	CHECK(folders_open_dir(root, "..") == -1 && errno == EINVAL && folders_open_dir(root, "../x") == -1 &&
+	    errno == EINVAL && folders_open_dir(root, ".Bad/cur") == -1 && errno == EINVAL &&
+	    folders_open_dir(root, "tmp") == -1 && errno == EINVAL, "only folder directory names opened");
 	CHECK(folders_delete(root, "Bad", '/') == 0 && access(target, F_OK) == 0, "delete unlinks the link only");
 	fd = openat(root, "tmp", O_RDONLY | O_DIRECTORY);
 	CHECK(fd >= 0 && close(fd) == 0, "tmp/ still there");

@@ -392,6 +392,8 @@ test_symlinks(void)
 	CHECK(folders_create(root, "Trap", '/') == 0 && unlinkat(root, ".Trap/cur", AT_REMOVEDIR) == 0 &&
 	    symlinkat("/etc", root, ".Trap/cur") == 0, "cur/ planted as a symlink");
 	CHECK(mindex_box_open(mi, ".Trap", 1, &b) == -1, "folder with a symlinked cur/ refused");
+	CHECK(mindex_box_open(mi, "..", 1, &b) == -1 && errno == EINVAL && mindex_box_open(mi, "../x", 1, &b) == -1 &&
+	    mindex_box_open(mi, MINDEX_DIR, 1, &b) == -1, "hostile directory names refused");
 	CHECK(folders_create(root, "Links", '/') == 0 && symlinkat("/etc/passwd", root, ".Links/cur/1.M1.x:2,S") == 0,
 	    "message planted as a symlink");
 	CHECK(mindex_box_open(mi, ".Links", 1, &b) == 0 && mindex_sync(b, NULL) == 0 && mindex_uids(b, &u) == 0 &&
