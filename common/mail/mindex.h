@@ -23,6 +23,9 @@
  * keyword table (Dovecot's convention; Courier keeps keywords in a
  * courierimapkeywords/ directory instead, which is not read).  A rebuild
  * imports the table from dovecot-keywords ("N name" lines) when present.
+ * A letter without a name in the table is kept in the file name and in
+ * the flags, but has no keyword to show; a new keyword takes the first
+ * unnamed slot, so files that already carry that letter show it.
  *
  * \Recent (dropped by IMAP4rev2, RFC 9051) is not kept: STATUS and SELECT
  * report RECENT 0.  INTERNALDATE is the delivery time at the start of a
