@@ -39,6 +39,9 @@ OWNED = {
         "safe_part", "config_expand_mailroot"]),
     "fuzz_config_env": ("common/base/config.c", [
         "config_apply_env", "env_value_ok", "config_format", "format_value"]),
+    "fuzz_folder_name": ("common/mail/folders.c", [
+        "fail", "is_inbox", "put_component", "folders_to_dir", "unescape", "dot_component",
+        "decode_dir", "folders_from_dir"]),
     "fuzz_ipc": ("common/ipc/ipc.c", [
         "ipc_decode", "get_raw", "ipc_get_u8",
         "ipc_get_u32", "ipc_get_u64", "ipc_get_bytes", "ipc_get_str", "ipc_in_end",
@@ -57,6 +60,8 @@ OWNED = {
     "fuzz_pop3_encode": ("common/proto/pop3_encode.c", None),
     "fuzz_pop3_parse": ("common/proto/pop3_parse.c", None),
     "fuzz_proxy": ("common/net/proxy.c", None),
+    "fuzz_quota_parse": ("common/mail/quota.c", ["parse_i64", "parse_def", "parse_usage",
+                                               "quota_parse", "quota_imap"]),
     "fuzz_sasl": ("common/proto/sasl.c", None),
     "fuzz_smtp_parse": ("common/proto/smtp_parse.c", None),
     "fuzz_smtp_reply": ("common/proto/smtp_reply.c", None),

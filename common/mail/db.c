@@ -304,3 +304,21 @@ db_copy(struct db *db, const char *dir)
 	db->last_rc = mdb_env_copy2(db->env, dir, MDB_CP_COMPACT);
 	return db->last_rc == 0 ? 0 : -1;
 }
+
+int
+db_txn_begin(struct db *db, int readonly, MDB_txn **txn_r)
+{
+	return txn_begin(db, readonly ? MDB_RDONLY : 0, txn_r);
+}
+
+unsigned
+db_dbi(const struct db *db, unsigned i)
+{
+	return i < db->n ? db->dbi[i] : 0;
+}
+
+void
+db_set_rc(struct db *db, int rc)
+{
+	db->last_rc = rc;
+}

@@ -67,6 +67,18 @@ int db_update(struct db *db, unsigned i, const void *key, size_t klen,
  * created with mode 0666 & ~umask.  Returns 0 or -1 (db_strerror). */
 int db_copy(struct db *db, const char *dir);
 
+/* For a module that needs many operations in one transaction (the mail
+ * index, mindex.c) and so uses lmdb.h itself: begin a transaction on db's
+ * environment (MDB_MAP_RESIZED handled as above; the caller commits or
+ * aborts it), and the handle (an MDB_dbi) of sub-database i.  Returns 0 or
+ * -1 (db_strerror). */
+struct MDB_txn;
+int db_txn_begin(struct db *db, int readonly, struct MDB_txn **txn_r);
+unsigned db_dbi(const struct db *db, unsigned i);
+
+/* Remember an LMDB return code of such a caller for db_strerror. */
+void db_set_rc(struct db *db, int rc);
+
 /* Last LMDB error text, for logs. */
 const char *db_strerror(struct db *db);
 

@@ -289,3 +289,40 @@ maildir_deliver(int rootfd, int src, uint64_t max, const char *host,
 	errno = saved;
 	return rc;
 }
+
+void
+maildir_tmp_name(char *out, size_t len, const char *purpose)
+{
+	uint8_t r[8];
+
+	util_random(r, sizeof(r));
+	snprintf(out, len, "postern-%s.%02x%02x%02x%02x%02x%02x%02x%02x", purpose,
+	    r[0], r[1], r[2], r[3], r[4], r[5], r[6], r[7]);
+}
+
+int
+maildir_replace_file(int rootfd, const char *name, const void *text, size_t len)
+{
+	char tn[64];
+	int tmpfd, fd, rc = -1, saved;
+
+	if ((tmpfd = open_subdir(rootfd, "tmp")) < 0)
+		return -1;
+	maildir_tmp_name(tn, sizeof(tn), name);
+	fd = openat(tmpfd, tn, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+	if (fd >= 0) {
+		rc = write_all(fd, text, len) == 0 && fsync(fd) == 0 ? 0 : -1;
+		if (close(fd) < 0)
+			rc = -1;
+		if (rc == 0)
+			rc = renameat(tmpfd, tn, rootfd, name);
+		saved = errno;
+		if (rc < 0)
+			unlinkat(tmpfd, tn, 0);
+		errno = saved;
+	}
+	saved = errno;
+	close(tmpfd);
+	errno = saved;
+	return rc;
+}

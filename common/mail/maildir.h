@@ -60,4 +60,15 @@ void maildir_host(char out[MAILDIR_HOST_MAX]);
 int maildir_deliver(int rootfd, int src, uint64_t max, const char *host,
     char name_r[MAILDIR_NAME_MAX + 1]);
 
+/* A fresh name for a file of the mail root's tmp/:
+ * "postern-PURPOSE.<16 random hex digits>". */
+void maildir_tmp_name(char *out, size_t len, const char *purpose);
+
+/* Replace the small file name of the mail root at rootfd by text[0..len)
+ * (maildirsize, courierimapsubscribed): written into tmp/ with O_EXCL,
+ * fsync'ed, renamed over name.  Nothing is followed: tmp/ and the file
+ * are opened O_NOFOLLOW, and rename replaces a symlink, never its target.
+ * Returns 0 or -1 (errno; nothing left in tmp/). */
+int maildir_replace_file(int rootfd, const char *name, const void *text, size_t len);
+
 #endif

@@ -1,0 +1,470 @@
+/* mindex_ops.c - the operations that change a Maildir: STORE, EXPUNGE,
+ * COPY/MOVE and APPEND.  Each holds one write transaction from before it
+ * reads the index to after the file system changes, changes the files
+ * first and commits last (the argument is in mindex.h). */
+#include "mindex_int.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+/* One folder inside an operation: its record, and whether its directory
+ * mtimes were those of the last scan before we changed anything (then the
+ * mtimes after our change may be recorded: nothing else was missed). */
+struct op {
+	struct rec_folder f;
+	int clean;
+	int changed;
+	uint64_t modseq;	/* the MODSEQ this operation gives */
+};
+
+static int
+op_load(struct mi_txn *x, struct mindex_box *b, struct op *o)
+{
+	int64_t mt[4];
+	int rc = mi_folder_get(x, b->dir, &o->f);
+
+	if (rc <= 0 || o->f.id != b->id) {
+		mi_abort(x);
+		errno = rc < 0 ? EIO : ENOENT;
+		return -1;
+	}
+	o->clean = mi_stat_dirs(b, mt) == 0 && memcmp(mt, o->f.mtime, sizeof(mt)) == 0;
+	o->changed = 0;
+	o->modseq = o->f.highestmodseq + 1;
+	return 0;
+}
+
+static int
+op_save(struct mi_txn *x, struct mindex_box *b, struct op *o)
+{
+	if (!o->changed)
+		return 0;
+	o->f.highestmodseq = o->modseq;
+	if (o->clean && mi_stat_dirs(b, o->f.mtime) < 0)
+		o->f.mtime[0] = -1;
+	return mi_folder_put(x, b->dir, &o->f);
+}
+
+static int
+begin(struct mindex_box *b, struct mi_txn *x, struct op *o)
+{
+	if (mi_begin(b->mi, 0, x) < 0)
+		return -1;
+	return op_load(x, b, o);
+}
+
+static int
+finish(struct mindex_box *b, struct mi_txn *x, struct op *o)
+{
+	if (op_save(x, b, o) < 0)
+		return -1;
+	return mi_commit(x);
+}
+
+/* The directory fd a message's file is in. */
+static int
+dir_of(const struct mindex_box *b, const struct mindex_msg *m)
+{
+	return m->in_new ? b->newfd : b->curfd;
+}
+
+/* --- STORE ---------------------------------------------------------------- */
+
+static uint32_t
+new_flags(enum mindex_store_mode mode, uint32_t old, uint32_t flags)
+{
+	if (mode == MINDEX_STORE_ADD)
+		return old | flags;
+	if (mode == MINDEX_STORE_REMOVE)
+		return old & ~flags;
+	return flags;
+}
+
+/* Rename m's file for flags nf into cur/ and update the record. 0 done,
+ * 1 file gone (left to the next sync), -1 error. */
+static int
+store_one(struct mindex_box *b, struct mi_txn *x, struct op *o, struct mindex_msg *m, uint32_t nf)
+{
+	char to[MAILDIR_NAME_MAX + 1];
+
+	if (mi_name_with(m->name, nf, to) < 0)
+		return 1;
+	if (renameat(dir_of(b, m), m->name, b->curfd, to) < 0) {
+		if (errno != ENOENT)
+			return mi_fail(x, 0);
+		o->clean = 0;
+		return 1;
+	}
+	mi_count(&o->f, m, -1);
+	m->flags = nf;
+	m->modseq = o->modseq;
+	m->in_new = 0;
+	memcpy(m->name, to, sizeof(to));
+	mi_count(&o->f, m, 1);
+	o->changed = 1;
+	return mi_msg_put(x, b->id, m, NULL, NULL);
+}
+
+int
+mindex_store(struct mindex_box *b, const uint32_t *uids, size_t n, enum mindex_store_mode mode,
+    uint32_t flags, uint64_t unchangedsince, struct mindex_uids *failed_r, uint64_t *modseq_r)
+{
+	struct mindex_msg m;
+	struct mi_txn x;
+	struct op o;
+	size_t i;
+	int done = 0, rc;
+
+	if (begin(b, &x, &o) < 0)
+		return -1;
+	for (i = 0; i < n; i++) {
+		uint32_t nf;
+		if ((rc = mi_msg_get(&x, b->id, uids[i], &m)) < 0)
+			return mi_fail(&x, 0);
+		if (rc == 0)
+			continue;
+		nf = new_flags(mode, m.flags, flags);
+		if (unchangedsince != UINT64_MAX && m.modseq > unchangedsince) {
+			/* RFC 7162 3.1.3: fails the test, left alone, reported */
+			if (failed_r == NULL || mi_uids_add(failed_r, m.uid) < 0)
+				return mi_fail(&x, 0);
+			continue;
+		}
+		if (nf == m.flags)
+			continue;
+		if ((rc = store_one(b, &x, &o, &m, nf)) < 0)
+			return -1;
+		done += rc == 0;
+	}
+	if (finish(b, &x, &o) < 0)
+		return -1;
+	if (modseq_r != NULL)
+		*modseq_r = o.f.highestmodseq;
+	return done;
+}
+
+/* --- EXPUNGE -------------------------------------------------------------- */
+
+/* The UIDs of every \Deleted message of b. */
+static int
+deleted_uids(struct mindex_box *b, struct mi_txn *x, struct mindex_uids *out)
+{
+	uint8_t kb[8];
+	MDB_val k = { sizeof(kb), kb }, v;
+	struct rec_msg r;
+	MDB_cursor *c;
+	int rc;
+
+	if ((rc = mdb_cursor_open(x->t, x->d[DBI_MSGS], &c)) != 0)
+		return mi_fail(x, rc);
+	mi_msg_key(kb, b->id, 0);
+	for (rc = mdb_cursor_get(c, &k, &v, MDB_SET_RANGE); rc == 0; rc = mdb_cursor_get(c, &k, &v, MDB_NEXT)) {
+		if (k.mv_size != 8 || mi_be32(k.mv_data) != b->id)
+			break;
+		memcpy(&r, v.mv_data, sizeof(r));
+		if ((r.flags & MINDEX_DELETED) && mi_uids_add(out, mi_be32((const uint8_t *)k.mv_data + 4)) < 0) {
+			rc = ENOMEM;
+			break;
+		}
+	}
+	mdb_cursor_close(c);
+	return (rc == 0 || rc == MDB_NOTFOUND) ? 0 : mi_fail(x, rc);
+}
+
+int
+mindex_expunge(struct mindex_box *b, const uint32_t *uids, size_t n, struct mindex_uids *expunged_r)
+{
+	struct mindex_uids all = { 0 };
+	struct mindex_msg m;
+	struct mi_txn x;
+	struct op o;
+	size_t i;
+	int done = 0, rc = 0;
+
+	if (begin(b, &x, &o) < 0)
+		return -1;
+	if (uids == NULL) {
+		if (deleted_uids(b, &x, &all) < 0)
+			goto fail;
+		uids = all.v;
+		n = all.n;
+	}
+	for (i = 0; i < n; i++) {
+		if ((rc = mi_msg_get(&x, b->id, uids[i], &m)) < 0)
+			goto fail;
+		if (rc == 0 || !(m.flags & MINDEX_DELETED))
+			continue;
+		if (unlinkat(dir_of(b, &m), m.name, 0) < 0 && errno != ENOENT)
+			goto fail;
+		mi_count(&o.f, &m, -1);
+		o.changed = 1;
+		if (mi_msg_del(&x, b->id, &m) < 0 || (expunged_r != NULL && mi_uids_add(expunged_r, m.uid) < 0))
+			goto fail;
+		done++;
+	}
+	mindex_uids_free(&all);
+	return finish(b, &x, &o) < 0 ? -1 : done;
+fail:
+	mindex_uids_free(&all);
+	if (x.t != NULL)
+		mi_abort(&x);
+	return -1;
+}
+
+/* --- COPY and MOVE -------------------------------------------------------- */
+
+/* Keyword bits of src's table as bits of dst's (names added to dst as
+ * needed; a keyword without a name, or with no slot left, is dropped). */
+static uint32_t
+remap(uint32_t flags, const struct rec_folder *src, struct rec_folder *dst)
+{
+	uint32_t out = flags & MINDEX_SYSTEM_FLAGS;
+	int i, j, slot;
+
+	if (src == dst)
+		return flags;
+	for (i = 0; i < MINDEX_KEYWORDS; i++) {
+		if (!(flags & (MINDEX_KEYWORD0 << i)) || src->kw[i][0] == '\0')
+			continue;
+		for (j = 0, slot = -1; j < MINDEX_KEYWORDS; j++) {
+			if (strcasecmp(dst->kw[j], src->kw[i]) == 0) {
+				slot = j;
+				break;
+			}
+			if (dst->kw[j][0] == '\0' && slot < 0)
+				slot = j;
+		}
+		if (slot < 0)
+			continue;
+		if (dst->kw[slot][0] == '\0')
+			memcpy(dst->kw[slot], src->kw[i], sizeof(dst->kw[slot]));
+		out |= MINDEX_KEYWORD0 << slot;
+	}
+	return out;
+}
+
+/* A fresh base name for a copy that cannot keep its own, with the S= of
+ * the original and the W= (RFC822.SIZE) of the record. */
+static void
+fresh_base(const struct mindex_box *b, const struct mindex_msg *m, char out[MAILDIR_NAME_MAX + 1])
+{
+	static unsigned counter;
+	struct maildir_name mn;
+	struct timespec ts;
+	char s[32] = "";
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	if (maildir_parse_name(m->name, strlen(m->name), &mn) == 0 && mn.has_size)
+		snprintf(s, sizeof(s), ",S=%llu", (unsigned long long)mn.size);
+	snprintf(out, MAILDIR_NAME_MAX + 1, "%lld.M%ldP%ldC%u.%s%s,W=%llu", (long long)ts.tv_sec,
+	    ts.tv_nsec / 1000, (long)getpid(), ++counter, b->mi->host, s, (unsigned long long)m->size);
+}
+
+/* Copy the bytes of src's file into dst's cur/ (link and rename refused:
+ * another file system).  The name is made by maildir_deliver. */
+static int
+copy_bytes(struct mindex_box *src, struct mindex_box *dst, const struct mindex_msg *m, uint32_t nf,
+    char to[MAILDIR_NAME_MAX + 1])
+{
+	char dn[MAILDIR_NAME_MAX + 1];
+	int fd = openat(dir_of(src, m), m->name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC), rc;
+
+	if (fd < 0)
+		return -1;
+	rc = maildir_deliver(dst->dirfd, fd, UINT64_MAX, src->mi->host, dn);
+	close(fd);
+	if (rc < 0)
+		return -1;
+	if (mi_name_with(dn, nf, to) < 0 || renameat(dst->newfd, dn, dst->curfd, to) < 0) {
+		unlinkat(dst->newfd, dn, 0);
+		return -1;
+	}
+	return 0;
+}
+
+/* Put m's file into dst's cur/ under base with flags nf (the name into
+ * to): a link (COPY) or a rename (MOVE), else a copy of the bytes.
+ * 0, 1 source gone, -1 error. */
+static int
+place(struct mindex_box *src, struct mindex_box *dst, const struct mindex_msg *m, char *base,
+    int move, uint32_t nf, char to[MAILDIR_NAME_MAX + 1])
+{
+	int rc, tries;
+
+	for (tries = 0; tries < 2; tries++) {
+		if (mi_name_with(base, nf, to) < 0)
+			return -1;
+		rc = move ? renameat2(dir_of(src, m), m->name, dst->curfd, to, RENAME_NOREPLACE)
+		    : linkat(dir_of(src, m), m->name, dst->curfd, to, 0);
+		if (rc == 0)
+			return 0;
+		if (errno == ENOENT)
+			return 1;
+		if (errno != EEXIST)
+			break;
+		fresh_base(src, m, base);	/* a file of that name is in dst/cur already */
+	}
+	if (errno != EXDEV && errno != EPERM && errno != EMLINK && errno != ENOTSUP)
+		return -1;
+	if (copy_bytes(src, dst, m, nf, to) < 0)
+		return -1;
+	return move && unlinkat(dir_of(src, m), m->name, 0) < 0 && errno != ENOENT ? -1 : 0;
+}
+
+/* 1 if dst's index holds m's base name already (a copy into the same
+ * folder, or the same message copied twice). */
+static int
+name_taken(struct mi_txn *x, uint32_t id, const char *name)
+{
+	uint8_t kb[4 + MAILDIR_NAME_MAX];
+	size_t bl = mi_base_len(name, strlen(name));
+	MDB_val k = { 4 + bl, kb }, v;
+
+	mi_msg_key(kb, id, 0);
+	memcpy(kb + 4, name, bl);
+	return mdb_get(x->t, x->d[DBI_NAMES], &k, &v) == 0;
+}
+
+struct copy {
+	struct mindex_box *src, *dst;
+	struct op os, odst;
+	struct op *od;		/* &os for a copy into the same folder */
+	int move;
+	struct mindex_uids *src_r, *dst_r;
+};
+
+/* One message: 0 copied, 1 source gone, -1 error (transaction ended). */
+static int
+copy_one(struct copy *c, struct mi_txn *x, const struct mindex_msg *m)
+{
+	char base[MAILDIR_NAME_MAX + 1];
+	struct mindex_msg d = *m;
+	int rc;
+
+	d.flags = remap(m->flags, &c->os.f, &c->od->f);
+	if (name_taken(x, c->dst->id, m->name))
+		fresh_base(c->src, m, base);
+	else
+		snprintf(base, sizeof(base), "%.*s", (int)mi_base_len(m->name, strlen(m->name)), m->name);
+	if ((rc = place(c->src, c->dst, m, base, c->move, d.flags, d.name)) != 0)
+		return rc < 0 ? mi_fail(x, 0) : 1;
+	d.uid = c->od->f.uidnext++;
+	d.modseq = c->od->modseq;
+	d.in_new = 0;
+	mi_count(&c->od->f, &d, 1);
+	c->od->changed = 1;
+	if (mi_msg_add(x, c->dst->id, &d) < 0)
+		return -1;
+	if (c->move) {
+		mi_count(&c->os.f, m, -1);
+		c->os.changed = 1;
+		if (mi_msg_del(x, c->src->id, m) < 0)
+			return -1;
+	}
+	if ((c->src_r != NULL && mi_uids_add(c->src_r, m->uid) < 0) ||
+	    (c->dst_r != NULL && mi_uids_add(c->dst_r, d.uid) < 0))
+		return mi_fail(x, 0);
+	return 0;
+}
+
+int
+mindex_copy(struct mindex_box *src, struct mindex_box *dst, const uint32_t *uids, size_t n,
+    int move, struct mindex_uids *src_r, struct mindex_uids *dst_r)
+{
+	struct copy c = { .src = src, .dst = dst, .move = move, .src_r = src_r, .dst_r = dst_r };
+	struct mindex_msg m;
+	struct mi_txn x;
+	size_t i;
+	int done = 0, rc;
+
+	if (src->mi != dst->mi || (move && src->id == dst->id)) {
+		errno = EINVAL;
+		return -1;
+	}
+	if (begin(src, &x, &c.os) < 0)
+		return -1;
+	c.od = src->id == dst->id ? &c.os : &c.odst;
+	if (c.od != &c.os && op_load(&x, dst, c.od) < 0)
+		return -1;
+	for (i = 0; i < n; i++) {
+		if ((rc = mi_msg_get(&x, src->id, uids[i], &m)) < 0)
+			return mi_fail(&x, 0);
+		if (rc == 1 && (rc = copy_one(&c, &x, &m)) < 0)
+			return -1;
+		done += rc == 0;
+	}
+	/* the links are durable before the index says they exist */
+	if (done > 0 && fsync(dst->curfd) < 0)
+		return mi_fail(&x, 0);
+	if (op_save(&x, src, &c.os) < 0 || (c.od != &c.os && op_save(&x, dst, c.od) < 0))
+		return -1;
+	return mi_commit(&x) < 0 ? -1 : done;
+}
+
+/* --- APPEND ----------------------------------------------------------------- */
+
+/* Deliver into new/, date it, rename into cur/ with flags (name into to). */
+static int
+append_file(struct mindex_box *b, int fd, uint64_t max, uint32_t flags, int64_t date,
+    char to[MAILDIR_NAME_MAX + 1])
+{
+	char dn[MAILDIR_NAME_MAX + 1];
+	struct timespec ts[2];
+	int e;
+
+	if (maildir_deliver(b->dirfd, fd, max, b->mi->host, dn) < 0)
+		return -1;
+	ts[0].tv_sec = ts[1].tv_sec = (time_t)date;
+	ts[0].tv_nsec = ts[1].tv_nsec = 0;
+	if ((date > 0 && utimensat(b->newfd, dn, ts, AT_SYMLINK_NOFOLLOW) < 0) ||
+	    mi_name_with(dn, flags, to) < 0 || renameat(b->newfd, dn, b->curfd, to) < 0) {
+		e = errno;
+		unlinkat(b->newfd, dn, 0);
+		errno = e;
+		return -1;
+	}
+	if (fsync(b->curfd) < 0) {
+		e = errno;
+		unlinkat(b->curfd, to, 0);
+		errno = e;
+		return -1;
+	}
+	return 0;
+}
+
+int
+mindex_append(struct mindex_box *b, int fd, uint64_t max, uint32_t flags, int64_t date,
+    uint32_t *uid_r)
+{
+	struct maildir_name mn;
+	struct mindex_msg m;
+	struct mi_txn x;
+	struct op o;
+
+	/* the transaction first: no other session's sync may adopt the file
+	 * between its delivery and its record */
+	if (begin(b, &x, &o) < 0)
+		return -1;
+	memset(&m, 0, sizeof(m));
+	if (append_file(b, fd, max, flags, date, m.name) < 0 ||
+	    maildir_parse_name(m.name, strlen(m.name), &mn) < 0)
+		return mi_fail(&x, 0);
+	m.uid = o.f.uidnext++;
+	m.flags = flags;
+	m.modseq = o.modseq;
+	m.size = mn.vsize;
+	m.date = date > 0 ? date : (int64_t)time(NULL);
+	mi_count(&o.f, &m, 1);
+	o.changed = 1;
+	if (mi_msg_add(&x, b->id, &m) < 0 || finish(b, &x, &o) < 0)
+		return -1;
+	*uid_r = m.uid;
+	return 0;
+}
