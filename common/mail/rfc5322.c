@@ -244,6 +244,15 @@ skip_cfws(struct lex *l)
 	return l->pos != start;
 }
 
+size_t
+rfc5322_cfws(const uint8_t *p, size_t len, size_t pos)
+{
+	struct lex l = { .p = p, .len = len, .pos = pos };
+
+	skip_cfws(&l);
+	return l.pos;
+}
+
 /* The end of a run that ends at the byte `close` (quoted-pairs skipped). */
 static size_t
 run_to(const struct lex *l, size_t pos, uint8_t close)

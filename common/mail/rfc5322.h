@@ -65,6 +65,11 @@ int rfc5322_find(const uint8_t *hdr, size_t hdr_len, const char *name, struct rf
  * blanks at both ends trimmed, at most max bytes of it.  0 or -1. */
 int rfc5322_unfold(const uint8_t *v, size_t len, size_t max, struct buf *out);
 
+/* The offset of the first byte at or after pos in p[0..len) that is not
+ * white space, a line end or part of a comment (CFWS, RFC 5322 3.2.2);
+ * comments nest and may be left open (then len). */
+size_t rfc5322_cfws(const uint8_t *p, size_t len, size_t pos);
+
 struct rfc5322_name {
 	const uint8_t *s;
 	size_t len;
