@@ -284,7 +284,7 @@ ew_word(struct ew_state *st, const struct eword *w, const uint8_t *whole, size_t
 	enum decode_charset cs = decode_charset_lookup(w->charset, w->charset_len);
 
 	if (cs == DECODE_CS_UNKNOWN) {
-		if (ew_flush(st) < 0 || buf_append(st->out, whole, whole_len) < 0)
+		if (ew_flush(st) < 0 || decode_to_utf8(DECODE_CS_UTF8, whole, whole_len, st->out) < 0)
 			return -1;
 		return DECODE_UNKNOWN_CHARSET;
 	}

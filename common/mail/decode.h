@@ -45,7 +45,8 @@ int decode_to_utf8(enum decode_charset cs, const uint8_t *in, size_t len, struct
  * Linear white space between two adjacent encoded-words is dropped
  * (RFC 2047 section 6.2) and adjacent words in one charset are joined
  * before conversion, so a character split across words survives.  A word
- * in a charset we do not know is copied as it stands.
+ * in a charset we do not know is copied as it stands (as UTF-8).
+ * The output is always valid UTF-8.
  * Returns 0, DECODE_UNKNOWN_CHARSET (1) if such a word was seen, or -1. */
 #define DECODE_UNKNOWN_CHARSET 1
 int decode_rfc2047(const uint8_t *in, size_t len, enum decode_charset raw_cs, struct buf *out);

@@ -180,8 +180,8 @@ append_value(const struct param *x, struct buf *out)
 		uint8_t c = x->value[i];
 		if (x->quoted && c == '\\' && i + 1 < x->value_len)
 			c = x->value[++i];
-		else if (c == '\r' || c == '\n')
-			continue;
+		if (c == '\r' || c == '\n')
+			continue;	/* folds, even quoted ones */
 		if (buf_append(out, &c, 1) < 0)
 			return -1;
 	}

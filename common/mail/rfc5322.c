@@ -603,7 +603,9 @@ rfc5322_addr_parse(const uint8_t *v, size_t len, struct rfc5322_addrs *l)
 static int
 out_span(const struct rfc5322_addrs *l, struct rfc5322_span s, struct buf *out)
 {
-	return imap_out_nstring(out, s.off == RFC5322_NIL ? NULL : l->text.data + s.off, s.len);
+	if (s.off == RFC5322_NIL)
+		return imap_out_nil(out);
+	return imap_out_string(out, s.len > 0 ? l->text.data + s.off : (const uint8_t *)"", s.len);
 }
 
 int
