@@ -300,7 +300,7 @@ decode_rfc2047(const uint8_t *in, size_t len, enum decode_charset raw_cs, struct
 	struct ew_state st = { .cs = DECODE_CS_UTF8, .out = out };
 	struct eword w;
 	size_t i = 0, text = 0, n;
-	int after_word = 0, only_ws = 1, r, result = 0;
+	int after_word = 0, only_ws = 1, known, r, result = 0;
 
 	buf_init(&st.raw, out->max);
 	while (i < len) {
@@ -310,8 +310,10 @@ decode_rfc2047(const uint8_t *in, size_t len, enum decode_charset raw_cs, struct
 			i++;
 			continue;
 		}
-		/* white space between two encoded-words is dropped (6.2) */
-		if (!(after_word && only_ws) &&
+		/* white space between two encoded-words is dropped (6.2); a
+		 * word we cannot decode keeps it, as text would */
+		known = decode_charset_lookup(w.charset, w.charset_len) != DECODE_CS_UNKNOWN;
+		if (!(after_word && only_ws && known) &&
 		    (ew_flush(&st) < 0 || decode_to_utf8(raw_cs, in + text, i - text, out) < 0))
 			goto fail;
 		if ((r = ew_word(&st, &w, in + i, n)) < 0)

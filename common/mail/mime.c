@@ -745,10 +745,13 @@ static int
 put_fields(struct writer *w, const struct mime_part *p, const struct mime_ctype *ct)
 {
 	struct rfc5322_field f;
+	struct param x;
+	size_t pos = 0;
 	int r;
 
-	if (ct->is_default && (p->flags & MIME_F_TEXT))
-		r = put(w, "(\"charset\" \"us-ascii\")");	/* RFC 2045 5.2 */
+	/* text without a charset is us-ascii (RFC 2045 5.2, RFC 2046 4.1.2) */
+	if ((p->flags & MIME_F_TEXT) && !param_next(ct->params, ct->params_len, &pos, &x))
+		r = put(w, "(\"charset\" \"us-ascii\")");
 	else
 		r = put_params(w, ct->params, ct->params_len);
 	if (r < 0 || put(w, " ") < 0 || put_field(w, p, "content-id") < 0 || put(w, " ") < 0 ||
