@@ -869,13 +869,6 @@ out:
 
 /* section numbers (RFC 3501 6.4.5) ----------------------------------- */
 
-/* Is part i a message (the top level, or what a message/rfc822 part holds)? */
-static int
-is_message(const struct mime_msg *mm, uint32_t i)
-{
-	return i == 0 || (mm->parts[mm->parts[i].parent].flags & MIME_F_RFC822);
-}
-
 /* The n-th (1-based) child of a multipart, or MIME_NONE. */
 static uint32_t
 nth_child(const struct mime_msg *mm, uint32_t i, unsigned long n)
@@ -912,13 +905,16 @@ static const struct {
 };
 
 /* Walk the part numbers at the front of spec; *rest_r is where they end.
- * Sets s->part; *empty_r for part 1 of a multipart without parts. */
+ * Sets s->part; *empty_r for part 1 of a multipart without parts.  msg:
+ * cur is a message still (the top level, or one a message/rfc822 part
+ * holds), so a non-multipart one has a part 1, its body. */
 static int
 walk_numbers(const struct mime_msg *mm, const char *spec, size_t len, size_t *rest_r,
     struct mime_section *s, int *nums_r, int *empty_r)
 {
 	uint32_t cur = 0;
 	size_t i = 0;
+	int msg = 1;
 
 	*nums_r = *empty_r = 0;
 	while (i < len && spec[i] >= '1' && spec[i] <= '9') {
@@ -926,18 +922,23 @@ walk_numbers(const struct mime_msg *mm, const char *spec, size_t len, size_t *re
 		for (; i < len && spec[i] >= '0' && spec[i] <= '9'; i++)
 			if ((n = n * 10 + (unsigned long)(spec[i] - '0')) > UINT32_MAX)
 				return -1;
-		if (*empty_r || (*nums_r && (mm->parts[cur].flags & MIME_F_RFC822) &&
-		    (cur = mm->parts[cur].first_child) == MIME_NONE))
-			return -1;	/* nothing below an empty or opaque part */
+		if (*empty_r)
+			return -1;	/* nothing below an empty part */
+		if (*nums_r && (mm->parts[cur].flags & MIME_F_RFC822)) {
+			if ((cur = mm->parts[cur].first_child) == MIME_NONE)
+				return -1;	/* not looked into */
+			msg = 1;
+		}
 		if (mm->parts[cur].flags & MIME_F_MULTIPART) {
 			uint32_t c = nth_child(mm, cur, n);
 			if (c == MIME_NONE && !(n == 1 && mm->parts[cur].first_child == MIME_NONE))
 				return -1;
 			*empty_r = c == MIME_NONE;
 			cur = c == MIME_NONE ? cur : c;
-		} else if (!(n == 1 && is_message(mm, cur))) {
-			return -1;	/* a non-multipart message has part 1 only */
+		} else if (!(n == 1 && msg)) {
+			return -1;
 		}
+		msg = 0;
 		(*nums_r)++;
 		if (i < len && spec[i] == '.')
 			i++;
