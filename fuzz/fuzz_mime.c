@@ -17,43 +17,11 @@
 #include "../common/mail/imapstr.h"
 #include "../common/mail/mime.h"
 #include "fuzz.h"
+#include "imapcheck.h"
 
 #define MAXIN 65536
 
 static uint8_t crlf[2 * MAXIN];
-
-/* 1 if out is one balanced parenthesised list, skipping IMAP strings. */
-static int
-balanced(const uint8_t *s, size_t len)
-{
-	size_t i, depth = 0;
-
-	for (i = 0; i < len; i++) {
-		if (s[i] == '"') {
-			for (i++; i < len && s[i] != '"'; i++)
-				if (s[i] == '\\')
-					i++;
-			if (i >= len)
-				return 0;
-		} else if (s[i] == '{') {
-			size_t n = 0;
-			for (i++; i < len && s[i] >= '0' && s[i] <= '9'; i++)
-				n = n * 10 + (size_t)(s[i] - '0');
-			if (i + 2 >= len || s[i] != '}' || s[i + 1] != '\r' || s[i + 2] != '\n' ||
-			    n > len - i - 3)
-				return 0;
-			i += 2 + n;
-		} else if (s[i] == '(') {
-			depth++;
-		} else if (s[i] == ')') {
-			if (depth-- == 0)
-				return 0;
-			if (depth == 0 && i + 1 != len)
-				return 0;
-		}
-	}
-	return depth == 0 && len > 0 && s[0] == '(' && s[len - 1] == ')';
-}
 
 static void
 check_parts(const struct mime_msg *mm, const uint8_t *m, size_t len)
@@ -120,8 +88,8 @@ structure(const uint8_t *m, size_t len, size_t max_parts, unsigned max_depth, st
 	check_parts(&mm, m, len);
 	buf_init(bs, 1 << 24);
 	buf_init(&body, 1 << 24);
-	CHECK(mime_bodystructure_write(&mm, 1, bs) == 0 && balanced(bs->data, bs->len));
-	CHECK(mime_bodystructure_write(&mm, 0, &body) == 0 && balanced(body.data, body.len));
+	CHECK(mime_bodystructure_write(&mm, 1, bs) == 0 && imapcheck_list(bs->data, bs->len, 0));
+	CHECK(mime_bodystructure_write(&mm, 0, &body) == 0 && imapcheck_list(body.data, body.len, 0));
 	CHECK(body.len <= bs->len);
 	sections(&mm, len);
 	buf_free(&body, 0);

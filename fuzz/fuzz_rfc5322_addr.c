@@ -17,36 +17,7 @@
 #include "../common/mail/imapstr.h"
 #include "../common/mail/rfc5322.h"
 #include "fuzz.h"
-
-static int
-balanced(const uint8_t *s, size_t len)
-{
-	size_t i, depth = 0;
-
-	for (i = 0; i < len; i++) {
-		if (s[i] == '"') {
-			for (i++; i < len && s[i] != '"'; i++)
-				if (s[i] == '\\')
-					i++;
-			if (i >= len)
-				return 0;
-		} else if (s[i] == '{') {
-			size_t n = 0;
-			for (i++; i < len && s[i] >= '0' && s[i] <= '9'; i++)
-				n = n * 10 + (size_t)(s[i] - '0');
-			if (i + 2 >= len || s[i] != '}' || s[i + 1] != '\r' || s[i + 2] != '\n' ||
-			    n > len - i - 3)
-				return 0;
-			i += 2 + n;
-		} else if (s[i] == '(') {
-			depth++;
-		} else if (s[i] == ')') {
-			if (depth-- == 0 || (depth == 0 && i + 1 != len))
-				return 0;
-		}
-	}
-	return depth == 0;
-}
+#include "imapcheck.h"
 
 static void
 span_ok(const struct rfc5322_addrs *l, struct rfc5322_span s)
@@ -84,7 +55,7 @@ addresses(const uint8_t *data, size_t size, size_t max)
 	}
 	CHECK(!in_group);
 	buf_init(&out, 1 << 24);
-	CHECK(rfc5322_addrs_write(&l, &out) == 0 && balanced(out.data, out.len));
+	CHECK(rfc5322_addrs_write(&l, &out) == 0 && imapcheck_list(out.data, out.len, 1));
 	buf_free(&out, 0);
 	rfc5322_addrs_free(&l);
 }
@@ -116,7 +87,7 @@ header(const uint8_t *data, size_t size)
 	rfc5322_split(data, size, &hl, &bo);
 	CHECK(hl <= bo && bo <= size);
 	buf_init(&env, 1 << 24);
-	CHECK(rfc5322_envelope_write(data, hl, &env) == 0 && balanced(env.data, env.len));
+	CHECK(rfc5322_envelope_write(data, hl, &env) == 0 && imapcheck_list(env.data, env.len, 0));
 	CHECK(env.len > 0 && env.data[0] == '(');
 	rfc5322_iter_init(&it, data, hl);
 	while (rfc5322_iter_next(&it, &f)) {

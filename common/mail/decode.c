@@ -4,6 +4,8 @@
 
 #include <string.h>
 
+#include "../base/util.h"
+
 #define REPLACEMENT 0xFFFDu
 
 /* Windows-1252 0x80-0x9F; the five undefined bytes map to the C1 control
@@ -177,8 +179,8 @@ decode_to_utf8(enum decode_charset cs, const uint8_t *in, size_t len, struct buf
 	return 0;
 }
 
-static int
-hexval(uint8_t c)
+int
+decode_hex(uint8_t c)
 {
 	if (c >= '0' && c <= '9')
 		return c - '0';
@@ -228,12 +230,37 @@ eword_parse(const uint8_t *in, size_t len, struct eword *w)
 	return i + 2;
 }
 
+int
+decode_unescape(const uint8_t *in, size_t len, uint8_t esc, int underscore, struct buf *out)
+{
+	size_t i, start = 0;
+
+	for (i = 0; i < len; i++) {
+		uint8_t c = in[i];
+		size_t skip = 0;
+		int h, l;
+		if (c == esc && i + 2 < len && (h = decode_hex(in[i + 1])) >= 0 &&
+		    (l = decode_hex(in[i + 2])) >= 0) {
+			c = (uint8_t)(h << 4 | l);
+			skip = 2;
+		} else if (c == '_' && underscore) {
+			c = ' ';	/* RFC 2047 4.2 (2) */
+		} else {
+			continue;
+		}
+		if (buf_append(out, in + start, i - start) < 0 || buf_append(out, &c, 1) < 0)
+			return -1;
+		i += skip;
+		start = i + 1;
+	}
+	return buf_append(out, in + start, len - start);
+}
+
 /* Append the bytes an encoded-word's text stands for. */
 static int
 eword_bytes(const struct eword *w, struct buf *raw)
 {
 	struct decode_b64 b;
-	size_t i;
 
 	if (w->enc == 'b') {
 		if (buf_reserve(raw, decode_b64_bound(w->text_len) + 2) < 0)
@@ -243,20 +270,7 @@ eword_bytes(const struct eword *w, struct buf *raw)
 		raw->len += decode_b64_end(&b, raw->data + raw->len);
 		return 0;
 	}
-	for (i = 0; i < w->text_len; i++) {
-		uint8_t c = w->text[i];
-		int h, l;
-		if (c == '_')
-			c = ' ';	/* RFC 2047 4.2 (2) */
-		else if (c == '=' && i + 2 < w->text_len && (h = hexval(w->text[i + 1])) >= 0 &&
-		    (l = hexval(w->text[i + 2])) >= 0) {
-			c = (uint8_t)(h << 4 | l);
-			i += 2;
-		}
-		if (buf_append(raw, &c, 1) < 0)
-			return -1;
-	}
-	return 0;
+	return decode_unescape(w->text, w->text_len, '=', 1, raw);
 }
 
 struct ew_state {
@@ -335,22 +349,6 @@ fail:
 
 /* base64 ------------------------------------------------------------- */
 
-static int
-b64val(uint8_t c)
-{
-	if (c >= 'A' && c <= 'Z')
-		return c - 'A';
-	if (c >= 'a' && c <= 'z')
-		return c - 'a' + 26;
-	if (c >= '0' && c <= '9')
-		return c - '0' + 52;
-	if (c == '+')
-		return 62;
-	if (c == '/')
-		return 63;
-	return -1;
-}
-
 void
 decode_b64_init(struct decode_b64 *d)
 {
@@ -378,7 +376,7 @@ decode_b64(struct decode_b64 *d, const uint8_t *in, size_t len, uint8_t *out)
 	size_t i, o = 0;
 
 	for (i = 0; i < len; i++) {
-		int v = b64val(in[i]);
+		int v = util_base64_value(in[i]);
 		if (v < 0) {
 			if (in[i] == '=')
 				o += decode_b64_end(d, out + o);
@@ -471,7 +469,7 @@ qp_byte(struct decode_qp *d, uint8_t c, uint8_t *out)
 
 	switch (d->state) {
 	case QP_EQ:
-		if ((h = hexval(c)) >= 0) {
+		if ((h = decode_hex(c)) >= 0) {
 			d->hex = c;
 			d->state = QP_EQ_HEX;
 			return 0;
@@ -494,8 +492,8 @@ qp_byte(struct decode_qp *d, uint8_t c, uint8_t *out)
 		o += qp_put_ws(d, out + o);
 		return o + qp_text(d, c, out + o);
 	case QP_EQ_HEX:
-		if ((h = hexval(c)) >= 0) {
-			out[0] = (uint8_t)(hexval(d->hex) << 4 | h);
+		if ((h = decode_hex(c)) >= 0) {
+			out[0] = (uint8_t)(decode_hex(d->hex) << 4 | h);
 			d->state = QP_TEXT;
 			return 1;
 		}

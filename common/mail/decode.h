@@ -96,6 +96,15 @@ size_t decode_qp_end(struct decode_qp *d, uint8_t *out);
  * a SEARCH substring test is memmem() on the folds.  0 or -1. */
 int decode_fold(const uint8_t *in, size_t len, struct buf *out);
 
+/* The value of hex digit c (either case), or -1. */
+int decode_hex(uint8_t c);
+
+/* Append in[0..len) with each esc followed by two hex digits as the byte
+ * they name ("%XX" in RFC 2231, "=XX" in RFC 2047 Q), and with '_' as a
+ * space when underscore is set (Q, RFC 2047 4.2); a bad escape is kept as
+ * it is.  0 or -1. */
+int decode_unescape(const uint8_t *in, size_t len, uint8_t esc, int underscore, struct buf *out);
+
 /* The next code point of UTF-8 s[0..len) (len > 0) in *cp_r; returns the
  * bytes it takes.  Malformed input (overlong, surrogate, past U+10FFFF,
  * truncated) gives U+FFFD for one byte. */

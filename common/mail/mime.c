@@ -189,35 +189,6 @@ append_value(const struct param *x, struct buf *out)
 }
 
 static int
-hexval(uint8_t c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	c = lower(c);
-	return c >= 'a' && c <= 'f' ? c - 'a' + 10 : -1;
-}
-
-/* Append an extended value's %XX-decoded bytes (RFC 2231 4). */
-static int
-append_pct(const uint8_t *v, size_t len, struct buf *out)
-{
-	size_t i;
-
-	for (i = 0; i < len; i++) {
-		uint8_t c = v[i];
-		int h, l;
-		if (c == '%' && i + 2 < len && (h = hexval(v[i + 1])) >= 0 &&
-		    (l = hexval(v[i + 2])) >= 0) {
-			c = (uint8_t)(h << 4 | l);
-			i += 2;
-		}
-		if (buf_append(out, &c, 1) < 0)
-			return -1;
-	}
-	return 0;
-}
-
-static int
 same_base(const struct param *x, const uint8_t *base, size_t base_len)
 {
 	size_t i;
@@ -265,7 +236,7 @@ join_2231(const uint8_t *p, size_t len, const uint8_t *base, size_t base_len, st
 				v = q2 + 1;
 			}
 		}
-		if (x.ext ? append_pct(v, vl, raw) < 0 : append_value(&x, raw) < 0)
+		if (x.ext ? decode_unescape(v, vl, '%', 0, raw) < 0 : append_value(&x, raw) < 0)
 			return -1;
 		if (x.section == -1)
 			return 1;
