@@ -24,40 +24,56 @@ ew_is(const char *in, enum decode_charset raw, int want_r, const char *want)
 static void
 encoded_words(void)
 {
-	/* RFC 2047 section 8 */
-	CHECK(ew_is("=?iso-8859-1?q?Andr=E9?= Pirard", DECODE_CS_UTF8, 0, "Andr\xc3\xa9 Pirard"),
-	    "Q, ISO-8859-1");
-	CHECK(ew_is("(=?ISO-8859-1?Q?a?=)", DECODE_CS_UTF8, 0, "(a)"), "8: (a)");
-	CHECK(ew_is("(=?ISO-8859-1?Q?a?= b)", DECODE_CS_UTF8, 0, "(a b)"), "8: word then text");
-	CHECK(ew_is("(=?ISO-8859-1?Q?a?= =?ISO-8859-1?Q?b?=)", DECODE_CS_UTF8, 0, "(ab)"),
-	    "8: blank between words dropped");
-	CHECK(ew_is("(=?ISO-8859-1?Q?a?=  \t =?ISO-8859-1?Q?b?=)", DECODE_CS_UTF8, 0, "(ab)"),
-	    "8: any blanks between words dropped");
-	CHECK(ew_is("(=?ISO-8859-1?Q?a?=\r\n    =?ISO-8859-1?Q?b?=)", DECODE_CS_UTF8, 0, "(ab)"),
-	    "8: a fold between words dropped");
-	CHECK(ew_is("(=?ISO-8859-1?Q?a_b?=)", DECODE_CS_UTF8, 0, "(a b)"), "8: underscore");
-	CHECK(ew_is("(=?ISO-8859-1?Q?a?= =?ISO-8859-2?Q?_b?=)", DECODE_CS_UTF8,
-	    DECODE_UNKNOWN_CHARSET, "(a =?ISO-8859-2?Q?_b?=)"),
-	    "unknown charset: word kept with its blank, result says so");
-	CHECK(ew_is("=?UTF-8?B?SGVsbG8=?= =?UTF-8?B?IFdvcmxk?=", DECODE_CS_UTF8, 0, "Hello World"),
-	    "B words joined");
-	CHECK(ew_is("=?utf-8?b?4oI=?= =?utf-8?b?rA==?=", DECODE_CS_UTF8, 0, "\xe2\x82\xac"),
-	    "a UTF-8 character split across two words");
-	CHECK(ew_is("=?utf-8?q?caf=c3=a9?=", DECODE_CS_UTF8, 0, "caf\xc3\xa9"), "lowercase hex");
-	CHECK(ew_is("=?windows-1252?Q?=80=93=9F?=", DECODE_CS_UTF8, 0,
-	    "\xe2\x82\xac\xe2\x80\x9c\xc5\xb8"), "Windows-1252 (80 euro, 93 left quote, 9F Y diaeresis)");
-	CHECK(ew_is("=?ISO-8859-15?Q?=A4?= =?ISO-8859-1?Q?=A4?=", DECODE_CS_UTF8, 0,
-	    "\xe2\x82\xac\xc2\xa4"), "ISO-8859-15 and -1 differ at A4");
-	CHECK(ew_is("=?us-ascii*en?q?a=E9?=", DECODE_CS_UTF8, 0, "a\xef\xbf\xbd"),
-	    "US-ASCII with an RFC 2231 language; 8-bit is U+FFFD");
-	CHECK(ew_is("=?utf-8?x?abc?= =?utf-8?q?a b?=", DECODE_CS_UTF8, 0,
-	    "=?utf-8?x?abc?= =?utf-8?q?a b?="), "malformed words are text");
-	CHECK(ew_is("x=?utf-8?q?y?=z", DECODE_CS_UTF8, 0, "xyz"), "a word inside text");
-	CHECK(ew_is("Gr\xfc\xdf =?utf-8?q?x?=", DECODE_CS_LATIN1, 0, "Gr\xc3\xbc\xc3\x9f x"),
-	    "raw 8-bit text in the caller's charset");
-	CHECK(ew_is("bad \xc3( utf-8", DECODE_CS_UTF8, 0, "bad \xef\xbf\xbd( utf-8"),
-	    "malformed raw UTF-8 becomes U+FFFD");
-	CHECK(ew_is("", DECODE_CS_UTF8, 0, ""), "empty");
+	/* the "8:" cases are the examples of RFC 2047 section 8 */
+	static const struct {
+		const char *in;
+		enum decode_charset raw;
+		int r;
+		const char *want, *name;
+	} t[] = {
+		{ "=?iso-8859-1?q?Andr=E9?= Pirard", DECODE_CS_UTF8, 0, "Andr\xc3\xa9 Pirard",
+		    "Q, ISO-8859-1" },
+		{ "(=?ISO-8859-1?Q?a?=)", DECODE_CS_UTF8, 0, "(a)",
+		    "8: (a)" },
+		{ "(=?ISO-8859-1?Q?a?= b)", DECODE_CS_UTF8, 0, "(a b)",
+		    "8: word then text" },
+		{ "(=?ISO-8859-1?Q?a?= =?ISO-8859-1?Q?b?=)", DECODE_CS_UTF8, 0, "(ab)",
+		    "8: blank between words dropped" },
+		{ "(=?ISO-8859-1?Q?a?=  \t =?ISO-8859-1?Q?b?=)", DECODE_CS_UTF8, 0, "(ab)",
+		    "8: any blanks between words dropped" },
+		{ "(=?ISO-8859-1?Q?a?=\r\n    =?ISO-8859-1?Q?b?=)", DECODE_CS_UTF8, 0, "(ab)",
+		    "8: a fold between words dropped" },
+		{ "(=?ISO-8859-1?Q?a_b?=)", DECODE_CS_UTF8, 0, "(a b)",
+		    "8: underscore" },
+		{ "(=?ISO-8859-1?Q?a?= =?ISO-8859-2?Q?_b?=)", DECODE_CS_UTF8, DECODE_UNKNOWN_CHARSET, "(a =?ISO-8859-2?Q?_b?=)",
+		    "unknown charset: word kept with its blank, result says so" },
+		{ "=?UTF-8?B?SGVsbG8=?= =?UTF-8?B?IFdvcmxk?=", DECODE_CS_UTF8, 0, "Hello World",
+		    "B words joined" },
+		{ "=?utf-8?b?4oI=?= =?utf-8?b?rA==?=", DECODE_CS_UTF8, 0, "\xe2\x82\xac",
+		    "a UTF-8 character split across two words" },
+		{ "=?utf-8?q?caf=c3=a9?=", DECODE_CS_UTF8, 0, "caf\xc3\xa9",
+		    "lowercase hex" },
+		{ "=?windows-1252?Q?=80=93=9F?=", DECODE_CS_UTF8, 0, "\xe2\x82\xac\xe2\x80\x9c\xc5\xb8",
+		    "Windows-1252 (80 euro, 93 left quote, 9F Y diaeresis)" },
+		{ "=?ISO-8859-15?Q?=A4?= =?ISO-8859-1?Q?=A4?=", DECODE_CS_UTF8, 0, "\xe2\x82\xac\xc2\xa4",
+		    "ISO-8859-15 and -1 differ at A4" },
+		{ "=?us-ascii*en?q?a=E9?=", DECODE_CS_UTF8, 0, "a\xef\xbf\xbd",
+		    "US-ASCII with an RFC 2231 language; 8-bit is U+FFFD" },
+		{ "=?utf-8?x?abc?= =?utf-8?q?a b?=", DECODE_CS_UTF8, 0, "=?utf-8?x?abc?= =?utf-8?q?a b?=",
+		    "malformed words are text" },
+		{ "x=?utf-8?q?y?=z", DECODE_CS_UTF8, 0, "xyz",
+		    "a word inside text" },
+		{ "Gr\xfc\xdf =?utf-8?q?x?=", DECODE_CS_LATIN1, 0, "Gr\xc3\xbc\xc3\x9f x",
+		    "raw 8-bit text in the caller's charset" },
+		{ "bad \xc3( utf-8", DECODE_CS_UTF8, 0, "bad \xef\xbf\xbd( utf-8",
+		    "malformed raw UTF-8 becomes U+FFFD" },
+		{ "", DECODE_CS_UTF8, 0, "",
+		    "empty" },
+	};
+	size_t i;
+
+	for (i = 0; i < sizeof(t) / sizeof(t[0]); i++)
+		CHECK(ew_is(t[i].in, t[i].raw, t[i].r, t[i].want), t[i].name);
 }
 
 static void
@@ -107,36 +123,40 @@ stream_is(enum codec c, const char *in, size_t inlen, int bytewise, const char *
 	return 1;
 }
 
-#define S(c, in, bw, want) stream_is(c, in, sizeof(in) - 1, bw, want, sizeof(want) - 1)
+#define T(s) s, sizeof(s) - 1
+
+static const struct {
+	enum codec c;
+	const char *in;
+	size_t inlen;
+	const char *want;
+	size_t wlen;
+	const char *name;
+} stream_cases[] = {
+	{ B64, T("SGVsbG8gV29ybGQ="), T("Hello World"), "base64" },
+	{ B64, T("JVBE\r\nRi0x*LjQK\n"), T("%PDF-1.4\n"), "base64 with line breaks and junk skipped" },
+	{ B64, T("SGVsbG"), T("Hell"), "base64 truncated group" },
+	{ B64, T("YQ==Yg=="), T("ab"), "base64 concatenated after padding" },
+	{ B64, T("!!==\r\n"), T(""), "base64 of nothing but junk" },
+	{ QP, T("soft=\r\nbreak a=3Db\r\nx"), T("softbreak a=b\r\nx"), "QP soft break, escape, CRLF" },
+	{ QP, T("l1\nl2\n"), T("l1\r\nl2\r\n"), "QP LF line ends come out CRLF" },
+	{ QP, T("a  b \t \r\nc  "), T("a  b\r\nc"), "QP trailing blanks deleted, inner kept" },
+	{ QP, T("caf=c3=a9"), T("caf\xc3\xa9"), "QP lowercase hex" },
+	{ QP, T("=ZZ =4 =4x end="), T("=ZZ =4 =4x end="), "QP bad escapes kept" },
+	{ QP, T("a= \t\r\nb=  c"), T("ab=  c"), "QP '=' then blanks then line end is soft" },
+};
 
 static void
 streams(int bw)
 {
-	const char *tag = bw ? " (bytewise)" : "";
 	char name[128];
+	size_t i;
 
-	snprintf(name, sizeof(name), "base64%s", tag);
-	CHECK(S(B64, "SGVsbG8gV29ybGQ=", bw, "Hello World"), name);
-	snprintf(name, sizeof(name), "base64 with line breaks and junk skipped%s", tag);
-	CHECK(S(B64, "JVBE\r\nRi0x*LjQK\n", bw, "%PDF-1.4\n"), name);
-	snprintf(name, sizeof(name), "base64 truncated group%s", tag);
-	CHECK(S(B64, "SGVsbG", bw, "Hell"), name);
-	snprintf(name, sizeof(name), "base64 concatenated after padding%s", tag);
-	CHECK(S(B64, "YQ==Yg==", bw, "ab"), name);
-	snprintf(name, sizeof(name), "base64 of nothing but junk%s", tag);
-	CHECK(S(B64, "!!==\r\n", bw, ""), name);
-	snprintf(name, sizeof(name), "QP soft break, escape, CRLF%s", tag);
-	CHECK(S(QP, "soft=\r\nbreak a=3Db\r\nx", bw, "softbreak a=b\r\nx"), name);
-	snprintf(name, sizeof(name), "QP LF line ends come out CRLF%s", tag);
-	CHECK(S(QP, "l1\nl2\n", bw, "l1\r\nl2\r\n"), name);
-	snprintf(name, sizeof(name), "QP trailing blanks deleted, inner kept%s", tag);
-	CHECK(S(QP, "a  b \t \r\nc  ", bw, "a  b\r\nc"), name);
-	snprintf(name, sizeof(name), "QP lowercase hex%s", tag);
-	CHECK(S(QP, "caf=c3=a9", bw, "caf\xc3\xa9"), name);
-	snprintf(name, sizeof(name), "QP bad escapes kept%s", tag);
-	CHECK(S(QP, "=ZZ =4 =4x end=", bw, "=ZZ =4 =4x end="), name);
-	snprintf(name, sizeof(name), "QP '=' then blanks then line end is soft%s", tag);
-	CHECK(S(QP, "a= \t\r\nb=  c", bw, "ab=  c"), name);
+	for (i = 0; i < sizeof(stream_cases) / sizeof(stream_cases[0]); i++) {
+		snprintf(name, sizeof(name), "%s%s", stream_cases[i].name, bw ? " (bytewise)" : "");
+		CHECK(stream_is(stream_cases[i].c, stream_cases[i].in, stream_cases[i].inlen, bw,
+		    stream_cases[i].want, stream_cases[i].wlen), name);
+	}
 }
 
 static void
@@ -169,14 +189,24 @@ fold_is(const char *in, const char *want)
 static void
 folding(void)
 {
-	CHECK(fold_is("MiXeD 123", "mixed 123"), "fold: ASCII");
-	CHECK(fold_is("\xc3\x84\xc3\x96\xc3\x9c\xc3\x9f\xc3\x97", "\xc3\xa4\xc3\xb6\xc3\xbc\xc3\x9f\xc3\x97"),
-	    "fold: Latin-1 (sharp s and times sign stay)");
-	CHECK(fold_is("\xc5\xbd\xc5\x81\xc4\x8c\xc5\xb8", "\xc5\xbe\xc5\x82\xc4\x8d\xc3\xbf"),
-	    "fold: Latin Extended-A and Y diaeresis");
-	CHECK(fold_is("\xce\xa3\xcf\x82\xd0\x96\xd0\x81", "\xcf\x83\xcf\x83\xd0\xb6\xd1\x91"),
-	    "fold: Greek (final sigma) and Cyrillic");
-	CHECK(fold_is("\xe2\x82\xac\xff", "\xe2\x82\xac\xef\xbf\xbd"), "fold: others kept, bad UTF-8 U+FFFD");
+	static const struct {
+		const char *in, *want, *name;
+	} t[] = {
+		{ "MiXeD 123", "mixed 123",
+		    "fold: ASCII" },
+		{ "\xc3\x84\xc3\x96\xc3\x9c\xc3\x9f\xc3\x97", "\xc3\xa4\xc3\xb6\xc3\xbc\xc3\x9f\xc3\x97",
+		    "fold: Latin-1 (sharp s and times sign stay)" },
+		{ "\xc5\xbd\xc5\x81\xc4\x8c\xc5\xb8", "\xc5\xbe\xc5\x82\xc4\x8d\xc3\xbf",
+		    "fold: Latin Extended-A and Y diaeresis" },
+		{ "\xce\xa3\xcf\x82\xd0\x96\xd0\x81", "\xcf\x83\xcf\x83\xd0\xb6\xd1\x91",
+		    "fold: Greek (final sigma) and Cyrillic" },
+		{ "\xe2\x82\xac\xff", "\xe2\x82\xac\xef\xbf\xbd",
+		    "fold: others kept, bad UTF-8 U+FFFD" },
+	};
+	size_t i;
+
+	for (i = 0; i < sizeof(t) / sizeof(t[0]); i++)
+		CHECK(fold_is(t[i].in, t[i].want), t[i].name);
 }
 
 int

@@ -118,27 +118,34 @@ addrs_are(const char *in, const char *want)
 static void
 addresses(void)
 {
-	CHECK(addrs_are("Pete(A nice \\) chap) <pete(his account)@silly.test(his host)>",
-	    "((\"Pete\" NIL \"pete\" \"silly.test\"))"), "RFC 5322 A.5: comments everywhere");
-	CHECK(addrs_are("user@host (Real Name)", "((\"Real Name\" NIL \"user\" \"host\"))"),
-	    "a comment after an addr-spec is its name");
-	CHECK(addrs_are("<@r1.test,@r2.test:x@y.test>", "((NIL \"@r1.test,@r2.test\" \"x\" \"y.test\"))"),
-	    "obsolete route is the adl");
-	CHECK(addrs_are("John Q. Public <john@x.test>, \"a\\\\b\" <q@z>",
-	    "((\"John Q. Public\" NIL \"john\" \"x.test\")({3}\r\na\\b NIL \"q\" \"z\"))"),
-	    "obs-phrase with a dot; quoted-pair undone (a backslash makes a literal)");
-	CHECK(addrs_are("\"john doe\"@example.com, a@[192.0.2.1]",
-	    "((NIL NIL \"john doe\" \"example.com\")(NIL NIL \"a\" \"[192.0.2.1]\"))"),
-	    "quoted local part, domain literal");
-	CHECK(addrs_are("<>, Name <>", "NIL"), "<> is no address");
-	CHECK(addrs_are("Name <a@b, Other <c@d>",
-	    "((\"Name\" NIL \"a\" \"b\")(\"Other\" NIL \"c\" \"d\"))"), "missing '>'");
-	CHECK(addrs_are("\"open <a@b>", "((NIL NIL \"open <a@b>\" \"MISSING_DOMAIN\"))"),
-	    "unterminated quote runs to the end");
-	CHECK(addrs_are("g: a@b", "((NIL NIL \"g\" NIL)(NIL NIL \"a\" \"b\")(NIL NIL NIL NIL))"),
-	    "an unclosed group is closed");
-	CHECK(addrs_are("A\r\n <a@b>,\r\n\tB <c@d>", "((\"A\" NIL \"a\" \"b\")(\"B\" NIL \"c\" \"d\"))"),
-	    "folded list");
+	static const struct {
+		const char *in, *want, *name;
+	} t[] = {
+		{ "Pete(A nice \\) chap) <pete(his account)@silly.test(his host)>", "((\"Pete\" NIL \"pete\" \"silly.test\"))",
+		    "RFC 5322 A.5: comments everywhere" },
+		{ "user@host (Real Name)", "((\"Real Name\" NIL \"user\" \"host\"))",
+		    "a comment after an addr-spec is its name" },
+		{ "<@r1.test,@r2.test:x@y.test>", "((NIL \"@r1.test,@r2.test\" \"x\" \"y.test\"))",
+		    "obsolete route is the adl" },
+		{ "John Q. Public <john@x.test>, \"a\\\\b\" <q@z>", "((\"John Q. Public\" NIL \"john\" \"x.test\")({3}\r\na\\b NIL \"q\" \"z\"))",
+		    "obs-phrase with a dot; quoted-pair undone (a backslash makes a literal)" },
+		{ "\"john doe\"@example.com, a@[192.0.2.1]", "((NIL NIL \"john doe\" \"example.com\")(NIL NIL \"a\" \"[192.0.2.1]\"))",
+		    "quoted local part, domain literal" },
+		{ "<>, Name <>", "NIL",
+		    "<> is no address" },
+		{ "Name <a@b, Other <c@d>", "((\"Name\" NIL \"a\" \"b\")(\"Other\" NIL \"c\" \"d\"))",
+		    "missing '>'" },
+		{ "\"open <a@b>", "((NIL NIL \"open <a@b>\" \"MISSING_DOMAIN\"))",
+		    "unterminated quote runs to the end" },
+		{ "g: a@b", "((NIL NIL \"g\" NIL)(NIL NIL \"a\" \"b\")(NIL NIL NIL NIL))",
+		    "an unclosed group is closed" },
+		{ "A\r\n <a@b>,\r\n\tB <c@d>", "((\"A\" NIL \"a\" \"b\")(\"B\" NIL \"c\" \"d\"))",
+		    "folded list" },
+	};
+	size_t i;
+
+	for (i = 0; i < sizeof(t) / sizeof(t[0]); i++)
+		CHECK(addrs_are(t[i].in, t[i].want), t[i].name);
 }
 
 static void
