@@ -201,34 +201,48 @@ same_base(const struct param *x, const uint8_t *base, size_t base_len)
 	return 1;
 }
 
-/* Section sec of base's RFC 2231 value (sec 0 also matches "base*"): 1
- * and *x, or 0.  At most MIME_PARAMS_MAX parameters are looked at. */
-static int
-find_section(const uint8_t *p, size_t len, const uint8_t *base, size_t base_len, long sec,
-    struct param *x)
-{
-	size_t pos = 0, k = 0;
+/* The first MIME_PARAMS_MAX parameters of a field, parsed once. */
+struct params {
+	struct param v[MIME_PARAMS_MAX];
+	size_t n;
+};
 
-	while (k++ < MIME_PARAMS_MAX && param_next(p, len, &pos, x))
-		if (same_base(x, base, base_len) && (x->section == sec || (sec == 0 && x->section == -1)))
-			return 1;
-	return 0;
+static void
+params_parse(const uint8_t *p, size_t len, struct params *ps)
+{
+	size_t pos = 0;
+
+	for (ps->n = 0; ps->n < MIME_PARAMS_MAX && param_next(p, len, &pos, &ps->v[ps->n]); ps->n++)
+		;
+}
+
+/* Section sec of base's RFC 2231 value (sec 0 also matches "base*"). */
+static const struct param *
+find_section(const struct params *ps, const uint8_t *base, size_t base_len, long sec)
+{
+	size_t i;
+
+	for (i = 0; i < ps->n; i++)
+		if (same_base(&ps->v[i], base, base_len) &&
+		    (ps->v[i].section == sec || (sec == 0 && ps->v[i].section == -1)))
+			return &ps->v[i];
+	return NULL;
 }
 
 /* Join the sections of base's RFC 2231 value into raw (RFC 2231 3, 4);
  * *cs_r is the charset named before the first "'".  1, 0 none, -1. */
 static int
-join_2231(const uint8_t *p, size_t len, const uint8_t *base, size_t base_len, struct buf *raw,
+join_2231(const struct params *ps, const uint8_t *base, size_t base_len, struct buf *raw,
     enum decode_charset *cs_r)
 {
-	struct param x;
+	const struct param *x;
 	long sec;
 
 	*cs_r = DECODE_CS_UNKNOWN;
-	for (sec = 0; sec < MIME_PARAMS_MAX && find_section(p, len, base, base_len, sec, &x); sec++) {
-		const uint8_t *v = x.value;
-		size_t vl = x.value_len;
-		if (x.ext && sec == 0) {
+	for (sec = 0; sec < MIME_PARAMS_MAX && (x = find_section(ps, base, base_len, sec)); sec++) {
+		const uint8_t *v = x->value;
+		size_t vl = x->value_len;
+		if (x->ext && sec == 0) {
 			const uint8_t *q1 = memchr(v, '\'', vl), *q2;
 			if (q1 != NULL && (q2 = memchr(q1 + 1, '\'', vl - (size_t)(q1 + 1 - v))) != NULL) {
 				*cs_r = decode_charset_lookup(v, (size_t)(q1 - v));
@@ -236,9 +250,9 @@ join_2231(const uint8_t *p, size_t len, const uint8_t *base, size_t base_len, st
 				v = q2 + 1;
 			}
 		}
-		if (x.ext ? decode_unescape(v, vl, '%', 0, raw) < 0 : append_value(&x, raw) < 0)
+		if (x->ext ? decode_unescape(v, vl, '%', 0, raw) < 0 : append_value(x, raw) < 0)
 			return -1;
-		if (x.section == -1)
+		if (x->section == -1)
 			return 1;
 	}
 	return sec > 0;
@@ -246,14 +260,14 @@ join_2231(const uint8_t *p, size_t len, const uint8_t *base, size_t base_len, st
 
 /* base's RFC 2231 value in UTF-8 when its charset is known.  1, 0, -1. */
 static int
-value_2231(const uint8_t *p, size_t len, const uint8_t *base, size_t base_len, struct buf *out,
+value_2231(const struct params *ps, const uint8_t *base, size_t base_len, struct buf *out,
     enum decode_charset *cs_r)
 {
 	struct buf raw;
 	int r;
 
 	buf_init(&raw, out->max);
-	r = join_2231(p, len, base, base_len, &raw, cs_r);
+	r = join_2231(ps, base, base_len, &raw, cs_r);
 	if (r > 0 && raw.len > 0 && (*cs_r == DECODE_CS_UNKNOWN ?
 	    buf_append(out, raw.data, raw.len) : decode_to_utf8(*cs_r, raw.data, raw.len, out)) < 0)
 		r = -1;
@@ -265,16 +279,17 @@ int
 mime_param_get(const uint8_t *params, size_t len, const char *name, struct buf *out,
     enum decode_charset *cs_r)
 {
-	struct param x;
-	size_t pos = 0, k = 0;
+	struct params ps;
+	size_t i;
 	int r;
 
-	if ((r = value_2231(params, len, (const uint8_t *)name, strlen(name), out, cs_r)) != 0)
+	params_parse(params, len, &ps);
+	if ((r = value_2231(&ps, (const uint8_t *)name, strlen(name), out, cs_r)) != 0)
 		return r;
 	*cs_r = DECODE_CS_UNKNOWN;
-	while (k++ < MIME_PARAMS_MAX && param_next(params, len, &pos, &x))
-		if (!x.is2231 && ieq(x.name, x.name_len, name))
-			return append_value(&x, out) < 0 ? -1 : 1;
+	for (i = 0; i < ps.n; i++)
+		if (!ps.v[i].is2231 && ieq(ps.v[i].name, ps.v[i].name_len, name))
+			return append_value(&ps.v[i], out) < 0 ? -1 : 1;
 	return 0;
 }
 
@@ -354,6 +369,10 @@ part_add(struct mime_msg *mm, const struct pending *r, struct mime_part **p_r)
 	size_t hl, bo;
 	uint32_t idx = (uint32_t)mm->n;
 
+	if (mm->n >= mm->max_parts) {
+		errno = ENOBUFS;	/* the callers queue no more than max_parts */
+		return -1;
+	}
 	if (mm->n == mm->cap) {
 		size_t ncap = mm->cap ? 2 * mm->cap : 16;
 		struct mime_part *nv;
@@ -594,15 +613,14 @@ put_field(struct writer *w, const struct mime_part *p, const char *name)
 	return put_string(w, w->tmp.data != NULL ? w->tmp.data : (const uint8_t *)"", w->tmp.len);
 }
 
-/* Has an earlier parameter than the one at index k the same RFC 2231 base? */
+/* Has a parameter before index k the same RFC 2231 base as k? */
 static int
-base_seen(const uint8_t *p, size_t len, size_t k, const struct param *x)
+base_seen(const struct params *ps, size_t k)
 {
-	struct param y;
-	size_t pos = 0, i;
+	size_t i;
 
-	for (i = 0; i < k && param_next(p, len, &pos, &y); i++)
-		if (same_base(&y, x->name, x->base_len))
+	for (i = 0; i < k; i++)
+		if (same_base(&ps->v[i], ps->v[k].name, ps->v[k].base_len))
 			return 1;
 	return 0;
 }
@@ -610,16 +628,17 @@ base_seen(const uint8_t *p, size_t len, size_t k, const struct param *x)
 /* One name/value pair of body-fld-param: RFC 2231 values joined and, in a
  * known charset, converted to UTF-8, under their base name. */
 static int
-put_param(struct writer *w, const uint8_t *p, size_t len, size_t k, const struct param *x, int *n)
+put_param(struct writer *w, const struct params *ps, size_t k, int *n)
 {
+	const struct param *x = &ps->v[k];
 	enum decode_charset cs;
 	struct buf v;
 	int r;
 
-	if (x->is2231 && base_seen(p, len, k, x))
+	if (x->is2231 && base_seen(ps, k))
 		return 0;
 	buf_init(&v, w->out->max);
-	r = x->is2231 ? value_2231(p, len, x->name, x->base_len, &v, &cs) : append_value(x, &v);
+	r = x->is2231 ? value_2231(ps, x->name, x->base_len, &v, &cs) : append_value(x, &v);
 	if (r >= 0)
 		r = put(w, *n == 0 ? "(" : " ") < 0 || put_string(w, x->name, x->base_len) < 0 ||
 		    put(w, " ") < 0 || put_string(w, v.data ? v.data : (const uint8_t *)"", v.len) < 0 ?
@@ -632,12 +651,13 @@ put_param(struct writer *w, const uint8_t *p, size_t len, size_t k, const struct
 static int
 put_params(struct writer *w, const uint8_t *p, size_t len)
 {
-	struct param x;
-	size_t pos = 0, k;
+	struct params ps;
+	size_t k;
 	int n = 0;
 
-	for (k = 0; k < MIME_PARAMS_MAX && param_next(p, len, &pos, &x); k++)
-		if (put_param(w, p, len, k, &x, &n) < 0)
+	params_parse(p, len, &ps);
+	for (k = 0; k < ps.n; k++)
+		if (put_param(w, &ps, k, &n) < 0)
 			return -1;
 	return n == 0 ? imap_out_nil(w->out) : put(w, ")");
 }
