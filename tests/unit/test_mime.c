@@ -252,6 +252,32 @@ message_rfc822(void)
 }
 
 static void
+rfc822_multipart(void)
+{
+	static const char m[] =
+	    "Content-Type: multipart/mixed; boundary=o\n\n--o\nContent-Type: message/rfc822\n\n"
+	    "Subject: in\nContent-Type: multipart/alternative; boundary=i\n\n"
+	    "--i\n\none\n--i\n\ntwo\n--i--\n--o--\n";
+	struct mime_msg mm;
+
+#define ONE_LINE(n) "(\"text\" \"plain\" (\"charset\" \"us-ascii\") NIL NIL \"7bit\" " n " 1 NIL NIL NIL NIL)"
+	CHECK(structure_is(m, "((\"message\" \"rfc822\" NIL NIL NIL \"7bit\" 93"
+	    " (NIL \"in\" NIL NIL NIL NIL NIL NIL NIL NIL) (" ONE_LINE("3") ONE_LINE("3")
+	    " \"alternative\" (\"boundary\" \"i\") NIL NIL NIL) 10 NIL NIL NIL NIL)"
+	    " \"mixed\" (\"boundary\" \"o\") NIL NIL NIL)", NULL),
+	    "message/rfc822 holding a multipart");
+#undef ONE_LINE
+	mime_init(&mm, 0, 0);
+	mime_parse(&mm, (const uint8_t *)m, sizeof(m) - 1);
+	CHECK(section_is(&mm, "1.1", "one") && section_is(&mm, "1.2", "two") &&
+	    section_is(&mm, "1.1.MIME", "\n") && section_is(&mm, "1.3", NULL) &&
+	    section_is(&mm, "1.TEXT", "--i\n\none\n--i\n\ntwo\n--i--") &&
+	    section_is(&mm, "1.1.1", NULL),
+	    "numbers go on in the encapsulated multipart (RFC 3501 6.4.5)");
+	mime_free(&mm);
+}
+
+static void
 latin1(void)
 {
 	static const char m[] =
@@ -470,6 +496,7 @@ main(void)
 	multipart_alternative();
 	multipart_mixed();
 	message_rfc822();
+	rfc822_multipart();
 	latin1();
 	parameters();
 	bad_boundaries();
