@@ -78,8 +78,8 @@ util_utf8_valid(const uint8_t *s, size_t len)
 	return 1;
 }
 
-static int
-b64_value(uint8_t c)
+int
+util_base64_value(uint8_t c)
 {
 	if (c >= 'A' && c <= 'Z')
 		return c - 'A';
@@ -111,7 +111,7 @@ util_base64_decode(const uint8_t *in, size_t len, uint8_t *out, size_t outcap)
 			}
 			if (pad)	/* '=' followed by a non-pad char */
 				return -1;
-			v[k] = b64_value(in[i + k]);
+			v[k] = util_base64_value(in[i + k]);
 			if (v[k] < 0)
 				return -1;
 		}

@@ -12,6 +12,9 @@ int util_parse_u64(const uint8_t *s, size_t len, uint64_t max, uint64_t *out_r);
 /* Non-zero if s[0..len) is valid UTF-8 without overlongs, surrogates or NUL. */
 int util_utf8_valid(const uint8_t *s, size_t len);
 
+/* The value 0..63 of a base64 alphabet character, or -1 (RFC 4648 4). */
+int util_base64_value(uint8_t c);
+
 /* Decode base64 (RFC 4648, padding required, no whitespace) into out.
  * Returns the decoded length, or -1 on bad input or if it exceeds outcap. */
 long util_base64_decode(const uint8_t *in, size_t len, uint8_t *out, size_t outcap);
