@@ -137,6 +137,19 @@ class TestHostilePeer(unittest.TestCase):
                           start=mark)
         self.assertNotIn("event=proxy ip=203.0.113.1", self.app.log())
 
+    def test_intake_requests_on_pop3_kill_worker(self):
+        # a POP3 worker may not ask where mail for an address goes, nor for
+        # a deliver-view stored: those rows need the intake phase
+        for line, mtype in (("INTAKE-RCPT demo2@localhost", "0x0204"), ("INTAKE-DELIVER 0", "0x0205")):
+            s, f, sid, mark = self.hostile()
+            said = self.ask(s, f, line)
+            self.assertIn(said, ("ctl-closed", ""), line)
+            self.app.wait_log(r"sid=%s level=error event=ipc_violation peer=worker .*type=%s" %
+                              (sid, mtype), start=mark)
+            self.assertNotRegex(self.app.log()[mark:], r"event=(rcpt|stored_spawn)")
+            f.close()
+            s.close()
+
     def test_forged_login_to_authd_closes_channel(self):
         s, f, sid, mark = self.hostile()
         self.assertEqual(self.ask(s, f, "FORGE-AUTHD demo2@localhost"), "sent")

@@ -619,6 +619,50 @@ run_sandbox_probe(const char *cmd)
 }
 /* ---- end of signals and executable memory ------------------------------ */
 
+/* Mail intake on the control channel: a recipient (and, with "twice", a
+ * second one before the first is answered), or a stored for an index. */
+static void
+intake_rcpt(const char *address, int twice)
+{
+	struct master_rcpt_result r;
+	int rc;
+
+	masterproto_rcpt_put(&out, 1, address);
+	if (ipc_send(FD_CONTROL, &out) < 0 || (twice && ipc_send(FD_CONTROL, &out) < 0)) {
+		say("send-failed");
+		return;
+	}
+	rc = recv_wait(FD_CONTROL, 10000);
+	if (rc == 1 && in.type == MSG_WORKER_RCPT && masterproto_rcpt_result_get(&in, &r) == 0) {
+		say("rcpt status=%u index=%u", r.status, r.index);
+		return;
+	}
+	say(rc == 0 ? "ctl-closed" : rc == -2 ? "no-answer" : "bad-answer");
+}
+
+static void
+intake_deliver(uint32_t index)
+{
+	int rc;
+
+	masterproto_deliver_put(&out, index);
+	if (ipc_send(FD_CONTROL, &out) < 0) {
+		say("send-failed");
+		return;
+	}
+	rc = recv_wait(FD_CONTROL, 10000);
+	if (rc == 1 && in.type == MSG_WORKER_DELIVER && in.fd >= 0) {
+		if (store_fd >= 0)
+			close(store_fd);
+		store_fd = in.fd;
+		say("deliver-fd");
+		return;
+	}
+	ipc_in_close_fd(&in);
+	say(rc == 0 ? "ctl-closed" : rc == 1 && in.type == MSG_WORKER_STORE_FAIL ? "deliver-fail" :
+	    "bad-answer");
+}
+
 static void
 run(char *line)
 {
@@ -650,7 +694,11 @@ run(char *line)
 		ipc_out_init(&out, MSG_MASTER_PROXY);
 		ipc_put_str(&out, a);
 		say(ipc_send(FD_CONTROL, &out) == 0 ? "sent" : "send-failed");
-	} else if (!strcmp(cmd, "KEYD-SIGN") && a)
+	} else if (!strcmp(cmd, "INTAKE-RCPT") && a)
+		intake_rcpt(a, b != NULL && !strcmp(b, "twice"));
+	else if (!strcmp(cmd, "INTAKE-DELIVER") && a)
+		intake_deliver((uint32_t)strtoul(a, NULL, 10));
+	else if (!strcmp(cmd, "KEYD-SIGN") && a)
 		keyd_sign(strtoul(a, NULL, 10));
 	else if (!strcmp(cmd, "KEYD-BADTYPE"))
 		keyd_badtype();
