@@ -98,12 +98,21 @@ $(B)/tests/%: tests/tools/%.c $(B)/lib/libpostern.a
 	@echo "  LD      $@"
 	@$(call static_link,$< $(B)/lib/libpostern.a)
 
-# Corpus replay: every fuzz target built with gcc ASan/UBSan and a plain main().
+# Corpus replay: every fuzz target built with gcc ASan/UBSan and a plain main(),
+# linked against the common library compiled once with the same flags.
 SAN := -O1 -g -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
-$(B)/replay/%: fuzz/%.c fuzz/replay.c fuzz/fuzz.h $(COMMON_SRC) $(wildcard common/*/*.h)
+SAN_OBJ := $(COMMON_SRC:%.c=$(B)/san/%.o)
+$(B)/san/%.o: %.c
+	@mkdir -p $(dir $@)
+	@echo "  CC-SAN  $<"
+	@$(CC) -std=c17 -D_GNU_SOURCE -MMD -MP $(WARN) $(SAN) -c $< -o $@
+$(B)/san/libpostern-san.a: $(SAN_OBJ)
+	rm -f $@ && ar rcs $@ $^
+$(B)/replay/%: fuzz/%.c fuzz/replay.c fuzz/fuzz.h $(B)/san/libpostern-san.a
 	@mkdir -p $(dir $@)
 	@echo "  REPLAY  $@"
-	@$(CC) -std=c17 -D_GNU_SOURCE $(WARN) $(SAN) -o $@ $< fuzz/replay.c $(COMMON_SRC) $(LIBS)
+	@$(CC) -std=c17 -D_GNU_SOURCE -MMD -MP $(WARN) $(SAN) -o $@ $< fuzz/replay.c \
+	    $(B)/san/libpostern-san.a $(LIBS)
 
 unit-tests: $(UNIT_TESTS) $(TEST_TOOLS)
 replay-bins: $(REPLAY_BINS)

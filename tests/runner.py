@@ -54,6 +54,8 @@ def unit_tests():
 
 def replays():
     for exe in sorted(glob.glob("build/replay/fuzz_*")):
+        if exe.endswith(".d"):
+            continue
         name = os.path.basename(exe)
         corpus = os.path.join("fuzz", "corpus", name)
         if not os.path.isdir(corpus):
