@@ -133,12 +133,14 @@ static const struct sandbox_rule pop3d_rules[] = {
  * MFD_HUGETLB, no MFD_EXEC); sealed with exactly POLICY_LMTPD_SEALS, the
  * seals read back to check they took. */
 #define RULES_MEMFD \
-	{ .syscall = SCMP_SYS(memfd_create), .what = "MFD_CLOEXEC|MFD_ALLOW_SEALING", \
-	  .cond = { ARG_EQ(1, MFD_CLOEXEC | MFD_ALLOW_SEALING) } }, \
 	{ .syscall = SCMP_SYS(fcntl), .what = "F_ADD_SEALS write|grow|shrink|seal", \
 	  .cond = { ARG_EQ(1, F_ADD_SEALS), ARG_EQ(2, POLICY_LMTPD_SEALS) } }, \
-	FCNTL_CMD(F_GET_SEALS)
+	FCNTL_CMD(F_GET_SEALS), \
+	{ .syscall = SCMP_SYS(memfd_create), .what = "MFD_CLOEXEC|MFD_ALLOW_SEALING", \
+	  .cond = { ARG_EQ(1, MFD_CLOEXEC | MFD_ALLOW_SEALING) } }
 
+/* RULES_MEMFD's fcntl rules follow RULES_FD_FLAGS': one call's rules
+ * stay adjacent (policy_print) */
 static const struct sandbox_rule lmtpd_rules[] = {
 	RULES_MEMORY,
 	RULES_FD_FLAGS,
