@@ -163,6 +163,34 @@ class TestLmtpDelivery(LmtpBase):
         self.assertEqual(self.read_new(b), [b"Subject: b\n\nchunk\n"])
         s.close()
 
+    def test_bdat_message_without_final_newline(self):
+        a = self.new_user()
+        s, f = self.raw()
+        s.sendall(b"LHLO c\r\nMAIL FROM:<>\r\nRCPT TO:<%s@localhost>\r\nBDAT 20 LAST\r\n"
+                  b"Subject: n\r\n\r\nno end" % a.encode())
+        self.assertEqual([r[:9] for r in self.replies(f, 4)[1:]], ["250 2.1.0", "250 2.1.5", "250 2.0.0"])
+        self.assertEqual(self.read_new(a), [b"Subject: n\n\nno end"])
+        s.close()
+
+    @unittest.skipUnless(os.geteuid() == 0, "signals a worker of another uid")
+    def test_worker_killed_mid_data_leaves_nothing(self):
+        a = self.new_user()
+        mark = self.app.log_mark()
+        s, f = self.raw()
+        pid = int(self.app.wait_log(r"event=connect proto=lmtp ip=\S+ worker_pid=(\d+)",
+                                    start=mark).group(1))
+        s.sendall(b"LHLO c\r\nMAIL FROM:<>\r\nRCPT TO:<%s@localhost>\r\nDATA\r\n" % a.encode())
+        self.replies(f, 4)
+        s.sendall(b"Subject: k\r\n\r\nhalf a message")
+        os.kill(pid, 9)
+        try:
+            self.assertEqual(f.read(), b"")     # closed, no reply
+        except ConnectionResetError:
+            pass                                # or reset: our bytes were unread
+        s.close()
+        for sub in ("new", "tmp", "cur"):   # (no Maildir yet is fine too)
+            self.assertEqual(glob.glob(os.path.join(self.app.maildir(a), sub, "*")), [], sub)
+
     def test_pipelining_and_rset(self):
         a, b = self.new_user(), self.new_user()
         s, f = self.raw()

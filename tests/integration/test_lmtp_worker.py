@@ -51,6 +51,8 @@ class TestLmtpWorker(unittest.TestCase):
         self.assertEqual(lmtp_data(c, msg, 2), [250, 250])
         c.quit()
         m = self.w.master
+        # the reset follows the replies: the fake master may still be reading it
+        wait_until(lambda: ("reset",) in m.events, 5, "reset after the delivery")
         self.assertEqual(m.delivered["a@localhost"], [b"Subject: hi\n\n.dot line\nbody\n"])
         self.assertEqual(m.delivered["b@localhost"], [b"Subject: hi\n\n.dot line\nbody\n"])
         self.assertEqual(m.seals, [SEALS, SEALS])
