@@ -36,6 +36,14 @@ static const int pop3d_syscalls[] = {
 	SYSCALLS_IO,
 };
 
+/* lmtpd: pop3d's, plus an anonymous file per message (memfd_create: in
+ * lmtpd_rules, with its flags), sealed before stored gets it (fcntl
+ * F_ADD_SEALS / F_GET_SEALS, also there).  It still opens no file by name. */
+static const int lmtpd_syscalls[] = {
+	SYSCALLS_BASE,
+	SYSCALLS_IO,
+};
+
 static const int authd_syscalls[] = {
 	SYSCALLS_BASE,
 	SYSCALLS_IO,
@@ -119,6 +127,24 @@ static const int stored_syscalls[] = {
 static const struct sandbox_rule pop3d_rules[] = {
 	RULES_MEMORY,
 	RULES_FD_FLAGS,
+};
+
+/* The message memfd: close-on-exec and sealable, nothing else (no
+ * MFD_HUGETLB, no MFD_EXEC); sealed with exactly POLICY_LMTPD_SEALS, the
+ * seals read back to check they took. */
+#define RULES_MEMFD \
+	{ .syscall = SCMP_SYS(fcntl), .what = "F_ADD_SEALS write|grow|shrink|seal", \
+	  .cond = { ARG_EQ(1, F_ADD_SEALS), ARG_EQ(2, POLICY_LMTPD_SEALS) } }, \
+	FCNTL_CMD(F_GET_SEALS), \
+	{ .syscall = SCMP_SYS(memfd_create), .what = "MFD_CLOEXEC|MFD_ALLOW_SEALING", \
+	  .cond = { ARG_EQ(1, MFD_CLOEXEC | MFD_ALLOW_SEALING) } }
+
+/* RULES_MEMFD's fcntl rules follow RULES_FD_FLAGS': one call's rules
+ * stay adjacent (policy_print) */
+static const struct sandbox_rule lmtpd_rules[] = {
+	RULES_MEMORY,
+	RULES_FD_FLAGS,
+	RULES_MEMFD,
 };
 
 static const struct sandbox_rule authd_rules[] = {
@@ -210,6 +236,22 @@ const struct policy_entry policy_table[POLICY_NPROCS] = {
 		.no_fork = 1,
 		.net_parser = 1,
 	},
+	[POLICY_LMTPD] = {
+		.name = "lmtpd",
+		.binary = "postern-lmtpd",
+		.ident = POLICY_IDENT_WORKER,
+		.root = POLICY_ROOT_EMPTY,
+		.slots = { SLOT_CLIENT, SLOT_CONTROL, SLOT_AUTHD, SLOT_KEYD, SLOT_CONFIG },
+		.nslots = 5,
+		.syscalls = lmtpd_syscalls,
+		.nsyscalls = N(lmtpd_syscalls),
+		.rules = lmtpd_rules,
+		.nrules = N(lmtpd_rules),
+		.max_files = 32,
+		.no_fork = 1,
+		.net_parser = 1,
+		.memfd_writes = 1,
+	},
 };
 
 void
@@ -232,8 +274,9 @@ policy_spec(enum policy_proc p, const struct config *cfg, struct sandbox_spec *s
 		s->max_files = CONFIG_MAX_DAEMONS_LIMIT + 64;
 	s->max_memory = e->net_parser ? cfg->worker_max_memory : 0;
 	s->no_fork = e->no_fork;
-	/* a network worker writes only to sockets and pipes, never to a file */
-	s->no_file_writes = e->net_parser;
+	/* a network worker writes only to sockets and pipes, never to a file
+	 * (lmtpd: only to its own memfds, bounded by its own RLIMIT_FSIZE) */
+	s->no_file_writes = e->net_parser && !e->memfd_writes;
 	s->debug = cfg->debug_seccomp;
 	s->landlock_dir_fd = -1;
 	s->root_fd = -1;

@@ -3,6 +3,7 @@
 #ifndef POSTERN_POLICY_H
 #define POSTERN_POLICY_H
 
+#include <fcntl.h>
 #include <stddef.h>
 
 #include "../common/base/config.h"
@@ -13,8 +14,15 @@ enum policy_proc {
 	POLICY_KEYD,
 	POLICY_STORED,
 	POLICY_POP3D,
+	POLICY_LMTPD,
 	POLICY_NPROCS
 };
+
+/* The seals lmtpd puts on a message memfd before any stored sees it (the
+ * only F_ADD_SEALS its filter allows): no write, no growing, no shrinking,
+ * and no seal can be removed or changed, so every recipient's stored reads
+ * the same bytes. */
+#define POLICY_LMTPD_SEALS	(F_SEAL_WRITE | F_SEAL_GROW | F_SEAL_SHRINK | F_SEAL_SEAL)
 
 enum policy_ident {
 	POLICY_IDENT_AUTH,	/* auth_uid/auth_gid */
@@ -60,6 +68,9 @@ struct policy_entry {
 	unsigned max_files;
 	int no_fork;
 	int net_parser;			/* parses network bytes: invariant 1 applies */
+	int memfd_writes;		/* writes the memfds it creates (lmtpd's messages):
+					   no RLIMIT_FSIZE 0; the worker sets its own
+					   bound before entering the sandbox */
 };
 
 extern const struct policy_entry policy_table[POLICY_NPROCS];

@@ -16,6 +16,8 @@ empty_root = $RUN/empty
 default_domain = localhost
 pop3_listen = 127.0.0.1:1110
 pop3s_listen = 127.0.0.1:1995
+# LMTP (docs/LMTP.md): what Postfix or Exim deliver to
+lmtp_listen = 127.0.0.1:2424, $RUN/lmtp
 # loopback demo only: allow USER/PASS without STLS from 127.0.0.1
 tls_plaintext_loopback = yes
 auth_fail_delay_ms = 500
@@ -41,18 +43,22 @@ listen_of() {
 }
 POP3=$(listen_of pop3_listen)
 POP3S=$(listen_of pop3s_listen)
+LMTP=$(listen_of lmtp_listen)
 HOST=${POP3%:*}
 PORT=${POP3##*:}
 cat <<MSG
 
 Postern demo appliance (config $CONF)
-  POP3  ${POP3:-(off)}   POP3S ${POP3S:-(off)}   users: demo / demo, demo2 / demo2
+  POP3  ${POP3:-(off)}   POP3S ${POP3S:-(off)}   LMTP ${LMTP:-(off)}
+  users: demo / demo, demo2 / demo2
 
 Try:
   curl -s pop3://demo:demo@$POP3/          # list
   curl -s pop3://demo:demo@$POP3/1         # read message 1
   python3 -c "import poplib; p=poplib.POP3('$HOST',$PORT); p.user('demo'); p.pass_('demo'); print(p.stat()); print(p.retr(1)[1]); p.quit()"
   POSTERN_CONFIG=$CONF $BIN/posternctl auth test demo -p demo
+  swaks --protocol LMTP --server ${LMTP%:*} --port ${LMTP##*:} --to demo@localhost,demo2@localhost
+  python3 -c "import smtplib; c=smtplib.LMTP('${LMTP%:*}',${LMTP##*:}); print(c.sendmail('me@example.org',['demo@localhost'],b'Subject: hi\\r\\n\\r\\nhello\\r\\n')); c.quit()"
 
 Logs follow (one key=value line per event). Ctrl-C stops.
 

@@ -33,8 +33,8 @@ struct config_key {
 #define LISTENER_KEYS(svc, listen_default)					\
 	{ #svc "_listen", NULL, CT_STR, S(svc##_listen), listen_default, 0, 0 },	\
 	{ #svc "_proxy_protocol", NULL, CT_BOOL, S(svc##_proxy_protocol), "no", 0, 0 }
-#define PROTOCOL_KEYS(p, tls_alias, max_line, idle, bad)				\
-	{ #p "_tls_required", tls_alias, CT_BOOL, S(p##_tls_required), "yes", 0, 0 },	\
+#define PROTOCOL_KEYS(p, tls_alias, tls, max_line, idle, bad)			\
+	{ #p "_tls_required", tls_alias, CT_BOOL, S(p##_tls_required), tls, 0, 0 },	\
 	{ #p "_max_line", NULL, CT_NUM, S(p##_max_line), max_line, 64, 65536 },	\
 	{ #p "_idle_timeout", NULL, CT_NUM, S(p##_idle_timeout), idle, 1, 86400 },	\
 	{ #p "_max_bad_commands", NULL, CT_NUM, S(p##_max_bad_commands), bad, 1, 10000 }
@@ -49,6 +49,7 @@ static const struct config_key config_keys[] = {
 	LISTENER_KEYS(pop3, "0.0.0.0:110"),
 	LISTENER_KEYS(pop3s, ""),
 	{ "pop3_worker", NULL, CT_STR, S(pop3_worker), "", 0, 0 },
+	LISTENER_KEYS(lmtp, ""),
 	{ "tls_cert_file", "TLS_CERTFILE", CT_STR, S(tls_cert_file), "", 0, 0 },
 	{ "tls_key_file", NULL, CT_STR, S(tls_key_file), "", 0, 0 },
 	{ "tls_sni_dir", NULL, CT_STR, S(tls_sni_dir), "", 0, 0 },
@@ -84,9 +85,16 @@ static const struct config_key config_keys[] = {
 	{ "auth_ipv6_prefix", NULL, CT_NUM, S(auth_ipv6_prefix), "64", 32, 128 },
 	{ "auth_max_checks_per_second", NULL, CT_NUM, S(auth_max_checks_per_second), "200", 1, 100000 },
 	{ "userdb_map_size", NULL, CT_NUM, S(userdb_map_size), "268435456", 1048576, 1ULL << 40 },
-	PROTOCOL_KEYS(pop3, "POP3_TLS_REQUIRED", "1024", "600", "20"),
+	PROTOCOL_KEYS(pop3, "POP3_TLS_REQUIRED", "yes", "1024", "600", "20"),
 	/* a mailbox limit, not a POP3 one: the old name stays as an alias */
 	{ "mailbox_max_messages", "pop3_max_messages", CT_NUM, S(pop3_max_messages), "1000000", 1, 100000000 },
+	/* LMTP: a command line of 4096 (MAIL/RCPT with parameters), RFC 5321
+	 * 4.5.3.2.7's five minutes, smtp_limits' ten errors */
+	PROTOCOL_KEYS(lmtp, NULL, "no", "4096", "300", "10"),
+	/* 1000 = MASTERPROTO_RCPT_MAX; 256 MiB = STORE_DELIVER_MAX */
+	{ "lmtp_max_recipients", NULL, CT_NUM, S(lmtp_max_recipients), "100", 1, 1000 },
+	{ "lmtp_max_message_size", NULL, CT_NUM, S(lmtp_max_message_size), "52428800", 1024,
+	  268435456 },
 	{ "worker_max_memory", NULL, CT_NUM, S(worker_max_memory), "268435456", 16777216, 1ULL << 40 },
 	{ "debug_seccomp", NULL, CT_BOOL, S(debug_seccomp), "no", 0, 0 },
 	{ "test_triggers", NULL, CT_BOOL, S(test_triggers), "no", 0, 0 },
@@ -338,6 +346,19 @@ check_hostname(const struct config *c, const char *name, char *err, size_t errle
 	return 0;
 }
 
+/* LMTP offers no STARTTLS (its clients are the local MTA, on a unix socket
+ * or loopback): a required TLS could never be met. */
+static int
+check_lmtp(const struct config *c, const char *name, char *err, size_t errlen)
+{
+	if (c->lmtp_tls_required) {
+		snprintf(err, errlen, "%s: lmtp_tls_required = yes cannot be met: LMTP offers no "
+		    "STARTTLS (listen on a unix socket or loopback)", name);
+		return -1;
+	}
+	return 0;
+}
+
 int
 config_parse(struct config *c, const char *name, const char *text, size_t len,
     char *err, size_t errlen)
@@ -376,7 +397,7 @@ config_parse(struct config *c, const char *name, const char *text, size_t len,
 		pos += ll + (nl ? 1 : 0);
 	}
 	if (check_hostname(c, name, err, errlen) < 0 ||
-	    check_default_domain(c, name, err, errlen) < 0)
+	    check_default_domain(c, name, err, errlen) < 0 || check_lmtp(c, name, err, errlen) < 0)
 		return -1;
 	return check_mail_root(c, name, err, errlen);
 }
@@ -478,7 +499,8 @@ config_apply_env(struct config *c, char *const *envp, char *err, size_t errlen)
 	/* the same checks as at the end of config_parse(), or the snapshot
 	 * would load in the master and fail in every child */
 	if (check_default_domain(c, "environment", err, errlen) < 0 ||
-	    check_hostname(c, "environment", err, errlen) < 0)
+	    check_hostname(c, "environment", err, errlen) < 0 ||
+	    check_lmtp(c, "environment", err, errlen) < 0)
 		return -1;
 	return check_mail_root(c, "environment", err, errlen);
 }

@@ -47,6 +47,7 @@ struct config {
 	CONFIG_LISTENER(pop3);
 	CONFIG_LISTENER(pop3s);			/* implicit TLS (RFC 8314) */
 	char pop3_worker[CONFIG_PATH_MAX];
+	CONFIG_LISTENER(lmtp);			/* RFC 2033; default off */
 	/* TLS: certificates are read only by keyd */
 	char tls_cert_file[CONFIG_PATH_MAX];	/* comma list: chain PEM (key may be inside) */
 	char tls_key_file[CONFIG_PATH_MAX];	/* comma list, parallel; "" = key in cert file */
@@ -84,6 +85,10 @@ struct config {
 	/* POP3 (pop3 and pop3s) */
 	CONFIG_PROTOCOL(pop3);
 	uint64_t pop3_max_messages;	/* key mailbox_max_messages */
+	/* LMTP (RFC 2033): the intake worker lmtpd */
+	CONFIG_PROTOCOL(lmtp);
+	uint64_t lmtp_max_recipients;	/* per transaction, <= MASTERPROTO_RCPT_MAX */
+	uint64_t lmtp_max_message_size;	/* bytes, <= STORE_DELIVER_MAX */
 	/* worker resource limits */
 	uint64_t worker_max_memory;
 	/* diagnostics */

@@ -278,6 +278,9 @@ smtp_session_rcpt_done(struct smtp_session *s, enum smtp_rcpt_verdict v, struct 
 	case SMTP_RCPT_RELAY:
 		reply(st, 554, "5.7.1", "Relay access denied");
 		break;
+	case SMTP_RCPT_INVALID:
+		reply(st, 501, "5.1.3", "Bad recipient address syntax");
+		break;
 	default:
 		reply(st, 451, "4.3.0", "Temporary failure, try again later");
 		break;

@@ -152,6 +152,7 @@ enum smtp_rcpt_verdict {
 	SMTP_RCPT_DISABLED,	/* 550 5.2.1 mailbox disabled */
 	SMTP_RCPT_RELAY,	/* 554 5.7.1 relay access denied */
 	SMTP_RCPT_TEMP,		/* 451 4.3.0 try again later */
+	SMTP_RCPT_INVALID,	/* 501 5.1.3 not an address the user db takes */
 };
 
 /* The worker's answer for the RCPT it was given. */

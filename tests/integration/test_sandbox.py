@@ -6,7 +6,8 @@ import signal
 import socket
 import unittest
 
-from harness import Appliance, TOOLS, command, hostile_ask, hostile_session, make_message, proc_status, wait_until
+from harness import (Appliance, TOOLS, command, free_port, hostile_ask, hostile_session, make_message,
+                     proc_status, wait_until)
 
 
 def worker_pid(app, mark):
@@ -18,7 +19,9 @@ def worker_pid(app, mark):
 class TestPrivileges(unittest.TestCase):
     @classmethod
     def setUpClass(cls):
-        cls.app = Appliance({"test_triggers": "yes"}).start()
+        cls.lmtp_port = free_port()
+        cls.app = Appliance({"test_triggers": "yes",
+                             "lmtp_listen": "127.0.0.1:%d" % cls.lmtp_port}).start()
         cls.app.deliver("demo", make_message("for demo", "demo's mail\n"))
         cls.app.deliver("demo2", make_message("for demo2", "demo2's secret\n"))
 
@@ -43,6 +46,17 @@ class TestPrivileges(unittest.TestCase):
         mark = self.app.log_mark()
         s, f = self.app.connect()
         pid = worker_pid(self.app, mark)
+        self.assert_confined(pid, 7002, self.app.empty)
+        self.assertEqual(os.listdir("/proc/%d/root/" % pid), [])
+        s.close()
+
+    def test_lmtpd_worker_confined(self):
+        # an intake worker parses network bytes like pop3d: invariant 1
+        mark = self.app.log_mark()
+        s = socket.create_connection(("127.0.0.1", self.lmtp_port), timeout=10)
+        self.assertTrue(s.makefile("rb").readline().startswith(b"220 "))
+        m = self.app.wait_log(r"event=connect proto=lmtp ip=\S+ worker_pid=(\d+)", start=mark)
+        pid = int(m.group(1))
         self.assert_confined(pid, 7002, self.app.empty)
         self.assertEqual(os.listdir("/proc/%d/root/" % pid), [])
         s.close()

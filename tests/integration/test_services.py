@@ -137,7 +137,8 @@ class TestServiceTable(unittest.TestCase):
         rows = {l.split()[0]: l.split()[1] for l in r.stdout.splitlines()[1:]}
         self.assertEqual(rows["pop3"], "enabled")
         self.assertEqual(rows["pop3s"], "enabled")
-        for name in ("imap", "imaps", "smtp", "submission", "submissions", "lmtp",
+        self.assertEqual(rows["lmtp"], "enabled")
+        for name in ("imap", "imaps", "smtp", "submission", "submissions",
                      "managesieve", "http", "metrics"):
             self.assertEqual(rows[name], "not", name)  # "not yet"
 

@@ -219,10 +219,28 @@ test_env(void)
 	    "config_format: snprintf-like on a short buffer");
 }
 
+static void
+test_lmtp(void)
+{
+	CHECK(parse("") == 0 && cfg.lmtp_listen[0] == '\0' && cfg.lmtp_max_recipients == 100 &&
+	    cfg.lmtp_max_message_size == 50u * 1024 * 1024 && cfg.lmtp_max_line == 4096 &&
+	    cfg.lmtp_idle_timeout == 300 && cfg.lmtp_max_bad_commands == 10 &&
+	    !cfg.lmtp_tls_required && cfg.pop3_tls_required, "lmtp defaults: off, 100 rcpts, 50 MiB");
+	CHECK(parse("lmtp_listen = /run/postern/lmtp, 127.0.0.1:24\nlmtp_max_recipients = 1000\n") == 0 &&
+	    cfg.lmtp_max_recipients == 1000, "lmtp keys parse");
+	CHECK(fails_at("lmtp_max_recipients = 1001\n", "t.conf:1:", "out of range"),
+	    "lmtp_max_recipients <= MASTERPROTO_RCPT_MAX");
+	CHECK(fails_at("lmtp_max_message_size = 268435457\n", "t.conf:1:", "out of range"),
+	    "lmtp_max_message_size <= STORE_DELIVER_MAX");
+	CHECK(fails_at("lmtp_tls_required = yes\n", "t.conf:", "offers no STARTTLS"),
+	    "lmtp_tls_required = yes refused");
+}
+
 int
 main(void)
 {
 	test_defaults();
+	test_lmtp();
 	test_mail_root_canonical();
 	test_values();
 	test_errors();

@@ -2,7 +2,7 @@
  * way a worker drives it, with dialogues written as data.
  *
  * drive() plays the worker: it cuts lines with smtp_line_end(), answers
- * RCPT lookups (local parts "unknown..." and "temp..." fail), reads DATA
+ * RCPT lookups (local parts "unknown...", "temp..." and "invalid..." fail), reads DATA
  * through dotstuff_decode(), reads BDAT chunks, accepts AUTH PLAIN with an
  * initial response "dGVzdAB0ZXN0AHRlc3Q=" only, and drops what is buffered
  * after STARTTLS.  It writes a transcript of the replies: "code" or
@@ -91,7 +91,8 @@ act(struct drv *d, struct smtp_step *st)
 	case SMTP_ACT_RCPT: {
 		const char *a = st->cmd->path.addr;
 		enum smtp_rcpt_verdict v = !strncmp(a, "unknown", 7) ? SMTP_RCPT_UNKNOWN :
-		    !strncmp(a, "temp", 4) ? SMTP_RCPT_TEMP : SMTP_RCPT_OK;
+		    !strncmp(a, "temp", 4) ? SMTP_RCPT_TEMP :
+		    !strncmp(a, "invalid", 7) ? SMTP_RCPT_INVALID : SMTP_RCPT_OK;
 		if (smtp_session_rcpt_done(&d->s, v, &next) < 0)
 			add("RCPT-DONE-FAILED");
 		record(&next);
@@ -289,8 +290,9 @@ test_basic(void)
 	dialogue(&SMTP, EHLO "MAIL FROM:<a@b.example> RET=HDRS ENVID=x\r\n"
 	    "RCPT TO:<u@d.example> NOTIFY=NEVER ORCPT=rfc822;u@d.example\r\n",
 	    "220 250 | 250/2.1.0 250/2.1.5", "DSN parameters");
-	dialogue(&SMTP, EHLO MAIL "RCPT TO:<unknown@d.example>\r\nRCPT TO:<temp@d.example>\r\n" RCPT
-	    DATA, "220 250 | 250/2.1.0 550/5.1.1 451/4.3.0 250/2.1.5 354 | 250/2.0.0 |",
+	dialogue(&SMTP, EHLO MAIL "RCPT TO:<unknown@d.example>\r\nRCPT TO:<temp@d.example>\r\n"
+	    "RCPT TO:<invalid@d.example>\r\n" RCPT DATA,
+	    "220 250 | 250/2.1.0 550/5.1.1 451/4.3.0 501/5.1.3 250/2.1.5 354 | 250/2.0.0 |",
 	    "recipient verdicts");
 	dialogue(&SMTP, EHLO "MAIL FROM:<\xc3\xa9@b.example> SMTPUTF8\r\n"
 	    "RCPT TO:<\xc3\xbc@d.example>\r\nRSET\r\n" MAIL "RCPT TO:<\xc3\xbc@d.example>\r\n",
