@@ -53,7 +53,7 @@ const struct service service_table[SERVICE_COUNT] = {
 		.default_listen = "/run/postern/lmtp", .refusal = REFUSE_SMTP,
 		.grant = SERVICE_GRANT_NONE, .intake = 1,
 		.listen_off = CFG(lmtp_listen), .proxy_off = CFG(lmtp_proxy_protocol),
-		.worker_off = SERVICE_NO_KEY,
+		.worker_off = CFG(lmtp_worker),
 	},
 	[SERVICE_MANAGESIEVE] = { .name = "managesieve", .default_listen = "0.0.0.0:4190",
 		.refusal = REFUSE_SIEVE, .grant = SERVICE_GRANT_STORED, .store_view = "sieve", NOT_YET },

@@ -49,6 +49,7 @@ static const struct config_key config_keys[] = {
 	LISTENER_KEYS(pop3, "0.0.0.0:110"),
 	LISTENER_KEYS(pop3s, ""),
 	{ "pop3_worker", NULL, CT_STR, S(pop3_worker), "", 0, 0 },
+	{ "lmtp_worker", NULL, CT_STR, S(lmtp_worker), "", 0, 0 },
 	LISTENER_KEYS(lmtp, ""),
 	{ "tls_cert_file", "TLS_CERTFILE", CT_STR, S(tls_cert_file), "", 0, 0 },
 	{ "tls_key_file", NULL, CT_STR, S(tls_key_file), "", 0, 0 },

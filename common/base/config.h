@@ -47,6 +47,7 @@ struct config {
 	CONFIG_LISTENER(pop3);
 	CONFIG_LISTENER(pop3s);			/* implicit TLS (RFC 8314) */
 	char pop3_worker[CONFIG_PATH_MAX];
+	char lmtp_worker[CONFIG_PATH_MAX];	/* tests only, as pop3_worker */
 	CONFIG_LISTENER(lmtp);			/* RFC 2033; default off */
 	/* TLS: certificates are read only by keyd */
 	char tls_cert_file[CONFIG_PATH_MAX];	/* comma list: chain PEM (key may be inside) */

@@ -696,7 +696,10 @@ run(char *line)
 		say(ipc_send(FD_CONTROL, &out) == 0 ? "sent" : "send-failed");
 	} else if (!strcmp(cmd, "INTAKE-RCPT") && a)
 		intake_rcpt(a, b != NULL && !strcmp(b, "twice"));
-	else if (!strcmp(cmd, "INTAKE-DELIVER") && a)
+	else if (!strcmp(cmd, "INTAKE-RESET")) {
+		masterproto_empty_put(&out, MSG_MASTER_RESET);
+		say(ipc_send(FD_CONTROL, &out) == 0 ? "sent" : "send-failed");
+	} else if (!strcmp(cmd, "INTAKE-DELIVER") && a)
 		intake_deliver((uint32_t)strtoul(a, NULL, 10));
 	else if (!strcmp(cmd, "KEYD-SIGN") && a)
 		keyd_sign(strtoul(a, NULL, 10));
