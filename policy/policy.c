@@ -70,6 +70,8 @@ static const int stored_syscalls[] = {
 	SCMP_SYS(fsync), SCMP_SYS(fdatasync), SCMP_SYS(ftruncate), SCMP_SYS(statx),
 	SCMP_SYS(stat), SCMP_SYS(lstat), SCMP_SYS(access), SCMP_SYS(faccessat),
 	SCMP_SYS(umask),
+	/* change notifications of the imap view (new/ and cur/) */
+	SCMP_SYS(inotify_init1), SCMP_SYS(inotify_add_watch),
 	/* the LMDB index */
 	SCMP_SYS(msync), SCMP_SYS(pwrite64), SCMP_SYS(pwritev), SCMP_SYS(sched_yield),
 	SCMP_SYS(fallocate), SCMP_SYS(getrandom),

@@ -26,6 +26,18 @@ storeproto_open_get(struct ipc_in *in)
 }
 
 void
+storeproto_changed_put(struct ipc_out *o)
+{
+	ipc_out_init(o, MSG_STORE_CHANGED);
+}
+
+int
+storeproto_changed_get(struct ipc_in *in)
+{
+	return end_no_fd(in);
+}
+
+void
 storeproto_index_put(struct ipc_out *o, uint16_t type, uint32_t index)
 {
 	ipc_out_init(o, type);

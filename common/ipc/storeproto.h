@@ -37,6 +37,8 @@ enum storeproto_msg {
 	MSG_STORE_UIDLS = 0x0704,	/* start u32, count u32, more u8, count x bytes */
 	MSG_STORE_MSGFD = 0x0705,	/* crlf size u64 + fd: the message, read-only */
 	MSG_STORE_DELIVERED = 0x0706,	/* file name in new/: durable, answer OK */
+	MSG_STORE_CHANGED = 0x0707,	/* (empty, unasked) the mailbox changed on disk:
+					   at most one until the worker's next request */
 };
 
 enum store_err {
@@ -80,6 +82,10 @@ struct store_commit {
 
 /* Requests (worker -> stored).  Each _put starts o as its message; each
  * _get returns 0, or -1 for a malformed message. */
+
+/* MSG_STORE_CHANGED: no fields. */
+void storeproto_changed_put(struct ipc_out *o);
+int storeproto_changed_get(struct ipc_in *in);
 
 /* MSG_STORE_POP_OPEN and MSG_STORE_IMAP_OPEN: no fields. */
 void storeproto_open_put(struct ipc_out *o, uint16_t type);

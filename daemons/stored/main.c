@@ -149,7 +149,7 @@ int
 main(int argc, char **argv)
 {
 	struct view_session vs = { .e = &engine, .chan = { .phase = VIEW_PHASE_IDLE }, .out = &outmsg,
-	    .worker_fd = FD_PARENT };
+	    .worker_fd = FD_PARENT, .watch_fd = -1 };
 	struct config cfg;
 	struct args a;
 
@@ -159,15 +159,5 @@ main(int argc, char **argv)
 	confine(&a, &cfg);
 	log_event(LOG_LEVEL_DEBUG, "ready", "user=%s view=%s", a.user, a.view->name);
 
-	for (;;) {
-		int rc = ipc_recv(vs.worker_fd, &inmsg);
-		if (rc == 0)
-			break;
-		if (rc < 0 || view_dispatch(a.view, &vs, &inmsg) < 0) {
-			log_event(LOG_LEVEL_ERR, "ipc_violation", "peer=worker type=0x%04x view=%s "
-			    "reason=\"malformed or unexpected request\"", rc == 1 ? inmsg.type : 0, a.view->name);
-			return 1;
-		}
-	}
-	return 0;
+	return view_serve(a.view, &vs, &inmsg);
 }

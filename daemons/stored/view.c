@@ -1,8 +1,15 @@
 /* view.c - the table of views and the request dispatcher they share. */
 #include "view.h"
 
+#include <errno.h>
+#include <poll.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/inotify.h>
+#include <unistd.h>
+
+#include "../../common/base/ev.h"
+#include "../../common/base/log.h"
 
 #include "../../common/ipc/storeproto.h"
 
@@ -39,4 +46,87 @@ view_reply_err(struct view_session *s, uint32_t code, const char *text)
 {
 	storeproto_err_put(s->out, code, text);
 	view_reply(s);
+}
+
+/* Changes on disk: drain the events, tell the worker once. */
+static void
+on_watch(int fd, short revents, void *ctx)
+{
+	struct view_session *s = ctx;
+	union {
+		struct inotify_event ev;	/* aligned as the kernel writes them */
+		char buf[4096];
+	} u;
+
+	(void)revents;
+	while (read(fd, u.buf, sizeof(u.buf)) > 0)
+		;
+	if (s->notified)
+		return;
+	s->notified = 1;
+	storeproto_changed_put(s->out);
+	view_reply(s);
+}
+
+int
+view_watch(struct view_session *s)
+{
+	static const char *const dirs[] = { "new", "cur" };
+	size_t i;
+
+	if (s->watch_fd >= 0)
+		return 0;
+	s->watch_fd = inotify_init1(IN_NONBLOCK | IN_CLOEXEC);
+	if (s->watch_fd < 0)
+		return -1;
+	for (i = 0; i < sizeof(dirs) / sizeof(dirs[0]); i++)
+		if (inotify_add_watch(s->watch_fd, dirs[i], IN_CREATE | IN_DELETE | IN_MOVED_FROM |
+		    IN_MOVED_TO | IN_ONLYDIR | IN_DONT_FOLLOW) < 0)
+			goto fail;
+	if (ev_add_fd(s->watch_fd, POLLIN, on_watch, s) == 0)
+		return 0;
+fail:
+	i = (size_t)errno;
+	close(s->watch_fd);
+	s->watch_fd = -1;
+	errno = (int)i;
+	return -1;
+}
+
+struct serve_ctx {
+	const struct view *v;
+	struct view_session *s;
+	struct ipc_in *in;
+	int status;
+};
+
+static void
+on_request(int fd, short revents, void *ctx)
+{
+	struct serve_ctx *c = ctx;
+	int rc = ipc_recv(fd, c->in);
+
+	(void)revents;
+	if (rc == 0) {
+		ev_stop();
+		return;
+	}
+	c->s->notified = 0;	/* a request: the worker will look at the mailbox */
+	if (rc < 0 || view_dispatch(c->v, c->s, c->in) < 0) {
+		log_event(LOG_LEVEL_ERR, "ipc_violation", "peer=worker type=0x%04x view=%s "
+		    "reason=\"malformed or unexpected request\"", rc == 1 ? c->in->type : 0, c->v->name);
+		c->status = 1;
+		ev_stop();
+	}
+}
+
+int
+view_serve(const struct view *v, struct view_session *s, struct ipc_in *in)
+{
+	struct serve_ctx c = { .v = v, .s = s, .in = in, .status = 0 };
+
+	if (ev_add_fd(s->worker_fd, POLLIN, on_request, &c) < 0)
+		fatal("reason=\"event loop\"");
+	ev_run();
+	return c.status;
 }

@@ -30,6 +30,9 @@ struct view_session {
 	struct ipc_chan chan;		/* phase: one enum view_phase bit */
 	struct ipc_out *out;
 	int worker_fd;
+	int watch_fd;			/* inotify on new/ and cur/, -1 = none */
+	int notified;			/* a MSG_STORE_CHANGED is out, not yet followed
+					   by a request of the worker */
 };
 
 /* A view's requests are an ipc_handler table (ctx: the view_session):
@@ -58,6 +61,17 @@ int view_dispatch(const struct view *v, struct view_session *s, struct ipc_in *i
 /* Send s->out to the worker.  A worker that is gone ends the session
  * (exit 0: nothing is lost, the next session starts from the disk). */
 void view_reply(struct view_session *s);
+
+/* Watch new/ and cur/ of the mail root (inotify) and tell the worker of
+ * changes made by anyone (a delivery, another session, another program)
+ * with one MSG_STORE_CHANGED, repeated only after its next request.  For
+ * views whose sessions stay open (IMAP).  Returns 0 or -1 (errno). */
+int view_watch(struct view_session *s);
+
+/* The event loop of the session: requests from the worker through v's
+ * table, change notifications.  Returns the exit status: 0 at EOF, 1
+ * after a violation (logged). */
+int view_serve(const struct view *v, struct view_session *s, struct ipc_in *in);
 
 /* Answer MSG_STORE_ERR with code and text. */
 void view_reply_err(struct view_session *s, uint32_t code, const char *text);

@@ -1,10 +1,11 @@
-/* view_imap.c - room for the IMAP view (not implemented yet).
+/* view_imap.c - room for the IMAP view (its commands come with IMAP).
  *
- * What exists is its lock: IMAP sessions hold the mailbox lock shared, so
- * several can select the INBOX at once while a POP3 session (exclusive)
- * still excludes them all, and they it.  The one request takes the lock;
- * SELECT, FETCH, STORE, EXPUNGE and change notifications come with the
- * IMAP issue and go in this table.
+ * What exists is its lock and its change notifications: IMAP sessions
+ * hold the mailbox lock shared, so several can select the INBOX at once
+ * while a POP3 session (exclusive) still excludes them all, and they it;
+ * once open, stored watches new/ and cur/ and pushes MSG_STORE_CHANGED
+ * (what IDLE and untagged EXISTS/EXPUNGE will stand on).  SELECT, FETCH,
+ * STORE and EXPUNGE go in this table with the IMAP issue.
  */
 #include <errno.h>
 
@@ -28,6 +29,9 @@ on_open(void *ctx, struct ipc_in *in)
 		}
 		return 0;
 	}
+	if (view_watch(s) < 0)	/* the session works, without pushed changes */
+		log_event(LOG_LEVEL_WARN, "watch_failed", "errno=%d reason=\"no change notifications\"",
+		    errno);
 	s->chan.phase = VIEW_PHASE_OPEN;
 	storeproto_ok_put(s->out, 0);
 	view_reply(s);

@@ -19,7 +19,7 @@ import unittest
 from harness import BIN, MAIL_UID, Appliance, wait_until
 
 MSG = {"pop_open": 0x0601, "pop_sizes": 0x0602, "imap_open": 0x0611, "deliver": 0x0621,
-       "ok": 0x0701, "err": 0x0702, "sizes": 0x0703, "delivered": 0x0706}
+       "ok": 0x0701, "err": 0x0702, "sizes": 0x0703, "delivered": 0x0706, "changed": 0x0707}
 ERR_INUSE, ERR_TOOBIG = 1, 6
 
 
@@ -88,6 +88,24 @@ class TestStoredViews(unittest.TestCase):
                 with open(os.path.join(self.app.dir, name), errors="replace") as f:
                     text += f.read()
         return text
+
+    def test_imap_view_pushes_changes_on_disk(self):
+        # another program (an external MTA, another session) changes the
+        # Maildir: the open IMAP view tells its worker unasked, once
+        a, b = self.stored("imap"), self.stored("imap")
+        self.assertEqual(a.open(MSG["imap_open"]), (MSG["ok"], 0))
+        self.assertEqual(b.open(MSG["imap_open"]), (MSG["ok"], 0))
+        new = os.path.join(self.app.maildir("demo"), "new")
+        path = os.path.join(new, "1700000000.M1P1.ext")
+        with open(path, "w") as f:
+            f.write("Subject: from outside\n\nhello\n")
+        for s in (a, b):
+            data = s.sock.recv(70000)
+            self.assertEqual(struct.unpack(">H", data[2:4])[0], MSG["changed"])
+            self.assertEqual(len(data), 8, "no fields")
+        os.unlink(path)
+        self.assertEqual(a.close(), 0)
+        self.assertEqual(b.close(), 0)
 
     def test_imap_shares_pop3_excludes(self):
         a, b = self.stored("imap"), self.stored("imap")
