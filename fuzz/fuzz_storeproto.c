@@ -110,6 +110,11 @@ decode_reply(void)
 		CHECK(strlen(name) > 0 && strchr(name, '/') == NULL && strchr(name, ':') == NULL);
 		storeproto_delivered_put(&out, name);
 		return 1;
+	case MSG_STORE_CHANGED:
+		if (storeproto_changed_get(&in) < 0)
+			return 0;
+		storeproto_changed_put(&out);
+		return 1;
 	}
 	return -1;
 }
