@@ -19,6 +19,19 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 		}							\
 	} while (0)
 
+/* FNV-1a: a digest of parser results, to compare whole and chunked feeds. */
+static inline void
+fuzz_mix(uint64_t *h, const void *p, size_t len)
+{
+	const uint8_t *b = p;
+	size_t i;
+
+	for (i = 0; i < len; i++) {
+		*h ^= b[i];
+		*h *= 0x100000001b3ULL;
+	}
+}
+
 /* A decoded message put again by its codec gives the bytes received:
  * both ends share one layout, so nothing is lost or invented on the way. */
 #define CHECK_REENCODES(o, i)						\

@@ -21,18 +21,6 @@ struct feed {
 	unsigned events;
 };
 
-static void
-mix(uint64_t *h, const void *p, size_t len)
-{
-	const uint8_t *b = p;
-	size_t i;
-
-	for (i = 0; i < len; i++) {
-		*h ^= b[i];
-		*h *= 0x100000001b3ULL;
-	}
-}
-
 /* Check and hash a list of arguments; returns how many nodes it holds. */
 static unsigned
 walk(uint64_t *h, const struct imap_arg *a, unsigned depth, unsigned max_depth)
@@ -43,14 +31,14 @@ walk(uint64_t *h, const struct imap_arg *a, unsigned depth, unsigned max_depth)
 	CHECK(depth <= max_depth + 1);
 	for (; a != NULL; a = a->next) {
 		nodes++;
-		mix(h, &a->type, sizeof(a->type));
-		mix(h, &a->flags, sizeof(a->flags));
-		mix(h, &a->len, sizeof(a->len));
+		fuzz_mix(h, &a->type, sizeof(a->type));
+		fuzz_mix(h, &a->flags, sizeof(a->flags));
+		fuzz_mix(h, &a->len, sizeof(a->len));
 		if (!(a->flags & IMAP_ARGF_STREAMED)) {
 			CHECK(a->text[a->len] == '\0');
 			if (!(a->flags & IMAP_ARGF_LITERAL8))
 				CHECK(memchr(a->text, '\0', a->len) == NULL);
-			mix(h, a->text, a->len);
+			fuzz_mix(h, a->text, a->len);
 		}
 		if (a->type == IMAP_ARG_LIST || a->type == IMAP_ARG_SECTION) {
 			for (count = 0, c = a->child; c != NULL; c = c->next)
@@ -62,7 +50,7 @@ walk(uint64_t *h, const struct imap_arg *a, unsigned depth, unsigned max_depth)
 		if (a->type == IMAP_ARG_SECTION) {
 			CHECK(a->child != NULL && a->child->type == IMAP_ARG_LIST);
 			CHECK(a->text2[0] == ']' && a->text2[a->len2] == '\0');
-			mix(h, a->text2, a->len2);
+			fuzz_mix(h, a->text2, a->len2);
 		}
 		if (a->type == IMAP_ARG_NIL)
 			CHECK(a->len == 3);
@@ -85,8 +73,8 @@ check_cmd(uint64_t *h, const struct imap_cmd *cmd, const struct imap_limits *lim
 	CHECK(n == cmd->nargs);
 	CHECK(cmd->nliterals <= lim->max_literals);
 	CHECK(walk(h, cmd->args, 0, lim->max_depth) <= lim->max_args);
-	mix(h, cmd->tag, strlen(cmd->tag));
-	mix(h, cmd->name, strlen(cmd->name));
+	fuzz_mix(h, cmd->tag, strlen(cmd->tag));
+	fuzz_mix(h, cmd->name, strlen(cmd->name));
 }
 
 static void
@@ -98,14 +86,14 @@ record(struct feed *f, struct imap_parser *p, const struct imap_event *ev,
 	if (ev->type == IMAP_EV_LITERAL) {
 		/* the bytes count, not the cut */
 		CHECK(ev->len > 0 && ev->len <= ev->size && ev->left < ev->size);
-		mix(&f->hash, ev->data, ev->len);
+		fuzz_mix(&f->hash, ev->data, ev->len);
 		return;
 	}
 	f->events++;
-	mix(&f->hash, &t, sizeof(t));
-	mix(&f->hash, &e, sizeof(e));
+	fuzz_mix(&f->hash, &t, sizeof(t));
+	fuzz_mix(&f->hash, &e, sizeof(e));
 	if (ev->tag != NULL)
-		mix(&f->hash, ev->tag, strlen(ev->tag));
+		fuzz_mix(&f->hash, ev->tag, strlen(ev->tag));
 	if (ev->type == IMAP_EV_COMMAND)
 		check_cmd(&f->hash, imap_parser_cmd(p), lim);
 	if (ev->type == IMAP_EV_ERROR)
@@ -113,7 +101,7 @@ record(struct feed *f, struct imap_parser *p, const struct imap_event *ev,
 		    imap_err_text(ev->err)[0] != '\0');
 	if (ev->type == IMAP_EV_CONTINUE) {
 		CHECK(ev->size <= lim->max_literal);
-		mix(&f->hash, &ev->size, sizeof(ev->size));
+		fuzz_mix(&f->hash, &ev->size, sizeof(ev->size));
 		if (refuse & (1u << (*nsync % 8)))
 			imap_parser_refuse(p);
 		else if (*nsync % 3 != 0)

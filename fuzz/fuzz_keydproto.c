@@ -10,7 +10,7 @@
 #include <string.h>
 
 #include "../common/ipc/keydproto.h"
-#include "fuzz.h"
+#include "ipcmsg.h"
 
 static struct ipc_in in;
 static struct ipc_out out;
@@ -150,12 +150,9 @@ master(void)
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	int fd = size >= 2 && (data[1] & IPC_FLAG_FD);
-
-	if (size > IPC_MAX_MSG || ipc_decode(&in, data, size, fd) < 0)
+	if (fuzz_ipc_message(&in, data, size) < 0)
 		return 0;
-	in.fd = fd ? FUZZ_FAKE_FD : -1;
-	if ((in.type >> 8) == 0x09 && !fd)
+	if ((in.type >> 8) == 0x09 && in.fd < 0)
 		requests();
 	else if ((in.type >> 8) == 0x0a)
 		answers();

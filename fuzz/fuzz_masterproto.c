@@ -7,7 +7,7 @@
 #include <string.h>
 
 #include "../common/ipc/masterproto.h"
-#include "fuzz.h"
+#include "ipcmsg.h"
 
 static struct ipc_in in;
 static struct ipc_out out;
@@ -48,12 +48,10 @@ int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	char ip[MASTERPROTO_IP_MAX], text[MASTERPROTO_TEXT_MAX];
-	int fd = size >= 2 && (data[1] & IPC_FLAG_FD);
 	size_t i;
 
-	if (size > IPC_MAX_MSG || ipc_decode(&in, data, size, fd) < 0)
+	if (fuzz_ipc_message(&in, data, size) < 0)
 		return 0;
-	in.fd = fd ? FUZZ_FAKE_FD : -1;
 	switch (in.type) {
 	case MSG_MASTER_PROXY:
 		if (masterproto_proxy_get(&in, ip) == 0) {

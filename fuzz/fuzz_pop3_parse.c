@@ -41,18 +41,6 @@ struct feed {
 	size_t left;		/* bytes left buffered at the end */
 };
 
-static void
-mix(uint64_t *h, const void *p, size_t len)
-{
-	const uint8_t *b = p;
-	size_t i;
-
-	for (i = 0; i < len; i++) {
-		*h ^= b[i];
-		*h *= 0x100000001b3ULL;
-	}
-}
-
 /* Check an OK answer; returns the length of the command line (LF included). */
 static size_t
 check_ok(enum pop3_parse_mode mode, const uint8_t *buf, size_t consumed, size_t max_line,
@@ -112,15 +100,15 @@ record(struct feed *f, enum pop3_parse_result r, const struct pop3_cmd *cmd, siz
 	unsigned i;
 
 	f->events++;
-	mix(&f->hash, &rv, sizeof(rv));
+	fuzz_mix(&f->hash, &rv, sizeof(rv));
 	if (r != POP3_PARSE_OK)
 		return;
-	mix(&f->hash, &linelen, sizeof(linelen));
-	mix(&f->hash, cmd->keyword, strlen(cmd->keyword) + 1);
-	mix(&f->hash, &cmd->nargs, sizeof(cmd->nargs));
+	fuzz_mix(&f->hash, &linelen, sizeof(linelen));
+	fuzz_mix(&f->hash, cmd->keyword, strlen(cmd->keyword) + 1);
+	fuzz_mix(&f->hash, &cmd->nargs, sizeof(cmd->nargs));
 	for (i = 0; i < cmd->nargs; i++) {
-		mix(&f->hash, &cmd->arglen[i], sizeof(cmd->arglen[i]));
-		mix(&f->hash, cmd->arg[i], cmd->arglen[i]);
+		fuzz_mix(&f->hash, &cmd->arglen[i], sizeof(cmd->arglen[i]));
+		fuzz_mix(&f->hash, cmd->arg[i], cmd->arglen[i]);
 	}
 }
 

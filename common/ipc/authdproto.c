@@ -3,13 +3,6 @@
 
 #include <string.h>
 
-/* The end of a message that carries no fd. */
-static int
-end_no_fd(struct ipc_in *in)
-{
-	return ipc_in_end(in) < 0 || in->fd >= 0 ? -1 : 0;
-}
-
 void
 authdproto_config_put(struct ipc_out *o, const struct config *c)
 {
@@ -66,7 +59,7 @@ authdproto_lookup_get(struct ipc_in *in, struct authd_lookup *r)
 {
 	r->id = ipc_get_u32(in);
 	ipc_get_str(in, r->address, sizeof(r->address));
-	return end_no_fd(in);
+	return ipc_in_end_no_fd(in);
 }
 
 void
@@ -152,7 +145,7 @@ authdproto_login_get(struct ipc_in *in, struct authd_login *r)
 	r->uid = ipc_get_u32(in);
 	r->gid = ipc_get_u32(in);
 	ipc_get_str(in, r->mail_root, sizeof(r->mail_root));
-	if (end_no_fd(in) < 0 || r->user[0] == '\0') {
+	if (ipc_in_end_no_fd(in) < 0 || r->user[0] == '\0') {
 		memset(r, 0, sizeof(*r));
 		return -1;
 	}
@@ -189,7 +182,7 @@ authdproto_start_get(struct ipc_in *in, struct authd_start *r)
 	has_ir = ipc_get_u8(in);
 	r->irlen = ipc_get_bytes(in, &r->ir, SASL_LINE_MAX);
 	r->has_ir = has_ir;
-	if (end_no_fd(in) < 0 || has_ir > 1 || (!has_ir && r->irlen != 0)) {
+	if (ipc_in_end_no_fd(in) < 0 || has_ir > 1 || (!has_ir && r->irlen != 0)) {
 		memset(r, 0, sizeof(*r));
 		return -1;
 	}
@@ -207,7 +200,7 @@ int
 authdproto_continue_get(struct ipc_in *in, const uint8_t **line_r, size_t *len_r)
 {
 	*len_r = ipc_get_bytes(in, line_r, SASL_LINE_MAX + 1);
-	return end_no_fd(in);
+	return ipc_in_end_no_fd(in);
 }
 
 void
@@ -224,7 +217,7 @@ authdproto_userpass_get(struct ipc_in *in, struct authd_userpass *r)
 {
 	r->userlen = ipc_get_bytes(in, &r->user, SASL_FIELD_MAX);
 	r->passlen = ipc_get_bytes(in, &r->pass, SASL_PASS_MAX);
-	return end_no_fd(in);
+	return ipc_in_end_no_fd(in);
 }
 
 void
@@ -240,7 +233,7 @@ authdproto_challenge_get(struct ipc_in *in, char text_r[AUTHD_CHALLENGE_SIZE])
 	size_t i;
 
 	ipc_get_str(in, text_r, AUTHD_CHALLENGE_SIZE);
-	if (end_no_fd(in) < 0)
+	if (ipc_in_end_no_fd(in) < 0)
 		return -1;
 	/* base64 text only: it goes to the client after "+ " or "334 " */
 	for (i = 0; text_r[i] != '\0'; i++)
@@ -261,7 +254,7 @@ authdproto_ok_put(struct ipc_out *o)
 int
 authdproto_ok_get(struct ipc_in *in)
 {
-	return end_no_fd(in);
+	return ipc_in_end_no_fd(in);
 }
 
 void
@@ -277,7 +270,7 @@ authdproto_fail_get(struct ipc_in *in, uint32_t *code_r, char text_r[AUTHD_TEXT_
 {
 	*code_r = ipc_get_u32(in);
 	ipc_get_str(in, text_r, AUTHD_TEXT_SIZE);
-	if (end_no_fd(in) < 0 || *code_r == 0 || *code_r > AUTH_FAIL_MAX) {
+	if (ipc_in_end_no_fd(in) < 0 || *code_r == 0 || *code_r > AUTH_FAIL_MAX) {
 		text_r[0] = '\0';
 		return -1;
 	}

@@ -336,6 +336,12 @@ ipc_in_end(struct ipc_in *in)
 	return 0;
 }
 
+int
+ipc_in_end_no_fd(struct ipc_in *in)
+{
+	return ipc_in_end(in) < 0 || in->fd >= 0 ? -1 : 0;
+}
+
 void
 ipc_in_close_fd(struct ipc_in *in)
 {

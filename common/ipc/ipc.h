@@ -87,6 +87,9 @@ void ipc_get_str(struct ipc_in *in, char *out, size_t outlen);
 /* 0 if every field was read without error and nothing trails, else -1. */
 int ipc_in_end(struct ipc_in *in);
 
+/* ipc_in_end() for a layout without an fd: also -1 if one came along. */
+int ipc_in_end_no_fd(struct ipc_in *in);
+
 /* Close a received fd, if any. */
 void ipc_in_close_fd(struct ipc_in *in);
 

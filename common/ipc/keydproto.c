@@ -127,13 +127,6 @@ keydproto_ske_check(const uint8_t *tbs, size_t len)
 	return ok == 1 ? (int)curve : -1;
 }
 
-/* The end of a message that carries no fd. */
-static int
-end_no_fd(struct ipc_in *in)
-{
-	return ipc_in_end(in) < 0 || in->fd >= 0 ? -1 : 0;
-}
-
 void
 keydproto_sign_put(struct ipc_out *o, const struct keyd_sign_req *r)
 {
@@ -179,7 +172,7 @@ keydproto_empty_put(struct ipc_out *o, uint16_t type)
 int
 keydproto_empty_get(struct ipc_in *in)
 {
-	return end_no_fd(in);
+	return ipc_in_end_no_fd(in);
 }
 
 void
@@ -223,7 +216,7 @@ keydproto_chain_get(struct ipc_in *in, struct keyd_chain *r)
 	for (i = 0; i < r->ncerts; i++)
 		if ((r->certlen[i] = ipc_get_bytes(in, &r->cert[i], IPC_MAX_PAYLOAD)) == 0)
 			goto bad;
-	if (end_no_fd(in) == 0)
+	if (ipc_in_end_no_fd(in) == 0)
 		return 0;
 bad:
 	memset(r, 0, sizeof(*r));
@@ -241,7 +234,7 @@ int
 keydproto_signature_get(struct ipc_in *in, const uint8_t **sig_r, size_t *len_r, size_t max)
 {
 	*len_r = ipc_get_bytes(in, sig_r, max < KEYD_SIG_MAX ? max : KEYD_SIG_MAX);
-	return end_no_fd(in) < 0 || *len_r == 0 ? -1 : 0;
+	return ipc_in_end_no_fd(in) < 0 || *len_r == 0 ? -1 : 0;
 }
 
 void
@@ -256,7 +249,7 @@ keydproto_keyx_result_get(struct ipc_in *in, const uint8_t **pms_r)
 {
 	size_t len = ipc_get_bytes(in, pms_r, KEYD_PREMASTER_LEN);
 
-	return end_no_fd(in) < 0 || len != KEYD_PREMASTER_LEN ? -1 : 0;
+	return ipc_in_end_no_fd(in) < 0 || len != KEYD_PREMASTER_LEN ? -1 : 0;
 }
 
 void
@@ -278,7 +271,7 @@ keydproto_cache_hit_get(struct ipc_in *in, struct keyd_cache_req *r)
 	r->version = ipc_get_u32(in);
 	r->suite = ipc_get_u32(in);
 	msl = ipc_get_bytes(in, &r->master, KEYD_MASTER_LEN);
-	if (end_no_fd(in) < 0 || msl != KEYD_MASTER_LEN || r->version > 0xffff ||
+	if (ipc_in_end_no_fd(in) < 0 || msl != KEYD_MASTER_LEN || r->version > 0xffff ||
 	    r->suite > 0xffff)
 		return -1;
 	return 0;
@@ -295,7 +288,7 @@ int
 keydproto_err_get(struct ipc_in *in, char text_r[KEYD_TEXT_SIZE])
 {
 	ipc_get_str(in, text_r, KEYD_TEXT_SIZE);
-	return end_no_fd(in);
+	return ipc_in_end_no_fd(in);
 }
 
 void
@@ -327,5 +320,5 @@ int
 keydproto_ready_get(struct ipc_in *in, uint32_t *nkeys_r)
 {
 	*nkeys_r = ipc_get_u32(in);
-	return end_no_fd(in);
+	return ipc_in_end_no_fd(in);
 }

@@ -13,12 +13,6 @@ numeric_ip(const char *ip)
 	return inet_pton(strchr(ip, ':') ? AF_INET6 : AF_INET, ip, bin) == 1;
 }
 
-static int
-end_no_fd(struct ipc_in *in)
-{
-	return ipc_in_end(in) < 0 || in->fd >= 0 ? -1 : 0;
-}
-
 void
 masterproto_proxy_put(struct ipc_out *o, const char *ip)
 {
@@ -30,7 +24,7 @@ int
 masterproto_proxy_get(struct ipc_in *in, char ip_r[MASTERPROTO_IP_MAX])
 {
 	ipc_get_str(in, ip_r, MASTERPROTO_IP_MAX);
-	if (end_no_fd(in) < 0 || (ip_r[0] != '\0' && !numeric_ip(ip_r))) {
+	if (ipc_in_end_no_fd(in) < 0 || (ip_r[0] != '\0' && !numeric_ip(ip_r))) {
 		ip_r[0] = '\0';
 		return -1;
 	}
@@ -48,7 +42,7 @@ int
 masterproto_proxy_ok_get(struct ipc_in *in, char ip_r[MASTERPROTO_IP_MAX])
 {
 	ipc_get_str(in, ip_r, MASTERPROTO_IP_MAX);
-	if (end_no_fd(in) < 0 || !numeric_ip(ip_r)) {
+	if (ipc_in_end_no_fd(in) < 0 || !numeric_ip(ip_r)) {
 		ip_r[0] = '\0';
 		return -1;
 	}
@@ -68,7 +62,7 @@ masterproto_text_get(struct ipc_in *in, char text_r[MASTERPROTO_TEXT_MAX])
 	size_t i;
 
 	ipc_get_str(in, text_r, MASTERPROTO_TEXT_MAX);
-	if (end_no_fd(in) < 0)
+	if (ipc_in_end_no_fd(in) < 0)
 		goto bad;
 	for (i = 0; text_r[i] != '\0'; i++)
 		if (text_r[i] < 0x20 || text_r[i] > 0x7e)
@@ -113,7 +107,7 @@ masterproto_rcpt_get(struct ipc_in *in, struct master_rcpt *r)
 {
 	r->id = ipc_get_u32(in);
 	ipc_get_str(in, r->address, sizeof(r->address));
-	if (end_no_fd(in) < 0 || r->address[0] == '\0') {
+	if (ipc_in_end_no_fd(in) < 0 || r->address[0] == '\0') {
 		r->address[0] = '\0';
 		return -1;
 	}
@@ -136,7 +130,7 @@ masterproto_rcpt_result_get(struct ipc_in *in, struct master_rcpt_result *r)
 	r->status = ipc_get_u32(in);
 	r->index = ipc_get_u32(in);
 	/* status: an enum authd_lookup_status (0..4); only a found one has an index */
-	if (end_no_fd(in) < 0 || r->status > 4 || (r->status != 0 && r->index != 0) ||
+	if (ipc_in_end_no_fd(in) < 0 || r->status > 4 || (r->status != 0 && r->index != 0) ||
 	    r->index >= MASTERPROTO_RCPT_MAX)
 		return -1;
 	return 0;
@@ -153,7 +147,7 @@ int
 masterproto_deliver_get(struct ipc_in *in, uint32_t *index_r)
 {
 	*index_r = ipc_get_u32(in);
-	return end_no_fd(in) < 0 || *index_r >= MASTERPROTO_RCPT_MAX ? -1 : 0;
+	return ipc_in_end_no_fd(in) < 0 || *index_r >= MASTERPROTO_RCPT_MAX ? -1 : 0;
 }
 
 void
@@ -165,5 +159,5 @@ masterproto_empty_put(struct ipc_out *o, uint16_t type)
 int
 masterproto_empty_get(struct ipc_in *in)
 {
-	return end_no_fd(in);
+	return ipc_in_end_no_fd(in);
 }

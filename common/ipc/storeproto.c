@@ -5,14 +5,6 @@
 
 #include "proto.h"
 
-/* The end of a message that carries no fd: every field read, nothing
- * trailing, and no fd where the layout has none. */
-static int
-end_no_fd(struct ipc_in *in)
-{
-	return ipc_in_end(in) < 0 || in->fd >= 0 ? -1 : 0;
-}
-
 void
 storeproto_open_put(struct ipc_out *o, uint16_t type)
 {
@@ -22,7 +14,7 @@ storeproto_open_put(struct ipc_out *o, uint16_t type)
 int
 storeproto_open_get(struct ipc_in *in)
 {
-	return end_no_fd(in);
+	return ipc_in_end_no_fd(in);
 }
 
 void
@@ -34,7 +26,7 @@ storeproto_changed_put(struct ipc_out *o)
 int
 storeproto_changed_get(struct ipc_in *in)
 {
-	return end_no_fd(in);
+	return ipc_in_end_no_fd(in);
 }
 
 void
@@ -48,7 +40,7 @@ int
 storeproto_index_get(struct ipc_in *in, uint32_t *index_r)
 {
 	*index_r = ipc_get_u32(in);
-	return end_no_fd(in);
+	return ipc_in_end_no_fd(in);
 }
 
 void
@@ -76,7 +68,7 @@ storeproto_commit_get(struct ipc_in *in, struct store_commit *r)
 		return -1;
 	for (i = 0; i < r->count; i++)
 		r->index[i] = ipc_get_u32(in);
-	return end_no_fd(in);
+	return ipc_in_end_no_fd(in);
 }
 
 void
@@ -107,7 +99,7 @@ int
 storeproto_ok_get(struct ipc_in *in, uint64_t *value_r)
 {
 	*value_r = ipc_get_u64(in);
-	return end_no_fd(in);
+	return ipc_in_end_no_fd(in);
 }
 
 void
@@ -126,7 +118,7 @@ storeproto_err_get(struct ipc_in *in, uint32_t *code_r, char text_r[STORE_ERR_TE
 {
 	*code_r = ipc_get_u32(in);
 	ipc_get_str(in, text_r, STORE_ERR_TEXT_MAX);
-	if (end_no_fd(in) < 0 || *code_r < STORE_ERR_INUSE || *code_r > STORE_ERR_TOOBIG) {
+	if (ipc_in_end_no_fd(in) < 0 || *code_r < STORE_ERR_INUSE || *code_r > STORE_ERR_TOOBIG) {
 		text_r[0] = '\0';
 		return -1;
 	}
@@ -175,7 +167,7 @@ storeproto_sizes_get(struct ipc_in *in, struct store_sizes *r)
 		return -1;
 	for (i = 0; i < r->count; i++)
 		r->size[i] = ipc_get_u64(in);
-	return end_no_fd(in);
+	return ipc_in_end_no_fd(in);
 }
 
 /* RFC 1939 section 7: 1 to 70 characters in the range 0x21 to 0x7E. */
@@ -215,7 +207,7 @@ storeproto_uidls_get(struct ipc_in *in, struct store_uidls *r)
 		if (in->err || !uidl_valid(r->uidl[i]))
 			return -1;
 	}
-	return end_no_fd(in);
+	return ipc_in_end_no_fd(in);
 }
 
 void
@@ -249,7 +241,7 @@ storeproto_delivered_get(struct ipc_in *in, char name_r[MAILDIR_NAME_MAX + 1])
 
 	ipc_get_str(in, name_r, MAILDIR_NAME_MAX + 1);
 	/* a name in new/ has no ':' at all: no info, not even a malformed one */
-	if (end_no_fd(in) < 0 || maildir_parse_name(name_r, strlen(name_r), &mn) < 0 ||
+	if (ipc_in_end_no_fd(in) < 0 || maildir_parse_name(name_r, strlen(name_r), &mn) < 0 ||
 	    mn.base_len != strlen(name_r)) {
 		name_r[0] = '\0';
 		return -1;
