@@ -1,9 +1,11 @@
 /* sandbox.c - chroot, identity, capabilities, rlimits, Landlock, seccomp. */
 #include "sandbox.h"
+#include "filters.h"
 
 #include <cap-ng.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <linux/seccomp.h>
 #include <seccomp.h>
 #include <signal.h>
 #include <stdio.h>
@@ -317,20 +319,16 @@ add_rule(scmp_filter_ctx ctx, const struct sandbox_rule *r)
 		fatal("reason=\"seccomp_rule_add failed\" nr=%d what=\"%s\" rc=%d", r->syscall, r->what, rc);
 }
 
-void
-sandbox_lock(const struct sandbox_spec *s)
+/* libseccomp's filter for s: the default action, s->syscalls allowed
+ * outright, s->rules under their conditions.  Fatal on failure. */
+static scmp_filter_ctx
+build_filter(const struct sandbox_spec *s)
 {
 	scmp_filter_ctx ctx;
 	size_t i;
 	int rc;
 
 	check_no_overlap(s);
-	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
-		fatal("reason=\"PR_SET_NO_NEW_PRIVS failed\" errno=%d", errno);
-	if (s->landlock_dir_fd >= 0)
-		landlock_beneath(s->landlock_dir_fd);
-	if (s->debug)
-		install_debug_handler(s);
 	ctx = seccomp_init(s->debug ? SCMP_ACT_TRAP : SCMP_ACT_KILL_PROCESS);
 	if (ctx == NULL)
 		fatal("reason=\"seccomp_init failed\"");
@@ -341,6 +339,82 @@ sandbox_lock(const struct sandbox_spec *s)
 	}
 	for (i = 0; i < s->nrules; i++)
 		add_rule(ctx, &s->rules[i]);
+	return ctx;
+}
+
+int
+sandbox_export(const struct sandbox_spec *s, int fd)
+{
+	scmp_filter_ctx ctx = build_filter(s);
+	int rc = seccomp_export_bpf(ctx, fd);
+
+	seccomp_release(ctx);
+	if (rc < 0) {
+		errno = -rc;
+		return -1;
+	}
+	return 0;
+}
+
+static int
+rules_equal(const struct sandbox_rule *a, const struct sandbox_rule *b, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		if (a[i].syscall != b[i].syscall || memcmp(a[i].cond, b[i].cond, sizeof(a[i].cond)) != 0)
+			return 0;
+	return 1;
+}
+
+const struct sandbox_filter *
+sandbox_filter_find(const struct sandbox_spec *s)
+{
+	size_t i;
+
+	for (i = 0; i < sandbox_nfilters; i++) {
+		const struct sandbox_filter *f = &sandbox_filters[i];
+		if (f->debug == !!s->debug && f->nsyscalls == s->nsyscalls && f->nrules == s->nrules &&
+		    memcmp(f->syscalls, s->syscalls, s->nsyscalls * sizeof(s->syscalls[0])) == 0 &&
+		    rules_equal(f->rules, s->rules, s->nrules))
+			return f;
+	}
+	return NULL;
+}
+
+/* The build-time program of s (filters.h), loaded as libseccomp's
+ * seccomp_load would: no_new_privs is already set, no flags. */
+static int
+load_prebuilt(const struct sandbox_spec *s)
+{
+	const struct sandbox_filter *f = sandbox_filter_find(s);
+	struct sock_fprog prog;
+
+	if (f == NULL)
+		return 0;
+	check_no_overlap(s);
+	prog.len = f->len;
+	prog.filter = (struct sock_filter *)f->prog;	/* the kernel only reads it */
+	if (syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, 0, &prog) < 0)
+		fatal("reason=\"seccomp(SET_MODE_FILTER) failed\" errno=%d", errno);
+	return 1;
+}
+
+void
+sandbox_lock(const struct sandbox_spec *s)
+{
+	scmp_filter_ctx ctx;
+	int rc;
+
+	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
+		fatal("reason=\"PR_SET_NO_NEW_PRIVS failed\" errno=%d", errno);
+	if (s->landlock_dir_fd >= 0)
+		landlock_beneath(s->landlock_dir_fd);
+	if (s->debug)
+		install_debug_handler(s);
+	if (load_prebuilt(s))
+		return;
+	ctx = build_filter(s);
 	rc = seccomp_load(ctx);
 	seccomp_release(ctx);
 	if (rc < 0)
