@@ -166,3 +166,10 @@ clean:
 	rm -rf $(B)
 
 -include $(shell find $(B) -name '*.d' 2>/dev/null)
+
+# The start-up phases of a worker, one at a time (bench/phases.c; see
+# docs/BENCHMARKS.md, "Where a connection's CPU goes").
+$(B)/bench/phases: bench/phases.c $(FILTERS_OBJ) $(B)/lib/libpostern.a
+	@mkdir -p $(dir $@)
+	@echo "  CC      $@"
+	@$(CC) $(CFLAGS) -o $@ $< $(FILTERS_OBJ) $(B)/lib/libpostern.a $(LIBS)
