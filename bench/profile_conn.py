@@ -31,6 +31,10 @@ from lib import servers, tlsbench                                  # noqa: E402
 from lib.client import quickack                                    # noqa: E402
 
 PW = "bench-pass-1"
+# Logins rotate over this many users: stored releases a mailbox's lock
+# when it exits, a moment after the client has read QUIT's +OK, so an
+# immediate next login on the same mailbox may find it [IN-USE].
+NUSERS = 8
 
 
 def readline(f):
@@ -60,13 +64,15 @@ def retr_body(f):
 
 
 def login(port, args):
+    args.nlogin = getattr(args, "nlogin", 0) + 1
     with socket.create_connection((HOST, port)) as s:
         quickack(s)
         f = s.makefile("rb")
         readline(f)
-        pop3_cmd(s, f, "USER user1")
-        if not pop3_cmd(s, f, f"PASS {PW}").startswith(b"+OK"):
-            raise RuntimeError("login failed")
+        pop3_cmd(s, f, f"USER user{args.nlogin % NUSERS + 1}")
+        reply = pop3_cmd(s, f, f"PASS {PW}")
+        if not reply.startswith(b"+OK"):
+            raise RuntimeError(f"login failed: {reply!r}")
         pop3_cmd(s, f, "STAT")
         for i in range(1, args.messages + 1):
             if pop3_cmd(s, f, f"RETR {i}").startswith(b"+OK"):
@@ -121,9 +127,10 @@ def run(args, work):
                 overrides={"debug_seccomp": "no"})
     p.check_binaries()
     p.setup()
-    p.add_user("user1", PW)
-    for i in range(args.messages):
-        p.deliver("user1", (f"Subject: m{i}\n\n" + ("x" * 72 + "\n") * 50).encode())
+    for u in range(1, NUSERS + 1):
+        p.add_user(f"user{u}", PW)
+        for i in range(args.messages):
+            p.deliver(f"user{u}", (f"Subject: m{i}\n\n" + ("x" * 72 + "\n") * 50).encode())
     case = None
     if args.what == "tls":
         case = tlsbench.make_certs(work)[0]
@@ -131,6 +138,13 @@ def run(args, work):
         args.ctx = tlsbench.tls_context(case, verify=False)
     p.probe_args = args
     p.start(probe)
+    try:
+        measure(p, case, args)
+    finally:
+        p.stop()
+
+
+def measure(p, case, args):
     port = p.tls_port if case else p.port
     fn = {"plain": plain, "login": login, "tls": tls}[args.what]
     time.sleep(0.5)
@@ -146,7 +160,6 @@ def run(args, work):
     log(f"{args.what}: {args.n} in {time.monotonic() - w0:.2f} s, server CPU "
         f"{ticks / CLK_TCK * 1000 / args.n:.3f} ms per unit ({ticks} ticks)")
     log(f"detail: {p.cpu_detail()}")
-    p.stop()
 
 
 def main():
