@@ -124,6 +124,7 @@ def stop_perf(rec):
 def run(args, work):
     Wrapped.wrap = shlex.split(args.wrap) if args.wrap else []
     p = Wrapped(work, port=args.port, tls_port=args.port + 1,
+                bin_dir=Path(args.bin) if args.bin else None,
                 overrides={"debug_seccomp": "no"})
     p.check_binaries()
     p.setup()
@@ -170,6 +171,7 @@ def main():
     ap.add_argument("--messages", type=int, default=10, help="messages RETR'd in a login")
     ap.add_argument("--wrap", help="command prefix for the master (a profiler)")
     ap.add_argument("--perf", metavar="FILE", help="perf record -a the measured loop into FILE")
+    ap.add_argument("--bin", metavar="DIR", help="binaries from DIR instead of build/bin")
     ap.add_argument("--port", type=int, default=22110)
     ap.add_argument("--keep", help="use this work directory and keep it")
     args = ap.parse_args()
