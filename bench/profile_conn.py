@@ -5,6 +5,9 @@ one kind of work at a time, so that a profiler sees only that work.
   plain   connect, greeting, QUIT (the cost of a fresh jailed pop3d)
   login   USER, PASS, STAT, RETR 1..N, QUIT (pop3d + a stored)
   tls     one full TLS handshake on pop3s (ECDSA P-256), then QUIT
+  idle    -n sessions logged in (USER, PASS, STAT) and held: private memory
+          per session (Private_Clean+Private_Dirty of the tree, less the
+          same with none), as bench/pop3.py's b) counts it
 
 --wrap "valgrind --tool=callgrind --trace-children=yes ..." runs the master
 under that command (its children inherit it); without --wrap the script
@@ -128,7 +131,8 @@ def run(args, work):
                 overrides={"debug_seccomp": "no"})
     p.check_binaries()
     p.setup()
-    for u in range(1, NUSERS + 1):
+    nusers = max(NUSERS, args.n) if args.what == "idle" else NUSERS
+    for u in range(1, nusers + 1):
         p.add_user(f"user{u}", PW)
         for i in range(args.messages):
             p.deliver(f"user{u}", (f"Subject: m{i}\n\n" + ("x" * 72 + "\n") * 50).encode())
@@ -145,7 +149,32 @@ def run(args, work):
         p.stop()
 
 
+def idle(p, args):
+    time.sleep(0.5)
+    p.wait_drained()
+    m0 = p.memory()
+    conns = []
+    for u in range(1, args.n + 1):
+        s = socket.create_connection((HOST, p.port))
+        f = s.makefile("rb")
+        readline(f)
+        pop3_cmd(s, f, f"USER user{u}")
+        if not pop3_cmd(s, f, f"PASS {PW}").startswith(b"+OK"):
+            raise RuntimeError("login failed")
+        pop3_cmd(s, f, "STAT")
+        conns.append((s, f))
+    time.sleep(1.0)
+    m1 = p.memory()
+    log(f"idle: {args.n} sessions, private {(m1['private'] - m0['private']) / args.n:.1f} KiB "
+        f"and PSS {(m1['pss'] - m0['pss']) / args.n:.1f} KiB per session, "
+        f"{m1['procs'] - m0['procs']} processes more")
+    for s, f in conns:
+        s.close()
+
+
 def measure(p, case, args):
+    if args.what == "idle":
+        return idle(p, args)
     port = p.tls_port if case else p.port
     fn = {"plain": plain, "login": login, "tls": tls}[args.what]
     time.sleep(0.5)
@@ -166,7 +195,7 @@ def measure(p, case, args):
 def main():
     ap = argparse.ArgumentParser(description=__doc__,
                                  formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("what", choices=("plain", "login", "tls"))
+    ap.add_argument("what", choices=("plain", "login", "tls", "idle"))
     ap.add_argument("-n", type=int, default=200, help="units of work (default 200)")
     ap.add_argument("--messages", type=int, default=10, help="messages RETR'd in a login")
     ap.add_argument("--wrap", help="command prefix for the master (a profiler)")
