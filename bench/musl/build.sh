@@ -37,10 +37,16 @@ ar rcs "$out/libpostern-musl.a" $lib
 for f in "$top"/daemons/pop3d/*.c; do
 	musl-gcc $cflags -c "$f" -o "$out/obj/pop3d_$(basename "$f" .c).o"
 done
-musl-gcc -static-pie -Wl,-z,relro,-z,now,-z,noexecstack -o "$out/postern-pop3d" "$out"/obj/pop3d_*.o \
+# musl-gcc's specs know -static but not -static-pie (it would link against
+# libc.so with /lib/ld-musl as interpreter): link by hand with musl's
+# rcrt1.o, the self-relocating start file of a static PIE.
+m=/usr/lib/x86_64-linux-musl
+gcc -nostdlib -nostartfiles -static-pie -Wl,-z,relro,-z,now,-z,noexecstack -o "$out/postern-pop3d" \
+	"$m/rcrt1.o" "$m/crti.o" "$(gcc -print-file-name=crtbeginS.o)" "$out"/obj/pop3d_*.o \
 	"$out/libpostern-musl.a" /usr/lib/x86_64-linux-gnu/libbearssl.a \
 	/usr/lib/x86_64-linux-gnu/libseccomp.a /usr/lib/x86_64-linux-gnu/libcap-ng.a \
-	"$out/libpostern-musl.a"
+	"$out/libpostern-musl.a" -L"$m" -lc "$(gcc -print-file-name=libgcc.a)" \
+	"$(gcc -print-file-name=crtendS.o)" "$m/crtn.o"
 cp -p "$top"/build/bin/* "$out/bin/"
 cp "$out/postern-pop3d" "$out/bin/postern-pop3d"
 echo "build.sh: $out/bin (postern-pop3d linked with musl)"
