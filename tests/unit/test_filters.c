@@ -2,9 +2,11 @@
  * every process of the table finds its own in both modes, each program is
  * what libseccomp compiles from the same lists today, and a spec that
  * differs from every entry finds none (it is compiled at run time). */
+#include <signal.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "../../common/base/config.h"
@@ -46,6 +48,30 @@ same_as_libseccomp(const struct sandbox_filter *f)
 	return n == (ssize_t)(f->len * sizeof(prog[0])) && memcmp(prog, f->prog, (size_t)n) == 0;
 }
 
+/* A spec without a build-time program is compiled at run time and still
+ * enforced: the child's mmap(PROT_EXEC) dies by SIGSYS, getpid passes. */
+static int
+runtime_filter_kills(const struct sandbox_spec *s, int exec_map)
+{
+	int status;
+	pid_t pid;
+
+	fflush(stdout);
+	pid = fork();
+	if (pid == 0) {
+		sandbox_lock(s);
+		if (exec_map)
+			(void)mmap(NULL, 4096, PROT_READ | PROT_EXEC, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+		(void)getpid();
+		_exit(0);
+	}
+	if (pid < 0 || waitpid(pid, &status, 0) != pid)
+		return -1;
+	if (WIFSIGNALED(status) && WTERMSIG(status) == SIGSYS)
+		return 1;
+	return WIFEXITED(status) && WEXITSTATUS(status) == 0 ? 0 : -1;
+}
+
 int
 main(void)
 {
@@ -72,5 +98,8 @@ main(void)
 	policy_spec(POLICY_POP3D, &cfg, &s);
 	s.nsyscalls--;
 	CHECK(sandbox_filter_find(&s) == NULL, "a spec with other lists has no build-time program");
+	s.debug = 0;
+	CHECK(runtime_filter_kills(&s, 1) == 1, "run-time compiled filter: mmap PROT_EXEC killed by SIGSYS");
+	CHECK(runtime_filter_kills(&s, 0) == 0, "run-time compiled filter: getpid allowed");
 	return tap_done();
 }
