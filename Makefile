@@ -64,44 +64,61 @@ static_link = $(CC) $(CFLAGS) $(LDFLAGS) -o $@ $(1) $(LIBS) 2>$@.err; rc=$$?; \
 	grep -v 'statically linked applications requires\|in function .capng_change_id' $@.err >&2; \
 	rm -f $@.err; exit $$rc
 
+# Seccomp programs compiled once, at build time (sandbox/filters.h): the
+# generator links the library with an empty table and prints the real one,
+# which every binary that may enter a sandbox links.
+FILTERS_OBJ := $(B)/obj/gen/filters.o
+$(B)/gen/gen_filters: sandbox/gen_filters.c sandbox/filters_none.c $(B)/lib/libpostern.a
+	@mkdir -p $(dir $@)
+	@echo "  CC      $@"
+	@$(CC) $(CFLAGS) -o $@ sandbox/gen_filters.c sandbox/filters_none.c $(B)/lib/libpostern.a $(LIBS)
+$(B)/gen/filters.c: $(B)/gen/gen_filters
+	@echo "  GEN     $@"
+	@$< >$@.tmp && mv $@.tmp $@
+$(FILTERS_OBJ): $(B)/gen/filters.c
+	@mkdir -p $(dir $@)
+	@echo "  CC      $<"
+	@$(CC) $(CFLAGS) -c $< -o $@
+
 # Each daemon is every .c file of daemons/<name>/ plus the common library.
 objs_of = $(patsubst %.c,$(B)/obj/%.o,$(wildcard daemons/$(1)/*.c))
 .SECONDARY:
 .SECONDEXPANSION:
-$(B)/bin/postern-%: $$(call objs_of,$$*) $(B)/lib/libpostern.a
+$(B)/bin/postern-%: $$(call objs_of,$$*) $(FILTERS_OBJ) $(B)/lib/libpostern.a
 	@mkdir -p $(dir $@)
 	@echo "  LD      $@"
 	@$(call static_link,$^)
 
 # posternctl is every .c file of admin/posternctl/ plus the common library.
-$(B)/bin/posternctl: $(patsubst %.c,$(B)/obj/%.o,$(wildcard admin/posternctl/*.c)) $(B)/lib/libpostern.a
+$(B)/bin/posternctl: $(patsubst %.c,$(B)/obj/%.o,$(wildcard admin/posternctl/*.c)) $(FILTERS_OBJ) $(B)/lib/libpostern.a
 	@mkdir -p $(dir $@)
 	@echo "  LD      $@"
 	@$(call static_link,$^)
 
 # Unit tests and test tools link the same library (not static: faster links).
-$(B)/tests/%: tests/unit/%.c $(B)/lib/libpostern.a tests/unit/tap.h
+$(B)/tests/%: tests/unit/%.c $(FILTERS_OBJ) $(B)/lib/libpostern.a tests/unit/tap.h
 	@mkdir -p $(dir $@)
 	@echo "  CC      $@"
-	@$(CC) $(CFLAGS) -o $@ $< $(B)/lib/libpostern.a $(LIBS)
+	@$(CC) $(CFLAGS) -o $@ $< $(FILTERS_OBJ) $(B)/lib/libpostern.a $(LIBS)
 
 # test_throttle also links authd's throttle.c: the tables are tested with a
 # clock given as a parameter.
 $(B)/tests/test_throttle: tests/unit/test_throttle.c $(B)/obj/daemons/authd/throttle.o \
-    $(B)/lib/libpostern.a tests/unit/tap.h
+    $(FILTERS_OBJ) $(B)/lib/libpostern.a tests/unit/tap.h
 	@mkdir -p $(dir $@)
 	@echo "  CC      $@"
-	@$(CC) $(CFLAGS) -o $@ $< $(B)/obj/daemons/authd/throttle.o $(B)/lib/libpostern.a $(LIBS)
+	@$(CC) $(CFLAGS) -o $@ $< $(B)/obj/daemons/authd/throttle.o $(FILTERS_OBJ) $(B)/lib/libpostern.a $(LIBS)
 
-$(B)/tests/%: tests/tools/%.c $(B)/lib/libpostern.a
+$(B)/tests/%: tests/tools/%.c $(FILTERS_OBJ) $(B)/lib/libpostern.a
 	@mkdir -p $(dir $@)
 	@echo "  LD      $@"
-	@$(call static_link,$< $(B)/lib/libpostern.a)
+	@$(call static_link,$< $(FILTERS_OBJ) $(B)/lib/libpostern.a)
 
 # Corpus replay: every fuzz target built with gcc ASan/UBSan and a plain main(),
 # linked against the common library compiled once with the same flags.
 SAN := -O1 -g -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
-SAN_OBJ := $(COMMON_SRC:%.c=$(B)/san/%.o)
+# (sandbox/filters_none.c: no prebuilt seccomp programs, the targets never load one)
+SAN_OBJ := $(patsubst %.c,$(B)/san/%.o,$(COMMON_SRC) sandbox/filters_none.c)
 $(B)/san/%.o: %.c
 	@mkdir -p $(dir $@)
 	@echo "  CC-SAN  $<"
@@ -132,7 +149,7 @@ fuzz: deps
 	@for t in $(FUZZ_TARGETS); do \
 	  clang -std=c17 -D_GNU_SOURCE -g -O1 -fsanitize=fuzzer,address,undefined \
 	    -fno-sanitize-recover=all \
-	    -o $(B)/fuzz/$$t fuzz/$$t.c $(COMMON_SRC) $(LIBS) || exit 1; \
+	    -o $(B)/fuzz/$$t fuzz/$$t.c $(COMMON_SRC) sandbox/filters_none.c $(LIBS) || exit 1; \
 	  mkdir -p $(B)/fuzz/corpus-$$t; cp fuzz/corpus/$$t/* $(B)/fuzz/corpus-$$t/ 2>/dev/null; \
 	  dict=""; [ -f fuzz/$$t.dict ] && dict="-dict=fuzz/$$t.dict"; \
 	  $(B)/fuzz/$$t $$dict -max_total_time=$(FUZZ_SECONDS) $(B)/fuzz/corpus-$$t fuzz/corpus/$$t || exit 1; \
@@ -159,3 +176,10 @@ clean:
 	rm -rf $(B)
 
 -include $(shell find $(B) -name '*.d' 2>/dev/null)
+
+# The start-up phases of a worker, one at a time (bench/phases.c; see
+# docs/BENCHMARKS.md, "Where a connection's CPU goes").
+$(B)/bench/phases: bench/phases.c $(FILTERS_OBJ) $(B)/lib/libpostern.a
+	@mkdir -p $(dir $@)
+	@echo "  CC      $@"
+	@$(CC) $(CFLAGS) -o $@ $< $(FILTERS_OBJ) $(B)/lib/libpostern.a $(LIBS)

@@ -740,7 +740,10 @@ Numbers from different machines or dates are not comparable with each other;
 the ratio within one run is the point. `--dovecot-hp` adds Dovecot in its
 high-performance login mode as a fourth column. The idle-session load bench,
 `bench/pop3_idle_load.py` (run by hand, not by `make bench`), holds N logged-in
-POP3 sessions on Postern; see its `--help`.
+POP3 sessions on Postern; see its `--help`. Where one connection's CPU goes
+(the profile, per phase) is in the "Where a connection's CPU goes" sections,
+made with `bench/profile_conn.py --perf`, `bench/perf_phases.py` and
+`build/bench/phases` (run by hand, see their `--help` and comments).
 
 """
 

@@ -1,9 +1,13 @@
 /* sandbox.c - chroot, identity, capabilities, rlimits, Landlock, seccomp. */
 #include "sandbox.h"
+#include "filters.h"
 
 #include <cap-ng.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <grp.h>
+#include <linux/capability.h>
+#include <linux/seccomp.h>
 #include <seccomp.h>
 #include <signal.h>
 #include <stdio.h>
@@ -54,6 +58,47 @@ set_rlimit(int res, uint64_t v, const char *name)
 		fatal("reason=\"setrlimit %s failed\" errno=%d", name, errno);
 }
 
+/* Empty the bounding set, one call per capability the kernel has:
+ * PR_CAPBSET_READ fails with EINVAL past the last one, so neither /proc
+ * (chrooted away by now) nor libcap-ng's table is needed.  Only a set bit
+ * is dropped: each drop commits new credentials.  With drop 0 it only
+ * checks that the set is empty. */
+static int
+bounding_clear(int drop)
+{
+	int cap, r;
+
+	for (cap = 0; cap < 64; cap++) {
+		r = prctl(PR_CAPBSET_READ, cap, 0, 0, 0);
+		if (r < 0)
+			return errno == EINVAL && cap > 0 ? 0 : -1;
+		if (r == 1 && (!drop || prctl(PR_CAPBSET_DROP, cap, 0, 0, 0) < 0))
+			return -1;
+	}
+	return -1;
+}
+
+/* capget/capset (glibc has no wrappers): version 3 = two 32-bit words. */
+static int
+caps_set_empty(int set)
+{
+	struct __user_cap_header_struct hdr = { _LINUX_CAPABILITY_VERSION_3, 0 };
+	struct __user_cap_data_struct data[2];
+
+	memset(data, 0, sizeof(data));
+	if (set)
+		return (int)syscall(SYS_capset, &hdr, data);
+	if (syscall(SYS_capget, &hdr, data) < 0)
+		return -1;
+	return data[0].effective | data[0].permitted | data[0].inheritable |
+	    data[1].effective | data[1].permitted | data[1].inheritable ? -1 : 0;
+}
+
+/* The raw calls in openssh's order (privsep_child_demote: groups, gid,
+ * uid), with the bounding and ambient sets emptied while CAP_SETPCAP is
+ * still held.  libcap-ng's capng_change_id did the same with about 250
+ * prctl calls per process (it re-reads every set through prctl when /proc
+ * is not there); this makes about 45. */
 int
 sandbox_change_id(uid_t uid, gid_t gid, const char **why_r)
 {
@@ -63,18 +108,30 @@ sandbox_change_id(uid_t uid, gid_t gid, const char **why_r)
 	*why_r = "refusing to become root";
 	if (uid == 0 || gid == 0)
 		return -1;
-	capng_clear(CAPNG_SELECT_ALL);
-	/* DROP_SUPP_GRP with numeric ids: no passwd entry is needed (PLATFORM.md). */
-	*why_r = "capng_change_id failed";
-	if (capng_change_id((int)uid, (int)gid, CAPNG_DROP_SUPP_GRP | CAPNG_CLEAR_BOUNDING) != 0)
+	*why_r = "setgroups/setresgid failed";
+	if (setgroups(0, NULL) < 0 || setresgid(gid, gid, gid) < 0)
+		return -1;
+	*why_r = "cannot empty the bounding or ambient set";
+	if (bounding_clear(1) < 0 || prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0) < 0)
+		return -1;
+	/* From root the kernel clears the permitted set here (no KEEPCAPS);
+	 * a non-root uid with capabilities (systemd AmbientCapabilities=)
+	 * keeps them until the capset below. */
+	*why_r = "setresuid failed";
+	if (setresuid(uid, uid, uid) < 0)
+		return -1;
+	*why_r = "capset failed";
+	if (caps_set_empty(1) < 0)
 		return -1;
 	*why_r = "identity change did not stick";
 	if (getresuid(&ru, &eu, &su) < 0 || getresgid(&rg, &eg, &sg) < 0 ||
 	    ru != uid || eu != uid || su != uid || rg != gid || eg != gid || sg != gid ||
 	    getgroups(0, NULL) != 0)
 		return -1;
+	/* Ambient is a subset of permitted and inheritable (the kernel keeps
+	 * that invariant), so both empty means it is empty too. */
 	*why_r = "capabilities remain after drop";
-	if (capng_get_caps_process() != 0 || capng_have_capabilities(CAPNG_SELECT_ALL) != CAPNG_NONE)
+	if (caps_set_empty(0) < 0 || bounding_clear(0) < 0)
 		return -1;
 	/* Going back must be impossible. */
 	*why_r = "setuid(0) succeeded after drop";
@@ -317,23 +374,24 @@ add_rule(scmp_filter_ctx ctx, const struct sandbox_rule *r)
 		fatal("reason=\"seccomp_rule_add failed\" nr=%d what=\"%s\" rc=%d", r->syscall, r->what, rc);
 }
 
-void
-sandbox_lock(const struct sandbox_spec *s)
+/* libseccomp's filter for s: the default action, s->syscalls allowed
+ * outright, s->rules under their conditions.  Fatal on failure. */
+static scmp_filter_ctx
+build_filter(const struct sandbox_spec *s)
 {
 	scmp_filter_ctx ctx;
 	size_t i;
 	int rc;
 
 	check_no_overlap(s);
-	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
-		fatal("reason=\"PR_SET_NO_NEW_PRIVS failed\" errno=%d", errno);
-	if (s->landlock_dir_fd >= 0)
-		landlock_beneath(s->landlock_dir_fd);
-	if (s->debug)
-		install_debug_handler(s);
 	ctx = seccomp_init(s->debug ? SCMP_ACT_TRAP : SCMP_ACT_KILL_PROCESS);
 	if (ctx == NULL)
 		fatal("reason=\"seccomp_init failed\"");
+	/* A binary tree of syscall numbers instead of a linear list: fewer
+	 * BPF instructions run per call, and at load time, when the kernel
+	 * runs the filter once for every syscall number (its action cache). */
+	if (seccomp_attr_set(ctx, SCMP_FLTATR_CTL_OPTIMIZE, 2) < 0)
+		fatal("reason=\"seccomp_attr_set OPTIMIZE failed\"");
 	for (i = 0; i < s->nsyscalls; i++) {
 		rc = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, s->syscalls[i], 0);
 		if (rc < 0)
@@ -341,6 +399,82 @@ sandbox_lock(const struct sandbox_spec *s)
 	}
 	for (i = 0; i < s->nrules; i++)
 		add_rule(ctx, &s->rules[i]);
+	return ctx;
+}
+
+int
+sandbox_export(const struct sandbox_spec *s, int fd)
+{
+	scmp_filter_ctx ctx = build_filter(s);
+	int rc = seccomp_export_bpf(ctx, fd);
+
+	seccomp_release(ctx);
+	if (rc < 0) {
+		errno = -rc;
+		return -1;
+	}
+	return 0;
+}
+
+static int
+rules_equal(const struct sandbox_rule *a, const struct sandbox_rule *b, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		if (a[i].syscall != b[i].syscall || memcmp(a[i].cond, b[i].cond, sizeof(a[i].cond)) != 0)
+			return 0;
+	return 1;
+}
+
+const struct sandbox_filter *
+sandbox_filter_find(const struct sandbox_spec *s)
+{
+	size_t i;
+
+	for (i = 0; i < sandbox_nfilters; i++) {
+		const struct sandbox_filter *f = &sandbox_filters[i];
+		if (f->debug == !!s->debug && f->nsyscalls == s->nsyscalls && f->nrules == s->nrules &&
+		    memcmp(f->syscalls, s->syscalls, s->nsyscalls * sizeof(s->syscalls[0])) == 0 &&
+		    rules_equal(f->rules, s->rules, s->nrules))
+			return f;
+	}
+	return NULL;
+}
+
+/* The build-time program of s (filters.h), loaded as libseccomp's
+ * seccomp_load would: no_new_privs is already set, no flags. */
+static int
+load_prebuilt(const struct sandbox_spec *s)
+{
+	const struct sandbox_filter *f = sandbox_filter_find(s);
+	struct sock_fprog prog;
+
+	if (f == NULL)
+		return 0;
+	check_no_overlap(s);
+	prog.len = f->len;
+	prog.filter = (struct sock_filter *)f->prog;	/* the kernel only reads it */
+	if (syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, 0, &prog) < 0)
+		fatal("reason=\"seccomp(SET_MODE_FILTER) failed\" errno=%d", errno);
+	return 1;
+}
+
+void
+sandbox_lock(const struct sandbox_spec *s)
+{
+	scmp_filter_ctx ctx;
+	int rc;
+
+	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
+		fatal("reason=\"PR_SET_NO_NEW_PRIVS failed\" errno=%d", errno);
+	if (s->landlock_dir_fd >= 0)
+		landlock_beneath(s->landlock_dir_fd);
+	if (s->debug)
+		install_debug_handler(s);
+	if (load_prebuilt(s))
+		return;
+	ctx = build_filter(s);
 	rc = seccomp_load(ctx);
 	seccomp_release(ctx);
 	if (rc < 0)

@@ -1,5 +1,9 @@
 /* spawn.h - fork+exec of a child with fixed descriptors.
  *
+ * The "fork" is clone(CLONE_VM | CLONE_VFORK) (spawn.c says why); for the
+ * caller it behaves as fork+exec, except that spawn_child returns only
+ * once the child has exec'd or exited.
+ *
  * The child gets /dev/null on 0 and 1, log_fd on 2 (its own log pipe, or
  * the parent's stderr when log_fd is -1), fds[i] on 3+i, and nothing else:
  * every other descriptor is closed, the signal mask and dispositions are

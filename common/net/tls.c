@@ -7,6 +7,10 @@
 #include <string.h>
 #include <sys/socket.h>
 #include <unistd.h>
+#if defined(__x86_64__) && defined(__GLIBC__)
+#include <sys/platform/x86.h>
+#define TLS_X86_FEATURES 1
+#endif
 
 #include "../ipc/ipc.h"
 #include "../ipc/keydproto.h"
@@ -296,6 +300,38 @@ fetch_chains(struct tls_server *t)
 	}
 }
 
+/* The record ciphers.  BearSSL's br_ssl_engine_set_default_* pick the
+ * AES-NI, PCLMULQDQ and SSE2 engines when the CPU has them, but each of
+ * their br_*_get() probes runs CPUID again, five per handshake, and a
+ * virtual machine traps every CPUID (about 12 us each on the bench VM).
+ * glibc read the features once at process start (<sys/platform/x86.h>,
+ * glibc 2.33+, a GNU extension): with them the fast engines are set
+ * directly, requiring at least what BearSSL's probes check.  Elsewhere, or
+ * without the features, BearSSL's defaults choose. */
+static void
+engine_set_ciphers(br_ssl_engine_context *eng)
+{
+#ifdef TLS_X86_FEATURES
+	if (CPU_FEATURE_ACTIVE(AES) && CPU_FEATURE_ACTIVE(PCLMULQDQ) && CPU_FEATURE_ACTIVE(SSE2) &&
+	    CPU_FEATURE_ACTIVE(SSSE3) && CPU_FEATURE_ACTIVE(SSE4_1)) {
+		br_poly1305_run poly = br_poly1305_ctmulq_get();	/* no CPUID: a build choice */
+
+		br_ssl_engine_set_gcm(eng, &br_sslrec_in_gcm_vtable, &br_sslrec_out_gcm_vtable);
+		br_ssl_engine_set_aes_ctr(eng, &br_aes_x86ni_ctr_vtable);
+		br_ssl_engine_set_ghash(eng, &br_ghash_pclmul);
+		br_ssl_engine_set_chapol(eng, &br_sslrec_in_chapol_vtable, &br_sslrec_out_chapol_vtable);
+		br_ssl_engine_set_chacha20(eng, &br_chacha20_sse2_run);
+		br_ssl_engine_set_poly1305(eng, poly != 0 ? poly : &br_poly1305_ctmul_run);
+		br_ssl_engine_set_cbc(eng, &br_sslrec_in_cbc_vtable, &br_sslrec_out_cbc_vtable);
+		br_ssl_engine_set_aes_cbc(eng, &br_aes_x86ni_cbcenc_vtable, &br_aes_x86ni_cbcdec_vtable);
+		return;
+	}
+#endif
+	br_ssl_engine_set_default_aes_gcm(eng);
+	br_ssl_engine_set_default_chapol(eng);
+	br_ssl_engine_set_default_aes_cbc(eng);
+}
+
 static void
 engine_setup(struct tls_server *t, const struct tls_settings *s)
 {
@@ -316,9 +352,9 @@ engine_setup(struct tls_server *t, const struct tls_settings *s)
 	br_ssl_engine_set_prf10(eng, &br_tls10_prf);
 	br_ssl_engine_set_prf_sha256(eng, &br_tls12_sha256_prf);
 	br_ssl_engine_set_prf_sha384(eng, &br_tls12_sha384_prf);
-	br_ssl_engine_set_default_aes_gcm(eng);
-	br_ssl_engine_set_default_chapol(eng);
-	br_ssl_engine_set_default_aes_cbc(eng);
+	engine_set_ciphers(eng);
+	/* Debian's BearSSL 0.6 has no _m62/_m64 curves: this is ec_all_m31
+	 * (p256_m31, c25519_m31), the fastest it has, chosen without CPUID. */
 	br_ssl_engine_set_default_ec(eng);
 	br_ssl_engine_add_flags(eng, BR_OPT_ENFORCE_SERVER_PREFERENCES | BR_OPT_NO_RENEGOTIATION);
 	t->policy.vtable = &policy_vtable;

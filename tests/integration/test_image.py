@@ -37,7 +37,7 @@ TAG = "postern:latest"
 MAIL_UID = 7100
 
 # The capabilities the master needs, found by dropping each in turn (docs/CONTAINER.md):
-#   SETUID SETGID  children switch to their own uids (capng_change_id)
+#   SETUID SETGID  children switch to their own uids (sandbox_change_id)
 #   SETPCAP        children clear their bounding set (CAPNG_CLEAR_BOUNDING)
 #   SYS_CHROOT     authd/keyd/pop3d chroot into empty_root, stored into the mail root
 #   CHOWN          stored and `posternctl deliver` hand a new Maildir to the mail uid
