@@ -73,8 +73,10 @@ $(B)/bin/postern-%: $$(call objs_of,$$*) $(B)/lib/libpostern.a
 	@echo "  LD      $@"
 	@$(call static_link,$^)
 
-# posternctl is every .c file of admin/posternctl/ plus the common library.
-$(B)/bin/posternctl: $(patsubst %.c,$(B)/obj/%.o,$(wildcard admin/posternctl/*.c)) $(B)/lib/libpostern.a
+# posternctl is every .c file of admin/posternctl/ plus the common library,
+# and keyd's certs.c: config check loads certificates as keyd does.
+$(B)/bin/posternctl: $(patsubst %.c,$(B)/obj/%.o,$(wildcard admin/posternctl/*.c)) \
+    $(B)/obj/daemons/keyd/certs.o $(B)/lib/libpostern.a
 	@mkdir -p $(dir $@)
 	@echo "  LD      $@"
 	@$(call static_link,$^)

@@ -1,10 +1,11 @@
 /* ctl.h - what the files of posternctl share: the loaded config, the
  * command table's types, and the helpers every command uses.
  *
- * main.c   users, domains, aliases, auth test, deliver, config, policy
+ * main.c   users, domains, aliases, auth test, deliver, config dump, policy
  * cli.c    the command table, option parsing, usage and help, main flow
  * users.c  user set (one LMDB transaction per change)
- * backup.c backup and restore of the user db */
+ * backup.c backup and restore of the user db
+ * check.c  config check (listen addresses, certificates as keyd loads them) */
 #ifndef POSTERNCTL_CTL_H
 #define POSTERNCTL_CTL_H
 

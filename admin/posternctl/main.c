@@ -611,23 +611,6 @@ cmd_deliver_args(const struct ctl_args *a)
 }
 
 int
-cmd_config_check(const struct ctl_args *a)
-{
-	char err[512];
-
-	(void)a;
-	if (service_check_listen(&cfg, err, sizeof(err)) < 0) {
-		fprintf(stderr, "posternctl: %s: %s\n", cfgpath, err);
-		return 1;
-	}
-	if (strcmp(cfgpath, CONFIG_NONE) == 0)
-		printf("defaults and POSTERN_* environment: ok\n");
-	else
-		printf("%s: ok\n", cfgpath);
-	return 0;
-}
-
-int
 cmd_config_dump(const struct ctl_args *a)
 {
 	(void)a;

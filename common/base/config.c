@@ -58,6 +58,7 @@ static const struct config_key config_keys[] = {
 	{ "tls_legacy_suites", NULL, CT_BOOL, S(tls_legacy_suites), "no", 0, 0 },
 	{ "tls_min_version", NULL, CT_NUM, S(tls_min_version), "12", 10, 12 },
 	{ "tls_session_cache", NULL, CT_NUM, S(tls_session_cache), "10000", 0, 1000000 },
+	{ "tls_cert_warn_days", NULL, CT_NUM, S(tls_cert_warn_days), "21", 0, 3650 },
 	{ "keyd_uid", NULL, CT_NUM, S(keyd_uid), "7003", 1, U32MAX - 1 },
 	{ "keyd_gid", NULL, CT_NUM, S(keyd_gid), "7003", 1, U32MAX - 1 },
 	{ "max_daemons", "MAXDAEMONS", CT_NUM, S(max_daemons), "200", 1, CONFIG_MAX_DAEMONS_LIMIT },
