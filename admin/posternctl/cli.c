@@ -65,8 +65,9 @@ static const struct ctl_cmd commands[] = {
 	{ .words = "config check", .run = cmd_config_check, .operands = "",
 	  .help = "load the config (file or -c none, then POSTERN_* variables) and say ok",
 	  .flags = CTL_STRICT },
-	{ .words = "config dump", .run = cmd_config_dump, .operands = "",
-	  .help = "print every key with the value the master would use", .flags = CTL_STRICT },
+	{ .words = "config dump", .run = cmd_config_dump, .operands = "[-n]",
+	  .help = "print every key with the value the master would use (-n: only those that "
+	      "differ from the defaults)", .opts = "n", .flags = CTL_STRICT },
 	{ .words = "policy", .run = cmd_policy, .operands = "",
 	  .help = "print each process's uid, root, limits and system calls", .flags = CTL_NOCONFIG },
 	{ .words = "services", .run = cmd_services, .operands = "",
@@ -193,6 +194,7 @@ take_option(const struct ctl_cmd *c, int opt, struct ctl_args *a, int *help)
 	case 'q': a->quota = optarg; break;
 	case 'D': a->disable = 1; break;
 	case 'E': a->enable = 1; break;
+	case 'n': a->flag_n = 1; break;
 	}
 }
 

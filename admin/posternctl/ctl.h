@@ -31,6 +31,7 @@ struct ctl_args {
 	char **argv;
 	const char *pass, *scheme, *uid, *gid, *mailroot, *quota;
 	int disable, enable;
+	int flag_n;		/* -n: config dump only changes; user import dry run */
 };
 
 #define CTL_STRICT	0x01	/* a missing config file is fatal (the command writes) */

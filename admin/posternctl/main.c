@@ -613,7 +613,8 @@ cmd_deliver_args(const struct ctl_args *a)
 int
 cmd_config_dump(const struct ctl_args *a)
 {
-	(void)a;
+	if (a->flag_n)
+		return config_dump_changed(&cfg, STDOUT_FILENO) < 0;
 	return config_dump(&cfg, STDOUT_FILENO) < 0;
 }
 

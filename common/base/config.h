@@ -139,6 +139,10 @@ long config_format(const struct config *c, char *buf, size_t len);
  * config dump).  Returns 0 or -1. */
 int config_dump(const struct config *c, int fd);
 
+/* Like config_dump(), but only the keys whose value differs from the
+ * default (posternctl config dump -n, as doveconf -n).  Returns 0 or -1. */
+int config_dump_changed(const struct config *c, int fd);
+
 /* Non-zero if p is an absolute path with no empty, "." or ".." component
  * and no trailing '/': the only form of mail root the master accepts. */
 int config_path_canonical(const char *p);

@@ -163,5 +163,38 @@ class TestTlsCertLogLine(unittest.TestCase):
             shutil.rmtree(d, ignore_errors=True)
 
 
+class TestConfigDumpChanged(unittest.TestCase):
+    """config dump -n: only the keys that differ from the defaults (doveconf -n)."""
+
+    def ctl(self, conf, *args, env=None):
+        r = subprocess.run([os.path.join(BIN, "posternctl"), "-c", conf] + list(args),
+                           capture_output=True, text=True, timeout=30,
+                           env=dict(os.environ, **(env or {})))
+        self.assertEqual(r.returncode, 0, r.stderr)
+        return r.stdout
+
+    def test_only_changes_and_they_read_back(self):
+        d = tempfile.mkdtemp(prefix="postern-cc-")
+        try:
+            conf = os.path.join(d, "postern.conf")
+            with open(conf, "w") as f:
+                # max_daemons at its default value is not a change
+                f.write("pop3_listen = 127.0.0.1:1110\nmax_daemons = 200\nMAXPERIP = 5\n"
+                        "listen_unix_mode = 0600\ntls_plaintext_loopback = on\n")
+            out = self.ctl(conf, "config", "dump", "-n",
+                           env={"POSTERN_LOGIN_TIMEOUT": "30"})
+            self.assertEqual(out.splitlines(), [
+                'pop3_listen = "127.0.0.1:1110"', "tls_plaintext_loopback = yes",
+                "max_per_ip = 5", "listen_unix_mode = 0600", "login_timeout = 30"])
+            again = os.path.join(d, "again.conf")
+            with open(again, "w") as f:
+                f.write(out)
+            self.assertEqual(self.ctl(again, "config", "dump"),
+                             self.ctl(conf, "config", "dump", env={"POSTERN_LOGIN_TIMEOUT": "30"}))
+            self.assertEqual(self.ctl("none", "config", "dump", "-n"), "")
+        finally:
+            shutil.rmtree(d, ignore_errors=True)
+
+
 if __name__ == "__main__":
     unittest.main()
