@@ -5,6 +5,7 @@
  * cli.c    the command table, option parsing, usage and help, main flow
  * users.c  user set (one LMDB transaction per change)
  * backup.c backup and restore of the user db
+ * import.c user import (Courier userdb, Dovecot passwd-file, CSV)
  * check.c  config check (listen addresses, certificates as keyd loads them) */
 #ifndef POSTERNCTL_CTL_H
 #define POSTERNCTL_CTL_H
@@ -32,6 +33,7 @@ struct ctl_args {
 	const char *pass, *scheme, *uid, *gid, *mailroot, *quota;
 	int disable, enable;
 	int flag_n;		/* -n: config dump only changes; user import dry run */
+	int update, allow_weak;	/* user import --update, --allow-weak */
 };
 
 #define CTL_STRICT	0x01	/* a missing config file is fatal (the command writes) */
@@ -82,6 +84,7 @@ int cmd_user_add(const struct ctl_args *a);
 int cmd_user_del(const struct ctl_args *a);
 int cmd_user_passwd(const struct ctl_args *a);
 int cmd_user_set(const struct ctl_args *a);
+int cmd_user_import(const struct ctl_args *a);
 int cmd_user_list(const struct ctl_args *a);
 int cmd_user_show(const struct ctl_args *a);
 int cmd_user_disable(const struct ctl_args *a);

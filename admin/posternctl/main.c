@@ -302,6 +302,9 @@ hash_scheme(const char *h)
 	if (!strncmp(h, "$6$", 3)) return "sha512-crypt";
 	if (!strncmp(h, "$2b$", 4) || !strncmp(h, "$2y$", 4)) return "bcrypt";
 	if (!strncmp(h, "$5$", 3)) return "sha256-crypt";
+	if (!strncmp(h, "$2a$", 4)) return "bcrypt-2a (weak)";
+	if (!strncmp(h, "$1$", 3)) return "md5-crypt (weak)";
+	if (strlen(h) == 13 && strchr(h, '$') == NULL) return "des-crypt (weak)";
 	return "unknown";
 }
 
