@@ -1,7 +1,7 @@
 # Postern - one plain Makefile.
 #   make            build everything into build/
 #   make run        build and start the demo appliance under ./run
-#   make test       build and run every test; last line "N passed, N failed"
+#   make test       build and run every test; last line "N passed, N failed, N skipped"
 #   make fuzz       real fuzzing with libFuzzer (clang), FUZZ_SECONDS per target
 #   make fuzz-coverage  line/branch coverage per target into fuzz/README.md (llvm-14)
 #   make bench      POP3 load against Postern and Dovecot, see docs/BENCHMARKS.md
