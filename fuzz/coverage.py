@@ -38,13 +38,15 @@ OWNED = {
         "check_mail_root", "check_hostname", "config_parse", "config_path_canonical",
         "safe_part", "config_expand_mailroot"]),
     "fuzz_config_env": ("common/base/config.c", [
-        "config_apply_env", "env_value_ok", "config_format", "format_value"]),
+        "config_apply_env", "env_value_ok", "config_format", "format_keys",
+        "config_format_changed", "format_value"]),
     "fuzz_ipc": ("common/ipc/ipc.c", [
         "ipc_decode", "get_raw", "ipc_get_u8",
         "ipc_get_u32", "ipc_get_u64", "ipc_get_bytes", "ipc_get_str", "ipc_in_end",
         "ipc_dispatch", "ipc_dispatch_chan", "permitted"]),
     "fuzz_keydproto": ("common/ipc/keydproto.c", None),
     "fuzz_log_quote": ("common/base/log.c", ["log_quote"]),
+    "fuzz_userimport": ("common/mail/userimport.c", None),
     "fuzz_masterproto": ("common/ipc/masterproto.c", None),
     "fuzz_maildir_name": ("common/mail/maildir.c", ["parse_field", "maildir_parse_name",
                                                "maildir_uidl"]),

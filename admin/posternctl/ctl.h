@@ -79,6 +79,10 @@ uint32_t parse_id(const char *s, const char *what);
  * dies otherwise. */
 void parse_mailroot(const char *s, char out[USERDB_PATH_MAX + 1]);
 
+/* The record of a normalised name into u: 1 found, 0 not; dies on a
+ * database error or a corrupt record. */
+int get_user(struct db *db, const char *name, struct userdb_user *u);
+
 /* The commands (each returns the exit status). */
 int cmd_user_add(const struct ctl_args *a);
 int cmd_user_del(const struct ctl_args *a);

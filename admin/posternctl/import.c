@@ -53,21 +53,6 @@ domain_known(struct db *db, const char *name)
 	return rc == 1;
 }
 
-/* The stored record of name into u: 1 found, 0 not, -1 corrupt or error. */
-static int
-record_of(struct db *db, const char *name, struct userdb_user *u)
-{
-	struct buf b;
-	int rc;
-
-	buf_init(&b, 4096);
-	rc = db_get(db, USERDB_DBI_USERS, name, strlen(name), &b);
-	if (rc == 1 && userdb_user_decode(u, b.data, b.len) < 0)
-		rc = -1;
-	buf_free(&b, 1);
-	return rc;
-}
-
 /* e's password as a hash Postern checks: as it is, or {PLAIN} hashed with
  * the default scheme.  Returns NULL or a reason. */
 static const char *
@@ -147,8 +132,7 @@ import_entry(struct import_run *r, struct userimport_entry *e)
 		return why;
 	if (!domain_known(r->db, name))
 		return "domain not configured (posternctl domain add DOMAIN)";
-	if ((found = record_of(r->db, name, &u)) < 0)
-		return "the stored record cannot be read";
+	found = get_user(r->db, name, &u);
 	if (found && !r->a->update) {
 		printf("%s:%lu: %s: %s (--update replaces its hash)\n", r->file, r->line, name,
 		    r->a->flag_n ? "would be skipped, exists" : "skipped, exists");

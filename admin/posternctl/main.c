@@ -169,7 +169,7 @@ put_user(struct db *db, const char *name, const struct userdb_user *u, int creat
 		die(errno == EEXIST ? "user %s exists" : "cannot store %s: %s", name, db_strerror(db));
 }
 
-static int
+int
 get_user(struct db *db, const char *name, struct userdb_user *u)
 {
 	struct buf b;

@@ -531,9 +531,12 @@ format_keys(const struct config *c, const struct config *base, char *buf, size_t
 		const struct config_key *k = &config_keys[i];
 		char mine[CONFIG_PATH_MAX + 80], theirs[CONFIG_PATH_MAX + 80];
 		int n;
-		if (base != NULL && format_value(k, c, mine, sizeof(mine)) >= 0 &&
-		    format_value(k, base, theirs, sizeof(theirs)) >= 0 && !strcmp(mine, theirs))
-			continue;
+		if (base != NULL) {	/* both fit: a value is under CONFIG_PATH_MAX */
+			format_value(k, c, mine, sizeof(mine));
+			format_value(k, base, theirs, sizeof(theirs));
+			if (strcmp(mine, theirs) == 0)
+				continue;
+		}
 		n = format_value(k, c, o < len ? buf + o : NULL, o < len ? len - o : 0);
 		if (n < 0)
 			return -1;
@@ -572,18 +575,22 @@ config_dump(const struct config *c, int fd)
 	return dump_keys(c, NULL, fd);
 }
 
+long
+config_format_changed(const struct config *c, char *buf, size_t len)
+{
+	struct config def;
+
+	config_defaults(&def);
+	return format_keys(c, &def, buf, len);
+}
+
 int
 config_dump_changed(const struct config *c, int fd)
 {
-	struct config *def = malloc(sizeof(*def));
-	int rc;
+	struct config def;
 
-	if (def == NULL)
-		return -1;
-	config_defaults(def);
-	rc = dump_keys(c, def, fd);
-	free(def);
-	return rc;
+	config_defaults(&def);
+	return dump_keys(c, &def, fd);
 }
 
 int

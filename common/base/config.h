@@ -139,8 +139,12 @@ long config_format(const struct config *c, char *buf, size_t len);
  * config dump).  Returns 0 or -1. */
 int config_dump(const struct config *c, int fd);
 
-/* Like config_dump(), but only the keys whose value differs from the
- * default (posternctl config dump -n, as doveconf -n).  Returns 0 or -1. */
+/* config_format() of only the keys whose value differs from the default
+ * (posternctl config dump -n, as doveconf -n): parsed over the defaults,
+ * the text gives c again.  Pure; same contract as config_format(). */
+long config_format_changed(const struct config *c, char *buf, size_t len);
+
+/* Write config_format_changed()'s text to fd.  Returns 0 or -1. */
 int config_dump_changed(const struct config *c, int fd);
 
 /* Non-zero if p is an absolute path with no empty, "." or ".." component

@@ -82,16 +82,26 @@ ok:
 	return 0;
 }
 
+/* p[0..len) as a string into out (room for max bytes and the NUL): -1 if
+ * empty, too long or holding a NUL. */
+static int
+copy_text(char *out, size_t max, const char *p, size_t len)
+{
+	if (len == 0 || len > max || memchr(p, '\0', len) != NULL)
+		return -1;
+	memcpy(out, p, len);
+	out[len] = '\0';
+	return 0;
+}
+
 /* {PLAIN}password: kept to be hashed by the caller. */
 static int
 take_plain(const char *p, size_t len, struct userimport_entry *e, const char **why_r)
 {
-	if (len == 0 || len > USERDB_HASH_MAX || memchr(p, '\0', len) != NULL) {
+	if (copy_text(e->hash, USERDB_HASH_MAX, p, len) < 0) {
 		*why_r = "{PLAIN} password empty or too long";
 		return -1;
 	}
-	memcpy(e->hash, p, len);
-	e->hash[len] = '\0';
 	e->scheme = "plain";
 	e->strength = USERIMPORT_PLAIN;
 	return 0;
@@ -144,12 +154,10 @@ next_field(const char **p, const char *end, char sep, const char **f_r, size_t *
 static int
 take_name(const char *n, size_t len, struct userimport_entry *e, const char **why_r)
 {
-	if (len == 0 || len > USERDB_NAME_MAX || memchr(n, '\0', len) != NULL) {
+	if (copy_text(e->name, USERDB_NAME_MAX, n, len) < 0) {
 		*why_r = "empty or over-long user name";
 		return -1;
 	}
-	memcpy(e->name, n, len);
-	e->name[len] = '\0';
 	return 0;
 }
 
