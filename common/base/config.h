@@ -57,7 +57,6 @@ struct config {
 	int tls_legacy_suites;			/* also CBC and RSA key exchange suites */
 	uint64_t tls_min_version;		/* 10, 11 or 12 (TLS 1.0 .. 1.2) */
 	uint64_t tls_session_cache;		/* resumable sessions kept by keyd */
-	uint64_t tls_cert_warn_days;		/* config check warns below this many days left */
 	uint64_t keyd_uid, keyd_gid;
 	/* process limits */
 	uint64_t max_daemons;
@@ -87,6 +86,8 @@ struct config {
 	uint64_t pop3_max_messages;	/* key mailbox_max_messages */
 	/* worker resource limits */
 	uint64_t worker_max_memory;
+	/* posternctl config check warns below this many days to a certificate's end */
+	uint64_t tls_cert_warn_days;
 	/* diagnostics */
 	int debug_seccomp;
 	int test_triggers;
