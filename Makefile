@@ -1,7 +1,7 @@
 # Postern - one plain Makefile.
 #   make            build everything into build/
 #   make run        build and start the demo appliance under ./run
-#   make test       build and run every test; last line "N passed, N failed"
+#   make test       build and run every test; last line "N passed, N failed, N skipped"
 #   make fuzz       real fuzzing with libFuzzer (clang), FUZZ_SECONDS per target
 #   make fuzz-coverage  line/branch coverage per target into fuzz/README.md (llvm-14)
 #   make bench      POP3 load against Postern and Dovecot, see docs/BENCHMARKS.md
@@ -89,8 +89,10 @@ $(B)/bin/postern-%: $$(call objs_of,$$*) $(FILTERS_OBJ) $(B)/lib/libpostern.a
 	@echo "  LD      $@"
 	@$(call static_link,$^)
 
-# posternctl is every .c file of admin/posternctl/ plus the common library.
-$(B)/bin/posternctl: $(patsubst %.c,$(B)/obj/%.o,$(wildcard admin/posternctl/*.c)) $(FILTERS_OBJ) $(B)/lib/libpostern.a
+# posternctl is every .c file of admin/posternctl/ plus the common library,
+# and keyd's certs.c: config check loads certificates as keyd does.
+$(B)/bin/posternctl: $(patsubst %.c,$(B)/obj/%.o,$(wildcard admin/posternctl/*.c)) \
+    $(B)/obj/daemons/keyd/certs.o $(FILTERS_OBJ) $(B)/lib/libpostern.a
 	@mkdir -p $(dir $@)
 	@echo "  LD      $@"
 	@$(call static_link,$^)

@@ -38,7 +38,8 @@ OWNED = {
         "check_mail_root", "check_hostname", "config_parse", "config_path_canonical",
         "safe_part", "config_expand_mailroot"]),
     "fuzz_config_env": ("common/base/config.c", [
-        "config_apply_env", "env_value_ok", "config_format", "format_value"]),
+        "config_apply_env", "env_value_ok", "config_format", "format_keys",
+        "config_format_changed", "format_value"]),
     "fuzz_folder_name": ("common/mail/folders.c", [
         "fail", "is_inbox", "put_component", "folders_to_dir", "unescape", "dot_component",
         "decode_dir", "folders_from_dir"]),
@@ -51,6 +52,7 @@ OWNED = {
     "fuzz_imap_seqset": ("common/proto/imap_seqset.c", None),
     "fuzz_keydproto": ("common/ipc/keydproto.c", None),
     "fuzz_log_quote": ("common/base/log.c", ["log_quote"]),
+    "fuzz_userimport": ("common/mail/userimport.c", None),
     "fuzz_masterproto": ("common/ipc/masterproto.c", None),
     "fuzz_mime": ("common/mail/mime.c", None),
     "fuzz_maildir_name": ("common/mail/maildir.c", ["parse_field", "maildir_parse_name",

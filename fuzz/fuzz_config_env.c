@@ -4,7 +4,9 @@
  * The input is a list of NUL-separated variables, each given the
  * "POSTERN_" prefix (the dictionary has the key names).  Whatever
  * config_apply_env() accepts must load again in a child with the very same
- * values; a refusal says "environment" and stays terminated.
+ * values; a refusal says "environment" and stays terminated.  Only the
+ * keys that differ from the defaults (config_format_changed(), `config dump
+ * -n`), parsed over the defaults, give the same values too.
  */
 #include <stdint.h>
 #include <stdlib.h>
@@ -83,6 +85,13 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		fprintf(stderr, "snapshot refused: %s\n", err);
 	CHECK(rc == 0);
 	clear_tails(&master);
+	clear_tails(&child);
+	CHECK(memcmp(&master, &child, sizeof(master)) == 0);
+	len = config_format_changed(&master, text, sizeof(text));
+	CHECK(len >= 0 && (size_t)len < sizeof(text));
+	CHECK(config_format_changed(&master, NULL, 0) == len);
+	config_defaults(&child);
+	CHECK(config_parse(&child, "changed", text, (size_t)len, err, sizeof(err)) == 0);
 	clear_tails(&child);
 	CHECK(memcmp(&master, &child, sizeof(master)) == 0);
 out:

@@ -1,9 +1,15 @@
 #!/usr/bin/env python3
-"""Run every test of `make test` and end with one line: "N passed, N failed".
+"""Run every test of `make test` and end with one line:
+"N passed, N failed, N skipped".  The exit status is 1 if anything failed
+(.ci/run relies on it); a skipped test is neither passed nor failed.
 
 - unit tests: build/tests/test_* print TAP lines ("ok N - ...", "not ok N - ...")
 - corpus replay: build/replay/fuzz_* over fuzz/corpus/<target>/ (ASan/UBSan)
 - integration: tests/integration/test_*.py (unittest, real daemons on loopback)
+
+`runner.py [unit] [replay] [integration] [--dir DIR]` runs only those parts;
+--dir runs the test_*.py of DIR (absolute, or relative to the checkout) as
+the integration tests.
 """
 import glob
 import os
@@ -14,8 +20,9 @@ import unittest
 
 TOP = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 os.chdir(TOP)
-passed = failed = 0
+passed = failed = skipped = 0
 failures = []
+skips = []
 
 
 def record(ok, name):
@@ -25,6 +32,12 @@ def record(ok, name):
     else:
         failed += 1
         failures.append(name)
+
+
+def record_skip(name, reason):
+    global skipped
+    skipped += 1
+    skips.append("%s: %s" % (name, reason))
 
 
 def unit_tests():
@@ -39,7 +52,10 @@ def unit_tests():
             continue
         seen = 0
         for line in out.stdout.splitlines():
-            if line.startswith("ok "):
+            if line.startswith("ok ") and "# SKIP" in line:
+                record_skip(name, line)
+                seen += 1
+            elif line.startswith("ok "):
                 record(True, line)
                 seen += 1
             elif line.startswith("not ok "):
@@ -84,13 +100,13 @@ class Result(unittest.TextTestResult):
 
     def addSkip(self, test, reason):
         super().addSkip(test, reason)
+        record_skip(str(test), reason)
 
 
-def integration():
+def integration(start):
     sys.path.insert(0, os.path.join(TOP, "tests", "integration"))
     loader = unittest.TestLoader()
-    suite = loader.discover(os.path.join(TOP, "tests", "integration"), pattern="test_*.py",
-                            top_level_dir=os.path.join(TOP, "tests", "integration"))
+    suite = loader.discover(start, pattern="test_*.py", top_level_dir=start)
     runner = unittest.TextTestRunner(verbosity=2, resultclass=Result, stream=sys.stdout)
     runner.run(suite)
 
@@ -98,18 +114,27 @@ def integration():
 def main():
     t0 = time.time()
     only = sys.argv[1:]
+    start = os.path.join(TOP, "tests", "integration")
+    if "--dir" in only:
+        i = only.index("--dir")
+        start = os.path.abspath(only[i + 1])  # relative: to the checkout
+        only = only[:i] + only[i + 2:] or ["integration"]
     if not only or "unit" in only:
         unit_tests()
     if not only or "replay" in only:
         replays()
     if not only or "integration" in only:
-        integration()
+        integration(start)
+    if skips:
+        print("\nSkipped:")
+        for sk in skips:
+            print("  " + sk)
     if failures:
         print("\nFailed:")
         for f in failures:
             print("  " + f)
     print("\ntime %.0fs" % (time.time() - t0))
-    print("%d passed, %d failed" % (passed, failed))
+    print("%d passed, %d failed, %d skipped" % (passed, failed, skipped))
     sys.exit(1 if failed else 0)
 
 

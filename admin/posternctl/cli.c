@@ -36,6 +36,12 @@ static const struct ctl_cmd commands[] = {
 	  .help = "change a user's record in one transaction (uid/gid 0 and mailroot '' "
 	      "mean the configured defaults)",
 	  .opts = "q:u:g:m:", .longonly = "DE", .flags = CTL_STRICT },
+	{ .words = "user import", .run = cmd_user_import, .min_args = 2, .max_args = 2,
+	  .operands = "FORMAT FILE [-n] [--update] [--allow-weak]",
+	  .help = "import users with their password hashes; FORMAT courier (userdb), dovecot "
+	      "(passwd-file) or csv (user,hash[,quota]); -n: only say what would be done; "
+	      "--update: replace existing users' hashes; --allow-weak: also $1$, $2a$, DES, {PLAIN}",
+	  .opts = "n", .longonly = "UW", .flags = CTL_STRICT },
 	{ .words = "user list", .run = cmd_user_list, .operands = "",
 	  .help = "list users (disabled ones are marked)" },
 	{ .words = "user show", .run = cmd_user_show, .min_args = 1, .max_args = 1,
@@ -65,8 +71,9 @@ static const struct ctl_cmd commands[] = {
 	{ .words = "config check", .run = cmd_config_check, .operands = "",
 	  .help = "load the config (file or -c none, then POSTERN_* variables) and say ok",
 	  .flags = CTL_STRICT },
-	{ .words = "config dump", .run = cmd_config_dump, .operands = "",
-	  .help = "print every key with the value the master would use", .flags = CTL_STRICT },
+	{ .words = "config dump", .run = cmd_config_dump, .operands = "[-n]",
+	  .help = "print every key with the value the master would use (-n: only those that "
+	      "differ from the defaults)", .opts = "n", .flags = CTL_STRICT },
 	{ .words = "policy", .run = cmd_policy, .operands = "",
 	  .help = "print each process's uid, root, limits and system calls", .flags = CTL_NOCONFIG },
 	{ .words = "services", .run = cmd_services, .operands = "",
@@ -89,6 +96,8 @@ static const struct option longopts[] = {
 	{ "quota", required_argument, NULL, 'q' },
 	{ "disable", no_argument, NULL, 'D' },
 	{ "enable", no_argument, NULL, 'E' },
+	{ "update", no_argument, NULL, 'U' },
+	{ "allow-weak", no_argument, NULL, 'W' },
 	{ NULL, 0, NULL, 0 },
 };
 
@@ -193,6 +202,9 @@ take_option(const struct ctl_cmd *c, int opt, struct ctl_args *a, int *help)
 	case 'q': a->quota = optarg; break;
 	case 'D': a->disable = 1; break;
 	case 'E': a->enable = 1; break;
+	case 'n': a->flag_n = 1; break;
+	case 'U': a->update = 1; break;
+	case 'W': a->allow_weak = 1; break;
 	}
 }
 

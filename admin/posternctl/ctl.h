@@ -1,10 +1,12 @@
 /* ctl.h - what the files of posternctl share: the loaded config, the
  * command table's types, and the helpers every command uses.
  *
- * main.c   users, domains, aliases, auth test, deliver, config, policy
+ * main.c   users, domains, aliases, auth test, deliver, config dump, policy
  * cli.c    the command table, option parsing, usage and help, main flow
  * users.c  user set (one LMDB transaction per change)
- * backup.c backup and restore of the user db */
+ * backup.c backup and restore of the user db
+ * import.c user import (Courier userdb, Dovecot passwd-file, CSV)
+ * check.c  config check (listen addresses, certificates as keyd loads them) */
 #ifndef POSTERNCTL_CTL_H
 #define POSTERNCTL_CTL_H
 
@@ -30,6 +32,8 @@ struct ctl_args {
 	char **argv;
 	const char *pass, *scheme, *uid, *gid, *mailroot, *quota;
 	int disable, enable;
+	int flag_n;		/* -n: config dump only changes; user import dry run */
+	int update, allow_weak;	/* user import --update, --allow-weak */
 };
 
 #define CTL_STRICT	0x01	/* a missing config file is fatal (the command writes) */
@@ -75,11 +79,16 @@ uint32_t parse_id(const char *s, const char *what);
  * dies otherwise. */
 void parse_mailroot(const char *s, char out[USERDB_PATH_MAX + 1]);
 
+/* The record of a normalised name into u: 1 found, 0 not; dies on a
+ * database error or a corrupt record. */
+int get_user(struct db *db, const char *name, struct userdb_user *u);
+
 /* The commands (each returns the exit status). */
 int cmd_user_add(const struct ctl_args *a);
 int cmd_user_del(const struct ctl_args *a);
 int cmd_user_passwd(const struct ctl_args *a);
 int cmd_user_set(const struct ctl_args *a);
+int cmd_user_import(const struct ctl_args *a);
 int cmd_user_list(const struct ctl_args *a);
 int cmd_user_show(const struct ctl_args *a);
 int cmd_user_disable(const struct ctl_args *a);

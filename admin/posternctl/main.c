@@ -169,7 +169,7 @@ put_user(struct db *db, const char *name, const struct userdb_user *u, int creat
 		die(errno == EEXIST ? "user %s exists" : "cannot store %s: %s", name, db_strerror(db));
 }
 
-static int
+int
 get_user(struct db *db, const char *name, struct userdb_user *u)
 {
 	struct buf b;
@@ -302,6 +302,9 @@ hash_scheme(const char *h)
 	if (!strncmp(h, "$6$", 3)) return "sha512-crypt";
 	if (!strncmp(h, "$2b$", 4) || !strncmp(h, "$2y$", 4)) return "bcrypt";
 	if (!strncmp(h, "$5$", 3)) return "sha256-crypt";
+	if (!strncmp(h, "$2a$", 4)) return "bcrypt-2a (weak)";
+	if (!strncmp(h, "$1$", 3)) return "md5-crypt (weak)";
+	if (strlen(h) == 13 && strchr(h, '$') == NULL) return "des-crypt (weak)";
 	return "unknown";
 }
 
@@ -611,26 +614,10 @@ cmd_deliver_args(const struct ctl_args *a)
 }
 
 int
-cmd_config_check(const struct ctl_args *a)
-{
-	char err[512];
-
-	(void)a;
-	if (service_check_listen(&cfg, err, sizeof(err)) < 0) {
-		fprintf(stderr, "posternctl: %s: %s\n", cfgpath, err);
-		return 1;
-	}
-	if (strcmp(cfgpath, CONFIG_NONE) == 0)
-		printf("defaults and POSTERN_* environment: ok\n");
-	else
-		printf("%s: ok\n", cfgpath);
-	return 0;
-}
-
-int
 cmd_config_dump(const struct ctl_args *a)
 {
-	(void)a;
+	if (a->flag_n)
+		return config_dump_changed(&cfg, STDOUT_FILENO) < 0;
 	return config_dump(&cfg, STDOUT_FILENO) < 0;
 }
 

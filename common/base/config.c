@@ -60,6 +60,7 @@ static const struct config_key config_keys[] = {
 	{ "tls_legacy_suites", NULL, CT_BOOL, S(tls_legacy_suites), "no", 0, 0 },
 	{ "tls_min_version", NULL, CT_NUM, S(tls_min_version), "12", 10, 12 },
 	{ "tls_session_cache", NULL, CT_NUM, S(tls_session_cache), "10000", 0, 1000000 },
+	{ "tls_cert_warn_days", NULL, CT_NUM, S(tls_cert_warn_days), "21", 0, 3650 },
 	{ "keyd_uid", NULL, CT_NUM, S(keyd_uid), "7003", 1, U32MAX - 1 },
 	{ "keyd_gid", NULL, CT_NUM, S(keyd_gid), "7003", 1, U32MAX - 1 },
 	{ "max_daemons", "MAXDAEMONS", CT_NUM, S(max_daemons), "200", 1, CONFIG_MAX_DAEMONS_LIMIT },
@@ -543,14 +544,23 @@ format_value(const struct config_key *k, const struct config *c, char *buf, size
 	return -1;
 }
 
-long
-config_format(const struct config *c, char *buf, size_t len)
+/* The keys of c, or with base only those whose value differs from base's. */
+static long
+format_keys(const struct config *c, const struct config *base, char *buf, size_t len)
 {
 	size_t i, o = 0;
 
 	for (i = 0; i < NKEYS; i++) {
-		int n = format_value(&config_keys[i], c, o < len ? buf + o : NULL,
-		    o < len ? len - o : 0);
+		const struct config_key *k = &config_keys[i];
+		char mine[CONFIG_PATH_MAX + 80], theirs[CONFIG_PATH_MAX + 80];
+		int n;
+		if (base != NULL) {	/* both fit: a value is under CONFIG_PATH_MAX */
+			format_value(k, c, mine, sizeof(mine));
+			format_value(k, base, theirs, sizeof(theirs));
+			if (strcmp(mine, theirs) == 0)
+				continue;
+		}
+		n = format_value(k, c, o < len ? buf + o : NULL, o < len ? len - o : 0);
 		if (n < 0)
 			return -1;
 		o += (size_t)n;
@@ -558,22 +568,52 @@ config_format(const struct config *c, char *buf, size_t len)
 	return (long)o;
 }
 
-int
-config_dump(const struct config *c, int fd)
+long
+config_format(const struct config *c, char *buf, size_t len)
 {
-	long n = config_format(c, NULL, 0);
+	return format_keys(c, NULL, buf, len);
+}
+
+static int
+dump_keys(const struct config *c, const struct config *base, int fd)
+{
+	long n = format_keys(c, base, NULL, 0);
 	char *text;
 	size_t o = 0;
 	ssize_t w = 0;
 
 	if (n < 0 || (text = malloc((size_t)n + 1)) == NULL)
 		return -1;
-	config_format(c, text, (size_t)n + 1);
+	format_keys(c, base, text, (size_t)n + 1);
 	while (o < (size_t)n && ((w = write(fd, text + o, (size_t)n - o)) > 0 ||
 	    (w < 0 && errno == EINTR)))
 		o += w > 0 ? (size_t)w : 0;
 	free(text);
 	return o == (size_t)n ? 0 : -1;
+}
+
+int
+config_dump(const struct config *c, int fd)
+{
+	return dump_keys(c, NULL, fd);
+}
+
+long
+config_format_changed(const struct config *c, char *buf, size_t len)
+{
+	struct config def;
+
+	config_defaults(&def);
+	return format_keys(c, &def, buf, len);
+}
+
+int
+config_dump_changed(const struct config *c, int fd)
+{
+	struct config def;
+
+	config_defaults(&def);
+	return dump_keys(c, &def, fd);
 }
 
 int

@@ -92,6 +92,8 @@ struct config {
 	uint64_t lmtp_max_message_size;	/* bytes, <= STORE_DELIVER_MAX */
 	/* worker resource limits */
 	uint64_t worker_max_memory;
+	/* posternctl config check warns below this many days to a certificate's end */
+	uint64_t tls_cert_warn_days;
 	/* diagnostics */
 	int debug_seccomp;
 	int test_triggers;
@@ -143,6 +145,14 @@ long config_format(const struct config *c, char *buf, size_t len);
 /* Write config_format()'s text to fd (the children's snapshot, posternctl
  * config dump).  Returns 0 or -1. */
 int config_dump(const struct config *c, int fd);
+
+/* config_format() of only the keys whose value differs from the default
+ * (posternctl config dump -n, as doveconf -n): parsed over the defaults,
+ * the text gives c again.  Pure; same contract as config_format(). */
+long config_format_changed(const struct config *c, char *buf, size_t len);
+
+/* Write config_format_changed()'s text to fd.  Returns 0 or -1. */
+int config_dump_changed(const struct config *c, int fd);
 
 /* Non-zero if p is an absolute path with no empty, "." or ".." component
  * and no trailing '/': the only form of mail root the master accepts. */

@@ -198,7 +198,11 @@ crypt_match(const char *hash, const uint8_t *pass, size_t passlen)
 	const char *h;
 	int r;
 
-	if (hl == 0 || hash[0] != '$' || passlen >= sizeof(pw))
+	/* "$id$..." (crypt(5)) or a traditional 13-character DES hash, kept
+	 * by `user import --allow-weak`; anything else ('!', '*', "") is
+	 * locked */
+	if (hl == 0 || (hash[0] != '$' && (hl != 13 || strchr(hash, '$') != NULL ||
+	    hash[0] == '!' || hash[0] == '*')) || passlen >= sizeof(pw))
 		return -1;
 	cd = calloc(1, sizeof(*cd));
 	if (cd == NULL)

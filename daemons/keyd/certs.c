@@ -1,4 +1,5 @@
-/* certs.c - loading certificates and private keys (keyd only).
+/* certs.c - loading certificates and private keys (keyd; posternctl's
+ * config check links it to load the same pairs the same way).
  *
  * A certificate file holds the chain, leaf first, and may also hold the key
  * (one combined PEM, as Courier required); a separate key file may be given
@@ -136,6 +137,8 @@ check_pair(struct keyd_key *k, const char **why)
 		*why = "leaf certificate cannot be decoded";
 		return -1;
 	}
+	/* BearSSL counts days from 1 January of year 0; 1970 is day 719528 */
+	k->not_after = ((int64_t)dc.notafter_days - 719528) * 86400 + dc.notafter_seconds;
 	k->type = br_skey_decoder_key_type(k->sk);
 	if (pk->key_type != k->type) {
 		*why = "key type differs from the certificate's";
@@ -172,20 +175,23 @@ check_pair(struct keyd_key *k, const char **why)
 	return 0;
 }
 
+/* One pair into keys (not logged: keyd_load logs what it serves).  what
+ * names the config key the pair comes from, for messages. */
 static int
-add_key(struct keyd_keys *keys, const char *cert, const char *keyfile, const char *sni_name,
-    char *err, size_t errlen)
+add_key(struct keyd_keys *keys, const char *what, const char *cert, const char *keyfile,
+    const char *sni_name, char *err, size_t errlen)
 {
 	struct keyd_key *k;
 	struct pem_state st = { NULL, 1, 1, NULL };
 
 	if (keys->n == KEYD_MAX_KEYS) {
-		snprintf(err, errlen, "%s: too many certificates", cert);
+		snprintf(err, errlen, "%s %s: too many certificates", what, cert);
 		return -1;
 	}
 	k = &keys->k[keys->n];
 	memset(k, 0, sizeof(*k));
 	snprintf(k->source, sizeof(k->source), "%s", cert);
+	snprintf(k->what, sizeof(k->what), "%s", what);
 	st.key = k;
 	st.want_key = keyfile == NULL || keyfile[0] == '\0';
 	if (load_pem_file(&st, cert) < 0)
@@ -193,11 +199,12 @@ add_key(struct keyd_keys *keys, const char *cert, const char *keyfile, const cha
 	if (!st.want_key) {
 		struct pem_state ks = { k, 0, 1, NULL };
 		if (load_pem_file(&ks, keyfile) < 0) {
-			snprintf(err, errlen, "%s: %s", keyfile, ks.why ? ks.why : "unreadable");
+			snprintf(err, errlen, "tls_key_file %s: %s", keyfile, ks.why ? ks.why : "unreadable");
 			return -1;
 		}
 	}
-	st.why = k->nchain == 0 ? "no CERTIFICATE in file" : k->sk == NULL ? "no private key found" : NULL;
+	st.why = k->nchain == 0 ? "no CERTIFICATE in file" : k->sk == NULL ? "no private key found "
+	    "(set tls_key_file, or put the key in this file)" : NULL;
 	if (st.why != NULL || check_pair(k, &st.why) < 0)
 		goto bad;
 	if (x509_cert_names(k->chain[0].data, k->chain[0].data_len, &k->names) < 0) {
@@ -210,12 +217,9 @@ add_key(struct keyd_keys *keys, const char *cert, const char *keyfile, const cha
 		k->names.n++;
 	}
 	keys->n++;
-	log_event(LOG_LEVEL_INFO, "tls_cert", "file=%s type=%s names=%u first=%s", cert,
-	    k->type == BR_KEYTYPE_EC ? "ecdsa" : "rsa", k->names.n,
-	    k->names.n ? k->names.name[0] : "-");
 	return 0;
 bad:
-	snprintf(err, errlen, "%s: %s", cert, st.why ? st.why : "unreadable");
+	snprintf(err, errlen, "%s %s: %s", what, cert, st.why ? st.why : "unreadable");
 	return -1;
 }
 
@@ -247,7 +251,7 @@ load_sni_dir(struct keyd_keys *keys, const char *dir, char *err, size_t errlen)
 			if (*c >= 'A' && *c <= 'Z')
 				*c = (char)(*c + 32);
 		snprintf(path, sizeof(path), "%s/%s", dir, de->d_name);
-		rc = add_key(keys, path, NULL, name, err, errlen);
+		rc = add_key(keys, "tls_sni_dir", path, NULL, name, err, errlen);
 	}
 	for (k = 0; k < n; k++)
 		free(ents[k]);
@@ -352,8 +356,10 @@ list_item(const char *list, unsigned i, char *out, size_t len)
 	return 0;
 }
 
+/* Every pair the config names: tls_cert_file with tls_key_file, then the
+ * files of tls_sni_dir (keyd.h). */
 int
-keyd_load(const struct config *cfg, struct keyd_keys *keys, char *err, size_t errlen)
+keyd_check(const struct config *cfg, struct keyd_keys *keys, char *err, size_t errlen)
 {
 	char cert[CONFIG_PATH_MAX + 32], key[CONFIG_PATH_MAX + 32];
 	unsigned i;
@@ -372,20 +378,61 @@ keyd_load(const struct config *cfg, struct keyd_keys *keys, char *err, size_t er
 		}
 		if (kr < 0)
 			key[0] = '\0';
-		if (add_key(keys, cert, key, NULL, err, errlen) < 0)
+		if (add_key(keys, "tls_cert_file", cert, key, NULL, err, errlen) < 0)
 			return -1;
 	}
 	if (list_item(cfg->tls_key_file, i, key, sizeof(key)) == 0) {
-		snprintf(err, errlen, "tls_key_file has more entries than tls_cert_file");
+		snprintf(err, errlen, "tls_key_file %s: a key without its certificate (tls_key_file "
+		    "has more entries than tls_cert_file)", key);
 		return -1;
 	}
 	if (cfg->tls_sni_dir[0] != '\0' && load_sni_dir(keys, cfg->tls_sni_dir, err, errlen) < 0)
 		return -1;
+	return 0;
+}
+
+void
+keyd_time_iso(int64_t t, char out[KEYD_TIME_ISO_LEN])
+{
+	struct tm tm;
+	time_t tt = (time_t)t;
+
+	if (gmtime_r(&tt, &tm) == NULL ||
+	    strftime(out, KEYD_TIME_ISO_LEN, "%Y-%m-%dT%H:%M:%SZ", &tm) == 0)
+		snprintf(out, KEYD_TIME_ISO_LEN, "-");
+}
+
+int
+keyd_load(const struct config *cfg, struct keyd_keys *keys, char *err, size_t errlen)
+{
+	char cert[CONFIG_PATH_MAX + 32], key[CONFIG_PATH_MAX + 32], when[KEYD_TIME_ISO_LEN];
+	size_t i;
+
+	if (keyd_check(cfg, keys, err, errlen) < 0)
+		return -1;
 	if (keys->n == 0) {
 		if (ensure_selfsigned(cfg, cert, key, sizeof(cert), err, errlen) < 0)
 			return -1;
-		if (add_key(keys, cert, key, NULL, err, errlen) < 0)
+		if (add_key(keys, "self-signed", cert, key, NULL, err, errlen) < 0)
 			return -1;
 	}
+	for (i = 0; i < keys->n; i++) {
+		const struct keyd_key *k = &keys->k[i];
+		keyd_time_iso(k->not_after, when);
+		log_event(LOG_LEVEL_INFO, "tls_cert", "file=%s type=%s names=%u first=%s not_after=%s",
+		    k->source, k->type == BR_KEYTYPE_EC ? "ecdsa" : "rsa", k->names.n,
+		    k->names.n ? k->names.name[0] : "-", when);
+	}
 	return 0;
+}
+
+int
+keyd_expiry(const struct keyd_key *k, int64_t now, uint64_t warn_days, int64_t *days_r)
+{
+	int64_t left = k->not_after - now;
+
+	*days_r = left / 86400;
+	if (left <= 0)
+		return -1;
+	return (uint64_t)left < warn_days * 86400 ? 1 : 0;
 }

@@ -20,6 +20,8 @@ struct keyd_key {
 	size_t nchain;
 	struct x509_names names;
 	char source[CONFIG_PATH_MAX];	/* for log lines */
+	char what[16];			/* the config key it came from */
+	int64_t not_after;		/* the leaf's end of validity, Unix seconds */
 };
 
 struct keyd_keys {
@@ -32,6 +34,20 @@ struct keyd_keys {
  * 0, or -1 with a reason in err (the caller logs it and exits: the master
  * keeps the previous keyd). */
 int keyd_load(const struct config *cfg, struct keyd_keys *keys, char *err, size_t errlen);
+
+/* certs.c, for posternctl config check: load what the config names as
+ * keyd_load() does (same checks, same messages naming the config key and
+ * the path), but make no self-signed certificate and log nothing; keys->n
+ * is 0 when none is configured.  Returns 0 or -1 with a reason in err. */
+int keyd_check(const struct config *cfg, struct keyd_keys *keys, char *err, size_t errlen);
+
+/* Where k stands at time now: -1 expired, 1 expiring in under warn_days
+ * days, 0 fine; *days_r the whole days left (negative once expired). */
+int keyd_expiry(const struct keyd_key *k, int64_t now, uint64_t warn_days, int64_t *days_r);
+
+/* t (Unix seconds) as ISO 8601 UTC, "2027-03-01T12:00:00Z". */
+#define KEYD_TIME_ISO_LEN 32
+void keyd_time_iso(int64_t t, char out[KEYD_TIME_ISO_LEN]);
 
 /* keyd.c: serve the master channel and worker channels. */
 void keyd_serve(struct keyd_keys *keys, const struct config *cfg, int master_fd);

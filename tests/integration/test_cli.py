@@ -23,7 +23,7 @@ MASTER = os.path.join(BIN, "postern-master")
 
 # Every posternctl command; docs/POSTERNCTL.md and `posternctl --help` must name each.
 COMMANDS = [
-    "user add", "user del", "user passwd", "user set", "user list", "user show",
+    "user add", "user del", "user passwd", "user set", "user import", "user list", "user show",
     "user disable", "user enable", "domain add", "domain del", "domain list",
     "alias add", "alias del", "alias list", "auth test", "deliver", "config check",
     "config dump", "policy", "services", "backup", "restore",
@@ -31,7 +31,8 @@ COMMANDS = [
 WRITERS = [
     ["domain", "add", "x.example"], ["domain", "del", "x.example"],
     ["user", "add", "zed", "-p", "pw"], ["user", "del", "zed"], ["user", "passwd", "zed", "-p", "pw"],
-    ["user", "set", "zed", "--quota", "1"], ["user", "disable", "zed"], ["user", "enable", "zed"],
+    ["user", "set", "zed", "--quota", "1"], ["user", "import", "csv", "/dev/null"],
+    ["user", "disable", "zed"], ["user", "enable", "zed"],
     ["alias", "add", "a", "zed"], ["alias", "del", "a"], ["deliver", "zed"],
     ["config", "check"], ["config", "dump"], ["restore", "/nonexistent-backup"],
 ]
