@@ -199,6 +199,13 @@ engine_lock(struct engine *e, enum engine_lock_mode mode)
 	return 0;
 }
 
+void
+engine_unlock(struct engine *e)
+{
+	if (e->lock_fd >= 0)
+		(void)flock(e->lock_fd, LOCK_UN);
+}
+
 int
 engine_snapshot(struct engine *e)
 {

@@ -56,6 +56,11 @@ int engine_lock_prepare(struct engine *e);
  * engine_lock_prepare failed. */
 int engine_lock(struct engine *e, enum engine_lock_mode mode);
 
+/* Let go of the mailbox lock before the process ends: a POP3 session's
+ * UPDATE is done, and the client's next login must not find the mailbox
+ * still in use by a stored that is only exiting. */
+void engine_unlock(struct engine *e);
+
 /* Move new/ to cur/ (a message seen by a client is no longer new) and
  * snapshot cur/ with sizes and UIDLs, at most e->max_messages, in delivery
  * order.  One readdir of each directory.  Returns 0 or -1. */

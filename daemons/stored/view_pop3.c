@@ -137,8 +137,10 @@ on_commit(void *ctx, struct ipc_in *in)
 		gone[removed++] = c.index[k];
 	}
 	engine_forget(e, gone, removed);
-	if (c.final)
+	if (c.final) {
 		s->chan.phase = VIEW_PHASE_DONE;
+		engine_unlock(e);	/* before the reply the client's +OK follows */
+	}
 	if (failed) {
 		log_event(LOG_LEVEL_ERR, "expunge", "removed=%u failed=%u", removed, failed);
 		view_reply_err(s, STORE_ERR_IO, "some messages could not be removed");

@@ -62,6 +62,15 @@ class Pop3Base(unittest.TestCase):
 
 
 class TestPop3Protocol(Pop3Base):
+    def test_login_right_after_quit_finds_mailbox_free(self):
+        # stored lets go of the lock before QUIT's +OK: a client that logs in
+        # again at once (a poller, fetchmail's next run) never sees [IN-USE]
+        user, pw = self.new_user(["Subject: a\n\nx\n"])
+        for _ in range(20):
+            p = self.login(user, pw)
+            self.assertEqual(p.stat()[0], 1)
+            self.assertTrue(p.quit().startswith(b"+OK"))
+
     def test_stat_list_sizes_are_crlf_sizes(self):
         msgs = [make_message("one", "line1\nline2\n"), make_message("two", "x" * 5000 + "\n")]
         u, pw = self.new_user(msgs)
