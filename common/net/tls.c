@@ -13,12 +13,11 @@
 #endif
 
 #include "../ipc/ipc.h"
+#include "../ipc/scratch.h"
 #include "../ipc/keydproto.h"
 #include "../base/log.h"
 #include "../ipc/proto.h"
 
-static struct ipc_in inmsg;
-static struct ipc_out outmsg;
 
 /* One list, our order (BR_OPT_ENFORCE_SERVER_PREFERENCES makes it win):
  * the first SUITES_MODERN entries, ECDHE with AEAD, are the default;
@@ -152,7 +151,7 @@ policy_choose(const br_ssl_server_policy_class **pctx, const br_ssl_server_conte
 static int
 keyd_call(struct tls_server *t, uint16_t want)
 {
-	if (ipc_call(t->keyd_fd, &outmsg, &inmsg, &want, 1, 0) == 0)
+	if (ipc_call(t->keyd_fd, &ipc_scratch_out, &ipc_scratch_in, &want, 1, 0) == 0)
 		return 0;
 	if (errno != EPROTO)
 		log_event(LOG_LEVEL_ERR, "tls_failed", "reason=\"keyd unavailable\"");
@@ -171,14 +170,14 @@ policy_do_keyx(const br_ssl_server_policy_class **pctx, unsigned char *data, siz
 	const uint8_t *res;
 	uint32_t ok = 0;
 
-	keydproto_keyx_put(&outmsg, &r);
+	keydproto_keyx_put(&ipc_scratch_out, &r);
 	if (keyd_call(t, MSG_KEYD_KEYX_RESULT) < 0)
 		return 0;
-	if (keydproto_keyx_result_get(&inmsg, &res) == 0) {
+	if (keydproto_keyx_result_get(&ipc_scratch_in, &res) == 0) {
 		memcpy(data, res, KEYD_PREMASTER_LEN);
 		ok = 1;
 	}
-	explicit_bzero(inmsg.data, sizeof(inmsg.data));
+	explicit_bzero(ipc_scratch_in.data, sizeof(ipc_scratch_in.data));
 	return ok;
 }
 
@@ -195,8 +194,8 @@ policy_do_sign(const br_ssl_server_policy_class **pctx, unsigned algo_id, unsign
 	const uint8_t *sig;
 	size_t sl;
 
-	keydproto_sign_put(&outmsg, &r);
-	if (keyd_call(t, MSG_KEYD_SIGNATURE) < 0 || keydproto_signature_get(&inmsg, &sig, &sl, len) < 0)
+	keydproto_sign_put(&ipc_scratch_out, &r);
+	if (keyd_call(t, MSG_KEYD_SIGNATURE) < 0 || keydproto_signature_get(&ipc_scratch_in, &sig, &sl, len) < 0)
 		return 0;
 	memcpy(data, sig, sl);
 	return sl;
@@ -217,9 +216,9 @@ cache_save(const br_ssl_session_cache_class **ctx, br_ssl_server_context *sc,
 	(void)sc;
 	if (params->session_id_len != KEYD_SESSION_ID_LEN)
 		return;
-	keydproto_cache_save_put(&outmsg, &r);
-	(void)ipc_send(t->keyd_fd, &outmsg);
-	explicit_bzero(outmsg.data, outmsg.len);
+	keydproto_cache_save_put(&ipc_scratch_out, &r);
+	(void)ipc_send(t->keyd_fd, &ipc_scratch_out);
+	explicit_bzero(ipc_scratch_out.data, ipc_scratch_out.len);
 }
 
 static int
@@ -233,14 +232,14 @@ cache_load(const br_ssl_session_cache_class **ctx, br_ssl_server_context *sc,
 	(void)sc;
 	if (params->session_id_len != KEYD_SESSION_ID_LEN)
 		return 0;
-	keydproto_cache_load_put(&outmsg, params->session_id);
-	if (ipc_call(t->keyd_fd, &outmsg, &inmsg, answers, 2, 0) < 0 ||
-	    inmsg.type != MSG_KEYD_CACHE_HIT || keydproto_cache_hit_get(&inmsg, &r) < 0)
+	keydproto_cache_load_put(&ipc_scratch_out, params->session_id);
+	if (ipc_call(t->keyd_fd, &ipc_scratch_out, &ipc_scratch_in, answers, 2, 0) < 0 ||
+	    ipc_scratch_in.type != MSG_KEYD_CACHE_HIT || keydproto_cache_hit_get(&ipc_scratch_in, &r) < 0)
 		return 0;
 	params->version = (uint16_t)r.version;
 	params->cipher_suite = (uint16_t)r.suite;
 	memcpy(params->master_secret, r.master, KEYD_MASTER_LEN);
-	explicit_bzero(inmsg.data, IPC_HDR_LEN + inmsg.len);
+	explicit_bzero(ipc_scratch_in.data, IPC_HDR_LEN + ipc_scratch_in.len);
 	return 1;
 }
 
@@ -257,7 +256,7 @@ take_chain(struct tls_server *t)
 	struct tls_chain *c = &t->chains[t->nchains];
 	uint32_t i;
 
-	if (keydproto_chain_get(&inmsg, &r) < 0)
+	if (keydproto_chain_get(&ipc_scratch_in, &r) < 0)
 		return -1;
 	memset(c, 0, sizeof(*c));
 	c->key_id = r.key_id;
@@ -283,18 +282,18 @@ take_chain(struct tls_server *t)
 static int
 fetch_chains(struct tls_server *t)
 {
-	keydproto_empty_put(&outmsg, MSG_KEYD_CHAINS_REQ);
-	if (ipc_send(t->keyd_fd, &outmsg) < 0)
+	keydproto_empty_put(&ipc_scratch_out, MSG_KEYD_CHAINS_REQ);
+	if (ipc_send(t->keyd_fd, &ipc_scratch_out) < 0)
 		return -1;
 	for (;;) {
-		if (ipc_recv(t->keyd_fd, &inmsg) != 1) {
-			ipc_in_close_fd(&inmsg);
+		if (ipc_recv(t->keyd_fd, &ipc_scratch_in) != 1) {
+			ipc_in_close_fd(&ipc_scratch_in);
 			return -1;
 		}
-		if (inmsg.type == MSG_KEYD_CHAINS_END)
-			return keydproto_empty_get(&inmsg) == 0 && t->nchains > 0 ? 0 : -1;
-		if (inmsg.type != MSG_KEYD_CHAIN || t->nchains == TLS_MAX_CHAINS || take_chain(t) < 0) {
-			ipc_in_close_fd(&inmsg);
+		if (ipc_scratch_in.type == MSG_KEYD_CHAINS_END)
+			return keydproto_empty_get(&ipc_scratch_in) == 0 && t->nchains > 0 ? 0 : -1;
+		if (ipc_scratch_in.type != MSG_KEYD_CHAIN || t->nchains == TLS_MAX_CHAINS || take_chain(t) < 0) {
+			ipc_in_close_fd(&ipc_scratch_in);
 			return -1;
 		}
 	}

@@ -8,13 +8,12 @@
 #include "../base/ev.h"
 #include "../ipc/authdproto.h"
 #include "../ipc/ipc.h"
+#include "../ipc/scratch.h"
 #include "../ipc/masterproto.h"
 #include "../base/log.h"
 #include "../ipc/proto.h"
 #include "../proto/sasl.h"
 
-static struct ipc_in inmsg;	/* 64 KiB each: not on the stack */
-static struct ipc_out outmsg;
 
 void
 wk_auth_init(struct wk_auth *a, int authd_fd, int control_fd, uint64_t reply_timeout_ms,
@@ -81,13 +80,13 @@ await(struct wk_auth *a, enum wk_auth_state st, int fd, uint64_t ms)
 	}
 }
 
-/* Send outmsg (then wipe it: it carries credentials) and await authd. */
+/* Send ipc_scratch_out (then wipe it: it carries credentials) and await authd. */
 static void
 request(struct wk_auth *a)
 {
-	int rc = ipc_send(a->authd_fd, &outmsg);
+	int rc = ipc_send(a->authd_fd, &ipc_scratch_out);
 
-	explicit_bzero(outmsg.data, outmsg.len);
+	explicit_bzero(ipc_scratch_out.data, ipc_scratch_out.len);
 	if (rc < 0) {
 		a->state = WK_AUTH_IDLE;
 		a->ops->done(a->ctx, WK_AUTH_UNAVAILABLE, 0, -1);
@@ -100,7 +99,7 @@ void
 wk_auth_userpass(struct wk_auth *a, const uint8_t *user, size_t userlen,
     const uint8_t *pass, size_t passlen)
 {
-	authdproto_userpass_put(&outmsg, user, userlen, pass, passlen);
+	authdproto_userpass_put(&ipc_scratch_out, user, userlen, pass, passlen);
 	a->sasl = 0;
 	request(a);
 }
@@ -109,7 +108,7 @@ void
 wk_auth_start(struct wk_auth *a, const uint8_t *mech, size_t mechlen, int has_ir,
     const uint8_t *ir, size_t irlen)
 {
-	authdproto_start_put(&outmsg, mech, mechlen, has_ir, ir, irlen);
+	authdproto_start_put(&ipc_scratch_out, mech, mechlen, has_ir, ir, irlen);
 	a->sasl = 1;
 	request(a);
 }
@@ -119,7 +118,7 @@ wk_auth_respond(struct wk_auth *a, const uint8_t *line, size_t len)
 {
 	if (a->state != WK_AUTH_WAIT_CLIENT)
 		return;
-	authdproto_continue_put(&outmsg, line, len);
+	authdproto_continue_put(&ipc_scratch_out, line, len);
 	request(a);
 }
 
@@ -134,18 +133,18 @@ on_authd(int fd, short revents, void *ctx)
 	(void)revents;
 	if (a->state != WK_AUTH_WAIT_AUTHD)
 		return;
-	if (ipc_recv(fd, &inmsg) != 1) {
+	if (ipc_recv(fd, &ipc_scratch_in) != 1) {
 		finish(a, WK_AUTH_UNAVAILABLE, 0, -1);
 		return;
 	}
-	if (inmsg.type == MSG_AUTH_OK && authdproto_ok_get(&inmsg) == 0) {
+	if (ipc_scratch_in.type == MSG_AUTH_OK && authdproto_ok_get(&ipc_scratch_in) == 0) {
 		ev_del_fd(a->authd_fd);
 		ev_cancel_timer(a->timer);
 		await(a, WK_AUTH_WAIT_STORE, a->control_fd, BROKER_CALL_TIMEOUT_MS);
 		return;
 	}
-	if (inmsg.type == MSG_AUTH_CHALLENGE && a->sasl) {
-		if (authdproto_challenge_get(&inmsg, text) == 0) {
+	if (ipc_scratch_in.type == MSG_AUTH_CHALLENGE && a->sasl) {
+		if (authdproto_challenge_get(&ipc_scratch_in, text) == 0) {
 			ev_del_fd(a->authd_fd);
 			ev_cancel_timer(a->timer);
 			a->timer = 0;
@@ -154,14 +153,14 @@ on_authd(int fd, short revents, void *ctx)
 			return;
 		}
 	}
-	if (inmsg.type == MSG_AUTH_FAIL) {
-		if (authdproto_fail_get(&inmsg, &code, text) == 0) {
+	if (ipc_scratch_in.type == MSG_AUTH_FAIL) {
+		if (authdproto_fail_get(&ipc_scratch_in, &code, text) == 0) {
 			finish(a, WK_AUTH_REFUSED, code, -1);
 			return;
 		}
 	}
-	ipc_in_close_fd(&inmsg);
-	fatal("reason=\"bad message from authd\" type=0x%04x", inmsg.type);
+	ipc_in_close_fd(&ipc_scratch_in);
+	fatal("reason=\"bad message from authd\" type=0x%04x", ipc_scratch_in.type);
 }
 
 /* The master's hand-over of the stored channel after a verified login. */
@@ -173,11 +172,11 @@ on_control(int fd, short revents, void *ctx)
 	(void)revents;
 	if (a->state != WK_AUTH_WAIT_STORE)
 		return;
-	if (ipc_recv(fd, &inmsg) == 1 && inmsg.type == MSG_WORKER_STORE &&
-	    masterproto_store_get(&inmsg) == 0) {
-		finish(a, WK_AUTH_OK, 0, inmsg.fd);
+	if (ipc_recv(fd, &ipc_scratch_in) == 1 && ipc_scratch_in.type == MSG_WORKER_STORE &&
+	    masterproto_store_get(&ipc_scratch_in) == 0) {
+		finish(a, WK_AUTH_OK, 0, ipc_scratch_in.fd);
 		return;
 	}
-	ipc_in_close_fd(&inmsg);
+	ipc_in_close_fd(&ipc_scratch_in);
 	finish(a, WK_AUTH_NO_STORE, 0, -1);
 }

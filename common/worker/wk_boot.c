@@ -14,6 +14,7 @@
 #include "../base/version.h"
 #include "../ipc/ipc.h"
 #include "../ipc/masterproto.h"
+#include "../ipc/scratch.h"
 #include "../base/log.h"
 #include "../ipc/proto.h"
 #include "../net/proxy.h"
@@ -100,8 +101,6 @@ read_proxy_header(struct wk_boot *b, struct ipc_in *in, struct ipc_out *out)
 int
 wk_boot_enter(struct wk_boot *b)
 {
-	static struct ipc_in in;	/* 64 KiB each: not on the stack */
-	static struct ipc_out out;
 	struct sandbox_spec spec;
 	struct timeval tv;
 
@@ -122,7 +121,7 @@ wk_boot_enter(struct wk_boot *b)
 	policy_spec(b->policy, &b->cfg, &spec);
 	sandbox_confine(&spec);
 	sandbox_lock(&spec);
-	if (b->proxy && read_proxy_header(b, &in, &out) < 0)
+	if (b->proxy && read_proxy_header(b, &ipc_scratch_in, &ipc_scratch_out) < 0)
 		return -1;
 	return 0;
 }

@@ -4,13 +4,13 @@
  * RCPT: the master asks authd about the address and keeps what it resolved
  * to; we keep only the index it answers.  After the data: the message is
  * a memfd, sealed (POLICY_LMTPD_SEALS) so that no stored can be handed a
- * moving target, and for each recipient in RCPT order the master spawns a
+ * moving target, and for each recipient ipc_scratch_in RCPT order the master spawns a
  * deliver-view stored of that user; that stored writes the message
  * durably (tmp/, fsync, rename into new/, fsync) before it answers, and
  * only then does that recipient get its 250 (invariant 5).
  *
- * The control channel is strict request/reply.  A call that times out
- * leaves a late answer in it that would be read as the next one's (a
+ * The control channel is strict request/reply.  A call that times ipc_scratch_out
+ * leaves a late answer ipc_scratch_in it that would be read as the next one's (a
  * stored of one user taken for another's): the session then stops using
  * the channel and closes.
  */
@@ -23,11 +23,10 @@
 #include "../../common/base/log.h"
 #include "../../common/ipc/authdproto.h"
 #include "../../common/ipc/proto.h"
+#include "../../common/ipc/scratch.h"
 #include "../../common/ipc/storeproto.h"
 #include "lmtpd.h"
 
-static struct ipc_out out;
-static struct ipc_in in;
 
 /* How long a stored may take for one message: the broker deadline plus
  * 1 ms per KiB (the fsyncs of a 50 MiB message on a slow disk). */
@@ -64,14 +63,14 @@ lookup(struct lmtp *p, const char *address, uint32_t *index_r)
 
 	if (p->broken)
 		return SMTP_RCPT_TEMP;
-	masterproto_rcpt_put(&out, id, address);
-	if (ipc_call(FD_CONTROL, &out, &in, expect, 1, 0) < 0) {
+	masterproto_rcpt_put(&ipc_scratch_out, id, address);
+	if (ipc_call(FD_CONTROL, &ipc_scratch_out, &ipc_scratch_in, expect, 1, 0) < 0) {
 		log_event(LOG_LEVEL_WARN, "rcpt_failed", "ip=%s errno=%d reason=\"master did not "
 		    "answer\"", p->ip, errno);
 		p->broken = 1;
 		return SMTP_RCPT_TEMP;
 	}
-	if (masterproto_rcpt_result_get(&in, &r) < 0 || r.id != id)
+	if (masterproto_rcpt_result_get(&ipc_scratch_in, &r) < 0 || r.id != id)
 		fatal("reason=\"malformed recipient verdict from the master\"");
 	*index_r = r.index;
 	return verdict_of(r.status);
@@ -91,7 +90,7 @@ lmtp_rcpt(struct lmtp *p, const struct smtp_cmd *cmd)
 		p->master_dirty = 1;
 	}
 	if (smtp_session_rcpt_done(&p->sm, v, &st) < 0)
-		fatal("reason=\"RCPT verdict out of turn\"");
+		fatal("reason=\"RCPT verdict ipc_scratch_out of turn\"");
 	lmtp_reply(p, &st.reply, 1);
 	if (st.action == SMTP_ACT_CLOSE)
 		p->s.closing = 1;
@@ -180,21 +179,21 @@ store_for(struct lmtp *p, uint32_t index)
 
 	if (p->broken)
 		return -1;
-	masterproto_deliver_put(&out, index);
-	if (ipc_send(FD_CONTROL, &out) < 0 || ipc_recv(FD_CONTROL, &in) != 1) {
+	masterproto_deliver_put(&ipc_scratch_out, index);
+	if (ipc_send(FD_CONTROL, &ipc_scratch_out) < 0 || ipc_recv(FD_CONTROL, &ipc_scratch_in) != 1) {
 		log_event(LOG_LEVEL_WARN, "deliver_failed", "ip=%s errno=%d reason=\"master did not "
 		    "answer\"", p->ip, errno);
 		p->broken = 1;
 		return -1;
 	}
-	if (in.type == MSG_WORKER_DELIVER && masterproto_store_get(&in) == 0)
-		return in.fd;
-	if (in.type == MSG_WORKER_STORE_FAIL && in.fd < 0 && masterproto_text_get(&in, why) == 0) {
+	if (ipc_scratch_in.type == MSG_WORKER_DELIVER && masterproto_store_get(&ipc_scratch_in) == 0)
+		return ipc_scratch_in.fd;
+	if (ipc_scratch_in.type == MSG_WORKER_STORE_FAIL && ipc_scratch_in.fd < 0 && masterproto_text_get(&ipc_scratch_in, why) == 0) {
 		log_event(LOG_LEVEL_WARN, "deliver_failed", "ip=%s rcpt=%u reason=\"%s\"", p->ip,
 		    index, why);
 		return -1;
 	}
-	fatal("reason=\"malformed deliver answer from the master\" type=0x%04x", in.type);
+	fatal("reason=\"malformed deliver answer from the master\" type=0x%04x", ipc_scratch_in.type);
 }
 
 /* Hand the message to stored on fd and read its verdict into r (left as
@@ -209,24 +208,24 @@ store_deliver(struct lmtp *p, int fd, uint32_t index, struct smtp_reply *r)
 	/* stored reads from the offset to EOF; the fd's offset is shared */
 	if (lseek(p->msg.fd, 0, SEEK_SET) != 0)
 		goto temp;
-	storeproto_deliver_put(&out, p->msg.len, p->msg.fd);
-	if (ipc_send(fd, &out) < 0 || poll(&pfd, 1, store_timeout_ms(p->msg.len)) != 1 ||
-	    ipc_recv(fd, &in) != 1)
+	storeproto_deliver_put(&ipc_scratch_out, p->msg.len, p->msg.fd);
+	if (ipc_send(fd, &ipc_scratch_out) < 0 || poll(&pfd, 1, store_timeout_ms(p->msg.len)) != 1 ||
+	    ipc_recv(fd, &ipc_scratch_in) != 1)
 		goto temp;
-	if (in.type == MSG_STORE_DELIVERED && storeproto_delivered_get(&in, name) == 0) {
+	if (ipc_scratch_in.type == MSG_STORE_DELIVERED && storeproto_delivered_get(&ipc_scratch_in, name) == 0) {
 		log_event(LOG_LEVEL_INFO, "delivered", "ip=%s rcpt=%u size=%llu file=%s", p->ip,
 		    index, (unsigned long long)p->msg.len, name);
 		p->delivered++;
 		return;
 	}
-	if (in.type == MSG_STORE_ERR && storeproto_err_get(&in, &code, text) == 0 &&
+	if (ipc_scratch_in.type == MSG_STORE_ERR && storeproto_err_get(&ipc_scratch_in, &code, text) == 0 &&
 	    code == STORE_ERR_TOOBIG) {
-		ipc_in_close_fd(&in);
+		ipc_in_close_fd(&ipc_scratch_in);
 		smtp_reply_set(r, 552, "5.2.2", "Mailbox full or message too big");
 		return;
 	}
 temp:
-	ipc_in_close_fd(&in);
+	ipc_in_close_fd(&ipc_scratch_in);
 	log_event(LOG_LEVEL_WARN, "deliver_failed", "ip=%s rcpt=%u errno=%d code=%u", p->ip,
 	    index, errno, code);
 	smtp_reply_set(r, 451, "4.3.0", "Temporary failure, try again later");
@@ -240,7 +239,7 @@ lmtp_deliver(struct lmtp *p, const struct smtp_step *st)
 	unsigned i;
 
 	if (st->nreplies != p->nrcpt)
-		fatal("reason=\"recipients out of step\" machine=%u worker=%u", st->nreplies,
+		fatal("reason=\"recipients ipc_scratch_out of step\" machine=%u worker=%u", st->nreplies,
 		    p->nrcpt);
 	for (i = 0; i < p->nrcpt; i++) {
 		int fd = sealed == 0 ? store_for(p, p->rcpt[i]) : -1;
@@ -269,8 +268,8 @@ lmtp_txn_end(struct lmtp *p)
 	if (!p->master_dirty || p->broken)
 		return;
 	p->master_dirty = 0;
-	masterproto_empty_put(&out, MSG_MASTER_RESET);
-	if (ipc_send(FD_CONTROL, &out) < 0) {
+	masterproto_empty_put(&ipc_scratch_out, MSG_MASTER_RESET);
+	if (ipc_send(FD_CONTROL, &ipc_scratch_out) < 0) {
 		log_event(LOG_LEVEL_WARN, "reset_failed", "ip=%s errno=%d", p->ip, errno);
 		p->broken = 1;
 	}

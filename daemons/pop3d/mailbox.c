@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "../../common/ipc/ipc.h"
+#include "../../common/ipc/scratch.h"
 #include "../../common/base/log.h"
 #include "../../common/proto/pop3_encode.h"
 #include "../../common/ipc/proto.h"
@@ -17,18 +18,16 @@
 #include "../../common/base/util.h"
 #include "pop3d.h"
 
-static struct ipc_in inmsg;
-static struct ipc_out outmsg;
 /* Decoded reply pages (one of each per process, like the buffers). */
 static struct store_sizes sizes_page;
 static struct store_uidls uidls_page;
 
-/* One request to stored and its reply in inmsg. Fatal if stored is gone or
+/* One request to stored and its reply in ipc_scratch_in. Fatal if stored is gone or
  * misbehaves: the session cannot go on without its store. */
 static void
 store_call(struct pop3 *p)
 {
-	if (ipc_send(p->store_fd, &outmsg) < 0 || ipc_recv(p->store_fd, &inmsg) != 1) {
+	if (ipc_send(p->store_fd, &ipc_scratch_out) < 0 || ipc_recv(p->store_fd, &ipc_scratch_in) != 1) {
 		client_puts(&p->c, "-ERR [SYS/TEMP] Mail storage failed\r\n");
 		client_flush(&p->c);
 		fatal("reason=\"stored channel failed\" errno=%d", errno);
@@ -47,9 +46,9 @@ load_sizes(struct pop3 *p)
 	while (start < p->nmsgs) {
 		const struct store_sizes *r = &sizes_page;
 
-		storeproto_index_put(&outmsg, MSG_STORE_POP_SIZES, start);
+		storeproto_index_put(&ipc_scratch_out, MSG_STORE_POP_SIZES, start);
 		store_call(p);
-		if (inmsg.type != MSG_STORE_SIZES || storeproto_sizes_get(&inmsg, &sizes_page) < 0)
+		if (ipc_scratch_in.type != MSG_STORE_SIZES || storeproto_sizes_get(&ipc_scratch_in, &sizes_page) < 0)
 			return -1;
 		/* meaning: the page asked for, inside the listing, "more" truthful */
 		if (r->start != start || r->count > p->nmsgs - start ||
@@ -69,7 +68,7 @@ store_err_code(void)
 	char text[STORE_ERR_TEXT_MAX];
 	uint32_t code;
 
-	return storeproto_err_get(&inmsg, &code, text) == 0 ? code : 0;
+	return storeproto_err_get(&ipc_scratch_in, &code, text) == 0 ? code : 0;
 }
 
 int
@@ -77,18 +76,18 @@ pop3_enter_transaction(struct pop3 *p)
 {
 	uint64_t n;
 
-	storeproto_open_put(&outmsg, MSG_STORE_POP_OPEN);
+	storeproto_open_put(&ipc_scratch_out, MSG_STORE_POP_OPEN);
 	store_call(p);
-	if (inmsg.type == MSG_STORE_ERR) {
+	if (ipc_scratch_in.type == MSG_STORE_ERR) {
 		if (store_err_code() == STORE_ERR_INUSE)
 			client_puts(&p->c, "-ERR [IN-USE] Mailbox is locked by another POP3 session\r\n");
 		else
 			client_puts(&p->c, "-ERR [SYS/TEMP] Cannot open mailbox\r\n");
 		return -1;
 	}
-	if (inmsg.type != MSG_STORE_OK)
-		fatal("reason=\"unexpected reply from stored\" type=0x%04x", inmsg.type);
-	if (storeproto_ok_get(&inmsg, &n) < 0 || n > p->cfg->pop3_max_messages)
+	if (ipc_scratch_in.type != MSG_STORE_OK)
+		fatal("reason=\"unexpected reply from stored\" type=0x%04x", ipc_scratch_in.type);
+	if (storeproto_ok_get(&ipc_scratch_in, &n) < 0 || n > p->cfg->pop3_max_messages)
 		fatal("reason=\"bad maildrop listing from stored\"");
 	p->nmsgs = (size_t)n;
 	if (load_sizes(p) < 0)
@@ -169,9 +168,9 @@ uidl_pages(struct pop3 *p, long single)
 	uint32_t start = single >= 0 ? (uint32_t)single : 0, i;
 
 	while (start < p->nmsgs) {
-		storeproto_index_put(&outmsg, MSG_STORE_POP_UIDLS, start);
+		storeproto_index_put(&ipc_scratch_out, MSG_STORE_POP_UIDLS, start);
 		store_call(p);
-		if (inmsg.type != MSG_STORE_UIDLS || storeproto_uidls_get(&inmsg, &uidls_page) < 0 ||
+		if (ipc_scratch_in.type != MSG_STORE_UIDLS || storeproto_uidls_get(&ipc_scratch_in, &uidls_page) < 0 ||
 		    r->start != start || r->count > p->nmsgs - start)
 			fatal("reason=\"bad UIDL page from stored\"");
 		for (i = 0; i < r->count; i++) {
@@ -236,25 +235,25 @@ fetch(struct pop3 *p, long m, int64_t body_lines)
 {
 	uint64_t size;
 
-	storeproto_index_put(&outmsg, MSG_STORE_POP_FETCH, (uint32_t)m);
+	storeproto_index_put(&ipc_scratch_out, MSG_STORE_POP_FETCH, (uint32_t)m);
 	store_call(p);
-	if (inmsg.type == MSG_STORE_ERR) {
+	if (ipc_scratch_in.type == MSG_STORE_ERR) {
 		uint32_t code = store_err_code();
-		ipc_in_close_fd(&inmsg);
+		ipc_in_close_fd(&ipc_scratch_in);
 		client_puts(&p->c, code == STORE_ERR_GONE ?
 		    "-ERR Message was removed by another program\r\n" :
 		    "-ERR [SYS/TEMP] Cannot read message\r\n");
 		return;
 	}
-	if (inmsg.type != MSG_STORE_MSGFD || storeproto_msgfd_get(&inmsg, &size) < 0)
+	if (ipc_scratch_in.type != MSG_STORE_MSGFD || storeproto_msgfd_get(&ipc_scratch_in, &size) < 0)
 		fatal("reason=\"bad fetch reply from stored\"");
 	client_printf(&p->c, "+OK %llu octets\r\n", (unsigned long long)size);
-	if (send_message(p, inmsg.fd, body_lines) < 0 && !p->c.dead) {
+	if (send_message(p, ipc_scratch_in.fd, body_lines) < 0 && !p->c.dead) {
 		/* A read error mid-message: the client cannot be told cleanly. */
 		log_event(LOG_LEVEL_ERR, "retr", "reason=\"read error\" errno=%d", errno);
 		p->c.dead = 1;
 	}
-	close(inmsg.fd);
+	close(ipc_scratch_in.fd);
 	if (body_lines < 0) {
 		p->retr_count++;
 		p->retr_bytes += size;
@@ -339,10 +338,10 @@ pop3_update(struct pop3 *p)
 		/* final when nothing marked is left after this batch */
 		while (i < p->nmsgs && !p->deleted[i])
 			i++;
-		storeproto_commit_put(&outmsg, i >= p->nmsgs, batch, count);
+		storeproto_commit_put(&ipc_scratch_out, i >= p->nmsgs, batch, count);
 		store_call(p);
-		if (inmsg.type == MSG_STORE_OK) {
-			if (storeproto_ok_get(&inmsg, &n) < 0)
+		if (ipc_scratch_in.type == MSG_STORE_OK) {
+			if (storeproto_ok_get(&ipc_scratch_in, &n) < 0)
 				fatal("reason=\"bad commit reply from stored\"");
 			removed += (size_t)n;
 		} else {
