@@ -551,8 +551,10 @@ master_reap(struct master *m)
 			log_event(LOG_LEVEL_INFO, "child_exit", "child=stored pid=%ld %s", (long)pid, st);
 			*master_child_find(s, pid) = (struct session_child){ 0 };
 		} else {
-			log_event(LOG_LEVEL_INFO, "disconnect", "child=%s pid=%ld %s ip=%s",
-			    policy_table[s->svc->worker].name, (long)pid, st, s->ip);
+			log_event(LOG_LEVEL_INFO, "disconnect", "child=%s pid=%ld %s ip=%s "
+			    "proto=%s duration_ms=%llu", policy_table[s->svc->worker].name, (long)pid,
+			    st, s->ip, s->svc->name,
+			    (unsigned long long)(ev_now_ms() - s->started_ms));
 			master_session_remove(m, s);
 		}
 		log_set_session(NULL);

@@ -2,6 +2,7 @@
 import base64
 import glob
 import os
+import re
 import poplib
 import shutil
 import socket
@@ -66,10 +67,15 @@ class TestPop3Protocol(Pop3Base):
         # stored lets go of the lock before QUIT's +OK: a client that logs in
         # again at once (a poller, fetchmail's next run) never sees [IN-USE]
         user, pw = self.new_user(["Subject: a\n\nx\n"])
+        mark = self.app.log_mark()
         for _ in range(20):
             p = self.login(user, pw)
             self.assertEqual(p.stat()[0], 1)
             self.assertTrue(p.quit().startswith(b"+OK"))
+        # every session's end is one line with its protocol and how long it took
+        rx = re.compile(r"event=disconnect child=pop3d pid=\d+ exit=0 ip=127\.0\.0\.1 "
+                        r"proto=pop3 duration_ms=\d+")
+        wait_until(lambda: len(rx.findall(self.app.log()[mark:])) >= 20, what="20 disconnect lines")
 
     def test_stat_list_sizes_are_crlf_sizes(self):
         msgs = [make_message("one", "line1\nline2\n"), make_message("two", "x" * 5000 + "\n")]
