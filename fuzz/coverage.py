@@ -47,6 +47,9 @@ OWNED = {
         "ipc_decode", "get_raw", "ipc_get_u8",
         "ipc_get_u32", "ipc_get_u64", "ipc_get_bytes", "ipc_get_str", "ipc_in_end",
         "ipc_dispatch", "ipc_dispatch_chan", "permitted"]),
+    "fuzz_imap_fmt": ("common/proto/imap_fmt.c", [
+        "digits", "expect", "month_days", "month_year", "day", "imap_date_parse", "time_zone",
+        "imap_datetime_parse", "imap_is_keyword", "system_flag", "imap_flags_parse"]),
     "fuzz_imap_parse": ("common/proto/imap_parse.c", None),
     "fuzz_imap_search": ("common/proto/imap_search.c", None),
     "fuzz_imap_seqset": ("common/proto/imap_seqset.c", None),
@@ -55,6 +58,7 @@ OWNED = {
     "fuzz_userimport": ("common/mail/userimport.c", None),
     "fuzz_masterproto": ("common/ipc/masterproto.c", None),
     "fuzz_mime": ("common/mail/mime.c", None),
+    "fuzz_mailfiles": ("common/mail/mailfiles.c", None),
     "fuzz_maildir_name": ("common/mail/maildir.c", ["parse_field", "maildir_parse_name",
                                                "maildir_uidl"]),
     "fuzz_mutf7": ("common/proto/mutf7.c", None),

@@ -73,6 +73,25 @@ round_trip(const uint8_t *m, size_t len)
 	CHECK(made == want && memcmp(out1, norm, made) == 0);
 }
 
+/* BDAT: whole and chunked conversions agree; only CRLF pairs shrink (the
+ * output is the input with exactly one CR less for each CRLF). */
+static void
+bdat(const uint8_t *m, size_t len, size_t step)
+{
+	size_t i, a = 0, b = 0, pairs = 0;
+	int ca = 0, cb = 0;
+
+	a = dotstuff_crlf_to_lf(&ca, m, len, out1);
+	a += dotstuff_crlf_end(&ca, out1 + a);
+	for (i = 0; i < len; i += step)
+		b += dotstuff_crlf_to_lf(&cb, m + i, len - i < step ? len - i : step, out2 + b);
+	b += dotstuff_crlf_end(&cb, out2 + b);
+	for (i = 0; i + 1 < len; i++)
+		pairs += m[i] == '\r' && m[i + 1] == '\n';
+	CHECK(a == b && memcmp(out1, out2, a) == 0 && a == len - pairs && ca == 0 && cb == 0);
+	CHECK(memmem(out1, a, "\r\n", 2) == NULL || memmem(m, len, "\r\r\n", 3) != NULL);
+}
+
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
@@ -102,5 +121,6 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		CHECK(used1 == 3 || (used1 >= 5 && data[used1 - 5] == '\r' && data[used1 - 4] == '\n'));
 	}
 	round_trip(data, size);
+	bdat(data, size, step ? step : 1);
 	return 0;
 }

@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "../base/util.h"
+#include "mailfiles.h"
 
 #define DIR_FLAGS (O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)
 /* Largest UID list read. */
@@ -85,133 +86,53 @@ read_file(int dirfd, const char *name, struct buf *out)
 	return 0;
 }
 
-/* The next line of *p (cut at '\n'), or NULL at the end. */
-static char *
-next_line(char **p)
+static int
+keep_entry(void *ctx, uint32_t uid, const char *name, size_t len)
 {
-	char *l = *p, *nl;
-
-	if (*l == '\0')
-		return NULL;
-	nl = strchr(l, '\n');
-	if (nl != NULL) {
-		*nl = '\0';
-		*p = nl + 1;
-	} else {
-		*p = l + strlen(l);
-	}
-	return l;
+	return preset_add(ctx, name, len, uid);
 }
 
-/* A decimal number at *s ended by a space or the end; *s moves past it. */
+/* A UID list of format f in file name: 1 (UIDs kept, im's UIDVALIDITY and
+ * UIDNEXT set), 0 (none or a format we do not know), -1. */
 static int
-number(char **s, uint64_t *v)
+import_list(int dirfd, const char *name, enum mailfiles_uidlist f, struct mi_preset *p,
+    struct imported *im)
 {
-	size_t d = strspn(*s, "0123456789");
-
-	if (d == 0 || util_parse_u64((const uint8_t *)*s, d, UINT32_MAX, v) < 0)
-		return -1;
-	*s += d;
-	*s += **s == ' ';
-	return 0;
-}
-
-/* Courier: "1 UIDVALIDITY UIDNEXT", then "UID name" lines. */
-static int
-import_courier(int dirfd, struct mi_preset *p, struct imported *im)
-{
+	struct mailfiles_header h;
 	struct buf b;
-	uint64_t ver, uidv, next, uid;
-	char *t, *l;
-	int rc = 0;
+	int rc;
 
-	if (read_file(dirfd, "courierimapuiddb", &b) < 0)
+	if (read_file(dirfd, name, &b) < 0)
 		return errno == ENOENT ? 0 : -1;
-	t = (char *)b.data;
-	l = next_line(&t);
-	if (l == NULL || number(&l, &ver) < 0 || ver != 1 || number(&l, &uidv) < 0 || number(&l, &next) < 0) {
-		buf_free(&b, 0);
-		return 0;	/* a format we do not know: no UIDs kept */
-	}
-	im->uidvalidity = (uint32_t)uidv;
-	im->uidnext = (uint32_t)next;
-	while (rc == 0 && (l = next_line(&t)) != NULL)
-		if (number(&l, &uid) == 0)
-			rc = preset_add(p, l, strlen(l), uid);
+	rc = mailfiles_uidlist((char *)b.data, f, &h, keep_entry, p);
 	buf_free(&b, 0);
-	return rc < 0 ? -1 : 1;
+	if (rc == 1) {
+		im->uidvalidity = h.uidvalidity;
+		im->uidnext = h.uidnext;
+	}
+	return rc;
 }
 
-/* Dovecot header: "1 UIDV NEXT" or "3 V<uidv> N<next> G<guid> ...". */
-static int
-dovecot_header(char *l, uint64_t *ver, struct imported *im)
+static void
+keep_keyword(void *ctx, uint32_t slot, const char *name)
 {
-	uint64_t v;
+	struct imported *im = ctx;
 
-	if (number(&l, ver) < 0 || (*ver != 1 && *ver != 3))
-		return -1;
-	if (*ver == 1) {
-		if (number(&l, &v) < 0)
-			return -1;
-		im->uidvalidity = (uint32_t)v;
-		if (number(&l, &v) < 0)
-			return -1;
-		im->uidnext = (uint32_t)v;
-		return 0;
+	if (slot < MINDEX_KEYWORDS && strlen(name) <= MINDEX_KEYWORD_MAX) {
+		snprintf(im->kw[slot], sizeof(im->kw[slot]), "%s", name);
+		im->have_kw = 1;
 	}
-	while (*l != '\0') {
-		char c = *l++;
-		if ((c == 'V' || c == 'N') && number(&l, &v) == 0)
-			*(c == 'V' ? &im->uidvalidity : &im->uidnext) = (uint32_t)v;
-		else
-			l += strcspn(l, " ") + (l[strcspn(l, " ")] == ' ');
-	}
-	return im->uidvalidity != 0 ? 0 : -1;
 }
 
-/* Dovecot: records "UID name" (v1) or "UID [fields] :name" (v3). */
-static int
-import_dovecot(int dirfd, struct mi_preset *p, struct imported *im)
-{
-	struct buf b;
-	uint64_t ver, uid;
-	char *t, *l, *n;
-	int rc = 0;
-
-	if (read_file(dirfd, "dovecot-uidlist", &b) < 0)
-		return errno == ENOENT ? 0 : -1;
-	t = (char *)b.data;
-	if ((l = next_line(&t)) == NULL || dovecot_header(l, &ver, im) < 0) {
-		buf_free(&b, 0);
-		return 0;
-	}
-	while (rc == 0 && (l = next_line(&t)) != NULL) {
-		if (number(&l, &uid) < 0)
-			continue;
-		n = ver == 3 ? strstr(l - 1, " :") : l - 1;
-		if (n != NULL && n[1] != '\0')
-			rc = preset_add(p, n + 1 + (ver == 3), strlen(n + 1 + (ver == 3)), uid);
-	}
-	buf_free(&b, 0);
-	return rc < 0 ? -1 : 1;
-}
-
-/* dovecot-keywords: "N name" lines, slot N is letter 'a' + N. */
+/* dovecot-keywords: slot N is letter 'a' + N. */
 static void
 import_keywords(int dirfd, struct imported *im)
 {
 	struct buf b;
-	uint64_t i;
-	char *t, *l;
 
 	if (read_file(dirfd, "dovecot-keywords", &b) < 0)
 		return;
-	t = (char *)b.data;
-	while ((l = next_line(&t)) != NULL)
-		if (number(&l, &i) == 0 && i < MINDEX_KEYWORDS && *l != '\0' && strlen(l) <= MINDEX_KEYWORD_MAX) {
-			snprintf(im->kw[i], sizeof(im->kw[i]), "%s", l);
-			im->have_kw = 1;
-		}
+	mailfiles_keywords((char *)b.data, keep_keyword, im);
 	buf_free(&b, 0);
 }
 
@@ -291,9 +212,9 @@ rebuild_folder(struct mindex *mi, const char *dir)
 		return -1;
 	rc = import_index(mi, dir, &p, &im);
 	if (rc == 0)
-		rc = import_courier(dfd, &p, &im);
+		rc = import_list(dfd, "courierimapuiddb", MAILFILES_COURIER, &p, &im);
 	if (rc == 0)
-		rc = import_dovecot(dfd, &p, &im);
+		rc = import_list(dfd, "dovecot-uidlist", MAILFILES_DOVECOT, &p, &im);
 	if (rc >= 0 && !im.have_kw)
 		import_keywords(dfd, &im);
 	close(dfd);

@@ -186,3 +186,29 @@ dotstuff_encode_end(struct dotstuff_enc *e, uint8_t *out)
 	e->after_cr = 0;
 	return o;
 }
+
+size_t
+dotstuff_crlf_to_lf(int *cr_held, const uint8_t *in, size_t len, uint8_t *out)
+{
+	size_t i, n = 0;
+
+	for (i = 0; i < len; i++) {
+		if (*cr_held && in[i] != '\n')
+			out[n++] = '\r';	/* a CR not followed by LF stays */
+		*cr_held = in[i] == '\r';
+		if (!*cr_held)
+			out[n++] = in[i];
+	}
+	return n;
+}
+
+size_t
+dotstuff_crlf_end(int *cr_held, uint8_t *out)
+{
+	size_t n = *cr_held ? 1 : 0;
+
+	if (n)
+		out[0] = '\r';
+	*cr_held = 0;
+	return n;
+}

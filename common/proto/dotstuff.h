@@ -63,6 +63,15 @@ void dotstuff_dec_init(struct dotstuff_dec *d, size_t max_line, uint64_t max_siz
 enum dotstuff_result dotstuff_decode(struct dotstuff_dec *d, const uint8_t *in, size_t len,
     uint8_t *out, size_t *consumed_r, size_t *produced_r);
 
+/* BDAT chunks (RFC 3030) carry the message without dot-stuffing or an end
+ * marker; stored keeps LF line ends, so CRLF becomes LF and any other CR
+ * stays.  *cr_held carries a CR that ended one chunk into the next (start
+ * at 0).  Returns the bytes written to out (room for len + 1). */
+size_t dotstuff_crlf_to_lf(int *cr_held, const uint8_t *in, size_t len, uint8_t *out);
+
+/* After the last chunk: the held CR, if any (out: room for 1). */
+size_t dotstuff_crlf_end(int *cr_held, uint8_t *out);
+
 struct dotstuff_enc {
 	int line_start;		/* the next byte begins a line */
 	int after_cr;		/* the last byte read was a CR (its LF may follow) */

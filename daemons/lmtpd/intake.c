@@ -23,6 +23,7 @@
 #include "../../common/base/log.h"
 #include "../../common/ipc/authdproto.h"
 #include "../../common/ipc/proto.h"
+#include "../../common/proto/dotstuff.h"
 #include "../../common/ipc/scratch.h"
 #include "../../common/ipc/storeproto.h"
 #include "lmtpd.h"
@@ -132,33 +133,23 @@ lmtp_msg_write(struct lmtp *p, const uint8_t *b, size_t len)
 void
 lmtp_msg_chunk(struct lmtp *p, const uint8_t *b, size_t len)
 {
-	static const uint8_t cr = '\r';
-	uint8_t piece[4096];
-	size_t i, n = 0;
+	uint8_t piece[4096 + 1];
 
-	for (i = 0; i < len; i++) {
-		if (p->msg.cr_held && b[i] != '\n')
-			piece[n++] = cr;	/* a CR not followed by LF stays */
-		p->msg.cr_held = b[i] == '\r';
-		if (!p->msg.cr_held)
-			piece[n++] = b[i];
-		if (n >= sizeof(piece) - 1) {
-			lmtp_msg_write(p, piece, n);
-			n = 0;
-		}
+	while (len > 0) {
+		size_t take = len < 4096 ? len : 4096;
+		lmtp_msg_write(p, piece, dotstuff_crlf_to_lf(&p->msg.cr_held, b, take, piece));
+		b += take;
+		len -= take;
 	}
-	lmtp_msg_write(p, piece, n);
 }
 
 /* The message is complete: seal it and check that the seals took. */
 static int
 msg_seal(struct lmtp *p)
 {
-	static const uint8_t cr = '\r';
+	uint8_t cr;
 
-	if (p->msg.cr_held)
-		lmtp_msg_write(p, &cr, 1);
-	p->msg.cr_held = 0;
+	lmtp_msg_write(p, &cr, dotstuff_crlf_end(&p->msg.cr_held, &cr));
 	if (p->msg.fd < 0 || p->msg.failed)
 		return -1;
 	if (fcntl(p->msg.fd, F_ADD_SEALS, POLICY_LMTPD_SEALS) < 0 ||
