@@ -51,6 +51,9 @@ static const struct config_key config_keys[] = {
 	{ "pop3_worker", NULL, CT_STR, S(pop3_worker), "", 0, 0 },
 	{ "lmtp_worker", NULL, CT_STR, S(lmtp_worker), "", 0, 0 },
 	LISTENER_KEYS(lmtp, ""),
+	LISTENER_KEYS(imap, "0.0.0.0:143"),
+	LISTENER_KEYS(imaps, ""),
+	{ "imap_worker", NULL, CT_STR, S(imap_worker), "", 0, 0 },
 	{ "tls_cert_file", "TLS_CERTFILE", CT_STR, S(tls_cert_file), "", 0, 0 },
 	{ "tls_key_file", NULL, CT_STR, S(tls_key_file), "", 0, 0 },
 	{ "tls_sni_dir", NULL, CT_STR, S(tls_sni_dir), "", 0, 0 },
@@ -90,6 +93,18 @@ static const struct config_key config_keys[] = {
 	PROTOCOL_KEYS(pop3, "POP3_TLS_REQUIRED", "yes", "1024", "600", "20"),
 	/* a mailbox limit, not a POP3 one: the old name stays as an alias */
 	{ "mailbox_max_messages", "pop3_max_messages", CT_NUM, S(pop3_max_messages), "1000000", 1, 100000000 },
+	/* IMAP: RFC 9051 5.4's thirty minutes of autologout */
+	PROTOCOL_KEYS(imap, "IMAP_TLS_REQUIRED", "yes", "65536", "1800", "20"),
+	{ "imap_separator", NULL, CT_STR, S(imap_separator), ".", 0, 2 },
+	{ "imap_namespace", NULL, CT_STR, S(imap_namespace), "INBOX.", 0, 64 },
+	{ "imap_max_message_size", NULL, CT_NUM, S(imap_max_message_size), "52428800", 1024,
+	  268435456 },
+	{ "imap_max_literals", NULL, CT_NUM, S(imap_max_literals), "64", 1, 10000 },
+	{ "imap_max_nesting", NULL, CT_NUM, S(imap_max_nesting), "32", 2, 256 },
+	{ "imap_max_search_keys", NULL, CT_NUM, S(imap_max_search_keys), "4096", 16, 100000 },
+	{ "imap_idle_check", "IMAP_IDLE_TIMEOUT", CT_NUM, S(imap_idle_check), "60", 1, 3600 },
+	{ "imap_keywords", "IMAP_KEYWORDS", CT_BOOL, S(imap_keywords), "yes", 0, 0 },
+	{ "imap_empty_trash", "IMAP_EMPTYTRASH", CT_STR, S(imap_empty_trash), "", 0, 256 },
 	/* LMTP: a command line of 4096 (MAIL/RCPT with parameters), RFC 5321
 	 * 4.5.3.2.7's five minutes, smtp_limits' ten errors */
 	PROTOCOL_KEYS(lmtp, NULL, "no", "4096", "300", "10"),
@@ -135,7 +150,8 @@ set_value(struct config *c, const struct config_key *k, const char *v, const cha
 		}
 		/* FALLTHROUGH */
 	case CT_STR:
-		if (strlen(v) >= CONFIG_PATH_MAX) {
+		/* max, when set, is the size of a string field smaller than a path */
+		if (strlen(v) >= (k->max ? k->max : CONFIG_PATH_MAX)) {
 			*why = "value too long";
 			return -1;
 		}
@@ -361,6 +377,31 @@ check_lmtp(const struct config *c, const char *name, char *err, size_t errlen)
 	return 0;
 }
 
+/* The IMAP namespace: separator "." or "/"; a prefix of printable ASCII
+ * without wildcards or quotes that is empty or ends in the separator
+ * ("INBOX." as Courier, "" as Dovecot). */
+static int
+check_imap(const struct config *c, const char *name, char *err, size_t errlen)
+{
+	size_t i, n = strlen(c->imap_namespace);
+
+	if (strcmp(c->imap_separator, ".") != 0 && strcmp(c->imap_separator, "/") != 0) {
+		snprintf(err, errlen, "%s: imap_separator must be \".\" or \"/\"", name);
+		return -1;
+	}
+	for (i = 0; i < n; i++) {
+		unsigned char ch = (unsigned char)c->imap_namespace[i];
+		if (ch <= 0x20 || ch >= 0x7f || strchr("%*\"\\(){", ch) != NULL)
+			break;
+	}
+	if (i < n || (n > 0 && c->imap_namespace[n - 1] != c->imap_separator[0])) {
+		snprintf(err, errlen, "%s: imap_namespace '%.64s' must be empty or printable text "
+		    "without %%*\"\\(){ ending in imap_separator", name, c->imap_namespace);
+		return -1;
+	}
+	return 0;
+}
+
 int
 config_parse(struct config *c, const char *name, const char *text, size_t len,
     char *err, size_t errlen)
@@ -399,7 +440,8 @@ config_parse(struct config *c, const char *name, const char *text, size_t len,
 		pos += ll + (nl ? 1 : 0);
 	}
 	if (check_hostname(c, name, err, errlen) < 0 ||
-	    check_default_domain(c, name, err, errlen) < 0 || check_lmtp(c, name, err, errlen) < 0)
+	    check_default_domain(c, name, err, errlen) < 0 || check_lmtp(c, name, err, errlen) < 0 ||
+	    check_imap(c, name, err, errlen) < 0)
 		return -1;
 	return check_mail_root(c, name, err, errlen);
 }
@@ -502,7 +544,7 @@ config_apply_env(struct config *c, char *const *envp, char *err, size_t errlen)
 	 * would load in the master and fail in every child */
 	if (check_default_domain(c, "environment", err, errlen) < 0 ||
 	    check_hostname(c, "environment", err, errlen) < 0 ||
-	    check_lmtp(c, "environment", err, errlen) < 0)
+	    check_lmtp(c, "environment", err, errlen) < 0 || check_imap(c, "environment", err, errlen) < 0)
 		return -1;
 	return check_mail_root(c, "environment", err, errlen);
 }

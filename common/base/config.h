@@ -48,6 +48,9 @@ struct config {
 	CONFIG_LISTENER(pop3s);			/* implicit TLS (RFC 8314) */
 	char pop3_worker[CONFIG_PATH_MAX];
 	char lmtp_worker[CONFIG_PATH_MAX];	/* tests only, as pop3_worker */
+	CONFIG_LISTENER(imap);
+	CONFIG_LISTENER(imaps);			/* implicit TLS (RFC 8314) */
+	char imap_worker[CONFIG_PATH_MAX];	/* tests only, as pop3_worker */
 	CONFIG_LISTENER(lmtp);			/* RFC 2033; default off */
 	/* TLS: certificates are read only by keyd */
 	char tls_cert_file[CONFIG_PATH_MAX];	/* comma list: chain PEM (key may be inside) */
@@ -86,6 +89,17 @@ struct config {
 	/* POP3 (pop3 and pop3s) */
 	CONFIG_PROTOCOL(pop3);
 	uint64_t pop3_max_messages;	/* key mailbox_max_messages */
+	/* IMAP (imap and imaps); docs/IMAP.md maps Courier's imapd settings */
+	CONFIG_PROTOCOL(imap);		/* imap_idle_timeout: the autologout (RFC 9051 5.4) */
+	char imap_separator[2];		/* hierarchy separator: "." or "/" */
+	char imap_namespace[64];	/* personal namespace prefix: "INBOX." (Courier) or "" */
+	uint64_t imap_max_message_size;	/* APPEND, bytes, <= STORE_APPEND_MAX */
+	uint64_t imap_max_literals;	/* literals in one command */
+	uint64_t imap_max_nesting;	/* parenthesised lists nested in one command */
+	uint64_t imap_max_search_keys;	/* keys of one SEARCH */
+	uint64_t imap_idle_check;	/* s between checks of the mailbox in IDLE (IMAP_IDLE_TIMEOUT) */
+	int imap_keywords;		/* user keywords may be set (IMAP_KEYWORDS) */
+	char imap_empty_trash[256];	/* "Trash:7,Junk:30": purge older at login (IMAP_EMPTYTRASH) */
 	/* LMTP (RFC 2033): the intake worker lmtpd */
 	CONFIG_PROTOCOL(lmtp);
 	uint64_t lmtp_max_recipients;	/* per transaction, <= MASTERPROTO_RCPT_MAX */

@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "proto.h"
+#include "storeimap.h"
 
 void
 storeproto_open_put(struct ipc_out *o, uint16_t type)
@@ -118,7 +119,7 @@ storeproto_err_get(struct ipc_in *in, uint32_t *code_r, char text_r[STORE_ERR_TE
 {
 	*code_r = ipc_get_u32(in);
 	ipc_get_str(in, text_r, STORE_ERR_TEXT_MAX);
-	if (ipc_in_end_no_fd(in) < 0 || *code_r < STORE_ERR_INUSE || *code_r > STORE_ERR_TOOBIG) {
+	if (ipc_in_end_no_fd(in) < 0 || *code_r < STORE_ERR_INUSE || *code_r > STORE_ERR_MAX) {
 		text_r[0] = '\0';
 		return -1;
 	}
