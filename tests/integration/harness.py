@@ -54,6 +54,8 @@ class Appliance:
         self.dir = tempfile.mkdtemp(prefix="postern-test-")
         os.chmod(self.dir, 0o755)
         self.port = free_port()
+        self.imap_port = free_port()
+        self.imaps_port = free_port()
         self.conf = os.path.join(self.dir, "postern.conf")
         self.empty = os.path.join(self.dir, "empty")
         self.mail = os.path.join(self.dir, "mail")
@@ -64,6 +66,8 @@ class Appliance:
             "empty_root": self.empty,
             "default_domain": "localhost",
             "pop3_listen": "127.0.0.1:%d" % self.port,
+            "imap_listen": "127.0.0.1:%d" % self.imap_port,
+            "imaps_listen": "127.0.0.1:%d" % self.imaps_port,
             "auth_fail_delay_ms": "0",
             "pop3_idle_timeout": "60",
             "tls_plaintext_loopback": "yes",
