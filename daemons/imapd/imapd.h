@@ -144,6 +144,16 @@ int imap_view_keywords(struct imap_view *v);
 void imap_flags_text(const struct imap_view *v, uint32_t flags, struct buf *b);
 /* The FLAGS and PERMANENTFLAGS lines for the folder. */
 void imap_send_flags(struct imap *p);
+/* The next at most STORE_UIDSET_MAX ranges of uids[*from..n) (ascending)
+ * into set; returns 1 while some are left. */
+int imap_uids_to_set(const uint32_t *uids, size_t n, size_t *from, struct store_uidset *set);
+/* RFC822.SIZE and INTERNALDATE of uids[0..n) (ascending) of the selected
+ * folder, 0 for any that are gone. */
+void imap_load_meta(struct imap *p, const uint32_t *uids, size_t n, uint64_t *size,
+    int64_t *date);
+
+/* trash.c: imap_empty_trash (Courier's IMAP_EMPTYTRASH) at login. */
+void imap_empty_trash(struct imap *p);
 
 /* message.c */
 void imap_cmd_select(struct imap *p, const struct imap_cmd *cmd);

@@ -404,3 +404,72 @@ imap_sync(struct imap *p, int expunges_ok)
 	free(s.gone);
 	free(s.rec);
 }
+
+static struct store_meta meta_page;
+
+/* --- META for a set of UIDs --- */
+
+struct meta_ctx {
+	const uint32_t *uids;		/* the UIDs asked, ascending */
+	size_t n, at;
+	uint64_t *size;
+	int64_t *date;
+};
+
+static int
+meta_data(struct imap *p, void *ctx)
+{
+	struct meta_ctx *m = ctx;
+	uint32_t i;
+
+	(void)p;
+	if (ipc_scratch_in.type != MSG_STORE_META || storeimap_meta_get(&ipc_scratch_in, &meta_page) < 0)
+		return -1;
+	for (i = 0; i < meta_page.count; i++) {
+		while (m->at < m->n && m->uids[m->at] < meta_page.m[i].uid)
+			m->at++;
+		if (m->at < m->n && m->uids[m->at] == meta_page.m[i].uid) {
+			m->size[m->at] = meta_page.m[i].size;
+			m->date[m->at] = meta_page.m[i].date;
+		}
+	}
+	return 0;
+}
+
+int
+imap_uids_to_set(const uint32_t *u, size_t n, size_t *from, struct store_uidset *set)
+{
+	set->n = 0;
+	while (*from < n) {
+		uint32_t v = u[*from];
+		if (set->n > 0 && set->r[set->n - 1].hi + 1 == v) {
+			set->r[set->n - 1].hi = v;
+		} else {
+			if (set->n == STORE_UIDSET_MAX)
+				return 1;	/* more to send */
+			set->r[set->n].lo = set->r[set->n].hi = v;
+			set->n++;
+		}
+		(*from)++;
+	}
+	return 0;
+}
+
+/* size[] and date[] of uids[0..n) (ascending), 0 for any gone. */
+void
+imap_load_meta(struct imap *p, const uint32_t *uids, size_t n, uint64_t *size, int64_t *date)
+{
+	static struct store_uidset set;
+	struct meta_ctx m = { uids, n, 0, size, date };
+	size_t from = 0;
+
+	memset(size, 0, n * sizeof(*size));
+	memset(date, 0, n * sizeof(*date));
+	while (from < n) {
+		imap_uids_to_set(uids, n, &from, &set);
+		storeimap_set_put(&ipc_scratch_out, MSG_STORE_IMAP_META, 0, NULL, set.r, set.n);
+		imap_store_call(p, meta_data, &m);
+		if (ipc_scratch_in.type != MSG_STORE_OK)
+			fatal("reason=\"bad META reply from stored\"");
+	}
+}
