@@ -21,18 +21,20 @@ plan_of(const char *rest, int uid, struct imap_fetch_plan *p, const char **err_r
 	size_t used, off = 0, n;
 	struct imap_event ev;
 	const struct imap_cmd *cmd;
+	int r = -1;
 
+	/* the whole line, also after an error (the parser skips to its end) */
+	*err_r = "command parser";
 	n = (size_t)snprintf(line, sizeof(line), "a %sFETCH 1 %s\r\n", uid ? "UID " : "", rest);
-	do {
+	while (off < n) {
 		imap_parser_feed(parser, (const uint8_t *)line + off, n - off, &used, &ev);
 		off += used;
-	} while (ev.type != IMAP_EV_COMMAND && ev.type != IMAP_EV_ERROR && off < n);
-	if (ev.type != IMAP_EV_COMMAND) {
-		*err_r = "command parser";
-		return -1;
+		if (ev.type != IMAP_EV_COMMAND)
+			continue;
+		cmd = imap_parser_cmd(parser);
+		r = imap_fetch_parse(cmd->args->next, cmd->args->next->next, uid, p, err_r);
 	}
-	cmd = imap_parser_cmd(parser);
-	return imap_fetch_parse(cmd->args->next, cmd->args->next->next, uid, p, err_r);
+	return r;
 }
 
 static const char simple_msg[] =
