@@ -532,6 +532,23 @@ put_data(struct render *r, const struct imap_fetch_section *sec, const struct sd
 	return 0;
 }
 
+/* A field name of the answer: an atom when it is a plain header name,
+ * else a string (an atom like "a[b" is valid, RFC 9051 9 ASTRING-CHAR, but
+ * clients' section parsers choke on brackets in it). */
+static int
+put_field_name(struct buf *out, const uint8_t *s, size_t len)
+{
+	size_t i;
+
+	for (i = 0; i < len; i++)
+		if (!((s[i] >= 'A' && s[i] <= 'Z') || (s[i] >= 'a' && s[i] <= 'z') ||
+		    (s[i] >= '0' && s[i] <= '9') || s[i] == '-' || s[i] == '_' || s[i] == '.'))
+			break;
+	if (len > 0 && i == len && !word_is(s, len, "NIL"))
+		return buf_append(out, s, len);
+	return imap_put_string(out, s, len);
+}
+
 /* "BODY[1.HEADER.FIELDS (From To)]<5>", as the answer names it. */
 static int
 put_section_name(struct render *r, const struct imap_fetch_section *sec)
@@ -547,7 +564,7 @@ put_section_name(struct render *r, const struct imap_fetch_section *sec)
 	if (sec->fields != NULL) {
 		for (a = sec->fields; a != NULL; a = a->next)
 			if (buf_append_str(r->out, a == sec->fields ? " (" : " ") < 0 ||
-			    imap_put_astring(r->out, a->text, a->len) < 0)
+			    put_field_name(r->out, a->text, a->len) < 0)
 				return -1;
 		if (buf_append(r->out, ")", 1) < 0)
 			return -1;
