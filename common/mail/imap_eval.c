@@ -126,6 +126,13 @@ imap_eval_needs(const struct imap_search *s)
 
 /* the per-message cache ---------------------------------------------- */
 
+/* A buffer's bytes, never NULL (the decoders take no NULL, even empty). */
+static const uint8_t *
+bytes(const struct buf *b)
+{
+	return b->data != NULL ? b->data : (const uint8_t *)"";
+}
+
 static uint8_t
 lower(uint8_t c)
 {
@@ -147,10 +154,10 @@ cache_field(struct imap_eval_scratch *sc, const struct rfc5322_field *f)
 	buf_reset(&sc->tmp);
 	buf_reset(&sc->tmp2);
 	if (rfc5322_unfold(f->value, f->value_len, f->value_len, &sc->tmp) < 0 ||
-	    decode_rfc2047(sc->tmp.data, sc->tmp.len, DECODE_CS_UTF8, &sc->tmp2) < 0)
+	    decode_rfc2047(bytes(&sc->tmp), sc->tmp.len, DECODE_CS_UTF8, &sc->tmp2) < 0)
 		return -1;
 	h.val_off = sc->hdr.len;
-	if (decode_fold(sc->tmp2.data, sc->tmp2.len, &sc->hdr) < 0)
+	if (decode_fold(bytes(&sc->tmp2), sc->tmp2.len, &sc->hdr) < 0)
 		return -1;
 	h.val_len = sc->hdr.len - h.val_off;
 	if (buf_append(&sc->hdr, "\n", 1) < 0)
@@ -194,7 +201,8 @@ body_text_part(struct imap_eval_scratch *sc, uint32_t i)
 	mime_content_type(mm->m + p->hdr_off, p->body_off - p->hdr_off, digest, &ct);
 	if (mime_param_get(ct.params, ct.params_len, "charset", &sc->tmp2, &pcs) < 0)
 		return -1;
-	cs = decode_charset_lookup(sc->tmp2.data, sc->tmp2.len);
+	if (sc->tmp2.len > 0)
+		cs = decode_charset_lookup(bytes(&sc->tmp2), sc->tmp2.len);
 	if ((r = imap_fetch_part_decode(mm, i, &sc->tmp, NULL)) == IMAP_FETCH_ERR_NOMEM)
 		return -1;
 	if (r == IMAP_FETCH_ERR_CTE &&	/* searched as it stands */
@@ -202,10 +210,10 @@ body_text_part(struct imap_eval_scratch *sc, uint32_t i)
 		return -1;
 	buf_reset(&sc->tmp2);
 	if (cs != DECODE_CS_UNKNOWN && cs != DECODE_CS_UTF8) {
-		if (decode_to_utf8(cs, sc->tmp.data, sc->tmp.len, &sc->tmp2) < 0 ||
-		    decode_fold(sc->tmp2.data, sc->tmp2.len, &sc->body) < 0)
+		if (decode_to_utf8(cs, bytes(&sc->tmp), sc->tmp.len, &sc->tmp2) < 0 ||
+		    decode_fold(bytes(&sc->tmp2), sc->tmp2.len, &sc->body) < 0)
 			return -1;
-	} else if (decode_fold(sc->tmp.data, sc->tmp.len, &sc->body) < 0) {
+	} else if (decode_fold(bytes(&sc->tmp), sc->tmp.len, &sc->body) < 0) {
 		return -1;
 	}
 	return buf_append(&sc->body, "\n", 1);
@@ -219,7 +227,7 @@ body_inner_header(struct imap_eval_scratch *sc, uint32_t c)
 
 	buf_reset(&sc->tmp);
 	if (decode_rfc2047(sc->mm.m + p->hdr_off, p->body_off - p->hdr_off, DECODE_CS_UTF8,
-	    &sc->tmp) < 0 || decode_fold(sc->tmp.data, sc->tmp.len, &sc->body) < 0)
+	    &sc->tmp) < 0 || decode_fold(bytes(&sc->tmp), sc->tmp.len, &sc->body) < 0)
 		return -1;
 	return buf_append(&sc->body, "\n", 1);
 }
@@ -291,7 +299,7 @@ needle(struct imap_eval_scratch *sc, const struct imap_eval_ctx *c,
 	buf_reset(&sc->tmp);
 	if (decode_to_utf8(c->charset, s, len, &sc->tmp) < 0)
 		return -1;
-	return decode_fold(sc->tmp.data, sc->tmp.len, &sc->needle);
+	return decode_fold(bytes(&sc->tmp), sc->tmp.len, &sc->needle);
 }
 
 static int
