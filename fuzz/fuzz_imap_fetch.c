@@ -10,6 +10,8 @@
  * - render answers 0, IMAP_FETCH_ERR_NOMEM or IMAP_FETCH_ERR_CTE, and
  *   leaves the buffer as it was on error; the answer is within the
  *   buffer's max, starts "* 7 FETCH (" and ends ")\r\n";
+ * - imap_fetch_part_decode() of every part of the message answers 0 or
+ *   UNKNOWN-CTE, and copies the body as it is when it says identity;
  * - the answer is valid IMAP syntax: given to the command parser as
  *   "t X (...)" it is one command whose one argument is a list, with no
  *   NUL outside literal8 and literal counts that match (the parser checks
@@ -127,6 +129,29 @@ check_syntax(const struct buf *out)
 	buf_free(&o, 0);
 }
 
+static void
+check_decode(const uint8_t *msg, size_t len)
+{
+	struct mime_msg mm;
+	struct buf b;
+	size_t i;
+	int id, r;
+
+	mime_init(&mm, 64, 8);
+	CHECK(mime_parse(&mm, msg, len) == 0);
+	for (i = 0; i < mm.n; i++) {
+		buf_init(&b, len + 16);
+		r = imap_fetch_part_decode(&mm, (uint32_t)i, &b, &id);
+		CHECK(r == 0 || r == IMAP_FETCH_ERR_CTE);
+		CHECK(r == 0 || !id);
+		if (r == 0 && id)
+			CHECK(b.len == mm.parts[i].body_len &&
+			    (b.len == 0 || memcmp(b.data, msg + mm.parts[i].body_off, b.len) == 0));
+		buf_free(&b, 0);
+	}
+	mime_free(&mm);
+}
+
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
@@ -180,6 +205,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		if (rc == 0)
 			check_syntax(&out);
 		buf_free(&out, 0);
+		check_decode(m.msg, m.len);
 	}
 	imap_parser_free(p);
 	return 0;

@@ -383,29 +383,29 @@ cte_of(const uint8_t *hdr, size_t hdr_len)
 	return CTE_UNKNOWN;
 }
 
-#define DECODE_CHUNK 16384
+#define DECODE_CHUNK 4096
 
+/* Decoded through a stack buffer, so that out grows only by what the data
+ * decodes to (the decoders' bounds are far above it, out's max is not). */
 static int
 decode_body(enum cte cte, const uint8_t *in, size_t len, struct buf *out)
 {
+	uint8_t chunk[decode_qp_bound(DECODE_CHUNK)];
 	struct decode_b64 b;
 	struct decode_qp q;
-	size_t off, n;
+	size_t off, n, got;
 
 	decode_b64_init(&b);
 	decode_qp_init(&q);
 	for (off = 0; off < len; off += n) {
 		n = len - off < DECODE_CHUNK ? len - off : DECODE_CHUNK;
-		if (buf_reserve(out, decode_qp_bound(DECODE_CHUNK)) < 0)
+		got = cte == CTE_BASE64 ? decode_b64(&b, in + off, n, chunk) :
+		    decode_qp(&q, in + off, n, chunk);
+		if (buf_append(out, chunk, got) < 0)
 			return -1;
-		out->len += cte == CTE_BASE64 ? decode_b64(&b, in + off, n, out->data + out->len) :
-		    decode_qp(&q, in + off, n, out->data + out->len);
 	}
-	if (buf_reserve(out, 3) < 0)
-		return -1;
-	out->len += cte == CTE_BASE64 ? decode_b64_end(&b, out->data + out->len) :
-	    decode_qp_end(&q, out->data + out->len);
-	return 0;
+	got = cte == CTE_BASE64 ? decode_b64_end(&b, chunk) : decode_qp_end(&q, chunk);
+	return buf_append(out, chunk, got);
 }
 
 /* Containers are never encoded (RFC 2045 6.4): their bodies as they are. */
