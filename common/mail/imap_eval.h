@@ -32,6 +32,8 @@
  * - SENTBEFORE/SENTON/SENTSINCE: the day of the first Date: field in its
  *   own zone; a message without a valid Date: matches none of them.
  *   BEFORE/ON/SINCE: the day of the internal date in UTC.
+ * - MODSEQ n: the message's modseq >= n; an entry name and type are
+ *   ignored (the index keeps one modseq per message, RFC 7162 3.1.5).
  * - NEW and RECENT match nothing, OLD everything: the index keeps no
  *   \Recent (IMAP4rev2).
  * - KEYWORD of a name the folder does not have matches nothing, UNKEYWORD
