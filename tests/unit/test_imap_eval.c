@@ -90,18 +90,7 @@ static struct imap_eval_msg m1 = {
 	.msg = (const uint8_t *)msg1,
 };
 
-/* The result of keys against m (-9: did not parse). */
-static int
-eval(const char *keys, const struct imap_eval_msg *m)
-{
-	if (parse(keys) < 0) {
-		printf("# parse: %s\n", keys);
-		return -9;
-	}
-	return imap_eval_match(&search, &ctx, m);
-}
-
-/* The keys as a one-line test name. */
+/* The keys as a one-line ASCII test name (the runner reads UTF-8 text). */
 static const char *
 name_of(const char *keys)
 {
@@ -109,9 +98,20 @@ name_of(const char *keys)
 	size_t i;
 
 	for (i = 0; keys[i] != '\0' && i < sizeof(n) - 1; i++)
-		n[i] = keys[i] == '\r' || keys[i] == '\n' ? ' ' : keys[i];
+		n[i] = keys[i] < ' ' || keys[i] > '~' ? '.' : keys[i];
 	n[i] = '\0';
 	return n;
+}
+
+/* The result of keys against m (-9: did not parse). */
+static int
+eval(const char *keys, const struct imap_eval_msg *m)
+{
+	if (parse(keys) < 0) {
+		printf("# parse: %s\n", name_of(keys));
+		return -9;
+	}
+	return imap_eval_match(&search, &ctx, m);
 }
 
 #define IS(keys, want) CHECK(eval(keys, &m1) == (want), name_of(keys))
