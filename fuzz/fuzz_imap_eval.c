@@ -12,7 +12,10 @@
  * - without the message it is IMAP_EVAL_UNKNOWN or the answer with it,
  *   and never unknown when imap_eval_needs() asks for neither header nor
  *   body;
- * - NOT of the search answers the opposite (when neither is an error).
+ * - NOT of the search answers the opposite (when neither is an error);
+ * - a CHARSET is taken exactly when decode.h knows it, and is then used
+ *   for the search strings (no NOT property: "NOT (CHARSET ...)" is no
+ *   search).
  */
 #include <string.h>
 
@@ -68,10 +71,12 @@ check(const struct imap_search *s, const struct imap_search *neg, struct imap_ev
 	c->scratch = fresh;
 	CHECK(imap_eval_match(s, c, m) == r);
 	c->scratch = keep;
-	rn = imap_eval_match(neg, c, m);
-	CHECK(rn == 1 || rn == 0 || rn == -1);
-	if (r >= 0 && rn >= 0)
-		CHECK(rn == !r);
+	if (neg != NULL) {
+		rn = imap_eval_match(neg, c, m);
+		CHECK(rn == 1 || rn == 0 || rn == -1);
+		if (r >= 0 && rn >= 0)
+			CHECK(rn == !r);
+	}
 	m->msg = NULL;
 	ru = imap_eval_match(s, c, m);
 	CHECK(r == -1 || ru == r || ru == IMAP_EVAL_UNKNOWN);
@@ -93,6 +98,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	const struct imap_cmd *cmd;
 	const uint8_t *nul;
 	size_t klen, max_text;
+	int ok;
 	struct imap_eval_ctx c = { .max_seq = 8, .max_uid = 12, .keyword = keyword,
 	    .saved = saved, .nsaved = 4 };
 	struct imap_eval_msg m = { .modseq = 5, .size = 300, .date = 1000000000 };
@@ -123,8 +129,15 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	feed(p, (const uint8_t *)"a SEARCH ", 9);
 	feed(p, data + 2, klen);
 	cmd = feed(p, (const uint8_t *)"\r\n", 2);
-	if (cmd != NULL && imap_search_parse(&s, cmd->args) == IMAP_SEARCH_OK &&
-	    s.charset == NULL && !s.esearch) {
+	ok = cmd != NULL && imap_search_parse(&s, cmd->args) == IMAP_SEARCH_OK;
+	if (ok && s.charset != NULL) {
+		enum decode_charset k = decode_charset_lookup(s.charset, s.charset_len);
+		CHECK((imap_eval_charset(s.charset, s.charset_len) == 0) == (k != DECODE_CS_UNKNOWN));
+		CHECK(imap_eval_charsets()[0] != '\0');
+		c.charset = k;
+		if (k != DECODE_CS_UNKNOWN)
+			check(&s, NULL, &c, &m, max_text);
+	} else if (ok && !s.esearch) {
 		feed(p2, (const uint8_t *)"b SEARCH NOT (", 14);
 		feed(p2, data + 2, klen);
 		cmd = feed(p2, (const uint8_t *)")\r\n", 3);
