@@ -336,6 +336,59 @@ test_binary(void)
 	    "* 1 FETCH (BINARY[1] ~{5}\r\nA\0B\r\n)\r\n", 35, 0), "NUL in BINARY[1]: literal8");
 }
 
+/* The same answer for the LF file and its CRLF form: sizes are CRLF's. */
+static int
+crlf_same(const char *rest, const char *lf)
+{
+	struct imap_fetch_plan p;
+	struct imap_fetch_msg m = { .seq = 1, .flags = "()" };
+	struct buf a, b, c;
+	const char *err;
+	size_t i;
+	int ok;
+
+	if (plan_of(rest, 0, &p, &err) < 0)
+		return 0;
+	buf_init(&a, 1 << 20);
+	buf_init(&b, 1 << 20);
+	buf_init(&c, 1 << 20);
+	for (i = 0; lf[i] != '\0'; i++)
+		buf_append(&c, lf[i] == '\n' ? "\r\n" : &lf[i], lf[i] == '\n' ? 2 : 1);
+	m.msg = (const uint8_t *)lf;
+	m.len = strlen(lf);
+	ok = imap_fetch_render(&p, &m, &a) == 0;
+	m.msg = c.data;
+	m.len = c.len;
+	ok = ok && imap_fetch_render(&p, &m, &b) == 0 && a.len == b.len &&
+	    memcmp(a.data, b.data, a.len) == 0;
+	if (!ok)
+		printf("# %s\n# LF   %.*s# CRLF %.*s", rest, (int)a.len, (const char *)a.data,
+		    (int)b.len, (const char *)b.data);
+	buf_free(&a, 0);
+	buf_free(&b, 0);
+	buf_free(&c, 0);
+	return ok;
+}
+
+static void
+test_crlf(void)
+{
+	static const char hdr_only[] = "Subject: only\nTo: x@example.org\n\n";
+
+	CHECK(crlf_same("(RFC822 RFC822.HEADER RFC822.TEXT)", simple_msg), "RFC822.* LF = CRLF");
+	CHECK(crlf_same("(BODYSTRUCTURE BODY[1] BODY[1.MIME] BODY[3.TEXT]<3.20>)", multi_msg),
+	    "sections LF = CRLF");
+	CHECK(crlf_same("(BINARY.PEEK[1] BINARY.SIZE[1] BINARY.SIZE[3] BINARY[2])", multi_msg),
+	    "BINARY LF = CRLF");
+	CHECK(crlf_same("BODY.PEEK[HEADER.FIELDS (Subject)]<4.12>", simple_msg), "fields LF = CRLF");
+	CHECK(answer_is("(ENVELOPE BODY.PEEK[HEADER.FIELDS (To)])", 0, hdr_only,
+	    "* 3 FETCH (ENVELOPE (NIL \"only\" NIL NIL NIL ((NIL NIL \"x\" \"example.org\")) NIL NIL "
+	    "NIL NIL) BODY[HEADER.FIELDS (To)] {21}\r\nTo: x@example.org\r\n\r\n)\r\n"),
+	    "a header-only message is enough for NEED_HEADER");
+	CHECK(answer_is("(FLAGS) (CHANGEDSINCE 5)", 1, NULL,
+	    "* 3 FETCH (UID 42 FLAGS (\\Seen) MODSEQ (7))\r\n"), "UID first, MODSEQ last");
+}
+
 static void
 test_limits(void)
 {
@@ -377,6 +430,7 @@ main(void)
 	test_simple_items();
 	test_sections();
 	test_binary();
+	test_crlf();
 	test_limits();
 	imap_parser_free(parser);
 	return tap_done();
