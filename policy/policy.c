@@ -77,6 +77,28 @@ static const int stored_syscalls[] = {
 	SCMP_SYS(fallocate), SCMP_SYS(getrandom),
 };
 
+/* The IMAP view: stored's, plus what its requests need beyond them. */
+static const int stored_imap_syscalls[] = {
+	SYSCALLS_BASE,
+	SYSCALLS_IO,
+	/* as stored_syscalls: Maildir++ (folders: mkdirat, unlinkat with
+	 * AT_REMOVEDIR, renameat2 RENAME_NOREPLACE; COPY: linkat; EXPUNGE:
+	 * unlinkat; APPEND: tmp/ then renameat, fsync of the directory) */
+	SCMP_SYS(getdents64), SCMP_SYS(rename), SCMP_SYS(renameat),
+	SCMP_SYS(renameat2), SCMP_SYS(unlink), SCMP_SYS(unlinkat), SCMP_SYS(mkdir),
+	SCMP_SYS(mkdirat), SCMP_SYS(link), SCMP_SYS(linkat), SCMP_SYS(flock),
+	SCMP_SYS(fsync), SCMP_SYS(fdatasync), SCMP_SYS(ftruncate), SCMP_SYS(statx),
+	SCMP_SYS(stat), SCMP_SYS(lstat), SCMP_SYS(access), SCMP_SYS(faccessat),
+	SCMP_SYS(umask),
+	/* change notifications, moved to the selected folder at SELECT */
+	SCMP_SYS(inotify_init1), SCMP_SYS(inotify_add_watch), SCMP_SYS(inotify_rm_watch),
+	/* APPEND's INTERNALDATE as the file's mtime (mindex_append) */
+	SCMP_SYS(utimensat),
+	/* the LMDB index, written by every request that changes the mailbox */
+	SCMP_SYS(msync), SCMP_SYS(pwrite64), SCMP_SYS(pwritev), SCMP_SYS(sched_yield),
+	SCMP_SYS(fallocate), SCMP_SYS(getrandom),
+};
+
 /* Argument conditions (sandbox.h): a rule allows its call only when all of
  * its conditions hold; anything else is refused like an unlisted call. */
 #define ARG_EQ(n, v)		{ .arg = (n), .op = SANDBOX_CMP_EQ, .value = (uint64_t)(v) }
@@ -126,6 +148,14 @@ static const int stored_syscalls[] = {
 	    .mask = O_ACCMODE | O_CREAT | O_EXCL | O_TRUNC | O_APPEND | O_TMPFILE, \
 	    .value = O_WRONLY | O_CREAT | O_EXCL } } }
 
+/* maildirsize (quota_update): one line appended to the existing file,
+ * never created or truncated this way. */
+#define RULES_QUOTA_APPEND \
+	{ .syscall = SCMP_SYS(openat), .what = "or O_WRONLY|O_APPEND, no O_CREAT/O_TRUNC (imap view)", \
+	  .cond = { { .arg = 2, .op = SANDBOX_CMP_MASKED_EQ, \
+	    .mask = O_ACCMODE | O_CREAT | O_TRUNC | O_APPEND | O_TMPFILE, \
+	    .value = O_WRONLY | O_APPEND } } }
+
 static const struct sandbox_rule pop3d_rules[] = {
 	RULES_MEMORY,
 	RULES_FD_FLAGS,
@@ -173,6 +203,18 @@ static const struct sandbox_rule stored_deliver_rules[] = {
 	RULES_LMDB_LOCKS,
 	RULES_READ_ONLY_OPEN,
 	RULES_DELIVER_OPEN,
+};
+
+/* The IMAP view creates files only as the deliver view does (a message,
+ * maildirfolder, the subscription file and maildirsize through tmp/, all
+ * O_WRONLY|O_CREAT|O_EXCL) and appends to maildirsize. */
+static const struct sandbox_rule stored_imap_rules[] = {
+	RULES_MEMORY,
+	RULES_FD_FLAGS,
+	RULES_LMDB_LOCKS,
+	RULES_READ_ONLY_OPEN,
+	RULES_DELIVER_OPEN,
+	RULES_QUOTA_APPEND,
 };
 
 #define N(a) (sizeof(a) / sizeof((a)[0]))
@@ -306,12 +348,23 @@ policy_spec(enum policy_proc p, const struct config *cfg, struct sandbox_spec *s
 void
 policy_stored_view(enum policy_stored_view v, struct sandbox_spec *s)
 {
-	if (v == POLICY_STORED_DELIVER) {
+	s->syscalls = stored_syscalls;
+	s->nsyscalls = N(stored_syscalls);
+	switch (v) {
+	case POLICY_STORED_DELIVER:
 		s->rules = stored_deliver_rules;
 		s->nrules = N(stored_deliver_rules);
-	} else {
+		break;
+	case POLICY_STORED_IMAP:
+		s->syscalls = stored_imap_syscalls;
+		s->nsyscalls = N(stored_imap_syscalls);
+		s->rules = stored_imap_rules;
+		s->nrules = N(stored_imap_rules);
+		break;
+	case POLICY_STORED_READ_ONLY:
 		s->rules = stored_rules;
 		s->nrules = N(stored_rules);
+		break;
 	}
 }
 
@@ -411,8 +464,9 @@ policy_print(int fd)
 		    e->slots[0] == SLOT_MASTER ? " (+ worker channels passed in)" : "");
 		print_rules(fd, e->rules, e->nrules);
 		if (i == POLICY_STORED) {
-			/* the deliver view's filter: the same plus one openat rule */
-			static const struct sandbox_rule more[] = { RULES_DELIVER_OPEN };
+			/* the deliver view's filter: the same plus one openat rule;
+			 * the imap view's: that, one more, inotify_rm_watch, utimensat */
+			static const struct sandbox_rule more[] = { RULES_DELIVER_OPEN, RULES_QUOTA_APPEND };
 			print_rules(fd, more, N(more));
 		}
 	}
