@@ -94,6 +94,10 @@ static const int stored_imap_syscalls[] = {
 	SCMP_SYS(inotify_init1), SCMP_SYS(inotify_add_watch), SCMP_SYS(inotify_rm_watch),
 	/* APPEND's INTERNALDATE as the file's mtime (mindex_append) */
 	SCMP_SYS(utimensat),
+	/* glibc's qsort of more than 1 KiB (mindex_sync sorting new files,
+	 * UID lists) asks once for the physical memory size: sysconf
+	 * (_SC_PHYS_PAGES) is sysinfo(2), which reads nothing of anyone's */
+	SCMP_SYS(sysinfo),
 	/* the LMDB index, written by every request that changes the mailbox */
 	SCMP_SYS(msync), SCMP_SYS(pwrite64), SCMP_SYS(pwritev), SCMP_SYS(sched_yield),
 	SCMP_SYS(fallocate), SCMP_SYS(getrandom),
@@ -465,7 +469,7 @@ policy_print(int fd)
 		print_rules(fd, e->rules, e->nrules);
 		if (i == POLICY_STORED) {
 			/* the deliver view's filter: the same plus one openat rule;
-			 * the imap view's: that, one more, inotify_rm_watch, utimensat */
+			 * the imap view's: that, one more, inotify_rm_watch, utimensat, sysinfo */
 			static const struct sandbox_rule more[] = { RULES_DELIVER_OPEN, RULES_QUOTA_APPEND };
 			print_rules(fd, more, N(more));
 		}

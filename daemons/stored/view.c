@@ -139,7 +139,9 @@ on_request(int fd, short revents, void *ctx)
 	int rc = ipc_recv(fd, c->in);
 
 	(void)revents;
-	if (rc == 0) {
+	/* A worker that exits with a MSG_STORE_CHANGED still unread resets
+	 * the connection (SOCK_SEQPACKET): an end like EOF, not a violation. */
+	if (rc == 0 || (rc < 0 && errno == ECONNRESET)) {
 		ev_stop();
 		return;
 	}
