@@ -448,6 +448,26 @@ format_slots(const struct policy_entry *e, char *out, size_t outlen)
 	}
 }
 
+/* The calls the imap view's list has beyond stored's. */
+static void
+print_imap_extra(int fd)
+{
+	size_t i, j, n = 0;
+
+	for (i = 0; i < N(stored_imap_syscalls); i++) {
+		char *name;
+		for (j = 0; j < N(stored_syscalls) && stored_syscalls[j] != stored_imap_syscalls[i]; j++)
+			;
+		if (j < N(stored_syscalls))
+			continue;
+		name = seccomp_syscall_resolve_num_arch(SCMP_ARCH_NATIVE, stored_imap_syscalls[i]);
+		dprintf(fd, "%s%s", n++ ? ", " : "           imap view also: ", name ? name : "?");
+		free(name);
+	}
+	if (n > 0)
+		dprintf(fd, "\n");
+}
+
 void
 policy_print(int fd)
 {
@@ -469,9 +489,10 @@ policy_print(int fd)
 		print_rules(fd, e->rules, e->nrules);
 		if (i == POLICY_STORED) {
 			/* the deliver view's filter: the same plus one openat rule;
-			 * the imap view's: that, one more, inotify_rm_watch, utimensat, sysinfo */
+			 * the imap view's: that, one more, and a few calls */
 			static const struct sandbox_rule more[] = { RULES_DELIVER_OPEN, RULES_QUOTA_APPEND };
 			print_rules(fd, more, N(more));
+			print_imap_extra(fd);
 		}
 	}
 }
