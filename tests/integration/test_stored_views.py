@@ -6,7 +6,7 @@ worker's end of the channel held by the test:
   mailbox, POP3 excludes them and they exclude POP3 ([IN-USE] as before);
 - the deliver view writes one message per request into new/ and answers
   with its name only once it is there; its filter may create files, the
-  other views' may not;
+  POP3 view's may not (the IMAP view's may too: tests/integration/test_stored_imap.py);
 - a view refuses the requests of another view as an IPC violation (the
   master chose the view; the worker cannot switch it).
 """
