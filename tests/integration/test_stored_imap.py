@@ -430,6 +430,9 @@ class TestStoredImap(unittest.TestCase):
             with open(os.path.join(cur, "%d.M%dP1.bulk,S=%d,W=%d:2," %
                                    (1600000000 + i, i, len(body), len(body) + 3)), "wb") as f:
                 f.write(body)
+                # the user's files, as delivery makes them: root's would not be
+                # hard-linked (fs.protected_hardlinks), and COPY would copy them
+                os.fchown(f.fileno(), MAIL_UID, MAIL_UID)
         made = time.monotonic() - t0
         t0 = time.monotonic()
         lines = s.cmd("select INBOX")
