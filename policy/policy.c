@@ -60,47 +60,42 @@ static const int keyd_syscalls[] = {
 	/* nothing else: keys were read before the sandbox */
 };
 
+/* Every view of stored. */
+#define SYSCALLS_STORED \
+	SYSCALLS_BASE, \
+	SYSCALLS_IO, \
+	/* Maildir++ inside the chroot of one user's mail root (openat: below) */ \
+	SCMP_SYS(getdents64), SCMP_SYS(rename), SCMP_SYS(renameat), \
+	SCMP_SYS(renameat2), SCMP_SYS(unlink), SCMP_SYS(unlinkat), SCMP_SYS(mkdir), \
+	SCMP_SYS(mkdirat), SCMP_SYS(link), SCMP_SYS(linkat), SCMP_SYS(flock), \
+	SCMP_SYS(fsync), SCMP_SYS(fdatasync), SCMP_SYS(ftruncate), SCMP_SYS(statx), \
+	SCMP_SYS(stat), SCMP_SYS(lstat), SCMP_SYS(access), SCMP_SYS(faccessat), \
+	SCMP_SYS(umask), \
+	/* glibc's qsort of more than 1 KiB (a POP3 snapshot of 59 messages or \
+	 * more, mindex_sync's new files) asks once for the size of physical \
+	 * memory: sysconf(_SC_PHYS_PAGES) is sysinfo(2), which reads nothing \
+	 * of anyone's */ \
+	SCMP_SYS(sysinfo), \
+	/* change notifications of the imap view (new/ and cur/) */ \
+	SCMP_SYS(inotify_init1), SCMP_SYS(inotify_add_watch), \
+	/* the LMDB index */ \
+	SCMP_SYS(msync), SCMP_SYS(pwrite64), SCMP_SYS(pwritev), SCMP_SYS(sched_yield), \
+	SCMP_SYS(fallocate), SCMP_SYS(getrandom)
+
 static const int stored_syscalls[] = {
-	SYSCALLS_BASE,
-	SYSCALLS_IO,
-	/* Maildir++ inside the chroot of one user's mail root (openat: below) */
-	SCMP_SYS(getdents64), SCMP_SYS(rename), SCMP_SYS(renameat),
-	SCMP_SYS(renameat2), SCMP_SYS(unlink), SCMP_SYS(unlinkat), SCMP_SYS(mkdir),
-	SCMP_SYS(mkdirat), SCMP_SYS(link), SCMP_SYS(linkat), SCMP_SYS(flock),
-	SCMP_SYS(fsync), SCMP_SYS(fdatasync), SCMP_SYS(ftruncate), SCMP_SYS(statx),
-	SCMP_SYS(stat), SCMP_SYS(lstat), SCMP_SYS(access), SCMP_SYS(faccessat),
-	SCMP_SYS(umask),
-	/* change notifications of the imap view (new/ and cur/) */
-	SCMP_SYS(inotify_init1), SCMP_SYS(inotify_add_watch),
-	/* the LMDB index */
-	SCMP_SYS(msync), SCMP_SYS(pwrite64), SCMP_SYS(pwritev), SCMP_SYS(sched_yield),
-	SCMP_SYS(fallocate), SCMP_SYS(getrandom),
+	SYSCALLS_STORED,
 };
 
-/* The IMAP view: stored's, plus what its requests need beyond them. */
+/* The IMAP view: stored's, plus what its requests need beyond them (the
+ * Maildir++ calls above already cover folders: mkdirat, unlinkat with
+ * AT_REMOVEDIR, renameat2 RENAME_NOREPLACE; COPY: linkat; EXPUNGE:
+ * unlinkat; APPEND: tmp/ then renameat, fsync of the directory). */
 static const int stored_imap_syscalls[] = {
-	SYSCALLS_BASE,
-	SYSCALLS_IO,
-	/* as stored_syscalls: Maildir++ (folders: mkdirat, unlinkat with
-	 * AT_REMOVEDIR, renameat2 RENAME_NOREPLACE; COPY: linkat; EXPUNGE:
-	 * unlinkat; APPEND: tmp/ then renameat, fsync of the directory) */
-	SCMP_SYS(getdents64), SCMP_SYS(rename), SCMP_SYS(renameat),
-	SCMP_SYS(renameat2), SCMP_SYS(unlink), SCMP_SYS(unlinkat), SCMP_SYS(mkdir),
-	SCMP_SYS(mkdirat), SCMP_SYS(link), SCMP_SYS(linkat), SCMP_SYS(flock),
-	SCMP_SYS(fsync), SCMP_SYS(fdatasync), SCMP_SYS(ftruncate), SCMP_SYS(statx),
-	SCMP_SYS(stat), SCMP_SYS(lstat), SCMP_SYS(access), SCMP_SYS(faccessat),
-	SCMP_SYS(umask),
-	/* change notifications, moved to the selected folder at SELECT */
-	SCMP_SYS(inotify_init1), SCMP_SYS(inotify_add_watch), SCMP_SYS(inotify_rm_watch),
+	SYSCALLS_STORED,
+	/* the watch follows the selected folder */
+	SCMP_SYS(inotify_rm_watch),
 	/* APPEND's INTERNALDATE as the file's mtime (mindex_append) */
 	SCMP_SYS(utimensat),
-	/* glibc's qsort of more than 1 KiB (mindex_sync sorting new files,
-	 * UID lists) asks once for the physical memory size: sysconf
-	 * (_SC_PHYS_PAGES) is sysinfo(2), which reads nothing of anyone's */
-	SCMP_SYS(sysinfo),
-	/* the LMDB index, written by every request that changes the mailbox */
-	SCMP_SYS(msync), SCMP_SYS(pwrite64), SCMP_SYS(pwritev), SCMP_SYS(sched_yield),
-	SCMP_SYS(fallocate), SCMP_SYS(getrandom),
 };
 
 /* Argument conditions (sandbox.h): a rule allows its call only when all of
