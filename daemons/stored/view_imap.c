@@ -752,6 +752,32 @@ send_copyuid(struct view_session *s, const struct mindex_uids *src, const struct
 	}
 }
 
+/* Whether the COPY of m->a into dir may go ahead: not a MOVE into the
+ * folder itself (RFC 6851 3.3 leaves it to the server), within the quota
+ * (*quota_r: maildirsize is to be updated, with m->sizes filled).
+ * Returns 0, or -1 after answering. */
+static int
+copy_allowed(struct view_session *s, const char *dir, int move, int *quota_r)
+{
+	struct view_imap *m = s->imap;
+
+	if (move && strcmp(dir, m->dir) == 0) {
+		view_reply_err(s, STORE_ERR_DENIED, "cannot move into the same folder");
+		return -1;
+	}
+	/* a MOVE keeps the usage; Trash is not counted (quota.h) */
+	*quota_r = !move && imap_quota_active(m) && strcmp(dir, ".Trash") != 0;
+	if (*quota_r && disk_sizes(m, m->box) < 0) {
+		imap_reply_errno(s, EIO, "copy");
+		return -1;
+	}
+	if (*quota_r && imap_quota_check(m, sum_sizes(m, m->a.v, m->a.n), m->a.n, "copy") < 0) {
+		view_reply_err(s, STORE_ERR_QUOTA, "over quota");
+		return -1;
+	}
+	return 0;
+}
+
 static int
 on_copy(void *ctx, struct ipc_in *in)
 {
@@ -761,7 +787,7 @@ on_copy(void *ctx, struct ipc_in *in)
 	struct mindex_status st;
 	char name[STORE_NAME_MAX + 1], dir[FOLDERS_NAME_MAX + 1];
 	uint8_t move;
-	int n, quota;
+	int n, quota, e;
 
 	if (storeimap_set_get(in, &move, name, &m->set) < 0)
 		return -1;
@@ -774,41 +800,27 @@ on_copy(void *ctx, struct ipc_in *in)
 	(void)folders_to_dir(name, m->sep, dir);	/* it opened: the name is valid */
 	if (set_uids(m, &m->set, &m->a) < 0) {
 		mindex_box_close(dst);
-		return imap_reply_errno(s, errno, "copy");
+		return imap_reply_errno(s, ENOMEM, "copy");
 	}
-	/* a MOVE keeps the usage; Trash is not counted (quota.h) */
-	quota = !move && imap_quota_active(m) && strcmp(dir, ".Trash") != 0;
-	if (quota && disk_sizes(m, m->box) < 0) {
+	if (copy_allowed(s, dir, move, &quota) < 0) {
 		mindex_box_close(dst);
-		return imap_reply_errno(s, EIO, "copy");
-	}
-	if (quota && imap_quota_check(m, sum_sizes(m, m->a.v, m->a.n), m->a.n, "copy") < 0) {
-		mindex_box_close(dst);
-		view_reply_err(s, STORE_ERR_QUOTA, "over quota");
 		return 0;
 	}
 	m->b.n = m->c.n = 0;
 	n = mindex_copy(m->box, dst, m->a.v, m->a.n, move, &m->b, &m->c);
+	e = errno;
 	if (n < 0 || mindex_status(dst, &st) < 0) {
-		int e = errno;
 		mindex_box_close(dst);
-		if (e == EINVAL) {	/* MOVE into the selected folder */
-			view_reply_err(s, STORE_ERR_DENIED, "cannot move into the same folder");
-			return 0;
-		}
-		return imap_reply_errno(s, e == ENOENT ? EIO : e, "copy");
+		return imap_reply_errno(s, n < 0 ? e : EIO, "copy");
 	}
 	mindex_box_close(dst);
 	if (quota && n > 0 && quota_update(m->rootfd, (int64_t)sum_sizes(m, m->b.v, m->b.n), n) < 0)
 		log_event(LOG_LEVEL_WARN, "quota_update", "errno=%d", errno);
 	if (move && n > 0) {
-		/* m->b stays in copy order for the pairs: expunge a sorted copy */
-		m->a.n = 0;
-		for (size_t i = 0; i < m->b.n; i++)
-			if (imap_uids_push(&m->a, m->b.v[i]) < 0)
-				return imap_reply_errno(s, errno, "move");
-		send_uidset(s, STORE_SET_EXPUNGED, m->a.v, m->a.n);
-		view_drop(m, m->a.v, m->a.n);
+		/* the sources, ascending (the order of the view): sorting keeps
+		 * them paired with m->c */
+		send_uidset(s, STORE_SET_EXPUNGED, m->b.v, m->b.n);
+		view_drop(m, m->b.v, m->b.n);
 		advance_seen(m);
 	}
 	send_copyuid(s, &m->b, &m->c);
