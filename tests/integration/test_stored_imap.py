@@ -123,11 +123,13 @@ def uidsets(lines, kind):
     return out
 
 
-@unittest.skipUnless(os.geteuid() == 0, "stored is spawned as root, as the master does")
-class TestStoredImap(unittest.TestCase):
+class StoredImapCase(unittest.TestCase):
+    """A config (CONFIG over the defaults) and helpers; no tests."""
+    CONFIG = {}
+
     @classmethod
     def setUpClass(cls):
-        cls.app = Appliance({"imap_max_message_size": str(MAX_MESSAGE)})
+        cls.app = Appliance(cls.CONFIG)
         cls.msgdir = os.path.join(cls.app.dir, "msgs")
         os.mkdir(cls.msgdir)
         cls.n = 0
@@ -154,6 +156,11 @@ class TestStoredImap(unittest.TestCase):
         f = s.final("append %s %s %s %d %s" % (folder, flags, kws, date, self.msgfile(data)))
         self.assertEqual(f[0], "APPENDED", f)
         return int(f[2])
+
+
+@unittest.skipUnless(os.geteuid() == 0, "stored is spawned as root, as the master does")
+class TestStoredImap(StoredImapCase):
+    CONFIG = {"imap_max_message_size": str(MAX_MESSAGE)}
 
     def test_folders(self):
         s = self.session("folders")
@@ -463,6 +470,30 @@ class TestStoredImap(unittest.TestCase):
         print("\n# 100k folder: files made in %.1f s; SELECT (first sync + 100k records) %.2f s, "
               "UID COPY 10k %.2f s, STORE +\\Deleted 10k %.2f s, UID EXPUNGE 10k %.2f s"
               % (made, t_select, t_copy, t_store, t_expunge))
+        self.assertEqual(s.close(), 0)
+
+
+@unittest.skipUnless(os.geteuid() == 0, "stored is spawned as root, as the master does")
+class TestStoredImapConfig(StoredImapCase):
+    """What stored takes from the config snapshot: the separator, whether
+    new keywords may be made."""
+    CONFIG = {"imap_separator": "/", "imap_namespace": "", "imap_keywords": "no"}
+
+    def test_separator_and_keywords(self):
+        s = self.session("config")
+        s.ok("open")
+        s.ok("create Lists/Debian")
+        s.ok("create a.b")
+        root = self.root("config")
+        self.assertTrue(os.path.isdir(os.path.join(root, ".Lists.Debian", "cur")))
+        self.assertTrue(os.path.isdir(os.path.join(root, ".a\\056b", "cur")), os.listdir(root))
+        names = [e.split("=", 1)[1] for w in s.cmd("list") if w[0] == "FOLDERS" for e in w[2:]]
+        self.assertEqual(sorted(names), ["INBOX", "Lists", "Lists/Debian", "a.b"])
+        self.append(s, "Lists/Debian", message("one"))
+        self.assertEqual(s.final("select Lists/Debian")[3], "1")
+        s.err("store add - NewKeyword - 1", "denied")
+        self.assertEqual(s.final("store add F - - 1")[:2], ["STORED", "1"])
+        s.err("append INBOX - NewKeyword 0 %s" % self.msgfile(message("two")), "denied")
         self.assertEqual(s.close(), 0)
 
 
