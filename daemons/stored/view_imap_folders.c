@@ -339,11 +339,19 @@ imap_on_append(void *ctx, struct ipc_in *in)
 	struct store_req_append *r = &m->append;
 	char dir[FOLDERS_NAME_MAX + 1];
 	struct mindex_box *b;
+	struct stat st;
 	int quota;
 
 	if (storeimap_append_get(in, r) < 0) {
 		ipc_in_close_fd(in);
 		return -1;
+	}
+	/* a message is a file (imapd's sealed memfd): a pipe or socket would
+	 * hold this session until its writer let go */
+	if (fstat(in->fd, &st) < 0 || !S_ISREG(st.st_mode)) {
+		ipc_in_close_fd(in);
+		view_reply_err(s, STORE_ERR_PROTO, "the message is not a file");
+		return 0;
 	}
 	if (r->len > m->max_message) {
 		ipc_in_close_fd(in);

@@ -379,6 +379,7 @@ class TestStoredImap(StoredImapCase):
         s.err("append INBOX - - 0 %s" % self.msgfile(message("big", MAX_MESSAGE + 1)), "toobig")
         s.err("append INBOX - - 0 %s 10" % self.msgfile(message("longer than said", 100)), "toobig")
         self.assertEqual(os.listdir(os.path.join(self.root("limits"), "tmp")), [], "tmp/ left clean")
+        self.assertEqual(s.final("append INBOX - - 0 pipe 10")[:2], ["ERR", "5"], "a pipe is no message")
         self.assertEqual(s.final("status INBOX")[1], "0")
         # a Maildir++ quota of 3000 bytes, 3 messages
         path = os.path.join(self.root("limits"), "maildirsize")

@@ -9,7 +9,7 @@
  *   open | list [sub] | select NAME | examine NAME | unselect | close | sync
  *   meta SET | msgfd UID | store set|add|remove FLAGS KWS UNCHANGEDSINCE SET
  *   expunge all|SET | copy NAME SET | move NAME SET
- *   append NAME FLAGS KWS DATE FILE [LEN] | status NAME | create NAME [ATTR]
+ *   append NAME FLAGS KWS DATE FILE|pipe [LEN] | status NAME | create NAME [ATTR]
  *   delete NAME | rename FROM TO | subscribe NAME | unsubscribe NAME | quota
  *   raw TYPE [HEX]      send a message of any type and read one reply
  *   changed MS          wait up to MS ms for a MSG_STORE_CHANGED sent from now
@@ -341,6 +341,16 @@ do_append(char **t, int nt)
 	req_append.flags = parse_flags(t[2]);
 	parse_kws(t[3], &req_append.kw);
 	req_append.date = strtoll(t[4], NULL, 10);
+	if (!strcmp(t[5], "pipe")) {	/* not a file: stored refuses it */
+		int p[2];
+		if (pipe(p) < 0)
+			return -1;
+		storeimap_append_put(&out, &req_append, p[0]);
+		call();
+		close(p[0]);
+		close(p[1]);
+		return 0;
+	}
 	if ((fd = memfd_of(t[5], &len)) < 0)
 		return -1;
 	req_append.len = nt > 6 ? strtoull(t[6], NULL, 10) : len;
