@@ -401,6 +401,12 @@ class TestStoredImap(StoredImapCase):
         self.assertEqual(s.ok("expunge all"), 1)
         with open(path) as f:
             self.assertEqual(f.read().splitlines()[-1], "-100 -1", "the expunge is counted")
+        # a malformed line: quota_read recounts the Maildir (through tmp/, in the filter)
+        with open(path, "a") as f:
+            f.write("not a usage line\n")
+        self.assertEqual(s.final("quota"), ["QUOTA", "1100", "3000", "2", "3"])
+        with open(path) as f:
+            self.assertNotIn("not a usage line", f.read())
         self.assertEqual(s.close(), 0)
 
     def assert_violation(self, lines, mtype):
