@@ -287,6 +287,24 @@ on_open(void *ctx, struct ipc_in *in)
 	return 0;
 }
 
+/* The status is read before the records: a change made by another session
+ * in between shows in the records, not in st.  What the worker is told
+ * covers the records (UIDNEXT above every UID, HIGHESTMODSEQ at least
+ * every MODSEQ), while the numbers kept for the next SYNC stay st's, so
+ * that SYNC looks again rather than miss that change. */
+static void
+cover_records(const struct store_record *r, size_t n, uint32_t *uidnext, uint64_t *hms)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		if (r[i].uid >= *uidnext && r[i].uid < UINT32_MAX)
+			*uidnext = r[i].uid + 1;
+		if (r[i].modseq > *hms)
+			*hms = r[i].modseq;
+	}
+}
+
 /* The SELECTED numbers and the view from m->rec. */
 static int
 select_view(struct view_imap *m, const struct mindex_status *st, struct store_selected *sel)
@@ -303,6 +321,7 @@ select_view(struct view_imap *m, const struct mindex_status *st, struct store_se
 		if (!(m->rec.v[i].flags & MINDEX_SEEN) && sel->unseen++ == 0)
 			sel->first_unseen = m->rec.v[i].uid;
 	}
+	cover_records(m->rec.v, m->rec.n, &sel->uidnext, &sel->highestmodseq);
 	m->seen_modseq = st->highestmodseq;
 	m->seen_uidnext = st->uidnext;
 	return 0;
@@ -502,12 +521,16 @@ on_sync(void *ctx, struct ipc_in *in)
 	struct view_session *s = ctx;
 	struct view_imap *m = s->imap;
 	struct mindex_status st;
+	uint32_t uidnext;
+	uint64_t hms;
 	int k;
 
 	if (storeimap_empty_get(in) < 0)
 		return -1;
 	if (mindex_sync(m->box, NULL) < 0 || mindex_status(m->box, &st) < 0)
 		return imap_reply_errno(s, errno == ENOENT ? EIO : errno, "sync");
+	uidnext = st.uidnext;
+	hms = st.highestmodseq;
 	if (st.highestmodseq != m->seen_modseq || st.uidnext != m->seen_uidnext) {
 		if (load_records(m, m->box) < 0 || (k = diff_view(m)) < 0)
 			return imap_reply_errno(s, errno == ENOENT ? EIO : errno, "sync");
@@ -515,11 +538,11 @@ on_sync(void *ctx, struct ipc_in *in)
 		send_records(s, m->rec.v, (size_t)k);
 		if (imap_send_keywords(s, m->box, 0) < 0)
 			return imap_reply_errno(s, EIO, "sync");
+		cover_records(m->rec.v, (size_t)k, &uidnext, &hms);
 		m->seen_modseq = st.highestmodseq;
 		m->seen_uidnext = st.uidnext;
 	}
-	storeimap_pair_put(s->out, MSG_STORE_SYNCED, m->seen_uidnext, (uint32_t)m->view.n,
-	    m->seen_modseq);
+	storeimap_pair_put(s->out, MSG_STORE_SYNCED, uidnext, (uint32_t)m->view.n, hms);
 	view_reply(s);
 	return 0;
 }
