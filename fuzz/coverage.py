@@ -76,6 +76,7 @@ OWNED = {
     "fuzz_sasl": ("common/proto/sasl.c", None),
     "fuzz_smtp_parse": ("common/proto/smtp_parse.c", None),
     "fuzz_smtp_reply": ("common/proto/smtp_reply.c", None),
+    "fuzz_storeimap": ("common/ipc/storeimap.c", None),
     "fuzz_storeproto": ("common/ipc/storeproto.c", None),
     "fuzz_tls_pick": ("common/net/tls.c", ["tls_pick_chain", "chain_usable"]),
     "fuzz_userdb": ("common/mail/userdb.c", ["put_be", "get_be", "userdb_user_encode", "get_str",
