@@ -167,6 +167,7 @@ grant(struct authsess *a, const char *canon, const struct userdb_user *u)
 	snprintf(L.user, sizeof(L.user), "%s", canon);
 	L.uid = u->uid ? u->uid : acfg.mail_uid;
 	L.gid = u->gid ? u->gid : acfg.mail_gid;
+	L.quota = u->quota;
 	authdproto_login_put(&outmsg, &L);
 	if (ipc_send(master_fd, &outmsg) < 0) {
 		refuse(a, AUTH_FAIL_TEMP, canon, "master channel failed");
