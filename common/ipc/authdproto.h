@@ -43,8 +43,9 @@ enum auth_fail_code {
 	AUTH_FAIL_ABORTED = 5,		/* client sent "*" */
 	AUTH_FAIL_TEMP = 6,		/* db or internal failure: try later */
 	AUTH_FAIL_DISABLED = 7,		/* account disabled */
+	AUTH_FAIL_AUTHZ = 8,		/* SASL authorization identity not allowed */
 };
-#define AUTH_FAIL_MAX		AUTH_FAIL_DISABLED
+#define AUTH_FAIL_MAX		AUTH_FAIL_AUTHZ
 
 /* Field sizes, with the NUL. */
 #define AUTHD_SID_SIZE		25	/* util_session_id(): 24 hex digits */

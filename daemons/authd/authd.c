@@ -265,6 +265,12 @@ sasl_step(struct authsess *a, enum sasl_result r)
 	case SASL_ERR_ABORTED:
 		refuse(a, AUTH_FAIL_ABORTED, NULL, "client aborted SASL exchange");
 		return;
+	case SASL_ERR_AUTHZ:
+		/* a guess at another identity counts like a wrong password */
+		throttle_fail(&acfg, a->ch.ip, NULL, ev_now_ms());
+		refuse(a, AUTH_FAIL_AUTHZ, NULL, "authorization identity is not the user (no proxy "
+		    "logins)");
+		return;
 	case SASL_ERR_MECH:
 		refuse(a, AUTH_FAIL_MECH, NULL, "unknown SASL mechanism");
 		return;
