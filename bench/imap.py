@@ -168,6 +168,9 @@ async def folder_dialogue(server, a, user, pw):
         if r and r[1] != n:
             fr.checks.append(f"first SELECT: {r[1]} EXISTS, expected {n}")
         await s.logout()
+        # Dovecot rescans a directory whose mtime is within the last second or
+        # so (it cannot trust it yet); a warm SELECT comes later than that.
+        await asyncio.sleep(a.settle)
         for _ in range(a.warm):
             s = await imapc.login(port, user, pw)
             await fr.step("select_warm", s.select())
@@ -558,7 +561,9 @@ def section_md(R, servers, rows, notes):
              f"every server; a server's renames and unlinks touch its own links only). "
              f"So the first SELECT builds the index from a `readdir` of names that carry "
              f"sizes and flags, with the files in the page cache. Dialogue: session A: "
-             f"LOGIN, SELECT INBOX (*first SELECT*), LOGOUT; {a.warm} sessions B: LOGIN, "
+             f"LOGIN, SELECT INBOX (*first SELECT*), LOGOUT; a pause of {a.settle:g} s (no "
+             f"directory mtime within the last second: Dovecot rescans such a directory "
+             f"on every SELECT); {a.warm} sessions B: LOGIN, "
              f"SELECT (*warm SELECT*, the median of these), LOGOUT; session C: LOGIN, "
              f"SELECT, `UID FETCH 1:* (UID FLAGS)`, `UID COPY 1:{a.batch} INBOX.Copy`, "
              f"`UID MOVE {a.batch + 1}:{2 * a.batch} INBOX.Moved`, `UID STORE "
@@ -606,18 +611,22 @@ def section_md(R, servers, rows, notes):
                  "-nodnslookup -noidentlookup <port> imaplogin /usr/bin/imapd Maildir`, "
                  "the command of Debian's `/usr/lib/courier/imapd` start script with "
                  "Debian's `/etc/courier/imapd` as the environment (IMAP_CAPABILITY "
-                 "without MOVE, IMAP_KEYWORDS=1, IMAP_ULIMITD=131072, "
-                 "IMAP_EMPTYTRASH=Trash:7 ...), `IMAP_STARTTLS=NO`, "
-                 f"{', '.join('`' + x + '`' for x in a.courier_env)} (Debian sets "
-                 "`IMAP_USELOCKS=1`: imapd then takes its folder lock through FAM, "
-                 "gamin's `gam_server`, and in this private instance, whose uid has no "
-                 "passwd entry, libgamin fails to connect to `/tmp/fam--` and every "
-                 "SELECT, COPY and EXPUNGE waited about 1.2 s; a gam_server it starts "
-                 "also leaves the server's process tree), no courierlogger and "
+                 "without MOVE, IMAP_KEYWORDS=1, IMAP_USELOCKS=1, IMAP_ULIMITD=131072, "
+                 "IMAP_EMPTYTRASH=Trash:7 ...), `IMAP_STARTTLS=NO`"
+                 f"{''.join(', `' + x + '`' for x in a.courier_env)}, no courierlogger and "
                  "no access file; authdaemond with authuserdb and the same `$6$` hashes; "
                  "the packages come from `apt-get download` and run unpacked in a private "
                  "mount namespace, as for POP3 (courier-imap conflicts with dovecot-imapd "
-                 "as packages). ")
+                 "as packages). Courier's folder locks and change watching go through "
+                 "FAM: gamin's `gam_server` (a dependency of Debian's courier-imap, "
+                 "unpacked with it; the mail uid has a passwd entry in the instance's "
+                 "private /etc, since gamin names its socket after the user); without "
+                 "it every login and every locked command (SELECT, COPY, EXPUNGE) waited "
+                 "about 1.2 s for libgamin's connect retries. gam_server daemonizes out of "
+                 "the process tree; it is counted as Courier's (CPU, memory) as every "
+                 "process of the instance's mount namespace is. All users share the mail "
+                 "uid here, so one gam_server serves all sessions; it exits some seconds "
+                 "after its last client. ")
     L.append(text + "Passwords SHA512-CRYPT (the same `$6$` strings) everywhere.")
     L.append("")
     L.append("### Notes\n")
@@ -642,6 +651,8 @@ def parse_args():
     ap.add_argument("--batch", type=int, help="messages per COPY/MOVE/STORE/EXPUNGE (10000)")
     ap.add_argument("--reps", type=int, help="repetitions of the folder scenario (3)")
     ap.add_argument("--warm", type=int, default=5, help="warm SELECT sessions per repetition")
+    ap.add_argument("--settle", type=float, default=2.0, metavar="SECONDS",
+                    help="pause between the first SELECT and the warm ones (2)")
     ap.add_argument("--sessions", type=int, help="mix sessions per server and concurrency (1200)")
     ap.add_argument("--rounds", type=int, help="alternating rounds of the session mix (4)")
     ap.add_argument("--idle", type=int, help="idle sessions N (50)")
@@ -653,7 +664,7 @@ def parse_args():
                     help="leave Postern out (developing the bench against the peers)")
     ap.add_argument("--courier-env", action="append", default=[], metavar="NAME=VALUE",
                     help="a Courier imapd setting over Debian's /etc/courier/imapd "
-                         "(default: IMAP_USELOCKS=0, see the notes)")
+                         "(e.g. IMAP_USELOCKS=0)")
     ap.add_argument("--keep", action="store_true", help="keep the temp directory")
     ap.add_argument("--wait-quiet", type=float, default=30, metavar="SECONDS",
                     help="before measuring, wait up to this long for an idle machine")
@@ -668,7 +679,6 @@ def parse_args():
     a.rounds = a.rounds or (1 if q else 4)
     a.idle = a.idle or (10 if q else 50)
     a.users = max(a.users or (32 if q else 64), a.idle, 32)
-    a.courier_env = a.courier_env or ["IMAP_USELOCKS=0"]
     a.only = {x.strip() for x in a.only.split(",") if x.strip()}
     if a.only - {"folder", "sessions", "idle"}:
         raise BenchError(f"--only: unknown scenario(s) {sorted(a.only)}")

@@ -626,11 +626,16 @@ userdb {{
 # real one and writable overlays with private upper directories cover /etc
 # and /run.  Nothing outside the work directory changes.  courier-imap is
 # handled the same way: it conflicts with imap-server (dovecot-imapd), and
-# unpacked it starts no system imapd on 143/993.
+# unpacked it starts no system imapd on 143/993.  Its imapd takes folder
+# locks and watches through FAM (Debian's courier-imap depends on gamin):
+# libgamin starts a gam_server per user, which daemonizes out of the
+# process tree but stays in the instance's mount namespace, so the processes
+# of an instance are those of that namespace.  gamin names its socket after
+# the user, so the mail uid gets a passwd entry in the private /etc.
 
 COURIER_DEBS = ("courier-pop", "courier-base", "courier-authlib", "courier-authlib-userdb",
                 "courier-authdaemon", "libcourier-unicode4", "libidn12", "libgamin0",
-                "libltdl7", "courier-imap")
+                "libltdl7", "courier-imap", "gamin")
 COURIER_SESSION = ("courierpop3login", "courierpop3d", "couriertls", "imaplogin", "imapd")
 
 
@@ -654,6 +659,13 @@ def courier_debs():
         for f in d.glob("*.deb"):
             have[f.name.split("_")[0]] = f
     return {p: have[p] for p in COURIER_DEBS}
+
+
+def _mnt_ns(pid):
+    try:
+        return os.readlink(f"/proc/{pid}/ns/mnt")
+    except OSError:
+        return None
 
 
 class Courier(Server):
@@ -725,6 +737,12 @@ class Courier(Server):
                          f"mail={home}/Maildir|systempw={hashes[user]}\n")
         # imapd's settings as Debian ships them (/etc/courier/imapd in the namespace).
         shutil.copy2(self.root / "etc" / "courier" / "imapd", self.etc / "courier" / "imapd")
+        with open("/etc/passwd") as f:
+            pw = f.read()
+        if not any(line.split(":")[2:3] == [str(MAIL_UID)] for line in pw.splitlines()):
+            pw += f"benchmail:x:{MAIL_UID}:{MAIL_GID}:bench mail:/nonexistent:/usr/sbin/nologin\n"
+        (self.etc / "passwd").write_text(pw)
+        os.chmod(self.etc / "passwd", 0o644)
         udb = self.etc / "courier" / "userdb"
         udb.write_text("".join(lines))
         os.chmod(udb, 0o600)
@@ -796,6 +814,21 @@ class Courier(Server):
 
     def mem_name(self, pid):
         return self.short_name(pid)
+
+    def pids(self):
+        """The process tree, plus every other process in the instance's
+        mount namespace (gam_server daemonizes out of the tree)."""
+        if not self.proc or self.proc.poll() is not None:
+            return []
+        out = tree(self.proc.pid)
+        ns = _mnt_ns(self.proc.pid)
+        if ns is None or ns == _mnt_ns(os.getpid()):
+            return out
+        have = set(out)
+        for name in os.listdir("/proc"):
+            if name.isdigit() and int(name) not in have and _mnt_ns(int(name)) == ns:
+                out.append(int(name))
+        return out
 
     def is_session_proc(self, pid):
         return self.short_name(pid) in COURIER_SESSION

@@ -250,7 +250,7 @@ class TestImapBench(unittest.TestCase):
         finally:
             sys.argv = argv
         self.assertEqual((a.messages, a.batch, a.reps, a.rounds), (2000, 200, 1, 1))
-        self.assertEqual(a.courier_env, ["IMAP_USELOCKS=0"])
+        self.assertEqual(a.courier_env, [])
         servers = [_S("Postern"), _S("Dovecot"), _S("Courier")]
         for s, ltr in zip(servers, "PDC"):
             s.letter = ltr
