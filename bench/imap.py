@@ -232,7 +232,7 @@ def run_folder(R, servers, a, src, user, pw):
     for nm, runs in res.items():
         m = {"ms": {k: median([fr.ms.get(k, float("nan")) for fr in runs]) for k in STEPS},
              "all": {k: [fr.ms[k] for fr in runs if k in fr.ms] for k in STEPS},
-             "errors": {}, "checks": [], "cpu": {}}
+             "errors": {}, "checks": [], "cpu": {}, "count": dict(runs[0].count)}
         for fr in runs:
             for k, e in fr.errors.items():
                 m["errors"].setdefault(k, e)
@@ -467,6 +467,10 @@ def make_notes(R, servers, a):
         for k in STEPS:
             parts.append(f"{labels[k][3:].rsplit(' (ms)', 1)[0]}: " + "; ".join(
                 f"{s.name} {fmt_cpu(F[s.name]['cpu'][k])}" for s in servers))
+        notes.append("1) untagged replies counted (first repetition): " + "; ".join(
+            f"{k}: " + each(servers, lambda s: str(F[s.name]["count"].get(k, "-")))
+            for k in ("fetch", "store", "move", "expunge")) + " (FETCH and STORE: untagged "
+            "FETCH lines; MOVE and EXPUNGE: untagged EXPUNGE lines).")
         notes.append("1) server CPU per command by process (ms, median over the "
                      "repetitions; /proc ticks are 10 ms): " + " | ".join(parts) + ".")
         if a.reps > 1:
@@ -573,7 +577,7 @@ def section_md(R, servers, rows, notes):
              f"Each command is timed from the write of its line to the end of its tagged "
              f"OK, client side; large replies are read in 256 KiB chunks and scanned for "
              f"the tag only, and their untagged lines counted (FETCH must give "
-             f"{a.messages:,}, MOVE and EXPUNGE {a.batch:,}). {a.reps} repetitions per "
+             f"{a.messages:,}, MOVE and EXPUNGE {a.batch:,}). {a.reps} repetition(s) per "
              f"server, interleaved (P D C, C D P, ...), medians in the table.")
     L.append(f"- 2) {a.users} users with {SMALL_MSGS} messages of {SMALL_SIZE} bytes each "
              f"(delivered with `posternctl deliver`, the same files copied to the others), "
