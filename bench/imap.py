@@ -536,6 +536,20 @@ def make_notes(R, servers, a):
                              f"could not be opened**; first: {i['errors'][0]}")
         notes.append(f"3) idle memory detail: {'; '.join(parts)}. RSS per session: "
                      + each(servers, lambda s: "%.0f KiB" % I[s.name]["rss_per"]) + ".")
+        parts = []
+        for s in servers:
+            i = I[s.name]
+            bl, bb = i["loaded"].get("by_name", {}), i["base"].get("by_name", {})
+            n = i["opened"] or 1
+            per = []
+            for nm, v in sorted(bl.items(), key=lambda x: -x[1]["private"]):
+                d = {k: v[k] - bb.get(nm, {}).get(k, 0) for k in v}
+                if abs(d["private"]) / n >= 1:
+                    per.append(f"{nm} {d['private'] / n:.0f} (dirty {d['dirty'] / n:.0f}, "
+                               f"pss {d['pss'] / n:.0f})")
+            parts.append(f"{s.name}: {', '.join(per) or 'none'}")
+        notes.append("3) private KiB per idle session by process name (loaded minus "
+                     "baseline, divided by the sessions): " + "; ".join(parts) + ".")
     return notes
 
 

@@ -136,20 +136,27 @@ class Server:
         return out
 
     def memory(self):
-        """Summed KiB over all processes: private, pss, rss, and process count."""
+        """Summed KiB over all processes: private, pss, rss, and process count;
+        by_name: {process name: {private, dirty (Private_Dirty), pss}}."""
         priv = pss = rss = n = 0
-        names = {}
+        names, by_name = {}, {}
         for pid in self.pids():
             v = smaps_rollup(pid)
             if v is None:
                 continue
             n += 1
-            priv += v.get("Private_Clean", 0) + v.get("Private_Dirty", 0)
+            p = v.get("Private_Clean", 0) + v.get("Private_Dirty", 0)
+            priv += p
             pss += v.get("Pss", 0)
             rss += v.get("Rss", 0)
             nm = self.mem_name(pid)
             names[nm] = names.get(nm, 0) + 1
-        return {"private": priv, "pss": pss, "rss": rss, "procs": n, "names": names}
+            b = by_name.setdefault(nm, {"private": 0, "dirty": 0, "pss": 0})
+            b["private"] += p
+            b["dirty"] += v.get("Private_Dirty", 0)
+            b["pss"] += v.get("Pss", 0)
+        return {"private": priv, "pss": pss, "rss": rss, "procs": n, "names": names,
+                "by_name": by_name}
 
     def session_procs(self):
         return [p for p in self.pids() if self.is_session_proc(p)]
