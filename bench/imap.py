@@ -696,11 +696,14 @@ def parse_args():
     ap.add_argument("--only", default="folder,sessions,idle",
                     help="comma-separated scenarios to run: folder, sessions, idle")
     ap.add_argument("--no-courier", action="store_true", help="leave Courier out")
+    ap.add_argument("--no-dovecot", action="store_true", help="leave Dovecot out")
     ap.add_argument("--no-postern", action="store_true",
                     help="leave Postern out (developing the bench against the peers)")
     ap.add_argument("--courier-env", action="append", default=[], metavar="NAME=VALUE",
                     help="a Courier imapd setting over Debian's /etc/courier/imapd "
                          "(e.g. IMAP_USELOCKS=0)")
+    ap.add_argument("--postern-conf", action="append", default=[], metavar="KEY=VALUE",
+                    help="a postern.conf key over the bench's (experiments)")
     ap.add_argument("--keep", action="store_true", help="keep the temp directory")
     ap.add_argument("--wait-quiet", type=float, default=30, metavar="SECONDS",
                     help="before measuring, wait up to this long for an idle machine")
@@ -747,14 +750,18 @@ def main():
         raise BenchError("must run as root (private servers drop to their uids)")
     work = Path(tempfile.mkdtemp(prefix="imapbench-"))
     os.chmod(work, 0o755)
-    postern = Postern(work, port=free_port(), tls_port=0, bin_dir=bin_dir, proto="imap")
+    postern = Postern(work, port=free_port(), tls_port=0, bin_dir=bin_dir, proto="imap",
+                      overrides=dict(x.split("=", 1) for x in a.postern_conf))
     servers = [] if a.no_postern else [postern]
-    servers.append(Dovecot(work, port=free_port(), tls_port=0, proto="imap"))
+    if not a.no_dovecot:
+        servers.append(Dovecot(work, port=free_port(), tls_port=0, proto="imap"))
     if not a.no_courier:
         servers.append(Courier(work, port=free_port(), tls_port=0, proto="imap",
                                imap_env=dict(x.split("=", 1) for x in a.courier_env)))
+    if not servers:
+        raise BenchError("no server left to measure")
     postern.check_binaries()
-    Dovecot.ensure_installed()
+    Dovecot.ensure_installed()      # doveadm makes the $6$ hashes for the others
 
     started = time.time()
     R = {"args": a, "date": datetime.datetime.now(datetime.timezone.utc).strftime(
