@@ -10,11 +10,15 @@ done (index built) before any sampling.  For each command: `perf record -g`
 attached to the two processes (perf does not stop them: strace/ptrace would,
 the seccomp filters kill a worker whose syscall is restarted under a
 tracer), the command run --reps times, then the top symbols and the share
-by process and user/kernel printed.
+by process and user/kernel printed.  Then --idle users (small INBOXes) log in,
+SELECT and stay: the private memory of their imapd and stored processes by
+mapping (heap, stack, anonymous, the binary's segments, LMDB files), averaged
+per process, from /proc/PID/smaps.
 """
 
 import argparse
 import asyncio
+import collections
 import os
 import shutil
 import signal
@@ -43,6 +47,7 @@ def main():
     ap.add_argument("--messages", type=int, default=100000)
     ap.add_argument("--batch", type=int, default=10000)
     ap.add_argument("--top", type=int, default=12, help="symbols shown per command")
+    ap.add_argument("--idle", type=int, default=50, help="idle sessions for the memory part")
     ap.add_argument("--bin", type=Path, metavar="DIR", help="Postern binaries (build/bin)")
     a = ap.parse_args()
     if os.geteuid() != 0 or not shutil.which("perf"):
@@ -53,11 +58,13 @@ def main():
                 proto="imap")
     p.check_binaries()
     try:
-        (user, pw), = setup_users(1, p, [], [4096])
+        users = setup_users(a.idle + 1, p, [], [4096] * 20)
+        user, pw = users[-1]
         make_folder(work / "folder", a.messages)
         link_folder(work / "folder", p.maildir(user))
         p.start(lambda srv, port: imapc.probe_login(port, user, pw))
         asyncio.run(profile(p, a, user, pw, work))
+        asyncio.run(memory(p, users[:-1]))
     finally:
         p.stop()
         shutil.rmtree(work, ignore_errors=True)
@@ -102,6 +109,54 @@ async def profile(p, a, user, pw, work):
         for ln in perf_top(data, "comm,sym", a.top):
             print("   " + ln.strip())
     await s.logout()
+
+
+def mapping_class(header):
+    f = header.split()
+    path = f[5] if len(f) > 5 else ""
+    if path.startswith("["):
+        return path
+    if os.path.basename(path).startswith("postern-"):
+        return f"binary {f[1]} at file offset {f[2]}"
+    if path:
+        return f"file {f[1]} {os.path.basename(path)}"
+    return f"anonymous {f[1]}"
+
+
+async def memory(p, users):
+    sessions = []
+    for user, pw in users:
+        s = await imapc.login(p.port, user, pw)
+        await s.select()
+        sessions.append(s)
+    p.wait_stable()
+    agg = {"postern-imapd": collections.Counter(), "postern-stored": collections.Counter()}
+    nproc = collections.Counter()
+    for pid in p.pids():
+        exe = os.path.basename(proc_exe(pid))
+        if exe not in agg:
+            continue
+        nproc[exe] += 1
+        cur = None
+        try:
+            with open(f"/proc/{pid}/smaps") as f:
+                for line in f:
+                    k = line.split()
+                    if not k[0].endswith(":"):
+                        cur = mapping_class(line)
+                    elif k[0] in ("Private_Dirty:", "Private_Clean:"):
+                        agg[exe][f"{cur}, {k[0][8:-1].lower()}"] += int(k[1])
+        except OSError:
+            pass
+    await imapc.logout_all(sessions)
+    print(f"\n### {len(sessions)} idle sessions (LOGIN, SELECT INBOX of 20 messages): "
+          f"private KiB per process by mapping")
+    for exe, c in agg.items():
+        n = nproc[exe] or 1
+        print(f"{exe}: {sum(c.values()) / n:.0f} KiB private per process")
+        for k, v in c.most_common():
+            if v / n >= 1:
+                print(f"   {v / n:6.1f}  {k}")
 
 
 if __name__ == "__main__":

@@ -33,7 +33,8 @@ made with `bench/profile_conn.py --perf`, `bench/perf_phases.py` and
 `build/bench/phases` (run by hand, see their `--help` and comments). The IMAP
 sections ("## Run ... — IMAP") come from `make bench-imap` (`bench/imap.py`):
 Postern's IMAP against Dovecot's and Courier's imapd, with the issue's targets
-beside Postern's numbers.
+beside Postern's numbers; `bench/imap_profile.py` (run by hand, as root, with
+perf) samples where Postern's time and memory go on the same folder.
 
 """
 
