@@ -250,6 +250,13 @@ class TestImapBench(unittest.TestCase):
         finally:
             sys.argv = argv
         self.assertEqual((a.messages, a.batch, a.reps, a.rounds), (2000, 200, 1, 1))
+        quick = a
+        sys.argv = ["imap.py"]
+        try:
+            a = imap.parse_args()
+        finally:
+            sys.argv = argv
+        self.assertEqual((a.messages, a.batch, a.reps, a.idle), (100000, 10000, 3, 50))
         self.assertEqual(a.courier_env, [])
         servers = [_S("Postern"), _S("Dovecot"), _S("Courier")]
         for s, ltr in zip(servers, "PDC"):
@@ -263,10 +270,12 @@ class TestImapBench(unittest.TestCase):
         R = {"folder": folder, "sessions": sess}
         rows = imap.build_rows(R, servers, a)
         by = {r[0]: r for r in rows}
-        cold = by["1) first SELECT of 2,000 messages, no index (ms)"]
+        qrows = {r[0]: r for r in imap.build_rows(R, servers, quick)}
+        self.assertIn("not checked", qrows["1) EXPUNGE of 200 (ms)"][4])
+        cold = by["1) first SELECT of 100,000 messages, no index (ms)"]
         self.assertEqual(cold[1], ["500.0", "500.0", "500.0"])
         self.assertEqual(cold[4], "≤ 300 ms: **missed**")
-        self.assertEqual(by["1) UID FETCH 1:* (UID FLAGS) of 2,000 (ms)"][4], "≤ 40 ms: met")
+        self.assertEqual(by["1) UID FETCH 1:* (UID FLAGS) of 100,000 (ms)"][4], "≤ 40 ms: met")
         self.assertEqual(by["1) failed commands"][1], ["1", "0", "0"])
         self.assertIn("**missed** (1.80x)", by["2) sessions/s, 8 clients"][4])
         md = report.table_md(rows, ["Postern", "Dovecot", "Courier"], list("PDC"),
