@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -180,13 +181,20 @@ main(int argc, char **argv)
 {
 	struct view_session vs = { .e = &engine, .chan = { .phase = VIEW_PHASE_IDLE }, .out = &outmsg,
 	    .worker_fd = FD_PARENT, .watch_fd = -1, .watch_wd = { -1, -1 } };
-	struct config cfg;
+	struct config *cfg;
 	struct args a;
 
-	parse_args(argc, argv, &a, &cfg);
+	/* The config is needed until the sandbox is in place (the views copy
+	 * the few values they keep): it lives in pages of its own, given back
+	 * then, so an idle session does not carry its 20 KiB. */
+	cfg = mmap(NULL, sizeof(*cfg), PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (cfg == MAP_FAILED)
+		return 1;
+	parse_args(argc, argv, &a, cfg);
 	umask(077);
 	engine_init(&engine);	/* the host name, before a filter without uname */
-	confine(&a, &cfg, &vs);
+	confine(&a, cfg, &vs);
+	munmap(cfg, sizeof(*cfg));
 	log_event(LOG_LEVEL_DEBUG, "ready", "user=%s view=%s", a.user, a.view->name);
 
 	return view_serve(a.view, &vs, &inmsg);
