@@ -20,6 +20,7 @@
 	SCMP_SYS(brk), SCMP_SYS(munmap), SCMP_SYS(mremap), SCMP_SYS(madvise), \
 	SCMP_SYS(clock_gettime), SCMP_SYS(gettimeofday), SCMP_SYS(getpid), \
 	SCMP_SYS(gettid), SCMP_SYS(rt_sigreturn), SCMP_SYS(rt_sigprocmask), \
+	SCMP_SYS(restart_syscall), /* a poll interrupted by SIGSTOP/SIGCONT resumes so */ \
 	SCMP_SYS(exit), SCMP_SYS(exit_group), SCMP_SYS(futex), \
 	SCMP_SYS(write), SCMP_SYS(close)
 
