@@ -150,7 +150,7 @@ enum smtp_rcpt_verdict {
 	SMTP_RCPT_OK,		/* 250 2.1.5 */
 	SMTP_RCPT_UNKNOWN,	/* 550 5.1.1 no such user */
 	SMTP_RCPT_DISABLED,	/* 550 5.2.1 mailbox disabled */
-	SMTP_RCPT_RELAY,	/* 554 5.7.1 relay access denied */
+	SMTP_RCPT_RELAY,	/* 550 5.7.1 relaying denied */
 	SMTP_RCPT_TEMP,		/* 451 4.3.0 try again later */
 	SMTP_RCPT_INVALID,	/* 501 5.1.3 not an address the user db takes */
 };
