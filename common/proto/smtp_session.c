@@ -465,6 +465,15 @@ smtp_session_tls_started(struct smtp_session *s)
 	return 0;
 }
 
+int
+smtp_session_tls_failed(struct smtp_session *s)
+{
+	if (s->wait != SMTP_WAIT_TLS)
+		return -1;
+	s->wait = SMTP_WAIT_NONE;
+	return 0;
+}
+
 /* Is mech one of the words of cfg.auth_mechs? */
 static int
 mech_offered(const struct smtp_session *s, const char *mech)

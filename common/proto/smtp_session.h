@@ -182,6 +182,11 @@ int smtp_session_auth_done(struct smtp_session *s, enum smtp_auth_result r,
  * forgotten (RFC 3207 4.2), EHLO must come again; no reply. */
 int smtp_session_tls_started(struct smtp_session *s);
 
+/* The worker could not start TLS after STARTTLS (no certificates from
+ * keyd): it sends its own 454 4.7.0 instead of the 220, and the session
+ * goes on in plaintext as before the command (RFC 3207 4). */
+int smtp_session_tls_failed(struct smtp_session *s);
+
 /* The EHLO/LHLO reply for this session: "250-hostname", then SIZE n,
  * 8BITMIME, PIPELINING, ENHANCEDSTATUSCODES, CHUNKING and the offered ones
  * (SMTPUTF8, DSN, BINARYMIME, STARTTLS before TLS, AUTH mechs when usable). */
