@@ -215,6 +215,8 @@ process_input(void *ctx)
 static const struct wk_session_ops session_ops = {
 	.process = process_input,
 	.login_timeout_line = "421 4.4.2 Timeout, closing connection\r\n",
+	/* RFC 5321 4.5.3.2.7: the server's timeout, said before closing */
+	.idle_timeout_line = "421 4.4.2 Idle timeout, closing connection\r\n",
 };
 
 static void
