@@ -63,7 +63,8 @@ struct wk_smtp {
 	uint64_t chunk_left;		/* WK_SMTP_IN_CHUNK / _DISCARD */
 	struct smtp_step held;		/* WK_SMTP_IN_DISCARD: the reply after the chunk */
 	struct wk_intake w;
-	uint64_t messages;		/* transactions answered 250, for the logout line */
+	uint64_t messages;		/* transactions delivered to every recipient, for
+					 * the logout line (the worker's deliver counts) */
 };
 
 /* The session's limits as the worker read them from its config keys. */

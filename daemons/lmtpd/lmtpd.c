@@ -8,17 +8,20 @@ static void
 deliver(struct wk_smtp *p, const struct smtp_step *st)
 {
 	static struct smtp_reply r;
-	unsigned i;
+	unsigned i, ok = 0;
 
 	if (st->nreplies != p->w.nrcpt)
 		fatal("reason=\"recipients out of step\" machine=%u worker=%u", st->nreplies,
 		    p->w.nrcpt);
 	for (i = 0; i < p->w.nrcpt; i++) {
 		r = st->reply;
-		(void)wk_intake_deliver_one(&p->w, i, &r);
+		if (wk_intake_deliver_one(&p->w, i, &r) == 0)
+			ok++;
 		wk_smtp_reply(p, &r, 1);
 		wk_smtp_flush(p);
 	}
+	if (ok == p->w.nrcpt)
+		p->messages++;
 }
 
 static const struct wk_smtp_ops lmtp_ops = {
