@@ -878,8 +878,14 @@ imap_cmd_append(struct imap *p, const struct imap_cmd *cmd)
 		}
 		if (a != NULL && a->type == IMAP_ARG_QUOTED) {
 			int tz;
-			if (imap_datetime_parse(a->text, a->len, &r->date, &tz) < 0 || r->date <= 0) {
+			if (imap_datetime_parse(a->text, a->len, &r->date, &tz) < 0) {
 				imap_bad(p, cmd->tag, "Invalid date-time");
+				return;
+			}
+			/* valid syntax, but the Maildir name and the index keep
+			 * times from 1970 on */
+			if (r->date <= 0) {
+				imap_no(p, cmd->tag, "[CANNOT] Dates before 1970 cannot be kept");
 				return;
 			}
 			a = a->next;

@@ -62,11 +62,9 @@ imap_arg_uidset(struct imap *p, const char *tag, const struct imap_arg *a, int u
 	if (s.searchres) {
 		/* RFC 5182: "$" is the saved result, UIDs of messages still here */
 		size_t k;
-		if (!v->have_saved) {
-			imap_bad(p, tag, "No saved search result");	/* 5182 2.1: BAD */
-			return -1;
-		}
-		for (k = 0; k < v->nsaved; k++)
+		/* RFC 5182 2.1: before any SEARCH ... SAVE in this folder, "$" is
+		 * an empty set */
+		for (k = 0; v->have_saved && k < v->nsaved; k++)
 			if (imap_view_find(v, v->saved[k]) >= 0 && set_add_uid(set, v->saved[k]) < 0)
 				goto too_many;
 		return 0;

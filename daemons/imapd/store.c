@@ -78,6 +78,9 @@ imap_store_err(void)
 
 	if (ipc_scratch_in.type != MSG_STORE_ERR)
 		return 0;
+	/* from the start of the message each time: callers may ask twice */
+	ipc_scratch_in.off = 0;
+	ipc_scratch_in.err = 0;
 	return storeproto_err_get(&ipc_scratch_in, &code, text) == 0 ? code : STORE_ERR_IO;
 }
 

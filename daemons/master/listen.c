@@ -358,5 +358,7 @@ master_accept(int lfd, short revents, void *ctx)
 		refuse(fd, l->svc, "service busy");
 		return;
 	}
-	close(fd);
+	/* kept until the worker is reaped (master.h): a client that logs out
+	 * and connects again at once finds its place free */
+	s->client_fd = fd;
 }

@@ -6,6 +6,7 @@
 #include <getopt.h>
 #include <limits.h>
 #include <signal.h>
+#include <sys/resource.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -280,6 +281,27 @@ on_signal(int fd, short revents, void *ctx)
 	}
 }
 
+/* The master holds two fds per session (the control channel, its copy of
+ * the client socket) beside its listeners and brokers: the soft limit goes
+ * up to the hard one.  Children get their own limits (policy rows). */
+static void
+raise_fd_limit(const struct config *cfg)
+{
+	struct rlimit rl;
+	rlim_t want = (rlim_t)cfg->max_daemons * 2 + 256;
+
+	if (getrlimit(RLIMIT_NOFILE, &rl) < 0)
+		return;
+	if (rl.rlim_cur < rl.rlim_max) {
+		rl.rlim_cur = rl.rlim_max;
+		(void)setrlimit(RLIMIT_NOFILE, &rl);
+	}
+	if (rl.rlim_cur < want)
+		log_event(LOG_LEVEL_WARN, "fd_limit", "limit=%llu wanted=%llu reason=\"max_daemons "
+		    "needs two fds per session in the master: raise LimitNOFILE / ulimit -n\"",
+		    (unsigned long long)rl.rlim_cur, (unsigned long long)want);
+}
+
 int
 main(int argc, char **argv)
 {
@@ -306,6 +328,7 @@ main(int argc, char **argv)
 	if (sandbox_unprivileged())
 		log_event(LOG_LEVEL_WARN, "unprivileged",
 		    "reason=\"not root: no uid separation or chroot; seccomp still applies\"");
+	raise_fd_limit(&M.cfg);
 	find_libexec(&M);
 	if (mkdir(M.cfg.state_dir, 0755) < 0 && errno != EEXIST)
 		fatal("reason=\"cannot create state_dir\" path=%s errno=%d", M.cfg.state_dir, errno);

@@ -92,6 +92,7 @@ master_session_add(struct master *m)
 	memset(s, 0, sizeof(*s));
 	util_session_id(s->sid);
 	s->ctl_fd = -1;
+	s->client_fd = -1;
 	s->pending_auth_fd = -1;
 	s->started_ms = ev_now_ms();
 	m->npreauth++;
@@ -118,6 +119,8 @@ master_session_remove(struct master *m, struct session *s)
 	}
 	if (s->pending_auth_fd >= 0)
 		close(s->pending_auth_fd);
+	if (s->client_fd >= 0)
+		close(s->client_fd);
 	if (!s->logged_in)
 		m->npreauth--;
 	intake_clear(s);

@@ -60,6 +60,9 @@ struct session {
 	pid_t worker_pid;
 	struct session_child children[SESSION_CHILDREN_MAX];
 	int ctl_fd;		/* master end of the worker's control channel */
+	int client_fd;		/* the master's copy of the client socket, never read
+				   or written: the client sees the connection end only
+				   when the worker is reaped and its place counted free */
 	int logged_in;		/* authd has named the user: one stored at most */
 	uint64_t started_ms;	/* accept time: login_timeout counts from here */
 	int login_expired;	/* killed by login_timeout */
