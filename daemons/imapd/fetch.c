@@ -336,7 +336,7 @@ imap_cmd_search(struct imap *p, const struct imap_cmd *cmd)
 	int64_t *date = NULL;
 	size_t nh = 0, i;
 	unsigned needs, ret;
-	int modseq, esearch;
+	int modseq, esearch, parsed = 0, done = 0;
 	struct buf b;
 
 	memset(&ctx, 0, sizeof(ctx));
@@ -347,6 +347,7 @@ imap_cmd_search(struct imap *p, const struct imap_cmd *cmd)
 		return;
 	}
 	e = imap_search_parse(&s, cmd->args);
+	parsed = e == IMAP_SEARCH_OK;
 	if (e != IMAP_SEARCH_OK) {
 		imap_printf(p, "%s BAD %s\r\n", cmd->tag, imap_search_err_text(e));
 		goto out;
@@ -481,7 +482,15 @@ imap_cmd_search(struct imap *p, const struct imap_cmd *cmd)
 	imap_write(p, b.data, b.len);
 	buf_free(&b, 0);
 	imap_printf(p, "%s OK %s completed\r\n", cmd->tag, cmd->name);
+	done = 1;
 out:
+	/* RFC 5182 2.1: a SEARCH ... SAVE that fails leaves "$" empty */
+	if (!done && parsed && (s.ret & IMAP_SEARCH_RET_SAVE)) {
+		free(p->v.saved);
+		p->v.saved = NULL;
+		p->v.nsaved = 0;
+		p->v.have_saved = 1;
+	}
 	if (ctx.scratch != NULL)
 		imap_eval_scratch_free(ctx.scratch);
 	imap_search_free(&s);
