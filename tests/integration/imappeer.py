@@ -254,7 +254,7 @@ class DovecotPeer:
         if isinstance(text, str):
             text = text.encode("latin-1")
         DovecotPeer.seq += 1
-        name = "%d.P%dQ%d.peer" % (time.time(), os.getpid(), DovecotPeer.seq)
+        name = "%d.M%08dP%d.peer" % (time.time(), DovecotPeer.seq, os.getpid())
         md = self.maildir(user)
         tmp = os.path.join(md, "tmp", name)
         with open(tmp, "wb") as f:

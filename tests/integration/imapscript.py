@@ -39,6 +39,7 @@ Syntax (one item per line; blank lines are ignored)
   variables: ${USER} ${PASS} ${USER2} ${PASS2}, ${P} the personal namespace prefix,
   ${S} the hierarchy separator, ${AUTHPLAIN} (base64 of NUL user NUL pass),
   ${AUTHPLAIN_BAD} (a wrong password), ${B64USER} ${B64PASS}, ${GREETING},
+  ${LONG} (70000 x: longer than any command line limit),
   and what S~ lines captured
 
   client lines (${NAME} is replaced everywhere, also in server lines)
@@ -70,6 +71,8 @@ Syntax (one item per line; blank lines are ignored)
                             matched, in any order among themselves
     S! GLOB   S!~ REGEX     forbidden: no response matching it may come before the next
                             S:/S~/S= line is matched
+    S? GLOB   S?~ REGEX     tolerated: any number of responses matching it (tagged ones
+                            too) may come before the next S:/S~/S= line is matched
 
   Ordered matching is a subsequence over untagged responses: while waiting for an
   S:/S~/S= line, untagged responses ("* ...") that match nothing expected are skipped
@@ -84,12 +87,14 @@ import os
 import re
 import socket
 import ssl
+import sys
 import time
 
 TOP = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 IMAP_DIR = os.path.join(TOP, "tests", "imap")
 MESSAGES = os.path.join(IMAP_DIR, "messages")
 
+TRACE = bool(os.environ.get("PTEST_IMAP_TRACE"))
 _COMMENT = re.compile(r"\s{2,}#.*$")
 _CONN = re.compile(r"^(c[1-9])\s+(.*)$")
 _LITERAL_IN = re.compile(r"\{(@[A-Za-z0-9_.\-]+|'(?:[^'\\]|\\.)*')(\+?)\}")
@@ -159,9 +164,12 @@ class Conn:
         self.eof = False
         self.pending = []     # (lineno, kind, regex, text) unordered, unmatched
         self.forbidden = []   # (lineno, regex, text)
+        self.tolerated = []   # (lineno, regex, text)
         self.pushed = []      # responses put back (a refused literal)
 
     def send(self, data):
+        if TRACE:
+            sys.stderr.write("%s C> %s\n" % (self.name, show(data)))
         self.sock.sendall(data)
 
     def _fill(self, deadline):
@@ -228,6 +236,8 @@ class Conn:
             out = out[:-2]
         elif out.endswith(b"\n"):
             out = out[:-1]
+        if TRACE:
+            sys.stderr.write("%s S< %s\n" % (self.name, show(out)))
         return out.decode("latin-1")
 
 
@@ -268,7 +278,7 @@ class Script:
 
     @staticmethod
     def _kind(line, path, no):
-        for k in ("Craw:", "Cx:", "C:", "S*~", "S!~", "S:", "S~", "S=", "S*", "S!"):
+        for k in ("Craw:", "Cx:", "C:", "S*~", "S!~", "S?~", "S:", "S~", "S=", "S*", "S!", "S?"):
             if line.startswith(k):
                 rest = line[len(k):]
                 if rest.startswith(" "):
@@ -298,6 +308,7 @@ class Runner:
             "AUTHPLAIN": b64("\0%s\0%s" % (user, password)),
             "AUTHPLAIN_BAD": b64("\0%s\0wrong-%s" % (user, password)),
             "B64USER": b64(user), "B64PASS": b64(password),
+            "LONG": "x" * 70000,
         }
         self.seq = 0
 
@@ -338,7 +349,8 @@ class Runner:
             for no, cname, kind, arg in self.s.lines:
                 self.lineno = no
                 getattr(self, "do_" + kind.replace(":", "_c").replace("~", "_re")
-                        .replace("=", "_eq").replace("*", "_any").replace("!", "_not"))(cname, arg)
+                        .replace("=", "_eq").replace("*", "_any").replace("!", "_not")
+                        .replace("?", "_opt"))(cname, arg)
             for c in self.conns.values():
                 if c.pending:
                     self.lineno = c.pending[0][0]
@@ -471,7 +483,7 @@ class Runner:
         md = self.peer.maildir(user)
         for f in files:
             self.seq += 1
-            name = "%d.M%dP%dQ%d.dropped" % (time.time(), self.seq, os.getpid(), self.seq)
+            name = "%d.M%08dP%d.dropped" % (time.time(), self.seq, os.getpid())
             tmp = os.path.join(md, "tmp", name)
             with open(tmp, "wb") as out:
                 out.write(read_fixture(f))
@@ -555,6 +567,7 @@ class Runner:
                     self.fail("[%s] '%s' came before the unordered line %d: %s"
                               % (cname, show(r), c.pending[0][0], c.pending[0][3]), got)
                 c.forbidden = []
+                c.tolerated = []
                 for k, v in m.groupdict().items():
                     if v is not None:
                         self.vars[k] = v
@@ -571,7 +584,7 @@ class Runner:
             if hit:
                 c.pending.remove(hit)
                 continue
-            if r.startswith("* "):
+            if r.startswith("* ") or any(t[1].fullmatch(r) for t in c.tolerated):
                 continue
             self.fail("[%s] unexpected response while waiting for  %s %s" % (cname, kind, arg), got)
 
@@ -595,9 +608,34 @@ class Runner:
     def do_S_not(self, cname, arg):
         self.conn(cname).forbidden.append((self.lineno, self._compile("S!", arg), "S! " + arg))
 
+    def do_S_opt(self, cname, arg):
+        self.conn(cname).tolerated.append((self.lineno, self._compile("S?", arg), "S? " + arg))
+
+    def do_S_opt_re(self, cname, arg):
+        self.conn(cname).tolerated.append((self.lineno, self._compile("S~", arg), "S?~ " + arg))
+
     def do_S_not_re(self, cname, arg):
         self.conn(cname).forbidden.append((self.lineno, self._compile("S~", arg), "S!~ " + arg))
 
 
 def scripts(directory=IMAP_DIR):
     return [Script(os.path.join(directory, n)) for n in sorted(os.listdir(directory)) if n.endswith(".imap")]
+
+
+if __name__ == "__main__":
+    # python3 imapscript.py FILE.imap...: run files against a fresh peer
+    # (PTEST_IMAP_PEER picks it) with the transcript on stderr
+    import imappeer
+    TRACE = True
+    for path in sys.argv[1:]:
+        sc = Script(path)
+        peer = imappeer.make_peer(sc.config)
+        try:
+            peer.add_user("ta", "pw-ta")
+            peer.add_user("tb", "pw-tb")
+            Runner(sc, peer, "ta", "pw-ta", "tb", "pw-tb").run()
+            print("%s: ok" % path)
+        except ScriptError as e:
+            print(e)
+        finally:
+            peer.cleanup()
