@@ -289,6 +289,59 @@ class DovecotPeer:
         shutil.rmtree(self.dir, ignore_errors=True)
 
 
+class RawImap:
+    """A raw IMAP connection for tests that need exact control: responses as text
+    (latin-1, literals included, see imapscript.Conn)."""
+
+    def __init__(self, peer, tls=False, timeout=30):
+        import imapscript
+        import ssl
+        sock = socket.create_connection((peer.host, peer.imaps_port if tls else peer.imap_port),
+                                        timeout=timeout, source_address=("127.0.0.1", 0))
+        if tls:
+            ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+            ctx.check_hostname = False
+            ctx.verify_mode = ssl.CERT_NONE
+            sock = ctx.wrap_socket(sock, server_hostname="localhost")
+        self.conn = imapscript.Conn("raw", sock)
+        self.timeout = timeout
+        self.n = 0
+        self.greeting = self.read()
+        assert self.greeting and self.greeting.startswith("* OK"), self.greeting
+
+    def read(self, timeout=None):
+        """One response, or None at EOF; socket.timeout past the deadline."""
+        return self.conn.read_response(time.monotonic() + (timeout or self.timeout))
+
+    def send(self, text):
+        self.conn.send(text.encode("latin-1") if isinstance(text, str) else text)
+
+    def cmd(self, text, ok=True, timeout=None):
+        """Send one tagged command; return (untagged responses, tagged line)."""
+        self.n += 1
+        tag = "t%d" % self.n
+        self.send("%s %s\r\n" % (tag, text))
+        untagged = []
+        while True:
+            r = self.read(timeout)
+            if r is None:
+                raise AssertionError("EOF after %r; got %r" % (text, untagged[-5:]))
+            if r.startswith(tag + " "):
+                if ok and not r.startswith(tag + " OK"):
+                    raise AssertionError("%s -> %s (after %r)" % (text, r, untagged[-5:]))
+                return untagged, r
+            untagged.append(r)
+
+    def login(self, user, password):
+        return self.cmd('LOGIN "%s" "%s"' % (user, password))
+
+    def close(self):
+        try:
+            self.conn.sock.close()
+        except OSError:
+            pass
+
+
 def make_peer(overrides=None):
     """A started server of the kind PTEST_IMAP_PEER names."""
     kind = peer_kind()

@@ -1,0 +1,222 @@
+"""Two IMAP sessions on one mailbox (RFC 9051 5.5, 7.5.1): when EXPUNGE responses
+may come, IDLE seeing mail written into new/ by another program and a flag change
+by the other session, and IDLE's autologout.  PTEST_IMAP_PEER=dovecot runs the
+same against Dovecot (imappeer.py)."""
+import os
+import re
+import socket
+import time
+import unittest
+
+from harness import wait_until
+from imappeer import RawImap, make_peer
+
+EXPUNGE = re.compile(r"\* \d+ EXPUNGE$")
+SMALL = "From: a@example.org\nTo: demo@localhost\nSubject: m%d\n\nbody %d\n"
+
+
+class ConcurrencyBase(unittest.TestCase):
+    overrides = {}
+
+    @classmethod
+    def setUpClass(cls):
+        cls.peer = make_peer(cls.overrides)
+        cls.nuser = 0
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.peer.cleanup()
+
+    def new_user(self, n=0):
+        type(self).nuser += 1
+        name = "cc%d%s" % (self.nuser, self._testMethodName[5:17].replace("_", ""))
+        self.peer.add_user(name, "pw-" + name)
+        for i in range(n):
+            self.peer.deliver(name, SMALL % (i + 1, i + 1))
+        return name, "pw-" + name
+
+    def session(self, user, pw, select="INBOX"):
+        s = RawImap(self.peer)
+        self.addCleanup(s.close)
+        s.login(user, pw)
+        if select:
+            s.cmd("SELECT " + select)
+        return s
+
+    def drop_into_new(self, user, text):
+        """As an MTA does: write tmp/, then rename into new/."""
+        md = self.peer.maildir(user)
+        name = "%d.M%dP%d.mta" % (time.time(), time.monotonic_ns() % 10**9, os.getpid())
+        tmp = os.path.join(md, "tmp", name)
+        with open(tmp, "w") as f:
+            f.write(text)
+        os.chown(tmp, self.peer.mail_uid, self.peer.mail_uid)
+        os.rename(tmp, os.path.join(md, "new", name))
+
+
+class TestExpungeTiming(ConcurrencyBase):
+    def test_expunge_reported_only_when_allowed(self):
+        u, pw = self.new_user(5)
+        a = self.session(u, pw)
+        b = self.session(u, pw)
+        a.cmd("STORE 2,4 +FLAGS.SILENT (\\Deleted)")
+        got, _ = a.cmd("EXPUNGE")
+        self.assertEqual(len([r for r in got if EXPUNGE.match(r)]), 2, got)
+        # b's FETCH, STORE and SEARCH must not carry the EXPUNGEs (RFC 9051 7.5.1):
+        # its sequence numbers stay what they were until a command that may shrink them
+        for text in ("FETCH 1:5 (FLAGS)", "STORE 5 +FLAGS (\\Flagged)", "SEARCH ALL",
+                     "FETCH 5 (UID)"):
+            got, tagged = b.cmd(text, ok=False)
+            self.assertFalse([r for r in got if EXPUNGE.match(r)], "%s: %r" % (text, got))
+            self.assertRegex(tagged, r"^t\d+ (OK|NO) ", text)
+        # message 5 is still message 5 for b: the FLAGGED one is the last one
+        got, _ = b.cmd("FETCH 5 (UID FLAGS)")
+        self.assertTrue(any(re.match(r"\* 5 FETCH \(.*UID 5\b", r) for r in got), got)
+        # NOOP may: both EXPUNGEs, numbers as the server renumbers
+        got, _ = b.cmd("NOOP")
+        ex = [r for r in got if EXPUNGE.match(r)]
+        self.assertEqual(len(ex), 2, got)
+        got, _ = b.cmd("FETCH 1:* (UID)")
+        uids = [int(m.group(1)) for r in got for m in [re.search(r"UID (\d+)", r)] if m]
+        self.assertEqual(uids, [1, 3, 5])
+        # a's session saw b's \Flagged on UID 5 (now message 3) by NOOP time
+        got, _ = a.cmd("NOOP")
+        got2, _ = a.cmd("FETCH 3 (UID FLAGS)")
+        self.assertTrue(any("\\Flagged" in r and "UID 5" in r for r in got2), got + got2)
+
+    def test_uid_commands_and_idle_may_carry_expunge(self):
+        u, pw = self.new_user(3)
+        a = self.session(u, pw)
+        b = self.session(u, pw)
+        a.cmd("STORE 1 +FLAGS.SILENT (\\Deleted)")
+        a.cmd("EXPUNGE")
+        # UID FETCH may report the EXPUNGE, NOOP at the latest must
+        got, _ = b.cmd("UID FETCH 1:* (UID)")
+        if not [r for r in got if EXPUNGE.match(r)]:
+            got, _ = b.cmd("NOOP")
+            self.assertEqual([r for r in got if EXPUNGE.match(r)], ["* 1 EXPUNGE"], got)
+        got, _ = b.cmd("FETCH 1:* (UID)")
+        self.assertEqual(len([r for r in got if "FETCH" in r]), 2, got)
+
+    def test_new_mail_seen_by_noop_of_other_session(self):
+        u, pw = self.new_user(1)
+        a = self.session(u, pw)
+        b = self.session(u, pw)
+        b.cmd("APPEND INBOX {%d+}\r\n%s" % (len(SMALL % (2, 2)), SMALL % (2, 2)))
+        got = wait_until(lambda: [r for r in a.cmd("NOOP")[0] if r == "* 2 EXISTS"], 10,
+                         "EXISTS in the other session")
+        self.assertTrue(got)
+
+
+class TestIdle(ConcurrencyBase):
+    def idle(self, s):
+        s.n += 1
+        tag = "t%d" % s.n
+        s.send(tag + " IDLE\r\n")
+        r = s.read()
+        while r is not None and r.startswith("* "):
+            r = s.read()
+        self.assertTrue(r and r.startswith("+"), r)
+        return tag
+
+    def wait_for(self, s, pattern, timeout=15):
+        rx = re.compile(pattern)
+        seen = []
+        deadline = time.monotonic() + timeout
+        while True:
+            try:
+                r = s.read(max(0.1, deadline - time.monotonic()))
+            except socket.timeout:
+                raise AssertionError("no %s in IDLE; got %r" % (pattern, seen))
+            if r is None:
+                raise AssertionError("EOF in IDLE waiting for %s; got %r" % (pattern, seen))
+            seen.append(r)
+            if rx.match(r):
+                return seen
+
+    def done(self, s, tag):
+        s.send("DONE\r\n")
+        seen = []
+        while True:
+            r = s.read()
+            self.assertIsNotNone(r, seen)
+            if r.startswith(tag + " "):
+                self.assertTrue(r.startswith(tag + " OK"), r)
+                return seen
+            seen.append(r)
+
+    def test_idle_sees_file_renamed_into_new(self):
+        u, pw = self.new_user(1)
+        a = self.session(u, pw)
+        tag = self.idle(a)
+        self.drop_into_new(u, SMALL % (2, 2))
+        self.wait_for(a, r"\* 2 EXISTS$")
+        self.drop_into_new(u, SMALL % (3, 3))
+        self.wait_for(a, r"\* 3 EXISTS$")
+        self.done(a, tag)
+        got, _ = a.cmd("FETCH 2:3 (BODY.PEEK[HEADER.FIELDS (SUBJECT)])")
+        self.assertIn("Subject: m2", "".join(got))
+        self.assertIn("Subject: m3", "".join(got))
+
+    def test_idle_sees_flag_change_and_expunge_of_other_session(self):
+        u, pw = self.new_user(3)
+        a = self.session(u, pw)
+        b = self.session(u, pw)
+        tag = self.idle(a)
+        b.cmd("STORE 2 +FLAGS (\\Flagged)")
+        self.wait_for(a, r"\* 2 FETCH \(.*FLAGS \([^)]*\\Flagged")
+        b.cmd("STORE 1 +FLAGS.SILENT (\\Deleted)")
+        b.cmd("EXPUNGE")
+        self.wait_for(a, r"\* 1 EXPUNGE$")
+        self.done(a, tag)
+        got, _ = a.cmd("FETCH 1:* (UID FLAGS)")
+        self.assertEqual(len(got), 2, got)
+        self.assertIn("\\Flagged", got[0])
+
+    def test_idle_sees_delivery(self):
+        u, pw = self.new_user(0)
+        a = self.session(u, pw)
+        tag = self.idle(a)
+        self.peer.deliver(u, SMALL % (1, 1))
+        self.wait_for(a, r"\* 1 EXISTS$")
+        self.done(a, tag)
+
+
+class TestIdleAutologout(ConcurrencyBase):
+    """imap_idle_timeout: the server ends an idle session (also in IDLE) with BYE."""
+    overrides = {"imap_idle_timeout": "2"}
+
+    def test_idle_autologout(self):
+        u, pw = self.new_user(1)
+        a = self.session(u, pw)
+        a.send("i1 IDLE\r\n")
+        t0 = time.monotonic()
+        seen = []
+        while True:
+            try:
+                r = a.read(30)
+            except socket.timeout:
+                self.fail("no autologout within 30 s of a 2 s idle timeout: %r" % seen)
+            if r is None:
+                break
+            seen.append(r)
+        self.assertTrue(any(r.startswith("* BYE") for r in seen), seen)
+        self.assertLess(time.monotonic() - t0, 30)
+
+    def test_autologout_before_login(self):
+        s = RawImap(self.peer)
+        self.addCleanup(s.close)
+        seen = []
+        while True:
+            try:
+                r = s.read(30)
+            except socket.timeout:
+                self.fail("no autologout: %r" % seen)
+            if r is None:
+                break
+            seen.append(r)
+        self.assertTrue(any(r.startswith("* BYE") for r in seen), seen)
+
+
+if __name__ == "__main__":
+    unittest.main()
