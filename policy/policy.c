@@ -44,6 +44,13 @@ static const int lmtpd_syscalls[] = {
 	SYSCALLS_IO,
 };
 
+/* imapd: pop3d's, plus APPEND's message memfd, as lmtpd's (in imapd_rules).
+ * Message bodies arrive as read-only fds from stored; it opens no file. */
+static const int imapd_syscalls[] = {
+	SYSCALLS_BASE,
+	SYSCALLS_IO,
+};
+
 static const int authd_syscalls[] = {
 	SYSCALLS_BASE,
 	SYSCALLS_IO,
@@ -144,6 +151,12 @@ static const struct sandbox_rule pop3d_rules[] = {
 /* RULES_MEMFD's fcntl rules follow RULES_FD_FLAGS': one call's rules
  * stay adjacent (policy_print) */
 static const struct sandbox_rule lmtpd_rules[] = {
+	RULES_MEMORY,
+	RULES_FD_FLAGS,
+	RULES_MEMFD,
+};
+
+static const struct sandbox_rule imapd_rules[] = {
 	RULES_MEMORY,
 	RULES_FD_FLAGS,
 	RULES_MEMFD,
@@ -250,6 +263,22 @@ const struct policy_entry policy_table[POLICY_NPROCS] = {
 		.rules = lmtpd_rules,
 		.nrules = N(lmtpd_rules),
 		.max_files = 32,
+		.no_fork = 1,
+		.net_parser = 1,
+		.memfd_writes = 1,
+	},
+	[POLICY_IMAPD] = {
+		.name = "imapd",
+		.binary = "postern-imapd",
+		.ident = POLICY_IDENT_WORKER,
+		.root = POLICY_ROOT_EMPTY,
+		.slots = { SLOT_CLIENT, SLOT_CONTROL, SLOT_AUTHD, SLOT_KEYD, SLOT_CONFIG },
+		.nslots = 5,
+		.syscalls = imapd_syscalls,
+		.nsyscalls = N(imapd_syscalls),
+		.rules = imapd_rules,
+		.nrules = N(imapd_rules),
+		.max_files = 32 + 64,	/* + one memfd per message of a MULTIAPPEND */
 		.no_fork = 1,
 		.net_parser = 1,
 		.memfd_writes = 1,

@@ -68,6 +68,10 @@ static const struct ctl_cmd commands[] = {
 	{ .words = "deliver", .run = cmd_deliver_args, .min_args = 1, .max_args = 1,
 	  .operands = "USER < MESSAGE", .help = "deliver into USER's INBOX (as the user's uid)",
 	  .flags = CTL_STRICT },
+	{ .words = "index rebuild", .run = cmd_index_rebuild, .min_args = 1, .max_args = 1,
+	  .operands = "USER", .help = "recreate USER's IMAP index from the Maildir, keeping UIDs "
+	      "(its own, Courier's courierimapuiddb or Dovecot's dovecot-uidlist) where it can",
+	  .flags = CTL_STRICT },
 	{ .words = "config check", .run = cmd_config_check, .operands = "",
 	  .help = "load the config (file or -c none, then POSTERN_* variables) and say ok",
 	  .flags = CTL_STRICT },

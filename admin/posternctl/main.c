@@ -15,6 +15,7 @@
 #include "../../common/base/config.h"
 #include "../../common/mail/db.h"
 #include "../../common/mail/maildir.h"
+#include "../../common/mail/mindex.h"
 #include "../../common/mail/mailroot.h"
 #include "../../common/mail/userdb.h"
 #include "../../common/base/util.h"
@@ -611,6 +612,45 @@ int
 cmd_deliver_args(const struct ctl_args *a)
 {
 	return cmd_deliver(a->argc, a->argv);
+}
+
+/* posternctl index rebuild USER: the IMAP index from the Maildir, reached
+ * as cmd_deliver reaches it and written as the user (mindex.h says which
+ * UIDs survive). */
+int
+cmd_index_rebuild(const struct ctl_args *a)
+{
+	char name[USERDB_NAME_MAX + 1], canon[USERDB_NAME_MAX + 1], root[CONFIG_PATH_MAX];
+	char why[CONFIG_PATH_MAX + 128], err[256], host[MAILDIR_HOST_MAX];
+	const char *reason;
+	struct userdb_user u;
+	struct db *db;
+	uid_t uid;
+	gid_t gid;
+	int fd, n, privileged = !sandbox_unprivileged();
+
+	normalize(a->argv[0], name);
+	db = open_db(1);
+	if (userdb_lookup(db, name, &u, canon) != 1)
+		die("no user %s", name);
+	db_close(db);
+	mailroot_of(canon, &u, root, sizeof(root));
+	uid = u.uid ? u.uid : (uid_t)cfg.mail_uid;
+	gid = u.gid ? u.gid : (gid_t)cfg.mail_gid;
+	maildir_host(host);
+	fd = mailroot_open(root, uid, gid, service_uid(), privileged, why, sizeof(why));
+	if (fd < 0)
+		die("refusing to rebuild: %s", why);
+	if (privileged && sandbox_change_id(uid, gid, &reason) < 0)
+		die("cannot become uid %u: %s", (unsigned)uid, reason);
+	if (maildir_check(fd, &reason) < 0)
+		die("refusing to rebuild %s: %s", root, reason);
+	n = mindex_rebuild(fd, host, err, sizeof(err));
+	if (n < 0)
+		die("index rebuild of %s failed: %s", root, err);
+	close(fd);
+	printf("rebuilt the index of %s: %d folders\n", root, n);
+	return 0;
 }
 
 int

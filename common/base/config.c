@@ -377,6 +377,41 @@ check_lmtp(const struct config *c, const char *name, char *err, size_t errlen)
 	return 0;
 }
 
+int
+config_empty_trash(const char *spec, void (*fn)(void *, const char *, unsigned), void *ctx)
+{
+	const char *p = spec;
+
+	while (*p != '\0') {
+		char name[256];
+		const char *colon = strchr(p, ':'), *end;
+		unsigned long days = 0;
+		size_t len;
+		if (colon == NULL || colon == p || (size_t)(colon - p) >= sizeof(name))
+			return -1;
+		len = (size_t)(colon - p);
+		memcpy(name, p, len);
+		name[len] = '\0';
+		if (strchr(name, ',') != NULL)
+			return -1;
+		end = colon + 1;
+		if (*end < '0' || *end > '9')
+			return -1;
+		while (*end >= '0' && *end <= '9') {
+			days = days * 10 + (unsigned long)(*end - '0');
+			if (days > 36500)
+				return -1;
+			end++;
+		}
+		if (days == 0 || (*end != '\0' && *end != ','))
+			return -1;
+		if (fn != NULL)
+			fn(ctx, name, (unsigned)days);
+		p = *end == ',' ? end + 1 : end;
+	}
+	return 0;
+}
+
 /* The IMAP namespace: separator "." or "/"; a prefix of printable ASCII
  * without wildcards or quotes that is empty or ends in the separator
  * ("INBOX." as Courier, "" as Dovecot). */
@@ -393,6 +428,11 @@ check_imap(const struct config *c, const char *name, char *err, size_t errlen)
 		unsigned char ch = (unsigned char)c->imap_namespace[i];
 		if (ch <= 0x20 || ch >= 0x7f || strchr("%*\"\\(){", ch) != NULL)
 			break;
+	}
+	if (config_empty_trash(c->imap_empty_trash, NULL, NULL) < 0) {
+		snprintf(err, errlen, "%s: imap_empty_trash '%.100s' must be Folder:days[,Folder:days...] "
+		    "(days 1-36500)", name, c->imap_empty_trash);
+		return -1;
 	}
 	if (i < n || (n > 0 && c->imap_namespace[n - 1] != c->imap_separator[0])) {
 		snprintf(err, errlen, "%s: imap_namespace '%.64s' must be empty or printable text "

@@ -168,6 +168,11 @@ long config_format_changed(const struct config *c, char *buf, size_t len);
 /* Write config_format_changed()'s text to fd.  Returns 0 or -1. */
 int config_dump_changed(const struct config *c, int fd);
 
+/* imap_empty_trash ("Trash:7,Junk:30", Courier's IMAP_EMPTYTRASH): call
+ * fn (may be NULL) with each folder name and its days.  Returns 0, or -1
+ * for a malformed list (checked when the config is loaded). */
+int config_empty_trash(const char *spec, void (*fn)(void *, const char *, unsigned), void *ctx);
+
 /* Non-zero if p is an absolute path with no empty, "." or ".." component
  * and no trailing '/': the only form of mail root the master accepts. */
 int config_path_canonical(const char *p);

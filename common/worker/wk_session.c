@@ -33,6 +33,10 @@ on_idle(void *ctx)
 		log_event(LOG_LEVEL_INFO, "disconnect", "reason=idle_timeout tls=yes ip=%s", s->ip);
 	else
 		log_event(LOG_LEVEL_INFO, "disconnect", "ip=%s reason=idle_timeout", s->ip);
+	if (s->ops->idle_timeout_line != NULL && wk_client_can_say(c)) {
+		wk_client_puts(c, s->ops->idle_timeout_line);
+		(void)wk_client_drain(c);
+	}
 	c->dead = 1;
 	wk_session_kick(s);
 }

@@ -26,6 +26,9 @@ struct wk_session_ops {
 	/* The line for a session past its login deadline, CRLF included
 	 * (POP3 "-ERR [SYS/TEMP] login timeout", IMAP "* BYE ..."). */
 	const char *login_timeout_line;
+	/* The line for a session idle past its timeout, or NULL to close
+	 * without one (IMAP "* BYE Autologout", RFC 9051 5.4). */
+	const char *idle_timeout_line;
 };
 
 struct wk_session {

@@ -74,6 +74,42 @@ class TestPrivileges(unittest.TestCase):
         self.assert_confined(wpid, 7002, self.app.empty)  # still confined after login
         p.quit()
 
+    def test_imapd_worker_and_its_stored_confined_before_and_after_login(self):
+        import imaplib
+        mark = self.app.log_mark()
+        m = imaplib.IMAP4("127.0.0.1", self.app.imap_port, timeout=10)
+        w = self.app.wait_log(r"event=connect proto=imap ip=\S+ worker_pid=(\d+)", start=mark)
+        wpid = int(w.group(1))
+        self.assert_confined(wpid, 7002, self.app.empty)
+        self.assertEqual(os.listdir("/proc/%d/root/" % wpid), [])
+        m.login("demo", "demo")
+        st = self.app.wait_log(r"event=stored_spawn user=demo@localhost stored_pid=(\d+) "
+                               r"role=mailbox view=imap", start=mark)
+        spid = int(st.group(1))
+        self.assert_confined(spid, 7100, self.app.maildir("demo"))
+        self.assertNotIn("postern.conf", os.listdir("/proc/%d/root/" % spid))
+        self.assert_confined(wpid, 7002, self.app.empty)  # still confined after login
+        self.assertEqual(os.listdir("/proc/%d/root/" % wpid), [])
+        m.logout()
+
+    def test_forbidden_syscall_kills_only_that_imapd(self):
+        import imaplib
+        bystander = imaplib.IMAP4("127.0.0.1", self.app.imap_port, timeout=10)
+        bystander.login("demo2", "demo2")
+        mark = self.app.log_mark()
+        s = socket.create_connection(("127.0.0.1", self.app.imap_port), timeout=10)
+        f = s.makefile("rb")
+        self.assertTrue(f.readline().startswith(b"* OK "))
+        sid = self.app.wait_log(r"sid=(\w+) level=info event=connect proto=imap", start=mark).group(1)
+        s.sendall(b"a XSYSCALLTEST\r\n")
+        self.assertEqual(f.readline(), b"* OK calling socket(2)\r\n")
+        self.assertEqual(f.readline(), b"")  # killed: no "still alive"
+        s.close()
+        self.app.wait_log(r"sid=%s level=error event=sandbox_kill child=imapd pid=\d+ signal=31" % sid,
+                          start=mark)
+        self.assertEqual(bystander.noop()[0], "OK")
+        bystander.logout()
+
     def test_authd_confined(self):
         pid = self.app.authd_pid()
         self.assert_confined(pid, 7001, self.app.empty)

@@ -138,7 +138,9 @@ class TestServiceTable(unittest.TestCase):
         self.assertEqual(rows["pop3"], "enabled")
         self.assertEqual(rows["pop3s"], "enabled")
         self.assertEqual(rows["lmtp"], "enabled")
-        for name in ("imap", "imaps", "smtp", "submission", "submissions",
+        self.assertEqual(rows["imap"], "enabled")
+        self.assertEqual(rows["imaps"], "enabled")
+        for name in ("smtp", "submission", "submissions",
                      "managesieve", "http", "metrics"):
             self.assertEqual(rows[name], "not", name)  # "not yet"
 

@@ -25,6 +25,7 @@
 #include "../../common/ipc/keydproto.h"
 #include "../../common/ipc/masterproto.h"
 #include "../../common/ipc/proto.h"
+#include "../../common/ipc/storeimap.h"
 #include "../../common/ipc/storeproto.h"
 #include "../../policy/policy.h"
 
@@ -180,6 +181,86 @@ store_deliver(void)
 	ipc_put_u64(&out, 5);
 	ipc_put_fd(&out, store_fd);
 	store_report("deliver");
+}
+
+/* The IMAP view (run as imap_worker): a request with a folder name, its
+ * data messages skipped, the final reply reported as "WHAT final 0xTYPE
+ * [messages=N|err N]" or "WHAT stored-closed". */
+static void
+imap_report(const char *what)
+{
+	int rc;
+
+	if (ipc_send(store_fd, &out) < 0) {
+		say("%s send-failed", what);
+		return;
+	}
+	for (;;) {
+		rc = recv_wait(store_fd, 10000);
+		if (rc == 0) {
+			say("%s stored-closed", what);
+			return;
+		}
+		if (rc != 1) {
+			say("%s rc=%d", what, rc);
+			return;
+		}
+		if (in.fd >= 0 && in.type != MSG_STORE_MSGFD)
+			ipc_in_close_fd(&in);
+		if (in.type == MSG_STORE_FOLDERS || in.type == MSG_STORE_KEYWORDS ||
+		    in.type == MSG_STORE_RECORDS || in.type == MSG_STORE_META ||
+		    in.type == MSG_STORE_UIDSET || in.type == MSG_STORE_CHANGED)
+			continue;
+		break;
+	}
+	if (in.type == MSG_STORE_SELECTED) {
+		struct store_selected st;
+		if (storeimap_selected_get(&in, &st) == 0)
+			say("%s selected messages=%u", what, st.messages);
+		else
+			say("%s selected-malformed", what);
+	} else if (in.type == MSG_STORE_ERR) {
+		say("%s err %u", what, ipc_get_u32(&in));
+	} else if (in.type == MSG_STORE_MSGFD) {
+		/* the fd must be read-only: a worker cannot rewrite a message */
+		char b[64];
+		ssize_t r = read(in.fd, b, sizeof(b));
+		ssize_t w = write(in.fd, "X", 1);
+		say("%s msgfd read=%zd write=%s", what, r, w < 0 ? strerror(errno) : "allowed");
+		close(in.fd);
+		in.fd = -1;
+	} else {
+		say("%s final 0x%04x", what, in.type);
+	}
+}
+
+static void
+imap_cmd(const char *cmd, const char *a)
+{
+	if (!strcmp(cmd, "IMAP-OPEN")) {
+		ipc_out_init(&out, MSG_STORE_IMAP_OPEN);
+		imap_report("imap-open");
+	} else if (!strcmp(cmd, "IMAP-SELECT") && a) {
+		storeimap_name_put(&out, MSG_STORE_IMAP_SELECT, 1, 0, a, NULL);
+		imap_report("imap-select");
+	} else if (!strcmp(cmd, "IMAP-STATUS") && a) {
+		storeimap_name_put(&out, MSG_STORE_IMAP_STATUS, 0, 0, a, NULL);
+		imap_report("imap-status");
+	} else if (!strcmp(cmd, "IMAP-CREATE") && a) {
+		storeimap_name_put(&out, MSG_STORE_IMAP_CREATE, 0, 0, a, NULL);
+		imap_report("imap-create");
+	} else if (!strcmp(cmd, "IMAP-MSGFD") && a) {
+		storeimap_uid_put(&out, (uint32_t)strtoul(a, NULL, 10));
+		imap_report("imap-msgfd");
+	} else if (!strcmp(cmd, "IMAP-RAWNAME") && a) {
+		/* a name the codec would refuse to encode (over-long, NUL-free) */
+		ipc_out_init(&out, MSG_STORE_IMAP_SELECT);
+		ipc_put_u8(&out, 1);
+		ipc_put_str(&out, a);
+		imap_report("imap-rawname");
+	} else {
+		say("unknown");
+	}
 }
 
 /* Ask keyd to sign a SHA-256-sized hash with key id; report the outcome. */
@@ -719,6 +800,8 @@ run(char *line)
 		;
 	else if (!strcmp(cmd, "QUIT"))
 		exit(0);
+	else if (!strncmp(cmd, "IMAP-", 5) && store_fd >= 0)
+		imap_cmd(cmd, a);
 	else
 		say("unknown");
 }
@@ -739,7 +822,9 @@ main(int argc, char **argv)
 	if (config_load(&cfg, cfgpath, err, sizeof(err)) < 0)
 		return 1;
 	start_pgrp = getpgrp();
-	policy_spec(POLICY_POP3D, &cfg, &spec);
+	/* run as imap_worker (installed under a name with "imap"), it takes
+	 * imapd's sandbox: the one a compromised imapd would hold */
+	policy_spec(strstr(argv[0], "imap") != NULL ? POLICY_IMAPD : POLICY_POP3D, &cfg, &spec);
 	sandbox_confine(&spec);
 	sandbox_lock(&spec);
 	say("+OK hostile worker ready");

@@ -236,11 +236,49 @@ test_lmtp(void)
 	    "lmtp_tls_required = yes refused");
 }
 
+static void
+count_trash(void *ctx, const char *name, unsigned days)
+{
+	unsigned *n = ctx;
+
+	*n += days + (unsigned)strlen(name) * 1000;
+}
+
+static void
+test_imap(void)
+{
+	unsigned n = 0;
+
+	CHECK(parse("") == 0 && !strcmp(cfg.imap_listen, "0.0.0.0:143") && cfg.imaps_listen[0] == '\0' &&
+	    !strcmp(cfg.imap_namespace, "INBOX.") && !strcmp(cfg.imap_separator, ".") &&
+	    cfg.imap_tls_required && cfg.imap_idle_timeout == 1800 && cfg.imap_keywords &&
+	    cfg.imap_max_line == 65536, "imap defaults: Courier's namespace, 30 min autologout");
+	CHECK(parse("IMAP_TLS_REQUIRED = no\nIMAP_KEYWORDS = no\nIMAP_IDLE_TIMEOUT = 5\n") == 0 &&
+	    !cfg.imap_tls_required && !cfg.imap_keywords && cfg.imap_idle_check == 5,
+	    "Courier's imapd names are aliases");
+	CHECK(parse("imap_namespace = \"\"\nimap_separator = /\n") == 0 && cfg.imap_namespace[0] == '\0',
+	    "Dovecot's layout: no prefix, separator /");
+	CHECK(fails_at("imap_separator = :\n", "t.conf:", "imap_separator must be"), "separator . or /");
+	CHECK(fails_at("imap_separator = //\n", "t.conf:1:", "value too long"), "separator is one byte");
+	CHECK(fails_at("imap_namespace = INBOX\n", "t.conf:", "ending in imap_separator"),
+	    "namespace must end in the separator");
+	CHECK(fails_at("imap_namespace = IN*BOX.\n", "t.conf:", "imap_namespace"), "no wildcard in it");
+	CHECK(parse("imap_empty_trash = Trash:7,Junk:30\n") == 0 &&
+	    config_empty_trash(cfg.imap_empty_trash, count_trash, &n) == 0 && n == 5007 + 4030,
+	    "imap_empty_trash: folder:days pairs");
+	CHECK(fails_at("imap_empty_trash = Trash\n", "t.conf:", "imap_empty_trash") &&
+	    fails_at("imap_empty_trash = Trash:0\n", "t.conf:", "imap_empty_trash") &&
+	    fails_at("imap_empty_trash = :7\n", "t.conf:", "imap_empty_trash") &&
+	    fails_at("imap_empty_trash = Trash:99999\n", "t.conf:", "imap_empty_trash"),
+	    "imap_empty_trash: malformed lists refused");
+}
+
 int
 main(void)
 {
 	test_defaults();
 	test_lmtp();
+	test_imap();
 	test_mail_root_canonical();
 	test_values();
 	test_errors();
