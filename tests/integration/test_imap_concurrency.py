@@ -184,7 +184,7 @@ class TestIdle(ConcurrencyBase):
 
 class TestIdleAutologout(ConcurrencyBase):
     """imap_idle_timeout: the server ends an idle session (also in IDLE) with BYE."""
-    overrides = {"imap_idle_timeout": "2"}
+    overrides = {"imap_idle_timeout": "2", "login_timeout": "5"}
 
     def test_idle_autologout(self):
         u, pw = self.new_user(1)
