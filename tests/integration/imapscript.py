@@ -38,8 +38,10 @@ Syntax (one item per line; blank lines are ignored)
 
   variables: ${USER} ${PASS} ${USER2} ${PASS2}, ${P} the personal namespace prefix,
   ${S} the hierarchy separator, ${AUTHPLAIN} (base64 of NUL user NUL pass),
-  ${AUTHPLAIN_BAD} (a wrong password), ${B64USER} ${B64PASS}, ${GREETING},
-  ${LONG} (70000 x: longer than any command line limit),
+  ${AUTHPLAIN_BAD} (a wrong password), ${AUTHPLAIN_AUTHZ} (the right password, ${USER2}
+  as the authorization identity), ${B64USER} ${B64PASS}, ${GREETING},
+  ${LONG} (70000 x: longer than any command line limit), ${repeat N TEXT} (TEXT N times,
+  expanded before literals are framed),
   and what S~ lines captured
 
   client lines (${NAME} is replaced everywhere, also in server lines)
@@ -100,6 +102,7 @@ _CONN = re.compile(r"^(c[1-9])\s+(.*)$")
 _LITERAL_IN = re.compile(r"\{(@[A-Za-z0-9_.\-]+|'(?:[^'\\]|\\.)*')(\+?)\}")
 _LITERAL_OUT = re.compile(rb"\{(\d+)\}\r\n$")
 _VAR = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}")
+_REPEAT = re.compile(r"\$\{repeat (\d+) ([^}]*)\}")
 
 
 class ScriptError(AssertionError):
@@ -307,6 +310,7 @@ class Runner:
             "HOST": "localhost",
             "AUTHPLAIN": b64("\0%s\0%s" % (user, password)),
             "AUTHPLAIN_BAD": b64("\0%s\0wrong-%s" % (user, password)),
+            "AUTHPLAIN_AUTHZ": b64("%s\0%s\0%s" % (user2, user, password)),
             "B64USER": b64(user), "B64PASS": b64(password),
             "LONG": "x" * 70000,
         }
@@ -329,6 +333,7 @@ class Runner:
                 self.fail("unknown variable ${%s}" % m.group(1))
             v = self.vars[m.group(1)]
             return re.escape(v) if regex else v
+        text = _REPEAT.sub(lambda m: m.group(2) * int(m.group(1)), text)
         return _VAR.sub(rep, text)
 
     def conn(self, name):
