@@ -50,6 +50,8 @@ OWNED = {
     "fuzz_imap_fmt": ("common/proto/imap_fmt.c", [
         "digits", "expect", "month_days", "month_year", "day", "imap_date_parse", "time_zone",
         "imap_datetime_parse", "imap_is_keyword", "system_flag", "imap_flags_parse"]),
+    "fuzz_imap_eval": ("common/mail/imap_eval.c", None),
+    "fuzz_imap_fetch": ("common/mail/imap_fetch.c", None),
     "fuzz_imap_parse": ("common/proto/imap_parse.c", None),
     "fuzz_imap_search": ("common/proto/imap_search.c", None),
     "fuzz_imap_seqset": ("common/proto/imap_seqset.c", None),
@@ -74,6 +76,7 @@ OWNED = {
     "fuzz_sasl": ("common/proto/sasl.c", None),
     "fuzz_smtp_parse": ("common/proto/smtp_parse.c", None),
     "fuzz_smtp_reply": ("common/proto/smtp_reply.c", None),
+    "fuzz_storeimap": ("common/ipc/storeimap.c", None),
     "fuzz_storeproto": ("common/ipc/storeproto.c", None),
     "fuzz_tls_pick": ("common/net/tls.c", ["tls_pick_chain", "chain_usable"]),
     "fuzz_userdb": ("common/mail/userdb.c", ["put_be", "get_be", "userdb_user_encode", "get_str",

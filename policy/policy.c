@@ -67,21 +67,42 @@ static const int keyd_syscalls[] = {
 	/* nothing else: keys were read before the sandbox */
 };
 
+/* Every view of stored. */
+#define SYSCALLS_STORED \
+	SYSCALLS_BASE, \
+	SYSCALLS_IO, \
+	/* Maildir++ inside the chroot of one user's mail root (openat: below) */ \
+	SCMP_SYS(getdents64), SCMP_SYS(rename), SCMP_SYS(renameat), \
+	SCMP_SYS(renameat2), SCMP_SYS(unlink), SCMP_SYS(unlinkat), SCMP_SYS(mkdir), \
+	SCMP_SYS(mkdirat), SCMP_SYS(link), SCMP_SYS(linkat), SCMP_SYS(flock), \
+	SCMP_SYS(fsync), SCMP_SYS(fdatasync), SCMP_SYS(ftruncate), SCMP_SYS(statx), \
+	SCMP_SYS(stat), SCMP_SYS(lstat), SCMP_SYS(access), SCMP_SYS(faccessat), \
+	SCMP_SYS(umask), \
+	/* glibc's qsort of more than 1 KiB (a POP3 snapshot of 59 messages or \
+	 * more, mindex_sync's new files) asks once for the size of physical \
+	 * memory: sysconf(_SC_PHYS_PAGES) is sysinfo(2), which reads nothing \
+	 * of anyone's */ \
+	SCMP_SYS(sysinfo), \
+	/* change notifications of the imap view (new/ and cur/) */ \
+	SCMP_SYS(inotify_init1), SCMP_SYS(inotify_add_watch), \
+	/* the LMDB index */ \
+	SCMP_SYS(msync), SCMP_SYS(pwrite64), SCMP_SYS(pwritev), SCMP_SYS(sched_yield), \
+	SCMP_SYS(fallocate), SCMP_SYS(getrandom)
+
 static const int stored_syscalls[] = {
-	SYSCALLS_BASE,
-	SYSCALLS_IO,
-	/* Maildir++ inside the chroot of one user's mail root (openat: below) */
-	SCMP_SYS(getdents64), SCMP_SYS(rename), SCMP_SYS(renameat),
-	SCMP_SYS(renameat2), SCMP_SYS(unlink), SCMP_SYS(unlinkat), SCMP_SYS(mkdir),
-	SCMP_SYS(mkdirat), SCMP_SYS(link), SCMP_SYS(linkat), SCMP_SYS(flock),
-	SCMP_SYS(fsync), SCMP_SYS(fdatasync), SCMP_SYS(ftruncate), SCMP_SYS(statx),
-	SCMP_SYS(stat), SCMP_SYS(lstat), SCMP_SYS(access), SCMP_SYS(faccessat),
-	SCMP_SYS(umask),
-	/* change notifications of the imap view (new/ and cur/) */
-	SCMP_SYS(inotify_init1), SCMP_SYS(inotify_add_watch),
-	/* the LMDB index */
-	SCMP_SYS(msync), SCMP_SYS(pwrite64), SCMP_SYS(pwritev), SCMP_SYS(sched_yield),
-	SCMP_SYS(fallocate), SCMP_SYS(getrandom),
+	SYSCALLS_STORED,
+};
+
+/* The IMAP view: stored's, plus what its requests need beyond them (the
+ * Maildir++ calls above already cover folders: mkdirat, unlinkat with
+ * AT_REMOVEDIR, renameat2 RENAME_NOREPLACE; COPY: linkat; EXPUNGE:
+ * unlinkat; APPEND: tmp/ then renameat, fsync of the directory). */
+static const int stored_imap_syscalls[] = {
+	SYSCALLS_STORED,
+	/* the watch follows the selected folder */
+	SCMP_SYS(inotify_rm_watch),
+	/* APPEND's INTERNALDATE as the file's mtime (mindex_append) */
+	SCMP_SYS(utimensat),
 };
 
 /* Argument conditions (sandbox.h): a rule allows its call only when all of
@@ -132,6 +153,14 @@ static const int stored_syscalls[] = {
 	  .cond = { { .arg = 2, .op = SANDBOX_CMP_MASKED_EQ, \
 	    .mask = O_ACCMODE | O_CREAT | O_EXCL | O_TRUNC | O_APPEND | O_TMPFILE, \
 	    .value = O_WRONLY | O_CREAT | O_EXCL } } }
+
+/* maildirsize (quota_update): one line appended to the existing file,
+ * never created or truncated this way. */
+#define RULES_QUOTA_APPEND \
+	{ .syscall = SCMP_SYS(openat), .what = "or O_WRONLY|O_APPEND, no O_CREAT/O_TRUNC (imap view)", \
+	  .cond = { { .arg = 2, .op = SANDBOX_CMP_MASKED_EQ, \
+	    .mask = O_ACCMODE | O_CREAT | O_TRUNC | O_APPEND | O_TMPFILE, \
+	    .value = O_WRONLY | O_APPEND } } }
 
 static const struct sandbox_rule pop3d_rules[] = {
 	RULES_MEMORY,
@@ -186,6 +215,18 @@ static const struct sandbox_rule stored_deliver_rules[] = {
 	RULES_LMDB_LOCKS,
 	RULES_READ_ONLY_OPEN,
 	RULES_DELIVER_OPEN,
+};
+
+/* The IMAP view creates files only as the deliver view does (a message,
+ * maildirfolder, the subscription file and maildirsize through tmp/, all
+ * O_WRONLY|O_CREAT|O_EXCL) and appends to maildirsize. */
+static const struct sandbox_rule stored_imap_rules[] = {
+	RULES_MEMORY,
+	RULES_FD_FLAGS,
+	RULES_LMDB_LOCKS,
+	RULES_READ_ONLY_OPEN,
+	RULES_DELIVER_OPEN,
+	RULES_QUOTA_APPEND,
 };
 
 #define N(a) (sizeof(a) / sizeof((a)[0]))
@@ -335,12 +376,23 @@ policy_spec(enum policy_proc p, const struct config *cfg, struct sandbox_spec *s
 void
 policy_stored_view(enum policy_stored_view v, struct sandbox_spec *s)
 {
-	if (v == POLICY_STORED_DELIVER) {
+	s->syscalls = stored_syscalls;
+	s->nsyscalls = N(stored_syscalls);
+	switch (v) {
+	case POLICY_STORED_DELIVER:
 		s->rules = stored_deliver_rules;
 		s->nrules = N(stored_deliver_rules);
-	} else {
+		break;
+	case POLICY_STORED_IMAP:
+		s->syscalls = stored_imap_syscalls;
+		s->nsyscalls = N(stored_imap_syscalls);
+		s->rules = stored_imap_rules;
+		s->nrules = N(stored_imap_rules);
+		break;
+	case POLICY_STORED_READ_ONLY:
 		s->rules = stored_rules;
 		s->nrules = N(stored_rules);
+		break;
 	}
 }
 
@@ -420,6 +472,26 @@ format_slots(const struct policy_entry *e, char *out, size_t outlen)
 	}
 }
 
+/* The calls the imap view's list has beyond stored's. */
+static void
+print_imap_extra(int fd)
+{
+	size_t i, j, n = 0;
+
+	for (i = 0; i < N(stored_imap_syscalls); i++) {
+		char *name;
+		for (j = 0; j < N(stored_syscalls) && stored_syscalls[j] != stored_imap_syscalls[i]; j++)
+			;
+		if (j < N(stored_syscalls))
+			continue;
+		name = seccomp_syscall_resolve_num_arch(SCMP_ARCH_NATIVE, stored_imap_syscalls[i]);
+		dprintf(fd, "%s%s", n++ ? ", " : "           imap view also: ", name ? name : "?");
+		free(name);
+	}
+	if (n > 0)
+		dprintf(fd, "\n");
+}
+
 void
 policy_print(int fd)
 {
@@ -440,9 +512,11 @@ policy_print(int fd)
 		    e->slots[0] == SLOT_MASTER ? " (+ worker channels passed in)" : "");
 		print_rules(fd, e->rules, e->nrules);
 		if (i == POLICY_STORED) {
-			/* the deliver view's filter: the same plus one openat rule */
-			static const struct sandbox_rule more[] = { RULES_DELIVER_OPEN };
+			/* the deliver view's filter: the same plus one openat rule;
+			 * the imap view's: that, one more, and a few calls */
+			static const struct sandbox_rule more[] = { RULES_DELIVER_OPEN, RULES_QUOTA_APPEND };
 			print_rules(fd, more, N(more));
+			print_imap_extra(fd);
 		}
 	}
 }

@@ -83,13 +83,16 @@ void policy_spec(enum policy_proc p, const struct config *cfg, struct sandbox_sp
 
 /* stored's filter depends on its view, which the master chose (stored's
  * -v): every view opens files read-only, the deliver view may also create
- * a message file with O_WRONLY|O_CREAT|O_EXCL. */
+ * a message file with O_WRONLY|O_CREAT|O_EXCL; the IMAP view writes the
+ * user's mailbox (APPEND, COPY, folders, subscriptions, maildirsize). */
 enum policy_stored_view {
-	POLICY_STORED_READ_ONLY,	/* pop3, imap */
+	POLICY_STORED_READ_ONLY,	/* pop3 */
 	POLICY_STORED_DELIVER,		/* deliver */
+	POLICY_STORED_IMAP,		/* imap */
 };
 
-/* Set s's argument rules to those of view v (after policy_spec). */
+/* Set s's syscall list and argument rules to those of view v (after
+ * policy_spec). */
 void policy_stored_view(enum policy_stored_view v, struct sandbox_spec *s);
 
 /* The fd number of slot in process p's layout, or -1 if it has none. */

@@ -75,7 +75,7 @@ emit_prog(unsigned n, const struct sock_filter *prog, size_t len)
 }
 
 static unsigned nfilters;
-static struct { int debug; size_t nsys, nrules, len; } entries[2 * (POLICY_NPROCS + 1)];
+static struct { int debug; size_t nsys, nrules, len; } entries[2 * (POLICY_NPROCS + 2)];
 
 static void
 emit(const char *what, struct sandbox_spec *s)
@@ -116,6 +116,8 @@ main(void)
 		if (p == POLICY_STORED) {
 			policy_stored_view(POLICY_STORED_DELIVER, &s);
 			emit("stored, deliver view", &s);
+			policy_stored_view(POLICY_STORED_IMAP, &s);
+			emit("stored, imap view", &s);
 		}
 	}
 	printf("\nconst struct sandbox_filter sandbox_filters[] = {\n");

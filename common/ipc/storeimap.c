@@ -284,7 +284,7 @@ storeimap_append_put(struct ipc_out *o, const struct store_req_append *r, int fd
 {
 	ipc_out_init(o, MSG_STORE_IMAP_APPEND);
 	put_name(o, r->name);
-	if ((r->flags & ~0x1fu) != 0 || r->len > STORE_APPEND_MAX)
+	if ((r->flags & ~0x1fu) != 0 || r->len > STORE_APPEND_MAX || r->date < 0)
 		o->err = 1;
 	ipc_put_u32(o, r->flags);
 	put_kwlist(o, &r->kw);

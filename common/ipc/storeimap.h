@@ -24,6 +24,27 @@
  *
  * MSG_STORE_CHANGED (storeproto.h) may arrive between replies, unasked.
  *
+ * What stored sends for each request (data in this order, then the final):
+ *   LIST      FOLDERS pages; OK(count)
+ *   SELECT    KEYWORDS (always), RECORDS pages of every message; SELECTED
+ *   UNSELECT  OK(messages expunged: CLOSE)
+ *   SYNC      nothing when HIGHESTMODSEQ and UIDNEXT are as last told; else
+ *             UIDSET(EXPUNGED) pages, RECORDS pages (new messages and those
+ *             with MODSEQ above the last told), KEYWORDS if the table grew;
+ *             SYNCED
+ *   META      META pages (of the set's UIDs that still exist); OK(count)
+ *   MSGFD     MSGFD, or ERR NOMSG / GONE
+ *   STORE     RECORDS of the messages it changed, UIDSET(MODIFIED) pages,
+ *             KEYWORDS if the table grew; STORED
+ *   EXPUNGE   UIDSET(EXPUNGED) pages; OK(count)
+ *   COPY      for a MOVE first UIDSET(EXPUNGED) pages of the sources; then
+ *             UIDSET(COPY_SRC) and UIDSET(COPY_DST) pages in turns, each pair
+ *             covering the same messages in the same order; COPIED
+ *   APPEND    APPENDED; STATUS STATUS; QUOTA QUOTA; CREATE, DELETE, RENAME,
+ *             SUBSCRIBE OK(0)
+ * stored intersects every UID set with its copy of the worker's view, so
+ * UIDs the worker was not told of yet (a SYNC will) are left out.
+ *
  * Folder names are UTF-8 with the configured hierarchy separator
  * (imap_separator), namespace prefix already removed, "INBOX" for the
  * INBOX: folders.h's names; stored checks them (folders_to_dir).  Flags

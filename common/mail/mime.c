@@ -357,8 +357,8 @@ count_body(struct mime_part *p, const uint8_t *m)
 		left -= (size_t)(nl + 1 - b);
 		b = nl + 1;
 	}
-	if (left > 0)
-		p->body_lines++;	/* a last line without its line end */
+	/* a last line without its line end is not counted: the lines are the
+	 * line ends, as Dovecot and Courier count them */
 }
 
 /* Append a part for region r, linked to its parent. */

@@ -693,6 +693,29 @@ mindex_uids(struct mindex_box *b, struct mindex_uids *out)
 	return each_msg(b, add_uid, out);
 }
 
+struct each {
+	int (*fn)(void *ctx, const struct mindex_msg *m);
+	void *ctx;
+};
+
+static int
+each_pub(void *ctx, uint32_t uid, const struct rec_msg *r)
+{
+	struct each *e = ctx;
+	struct mindex_msg m = { .uid = uid, .flags = r->flags, .modseq = r->modseq, .size = r->size,
+	    .date = r->date, .in_new = r->in_new };
+
+	return e->fn(e->ctx, &m);
+}
+
+int
+mindex_each(struct mindex_box *b, int (*fn)(void *ctx, const struct mindex_msg *m), void *ctx)
+{
+	struct each e = { fn, ctx };
+
+	return each_msg(b, each_pub, &e);
+}
+
 struct since {
 	struct mindex_uids *out;
 	uint64_t modseq;

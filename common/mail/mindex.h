@@ -138,6 +138,12 @@ int mindex_status(struct mindex_box *b, struct mindex_status *st);
  * session's view; message sequence number i is out->v[i - 1]. */
 int mindex_uids(struct mindex_box *b, struct mindex_uids *out);
 
+/* Call fn(ctx, m) for every message of the folder in UID order, in one
+ * read transaction (m->name is not filled: the walk is for SELECT's and
+ * SYNC's flags and MODSEQs, sizes and dates).  fn returns 0, or -1 to stop
+ * the walk, which then returns -1.  Returns 0 or -1. */
+int mindex_each(struct mindex_box *b, int (*fn)(void *ctx, const struct mindex_msg *m), void *ctx);
+
 /* The message sequence number of uid in a view, or 0. Pure. */
 uint32_t mindex_seq(const struct mindex_uids *view, uint32_t uid);
 

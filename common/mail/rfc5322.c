@@ -827,6 +827,14 @@ date_asctime(struct dcur *d, struct date *t)
 int
 rfc5322_date_parse(const uint8_t *s, size_t len, time_t *t_r)
 {
+	int zone;
+
+	return rfc5322_date_parse_zone(s, len, t_r, &zone);
+}
+
+int
+rfc5322_date_parse_zone(const uint8_t *s, size_t len, time_t *t_r, int *zone_r)
+{
 	struct dcur d = { .p = s, .len = len };
 	struct date t;
 	char w[16];
@@ -846,6 +854,7 @@ rfc5322_date_parse(const uint8_t *s, size_t len, time_t *t_r)
 		return -1;
 	*t_r = (time_t)(days_from_civil(t.year, t.mon, t.day) * 86400 + t.h * 3600 + t.mi * 60 +
 	    t.s - zone);
+	*zone_r = zone;
 	return 0;
 }
 

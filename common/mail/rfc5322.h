@@ -135,6 +135,11 @@ int rfc5322_addrs_write(const struct rfc5322_addrs *l, struct buf *out);
  * into *t_r (UTC).  0, or -1 if it is not a date. */
 int rfc5322_date_parse(const uint8_t *s, size_t len, time_t *t_r);
 
+/* As rfc5322_date_parse(), and *zone_r the date's zone in seconds east of
+ * UTC (0 for an unknown or missing zone): SEARCH SENTON and friends compare
+ * the date in its own zone (RFC 9051 6.4.4). */
+int rfc5322_date_parse_zone(const uint8_t *s, size_t len, time_t *t_r, int *zone_r);
+
 /* Append the ENVELOPE of the header hdr[0..hdr_len) (RFC 3501 7.4.2):
  * (date subject (from) (sender) (reply-to) (to) (cc) (bcc) in-reply-to
  * message-id), each from the first field of its name; sender and reply-to

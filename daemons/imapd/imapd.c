@@ -30,8 +30,8 @@ static void cmd_xsyscall(struct imap *p, const struct imap_cmd *cmd);
 #define S_ANY		(S_NOAUTH | S_AUTH | S_SEL)
 #define S_LOGGED	(S_AUTH | S_SEL)
 
-/* After a command in the SELECTED state the session looks for changes and
- * tells the client, except after FETCH, STORE and SEARCH, during which
+/* Before a command in the SELECTED state the session looks for changes and
+ * tells the client; expunges wait during FETCH, STORE and SEARCH, when
  * RFC 9051 7.5.1 allows no EXPUNGE (their UID forms allow it). */
 #define NO_SYNC		0x1
 
@@ -321,9 +321,12 @@ dispatch(struct imap *p, const struct imap_cmd *cmd)
 			    "Not valid in this state");
 			break;
 		}
+		/* Changes others made are told at the start of a command, while
+		 * it is in progress (RFC 9051 7.5.1: never with no command in
+		 * progress, so not after its tagged reply) */
+		if (p->state == IMAP_SELECTED)
+			imap_sync(p, !(commands[i].flags & NO_SYNC));
 		commands[i].fn(p, cmd);
-		if (p->state == IMAP_SELECTED && !(commands[i].flags & NO_SYNC) && !p->idling)
-			imap_sync(p, 1);
 		imap_append_reset(p);
 		return;
 	}

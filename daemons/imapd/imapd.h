@@ -50,6 +50,10 @@ struct imap_view {
 	int read_only;
 	char name[STORE_NAME_MAX + 1];	/* stored's folder name */
 	char kw[STORE_KEYWORDS_MAX][STORE_KEYWORD_MAX + 1];	/* "" = slot unused */
+	/* expunged by others, not told yet (RFC 9051 7.5.1: not during
+	 * FETCH, STORE, SEARCH): still in the view, ascending */
+	uint32_t *gone;
+	size_t ngone, capgone;
 	/* SEARCHRES (RFC 5182): the saved result, as UIDs ascending */
 	uint32_t *saved;
 	size_t nsaved;
@@ -130,8 +134,10 @@ void imap_store_call(struct imap *p, imap_store_data_fn *fn, void *ctx);
 uint32_t imap_store_err(void);
 /* Watch the store fd for MSG_STORE_CHANGED between commands. */
 void imap_store_watch(struct imap *p);
-/* SYNC and tell the client: EXPUNGE (when expunges_ok), FETCH FLAGS,
- * EXISTS, FLAGS.  No-op outside the SELECTED state. */
+/* SYNC (when stored said something changed) and tell the client: FETCH
+ * FLAGS, EXISTS, FLAGS, and EXPUNGE when expunges_ok (else the expunged
+ * messages stay in the view until a command that may be told).  No-op
+ * outside the SELECTED state. */
 void imap_sync(struct imap *p, int expunges_ok);
 /* The view after SELECT (records) or from scratch. */
 void imap_view_reset(struct imap_view *v);

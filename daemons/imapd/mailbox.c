@@ -301,6 +301,58 @@ atom_is(const struct imap_arg *a, const char *s)
 	return a != NULL && a->type == IMAP_ARG_ATOM && !strcasecmp((const char *)a->text, s);
 }
 
+/* A subscribed name that "%" does not reach, under a parent it does:
+ * LSUB answers the parent \Noselect (RFC 3501 6.3.9), LIST (SUBSCRIBED
+ * RECURSIVEMATCH) with CHILDINFO (RFC 5258 3.5); each parent once, and
+ * none that is subscribed itself (it was listed already). */
+static void
+list_parents(struct imap *p, const struct folder_list *subs, const char *pat, int lsub,
+    int recursive)
+{
+	char seen[16][MUTF7_NAME_MAX + 1];
+	size_t nseen = 0, i, k;
+
+	if (!lsub && !recursive)
+		return;
+	for (i = 0; i < subs->n; i++) {
+		char parent[MUTF7_NAME_MAX + 1];
+		const char *w = subs->v[i].wire, *sep;
+		if (list_match(pat, w, p->sep))
+			continue;
+		for (sep = strchr(w, p->sep); sep != NULL; sep = strchr(sep + 1, p->sep)) {
+			size_t len = (size_t)(sep - w);
+			int dup = 0;
+			if (len >= sizeof(parent))
+				break;
+			memcpy(parent, w, len);
+			parent[len] = '\0';
+			if (!list_match(pat, parent, p->sep))
+				continue;
+			for (k = 0; k < subs->n && !dup; k++)
+				dup = !strcmp(subs->v[k].wire, parent);
+			for (k = 0; k < nseen && !dup; k++)
+				dup = !strcmp(seen[k], parent);
+			if (dup)
+				break;
+			if (nseen < sizeof(seen) / sizeof(seen[0]))
+				snprintf(seen[nseen++], sizeof(seen[0]), "%s", parent);
+			{
+				struct buf b;
+				buf_init(&b, 4096);
+				buf_printf(&b, lsub ? "* LSUB (\\Noselect) \"%c\" " : "* LIST () \"%c\" ",
+				    p->sep);
+				imap_put_string(&b, (const uint8_t *)parent, len);
+				if (!lsub)
+					buf_append_str(&b, " (\"CHILDINFO\" (\"SUBSCRIBED\"))");
+				buf_append_str(&b, "\r\n");
+				imap_write(p, b.data, b.len);
+				buf_free(&b, 0);
+			}
+			break;
+		}
+	}
+}
+
 void
 imap_cmd_list(struct imap *p, const struct imap_cmd *cmd)
 {
@@ -475,6 +527,8 @@ imap_cmd_list(struct imap *p, const struct imap_cmd *cmd)
 			    !(src == &subs && f->subscribed_only))
 				status_line(p, f->name, st_items, 1);
 		}
+		if (src == &subs && strchr(pat, '%') != NULL)
+			list_parents(p, &subs, pat, lsub, (sel & SEL_RECURSIVE) != 0);
 	}
 	imap_printf(p, "%s OK %s completed\r\n", cmd->tag, cmd->name);
 out:
@@ -908,7 +962,11 @@ imap_cmd_append(struct imap *p, const struct imap_cmd *cmd)
 		i++;
 	}
 	snprintf(uids + ulen, sizeof(uids) - ulen, first == last ? "%u" : "%u:%u", first, last);
-	p->store_changed = 1;
+	/* into the selected folder: its EXISTS comes before the OK (6.3.12) */
+	if (p->state == IMAP_SELECTED && !strcmp(name, p->v.name)) {
+		p->store_changed = 1;
+		imap_sync(p, 1);
+	}
 	imap_printf(p, "%s OK [APPENDUID %u %s] APPEND completed\r\n", cmd->tag, uidvalidity, uids);
 }
 

@@ -672,6 +672,14 @@ imap_cmd_copy(struct imap *p, const struct imap_cmd *cmd)
 	if (storeimap_pair_get(&ipc_scratch_in, &uidvalidity, &count, &unused) < 0 ||
 	    c.src.n != c.dst.n || c.src.n != count)
 		fatal("reason=\"bad COPY reply from stored\"");
+	if (!strcmp(name, p->v.name)) {
+		/* into the selected folder: its EXISTS before the tagged OK */
+		if (move)
+			tell_expunged(p, &c.expunged);
+		c.expunged.n = 0;
+		p->store_changed = 1;
+		imap_sync(p, 1);
+	}
 	buf_init(&b, 8u << 20);
 	if (move) {
 		/* RFC 6851 4.3: COPYUID in an untagged OK before the expunges */
@@ -699,6 +707,4 @@ imap_cmd_copy(struct imap *p, const struct imap_cmd *cmd)
 	}
 	buf_free(&b, 0);
 	copy_ctx_free(&c);
-	if (!strcmp(name, p->v.name))
-		p->store_changed = 1;
 }

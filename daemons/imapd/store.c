@@ -90,6 +90,11 @@ on_store(int fd, short revents, void *ctx)
 	int rc;
 
 	(void)revents;
+	/* The readiness may be stale: a command handled in the same round of
+	 * the loop may have read the message already (imap_store_call takes
+	 * CHANGED too).  Look again without waiting. */
+	if (poll(&(struct pollfd){ .fd = fd, .events = POLLIN }, 1, 0) <= 0)
+		return;
 	rc = ipc_recv(fd, &ipc_scratch_in);
 	if (rc == 0) {
 		ev_del_fd(fd);
@@ -121,6 +126,7 @@ imap_view_reset(struct imap_view *v)
 	free(v->flags);
 	free(v->modseq);
 	free(v->saved);
+	free(v->gone);
 	memset(v, 0, sizeof(*v));
 }
 
@@ -368,41 +374,66 @@ imap_sync(struct imap *p, int expunges_ok)
 	uint64_t hms;
 	size_t i, n0;
 
-	if (p->state != IMAP_SELECTED || !expunges_ok || !p->store_changed)
+	if (p->state != IMAP_SELECTED)
 		return;
-	p->store_changed = 0;
-	memset(&s, 0, sizeof(s));
-	storeimap_empty_put(&ipc_scratch_out, MSG_STORE_IMAP_SYNC);
-	imap_store_call(p, sync_data, &s);
-	if (ipc_scratch_in.type != MSG_STORE_SYNCED ||
-	    storeimap_pair_get(&ipc_scratch_in, &uidnext, &messages, &hms) < 0)
-		store_failed(p, "bad SYNC reply from stored");
-	apply_expunges(p, s.gone, s.ngone, 1);
-	if (s.keywords)
-		imap_send_flags(p);
-	n0 = p->v.n;
-	for (i = 0; i < s.nrec; i++) {
-		const struct store_record *r = &s.rec[i];
-		long at = imap_view_find(&p->v, r->uid);
-		if (at >= 0) {
-			int changed = p->v.flags[at] != r->flags;
-			p->v.flags[at] = r->flags;
-			p->v.modseq[at] = r->modseq;
-			if (changed || (p->enabled & IMAP_EN_CONDSTORE))
-				tell_flags(p, (size_t)at);
-		} else if (imap_view_add(&p->v, r->uid, r->flags, r->modseq) < 0) {
-			store_failed(p, "new message out of order from stored");
+	if (p->store_changed) {
+		p->store_changed = 0;
+		memset(&s, 0, sizeof(s));
+		storeimap_empty_put(&ipc_scratch_out, MSG_STORE_IMAP_SYNC);
+		imap_store_call(p, sync_data, &s);
+		if (ipc_scratch_in.type != MSG_STORE_SYNCED ||
+		    storeimap_pair_get(&ipc_scratch_in, &uidnext, &messages, &hms) < 0)
+			store_failed(p, "bad SYNC reply from stored");
+		/* expunged: pending until they may be told (merged, ascending) */
+		for (i = 0; i < s.ngone; i++) {
+			if (imap_view_find(&p->v, s.gone[i]) < 0)
+				continue;
+			if (grow((void **)&p->v.gone, &p->v.capgone, p->v.ngone + 1,
+			    sizeof(*p->v.gone)) < 0)
+				store_failed(p, "no memory for expunges");
+			p->v.gone[p->v.ngone++] = s.gone[i];
 		}
+		if (s.ngone > 0 && p->v.ngone > 1) {
+			/* keep them ascending: a merge of two sorted runs */
+			size_t a, b;
+			for (a = 1; a < p->v.ngone; a++)
+				for (b = a; b > 0 && p->v.gone[b - 1] > p->v.gone[b]; b--) {
+					uint32_t t = p->v.gone[b];
+					p->v.gone[b] = p->v.gone[b - 1];
+					p->v.gone[b - 1] = t;
+				}
+		}
+		if (s.keywords)
+			imap_send_flags(p);
+		n0 = p->v.n;
+		for (i = 0; i < s.nrec; i++) {
+			const struct store_record *r = &s.rec[i];
+			long at = imap_view_find(&p->v, r->uid);
+			if (at >= 0) {
+				int changed = p->v.flags[at] != r->flags ||
+				    ((p->enabled & IMAP_EN_CONDSTORE) && p->v.modseq[at] != r->modseq);
+				p->v.flags[at] = r->flags;
+				p->v.modseq[at] = r->modseq;
+				if (changed)
+					tell_flags(p, (size_t)at);
+			} else if (imap_view_add(&p->v, r->uid, r->flags, r->modseq) < 0) {
+				store_failed(p, "new message out of order from stored");
+			}
+		}
+		if (p->v.n != n0)
+			imap_printf(p, "* %zu EXISTS\r\n", p->v.n);
+		if (p->v.n - p->v.ngone != messages)
+			log_event(LOG_LEVEL_WARN, "view_mismatch", "ip=%s view=%zu pending=%zu stored=%u",
+			    p->ip, p->v.n, p->v.ngone, messages);
+		p->v.uidnext = uidnext;
+		p->v.highestmodseq = hms;
+		free(s.gone);
+		free(s.rec);
 	}
-	if (p->v.n != n0)
-		imap_printf(p, "* %zu EXISTS\r\n", p->v.n);
-	if (p->v.n != messages)
-		log_event(LOG_LEVEL_WARN, "view_mismatch", "ip=%s view=%zu stored=%u", p->ip, p->v.n,
-		    messages);
-	p->v.uidnext = uidnext;
-	p->v.highestmodseq = hms;
-	free(s.gone);
-	free(s.rec);
+	if (expunges_ok && p->v.ngone > 0) {
+		apply_expunges(p, p->v.gone, p->v.ngone, 1);
+		p->v.ngone = 0;
+	}
 }
 
 static struct store_meta meta_page;

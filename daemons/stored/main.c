@@ -112,7 +112,7 @@ parse_args(int argc, char **argv, struct args *a, struct config *cfg)
 /* Enter the mail root as the user, with the view's filter, and prepare
  * what the filter will no longer allow (the index, the lock file). */
 static void
-confine(const struct args *a, const struct config *cfg)
+confine(const struct args *a, const struct config *cfg, struct view_session *vs)
 {
 	struct sandbox_spec spec;
 	const char *why;
@@ -137,26 +137,30 @@ confine(const struct args *a, const struct config *cfg)
 	 * user's own uid, and a symlink in their place is refused. */
 	if (maildir_check(AT_FDCWD, &why) < 0)
 		refuse_mailroot(a->user, why);
-	engine_open_index(&engine);
+	if (a->view->prepare != NULL)	/* its own index, and the mail root's fd */
+		a->view->prepare(vs, rootfd, cfg);
+	else
+		engine_open_index(&engine);
 	engine.max_messages = cfg->pop3_max_messages;
 	if (engine_lock_prepare(&engine) < 0)	/* reported again when a view locks */
 		log_event(LOG_LEVEL_ERR, "mailbox_lock", "reason=\"cannot open the lock file\" errno=%d", errno);
 	sandbox_lock(&spec);
-	close(rootfd);
+	if (a->view->prepare == NULL)
+		close(rootfd);	/* else the view keeps it: folders.h works relative to it */
 }
 
 int
 main(int argc, char **argv)
 {
 	struct view_session vs = { .e = &engine, .chan = { .phase = VIEW_PHASE_IDLE }, .out = &outmsg,
-	    .worker_fd = FD_PARENT, .watch_fd = -1 };
+	    .worker_fd = FD_PARENT, .watch_fd = -1, .watch_wd = { -1, -1 } };
 	struct config cfg;
 	struct args a;
 
 	parse_args(argc, argv, &a, &cfg);
 	umask(077);
 	engine_init(&engine);	/* the host name, before a filter without uname */
-	confine(&a, &cfg);
+	confine(&a, &cfg, &vs);
 	log_event(LOG_LEVEL_DEBUG, "ready", "user=%s view=%s", a.user, a.view->name);
 
 	return view_serve(a.view, &vs, &inmsg);

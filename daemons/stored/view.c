@@ -3,6 +3,7 @@
 
 #include <errno.h>
 #include <poll.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/inotify.h>
@@ -68,29 +69,60 @@ on_watch(int fd, short revents, void *ctx)
 	view_reply(s);
 }
 
+/* Watch d/new and d/cur in place of what s watched. */
+static int
+watch_add(struct view_session *s, const char *dir)
+{
+	static const char *const subs[] = { "new", "cur" };
+	char path[300];
+	size_t i;
+
+	for (i = 0; i < 2; i++)
+		if (s->watch_wd[i] >= 0) {
+			(void)inotify_rm_watch(s->watch_fd, s->watch_wd[i]);
+			s->watch_wd[i] = -1;
+		}
+	for (i = 0; i < 2; i++) {
+		if (snprintf(path, sizeof(path), "%s/%s", dir, subs[i]) >= (int)sizeof(path)) {
+			errno = ENAMETOOLONG;
+			return -1;
+		}
+		s->watch_wd[i] = inotify_add_watch(s->watch_fd, path, IN_CREATE | IN_DELETE |
+		    IN_MOVED_FROM | IN_MOVED_TO | IN_ONLYDIR | IN_DONT_FOLLOW);
+		if (s->watch_wd[i] < 0)
+			return -1;
+	}
+	return 0;
+}
+
 int
 view_watch(struct view_session *s)
 {
-	static const char *const dirs[] = { "new", "cur" };
-	size_t i;
+	int e;
 
 	if (s->watch_fd >= 0)
 		return 0;
+	s->watch_wd[0] = s->watch_wd[1] = -1;
 	s->watch_fd = inotify_init1(IN_NONBLOCK | IN_CLOEXEC);
 	if (s->watch_fd < 0)
 		return -1;
-	for (i = 0; i < sizeof(dirs) / sizeof(dirs[0]); i++)
-		if (inotify_add_watch(s->watch_fd, dirs[i], IN_CREATE | IN_DELETE | IN_MOVED_FROM |
-		    IN_MOVED_TO | IN_ONLYDIR | IN_DONT_FOLLOW) < 0)
-			goto fail;
-	if (ev_add_fd(s->watch_fd, POLLIN, on_watch, s) == 0)
+	if (watch_add(s, ".") == 0 && ev_add_fd(s->watch_fd, POLLIN, on_watch, s) == 0)
 		return 0;
-fail:
-	i = (size_t)errno;
+	e = errno;
 	close(s->watch_fd);
 	s->watch_fd = -1;
-	errno = (int)i;
+	errno = e;
 	return -1;
+}
+
+int
+view_watch_dir(struct view_session *s, const char *dir)
+{
+	if (s->watch_fd < 0) {
+		errno = EBADF;
+		return -1;
+	}
+	return watch_add(s, dir);
 }
 
 struct serve_ctx {
@@ -107,7 +139,9 @@ on_request(int fd, short revents, void *ctx)
 	int rc = ipc_recv(fd, c->in);
 
 	(void)revents;
-	if (rc == 0) {
+	/* A worker that exits with a MSG_STORE_CHANGED still unread resets
+	 * the connection (SOCK_SEQPACKET): an end like EOF, not a violation. */
+	if (rc == 0 || (rc < 0 && errno == ECONNRESET)) {
 		ev_stop();
 		return;
 	}

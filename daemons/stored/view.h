@@ -21,7 +21,11 @@ enum view_phase {
 	VIEW_PHASE_IDLE = 1 << 0,	/* before the mailbox is open */
 	VIEW_PHASE_OPEN = 1 << 1,	/* locked, snapshot taken */
 	VIEW_PHASE_DONE = 1 << 2,	/* POP3 UPDATE finished: nothing more */
+	VIEW_PHASE_SELECTED = 1 << 3,	/* IMAP: OPEN with a folder selected */
 };
+
+struct config;
+struct view_imap;	/* the IMAP view's state (view_imap.c) */
 
 /* One session of stored: the engine, the phase, the one pair of scratch
  * buffers of this process and the worker channel. */
@@ -31,6 +35,8 @@ struct view_session {
 	struct ipc_out *out;
 	int worker_fd;
 	int watch_fd;			/* inotify on new/ and cur/, -1 = none */
+	int watch_wd[2];		/* its watches of new/ and cur/, -1 = none */
+	struct view_imap *imap;		/* the IMAP view's state, NULL in the others */
 	int notified;			/* a MSG_STORE_CHANGED is out, not yet followed
 					   by a request of the worker */
 };
@@ -44,6 +50,12 @@ struct view {
 	enum policy_stored_view filter;
 	const struct ipc_handler *req;
 	size_t nreq;
+	/* Before the filter, inside the mail root as the user (rootfd: the
+	 * mail root, kept open by the view if it needs it): open what the
+	 * view needs.  A view with prepare opens its own index; the engine's
+	 * size cache is not opened for it (it is the same LMDB environment,
+	 * which LMDB forbids opening twice in one process).  NULL: none. */
+	void (*prepare)(struct view_session *s, int rootfd, const struct config *cfg);
 };
 
 extern const struct view view_pop3;
@@ -67,6 +79,11 @@ void view_reply(struct view_session *s);
  * with one MSG_STORE_CHANGED, repeated only after its next request.  For
  * views whose sessions stay open (IMAP).  Returns 0 or -1 (errno). */
 int view_watch(struct view_session *s);
+
+/* Move the watch of view_watch() to new/ and cur/ of folder directory dir
+ * ("." for the INBOX, ".A.B"): the selected folder.  Returns 0 or -1
+ * (errno; the session then goes on without pushed changes). */
+int view_watch_dir(struct view_session *s, const char *dir);
 
 /* The event loop of the session: requests from the worker through v's
  * table, change notifications.  Returns the exit status: 0 at EOF, 1

@@ -6,7 +6,7 @@ worker's end of the channel held by the test:
   mailbox, POP3 excludes them and they exclude POP3 ([IN-USE] as before);
 - the deliver view writes one message per request into new/ and answers
   with its name only once it is there; its filter may create files, the
-  other views' may not;
+  POP3 view's may not (the IMAP view's may too: tests/integration/test_stored_imap.py);
 - a view refuses the requests of another view as an IPC violation (the
   master chose the view; the worker cannot switch it).
 """
@@ -106,6 +106,23 @@ class TestStoredViews(unittest.TestCase):
         os.unlink(path)
         self.assertEqual(a.close(), 0)
         self.assertEqual(b.close(), 0)
+
+    def test_pop3_snapshot_of_a_big_mailbox(self):
+        # glibc's qsort of the snapshot (over 1 KiB from 59 messages) asks
+        # for the memory size (sysinfo) once: the filter must let it
+        root = os.path.join(self.app.mail, "localhost", "bigpop")
+        for d in ("", "cur", "new", "tmp"):
+            os.makedirs(os.path.join(root, d), exist_ok=True)
+            os.chown(os.path.join(root, d), MAIL_UID, MAIL_UID)
+        for i in range(100):
+            path = os.path.join(root, "new", "%d.M%dP1.big,S=5" % (1600000000 + i, i))
+            with open(path, "w") as f:
+                f.write("x\n\nx\n")
+            os.chown(path, MAIL_UID, MAIL_UID)
+        s = Stored(self.app, "pop3", user="bigpop")
+        self.addCleanup(lambda: s.proc.poll() is not None or (s.sock.close(), s.proc.wait(10)))
+        self.assertEqual(s.open(MSG["pop_open"]), (MSG["ok"], 100))
+        self.assertEqual(s.close(), 0)
 
     def test_imap_shares_pop3_excludes(self):
         a, b = self.stored("imap"), self.stored("imap")

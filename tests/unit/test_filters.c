@@ -89,6 +89,10 @@ main(void)
 	policy_spec(POLICY_STORED, &cfg, &s);
 	policy_stored_view(POLICY_STORED_DELIVER, &s);
 	check_found("stored, deliver view", &s);
+	policy_stored_view(POLICY_STORED_IMAP, &s);
+	check_found("stored, imap view", &s);
+	policy_stored_view(POLICY_STORED_READ_ONLY, &s);
+	check_found("stored, pop3 view (back from another)", &s);
 	for (i = 0; i < sandbox_nfilters; i++) {
 		snprintf(name, sizeof(name), "entry %zu (%u instructions) is libseccomp's program", i,
 		    sandbox_filters[i].len);

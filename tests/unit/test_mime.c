@@ -131,11 +131,11 @@ multipart_alternative(void)
 	struct mime_msg mm;
 
 	CHECK(structure_is(alternative,
-	    "((\"text\" \"plain\" (\"charset\" \"utf-8\") NIL NIL \"quoted-printable\" 9 1 NIL NIL NIL NIL)"
-	    "(\"text\" \"html\" (\"charset\" \"utf-8\") NIL NIL \"7bit\" 18 1 NIL NIL NIL NIL)"
+	    "((\"text\" \"plain\" (\"charset\" \"utf-8\") NIL NIL \"quoted-printable\" 9 0 NIL NIL NIL NIL)"
+	    "(\"text\" \"html\" (\"charset\" \"utf-8\") NIL NIL \"7bit\" 18 0 NIL NIL NIL NIL)"
 	    " \"alternative\" (\"boundary\" \"b1\") NIL NIL NIL)",
-	    "((\"text\" \"plain\" (\"charset\" \"utf-8\") NIL NIL \"quoted-printable\" 9 1)"
-	    "(\"text\" \"html\" (\"charset\" \"utf-8\") NIL NIL \"7bit\" 18 1) \"alternative\")"),
+	    "((\"text\" \"plain\" (\"charset\" \"utf-8\") NIL NIL \"quoted-printable\" 9 0)"
+	    "(\"text\" \"html\" (\"charset\" \"utf-8\") NIL NIL \"7bit\" 18 0) \"alternative\")"),
 	    "multipart/alternative: the line end before a delimiter is the delimiter's");
 	mime_init(&mm, 0, 0);
 	mime_parse(&mm, (const uint8_t *)alternative, strlen(alternative));
@@ -222,17 +222,17 @@ message_rfc822(void)
 	struct mime_msg mm;
 
 	CHECK(structure_is(forwarded,
-	    "((\"text\" \"plain\" (\"charset\" \"us-ascii\") NIL NIL \"7bit\" 16 1 NIL NIL NIL NIL)"
+	    "((\"text\" \"plain\" (\"charset\" \"us-ascii\") NIL NIL \"7bit\" 16 0 NIL NIL NIL NIL)"
 	    "(\"message\" \"rfc822\" NIL NIL \"original\" \"7bit\" 129"
 	    " (\"Mon, 30 Nov 2026 09:00:00 -0500\" \"hello\" " CAROL " " CAROL " " CAROL
 	    " NIL NIL NIL NIL \"<c1@example.com>\")"
-	    " (\"text\" \"plain\" (\"charset\" \"us-ascii\") NIL NIL \"7bit\" 9 1 NIL NIL NIL NIL)"
-	    " 6 NIL NIL NIL NIL) \"mixed\" (\"boundary\" \"out\") NIL NIL NIL)",
-	    "((\"text\" \"plain\" (\"charset\" \"us-ascii\") NIL NIL \"7bit\" 16 1)"
+	    " (\"text\" \"plain\" (\"charset\" \"us-ascii\") NIL NIL \"7bit\" 9 0 NIL NIL NIL NIL)"
+	    " 5 NIL NIL NIL NIL) \"mixed\" (\"boundary\" \"out\") NIL NIL NIL)",
+	    "((\"text\" \"plain\" (\"charset\" \"us-ascii\") NIL NIL \"7bit\" 16 0)"
 	    "(\"message\" \"rfc822\" NIL NIL \"original\" \"7bit\" 129"
 	    " (\"Mon, 30 Nov 2026 09:00:00 -0500\" \"hello\" " CAROL " " CAROL " " CAROL
 	    " NIL NIL NIL NIL \"<c1@example.com>\")"
-	    " (\"text\" \"plain\" (\"charset\" \"us-ascii\") NIL NIL \"7bit\" 9 1) 6) \"mixed\")"),
+	    " (\"text\" \"plain\" (\"charset\" \"us-ascii\") NIL NIL \"7bit\" 9 0) 5) \"mixed\")"),
 	    "forwarded message/rfc822: envelope, body, lines");
 	mime_init(&mm, 0, 0);
 	mime_parse(&mm, (const uint8_t *)forwarded, strlen(forwarded));
@@ -247,7 +247,7 @@ message_rfc822(void)
 	    section_is(&mm, "1.HEADER", NULL),
 	    "sections inside message/rfc822 (RFC 3501 6.4.5)");
 	CHECK(mm.parts[2].body_len == 124 && mm.parts[2].body_size == 129 &&
-	    mm.parts[2].body_lines == 6, "the encapsulated message's sizes");
+	    mm.parts[2].body_lines == 5, "the encapsulated message's sizes");
 	mime_free(&mm);
 }
 
@@ -260,10 +260,10 @@ rfc822_multipart(void)
 	    "--i\n\none\n--i\n\ntwo\n--i--\n--o--\n";
 	struct mime_msg mm;
 
-#define ONE_LINE(n) "(\"text\" \"plain\" (\"charset\" \"us-ascii\") NIL NIL \"7bit\" " n " 1 NIL NIL NIL NIL)"
+#define ONE_LINE(n) "(\"text\" \"plain\" (\"charset\" \"us-ascii\") NIL NIL \"7bit\" " n " 0 NIL NIL NIL NIL)"
 	CHECK(structure_is(m, "((\"message\" \"rfc822\" NIL NIL NIL \"7bit\" 93"
 	    " (NIL \"in\" NIL NIL NIL NIL NIL NIL NIL NIL) (" ONE_LINE("3") ONE_LINE("3")
-	    " \"alternative\" (\"boundary\" \"i\") NIL NIL NIL) 10 NIL NIL NIL NIL)"
+	    " \"alternative\" (\"boundary\" \"i\") NIL NIL NIL) 9 NIL NIL NIL NIL)"
 	    " \"mixed\" (\"boundary\" \"o\") NIL NIL NIL)", NULL),
 	    "message/rfc822 holding a multipart");
 #undef ONE_LINE
@@ -341,13 +341,13 @@ parameters(void)
 	CHECK(mime_param_get(ct.params, ct.params_len, "missing", &b, &cs) == 0, "absent parameter");
 	buf_free(&b, 0);
 	CHECK(structure_is("Content-Type: text/plain; format=flowed\nContent-Language: en\n\nx",
-	    "(\"text\" \"plain\" (\"format\" \"flowed\") NIL NIL \"7bit\" 1 1 NIL NIL \"en\" NIL)",
+	    "(\"text\" \"plain\" (\"format\" \"flowed\") NIL NIL \"7bit\" 1 0 NIL NIL \"en\" NIL)",
 	    NULL), "one language is a string");
 	CHECK(structure_is("Content-Type: multipart/digest; boundary=d\n\n--d\n\nFrom: x@y\n\nz\n--d--\n",
 	    "((\"message\" \"rfc822\" NIL NIL NIL \"7bit\" 14"
 	    " (NIL NIL ((NIL NIL \"x\" \"y\")) ((NIL NIL \"x\" \"y\")) ((NIL NIL \"x\" \"y\"))"
-	    " NIL NIL NIL NIL NIL) (\"text\" \"plain\" (\"charset\" \"us-ascii\") NIL NIL \"7bit\" 1 1"
-	    " NIL NIL NIL NIL) 3 NIL NIL NIL NIL) \"digest\" (\"boundary\" \"d\") NIL NIL NIL)", NULL),
+	    " NIL NIL NIL NIL NIL) (\"text\" \"plain\" (\"charset\" \"us-ascii\") NIL NIL \"7bit\" 1 0"
+	    " NIL NIL NIL NIL) 2 NIL NIL NIL NIL) \"digest\" (\"boundary\" \"d\") NIL NIL NIL)", NULL),
 	    "multipart/digest parts default to message/rfc822 (RFC 2046 5.1.5)");
 }
 
@@ -361,12 +361,12 @@ bad_boundaries(void)
 	CHECK(structure_is("Content-Type: multipart/mixed; boundary=x\n\n--x\n"
 	    "Content-Type: multipart/mixed; boundary=x\n\n--x\nContent-Type: text/plain\n\nleaf\n--x--\n",
 	    "((" EMPTY_TEXT " \"mixed\" (\"boundary\" \"x\") NIL NIL NIL)"
-	    "(\"text\" \"plain\" (\"charset\" \"us-ascii\") NIL NIL \"7bit\" 4 1 NIL NIL NIL NIL)"
+	    "(\"text\" \"plain\" (\"charset\" \"us-ascii\") NIL NIL \"7bit\" 4 0 NIL NIL NIL NIL)"
 	    " \"mixed\" (\"boundary\" \"x\") NIL NIL NIL)", NULL),
 	    "cyclic boundary: the inner multipart has no parts of its own");
 	CHECK(structure_is("Content-Type: multipart/mixed; boundary=t\n\n--t\n\none\n--t\n\ntwo, cut",
-	    "((\"text\" \"plain\" (\"charset\" \"us-ascii\") NIL NIL \"7bit\" 3 1 NIL NIL NIL NIL)"
-	    "(\"text\" \"plain\" (\"charset\" \"us-ascii\") NIL NIL \"7bit\" 8 1 NIL NIL NIL NIL)"
+	    "((\"text\" \"plain\" (\"charset\" \"us-ascii\") NIL NIL \"7bit\" 3 0 NIL NIL NIL NIL)"
+	    "(\"text\" \"plain\" (\"charset\" \"us-ascii\") NIL NIL \"7bit\" 8 0 NIL NIL NIL NIL)"
 	    " \"mixed\" (\"boundary\" \"t\") NIL NIL NIL)", NULL),
 	    "missing close delimiter: the last part runs to the end");
 	CHECK(structure_is("Content-Type: multipart/mixed; boundary=t\n\n--t\nContent-Type: text/h",
@@ -381,7 +381,7 @@ bad_boundaries(void)
 	CHECK(structure_is("Content-Type: multipart/mixed\n\n--\n\nx\n",
 	    "(" EMPTY_TEXT " \"mixed\" NIL NIL NIL NIL)", NULL), "no boundary parameter");
 	CHECK(structure_is("Content-Type: multipart/mixed; boundary=w\n\n--w \t\n\nx\n--w--  \n",
-	    "((\"text\" \"plain\" (\"charset\" \"us-ascii\") NIL NIL \"7bit\" 1 1 NIL NIL NIL NIL)"
+	    "((\"text\" \"plain\" (\"charset\" \"us-ascii\") NIL NIL \"7bit\" 1 0 NIL NIL NIL NIL)"
 	    " \"mixed\" (\"boundary\" \"w\") NIL NIL NIL)", NULL),
 	    "delimiter lines with trailing blanks");
 	memset(b71, 'b', 71);
@@ -393,7 +393,7 @@ bad_boundaries(void)
 	b71[70] = '\0';
 	snprintf(m, sizeof(m), "Content-Type: multipart/mixed; boundary=\"%s\"\n\n--%s\n\nx\n--%s--\n",
 	    b71, b71, b71);
-	snprintf(want, sizeof(want), "((\"text\" \"plain\" (\"charset\" \"us-ascii\") NIL NIL \"7bit\" 1 1"
+	snprintf(want, sizeof(want), "((\"text\" \"plain\" (\"charset\" \"us-ascii\") NIL NIL \"7bit\" 1 0"
 	    " NIL NIL NIL NIL) \"mixed\" (\"boundary\" \"%s\") NIL NIL NIL)", b71);
 	CHECK(structure_is(m, want, NULL), "a 70-character boundary is");
 }

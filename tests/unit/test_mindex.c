@@ -343,6 +343,8 @@ test_crash(struct mindex_box *b)
 
 /* Every kind of change takes a new, higher MODSEQ; a message's MODSEQ
  * never exceeds HIGHESTMODSEQ. */
+static void test_each(struct mindex_box *b, const struct mindex_uids *all);
+
 static void
 test_modseq(struct mindex_box *b)
 {
@@ -378,7 +380,46 @@ test_modseq(struct mindex_box *b)
 	for (i = 0; i < all.n && ok; i++)
 		ok = mindex_get(b, all.v[i], &m) == 1 && m.modseq <= h[5] && m.modseq > 0;
 	CHECK(ok, "no MODSEQ above HIGHESTMODSEQ");
+	test_each(b, &all);
 	mindex_uids_free(&all);
+}
+
+struct each_seen {
+	struct mindex_box *b;
+	const struct mindex_uids *all;
+	size_t n;
+	int ok;
+};
+
+static int
+each_check(void *ctx, const struct mindex_msg *m)
+{
+	struct each_seen *e = ctx;
+	struct mindex_msg g;
+
+	e->ok &= e->n < e->all->n && m->uid == e->all->v[e->n] && mindex_get(e->b, m->uid, &g) == 1 &&
+	    g.flags == m->flags && g.modseq == m->modseq && g.size == m->size && g.date == m->date;
+	e->n++;
+	return 0;
+}
+
+static int
+each_stop(void *ctx, const struct mindex_msg *m)
+{
+	(void)m;
+	return ++*(size_t *)ctx == 2 ? -1 : 0;
+}
+
+/* mindex_each: every record in UID order, as mindex_get has it; a -1 of
+ * fn ends the walk. */
+static void
+test_each(struct mindex_box *b, const struct mindex_uids *all)
+{
+	struct each_seen e = { b, all, 0, 1 };
+	size_t n = 0;
+
+	CHECK(mindex_each(b, each_check, &e) == 0 && e.ok && e.n == all->n, "mindex_each: every record, in order");
+	CHECK(mindex_each(b, each_stop, &n) == -1 && n == 2, "mindex_each: stops when fn says");
 }
 
 /* Symlinks a user may plant: as cur/ (the folder is refused) and as a

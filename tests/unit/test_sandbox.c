@@ -113,21 +113,26 @@ try_call(enum policy_proc p, enum call c)
 	return run_locked(&spec, c);
 }
 
-/* stored's filter per view: only the deliver view creates, and only with
- * O_WRONLY|O_CREAT|O_EXCL; the POP3 (and IMAP) view stays read-only. */
+/* stored's filter per view: only the deliver and IMAP views create, and
+ * only with O_WRONLY|O_CREAT|O_EXCL; the IMAP view also appends to an
+ * existing file (maildirsize); the POP3 view stays read-only. */
 static void
 test_stored_views(void)
 {
 	static const struct {
-		int flags, read_only_dies, deliver_dies;
+		int flags, read_only_dies, deliver_dies, imap_dies;
 		const char *what;
 	} cases[] = {
-		{ O_RDONLY | O_CLOEXEC, 0, 0, "O_RDONLY" },
-		{ O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 1, 0, "O_WRONLY|O_CREAT|O_EXCL" },
-		{ O_WRONLY | O_CREAT | O_TRUNC, 1, 1, "O_WRONLY|O_CREAT|O_TRUNC" },
-		{ O_WRONLY | O_CREAT | O_EXCL | O_APPEND, 1, 1, "O_WRONLY|O_CREAT|O_EXCL|O_APPEND" },
-		{ O_RDWR | O_CREAT | O_EXCL, 1, 1, "O_RDWR|O_CREAT|O_EXCL" },
-		{ O_WRONLY, 1, 1, "O_WRONLY" },
+		{ O_RDONLY | O_CLOEXEC, 0, 0, 0, "O_RDONLY" },
+		{ O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 1, 0, 0, "O_WRONLY|O_CREAT|O_EXCL" },
+		{ O_WRONLY | O_CREAT | O_TRUNC, 1, 1, 1, "O_WRONLY|O_CREAT|O_TRUNC" },
+		{ O_WRONLY | O_CREAT | O_EXCL | O_APPEND, 1, 1, 1, "O_WRONLY|O_CREAT|O_EXCL|O_APPEND" },
+		{ O_RDWR | O_CREAT | O_EXCL, 1, 1, 1, "O_RDWR|O_CREAT|O_EXCL" },
+		{ O_WRONLY, 1, 1, 1, "O_WRONLY" },
+		{ O_WRONLY | O_APPEND | O_NOFOLLOW | O_CLOEXEC, 1, 1, 0, "O_WRONLY|O_APPEND" },
+		{ O_WRONLY | O_APPEND | O_CREAT, 1, 1, 1, "O_WRONLY|O_APPEND|O_CREAT" },
+		{ O_WRONLY | O_APPEND | O_TRUNC, 1, 1, 1, "O_WRONLY|O_APPEND|O_TRUNC" },
+		{ O_RDWR | O_APPEND, 1, 1, 1, "O_RDWR|O_APPEND" },
 	};
 	struct sandbox_spec spec;
 	struct config cfg;
@@ -147,6 +152,20 @@ test_stored_views(void)
 		snprintf(name, sizeof(name), "stored deliver view: openat %s %s", cases[i].what,
 		    cases[i].deliver_dies ? "killed by SIGSYS" : "allowed");
 		CHECK(run_locked(&spec, CALL_OPEN_FLAGS) == cases[i].deliver_dies, name);
+		policy_stored_view(POLICY_STORED_IMAP, &spec);
+		snprintf(name, sizeof(name), "stored imap view: openat %s %s", cases[i].what,
+		    cases[i].imap_dies ? "killed by SIGSYS" : "allowed");
+		CHECK(run_locked(&spec, CALL_OPEN_FLAGS) == cases[i].imap_dies, name);
+	}
+	/* what the imap view gained did not open the rest */
+	for (i = CALL_FCNTL_SETOWN; i <= CALL_OPEN_READ; i++) {
+		int want = i < CALL_FCNTL_FLAGS;
+		policy_spec(POLICY_STORED, &cfg, &spec);
+		spec.debug = 0;
+		policy_stored_view(POLICY_STORED_IMAP, &spec);
+		snprintf(name, sizeof(name), "stored imap view: %s %s", call_names[i],
+		    want ? "killed by SIGSYS" : "allowed");
+		CHECK(run_locked(&spec, (enum call)i) == want, name);
 	}
 }
 
