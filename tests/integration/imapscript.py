@@ -102,7 +102,7 @@ _CONN = re.compile(r"^(c[1-9])\s+(.*)$")
 _LITERAL_IN = re.compile(r"\{(@[A-Za-z0-9_.\-]+|'(?:[^'\\]|\\.)*')(\+?)\}")
 _LITERAL_OUT = re.compile(rb"\{(\d+)\}\r\n$")
 _VAR = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}")
-_REPEAT = re.compile(r"\$\{repeat (\d+) ([^}]*)\}")
+_REPEAT = re.compile(r"\$\{repeat (\d+) ((?:[^{}]|\{[^{}]*\})*)\}")
 
 
 class ScriptError(AssertionError):

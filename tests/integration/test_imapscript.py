@@ -181,6 +181,9 @@ S: a4 OK*
         self.assertIsNone(err)
         self.assertIn(b"a1 NOOP Au1\r\n", srv.received)
         self.assertIn(b"a2 AUTHENTICATE PLAIN AHUxAHAx\r\n", srv.received)
+        srv, err = run("connect\nC: a1 NOOP ${repeat 3 X{'y'+} }Z\nS: a1 OK*\n", simple)
+        self.assertIsNone(err)
+        self.assertIn(b"a1 NOOP X{1+}\r\ny X{1+}\r\ny X{1+}\r\ny Z\r\n", srv.received)
 
     def test_every_dialogue_parses(self):
         names = [s.name for s in imapscript.scripts()]
