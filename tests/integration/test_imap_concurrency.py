@@ -182,6 +182,38 @@ class TestIdle(ConcurrencyBase):
         self.done(a, tag)
 
 
+class TestDeliveryOrder(ConcurrencyBase):
+    """UIDs ascend in the order messages were added (RFC 9051 2.3.1.1).  Several
+    files found in new/ at one look get their UIDs in delivery order: the order of
+    their Maildir names' time fields (seconds, then the M microseconds), compared as
+    numbers -- "M99999" is earlier than "M100000"."""
+
+    def subjects(self, user, pw):
+        s = self.session(user, pw)
+        got, _ = s.cmd("UID FETCH 1:* (UID BODY.PEEK[HEADER.FIELDS (SUBJECT)])")
+        return [re.search(r"Subject: (\S+)", r).group(1) for r in got if "Subject:" in r]
+
+    def test_maildir_names_in_time_order(self):
+        u, pw = self.new_user(1)  # the server's delivery makes the Maildir
+        md = self.peer.maildir(u)
+        t = int(time.time()) + 100
+        for subject, name in (("first", "%d.M9P100Q1.mta" % t), ("second", "%d.M99999P100Q2.mta" % t),
+                              ("third", "%d.M100000P100Q3.mta" % t), ("fourth", "%d.M5P100Q4.mta" % (t + 1))):
+            tmp = os.path.join(md, "tmp", name)
+            with open(tmp, "w") as f:
+                f.write("From: a@example.org\nSubject: %s\n\nx\n" % subject)
+            os.chown(tmp, self.peer.mail_uid, self.peer.mail_uid)
+            os.utime(tmp, (t, t))
+            os.rename(tmp, os.path.join(md, "new", name))
+        self.assertEqual(self.subjects(u, pw), ["m1", "first", "second", "third", "fourth"])
+
+    def test_deliveries_in_order(self):
+        u, pw = self.new_user(0)
+        for i in range(20):
+            self.peer.deliver(u, "From: a@example.org\nSubject: d%02d\n\nx\n" % i)
+        self.assertEqual(self.subjects(u, pw), ["d%02d" % i for i in range(20)])
+
+
 class TestIdleAutologout(ConcurrencyBase):
     """imap_idle_timeout: the server ends an idle session (also in IDLE) with BYE."""
     overrides = {"imap_idle_timeout": "2", "login_timeout": "5"}
