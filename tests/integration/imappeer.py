@@ -80,6 +80,13 @@ class PosternPeer:
     def maildir(self, user):
         return self.app.maildir(user)
 
+    def restart(self):
+        self.app.stop()
+        self.app.start()
+
+    def rebuild_index(self, user):
+        self.app.ctl("index", "rebuild", user)
+
     def log(self):
         return self.app.log()
 
@@ -265,6 +272,19 @@ class DovecotPeer:
 
     def maildir(self, user):
         return os.path.join(self.dir, "mail", user)
+
+    def restart(self):
+        self.proc.send_signal(signal.SIGTERM)
+        self.proc.wait(10)
+        self.logf.close()
+        self.start()
+
+    def rebuild_index(self, user):
+        """Dovecot's equivalent: drop the index files, keep dovecot-uidlist."""
+        md = self.maildir(user)
+        for n in os.listdir(md):
+            if n.startswith("dovecot.index"):
+                os.unlink(os.path.join(md, n))
 
     def log(self):
         out = ""

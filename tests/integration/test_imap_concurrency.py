@@ -214,6 +214,50 @@ class TestDeliveryOrder(ConcurrencyBase):
         self.assertEqual(self.subjects(u, pw), ["d%02d" % i for i in range(20)])
 
 
+class TestPersistence(ConcurrencyBase):
+    """What a client cached stays true across a server restart and an index rebuild
+    (DESIGN invariant 6: the Maildir is the truth, the index is rebuilt from it):
+    UIDVALIDITY, UIDs, flags, keywords, subscriptions, folders."""
+
+    def state(self, u, pw):
+        s = self.session(u, pw, select=None)
+        got, _ = s.cmd("SELECT INBOX")
+        uidv = [re.search(r"UIDVALIDITY (\d+)", r).group(1) for r in got if "UIDVALIDITY" in r]
+        nxt = [re.search(r"UIDNEXT (\d+)", r).group(1) for r in got if "UIDNEXT" in r]
+        fetch, _ = s.cmd("UID FETCH 1:* (UID FLAGS)")
+        rows = sorted((int(re.search(r"UID (\d+)", r).group(1)),
+                       tuple(sorted(set(re.search(r"FLAGS \(([^)]*)\)", r).group(1).split()) - {"\\Recent"})))
+                      for r in fetch if "FETCH" in r)
+        lsub, _ = s.cmd('LSUB "" "*"')
+        lst, _ = s.cmd('LIST "" "*"')
+        s.cmd("LOGOUT")
+        names = sorted(r.rsplit(" ", 1)[1].strip('"') for r in lst if r.startswith("* LIST"))
+        subs = sorted(r.rsplit(" ", 1)[1].strip('"') for r in lsub if r.startswith("* LSUB"))
+        return uidv, nxt, rows, names, subs
+
+    def test_restart_and_index_rebuild_keep_uids_and_flags(self):
+        u, pw = self.new_user(4)
+        s = self.session(u, pw)
+        s.cmd("STORE 1 +FLAGS (\\Seen $Work)")
+        s.cmd("STORE 2 +FLAGS (\\Flagged \\Answered)")
+        s.cmd("STORE 3 +FLAGS.SILENT (\\Deleted)")
+        s.cmd("EXPUNGE")
+        s.cmd("CREATE INBOX.Keep")
+        s.cmd("SUBSCRIBE INBOX.Keep")
+        s.cmd("LOGOUT")
+        before = self.state(u, pw)
+        self.assertEqual([r[0] for r in before[2]], [1, 2, 4])
+        self.assertEqual(before[1], ["5"])
+        self.peer.restart()
+        self.assertEqual(self.state(u, pw), before)
+        self.peer.rebuild_index(u)
+        self.assertEqual(self.state(u, pw), before)
+        # and a new message after all that gets the next UID, not a reused one
+        self.peer.deliver(u, SMALL % (9, 9))
+        after = self.state(u, pw)
+        self.assertEqual([r[0] for r in after[2]], [1, 2, 4, 5])
+
+
 class TestIdleAutologout(ConcurrencyBase):
     """imap_idle_timeout: the server ends an idle session (also in IDLE) with BYE."""
     overrides = {"imap_idle_timeout": "2", "login_timeout": "5"}
