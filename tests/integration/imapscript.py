@@ -156,7 +156,8 @@ def show(resp):
     """A response for a failure message: printable, long literals shortened."""
     s = resp if isinstance(resp, str) else resp.decode("latin-1")
     s = s.replace("\r", "\\r").replace("\n", "\\n")
-    return s if len(s) < 400 else s[:300] + " ... (%d chars) ... " % len(s) + s[-80:]
+    lim = 100000 if TRACE else 400
+    return s if len(s) < lim else s[:300] + " ... (%d chars) ... " % len(s) + s[-80:]
 
 
 class Conn:
