@@ -134,6 +134,7 @@ authdproto_login_put(struct ipc_out *o, const struct authd_login *r)
 	ipc_put_u32(o, r->uid);
 	ipc_put_u32(o, r->gid);
 	ipc_put_str(o, r->mail_root);
+	ipc_put_u64(o, r->quota);
 }
 
 int
@@ -145,6 +146,7 @@ authdproto_login_get(struct ipc_in *in, struct authd_login *r)
 	r->uid = ipc_get_u32(in);
 	r->gid = ipc_get_u32(in);
 	ipc_get_str(in, r->mail_root, sizeof(r->mail_root));
+	r->quota = ipc_get_u64(in);
 	if (ipc_in_end_no_fd(in) < 0 || r->user[0] == '\0') {
 		memset(r, 0, sizeof(*r));
 		return -1;

@@ -23,7 +23,7 @@ enum authdproto_msg {
 	MSG_AUTHD_CONFIG = 0x0102,	/* struct authd_config */
 	MSG_AUTHD_LOOKUP = 0x0103,	/* id u32, address: a recipient lookup */
 	/* authd -> master */
-	MSG_MASTER_LOGIN = 0x0201,	/* sid, user, uid, gid, mail root */
+	MSG_MASTER_LOGIN = 0x0201,	/* sid, user, uid, gid, mail root, quota */
 	MSG_MASTER_LOOKUP_RESULT = 0x0202, /* struct authd_lookup_result */
 	/* worker -> authd */
 	MSG_AUTH_START = 0x0301,	/* mech, has_ir u8, ir bytes (base64 text) */
@@ -43,8 +43,9 @@ enum auth_fail_code {
 	AUTH_FAIL_ABORTED = 5,		/* client sent "*" */
 	AUTH_FAIL_TEMP = 6,		/* db or internal failure: try later */
 	AUTH_FAIL_DISABLED = 7,		/* account disabled */
+	AUTH_FAIL_AUTHZ = 8,		/* SASL authorization identity not allowed */
 };
-#define AUTH_FAIL_MAX		AUTH_FAIL_DISABLED
+#define AUTH_FAIL_MAX		AUTH_FAIL_AUTHZ
 
 /* Field sizes, with the NUL. */
 #define AUTHD_SID_SIZE		25	/* util_session_id(): 24 hex digits */
@@ -132,6 +133,7 @@ struct authd_login {
 	char user[USERDB_NAME_MAX + 1];
 	uint32_t uid, gid;
 	char mail_root[CONFIG_PATH_MAX];
+	uint64_t quota;			/* bytes, 0 = none (the user db's) */
 };
 void authdproto_login_put(struct ipc_out *o, const struct authd_login *r);
 /* Form only: the master checks meaning (never uid 0, canonical root). */

@@ -389,17 +389,40 @@ date_of(const struct sync *s, const struct ent *e)
 	return st.st_mtim.tv_sec;
 }
 
+/* The microseconds of a name "TIME.MUSEC..." (Dovecot's and Postern's
+ * form, "1700000000.M123456P99Q1.host"), or -1: within one second they
+ * order deliveries, and "M9" comes before "M10" although not as text. */
+static long
+name_usec(const char *n)
+{
+	const char *dot = strchr(n, '.');
+	long v = 0;
+	int digits = 0;
+
+	if (dot == NULL || dot[1] != 'M')
+		return -1;
+	for (n = dot + 2; *n >= '0' && *n <= '9' && digits < 9; n++, digits++)
+		v = v * 10 + (*n - '0');
+	return digits > 0 ? v : -1;
+}
+
 static int
 fresh_cmp(const void *a, const void *b, void *arg)
 {
 	const struct ent *x = a, *y = b;
 	const struct sync *s = arg;
+	const char *xn = nm(s, x->foff), *yn = nm(s, y->foff);
+	long xu, yu;
 
 	if (x->uid != y->uid)	/* kept UIDs first, ascending */
 		return x->uid == 0 ? 1 : (y->uid == 0 ? -1 : (x->uid < y->uid ? -1 : 1));
 	if (x->date != y->date)
 		return x->date < y->date ? -1 : 1;
-	return strcmp(nm(s, x->foff), nm(s, y->foff));
+	xu = name_usec(xn);
+	yu = name_usec(yn);
+	if (xu >= 0 && yu >= 0 && xu != yu)
+		return xu < yu ? -1 : 1;
+	return strcmp(xn, yn);
 }
 
 /* RFC822.SIZE: W= from the name, else the file read once. */

@@ -33,7 +33,7 @@ sasl_plain_decode(const uint8_t *msg, size_t len, struct sasl_server *s)
 		return -1;
 	/* authzid, if given, must name the same identity: no proxy logins. */
 	if (zl != 0 && (zl != cl || memcmp(msg, z1 + 1, cl) != 0))
-		return -1;
+		return -2;
 	memcpy(s->user, z1 + 1, cl);
 	s->userlen = cl;
 	memcpy(s->pass, z2 + 1, pl);
@@ -99,7 +99,7 @@ sasl_continue(struct sasl_server *s, const uint8_t *line, size_t len)
 	case SASL_MECH_PLAIN:
 		rc = sasl_plain_decode(dec, (size_t)n, s);
 		explicit_bzero(dec, sizeof(dec));
-		return rc < 0 ? SASL_ERR_SYNTAX : SASL_DONE;
+		return rc == -2 ? SASL_ERR_AUTHZ : rc < 0 ? SASL_ERR_SYNTAX : SASL_DONE;
 	case SASL_MECH_LOGIN:
 		/* step 0: initial response is the user name; 1: user; 2: password */
 		if (s->step <= 1) {

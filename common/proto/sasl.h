@@ -21,6 +21,7 @@ enum sasl_result {
 	SASL_ERR_SYNTAX = -1,	/* bad base64 or malformed message */
 	SASL_ERR_ABORTED = -2,	/* client sent "*" */
 	SASL_ERR_MECH = -3,	/* unknown mechanism */
+	SASL_ERR_AUTHZ = -4,	/* PLAIN: an authorization identity other than the user */
 };
 
 struct sasl_server {
@@ -43,7 +44,8 @@ enum sasl_result sasl_continue(struct sasl_server *s, const uint8_t *line, size_
 
 /* Decode a PLAIN message: authzid NUL authcid NUL passwd (RFC 4616 section 2).
  * Rejects missing NULs, empty authcid/passwd, and a non-empty authzid that
- * differs from authcid (no proxy authorization). Returns 0 or -1. */
+ * differs from authcid (no proxy authorization). Returns 0, -1 (malformed)
+ * or -2 (that authzid). */
 int sasl_plain_decode(const uint8_t *msg, size_t len, struct sasl_server *s);
 
 /* Wipe the password. */

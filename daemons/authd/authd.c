@@ -167,6 +167,7 @@ grant(struct authsess *a, const char *canon, const struct userdb_user *u)
 	snprintf(L.user, sizeof(L.user), "%s", canon);
 	L.uid = u->uid ? u->uid : acfg.mail_uid;
 	L.gid = u->gid ? u->gid : acfg.mail_gid;
+	L.quota = u->quota;
 	authdproto_login_put(&outmsg, &L);
 	if (ipc_send(master_fd, &outmsg) < 0) {
 		refuse(a, AUTH_FAIL_TEMP, canon, "master channel failed");
@@ -263,6 +264,12 @@ sasl_step(struct authsess *a, enum sasl_result r)
 		return;
 	case SASL_ERR_ABORTED:
 		refuse(a, AUTH_FAIL_ABORTED, NULL, "client aborted SASL exchange");
+		return;
+	case SASL_ERR_AUTHZ:
+		/* a guess at another identity counts like a wrong password */
+		throttle_fail(&acfg, a->ch.ip, NULL, ev_now_ms());
+		refuse(a, AUTH_FAIL_AUTHZ, NULL, "authorization identity is not the user (no proxy "
+		    "logins)");
 		return;
 	case SASL_ERR_MECH:
 		refuse(a, AUTH_FAIL_MECH, NULL, "unknown SASL mechanism");

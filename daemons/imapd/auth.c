@@ -151,6 +151,8 @@ fail_text(uint32_t code)
 		return "NO Unknown SASL mechanism";
 	case AUTH_FAIL_ABORTED:
 		return "BAD Authentication aborted";
+	case AUTH_FAIL_AUTHZ:
+		return "NO [AUTHORIZATIONFAILED] Not authorized as that identity";
 	default:
 		return "NO [AUTHENTICATIONFAILED] Authentication failed";
 	}

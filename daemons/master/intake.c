@@ -68,6 +68,7 @@ keep(struct session *s, const struct authd_lookup_result *r)
 	snprintf(e->user, sizeof(e->user), "%s", r->user);
 	e->uid = r->uid;
 	e->gid = r->gid;
+	e->quota = r->quota;
 	e->mail_root = strdup(r->mail_root);
 	if (e->mail_root == NULL)
 		return -1;
@@ -150,7 +151,7 @@ intake_deliver(void *ctx, struct ipc_in *in)
 		return -1;	/* an index the master never gave: a violation */
 	r = &s->rcpts[index];
 	log_set_session(s->sid);
-	fd = master_spawn_stored(s->m, s, r->user, r->uid, r->gid, r->mail_root, "deliver",
+	fd = master_spawn_stored(s->m, s, r->user, r->uid, r->gid, r->mail_root, r->quota, "deliver",
 	    CHILD_DELIVER);
 	log_set_session(NULL);
 	if (fd < 0) {

@@ -411,9 +411,9 @@ static const char *const role_names[] = { "none", "mailbox", "deliver" };
 
 int
 master_spawn_stored(struct master *m, struct session *s, const char *user, uint32_t uid,
-    uint32_t gid, const char *mail_root, const char *view, enum child_role role)
+    uint32_t gid, const char *mail_root, uint64_t quota, const char *view, enum child_role role)
 {
-	char path[CONFIG_PATH_MAX + 64], uids[16], gids[16];
+	char path[CONFIG_PATH_MAX + 64], uids[16], gids[16], quotas[24];
 	int st[2];
 	pid_t pid;
 
@@ -427,9 +427,10 @@ master_spawn_stored(struct master *m, struct session *s, const char *user, uint3
 	binary_path(m, policy_table[POLICY_STORED].binary, path, sizeof(path));
 	snprintf(uids, sizeof(uids), "%u", uid);
 	snprintf(gids, sizeof(gids), "%u", gid);
+	snprintf(quotas, sizeof(quotas), "%llu", (unsigned long long)quota);
 	{
 		char *argv[] = { path, "-c", NULL, "-s", s->sid, "-u", uids, "-g", gids,
-		    "-r", (char *)mail_root, "-n", (char *)user, "-v", (char *)view, NULL };
+		    "-r", (char *)mail_root, "-n", (char *)user, "-q", quotas, "-v", (char *)view, NULL };
 		int fds[SLOT_COUNT] = { [SLOT_CLIENT] = -1, [SLOT_CONTROL] = -1, [SLOT_AUTHD] = -1,
 		    [SLOT_KEYD] = -1, [SLOT_MASTER] = -1, [SLOT_WORKER] = st[1] };
 		pid = master_spawn(m, POLICY_STORED, argv, fds, s->sid, 1);
@@ -477,7 +478,7 @@ master_authd_login(struct master *m, struct ipc_in *in)
 		fd = -1;
 	} else {
 		/* The view comes from the service row, never from the worker. */
-		fd = master_spawn_stored(m, s, L.user, L.uid, L.gid, L.mail_root, s->svc->store_view,
+		fd = master_spawn_stored(m, s, L.user, L.uid, L.gid, L.mail_root, L.quota, s->svc->store_view,
 		    CHILD_MAILBOX);
 	}
 	if (fd >= 0) {

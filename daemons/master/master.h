@@ -52,6 +52,7 @@ struct session_rcpt {
 	char user[USERDB_NAME_MAX + 1];
 	uint32_t uid, gid;
 	char *mail_root;
+	uint64_t quota;		/* bytes, 0 = none */
 };
 
 struct session {
@@ -181,7 +182,7 @@ void master_children_kill(struct session *s, int sig);
 /* Start a stored for user in view, its channel to the worker: returns the
  * worker's end (the caller passes and closes it), or -1 (logged). */
 int master_spawn_stored(struct master *m, struct session *s, const char *user, uint32_t uid,
-    uint32_t gid, const char *mail_root, const char *view, enum child_role role);
+    uint32_t gid, const char *mail_root, uint64_t quota, const char *view, enum child_role role);
 
 /* Send o to the session's worker without blocking (a worker that does not
  * read is killed). */

@@ -12,7 +12,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "../../common/base/config.h"
@@ -21,6 +23,7 @@
 #include "../../common/base/log.h"
 #include "../../common/mail/maildir.h"
 #include "../../common/mail/mailroot.h"
+#include "../../common/mail/quota.h"
 #include "../../common/ipc/proto.h"
 #include "../../common/base/util.h"
 #include "../../policy/policy.h"
@@ -71,6 +74,7 @@ struct args {
 	const char *sid, *root, *user;
 	const struct view *view;
 	uint64_t uid, gid;
+	uint64_t quota;		/* the user db's, bytes; 0: none (maildirsize rules) */
 };
 
 static int
@@ -84,6 +88,7 @@ set_arg(void *ctx, int opt, const char *arg)
 	case 'g': return util_str_to_u64(arg, 0xfffffffe, &a->gid);
 	case 'r': a->root = arg; return 0;
 	case 'n': a->user = arg; return 0;
+	case 'q': return util_str_to_u64(arg, UINT64_MAX, &a->quota);
 	case 'v':
 		if ((a->view = view_find(arg)) == NULL)
 			fatal("reason=\"unknown view\" view=%s", arg);
@@ -95,8 +100,8 @@ set_arg(void *ctx, int opt, const char *arg)
 static void
 parse_args(int argc, char **argv, struct args *a, struct config *cfg)
 {
-	const struct daemon_args da = { .name = "stored", .opts = "s:u:g:r:n:v:",
-	    .usage = "-s sid -u uid -g gid -r root -n user -v pop3|imap|deliver", .opt = set_arg,
+	const struct daemon_args da = { .name = "stored", .opts = "s:u:g:r:n:q:v:",
+	    .usage = "-s sid -u uid -g gid -r root -n user [-q quota] -v pop3|imap|deliver", .opt = set_arg,
 	    .ctx = a };
 
 	*a = (struct args){ .user = "?" };
@@ -107,6 +112,27 @@ parse_args(int argc, char **argv, struct args *a, struct config *cfg)
 	    a->view == NULL)
 		fatal("reason=\"usage: postern-stored -c cfg -s sid -u uid -g gid -r root -n user "
 		    "-v pop3|imap|deliver\"");
+}
+
+/* The user db's quota is the definition of maildirsize (Maildir++: the
+ * delivery agent keeps the file): written, recounted, when it is missing
+ * or says another limit.  Without one in the user db, a maildirsize made
+ * by other means (Courier's maildirmake -q) is left as it is. */
+static void
+sync_quota(const struct args *a, int rootfd)
+{
+	char def[32];
+	struct quota q;
+
+	if (a->quota == 0)
+		return;
+	if (quota_read(rootfd, time(NULL), &q, NULL) == 0 && q.has_storage &&
+	    q.storage_limit == a->quota && !q.has_messages)
+		return;
+	snprintf(def, sizeof(def), "%lluS", (unsigned long long)a->quota);
+	if (quota_recalc(rootfd, def, &q) < 0)
+		log_event(LOG_LEVEL_WARN, "quota_unwritable", "user=%s errno=%d reason=\"cannot write "
+		    "maildirsize\"", a->user, errno);
 }
 
 /* Enter the mail root as the user, with the view's filter, and prepare
@@ -137,6 +163,7 @@ confine(const struct args *a, const struct config *cfg, struct view_session *vs)
 	 * user's own uid, and a symlink in their place is refused. */
 	if (maildir_check(AT_FDCWD, &why) < 0)
 		refuse_mailroot(a->user, why);
+	sync_quota(a, rootfd);
 	if (a->view->prepare != NULL)	/* its own index, and the mail root's fd */
 		a->view->prepare(vs, rootfd, cfg);
 	else
@@ -154,13 +181,20 @@ main(int argc, char **argv)
 {
 	struct view_session vs = { .e = &engine, .chan = { .phase = VIEW_PHASE_IDLE }, .out = &outmsg,
 	    .worker_fd = FD_PARENT, .watch_fd = -1, .watch_wd = { -1, -1 } };
-	struct config cfg;
+	struct config *cfg;
 	struct args a;
 
-	parse_args(argc, argv, &a, &cfg);
+	/* The config is needed until the sandbox is in place (the views copy
+	 * the few values they keep): it lives in pages of its own, given back
+	 * then, so an idle session does not carry its 20 KiB. */
+	cfg = mmap(NULL, sizeof(*cfg), PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (cfg == MAP_FAILED)
+		return 1;
+	parse_args(argc, argv, &a, cfg);
 	umask(077);
 	engine_init(&engine);	/* the host name, before a filter without uname */
-	confine(&a, &cfg, &vs);
+	confine(&a, cfg, &vs);
+	munmap(cfg, sizeof(*cfg));
 	log_event(LOG_LEVEL_DEBUG, "ready", "user=%s view=%s", a.user, a.view->name);
 
 	return view_serve(a.view, &vs, &inmsg);

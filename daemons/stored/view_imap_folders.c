@@ -4,6 +4,7 @@
  * for Maildir++'s maildirsize.  Every name is checked by folders_to_dir
  * before anything touches the disk. */
 #include <errno.h>
+#include <stdio.h>
 #include <fcntl.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -247,16 +248,36 @@ imap_on_rename(void *ctx, struct ipc_in *in)
 	if (folders_to_dir(m->name.name, m->sep, from) < 0 ||
 	    folders_to_dir(m->name.name2, m->sep, to) < 0)
 		return imap_reply_errno(s, errno, "rename");
-	if (holds_selected(m, from)) {
-		view_reply_err(s, STORE_ERR_DENIED, "folder is selected");
-		return 0;
-	}
+	/* RENAME INBOX empties it (its messages move): the selected INBOX's
+	 * next sync tells the expunges.  A selected folder (or one below the
+	 * one renamed) moves with its index records, so it is reopened at its
+	 * new name with the same UIDs and the session goes on. */
+	int moves_selected = strcmp(from, ".") != 0 && holds_selected(m, from);
 	if (folders_rename(m->rootfd, m->name.name, m->name.name2, m->sep) < 0)
 		return imap_reply_errno(s, errno, "rename");
 	/* INBOX: its messages moved into a new folder, which the next sync of
 	 * each adopts (folders.h); a folder keeps its UIDs */
 	if (strcmp(from, ".") != 0 && mindex_folder_rename(m->mi, from, to) < 0)
 		log_event(LOG_LEVEL_WARN, "index_rename", "from=%s to=%s errno=%d", from, to, errno);
+	if (moves_selected) {
+		char dir[FOLDERS_NAME_MAX + 1];
+		int rw = !m->read_only;
+		if (snprintf(dir, sizeof(dir), "%s%s", to, m->dir + strlen(from)) >= (int)sizeof(dir)) {
+			errno = ENAMETOOLONG;
+			return imap_reply_errno(s, errno, "rename");
+		}
+		mindex_box_close(m->box);
+		m->box = NULL;
+		if (mindex_box_open(m->mi, dir, rw, &m->box) < 0) {
+			/* the folder is gone from under the session: it ends */
+			log_event(LOG_LEVEL_ERR, "reopen_failed", "dir=%s errno=%d", dir, errno);
+			return -1;
+		}
+		snprintf(m->dir, sizeof(m->dir), "%s", dir);
+		if (s->watch_fd >= 0 && view_watch_dir(s, dir) < 0)
+			log_event(LOG_LEVEL_WARN, "watch_failed", "errno=%d reason=\"no change "
+			    "notifications\"", errno);
+	}
 	log_event(LOG_LEVEL_INFO, "folder_renamed", "from=%s to=%s", from, to);
 	storeproto_ok_put(s->out, 0);
 	view_reply(s);

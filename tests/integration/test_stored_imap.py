@@ -214,10 +214,15 @@ class TestStoredImap(StoredImapCase):
         s.ok("rename INBOX Old")
         self.assertEqual(s.final("status Old")[1], "1")
         self.assertEqual(s.final("status INBOX")[1], "0")
-        # selected: DELETE and RENAME of it are refused, not its siblings
+        # selected: DELETE of it is refused; RENAME moves it, and the
+        # session goes on in it under the new name (same UIDs)
+        self.append(s, "Box", message("in the box"))
         self.assertEqual(s.final("select Box")[0], "SELECTED")
         s.err("delete Box", "denied")
-        s.err("rename Box Box2", "denied")
+        s.ok("rename Box Box2")
+        self.assertEqual(s.final("status Box2")[1], "1")
+        s.err("status Box", "nobox")
+        self.assertEqual(s.final("sync")[0], "SYNCED")
         s.ok("delete Old")
         self.assertEqual(s.final("quota"), ["QUOTA", "0", "0", "0", "0"], "no maildirsize: no quota")
         self.assertEqual(s.close(), 0)

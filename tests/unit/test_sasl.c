@@ -59,8 +59,8 @@ test_plain(void)
 	    "PLAIN without authzid");
 	CHECK(PLAIN("demo\0demo\0secret") == SASL_DONE && creds("demo", "secret"),
 	    "PLAIN with authzid equal to authcid");
-	CHECK(PLAIN("admin\0demo\0secret") == SASL_ERR_SYNTAX, "PLAIN with different authzid refused");
-	CHECK(PLAIN("demo\0demox\0secret") == SASL_ERR_SYNTAX, "PLAIN authzid prefix of authcid refused");
+	CHECK(PLAIN("admin\0demo\0secret") == SASL_ERR_AUTHZ, "PLAIN with different authzid refused");
+	CHECK(PLAIN("demo\0demox\0secret") == SASL_ERR_AUTHZ, "PLAIN authzid prefix of authcid refused");
 	CHECK(PLAIN("demo") == SASL_ERR_SYNTAX, "PLAIN without NULs refused");
 	CHECK(PLAIN("\0demo") == SASL_ERR_SYNTAX, "PLAIN with one NUL refused");
 	CHECK(PLAIN("\0demo\0") == SASL_ERR_SYNTAX, "PLAIN empty password refused");
