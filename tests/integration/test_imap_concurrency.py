@@ -182,6 +182,94 @@ class TestIdle(ConcurrencyBase):
         self.done(a, tag)
 
 
+class TestRaces(ConcurrencyBase):
+    def test_operations_on_a_message_expunged_elsewhere(self):
+        # b still sees message 2 (no sync yet): FETCH, STORE, SEARCH, COPY of it either work
+        # on what was there or say NO (RFC 9051 7.5.1, [EXPUNGEISSUED]); never BAD,
+        # never an EXPUNGE in the middle, never the wrong message
+        u, pw = self.new_user(3)
+        a = self.session(u, pw)
+        b = self.session(u, pw)
+        a.cmd("CREATE INBOX.Dest")
+        a.cmd("STORE 2 +FLAGS.SILENT (\\Deleted)")
+        a.cmd("EXPUNGE")
+        for text in ("FETCH 2 (BODY[])", "STORE 2 +FLAGS (\\Flagged)",
+                     "FETCH 3 (BODY.PEEK[HEADER.FIELDS (SUBJECT)])", "SEARCH ALL"):
+            got, tagged = b.cmd(text, ok=False)
+            self.assertRegex(tagged, r"^t\d+ (OK|NO)( |$)", text)
+            self.assertFalse([r for r in got if EXPUNGE.match(r)], "%s: %r" % (text, got))
+            body = "".join(got)
+            if "Subject:" in body:
+                self.assertIn("Subject: m3", body, text)    # message 3 is still m3 for b
+            if "BODY[] {" in body:
+                self.assertIn("body 2", body, text)         # the content of the one asked for
+            if text == "SEARCH ALL":
+                self.assertIn("* SEARCH 1 2 3", got)
+        # COPY may report the EXPUNGE (it is not FETCH, STORE or SEARCH); NOOP at the latest
+        got, tagged = b.cmd("COPY 2 INBOX.Dest", ok=False)
+        self.assertRegex(tagged, r"^t\d+ (OK|NO)( |$)")
+        got2, _ = b.cmd("NOOP")
+        self.assertEqual([r for r in got + got2 if EXPUNGE.match(r)], ["* 2 EXPUNGE"])
+        got, _ = b.cmd("FETCH 1:* (BODY.PEEK[HEADER.FIELDS (SUBJECT)])")
+        self.assertEqual(re.findall(r"Subject: (m\d)", "".join(got)), ["m1", "m3"])
+        got, _ = b.cmd("STATUS INBOX.Dest (MESSAGES)")
+        self.assertRegex(" ".join(got), r"MESSAGES [01]\)")
+
+    def test_concurrent_flag_changes_merge(self):
+        u, pw = self.new_user(1)
+        a = self.session(u, pw)
+        b = self.session(u, pw)
+        a.cmd("STORE 1 +FLAGS (\\Seen)")
+        b.cmd("STORE 1 +FLAGS ($Label1)")
+        a.cmd("STORE 1 +FLAGS (\\Flagged)")
+        b.cmd("STORE 1 -FLAGS (\\Seen)")
+        for s in (a, b):
+            got, _ = s.cmd("FETCH 1 (FLAGS)")
+            flags = re.search(r"FLAGS \(([^)]*)\)", [r for r in got if "FETCH" in r][-1]).group(1).split()
+            self.assertEqual(sorted(set(flags) - {"\\Recent"}), ["$Label1", "\\Flagged"])
+
+    def test_concurrent_appends_get_unique_ascending_uids(self):
+        import threading
+        u, pw = self.new_user(0)
+        s0 = self.session(u, pw, select=None)
+        s0.cmd("CREATE INBOX.Race")
+        results = {}
+
+        def worker(k):
+            s = RawImap(self.peer)
+            try:
+                s.login(u, pw)
+                uids = []
+                for i in range(40):
+                    body = "From: r@example.org\r\nSubject: w%d-%02d\r\n\r\nx\r\n" % (k, i)
+                    _, tagged = s.cmd("APPEND INBOX.Race {%d+}\r\n%s" % (len(body), body))
+                    m = re.search(r"APPENDUID \d+ (\d+)", tagged)
+                    uids.append(int(m.group(1)) if m else None)
+                results[k] = uids
+            except Exception as e:  # reported below
+                results[k] = e
+            finally:
+                s.close()
+
+        threads = [threading.Thread(target=worker, args=(k,)) for k in range(3)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join(120)
+        for k in range(3):
+            self.assertIsInstance(results.get(k), list, results.get(k))
+            self.assertEqual(results[k], sorted(results[k]), "worker %d's UIDs ascend" % k)
+        every = [x for k in range(3) for x in results[k]]
+        self.assertEqual(len(set(every)), 120, "unique APPENDUIDs")
+        s0.cmd("SELECT INBOX.Race")
+        got, _ = s0.cmd("UID FETCH 1:* (UID BODY.PEEK[HEADER.FIELDS (SUBJECT)])")
+        seen = {int(re.search(r"UID (\d+)", r).group(1)): re.search(r"Subject: (\S+)", r).group(1)
+                for r in got if "FETCH" in r}
+        self.assertEqual(sorted(seen), sorted(every))
+        for k in range(3):
+            self.assertEqual([seen[x] for x in results[k]], ["w%d-%02d" % (k, i) for i in range(40)])
+
+
 class TestDeliveryOrder(ConcurrencyBase):
     """UIDs ascend in the order messages were added (RFC 9051 2.3.1.1).  Several
     files found in new/ at one look get their UIDs in delivery order: the order of
