@@ -270,6 +270,59 @@ class TestRaces(ConcurrencyBase):
             self.assertEqual([seen[x] for x in results[k]], ["w%d-%02d" % (k, i) for i in range(40)])
 
 
+class TestPop3Lock(ConcurrencyBase):
+    """docs/IMAP.md: a POP3 session excludes IMAP sessions of the same user, and they
+    it; the refusal is clean on both sides and the lock goes with the session."""
+
+    def setUp(self):
+        if self.peer.name != "postern":
+            self.skipTest("POP3 is Postern's part of this test (the Dovecot peer serves IMAP only)")
+
+    def pop3(self, u, pw):
+        import poplib
+        p = poplib.POP3("127.0.0.1", self.peer.app.port, timeout=10)
+        p.user(u)
+        return p, p.pass_(pw)
+
+    def test_pop3_excludes_imap_and_imap_excludes_pop3(self):
+        import poplib
+        u, pw = self.new_user(2)
+        p, _ = self.pop3(u, pw)
+        self.assertEqual(p.stat()[0], 2)
+        s = RawImap(self.peer)
+        self.addCleanup(s.close)
+        greet_and_login = None
+        try:
+            s.login(u, pw)
+            got, tagged = s.cmd("SELECT INBOX", ok=False)
+            greet_and_login = got + [tagged]
+        except AssertionError as e:       # EOF after the BYE
+            greet_and_login = [str(e)]
+        self.assertTrue(any("[UNAVAILABLE]" in r for r in greet_and_login), greet_and_login)
+        p.quit()
+        # the POP3 session is over: IMAP works, and now holds the mailbox
+        a = self.session(u, pw)
+        got, _ = a.cmd("FETCH 1:* (UID)")
+        self.assertEqual(len(got), 2)
+        with self.assertRaises(poplib.error_proto) as e:
+            self.pop3(u, pw)
+        self.assertIn(b"[IN-USE]", e.exception.args[0])
+        a.cmd("LOGOUT")
+        a.close()
+        p2 = wait_until(lambda: self._try_pop3(u, pw), 10, "POP3 after the IMAP session")
+        self.assertEqual(p2.stat()[0], 2)
+        p2.quit()
+
+    def _try_pop3(self, u, pw):
+        import poplib
+        try:
+            return self.pop3(u, pw)[0]
+        except poplib.error_proto as e:
+            if b"[IN-USE]" in e.args[0]:
+                return None
+            raise
+
+
 class TestDeliveryOrder(ConcurrencyBase):
     """UIDs ascend in the order messages were added (RFC 9051 2.3.1.1).  Several
     files found in new/ at one look get their UIDs in delivery order: the order of
