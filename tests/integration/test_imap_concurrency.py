@@ -173,6 +173,39 @@ class TestIdle(ConcurrencyBase):
         self.assertEqual(len(got), 2, got)
         self.assertIn("\\Flagged", got[0])
 
+    def test_idle_and_noop_see_changes_made_by_other_programs(self):
+        # the Maildir is the shared truth: another program renames a file to add a flag
+        # (":2," -> ":2,S"), deletes one, and moves one from new/ to cur/ with a flag
+        u, pw = self.new_user(3)
+        a = self.session(u, pw)
+        a.cmd("FETCH 1:* (FLAGS)")                   # the server has moved them to cur/
+        md = self.peer.maildir(u)
+        cur = os.path.join(md, "cur")
+
+        def file_of(subject):
+            for n in sorted(os.listdir(cur)):
+                with open(os.path.join(cur, n)) as f:
+                    if "Subject: %s\n" % subject in f.read():
+                        return n
+            raise AssertionError("no file for " + subject)
+
+        tag = self.idle(a)
+        n1 = file_of("m1")
+        base = n1.split(":2,")[0]
+        os.rename(os.path.join(cur, n1), os.path.join(cur, base + ":2,S"))
+        self.wait_for(a, r"\* 1 FETCH \(.*FLAGS \([^)]*\\Seen")
+        os.unlink(os.path.join(cur, file_of("m2")))
+        self.wait_for(a, r"\* 2 EXPUNGE$")
+        self.done(a, tag)
+        # without IDLE: the next command tells
+        self.drop_into_new(u, SMALL % (4, 4))
+        name = [n for n in os.listdir(os.path.join(md, "new"))][0]
+        os.rename(os.path.join(md, "new", name), os.path.join(cur, name + ":2,F"))
+        got = wait_until(lambda: [r for r in a.cmd("NOOP")[0] if r == "* 3 EXISTS"], 10, "EXISTS at NOOP")
+        got, _ = a.cmd("FETCH 1:* (FLAGS BODY.PEEK[HEADER.FIELDS (SUBJECT)])")
+        rows = [(re.search(r"Subject: (\S+)", r).group(1), "\\Seen" in r, "\\Flagged" in r) for r in got if "FETCH" in r]
+        self.assertEqual(rows, [("m1", True, False), ("m3", False, False), ("m4", False, True)])
+
     def test_idle_sees_delivery(self):
         u, pw = self.new_user(0)
         a = self.session(u, pw)
