@@ -62,7 +62,8 @@ check_result(const struct sasl_server *s, enum sasl_result r)
 	long n;
 
 	CHECK(r == SASL_DONE || r == SASL_CHALLENGE || r == SASL_ERR_SYNTAX ||
-	    r == SASL_ERR_ABORTED || r == SASL_ERR_MECH);
+	    r == SASL_ERR_ABORTED || r == SASL_ERR_MECH || r == SASL_ERR_AUTHZ);
+	CHECK(r != SASL_ERR_AUTHZ || s->mech == SASL_MECH_PLAIN);
 	CHECK(s->step >= 0 && s->step <= 2);
 	CHECK(s->userlen <= SASL_FIELD_MAX && s->passlen <= SASL_PASS_MAX);
 	if (r == SASL_DONE) {

@@ -79,8 +79,8 @@ Try:
   curl -s pop3://demo:demo@$POP3/1         # read message 1
   python3 -c "import poplib; p=poplib.POP3('$HOST',$PORT); p.user('demo'); p.pass_('demo'); print(p.stat()); print(p.retr(1)[1]); p.quit()"
   curl -s imap://demo:demo@$IMAP/ -X 'LIST "" "*"'       # folders
-  curl -s 'imap://demo:demo@'$IMAP'/INBOX;UID=1'             # read a message
-  curl -sk 'imaps://demo:demo@'$IMAPS'/INBOX' -X 'FETCH 1:* (FLAGS ENVELOPE)'
+  curl -s "imap://demo:demo@$IMAP/INBOX;UID=1"              # read a message
+  curl -sk "imaps://demo:demo@$IMAPS/INBOX" -X 'FETCH 1:* (FLAGS ENVELOPE)'
   python3 -c "import imaplib; m=imaplib.IMAP4('${IMAP%:*}',${IMAP##*:}); m.login('demo','demo'); print(m.select('INBOX')); print(m.fetch('1:*','(FLAGS BODY.PEEK[HEADER.FIELDS (SUBJECT)])')); m.logout()"
   mutt -f imap://demo@${IMAP%:*}:${IMAP##*:}/INBOX       # password demo
   POSTERN_CONFIG=$CONF $BIN/posternctl auth test demo -p demo

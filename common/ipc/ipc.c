@@ -29,6 +29,20 @@ put_raw(struct ipc_out *o, const void *p, size_t len)
 	o->len += len;
 }
 
+uint8_t *
+ipc_put_reserve(struct ipc_out *o, size_t len)
+{
+	uint8_t *p;
+
+	if (o->err || len > sizeof(o->data) - o->len) {
+		o->err = 1;
+		return NULL;
+	}
+	p = o->data + o->len;
+	o->len += len;
+	return p;
+}
+
 void
 ipc_put_u8(struct ipc_out *o, uint8_t v)
 {
@@ -269,6 +283,12 @@ get_raw(struct ipc_in *in, size_t len)
 	p = in->data + IPC_HDR_LEN + in->off;
 	in->off += len;
 	return p;
+}
+
+const uint8_t *
+ipc_get_raw(struct ipc_in *in, size_t len)
+{
+	return get_raw(in, len);
 }
 
 uint8_t

@@ -45,6 +45,10 @@ void ipc_put_u64(struct ipc_out *o, uint64_t v);
 /* A byte string: u32 length then bytes. */
 void ipc_put_bytes(struct ipc_out *o, const void *p, size_t len);
 void ipc_put_str(struct ipc_out *o, const char *s);
+/* Room for len bytes at the end of the message, for a codec that writes
+ * many fixed-size fields at once; NULL (and the sticky error) when they
+ * do not fit. */
+uint8_t *ipc_put_reserve(struct ipc_out *o, size_t len);
 /* Attach an fd to pass (the caller keeps and closes its own copy). */
 void ipc_put_fd(struct ipc_out *o, int fd);
 
@@ -81,6 +85,9 @@ uint64_t ipc_get_u64(struct ipc_in *in);
 /* Point at a byte string inside the message (valid until the next recv).
  * Returns its length; sets the sticky error if it exceeds max. */
 size_t ipc_get_bytes(struct ipc_in *in, const uint8_t **p_r, size_t max);
+/* The next len bytes of the message, or NULL (and the sticky error) when
+ * fewer are left: the read side of ipc_put_reserve. */
+const uint8_t *ipc_get_raw(struct ipc_in *in, size_t len);
 /* Copy a text string into out (NUL-terminated); error if it holds a NUL or
  * does not fit in outlen-1 bytes. */
 void ipc_get_str(struct ipc_in *in, char *out, size_t outlen);

@@ -387,36 +387,59 @@ storeimap_keywords_get(struct ipc_in *in, struct store_keywords *r)
 	return ipc_in_end_no_fd(in);
 }
 
+static void
+be32(uint8_t *p, uint32_t v)
+{
+	p[0] = (uint8_t)(v >> 24);
+	p[1] = (uint8_t)(v >> 16);
+	p[2] = (uint8_t)(v >> 8);
+	p[3] = (uint8_t)v;
+}
+
+static uint32_t
+rd32(const uint8_t *p)
+{
+	return ((uint32_t)p[0] << 24) | ((uint32_t)p[1] << 16) | ((uint32_t)p[2] << 8) | p[3];
+}
+
+/* RECORDS pages carry a whole folder at SELECT: their fields are written
+ * and read in one pass over reserved room, not one call per field. */
 void
 storeimap_records_put(struct ipc_out *o, const struct store_record *r, uint32_t count)
 {
+	uint8_t *p;
 	uint32_t i;
 
 	ipc_out_init(o, MSG_STORE_RECORDS);
 	if (count > STORE_RECORDS_PAGE)
 		o->err = 1;
 	ipc_put_u32(o, count);
-	for (i = 0; i < count && !o->err; i++) {
-		ipc_put_u32(o, r[i].uid);
-		ipc_put_u32(o, r[i].flags);
-		ipc_put_u64(o, r[i].modseq);
+	if (o->err || (p = ipc_put_reserve(o, (size_t)count * 16)) == NULL)
+		return;
+	for (i = 0; i < count; i++, p += 16) {
+		be32(p, r[i].uid);
+		be32(p + 4, r[i].flags);
+		be32(p + 8, (uint32_t)(r[i].modseq >> 32));
+		be32(p + 12, (uint32_t)r[i].modseq);
 	}
 }
 
 int
 storeimap_records_get(struct ipc_in *in, struct store_records *r)
 {
+	const uint8_t *p;
 	uint32_t i;
 
 	r->count = ipc_get_u32(in);
-	if (in->err || r->count > STORE_RECORDS_PAGE) {
+	if (in->err || r->count > STORE_RECORDS_PAGE ||
+	    (p = ipc_get_raw(in, (size_t)r->count * 16)) == NULL) {
 		r->count = 0;
 		return -1;
 	}
-	for (i = 0; i < r->count; i++) {
-		r->r[i].uid = ipc_get_u32(in);
-		r->r[i].flags = ipc_get_u32(in);
-		r->r[i].modseq = ipc_get_u64(in);
+	for (i = 0; i < r->count; i++, p += 16) {
+		r->r[i].uid = rd32(p);
+		r->r[i].flags = rd32(p + 4);
+		r->r[i].modseq = ((uint64_t)rd32(p + 8) << 32) | rd32(p + 12);
 		/* ascending UIDs: the worker merges pages into its view in order */
 		if (r->r[i].uid == 0 || (i > 0 && r->r[i].uid <= r->r[i - 1].uid)) {
 			r->count = 0;

@@ -134,7 +134,7 @@ imap_cmd_fetch(struct imap *p, const struct imap_cmd *cmd)
 	uint8_t *newly = NULL;
 	uint64_t *size = NULL;
 	int64_t *date = NULL;
-	size_t nt = 0, nu = 0, i, gone = 0;
+	size_t nt = 0, nu = 0, i, gone = 0, before;
 	struct buf flags;
 	int rc;
 
@@ -227,8 +227,17 @@ imap_cmd_fetch(struct imap *p, const struct imap_cmd *cmd)
 		imap_flags_text(&p->v, p->v.flags[at], &flags);
 		buf_append(&flags, "", 1);
 		m.flags = (const char *)flags.data;
-		buf_reset(&p->out);
+		/* answers are gathered and written 64 KiB at a time */
+		if (p->out.len >= 65536) {
+			imap_write(p, p->out.data, p->out.len);
+			buf_reset(&p->out);
+		}
+		before = p->out.len;
 		rc = imap_fetch_render(&plan, &m, &p->out);
+		if (rc < 0) {
+			imap_write(p, p->out.data, before);
+			buf_reset(&p->out);
+		}
 		if (rc == IMAP_FETCH_ERR_CTE) {
 			buf_free(&flags, 0);
 			imap_no(p, cmd->tag, "[UNKNOWN-CTE] Cannot decode the transfer encoding of that part");
@@ -239,10 +248,11 @@ imap_cmd_fetch(struct imap *p, const struct imap_cmd *cmd)
 			imap_no(p, cmd->tag, "[LIMIT] Response too large");
 			goto out;
 		}
-		imap_write(p, p->out.data, p->out.len);
 		p->fetch_count++;
-		p->fetch_bytes += p->out.len;
+		p->fetch_bytes += p->out.len - before;
 	}
+	imap_write(p, p->out.data, p->out.len);
+	buf_reset(&p->out);
 	buf_free(&flags, 0);
 	if (msg.cap > (1u << 20))
 		buf_free(&msg, 0);	/* keep an idle session small */

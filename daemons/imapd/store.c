@@ -205,18 +205,21 @@ imap_flags_text(const struct imap_view *v, uint32_t flags, struct buf *b)
 	const char *sp = "";
 	unsigned i;
 
-	buf_append_str(b, "(");
+	/* no printf: this runs once per message of a FETCH 1:* FLAGS */
+	buf_append(b, "(", 1);
 	for (i = 0; i < sizeof(sys) / sizeof(sys[0]); i++)
 		if (flags & sys[i].bit) {
-			buf_printf(b, "%s%s", sp, sys[i].name);
+			buf_append_str(b, sp);
+			buf_append_str(b, sys[i].name);
 			sp = " ";
 		}
-	for (i = 0; i < STORE_KEYWORDS_MAX; i++)
+	for (i = 0; i < STORE_KEYWORDS_MAX && (flags >> 5) != 0; i++)
 		if ((flags & (MINDEX_KEYWORD0 << i)) && v->kw[i][0] != '\0') {
-			buf_printf(b, "%s%s", sp, v->kw[i]);
+			buf_append_str(b, sp);
+			buf_append_str(b, v->kw[i]);
 			sp = " ";
 		}
-	buf_append_str(b, ")");
+	buf_append(b, ")", 1);
 }
 
 void
