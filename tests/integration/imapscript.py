@@ -76,6 +76,7 @@ Syntax (one item per line; blank lines are ignored)
     S? GLOB   S?~ REGEX     tolerated: any number of responses matching it (tagged ones
                             too) may come before the next S:/S~/S= line is matched
 
+  A response that an unordered (S*) line still waits for is taken by that line first.
   Ordered matching is a subsequence over untagged responses: while waiting for an
   S:/S~/S= line, untagged responses ("* ...") that match nothing expected are skipped
   (servers may send untagged data at any time, RFC 9051 7); a tagged response, a
@@ -567,17 +568,7 @@ class Runner:
                 if frx.fullmatch(r):
                     self.fail("[%s] forbidden response (line %d: %s) while waiting for  %s %s"
                               % (cname, no, ftext, kind, arg), got)
-            m = rx.fullmatch(r)
-            if m:
-                if c.pending:
-                    self.fail("[%s] '%s' came before the unordered line %d: %s"
-                              % (cname, show(r), c.pending[0][0], c.pending[0][3]), got)
-                c.forbidden = []
-                c.tolerated = []
-                for k, v in m.groupdict().items():
-                    if v is not None:
-                        self.vars[k] = v
-                return
+            # a response an unordered line still waits for is taken by it first
             hit = None
             for p in c.pending:
                 pm = p[2].fullmatch(r)
@@ -590,6 +581,17 @@ class Runner:
             if hit:
                 c.pending.remove(hit)
                 continue
+            m = rx.fullmatch(r)
+            if m:
+                if c.pending:
+                    self.fail("[%s] '%s' came before the unordered line %d: %s"
+                              % (cname, show(r), c.pending[0][0], c.pending[0][3]), got)
+                c.forbidden = []
+                c.tolerated = []
+                for k, v in m.groupdict().items():
+                    if v is not None:
+                        self.vars[k] = v
+                return
             if r.startswith("* ") or any(t[1].fullmatch(r) for t in c.tolerated):
                 continue
             self.fail("[%s] unexpected response while waiting for  %s %s" % (cname, kind, arg), got)

@@ -135,6 +135,10 @@ S: a2 OK*
         self.assertIn("* 3 EXISTS", err)        # the lines received are shown
         self.assertIn("a1 OK [READ-WRITE] done", err)
 
+    def test_unordered_lines_take_their_responses_first(self):
+        _, err = run("connect\nC: a1 SELECT INBOX\nS* * FLAGS (*)\nS: * *\nS: a1 OK*\n", simple)
+        self.assertIsNone(err)
+
     def test_untagged_marker_is_literal_in_globs(self):
         _, err = run("connect\nC: a1 NOOP\nS: * OK*\n", simple)
         self.assertIn("unexpected response", err)
