@@ -299,8 +299,9 @@ class Script:
 class Runner:
     """Runs a Script against a peer (imappeer.PosternPeer or DovecotPeer)."""
 
-    def __init__(self, script, peer, user, password, user2, password2):
+    def __init__(self, script, peer, user, password, user2, password2, over_tls=False):
         self.s = script
+        self.over_tls = over_tls  # every plain "connect" is made to the IMAPS port
         self.peer = peer
         self.conns = {}
         self.timeout = 10.0
@@ -371,6 +372,8 @@ class Runner:
 
     def do_connect(self, cname, arg):
         mode = arg or "plain"
+        if self.over_tls and mode == "plain":
+            mode = "tls"
         if cname in self.conns:
             self.conns[cname].sock.close()
         port = self.peer.imaps_port if mode == "tls" else self.peer.imap_port
@@ -624,6 +627,14 @@ class Runner:
 
     def do_S_not_re(self, cname, arg):
         self.conn(cname).forbidden.append((self.lineno, self._compile("S~", arg), "S!~ " + arg))
+
+
+def tls_capable(script):
+    """Whether a file can run with every plain connection made over implicit TLS:
+    not the ones about STARTTLS, TLS or plaintext."""
+    with open(script.path) as f:
+        text = f.read().lower()
+    return not any(w in text for w in ("starttls", "connect tls", "\ntls", "tls_", "connect raw"))
 
 
 def scripts(directory=IMAP_DIR):
