@@ -5,6 +5,7 @@
 #   make fuzz       real fuzzing with libFuzzer (clang), FUZZ_SECONDS per target
 #   make fuzz-coverage  line/branch coverage per target into fuzz/README.md (llvm-14)
 #   make bench      POP3 load against Postern and Dovecot, see docs/BENCHMARKS.md
+#   make bench-imap IMAP: Postern against Dovecot and Courier (bench/imap.py; BENCH_ARGS=--quick)
 #   make image      OCI image + erofs/squashfs root images in build/image, see docs/CONTAINER.md
 #   make image-test only the image test (make test runs it too, skipped without the tools)
 #   make deps       install missing Debian packages (as root)
@@ -27,7 +28,7 @@ LIBS     := -llmdb -lseccomp -lcap-ng -lcrypt -lbearssl -lpthread
 COMMON_SRC := $(sort $(wildcard common/*/*.c)) sandbox/sandbox.c $(sort $(wildcard policy/*.c))
 COMMON_OBJ := $(COMMON_SRC:%.c=$(B)/obj/%.o)
 
-DAEMONS  := master authd keyd stored pop3d lmtpd imapd
+DAEMONS  := master authd keyd stored pop3d lmtpd imapd deliver
 BINS     := $(DAEMONS:%=$(B)/bin/postern-%) $(B)/bin/posternctl
 
 UNIT_TESTS := $(patsubst tests/unit/%.c,$(B)/tests/%,$(wildcard tests/unit/test_*.c))
@@ -35,7 +36,7 @@ TEST_TOOLS := $(patsubst tests/tools/%.c,$(B)/tests/%,$(wildcard tests/tools/*.c
 FUZZ_TARGETS := $(patsubst fuzz/%.c,%,$(filter-out fuzz/replay.c,$(wildcard fuzz/fuzz_*.c)))
 REPLAY_BINS := $(FUZZ_TARGETS:%=$(B)/replay/%)
 
-.PHONY: all run test fuzz fuzz-coverage bench clean deps unit-tests replay-bins check-deps image image-test FORCE
+.PHONY: all run test fuzz fuzz-coverage bench bench-imap clean deps unit-tests replay-bins check-deps image image-test FORCE
 all: $(BINS)
 
 # The version (git describe; "unknown" without git), rewritten only when it
@@ -165,6 +166,9 @@ fuzz-coverage: deps
 
 bench: deps all
 	@python3 bench/pop3.py
+
+bench-imap: deps all
+	@python3 bench/imap.py $(BENCH_ARGS)
 
 # No container engine: umoci + skopeo, mkfs.erofs, mksquashfs; reproducible.
 image: deps all

@@ -52,7 +52,8 @@ from lib.data import message_sizes, setup_users                         # noqa: 
 from lib.measure import alternate, measure_idle, measure_load, measured, merge, \
     wait_quiet                                                           # noqa: E402
 from lib.report import clients, count_errors, fmt, fmt_detail, fmt_names, foreign_procs, \
-    git_commit, machine_info, num_row, table_md, table_text, text_row, write_doc  # noqa: E402
+    git_commit, machine_info, num_row, table_md, table_text, text_row, write_doc, \
+    DOC_HEADER  # noqa: E402
 from lib.servers import MAIL_UID, Courier, Dovecot, Postern, port_in_use  # noqa: E402
 from lib.tlsbench import TLS_NAME, make_certs, run_handshakes, s_client_probe, \
     tls_context                                                          # noqa: E402
@@ -730,22 +731,7 @@ def workload_md(R, servers):
     return "\n".join(L)
 
 
-HEADER = """# Benchmarks
-
-Postern's POP3 against Dovecot's and Courier's pop3d (Debian packages) on the
-same machine in the same run, produced by `make bench` (`bench/pop3.py` on the
-shared load generator in `bench/lib/`; sections before 2026-12 have Dovecot
-only). Each run adds a dated section at the top; older sections are kept below.
-Numbers from different machines or dates are not comparable with each other;
-the ratio within one run is the point. `--dovecot-hp` adds Dovecot in its
-high-performance login mode as a fourth column. The idle-session load bench,
-`bench/pop3_idle_load.py` (run by hand, not by `make bench`), holds N logged-in
-POP3 sessions on Postern; see its `--help`. Where one connection's CPU goes
-(the profile, per phase) is in the "Where a connection's CPU goes" sections,
-made with `bench/profile_conn.py --perf`, `bench/perf_phases.py` and
-`build/bench/phases` (run by hand, see their `--help` and comments).
-
-"""
+HEADER = DOC_HEADER
 
 
 def section_md(R, servers, rows, trows):

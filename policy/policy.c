@@ -20,6 +20,7 @@
 	SCMP_SYS(brk), SCMP_SYS(munmap), SCMP_SYS(mremap), SCMP_SYS(madvise), \
 	SCMP_SYS(clock_gettime), SCMP_SYS(gettimeofday), SCMP_SYS(getpid), \
 	SCMP_SYS(gettid), SCMP_SYS(rt_sigreturn), SCMP_SYS(rt_sigprocmask), \
+	SCMP_SYS(restart_syscall), /* a poll interrupted by SIGSTOP/SIGCONT resumes so */ \
 	SCMP_SYS(exit), SCMP_SYS(exit_group), SCMP_SYS(futex), \
 	SCMP_SYS(write), SCMP_SYS(close)
 
@@ -157,7 +158,7 @@ static const int stored_imap_syscalls[] = {
 /* maildirsize (quota_update): one line appended to the existing file,
  * never created or truncated this way. */
 #define RULES_QUOTA_APPEND \
-	{ .syscall = SCMP_SYS(openat), .what = "or O_WRONLY|O_APPEND, no O_CREAT/O_TRUNC (imap view)", \
+	{ .syscall = SCMP_SYS(openat), .what = "or O_WRONLY|O_APPEND, no O_CREAT/O_TRUNC (imap, deliver)", \
 	  .cond = { { .arg = 2, .op = SANDBOX_CMP_MASKED_EQ, \
 	    .mask = O_ACCMODE | O_CREAT | O_TRUNC | O_APPEND | O_TMPFILE, \
 	    .value = O_WRONLY | O_APPEND } } }
@@ -209,12 +210,14 @@ static const struct sandbox_rule stored_rules[] = {
 	RULES_READ_ONLY_OPEN,
 };
 
+/* and appends a delivery's line to maildirsize (the quota) */
 static const struct sandbox_rule stored_deliver_rules[] = {
 	RULES_MEMORY,
 	RULES_FD_FLAGS,
 	RULES_LMDB_LOCKS,
 	RULES_READ_ONLY_OPEN,
 	RULES_DELIVER_OPEN,
+	RULES_QUOTA_APPEND,
 };
 
 /* The IMAP view creates files only as the deliver view does (a message,

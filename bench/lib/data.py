@@ -97,3 +97,75 @@ def setup_users(nusers, postern, others, sizes, seed="pop3bench"):
         raise BenchError(f"user1 has {n} messages in new/, expected {len(sizes)}")
     return users
 
+
+
+# ----------------------------------------------------------------------------
+# A large folder made on disk (IMAP): Maildir files in cur/ with ,S= and ,W=
+# in their names, written once and hard-linked into each server's Maildir for
+# every repetition (the very same files; a server renames or unlinks its own
+# links, never the pristine ones).
+
+def folder_flags(i):
+    """Maildir++ flags of message i: a quarter seen, one in 50 flagged too,
+    the rest unseen; spread evenly, so any UID range has the same mix
+    whatever order a server numbers the files in."""
+    if i % 50 == 0:
+        return "FS"
+    return "S" if i % 4 == 0 else ""
+
+
+def make_folder(top, n, seed="imapbench", user="bulk", folders=("Copy", "Moved")):
+    """A Maildir++ mail root at top: n messages in cur/ (sizes 0.6-8 KiB,
+    most 1.5-4 KiB, unique headers, bodies from a pool), and the empty
+    folders .Name (cur new tmp maildirfolder).  Files 0600, dirs 0700, owned
+    by the mail uid.  Returns the total bytes."""
+    import os
+    rng = random.Random(seed)
+    pool = []
+    for k in range(64):
+        size = int(min(8192, max(600, rng.lognormvariate(7.9, 0.45))))
+        msg = make_message(user, k, size + 400, rng)
+        pool.append(msg[msg.index(b"\n\n") + 2:][:size])
+    for sub in ("cur", "new", "tmp"):
+        os.makedirs(top / sub)
+    for f in folders:
+        for sub in ("cur", "new", "tmp"):
+            os.makedirs(top / f".{f}" / sub)
+        (top / f".{f}" / "maildirfolder").write_bytes(b"")
+    total = 0
+    cur = str(top / "cur")
+    for i in range(1, n + 1):
+        body = pool[(i * 7919) % len(pool)]
+        t = 1700000000 + i * 60
+        hdr = (f"Return-Path: <list{i % 97}@example.org>\n"
+               f"From: Sender {i % 997} <sender{i % 997}@example.org>\n"
+               f"To: {user}@localhost\n"
+               f"Subject: Folder message {i} of {n}\n"
+               f"Date: {time.strftime('%a, %d %b %Y %H:%M:%S +0000', time.gmtime(t))}\n"
+               f"Message-ID: <folder-{i}@example.org>\n"
+               f"MIME-Version: 1.0\n"
+               f"Content-Type: text/plain; charset=us-ascii\n\n").encode()
+        msg = hdr + body
+        w = len(msg) + msg.count(b"\n")
+        name = f"{t}.M{i:06d}P7100Q1.bench,S={len(msg)},W={w}:2,{folder_flags(i)}"
+        fd = os.open(os.path.join(cur, name), os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        os.write(fd, msg)
+        os.close(fd)
+        total += len(msg)
+    chown_tree(top, MAIL_UID, MAIL_GID)
+    return total
+
+
+def link_folder(src, dst):
+    """dst (removed first if there) becomes a copy of the Maildir tree src
+    with every file hard-linked, directories made afresh (0700, mail uid)."""
+    import os
+    if dst.exists():
+        shutil.rmtree(dst)
+    for dirpath, dirs, files in os.walk(src):
+        rel = os.path.relpath(dirpath, src)
+        d = os.path.normpath(os.path.join(dst, rel))
+        os.mkdir(d, 0o700)
+        os.chown(d, MAIL_UID, MAIL_GID)
+        for fn in files:
+            os.link(os.path.join(dirpath, fn), os.path.join(d, fn))

@@ -15,6 +15,30 @@ from . import ROOT
 from .procfs import proc_name
 
 
+# The head of docs/BENCHMARKS.md above the dated sections (every bench that
+# writes a section keeps it).
+DOC_HEADER = """# Benchmarks
+
+Postern's POP3 against Dovecot's and Courier's pop3d (Debian packages) on the
+same machine in the same run, produced by `make bench` (`bench/pop3.py` on the
+shared load generator in `bench/lib/`; sections before 2026-12 have Dovecot
+only). Each run adds a dated section at the top; older sections are kept below.
+Numbers from different machines or dates are not comparable with each other;
+the ratio within one run is the point. `--dovecot-hp` adds Dovecot in its
+high-performance login mode as a fourth column. The idle-session load bench,
+`bench/pop3_idle_load.py` (run by hand, not by `make bench`), holds N logged-in
+POP3 sessions on Postern; see its `--help`. Where one connection's CPU goes
+(the profile, per phase) is in the "Where a connection's CPU goes" sections,
+made with `bench/profile_conn.py --perf`, `bench/perf_phases.py` and
+`build/bench/phases` (run by hand, see their `--help` and comments). The IMAP
+sections ("## Run ... — IMAP") come from `make bench-imap` (`bench/imap.py`):
+Postern's IMAP against Dovecot's and Courier's imapd, with the issue's targets
+beside Postern's numbers; `bench/imap_profile.py` (run by hand, as root, with
+perf) samples where Postern's time and memory go on the same folder.
+
+"""
+
+
 def pct(sorted_vals, q):
     """The q-quantile (nearest rank) of an ascending list; nan if empty."""
     if not sorted_vals:
@@ -68,28 +92,40 @@ def _ratio_names(letters):
     return [f"{letters[0]}/{x}" for x in letters[1:]]
 
 
-def table_md(rows, names, letters, better=True):
+def table_md(rows, names, letters, better=True, target=None):
+    """target: the head of one more column (e.g. "target (Postern)"), filled
+    from a row's fifth element (rows without one leave it blank)."""
     rn = _ratio_names(letters)
     head = "| metric | " + " | ".join(names) + " | " + " | ".join(f"ratio {r}" for r in rn)
     rule = "|---|" + "---:|" * (len(names) + len(rn))
     if better:
         head += " | better"
         rule += "---|"
+    if target:
+        head += f" | {target}"
+        rule += "---|"
     out = [head + " |", rule]
-    for m, vals, ratios, b in rows:
+    for row in rows:
+        m, vals, ratios, b = row[:4]
         line = f"| {m} | " + " | ".join(vals) + " | " + " | ".join(ratios)
-        out.append(line + (f" | {b} |" if better else " |"))
+        line += f" | {b}" if better else ""
+        line += f" | {row[4] if len(row) > 4 else ''}" if target else ""
+        out.append(line + " |")
     return "\n".join(out)
 
 
-def table_text(rows, names, letters):
+def table_text(rows, names, letters, target=None):
     w = max(len(r[0]) for r in rows)
     rn = _ratio_names(letters)
     out = [f"{'metric':<{w}}  " + "  ".join(f"{n:>14}" for n in names) + "  "
-           + "  ".join(f"{r:>6}" for r in rn) + "  better"]
-    for m, vals, ratios, b in rows:
-        out.append(f"{m:<{w}}  " + "  ".join(f"{v:>14}" for v in vals) + "  "
-                   + "  ".join(f"{r:>6}" for r in ratios) + f"  {b}")
+           + "  ".join(f"{r:>6}" for r in rn) + "  better" + (f"  {target}" if target else "")]
+    for row in rows:
+        m, vals, ratios, b = row[:4]
+        line = (f"{m:<{w}}  " + "  ".join(f"{v:>14}" for v in vals) + "  "
+                + "  ".join(f"{r:>6}" for r in ratios) + f"  {b}")
+        if target:
+            line = f"{line:<{len(out[0]) - len(target)}}{row[4] if len(row) > 4 else ''}"
+        out.append(line.rstrip())
     return "\n".join(out)
 
 

@@ -2,8 +2,11 @@
 
 Each class writes its own config (plaintext, or one TLS case), starts the
 server in a session of its own, knows which processes are its own and which
-are per-session, and stops everything it started.  Ports are per instance, so
-a scenario may run several protocols later; today every class speaks POP3.
+are per-session, and stops everything it started.  Ports are per instance.
+An instance serves one protocol, proto "pop3" (the default) or "imap": port
+is then that protocol's plaintext port (IMAP has no TLS case yet), and the
+IMAP setups share one namespace, "INBOX." with separator "." (Courier's, so
+one client script works on all three; Dovecot's is set to the same).
 """
 
 import grp
@@ -25,6 +28,16 @@ START_TIMEOUT = 20.0        # server start until a login works
 DRAIN_TIMEOUT = 20.0        # session processes gone after a phase
 BIN = ROOT / "build" / "bin"
 CACHE = ROOT / "build" / "bench-cache"
+
+
+def free_port():
+    """A loopback TCP port nothing listens on now (the kernel's choice)."""
+    s = socket.socket()
+    try:
+        s.bind((HOST, 0))
+        return s.getsockname()[1]
+    finally:
+        s.close()
 
 
 def port_in_use(port):
@@ -65,7 +78,10 @@ class Server:
     name = "?"
     letter = "?"
 
-    def __init__(self, work, port, tls_port):
+    def __init__(self, work, port, tls_port, proto="pop3"):
+        if proto not in ("pop3", "imap"):
+            raise BenchError(f"unknown protocol {proto}")
+        self.proto = proto
         self.work = work
         self.port = port
         self.tls_port = tls_port
@@ -120,20 +136,27 @@ class Server:
         return out
 
     def memory(self):
-        """Summed KiB over all processes: private, pss, rss, and process count."""
+        """Summed KiB over all processes: private, pss, rss, and process count;
+        by_name: {process name: {private, dirty (Private_Dirty), pss}}."""
         priv = pss = rss = n = 0
-        names = {}
+        names, by_name = {}, {}
         for pid in self.pids():
             v = smaps_rollup(pid)
             if v is None:
                 continue
             n += 1
-            priv += v.get("Private_Clean", 0) + v.get("Private_Dirty", 0)
+            p = v.get("Private_Clean", 0) + v.get("Private_Dirty", 0)
+            priv += p
             pss += v.get("Pss", 0)
             rss += v.get("Rss", 0)
             nm = self.mem_name(pid)
             names[nm] = names.get(nm, 0) + 1
-        return {"private": priv, "pss": pss, "rss": rss, "procs": n, "names": names}
+            b = by_name.setdefault(nm, {"private": 0, "dirty": 0, "pss": 0})
+            b["private"] += p
+            b["dirty"] += v.get("Private_Dirty", 0)
+            b["pss"] += v.get("Pss", 0)
+        return {"private": priv, "pss": pss, "rss": rss, "procs": n, "names": names,
+                "by_name": by_name}
 
     def session_procs(self):
         return [p for p in self.pids() if self.is_session_proc(p)]
@@ -297,8 +320,9 @@ class Postern(Server):
     name = "Postern"
     letter = "P"
 
-    def __init__(self, work, port=21110, tls_port=21995, bin_dir=None, overrides=None):
-        super().__init__(work, port, tls_port)
+    def __init__(self, work, port=21110, tls_port=21995, bin_dir=None, overrides=None,
+                 proto="pop3"):
+        super().__init__(work, port, tls_port, proto)
         self.dir = work / "postern"
         self.conf = self.dir / "postern.conf"
         self.src_bin = bin_dir or BIN
@@ -311,7 +335,9 @@ class Postern(Server):
                 "posternctl")
 
     def check_binaries(self):
-        for b in self.REQUIRED:
+        req = self.REQUIRED if self.proto == "pop3" else tuple(
+            "postern-imapd" if b == "postern-pop3d" else b for b in self.REQUIRED)
+        for b in req:
             if not os.access(self.src_bin / b, os.X_OK):
                 raise BenchError(f"{self.src_bin / b} missing: run `make` first "
                                  f"(or `make bench`)")
@@ -346,15 +372,26 @@ class Postern(Server):
         self.tls = tls
         keys = {"state_dir": f"{self.dir}/state", "userdb": f"{self.dir}/state/userdb",
                 "mail_root": f"{self.dir}/mail/%d/%n", "empty_root": f"{self.dir}/empty",
-                "default_domain": "localhost", "pop3_listen": f"{HOST}:{self.port}",
+                "default_domain": "localhost",
+                "pop3_listen": f"{HOST}:{self.port}" if self.proto == "pop3" else "",
                 "auth_fail_delay_ms": "0", "max_daemons": "1000", "max_per_ip": "1000",
                 # the others have no global cap on password checks: lift ours
                 "auth_max_checks_per_second": "100000"}
+        if self.proto == "imap":
+            if tls is not None:
+                raise BenchError("Postern: no TLS case for IMAP in the bench yet")
+            keys.update({"imap_listen": f"{HOST}:{self.port}", "imap_tls_required": "no",
+                         "imap_namespace": "INBOX.", "imap_separator": "."})
+        elif os.access(self.src_bin / "postern-imapd", os.X_OK):
+            # A binary with IMAP listens on 0.0.0.0:143 by default: not in a POP3 bench.
+            keys["imap_listen"] = ""
         extra = {k: v for k, v in self.overrides.items() if k not in keys}
         keys.update({k: v for k, v in self.overrides.items() if k in keys})
         text = "# written by bench/lib/servers.py\n"
         text += "".join(f"{k} = {v}\n" for k, v in keys.items())
-        if tls is None:
+        if self.proto == "imap":
+            text += "# plaintext LOGIN without TLS, like Dovecot's disable_plaintext_auth = no\n"
+        elif tls is None:
             text += ("# plaintext USER/PASS without TLS, like Dovecot's disable_plaintext_auth = no\n"
                      "pop3_tls_required = no\n")
         else:
@@ -379,7 +416,8 @@ class Postern(Server):
         return os.path.dirname(proc_exe(pid)) == str(self.bin)
 
     def is_session_proc(self, pid):
-        return os.path.basename(proc_exe(pid)) in ("postern-pop3d", "postern-stored")
+        return os.path.basename(proc_exe(pid)) in ("postern-pop3d", "postern-imapd",
+                                                    "postern-stored")
 
     def short_name(self, pid):
         return os.path.basename(proc_exe(pid))
@@ -426,8 +464,20 @@ def dpkg_version(pkg):
         return ""
 
 
-def ensure_packages(pkgs, check_bins=()):
-    """apt-get install pkgs if any is missing (Dovecot for the comparison)."""
+def stop_system_service(svc):
+    """Stop and disable a system instance a package's postinst may have
+    started (the bench runs private instances only); errors are ignored:
+    without systemd or an init script there is nothing to stop."""
+    for argv in (["systemctl", "disable", "--now", svc], ["service", svc, "stop"],
+                 ["update-rc.d", svc, "disable"]):
+        if shutil.which(argv[0]):
+            subprocess.run(argv, capture_output=True, timeout=60)
+
+
+def ensure_packages(pkgs, check_bins=(), services=()):
+    """apt-get install pkgs if any is missing (Dovecot for the comparison);
+    after an install, the system services it may have started are stopped
+    and disabled."""
     def installed():
         for p in pkgs:
             r = subprocess.run(["dpkg-query", "-W", "-f=${Status}", p],
@@ -444,6 +494,8 @@ def ensure_packages(pkgs, check_bins=()):
         subprocess.run(["apt-get", "update", "-q"], env=env)
         if subprocess.run(cmd, env=env).returncode != 0:
             raise BenchError(f"apt-get install {' '.join(pkgs)} failed")
+    for svc in services:
+        stop_system_service(svc)
     if not installed():
         raise BenchError(f"{' '.join(pkgs)} still not installed")
 
@@ -451,10 +503,10 @@ def ensure_packages(pkgs, check_bins=()):
 class Dovecot(Server):
     name = "Dovecot"
     letter = "D"
-    PACKAGES = ("dovecot-core", "dovecot-pop3d")
+    PACKAGES = ("dovecot-core", "dovecot-pop3d", "dovecot-imapd")
 
-    def __init__(self, work, port=21111, tls_port=21996, fast=False):
-        super().__init__(work, port, tls_port)
+    def __init__(self, work, port=21111, tls_port=21996, fast=False, proto="pop3"):
+        super().__init__(work, port, tls_port, proto)
         # fast: the "high-performance" login mode a speed-minded admin sets
         # (one pop3-login process serves many connections); issue 15.
         self.fast = fast
@@ -466,10 +518,10 @@ class Dovecot(Server):
 
     @classmethod
     def ensure_installed(cls):
-        ensure_packages(cls.PACKAGES, ("dovecot", "doveadm"))
+        ensure_packages(cls.PACKAGES, ("dovecot", "doveadm"), services=("dovecot",))
 
     def version(self):
-        return dpkg_version("dovecot-pop3d")
+        return dpkg_version(f"dovecot-{self.proto}d")
 
     def setup(self, users, hashes):
         """users [(name, password)], hashes {name: $6$ hash}."""
@@ -490,6 +542,9 @@ class Dovecot(Server):
         with that certificate and a pop3s listener."""
         self.tls = tls
         d = self.dir
+        proto = self.proto
+        if tls is not None and proto != "pop3":
+            raise BenchError("Dovecot: no TLS case for IMAP in the bench yet")
         if tls is None:
             ssl_conf = "ssl = no\n"
             pop3s = "port = 0"
@@ -504,7 +559,7 @@ class Dovecot(Server):
 base_dir = {d}/run
 state_dir = {d}/state
 log_path = {d}/dovecot.log
-protocols = pop3
+protocols = {proto}
 listen = {HOST}
 {ssl_conf}disable_plaintext_auth = no
 default_login_user = dovenull
@@ -519,16 +574,23 @@ userdb {{
   driver = passwd-file
   args = {self.users}
 }}
-service pop3-login {{
-{self.fast_conf()}  inet_listener pop3 {{
+{self.namespace_conf()}service {proto}-login {{
+{self.fast_conf()}  inet_listener {proto} {{
     address = {HOST}
     port = {self.port}
   }}
-  inet_listener pop3s {{
+  inet_listener {proto}s {{
     {pop3s}
   }}
 }}
 """)
+
+    def namespace_conf(self):
+        """IMAP: Courier's namespace (INBOX. with separator .), so that one
+        client works on every server; Maildir++ folders .Name on disk."""
+        if self.proto != "imap":
+            return ""
+        return ("namespace inbox {\n  inbox = yes\n  prefix = INBOX.\n  separator = .\n}\n")
 
     def fast_conf(self):
         if not self.fast:
@@ -551,7 +613,8 @@ service pop3-login {{
 
     def is_session_proc(self, pid):
         # In fast mode the pop3-login processes stay (process_min_avail).
-        kinds = ("dovecot/pop3",) if self.fast else ("dovecot/pop3", "dovecot/pop3-login")
+        p = self.proto
+        kinds = (f"dovecot/{p}",) if self.fast else (f"dovecot/{p}", f"dovecot/{p}-login")
         return proc_name(pid) in kinds
 
     def log_problems(self):
@@ -568,12 +631,19 @@ service pop3-login {{
 # compiled in, so the whole instance runs in a private mount namespace
 # (unshare -m) where read-only overlays put the unpacked /usr in front of the
 # real one and writable overlays with private upper directories cover /etc
-# and /run.  Nothing outside the work directory changes.
+# and /run.  Nothing outside the work directory changes.  courier-imap is
+# handled the same way: it conflicts with imap-server (dovecot-imapd), and
+# unpacked it starts no system imapd on 143/993.  Its imapd takes folder
+# locks and watches through FAM (Debian's courier-imap depends on gamin):
+# libgamin starts a gam_server per user, which daemonizes out of the
+# process tree but stays in the instance's mount namespace, so the processes
+# of an instance are those of that namespace.  gamin names its socket after
+# the user, so the mail uid gets a passwd entry in the private /etc.
 
 COURIER_DEBS = ("courier-pop", "courier-base", "courier-authlib", "courier-authlib-userdb",
                 "courier-authdaemon", "libcourier-unicode4", "libidn12", "libgamin0",
-                "libltdl7")
-COURIER_SESSION = ("courierpop3login", "courierpop3d", "couriertls")
+                "libltdl7", "courier-imap", "gamin")
+COURIER_SESSION = ("courierpop3login", "courierpop3d", "couriertls", "imaplogin", "imapd")
 
 
 def courier_debs():
@@ -598,19 +668,28 @@ def courier_debs():
     return {p: have[p] for p in COURIER_DEBS}
 
 
+def _mnt_ns(pid):
+    try:
+        return os.readlink(f"/proc/{pid}/ns/mnt")
+    except OSError:
+        return None
+
+
 class Courier(Server):
     name = "Courier"
     letter = "C"
 
-    def __init__(self, work, port=21112, tls_port=21997):
-        super().__init__(work, port, tls_port)
+    def __init__(self, work, port=21112, tls_port=21997, proto="pop3", imap_env=None):
+        super().__init__(work, port, tls_port, proto)
+        # IMAP: settings over Debian's /etc/courier/imapd, {name: value}.
+        self.imap_env = "".join(f"{k}={v}; " for k, v in (imap_env or {}).items())
         self.dir = work / "courier"
         self.root = self.dir / "root"           # the unpacked packages
         self.etc = self.dir / "etc-upper"       # overlay upper over /etc
         self.debs = {}
 
     def version(self):
-        deb = self.debs.get("courier-pop")
+        deb = self.debs.get("courier-pop" if self.proto == "pop3" else "courier-imap")
         if not deb:
             return "?"
         r = subprocess.run(["dpkg-deb", "-f", str(deb), "Version"], capture_output=True,
@@ -663,6 +742,14 @@ class Courier(Server):
             home = self.dir / "mail" / user
             lines.append(f"{user}\tuid={MAIL_UID}|gid={MAIL_GID}|home={home}|"
                          f"mail={home}/Maildir|systempw={hashes[user]}\n")
+        # imapd's settings as Debian ships them (/etc/courier/imapd in the namespace).
+        shutil.copy2(self.root / "etc" / "courier" / "imapd", self.etc / "courier" / "imapd")
+        with open("/etc/passwd") as f:
+            pw = f.read()
+        if not any(line.split(":")[2:3] == [str(MAIL_UID)] for line in pw.splitlines()):
+            pw += f"benchmail:x:{MAIL_UID}:{MAIL_GID}:bench mail:/nonexistent:/usr/sbin/nologin\n"
+        (self.etc / "passwd").write_text(pw)
+        os.chmod(self.etc / "passwd", 0o644)
         udb = self.etc / "courier" / "userdb"
         udb.write_text("".join(lines))
         os.chmod(udb, 0o600)
@@ -676,6 +763,8 @@ class Courier(Server):
         (and, with a TLS case, a second couriertcpd running couriertls on the
         implicit-TLS port, the way Courier's pop3d-ssl script does)."""
         self.tls = tls
+        if self.proto == "imap":
+            return self._write_imap_conf(tls)
         common = ("PATH=/usr/bin:/bin POP3AUTH= POP3AUTH_TLS= POP3_PROXY=0 "
                   "MIME_UNICODE_MESSAGE_TYPE=message/global")
         tcpd = (f"/usr/sbin/couriertcpd -address={HOST} -maxprocs=1000 -maxperip=1000 "
@@ -699,6 +788,25 @@ class Courier(Server):
                        f"-server -tcpd {login} Maildir\n")
         (self.dir / "start.sh").write_text("# written by bench/lib/servers.py\n" + script)
 
+    def _write_imap_conf(self, tls):
+        """Debian's /usr/lib/courier/imapd start, without courierlogger and the
+        access file: Debian's /etc/courier/imapd read as the environment
+        (IMAP_CAPABILITY, IMAP_KEYWORDS, IMAP_USELOCKS, IMAP_ULIMITD ...), no
+        STARTTLS, couriertcpd in the foreground with our limits."""
+        if tls is not None:
+            raise BenchError("Courier: no TLS case for IMAP in the bench yet")
+        tcpd = (f"/usr/sbin/couriertcpd -address={HOST} -maxprocs=1000 -maxperip=1000 "
+                f"-nodnslookup -noidentlookup")
+        script = (self._mounts() +
+                  "/usr/lib/courier/courier-authlib/authdaemond &\n"
+                  "i=0; while [ ! -S /run/courier/authdaemon/socket ] && [ $i -lt 100 ]; do "
+                  "sleep 0.05; i=$((i+1)); done\n"
+                  f"exec env -i PATH=/usr/bin:/bin /bin/sh -c 'set -a; . /etc/courier/imapd; "
+                  f"IMAP_STARTTLS=NO; IMAP_TLS_REQUIRED=0; {self.imap_env}umask $IMAP_UMASK; "
+                  f"ulimit -v $IMAP_ULIMITD; exec {tcpd} {self.port} "
+                  f"/usr/lib/courier/courier/imaplogin /usr/bin/imapd Maildir'\n")
+        (self.dir / "start.sh").write_text("# written by bench/lib/servers.py\n" + script)
+
     def maildir(self, user):
         return self.dir / "mail" / user / "Maildir"
 
@@ -713,6 +821,21 @@ class Courier(Server):
 
     def mem_name(self, pid):
         return self.short_name(pid)
+
+    def pids(self):
+        """The process tree, plus every other process in the instance's
+        mount namespace (gam_server daemonizes out of the tree)."""
+        if not self.proc or self.proc.poll() is not None:
+            return []
+        out = tree(self.proc.pid)
+        ns = _mnt_ns(self.proc.pid)
+        if ns is None or ns == _mnt_ns(os.getpid()):
+            return out
+        have = set(out)
+        for name in os.listdir("/proc"):
+            if name.isdigit() and int(name) not in have and _mnt_ns(int(name)) == ns:
+                out.append(int(name))
+        return out
 
     def is_session_proc(self, pid):
         return self.short_name(pid) in COURIER_SESSION

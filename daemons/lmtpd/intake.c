@@ -25,6 +25,7 @@
 #include "../../common/ipc/proto.h"
 #include "../../common/proto/dotstuff.h"
 #include "../../common/ipc/scratch.h"
+#include "../../common/ipc/storeimap.h"
 #include "../../common/ipc/storeproto.h"
 #include "lmtpd.h"
 
@@ -210,9 +211,13 @@ store_deliver(struct lmtp *p, int fd, uint32_t index, struct smtp_reply *r)
 		return;
 	}
 	if (ipc_scratch_in.type == MSG_STORE_ERR && storeproto_err_get(&ipc_scratch_in, &code, text) == 0 &&
-	    code == STORE_ERR_TOOBIG) {
+	    (code == STORE_ERR_TOOBIG || code == STORE_ERR_QUOTA)) {
 		ipc_in_close_fd(&ipc_scratch_in);
-		smtp_reply_set(r, 552, "5.2.2", "Mailbox full or message too big");
+		/* RFC 3463 X.2.2: mailbox full (as Dovecot's LMTP answers it) */
+		smtp_reply_set(r, 552, "5.2.2", code == STORE_ERR_QUOTA ? "Mailbox full (over quota)" :
+		    "Mailbox full or message too big");
+		log_event(LOG_LEVEL_INFO, "rcpt_refused", "ip=%s rcpt=%u reason=%s", p->ip, index,
+		    code == STORE_ERR_QUOTA ? "quota" : "too_big");
 		return;
 	}
 temp:

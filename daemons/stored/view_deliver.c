@@ -7,11 +7,15 @@
  * not see the new file until its next login.  This is the one view whose
  * filter lets openat create files (O_WRONLY|O_CREAT|O_EXCL, policy.c). */
 #include <errno.h>
+#include <fcntl.h>
 #include <string.h>
+#include <time.h>
 
 #include "../../common/base/log.h"
 #include "../../common/ipc/proto.h"
+#include "../../common/ipc/storeimap.h"
 #include "../../common/ipc/storeproto.h"
+#include "../../common/mail/quota.h"
 #include "view.h"
 
 static int
@@ -19,12 +23,27 @@ on_deliver(void *ctx, struct ipc_in *in)
 {
 	struct view_session *s = ctx;
 	char name[MAILDIR_NAME_MAX + 1];
+	struct quota q;
 	uint64_t len;
 	int rc;
 
 	if (storeproto_deliver_get(in, &len) < 0) {
 		ipc_in_close_fd(in);
 		return -1;
+	}
+	/* Maildir++ quota (maildirsize, its definition from the user db):
+	 * a message that would take the mailbox over it is refused before a
+	 * byte is written, so the sender gets 552 5.2.2 and keeps the mail */
+	if (quota_read(AT_FDCWD, time(NULL), &q, NULL) == 0 &&
+	    ((q.has_storage && q.storage_used + (int64_t)len > (int64_t)q.storage_limit) ||
+	    (q.has_messages && q.messages_used + 1 > (int64_t)q.message_limit))) {
+		ipc_in_close_fd(in);
+		log_event(LOG_LEVEL_INFO, "quota_refused", "reason=%s size=%llu used=%lld limit=%llu",
+		    q.has_storage && q.storage_used + (int64_t)len > (int64_t)q.storage_limit ?
+		    "storage" : "messages", (unsigned long long)len, (long long)q.storage_used,
+		    (unsigned long long)q.storage_limit);
+		view_reply_err(s, STORE_ERR_QUOTA, "mailbox full");
+		return 0;
 	}
 	/* At most the announced length: a sender that grows the file while
 	 * stored copies it gets EFBIG, not a bigger message. */
@@ -38,6 +57,8 @@ on_deliver(void *ctx, struct ipc_in *in)
 		    big ? "message longer than announced" : "delivery failed");
 		return 0;
 	}
+	if (quota_update(AT_FDCWD, (int64_t)len, 1) < 0)
+		log_event(LOG_LEVEL_WARN, "quota_update", "errno=%d", errno);
 	log_event(LOG_LEVEL_INFO, "delivered", "file=%s", name);
 	storeproto_delivered_put(s->out, name);
 	view_reply(s);

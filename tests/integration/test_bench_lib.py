@@ -1,6 +1,8 @@
 """bench/lib's pure helpers: percentiles, number formats, tables, rows, the
-interleaved round order, the doc section writer, source addresses.  No
-servers are started (benches are never timed tests)."""
+interleaved round order, the doc section writer, source addresses, the IMAP
+client (against a scripted in-process server), the IMAP bench's folder
+files, --quick settings, rows and targets.  No mail servers are started
+(benches are never timed tests)."""
 import os
 import sys
 import tempfile
@@ -117,6 +119,172 @@ class TestIdleLoad(unittest.TestCase):
         self.assertEqual(il.source_addr(99, 100), "127.0.0.2")
         self.assertEqual(il.source_addr(100, 100), "127.0.0.3")
         self.assertEqual(il.source_addr(254 * 100, 100), "127.0.1.0")
+
+
+class _FakeImap:
+    """A scripted IMAP server on a loopback port: answers each tagged line
+    with the canned untagged lines (bytes, may hold literals) for its verb."""
+
+    def __init__(self, replies):
+        self.replies = replies
+        self.seen = []
+
+    async def handle(self, reader, writer):
+        writer.write(b"* OK [CAPABILITY IMAP4rev1 MOVE UIDPLUS] fake ready\r\n")
+        while True:
+            line = await reader.readline()
+            if not line:
+                break
+            tag, rest = line.rstrip(b"\r\n").split(b" ", 1)
+            self.seen.append(rest)
+            verb = rest.split(b" ")[0].upper()
+            if verb == b"UID":
+                verb = rest.split(b" ")[1].upper()
+            if rest.endswith(b"}"):
+                n = int(rest[rest.rindex(b"{") + 1:-1])
+                writer.write(b"+ go ahead\r\n")
+                await reader.readexactly(n + 2)
+            body, status = self.replies.get(verb, (b"", b"OK done"))
+            writer.write(body + tag + b" " + status + b"\r\n")
+            await writer.drain()
+            if verb == b"LOGOUT":
+                break
+        writer.close()
+
+
+class TestImapClient(unittest.TestCase):
+    def run_against(self, replies, dialogue):
+        import asyncio
+        from lib import imapc
+        fake = _FakeImap(replies)
+
+        async def main():
+            srv = await asyncio.start_server(fake.handle, "127.0.0.1", 0)
+            port = srv.sockets[0].getsockname()[1]
+            try:
+                s = await imapc.login(port, "user1", 'pa"ss')
+                return await dialogue(s)
+            finally:
+                srv.close()
+                await srv.wait_closed()
+        return fake, asyncio.run(asyncio.wait_for(main(), 15))
+
+    def test_cmd_literals_bulk_and_failures(self):
+        from lib import client
+        n = 5000
+        fetch = b"".join(b"* %d FETCH (UID %d FLAGS (\\Seen))\r\n" % (i, i)
+                         for i in range(1, n + 1))
+        replies = {
+            b"SELECT": (b"* 3 EXISTS\r\n* OK [UIDNEXT 4] next\r\n", b"OK [READ-WRITE] done"),
+            b"FETCH": (fetch, b"OK fetched"),
+            b"EXPUNGE": (b"* 3 EXPUNGE\r\n* 2 EXPUNGE\r\n* 2 EXISTS\r\n", b"OK gone"),
+            b"STATUS": (b'* STATUS "INBOX.x" (MESSAGES 7)\r\n', b"OK"),
+            b"NOOP": (b"* 1 FETCH (BODY[] {5}\r\nab\r\nc)\r\n", b"OK"),
+            b"COPY": (b"", b"NO [TRYCREATE] no such folder"),
+        }
+
+        async def dialogue(s):
+            out = {"caps": set(s.caps)}
+            r, out["exists"] = await s.select()
+            out["fetch"] = await s.bulk(b"UID FETCH 1:* (UID FLAGS)", token=b" FETCH (")
+            out["expunge"] = await s.bulk(b"EXPUNGE", token=b" EXPUNGE\r\n")
+            out["lit"] = await s.cmd(b"NOOP")
+            out["append"] = await s.cmd(b"APPEND INBOX {3}", literal=b"abc")
+            try:
+                await s.bulk(b"UID COPY 1:2 INBOX.x")
+                out["copy"] = None
+            except client.ProtoError as e:
+                out["copy"] = str(e)
+            out["status"] = await s.cmd(b'STATUS "INBOX.x" (MESSAGES)')
+            await s.logout()
+            return out
+
+        fake, out = self.run_against(replies, dialogue)
+        self.assertEqual(fake.seen[0], b'LOGIN "user1" "pa\\"ss"')
+        self.assertIn("MOVE", out["caps"])
+        self.assertEqual(out["exists"], 3)
+        self.assertEqual(out["fetch"].count, n)
+        self.assertEqual(out["fetch"].nbytes, len(fetch) + len(b"A3 OK fetched\r\n"))
+        self.assertEqual(out["expunge"].count, 2)
+        self.assertEqual(out["lit"].untagged, [b"* 1 FETCH (BODY[] {5}\r\nab\r\nc)\r\n"])
+        self.assertTrue(out["append"].tagged.startswith(b"A6 OK"))
+        self.assertIn("UID COPY: A7 NO [TRYCREATE]", out["copy"])
+        self.assertEqual(fake.seen[-1], b"LOGOUT")
+
+
+class TestImapBench(unittest.TestCase):
+    def test_folder_files_and_links(self):
+        import re
+        from lib.data import folder_flags, link_folder, make_folder
+        if os.geteuid() != 0:
+            self.skipTest("the folder is chowned to the mail uid: root only")
+        with tempfile.TemporaryDirectory() as d:
+            src, dst = Path(d) / "src", Path(d) / "dst"
+            total = make_folder(src, 200)
+            names = sorted(os.listdir(src / "cur"))
+            self.assertEqual(len(names), 200)
+            self.assertEqual(sum(os.path.getsize(src / "cur" / x) for x in names), total)
+            for i, nm in enumerate(names, 1):
+                m = re.fullmatch(r"\d+\.M(\d+)P7100Q1\.bench,S=(\d+),W=(\d+):2,([A-Z]*)", nm)
+                self.assertIsNotNone(m, nm)
+                data = (src / "cur" / nm).read_bytes()
+                self.assertEqual(int(m.group(2)), len(data))
+                self.assertEqual(int(m.group(3)), len(data) + data.count(b"\n"))
+                self.assertEqual(m.group(4), folder_flags(int(m.group(1))))
+                self.assertTrue(600 <= len(data) <= 8192 + 400, len(data))
+            self.assertTrue((src / ".Copy" / "maildirfolder").exists())
+            link_folder(src, dst)
+            (dst / "cur" / names[0]).unlink()
+            link_folder(src, dst)       # again over the changed copy
+            self.assertEqual(sorted(os.listdir(dst / "cur")), names)
+            st = os.stat(dst / "cur" / names[1])
+            self.assertEqual(st.st_ino, os.stat(src / "cur" / names[1]).st_ino)
+            self.assertEqual(st.st_nlink, 2)
+
+    def test_quick_args_rows_and_targets(self):
+        import imap
+        argv = sys.argv
+        sys.argv = ["imap.py", "--quick"]
+        try:
+            a = imap.parse_args()
+        finally:
+            sys.argv = argv
+        self.assertEqual((a.messages, a.batch, a.reps, a.rounds), (2000, 200, 1, 1))
+        quick = a
+        sys.argv = ["imap.py"]
+        try:
+            a = imap.parse_args()
+        finally:
+            sys.argv = argv
+        self.assertEqual((a.messages, a.batch, a.reps, a.idle), (100000, 10000, 3, 50))
+        self.assertEqual(a.courier_env, [])
+        servers = [_S("Postern"), _S("Dovecot"), _S("Courier")]
+        for s, ltr in zip(servers, "PDC"):
+            s.letter = ltr
+        ms = {k: 10.0 for k in imap.STEPS}
+        ms["select_cold"] = 500.0
+        folder = {s.name: {"ms": dict(ms), "errors": {}} for s in servers}
+        folder["Postern"]["errors"]["move"] = "UID MOVE: A9 BAD unknown"
+        sess = {8: {s.name: {"rate": r, "p50": 1.0, "p99": 2.0, "cpu_per": 3.0, "errors": []}
+                    for s, r in zip(servers, (90.0, 50.0, 40.0))}}
+        R = {"folder": folder, "sessions": sess}
+        rows = imap.build_rows(R, servers, a)
+        by = {r[0]: r for r in rows}
+        qrows = {r[0]: r for r in imap.build_rows(R, servers, quick)}
+        self.assertIn("not checked", qrows["1) EXPUNGE of 200 (ms)"][4])
+        cold = by["1) first SELECT of 100,000 messages, no index (ms)"]
+        self.assertEqual(cold[1], ["500.0", "500.0", "500.0"])
+        self.assertEqual(cold[4], "≤ 300 ms: **missed**")
+        self.assertEqual(by["1) UID FETCH 1:* (UID FLAGS) of 100,000 (ms)"][4], "≤ 40 ms: met")
+        self.assertEqual(by["1) failed commands"][1], ["1", "0", "0"])
+        self.assertIn("**missed** (1.80x)", by["2) sessions/s, 8 clients"][4])
+        md = report.table_md(rows, ["Postern", "Dovecot", "Courier"], list("PDC"),
+                             target="target (Postern)").splitlines()
+        self.assertTrue(md[0].endswith("| better | target (Postern) |"))
+        self.assertEqual(md[1].count("|"), md[2].count("|"))
+        txt = report.table_text(rows, ["Postern", "Dovecot", "Courier"], list("PDC"),
+                                target="target (Postern)")
+        self.assertIn("≤ 300 ms: **missed**", txt)
 
 
 if __name__ == "__main__":

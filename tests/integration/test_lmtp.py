@@ -149,6 +149,35 @@ class TestLmtpDelivery(LmtpBase):
         self.assertEqual(code, 552)
         c.quit()
 
+    def test_quota_full_552_per_recipient(self):
+        """The user db's quota is maildirsize's definition; a delivery that would
+        pass it is refused 552 5.2.2 for that recipient only, nothing written."""
+        full = self.new_user()
+        self.app.ctl("user", "set", full, "--quota", "600")
+        other = self.new_user()
+        mark = self.app.log_mark()
+        c = self.lmtp()
+        c.mail("s@example.org")
+        c.rcpt(full + "@localhost")
+        c.rcpt(other + "@localhost")
+        r = lmtp_data(c, b"Subject: small\r\n\r\n" + b"y" * 300 + b"\r\n", 2)
+        self.assertEqual([x[0] for x in r], [250, 250])
+        c.mail("s@example.org")
+        c.rcpt(full + "@localhost")
+        c.rcpt(other + "@localhost")
+        r = lmtp_data(c, b"Subject: big\r\n\r\n" + b"z" * 400 + b"\r\n", 2)
+        self.assertEqual(r[0], (552, b"5.2.2 Mailbox full (over quota)"))
+        self.assertEqual(r[1][0], 250)
+        c.quit()
+        self.assertEqual(len(self.new_files(full)), 1)
+        self.assertEqual(len(self.new_files(other)), 2)
+        with open(os.path.join(self.app.maildir(full), "maildirsize")) as f:
+            lines = f.read().splitlines()
+        self.assertEqual(lines[0], "600S")
+        self.assertEqual(sum(int(l.split()[0]) for l in lines[1:]), 317)  # the one message
+        self.app.wait_log(r"proc=stored .*event=quota_refused reason=storage size=\d+", start=mark)
+        self.app.wait_log(r"event=rcpt_refused ip=\S+ rcpt=0 reason=quota", start=mark)
+
     def test_bdat_chunks(self):
         a, b = self.new_user(), self.new_user()
         s, f = self.raw()

@@ -110,6 +110,29 @@ class TestPrivileges(unittest.TestCase):
         self.assertEqual(bystander.noop()[0], "OK")
         bystander.logout()
 
+    def test_stopped_and_continued_processes_go_on(self):
+        """SIGSTOP then SIGCONT (kill -STOP, a debugger, a frozen container)
+        interrupts a process's poll; the kernel resumes it with
+        restart_syscall, which every filter allows."""
+        import imaplib
+        mark = self.app.log_mark()
+        m = imaplib.IMAP4("127.0.0.1", self.app.imap_port, timeout=10)
+        m.login("demo", "demo")
+        m.select("INBOX")
+        w = int(self.app.wait_log(r"event=connect proto=imap ip=\S+ worker_pid=(\d+)",
+                                  start=mark).group(1))
+        st = int(self.app.wait_log(r"event=stored_spawn user=demo@localhost stored_pid=(\d+)",
+                                   start=mark).group(1))
+        for pid in (w, st, self.app.authd_pid()):
+            os.kill(pid, signal.SIGSTOP)
+            wait_until(lambda: proc_status(pid)["State"].startswith("T"), what="stopped")
+            os.kill(pid, signal.SIGCONT)
+            wait_until(lambda: not proc_status(pid)["State"].startswith("T"), what="running")
+        self.assertEqual(m.noop()[0], "OK")
+        self.assertEqual(m.fetch("1", "(FLAGS)")[0], "OK")
+        m.logout()
+        self.assertNotIn("sandbox_kill", self.app.log()[mark:])
+
     def test_authd_confined(self):
         pid = self.app.authd_pid()
         self.assert_confined(pid, 7001, self.app.empty)
