@@ -356,6 +356,34 @@ class TestPop3Lock(ConcurrencyBase):
             raise
 
 
+class TestConnectionLimit(ConcurrencyBase):
+    """max_per_ip: a client that logs out and connects again at once is not refused
+    (the session it ended no longer counts once the server closed it), as POP3's
+    test_login_right_after_quit_finds_mailbox_free asks for the mailbox lock."""
+    overrides = {"max_per_ip": "3"}
+
+    def setUp(self):
+        if self.peer.name != "postern":
+            self.skipTest("Dovecot has no connection limit per address before login")
+
+    def test_reconnect_right_after_logout(self):
+        u, pw = self.new_user(1)
+        keep = [self.session(u, pw), RawImap(self.peer)]   # two of the three places taken
+        self.addCleanup(lambda: [k.close() for k in keep])
+        for i in range(100):
+            s = RawImap(self.peer)   # asserts the greeting is "* OK"
+            s.login(u, pw)
+            got, tagged = s.cmd("LOGOUT")
+            self.assertTrue(any(r.startswith("* BYE") for r in got))
+            self.assertIsNone(s.read(10))                   # the server closed it
+            s.close()
+        # the last place is free again every time: a fourth connection would be refused
+        extra = RawImap(self.peer)
+        with self.assertRaises(AssertionError):
+            RawImap(self.peer)
+        extra.close()
+
+
 class TestDeliveryOrder(ConcurrencyBase):
     """UIDs ascend in the order messages were added (RFC 9051 2.3.1.1).  Several
     files found in new/ at one look get their UIDs in delivery order: the order of
