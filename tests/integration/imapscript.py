@@ -84,6 +84,10 @@ Syntax (one item per line; blank lines are ignored)
 
 On failure the message names the file and line, the expectation, and every
 response received while waiting for it.
+
+`python3 imapscript.py FILE.imap...` runs files against a fresh server of the kind
+PTEST_IMAP_PEER names, with the transcript on stderr (PTEST_IMAP_TRACE=1 prints it
+in the tests too).  Runner(..., over_tls=True) makes every plain "connect" an IMAPS one.
 """
 import base64
 import os
