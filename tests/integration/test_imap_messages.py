@@ -140,6 +140,12 @@ class TestBigMessages(unittest.TestCase):
         cls.peer.cleanup()
 
     def test_big_append_fetch_partials_binary(self):
+        self.big(tls=False, box="INBOX")
+
+    def test_big_over_imaps(self):
+        self.big(tls=True, box="INBOX.TLS")
+
+    def big(self, tls, box):
         import base64
         import random
         rnd = random.Random(7)
@@ -152,15 +158,17 @@ class TestBigMessages(unittest.TestCase):
                b"Content-Type: text/plain\r\n\r\n" + text_lines + longline +
                b"--bb\r\nContent-Type: application/octet-stream\r\nContent-Transfer-Encoding: base64\r\n\r\n" +
                b64 + b"--bb--\r\n")
-        s = RawImap(self.peer, timeout=120)
+        s = RawImap(self.peer, tls=tls, timeout=120)
         self.addCleanup(s.close)
         s.login("big", "pw-big")
-        s.send(b"a1 APPEND INBOX {%d+}\r\n" % len(msg) + msg + b"\r\n")
+        if box != "INBOX":
+            s.cmd("CREATE " + box)
+        s.send(b"a1 APPEND %s {%d+}\r\n" % (box.encode(), len(msg)) + msg + b"\r\n")
         r = s.read()
         while r.startswith("* "):
             r = s.read()
         self.assertTrue(r.startswith("a1 OK"), r)
-        s.cmd("SELECT INBOX")
+        s.cmd("SELECT " + box)
         got, _ = s.cmd("FETCH 1 (RFC822.SIZE BODY.PEEK[])")
         resp = "".join(got)
         self.assertIn("RFC822.SIZE %d" % len(msg), resp)
