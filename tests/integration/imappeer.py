@@ -68,8 +68,8 @@ class PosternPeer:
         self.imaps_port = self.app.imaps_port
         return self
 
-    def add_user(self, name, password):
-        self.app.ctl("user", "add", name, "-p", password, "-q", "1073741824")
+    def add_user(self, name, password, quota=1073741824):
+        self.app.ctl("user", "add", name, "-p", password, "-q", str(quota))
 
     def deliver(self, user, text):
         if isinstance(text, bytes):
