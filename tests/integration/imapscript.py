@@ -27,6 +27,8 @@ Syntax (one item per line; blank lines are ignored)
     closed                  the server must close the connection: untagged lines may
                             come first, then EOF (within the timeout)
     timeout SECONDS         read deadline for the expectations that follow (default 10)
+    sync                    wait until every pending S* line has matched (after pipelined
+                            commands whose answers may come in any order)
 
   mail
 
@@ -295,7 +297,7 @@ class Script:
                 return k, rest
         word, _, rest = line.partition(" ")
         if word in ("connect", "tls", "login", "select", "examine", "close", "closed",
-                    "timeout", "deliver", "drop", "set"):
+                    "timeout", "deliver", "drop", "set", "sync"):
             return word, rest.strip()
         raise ScriptError("%s:%d: unknown line %r" % (path, no, line))
 
@@ -473,6 +475,33 @@ class Runner:
                 self.fail("[%s] expected the connection to close" % cname, got)
         c.sock.close()
         del self.conns[cname]
+
+    def do_sync(self, cname, arg):
+        """Read until every pending unordered line has its response."""
+        c = self.conn(cname)
+        got = []
+        deadline = self.deadline()
+        while c.pending:
+            try:
+                r = c.read_response(deadline)
+            except socket.timeout:
+                self.fail("[%s] timed out (%gs) waiting for %s" % (cname, self.timeout, c.pending[0][3]), got)
+            if r is None:
+                self.fail("[%s] EOF waiting for %s" % (cname, c.pending[0][3]), got)
+            got.append(r)
+            for no, frx, ftext in c.forbidden:
+                if frx.fullmatch(r):
+                    self.fail("[%s] forbidden response (line %d: %s)" % (cname, no, ftext), got)
+            hit = next((p for p in c.pending if p[2].fullmatch(r)), None)
+            if hit:
+                for k, v in hit[2].fullmatch(r).groupdict().items():
+                    if v is not None:
+                        self.vars[k] = v
+                c.pending.remove(hit)
+            elif not (r.startswith("* ") or any(t[1].fullmatch(r) for t in c.tolerated)):
+                self.fail("[%s] unexpected response while waiting for %s" % (cname, c.pending[0][3]), got)
+        c.forbidden = []
+        c.tolerated = []
 
     def do_timeout(self, cname, arg):
         self.timeout = float(arg)

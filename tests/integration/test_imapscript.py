@@ -139,6 +139,12 @@ S: a2 OK*
         _, err = run("connect\nC: a1 SELECT INBOX\nS* * FLAGS (*)\nS: * *\nS: a1 OK*\n", simple)
         self.assertIsNone(err)
 
+    def test_sync_waits_for_unordered_lines(self):
+        _, err = run("connect\nC: a1 NOOP\nC: a2 NOOP\nS* a2 OK*\nS* a1 OK*\nsync\nC: a3 NOOP\nS: a3 OK*\n", simple)
+        self.assertIsNone(err)
+        _, err = run("connect\nC: a1 NOOP\nS* a9 OK*\nsync\n", simple)
+        self.assertIn("unexpected response while waiting for S* a9 OK*", err)
+
     def test_untagged_marker_is_literal_in_globs(self):
         _, err = run("connect\nC: a1 NOOP\nS: * OK*\n", simple)
         self.assertIn("unexpected response", err)
