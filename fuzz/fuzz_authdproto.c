@@ -26,7 +26,7 @@ lookups(void)
 	}
 	if (authdproto_lookup_result_get(&in, &r) < 0)
 		return;
-	CHECK(r.status <= AUTHD_LOOKUP_TEMP);
+	CHECK(r.status <= AUTHD_LOOKUP_RELAY);
 	CHECK(r.status != AUTHD_LOOKUP_FOUND || (r.uid != 0 && r.gid != 0 && r.mail_root[0] == '/'));
 	authdproto_lookup_result_put(&out, &r);
 	CHECK(out.err == 0 && out.len == IPC_HDR_LEN + in.len &&

@@ -31,8 +31,8 @@ SOURCE=${IMAGE_SOURCE:-https://example.invalid/postern}
 # Every daemon make built (master, authd, keyd, stored, pop3d, and each protocol
 # daemon as it lands); the master execs them from its own directory.
 DAEMONS=$(cd "$BIN" 2>/dev/null && ls postern-* 2>/dev/null | LC_ALL=C sort | tr '\n' ' ' || true)
-# POP3 and POP3S today; add 143/tcp 993/tcp 25/tcp 587/tcp 465/tcp as those daemons land.
-PORTS="110/tcp 995/tcp"
+# SMTP (the MX), POP3 and POP3S; add 143/tcp 993/tcp 587/tcp 465/tcp as those land.
+PORTS="25/tcp 110/tcp 995/tcp"
 case $(uname -m) in x86_64) ARCH=amd64 ;; aarch64) ARCH=arm64 ;; *) ARCH=$(uname -m) ;; esac
 
 for t in umoci skopeo mkfs.erofs mksquashfs tar readelf strip; do

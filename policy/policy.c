@@ -45,6 +45,13 @@ static const int lmtpd_syscalls[] = {
 	SYSCALLS_IO,
 };
 
+/* smtpd: lmtpd's (the MX is the same intake, over SMTP); its STARTTLS
+ * goes through keyd like pop3d's STLS, with nothing more in the filter. */
+static const int smtpd_syscalls[] = {
+	SYSCALLS_BASE,
+	SYSCALLS_IO,
+};
+
 /* imapd: pop3d's, plus APPEND's message memfd, as lmtpd's (in imapd_rules).
  * Message bodies arrive as read-only fds from stored; it opens no file. */
 static const int imapd_syscalls[] = {
@@ -181,6 +188,12 @@ static const struct sandbox_rule pop3d_rules[] = {
 /* RULES_MEMFD's fcntl rules follow RULES_FD_FLAGS': one call's rules
  * stay adjacent (policy_print) */
 static const struct sandbox_rule lmtpd_rules[] = {
+	RULES_MEMORY,
+	RULES_FD_FLAGS,
+	RULES_MEMFD,
+};
+
+static const struct sandbox_rule smtpd_rules[] = {
 	RULES_MEMORY,
 	RULES_FD_FLAGS,
 	RULES_MEMFD,
@@ -323,6 +336,22 @@ const struct policy_entry policy_table[POLICY_NPROCS] = {
 		.rules = imapd_rules,
 		.nrules = N(imapd_rules),
 		.max_files = 32 + 64,	/* + one memfd per message of a MULTIAPPEND */
+		.no_fork = 1,
+		.net_parser = 1,
+		.memfd_writes = 1,
+	},
+	[POLICY_SMTPD] = {
+		.name = "smtpd",
+		.binary = "postern-smtpd",
+		.ident = POLICY_IDENT_WORKER,
+		.root = POLICY_ROOT_EMPTY,
+		.slots = { SLOT_CLIENT, SLOT_CONTROL, SLOT_AUTHD, SLOT_KEYD, SLOT_CONFIG },
+		.nslots = 5,
+		.syscalls = smtpd_syscalls,
+		.nsyscalls = N(smtpd_syscalls),
+		.rules = smtpd_rules,
+		.nrules = N(smtpd_rules),
+		.max_files = 32,
 		.no_fork = 1,
 		.net_parser = 1,
 		.memfd_writes = 1,

@@ -20,6 +20,8 @@ imap_listen = 127.0.0.1:1143
 imaps_listen = 127.0.0.1:1993
 # LMTP (docs/LMTP.md): what Postfix or Exim deliver to
 lmtp_listen = 127.0.0.1:2424, $RUN/lmtp
+# SMTP, the MX for local users (docs/SMTP.md); not port 25 in the demo
+smtp_listen = 127.0.0.1:2525
 # loopback demo only: allow USER/PASS without STLS from 127.0.0.1
 tls_plaintext_loopback = yes
 auth_fail_delay_ms = 500
@@ -28,6 +30,10 @@ fi
 # a run/ made before IMAP existed: keep IMAP on loopback too
 if ! grep -q '^imap_listen' "$CONF"; then
 	printf 'imap_listen = 127.0.0.1:1143\nimaps_listen = 127.0.0.1:1993\n' >> "$CONF"
+fi
+# or before SMTP: never the product default 0.0.0.0:25
+if ! grep -q '^smtp_listen' "$CONF"; then
+	printf 'smtp_listen = 127.0.0.1:2525\n' >> "$CONF"
 fi
 export POSTERN_CONFIG="$CONF"
 if ! "$BIN/posternctl" domain list | grep -qx localhost; then
@@ -65,13 +71,14 @@ POP3S=$(listen_of pop3s_listen)
 LMTP=$(listen_of lmtp_listen)
 IMAP=$(listen_of imap_listen)
 IMAPS=$(listen_of imaps_listen)
+SMTP=$(listen_of smtp_listen)
 HOST=${POP3%:*}
 PORT=${POP3##*:}
 cat <<MSG
 
 Postern demo appliance (config $CONF)
   POP3  ${POP3:-(off)}   POP3S ${POP3S:-(off)}   LMTP ${LMTP:-(off)}
-  IMAP  ${IMAP:-(off)}   IMAPS ${IMAPS:-(off)}
+  IMAP  ${IMAP:-(off)}   IMAPS ${IMAPS:-(off)}   SMTP ${SMTP:-(off)}
   users: demo / demo, demo2 / demo2
 
 Try:
@@ -85,6 +92,9 @@ Try:
   mutt -f imap://demo@${IMAP%:*}:${IMAP##*:}/INBOX       # password demo
   POSTERN_CONFIG=$CONF $BIN/posternctl auth test demo -p demo
   swaks --protocol LMTP --server ${LMTP%:*} --port ${LMTP##*:} --to demo@localhost,demo2@localhost
+  swaks --server ${SMTP%:*} --port ${SMTP##*:} --to demo@localhost,demo2@localhost          # SMTP, the MX
+  swaks --server ${SMTP%:*} --port ${SMTP##*:} --to demo@localhost --tls                    # with STARTTLS
+  swaks --server ${SMTP%:*} --port ${SMTP##*:} --to someone@example.com   # 550 5.7.1 Relaying denied
   python3 -c "import smtplib; c=smtplib.LMTP('${LMTP%:*}',${LMTP##*:}); print(c.sendmail('me@example.org',['demo@localhost'],b'Subject: hi\\r\\n\\r\\nhello\\r\\n')); c.quit()"
 
 Logs follow (one key=value line per event). Ctrl-C stops.

@@ -51,6 +51,8 @@ static const struct config_key config_keys[] = {
 	{ "pop3_worker", NULL, CT_STR, S(pop3_worker), "", 0, 0 },
 	{ "lmtp_worker", NULL, CT_STR, S(lmtp_worker), "", 0, 0 },
 	LISTENER_KEYS(lmtp, ""),
+	LISTENER_KEYS(smtp, "0.0.0.0:25"),
+	{ "smtp_worker", NULL, CT_STR, S(smtp_worker), "", 0, 0 },
 	LISTENER_KEYS(imap, "0.0.0.0:143"),
 	LISTENER_KEYS(imaps, ""),
 	{ "imap_worker", NULL, CT_STR, S(imap_worker), "", 0, 0 },
@@ -112,6 +114,13 @@ static const struct config_key config_keys[] = {
 	{ "lmtp_max_recipients", NULL, CT_NUM, S(lmtp_max_recipients), "100", 1, 1000 },
 	{ "lmtp_max_message_size", NULL, CT_NUM, S(lmtp_max_message_size), "52428800", 1024,
 	  268435456 },
+	/* SMTP, the MX: RFC 5321 4.5.3.2's five minutes, 4.5.3.1.8's 100
+	 * recipients; the same bounds as LMTP's */
+	PROTOCOL_KEYS(smtp, NULL, "no", "4096", "300", "10"),
+	{ "smtp_max_recipients", NULL, CT_NUM, S(smtp_max_recipients), "100", 1, 1000 },
+	/* 256 MiB = STORE_DELIVER_MAX, less room for the Received header */
+	{ "smtp_max_message_size", NULL, CT_NUM, S(smtp_max_message_size), "52428800", 1024,
+	  268435456 - 4096 },
 	{ "worker_max_memory", NULL, CT_NUM, S(worker_max_memory), "268435456", 16777216, 1ULL << 40 },
 	{ "debug_seccomp", NULL, CT_BOOL, S(debug_seccomp), "no", 0, 0 },
 	{ "test_triggers", NULL, CT_BOOL, S(test_triggers), "no", 0, 0 },
@@ -365,13 +374,20 @@ check_hostname(const struct config *c, const char *name, char *err, size_t errle
 }
 
 /* LMTP offers no STARTTLS (its clients are the local MTA, on a unix socket
- * or loopback): a required TLS could never be met. */
+ * or loopback): a required TLS could never be met.  SMTP offers it but may
+ * not require it. */
 static int
 check_lmtp(const struct config *c, const char *name, char *err, size_t errlen)
 {
 	if (c->lmtp_tls_required) {
 		snprintf(err, errlen, "%s: lmtp_tls_required = yes cannot be met: LMTP offers no "
 		    "STARTTLS (listen on a unix socket or loopback)", name);
+		return -1;
+	}
+	/* RFC 3207 4: a publicly referenced MX must not require TLS */
+	if (c->smtp_tls_required) {
+		snprintf(err, errlen, "%s: smtp_tls_required = yes is not supported: the MX takes "
+		    "mail from any server, which may not speak STARTTLS (RFC 3207 4)", name);
 		return -1;
 	}
 	return 0;

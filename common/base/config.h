@@ -52,6 +52,8 @@ struct config {
 	CONFIG_LISTENER(imaps);			/* implicit TLS (RFC 8314) */
 	char imap_worker[CONFIG_PATH_MAX];	/* tests only, as pop3_worker */
 	CONFIG_LISTENER(lmtp);			/* RFC 2033; default off */
+	CONFIG_LISTENER(smtp);			/* RFC 5321, the MX: local recipients only */
+	char smtp_worker[CONFIG_PATH_MAX];	/* tests only, as pop3_worker */
 	/* TLS: certificates are read only by keyd */
 	char tls_cert_file[CONFIG_PATH_MAX];	/* comma list: chain PEM (key may be inside) */
 	char tls_key_file[CONFIG_PATH_MAX];	/* comma list, parallel; "" = key in cert file */
@@ -104,6 +106,10 @@ struct config {
 	CONFIG_PROTOCOL(lmtp);
 	uint64_t lmtp_max_recipients;	/* per transaction, <= MASTERPROTO_RCPT_MAX */
 	uint64_t lmtp_max_message_size;	/* bytes, <= STORE_DELIVER_MAX */
+	/* SMTP (RFC 5321), the MX: the intake worker smtpd */
+	CONFIG_PROTOCOL(smtp);
+	uint64_t smtp_max_recipients;	/* per transaction, <= MASTERPROTO_RCPT_MAX */
+	uint64_t smtp_max_message_size;	/* bytes, <= STORE_DELIVER_MAX */
 	/* worker resource limits */
 	uint64_t worker_max_memory;
 	/* posternctl config check warns below this many days to a certificate's end */

@@ -82,7 +82,7 @@ lookup_result_valid(const struct authd_lookup_result *r)
 	if (r->status == AUTHD_LOOKUP_FOUND)
 		return r->user[0] != '\0' && r->uid != 0 && r->gid != 0 &&
 		    config_path_canonical(r->mail_root);
-	return r->status <= AUTHD_LOOKUP_TEMP && r->user[0] == '\0' && r->uid == 0 &&
+	return r->status <= AUTHD_LOOKUP_RELAY && r->user[0] == '\0' && r->uid == 0 &&
 	    r->gid == 0 && r->quota == 0 && r->mail_root[0] == '\0';
 }
 

@@ -84,6 +84,7 @@ enum authd_lookup_status {
 	AUTHD_LOOKUP_DISABLED = 2,	/* the account is disabled */
 	AUTHD_LOOKUP_INVALID = 3,	/* not an address userdb_normalize accepts */
 	AUTHD_LOOKUP_TEMP = 4,		/* db error, unusable mail root; retry later */
+	AUTHD_LOOKUP_RELAY = 5,		/* unknown, and its domain is not hosted here */
 };
 
 struct authd_lookup {

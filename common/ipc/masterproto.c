@@ -129,8 +129,8 @@ masterproto_rcpt_result_get(struct ipc_in *in, struct master_rcpt_result *r)
 	r->id = ipc_get_u32(in);
 	r->status = ipc_get_u32(in);
 	r->index = ipc_get_u32(in);
-	/* status: an enum authd_lookup_status (0..4); only a found one has an index */
-	if (ipc_in_end_no_fd(in) < 0 || r->status > 4 || (r->status != 0 && r->index != 0) ||
+	/* status: an enum authd_lookup_status (0..5); only a found one has an index */
+	if (ipc_in_end_no_fd(in) < 0 || r->status > 5 || (r->status != 0 && r->index != 0) ||
 	    r->index >= MASTERPROTO_RCPT_MAX)
 		return -1;
 	return 0;

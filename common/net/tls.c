@@ -3,6 +3,7 @@
 
 #include <errno.h>
 #include <poll.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -434,6 +435,20 @@ suite_name(unsigned s)
 	case BR_TLS_ECDHE_RSA_WITH_CHACHA20_POLY1305_SHA256: return "ECDHE-RSA-CHACHA20-POLY1305";
 	}
 	return "legacy";
+}
+
+int
+tls_describe(const struct tls_server *t, char *out, size_t outlen)
+{
+	br_ssl_session_parameters sp;
+	int n;
+
+	if (!tls_ready(t))
+		return -1;
+	br_ssl_engine_get_session_parameters(&t->sc.eng, &sp);
+	n = snprintf(out, outlen, "version=TLS1.%d cipher=%s", (sp.version & 0xff) - 1,
+	    suite_name(sp.cipher_suite));
+	return n < 0 || (size_t)n >= outlen ? -1 : 0;
 }
 
 /* One line per handshake: success with its parameters, or why it failed. */

@@ -89,6 +89,11 @@ short tls_events(const struct tls_server *t);
 /* Non-zero once the handshake is complete and the connection is usable. */
 int tls_ready(const struct tls_server *t);
 
+/* "version=TLS1.2 cipher=ECDHE-RSA-AES128-GCM-SHA256" (for a Received
+ * header's comment) into out.  Returns 0, or -1 before the handshake is
+ * done or when outlen is too small. */
+int tls_describe(const struct tls_server *t, char *out, size_t outlen);
+
 /* Copy up to len application bytes into the engine's send buffer; returns
  * how many it took (0 during the handshake or while records wait to go
  * out).  Call tls_push() after the last one, then tls_step(). */

@@ -276,7 +276,8 @@ smtp_session_rcpt_done(struct smtp_session *s, enum smtp_rcpt_verdict v, struct 
 		reply(st, 550, "5.2.1", "Mailbox disabled");
 		break;
 	case SMTP_RCPT_RELAY:
-		reply(st, 554, "5.7.1", "Relay access denied");
+		/* RFC 5321 3.6.2: 550, the client must not retry */
+		reply(st, 550, "5.7.1", "Relaying denied");
 		break;
 	case SMTP_RCPT_INVALID:
 		reply(st, 501, "5.1.3", "Bad recipient address syntax");
@@ -461,6 +462,15 @@ smtp_session_tls_started(struct smtp_session *s)
 	s->helo[0] = '\0';
 	s->state = SMTP_ST_GREETING;
 	txn_reset(s);
+	return 0;
+}
+
+int
+smtp_session_tls_failed(struct smtp_session *s)
+{
+	if (s->wait != SMTP_WAIT_TLS)
+		return -1;
+	s->wait = SMTP_WAIT_NONE;
 	return 0;
 }
 

@@ -150,7 +150,7 @@ enum smtp_rcpt_verdict {
 	SMTP_RCPT_OK,		/* 250 2.1.5 */
 	SMTP_RCPT_UNKNOWN,	/* 550 5.1.1 no such user */
 	SMTP_RCPT_DISABLED,	/* 550 5.2.1 mailbox disabled */
-	SMTP_RCPT_RELAY,	/* 554 5.7.1 relay access denied */
+	SMTP_RCPT_RELAY,	/* 550 5.7.1 relaying denied */
 	SMTP_RCPT_TEMP,		/* 451 4.3.0 try again later */
 	SMTP_RCPT_INVALID,	/* 501 5.1.3 not an address the user db takes */
 };
@@ -181,6 +181,11 @@ int smtp_session_auth_done(struct smtp_session *s, enum smtp_auth_result r,
 /* The TLS handshake after STARTTLS succeeded: everything learnt before is
  * forgotten (RFC 3207 4.2), EHLO must come again; no reply. */
 int smtp_session_tls_started(struct smtp_session *s);
+
+/* The worker could not start TLS after STARTTLS (no certificates from
+ * keyd): it sends its own 454 4.7.0 instead of the 220, and the session
+ * goes on in plaintext as before the command (RFC 3207 4). */
+int smtp_session_tls_failed(struct smtp_session *s);
 
 /* The EHLO/LHLO reply for this session: "250-hostname", then SIZE n,
  * 8BITMIME, PIPELINING, ENHANCEDSTATUSCODES, CHUNKING and the offered ones

@@ -374,6 +374,25 @@ on_config(void *ctx, struct ipc_in *in)
 	return 0;
 }
 
+/* 1 if the domain of name (local@domain, normalised) is in the domains
+ * table, or if the table cannot be read (the caller then says "unknown",
+ * as before there was a relay rule: never a relay refusal on a db error). */
+static int
+domain_hosted(const char *name)
+{
+	const char *dom = strchr(name, '@');
+	struct buf b;
+	int rc;
+
+	if (dom == NULL)
+		return 1;
+	dom++;
+	buf_init(&b, 64);
+	rc = db_get(udb, USERDB_DBI_DOMAINS, dom, strlen(dom), &b);
+	buf_free(&b, 0);
+	return rc != 0;
+}
+
 /* Resolve a recipient as a login resolves a name (default_domain, one
  * alias hop), without a password: the result says where mail for it goes. */
 static void
@@ -396,7 +415,7 @@ resolve(const struct authd_lookup *q, struct authd_lookup_result *r)
 		r->status = AUTHD_LOOKUP_TEMP;
 		log_event(LOG_LEVEL_ERR, "lookup_failed", "reason=\"user database error\"");
 	} else if (rc == 0)
-		r->status = AUTHD_LOOKUP_UNKNOWN;
+		r->status = domain_hosted(name) ? AUTHD_LOOKUP_UNKNOWN : AUTHD_LOOKUP_RELAY;
 	else if (u.flags & USERDB_USER_DISABLED)
 		r->status = AUTHD_LOOKUP_DISABLED;
 	else if (user_mailroot(r->user, &u, r->mail_root, &why) < 0) {

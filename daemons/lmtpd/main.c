@@ -13,7 +13,7 @@
 #include "lmtpd.h"
 
 static struct wk_boot B;	/* in .bss: it holds the whole config */
-static struct lmtp L;
+static struct wk_smtp L;
 
 /* The one file lmtpd writes is its own message memfd, at most
  * lmtp_max_message_size bytes: that is its RLIMIT_FSIZE (the sandbox

@@ -46,7 +46,8 @@ session_by_sid(struct master *m, const char *sid)
 static const char *
 status_name(uint32_t st)
 {
-	static const char *const names[] = { "found", "unknown", "disabled", "invalid", "temp" };
+	static const char *const names[] = { "found", "unknown", "disabled", "invalid", "temp",
+	    "relay" };
 
 	return st < sizeof(names) / sizeof(names[0]) ? names[st] : "?";
 }

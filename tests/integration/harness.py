@@ -56,6 +56,7 @@ class Appliance:
         self.port = free_port()
         self.imap_port = free_port()
         self.imaps_port = free_port()
+        self.smtp_port = free_port()  # never 25: every appliance has its own
         self.conf = os.path.join(self.dir, "postern.conf")
         self.empty = os.path.join(self.dir, "empty")
         self.mail = os.path.join(self.dir, "mail")
@@ -68,6 +69,7 @@ class Appliance:
             "pop3_listen": "127.0.0.1:%d" % self.port,
             "imap_listen": "127.0.0.1:%d" % self.imap_port,
             "imaps_listen": "127.0.0.1:%d" % self.imaps_port,
+            "smtp_listen": "127.0.0.1:%d" % self.smtp_port,
             "auth_fail_delay_ms": "0",
             "pop3_idle_timeout": "60",
             "tls_plaintext_loopback": "yes",

@@ -10,7 +10,7 @@ import unittest
 
 from harness import BIN, MAIL_UID, TOOLS, Appliance
 
-FOUND, UNKNOWN, DISABLED, INVALID = 0, 1, 2, 3
+FOUND, UNKNOWN, DISABLED, INVALID, RELAY = 0, 1, 2, 3, 5
 
 
 @unittest.skipUnless(os.geteuid() == 0, "authd drops to its own uid")
@@ -46,7 +46,8 @@ class TestAuthdLookup(unittest.TestCase):
     def test_lookup_like_a_login(self):
         demo_root = self.app.maildir("demo")
         r = self.lookup("demo", "DEMO@LocalHost", "postmaster", "carol@localhost",
-                        "dave@localhost", "nobody@localhost", "two@at@signs")
+                        "dave@localhost", "nobody@localhost", "two@at@signs",
+                        "x@elsewhere.example")
         want_demo = {"status": str(FOUND), "user": "demo@localhost", "uid": str(MAIL_UID),
                      "gid": str(MAIL_UID), "quota": "0", "root": demo_root}
         self.assertEqual(r["demo"], want_demo, "default_domain applied")
@@ -59,6 +60,8 @@ class TestAuthdLookup(unittest.TestCase):
         self.assertEqual(r["dave@localhost"], dict(empty, status=str(DISABLED)))
         self.assertEqual(r["nobody@localhost"], dict(empty, status=str(UNKNOWN)))
         self.assertEqual(r["two@at@signs"], dict(empty, status=str(INVALID)))
+        self.assertEqual(r["x@elsewhere.example"], dict(empty, status=str(RELAY)),
+                         "a domain not hosted: SMTP refuses it as relaying")
         self.assertEqual(r["exit"], 0, "authd exits cleanly when its master channel closes")
 
     def test_malformed_lookup_ends_authd(self):

@@ -152,7 +152,7 @@ class ImageTest(unittest.TestCase):
         self.assertIn("POSTERN_CONFIG=none", c["Env"])
         self.assertNotIn("Cmd", c)
         self.assertNotIn("User", c)  # the master starts as root and drops for every child
-        for port in ("110/tcp", "995/tcp"):
+        for port in ("25/tcp", "110/tcp", "995/tcp"):
             self.assertIn(port, c["ExposedPorts"])
         self.assertEqual(sorted(c["Volumes"]), ["/etc/postern", "/var/lib/postern", "/var/mail"])
         for label in ("org.opencontainers.image.version", "org.opencontainers.image.source",
@@ -239,6 +239,7 @@ class ImageTest(unittest.TestCase):
         p["env"] = [e for e in p["env"] if not e.startswith("TERM=")] + [
             "POSTERN_POP3_LISTEN=127.0.0.1:%d" % pop3,
             "POSTERN_POP3S_LISTEN=127.0.0.1:%d" % pop3s,
+            "POSTERN_SMTP_LISTEN=127.0.0.1:%d" % free_port(),  # never the host's port 25
             "POSTERN_TLS_PLAINTEXT_LOOPBACK=yes",
             "POSTERN_AUTH_FAIL_DELAY_MS=0",
         ]

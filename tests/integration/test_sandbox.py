@@ -61,6 +61,24 @@ class TestPrivileges(unittest.TestCase):
         self.assertEqual(os.listdir("/proc/%d/root/" % pid), [])
         s.close()
 
+    def test_smtpd_worker_confined_before_and_after_starttls(self):
+        # the MX parses network bytes and runs TLS: invariant 1, both sides of STARTTLS
+        import smtplib
+        import ssl
+        mark = self.app.log_mark()
+        c = smtplib.SMTP("127.0.0.1", self.app.smtp_port, timeout=10)
+        m = self.app.wait_log(r"event=connect proto=smtp ip=\S+ worker_pid=(\d+)", start=mark)
+        pid = int(m.group(1))
+        self.assert_confined(pid, 7002, self.app.empty)
+        self.assertEqual(os.listdir("/proc/%d/root/" % pid), [])
+        ctx = ssl.create_default_context()
+        ctx.check_hostname = False
+        ctx.verify_mode = ssl.CERT_NONE
+        c.starttls(context=ctx)
+        self.assertEqual(c.ehlo()[0], 250)
+        self.assert_confined(pid, 7002, self.app.empty)
+        c.quit()
+
     def test_stored_confined_to_mail_root(self):
         mark = self.app.log_mark()
         p = poplib.POP3("127.0.0.1", self.app.port, timeout=10)

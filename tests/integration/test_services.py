@@ -140,7 +140,8 @@ class TestServiceTable(unittest.TestCase):
         self.assertEqual(rows["lmtp"], "enabled")
         self.assertEqual(rows["imap"], "enabled")
         self.assertEqual(rows["imaps"], "enabled")
-        for name in ("smtp", "submission", "submissions",
+        self.assertEqual(rows["smtp"], "enabled")
+        for name in ("submission", "submissions",
                      "managesieve", "http", "metrics"):
             self.assertEqual(rows[name], "not", name)  # "not yet"
 

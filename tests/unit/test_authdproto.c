@@ -100,7 +100,11 @@ test_lookup(void)
 	authdproto_lookup_result_put(&out, &r);
 	CHECK(transfer() == 0 && authdproto_lookup_result_get(&in, &got) == 0 &&
 	    got.status == AUTHD_LOOKUP_TEMP, "an empty temporary failure round-trips");
-	r.status = AUTHD_LOOKUP_TEMP + 1;
+	r.status = AUTHD_LOOKUP_RELAY;
+	authdproto_lookup_result_put(&out, &r);
+	CHECK(transfer() == 0 && authdproto_lookup_result_get(&in, &got) == 0 &&
+	    got.status == AUTHD_LOOKUP_RELAY, "a domain not hosted round-trips");
+	r.status = AUTHD_LOOKUP_RELAY + 1;
 	authdproto_lookup_result_put(&out, &r);
 	CHECK(transfer() == 0 && authdproto_lookup_result_get(&in, &got) == -1, "unknown status refused");
 }

@@ -114,8 +114,8 @@ try_call(enum policy_proc p, enum call c)
 }
 
 /* stored's filter per view: only the deliver and IMAP views create, and
- * only with O_WRONLY|O_CREAT|O_EXCL; the IMAP view also appends to an
- * existing file (maildirsize); the POP3 view stays read-only. */
+ * only with O_WRONLY|O_CREAT|O_EXCL; both also append to an existing file
+ * (maildirsize, the quota); the POP3 view stays read-only. */
 static void
 test_stored_views(void)
 {
@@ -129,7 +129,7 @@ test_stored_views(void)
 		{ O_WRONLY | O_CREAT | O_EXCL | O_APPEND, 1, 1, 1, "O_WRONLY|O_CREAT|O_EXCL|O_APPEND" },
 		{ O_RDWR | O_CREAT | O_EXCL, 1, 1, 1, "O_RDWR|O_CREAT|O_EXCL" },
 		{ O_WRONLY, 1, 1, 1, "O_WRONLY" },
-		{ O_WRONLY | O_APPEND | O_NOFOLLOW | O_CLOEXEC, 1, 1, 0, "O_WRONLY|O_APPEND" },
+		{ O_WRONLY | O_APPEND | O_NOFOLLOW | O_CLOEXEC, 1, 0, 0, "O_WRONLY|O_APPEND" },
 		{ O_WRONLY | O_APPEND | O_CREAT, 1, 1, 1, "O_WRONLY|O_APPEND|O_CREAT" },
 		{ O_WRONLY | O_APPEND | O_TRUNC, 1, 1, 1, "O_WRONLY|O_APPEND|O_TRUNC" },
 		{ O_RDWR | O_APPEND, 1, 1, 1, "O_RDWR|O_APPEND" },

@@ -92,7 +92,8 @@ act(struct drv *d, struct smtp_step *st)
 		const char *a = st->cmd->path.addr;
 		enum smtp_rcpt_verdict v = !strncmp(a, "unknown", 7) ? SMTP_RCPT_UNKNOWN :
 		    !strncmp(a, "temp", 4) ? SMTP_RCPT_TEMP :
-		    !strncmp(a, "invalid", 7) ? SMTP_RCPT_INVALID : SMTP_RCPT_OK;
+		    !strncmp(a, "invalid", 7) ? SMTP_RCPT_INVALID :
+		    !strncmp(a, "relay", 5) ? SMTP_RCPT_RELAY : SMTP_RCPT_OK;
 		if (smtp_session_rcpt_done(&d->s, v, &next) < 0)
 			add("RCPT-DONE-FAILED");
 		record(&next);
@@ -291,8 +292,8 @@ test_basic(void)
 	    "RCPT TO:<u@d.example> NOTIFY=NEVER ORCPT=rfc822;u@d.example\r\n",
 	    "220 250 | 250/2.1.0 250/2.1.5", "DSN parameters");
 	dialogue(&SMTP, EHLO MAIL "RCPT TO:<unknown@d.example>\r\nRCPT TO:<temp@d.example>\r\n"
-	    "RCPT TO:<invalid@d.example>\r\n" RCPT DATA,
-	    "220 250 | 250/2.1.0 550/5.1.1 451/4.3.0 501/5.1.3 250/2.1.5 354 | 250/2.0.0 |",
+	    "RCPT TO:<invalid@d.example>\r\nRCPT TO:<relay@elsewhere.example>\r\n" RCPT DATA,
+	    "220 250 | 250/2.1.0 550/5.1.1 451/4.3.0 501/5.1.3 550/5.7.1 250/2.1.5 354 | 250/2.0.0 |",
 	    "recipient verdicts");
 	dialogue(&SMTP, EHLO "MAIL FROM:<\xc3\xa9@b.example> SMTPUTF8\r\n"
 	    "RCPT TO:<\xc3\xbc@d.example>\r\nRSET\r\n" MAIL "RCPT TO:<\xc3\xbc@d.example>\r\n",
@@ -539,6 +540,13 @@ test_contract(void)
 	    &st) == -1, "no command input during DATA");
 	CHECK(smtp_session_data_end(&s, DOTSTUFF_F_BARE_EOL, &st) == 0 && st.reply.code == 554 &&
 	    s.state == SMTP_ST_READY && s.nrcpt == 0, "refused data ends the transaction");
+	CHECK(smtp_session_tls_failed(&s) == -1, "a TLS failure without STARTTLS refused");
+	c.offer |= SMTP_OFFER_STARTTLS;
+	s.cfg = c;
+	smtp_session_input(&s, (const uint8_t *)"STARTTLS\r\n", 10, &st);
+	CHECK(st.action == SMTP_ACT_STARTTLS && smtp_session_tls_failed(&s) == 0 && !s.tls &&
+	    s.state == SMTP_ST_READY && smtp_session_input(&s, (const uint8_t *)"NOOP\r\n", 6,
+	    &st) == 0 && st.reply.code == 250, "STARTTLS that could not start: plaintext goes on");
 	smtp_session_input(&s, (const uint8_t *)"QUIT\r\n", 6, &st);
 	CHECK(st.action == SMTP_ACT_CLOSE && smtp_session_input(&s, (const uint8_t *)"NOOP\r\n", 6,
 	    &st) == -1, "nothing after close");

@@ -1,0 +1,259 @@
+/* wk_intake.c - recipients, the message and its deliveries (see
+ * wk_intake.h).
+ */
+#include <errno.h>
+#include <poll.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <unistd.h>
+
+#include "../base/log.h"
+#include "../ipc/authdproto.h"
+#include "../ipc/proto.h"
+#include "../proto/dotstuff.h"
+#include "../ipc/scratch.h"
+#include "../ipc/storeimap.h"
+#include "../ipc/storeproto.h"
+#include "../../policy/policy.h"
+#include "wk_intake.h"
+
+
+/* How long a stored may take for one message: the broker deadline plus
+ * 1 ms per KiB (the fsyncs of a 50 MiB message on a slow disk). */
+static int
+store_timeout_ms(uint64_t len)
+{
+	return (int)(BROKER_CALL_TIMEOUT_MS + len / 1024);
+}
+
+static enum smtp_rcpt_verdict
+verdict_of(const struct wk_intake *w, uint32_t status)
+{
+	switch (status) {
+	case AUTHD_LOOKUP_RELAY:
+		return w->relay_refused ? SMTP_RCPT_RELAY : SMTP_RCPT_UNKNOWN;
+	case AUTHD_LOOKUP_FOUND:
+		return SMTP_RCPT_OK;
+	case AUTHD_LOOKUP_UNKNOWN:
+		return SMTP_RCPT_UNKNOWN;
+	case AUTHD_LOOKUP_DISABLED:
+		return SMTP_RCPT_DISABLED;
+	case AUTHD_LOOKUP_INVALID:
+		return SMTP_RCPT_INVALID;
+	default:
+		return SMTP_RCPT_TEMP;
+	}
+}
+
+/* The master's verdict for address, or TEMP when it cannot be had. */
+static enum smtp_rcpt_verdict
+lookup(struct wk_intake *w, const char *address, uint32_t *index_r)
+{
+	static const uint16_t expect[] = { MSG_WORKER_RCPT };
+	struct master_rcpt_result r;
+	uint32_t id = ++w->next_id;
+
+	if (w->broken)
+		return SMTP_RCPT_TEMP;
+	masterproto_rcpt_put(&ipc_scratch_out, id, address);
+	if (ipc_call(FD_CONTROL, &ipc_scratch_out, &ipc_scratch_in, expect, 1, 0) < 0) {
+		log_event(LOG_LEVEL_WARN, "rcpt_failed", "ip=%s errno=%d reason=\"master did not "
+		    "answer\"", w->ip, errno);
+		w->broken = 1;
+		return SMTP_RCPT_TEMP;
+	}
+	if (masterproto_rcpt_result_get(&ipc_scratch_in, &r) < 0 || r.id != id)
+		fatal("reason=\"malformed recipient verdict from the master\"");
+	*index_r = r.index;
+	return verdict_of(w, r.status);
+}
+
+void
+wk_intake_init(struct wk_intake *w, const char *ip, int relay_refused)
+{
+	memset(w, 0, sizeof(*w));
+	w->ip = ip;
+	w->relay_refused = relay_refused;
+	w->msg.fd = -1;
+}
+
+enum smtp_rcpt_verdict
+wk_intake_rcpt(struct wk_intake *w, const char *address)
+{
+	uint32_t index = 0;
+	enum smtp_rcpt_verdict v = lookup(w, address, &index);
+
+	if (v == SMTP_RCPT_OK) {
+		if (w->nrcpt >= MASTERPROTO_RCPT_MAX)
+			fatal("reason=\"more recipients than MASTERPROTO_RCPT_MAX\"");
+		w->rcpt[w->nrcpt++] = index;
+		w->master_dirty = 1;
+	}
+	return v;
+}
+
+void
+wk_intake_msg_open(struct wk_intake *w)
+{
+	if (w->msg.fd >= 0)
+		close(w->msg.fd);
+	memset(&w->msg, 0, sizeof(w->msg));
+	w->msg.fd = memfd_create("intake-message", MFD_CLOEXEC | MFD_ALLOW_SEALING);
+	if (w->msg.fd < 0) {
+		log_event(LOG_LEVEL_ERR, "message_failed", "ip=%s errno=%d reason=\"memfd_create\"",
+		    w->ip, errno);
+		w->msg.failed = 1;
+	}
+}
+
+void
+wk_intake_msg_write(struct wk_intake *w, const uint8_t *b, size_t len)
+{
+	while (len > 0 && w->msg.fd >= 0 && !w->msg.failed) {
+		ssize_t n = write(w->msg.fd, b, len);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0) {
+			log_event(LOG_LEVEL_ERR, "message_failed", "ip=%s errno=%d reason=\"write\"",
+			    w->ip, errno);
+			w->msg.failed = 1;
+			return;
+		}
+		b += n;
+		len -= (size_t)n;
+		w->msg.len += (uint64_t)n;
+	}
+}
+
+void
+wk_intake_msg_chunk(struct wk_intake *w, const uint8_t *b, size_t len)
+{
+	uint8_t piece[4096 + 1];
+
+	while (len > 0) {
+		size_t take = len < 4096 ? len : 4096;
+		wk_intake_msg_write(w, piece, dotstuff_crlf_to_lf(&w->msg.cr_held, b, take, piece));
+		b += take;
+		len -= take;
+	}
+}
+
+/* The seals are read back: they must have taken. */
+int
+wk_intake_seal(struct wk_intake *w)
+{
+	uint8_t cr;
+
+	wk_intake_msg_write(w, &cr, dotstuff_crlf_end(&w->msg.cr_held, &cr));
+	if (w->msg.fd < 0 || w->msg.failed)
+		return -1;
+	if (fcntl(w->msg.fd, F_ADD_SEALS, POLICY_LMTPD_SEALS) < 0 ||
+	    fcntl(w->msg.fd, F_GET_SEALS) != POLICY_LMTPD_SEALS) {
+		log_event(LOG_LEVEL_ERR, "message_failed", "ip=%s errno=%d reason=\"seal\"", w->ip,
+		    errno);
+		w->msg.failed = 1;
+		return -1;
+	}
+	return 0;
+}
+
+/* A deliver-view stored for recipient index, or -1 (the master had none:
+ * its text is logged). */
+static int
+store_for(struct wk_intake *w, uint32_t index)
+{
+	char why[MASTERPROTO_TEXT_MAX];
+
+	if (w->broken)
+		return -1;
+	masterproto_deliver_put(&ipc_scratch_out, index);
+	if (ipc_send(FD_CONTROL, &ipc_scratch_out) < 0 || ipc_recv(FD_CONTROL, &ipc_scratch_in) != 1) {
+		log_event(LOG_LEVEL_WARN, "deliver_failed", "ip=%s errno=%d reason=\"master did not "
+		    "answer\"", w->ip, errno);
+		w->broken = 1;
+		return -1;
+	}
+	if (ipc_scratch_in.type == MSG_WORKER_DELIVER && masterproto_store_get(&ipc_scratch_in) == 0)
+		return ipc_scratch_in.fd;
+	if (ipc_scratch_in.type == MSG_WORKER_STORE_FAIL && ipc_scratch_in.fd < 0 && masterproto_text_get(&ipc_scratch_in, why) == 0) {
+		log_event(LOG_LEVEL_WARN, "deliver_failed", "ip=%s rcpt=%u reason=\"%s\"", w->ip,
+		    index, why);
+		return -1;
+	}
+	fatal("reason=\"malformed deliver answer from the master\" type=0x%04x", ipc_scratch_in.type);
+}
+
+/* Hand the message to stored on fd and read its verdict into r (left as
+ * the 250 on success). */
+static int
+store_deliver(struct wk_intake *w, int fd, uint32_t index, struct smtp_reply *r)
+{
+	char name[MAILDIR_NAME_MAX + 1], text[STORE_ERR_TEXT_MAX];
+	struct pollfd pfd = { .fd = fd, .events = POLLIN };
+	uint32_t code = 0;
+
+	/* stored reads from the offset to EOF; the fd's offset is shared */
+	if (lseek(w->msg.fd, 0, SEEK_SET) != 0)
+		goto temp;
+	storeproto_deliver_put(&ipc_scratch_out, w->msg.len, w->msg.fd);
+	if (ipc_send(fd, &ipc_scratch_out) < 0 || poll(&pfd, 1, store_timeout_ms(w->msg.len)) != 1 ||
+	    ipc_recv(fd, &ipc_scratch_in) != 1)
+		goto temp;
+	if (ipc_scratch_in.type == MSG_STORE_DELIVERED && storeproto_delivered_get(&ipc_scratch_in, name) == 0) {
+		log_event(LOG_LEVEL_INFO, "delivered", "ip=%s rcpt=%u size=%llu file=%s", w->ip,
+		    index, (unsigned long long)w->msg.len, name);
+		w->delivered++;
+		return 0;
+	}
+	if (ipc_scratch_in.type == MSG_STORE_ERR && storeproto_err_get(&ipc_scratch_in, &code, text) == 0 &&
+	    (code == STORE_ERR_TOOBIG || code == STORE_ERR_QUOTA)) {
+		ipc_in_close_fd(&ipc_scratch_in);
+		/* RFC 3463 X.2.2: mailbox full (as Dovecot's LMTP answers it) */
+		smtp_reply_set(r, 552, "5.2.2", code == STORE_ERR_QUOTA ? "Mailbox full (over quota)" :
+		    "Mailbox full or message too big");
+		log_event(LOG_LEVEL_INFO, "rcpt_refused", "ip=%s rcpt=%u reason=%s", w->ip, index,
+		    code == STORE_ERR_QUOTA ? "quota" : "too_big");
+		return -1;
+	}
+temp:
+	ipc_in_close_fd(&ipc_scratch_in);
+	log_event(LOG_LEVEL_WARN, "deliver_failed", "ip=%s rcpt=%u errno=%d code=%u", w->ip,
+	    index, errno, code);
+	smtp_reply_set(r, 451, "4.3.0", "Temporary failure, try again later");
+	return -1;
+}
+
+int
+wk_intake_deliver_one(struct wk_intake *w, unsigned i, struct smtp_reply *r)
+{
+	int fd, rc;
+
+	if (i >= w->nrcpt)
+		fatal("reason=\"no such recipient\" index=%u recipients=%u", i, w->nrcpt);
+	fd = w->msg.fd >= 0 && !w->msg.failed ? store_for(w, w->rcpt[i]) : -1;
+	if (fd < 0) {
+		smtp_reply_set(r, 451, "4.3.0", "Temporary failure, try again later");
+		return -1;
+	}
+	rc = store_deliver(w, fd, w->rcpt[i], r);
+	close(fd);
+	return rc;
+}
+
+void
+wk_intake_txn_end(struct wk_intake *w)
+{
+	if (w->msg.fd >= 0)
+		close(w->msg.fd);
+	memset(&w->msg, 0, sizeof(w->msg));
+	w->msg.fd = -1;
+	w->nrcpt = 0;
+	if (!w->master_dirty || w->broken)
+		return;
+	w->master_dirty = 0;
+	masterproto_empty_put(&ipc_scratch_out, MSG_MASTER_RESET);
+	if (ipc_send(FD_CONTROL, &ipc_scratch_out) < 0) {
+		log_event(LOG_LEVEL_WARN, "reset_failed", "ip=%s errno=%d", w->ip, errno);
+		w->broken = 1;
+	}
+}

@@ -1,0 +1,79 @@
+/* wk_intake.h - worker kit: mail intake for LMTP and SMTP (masterproto.h,
+ * storeproto.h).
+ *
+ * What an intake worker (lmtpd, smtpd) does besides speaking its protocol:
+ * it asks the master about each RCPT address (the master asks authd) and
+ * keeps only the index the master answers, never a user; it writes the
+ * message into a memfd it seals (POLICY_LMTPD_SEALS) before any stored
+ * sees it; and after the data it asks the master, per recipient, for a
+ * deliver-view stored of that user, which writes the message durably
+ * (tmp/, fsync, rename into new/, fsync) before it answers.  Only then
+ * may that recipient's delivery count as done (invariant 5).
+ *
+ * The control channel is strict request/reply.  A call that times out
+ * leaves a late answer in it that would be read as the next one's (a
+ * stored of one user taken for another's): w->broken is then set, the
+ * channel is not used again and the worker closes the session.
+ */
+#ifndef POSTERN_WK_INTAKE_H
+#define POSTERN_WK_INTAKE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "../ipc/masterproto.h"
+#include "../proto/smtp_session.h"
+
+struct wk_intake_msg {
+	int fd;			/* the memfd, -1 when none */
+	uint64_t len;		/* bytes written */
+	int failed;		/* a write failed: no recipient gets it */
+	int cr_held;		/* BDAT: a CR ended the last chunk (its LF may follow) */
+};
+
+struct wk_intake {
+	const char *ip;			/* for log lines */
+	int relay_refused;		/* a domain not hosted is SMTP_RCPT_RELAY (SMTP);
+					 * else it is an unknown user (LMTP) */
+	struct wk_intake_msg msg;
+	/* the transaction's accepted recipients, in RCPT order */
+	uint32_t rcpt[MASTERPROTO_RCPT_MAX];
+	unsigned nrcpt;
+	uint32_t next_id;		/* of the next lookup */
+	int master_dirty;		/* the master holds recipients: reset them */
+	int broken;			/* the control channel lost step: close */
+	uint64_t delivered;		/* copies made durable, for the logout line */
+};
+
+/* Set w up for a session from ip (kept, not copied).  No I/O. */
+void wk_intake_init(struct wk_intake *w, const char *ip, int relay_refused);
+
+/* Look address up through the master: the verdict for the machine
+ * (smtp_session_rcpt_done), TEMP when the master cannot be asked.  An
+ * accepted recipient is kept.  Fatal if the master's answer is malformed. */
+enum smtp_rcpt_verdict wk_intake_rcpt(struct wk_intake *w, const char *address);
+
+/* A message starts (DATA, or the first BDAT): a fresh memfd. */
+void wk_intake_msg_open(struct wk_intake *w);
+/* Append decoded message bytes (DATA, after the dotstuff decoder; a
+ * header the worker adds). */
+void wk_intake_msg_write(struct wk_intake *w, const uint8_t *b, size_t len);
+/* Append a BDAT chunk: CRLF becomes LF, as Maildir stores lines (and as
+ * the DATA decoder writes them); other bytes are kept as they are. */
+void wk_intake_msg_chunk(struct wk_intake *w, const uint8_t *b, size_t len);
+
+/* The message is complete: end it and seal it.  Returns 0, or -1 when it
+ * cannot be delivered to anyone (a write or the seal failed: logged). */
+int wk_intake_seal(struct wk_intake *w);
+
+/* Deliver the sealed message to accepted recipient i (in RCPT order).  r
+ * holds the success reply and is left as it is when the copy is durable;
+ * otherwise it is set to 552 5.2.2 (that mailbox refused the size) or 451
+ * 4.3.0.  Returns 0 delivered, -1 not. */
+int wk_intake_deliver_one(struct wk_intake *w, unsigned i, struct smtp_reply *r);
+
+/* The transaction is over (delivered, refused, RSET, EHLO): drop the
+ * message and the recipients, here and in the master. */
+void wk_intake_txn_end(struct wk_intake *w);
+
+#endif

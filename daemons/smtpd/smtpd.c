@@ -1,0 +1,145 @@
+/* smtpd.c - what SMTP does differently on the kit's SMTP-family session:
+ * STARTTLS, the Received header, one reply per transaction. */
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+
+#include "../../common/base/log.h"
+#include "smtpd.h"
+
+/* The envelope sender of the message being read, for its log line (the
+ * machine forgets the transaction before it hands out DELIVER). */
+static char mail_from[SMTP_MAILBOX_MAX + 1];
+
+/* RFC 5322 3.3, in UTC, by hand: gmtime_r() and strftime() run glibc's
+ * tzset once, which opens /etc/localtime (not in the filter, nor in the
+ * empty root).  Days to a civil date: H. Hinnant's days_from_civil inverse. */
+static void
+date_now(char *out, size_t outlen)
+{
+	static const char days[7][4] = { "Thu", "Fri", "Sat", "Sun", "Mon", "Tue", "Wed" };
+	static const char months[12][4] = { "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul",
+	    "Aug", "Sep", "Oct", "Nov", "Dec" };
+	struct timespec ts = { 0, 0 };
+	long long t, z, era, doe, yoe, doy, mp, d, m, y;
+	unsigned sec;
+
+	(void)clock_gettime(CLOCK_REALTIME, &ts);
+	t = ts.tv_sec < 0 ? 0 : (long long)ts.tv_sec;
+	sec = (unsigned)(t % 86400);
+	z = t / 86400 + 719468;
+	era = z / 146097;
+	doe = z - era * 146097;
+	yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
+	doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+	mp = (5 * doy + 2) / 153;
+	d = doy - (153 * mp + 2) / 5 + 1;
+	m = mp < 10 ? mp + 3 : mp - 9;
+	y = yoe + era * 400 + (m <= 2);
+	snprintf(out, outlen, "%s, %02lld %s %04lld %02u:%02u:%02u +0000", days[(t / 86400) % 7],
+	    d, months[(m - 1) % 12], y, sec / 3600, sec / 60 % 60, sec % 60);
+}
+
+/* RFC 5321 4.4: "from" the client's EHLO/HELO name and its address literal,
+ * "by" us, "with" SMTP, ESMTP or ESMTPS (RFC 3848), our session id; the
+ * TLS parameters in a comment.  The EHLO name passed the parser's domain
+ * grammar (no CR, LF or spaces), so it cannot break the header. */
+static void
+received(struct wk_smtp *p)
+{
+	const struct smtp_session *sm = &p->sm;
+	char date[160], desc[80], tls[96] = "", hdr[SMTP_DOMAIN_MAX + SMTP_HOSTNAME_MAX + 512];
+	const char *with = !sm->esmtp ? "SMTP" : sm->tls ? "ESMTPS" : "ESMTP";
+	int n;
+
+	snprintf(mail_from, sizeof(mail_from), "%s", sm->mail_from.addr);
+	if (p->c.tls != NULL && tls_describe(p->c.tls, desc, sizeof(desc)) == 0)
+		snprintf(tls, sizeof(tls), "\n\t(%s)", desc);
+	date_now(date, sizeof(date));
+	n = snprintf(hdr, sizeof(hdr), "Received: from %s ([%s%s])\n\tby %s with %s id %s%s;\n\t%s\n",
+	    sm->helo, strchr(p->ip, ':') != NULL ? "IPv6:" : "", p->ip, sm->cfg.hostname, with,
+	    p->sid, tls, date);
+	if (n < 0 || (size_t)n >= sizeof(hdr))
+		fatal("reason=\"Received header does not fit\"");
+	wk_intake_msg_write(&p->w, (const uint8_t *)hdr, (size_t)n);
+}
+
+/* RFC 3207 4: the 220, then TLS; plaintext pipelined behind STARTTLS is
+ * dropped by the kit, never executed (CVE-2011-0411). */
+static void
+starttls(struct wk_smtp *p, const struct smtp_step *st)
+{
+	if (wk_client_prepare_tls(&p->c, p->cfg) < 0) {
+		if (smtp_session_tls_failed(&p->sm) < 0)
+			fatal("reason=\"STARTTLS failure out of turn\"");
+		wk_client_puts(&p->c, "454 4.7.0 TLS not available due to temporary reason\r\n");
+		return;
+	}
+	wk_smtp_reply(p, &st->reply, 1);
+	/* the answer must be out in plaintext before the first TLS record */
+	if (wk_client_drain(&p->c) < 0) {
+		p->s.closing = 1;
+		return;
+	}
+	wk_client_attach_tls(&p->c);
+	if (smtp_session_tls_started(&p->sm) < 0)
+		fatal("reason=\"STARTTLS out of turn\"");
+}
+
+/* RFC 5321 4.2: one reply for the transaction.  250 only when every
+ * accepted recipient's copy is durable; a recipient that failed after the
+ * others were delivered cannot be told apart, so the whole message gets
+ * 451 and the client retries it (the delivered ones get a duplicate,
+ * docs/SMTP.md).  552 only when every recipient refused the size. */
+static void
+deliver(struct wk_smtp *p, const struct smtp_step *st)
+{
+	struct smtp_reply r, out = st->reply;
+	unsigned i, ok = 0, full = 0, n = p->w.nrcpt;
+
+	for (i = 0; i < n; i++) {
+		r = st->reply;
+		if (wk_intake_deliver_one(&p->w, i, &r) == 0)
+			ok++;
+		else if (r.code == 552)
+			full++;
+	}
+	if (ok < n && full == n && n > 0)
+		smtp_reply_set(&out, 552, "5.2.2", "Mailbox full or message too big");
+	else if (ok < n)
+		smtp_reply_set(&out, 451, "4.3.0", "Temporary failure, try again later");
+	else
+		p->messages++;
+	log_event(ok == n ? LOG_LEVEL_INFO : LOG_LEVEL_WARN, ok == n ? "message" : "message_failed",
+	    "ip=%s from=<%s> recipients=%u delivered=%u size=%llu reply=%u%s", p->ip, mail_from, n,
+	    ok, (unsigned long long)p->w.msg.len, out.code,
+	    ok > 0 && ok < n ? " duplicates_on_retry=yes" : "");
+	wk_smtp_reply(p, &out, 1);
+}
+
+static const struct wk_smtp_ops smtp_ops = {
+	.deliver = deliver,
+	.msg_start = received,
+	.starttls = starttls,
+};
+
+void
+smtpd_run(struct wk_smtp *p, struct wk_boot *b, const char *hostname)
+{
+	const struct config *cfg = &b->cfg;
+	struct wk_smtp_limits lim = {
+		.max_line = cfg->smtp_max_line,
+		.max_recipients = cfg->smtp_max_recipients,
+		.max_message_size = cfg->smtp_max_message_size,
+		.max_bad_commands = cfg->smtp_max_bad_commands,
+		.idle_timeout_s = cfg->smtp_idle_timeout,
+	};
+	struct smtp_config sc;
+
+	smtp_config_default(&sc, SMTP_MODE_SMTP, hostname);
+	/* DSN would oblige us to report deliveries (RFC 3461), and there is
+	 * no outbound queue to send the reports; AUTH is submission's */
+	sc.offer &= ~(SMTP_OFFER_DSN | SMTP_OFFER_AUTH);
+	sc.offer |= SMTP_OFFER_STARTTLS;
+	wk_smtp_run(p, b, &smtp_ops, &sc, &lim, 1);
+}
