@@ -522,18 +522,37 @@ mindex_test_fail_commit(struct mindex *mi, int on)
 	mi->fail_commit = on;
 }
 
-/* The record of b's folder, made if missing. */
+/* The record of b's folder, made if missing: from the UID list Courier or
+ * Dovecot left in the folder when there is one (as a rebuild reads it),
+ * so that a Maildir moved in keeps its UIDs at its first login. */
 static int
 box_record(struct mindex_box *b)
 {
 	struct rec_folder f;
+	struct stat st;
 	struct mi_txn x;
 	int rc;
 
 	if (mi_begin(b->mi, 0, &x) < 0)
 		return -1;
-	if ((rc = mi_folder_get(&x, b->dir, &f)) < 0)
+	if ((rc = mi_folder_get(&x, b->dir, &f)) < 0) {
+		mi_abort(&x);
 		return -1;
+	}
+	/* fstatat, not faccessat: glibc makes the latter faccessat2, which no
+	 * filter lists */
+	if (rc == 0 && (fstatat(b->dirfd, "courierimapuiddb", &st, AT_SYMLINK_NOFOLLOW) == 0 ||
+	    fstatat(b->dirfd, "dovecot-uidlist", &st, AT_SYMLINK_NOFOLLOW) == 0)) {
+		mi_abort(&x);
+		if (mi_adopt_folder(b->mi, b->dir) < 0)
+			return -1;
+		if (mi_begin(b->mi, 0, &x) < 0)
+			return -1;
+		if ((rc = mi_folder_get(&x, b->dir, &f)) < 0) {
+			mi_abort(&x);
+			return -1;
+		}
+	}
 	if (rc == 0 && (mi_folder_new(&x, &f) < 0 || mi_folder_put(&x, b->dir, &f) < 0))
 		return -1;
 	b->id = f.id;

@@ -91,5 +91,8 @@ struct mi_preset {
 
 /* mindex_sync.c */
 int mi_sync(struct mindex_box *b, const struct mi_preset *p, struct mindex_uids *expunged_r);
+/* mindex_rebuild.c: make dir's record as a rebuild would (its index, else
+ * courierimapuiddb, else dovecot-uidlist; dovecot-keywords) and sync it. */
+int mi_adopt_folder(struct mindex *mi, const char *dir);
 
 #endif

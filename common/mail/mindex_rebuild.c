@@ -178,6 +178,8 @@ import_index(struct mindex *mi, const char *dir, struct mi_preset *p, struct imp
 	return rc == -1 ? -1 : 1;
 }
 
+static int rebuild_folder(struct mindex *mi, const char *dir);
+
 /* A fresh record for dir with the imported UIDVALIDITY, UIDNEXT, keywords. */
 static int
 fresh_record(struct mindex *mi, const char *dir, const struct imported *im)
@@ -198,6 +200,12 @@ fresh_record(struct mindex *mi, const char *dir, const struct imported *im)
 	if (mi_folder_put(&x, dir, &f) < 0)
 		return -1;
 	return mi_commit(&x);
+}
+
+int
+mi_adopt_folder(struct mindex *mi, const char *dir)
+{
+	return rebuild_folder(mi, dir);
 }
 
 static int
