@@ -27,7 +27,9 @@ class FakeServer:
         self.settings = {}
         self.mail_uid = os.getuid()
         self.threads = []
+        self.conns = []
         t = threading.Thread(target=self.accept, daemon=True)
+        self.threads.append(t)
         t.start()
 
     def accept(self):
@@ -36,7 +38,9 @@ class FakeServer:
                 c, _ = self.lsock.accept()
             except OSError:
                 return
+            self.conns.append(c)
             t = threading.Thread(target=self.serve, args=(c,), daemon=True)
+            self.threads.append(t)
             t.start()
 
     def serve(self, c):
@@ -68,6 +72,16 @@ class FakeServer:
         return data
 
     def close(self):
+        # Wake every thread out of its accept() or recv() before the fds are
+        # closed: a thread left blocked on a closed fd number would read
+        # from whatever later test gets that number (a daemon's greeting).
+        for sock in [self.lsock] + self.conns:
+            try:
+                sock.shutdown(socket.SHUT_RDWR)
+            except OSError:
+                pass
+        for t in self.threads:
+            t.join(10)
         self.lsock.close()
 
 
