@@ -562,17 +562,15 @@ service_uid(void)
 	return geteuid();
 }
 
-/* As root, the Maildir is the user's: it is reached through fds (parents
- * as stored makes them, a missing Maildir made by the user's uid), then
- * this process becomes the user for good before writing into it, so the
- * file needs no chown and a symlink the user planted leads nowhere root
- * could not go as the user.  posternctl needs no root afterwards. */
+/* USER's mail root as an fd, reached through fds (parents as stored makes
+ * them, a missing Maildir made by the user's uid), with this process the
+ * user for good (as root), so nothing written needs a chown and a symlink
+ * the user planted leads nowhere root could not go as the user.  what
+ * names the command in its refusals. */
 static int
-cmd_deliver(int argc, char **argv)
+user_mailroot(const char *arg, const char *what, char root[CONFIG_PATH_MAX])
 {
-	char name[USERDB_NAME_MAX + 1], canon[USERDB_NAME_MAX + 1], root[CONFIG_PATH_MAX];
-	char fname[MAILDIR_NAME_MAX + 1], why[CONFIG_PATH_MAX + 128];
-	char host[MAILDIR_HOST_MAX];
+	char name[USERDB_NAME_MAX + 1], canon[USERDB_NAME_MAX + 1], why[CONFIG_PATH_MAX + 128];
 	const char *reason;
 	struct userdb_user u;
 	struct db *db;
@@ -580,24 +578,36 @@ cmd_deliver(int argc, char **argv)
 	gid_t gid;
 	int fd, privileged = !sandbox_unprivileged();
 
-	if (argc != 1)
-		usage();
-	normalize(argv[0], name);
+	normalize(arg, name);
 	db = open_db(1);
 	if (userdb_lookup(db, name, &u, canon) != 1)
 		die("no user %s", name);
 	db_close(db);
-	mailroot_of(canon, &u, root, sizeof(root));
+	mailroot_of(canon, &u, root, CONFIG_PATH_MAX);
 	uid = u.uid ? u.uid : (uid_t)cfg.mail_uid;
 	gid = u.gid ? u.gid : (gid_t)cfg.mail_gid;
-	maildir_host(host);
 	fd = mailroot_open(root, uid, gid, service_uid(), privileged, why, sizeof(why));
 	if (fd < 0)
-		die("refusing to deliver: %s", why);
+		die("refusing to %s: %s", what, why);
 	if (privileged && sandbox_change_id(uid, gid, &reason) < 0)
 		die("cannot become uid %u: %s", (unsigned)uid, reason);
 	if (maildir_check(fd, &reason) < 0)
-		die("refusing to deliver to %s: %s", root, reason);
+		die("refusing to %s %s: %s", what, root, reason);
+	return fd;
+}
+
+/* As root, the Maildir is the user's (user_mailroot); posternctl needs no
+ * root afterwards. */
+static int
+cmd_deliver(int argc, char **argv)
+{
+	char root[CONFIG_PATH_MAX], fname[MAILDIR_NAME_MAX + 1], host[MAILDIR_HOST_MAX];
+	int fd;
+
+	if (argc != 1)
+		usage();
+	maildir_host(host);
+	fd = user_mailroot(argv[0], "deliver", root);
 	/* stdin streams straight into tmp/: the engine's delivery function,
 	 * the one stored's deliver view runs */
 	if (maildir_deliver(fd, STDIN_FILENO, POSTERNCTL_DELIVER_MAX, host, fname) < 0)
@@ -606,7 +616,6 @@ cmd_deliver(int argc, char **argv)
 	printf("delivered %s/new/%s\n", root, fname);
 	return 0;
 }
-
 
 int
 cmd_deliver_args(const struct ctl_args *a)
@@ -620,31 +629,11 @@ cmd_deliver_args(const struct ctl_args *a)
 int
 cmd_index_rebuild(const struct ctl_args *a)
 {
-	char name[USERDB_NAME_MAX + 1], canon[USERDB_NAME_MAX + 1], root[CONFIG_PATH_MAX];
-	char why[CONFIG_PATH_MAX + 128], err[256], host[MAILDIR_HOST_MAX];
-	const char *reason;
-	struct userdb_user u;
-	struct db *db;
-	uid_t uid;
-	gid_t gid;
-	int fd, n, privileged = !sandbox_unprivileged();
+	char root[CONFIG_PATH_MAX], err[256], host[MAILDIR_HOST_MAX];
+	int fd, n;
 
-	normalize(a->argv[0], name);
-	db = open_db(1);
-	if (userdb_lookup(db, name, &u, canon) != 1)
-		die("no user %s", name);
-	db_close(db);
-	mailroot_of(canon, &u, root, sizeof(root));
-	uid = u.uid ? u.uid : (uid_t)cfg.mail_uid;
-	gid = u.gid ? u.gid : (gid_t)cfg.mail_gid;
 	maildir_host(host);
-	fd = mailroot_open(root, uid, gid, service_uid(), privileged, why, sizeof(why));
-	if (fd < 0)
-		die("refusing to rebuild: %s", why);
-	if (privileged && sandbox_change_id(uid, gid, &reason) < 0)
-		die("cannot become uid %u: %s", (unsigned)uid, reason);
-	if (maildir_check(fd, &reason) < 0)
-		die("refusing to rebuild %s: %s", root, reason);
+	fd = user_mailroot(a->argv[0], "rebuild", root);
 	n = mindex_rebuild(fd, host, err, sizeof(err));
 	if (n < 0)
 		die("index rebuild of %s failed: %s", root, err);

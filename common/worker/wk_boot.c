@@ -5,6 +5,7 @@
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/time.h>
 #include <unistd.h>
@@ -124,4 +125,24 @@ wk_boot_enter(struct wk_boot *b)
 	if (b->proxy && read_proxy_header(b, &ipc_scratch_in, &ipc_scratch_out) < 0)
 		return -1;
 	return 0;
+}
+
+void
+wk_boot_limit_file_size(uint64_t bytes)
+{
+	struct rlimit rl = { (rlim_t)bytes, (rlim_t)bytes };
+
+	if (signal(SIGXFSZ, SIG_IGN) == SIG_ERR || setrlimit(RLIMIT_FSIZE, &rl) < 0)
+		fatal("reason=\"cannot limit the file size\"");
+}
+
+const char *
+wk_boot_hostname(const struct config *cfg, char *buf, size_t len)
+{
+	if (cfg->hostname[0] != '\0')
+		return cfg->hostname;
+	if (len < 2 || gethostname(buf, len - 1) < 0 || buf[0] == '\0')
+		return "localhost";
+	buf[len - 1] = '\0';
+	return buf;
 }

@@ -45,6 +45,17 @@ void wk_boot_config(struct wk_boot *b, int argc, char **argv);
  * the port is implicit TLS).  Fatal if the fds or the sandbox fail. */
 int wk_boot_enter(struct wk_boot *b);
 
+/* The one file a worker may write is a message memfd of its own: its
+ * RLIMIT_FSIZE is that message's limit, so a write past it fails with
+ * EFBIG (SIGXFSZ is ignored) instead of killing the session.  Before
+ * wk_boot_enter(); fatal on failure. */
+void wk_boot_limit_file_size(uint64_t bytes);
+
+/* The name the worker greets with: cfg's hostname, else gethostname(2)
+ * (before the sandbox: uname is not in the filters), else "localhost";
+ * buf holds it. */
+const char *wk_boot_hostname(const struct config *cfg, char *buf, size_t len);
+
 /* Non-zero for 127.0.0.0/8 and ::1 (tls_plaintext_loopback), as the master
  * or the PROXY header wrote the address. */
 int wk_ip_is_loopback(const char *ip);

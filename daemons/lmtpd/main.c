@@ -4,7 +4,6 @@
  * TLS).  The worker kit boots it: it enters its sandbox (worker uid, empty
  * root, no capabilities, no_new_privs, seccomp) before reading a single
  * byte from the network. */
-#include <signal.h>
 #include <sys/resource.h>
 #include <unistd.h>
 
@@ -15,35 +14,20 @@
 static struct wk_boot B;	/* in .bss: it holds the whole config */
 static struct wk_smtp L;
 
-/* The one file lmtpd writes is its own message memfd, at most
- * lmtp_max_message_size bytes: that is its RLIMIT_FSIZE (the sandbox
- * leaves it, policy.c memfd_writes), and a write past it fails with EFBIG
- * instead of raising SIGXFSZ. */
-static void
-limit_file_size(const struct config *cfg)
-{
-	struct rlimit rl = { cfg->lmtp_max_message_size, cfg->lmtp_max_message_size };
-
-	if (signal(SIGXFSZ, SIG_IGN) == SIG_ERR || setrlimit(RLIMIT_FSIZE, &rl) < 0)
-		fatal("reason=\"cannot limit the file size\"");
-}
-
 int
 main(int argc, char **argv)
 {
 	static char host[SMTP_HOSTNAME_MAX + 1];
-	const char *name = host;
+	const char *name;
 
 	B.name = "lmtpd";
 	B.policy = POLICY_LMTPD;
 	wk_boot_config(&B, argc, argv);
 	/* before the filter: uname(2) is not in it (smtp_config_default()
 	 * cuts a long name) */
-	if (B.cfg.hostname[0] != '\0')
-		name = B.cfg.hostname;
-	else if (gethostname(host, sizeof(host) - 1) < 0 || host[0] == '\0')
-		name = "localhost";
-	limit_file_size(&B.cfg);
+	name = wk_boot_hostname(&B.cfg, host, sizeof(host));
+	/* its one file: the message memfd, at most the message limit */
+	wk_boot_limit_file_size(B.cfg.lmtp_max_message_size);
 	B.idle_timeout_s = B.cfg.lmtp_idle_timeout;
 	B.refusal = "421 4.3.2";	/* RFC 5321 3.8, RFC 3463 */
 	if (wk_boot_enter(&B) < 0)
