@@ -142,6 +142,10 @@ void imap_sync(struct imap *p, int expunges_ok);
 /* The view after SELECT (records) or from scratch. */
 void imap_view_reset(struct imap_view *v);
 int imap_view_add(struct imap_view *v, uint32_t uid, uint32_t flags, uint64_t modseq);
+/* Drop the expunged UIDs gone[0..n) (ascending) from the view, telling the
+ * client "* N EXPUNGE" for each when tell (numbers renumbered as it goes,
+ * RFC 9051 7.5.1). */
+void imap_view_expunge(struct imap *p, const uint32_t *gone, size_t n, int tell);
 /* The 0-based index of uid in the view, or -1. */
 long imap_view_find(const struct imap_view *v, uint32_t uid);
 /* Keyword table from a MSG_STORE_KEYWORDS in ipc_scratch_in; 1 if it changed. */

@@ -287,23 +287,7 @@ gone_add_set(struct gone *g, const struct store_uidset *s)
 static void
 tell_expunged(struct imap *p, const struct gone *g)
 {
-	struct imap_view *v = &p->v;
-	size_t i, j = 0, k = 0, removed = 0;
-
-	for (i = 0; i < v->n; i++) {
-		while (j < g->n && g->v[j] < v->uid[i])
-			j++;
-		if (j < g->n && g->v[j] == v->uid[i]) {
-			imap_printf(p, "* %zu EXPUNGE\r\n", i + 1 - removed);
-			removed++;
-			continue;
-		}
-		v->uid[k] = v->uid[i];
-		v->flags[k] = v->flags[i];
-		v->modseq[k] = v->modseq[i];
-		k++;
-	}
-	v->n = k;
+	imap_view_expunge(p, g->v, g->n, 1);
 }
 
 struct copy_ctx {

@@ -330,8 +330,8 @@ sync_data(struct imap *p, void *ctx)
 /* Tell the client of expunged messages (RFC 9051 7.5.1: each EXPUNGE
  * renumbers the ones after it, so ascending UIDs go out with their
  * number less those already expunged), then drop them from the view. */
-static void
-apply_expunges(struct imap *p, const uint32_t *gone, size_t ngone, int tell)
+void
+imap_view_expunge(struct imap *p, const uint32_t *gone, size_t ngone, int tell)
 {
 	struct imap_view *v = &p->v;
 	size_t i, j = 0, k, removed = 0;
@@ -437,7 +437,7 @@ imap_sync(struct imap *p, int expunges_ok)
 		free(s.rec);
 	}
 	if (expunges_ok && p->v.ngone > 0) {
-		apply_expunges(p, p->v.gone, p->v.ngone, 1);
+		imap_view_expunge(p, p->v.gone, p->v.ngone, 1);
 		p->v.ngone = 0;
 	}
 }
