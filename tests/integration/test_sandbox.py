@@ -433,7 +433,10 @@ if __name__ == "__main__":
 class TestMoreLimits(unittest.TestCase):
     @classmethod
     def setUpClass(cls):
-        cls.app = Appliance({"pop3_idle_timeout": "1", "pop3_max_messages": "2",
+        # no 1 s idle timeout here: on a loaded machine it would end the
+        # other tests' sessions between two commands (test_idle_timeout_closes
+        # has an appliance of its own)
+        cls.app = Appliance({"pop3_max_messages": "2",
                              "auth_fail_user_max": "5", "auth_fail_ip_max": "1000",
                              "worker_max_memory": "67108864"}).start()
         for i in range(3):
@@ -444,11 +447,13 @@ class TestMoreLimits(unittest.TestCase):
         cls.app.cleanup()
 
     def test_idle_timeout_closes(self):
-        mark = self.app.log_mark()
-        s, f = self.app.connect()
+        app = Appliance({"pop3_idle_timeout": "1"}).start()
+        self.addCleanup(app.cleanup)
+        mark = app.log_mark()
+        s, f = app.connect()
         s.settimeout(10)
         self.assertEqual(f.readline(), b"")  # closed by the server after 1 s idle
-        self.app.wait_log(r"event=disconnect ip=127\.0\.0\.1 reason=idle_timeout", start=mark)
+        app.wait_log(r"event=disconnect ip=127\.0\.0\.1 reason=idle_timeout", start=mark)
 
     def test_max_messages_caps_the_listing(self):
         p = poplib.POP3("127.0.0.1", self.app.port, timeout=10)

@@ -344,7 +344,7 @@ class TestSmtp(SmtpBase):
 
 
 class TestSmtpLimits(SmtpBase):
-    overrides = {"smtp_max_recipients": "3", "smtp_max_bad_commands": "3", "smtp_idle_timeout": "2",
+    overrides = {"smtp_max_recipients": "3", "smtp_max_bad_commands": "3",
                  "smtp_max_line": "256", "smtp_max_message_size": "20000"}
 
     def test_too_many_recipients_452(self):
@@ -390,6 +390,11 @@ class TestSmtpLimits(SmtpBase):
         self.assertEqual(r.line(), "", "closed after the fourth error")
         self.app.wait_log(r"event=disconnect child=smtpd pid=\d+ exit=0", start=mark)
         r.close()
+
+class TestSmtpIdle(SmtpBase):
+    """A short idle timeout, alone: beside other tests it would end their
+    sessions between two commands on a loaded machine."""
+    overrides = {"smtp_idle_timeout": "2"}
 
     def test_idle_timeout(self):
         mark = self.app.log_mark()
