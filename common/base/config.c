@@ -112,6 +112,7 @@ static const struct config_key config_keys[] = {
 	PROTOCOL_KEYS(lmtp, NULL, "no", "4096", "300", "10"),
 	/* 1000 = MASTERPROTO_RCPT_MAX; 256 MiB = STORE_DELIVER_MAX */
 	{ "lmtp_max_recipients", NULL, CT_NUM, S(lmtp_max_recipients), "100", 1, 1000 },
+	{ "recipient_delimiter", NULL, CT_STR, S(recipient_delimiter), "+", 0, 8 },
 	{ "lmtp_max_message_size", NULL, CT_NUM, S(lmtp_max_message_size), "52428800", 1024,
 	  268435456 },
 	/* SMTP, the MX: RFC 5321 4.5.3.2's five minutes, 4.5.3.1.8's 100
@@ -428,6 +429,22 @@ config_empty_trash(const char *spec, void (*fn)(void *, const char *, unsigned),
 	return 0;
 }
 
+/* Subaddress delimiters: characters an address's local part cannot start
+ * a user name with in a way that matters (no '@', no blank). */
+static int
+check_delimiter(const struct config *c, const char *name, char *err, size_t errlen)
+{
+	size_t i;
+
+	for (i = 0; c->recipient_delimiter[i] != '\0'; i++)
+		if (!strchr("+-_=.#~", c->recipient_delimiter[i])) {
+			snprintf(err, errlen, "%s: recipient_delimiter '%.8s': use characters of "
+			    "+-_=.# or ~", name, c->recipient_delimiter);
+			return -1;
+		}
+	return 0;
+}
+
 /* The IMAP namespace: separator "." or "/"; a prefix of printable ASCII
  * without wildcards or quotes that is empty or ends in the separator
  * ("INBOX." as Courier, "" as Dovecot). */
@@ -497,7 +514,7 @@ config_parse(struct config *c, const char *name, const char *text, size_t len,
 	}
 	if (check_hostname(c, name, err, errlen) < 0 ||
 	    check_default_domain(c, name, err, errlen) < 0 || check_lmtp(c, name, err, errlen) < 0 ||
-	    check_imap(c, name, err, errlen) < 0)
+	    check_imap(c, name, err, errlen) < 0 || check_delimiter(c, name, err, errlen) < 0)
 		return -1;
 	return check_mail_root(c, name, err, errlen);
 }
@@ -600,7 +617,8 @@ config_apply_env(struct config *c, char *const *envp, char *err, size_t errlen)
 	 * would load in the master and fail in every child */
 	if (check_default_domain(c, "environment", err, errlen) < 0 ||
 	    check_hostname(c, "environment", err, errlen) < 0 ||
-	    check_lmtp(c, "environment", err, errlen) < 0 || check_imap(c, "environment", err, errlen) < 0)
+	    check_lmtp(c, "environment", err, errlen) < 0 || check_imap(c, "environment", err, errlen) < 0 ||
+	    check_delimiter(c, "environment", err, errlen) < 0)
 		return -1;
 	return check_mail_root(c, "environment", err, errlen);
 }

@@ -105,6 +105,9 @@ struct config {
 	/* LMTP (RFC 2033): the intake worker lmtpd */
 	CONFIG_PROTOCOL(lmtp);
 	uint64_t lmtp_max_recipients;	/* per transaction, <= MASTERPROTO_RCPT_MAX */
+	/* subaddresses: user+tag@domain delivers to user@domain ("" = off);
+	 * each character of the string is a delimiter (Postfix's name) */
+	char recipient_delimiter[8];
 	uint64_t lmtp_max_message_size;	/* bytes, <= STORE_DELIVER_MAX */
 	/* SMTP (RFC 5321), the MX: the intake worker smtpd */
 	CONFIG_PROTOCOL(smtp);

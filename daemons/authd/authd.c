@@ -411,6 +411,15 @@ resolve(const struct authd_lookup *q, struct authd_lookup_result *r)
 		return;
 	}
 	rc = userdb_lookup(udb, name, &u, r->user);
+	if (rc == 0 && acfg.delimiter[0] != '\0') {
+		/* a subaddress, user+tag@domain: the user's, when the whole
+		 * address is neither a user nor an alias */
+		char *at = strchr(name, '@'), *d = name + strcspn(name, acfg.delimiter);
+		if (d > name && (at == NULL || d < at)) {
+			memmove(d, at != NULL ? at : d + strlen(d), strlen(at != NULL ? at : d + strlen(d)) + 1);
+			rc = userdb_lookup(udb, name, &u, r->user);
+		}
+	}
 	if (rc < 0) {
 		r->status = AUTHD_LOOKUP_TEMP;
 		log_event(LOG_LEVEL_ERR, "lookup_failed", "reason=\"user database error\"");

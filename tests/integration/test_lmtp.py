@@ -149,6 +149,23 @@ class TestLmtpDelivery(LmtpBase):
         self.assertEqual(code, 552)
         c.quit()
 
+    def test_subaddress_delivers_to_the_user(self):
+        """recipient_delimiter (default "+"): user+tag@domain is user's mail, unless
+        the whole address is a user or an alias of its own."""
+        a = self.new_user()
+        self.app.ctl("alias", "add", a + "+own@localhost", "demo2@localhost")
+        before = len(self.new_files("demo2"))
+        c = self.lmtp()
+        c.mail("s@example.org")
+        self.assertEqual(c.rcpt(a + "+lists@localhost")[0], 250)
+        self.assertEqual(c.rcpt(a + "+own@localhost")[0], 250)
+        self.assertEqual(c.rcpt("+tag@localhost")[0], 550)  # no user before the delimiter
+        r = lmtp_data(c, b"Subject: tagged\r\n\r\nx\r\n", 2)
+        self.assertEqual([x[0] for x in r], [250, 250])
+        c.quit()
+        self.assertEqual(len(self.new_files(a)), 1)
+        self.assertEqual(len(self.new_files("demo2")), before + 1)
+
     def test_quota_full_552_per_recipient(self):
         """The user db's quota is maildirsize's definition; a delivery that would
         pass it is refused 552 5.2.2 for that recipient only, nothing written."""
@@ -304,6 +321,19 @@ class TestLmtpDelivery(LmtpBase):
         limits = open("/proc/%d/limits" % pid).read()
         self.assertRegex(limits, r"Max file size\s+52428800\s+52428800")
         s.close()
+
+
+class TestLmtpNoSubaddress(LmtpBase):
+    overrides = {"recipient_delimiter": '""'}
+
+    def test_delimiter_off(self):
+        a = self.new_user()
+        c = self.lmtp()
+        c.mail("s@example.org")
+        self.assertEqual(c.rcpt(a + "+tag@localhost")[0], 550)
+        self.assertEqual(c.rcpt(a + "@localhost")[0], 250)
+        c.rset()
+        c.quit()
 
 
 class TestLmtpUnixSocketAndLongSession(LmtpBase):

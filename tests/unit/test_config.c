@@ -263,6 +263,12 @@ test_imap(void)
 	CHECK(fails_at("imap_namespace = INBOX\n", "t.conf:", "ending in imap_separator"),
 	    "namespace must end in the separator");
 	CHECK(fails_at("imap_namespace = IN*BOX.\n", "t.conf:", "imap_namespace"), "no wildcard in it");
+	CHECK(parse("") == 0 && !strcmp(cfg.recipient_delimiter, "+") &&
+	    parse("recipient_delimiter = \"\"\n") == 0 && cfg.recipient_delimiter[0] == '\0' &&
+	    parse("recipient_delimiter = +-\n") == 0, "recipient_delimiter: + by default, may be off");
+	CHECK(fails_at("recipient_delimiter = @\n", "t.conf:", "recipient_delimiter") &&
+	    fails_at("recipient_delimiter = +-_=.#~x\n", "t.conf:1:", "value too long"),
+	    "recipient_delimiter: no @, at most 7 characters");
 	CHECK(parse("imap_empty_trash = Trash:7,Junk:30\n") == 0 &&
 	    config_empty_trash(cfg.imap_empty_trash, count_trash, &n) == 0 && n == 5007 + 4030,
 	    "imap_empty_trash: folder:days pairs");
