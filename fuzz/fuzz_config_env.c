@@ -22,15 +22,22 @@
 static void
 clear_tails(struct config *c)
 {
-	char *s[] = { c->state_dir, c->userdb_path, c->mail_root_template, c->empty_root,
-	    c->libexec_dir, c->default_domain, c->pop3_listen, c->pop3_worker, c->pop3s_listen,
-	    c->tls_cert_file, c->tls_key_file, c->tls_sni_dir, c->hostname, c->proxy_trusted };
+#define F(f) { c->f, sizeof(c->f) }
+	const struct { char *p; size_t n; } s[] = {
+		F(state_dir), F(userdb_path), F(mail_root_template), F(empty_root), F(libexec_dir),
+		F(default_domain), F(pop3_listen), F(pop3_worker), F(pop3s_listen), F(lmtp_listen),
+		F(lmtp_worker), F(imap_listen), F(imaps_listen), F(imap_worker), F(smtp_listen),
+		F(smtp_worker), F(tls_cert_file), F(tls_key_file), F(tls_sni_dir), F(hostname),
+		F(proxy_trusted), F(imap_separator), F(imap_namespace), F(imap_empty_trash),
+		F(recipient_delimiter),
+	};
+#undef F
 	size_t i, l;
 
 	for (i = 0; i < sizeof(s) / sizeof(s[0]); i++) {
-		l = strnlen(s[i], CONFIG_PATH_MAX);
-		CHECK(l < CONFIG_PATH_MAX);
-		memset(s[i] + l, 0, CONFIG_PATH_MAX - l);
+		l = strnlen(s[i].p, s[i].n);
+		CHECK(l < s[i].n);
+		memset(s[i].p + l, 0, s[i].n - l);
 	}
 }
 
