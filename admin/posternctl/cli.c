@@ -68,6 +68,12 @@ static const struct ctl_cmd commands[] = {
 	{ .words = "deliver", .run = cmd_deliver_args, .min_args = 1, .max_args = 1,
 	  .operands = "USER < MESSAGE", .help = "deliver into USER's INBOX (as the user's uid)",
 	  .flags = CTL_STRICT },
+	{ .words = "quota get", .run = cmd_quota_get, .min_args = 1, .max_args = 1,
+	  .operands = "USER", .help = "show USER's quota and usage from maildirsize (set the "
+	      "limit with user set --quota)" },
+	{ .words = "quota recalc", .run = cmd_quota_recalc, .min_args = 1, .max_args = 1,
+	  .operands = "USER", .help = "recount USER's Maildir into maildirsize, with the user "
+	      "db's quota as its limit", .flags = CTL_STRICT },
 	{ .words = "index rebuild", .run = cmd_index_rebuild, .min_args = 1, .max_args = 1,
 	  .operands = "USER", .help = "recreate USER's IMAP index from the Maildir, keeping UIDs "
 	      "(its own, Courier's courierimapuiddb or Dovecot's dovecot-uidlist) where it can",

@@ -10,12 +10,14 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <termios.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "../../common/base/config.h"
 #include "../../common/mail/db.h"
 #include "../../common/mail/maildir.h"
 #include "../../common/mail/mindex.h"
+#include "../../common/mail/quota.h"
 #include "../../common/mail/mailroot.h"
 #include "../../common/mail/userdb.h"
 #include "../../common/base/util.h"
@@ -621,6 +623,64 @@ int
 cmd_deliver_args(const struct ctl_args *a)
 {
 	return cmd_deliver(a->argc, a->argv);
+}
+
+/* posternctl quota get|recalc USER: the Maildir++ maildirsize of USER, read
+ * (recounted when the Maildir++ rules say so) or recounted now, with the
+ * user db's quota as its definition when there is one. */
+static int
+quota_cmd(const struct ctl_args *a, int recalc)
+{
+	char name[USERDB_NAME_MAX + 1], canon[USERDB_NAME_MAX + 1], root[CONFIG_PATH_MAX];
+	char def[32];
+	struct userdb_user u;
+	struct quota q;
+	struct db *db;
+	int fd, rc;
+
+	normalize(a->argv[0], name);
+	db = open_db(1);
+	if (userdb_lookup(db, name, &u, canon) != 1)
+		die("no user %s", name);
+	db_close(db);
+	snprintf(def, sizeof(def), "%lluS", (unsigned long long)u.quota);
+	explicit_bzero(&u, sizeof(u));
+	fd = user_mailroot(canon, recalc ? "recount" : "read the quota of", root);
+	if (recalc)
+		rc = quota_recalc(fd, strcmp(def, "0S") != 0 ? def : NULL, &q);
+	else
+		rc = quota_read(fd, time(NULL), &q, NULL);
+	/* a quota in the user db and no file yet (no login or delivery by
+	 * stored since it was set): made now, as stored would */
+	if (rc == 0 && !recalc && strcmp(def, "0S") != 0 && !q.has_storage)
+		rc = quota_recalc(fd, def, &q);
+	if (rc < 0)
+		die("%s: maildirsize: %s", root, strerror(errno));
+	close(fd);
+	if (!q.has_storage && !q.has_messages) {
+		printf("%s: no quota\n", canon);
+		return 0;
+	}
+	printf("%s: storage %lld bytes", canon, (long long)q.storage_used);
+	if (q.has_storage)
+		printf(" of %llu", (unsigned long long)q.storage_limit);
+	printf(", messages %lld", (long long)q.messages_used);
+	if (q.has_messages)
+		printf(" of %llu", (unsigned long long)q.message_limit);
+	printf("\n");
+	return 0;
+}
+
+int
+cmd_quota_get(const struct ctl_args *a)
+{
+	return quota_cmd(a, 0);
+}
+
+int
+cmd_quota_recalc(const struct ctl_args *a)
+{
+	return quota_cmd(a, 1);
 }
 
 /* posternctl index rebuild USER: the IMAP index from the Maildir, reached

@@ -112,6 +112,21 @@ class TestPosternctl(unittest.TestCase):
             self.assertNotEqual(r.returncode, 0, bad)
         self.assertEqual(ctl("frobnicate", check=False).returncode, 2)
 
+    def test_quota_get_and_recalc(self):
+        ctl = self.app.ctl
+        ctl("user", "add", "quser", "-p", "pw", "-q", "5000")
+        self.assertEqual(ctl("quota", "get", "demo2").stdout.strip(), "demo2@localhost: no quota")
+        self.app.deliver("quser", make_message("one", "x\n"))
+        out = ctl("quota", "get", "quser").stdout.strip()
+        self.assertRegex(out, r"^quser@localhost: storage \d+ bytes of 5000, messages 1$")
+        ctl("user", "set", "quser", "--quota", "9000")
+        self.assertIn("of 9000, messages 1", ctl("quota", "recalc", "quser").stdout)
+        with open(os.path.join(self.app.maildir("quser"), "maildirsize")) as f:
+            self.assertEqual(f.readline().strip(), "9000S")
+        r = ctl("quota", "get", "nobody", check=False)
+        self.assertNotEqual(r.returncode, 0)
+        self.assertIn("no user", r.stderr)
+
     def test_config_check_reports_line(self):
         bad = os.path.join(self.app.dir, "bad.conf")
         with open(bad, "w") as f:
