@@ -54,6 +54,7 @@ OWNED = {
     "fuzz_imap_fetch": ("common/mail/imap_fetch.c", None),
     "fuzz_imap_parse": ("common/proto/imap_parse.c", None),
     "fuzz_imap_search": ("common/proto/imap_search.c", None),
+    "fuzz_imap_list": ("common/proto/imap_list.c", None),
     "fuzz_imap_seqset": ("common/proto/imap_seqset.c", None),
     "fuzz_keydproto": ("common/ipc/keydproto.c", None),
     "fuzz_log_quote": ("common/base/log.c", ["log_quote"]),

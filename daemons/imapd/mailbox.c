@@ -18,6 +18,7 @@
 #include "../../common/mail/folders.h"
 #include "../../common/mail/mindex.h"
 #include "../../common/proto/imap_fmt.h"
+#include "../../common/proto/imap_list.h"
 #include "../../common/proto/mutf7.h"
 #include "../../policy/policy.h"
 #include "imapd.h"
@@ -193,55 +194,6 @@ load_folders(struct imap *p, int subscribed, struct folder_list *l)
 	return ipc_scratch_in.type == MSG_STORE_OK ? 0 : -1;
 }
 
-/* Does name match pattern (RFC 9051 6.3.9: "*" anything, "%" anything but
- * the separator)?  Dynamic programming over the pattern: no backtracking,
- * O(|name| x |pattern|). */
-static int
-list_match(const char *pat, const char *name, char sep)
-{
-	size_t m = strlen(pat), n = strlen(name), i, j;
-	unsigned char *cur, *nxt;
-	int r;
-
-	cur = calloc(m + 1, 1);
-	nxt = calloc(m + 1, 1);
-	if (cur == NULL || nxt == NULL) {
-		free(cur);
-		free(nxt);
-		return 0;
-	}
-	/* cur[i]: pat[0..i) matches name[0..j) */
-	cur[0] = 1;
-	for (i = 1; i <= m && (pat[i - 1] == '*' || pat[i - 1] == '%'); i++)
-		cur[i] = 1;
-	for (j = 0; j < n; j++) {
-		memset(nxt, 0, m + 1);
-		for (i = 1; i <= m; i++) {
-			char c = pat[i - 1];
-			if (c == '*')
-				nxt[i] = nxt[i - 1] || cur[i];
-			else if (c == '%')
-				nxt[i] = nxt[i - 1] || (cur[i] && name[j] != sep);
-			else
-				nxt[i] = cur[i - 1] && c == name[j];
-		}
-		memcpy(cur, nxt, m + 1);
-	}
-	r = cur[m];
-	free(cur);
-	free(nxt);
-	return r;
-}
-
-/* INBOX matches case-insensitively: the pattern's leading "inbox" is
- * written as INBOX when it could only name the INBOX or its namespace. */
-static void
-canon_pattern(char *pat, char sep)
-{
-	if (strncasecmp(pat, "INBOX", 5) == 0 && (pat[5] == '\0' || pat[5] == sep))
-		memcpy(pat, "INBOX", 5);
-}
-
 #define SEL_SUBSCRIBED	0x1
 #define SEL_SPECIALUSE	0x2
 #define SEL_RECURSIVE	0x4
@@ -317,7 +269,7 @@ list_parents(struct imap *p, const struct folder_list *subs, const char *pat, in
 	for (i = 0; i < subs->n; i++) {
 		char parent[MUTF7_NAME_MAX + 1];
 		const char *w = subs->v[i].wire, *sep;
-		if (list_match(pat, w, p->sep))
+		if (imap_list_match(pat, w, p->sep))
 			continue;
 		for (sep = strchr(w, p->sep); sep != NULL; sep = strchr(sep + 1, p->sep)) {
 			size_t len = (size_t)(sep - w);
@@ -326,7 +278,7 @@ list_parents(struct imap *p, const struct folder_list *subs, const char *pat, in
 				break;
 			memcpy(parent, w, len);
 			parent[len] = '\0';
-			if (!list_match(pat, parent, p->sep))
+			if (!imap_list_match(pat, parent, p->sep))
 				continue;
 			for (k = 0; k < subs->n && !dup; k++)
 				dup = !strcmp(subs->v[k].wire, parent);
@@ -461,7 +413,7 @@ imap_cmd_list(struct imap *p, const struct imap_cmd *cmd)
 			subs.v[i].subscribed_only = 1;
 	}
 	for (x = is_astring(pats) ? pats : pats->child; x != NULL; x = is_astring(pats) ? NULL : x->next) {
-		char pat[2 * MUTF7_NAME_MAX + 2];
+		char pat[IMAP_LIST_PATTERN_MAX + 1];
 		const struct folder_list *src = lsub || (sel & SEL_SUBSCRIBED) ? &subs : &all;
 		if (!is_astring(x) || ref->len + x->len >= sizeof(pat) ||
 		    memchr(x->text, '\0', x->len) != NULL) {
@@ -471,13 +423,13 @@ imap_cmd_list(struct imap *p, const struct imap_cmd *cmd)
 		memcpy(pat, refs, ref->len);
 		memcpy(pat + ref->len, x->text, x->len);
 		pat[ref->len + x->len] = '\0';
-		canon_pattern(pat, p->sep);
+		imap_list_canon(pat, p->sep);
 		for (i = 0; i < src->n; i++) {
 			const struct folder *f = &src->v[i];
 			uint32_t attr = f->attr;
 			struct buf b;
 			const char *sp = "";
-			if (!list_match(pat, f->wire, p->sep))
+			if (!imap_list_match(pat, f->wire, p->sep))
 				continue;
 			if (src == &subs) {
 				/* its live attributes, when it exists */
