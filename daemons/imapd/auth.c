@@ -113,17 +113,7 @@ imap_cmd_starttls(struct imap *p, const struct imap_cmd *cmd)
 		return;
 	wk_client_attach_tls(&p->c);
 	imap_parser_free(p->parser);	/* nothing of the plaintext phase survives */
-	{
-		struct imap_limits lim;
-		imap_limits_default(&lim);
-		lim.max_line = p->cfg->imap_max_line;
-		lim.max_literal = (uint32_t)p->cfg->imap_max_message_size;
-		lim.max_literals = (unsigned)p->cfg->imap_max_literals;
-		lim.max_depth = (unsigned)p->cfg->imap_max_nesting;
-		p->parser = imap_parser_new(&lim, IMAP_PF_LITERAL_PLUS);
-		if (p->parser == NULL)
-			fatal("reason=\"no memory for the parser\"");
-	}
+	imap_parser_start(p);
 	p->plaintext_ok = 1;
 }
 

@@ -454,10 +454,24 @@ static const struct wk_session_ops session_ops = {
 };
 
 void
+imap_parser_start(struct imap *p)
+{
+	struct imap_limits lim;
+
+	imap_limits_default(&lim);
+	lim.max_line = p->cfg->imap_max_line;
+	lim.max_literal = (uint32_t)p->cfg->imap_max_message_size;
+	lim.max_literals = (unsigned)p->cfg->imap_max_literals;
+	lim.max_depth = (unsigned)p->cfg->imap_max_nesting;
+	p->parser = imap_parser_new(&lim, IMAP_PF_LITERAL_PLUS);
+	if (p->parser == NULL)
+		fatal("reason=\"no memory for the parser\"");
+}
+
+void
 imap_run(struct imap *p, struct wk_boot *b)
 {
 	const struct config *cfg = &b->cfg;
-	struct imap_limits lim;
 	unsigned i;
 
 	p->cfg = cfg;
@@ -472,14 +486,7 @@ imap_run(struct imap *p, struct wk_boot *b)
 	p->nslen = strlen(p->ns);
 	for (i = 0; i < IMAP_APPEND_MAX_MSGS; i++)
 		p->append_fd[i] = -1;
-	imap_limits_default(&lim);
-	lim.max_line = cfg->imap_max_line;
-	lim.max_literal = (uint32_t)cfg->imap_max_message_size;
-	lim.max_literals = (unsigned)cfg->imap_max_literals;
-	lim.max_depth = (unsigned)cfg->imap_max_nesting;
-	p->parser = imap_parser_new(&lim, IMAP_PF_LITERAL_PLUS);
-	if (p->parser == NULL)
-		fatal("reason=\"no memory for the parser\"");
+	imap_parser_start(p);
 	buf_init(&p->out, 300u << 20);
 	wk_client_init(&p->c, FD_CLIENT, FD_KEYD, cfg->imap_max_line + WK_READ_CHUNK,
 	    cfg->imap_idle_timeout * 1000, b->ip);

@@ -111,6 +111,9 @@ void imap_write(struct imap *p, const void *data, size_t len);
 void imap_ok(struct imap *p, const char *tag, const char *text);
 void imap_no(struct imap *p, const char *tag, const char *text);
 void imap_bad(struct imap *p, const char *tag, const char *text);
+/* A fresh command parser with the session's limits (imap_* keys); at
+ * start and after STARTTLS.  Fatal without memory. */
+void imap_parser_start(struct imap *p);
 /* The untagged CAPABILITY list for the current state, without "* " and CRLF. */
 void imap_capabilities(struct imap *p, struct buf *b);
 

@@ -208,7 +208,7 @@ static const struct { uint32_t bit; const char *name; } special[] = {
 };
 
 static void
-status_line(struct imap *p, const char *name, unsigned items, int quiet_errors);
+status_line(struct imap *p, const char *name, unsigned items);
 
 #define ST_MESSAGES	0x01
 #define ST_UIDNEXT	0x02
@@ -477,7 +477,7 @@ imap_cmd_list(struct imap *p, const struct imap_cmd *cmd)
 			buf_free(&b, 0);
 			if ((ret & RET_STATUS) && !(attr & FOLDERS_NOSELECT) &&
 			    !(src == &subs && f->subscribed_only))
-				status_line(p, f->name, st_items, 1);
+				status_line(p, f->name, st_items);
 		}
 		if (src == &subs && strchr(pat, '%') != NULL)
 			list_parents(p, &subs, pat, lsub, (sel & SEL_RECURSIVE) != 0);
@@ -508,12 +508,11 @@ imap_cmd_namespace(struct imap *p, const struct imap_cmd *cmd)
 
 /* --- STATUS --- */
 
-/* One "* STATUS" line; returns 0, or -1 after stored refused (the caller
- * answers, unless quiet: LIST-STATUS skips what it cannot tell). */
+/* stored's STATUS of a folder; 0, or -1 when stored refused (the caller
+ * answers; LIST-STATUS skips what it cannot tell). */
 static int
-status_query(struct imap *p, const char *name, unsigned items, struct store_status *st)
+status_query(struct imap *p, const char *name, struct store_status *st)
 {
-	(void)items;
 	storeimap_name_put(&ipc_scratch_out, MSG_STORE_IMAP_STATUS, 0, 0, name, NULL);
 	imap_store_call(p, NULL, NULL);
 	if (ipc_scratch_in.type != MSG_STORE_STATUS)
@@ -549,12 +548,11 @@ status_print(struct imap *p, const char *name, unsigned items, const struct stor
 }
 
 static void
-status_line(struct imap *p, const char *name, unsigned items, int quiet_errors)
+status_line(struct imap *p, const char *name, unsigned items)
 {
 	struct store_status st;
 
-	(void)quiet_errors;
-	if (status_query(p, name, items, &st) == 0)
+	if (status_query(p, name, &st) == 0)
 		status_print(p, name, items, &st);
 }
 
@@ -578,7 +576,7 @@ imap_cmd_status(struct imap *p, const struct imap_cmd *cmd)
 		return;
 	if (items & ST_HMS)
 		p->enabled |= IMAP_EN_CONDSTORE;	/* RFC 7162 3.1: a CONDSTORE-enabling command */
-	if (status_query(p, name, items, &st) < 0) {
+	if (status_query(p, name, &st) < 0) {
 		reply_err(p, cmd->tag, "STATUS");
 		return;
 	}

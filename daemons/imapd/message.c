@@ -118,10 +118,6 @@ set_has(const struct store_uidset *set, uint32_t uid)
 
 /* --- SELECT / EXAMINE --- */
 
-struct select_ctx {
-	int fail;
-};
-
 static int
 select_data(struct imap *p, void *ctx)
 {
