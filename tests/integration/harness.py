@@ -53,10 +53,15 @@ class Appliance:
         self.run_as = run_as  # a uid: start the master without root (setpriv)
         self.dir = tempfile.mkdtemp(prefix="postern-test-")
         os.chmod(self.dir, 0o755)
-        self.port = free_port()
-        self.imap_port = free_port()
-        self.imaps_port = free_port()
-        self.smtp_port = free_port()  # never 25: every appliance has its own
+        # four different ports: free_port() reserves nothing, so two calls
+        # may give the same one (the master then refuses the listen list)
+        ports = []
+        while len(ports) < 4:
+            p = free_port()
+            if p not in ports:
+                ports.append(p)
+        self.port, self.imap_port, self.imaps_port, self.smtp_port = ports
+        # (smtp_port is never 25: every appliance has its own)
         self.conf = os.path.join(self.dir, "postern.conf")
         self.empty = os.path.join(self.dir, "empty")
         self.mail = os.path.join(self.dir, "mail")
