@@ -508,6 +508,7 @@ control_open(struct master *m, char *err, size_t errlen)
 	struct sockaddr_un sun;
 	struct stat st;
 	mode_t mode = m->cfg.control_gid != 0 ? 0660 : 0600;
+	const char *step;
 	size_t i;
 	int rc, fd;
 
@@ -541,11 +542,17 @@ control_open(struct master *m, char *err, size_t errlen)
 	sun.sun_family = AF_UNIX;
 	memcpy(sun.sun_path, sock_path, strlen(sock_path));
 	fd = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-	if (fd < 0 || fchmod(fd, mode) < 0 || bind(fd, (struct sockaddr *)&sun, sizeof(sun)) < 0 ||
-	    chmod(sock_path, mode) < 0 ||
-	    (!sandbox_unprivileged() && chown(sock_path, 0, (gid_t)m->cfg.control_gid) < 0) ||
-	    listen(fd, 16) < 0 || ev_add_fd(fd, POLLIN, on_accept, NULL) < 0) {
-		snprintf(err, errlen, "control_socket %s: %s", sock_path, strerror(errno));
+	step = "socket";
+	if (fd >= 0 && (step = "bind", bind(fd, (struct sockaddr *)&sun, sizeof(sun))) == 0 &&
+	    (step = "chmod", chmod(sock_path, mode)) == 0 &&
+	    /* bind made it root's (the master's) file: only a group to give */
+	    (step = "chown", sandbox_unprivileged() || m->cfg.control_gid == 0 ? 0 :
+	    chown(sock_path, 0, (gid_t)m->cfg.control_gid)) == 0 &&
+	    (step = "listen", listen(fd, 16)) == 0 &&
+	    (step = "poll", ev_add_fd(fd, POLLIN, on_accept, NULL)) == 0)
+		step = NULL;
+	if (step != NULL) {
+		snprintf(err, errlen, "control_socket %s: %s: %s", sock_path, step, strerror(errno));
 		if (fd >= 0)
 			close(fd);
 		return -1;
