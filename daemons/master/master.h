@@ -131,6 +131,8 @@ void master_start_accepting(struct master *m);
 
 /* logs.c: each child's stderr is a pipe the master reads and relays */
 void logs_init(struct master *m);
+/* log_level, log_output, log_syslog_socket: at start and at each reload. */
+void logs_configure(struct master *m);
 int logs_pipe(int fds[2]);
 void logs_attach(int rfd, pid_t pid, const char *proc, const char *sid, int limited);
 /* Relay what a dead child wrote last, then forget its pipe. */
