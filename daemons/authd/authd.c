@@ -393,8 +393,55 @@ domain_hosted(const char *name)
 	return rc != 0;
 }
 
+/* A subaddress, user+tag@domain: the user's (or alias's) when the whole
+ * address is neither.  name loses its tag.  rc as userdb_lookup's. */
+static int
+resolve_subaddress(char name[USERDB_NAME_MAX + 1], struct userdb_user *u,
+    char canon[USERDB_NAME_MAX + 1])
+{
+	char *at = strchr(name, '@'), *d = name + strcspn(name, acfg.delimiter);
+	const char *rest;
+
+	if (acfg.delimiter[0] == '\0' || *d == '\0' || d == name || (at != NULL && d >= at))
+		return 0;
+	rest = at != NULL ? at : d + strlen(d);
+	memmove(d, rest, strlen(rest) + 1);
+	return userdb_lookup(udb, name, u, canon);
+}
+
+/* The domain's catch-all, an alias "@domain" (posternctl alias add
+ * @example.com user@example.com): every address of a hosted domain that
+ * nothing more specific took.  Recipient lookups only: the key is no name
+ * a login can give (userdb_normalize refuses an empty local part). */
+static int
+resolve_catchall(const char *name, struct userdb_user *u, char canon[USERDB_NAME_MAX + 1])
+{
+	const char *at = strchr(name, '@');
+
+	if (at == NULL || !domain_hosted(name))
+		return 0;
+	return userdb_lookup_alias(udb, at, u, canon);
+}
+
+/* Where mail for the normalised name goes, most specific first: a user or
+ * an alias, a subaddress of one, the domain's catch-all.  rc as
+ * userdb_lookup's; name may lose a subaddress tag. */
+static int
+resolve_name(char name[USERDB_NAME_MAX + 1], struct userdb_user *u,
+    char canon[USERDB_NAME_MAX + 1])
+{
+	int rc = userdb_lookup(udb, name, u, canon);
+
+	if (rc == 0)
+		rc = resolve_subaddress(name, u, canon);
+	if (rc == 0)
+		rc = resolve_catchall(name, u, canon);
+	return rc;
+}
+
 /* Resolve a recipient as a login resolves a name (default_domain, one
- * alias hop), without a password: the result says where mail for it goes. */
+ * alias hop), without a password, and then as only a recipient resolves
+ * (resolve_name): the result says where mail for it goes. */
 static void
 resolve(const struct authd_lookup *q, struct authd_lookup_result *r)
 {
@@ -410,16 +457,7 @@ resolve(const struct authd_lookup *q, struct authd_lookup_result *r)
 		r->status = AUTHD_LOOKUP_INVALID;
 		return;
 	}
-	rc = userdb_lookup(udb, name, &u, r->user);
-	if (rc == 0 && acfg.delimiter[0] != '\0') {
-		/* a subaddress, user+tag@domain: the user's, when the whole
-		 * address is neither a user nor an alias */
-		char *at = strchr(name, '@'), *d = name + strcspn(name, acfg.delimiter);
-		if (d > name && (at == NULL || d < at)) {
-			memmove(d, at != NULL ? at : d + strlen(d), strlen(at != NULL ? at : d + strlen(d)) + 1);
-			rc = userdb_lookup(udb, name, &u, r->user);
-		}
-	}
+	rc = resolve_name(name, &u, r->user);
 	if (rc < 0) {
 		r->status = AUTHD_LOOKUP_TEMP;
 		log_event(LOG_LEVEL_ERR, "lookup_failed", "reason=\"user database error\"");

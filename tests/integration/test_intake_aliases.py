@@ -1,0 +1,135 @@
+"""Recipient-only aliases end to end over SMTP and LMTP: a domain's
+catch-all (`posternctl alias add @domain user`) and the system aliases
+(`postmaster`, `abuse`: a domain-less alias key, and the `postmaster` config
+key).  They are found by recipient lookups only: a POP3 login as any of
+those addresses must fail.  docs/SMTP.md "The relay rule" is the operator's
+side of the same."""
+import glob
+import os
+import poplib
+import smtplib
+import unittest
+
+from harness import Appliance, free_port
+
+
+class AliasBase(unittest.TestCase):
+    overrides = {}
+
+    @classmethod
+    def setUpClass(cls):
+        cls.lport = free_port()
+        cls.app = Appliance(dict({"lmtp_listen": "127.0.0.1:%d" % cls.lport}, **cls.overrides))
+        ctl = cls.app.ctl
+        ctl("domain", "add", "catch.test")
+        ctl("domain", "add", "plain.test")
+        for u in ("owner@catch.test", "real@catch.test", "admin@plain.test", "boss@plain.test"):
+            ctl("user", "add", u, "-p", "pw-" + u)
+        ctl("alias", "add", "@catch.test", "owner@catch.test")
+        ctl("alias", "add", "al@catch.test", "real@catch.test")
+        cls.setup_more(ctl)
+        cls.app.start()
+
+    @classmethod
+    def setup_more(cls, ctl):
+        pass
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.app.cleanup()
+
+    def count(self, user, domain):
+        return len(glob.glob(os.path.join(self.app.maildir(user, domain), "new", "*")))
+
+    def counts(self):
+        return {(u, d): self.count(u, d) for u, d in (
+            ("owner", "catch.test"), ("real", "catch.test"), ("admin", "plain.test"),
+            ("boss", "plain.test"), ("demo", "localhost"), ("demo2", "localhost"))}
+
+    def smtp(self):
+        c = smtplib.SMTP("127.0.0.1", self.app.smtp_port, timeout=20)
+        self.assertEqual(c.ehlo("client.test")[0], 250)
+        return c
+
+    def lmtp(self):
+        c = smtplib.LMTP("127.0.0.1", self.lport, timeout=20)
+        self.assertEqual(c.ehlo("client.test")[0], 250)
+        return c
+
+    def send(self, client, rcpt, expect=250):
+        """One message to rcpt; the RCPT reply code is checked against expect."""
+        c = client()
+        c.mail("sender@example.org")
+        code, text = c.rcpt(rcpt)
+        self.assertEqual(code, expect, (rcpt, text))
+        if code == 250:
+            self.assertEqual(c.data(b"Subject: to %s\r\n\r\nhello\r\n" % rcpt.encode())[0], 250)
+        c.quit()
+        return text
+
+    def delivered_to(self, client, rcpt, who):
+        """rcpt goes to who (user, domain) and nobody else."""
+        before = self.counts()
+        self.send(client, rcpt)
+        after = self.counts()
+        want = dict(before)
+        want[who] += 1
+        self.assertEqual(after, want, rcpt)
+
+    def pop3_login_fails(self, user, password):
+        c = poplib.POP3("127.0.0.1", self.app.port, timeout=20)
+        try:
+            c.user(user)
+            with self.assertRaises(poplib.error_proto, msg=user):
+                c.pass_(password)
+        finally:
+            c.close()
+
+
+class TestCatchAll(AliasBase):
+    def test_catchall_takes_every_other_address_smtp_and_lmtp(self):
+        for client in (self.smtp, self.lmtp):
+            self.delivered_to(client, "anything@catch.test", ("owner", "catch.test"))
+            self.delivered_to(client, "Someone.Else@CATCH.test", ("owner", "catch.test"))
+            # more specific than the catch-all: a user, an alias, a subaddress
+            self.delivered_to(client, "real@catch.test", ("real", "catch.test"))
+            self.delivered_to(client, "al@catch.test", ("real", "catch.test"))
+            self.delivered_to(client, "real+tag@catch.test", ("real", "catch.test"))
+            # a tagged unknown local part is still the catch-all's
+            self.delivered_to(client, "nobody+tag@catch.test", ("owner", "catch.test"))
+
+    def test_no_catchall_elsewhere_and_relay_still_refused(self):
+        self.assertEqual(self.send(self.smtp, "nobody@plain.test", 550), b"5.1.1 No such user here")
+        self.assertEqual(self.send(self.smtp, "nobody@foreign.test", 550), b"5.7.1 Relaying denied")
+        self.assertEqual(self.send(self.lmtp, "nobody@plain.test", 550)[:5], b"5.1.1")
+
+    def test_catchall_is_never_a_login(self):
+        """A LOGIN as anything@catch.test, with the catch-all user's password,
+        must not log in as that user (recipient lookups only)."""
+        pw = "pw-owner@catch.test"
+        for name in ("anything@catch.test", "@catch.test", "owner+x@catch.test"):
+            self.pop3_login_fails(name, pw)
+        # the user itself logs in: the password is right
+        c = poplib.POP3("127.0.0.1", self.app.port, timeout=20)
+        c.user("owner@catch.test")
+        self.assertTrue(c.pass_(pw).startswith(b"+OK"))
+        c.quit()
+
+    def test_posternctl_catchall_add_list_del(self):
+        ctl = self.app.ctl
+        r = ctl("alias", "add", "@nohost.test", "owner@catch.test", check=False)
+        self.assertNotEqual(r.returncode, 0)
+        self.assertIn("not configured", r.stderr)
+        r = ctl("alias", "add", "@plain.test", "nobody@plain.test", check=False)
+        self.assertIn("is not a user", r.stderr)
+        self.assertIn("@catch.test owner@catch.test", ctl("alias", "list").stdout.replace(" -> ", " "))
+        ctl("alias", "add", "@PLAIN.test", "boss@plain.test")
+        try:
+            self.delivered_to(self.smtp, "whoever@plain.test", ("boss", "plain.test"))
+        finally:
+            ctl("alias", "del", "@plain.test")
+        self.assertEqual(self.send(self.smtp, "whoever@plain.test", 550)[:5], b"5.1.1")
+
+
+if __name__ == "__main__":
+    unittest.main()
