@@ -457,9 +457,10 @@ cmd_domain_list(const struct ctl_args *a)
 	return list_dbi(USERDB_DBI_DOMAINS, print_key_val, 0);
 }
 
-/* An alias's key: "@domain" for the domain's catch-all (recipient
- * lookups only), else a normalised address.  The domain must be hosted
- * when adding. */
+/* An alias's key: "@domain" for the domain's catch-all and a bare local
+ * part for a system alias of every hosted domain (both for recipient
+ * lookups only), else a normalised address.  A named domain must be
+ * hosted when adding. */
 static void
 alias_key(struct db *db, const char *arg, char key[USERDB_NAME_MAX + 1], int adding)
 {
@@ -474,6 +475,10 @@ alias_key(struct db *db, const char *arg, char key[USERDB_NAME_MAX + 1], int add
 		return;
 	}
 	normalize(arg, key);
+	if (strchr(arg, '@') == NULL) {
+		key[strcspn(key, "@")] = '\0';	/* checked as a local part, kept alone */
+		return;
+	}
 	if (adding)
 		domain_must_exist(db, key);
 }

@@ -122,6 +122,9 @@ static const struct config_key config_keys[] = {
 	/* 256 MiB = STORE_DELIVER_MAX, less room for the Received header */
 	{ "smtp_max_message_size", NULL, CT_NUM, S(smtp_max_message_size), "52428800", 1024,
 	  268435456 - 4096 },
+	/* mail intake, recipients: where postmaster goes when no alias says
+	 * (RFC 5321 4.5.1: every hosted domain takes postmaster) */
+	{ "postmaster", NULL, CT_STR, S(postmaster), "", 0, 256 },
 	{ "worker_max_memory", NULL, CT_NUM, S(worker_max_memory), "268435456", 16777216, 1ULL << 40 },
 	{ "debug_seccomp", NULL, CT_BOOL, S(debug_seccomp), "no", 0, 0 },
 	{ "test_triggers", NULL, CT_BOOL, S(test_triggers), "no", 0, 0 },
@@ -445,6 +448,26 @@ check_delimiter(const struct config *c, const char *name, char *err, size_t errl
 	return 0;
 }
 
+/* postmaster: empty, or an address (local@domain) without blanks,
+ * controls or a second '@'; authd looks it up as a recipient. */
+static int
+check_postmaster(const struct config *c, const char *name, char *err, size_t errlen)
+{
+	const char *p = c->postmaster, *at = strchr(p, '@');
+	size_t i;
+
+	if (p[0] == '\0')
+		return 0;
+	for (i = 0; p[i] != '\0'; i++)
+		if ((unsigned char)p[i] <= 0x20 || p[i] == 0x7f || p[i] == '/' || p[i] == '%')
+			break;
+	if (p[i] != '\0' || at == NULL || at == p || at[1] == '\0' || strchr(at + 1, '@') != NULL) {
+		snprintf(err, errlen, "%s: postmaster '%.64s': not an address (local@domain)", name, p);
+		return -1;
+	}
+	return 0;
+}
+
 /* The IMAP namespace: separator "." or "/"; a prefix of printable ASCII
  * without wildcards or quotes that is empty or ends in the separator
  * ("INBOX." as Courier, "" as Dovecot). */
@@ -514,7 +537,8 @@ config_parse(struct config *c, const char *name, const char *text, size_t len,
 	}
 	if (check_hostname(c, name, err, errlen) < 0 ||
 	    check_default_domain(c, name, err, errlen) < 0 || check_lmtp(c, name, err, errlen) < 0 ||
-	    check_imap(c, name, err, errlen) < 0 || check_delimiter(c, name, err, errlen) < 0)
+	    check_imap(c, name, err, errlen) < 0 || check_delimiter(c, name, err, errlen) < 0 ||
+	    check_postmaster(c, name, err, errlen) < 0)
 		return -1;
 	return check_mail_root(c, name, err, errlen);
 }
@@ -618,7 +642,8 @@ config_apply_env(struct config *c, char *const *envp, char *err, size_t errlen)
 	if (check_default_domain(c, "environment", err, errlen) < 0 ||
 	    check_hostname(c, "environment", err, errlen) < 0 ||
 	    check_lmtp(c, "environment", err, errlen) < 0 || check_imap(c, "environment", err, errlen) < 0 ||
-	    check_delimiter(c, "environment", err, errlen) < 0)
+	    check_delimiter(c, "environment", err, errlen) < 0 ||
+	    check_postmaster(c, "environment", err, errlen) < 0)
 		return -1;
 	return check_mail_root(c, "environment", err, errlen);
 }

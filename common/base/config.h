@@ -113,6 +113,9 @@ struct config {
 	CONFIG_PROTOCOL(smtp);
 	uint64_t smtp_max_recipients;	/* per transaction, <= MASTERPROTO_RCPT_MAX */
 	uint64_t smtp_max_message_size;	/* bytes, <= STORE_DELIVER_MAX */
+	/* mail intake, recipients: where postmaster goes when no alias says
+	 * ("" = nowhere: then postmaster is an unknown user) */
+	char postmaster[256];		/* USERDB_NAME_MAX + 1 */
 	/* worker resource limits */
 	uint64_t worker_max_memory;
 	/* posternctl config check warns below this many days to a certificate's end */

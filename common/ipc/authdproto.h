@@ -64,6 +64,7 @@ struct authd_config {
 	uint32_t ipv6_prefix;		/* auth_ipv6_prefix */
 	uint32_t max_checks_per_s;	/* auth_max_checks_per_second */
 	char delimiter[8];		/* recipient_delimiter */
+	char postmaster[256];		/* postmaster: "" or an address */
 	int have;	/* received from the master */
 };
 

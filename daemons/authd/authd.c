@@ -423,9 +423,38 @@ resolve_catchall(const char *name, struct userdb_user *u, char canon[USERDB_NAME
 	return userdb_lookup_alias(udb, at, u, canon);
 }
 
+/* The system aliases (Courier's aliases/system): a domain-less alias key,
+ * the local part alone (posternctl alias add postmaster admin@example.com),
+ * applies in every hosted domain that has no address of its own for it;
+ * postmaster, which every domain must take (RFC 5321 4.5.1), then goes to
+ * the postmaster config key.  A bare "postmaster" (RFC 5321 4.1.1.3: no
+ * domain) is ours whatever default_domain is.  Recipient lookups only: no
+ * login name is without a domain once normalised. */
+static int
+resolve_system(const char *name, struct userdb_user *u, char canon[USERDB_NAME_MAX + 1])
+{
+	char local[USERDB_NAME_MAX + 1], pm[USERDB_NAME_MAX + 1];
+	const char *at = strchr(name, '@'), *why;
+	size_t n = at != NULL ? (size_t)(at - name) : strlen(name);
+	int rc, bare = at == NULL || at[1] == '\0';
+
+	memcpy(local, name, n);
+	local[n] = '\0';
+	if (bare ? strcmp(local, "postmaster") != 0 : !domain_hosted(name))
+		return 0;
+	rc = userdb_lookup_alias(udb, local, u, canon);
+	if (rc != 0 || strcmp(local, "postmaster") != 0 || acfg.postmaster[0] == '\0')
+		return rc;
+	if (userdb_normalize((const uint8_t *)acfg.postmaster, strlen(acfg.postmaster),
+	    acfg.default_domain, pm, &why) < 0)
+		return 0;	/* the master checked it: cannot happen */
+	return userdb_lookup(udb, pm, u, canon);
+}
+
 /* Where mail for the normalised name goes, most specific first: a user or
- * an alias, a subaddress of one, the domain's catch-all.  rc as
- * userdb_lookup's; name may lose a subaddress tag. */
+ * an alias, a subaddress of one, a system alias (or the postmaster key),
+ * the domain's catch-all.  rc as userdb_lookup's; name may lose a
+ * subaddress tag. */
 static int
 resolve_name(char name[USERDB_NAME_MAX + 1], struct userdb_user *u,
     char canon[USERDB_NAME_MAX + 1])
@@ -434,6 +463,8 @@ resolve_name(char name[USERDB_NAME_MAX + 1], struct userdb_user *u,
 
 	if (rc == 0)
 		rc = resolve_subaddress(name, u, canon);
+	if (rc == 0)
+		rc = resolve_system(name, u, canon);
 	if (rc == 0)
 		rc = resolve_catchall(name, u, canon);
 	return rc;

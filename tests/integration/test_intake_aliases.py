@@ -8,9 +8,10 @@ import glob
 import os
 import poplib
 import smtplib
+import subprocess
 import unittest
 
-from harness import Appliance, free_port
+from harness import BIN, Appliance, free_port
 
 
 class AliasBase(unittest.TestCase):
@@ -100,6 +101,10 @@ class TestCatchAll(AliasBase):
 
     def test_no_catchall_elsewhere_and_relay_still_refused(self):
         self.assertEqual(self.send(self.smtp, "nobody@plain.test", 550), b"5.1.1 No such user here")
+        # neither a system alias nor the postmaster key: postmaster is unknown
+        self.assertEqual(self.send(self.smtp, "postmaster@plain.test", 550)[:5], b"5.1.1")
+        self.assertEqual(self.send(self.smtp, "Postmaster", 550)[:5], b"5.1.1")
+        self.delivered_to(self.smtp, "postmaster@catch.test", ("owner", "catch.test"))
         self.assertEqual(self.send(self.smtp, "nobody@foreign.test", 550), b"5.7.1 Relaying denied")
         self.assertEqual(self.send(self.lmtp, "nobody@plain.test", 550)[:5], b"5.1.1")
 
@@ -130,6 +135,82 @@ class TestCatchAll(AliasBase):
             ctl("alias", "del", "@plain.test")
         self.assertEqual(self.send(self.smtp, "whoever@plain.test", 550)[:5], b"5.1.1")
 
+
+class TestSystemAliases(AliasBase):
+    """Domain-less alias keys (Courier's aliases/system) apply in every hosted
+    domain that has no address of its own for them."""
+
+    @classmethod
+    def setup_more(cls, ctl):
+        ctl("alias", "add", "postmaster", "admin@plain.test")
+        ctl("alias", "add", "Abuse", "boss@plain.test")
+        ctl("alias", "add", "abuse@catch.test", "real@catch.test")
+
+    def test_postmaster_and_abuse_in_every_hosted_domain(self):
+        for client in (self.smtp, self.lmtp):
+            for dom in ("plain.test", "catch.test", "localhost"):
+                self.delivered_to(client, "postmaster@" + dom, ("admin", "plain.test"))
+            self.delivered_to(client, "PostMaster@Plain.Test", ("admin", "plain.test"))
+            self.delivered_to(client, "abuse@localhost", ("boss", "plain.test"))
+            # the domain's own abuse address wins
+            self.delivered_to(client, "abuse@catch.test", ("real", "catch.test"))
+            # RFC 5321 4.1.1.3: <Postmaster> without a domain
+            self.delivered_to(client, "Postmaster", ("admin", "plain.test"))
+        self.assertEqual(self.send(self.smtp, "postmaster@foreign.test", 550), b"5.7.1 Relaying denied")
+        self.assertEqual(self.send(self.smtp, "hostmaster@plain.test", 550)[:5], b"5.1.1")
+
+    def test_system_alias_is_never_a_login(self):
+        pw = "pw-admin@plain.test"
+        for name in ("postmaster", "postmaster@plain.test", "postmaster@localhost", "Postmaster"):
+            self.pop3_login_fails(name, pw)
+        r = self.app.ctl("auth", "test", "postmaster", "-p", pw, check=False)
+        self.assertNotEqual(r.returncode, 0)
+        self.assertIn("unknown user", r.stdout)
+
+    def test_posternctl_lists_and_deletes_system_aliases(self):
+        ctl = self.app.ctl
+        out = ctl("alias", "list").stdout
+        self.assertIn("postmaster -> admin@plain.test", out)
+        self.assertIn("abuse -> boss@plain.test", out)
+        ctl("alias", "add", "hostmaster", "demo@localhost")
+        self.delivered_to(self.smtp, "hostmaster@plain.test", ("demo", "localhost"))
+        ctl("alias", "del", "hostmaster")
+        self.assertEqual(self.send(self.smtp, "hostmaster@plain.test", 550)[:5], b"5.1.1")
+        r = ctl("alias", "add", "bad name", "demo@localhost", check=False)
+        self.assertNotEqual(r.returncode, 0)
+
+
+class TestPostmasterKey(AliasBase):
+    """postmaster = ADDRESS: where postmaster goes when no alias says."""
+    overrides = {"postmaster": "demo2@localhost"}
+
+    @classmethod
+    def setup_more(cls, ctl):
+        ctl("alias", "add", "postmaster@plain.test", "boss@plain.test")
+
+    def test_postmaster_key_when_no_alias_says(self):
+        for client in (self.smtp, self.lmtp):
+            self.delivered_to(client, "postmaster@localhost", ("demo2", "localhost"))
+            self.delivered_to(client, "Postmaster", ("demo2", "localhost"))
+            # the key comes before the domain's catch-all
+            self.delivered_to(client, "postmaster@catch.test", ("demo2", "localhost"))
+            # the domain's own postmaster alias wins
+            self.delivered_to(client, "postmaster@plain.test", ("boss", "plain.test"))
+        # only postmaster: abuse has no key
+        self.assertEqual(self.send(self.smtp, "abuse@localhost", 550)[:5], b"5.1.1")
+        self.pop3_login_fails("postmaster@localhost", "demo2")
+
+    def test_config_check_refuses_a_postmaster_that_is_no_address(self):
+        conf = os.path.join(self.app.dir, "bad-postmaster.conf")
+        for bad in ("admin", "a@b@c", "@x", "x@"):
+            with open(conf, "w") as f:
+                f.write("".join("%s = %s\n" % kv for kv in self.app.settings.items()
+                                if kv[0] != "postmaster"))
+                f.write("postmaster = %s\n" % bad)
+            r = subprocess.run([os.path.join(BIN, "posternctl"), "-c", conf, "config", "check"],
+                               capture_output=True, text=True, timeout=60)
+            self.assertNotEqual(r.returncode, 0, bad)
+            self.assertIn("postmaster '%s': not an address" % bad, r.stdout + r.stderr)
 
 if __name__ == "__main__":
     unittest.main()

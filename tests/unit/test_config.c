@@ -269,6 +269,12 @@ test_imap(void)
 	CHECK(fails_at("recipient_delimiter = @\n", "t.conf:", "recipient_delimiter") &&
 	    fails_at("recipient_delimiter = +-_=.#~x\n", "t.conf:1:", "value too long"),
 	    "recipient_delimiter: no @, at most 7 characters");
+	CHECK(parse("") == 0 && cfg.postmaster[0] == '\0' &&
+	    parse("postmaster = admin@example.org\n") == 0 &&
+	    !strcmp(cfg.postmaster, "admin@example.org"), "postmaster: empty by default, an address");
+	CHECK(fails_at("postmaster = admin\n", "t.conf", "not an address") &&
+	    fails_at("postmaster = a@b@c\n", "t.conf", "not an address") &&
+	    fails_at("postmaster = @b\n", "t.conf", "not an address"), "postmaster: local@domain only");
 	CHECK(parse("imap_empty_trash = Trash:7,Junk:30\n") == 0 &&
 	    config_empty_trash(cfg.imap_empty_trash, count_trash, &n) == 0 && n == 5007 + 4030,
 	    "imap_empty_trash: folder:days pairs");
