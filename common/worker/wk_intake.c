@@ -3,6 +3,7 @@
  */
 #include <errno.h>
 #include <poll.h>
+#include <stdio.h>
 #include <string.h>
 #include <sys/mman.h>
 #include <unistd.h>
@@ -93,11 +94,12 @@ wk_intake_rcpt(struct wk_intake *w, const char *address)
 }
 
 void
-wk_intake_msg_open(struct wk_intake *w)
+wk_intake_msg_open(struct wk_intake *w, const char *sender)
 {
 	if (w->msg.fd >= 0)
 		close(w->msg.fd);
 	memset(&w->msg, 0, sizeof(w->msg));
+	snprintf(w->msg.sender, sizeof(w->msg.sender), "%s", sender);
 	w->msg.fd = memfd_create("intake-message", MFD_CLOEXEC | MFD_ALLOW_SEALING);
 	if (w->msg.fd < 0) {
 		log_event(LOG_LEVEL_ERR, "message_failed", "ip=%s errno=%d reason=\"memfd_create\"",
@@ -183,6 +185,32 @@ store_for(struct wk_intake *w, uint32_t index)
 	fatal("reason=\"malformed deliver answer from the master\" type=0x%04x", ipc_scratch_in.type);
 }
 
+/* A refusal of this recipient's mailbox that the sender must hear as
+ * such: r set and 1; 0 for any other error (a temporary failure). */
+static int
+refused(struct wk_intake *w, uint32_t index, uint32_t code, struct smtp_reply *r)
+{
+	switch (code) {
+	case STORE_ERR_LOOP:
+		/* RFC 3463 X.4.6, routing loop detected: Postfix's answer to
+		 * its own Delivered-To */
+		smtp_reply_set(r, 554, "5.4.6", "Mail loop: already delivered to this recipient");
+		break;
+	case STORE_ERR_QUOTA:
+		/* RFC 3463 X.2.2: mailbox full (as Dovecot's LMTP answers it) */
+		smtp_reply_set(r, 552, "5.2.2", "Mailbox full (over quota)");
+		break;
+	case STORE_ERR_TOOBIG:
+		smtp_reply_set(r, 552, "5.2.2", "Mailbox full or message too big");
+		break;
+	default:
+		return 0;
+	}
+	log_event(LOG_LEVEL_INFO, "rcpt_refused", "ip=%s rcpt=%u reason=%s", w->ip, index,
+	    code == STORE_ERR_LOOP ? "loop" : code == STORE_ERR_QUOTA ? "quota" : "too_big");
+	return 1;
+}
+
 /* Hand the message to stored on fd and read its verdict into r (left as
  * the 250 on success). */
 static int
@@ -195,7 +223,7 @@ store_deliver(struct wk_intake *w, int fd, uint32_t index, struct smtp_reply *r)
 	/* stored reads from the offset to EOF; the fd's offset is shared */
 	if (lseek(w->msg.fd, 0, SEEK_SET) != 0)
 		goto temp;
-	storeproto_deliver_put(&ipc_scratch_out, w->msg.len, w->msg.fd);
+	storeproto_deliver_put(&ipc_scratch_out, w->msg.len, w->msg.sender, w->msg.fd);
 	if (ipc_send(fd, &ipc_scratch_out) < 0 || poll(&pfd, 1, store_timeout_ms(w->msg.len)) != 1 ||
 	    ipc_recv(fd, &ipc_scratch_in) != 1)
 		goto temp;
@@ -206,13 +234,8 @@ store_deliver(struct wk_intake *w, int fd, uint32_t index, struct smtp_reply *r)
 		return 0;
 	}
 	if (ipc_scratch_in.type == MSG_STORE_ERR && storeproto_err_get(&ipc_scratch_in, &code, text) == 0 &&
-	    (code == STORE_ERR_TOOBIG || code == STORE_ERR_QUOTA)) {
+	    refused(w, index, code, r)) {
 		ipc_in_close_fd(&ipc_scratch_in);
-		/* RFC 3463 X.2.2: mailbox full (as Dovecot's LMTP answers it) */
-		smtp_reply_set(r, 552, "5.2.2", code == STORE_ERR_QUOTA ? "Mailbox full (over quota)" :
-		    "Mailbox full or message too big");
-		log_event(LOG_LEVEL_INFO, "rcpt_refused", "ip=%s rcpt=%u reason=%s", w->ip, index,
-		    code == STORE_ERR_QUOTA ? "quota" : "too_big");
 		return -1;
 	}
 temp:

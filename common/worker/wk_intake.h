@@ -26,6 +26,7 @@
 
 struct wk_intake_msg {
 	int fd;			/* the memfd, -1 when none */
+	char sender[SMTP_MAILBOX_MAX + 1];	/* MAIL FROM, "" for <>: the Return-Path */
 	uint64_t len;		/* bytes written */
 	int failed;		/* a write failed: no recipient gets it */
 	int cr_held;		/* BDAT: a CR ended the last chunk (its LF may follow) */
@@ -53,8 +54,10 @@ void wk_intake_init(struct wk_intake *w, const char *ip, int relay_refused);
  * accepted recipient is kept.  Fatal if the master's answer is malformed. */
 enum smtp_rcpt_verdict wk_intake_rcpt(struct wk_intake *w, const char *address);
 
-/* A message starts (DATA, or the first BDAT): a fresh memfd. */
-void wk_intake_msg_open(struct wk_intake *w);
+/* A message from sender (the MAIL FROM mailbox as parsed, "" for <>)
+ * starts (DATA, or the first BDAT): a fresh memfd.  Each recipient's
+ * stored writes the sender as the copy's Return-Path. */
+void wk_intake_msg_open(struct wk_intake *w, const char *sender);
 /* Append decoded message bytes (DATA, after the dotstuff decoder; a
  * header the worker adds). */
 void wk_intake_msg_write(struct wk_intake *w, const uint8_t *b, size_t len);
@@ -68,8 +71,9 @@ int wk_intake_seal(struct wk_intake *w);
 
 /* Deliver the sealed message to accepted recipient i (in RCPT order).  r
  * holds the success reply and is left as it is when the copy is durable;
- * otherwise it is set to 552 5.2.2 (that mailbox refused the size) or 451
- * 4.3.0.  Returns 0 delivered, -1 not. */
+ * otherwise it is set to 552 5.2.2 (that mailbox refused the size), 554
+ * 5.4.6 (the message already has this recipient's Delivered-To: a mail
+ * loop) or 451 4.3.0.  Returns 0 delivered, -1 not. */
 int wk_intake_deliver_one(struct wk_intake *w, unsigned i, struct smtp_reply *r);
 
 /* The transaction is over (delivered, refused, RSET, EHLO): drop the

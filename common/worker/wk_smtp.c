@@ -31,7 +31,7 @@ wk_smtp_flush(struct wk_smtp *p)
 static void
 wk_smtp_msg_open(struct wk_smtp *p)
 {
-	wk_intake_msg_open(&p->w);
+	wk_intake_msg_open(&p->w, p->sm.mail_from.addr);
 	if (p->ops->msg_start != NULL)
 		p->ops->msg_start(p);
 }
