@@ -122,9 +122,12 @@ static const struct config_key config_keys[] = {
 	/* 256 MiB = STORE_DELIVER_MAX, less room for the Received header */
 	{ "smtp_max_message_size", NULL, CT_NUM, S(smtp_max_message_size), "52428800", 1024,
 	  268435456 - 4096 },
-	/* mail intake, recipients: where postmaster goes when no alias says
-	 * (RFC 5321 4.5.1: every hosted domain takes postmaster) */
+	/* mail intake (recipients, the MX's greeting): where postmaster goes
+	 * when no alias says (RFC 5321 4.5.1: every hosted domain takes it) */
 	{ "postmaster", NULL, CT_STR, S(postmaster), "", 0, 256 },
+	/* SMTP greet pause (Postfix's postscreen_greet_wait): ms before the
+	 * 220, a client that talks first is refused; 0 = off */
+	{ "smtp_greet_pause", NULL, CT_NUM, S(smtp_greet_pause), "0", 0, 60000 },
 	{ "worker_max_memory", NULL, CT_NUM, S(worker_max_memory), "268435456", 16777216, 1ULL << 40 },
 	{ "debug_seccomp", NULL, CT_BOOL, S(debug_seccomp), "no", 0, 0 },
 	{ "test_triggers", NULL, CT_BOOL, S(test_triggers), "no", 0, 0 },

@@ -116,6 +116,7 @@ struct config {
 	/* mail intake, recipients: where postmaster goes when no alias says
 	 * ("" = nowhere: then postmaster is an unknown user) */
 	char postmaster[256];		/* USERDB_NAME_MAX + 1 */
+	uint64_t smtp_greet_pause;	/* ms smtpd waits before its 220; 0 = off */
 	/* worker resource limits */
 	uint64_t worker_max_memory;
 	/* posternctl config check warns below this many days to a certificate's end */

@@ -140,6 +140,7 @@ smtpd_run(struct wk_smtp *p, struct wk_boot *b, const char *hostname)
 		.max_message_size = cfg->smtp_max_message_size,
 		.max_bad_commands = cfg->smtp_max_bad_commands,
 		.idle_timeout_s = cfg->smtp_idle_timeout,
+		.greet_pause_ms = cfg->smtp_greet_pause,
 	};
 	struct smtp_config sc;
 

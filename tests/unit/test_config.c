@@ -275,6 +275,10 @@ test_imap(void)
 	CHECK(fails_at("postmaster = admin\n", "t.conf", "not an address") &&
 	    fails_at("postmaster = a@b@c\n", "t.conf", "not an address") &&
 	    fails_at("postmaster = @b\n", "t.conf", "not an address"), "postmaster: local@domain only");
+	CHECK(parse("") == 0 && cfg.smtp_greet_pause == 0 && parse("smtp_greet_pause = 6000\n") == 0 &&
+	    cfg.smtp_greet_pause == 6000, "smtp_greet_pause: off by default, milliseconds");
+	CHECK(fails_at("smtp_greet_pause = 60001\n", "t.conf:1:", "out of range"),
+	    "smtp_greet_pause: at most 60 s");
 	CHECK(parse("imap_empty_trash = Trash:7,Junk:30\n") == 0 &&
 	    config_empty_trash(cfg.imap_empty_trash, count_trash, &n) == 0 && n == 5007 + 4030,
 	    "imap_empty_trash: folder:days pairs");
