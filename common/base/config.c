@@ -128,6 +128,8 @@ static const struct config_key config_keys[] = {
 	/* SMTP greet pause (Postfix's postscreen_greet_wait): ms before the
 	 * 220, a client that talks first is refused; 0 = off */
 	{ "smtp_greet_pause", NULL, CT_NUM, S(smtp_greet_pause), "0", 0, 60000 },
+	/* Courier's locals: domains whose addresses are default_domain's */
+	{ "local_domains", NULL, CT_STR, S(local_domains), "", 0, 0 },
 	{ "worker_max_memory", NULL, CT_NUM, S(worker_max_memory), "268435456", 16777216, 1ULL << 40 },
 	{ "debug_seccomp", NULL, CT_BOOL, S(debug_seccomp), "no", 0, 0 },
 	{ "test_triggers", NULL, CT_BOOL, S(test_triggers), "no", 0, 0 },
@@ -471,6 +473,39 @@ check_postmaster(const struct config *c, const char *name, char *err, size_t err
 	return 0;
 }
 
+/* local_domains: a comma-separated list of DNS names (blanks around the
+ * commas allowed), none of them default_domain itself, and only with a
+ * default_domain to deliver to. */
+static int
+check_local_domains(const struct config *c, const char *name, char *err, size_t errlen)
+{
+	const char *p = c->local_domains, *e;
+	size_t n;
+
+	for (; *p != '\0'; p = *e == ',' ? e + 1 : e) {
+		while (*p == ' ' || *p == '\t')
+			p++;
+		e = p + strcspn(p, ",");
+		n = (size_t)(e - p);
+		while (n > 0 && (p[n - 1] == ' ' || p[n - 1] == '\t'))
+			n--;
+		if (n == 0 && *e == '\0')
+			break;	/* blanks at the end */
+		if (n == 0 || n > CONFIG_DOMAIN_MAX || !x509_host_valid((const uint8_t *)p, n)) {
+			snprintf(err, errlen, "%s: local_domains entry '%.*s' is not a domain name", name,
+			    (int)(n < 100 ? n : 100), p);
+			return -1;
+		}
+		if (c->default_domain[0] == '\0' || (n == strlen(c->default_domain) &&
+		    strncasecmp(p, c->default_domain, n) == 0)) {
+			snprintf(err, errlen, "%s: local_domains needs a default_domain other than its "
+			    "entries (their mail goes there)", name);
+			return -1;
+		}
+	}
+	return 0;
+}
+
 /* The IMAP namespace: separator "." or "/"; a prefix of printable ASCII
  * without wildcards or quotes that is empty or ends in the separator
  * ("INBOX." as Courier, "" as Dovecot). */
@@ -541,7 +576,7 @@ config_parse(struct config *c, const char *name, const char *text, size_t len,
 	if (check_hostname(c, name, err, errlen) < 0 ||
 	    check_default_domain(c, name, err, errlen) < 0 || check_lmtp(c, name, err, errlen) < 0 ||
 	    check_imap(c, name, err, errlen) < 0 || check_delimiter(c, name, err, errlen) < 0 ||
-	    check_postmaster(c, name, err, errlen) < 0)
+	    check_postmaster(c, name, err, errlen) < 0 || check_local_domains(c, name, err, errlen) < 0)
 		return -1;
 	return check_mail_root(c, name, err, errlen);
 }
@@ -646,7 +681,8 @@ config_apply_env(struct config *c, char *const *envp, char *err, size_t errlen)
 	    check_hostname(c, "environment", err, errlen) < 0 ||
 	    check_lmtp(c, "environment", err, errlen) < 0 || check_imap(c, "environment", err, errlen) < 0 ||
 	    check_delimiter(c, "environment", err, errlen) < 0 ||
-	    check_postmaster(c, "environment", err, errlen) < 0)
+	    check_postmaster(c, "environment", err, errlen) < 0 ||
+	    check_local_domains(c, "environment", err, errlen) < 0)
 		return -1;
 	return check_mail_root(c, "environment", err, errlen);
 }

@@ -117,6 +117,9 @@ struct config {
 	 * ("" = nowhere: then postmaster is an unknown user) */
 	char postmaster[256];		/* USERDB_NAME_MAX + 1 */
 	uint64_t smtp_greet_pause;	/* ms smtpd waits before its 220; 0 = off */
+	/* domains whose addresses deliver to the same local part in
+	 * default_domain (Courier's locals), comma-separated; "" = none */
+	char local_domains[CONFIG_PATH_MAX];
 	/* worker resource limits */
 	uint64_t worker_max_memory;
 	/* posternctl config check warns below this many days to a certificate's end */

@@ -14,6 +14,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <unistd.h>
 
 #include "../../common/base/config.h"
@@ -470,6 +471,51 @@ resolve_name(char name[USERDB_NAME_MAX + 1], struct userdb_user *u,
 	return rc;
 }
 
+/* Is dom (n bytes, lower case) in local_domains (comma-separated, blanks
+ * around the commas, any case)? */
+static int
+local_domain(const char *dom, size_t n)
+{
+	const char *p = acfg.local_domains, *e;
+	size_t l;
+
+	for (; *p != '\0'; p = *e == ',' ? e + 1 : e) {
+		while (*p == ' ' || *p == '\t')
+			p++;
+		e = p + strcspn(p, ",");
+		l = (size_t)(e - p);
+		while (l > 0 && (p[l - 1] == ' ' || p[l - 1] == '\t'))
+			l--;
+		if (l == n && strncasecmp(p, dom, n) == 0)
+			return 1;
+	}
+	return 0;
+}
+
+/* Courier's locals: an address in one of local_domains that is not hosted
+ * is the same local part in default_domain (user@localhost and
+ * user@host.example are user@example.com), resolved from then on as that
+ * address.  A hosted domain keeps its own addresses.  name is rewritten in
+ * place; 0, or -1 when the result would be too long (then it is unknown). */
+static int
+resolve_local(char name[USERDB_NAME_MAX + 1])
+{
+	char *at = strchr(name, '@');
+	size_t local, dl = strlen(acfg.default_domain);
+
+	if (at == NULL || acfg.local_domains[0] == '\0' || dl == 0 ||
+	    !local_domain(at + 1, strlen(at + 1)) || domain_hosted(name))
+		return 0;
+	local = (size_t)(at - name);
+	if (local + 1 + dl > USERDB_NAME_MAX)
+		return -1;
+	memcpy(at + 1, acfg.default_domain, dl + 1);
+	for (at++; *at != '\0'; at++)	/* as userdb_normalize lower-cases it */
+		if (*at >= 'A' && *at <= 'Z')
+			*at = (char)(*at + 32);
+	return 0;
+}
+
 /* Resolve a recipient as a login resolves a name (default_domain, one
  * alias hop), without a password, and then as only a recipient resolves
  * (resolve_name): the result says where mail for it goes. */
@@ -488,7 +534,7 @@ resolve(const struct authd_lookup *q, struct authd_lookup_result *r)
 		r->status = AUTHD_LOOKUP_INVALID;
 		return;
 	}
-	rc = resolve_name(name, &u, r->user);
+	rc = resolve_local(name) < 0 ? 0 : resolve_name(name, &u, r->user);
 	if (rc < 0) {
 		r->status = AUTHD_LOOKUP_TEMP;
 		log_event(LOG_LEVEL_ERR, "lookup_failed", "reason=\"user database error\"");

@@ -45,7 +45,8 @@ class AliasBase(unittest.TestCase):
     def counts(self):
         return {(u, d): self.count(u, d) for u, d in (
             ("owner", "catch.test"), ("real", "catch.test"), ("admin", "plain.test"),
-            ("boss", "plain.test"), ("demo", "localhost"), ("demo2", "localhost"))}
+            ("boss", "plain.test"), ("demo", "localhost"), ("demo2", "localhost"),
+            ("x", "both.test"))}
 
     def smtp(self):
         c = smtplib.SMTP("127.0.0.1", self.app.smtp_port, timeout=20)
@@ -211,6 +212,43 @@ class TestPostmasterKey(AliasBase):
                                capture_output=True, text=True, timeout=60)
             self.assertNotEqual(r.returncode, 0, bad)
             self.assertIn("postmaster '%s': not an address" % bad, r.stdout + r.stderr)
+
+class TestLocalDomains(AliasBase):
+    """local_domains (Courier's locals): an address in a listed domain that is
+    not hosted is the same local part in default_domain (localhost here)."""
+    overrides = {"local_domains": "localhost.localdomain, Mail.Local.Test ,both.test"}
+
+    @classmethod
+    def setup_more(cls, ctl):
+        ctl("domain", "add", "both.test")
+        ctl("user", "add", "x@both.test", "-p", "pw-x")
+        ctl("alias", "add", "info@localhost", "demo2@localhost")
+
+    def test_local_domains_deliver_to_default_domain(self):
+        for client in (self.smtp, self.lmtp):
+            self.delivered_to(client, "demo@localhost.localdomain", ("demo", "localhost"))
+            self.delivered_to(client, "DEMO2@mail.local.test", ("demo2", "localhost"))
+            # then every rule of the default domain: aliases, subaddresses
+            self.delivered_to(client, "info@mail.local.test", ("demo2", "localhost"))
+            self.delivered_to(client, "demo+tag@localhost.localdomain", ("demo", "localhost"))
+        # the resolved user is the copy's Delivered-To
+        with open(sorted(glob.glob(os.path.join(self.app.maildir("demo"), "new", "*")))[-1], "rb") as f:
+            self.assertIn(b"\nDelivered-To: demo@localhost\n", f.read(200))
+
+    def test_unknown_in_a_local_domain_is_unknown_not_relayed(self):
+        self.assertEqual(self.send(self.smtp, "nobody@mail.local.test", 550), b"5.1.1 No such user here")
+        self.assertEqual(self.send(self.smtp, "demo@sub.mail.local.test", 550), b"5.7.1 Relaying denied")
+        self.assertEqual(self.send(self.smtp, "demo@elsewhere.test", 550), b"5.7.1 Relaying denied")
+
+    def test_a_hosted_domain_keeps_its_own_addresses(self):
+        """both.test is listed and hosted: hosted wins, no rewriting."""
+        self.delivered_to(self.smtp, "x@both.test", ("x", "both.test"))
+        self.assertEqual(self.send(self.smtp, "demo@both.test", 550)[:5], b"5.1.1")
+
+    def test_local_domains_are_never_logins(self):
+        self.pop3_login_fails("demo@mail.local.test", "demo")
+        self.pop3_login_fails("demo@localhost.localdomain", "demo")
+
 
 if __name__ == "__main__":
     unittest.main()
