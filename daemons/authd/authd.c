@@ -496,7 +496,8 @@ local_domain(const char *dom, size_t n)
  * is the same local part in default_domain (user@localhost and
  * user@host.example are user@example.com), resolved from then on as that
  * address.  A hosted domain keeps its own addresses.  name is rewritten in
- * place; 0, or -1 when the result would be too long (then it is unknown). */
+ * place; 0, or -1 when the result would be too long (the address is then
+ * resolved no further: its domain is not hosted, so it is refused). */
 static int
 resolve_local(char name[USERDB_NAME_MAX + 1])
 {
