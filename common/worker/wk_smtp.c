@@ -2,6 +2,7 @@
 #include <errno.h>
 #include <poll.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
 #include "../base/ev.h"
@@ -256,6 +257,11 @@ greet_pause(struct wk_smtp *p, uint64_t ms)
 		    (unsigned long long)(ms - (end - now)));
 		wk_client_puts(&p->c, "554 5.5.0 Protocol error: data sent before the greeting\r\n");
 		(void)wk_client_drain(&p->c);
+		/* what else it sent is read and dropped (up to 64 KiB): closing
+		 * with unread input would reset the connection, and the reset
+		 * could reach the client before our line */
+		for (r = 0; r < 128 && recv(FD_CLIENT, b, sizeof(b), MSG_DONTWAIT) > 0; r++)
+			;
 		return -1;
 	}
 	return 0;

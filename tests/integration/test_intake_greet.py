@@ -71,6 +71,12 @@ class TestGreetPause(unittest.TestCase):
         # the session id is the one of the master's connect line
         self.assertRegex(self.app.log()[mark:], r"sid=%s .*event=connect" % m.group(1))
 
+    def test_early_talker_with_much_to_say_still_reads_the_554(self):
+        with self.connect() as s:
+            s.sendall(b"EHLO spam.example\r\n" + b"RCPT TO:<x@localhost>\r\n" * 1000)
+            data = read_all(s)
+        self.assertEqual(data, b"554 5.5.0 Protocol error: data sent before the greeting\r\n")
+
     def test_a_client_that_leaves_before_the_greeting(self):
         mark = self.app.log_mark()
         s = self.connect()
