@@ -7,6 +7,7 @@ side of the same."""
 import glob
 import os
 import poplib
+import shutil
 import smtplib
 import subprocess
 import unittest
@@ -99,6 +100,32 @@ class TestCatchAll(AliasBase):
             self.delivered_to(client, "real+tag@catch.test", ("real", "catch.test"))
             # a tagged unknown local part is still the catch-all's
             self.delivered_to(client, "nobody+tag@catch.test", ("owner", "catch.test"))
+
+    @unittest.skipUnless(shutil.which("swaks"), "swaks not installed")
+    def test_swaks_to_the_catchall(self):
+        before = self.count("owner", "catch.test")
+        r = subprocess.run(["swaks", "--server", "127.0.0.1", "--port", str(self.app.smtp_port),
+                            "--from", "s@example.org", "--to", "typo@catch.test,other@catch.test"],
+                           capture_output=True, text=True, timeout=60)
+        self.assertEqual(r.returncode, 0, r.stdout + r.stderr)
+        self.assertEqual(self.count("owner", "catch.test"), before + 1)  # one copy per user
+
+    def test_two_addresses_of_one_user_make_one_copy(self):
+        """The master gives one index per user, and each RCPT its reply."""
+        for client in (self.smtp, self.lmtp):
+            before = self.counts()
+            c = client()
+            c.mail("s@example.org")
+            for rcpt in ("typo@catch.test", "al@catch.test", "other@catch.test", "real+x@catch.test"):
+                self.assertEqual(c.rcpt(rcpt)[0], 250, rcpt)
+            self.assertEqual(c.data(b"Subject: once\r\n\r\nx\r\n")[0], 250)
+            if client == self.lmtp:
+                self.assertEqual([c.getreply()[0] for _ in range(3)], [250, 250, 250])
+            c.quit()
+            want = dict(before)
+            want[("owner", "catch.test")] += 1
+            want[("real", "catch.test")] += 1
+            self.assertEqual(self.counts(), want)
 
     def test_no_catchall_elsewhere_and_relay_still_refused(self):
         self.assertEqual(self.send(self.smtp, "nobody@plain.test", 550), b"5.1.1 No such user here")

@@ -13,8 +13,10 @@ import imaplib
 import os
 import poplib
 import re
+import shutil
 import smtplib
 import socket
+import subprocess
 import unittest
 
 from harness import Appliance, free_port
@@ -103,6 +105,20 @@ class TestDeliveryHeaders(HeadersBase):
             self.assertTrue(self.last(a).startswith(b"Return-Path: <>\nDelivered-To: %s@localhost\n" % a.encode()))
             m = email.message_from_bytes(self.last("demo2"), policy=email.policy.default)
             self.assertEqual(m["Return-Path"], "<>")
+
+    @unittest.skipUnless(shutil.which("swaks"), "swaks not installed")
+    def test_swaks_over_smtp_and_lmtp(self):
+        for proto, port in (("ESMTP", self.app.smtp_port), ("LMTP", self.lport)):
+            a = self.new_user()
+            r = subprocess.run(["swaks", "--protocol", proto, "--server", "127.0.0.1", "--port", str(port),
+                                "--from", "bounce-42@lists.example", "--to", "%s@localhost" % a,
+                                "--header", "Subject: swaks", "--body", "from swaks"],
+                               capture_output=True, text=True, timeout=60)
+            self.assertEqual(r.returncode, 0, r.stdout + r.stderr)
+            m = email.message_from_bytes(self.last(a), policy=email.policy.default)
+            self.assertEqual(m["Return-Path"], "<bounce-42@lists.example>")
+            self.assertEqual(m["Delivered-To"], "%s@localhost" % a)
+            self.assertEqual(m["Subject"], "swaks")
 
     def test_utf8_sender_kept_as_sent(self):
         a = self.new_user()
