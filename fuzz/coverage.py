@@ -32,6 +32,7 @@ BEGIN, END = "<!-- coverage:begin -->", "<!-- coverage:end -->"
 # I/O live in the same files but are not the target's business.
 OWNED = {
     "fuzz_authdproto": ("common/ipc/authdproto.c", None),
+    "fuzz_delivered": ("common/mail/delivered.c", None),
     "fuzz_dotstuff": ("common/proto/dotstuff.c", None),
     "fuzz_config": ("common/base/config.c", [
         "set_value", "mode_parse", "config_defaults", "find_key", "trim", "parse_line",

@@ -61,6 +61,10 @@ for u in demo demo2; do
 		done
 	fi
 done
+# postmaster of every hosted domain (a system alias, docs/SMTP.md)
+if ! "$BIN/posternctl" alias list | grep -q '^postmaster -> '; then
+	"$BIN/posternctl" alias add postmaster demo@localhost >/dev/null
+fi
 # The addresses the master will use (the file as edited since, then any
 # POSTERN_* variable over it), not the ones written above.
 listen_of() {

@@ -111,7 +111,9 @@ enum store_imap_err {
 	STORE_ERR_DENIED = 10,	/* not allowed (DELETE INBOX, a \Noselect parent) */
 	STORE_ERR_QUOTA = 11,	/* over quota ([OVERQUOTA]) */
 	STORE_ERR_LIMIT = 12,	/* a server limit: too many folders, messages, keywords */
-	STORE_ERR_MAX = 12
+	STORE_ERR_LOOP = 13,	/* deliver view: the message has this recipient's
+				 * Delivered-To already (a mail loop) */
+	STORE_ERR_MAX = 13
 };
 
 #define STORE_NAME_MAX		255	/* a folder name on the wire, bytes */

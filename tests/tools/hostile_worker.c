@@ -250,6 +250,7 @@ store_deliver(void)
 {
 	ipc_out_init(&out, MSG_STORE_DELIVER);
 	ipc_put_u64(&out, 5);
+	ipc_put_str(&out, "");
 	ipc_put_fd(&out, store_fd);
 	store_report("deliver");
 }
