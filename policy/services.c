@@ -74,8 +74,16 @@ const struct service service_table[SERVICE_COUNT] = {
 		.refusal = REFUSE_SIEVE, .grant = SERVICE_GRANT_STORED, .store_view = "sieve", NOT_YET },
 	[SERVICE_HTTP] = { .name = "http", .default_listen = "127.0.0.1:8080",
 		.refusal = REFUSE_HTTP, .grant = SERVICE_GRANT_STORED, .store_view = "imap", NOT_YET },
-	[SERVICE_METRICS] = { .name = "metrics", .default_listen = "127.0.0.1:9154",
-		.refusal = REFUSE_HTTP, .grant = SERVICE_GRANT_NONE, NOT_YET },
+	/* off unless metrics_listen lists an address (docs/METRICS.md); the
+	 * worker's row has no broker slots, and the master hands it a
+	 * rendered snapshot instead (daemons/master/metrics.c) */
+	[SERVICE_METRICS] = {
+		.name = "metrics", .enabled = 1, .worker = POLICY_METRICSD,
+		.default_listen = "127.0.0.1:9154", .refusal = REFUSE_HTTP,
+		.grant = SERVICE_GRANT_NONE,
+		.listen_off = CFG(metrics_listen), .proxy_off = SERVICE_NO_KEY,
+		.worker_off = CFG(metrics_worker),
+	},
 };
 
 const struct service *

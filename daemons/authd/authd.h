@@ -41,6 +41,10 @@ void throttle_fail(const struct authd_config *c, const char *ip, const char *use
 void throttle_success(const struct authd_config *c, const char *ip, const char *user,
     uint64_t now);
 
+/* The counters page (common/ipc/counters.h), mapped by main.c; NULL:
+ * not counting. */
+extern uint64_t *authd_counters;
+
 /* authd.c.  dummy_hash: a hash of a random password made with the default
  * scheme and cost, checked instead of a missing or unusable one so that
  * every attempt costs the same (kept; not copied). */
