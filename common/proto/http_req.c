@@ -119,8 +119,8 @@ parse_request_line(const uint8_t *p, size_t len, struct http_req *r)
 		r->method = HTTP_METHOD_OTHER;
 	t0 = m + 1;
 	for (t1 = t0; t1 < len && p[t1] != ' '; t1++)
-		if (p[t1] == 0x7f)
-			return 400;
+		if (p[t1] >= 0x7f)
+			return 400;	/* the target is ASCII (RFC 9112 3.2) */
 	if (t1 == len)
 		return t1 - t0 > HTTP_REQ_TARGET_MAX ? 414 : 400;
 	if ((rc = parse_target(p + t0, t1 - t0, r)) != 0)
@@ -263,18 +263,6 @@ bad(struct http_req *r, int status)
 	return HTTP_REQ_BAD;
 }
 
-/* The unfinished last line: a control byte there is already an error. */
-static int
-tail_bad(const uint8_t *p, size_t len)
-{
-	size_t i;
-
-	for (i = 0; i < len; i++)
-		if (p[i] != '\t' && p[i] != '\r' && (p[i] < 0x20 || p[i] == 0x7f))
-			return 1;
-	return 0;
-}
-
 enum http_req_result
 http_req_parse(const uint8_t *buf, size_t len, const struct http_req_limits *lim,
     struct http_req *r, size_t *consumed_r)
@@ -305,7 +293,9 @@ http_req_parse(const uint8_t *buf, size_t len, const struct http_req_limits *lim
 		}
 		pos = next;
 	}
-	if (rc < 0 || tail_bad(buf + pos, n - pos))
+	/* an unfinished line is judged once it ends (or the head is too big):
+	 * the verdict must not depend on where the reads split the bytes */
+	if (rc < 0)
 		return bad(r, 400);
 	if (len >= lim->max_bytes)
 		return bad(r, have_line ? 431 : 414);
