@@ -2,10 +2,12 @@
  * endpoint (see metrics.h, docs/METRICS.md). */
 #include <errno.h>
 #include <fcntl.h>
+#include <linux/sockios.h>
 #include <linux/tcp.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <sys/mman.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -86,6 +88,8 @@ metrics_session_end(struct master *m, const struct session *s, char *fields, siz
 	struct tcp_info ti;
 	socklen_t tl = sizeof(ti);
 	size_t k = svc_index(s->svc);
+	uint64_t out;
+	int queued = 0;
 
 	fields[0] = '\0';
 	m->metrics.worker_exits[k]++;
@@ -95,10 +99,17 @@ metrics_session_end(struct master *m, const struct session *s, char *fields, siz
 	if (s->client_fd < 0 || getsockopt(s->client_fd, IPPROTO_TCP, TCP_INFO, &ti, &tl) < 0 ||
 	    tl < offsetof(struct tcp_info, tcpi_bytes_received) + sizeof(ti.tcpi_bytes_received))
 		return;
+	/* Out: what the peer acknowledged, plus what is still in the send
+	 * queue (sent or not, not acknowledged yet: the worker has just
+	 * exited, and the client's delayed ACK of its last replies may be
+	 * 40 ms away).  Neither counts the FIN, which is not sent yet. */
+	if (ioctl(s->client_fd, SIOCOUTQ, &queued) < 0 || queued < 0)
+		queued = 0;
+	out = ti.tcpi_bytes_acked + (uint64_t)queued;
 	m->metrics.bytes_in[k] += ti.tcpi_bytes_received;
-	m->metrics.bytes_out[k] += ti.tcpi_bytes_acked;
+	m->metrics.bytes_out[k] += out;
 	snprintf(fields, len, " bytes_in=%llu bytes_out=%llu",
-	    (unsigned long long)ti.tcpi_bytes_received, (unsigned long long)ti.tcpi_bytes_acked);
+	    (unsigned long long)ti.tcpi_bytes_received, (unsigned long long)out);
 }
 
 /* The value of key="..." (or key=word) in text[0..len), or NULL. */
