@@ -193,6 +193,8 @@ class TestMetrics(MetricsCase):
                 p.pass_("wrong")
             p.quit()
         self.wait_disconnects(mark, ok + failed)
+        self.assertEqual(len(re.findall(r"proc=pop3d .*event=login tls=no ",
+                                        self.app.log()[mark:])), ok)
         after = self.scrape()
         key = dict(service="pop3", mechanism="user")
 
@@ -234,9 +236,17 @@ class TestMetrics(MetricsCase):
         ctx.maximum_version = ssl.TLSVersion.TLSv1_2
         with socket.create_connection(("127.0.0.1", self.sport), timeout=10) as raw_s:
             with ctx.wrap_socket(raw_s) as t:
-                self.assertTrue(t.makefile("rb").readline().startswith(b"+OK"))
+                f = t.makefile("rb")
+                self.assertTrue(f.readline().startswith(b"+OK"))
+                t.sendall(b"USER demo\r\nPASS demo\r\n")
+                self.assertTrue(f.readline().startswith(b"+OK"))
+                self.assertTrue(f.readline().startswith(b"+OK"))
                 t.sendall(b"QUIT\r\n")
+                f.readline()
+                f.close()
         self.app.wait_log(r"proc=pop3d .*event=tls version=", start=mark)
+        # the worker's login line says the session is under TLS
+        self.app.wait_log(r"proc=pop3d .*event=login tls=yes ip=127\.0\.0\.1", start=mark)
         # a client that speaks plaintext to the implicit-TLS port
         with socket.create_connection(("127.0.0.1", self.sport), timeout=10) as s:
             s.sendall(b"USER demo\r\n" * 8)
