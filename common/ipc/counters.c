@@ -81,6 +81,8 @@ counters_map(int fd)
 	if (fstat(fd, &st) < 0 || (size_t)st.st_size != COUNTERS_SIZE) {
 		log_event(LOG_LEVEL_WARN, "counters", "reason=\"no counters page on fd %d; not "
 		    "counting\" errno=%d", fd, errno);
+		if (fd >= 0)
+			close(fd);
 		return NULL;
 	}
 	p = mmap(NULL, COUNTERS_SIZE, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);

@@ -92,8 +92,9 @@ enum counters_mech counters_mech(const char *mech);
  * no row), mech and result (0 or an AUTH_FAIL_* code). */
 long counters_login_index(const char *service, enum counters_mech mech, uint32_t result);
 
-/* A broker maps its page (fd: COUNTERS_FD) read-write and closes the fd;
- * NULL (counting off, logged) when the fd is missing or not a page. */
+/* A broker maps its page (fd: COUNTERS_FD) read-write; the fd is closed
+ * either way.  NULL (counting off, logged) when the fd is missing or not a
+ * page. */
 uint64_t *counters_map(int fd);
 
 /* Add 1 to page[idx]; nothing for a NULL page or an index out of range. */
