@@ -214,14 +214,14 @@ service_print(int fd)
 	static const char *const grants[] = { "nothing", "stored", "queue" };
 	size_t i;
 
-	dprintf(fd, "%-12s %-8s %-7s %-4s %-18s %s\n", "service", "state", "worker", "tls",
+	dprintf(fd, "%-12s %-8s %-8s %-4s %-18s %s\n", "service", "state", "worker", "tls",
 	    "default listen", "a login grants");
 	for (i = 0; i < SERVICE_COUNT; i++) {
 		const struct service *s = &service_table[i];
 		char grant[32];
 		snprintf(grant, sizeof(grant), "%s%s%s", grants[s->grant],
 		    s->store_view ? " view " : "", s->store_view ? s->store_view : "");
-		dprintf(fd, "%-12s %-8s %-7s %-4s %-18s %s\n", s->name,
+		dprintf(fd, "%-12s %-8s %-8s %-4s %-18s %s\n", s->name,
 		    s->enabled ? "enabled" : "not yet",
 		    s->worker < POLICY_NPROCS ? policy_table[s->worker].name : "-",
 		    s->implicit_tls ? "yes" : "no", s->default_listen, grant);
