@@ -307,6 +307,127 @@ class TestMetrics(MetricsCase):
         self.assertEqual((st, body), (200, ""))
 
 
+def pop3_login(app, user="demo", password="demo", source="127.0.0.1"):
+    """One POP3 USER/PASS session from source (poplib has no source
+    address); True if the login succeeded."""
+    with socket.create_connection(("127.0.0.1", app.port), timeout=10,
+                                  source_address=(source, 0)) as s:
+        f = s.makefile("rb")
+        assert f.readline().startswith(b"+OK")
+        s.sendall(b"USER %s\r\nPASS %s\r\nQUIT\r\n" % (user.encode(), password.encode()))
+        f.readline()
+        ok = f.readline().startswith(b"+OK")
+        f.readline()
+        f.close()
+    return ok
+
+
+@unittest.skipUnless(HAVE_PARSER, "python3-prometheus-client (Debian) not installed")
+class TestBrokerAndMasterCounters(MetricsCase):
+    overrides = {"test_triggers": "yes", "auth_fail_ip_max": "3", "auth_fail_delay_ms": "0"}
+
+    @classmethod
+    def setUpClass(cls):
+        cls.sport = free_port()
+        cls.overrides = dict(TestBrokerAndMasterCounters.overrides,
+                             pop3s_listen="127.0.0.1:%d" % cls.sport)
+        super().setUpClass()
+
+    def tls_session(self):
+        ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+        ctx.check_hostname = False
+        ctx.verify_mode = ssl.CERT_NONE
+        ctx.maximum_version = ssl.TLSVersion.TLSv1_2
+        with socket.create_connection(("127.0.0.1", self.sport), timeout=10) as raw_s:
+            with ctx.wrap_socket(raw_s) as t:
+                f = t.makefile("rb")
+                self.assertTrue(f.readline().startswith(b"+OK"))
+                t.sendall(b"QUIT\r\n")
+                f.readline()
+                f.close()
+
+    def test_sandbox_kill_is_counted_by_process(self):
+        before = self.scrape()
+        mark = self.app.log_mark()
+        s, f = self.app.connect()
+        s.sendall(b"XSYSCALLTEST\r\n")
+        self.assertEqual(f.readline(), b"+OK calling socket(2)\r\n")
+        self.assertEqual(f.readline(), b"")
+        f.close()
+        s.close()
+        self.app.wait_log(r"event=disconnect child=pop3d pid=\d+ signal=31 ", start=mark)
+        after = self.scrape()
+        self.assertEqual(value(after, "postern_sandbox_kills_total", process="pop3d") -
+                         value(before, "postern_sandbox_kills_total", process="pop3d"), 1)
+        self.assertEqual(total(after, "postern_sandbox_kills_total") -
+                         total(before, "postern_sandbox_kills_total"), 1)
+
+    def test_throttle_hits_are_counted(self):
+        before = self.scrape()
+        mark = self.app.log_mark()
+        # auth_fail_ip_max = 3 failures from one address, then it is throttled
+        for _ in range(4):
+            self.assertFalse(pop3_login(self.app, password="wrong", source="127.0.0.3"))
+        self.wait_disconnects(mark, 4)
+        after = self.scrape()
+        key = dict(service="pop3", mechanism="user")
+
+        def delta(name, **labels):
+            return value(after, name, **labels) - value(before, name, **labels)
+        self.assertEqual(delta("postern_logins_total", result="credentials", **key), 3)
+        self.assertEqual(delta("postern_logins_total", result="throttled", **key), 1)
+        self.assertEqual(delta("postern_auth_throttled_total", kind="ip"), 1)
+
+    def test_broker_counters_survive_a_restart_and_a_keyd_reload(self):
+        before = self.scrape()
+        self.assertTrue(pop3_login(self.app))
+        self.tls_session()
+        mark = self.app.log_mark()
+        old = self.app.authd_pid()
+        os.kill(old, signal.SIGKILL)
+        self.app.wait_log(r"event=child_died child=authd signal=9", start=mark)
+        wait_until(lambda: self.app.authd_pid() not in (None, old), 15, "new authd")
+        # a new keyd takes over; the old one finishes and exits: each wrote
+        # a page of its own, and the exited ones' numbers are kept
+        self.app.proc.send_signal(signal.SIGHUP)
+        self.app.wait_log(r"event=tls_reloaded ", start=mark)
+        self.tls_session()
+        self.app.wait_log(r"proc=master .*event=child_exit child=keyd pid=\d+ exit=0 reason=retired",
+                          start=mark)
+        self.assertTrue(pop3_login(self.app))
+        after = self.scrape()
+        key = dict(service="pop3", mechanism="user", result="ok")
+        self.assertEqual(value(after, "postern_logins_total", **key) -
+                         value(before, "postern_logins_total", **key), 2)
+        self.assertEqual(total(after, "postern_tls_key_operations_total", operation="sign") -
+                         total(before, "postern_tls_key_operations_total", operation="sign"), 2)
+        self.assertEqual(value(after, "postern_broker_restarts_total", broker="authd") -
+                         value(before, "postern_broker_restarts_total", broker="authd"), 1)
+
+
+@unittest.skipUnless(os.geteuid() == 0 and HAVE_PARSER, "needs root and prometheus-client")
+class TestLoginTimeoutCounted(MetricsCase):
+    """The master's login_timeout kill (a worker that does not end the
+    session itself: here one held stopped) is counted."""
+    overrides = {"login_timeout": "2"}
+
+    def test_master_kill_at_login_timeout_is_counted(self):
+        before = self.scrape()
+        mark = self.app.log_mark()
+        s, f = self.app.connect()
+        pid = int(self.app.wait_log(r"event=connect proto=pop3 ip=\S+ worker_pid=(\d+)",
+                                    start=mark).group(1))
+        os.kill(pid, signal.SIGSTOP)
+        self.app.wait_log(r"proc=master .*event=disconnect reason=login_timeout ", start=mark,
+                          timeout=20)
+        self.app.wait_log(r"event=disconnect child=pop3d pid=%d signal=9 " % pid, start=mark)
+        f.close()
+        s.close()
+        after = self.scrape()
+        self.assertEqual(value(after, "postern_login_timeouts_total", service="pop3") -
+                         value(before, "postern_login_timeouts_total", service="pop3"), 1)
+
+
 class TestBadRequests(MetricsCase):
     overrides = {"metrics_max_request": "1024", "metrics_max_headers": "8"}
 
