@@ -425,11 +425,10 @@ render_tls(struct out *o, const struct master *m)
 	}
 }
 
-/* The reasons the appliance is not healthy, one per line, into buf ("" when
- * it is): a login needs authd, TLS needs keyd with its keys, a stopping
- * master takes nothing new. */
-static void
-health(const struct master *m, char *buf, size_t len)
+/* A login needs authd, TLS needs keyd with its keys, a stopping master
+ * takes nothing new. */
+int
+metrics_health(const struct master *m, char *buf, size_t len)
 {
 	size_t used = 0;
 	int n;
@@ -442,6 +441,7 @@ health(const struct master *m, char *buf, size_t len)
 		used += (size_t)n;
 	if (!(m->keyd.fd >= 0 && m->keyd.ready) && used < len)
 		(void)snprintf(buf + used, len - used, "keyd not ready\n");
+	return buf[0] == '\0';
 }
 
 static void
@@ -477,7 +477,7 @@ metrics_render(struct master *m, int fd)
 	char why[128];
 	off_t a, b, c;
 
-	health(m, why, sizeof(why));
+	(void)metrics_health(m, why, sizeof(why));
 	h.health_status = why[0] ? 503 : 200;
 	if (write(fd, &h, sizeof(h)) != (ssize_t)sizeof(h))
 		return -1;

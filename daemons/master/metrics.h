@@ -103,6 +103,11 @@ void metrics_broker_spawned(struct master *m, int slot, int fd, pid_t pid);
 /* A broker exited: its page's numbers go to the totals, the page away. */
 void metrics_broker_exited(struct master *m, pid_t pid);
 
+/* The health verdict of /healthz (and of posternctl health, when it asks):
+ * returns 1 when healthy; buf gets the reasons it is not, one per line
+ * ("" when healthy). */
+int metrics_health(const struct master *m, char *buf, size_t len);
+
 /* Render the counters and health into fd (a memfd): the snapshot header,
  * the Prometheus text, the OpenMetrics text, the /healthz text.  Returns
  * 0 or -1. */
