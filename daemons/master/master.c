@@ -378,6 +378,7 @@ fail:
 	}
 fail_logged:
 	log_event(LOG_LEVEL_ERR, "spawn_failed", "proc=%s ip=%s errno=%d", wname, s->ip, errno);
+	metrics_refused(m, svc, METRICS_REFUSED_SPAWN_FAILED);
 	master_session_remove(m, s);
 	return -1;
 }
