@@ -59,14 +59,14 @@ static const int imapd_syscalls[] = {
 	SYSCALLS_IO,
 };
 
-/* metricsd: read the sealed snapshot (fstat for its size, then one
- * read-only mmap, in RULES_MEMORY) and the client's one request, write the
- * answer, shut the socket down, exit.  Nothing else: no memfd, no fcntl,
- * no brokers. */
+/* metricsd: read the sealed snapshot (its size: glibc's fstat is
+ * newfstatat(fd, "", AT_EMPTY_PATH); then one read-only mmap, in
+ * RULES_MEMORY) and the client's one request, write the answer, shut the
+ * socket down, exit.  Nothing else: no memfd, no fcntl, no recvmsg, no
+ * channel to anyone. */
 static const int metricsd_syscalls[] = {
 	SYSCALLS_BASE,
-	SCMP_SYS(read), SCMP_SYS(poll), SCMP_SYS(fstat), SCMP_SYS(newfstatat),
-	SCMP_SYS(shutdown),
+	SCMP_SYS(read), SCMP_SYS(poll), SCMP_SYS(newfstatat), SCMP_SYS(shutdown),
 };
 
 static const int authd_syscalls[] = {
