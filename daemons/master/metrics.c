@@ -2,12 +2,10 @@
  * endpoint (see metrics.h, docs/METRICS.md). */
 #include <errno.h>
 #include <fcntl.h>
-#include <linux/sockios.h>
 #include <linux/tcp.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
-#include <sys/ioctl.h>
 #include <sys/mman.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -82,14 +80,20 @@ metrics_broker_restart(struct master *m, int proc)
 		m->metrics.broker_restarts[proc]++;
 }
 
+/* tcpi_state values (the kernel's include/net/tcp_states.h; <linux/tcp.h>,
+ * which has tcpi_bytes_*, does not name them, and <netinet/tcp.h>, which
+ * does, clashes with it) */
+enum {
+	ST_TIME_WAIT = 6, ST_CLOSE = 7, ST_CLOSE_WAIT = 8, ST_LAST_ACK = 9, ST_CLOSING = 11,
+};
+
 void
 metrics_session_end(struct master *m, const struct session *s, char *fields, size_t len)
 {
 	struct tcp_info ti;
 	socklen_t tl = sizeof(ti);
 	size_t k = svc_index(s->svc);
-	uint64_t out;
-	int queued = 0;
+	uint64_t in, out;
 
 	fields[0] = '\0';
 	m->metrics.worker_exits[k]++;
@@ -97,19 +101,25 @@ metrics_session_end(struct master *m, const struct session *s, char *fields, siz
 	/* the kernel's numbers for the connection, not the worker's word;
 	 * a unix socket has none (EOPNOTSUPP) */
 	if (s->client_fd < 0 || getsockopt(s->client_fd, IPPROTO_TCP, TCP_INFO, &ti, &tl) < 0 ||
-	    tl < offsetof(struct tcp_info, tcpi_bytes_received) + sizeof(ti.tcpi_bytes_received))
+	    tl < offsetof(struct tcp_info, tcpi_bytes_retrans) + sizeof(ti.tcpi_bytes_retrans))
 		return;
-	/* Out: what the peer acknowledged, plus what is still in the send
-	 * queue (sent or not, not acknowledged yet: the worker has just
-	 * exited, and the client's delayed ACK of its last replies may be
-	 * 40 ms away).  Neither counts the FIN, which is not sent yet. */
-	if (ioctl(s->client_fd, SIOCOUTQ, &queued) < 0 || queued < 0)
-		queued = 0;
-	out = ti.tcpi_bytes_acked + (uint64_t)queued;
-	m->metrics.bytes_in[k] += ti.tcpi_bytes_received;
+	/* Payload bytes.  Out: what was transmitted, less retransmissions,
+	 * plus what is still waiting to be sent (the worker has just exited;
+	 * the client may not have acknowledged its last replies yet: its
+	 * delayed ACK can be 40 ms away).  A FIN carries no payload there.
+	 * In: the kernel counts the client's FIN, a sequence number, as one
+	 * more byte once it arrived: taken off again (after a reset to
+	 * TCP_CLOSE it may leave the count one short). */
+	out = ti.tcpi_bytes_sent - ti.tcpi_bytes_retrans + ti.tcpi_notsent_bytes;
+	in = ti.tcpi_bytes_received;
+	if (ti.tcpi_state == ST_CLOSE_WAIT || ti.tcpi_state == ST_LAST_ACK ||
+	    ti.tcpi_state == ST_CLOSING || ti.tcpi_state == ST_TIME_WAIT ||
+	    ti.tcpi_state == ST_CLOSE)
+		in -= in > 0;
+	m->metrics.bytes_in[k] += in;
 	m->metrics.bytes_out[k] += out;
-	snprintf(fields, len, " bytes_in=%llu bytes_out=%llu",
-	    (unsigned long long)ti.tcpi_bytes_received, (unsigned long long)out);
+	snprintf(fields, len, " bytes_in=%llu bytes_out=%llu", (unsigned long long)in,
+	    (unsigned long long)out);
 }
 
 /* The value of key="..." (or key=word) in text[0..len), or NULL. */
@@ -454,11 +464,11 @@ render(struct out *o, const struct master *m, int healthy)
 	    "by service.", mt->login_timeouts);
 	render_per_service(o, m, "postern_worker_exits", 1, "Session workers reaped, by service.",
 	    mt->worker_exits);
-	render_per_service(o, m, "postern_client_received_bytes", 1, "Bytes received from clients "
-	    "(the kernel's tcpi_bytes_received at the end of each TCP session), by service.",
+	render_per_service(o, m, "postern_client_received_bytes", 1, "Payload bytes received from "
+	    "clients, by the kernel's count (TCP_INFO) at the end of each TCP session, by service.",
 	    mt->bytes_in);
-	render_per_service(o, m, "postern_client_sent_bytes", 1, "Bytes sent to clients and "
-	    "acknowledged (the kernel's tcpi_bytes_acked at the end of each TCP session), by service.",
+	render_per_service(o, m, "postern_client_sent_bytes", 1, "Payload bytes sent to clients, "
+	    "by the kernel's count (TCP_INFO) at the end of each TCP session, by service.",
 	    mt->bytes_out);
 	render_processes(o, m);
 	render_authd(o, m);

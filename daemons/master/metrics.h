@@ -83,8 +83,8 @@ void metrics_login_timeout(struct master *m, const struct session *s);
 void metrics_sandbox_kill(struct master *m, int proc);
 void metrics_broker_restart(struct master *m, int proc);
 
-/* A session's worker was reaped: count its exit and the kernel's byte
- * counts of the master's copy of the client socket (TCP_INFO), and write
+/* A session's worker was reaped: count its exit and the kernel's payload
+ * byte counts of the master's copy of the client socket (TCP_INFO), and write
  * " bytes_in=N bytes_out=N" into fields for the disconnect line ("" on a
  * unix socket). */
 void metrics_session_end(struct master *m, const struct session *s, char *fields, size_t len);

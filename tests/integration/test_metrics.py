@@ -286,11 +286,9 @@ class TestMetrics(MetricsCase):
                               r"bytes_in=(\d+) bytes_out=(\d+)", start=mark)
         bytes_in, bytes_out = int(m.group(1)), int(m.group(2))
         # The master reads TCP_INFO of its copy of the socket when it reaps
-        # the worker, before the connection ends: everything the client
-        # sent has arrived (its FIN, one sequence number, has not: the
-        # client waits for ours), and what the server sent is what the
-        # client acknowledged plus what is still queued (SIOCOUTQ): on
-        # plaintext both are the payload bytes exactly.
+        # the worker, before the connection ends (here the client waits for
+        # the server's FIN); on plaintext the numbers are the payload bytes
+        # exactly.
         self.assertEqual(bytes_in, len(sent))
         self.assertEqual(bytes_out, len(got))
         after = self.scrape()
@@ -300,6 +298,16 @@ class TestMetrics(MetricsCase):
         self.assertEqual(value(after, "postern_client_sent_bytes_total", service="pop3") -
                          value(before, "postern_client_sent_bytes_total", service="pop3"),
                          bytes_out)
+
+    def test_bytes_when_the_worker_closes_first(self):
+        # metricsd shuts its side down, the client then closes: both FINs
+        # are in the kernel's sequence numbers, neither in the counts
+        mark = self.app.log_mark()
+        req = b"GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n"
+        got = raw(self.mport, req)
+        m = self.app.wait_log(r"event=disconnect child=metricsd .*proto=metrics duration_ms=\d+ "
+                              r"bytes_in=(\d+) bytes_out=(\d+)", start=mark)
+        self.assertEqual((int(m.group(1)), int(m.group(2))), (len(req), len(got)))
 
     def test_healthz_ok(self):
         self.assertEqual(self.get("/healthz")[::2], (200, "ok\n"))
