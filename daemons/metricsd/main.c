@@ -157,13 +157,14 @@ answer(unsigned status, const char *type, const char *body, size_t len, int head
 	    head_only ? 0 : len);
 }
 
+/* An error with a one-line body (none for HEAD, RFC 9110 9.3.2). */
 static void
-answer_error(unsigned status)
+answer_error(unsigned status, int head_only)
 {
 	char body[64];
 	int n = snprintf(body, sizeof(body), "%u %s\n", status, reason_phrase(status));
 
-	answer(status, "text/plain; charset=utf-8", body, n > 0 ? (size_t)n : 0, 0,
+	answer(status, "text/plain; charset=utf-8", body, n > 0 ? (size_t)n : 0, head_only,
 	    status == 405 ? "Allow: GET, HEAD\r\n" : "");
 }
 
@@ -173,7 +174,7 @@ serve(const struct snapshot *s, const struct http_req *r)
 	int head = r->method == HTTP_METHOD_HEAD;
 
 	if (r->method == HTTP_METHOD_OTHER)
-		answer_error(405);
+		answer_error(405, 0);
 	else if (strcmp(r->path, "/metrics") == 0 && http_req_wants_openmetrics(r))
 		answer(200, "application/openmetrics-text; version=1.0.0; charset=utf-8",
 		    s->openmetrics, s->openmetrics_len, head, "");
@@ -182,7 +183,7 @@ serve(const struct snapshot *s, const struct http_req *r)
 	else if (strcmp(r->path, "/healthz") == 0)
 		answer(s->health_status, "text/plain; charset=utf-8", s->health, s->health_len, head, "");
 	else
-		answer_error(404);
+		answer_error(404, head);
 }
 
 /* After the answer: FIN, then read what the client still sends (a body,
@@ -231,9 +232,9 @@ main(int argc, char **argv)
 	if (rc == HTTP_REQ_DONE)
 		serve(&snap, &req);
 	else if (rc == HTTP_REQ_BAD)
-		answer_error((unsigned)req.status);
+		answer_error((unsigned)req.status, 0);
 	else if (timed_out)
-		answer_error(408);
+		answer_error(408, 0);
 	finish(ev_now_ms() + 1000 < deadline ? ev_now_ms() + 1000 : deadline);
 	return 0;
 }

@@ -448,6 +448,9 @@ class TestBadRequests(MetricsCase):
         self.assertEqual(status_of(a), 405)
         self.assertIn(b"\r\nAllow: GET, HEAD\r\n", a)
         self.assertEqual(status_of(raw(p, b"GET /nothing HTTP/1.1\r\nHost: x\r\n\r\n")), 404)
+        a = raw(p, b"HEAD /nothing HTTP/1.1\r\nHost: x\r\n\r\n")
+        self.assertEqual(status_of(a), 404)
+        self.assertTrue(a.endswith(b"\r\n\r\n"))  # HEAD: no body
         self.assertEqual(status_of(raw(p, b"GET /" + b"a" * 2000 + b" HTTP/1.1\r\n\r\n")), 414)
         self.assertEqual(status_of(raw(p, b"GET / HTTP/1.1\r\nHost: x\r\nX: " + b"b" * 2000 +
                                        b"\r\n\r\n")), 431)
