@@ -139,6 +139,13 @@ static const struct config_key config_keys[] = {
 	{ "smtp_greet_pause", NULL, CT_NUM, S(smtp_greet_pause), "0", 0, 60000 },
 	/* Courier's locals: domains whose addresses are default_domain's */
 	{ "local_domains", NULL, CT_STR, S(local_domains), "", 0, 0 },
+	/* metrics: off unless listed; a request head of 8 KiB (what most
+	 * servers take) with 64 fields, ten seconds */
+	{ "metrics_listen", NULL, CT_STR, S(metrics_listen), "", 0, 0 },
+	{ "metrics_worker", NULL, CT_STR, S(metrics_worker), "", 0, 0 },
+	{ "metrics_max_request", NULL, CT_NUM, S(metrics_max_request), "8192", 256, 65536 },
+	{ "metrics_max_headers", NULL, CT_NUM, S(metrics_max_headers), "64", 1, 1000 },
+	{ "metrics_idle_timeout", NULL, CT_NUM, S(metrics_idle_timeout), "10", 1, 3600 },
 	{ "worker_max_memory", NULL, CT_NUM, S(worker_max_memory), "268435456", 16777216, 1ULL << 40 },
 	{ "debug_seccomp", NULL, CT_BOOL, S(debug_seccomp), "no", 0, 0 },
 	{ "test_triggers", NULL, CT_BOOL, S(test_triggers), "no", 0, 0 },

@@ -127,6 +127,12 @@ struct config {
 	/* domains whose addresses deliver to the same local part in
 	 * default_domain (Courier's locals), comma-separated; "" = none */
 	char local_domains[CONFIG_PATH_MAX];
+	/* metrics and health over HTTP (docs/METRICS.md): the worker metricsd */
+	char metrics_listen[CONFIG_PATH_MAX];	/* "" = off */
+	char metrics_worker[CONFIG_PATH_MAX];	/* tests only, as pop3_worker */
+	uint64_t metrics_max_request;	/* bytes of a request's line and headers */
+	uint64_t metrics_max_headers;	/* header fields of one request */
+	uint64_t metrics_idle_timeout;	/* s for the request to arrive, and for the answer to leave */
 	/* worker resource limits */
 	uint64_t worker_max_memory;
 	/* posternctl config check warns below this many days to a certificate's end */

@@ -19,6 +19,7 @@
 
 #include "../../common/base/config.h"
 #include "../../common/base/ev.h"
+#include "../../common/ipc/counters.h"
 #include "../../common/ipc/ipc.h"
 #include "../../common/base/log.h"
 #include "../../common/ipc/proto.h"
@@ -40,6 +41,7 @@ static struct authd_config acfg;
 static struct ipc_in inmsg;
 static struct ipc_out outmsg;
 static char dummy[USERDB_HASH_MAX + 1];
+uint64_t *authd_counters;
 
 void
 authd_init(struct db *userdb, int mfd, const char *dummy_hash)
@@ -110,6 +112,7 @@ refuse(struct authsess *a, uint32_t code, const char *user, const char *reason)
 	    a->service, a->ch.ip, user ? log_quote(q, sizeof(q), user, (unsigned)strlen(user)) : "",
 	    reason, a->mech[0] ? a->mech : "-");
 	log_set_session(NULL);
+	counters_inc(authd_counters, counters_login_index(a->service, counters_mech(a->mech), code));
 	a->ch.perm.phase = AUTH_IDLE;
 	a->failures++;
 	sasl_clear(&a->sasl);
@@ -221,6 +224,7 @@ grant(struct authsess *a, const char *canon, const struct userdb_user *u,
 	log_set_session(a->ch.sid);
 	log_event(LOG_LEVEL_INFO, "login", "service=%s ip=%s user=%s mech=%s", a->service, a->ch.ip,
 	    canon, a->mech);
+	counters_inc(authd_counters, counters_login_index(a->service, counters_mech(a->mech), 0));
 	log_set_session(NULL);
 }
 
@@ -230,14 +234,17 @@ throttled(struct authsess *a, const char *name)
 {
 	switch (throttle_check(&acfg, a->ch.ip, name, a->arrived_ms)) {
 	case THROTTLE_IP:
+		counters_inc(authd_counters, COUNTERS_AUTHD_THROTTLE + COUNTERS_THROTTLE_IP);
 		refuse(a, AUTH_FAIL_THROTTLED, name, "throttled: too many failures from this IP");
 		return 1;
 	case THROTTLE_USER:
+		counters_inc(authd_counters, COUNTERS_AUTHD_THROTTLE + COUNTERS_THROTTLE_USER);
 		refuse(a, AUTH_FAIL_THROTTLED, name, "throttled: too many failures for this user");
 		return 1;
 	case THROTTLE_RATE:
 		/* the server is busy, not this client at fault: a temporary
 		 * failure, and not counted as one of its failures */
+		counters_inc(authd_counters, COUNTERS_AUTHD_THROTTLE + COUNTERS_THROTTLE_RATE);
 		refuse(a, AUTH_FAIL_TEMP, name, "throttled: over auth_max_checks_per_second");
 		return 1;
 	case THROTTLE_OK:
