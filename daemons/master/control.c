@@ -104,12 +104,16 @@ rearm(struct conn *c)
 static void
 reply(struct conn *c, uint8_t status, int body_fd, const char *fmt, ...)
 {
-	char text[CTLPROTO_TEXT_MAX];
+	char text[CTLPROTO_TEXT_MAX], *p;
 	va_list ap;
 
 	va_start(ap, fmt);
 	vsnprintf(text, sizeof(text), fmt, ap);
 	va_end(ap);
+	/* the reply's text is printable ASCII (a name may be UTF-8) */
+	for (p = text; *p != '\0'; p++)
+		if (*p < 0x20 || *p > 0x7e)
+			*p = '?';
 	ctlproto_reply_put(&cout, status, text, body_fd);
 	if (ipc_send_nowait(c->fd, &cout) < 0) {
 		log_event(LOG_LEVEL_WARN, "control_closed", "uid=%u errno=%d reason=\"reply not "
