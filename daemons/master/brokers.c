@@ -6,6 +6,7 @@
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/wait.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -96,6 +97,7 @@ keyd_ready_msg(void *ctx, struct ipc_in *in)
 	if (keydproto_ready_get(in, &n) < 0 || b->ready)
 		return -1;
 	b->ready = 1;
+	M->tls_ever_ready = 1;
 	if (b == &M->keyd_next) {
 		retire_keyd(M);
 		M->keyd_next.restarts = 0;
@@ -172,6 +174,9 @@ on_broker(int fd, short revents, void *ctx)
 		if (ok == 0)
 			return;
 	}
+	/* a broker that died with our messages unread: gone, not hostile */
+	if (rc < 0 && errno == ECONNRESET)
+		rc = 0;
 	if (rc != 0) {
 		log_event(LOG_LEVEL_ERR, "ipc_violation", "peer=%s type=0x%04x reason=\"bad message\"",
 		    b->name, rc == 1 ? inmsg.type : 0);
@@ -288,6 +293,19 @@ brokers_reaped(struct master *m, pid_t pid, int status)
 	}
 	if (pid == m->authd.pid || pid == m->keyd.pid) {
 		struct broker *b = pid == m->authd.pid ? &m->authd : &m->keyd;
+		/* the certificates do not load at start (keyd exits 2 after its
+		 * tls_load_failed line): serve nothing rather than TLS never */
+		if (b == &m->keyd && !m->tls_ever_ready && !m->stopping && WIFEXITED(status) &&
+		    WEXITSTATUS(status) == 2) {
+			log_event(LOG_LEVEL_ERR, "fatal", "reason=\"keyd could not load the certificates "
+			    "at start (its tls_load_failed line says why): fix tls_cert_file, "
+			    "tls_key_file or tls_sni_dir (posternctl config check)\"");
+			broker_close(b);
+			b->pid = 0;
+			m->exit_status = 1;
+			master_stop(m, 0);
+			return 1;
+		}
 		if (b == &m->keyd && !b->ready)	/* no TLS for now; plaintext may go on */
 			master_start_accepting(m);
 		broker_close(b);

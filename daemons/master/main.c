@@ -416,5 +416,5 @@ main(int argc, char **argv)
 	    M.libexec, version_string());
 	if (ev_run() < 0)
 		fatal("reason=\"event loop failed\" errno=%d", errno);
-	return 0;
+	return M.exit_status;
 }

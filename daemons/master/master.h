@@ -114,6 +114,8 @@ struct master {
 	 * open (EOF would make them exit) until they exit by themselves */
 	struct broker retired[8];
 	int stopping;
+	int exit_status;	/* of the master once stopped (1: a fatal start) */
+	int tls_ever_ready;	/* a keyd has loaded the certificates since start */
 	int accepting;		/* listeners polled: keyd is ready (or failed once) */
 	/* the validated config, as a sealed memfd every child reads at start */
 	int config_fd;

@@ -10,7 +10,7 @@ import subprocess
 import tempfile
 import unittest
 
-from harness import TOOLS, Appliance, command, free_port, make_message, wait_until
+from harness import BIN, TOOLS, Appliance, command, free_port, make_message, wait_until
 
 
 def openssl(*args, input=None):
@@ -582,6 +582,29 @@ class TestReload(unittest.TestCase):
                 app.cleanup()
         finally:
             shutil.rmtree(tmp, ignore_errors=True)
+
+
+class TestCertificateAtStart(unittest.TestCase):
+    """Issue 11: a certificate that does not load at the first start stops the
+    master with one clear line (exit 1); at a reload the old one keeps serving
+    (TestReload)."""
+
+    def test_missing_certificate_is_fatal_at_start(self):
+        for keys in ({"tls_cert_file": "/nonexistent/cert.pem"},
+                     {"tls_cert_file": __file__}):   # a file that is no PEM
+            app = Appliance(keys)
+            try:
+                r = subprocess.run([os.path.join(BIN, "postern-master"), "-c", app.conf],
+                                   capture_output=True, text=True, timeout=30)
+                self.assertEqual(r.returncode, 1, r.stderr[-2000:])
+                self.assertIn("event=tls_load_failed", r.stderr)
+                self.assertIn('event=fatal reason="keyd could not load the certificates at start',
+                              r.stderr)
+                self.assertNotIn("restart_in=", r.stderr)     # no retry loop
+                self.assertNotIn("ipc_violation", r.stderr)
+                self.assertIn("event=stopped", r.stderr)
+            finally:
+                app.cleanup()
 
 
 class TestSelfSigned(unittest.TestCase):
