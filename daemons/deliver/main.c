@@ -20,6 +20,7 @@
  * bounce. */
 #include <arpa/inet.h>
 #include <errno.h>
+#include <getopt.h>
 #include <netinet/in.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -31,6 +32,7 @@
 #include <unistd.h>
 
 #include "../../common/base/config.h"
+#include "../../common/base/version.h"
 #include "../../common/proto/smtp_reply.h"
 
 #define EX_OK_		0
@@ -262,10 +264,25 @@ main(int argc, char **argv)
 	struct smtp_reply r;
 	size_t n;
 
-	while ((opt = getopt(argc, argv, "c:f:")) != -1) {
+	static const struct option longopts[] = {
+		{ "help", no_argument, NULL, 'h' },
+		{ "version", no_argument, NULL, 'V' },
+		{ NULL, 0, NULL, 0 },
+	};
+
+	while ((opt = getopt_long(argc, argv, "c:f:hV", longopts, NULL)) != -1) {
 		switch (opt) {
 		case 'c': cfgpath = optarg; break;
 		case 'f': sender = optarg; break;
+		case 'h':
+			printf("usage: postern-deliver [-c config] [-f sender] recipient...\n"
+			    "  delivers the message on stdin to each local recipient through the LMTP\n"
+			    "  listener of config (docs/LMTP.md); exit codes are sysexits: 0 delivered,\n"
+			    "  67 unknown user, 75 temporary, 65 a mail loop, 64 usage\n");
+			return 0;
+		case 'V':
+			printf("postern-deliver %s\n", version_string());
+			return 0;
 		default:
 			die(EX_USAGE_, "usage: postern-deliver [-c config] [-f sender] recipient...");
 		}

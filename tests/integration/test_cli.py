@@ -167,12 +167,18 @@ class TestCommandLines(unittest.TestCase):
         self.assertRegex(self.app.log(), r"proc=master .*event=ready .*version=%s" % re.escape(v))
 
     def test_help_everywhere(self):
+        # every binary: -h/--help and -V/--version, exit 0
         for name in ("postern-master", "postern-authd", "postern-keyd", "postern-pop3d",
-                     "postern-stored", "posternctl"):
-            for flag in ("-h", "--help") if name in ("postern-master", "posternctl") else ("-h",):
+                     "postern-stored", "postern-imapd", "postern-lmtpd", "postern-smtpd",
+                     "postern-metricsd", "postern-deliver", "posternctl"):
+            for flag in ("-h", "--help"):
                 r = run([os.path.join(BIN, name), flag])
                 self.assertEqual(r.returncode, 0, (name, flag, r.stderr))
                 self.assertIn("usage: " + name, r.stdout)
+            for flag in ("-V", "--version"):
+                r = run([os.path.join(BIN, name), flag])
+                self.assertEqual((r.returncode, r.stdout.strip()),
+                                 (0, "%s %s" % (name, built_version())), (name, flag))
         listed = [m.group(1).strip() for m in
                   (re.match(r"^  ((?:[a-z]+ ?)+)", l) for l in run([CTL, "--help"]).stdout.splitlines())
                   if m]
