@@ -189,3 +189,6 @@ $(B)/bench/phases: bench/phases.c $(FILTERS_OBJ) $(B)/lib/libpostern.a
 	@mkdir -p $(dir $@)
 	@echo "  CC      $@"
 	@$(CC) $(CFLAGS) -o $@ $< $(FILTERS_OBJ) $(B)/lib/libpostern.a $(LIBS)
+
+# make install, make uninstall, make deb (docs/INSTALL.md)
+include mk/package.mk
