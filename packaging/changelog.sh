@@ -7,8 +7,8 @@ cd "$(dirname "$0")/.."
 v=$1
 date=$(git log -1 --format=%cD 2>/dev/null) || date=
 [ -n "$date" ] || date=$(LC_ALL=C date -u -R -d @0)
-rev=$(git rev-parse HEAD 2>/dev/null || echo unknown)
+rev=$(git rev-parse --short=12 HEAD 2>/dev/null || echo unknown)
 printf 'postern (%s) unstable; urgency=medium\n\n' "$v"
 printf '  * Built from the Postern source tree, git commit %s.\n' "$rev"
 printf '    The history is the git log of the project.\n\n'
-printf ' -- Postern developers <postern@localhost.localdomain>  %s\n' "$date"
+printf ' -- Postern developers <postern@postern.invalid>  %s\n' "$date"
