@@ -17,7 +17,8 @@ the Debian package installed for real without touching the host.
   packaged master started as postern.service's User= with its capabilities
   on loopback ports the harness picked, a POP3 login with poplib, a clean
   stop, `dpkg --purge`, and a check that what the package installed is gone
-  and the mail is kept.
+  and the mail is kept; and once more with systemd-sysusers and
+  systemd-tmpfiles removed, for postinst's useradd/mkdir path.
 """
 import os
 import poplib
@@ -152,6 +153,56 @@ class TestMakeInstall(unittest.TestCase):
             self.assertIn("ExecStart=/opt/postern/libexec/postern/postern-master ", f.read())
 
 
+@unittest.skipUnless(have("git", "dpkg"), "needs git and dpkg")
+class TestVersion(unittest.TestCase):
+    """packaging/version.sh in a scratch repository: git describe in Debian's form."""
+
+    def setUp(self):
+        self.repo = tempfile.mkdtemp(prefix="postern-version-")
+        os.mkdir(os.path.join(self.repo, "packaging"))
+        shutil.copy(os.path.join(TOP, "packaging/version.sh"), os.path.join(self.repo, "packaging"))
+        self.git("init", "-q")
+        self.commit()
+
+    def tearDown(self):
+        shutil.rmtree(self.repo, ignore_errors=True)
+
+    def git(self, *args):
+        return subprocess.run(["git", "-C", self.repo, "-c", "user.name=t", "-c", "user.email=t@t",
+                               "-c", "commit.gpgsign=false", "-c", "tag.gpgsign=false"] + list(args),
+                              capture_output=True, text=True, check=True).stdout.strip()
+
+    def commit(self):
+        with open(os.path.join(self.repo, "f"), "a") as f:
+            f.write("x\n")
+        self.git("add", "-A")
+        self.git("commit", "-q", "-m", "c")
+
+    def version(self):
+        return subprocess.run(["sh", os.path.join(self.repo, "packaging/version.sh")],
+                              capture_output=True, text=True, check=True).stdout.strip()
+
+    def test_forms(self):
+        h = self.git("rev-parse", "--short=7", "HEAD")
+        self.assertEqual(self.version(), "0~git1.g" + h)
+        self.commit()
+        h = self.git("rev-parse", "--short=7", "HEAD")
+        self.assertEqual(self.version(), "0~git2.g" + h)
+        with open(os.path.join(self.repo, "f"), "a") as f:
+            f.write("y\n")
+        self.assertEqual(self.version(), "0~git2.g%s+dirty" % h)
+        self.git("checkout", "-q", "f")
+        self.git("tag", "v1.2")
+        self.assertEqual(self.version(), "1.2")
+        self.commit()
+        h = self.git("rev-parse", "--short", "HEAD")
+        self.assertEqual(self.version(), "1.2+1.g" + h)
+        # every form sorts after the one before it, as dpkg compares versions
+        for a, b in (("0~git2.g" + h, "1.2"), ("1.2", "1.2+1.g" + h)):
+            self.assertEqual(subprocess.run(["dpkg", "--compare-versions", a, "lt", b]).returncode,
+                             0, (a, b))
+
+
 MAN = os.path.join(TOP, "man")
 
 
@@ -263,12 +314,51 @@ mount -t proc proc "$R/proc"
 mount --rbind /dev "$R/dev"
 mount -t tmpfs -o mode=1777 tmpfs "$R/tmp"
 mount -t tmpfs -o mode=0755 tmpfs "$R/run"
-# a clean machine: nothing of a Postern from the host
+# a clean machine: nothing of a Postern from the host; and every file of the
+# package installed (a slim image's dpkg filters drop man pages and docs)
 rm -rf "$R/etc/postern" "$R/var/lib/postern" "$R/var/mail/localhost"
+sed -i '/^path-exclude/d' "$R"/etc/dpkg/dpkg.cfg.d/* 2>/dev/null || true
 cp "$DEB" "$R/tmp/postern.deb"
 echo ready
 exec sleep infinity
 """
+
+class Overlay:
+    """The holder of the private mount namespace; sh() runs in its chroot."""
+
+    def __init__(self, deb):
+        self.scratch = tempfile.mkdtemp(prefix="postern-dpkg-")
+        self.root = os.path.join(self.scratch, "root")
+        self.holder = subprocess.Popen(["unshare", "--mount", "--propagation", "private",
+                                        "/bin/sh", "-c", HOLDER, "holder", self.scratch, deb],
+                                       stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=ENV,
+                                       start_new_session=True)
+        if self.holder.stdout.readline() != b"ready\n":
+            self.holder.wait(30)
+            err = self.holder.stderr.read().decode()
+            self.close()
+            raise AssertionError("namespace setup failed: " + err)
+
+    def argv(self, script):
+        return ["nsenter", "-t", str(self.holder.pid), "-m", "--", "chroot", self.root,
+                "/bin/sh", "-c", script]
+
+    def sh(self, script, check=True, input=None):
+        r = subprocess.run(self.argv(script), capture_output=True, text=True, input=input,
+                           env=dict(ENV, DEBIAN_FRONTEND="noninteractive"), timeout=300)
+        if check and r.returncode != 0:
+            raise AssertionError("%s: exit %d\n%s%s" % (script, r.returncode, r.stdout, r.stderr))
+        return r
+
+    def close(self):
+        if self.holder.poll() is None:
+            self.holder.kill()
+        self.holder.wait()
+        self.holder.stdout.close()
+        self.holder.stderr.close()
+        # the tmpfs lived only in the namespace: the host's dir is empty
+        os.rmdir(self.scratch)
+
 
 CAPS_RX = re.compile(r"^AmbientCapabilities=(.*)$", re.M)
 
@@ -331,6 +421,7 @@ class TestDebianPackage(unittest.TestCase):
     def test_lintian(self):
         r = subprocess.run(["lintian", "--no-tag-display-limit", self.deb], capture_output=True,
                            text=True, timeout=600)
+        self.assertEqual(r.returncode, 0, r.stdout + r.stderr)
         tags = [line for line in r.stdout.splitlines() if re.match(r"[EW]: ", line)]
         errors = [t for t in tags if t.startswith("E: ")]
         self.assertEqual(errors, [], r.stdout)
@@ -342,31 +433,12 @@ class TestDebianPackage(unittest.TestCase):
 
     # -- installed for real, in a throw-away overlay of / -----------------------
     def test_install_serve_purge(self):
-        scratch = tempfile.mkdtemp(prefix="postern-dpkg-")
-        holder = subprocess.Popen(["unshare", "--mount", "--propagation", "private", "/bin/sh",
-                                   "-c", HOLDER, "holder", scratch, self.deb],
-                                  stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=ENV,
-                                  start_new_session=True)
+        ov = Overlay(self.deb)
+        sh = ov.sh
         master = None
         logpath = os.path.join(tempfile.gettempdir(), "postern-dpkg-%d.log" % os.getpid())
         logf = open(logpath, "wb")
         try:
-            line = holder.stdout.readline()
-            if line != b"ready\n":
-                holder.wait(30)
-                self.fail("namespace setup failed: %s" % holder.stderr.read().decode())
-            root = os.path.join(scratch, "root")
-
-            def sh(script, check=True, input=None):
-                r = subprocess.run(["nsenter", "-t", str(holder.pid), "-m", "--", "chroot", root,
-                                    "/bin/sh", "-c", script], capture_output=True, text=True,
-                                   env=dict(ENV, DEBIAN_FRONTEND="noninteractive"), input=input,
-                                   timeout=300)
-                if check and r.returncode != 0:
-                    raise AssertionError("%s: exit %d\n%s%s" % (script, r.returncode, r.stdout,
-                                                                r.stderr))
-                return r
-
             sh("dpkg -i /tmp/postern.deb")
             # the overlay really is private: the host's dpkg knows nothing
             host = subprocess.run(["dpkg-query", "-W", "-f=${db:Status-Status}", "postern"],
@@ -424,9 +496,8 @@ class TestDebianPackage(unittest.TestCase):
                    "--inh-caps=-all,{0} --ambient-caps=-all,{0} --bounding-set=-all,{0} "
                    "--no-new-privs -- /usr/sbin/postern-master -c /etc/postern/postern.conf"
                    ).format(caps)
-            master = subprocess.Popen(["nsenter", "-t", str(holder.pid), "-m", "--", "chroot", root,
-                                       "/bin/sh", "-c", cmd], stdout=subprocess.DEVNULL,
-                                      stderr=logf, env=ENV)
+            master = subprocess.Popen(ov.argv(cmd), stdout=subprocess.DEVNULL, stderr=logf,
+                                      env=ENV)
 
             def log():
                 with open(logpath, "rb") as f:
@@ -482,12 +553,29 @@ class TestDebianPackage(unittest.TestCase):
                 master.wait()
             logf.close()
             os.unlink(logpath)
-            holder.kill()
-            holder.wait()
-            holder.stdout.close()
-            holder.stderr.close()
-            # the tmpfs lived only in the namespace: the host's dir is empty
-            os.rmdir(scratch)
+            ov.close()
+
+    def test_postinst_without_systemd_tools(self):
+        """useradd/groupadd and mkdir where systemd-sysusers and -tmpfiles are missing."""
+        ov = Overlay(self.deb)
+        try:
+            ov.sh("rm -f $(command -v systemd-sysusers) $(command -v systemd-tmpfiles)")
+            self.assertNotEqual(ov.sh("command -v systemd-sysusers", check=False).returncode, 0)
+            ov.sh("dpkg -i /tmp/postern.deb")
+            for u, uid in (("postern-auth", "7001"), ("postern-worker", "7002"),
+                           ("postern-keyd", "7003"), ("postern-mail", "7100")):
+                ent = ov.sh("getent passwd %s" % u).stdout.strip().split(":")
+                self.assertEqual((ent[2], ent[3], ent[5], ent[6]),
+                                 (uid, uid, "/nonexistent", "/usr/sbin/nologin"), u)
+                self.assertEqual(ov.sh("getent group %s" % u).stdout.split(":")[2], uid)
+            self.assertEqual(ov.sh("stat -c '%U:%G %a' /var/lib/postern").stdout.strip(),
+                             "postern:postern 700")
+            # a second configure (dpkg-reconfigure, upgrade) finds them all there
+            ov.sh("dpkg -i /tmp/postern.deb")
+            ov.sh("dpkg --purge postern")
+            self.assertNotEqual(ov.sh("test -e /var/lib/postern", check=False).returncode, 0)
+        finally:
+            ov.close()
 
 
 if __name__ == "__main__":
