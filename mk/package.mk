@@ -29,6 +29,7 @@ PKG_LIBEXEC := $(filter-out postern-master,$(DAEMONS:%=postern-%)) postern-maste
 PKG_UNITS   := $(notdir $(wildcard systemd/*.service systemd/*.socket))
 PKG_MAN     := man/posternctl.8 man/postern-master.8 man/postern.conf.5
 PKG_DOCS    := $(wildcard docs/*.md)
+PKG_F2B     := $(wildcard docs/fail2ban/*)
 INSTALL     ?= install
 
 install: all
@@ -53,6 +54,8 @@ install: all
 	$(INSTALL) -d -m 0755 $(DESTDIR)$(DOCDIR)/examples
 	$(INSTALL) -m 0644 $(PKG_DOCS) $(DESTDIR)$(DOCDIR)/
 	$(INSTALL) -m 0644 packaging/postern.conf $(DESTDIR)$(DOCDIR)/examples/postern.conf
+	$(INSTALL) -d -m 0755 $(DESTDIR)$(DOCDIR)/examples/fail2ban
+	$(INSTALL) -m 0644 $(PKG_F2B) $(DESTDIR)$(DOCDIR)/examples/fail2ban/
 	@# the example config, never over an existing one
 	$(INSTALL) -d -m 0755 $(DESTDIR)$(CONFDIR)
 	@if [ -e $(DESTDIR)$(CONFDIR)/postern.conf ]; then \
@@ -73,8 +76,9 @@ uninstall:
 	rm -f $(DESTDIR)$(SYSUSERSDIR)/postern.conf $(DESTDIR)$(TMPFILESDIR)/postern.conf
 	rm -f $(DESTDIR)$(MANDIR)/man5/postern.conf.5 $(DESTDIR)$(MANDIR)/man8/posternctl.8 \
 	    $(DESTDIR)$(MANDIR)/man8/postern-master.8 $(DESTDIR)$(BASHCOMPDIR)/posternctl
-	rm -f $(PKG_DOCS:docs/%=$(DESTDIR)$(DOCDIR)/%) $(DESTDIR)$(DOCDIR)/examples/postern.conf
-	-rmdir $(DESTDIR)$(DOCDIR)/examples $(DESTDIR)$(DOCDIR) 2>/dev/null
+	rm -f $(PKG_DOCS:docs/%=$(DESTDIR)$(DOCDIR)/%) $(DESTDIR)$(DOCDIR)/examples/postern.conf \
+	    $(PKG_F2B:docs/fail2ban/%=$(DESTDIR)$(DOCDIR)/examples/fail2ban/%)
+	-rmdir $(DESTDIR)$(DOCDIR)/examples/fail2ban $(DESTDIR)$(DOCDIR)/examples $(DESTDIR)$(DOCDIR) 2>/dev/null
 	@if cmp -s packaging/postern.conf $(DESTDIR)$(CONFDIR)/postern.conf; then \
 	  rm -f $(DESTDIR)$(CONFDIR)/postern.conf; rmdir $(DESTDIR)$(CONFDIR) 2>/dev/null || true; \
 	elif [ -e $(DESTDIR)$(CONFDIR)/postern.conf ]; then \

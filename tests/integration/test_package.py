@@ -63,8 +63,10 @@ def config_keys():
 
 
 def make(*args):
+    # not the flags of a make that runs the tests (its jobserver fds are closed here)
+    env = {k: v for k, v in os.environ.items() if k not in ("MAKEFLAGS", "MFLAGS", "MAKELEVEL")}
     return subprocess.run(["make", "--no-print-directory", "-C", TOP] + list(args),
-                          capture_output=True, text=True, timeout=600)
+                          capture_output=True, text=True, timeout=600, env=env)
 
 
 def files_under(root):
@@ -116,7 +118,8 @@ class TestMakeInstall(unittest.TestCase):
                     "share/man/man5/postern.conf.5", "share/man/man8/posternctl.8",
                     "share/man/man8/postern-master.8",
                     "share/bash-completion/completions/posternctl",
-                    "share/doc/postern/examples/postern.conf", "share/doc/postern/SYSTEMD.md"):
+                    "share/doc/postern/examples/postern.conf", "share/doc/postern/SYSTEMD.md",
+                    "share/doc/postern/examples/fail2ban/postern.conf"):
             self.assertTrue(os.path.isfile(os.path.join(d, rel)), rel)
         conf = os.path.join(self.dest, "etc/postern/postern.conf")
         with open(conf) as f, open(os.path.join(TOP, "packaging/postern.conf")) as g:
