@@ -101,11 +101,40 @@ answers(void)
 	}
 }
 
+/* posternctl throttle through the master: what authd decodes from the
+ * master, and what the master decodes from authd (text for a terminal). */
+static void
+throttles(void)
+{
+	static struct authd_throttle tq;
+	struct authd_throttle_result tr;
+	size_t i;
+
+	if (in.type == MSG_AUTHD_THROTTLE && authdproto_throttle_get(&in, &tq) == 0) {
+		CHECK(tq.op >= AUTHD_THROTTLE_LIST && tq.op <= AUTHD_THROTTLE_CLEAR_USER);
+		CHECK((tq.op == AUTHD_THROTTLE_LIST) == (tq.key[0] == '\0'));
+		authdproto_throttle_put(&out, &tq);
+		CHECK_REENCODES(out, in);
+	} else if (in.type == MSG_MASTER_THROTTLE_RESULT &&
+	    authdproto_throttle_result_get(&in, &tr) == 0) {
+		CHECK(tr.status <= 1 && tr.len <= AUTHD_THROTTLE_TEXT_MAX);
+		for (i = 0; i < tr.len; i++)
+			CHECK(tr.text[i] == '\n' || (tr.text[i] >= 0x20 && tr.text[i] != 0x7f));
+		authdproto_throttle_result_put(&out, tr.id, tr.status, tr.count, (const char *)tr.text,
+		    tr.len);
+		CHECK_REENCODES(out, in);
+	}
+}
+
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	if (fuzz_ipc_message(&in, data, size) < 0)
 		return 0;
+	if (in.type == MSG_AUTHD_THROTTLE || in.type == MSG_MASTER_THROTTLE_RESULT) {
+		throttles();
+		return 0;
+	}
 	if (in.type == MSG_AUTHD_LOOKUP || in.type == MSG_MASTER_LOOKUP_RESULT) {
 		lookups();
 		return 0;

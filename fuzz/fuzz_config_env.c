@@ -29,7 +29,7 @@ clear_tails(struct config *c)
 		F(lmtp_worker), F(imap_listen), F(imaps_listen), F(imap_worker), F(smtp_listen),
 		F(smtp_worker), F(tls_cert_file), F(tls_key_file), F(tls_sni_dir), F(hostname),
 		F(proxy_trusted), F(imap_separator), F(imap_namespace), F(imap_empty_trash),
-		F(recipient_delimiter),
+		F(recipient_delimiter), F(control_socket),
 	};
 #undef F
 	size_t i, l;

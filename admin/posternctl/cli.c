@@ -88,6 +88,29 @@ static const struct ctl_cmd commands[] = {
 	  .help = "print each process's uid, root, limits and system calls", .flags = CTL_NOCONFIG },
 	{ .words = "services", .run = cmd_services, .operands = "",
 	  .help = "print the service table", .flags = CTL_NOCONFIG },
+	{ .words = "reload", .run = cmd_reload, .operands = "",
+	  .help = "reload the running master's config (as SIGHUP); a config that does not load "
+	      "is refused and the old one stays", .flags = CTL_STRICT },
+	{ .words = "status", .run = cmd_status, .operands = "",
+	  .help = "the running master: version, uptime, brokers, listeners, sessions", .flags = CTL_STRICT },
+	{ .words = "who", .run = cmd_who, .operands = "",
+	  .help = "one line per session: id, service, address, worker pid, age, user", .flags = CTL_STRICT },
+	{ .words = "kick", .run = cmd_kick, .min_args = 1, .max_args = 1,
+	  .operands = "SESSION|USER",
+	  .help = "end a session (by its id) or every session of a user, with the protocol's "
+	      "closing line", .flags = CTL_STRICT },
+	{ .words = "throttle list", .run = cmd_throttle_list, .operands = "",
+	  .help = "authd's live login-failure records (addresses and users), throttled first", .flags = CTL_STRICT },
+	{ .words = "throttle clear", .run = cmd_throttle_clear, .min_args = 1, .max_args = 1,
+	  .operands = "IP|USER", .help = "forget the failures of an address (its IPv6 prefix) "
+	      "or of a user: their logins get a password check again", .flags = CTL_STRICT },
+	{ .words = "stop", .run = cmd_stop, .operands = "[--drain SECONDS]",
+	  .help = "stop the master; each session gets its protocol's shutdown line (with "
+	      "--drain: no new connections, sessions may finish for up to SECONDS first)",
+	  .longonly = "d", .flags = CTL_STRICT },
+	{ .words = "health", .run = cmd_health, .operands = "",
+	  .help = "exit 0 if the master serves (brokers up, keys loaded, accepting), else "
+	      "1 with the reason: a container health check", .flags = CTL_STRICT },
 	{ .words = "backup", .run = cmd_backup, .min_args = 1, .max_args = 1,
 	  .operands = "DIR", .help = "copy the user db (consistent while running) and the config "
 	      "into a new 0700 DIR", .flags = CTL_STRICT },
@@ -108,6 +131,7 @@ static const struct option longopts[] = {
 	{ "enable", no_argument, NULL, 'E' },
 	{ "update", no_argument, NULL, 'U' },
 	{ "allow-weak", no_argument, NULL, 'W' },
+	{ "drain", required_argument, NULL, 'd' },
 	{ NULL, 0, NULL, 0 },
 };
 
@@ -215,6 +239,7 @@ take_option(const struct ctl_cmd *c, int opt, struct ctl_args *a, int *help)
 	case 'n': a->flag_n = 1; break;
 	case 'U': a->update = 1; break;
 	case 'W': a->allow_weak = 1; break;
+	case 'd': a->drain = optarg; break;
 	}
 }
 

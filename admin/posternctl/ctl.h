@@ -6,7 +6,8 @@
  * users.c  user set (one LMDB transaction per change)
  * backup.c backup and restore of the user db
  * import.c user import (Courier userdb, Dovecot passwd-file, CSV)
- * check.c  config check (listen addresses, certificates as keyd loads them) */
+ * check.c  config check (listen addresses, certificates as keyd loads them)
+ * control.c reload, status, who, kick, throttle, stop, health (control socket) */
 #ifndef POSTERNCTL_CTL_H
 #define POSTERNCTL_CTL_H
 
@@ -34,6 +35,7 @@ struct ctl_args {
 	int disable, enable;
 	int flag_n;		/* -n: config dump only changes; user import dry run */
 	int update, allow_weak;	/* user import --update, --allow-weak */
+	const char *drain;	/* stop --drain SECONDS */
 };
 
 #define CTL_STRICT	0x01	/* a missing config file is fatal (the command writes) */
@@ -109,6 +111,15 @@ int cmd_config_dump(const struct ctl_args *a);
 int cmd_policy(const struct ctl_args *a);
 int cmd_services(const struct ctl_args *a);
 int cmd_backup(const struct ctl_args *a);
+/* control.c: the running master, over its control socket */
+int cmd_reload(const struct ctl_args *a);
+int cmd_status(const struct ctl_args *a);
+int cmd_who(const struct ctl_args *a);
+int cmd_kick(const struct ctl_args *a);
+int cmd_throttle_list(const struct ctl_args *a);
+int cmd_throttle_clear(const struct ctl_args *a);
+int cmd_stop(const struct ctl_args *a);
+int cmd_health(const struct ctl_args *a);
 int cmd_restore(const struct ctl_args *a);
 
 #endif

@@ -74,6 +74,12 @@ static const struct config_key config_keys[] = {
 	{ "listen_unix_mode", NULL, CT_MODE, S(listen_unix_mode), "0660", 0, 0777 },
 	{ "listen_unix_uid", NULL, CT_NUM, S(listen_unix_uid), "0", 0, U32MAX - 1 },
 	{ "listen_unix_gid", NULL, CT_NUM, S(listen_unix_gid), "0", 0, U32MAX - 1 },
+	/* the control socket (posternctl reload|status|who|kick|throttle|stop|
+	 * health): "" = <state_dir>/control, "none" = off */
+	{ "control_socket", NULL, CT_STR, S(control_socket), "", 0, 0 },
+	{ "control_gid", NULL, CT_NUM, S(control_gid), "0", 0, U32MAX - 1 },
+	{ "control_max_clients", NULL, CT_NUM, S(control_max_clients), "8", 1, 64 },
+	{ "control_timeout", NULL, CT_NUM, S(control_timeout), "30", 1, 3600 },
 	{ "broker_stall_timeout", NULL, CT_NUM, S(broker_stall_timeout), "10", 1, 3600 },
 	{ "login_timeout", NULL, CT_NUM, S(login_timeout), "60", 1, 3600 },
 	{ "preauth_max_percent", NULL, CT_NUM, S(preauth_max_percent), "75", 1, 100 },
@@ -787,4 +793,18 @@ config_expand_mailroot(const char *tmpl, const char *user, char *out, size_t out
 	}
 	out[o] = '\0';
 	return 0;
+}
+
+int
+config_control_path(const struct config *cfg, char *out, size_t outlen)
+{
+	int n;
+
+	if (strcmp(cfg->control_socket, "none") == 0)
+		return 0;
+	if (cfg->control_socket[0] != '\0')
+		n = snprintf(out, outlen, "%s", cfg->control_socket);
+	else
+		n = snprintf(out, outlen, "%s/control", cfg->state_dir);
+	return n > 0 && (size_t)n < outlen ? 1 : -1;
 }

@@ -71,6 +71,10 @@ struct config {
 	uint64_t restart_backoff_max;
 	uint64_t listen_unix_mode;	/* unix socket listeners: mode (octal in the file) */
 	uint64_t listen_unix_uid, listen_unix_gid;	/* ... and owner */
+	char control_socket[CONFIG_PATH_MAX];	/* "" = <state_dir>/control, "none" = off */
+	uint64_t control_gid;		/* a group whose members may use it (0: root only) */
+	uint64_t control_max_clients;	/* connections at once */
+	uint64_t control_timeout;	/* s a connection may wait between requests */
 	uint64_t broker_stall_timeout;	/* s a broker may refuse our messages before it is restarted */
 	uint64_t login_timeout;		/* s from connect to a successful login (TLS included) */
 	uint64_t preauth_max_percent;	/* share of max_daemons sessions not logged in may use */
@@ -190,5 +194,10 @@ int config_path_canonical(const char *p);
  * part, %d domain, %% a percent.  Returns 0, or -1 if it does not fit or a
  * part is unsafe (empty, ".", "..", or holds '/'). */
 int config_expand_mailroot(const char *tmpl, const char *user, char *out, size_t outlen);
+
+/* Where the control socket is for cfg: control_socket, or
+ * <state_dir>/control when that is "".  Returns 1 (out holds it), 0 when
+ * it is "none" (off), -1 when it does not fit outlen. */
+int config_control_path(const struct config *cfg, char *out, size_t outlen);
 
 #endif

@@ -280,3 +280,58 @@ authdproto_fail_get(struct ipc_in *in, uint32_t *code_r, char text_r[AUTHD_TEXT_
 	}
 	return 0;
 }
+
+void
+authdproto_throttle_put(struct ipc_out *o, const struct authd_throttle *r)
+{
+	ipc_out_init(o, MSG_AUTHD_THROTTLE);
+	ipc_put_u32(o, r->id);
+	ipc_put_u8(o, r->op);
+	ipc_put_str(o, r->key);
+}
+
+int
+authdproto_throttle_get(struct ipc_in *in, struct authd_throttle *r)
+{
+	r->id = ipc_get_u32(in);
+	r->op = ipc_get_u8(in);
+	ipc_get_str(in, r->key, sizeof(r->key));
+	if (ipc_in_end_no_fd(in) < 0 || r->op < AUTHD_THROTTLE_LIST ||
+	    r->op > AUTHD_THROTTLE_CLEAR_USER ||
+	    (r->op == AUTHD_THROTTLE_LIST) != (r->key[0] == '\0')) {
+		memset(r, 0, sizeof(*r));
+		return -1;
+	}
+	return 0;
+}
+
+void
+authdproto_throttle_result_put(struct ipc_out *o, uint32_t id, uint8_t status, uint32_t count,
+    const char *text, size_t len)
+{
+	ipc_out_init(o, MSG_MASTER_THROTTLE_RESULT);
+	ipc_put_u32(o, id);
+	ipc_put_u8(o, status);
+	ipc_put_u32(o, count);
+	ipc_put_bytes(o, text, len);
+}
+
+int
+authdproto_throttle_result_get(struct ipc_in *in, struct authd_throttle_result *r)
+{
+	size_t i;
+
+	r->id = ipc_get_u32(in);
+	r->status = ipc_get_u8(in);
+	r->count = ipc_get_u32(in);
+	r->len = ipc_get_bytes(in, &r->text, AUTHD_THROTTLE_TEXT_MAX);
+	if (ipc_in_end_no_fd(in) < 0 || r->status > 1)
+		goto bad;
+	for (i = 0; i < r->len; i++)
+		if ((r->text[i] < 0x20 && r->text[i] != '\n') || r->text[i] == 0x7f)
+			goto bad;
+	return 0;
+bad:
+	memset(r, 0, sizeof(*r));
+	return -1;
+}

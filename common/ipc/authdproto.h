@@ -22,9 +22,11 @@ enum authdproto_msg {
 	MSG_AUTHD_SESSION_NEW = 0x0101,	/* sid, ip, service + fd: worker channel */
 	MSG_AUTHD_CONFIG = 0x0102,	/* struct authd_config */
 	MSG_AUTHD_LOOKUP = 0x0103,	/* id u32, address: a recipient lookup */
+	MSG_AUTHD_THROTTLE = 0x0110,	/* id u32, op u8, key: list or clear records */
 	/* authd -> master */
 	MSG_MASTER_LOGIN = 0x0201,	/* sid, user, uid, gid, mail root, quota */
 	MSG_MASTER_LOOKUP_RESULT = 0x0202, /* struct authd_lookup_result */
+	MSG_MASTER_THROTTLE_RESULT = 0x0210, /* id u32, status u8, count u32, text */
 	/* worker -> authd */
 	MSG_AUTH_START = 0x0301,	/* mech, has_ir u8, ir bytes (base64 text) */
 	MSG_AUTH_CONTINUE = 0x0302,	/* response line (base64 text or "*") */
@@ -173,5 +175,42 @@ void authdproto_ok_put(struct ipc_out *o);
 int authdproto_ok_get(struct ipc_in *in);
 void authdproto_fail_put(struct ipc_out *o, uint32_t code, const char *text);
 int authdproto_fail_get(struct ipc_in *in, uint32_t *code_r, char text_r[AUTHD_TEXT_SIZE]);
+
+/* The control socket's throttle commands (posternctl throttle), relayed
+ * by the master: list authd's live failure records, or clear the record
+ * of one address (its IPv6 prefix) or one user.  The answer's text is one
+ * line per record, printable ASCII or UTF-8 and newlines only (the master
+ * hands it to an admin's terminal), records at their limit first. */
+enum authd_throttle_op {
+	AUTHD_THROTTLE_LIST = 1,
+	AUTHD_THROTTLE_CLEAR_IP = 2,	/* key: a numeric address */
+	AUTHD_THROTTLE_CLEAR_USER = 3,	/* key: a user name (authd normalises it) */
+};
+#define AUTHD_THROTTLE_KEY_MAX	320
+#define AUTHD_THROTTLE_TEXT_MAX	60000
+
+struct authd_throttle {
+	uint32_t id;			/* the master's, echoed */
+	uint8_t op;			/* enum authd_throttle_op */
+	char key[AUTHD_THROTTLE_KEY_MAX + 1];	/* "" for LIST */
+};
+void authdproto_throttle_put(struct ipc_out *o, const struct authd_throttle *r);
+/* Returns 0, or -1 (unknown op, a key for LIST or none to clear). */
+int authdproto_throttle_get(struct ipc_in *in, struct authd_throttle *r);
+
+/* status 0: done (count records listed or cleared); 1: the key is not an
+ * address or a user name (text says why). */
+struct authd_throttle_result {
+	uint32_t id;
+	uint8_t status;
+	uint32_t count;
+	size_t len;
+	const uint8_t *text;		/* into the message; not NUL-terminated */
+};
+void authdproto_throttle_result_put(struct ipc_out *o, uint32_t id, uint8_t status,
+    uint32_t count, const char *text, size_t len);
+/* Returns 0, or -1 (malformed, or a byte of text that is a control other
+ * than a newline). */
+int authdproto_throttle_result_get(struct ipc_in *in, struct authd_throttle_result *r);
 
 #endif

@@ -1,5 +1,6 @@
 /* wk_boot.c - worker kit: command line, config, timeouts, sandbox, PROXY. */
 #include "wk_boot.h"
+#include "wk_session.h"
 
 #include <poll.h>
 #include <signal.h>
@@ -119,6 +120,8 @@ wk_boot_enter(struct wk_boot *b)
 	    ipc_set_timeout(FD_KEYD, BROKER_CALL_TIMEOUT_MS) < 0 ||
 	    ipc_set_timeout(FD_CONTROL, BROKER_CALL_TIMEOUT_MS) < 0)
 		fatal("reason=\"broker channels missing\"");
+	/* the master's stop and kick reach the session's loop (wk_session) */
+	wk_session_signals();
 	policy_spec(b->policy, &b->cfg, &spec);
 	sandbox_confine(&spec);
 	sandbox_lock(&spec);

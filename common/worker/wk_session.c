@@ -1,11 +1,45 @@
 /* wk_session.c - worker kit: one client session on the event loop. */
 #include "wk_session.h"
 
+#include <errno.h>
+#include <fcntl.h>
 #include <poll.h>
+#include <signal.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "../base/ev.h"
 #include "../base/log.h"
+
+/* SIGTERM/SIGUSR1 -> one byte on this pipe (the handler's only work). */
+static int sig_pipe[2] = { -1, -1 };
+
+static void
+on_stop_signal(int sig)
+{
+	unsigned char b = (unsigned char)sig;
+	int saved = errno;
+
+	if (write(sig_pipe[1], &b, 1) < 0) {
+		/* full: a byte already waits, which is enough */
+	}
+	errno = saved;
+}
+
+void
+wk_session_signals(void)
+{
+	struct sigaction sa;
+
+	if (pipe2(sig_pipe, O_NONBLOCK | O_CLOEXEC) < 0)
+		fatal("reason=\"no signal pipe\" errno=%d", errno);
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_stop_signal;
+	sa.sa_flags = SA_RESTART;
+	sigemptyset(&sa.sa_mask);
+	if (sigaction(SIGTERM, &sa, NULL) < 0 || sigaction(SIGUSR1, &sa, NULL) < 0)
+		fatal("reason=\"cannot catch SIGTERM\" errno=%d", errno);
+}
 
 void
 wk_session_init(struct wk_session *s, struct wk_client *c, struct wk_auth *auth,
@@ -77,6 +111,24 @@ wk_session_logged_in(struct wk_session *s)
 	s->login_timer = 0;
 }
 
+/* The master ends the session: its line at a command boundary, then close. */
+static void
+stop_at_boundary(struct wk_session *s)
+{
+	struct wk_client *c = s->c;
+	const char *line;
+
+	if (s->stop_signal == 0 || s->closing || c->dead || wk_auth_busy(s->auth) ||
+	    (s->ops->busy != NULL && s->ops->busy(s->ctx)))
+		return;
+	line = s->stop_signal == SIGUSR1 ? s->ops->kick_line : s->ops->shutdown_line;
+	if (line != NULL && wk_client_can_say(c))
+		wk_client_puts(c, line);
+	log_event(LOG_LEVEL_INFO, "disconnect", "reason=%s ip=%s", s->stop_signal == SIGUSR1 ?
+	    "kicked" : "shutdown", s->ip);
+	s->closing = 1;
+}
+
 void
 wk_session_kick(struct wk_session *s)
 {
@@ -93,6 +145,7 @@ wk_session_kick(struct wk_session *s)
 			break;
 		idle_rearm(s);
 	}
+	stop_at_boundary(s);
 	s->in_kick = 0;
 	if (c->dead || s->closing || (c->eof && !wk_auth_busy(s->auth))) {
 		s->ended = 1;
@@ -131,10 +184,26 @@ login_deadline_ms(const struct wk_session *s, uint64_t started_ms)
 	return limit - margin > spent ? limit - margin - spent : 0;
 }
 
+static void
+on_signal_pipe(int fd, short revents, void *ctx)
+{
+	struct wk_session *s = ctx;
+	unsigned char b[16];
+	ssize_t n, i;
+
+	(void)revents;
+	while ((n = read(fd, b, sizeof(b))) > 0)
+		for (i = 0; i < n; i++)
+			if (s->stop_signal != SIGTERM)	/* shutdown wins over a kick */
+				s->stop_signal = b[i];
+	wk_session_kick(s);
+}
+
 void
 wk_session_run(struct wk_session *s, uint64_t started_ms)
 {
-	if (ev_add_fd(s->c->fd, POLLIN, on_client, s) < 0)
+	if (ev_add_fd(s->c->fd, POLLIN, on_client, s) < 0 ||
+	    (sig_pipe[0] >= 0 && ev_add_fd(sig_pipe[0], POLLIN, on_signal_pipe, s) < 0))
 		fatal("reason=\"event loop\"");
 	idle_rearm(s);
 	/* without it the master's kill is still the deadline */

@@ -29,6 +29,16 @@ struct wk_session_ops {
 	/* The line for a session idle past its timeout, or NULL to close
 	 * without one (IMAP "* BYE Autologout", RFC 9051 5.4). */
 	const char *idle_timeout_line;
+	/* The lines for a session the master ends: at shutdown (SIGTERM from
+	 * `posternctl stop`, the end of a drain, or the master's own SIGTERM)
+	 * and at `posternctl kick` (SIGUSR1).  Written at the next command
+	 * boundary (IMAP "* BYE", POP3 "-ERR", SMTP "421"), then the session
+	 * closes; NULL to close without one. */
+	const char *shutdown_line;
+	const char *kick_line;
+	/* Non-zero while a command is half done (a delivery out, a message
+	 * being received): the line waits for its end.  NULL: never. */
+	int (*busy)(void *ctx);
 };
 
 struct wk_session {
@@ -43,7 +53,13 @@ struct wk_session {
 	int closing;		/* answer, drain, then end the session */
 	int ended;		/* the loop was told to stop */
 	int in_kick;		/* wk_session_kick() is running (callbacks re-enter it) */
+	int stop_signal;	/* SIGTERM or SIGUSR1 arrived: end at the next boundary */
 };
+
+/* Before the sandbox: SIGTERM and SIGUSR1 become events of the session's
+ * loop (a pipe the handler writes one byte to), so a signal that comes
+ * between two polls is not lost.  Fatal on failure. */
+void wk_session_signals(void);
 
 /* Tie a session to its client and login relay; no I/O. */
 void wk_session_init(struct wk_session *s, struct wk_client *c, struct wk_auth *auth,

@@ -212,8 +212,21 @@ process_input(void *ctx)
 	}
 }
 
+/* A message being received (DATA, BDAT) ends before the 421. */
+static int
+session_busy(void *ctx)
+{
+	const struct wk_smtp *p = ctx;
+
+	return p->in != WK_SMTP_IN_LINES;
+}
+
 static const struct wk_session_ops session_ops = {
 	.process = process_input,
+	.busy = session_busy,
+	/* RFC 5321 3.8: 421 before closing on a shutdown */
+	.shutdown_line = "421 4.3.2 Service shutting down, closing connection\r\n",
+	.kick_line = "421 4.3.2 Disconnected by the administrator\r\n",
 	.login_timeout_line = "421 4.4.2 Timeout, closing connection\r\n",
 	/* RFC 5321 4.5.3.2.7: the server's timeout, said before closing */
 	.idle_timeout_line = "421 4.4.2 Idle timeout, closing connection\r\n",

@@ -21,6 +21,7 @@
 #include "../../common/ipc/ipc.h"
 #include "../../common/base/log.h"
 #include "../../common/ipc/proto.h"
+#include "../../common/net/netaddr.h"
 #include "authd.h"
 
 /* The phases of a worker channel: what it may send next. */
@@ -463,10 +464,49 @@ on_lookup(void *ctx, struct ipc_in *in)
 	return 0;
 }
 
+/* MSG_AUTHD_THROTTLE (posternctl throttle, through the master): answered
+ * at once like a lookup.  Every clear is one log line. */
+static int
+on_throttle(void *ctx, struct ipc_in *in)
+{
+	static struct authd_throttle q;
+	static char text[AUTHD_THROTTLE_TEXT_MAX];
+	char name[USERDB_NAME_MAX + 1], akey[NETADDR_KEY_MAX];
+	const char *why = NULL;
+	uint32_t count = 0;
+	size_t len = 0;
+
+	(void)ctx;
+	if (!acfg.have || authdproto_throttle_get(in, &q) < 0)
+		return -1;
+	if (q.op == AUTHD_THROTTLE_LIST) {
+		len = throttle_list(&acfg, ev_now_ms(), text, sizeof(text), &count);
+	} else if (q.op == AUTHD_THROTTLE_CLEAR_IP) {
+		if (netaddr_key(q.key, acfg.ipv6_prefix, akey, sizeof(akey)) < 0)
+			why = "not a numeric IPv4 or IPv6 address";
+		else
+			count = throttle_clear_ip(&acfg, q.key, ev_now_ms());
+	} else if (userdb_normalize((const uint8_t *)q.key, strlen(q.key), acfg.default_domain,
+	    name, &why) == 0) {
+		count = throttle_clear_user(&acfg, name, ev_now_ms());
+	}
+	if (why != NULL)
+		len = (size_t)snprintf(text, sizeof(text), "%s", why);
+	else if (q.op != AUTHD_THROTTLE_LIST)
+		log_event(LOG_LEVEL_INFO, "throttle_cleared", "%s=%s records=%u by=control",
+		    q.op == AUTHD_THROTTLE_CLEAR_IP ? "ip" : "user",
+		    q.op == AUTHD_THROTTLE_CLEAR_IP ? akey : name, count);
+	authdproto_throttle_result_put(&outmsg, q.id, why != NULL, count, text, len);
+	if (ipc_send(master_fd, &outmsg) < 0)
+		log_event(LOG_LEVEL_ERR, "throttle", "reason=\"master channel failed\" errno=%d", errno);
+	return 0;
+}
+
 static const struct ipc_handler master_handlers[] = {
 	{ .type = MSG_AUTHD_SESSION_NEW, .with_fd = 1, .fn = on_session_new },
 	{ .type = MSG_AUTHD_CONFIG, .fn = on_config },
 	{ .type = MSG_AUTHD_LOOKUP, .fn = on_lookup },
+	{ .type = MSG_AUTHD_THROTTLE, .fn = on_throttle },
 };
 
 void

@@ -41,6 +41,16 @@ void throttle_fail(const struct authd_config *c, const char *ip, const char *use
 void throttle_success(const struct authd_config *c, const char *ip, const char *user,
     uint64_t now);
 
+/* posternctl throttle list: the live failure records as text lines into
+ * out (at most room bytes; records at their limit first); count_r: how
+ * many.  Returns the bytes used. */
+size_t throttle_list(const struct authd_config *c, uint64_t now, char *out, size_t room,
+    uint32_t *count_r);
+/* posternctl throttle clear: forget the record of an address (its IPv6
+ * prefix) or of a normalised user name.  Returns 1 if there was one. */
+uint32_t throttle_clear_ip(const struct authd_config *c, const char *ip, uint64_t now);
+uint32_t throttle_clear_user(const struct authd_config *c, const char *user, uint64_t now);
+
 /* authd.c.  dummy_hash: a hash of a random password made with the default
  * scheme and cost, checked instead of a missing or unusable one so that
  * every attempt costs the same (kept; not copied). */

@@ -19,6 +19,7 @@
  * guesser could fail with a few chosen names to push the victim's record
  * out and start the victim's count again.
  */
+#include <stdio.h>
 #include <string.h>
 
 #include "../../common/net/netaddr.h"
@@ -204,4 +205,77 @@ throttle_success(const struct authd_config *c, const char *ip, const char *user,
 	pair_key(user, akey, k);
 	r = lookup(trusted_tab, k, (uint64_t)c->trusted_window_s * 1000, now, 1, UINT32_MAX);
 	r->stamp_ms = now;	/* the window runs from the latest login */
+}
+
+/* posternctl throttle list: the live records of one table into out
+ * (at most room bytes), those at their limit first when first is set,
+ * the others after. */
+static size_t
+list_table(const struct rec *tab, const char *kind, uint64_t window_ms, uint32_t limit,
+    uint64_t now, int at_limit, char *out, size_t room, uint32_t *count)
+{
+	size_t used = 0, i;
+
+	for (i = 0; i < THROTTLE_SLOTS; i++) {
+		const struct rec *r = &tab[i];
+		int n;
+		if (r->key[0] == '\0' || now - r->stamp_ms > window_ms ||
+		    (r->count >= limit) != at_limit)
+			continue;
+		n = snprintf(out + used, room - used, "%s %s failures=%u limit=%u throttled=%s "
+		    "ends_in_s=%llu\n", kind, r->key, r->count, limit, at_limit ? "yes" : "no",
+		    (unsigned long long)((window_ms - (now - r->stamp_ms) + 999) / 1000));
+		if (n < 0 || (size_t)n >= room - used)
+			break;
+		used += (size_t)n;
+		(*count)++;
+	}
+	return used;
+}
+
+size_t
+throttle_list(const struct authd_config *c, uint64_t now, char *out, size_t room,
+    uint32_t *count_r)
+{
+	uint64_t w = (uint64_t)c->window_s * 1000;
+	size_t used = 0;
+	int pass;
+
+	*count_r = 0;
+	for (pass = 1; pass >= 0; pass--) {
+		used += list_table(ip_tab, "ip", w, c->fail_ip_max, now, pass, out + used,
+		    room - used, count_r);
+		used += list_table(user_tab, "user", w, c->fail_user_max, now, pass, out + used,
+		    room - used, count_r);
+	}
+	return used;
+}
+
+/* Forget a record: its key is free again (slots are probed, so a free
+ * slot in a chain only ends lookups early for keys created after it,
+ * which then start again from zero: a clear is meant to do that). */
+static uint32_t
+clear_key(struct rec *tab, const char *key, uint64_t window_ms, uint64_t now)
+{
+	struct rec *r = lookup(tab, key, window_ms, now, 0, UINT32_MAX);
+
+	if (r == NULL)
+		return 0;
+	memset(r, 0, sizeof(*r));
+	return 1;
+}
+
+uint32_t
+throttle_clear_ip(const struct authd_config *c, const char *ip, uint64_t now)
+{
+	char akey[NETADDR_KEY_MAX];
+
+	addr_key(c, ip, akey);
+	return clear_key(ip_tab, akey, (uint64_t)c->window_s * 1000, now);
+}
+
+uint32_t
+throttle_clear_user(const struct authd_config *c, const char *user, uint64_t now)
+{
+	return clear_key(user_tab, user, (uint64_t)c->window_s * 1000, now);
 }

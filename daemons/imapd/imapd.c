@@ -447,10 +447,22 @@ process_input(void *ctx)
 	}
 }
 
+/* An APPEND whose messages are still coming waits for its end. */
+static int
+session_busy(void *ctx)
+{
+	const struct imap *p = ctx;
+
+	return p->nappend > 0 || p->literal_discard;
+}
+
 static const struct wk_session_ops session_ops = {
 	.process = process_input,
 	.login_timeout_line = "* BYE Login timeout\r\n",
 	.idle_timeout_line = "* BYE Autologout; idle for too long\r\n",
+	.shutdown_line = "* BYE Server shutting down\r\n",
+	.kick_line = "* BYE Disconnected by the administrator\r\n",
+	.busy = session_busy,
 };
 
 void

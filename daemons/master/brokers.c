@@ -24,12 +24,14 @@ static struct ipc_out outmsg;
 
 static int authd_login_msg(void *ctx, struct ipc_in *in);
 static int authd_lookup_msg(void *ctx, struct ipc_in *in);
+static int authd_throttle_msg(void *ctx, struct ipc_in *in);
 static int keyd_ready_msg(void *ctx, struct ipc_in *in);
 static void retire_keyd(struct master *m);
 
 static const struct ipc_handler authd_handlers[] = {
 	{ .type = MSG_MASTER_LOGIN, .fn = authd_login_msg },
 	{ .type = MSG_MASTER_LOOKUP_RESULT, .fn = authd_lookup_msg },
+	{ .type = MSG_MASTER_THROTTLE_RESULT, .fn = authd_throttle_msg },
 };
 
 static const struct ipc_handler keyd_handlers[] = {
@@ -67,6 +69,13 @@ authd_lookup_msg(void *ctx, struct ipc_in *in)
 {
 	(void)ctx;
 	return master_lookup_result(M, in);
+}
+
+static int
+authd_throttle_msg(void *ctx, struct ipc_in *in)
+{
+	(void)ctx;
+	return control_throttle_result(M, in);
 }
 
 static int

@@ -36,8 +36,8 @@ add_listener(struct master *m, int fd, const struct service *svc, const char *ad
 	return l;
 }
 
-static int
-parent_dir_safe(const char *path)
+int
+master_dir_safe(const char *path)
 {
 	char dir[CONFIG_PATH_MAX];
 	struct stat st;
@@ -77,7 +77,7 @@ listen_unix(struct master *m, const char *path, char *err, size_t errlen)
 	memcpy(sun.sun_path, path, strlen(path));
 	/* root replaces, chmods and chowns the socket by name: only in a
 	 * directory no one else may change (so no one can swap the name) */
-	if (parent_dir_safe(path) < 0) {
+	if (master_dir_safe(path) < 0) {
 		snprintf(err, errlen, "listen on %s: its directory must be owned by root (or the "
 		    "master's uid) and not writable by group or others", path);
 		return -1;

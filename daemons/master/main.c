@@ -197,17 +197,18 @@ keep_listeners(struct config *nc, const struct config *old)
 	}
 }
 
-static void
-reload(struct master *m)
+int
+master_reload(struct master *m, char *err, size_t errlen)
 {
 	struct config nc;
-	char err[512];
 
-	if (load_config(&nc, m->config_path, err, sizeof(err)) < 0) {
+	if (load_config(&nc, m->config_path, err, errlen) < 0) {
 		log_event(LOG_LEVEL_ERR, "reload_failed", "reason=\"%s\" keeping=old", err);
-		return;
+		return -1;
 	}
 	keep_listeners(&nc, &m->cfg);
+	/* the control socket is bound once, like the listeners */
+	memcpy(nc.control_socket, m->cfg.control_socket, sizeof(nc.control_socket));
 	m->cfg = nc;
 	master_snapshot_config(m);
 	master_send_authd_config(m);
@@ -215,6 +216,7 @@ reload(struct master *m)
 	log_event(LOG_LEVEL_INFO, "reloaded", "config=%s max_daemons=%llu max_per_ip=%llu",
 	    m->config_path, (unsigned long long)m->cfg.max_daemons,
 	    (unsigned long long)m->cfg.max_per_ip);
+	return 0;
 }
 
 static void
@@ -223,35 +225,69 @@ final_kill(void *ctx)
 	struct master *m = ctx;
 	size_t i;
 
+	log_event(LOG_LEVEL_WARN, "stopped", "clean=no sessions=%zu reason=\"still running "
+	    "after the stop's grace time: killed\"", m->nsessions);
 	for (i = 0; i < m->nsessions; i++) {
 		if (m->sessions[i].worker_pid > 0)
 			kill(m->sessions[i].worker_pid, SIGKILL);
 		master_children_kill(&m->sessions[i], SIGKILL);
 	}
 	brokers_stop(m, SIGKILL);
+	control_close();
 	ev_stop();
 }
 
+/* How long workers get to say their shutdown line and close. */
+#define STOP_GRACE_MS	5000
+
+static uint64_t drain_timer;
+static int brokers_stopping;
+
+/* The end of a drain (or a stop without one): every worker gets SIGTERM
+ * and says its protocol's line at its next command boundary (wk_session);
+ * each stored ends with its worker.  Whatever still runs after the grace
+ * time is killed. */
 static void
-begin_stop(struct master *m)
+close_sessions(void *ctx)
 {
+	struct master *m = ctx;
 	size_t i;
+
+	drain_timer = 0;
+	log_event(LOG_LEVEL_INFO, "stopping", "sessions=%zu phase=close", m->nsessions);
+	for (i = 0; i < m->nsessions; i++)
+		if (m->sessions[i].worker_pid > 0)
+			kill(m->sessions[i].worker_pid, SIGTERM);
+	if (m->nsessions == 0 && !brokers_stopping) {
+		brokers_stop(m, SIGTERM);
+		brokers_stopping = 1;
+	}
+	ev_add_timer(STOP_GRACE_MS, final_kill, m);
+}
+
+void
+master_stop(struct master *m, unsigned drain_s)
+{
 	int l;
 
-	if (m->stopping)
+	if (m->stopping) {
+		/* a second stop ends a drain now */
+		if (drain_timer != 0 && drain_s == 0) {
+			ev_cancel_timer(drain_timer);
+			close_sessions(m);
+		}
 		return;
+	}
 	m->stopping = 1;
-	log_event(LOG_LEVEL_INFO, "stopping", "sessions=%zu", m->nsessions);
+	log_event(LOG_LEVEL_INFO, "stopping", "sessions=%zu drain_s=%u", m->nsessions, drain_s);
 	for (l = 0; l < m->nlisteners; l++) {
 		ev_del_fd(m->listeners[l].fd);
 		close(m->listeners[l].fd);
 	}
-	for (i = 0; i < m->nsessions; i++) {
-		kill(m->sessions[i].worker_pid, SIGTERM);
-		master_children_kill(&m->sessions[i], SIGTERM);
-	}
-	brokers_stop(m, SIGTERM);
-	ev_add_timer(5000, final_kill, m);
+	if (drain_s > 0 && m->nsessions > 0)
+		drain_timer = ev_add_timer((uint64_t)drain_s * 1000, close_sessions, m);
+	else
+		close_sessions(m);
 }
 
 static void
@@ -259,23 +295,36 @@ on_signal(int fd, short revents, void *ctx)
 {
 	struct master *m = ctx;
 	struct signalfd_siginfo si;
+	char err[512];
 
 	(void)revents;
 	while (read(fd, &si, sizeof(si)) == (ssize_t)sizeof(si)) {
 		switch (si.ssi_signo) {
 		case SIGCHLD:
 			master_reap(m);
+			if (m->stopping && m->nsessions == 0 && brokers_running(m) &&
+			    !brokers_stopping) {
+				/* the last session of a stop or a drain ended */
+				if (drain_timer != 0) {
+					ev_cancel_timer(drain_timer);
+					drain_timer = 0;
+					ev_add_timer(STOP_GRACE_MS, final_kill, m);
+				}
+				brokers_stop(m, SIGTERM);
+				brokers_stopping = 1;
+			}
 			if (m->stopping && m->nsessions == 0 && !brokers_running(m)) {
 				log_event(LOG_LEVEL_INFO, "stopped", "clean=yes");
+				control_close();
 				ev_stop();
 			}
 			break;
 		case SIGHUP:
-			reload(m);
+			(void)master_reload(m, err, sizeof(err));
 			break;
 		case SIGTERM:
 		case SIGINT:
-			begin_stop(m);
+			master_stop(m, 0);
 			break;
 		}
 	}
@@ -352,6 +401,10 @@ main(int argc, char **argv)
 
 	if (service_check_listen(&M.cfg, err, sizeof(err)) < 0 ||
 	    master_listen_all(&M, err, sizeof(err)) < 0) {
+		fprintf(stderr, "postern-master: %s\n", err);
+		return 1;
+	}
+	if (control_open(&M, err, sizeof(err)) < 0) {
 		fprintf(stderr, "postern-master: %s\n", err);
 		return 1;
 	}

@@ -474,6 +474,7 @@ master_authd_login(struct master *m, struct ipc_in *in)
 		return -1;
 	}
 	master_session_logged_in(m, s);
+	snprintf(s->user, sizeof(s->user), "%s", L.user);
 	/* Check meaning, not only form: never root, only canonical paths. */
 	if (L.uid == 0 || L.gid == 0 || L.uid == geteuid() || !config_path_canonical(L.mail_root)) {
 		log_event(LOG_LEVEL_ERR, "login_refused", "user=%s reason=\"authd named uid 0, the master's "

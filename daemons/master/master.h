@@ -78,6 +78,7 @@ struct session {
 	struct master *m;
 	struct session_rcpt *rcpts;	/* intake: this transaction's recipients */
 	uint32_t nrcpts;
+	char user[USERDB_NAME_MAX + 1];	/* authd's name for it after a login, else "" */
 };
 
 /* A long-lived child the master talks to: authd, keyd. */
@@ -118,6 +119,10 @@ struct master {
 };
 
 /* listen.c */
+/* 0 if the directory of path is owned by root (or the master's uid) and
+ * not writable by group or others: root may then replace a socket there
+ * by name. */
+int master_dir_safe(const char *path);
 int master_listen_all(struct master *m, char *err, size_t errlen);
 void master_accept(int fd, short revents, void *ctx);
 /* Start polling the listeners.  Called once keyd has loaded its keys (so
@@ -133,6 +138,22 @@ void logs_child_exited(pid_t pid);
 
 /* master.c */
 void master_send_authd_config(struct master *m);
+
+/* main.c: SIGHUP's work (a config that does not load keeps the old one:
+ * -1 with the reason); SIGTERM's with a drain: stop accepting, let the
+ * sessions run for up to drain_s seconds, then tell each to close
+ * (SIGTERM: its protocol's line) and kill what is left after a grace time.
+ * A second stop without a drain ends a drain at once. */
+int master_reload(struct master *m, char *err, size_t errlen);
+void master_stop(struct master *m, unsigned drain_s);
+
+/* control.c: the control socket (posternctl reload, status, who, kick,
+ * throttle, stop, health).  control_open binds it (-1 with the reason);
+ * control_close closes every connection and removes the socket. */
+int control_open(struct master *m, char *err, size_t errlen);
+void control_close(void);
+/* MSG_MASTER_THROTTLE_RESULT from authd.  Returns 0, or -1 (a violation). */
+int control_throttle_result(struct master *m, struct ipc_in *in);
 
 /* brokers.c */
 void brokers_init(struct master *m);

@@ -217,6 +217,8 @@ process_input(void *ctx)
 static const struct wk_session_ops session_ops = {
 	.process = process_input,
 	.login_timeout_line = "-ERR [SYS/TEMP] login timeout\r\n",
+	.shutdown_line = "-ERR [SYS/TEMP] Server shutting down\r\n",
+	.kick_line = "-ERR [SYS/TEMP] Disconnected by the administrator\r\n",
 };
 
 void

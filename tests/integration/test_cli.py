@@ -26,7 +26,8 @@ COMMANDS = [
     "user add", "user del", "user passwd", "user set", "user import", "user list", "user show",
     "user disable", "user enable", "domain add", "domain del", "domain list",
     "alias add", "alias del", "alias list", "auth test", "deliver", "quota get", "quota recalc", "index rebuild", "config check",
-    "config dump", "policy", "services", "backup", "restore",
+    "config dump", "policy", "services", "reload", "status", "who", "kick", "throttle list",
+    "throttle clear", "stop", "health", "backup", "restore",
 ]
 WRITERS = [
     ["domain", "add", "x.example"], ["domain", "del", "x.example"],
@@ -35,6 +36,9 @@ WRITERS = [
     ["user", "disable", "zed"], ["user", "enable", "zed"],
     ["alias", "add", "a", "zed"], ["alias", "del", "a"], ["deliver", "zed"], ["quota", "recalc", "zed"], ["index", "rebuild", "zed"],
     ["config", "check"], ["config", "dump"], ["restore", "/nonexistent-backup"],
+    # a typo must not reach the default master's control socket
+    ["reload"], ["status"], ["who"], ["kick", "zed"], ["throttle", "list"],
+    ["throttle", "clear", "zed"], ["stop"], ["health"],
 ]
 
 

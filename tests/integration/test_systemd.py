@@ -89,7 +89,7 @@ HARDENING = {
     "PrivateIPC": "yes",
     "RemoveIPC": "yes",
     "PrivateNetwork": "yes",
-    "RestrictAddressFamilies": "none",
+    "RestrictAddressFamilies": "AF_UNIX",
     "IPAddressDeny": "any",
     "SystemCallArchitectures": "native",
     "SystemCallErrorNumber": "EPERM",
@@ -881,7 +881,7 @@ MS_REMOUNT, MS_BIND, MS_MOVE, MS_REC, MS_PRIVATE = 32, 4096, 8192, 16384, 1 << 1
 MNT_FLAGS = {"ro": MS_RDONLY, "nosuid": MS_NOSUID, "nodev": MS_NODEV, "noexec": MS_NOEXEC,
              "noatime": 1024, "nodiratime": 2048, "relatime": 1 << 21}
 SCMP_ACT_ALLOW = 0x7fff0000
-SCMP_CMP_EQ, SCMP_CMP_MASKED_EQ = 4, 7
+SCMP_CMP_NE, SCMP_CMP_EQ, SCMP_CMP_MASKED_EQ = 1, 4, 7
 
 
 def SCMP_ACT_ERRNO(e):
@@ -1014,6 +1014,11 @@ def _load_seccomp(spec):
     eperm = SCMP_ACT_ERRNO(errno.EPERM)
     if spec["address_families"] == "none":      # socket(2) only; socketpair(2) is unaffected
         load(SCMP_ACT_ALLOW, [(SCMP_ACT_ERRNO(errno.EAFNOSUPPORT), "socket", [])])
+    elif spec["address_families"] == "AF_UNIX":  # the control socket, nothing else
+        load(SCMP_ACT_ALLOW, [(SCMP_ACT_ERRNO(errno.EAFNOSUPPORT), "socket",
+                               [(0, SCMP_CMP_NE, socket.AF_UNIX, 0)])])
+    else:
+        raise AssertionError("RestrictAddressFamilies=%s is not emulated" % spec["address_families"])
     if spec["mdwe"]:
         wx = 0x2 | 0x4
         load(SCMP_ACT_ALLOW, [

@@ -16,7 +16,9 @@
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
+#include <sys/socket.h>
 #include <sys/syscall.h>
+#include <sys/un.h>
 #include <unistd.h>
 
 #include "../../common/base/config.h"
@@ -802,7 +804,14 @@ run(char *line)
 		exit(0);
 	else if (!strncmp(cmd, "IMAP-", 5) && store_fd >= 0)
 		imap_cmd(cmd, a);
-	else if (!strcmp(cmd, "MEMFD")) {
+	else if (!strcmp(cmd, "CONTROL-CONNECT") && a) {
+		/* the master's control socket: no list holds socket(2) */
+		struct sockaddr_un sun = { .sun_family = AF_UNIX };
+		int fd = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0);
+		snprintf(sun.sun_path, sizeof(sun.sun_path), "%s", a);
+		report("control-connect", fd < 0 ? -1 :
+		    connect(fd, (struct sockaddr *)&sun, sizeof(sun)));
+	} else if (!strcmp(cmd, "MEMFD")) {
 		/* in imapd's filter (APPEND), not in pop3d's: SIGSYS there */
 		int fd = memfd_create("hostile", MFD_CLOEXEC | MFD_ALLOW_SEALING);
 		say(fd >= 0 ? "memfd ok" : "memfd failed");
