@@ -515,6 +515,9 @@ class TestDebianPackage(unittest.TestCase):
             self.assertRegex(log(), r"event=ready config=/etc/postern/postern.conf "
                                     r"libexec=/usr/libexec/postern ")
             self.assertNotIn("event=unprivileged", log())
+            # the packaged posternctl finds the master's control socket
+            status = sh("/usr/sbin/posternctl status").stdout
+            self.assertIn("version", status)
 
             c = poplib.POP3("127.0.0.1", pop3, timeout=20)
             try:
@@ -533,7 +536,7 @@ class TestDebianPackage(unittest.TestCase):
             self.assertIn("event=stopped clean=yes", log())
             master = None
             state = set(sh("ls -A /var/lib/postern").stdout.split())
-            self.assertLessEqual(state, {"userdb", "tls", "empty"}, "postrm would keep these")
+            self.assertLessEqual(state, {"userdb", "tls", "empty", "control"}, "postrm would keep these")
 
             # purge: the package's files, its conffile and its state go; the
             # mail and the system users stay (postrm says why)
