@@ -386,14 +386,16 @@ class TestDebianPackage(unittest.TestCase):
         debs = [f for f in os.listdir(os.path.join(TOP, "build/deb")) if f.endswith(".deb")]
         assert len(debs) == 1, debs
         cls.deb = os.path.join(TOP, "build/deb", debs[0])
+        # at once: a commit or an edit later would change it
+        cls.version = subprocess.run(["sh", os.path.join(TOP, "packaging/version.sh")],
+                                     capture_output=True, text=True, check=True).stdout.strip()
 
     def dpkg_field(self, field):
         return subprocess.run(["dpkg-deb", "-f", self.deb, field], capture_output=True, text=True,
                               check=True).stdout.strip()
 
     def test_control(self):
-        version = subprocess.run(["sh", os.path.join(TOP, "packaging/version.sh")],
-                                 capture_output=True, text=True, check=True).stdout.strip()
+        version = self.version
         self.assertRegex(version, r"^[0-9][A-Za-z0-9.+~]*$")
         self.assertEqual(self.dpkg_field("Version"), version)
         self.assertEqual(self.dpkg_field("Package"), "postern")
