@@ -14,6 +14,7 @@ the Debian package installed for real without touching the host.
   no error and only the warnings docs/INSTALL.md lists; then, in a private
   mount namespace with an overlay over / (tmpfs upper dir) and a chroot into
   it, `dpkg -i`, a domain and a user made with the packaged posternctl, the
+  installed units checked with systemd-analyze verify and security, the
   packaged master started as postern.service's User= with its capabilities
   on loopback ports the harness picked, a POP3 login with poplib, a clean
   stop, `dpkg --purge`, and a check that what the package installed is gone
@@ -465,6 +466,17 @@ class TestDebianPackage(unittest.TestCase):
             self.assertEqual(sh("stat -c '%U:%G %a' /var/lib/postern").stdout.strip(),
                              "postern:postern 700")
             self.assertEqual(master_ent[6].strip(), "/usr/sbin/nologin")
+
+            # the installed units as systemd reads them: verify prints nothing
+            # (ExecStart= exists, User= exists...), the sandbox scores as in
+            # test_systemd
+            if sh("command -v systemd-analyze", check=False).returncode == 0:
+                units = " ".join(u for u in files if u.startswith("/lib/systemd/system/"))
+                self.assertIn("/lib/systemd/system/postern.service", units)
+                r = sh("systemd-analyze verify %s 2>&1" % units)
+                self.assertEqual(r.stdout, "")
+                sh("systemd-analyze security --offline=yes --threshold=15 "
+                   "/lib/systemd/system/postern.service")
 
             # the packaged files work: man pages, completion, the config
             for page in ("posternctl", "postern-master", "postern.conf"):
