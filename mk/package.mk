@@ -94,10 +94,13 @@ DEB_DIR     := $(B)/deb
 DEB_STAGE   := $(DEB_DIR)/stage
 DEB_VERSION  = $(shell sh packaging/version.sh)
 DEB_FILE     = $(DEB_DIR)/postern_$(DEB_VERSION)_amd64.deb
+# Every time in the package is the commit's (reproducible builds: the same
+# tree gives the same .deb, as image/build.sh does for the image).
+DEB_EPOCH    = $(or $(SOURCE_DATE_EPOCH),$(shell git log -1 --format=%ct 2>/dev/null),0)
 
 deb: all
 	@command -v dpkg-deb >/dev/null || { echo "deb: dpkg-deb not found" >&2; exit 1; }
-	rm -rf $(DEB_STAGE) && mkdir -p $(DEB_STAGE)/DEBIAN
+	rm -rf $(DEB_STAGE) && install -d -m 0755 $(DEB_STAGE) $(DEB_STAGE)/DEBIAN
 	$(MAKE) --no-print-directory install PREFIX=/usr UNITDIR=/lib/systemd/system \
 	    DESTDIR=$(CURDIR)/$(DEB_STAGE) >/dev/null
 	@# dh_strip's and dh_compress's jobs, by hand
@@ -115,6 +118,10 @@ deb: all
 	sed -e "s|@VERSION@|$(DEB_VERSION)|" \
 	    -e "s|@SIZE@|$$(du -sk --exclude=DEBIAN $(DEB_STAGE) | cut -f1)|" \
 	    packaging/control.in >$(DEB_STAGE)/DEBIAN/control
+	@# nor the umask: directories 0755 whoever made them
+	find $(DEB_STAGE) -type d -exec chmod 0755 {} +
+	chmod 0644 $(DEB_STAGE)/DEBIAN/control
+	find $(DEB_STAGE) -exec touch -h -d @$(DEB_EPOCH) {} +
 	rm -f $(DEB_DIR)/*.deb
-	dpkg-deb --root-owner-group -Zxz --build $(DEB_STAGE) $(DEB_FILE)
+	SOURCE_DATE_EPOCH=$(DEB_EPOCH) dpkg-deb --root-owner-group -Zxz --build $(DEB_STAGE) $(DEB_FILE)
 	@echo "  DEB     $(DEB_FILE)"

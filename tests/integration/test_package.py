@@ -21,6 +21,7 @@ the Debian package installed for real without touching the host.
   and the mail is kept; and once more with systemd-sysusers and
   systemd-tmpfiles removed, for postinst's useradd/mkdir path.
 """
+import hashlib
 import os
 import poplib
 import re
@@ -63,11 +64,17 @@ def config_keys():
     return [line.split(" = ")[0] for line in out.splitlines() if " = " in line]
 
 
-def make(*args):
+def make(*args, umask=None):
     # not the flags of a make that runs the tests (its jobserver fds are closed here)
     env = {k: v for k, v in os.environ.items() if k not in ("MAKEFLAGS", "MFLAGS", "MAKELEVEL")}
     return subprocess.run(["make", "--no-print-directory", "-C", TOP] + list(args),
-                          capture_output=True, text=True, timeout=600, env=env)
+                          capture_output=True, text=True, timeout=600, env=env,
+                          preexec_fn=(lambda: os.umask(umask)) if umask is not None else None)
+
+
+def sha256(path):
+    with open(path, "rb") as f:
+        return hashlib.sha256(f.read()).hexdigest()
 
 
 def files_under(root):
@@ -420,6 +427,18 @@ class TestDebianPackage(unittest.TestCase):
                      "./usr/share/doc/postern/copyright", "./usr/share/doc/postern/changelog.gz"):
             self.assertIn(" " + path, listing)
         self.assertIn("./usr/sbin/postern-master -> ../libexec/postern/postern-master", listing)
+
+    def test_reproducible(self):
+        """The same tree gives the same .deb, whatever the time and the umask."""
+        first = sha256(self.deb)
+        r = make("deb", umask=0o077)
+        self.assertEqual(r.returncode, 0, r.stdout[-3000:] + r.stderr[-3000:])
+        self.assertEqual(sha256(self.deb), first)
+        listing = subprocess.run(["dpkg-deb", "-c", self.deb], capture_output=True, text=True,
+                                 check=True).stdout.splitlines()
+        for line in listing:
+            mode = line.split()[0]
+            self.assertIn(mode, ("drwxr-xr-x", "-rw-r--r--", "-rwxr-xr-x", "lrwxrwxrwx"), line)
 
     def test_lintian(self):
         r = subprocess.run(["lintian", "--no-tag-display-limit", self.deb], capture_output=True,
