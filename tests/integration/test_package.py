@@ -20,6 +20,11 @@ the Debian package installed for real without touching the host.
   stop, `dpkg --purge`, and a check that what the package installed is gone
   and the mail is kept; and once more with systemd-sysusers and
   systemd-tmpfiles removed, for postinst's useradd/mkdir path.
+- TestPackageUnderSystemd (opt-in, PTEST_REAL_SYSTEMD=1): test_systemd's
+  TestRealSystemd with Postern installed by `dpkg -i` in its container (its
+  CONTAINER_INIT with the install steps replaced), so the packaged units,
+  users and directories serve under a real systemd 252 as PID 1; then
+  `dpkg --purge` with systemd running stops the service and its sockets.
 """
 import hashlib
 import os
@@ -31,6 +36,7 @@ import subprocess
 import tempfile
 import unittest
 
+import test_systemd
 from harness import BIN, TOP, free_port, wait_until
 
 CTL = os.path.join(BIN, "posternctl")
@@ -612,6 +618,63 @@ class TestDebianPackage(unittest.TestCase):
             self.assertNotEqual(ov.sh("test -e /var/lib/postern", check=False).returncode, 0)
         finally:
             ov.close()
+
+
+# Opt-in (PTEST_REAL_SYSTEMD=1): test_systemd's container with a real systemd
+# as PID 1, Postern installed there by `dpkg -i` instead of by hand, so that
+# test_systemd's end-to-end checks run against the packaged units, users and
+# directories; then `dpkg --purge` under the running systemd (prerm's stop).
+PACKAGE_INSTALL = r"""
+# the package instead of the install steps of docs/SYSTEMD.md
+cp "/oldroot%s" /tmp/postern.deb
+sed -i '/^path-exclude/d' /etc/dpkg/dpkg.cfg.d/* 2>/dev/null || true
+rm -rf /etc/postern /var/lib/postern /var/mail/localhost
+# a container image's policy-rc.d (exit 101) forbids maintainer scripts to
+# touch services; a host has none
+rm -f /usr/sbin/policy-rc.d
+DEBIAN_FRONTEND=noninteractive dpkg -i /tmp/postern.deb
+printf 'tls_plaintext_loopback = yes\nauth_fail_delay_ms = 0\n' >> /etc/postern/postern.conf
+"""
+
+
+class TestPackageUnderSystemd(test_systemd.TestRealSystemd):
+    @classmethod
+    def setUpClass(cls):
+        if can_install():
+            raise unittest.SkipTest(can_install())
+        r = make("deb")
+        if r.returncode != 0:
+            raise AssertionError("make deb failed: " + r.stdout[-3000:] + r.stderr[-3000:])
+        deb = [f for f in os.listdir(os.path.join(TOP, "build/deb")) if f.endswith(".deb")][0]
+        init = test_systemd.CONTAINER_INIT
+        start = init.index("# the install steps of docs/SYSTEMD.md")
+        end = init.index("posternctl domain add localhost")
+        test_systemd.CONTAINER_INIT = (init[:start] +
+                                       PACKAGE_INSTALL % os.path.join(TOP, "build/deb", deb) +
+                                       init[end:])
+        try:
+            super().setUpClass()
+        finally:
+            test_systemd.CONTAINER_INIT = init
+
+    def test_a_installed_by_dpkg(self):
+        self.assertEqual(self.sh("dpkg-query -W -f='${db:Status-Status}' postern").stdout,
+                         "installed")
+        self.assertEqual(self.sh("systemctl show -p FragmentPath --value postern.service"
+                                 ).stdout.strip(), "/lib/systemd/system/postern.service")
+
+    def test_d_purge_under_systemd(self):
+        self.pop3()                               # the service runs
+        self.sh("DEBIAN_FRONTEND=noninteractive dpkg --purge postern")
+        for u in ("postern.service", "postern.socket", "postern-pop3s.socket"):
+            state = self.sh("systemctl is-active %s" % u, check=False).stdout.strip()
+            self.assertIn(state, ("inactive", "unknown"), u)
+        for d in ("/var/lib/postern", "/etc/postern", "/usr/libexec/postern"):
+            self.assertNotEqual(self.sh("test -e %s" % d, check=False).returncode, 0, d)
+        r = subprocess.run(["nsenter", "-t", str(self.init), "-n", "python3", "-c",
+                            "import socket; socket.create_connection(('127.0.0.1', 110), 5)"],
+                           capture_output=True, text=True, timeout=30)
+        self.assertNotEqual(r.returncode, 0, "port 110 still served after the purge")
 
 
 if __name__ == "__main__":
