@@ -135,6 +135,16 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		throttles();
 		return 0;
 	}
+	if (in.type == MSG_MASTER_REHASH) {
+		static struct authd_rehash rh;
+		if (authdproto_rehash_get(&in, &rh) == 0) {
+			CHECK(strncmp(rh.hash, "$y$", 3) == 0 && rh.user[0] != '\0');
+			CHECK(strcspn(rh.hash, "\r\n\t :") == strlen(rh.hash));
+			authdproto_rehash_put(&out, &rh);
+			CHECK_REENCODES(out, in);
+		}
+		return 0;
+	}
 	if (in.type == MSG_AUTHD_LOOKUP || in.type == MSG_MASTER_LOOKUP_RESULT) {
 		lookups();
 		return 0;

@@ -95,11 +95,15 @@ decode_request(void)
 		storeimap_store_put(&out, &store);
 		return 1;
 	case MSG_STORE_IMAP_APPEND:
+	case MSG_STORE_IMAP_APPEND_PART:
 		if (storeimap_append_get(&in, &append) < 0)
 			return 0;
 		check_kwlist(&append.kw);
 		CHECK(in.fd >= 0 && append.len <= STORE_APPEND_MAX && append.date >= 0 &&
 		    append.name[0] != '\0');
+		CHECK(in.type == MSG_STORE_IMAP_APPEND ? append.parts == 0 :
+		    append.parts >= 2 && append.parts <= STORE_APPEND_PARTS_MAX &&
+		    append.part < append.parts);
 		storeimap_append_put(&out, &append, in.fd);
 		return 1;
 	}

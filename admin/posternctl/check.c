@@ -2,8 +2,11 @@
  * before they start.  Listen addresses are checked as the master binds
  * them (policy/services.c), certificate/key pairs are loaded by keyd's own
  * code (daemons/keyd/certs.c) and checked for expiry. */
+#include <dirent.h>
+#include <errno.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 
 #include "../../daemons/keyd/keyd.h"
@@ -51,6 +54,99 @@ check_certs(void)
 	return errors;
 }
 
+/* A directory the master or a broker trusts, as they check it at start:
+ * not writable by group or others (its owner is printed: root, or the
+ * master's own uid when a unit runs it as a user).  A missing one is fine when
+ * the master creates it (state_dir, empty_root) and an error otherwise.
+ * Returns the number of errors (0 or 1). */
+static int
+check_dir(const char *key, const char *path, int created, int must_be_empty)
+{
+	struct stat st;
+	DIR *d;
+	struct dirent *e;
+	int extra = 0;
+
+	if (stat(path, &st) < 0) {
+		if (errno == ENOENT && created) {
+			printf("%s %s: missing, the master creates it\n", key, path);
+			return 0;
+		}
+		fprintf(stderr, "posternctl: %s: %s %s: %s\n", cfgpath, key, path, strerror(errno));
+		return 1;
+	}
+	if (!S_ISDIR(st.st_mode)) {
+		fprintf(stderr, "posternctl: %s: %s %s: not a directory\n", cfgpath, key, path);
+		return 1;
+	}
+	if ((st.st_mode & 022) != 0) {
+		fprintf(stderr, "posternctl: %s: %s %s: mode %04o (uid %u): it must not be writable "
+		    "by group or others\n", cfgpath, key, path, (unsigned)(st.st_mode & 07777),
+		    (unsigned)st.st_uid);
+		return 1;
+	}
+	if (must_be_empty && (d = opendir(path)) != NULL) {
+		while ((e = readdir(d)) != NULL)
+			if (strcmp(e->d_name, ".") != 0 && strcmp(e->d_name, "..") != 0)
+				extra++;
+		closedir(d);
+		if (extra > 0) {
+			fprintf(stderr, "posternctl: %s: %s %s: not empty (%d entries): every "
+			    "confined process sees it as its root\n", cfgpath, key, path, extra);
+			return 1;
+		}
+	}
+	printf("%s %s: ok (uid %u, mode %04o)\n", key, path, (unsigned)st.st_uid,
+	    (unsigned)(st.st_mode & 07777));
+	return 0;
+}
+
+/* The directory part of path ("/" for "/x"). */
+static void
+parent_of(const char *path, char *out, size_t len)
+{
+	const char *slash = strrchr(path, '/');
+	size_t n = slash == NULL ? 0 : slash == path ? 1 : (size_t)(slash - path);
+
+	snprintf(out, len, "%.*s", (int)n, path);
+}
+
+/* state_dir, empty_root, the user db's directory, and the directory of
+ * each unix socket the master binds by name (the control socket, unix
+ * listeners): what the master refuses at start. */
+static int
+check_dirs(void)
+{
+	char dir[CONFIG_PATH_MAX], list[CONFIG_PATH_MAX], *save = NULL, *tok;
+	int errors = 0;
+	size_t k;
+
+	errors += check_dir("state_dir", cfg.state_dir, 1, 0);
+	errors += check_dir("empty_root", cfg.empty_root, 1, 1);
+	/* the user db (an LMDB directory) is made at first use */
+	errors += check_dir("userdb", cfg.userdb_path, 1, 0);
+	if (config_control_path(&cfg, list, sizeof(list)) > 0) {
+		parent_of(list, dir, sizeof(dir));
+		errors += check_dir("control_socket's directory", dir, strcmp(dir, cfg.state_dir) == 0,
+		    0);
+	}
+	for (k = 0; k < SERVICE_COUNT; k++) {
+		const struct service *svc = &service_table[k];
+		if (svc->listen_off == SERVICE_NO_KEY || !svc->enabled)
+			continue;
+		snprintf(list, sizeof(list), "%s", service_listen(svc, &cfg));
+		for (tok = strtok_r(list, ", ", &save); tok != NULL; tok = strtok_r(NULL, ", ", &save)) {
+			char key[64];
+			if (tok[0] != '/')
+				continue;
+			parent_of(tok, dir, sizeof(dir));
+			snprintf(key, sizeof(key), "%s_listen's directory", svc->name);
+			errors += check_dir(key, dir, 0, 0);
+		}
+	}
+	return errors;
+}
+
 int
 cmd_config_check(const struct ctl_args *a)
 {
@@ -61,7 +157,7 @@ cmd_config_check(const struct ctl_args *a)
 		fprintf(stderr, "posternctl: %s: %s\n", cfgpath, err);
 		return 1;
 	}
-	if (check_certs() > 0)
+	if (check_dirs() + check_certs() > 0)
 		return 1;
 	if (strcmp(cfgpath, CONFIG_NONE) == 0)
 		printf("defaults and POSTERN_* environment: ok\n");

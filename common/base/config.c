@@ -83,6 +83,9 @@ static const struct config_key config_keys[] = {
 	{ "broker_stall_timeout", NULL, CT_NUM, S(broker_stall_timeout), "10", 1, 3600 },
 	{ "login_timeout", NULL, CT_NUM, S(login_timeout), "60", 1, 3600 },
 	{ "preauth_max_percent", NULL, CT_NUM, S(preauth_max_percent), "75", 1, 100 },
+	{ "log_level", NULL, CT_STR, S(log_level), "info", 0, 8 },
+	{ "log_output", NULL, CT_STR, S(log_output), "stderr", 0, 8 },
+	{ "log_syslog_socket", NULL, CT_PATH, S(log_syslog_socket), "/dev/log", 0, 0 },
 	{ "log_max_lines_per_second", NULL, CT_NUM, S(log_max_lines_per_second), "200", 1, 1000000 },
 	{ "auth_uid", NULL, CT_NUM, S(auth_uid), "7001", 1, U32MAX - 1 },
 	{ "auth_gid", NULL, CT_NUM, S(auth_gid), "7001", 1, U32MAX - 1 },
@@ -481,6 +484,64 @@ check_imap(const struct config *c, const char *name, char *err, size_t errlen)
 	return 0;
 }
 
+static const char *const log_levels[] = { "debug", "info", "warn", "error" };
+static const char *const log_outputs[] = { "stderr", "syslog", "both" };
+
+static int
+word_index(const char *v, const char *const *words, int n)
+{
+	int i;
+
+	for (i = 0; i < n; i++)
+		if (strcmp(v, words[i]) == 0)
+			return i;
+	return -1;
+}
+
+int
+config_log_level(const struct config *c)
+{
+	int i = word_index(c->log_level, log_levels, 4);
+
+	return i < 0 ? 1 : i;
+}
+
+int
+config_log_output(const struct config *c)
+{
+	int i = word_index(c->log_output, log_outputs, 3);
+
+	return i < 0 ? CONFIG_LOG_STDERR : i;
+}
+
+static int
+check_log(const struct config *c, const char *name, char *err, size_t errlen)
+{
+	if (word_index(c->log_level, log_levels, 4) < 0) {
+		snprintf(err, errlen, "%s: log_level '%.8s': use debug, info, warn or error", name,
+		    c->log_level);
+		return -1;
+	}
+	if (word_index(c->log_output, log_outputs, 3) < 0) {
+		snprintf(err, errlen, "%s: log_output '%.8s': use stderr, syslog or both", name,
+		    c->log_output);
+		return -1;
+	}
+	return 0;
+}
+
+/* Every check of values that the key table's types cannot express. */
+static int
+check_all(const struct config *c, const char *name, char *err, size_t errlen)
+{
+	if (check_hostname(c, name, err, errlen) < 0 ||
+	    check_default_domain(c, name, err, errlen) < 0 || check_lmtp(c, name, err, errlen) < 0 ||
+	    check_imap(c, name, err, errlen) < 0 || check_delimiter(c, name, err, errlen) < 0 ||
+	    check_log(c, name, err, errlen) < 0)
+		return -1;
+	return check_mail_root(c, name, err, errlen);
+}
+
 int
 config_parse(struct config *c, const char *name, const char *text, size_t len,
     char *err, size_t errlen)
@@ -518,11 +579,7 @@ config_parse(struct config *c, const char *name, const char *text, size_t len,
 		}
 		pos += ll + (nl ? 1 : 0);
 	}
-	if (check_hostname(c, name, err, errlen) < 0 ||
-	    check_default_domain(c, name, err, errlen) < 0 || check_lmtp(c, name, err, errlen) < 0 ||
-	    check_imap(c, name, err, errlen) < 0 || check_delimiter(c, name, err, errlen) < 0)
-		return -1;
-	return check_mail_root(c, name, err, errlen);
+	return check_all(c, name, err, errlen);
 }
 
 int
@@ -621,12 +678,7 @@ config_apply_env(struct config *c, char *const *envp, char *err, size_t errlen)
 	}
 	/* the same checks as at the end of config_parse(), or the snapshot
 	 * would load in the master and fail in every child */
-	if (check_default_domain(c, "environment", err, errlen) < 0 ||
-	    check_hostname(c, "environment", err, errlen) < 0 ||
-	    check_lmtp(c, "environment", err, errlen) < 0 || check_imap(c, "environment", err, errlen) < 0 ||
-	    check_delimiter(c, "environment", err, errlen) < 0)
-		return -1;
-	return check_mail_root(c, "environment", err, errlen);
+	return check_all(c, "environment", err, errlen);
 }
 
 void

@@ -79,6 +79,9 @@ struct config {
 	uint64_t login_timeout;		/* s from connect to a successful login (TLS included) */
 	uint64_t preauth_max_percent;	/* share of max_daemons sessions not logged in may use */
 	uint64_t log_max_lines_per_second; /* per child; more are dropped and counted */
+	char log_level[8];		/* debug, info, warn, error: lines below are dropped */
+	char log_output[8];		/* stderr, syslog or both (the master writes them) */
+	char log_syslog_socket[CONFIG_PATH_MAX];	/* syslog's datagram socket */
 	/* identities (numeric; no passwd entries needed) */
 	uint64_t auth_uid, auth_gid;
 	uint64_t worker_uid, worker_gid;
@@ -199,5 +202,11 @@ int config_expand_mailroot(const char *tmpl, const char *user, char *out, size_t
  * <state_dir>/control when that is "".  Returns 1 (out holds it), 0 when
  * it is "none" (off), -1 when it does not fit outlen. */
 int config_control_path(const struct config *cfg, char *out, size_t outlen);
+
+/* log_level as an enum log_level (common/base/log.h), log_output as one
+ * of CONFIG_LOG_*; both checked at load. */
+enum { CONFIG_LOG_STDERR, CONFIG_LOG_SYSLOG, CONFIG_LOG_BOTH };
+int config_log_level(const struct config *c);
+int config_log_output(const struct config *c);
 
 #endif

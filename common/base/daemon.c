@@ -1,6 +1,7 @@
 /* daemon.c - the shared start of exec'd children. */
 #include "daemon.h"
 
+#include <getopt.h>
 #include <signal.h>
 #include <stdio.h>
 #include <unistd.h>
@@ -19,6 +20,11 @@ void
 daemon_boot(const struct daemon_args *a, int argc, char **argv, struct config *cfg)
 {
 	const char *cfgpath = "/etc/postern/postern.conf";
+	static const struct option longopts[] = {
+		{ "help", no_argument, NULL, 'h' },
+		{ "version", no_argument, NULL, 'V' },
+		{ NULL, 0, NULL, 0 },
+	};
 	char letters[64], err[512], prog[48];
 	int opt;
 
@@ -26,7 +32,7 @@ daemon_boot(const struct daemon_args *a, int argc, char **argv, struct config *c
 	snprintf(prog, sizeof(prog), "postern-%s", a->name);
 	if (snprintf(letters, sizeof(letters), "c:hV%s", a->opts) >= (int)sizeof(letters))
 		fatal("reason=\"too many options\"");
-	while ((opt = getopt(argc, argv, letters)) != -1) {
+	while ((opt = getopt_long(argc, argv, letters, longopts, NULL)) != -1) {
 		if (opt == 'c')
 			cfgpath = optarg;
 		else if (opt == 'h' || opt == 'V')

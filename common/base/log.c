@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -11,6 +12,62 @@ static const char *log_proc = "postern";
 static char log_sid[40];
 
 static const char *const log_level_names[] = { "debug", "info", "warn", "error" };
+
+/* The master's outputs (children write stderr, a pipe to the master). */
+static int log_min = LOG_LEVEL_DEBUG;
+static int log_stderr = 1;
+static int log_syslog_fd = -1;
+
+void
+log_set_outputs(int min_level, int to_stderr, int syslog_fd)
+{
+	log_min = min_level;
+	log_stderr = to_stderr;
+	log_syslog_fd = syslog_fd;
+}
+
+/* The level a relayed line names ("level=warn"), or info. */
+static int
+level_of(const char *text, size_t len)
+{
+	static const char key[] = "level=";
+	size_t i, k, kl = sizeof(key) - 1;
+
+	for (i = 0; i + kl <= len; i++) {
+		if ((i > 0 && text[i - 1] != ' ') || memcmp(text + i, key, kl) != 0)
+			continue;
+		for (k = 0; k < 4; k++) {
+			size_t nl = strlen(log_level_names[k]);
+			if (i + kl + nl <= len && memcmp(text + i + kl, log_level_names[k], nl) == 0 &&
+			    (i + kl + nl == len || text[i + kl + nl] == ' '))
+				return (int)k;
+		}
+		break;
+	}
+	return LOG_LEVEL_INFO;
+}
+
+/* One finished line (newline included) to the outputs.  syslog gets it
+ * as facility mail with the line's severity, never waiting: a syslog
+ * daemon that does not read loses lines, it never stalls the master. */
+static void
+emit(const char *line, size_t n, int level)
+{
+	static const int severity[] = { 7, 6, 4, 3 };
+	char msg[2100];
+	int m;
+
+	/* One write(2) per line so lines from many processes never interleave. */
+	if (log_stderr)
+		(void)!write(STDERR_FILENO, line, n);
+	if (log_syslog_fd < 0 || n == 0)
+		return;
+	m = snprintf(msg, sizeof(msg), "<%d>postern[%ld]: %.*s", 2 * 8 + severity[level],
+	    (long)getpid(), (int)(n - 1), line);
+	if (m > 0)
+		(void)!send(log_syslog_fd, msg, (size_t)m < sizeof(msg) ? (size_t)m : sizeof(msg) - 1,
+		    MSG_DONTWAIT | MSG_NOSIGNAL);
+}
 
 void
 log_init(const char *proc)
@@ -61,6 +118,8 @@ log_vline(enum log_level level, const char *event, const char *fmt, va_list ap)
 	struct timespec now;
 	int n, m;
 
+	if ((int)level < log_min)
+		return;
 	clock_gettime(CLOCK_REALTIME, &now);
 	utc_format(now.tv_sec, ts, sizeof(ts));
 	n = snprintf(line, sizeof(line), "ts=%s.%03ldZ proc=%s pid=%ld%s%s level=%s event=%s ",
@@ -77,8 +136,7 @@ log_vline(enum log_level level, const char *event, const char *fmt, va_list ap)
 	while (n > 0 && line[n - 1] == ' ')
 		n--;
 	line[n++] = '\n';
-	/* One write(2) per line so lines from many processes never interleave. */
-	(void)!write(STDERR_FILENO, line, (size_t)n);
+	emit(line, (size_t)n, (int)level);
 }
 
 void
@@ -86,8 +144,10 @@ log_relay(const char *proc, long pid, const char *sid, const char *rest, size_t 
 {
 	char line[2048], ts[96];
 	struct timespec now;
-	int n;
+	int n, level = level_of(rest, len);
 
+	if (level < log_min)
+		return;
 	clock_gettime(CLOCK_REALTIME, &now);
 	utc_format(now.tv_sec, ts, sizeof(ts));
 	n = snprintf(line, sizeof(line), "ts=%s.%03ldZ proc=%s pid=%ld%s%s ", ts,
@@ -99,7 +159,7 @@ log_relay(const char *proc, long pid, const char *sid, const char *rest, size_t 
 	memcpy(line + n, rest, len);
 	n += (int)len;
 	line[n++] = '\n';
-	(void)!write(STDERR_FILENO, line, (size_t)n);
+	emit(line, (size_t)n, level);
 }
 
 void

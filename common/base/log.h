@@ -28,6 +28,11 @@ void log_event(enum log_level level, const char *event, const char *fmt, ...)
  * master's own table; rest[0..len) is the child's text after its prefix. */
 void log_relay(const char *proc, long pid, const char *sid, const char *rest, size_t len);
 
+/* The master: drop lines below min_level (its own and relayed ones, by
+ * their level= field), write to stderr or not, and send each line to a
+ * connected syslog datagram socket (-1: none) without waiting. */
+void log_set_outputs(int min_level, int to_stderr, int syslog_fd);
+
 /* Log a broken invariant (IPC violation, failed privilege drop) and exit(1). */
 void fatal(const char *fmt, ...) __attribute__((format(printf, 1, 2), noreturn));
 

@@ -335,3 +335,30 @@ bad:
 	memset(r, 0, sizeof(*r));
 	return -1;
 }
+
+void
+authdproto_rehash_put(struct ipc_out *o, const struct authd_rehash *r)
+{
+	ipc_out_init(o, MSG_MASTER_REHASH);
+	ipc_put_str(o, r->sid);
+	ipc_put_str(o, r->user);
+	ipc_put_str(o, r->hash);
+}
+
+int
+authdproto_rehash_get(struct ipc_in *in, struct authd_rehash *r)
+{
+	static const char alphabet[] = "./0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ"
+	    "abcdefghijklmnopqrstuvwxyz$";
+
+	memset(r, 0, sizeof(*r));
+	ipc_get_str(in, r->sid, sizeof(r->sid));
+	ipc_get_str(in, r->user, sizeof(r->user));
+	ipc_get_str(in, r->hash, sizeof(r->hash));
+	if (ipc_in_end_no_fd(in) < 0 || r->user[0] == '\0' || strncmp(r->hash, "$y$", 3) != 0 ||
+	    strlen(r->hash) < 20 || strspn(r->hash, alphabet) != strlen(r->hash)) {
+		memset(r, 0, sizeof(*r));
+		return -1;
+	}
+	return 0;
+}

@@ -27,6 +27,7 @@ enum authdproto_msg {
 	MSG_MASTER_LOGIN = 0x0201,	/* sid, user, uid, gid, mail root, quota */
 	MSG_MASTER_LOOKUP_RESULT = 0x0202, /* struct authd_lookup_result */
 	MSG_MASTER_THROTTLE_RESULT = 0x0210, /* id u32, status u8, count u32, text */
+	MSG_MASTER_REHASH = 0x0211,	/* sid, user, hash: a weak hash's replacement */
 	/* worker -> authd */
 	MSG_AUTH_START = 0x0301,	/* mech, has_ir u8, ir bytes (base64 text) */
 	MSG_AUTH_CONTINUE = 0x0302,	/* response line (base64 text or "*") */
@@ -212,5 +213,20 @@ void authdproto_throttle_result_put(struct ipc_out *o, uint32_t id, uint8_t stat
 /* Returns 0, or -1 (malformed, or a byte of text that is a control other
  * than a newline). */
 int authdproto_throttle_result_get(struct ipc_in *in, struct authd_throttle_result *r);
+
+/* MSG_MASTER_REHASH: right after MSG_MASTER_LOGIN, when the user's stored
+ * hash is of a weak scheme (md5-crypt, DES, bcrypt $2a$: imported with
+ * --allow-weak), authd's yescrypt hash of the password it just checked.
+ * The master writes it only for the user that session just logged in as,
+ * once, and only over a hash that is still weak (userdb_upgrade_hash). */
+struct authd_rehash {
+	char sid[AUTHD_SID_SIZE];
+	char user[USERDB_NAME_MAX + 1];
+	char hash[USERDB_HASH_MAX + 1];
+};
+void authdproto_rehash_put(struct ipc_out *o, const struct authd_rehash *r);
+/* Returns 0, or -1 (malformed; a hash that is not yescrypt "$y$" of the
+ * crypt alphabet; no user). */
+int authdproto_rehash_get(struct ipc_in *in, struct authd_rehash *r);
 
 #endif

@@ -282,14 +282,20 @@ storeimap_store_get(struct ipc_in *in, struct store_req_store *r)
 void
 storeimap_append_put(struct ipc_out *o, const struct store_req_append *r, int fd)
 {
-	ipc_out_init(o, MSG_STORE_IMAP_APPEND);
+	ipc_out_init(o, r->parts ? MSG_STORE_IMAP_APPEND_PART : MSG_STORE_IMAP_APPEND);
 	put_name(o, r->name);
-	if ((r->flags & ~0x1fu) != 0 || r->len > STORE_APPEND_MAX || r->date < 0)
+	if ((r->flags & ~0x1fu) != 0 || r->len > STORE_APPEND_MAX || r->date < 0 ||
+	    (r->parts != 0 && (r->parts < 2 || r->parts > STORE_APPEND_PARTS_MAX ||
+	    r->part >= r->parts)))
 		o->err = 1;
 	ipc_put_u32(o, r->flags);
 	put_kwlist(o, &r->kw);
 	ipc_put_u64(o, (uint64_t)r->date);
 	ipc_put_u64(o, r->len);
+	if (r->parts) {
+		ipc_put_u32(o, r->part);
+		ipc_put_u32(o, r->parts);
+	}
 	ipc_put_fd(o, fd);
 }
 
@@ -304,6 +310,13 @@ storeimap_append_get(struct ipc_in *in, struct store_req_append *r)
 		return -1;
 	r->date = (int64_t)ipc_get_u64(in);
 	r->len = ipc_get_u64(in);
+	r->part = r->parts = 0;
+	if (in->type == MSG_STORE_IMAP_APPEND_PART) {
+		r->part = ipc_get_u32(in);
+		r->parts = ipc_get_u32(in);
+		if (r->parts < 2 || r->parts > STORE_APPEND_PARTS_MAX || r->part >= r->parts)
+			return -1;
+	}
 	if (ipc_in_end(in) < 0 || in->fd < 0 || r->len > STORE_APPEND_MAX || r->date < 0)
 		return -1;
 	return 0;

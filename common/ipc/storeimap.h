@@ -79,6 +79,8 @@ enum storeimap_msg {
 	MSG_STORE_IMAP_RENAME = 0x063d,		/* name, name */
 	MSG_STORE_IMAP_SUBSCRIBE = 0x063e,	/* on u8, name */
 	MSG_STORE_IMAP_QUOTA = 0x063f,		/* (empty) */
+	MSG_STORE_IMAP_APPEND_PART = 0x0640,	/* as APPEND, then part u32, parts u32:
+						   one message of a MULTIAPPEND */
 	/* stored -> worker: data */
 	MSG_STORE_FOLDERS = 0x0710,		/* count u32, count x (attr u32, name) */
 	MSG_STORE_KEYWORDS = 0x0711,		/* count u8, count x (slot u8, name) */
@@ -219,7 +221,15 @@ struct store_req_append {
 	int64_t date;			/* 0: now */
 	uint64_t len;
 	char name[STORE_NAME_MAX + 1];
+	/* MULTIAPPEND (RFC 3502, all or none): message part of parts, each
+	 * an APPEND_PART (2 <= parts <= STORE_APPEND_PARTS_MAX); stored keeps
+	 * them and appends all in one transaction at the last, answering it
+	 * APPENDED with the last of their consecutive UIDs (the others OK).
+	 * A part out of order, or a plain APPEND, drops the kept ones.
+	 * parts 0: a plain APPEND. */
+	uint32_t part, parts;
 };
+#define STORE_APPEND_PARTS_MAX	64
 
 /* The uidset helpers.  valid: sorted, disjoint, lo <= hi, lo >= 1. */
 int storeimap_uidset_valid(const struct store_range *r, uint32_t n);

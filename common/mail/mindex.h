@@ -207,6 +207,19 @@ int mindex_copy(struct mindex_box *src, struct mindex_box *dst, const uint32_t *
 int mindex_append(struct mindex_box *b, int fd, uint64_t max, uint32_t flags, int64_t date,
     uint32_t *uid_r);
 
+/* MULTIAPPEND (RFC 3502): n messages into b in one transaction, all or
+ * none: a failure removes the files already placed and leaves the index
+ * as it was.  Their UIDs are consecutive; *last_uid_r is the last one.
+ * Returns 0 or -1. */
+struct mindex_append_msg {
+	int fd;
+	uint64_t max;
+	uint32_t flags;		/* with the keyword bits */
+	int64_t date;
+};
+int mindex_append_many(struct mindex_box *b, const struct mindex_append_msg *msgs, size_t n,
+    uint32_t *last_uid_r);
+
 /* The cached bytes of kind for uid: put replaces, get copies into out
  * (reset first).  put: 0 or -1 (ENOENT: no such UID); get: 1 found, 0 not,
  * -1 error.  Blobs go when their message goes. */

@@ -440,31 +440,70 @@ append_file(struct mindex_box *b, int fd, uint64_t max, uint32_t flags, int64_t 
 }
 
 int
-mindex_append(struct mindex_box *b, int fd, uint64_t max, uint32_t flags, int64_t date,
-    uint32_t *uid_r)
+mindex_append_many(struct mindex_box *b, const struct mindex_append_msg *msgs, size_t n,
+    uint32_t *last_uid_r)
 {
 	struct maildir_name mn;
 	struct mindex_msg m;
 	struct mi_txn x;
 	struct op o;
+	char (*names)[MAILDIR_NAME_MAX + 1];
+	size_t i, placed = 0;
+	int e;
 
-	/* the transaction first: no other session's sync may adopt the file
+	if (n == 0 || (names = calloc(n, sizeof(*names))) == NULL)
+		return -1;
+	/* the transaction first: no other session's sync may adopt a file
 	 * between its delivery and its record */
-	if (begin(b, &x, &o) < 0)
+	if (begin(b, &x, &o) < 0) {
+		free(names);
 		return -1;
-	memset(&m, 0, sizeof(m));
-	if (append_file(b, fd, max, flags, date, m.name) < 0 ||
-	    maildir_parse_name(m.name, strlen(m.name), &mn) < 0)
-		return mi_fail(&x, 0);
-	m.uid = o.f.uidnext++;
-	m.flags = flags;
-	m.modseq = o.modseq;
-	m.size = mn.vsize;
-	m.date = date > 0 ? date : (int64_t)time(NULL);
-	mi_count(&o.f, &m, 1);
-	o.changed = 1;
-	if (mi_msg_add(&x, b->id, &m) < 0 || finish(b, &x, &o) < 0)
-		return -1;
-	*uid_r = m.uid;
+	}
+	for (; placed < n; placed++)
+		if (append_file(b, msgs[placed].fd, msgs[placed].max, msgs[placed].flags,
+		    msgs[placed].date, names[placed]) < 0 ||
+		    maildir_parse_name(names[placed], strlen(names[placed]), &mn) < 0)
+			goto fail;
+	for (i = 0; i < n; i++) {
+		memset(&m, 0, sizeof(m));
+		memcpy(m.name, names[i], sizeof(m.name));
+		(void)maildir_parse_name(m.name, strlen(m.name), &mn);
+		m.uid = o.f.uidnext++;
+		m.flags = msgs[i].flags;
+		m.modseq = o.modseq;
+		m.size = mn.vsize;
+		m.date = msgs[i].date > 0 ? msgs[i].date : (int64_t)time(NULL);
+		mi_count(&o.f, &m, 1);
+		o.changed = 1;
+		if (mi_msg_add(&x, b->id, &m) < 0)
+			goto fail_placed_all;
+	}
+	if (finish(b, &x, &o) < 0)
+		goto fail_placed_all;
+	*last_uid_r = m.uid;
+	free(names);
 	return 0;
+fail_placed_all:
+	placed = n;
+fail:
+	/* aborting is idempotent: a failed put or commit may have done it */
+	e = errno;
+	(void)mi_fail(&x, 0);
+	/* all or none (RFC 3502): the files already in cur/ go too */
+	for (i = 0; i < placed; i++)
+		(void)unlinkat(b->curfd, names[i], 0);
+	if (placed > 0)
+		(void)fsync(b->curfd);
+	free(names);
+	errno = e;
+	return -1;
+}
+
+int
+mindex_append(struct mindex_box *b, int fd, uint64_t max, uint32_t flags, int64_t date,
+    uint32_t *uid_r)
+{
+	struct mindex_append_msg a = { .fd = fd, .max = max, .flags = flags, .date = date };
+
+	return mindex_append_many(b, &a, 1, uid_r);
 }

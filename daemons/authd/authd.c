@@ -21,6 +21,7 @@
 #include "../../common/ipc/ipc.h"
 #include "../../common/base/log.h"
 #include "../../common/ipc/proto.h"
+#include "../../common/mail/userimport.h"
 #include "../../common/net/netaddr.h"
 #include "authd.h"
 
@@ -152,10 +153,40 @@ user_mailroot(const char *canon, const struct userdb_user *u, char out[CONFIG_PA
 	return 0;
 }
 
+/* A login with a hash of a weak scheme (imported with --allow-weak): its
+ * replacement, made from the password just checked, into r; the master
+ * writes it (authd holds the user db read-only).  Returns 1 if made. */
+static int
+rehash_weak(const char *canon, const struct userdb_user *u, const uint8_t *pass, size_t plen,
+    struct authd_rehash *r)
+{
+	static struct userimport_entry e;
+	char pw[1024];
+	const char *why;
+	int made = 0;
+
+	memset(r, 0, sizeof(*r));
+	if (userimport_hash(u->hash, strlen(u->hash), &e, &why) < 0 ||
+	    e.strength != USERIMPORT_WEAK || plen >= sizeof(pw) || memchr(pass, '\0', plen) != NULL)
+		goto out;
+	memcpy(pw, pass, plen);
+	pw[plen] = '\0';
+	if (userdb_hash_password(pw, NULL, r->hash) < 0)
+		log_event(LOG_LEVEL_WARN, "rehash_failed", "user=%s reason=\"cannot hash\"", canon);
+	else
+		made = 1;
+	snprintf(r->user, sizeof(r->user), "%s", canon);
+out:
+	explicit_bzero(pw, sizeof(pw));
+	explicit_bzero(&e, sizeof(e));
+	return made;
+}
+
 /* Tell the master which user this session is (it spawns stored), then the
  * worker that it may continue. */
 static void
-grant(struct authsess *a, const char *canon, const struct userdb_user *u)
+grant(struct authsess *a, const char *canon, const struct userdb_user *u,
+    struct authd_rehash *rehash)
 {
 	static struct authd_login L;
 	const char *why;
@@ -173,6 +204,15 @@ grant(struct authsess *a, const char *canon, const struct userdb_user *u)
 	if (ipc_send(master_fd, &outmsg) < 0) {
 		refuse(a, AUTH_FAIL_TEMP, canon, "master channel failed");
 		return;
+	}
+	/* before the worker's OK: the master has both before the session
+	 * can end */
+	if (rehash != NULL) {
+		snprintf(rehash->sid, sizeof(rehash->sid), "%s", a->ch.sid);
+		authdproto_rehash_put(&outmsg, rehash);
+		if (ipc_send(master_fd, &outmsg) < 0)
+			log_event(LOG_LEVEL_ERR, "rehash_failed", "user=%s reason=\"master channel "
+			    "failed\"", canon);
 	}
 	a->ch.perm.phase = AUTH_DONE;
 	authdproto_ok_put(&outmsg);
@@ -233,8 +273,10 @@ decide(struct authsess *a, const uint8_t *user, size_t ulen, const uint8_t *pass
 	}
 	v = userdb_check_login(rc == 1 ? &u : NULL, dummy, pass, plen);
 	if (v == USERDB_OK) {
+		static struct authd_rehash rh;
 		throttle_success(&acfg, a->ch.ip, name, ev_now_ms());
-		grant(a, canon, &u);
+		grant(a, canon, &u, rehash_weak(canon, &u, pass, plen, &rh) ? &rh : NULL);
+		explicit_bzero(&rh, sizeof(rh));
 	} else {
 		/* disabled means the password was right: not a guess */
 		if (v != USERDB_DISABLED && v != USERDB_DB_ERROR)

@@ -61,7 +61,7 @@ struct imap_view {
 };
 
 /* A literal being streamed into a memfd (APPEND). */
-#define IMAP_APPEND_MAX_MSGS	64	/* messages in one MULTIAPPEND */
+#define IMAP_APPEND_MAX_MSGS	STORE_APPEND_PARTS_MAX	/* messages in one MULTIAPPEND */
 
 struct imap {
 	const struct config *cfg;

@@ -796,11 +796,11 @@ void
 imap_cmd_append(struct imap *p, const struct imap_cmd *cmd)
 {
 	static struct store_req_append req[IMAP_APPEND_MAX_MSGS];
-	char name[STORE_NAME_MAX + 1], uids[64 * 12];
+	char name[STORE_NAME_MAX + 1], uids[24];
 	const struct imap_arg *a;
 	unsigned nmsg = 0, streamed = 0, i;
 	uint32_t uidvalidity = 0, first = 0, last = 0;
-	size_t ulen = 0;
+	uint64_t unused;
 	int fds[IMAP_APPEND_MAX_MSGS];
 
 	if (cmd->nargs < 2) {
@@ -889,35 +889,34 @@ imap_cmd_append(struct imap *p, const struct imap_cmd *cmd)
 			imap_no(p, cmd->tag, "[SERVERBUG] Message could not be kept");
 			return;
 		}
+		/* MULTIAPPEND: every message a part, all or none (RFC 3502) */
+		if (nmsg > 1) {
+			req[i].part = i;
+			req[i].parts = nmsg;
+		}
 		storeimap_append_put(&ipc_scratch_out, &req[i], fd);
 		imap_store_call(p, NULL, NULL);
 		if (fds[i] < 0)
 			close(fd);
+		if (i + 1 < nmsg && ipc_scratch_in.type == MSG_STORE_OK) {
+			i++;
+			continue;	/* kept by stored until the last part */
+		}
 		if (ipc_scratch_in.type != MSG_STORE_APPENDED) {
 			if (imap_store_err() == STORE_ERR_NOBOX)
 				imap_no(p, cmd->tag, "[TRYCREATE] No such mailbox");
 			else
 				reply_err(p, cmd->tag, "APPEND");
-			/* MULTIAPPEND is not atomic here: earlier messages stay */
-			return;
+			return;		/* nothing was appended */
 		}
-		{
-			uint32_t uv, uid;
-			uint64_t unused;
-			if (storeimap_pair_get(&ipc_scratch_in, &uv, &uid, &unused) < 0 || uid == 0)
-				fatal("reason=\"bad APPEND reply from stored\"");
-			if (i == 0 || uv != uidvalidity || uid != last + 1) {
-				if (i > 0)
-					ulen += (size_t)snprintf(uids + ulen, sizeof(uids) - ulen,
-					    first == last ? "%u," : "%u:%u,", first, last);
-				first = uid;
-			}
-			uidvalidity = uv;
-			last = uid;
-		}
+		if (storeimap_pair_get(&ipc_scratch_in, &uidvalidity, &last, &unused) < 0 ||
+		    last < nmsg)
+			fatal("reason=\"bad APPEND reply from stored\"");
+		/* one transaction: the UIDs are consecutive */
+		first = last - nmsg + 1;
 		i++;
 	}
-	snprintf(uids + ulen, sizeof(uids) - ulen, first == last ? "%u" : "%u:%u", first, last);
+	snprintf(uids, sizeof(uids), first == last ? "%u" : "%u:%u", first, last);
 	/* into the selected folder: its EXISTS comes before the OK (6.3.12) */
 	if (p->state == IMAP_SELECTED && !strcmp(name, p->v.name)) {
 		p->store_changed = 1;

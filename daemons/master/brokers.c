@@ -25,6 +25,7 @@ static struct ipc_out outmsg;
 static int authd_login_msg(void *ctx, struct ipc_in *in);
 static int authd_lookup_msg(void *ctx, struct ipc_in *in);
 static int authd_throttle_msg(void *ctx, struct ipc_in *in);
+static int authd_rehash_msg(void *ctx, struct ipc_in *in);
 static int keyd_ready_msg(void *ctx, struct ipc_in *in);
 static void retire_keyd(struct master *m);
 
@@ -32,6 +33,7 @@ static const struct ipc_handler authd_handlers[] = {
 	{ .type = MSG_MASTER_LOGIN, .fn = authd_login_msg },
 	{ .type = MSG_MASTER_LOOKUP_RESULT, .fn = authd_lookup_msg },
 	{ .type = MSG_MASTER_THROTTLE_RESULT, .fn = authd_throttle_msg },
+	{ .type = MSG_MASTER_REHASH, .fn = authd_rehash_msg },
 };
 
 static const struct ipc_handler keyd_handlers[] = {
@@ -76,6 +78,13 @@ authd_throttle_msg(void *ctx, struct ipc_in *in)
 {
 	(void)ctx;
 	return control_throttle_result(M, in);
+}
+
+static int
+authd_rehash_msg(void *ctx, struct ipc_in *in)
+{
+	(void)ctx;
+	return master_authd_rehash(M, in);
 }
 
 static int

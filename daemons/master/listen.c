@@ -5,6 +5,7 @@
 #include <poll.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -32,7 +33,7 @@ add_listener(struct master *m, int fd, const struct service *svc, const char *ad
 	l->proxy = service_proxy(svc, &m->cfg);
 	l->local = addr[0] == '/';
 	snprintf(l->addr, sizeof(l->addr), "%s", addr);
-	log_event(LOG_LEVEL_INFO, "listen", "proto=%s addr=%s", svc->name, addr);
+	log_event(LOG_LEVEL_INFO, "listen", "proto=%s addr=%s fd=%d", svc->name, addr, fd);
 	return l;
 }
 
@@ -144,6 +145,35 @@ listen_one(struct master *m, const char *addr, const struct service *svc, char *
 	return 0;
 }
 
+/* The address a passed socket is bound to, as a listen key would name it:
+ * "a.b.c.d:port", "[v6]:port" or a unix path ("systemd:N" if none). */
+static void
+socket_name(int fd, char *out, size_t len)
+{
+	struct sockaddr_storage ss;
+	socklen_t sl = sizeof(ss);
+	char ip[INET6_ADDRSTRLEN];
+
+	snprintf(out, len, "systemd:%d", fd);
+	if (getsockname(fd, (struct sockaddr *)&ss, &sl) < 0)
+		return;
+	if (ss.ss_family == AF_INET) {
+		const struct sockaddr_in *a = (const struct sockaddr_in *)&ss;
+		if (inet_ntop(AF_INET, &a->sin_addr, ip, sizeof(ip)) != NULL)
+			snprintf(out, len, "%s:%u", ip, (unsigned)ntohs(a->sin_port));
+	} else if (ss.ss_family == AF_INET6) {
+		const struct sockaddr_in6 *a = (const struct sockaddr_in6 *)&ss;
+		if (inet_ntop(AF_INET6, &a->sin6_addr, ip, sizeof(ip)) != NULL)
+			snprintf(out, len, "[%s]:%u", ip, (unsigned)ntohs(a->sin6_port));
+	} else if (ss.ss_family == AF_UNIX) {
+		const struct sockaddr_un *a = (const struct sockaddr_un *)&ss;
+		size_t n = sl > offsetof(struct sockaddr_un, sun_path) ?
+		    sl - offsetof(struct sockaddr_un, sun_path) : 0;
+		if (n > 0 && a->sun_path[0] == '/')
+			snprintf(out, len, "%.*s", (int)strnlen(a->sun_path, n), a->sun_path);
+	}
+}
+
 /* systemd socket activation (sd_listen_fds(3) protocol, without libsystemd):
  * LISTEN_PID is ours, LISTEN_FDS sockets start at fd 3, LISTEN_FDNAMES
  * (FileDescriptorName= in the .socket unit) names each one's service row;
@@ -165,7 +195,7 @@ adopt_systemd(struct master *m, char *err, size_t errlen)
 	}
 	for (i = 0; i < n; i++) {
 		const struct service *svc = &service_table[0];
-		char addr[32];
+		char addr[CONFIG_PATH_MAX];
 		int fd = (int)(3 + i);
 		if (names != NULL) {
 			size_t len = strcspn(names, ":");
@@ -181,7 +211,9 @@ adopt_systemd(struct master *m, char *err, size_t errlen)
 			snprintf(err, errlen, "socket-activated fd %d: %s", fd, strerror(errno));
 			return -1;
 		}
-		snprintf(addr, sizeof(addr), "systemd:%d", fd);
+		/* the real address: logs, posternctl status, and a unix socket
+		 * keys its peers by uid like one the master bound */
+		socket_name(fd, addr, sizeof(addr));
 		add_listener(m, fd, svc, addr);
 	}
 	unsetenv("LISTEN_PID");

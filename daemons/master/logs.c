@@ -14,6 +14,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
+#include <sys/un.h>
 #include <unistd.h>
 
 #include "../../common/base/ev.h"
@@ -157,6 +159,38 @@ void
 logs_init(struct master *m)
 {
 	M = m;
+}
+
+/* log_level and log_output (at start and at each reload).  A syslog
+ * socket that cannot be reached keeps stderr on, with one warning. */
+void
+logs_configure(struct master *m)
+{
+	static char path[CONFIG_PATH_MAX];
+	static int fd = -1;
+	int out = config_log_output(&m->cfg);
+	struct sockaddr_un sun;
+
+	if (fd >= 0 && (out == CONFIG_LOG_STDERR || strcmp(path, m->cfg.log_syslog_socket) != 0)) {
+		close(fd);
+		fd = -1;
+	}
+	if (out != CONFIG_LOG_STDERR && fd < 0) {
+		memset(&sun, 0, sizeof(sun));
+		sun.sun_family = AF_UNIX;
+		snprintf(path, sizeof(path), "%s", m->cfg.log_syslog_socket);
+		fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+		if (fd >= 0 && (strlen(path) >= sizeof(sun.sun_path) ||
+		    (memcpy(sun.sun_path, path, strlen(path)),
+		    connect(fd, (struct sockaddr *)&sun, sizeof(sun)) < 0))) {
+			close(fd);
+			fd = -1;
+		}
+		if (fd < 0)
+			log_event(LOG_LEVEL_WARN, "syslog_unavailable", "path=%s errno=%d "
+			    "reason=\"logging to stderr instead\"", path, errno);
+	}
+	log_set_outputs(config_log_level(&m->cfg), out != CONFIG_LOG_SYSLOG || fd < 0, fd);
 }
 
 int

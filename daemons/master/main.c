@@ -210,6 +210,7 @@ master_reload(struct master *m, char *err, size_t errlen)
 	/* the control socket is bound once, like the listeners */
 	memcpy(nc.control_socket, m->cfg.control_socket, sizeof(nc.control_socket));
 	m->cfg = nc;
+	logs_configure(m);
 	master_snapshot_config(m);
 	master_send_authd_config(m);
 	brokers_reload_keyd(m);
@@ -384,6 +385,7 @@ main(int argc, char **argv)
 	prepare_empty_root(&M.cfg);
 	brokers_init(&M);
 	logs_init(&M);
+	logs_configure(&M);
 	M.config_fd = -1;
 	master_snapshot_config(&M);
 

@@ -79,6 +79,7 @@ struct session {
 	struct session_rcpt *rcpts;	/* intake: this transaction's recipients */
 	uint32_t nrcpts;
 	char user[USERDB_NAME_MAX + 1];	/* authd's name for it after a login, else "" */
+	int rehashed;			/* MSG_MASTER_REHASH taken (once per session) */
 };
 
 /* A long-lived child the master talks to: authd, keyd. */
@@ -131,6 +132,8 @@ void master_start_accepting(struct master *m);
 
 /* logs.c: each child's stderr is a pipe the master reads and relays */
 void logs_init(struct master *m);
+/* log_level, log_output, log_syslog_socket: at start and at each reload. */
+void logs_configure(struct master *m);
 int logs_pipe(int fds[2]);
 void logs_attach(int rfd, pid_t pid, const char *proc, const char *sid, int limited);
 /* Relay what a dead child wrote last, then forget its pipe. */
@@ -154,6 +157,10 @@ int control_open(struct master *m, char *err, size_t errlen);
 void control_close(void);
 /* MSG_MASTER_THROTTLE_RESULT from authd.  Returns 0, or -1 (a violation). */
 int control_throttle_result(struct master *m, struct ipc_in *in);
+
+/* rehash.c: MSG_MASTER_REHASH from authd, a weak hash's replacement for
+ * the user a session just logged in as.  Returns 0, or -1 (a violation). */
+int master_authd_rehash(struct master *m, struct ipc_in *in);
 
 /* brokers.c */
 void brokers_init(struct master *m);

@@ -864,6 +864,8 @@ static const struct ipc_handler imap_requests[] = {
 	{ .type = MSG_STORE_IMAP_EXPUNGE, .phases = IMAP_SEL, .fn = on_expunge },
 	{ .type = MSG_STORE_IMAP_COPY, .phases = IMAP_SEL, .fn = on_copy },
 	{ .type = MSG_STORE_IMAP_APPEND, .with_fd = 1, .phases = IMAP_ANY, .fn = imap_on_append },
+	{ .type = MSG_STORE_IMAP_APPEND_PART, .with_fd = 1, .phases = IMAP_ANY,
+	  .fn = imap_on_append },
 	{ .type = MSG_STORE_IMAP_STATUS, .phases = IMAP_ANY, .fn = imap_on_status },
 	{ .type = MSG_STORE_IMAP_CREATE, .phases = IMAP_ANY, .fn = imap_on_create },
 	{ .type = MSG_STORE_IMAP_DELETE, .phases = IMAP_ANY, .fn = imap_on_delete },

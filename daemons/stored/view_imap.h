@@ -49,6 +49,13 @@ struct view_imap {
 	struct store_range ranges[STORE_UIDSET_MAX], ranges2[STORE_UIDSET_MAX];
 	struct store_meta_rec meta[STORE_META_PAGE];
 	struct store_folder folders[STORE_FOLDERS_PAGE];
+	/* the parts of a MULTIAPPEND kept until its last (calloc'd at the
+	 * first; each holds the worker's sealed memfd) */
+	struct imap_part {
+		struct store_req_append r;
+		int fd;
+	} *parts;
+	uint32_t nparts;
 };
 
 /* Append v to u.  Returns 0 or -1 (ENOMEM). */

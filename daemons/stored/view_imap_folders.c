@@ -6,6 +6,7 @@
 #include <errno.h>
 #include <stdio.h>
 #include <fcntl.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <time.h>
@@ -352,6 +353,86 @@ append_to(struct view_session *s, struct mindex_box *b, int fd, int quota)
 	return 0;
 }
 
+/* Forget the kept parts of a MULTIAPPEND. */
+static void
+parts_drop(struct view_imap *m)
+{
+	uint32_t i;
+
+	for (i = 0; i < m->nparts; i++)
+		close(m->parts[i].fd);
+	m->nparts = 0;
+}
+
+/* The last part of a MULTIAPPEND (fd: its message): every part into its
+ * folder in one transaction, all or none (RFC 3502).  Returns 0 after
+ * answering. */
+static int
+append_all(struct view_session *s, int fd, int quota)
+{
+	struct view_imap *m = s->imap;
+	struct mindex_append_msg msgs[STORE_APPEND_PARTS_MAX];
+	struct mindex_status st;
+	struct mindex_box *b;
+	uint64_t total = 0;
+	uint32_t i, kw, uid, n = m->nparts + 1;
+
+	for (i = 0; i < m->nparts; i++)
+		total += m->parts[i].r.len;
+	total += m->append.len;
+	if (quota && imap_quota_check(m, total, n, "append") < 0) {
+		view_reply_err(s, STORE_ERR_QUOTA, "over quota");
+		return 0;
+	}
+	if (imap_box_open(s, m->append.name, &b) < 0)
+		return 0;
+	for (i = 0; i < n; i++) {
+		const struct store_req_append *r = i < m->nparts ? &m->parts[i].r : &m->append;
+		if (imap_keyword_bits(s, b, &r->kw, &kw) < 0) {
+			mindex_box_close(b);
+			return 0;
+		}
+		msgs[i] = (struct mindex_append_msg){ .fd = i < m->nparts ? m->parts[i].fd : fd,
+		    .max = r->len, .flags = r->flags | kw, .date = r->date };
+	}
+	if (mindex_append_many(b, msgs, n, &uid) < 0 || mindex_status(b, &st) < 0) {
+		int e = errno;
+		mindex_box_close(b);
+		if (e == EFBIG) {
+			view_reply_err(s, STORE_ERR_TOOBIG, "message longer than announced");
+			return 0;
+		}
+		return imap_reply_errno(s, e == ENOENT ? EIO : e, "append");
+	}
+	mindex_box_close(b);
+	if (quota && quota_update(m->rootfd, (int64_t)total, (int64_t)n) < 0)
+		log_event(LOG_LEVEL_WARN, "quota_update", "errno=%d", errno);
+	storeimap_pair_put(s->out, MSG_STORE_APPENDED, st.uidvalidity, uid, 0);
+	view_reply(s);
+	return 0;
+}
+
+/* A MULTIAPPEND part before the last: kept (it is checked again with the
+ * others at the last).  Returns 0 after answering. */
+static int
+append_keep(struct view_session *s, struct ipc_in *in)
+{
+	struct view_imap *m = s->imap;
+
+	if (m->parts == NULL &&
+	    (m->parts = calloc(STORE_APPEND_PARTS_MAX, sizeof(*m->parts))) == NULL) {
+		ipc_in_close_fd(in);
+		return imap_reply_errno(s, ENOMEM, "append");
+	}
+	m->parts[m->nparts].r = m->append;
+	m->parts[m->nparts].fd = in->fd;
+	m->nparts++;
+	in->fd = -1;
+	storeproto_ok_put(s->out, 0);
+	view_reply(s);
+	return 0;
+}
+
 int
 imap_on_append(void *ctx, struct ipc_in *in)
 {
@@ -365,17 +446,31 @@ imap_on_append(void *ctx, struct ipc_in *in)
 
 	if (storeimap_append_get(in, r) < 0) {
 		ipc_in_close_fd(in);
+		parts_drop(m);
 		return -1;
+	}
+	/* a plain APPEND, a first part, or a part out of step starts again */
+	if (r->parts == 0 || r->part == 0 || r->part != m->nparts ||
+	    r->parts != m->parts[0].r.parts || strcmp(r->name, m->parts[0].r.name) != 0) {
+		int in_step = r->parts == 0 || r->part == 0;
+		parts_drop(m);
+		if (!in_step) {
+			ipc_in_close_fd(in);
+			view_reply_err(s, STORE_ERR_PROTO, "a MULTIAPPEND part out of order");
+			return 0;
+		}
 	}
 	/* a message is a file (imapd's sealed memfd): a pipe or socket would
 	 * hold this session until its writer let go */
 	if (fstat(in->fd, &st) < 0 || !S_ISREG(st.st_mode)) {
 		ipc_in_close_fd(in);
+		parts_drop(m);
 		view_reply_err(s, STORE_ERR_PROTO, "the message is not a file");
 		return 0;
 	}
 	if (r->len > m->max_message) {
 		ipc_in_close_fd(in);
+		parts_drop(m);
 		log_event(LOG_LEVEL_INFO, "append_refused", "reason=too_big length=%llu max=%llu",
 		    (unsigned long long)r->len, (unsigned long long)m->max_message);
 		view_reply_err(s, STORE_ERR_TOOBIG, "message too big");
@@ -383,10 +478,19 @@ imap_on_append(void *ctx, struct ipc_in *in)
 	}
 	if (folders_to_dir(r->name, m->sep, dir) < 0) {
 		ipc_in_close_fd(in);
+		parts_drop(m);
 		return imap_reply_errno(s, errno, "append");
 	}
+	if (r->parts != 0 && r->part + 1 < r->parts)
+		return append_keep(s, in);
 	/* Trash is not counted (quota.h) */
 	quota = imap_quota_active(m) && strcmp(dir, ".Trash") != 0;
+	if (r->parts != 0) {
+		(void)append_all(s, in->fd, quota);
+		parts_drop(m);
+		ipc_in_close_fd(in);
+		return 0;
+	}
 	if (quota && imap_quota_check(m, r->len, 1, "append") < 0) {
 		ipc_in_close_fd(in);
 		view_reply_err(s, STORE_ERR_QUOTA, "over quota");

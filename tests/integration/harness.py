@@ -177,9 +177,29 @@ class Appliance:
     def authd_pid(self):
         m = re.findall(r"proc=authd pid=(\d+) level=info event=ready", self.log())
         if not m:
-            return None
+            # log_level above info: the master's child of that name
+            return self.child_pid("postern-authd")
         pid = int(m[-1])
         return pid if os.path.exists("/proc/%d" % pid) else None
+
+    def child_pid(self, comm):
+        """The pid of the master's (newest) child whose name is comm, or None."""
+        if not self.proc or self.proc.poll() is not None:
+            return None
+        found = None
+        for d in os.listdir("/proc"):
+            if not d.isdigit():
+                continue
+            try:
+                with open("/proc/%s/stat" % d) as f:
+                    st = f.read()
+            except OSError:
+                continue
+            name = st[st.index("(") + 1:st.rindex(")")]
+            ppid = int(st[st.rindex(")") + 2:].split()[1])
+            if ppid == self.proc.pid and name == comm[:15]:
+                found = max(found or 0, int(d))
+        return found
 
     # -- POP3 raw client ---------------------------------------------------
     def connect(self, source=None):

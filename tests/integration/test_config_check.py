@@ -196,5 +196,79 @@ class TestConfigDumpChanged(unittest.TestCase):
             shutil.rmtree(d, ignore_errors=True)
 
 
+class TestDirectoryCheck(unittest.TestCase):
+    """config check looks at the directories the master trusts as it does."""
+
+    def setUp(self):
+        self.d = tempfile.mkdtemp(prefix="postern-cd-")
+        os.chmod(self.d, 0o755)
+        self.state = os.path.join(self.d, "state")
+
+    def tearDown(self):
+        shutil.rmtree(self.d, ignore_errors=True)
+
+    def check(self, **keys):
+        path = os.path.join(self.d, "postern.conf")
+        keys = dict({"pop3_listen": "127.0.0.1:1110", "state_dir": self.state,
+                     "userdb": self.state + "/userdb", "empty_root": self.d + "/empty"}, **keys)
+        with open(path, "w") as f:
+            for k, v in keys.items():
+                f.write("%s = %s\n" % (k, v))
+        return subprocess.run([os.path.join(BIN, "posternctl"), "-c", path, "config", "check"],
+                              capture_output=True, text=True, timeout=30)
+
+    def test_missing_ones_the_master_makes_are_fine(self):
+        r = self.check()
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.assertIn("state_dir %s: missing, the master creates it" % self.state, r.stdout)
+        self.assertIn("empty_root %s/empty: missing, the master creates it" % self.d, r.stdout)
+
+    def test_writable_by_others_is_an_error_naming_the_key(self):
+        os.mkdir(self.state)
+        os.chmod(self.state, 0o777)
+        r = self.check()
+        self.assertEqual(r.returncode, 1)
+        self.assertIn("state_dir %s: mode 0777 (uid 0): it must not be writable by group or "
+                      "others" % self.state, r.stderr)
+
+    def test_empty_root_must_be_empty(self):
+        e = os.path.join(self.d, "empty")
+        os.mkdir(e, 0o555)
+        open(os.path.join(self.d, "x"), "w").close()
+        os.rename(os.path.join(self.d, "x"), os.path.join(e, "x"))
+        r = self.check()
+        self.assertEqual(r.returncode, 1)
+        self.assertIn("empty_root %s: not empty (1 entries)" % e, r.stderr)
+
+    def test_socket_directories(self):
+        open_dir = os.path.join(self.d, "open")
+        os.mkdir(open_dir)
+        os.chmod(open_dir, 0o1777)
+        r = self.check(control_socket=open_dir + "/control")
+        self.assertEqual(r.returncode, 1)
+        self.assertIn("control_socket's directory %s: mode 1777" % open_dir, r.stderr)
+        r = self.check(lmtp_listen=open_dir + "/lmtp")
+        self.assertEqual(r.returncode, 1)
+        self.assertIn("lmtp_listen's directory %s: mode 1777" % open_dir, r.stderr)
+        r = self.check(lmtp_listen=self.d + "/nodir/lmtp")
+        self.assertEqual(r.returncode, 1)
+        self.assertIn("lmtp_listen's directory %s/nodir: No such file or directory" % self.d,
+                      r.stderr)
+
+    def test_symlinks_are_followed_to_what_they_name(self):
+        real = os.path.join(self.d, "real")
+        os.mkdir(real)
+        os.symlink(real, self.state)
+        self.assertEqual(self.check().returncode, 0)
+        os.chmod(real, 0o777)
+        r = self.check()
+        self.assertEqual(r.returncode, 1)
+        self.assertIn("state_dir %s: mode 0777" % self.state, r.stderr)
+        os.unlink(self.state)
+        open(self.state, "w").close()
+        r = self.check()
+        self.assertIn("state_dir %s: not a directory" % self.state, r.stderr)
+
+
 if __name__ == "__main__":
     unittest.main()

@@ -67,6 +67,29 @@ class TestImapQuota(unittest.TestCase):
         _, tagged = self.append(s, "INBOX", "again")
         self.assertTrue(tagged.split()[1] == "OK", tagged)
 
+    def test_multiappend_is_all_or_none(self):
+        """RFC 3502: a MULTIAPPEND that cannot append every message appends
+        none (here the quota holds two of the three messages)."""
+        self.peer.add_user("quser3", "pw-quser3", quota=QUOTA)
+        s = RawImap(self.peer)
+        self.addCleanup(s.close)
+        s.login("quser3", "pw-quser3")
+        bodies = [MSG % ("m%d" % i) for i in range(4)]
+        parts = " ".join("{%d+}\r\n%s" % (len(b), b) for b in bodies)
+        _, tagged = s.cmd("APPEND INBOX " + parts, ok=False)
+        self.assertRegex(tagged, r"^t\d+ NO \[OVERQUOTA\]")
+        got, _ = s.cmd("STATUS INBOX (MESSAGES UIDNEXT)")
+        self.assertIn("MESSAGES 0", " ".join(got))
+        self.assertEqual(self.usage(s)[0], 0)
+        # three fit: one command, three consecutive UIDs
+        parts = " ".join("{%d+}\r\n%s" % (len(b), b) for b in bodies[:3])
+        _, tagged = s.cmd("APPEND INBOX " + parts)
+        m = re.search(r"\[APPENDUID (\d+) (\d+):(\d+)\]", tagged)
+        self.assertIsNotNone(m, tagged)
+        self.assertEqual(int(m.group(3)) - int(m.group(2)), 2)
+        got, _ = s.cmd("STATUS INBOX (MESSAGES)")
+        self.assertIn("MESSAGES 3", " ".join(got))
+
 
 if __name__ == "__main__":
     unittest.main()

@@ -24,7 +24,7 @@ from harness import BIN, MAIL_UID, TOOLS, Appliance, wait_until
 
 FINALS = {"OK", "ERR", "MSGFD", "SELECTED", "SYNCED", "STORED", "COPIED", "APPENDED", "STATUS",
           "QUOTA", "EOF", "BAD", "USAGE", "CHANGED", "NOCHANGE"}
-ERR = {"nomsg": 2, "gone": 3, "toobig": 6, "nobox": 7, "exists": 8, "name": 9, "denied": 10,
+ERR = {"nomsg": 2, "gone": 3, "proto": 5, "toobig": 6, "nobox": 7, "exists": 8, "name": 9, "denied": 10,
        "quota": 11, "limit": 12}
 EXPUNGED, MODIFIED, COPY_SRC, COPY_DST = 1, 2, 3, 4
 SEEN, ANSWERED, FLAGGED, DELETED, DRAFT, KEYWORD0 = 1, 2, 4, 8, 16, 32
@@ -412,6 +412,40 @@ class TestStoredImap(StoredImapCase):
         self.assertEqual(s.final("quota"), ["QUOTA", "1100", "3000", "2", "3"])
         with open(path) as f:
             self.assertNotIn("not a usage line", f.read())
+        self.assertEqual(s.close(), 0)
+
+    def test_multiappend_parts_all_or_none(self):
+        s = self.session("parts")
+        s.ok("open")
+        m = [self.msgfile(message("part %d" % i, 200)) for i in range(4)]
+        # kept until the last, then one transaction: consecutive UIDs
+        self.assertEqual(s.final("part 0 3 INBOX - - 0 %s" % m[0])[0], "OK")
+        self.assertEqual(s.final("part 1 3 INBOX S - 0 %s" % m[1])[0], "OK")
+        self.assertEqual(s.final("status INBOX")[1], "0")      # nothing yet
+        f = s.final("part 2 3 INBOX - - 0 %s" % m[2])
+        self.assertEqual(f[0], "APPENDED", f)
+        last = int(f[2])
+        self.assertEqual(s.final("status INBOX")[1], "3")
+        self.assertEqual(len(os.listdir(os.path.join(self.root("parts"), "cur"))), 3)
+        # the last part over the quota: none of the three lands
+        path = os.path.join(self.root("parts"), "maildirsize")
+        with open(path, "w") as fh:
+            fh.write("3000S,5C\n750 3\n")                    # 3 messages in, 5 allowed
+        os.chown(path, MAIL_UID, MAIL_UID)
+        self.assertEqual(s.final("part 0 3 INBOX - - 0 %s" % m[0])[0], "OK")
+        self.assertEqual(s.final("part 1 3 INBOX - - 0 %s" % m[1])[0], "OK")
+        s.err("part 2 3 INBOX - - 0 %s" % m[2], "quota")
+        self.assertEqual(s.final("status INBOX")[1], "3")
+        self.assertEqual(len(os.listdir(os.path.join(self.root("parts"), "cur"))), 3)
+        # a part out of step is refused and drops what was kept; a plain
+        # APPEND after kept parts appends only itself
+        self.assertEqual(s.final("part 0 2 INBOX - - 0 %s" % m[0])[0], "OK")
+        self.assertEqual(s.final("part 0 3 INBOX - - 0 %s" % m[1])[0], "OK")  # starts again
+        s.err("part 2 3 INBOX - - 0 %s" % m[2], "proto")
+        self.assertEqual(s.final("part 0 2 INBOX - - 0 %s" % m[0])[0], "OK")
+        uid = self.append(s, "INBOX", message("alone", 100))
+        self.assertEqual(uid, last + 1)
+        self.assertEqual(s.final("status INBOX")[1], "4")
         self.assertEqual(s.close(), 0)
 
     def assert_violation(self, lines, mtype):

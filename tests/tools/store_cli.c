@@ -9,7 +9,8 @@
  *   open | list [sub] | select NAME | examine NAME | unselect | close | sync
  *   meta SET | msgfd UID | store set|add|remove FLAGS KWS UNCHANGEDSINCE SET
  *   expunge all|SET | copy NAME SET | move NAME SET
- *   append NAME FLAGS KWS DATE FILE|pipe [LEN] | status NAME | create NAME [ATTR]
+ *   append NAME FLAGS KWS DATE FILE|pipe [LEN] | part I N NAME FLAGS KWS DATE FILE
+ *   | status NAME | create NAME [ATTR]
  *   delete NAME | rename FROM TO | subscribe NAME | unsubscribe NAME | quota
  *   raw TYPE [HEX]      send a message of any type and read one reply
  *   changed MS          wait up to MS ms for a MSG_STORE_CHANGED sent from now
@@ -360,6 +361,31 @@ do_append(char **t, int nt)
 	return 0;
 }
 
+/* part I N NAME FLAGS KWS DATE FILE: one message of a MULTIAPPEND */
+static int
+do_part(char **t, int nt)
+{
+	uint64_t len;
+	int fd;
+
+	if (nt != 8)
+		return -1;
+	memset(&req_append, 0, sizeof(req_append));
+	req_append.part = (uint32_t)strtoul(t[1], NULL, 10);
+	req_append.parts = (uint32_t)strtoul(t[2], NULL, 10);
+	snprintf(req_append.name, sizeof(req_append.name), "%s", t[3]);
+	req_append.flags = parse_flags(t[4]);
+	parse_kws(t[5], &req_append.kw);
+	req_append.date = strtoll(t[6], NULL, 10);
+	if ((fd = memfd_of(t[7], &len)) < 0)
+		return -1;
+	req_append.len = len;
+	storeimap_append_put(&out, &req_append, fd);
+	call();
+	close(fd);
+	return 0;
+}
+
 static int
 do_store(char **t, int nt)
 {
@@ -416,6 +442,7 @@ command(char **t, int nt)
 	else if ((!strcmp(c, "copy") || !strcmp(c, "move")) && nt == 3 && parse_set(t[2], &uidset) == 0)
 		storeimap_set_put(&out, MSG_STORE_IMAP_COPY, c[0] == 'm', t[1], uidset.r, uidset.n);
 	else if (!strcmp(c, "append")) return do_append(t, nt);
+	else if (!strcmp(c, "part")) return do_part(t, nt);
 	else if (!strcmp(c, "status") && nt == 2)
 		storeimap_name_put(&out, MSG_STORE_IMAP_STATUS, 0, 0, t[1], NULL);
 	else if (!strcmp(c, "create") && nt >= 2)

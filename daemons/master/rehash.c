@@ -1,0 +1,124 @@
+/* rehash.c - a weak password hash replaced at the user's next login.
+ *
+ * `posternctl user import --allow-weak` keeps md5-crypt, DES and bcrypt
+ * $2a$ hashes so that users keep their passwords.  At such a user's next
+ * successful login authd (which holds the user db read-only) sends a
+ * yescrypt hash of the password it checked (MSG_MASTER_REHASH, right after
+ * the login).  The master takes it only for the user that session just
+ * logged in as, once per session, and the write replaces the hash only
+ * while it is still of a weak scheme: a compromised authd can change no
+ * strong hash, and no hash of a user who did not just log in.  The write
+ * (an LMDB write transaction, which may wait for a posternctl that holds
+ * the writer lock) runs in a forked child, so the master never waits.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "../../common/base/buf.h"
+#include "../../common/base/log.h"
+#include "../../common/ipc/authdproto.h"
+#include "../../common/mail/userimport.h"
+#include "master.h"
+
+struct upgrade {
+	const char *hash;
+	const char *why;
+	const char *from;
+};
+
+/* db_update callback: only over a hash that is still weak. */
+static int
+replace_weak(void *ctx, const uint8_t *v, size_t vl, struct buf *out)
+{
+	static struct userimport_entry e;
+	struct upgrade *up = ctx;
+	struct userdb_user u;
+	uint8_t rec[1024];
+	const char *why;
+	long n;
+
+	if (userdb_user_decode(&u, v, vl) < 0) {
+		up->why = "the stored record is corrupt";
+		return -1;
+	}
+	if (userimport_hash(u.hash, strlen(u.hash), &e, &why) < 0 ||
+	    e.strength != USERIMPORT_WEAK) {
+		up->why = "the stored hash is not of a weak scheme (changed meanwhile?)";
+		explicit_bzero(&u, sizeof(u));
+		return -1;
+	}
+	up->from = e.scheme;
+	snprintf(u.hash, sizeof(u.hash), "%s", up->hash);
+	n = userdb_user_encode(&u, rec, sizeof(rec));
+	explicit_bzero(&u, sizeof(u));
+	if (n < 0 || buf_append(out, rec, (size_t)n) < 0) {
+		up->why = "the record does not fit";
+		return -1;
+	}
+	return 0;
+}
+
+/* In the forked child: open the user db read-write, replace, exit. */
+static void
+upgrade_child(const struct master *m, const struct authd_rehash *r)
+{
+	struct upgrade up = { .hash = r->hash };
+	char err[256];
+	struct db *db;
+	int rc;
+
+	/* none of the master's sockets (clients would see their end late) */
+	close_range(3, ~0U, 0);
+	if (userdb_open(&db, m->cfg.userdb_path, m->cfg.userdb_map_size, 0, err,
+	    sizeof(err)) < 0) {
+		log_event(LOG_LEVEL_ERR, "rehash_failed", "user=%s reason=\"%s\"", r->user, err);
+		_exit(1);
+	}
+	rc = db_update(db, USERDB_DBI_USERS, r->user, strlen(r->user), replace_weak, &up);
+	if (rc == 1)
+		log_event(LOG_LEVEL_INFO, "hash_upgraded", "user=%s from=%s to=yescrypt", r->user,
+		    up.from);
+	else
+		log_event(LOG_LEVEL_WARN, "rehash_failed", "user=%s reason=\"%s\"", r->user,
+		    rc == 0 ? "no such user" : up.why ? up.why : db_strerror(db));
+	db_close(db);
+	_exit(rc == 1 ? 0 : 1);
+}
+
+int
+master_authd_rehash(struct master *m, struct ipc_in *in)
+{
+	static struct authd_rehash r;
+	struct session *s;
+	pid_t pid;
+	size_t i;
+
+	if (authdproto_rehash_get(in, &r) < 0)
+		return -1;
+	for (s = NULL, i = 0; i < m->nsessions; i++)
+		if (strcmp(m->sessions[i].sid, r.sid) == 0)
+			s = &m->sessions[i];
+	if (s == NULL)
+		goto done;	/* the worker is already gone: the next login tries again */
+	log_set_session(s->sid);
+	if (!s->logged_in || s->rehashed || strcmp(s->user, r.user) != 0) {
+		log_event(LOG_LEVEL_ERR, "ipc_violation", "peer=authd reason=\"a rehash for a user "
+		    "this session did not just log in as\"");
+		log_set_session(NULL);
+		explicit_bzero(&r, sizeof(r));
+		return -1;
+	}
+	s->rehashed = 1;
+	pid = fork();
+	if (pid == 0)
+		upgrade_child(m, &r);
+	if (pid < 0)
+		log_event(LOG_LEVEL_ERR, "rehash_failed", "user=%s reason=\"fork failed\" errno=%d",
+		    r.user, errno);
+	log_set_session(NULL);
+done:
+	explicit_bzero(&r, sizeof(r));
+	return 0;
+}
