@@ -76,8 +76,8 @@ TARGETS = {"select_cold": (300, "ms"), "select_warm": (2, "ms"), "fetch": (40, "
            "expunge": (150, "ms"), "idle": (250, "KiB")}
 SESSIONS_VS_DOVECOT = 2.0
 
-STEPS = ("select_cold", "select_warm", "fetch", "copy", "move", "store", "store_deleted",
-         "expunge")
+STEPS = ("select_cold", "select_warm", "fetch", "structs_cold", "structs_warm", "copy", "move",
+         "store", "store_deleted", "expunge")
 
 
 def names(servers):
@@ -103,6 +103,8 @@ def step_labels(a):
         "select_cold": f"1) first SELECT of {n} messages, no index (ms)",
         "select_warm": f"1) warm SELECT, new session, median of {a.warm} (ms)",
         "fetch": f"1) UID FETCH 1:* (UID FLAGS) of {n} (ms)",
+        "structs_cold": f"1) UID FETCH 1:{a.batch} (ENVELOPE BODYSTRUCTURE), first (ms)",
+        "structs_warm": "1) the same again (ms)",
         "copy": f"1) UID COPY of {b} to another folder (ms)",
         "move": f"1) UID MOVE of {b} to another folder (ms)",
         "store": f"1) UID STORE 1:{a.batch} +FLAGS (\\Seen) (ms)",
@@ -186,6 +188,11 @@ async def folder_dialogue(server, a, user, pw):
         fr.caps = s.caps
         await s.select()
         await fr.step("fetch", s.bulk(b"UID FETCH 1:* (UID FLAGS)", token=b" FETCH ("), n)
+        # what a client's first look at a folder asks for, then again (kept
+        # in the index: Postern's stored, Dovecot's dovecot.index.cache)
+        for k in ("structs_cold", "structs_warm"):
+            await fr.step(k, s.bulk(b"UID FETCH 1:%d (ENVELOPE BODYSTRUCTURE)" % b,
+                                    token=b" FETCH ("), b)
         await fr.step("copy", s.bulk(b"UID COPY 1:%d INBOX.Copy" % b))
         if "MOVE" in s.caps:
             await fr.step("move", s.bulk(b"UID MOVE %d:%d INBOX.Moved" % (b + 1, 2 * b),

@@ -32,6 +32,7 @@ BEGIN, END = "<!-- coverage:begin -->", "<!-- coverage:end -->"
 # I/O live in the same files but are not the target's business.
 OWNED = {
     "fuzz_authdproto": ("common/ipc/authdproto.c", None),
+    "fuzz_delivered": ("common/mail/delivered.c", None),
     "fuzz_dotstuff": ("common/proto/dotstuff.c", None),
     "fuzz_config": ("common/base/config.c", [
         "set_value", "mode_parse", "config_defaults", "find_key", "trim", "parse_line",
@@ -53,6 +54,7 @@ OWNED = {
         "imap_datetime_parse", "imap_is_keyword", "system_flag", "imap_flags_parse"]),
     "fuzz_imap_eval": ("common/mail/imap_eval.c", None),
     "fuzz_imap_fetch": ("common/mail/imap_fetch.c", None),
+    "fuzz_http_req": ("common/proto/http_req.c", None),
     "fuzz_imap_parse": ("common/proto/imap_parse.c", None),
     "fuzz_imap_search": ("common/proto/imap_search.c", None),
     "fuzz_imap_list": ("common/proto/imap_list.c", None),

@@ -29,7 +29,9 @@ clear_tails(struct config *c)
 		F(lmtp_worker), F(imap_listen), F(imaps_listen), F(imap_worker), F(smtp_listen),
 		F(smtp_worker), F(tls_cert_file), F(tls_key_file), F(tls_sni_dir), F(hostname),
 		F(proxy_trusted), F(imap_separator), F(imap_namespace), F(imap_empty_trash),
-		F(recipient_delimiter), F(control_socket),
+		F(recipient_delimiter), F(control_socket), F(postmaster), F(local_domains),
+		F(log_level), F(log_output), F(log_syslog_socket), F(metrics_listen),
+		F(metrics_worker),
 	};
 #undef F
 	size_t i, l;

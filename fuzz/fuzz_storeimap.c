@@ -72,6 +72,7 @@ decode_request(void)
 		storeimap_empty_put(&out, in.type);
 		return 1;
 	case MSG_STORE_IMAP_META:
+	case MSG_STORE_IMAP_STRUCTS:
 	case MSG_STORE_IMAP_EXPUNGE:
 	case MSG_STORE_IMAP_COPY:
 		if (storeimap_set_get(&in, &u8, n, &set) < 0)
@@ -145,6 +146,19 @@ decode_data(void)
 			CHECK(meta.m[i].uid > meta.m[i - 1].uid);
 		storeimap_meta_put(&out, meta.m, meta.count);
 		return 1;
+	case MSG_STORE_STRUCTS: {
+		static struct store_structs st;
+		if (storeimap_structs_get(&in, &st) < 0)
+			return 0;
+		CHECK(st.count <= STORE_STRUCTS_PAGE);
+		storeimap_structs_start(&out);
+		for (i = 0; i < st.count; i++) {
+			CHECK(st.s[i].uid != 0 && (uint64_t)st.s[i].env_len + st.s[i].body_len +
+			    st.s[i].bs_len <= STORE_STRUCT_TEXT_MAX);
+			CHECK(storeimap_structs_add(&out, &st.s[i]) == 0);
+		}
+		return 1;
+	}
 	case MSG_STORE_UIDSET:
 		if (storeimap_uidset_get(&in, &kind, &set) < 0)
 			return 0;

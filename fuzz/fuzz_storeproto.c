@@ -20,7 +20,9 @@ static struct store_commit commit;
 static int
 decode_request(void)
 {
+	char sender[STORE_SENDER_MAX + 1];
 	uint64_t v;
+	size_t k;
 	uint32_t i;
 
 	switch (in.type) {
@@ -44,10 +46,13 @@ decode_request(void)
 		storeproto_commit_put(&out, commit.final, commit.index, commit.count);
 		return 1;
 	case MSG_STORE_DELIVER:
-		if (storeproto_deliver_get(&in, &v) < 0)
+		if (storeproto_deliver_get(&in, &v, sender) < 0)
 			return 0;
-		CHECK(v <= STORE_DELIVER_MAX && in.fd >= 0);
-		storeproto_deliver_put(&out, v, in.fd);
+		/* the sender becomes a header line: no control breaks it */
+		CHECK(v <= STORE_DELIVER_MAX && in.fd >= 0 && strlen(sender) <= STORE_SENDER_MAX);
+		for (k = 0; sender[k] != '\0'; k++)
+			CHECK((unsigned char)sender[k] >= 0x20 && sender[k] != 0x7f);
+		storeproto_deliver_put(&out, v, sender, in.fd);
 		return 1;
 	}
 	return -1;

@@ -59,6 +59,16 @@ static const int imapd_syscalls[] = {
 	SYSCALLS_IO,
 };
 
+/* metricsd: read the sealed snapshot (its size: glibc's fstat is
+ * newfstatat(fd, "", AT_EMPTY_PATH); then one read-only mmap, in
+ * RULES_MEMORY) and the client's one request, write the answer, shut the
+ * socket down, exit.  Nothing else: no memfd, no fcntl, no recvmsg, no
+ * channel to anyone. */
+static const int metricsd_syscalls[] = {
+	SYSCALLS_BASE,
+	SCMP_SYS(read), SCMP_SYS(poll), SCMP_SYS(newfstatat), SCMP_SYS(shutdown),
+};
+
 static const int authd_syscalls[] = {
 	SYSCALLS_BASE,
 	SYSCALLS_IO,
@@ -205,6 +215,10 @@ static const struct sandbox_rule imapd_rules[] = {
 	RULES_MEMFD,
 };
 
+static const struct sandbox_rule metricsd_rules[] = {
+	RULES_MEMORY,
+};
+
 static const struct sandbox_rule authd_rules[] = {
 	RULES_MEMORY,
 	RULES_FD_FLAGS,
@@ -253,8 +267,8 @@ const struct policy_entry policy_table[POLICY_NPROCS] = {
 		.binary = "postern-authd",
 		.ident = POLICY_IDENT_AUTH,
 		.root = POLICY_ROOT_EMPTY,
-		.slots = { SLOT_MASTER, SLOT_CONFIG },	/* + worker channels passed in */
-		.nslots = 2,
+		.slots = { SLOT_MASTER, SLOT_COUNTERS, SLOT_CONFIG },	/* + worker channels passed in */
+		.nslots = 3,
 		.syscalls = authd_syscalls,
 		.nsyscalls = N(authd_syscalls),
 		.rules = authd_rules,
@@ -268,8 +282,8 @@ const struct policy_entry policy_table[POLICY_NPROCS] = {
 		.binary = "postern-keyd",
 		.ident = POLICY_IDENT_KEYD,
 		.root = POLICY_ROOT_EMPTY,
-		.slots = { SLOT_MASTER, SLOT_CONFIG },	/* + worker channels passed in */
-		.nslots = 2,
+		.slots = { SLOT_MASTER, SLOT_COUNTERS, SLOT_CONFIG },	/* + worker channels passed in */
+		.nslots = 3,
 		.syscalls = keyd_syscalls,
 		.nsyscalls = N(keyd_syscalls),
 		.rules = keyd_rules,
@@ -355,6 +369,23 @@ const struct policy_entry policy_table[POLICY_NPROCS] = {
 		.no_fork = 1,
 		.net_parser = 1,
 		.memfd_writes = 1,
+	},
+	/* the metrics endpoint: no authd, keyd or stored channel, no control
+	 * channel either; it holds one request's worth of data (daemons/metricsd) */
+	[POLICY_METRICSD] = {
+		.name = "metricsd",
+		.binary = "postern-metricsd",
+		.ident = POLICY_IDENT_WORKER,
+		.root = POLICY_ROOT_EMPTY,
+		.slots = { SLOT_CLIENT, SLOT_SNAPSHOT, SLOT_CONFIG },
+		.nslots = 3,
+		.syscalls = metricsd_syscalls,
+		.nsyscalls = N(metricsd_syscalls),
+		.rules = metricsd_rules,
+		.nrules = N(metricsd_rules),
+		.max_files = 16,
+		.no_fork = 1,
+		.net_parser = 1,
 	},
 };
 
@@ -451,7 +482,7 @@ print_rules(int fd, const struct sandbox_rule *rules, size_t n)
 static const char *const slot_names[SLOT_COUNT] = {
 	[SLOT_CLIENT] = "client", [SLOT_CONTROL] = "control", [SLOT_AUTHD] = "authd",
 	[SLOT_KEYD] = "keyd", [SLOT_MASTER] = "master", [SLOT_WORKER] = "worker",
-	[SLOT_CONFIG] = "config",
+	[SLOT_CONFIG] = "config", [SLOT_SNAPSHOT] = "snapshot", [SLOT_COUNTERS] = "counters",
 };
 
 const char *

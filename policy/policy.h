@@ -17,6 +17,7 @@ enum policy_proc {
 	POLICY_LMTPD,
 	POLICY_IMAPD,
 	POLICY_SMTPD,
+	POLICY_METRICSD,
 	POLICY_NPROCS
 };
 
@@ -51,6 +52,8 @@ enum policy_slot {
 	SLOT_MASTER,		/* authd, keyd: the master channel */
 	SLOT_WORKER,		/* stored: its session's worker channel */
 	SLOT_CONFIG,		/* the master's sealed config snapshot */
+	SLOT_SNAPSHOT,		/* metricsd: the sealed memfd of rendered metrics */
+	SLOT_COUNTERS,		/* authd, keyd: their counters page (common/ipc/counters.h) */
 	SLOT_COUNT
 };
 #define POLICY_FD_FIRST	3

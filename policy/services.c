@@ -74,8 +74,16 @@ const struct service service_table[SERVICE_COUNT] = {
 		.refusal = REFUSE_SIEVE, .grant = SERVICE_GRANT_STORED, .store_view = "sieve", NOT_YET },
 	[SERVICE_HTTP] = { .name = "http", .default_listen = "127.0.0.1:8080",
 		.refusal = REFUSE_HTTP, .grant = SERVICE_GRANT_STORED, .store_view = "imap", NOT_YET },
-	[SERVICE_METRICS] = { .name = "metrics", .default_listen = "127.0.0.1:9154",
-		.refusal = REFUSE_HTTP, .grant = SERVICE_GRANT_NONE, NOT_YET },
+	/* off unless metrics_listen lists an address (docs/METRICS.md); the
+	 * worker's row has no broker slots, and the master hands it a
+	 * rendered snapshot instead (daemons/master/metrics.c) */
+	[SERVICE_METRICS] = {
+		.name = "metrics", .enabled = 1, .worker = POLICY_METRICSD,
+		.default_listen = "127.0.0.1:9154", .refusal = REFUSE_HTTP,
+		.grant = SERVICE_GRANT_NONE,
+		.listen_off = CFG(metrics_listen), .proxy_off = SERVICE_NO_KEY,
+		.worker_off = CFG(metrics_worker),
+	},
 };
 
 const struct service *
@@ -206,14 +214,14 @@ service_print(int fd)
 	static const char *const grants[] = { "nothing", "stored", "queue" };
 	size_t i;
 
-	dprintf(fd, "%-12s %-8s %-7s %-4s %-18s %s\n", "service", "state", "worker", "tls",
+	dprintf(fd, "%-12s %-8s %-8s %-4s %-18s %s\n", "service", "state", "worker", "tls",
 	    "default listen", "a login grants");
 	for (i = 0; i < SERVICE_COUNT; i++) {
 		const struct service *s = &service_table[i];
 		char grant[32];
 		snprintf(grant, sizeof(grant), "%s%s%s", grants[s->grant],
 		    s->store_view ? " view " : "", s->store_view ? s->store_view : "");
-		dprintf(fd, "%-12s %-8s %-7s %-4s %-18s %s\n", s->name,
+		dprintf(fd, "%-12s %-8s %-8s %-4s %-18s %s\n", s->name,
 		    s->enabled ? "enabled" : "not yet",
 		    s->worker < POLICY_NPROCS ? policy_table[s->worker].name : "-",
 		    s->implicit_tls ? "yes" : "no", s->default_listen, grant);

@@ -22,6 +22,8 @@ imaps_listen = 127.0.0.1:1993
 lmtp_listen = 127.0.0.1:2424, $RUN/lmtp
 # SMTP, the MX for local users (docs/SMTP.md); not port 25 in the demo
 smtp_listen = 127.0.0.1:2525
+# metrics and /healthz for Prometheus (docs/METRICS.md); off by default
+metrics_listen = 127.0.0.1:9154
 # loopback demo only: allow USER/PASS without STLS from 127.0.0.1
 tls_plaintext_loopback = yes
 auth_fail_delay_ms = 500
@@ -34,6 +36,10 @@ fi
 # or before SMTP: never the product default 0.0.0.0:25
 if ! grep -q '^smtp_listen' "$CONF"; then
 	printf 'smtp_listen = 127.0.0.1:2525\n' >> "$CONF"
+fi
+# or before metrics: the endpoint on loopback
+if ! grep -q '^metrics_listen' "$CONF"; then
+	printf 'metrics_listen = 127.0.0.1:9154\n' >> "$CONF"
 fi
 export POSTERN_CONFIG="$CONF"
 if ! "$BIN/posternctl" domain list | grep -qx localhost; then
@@ -61,6 +67,10 @@ for u in demo demo2; do
 		done
 	fi
 done
+# postmaster of every hosted domain (a system alias, docs/SMTP.md)
+if ! "$BIN/posternctl" alias list | grep -q '^postmaster -> '; then
+	"$BIN/posternctl" alias add postmaster demo@localhost >/dev/null
+fi
 # The addresses the master will use (the file as edited since, then any
 # POSTERN_* variable over it), not the ones written above.
 listen_of() {
@@ -72,6 +82,7 @@ LMTP=$(listen_of lmtp_listen)
 IMAP=$(listen_of imap_listen)
 IMAPS=$(listen_of imaps_listen)
 SMTP=$(listen_of smtp_listen)
+METRICS=$(listen_of metrics_listen)
 HOST=${POP3%:*}
 PORT=${POP3##*:}
 cat <<MSG
@@ -79,6 +90,7 @@ cat <<MSG
 Postern demo appliance (config $CONF)
   POP3  ${POP3:-(off)}   POP3S ${POP3S:-(off)}   LMTP ${LMTP:-(off)}
   IMAP  ${IMAP:-(off)}   IMAPS ${IMAPS:-(off)}   SMTP ${SMTP:-(off)}
+  METRICS ${METRICS:-(off)}
   users: demo / demo, demo2 / demo2
 
 Try:
@@ -95,6 +107,9 @@ Try:
   swaks --server ${SMTP%:*} --port ${SMTP##*:} --to demo@localhost,demo2@localhost          # SMTP, the MX
   swaks --server ${SMTP%:*} --port ${SMTP##*:} --to demo@localhost --tls                    # with STARTTLS
   swaks --server ${SMTP%:*} --port ${SMTP##*:} --to someone@example.com   # 550 5.7.1 Relaying denied
+  curl -s http://$METRICS/metrics                          # Prometheus text format
+  curl -s -H 'Accept: application/openmetrics-text' http://$METRICS/metrics   # OpenMetrics
+  curl -si http://$METRICS/healthz                         # 200 ok, or 503 and why
   python3 -c "import smtplib; c=smtplib.LMTP('${LMTP%:*}',${LMTP##*:}); print(c.sendmail('me@example.org',['demo@localhost'],b'Subject: hi\\r\\n\\r\\nhello\\r\\n')); c.quit()"
 
 Logs follow (one key=value line per event). Ctrl-C stops.

@@ -56,7 +56,9 @@ static const struct ctl_cmd commands[] = {
 	  .operands = "DOMAIN", .help = "remove a domain that has no users", .flags = CTL_STRICT },
 	{ .words = "domain list", .run = cmd_domain_list, .operands = "", .help = "list domains" },
 	{ .words = "alias add", .run = cmd_alias_add, .min_args = 2, .max_args = 2,
-	  .operands = "ADDRESS USER", .help = "deliver and log in ADDRESS as USER",
+	  .operands = "ADDRESS USER", .help = "deliver and log in ADDRESS as USER; "
+	      "@DOMAIN: the domain's catch-all, LOCAL (no @): a system alias of every hosted "
+	      "domain, such as postmaster (both mail only, never logins)",
 	  .flags = CTL_STRICT },
 	{ .words = "alias del", .run = cmd_alias_del, .min_args = 1, .max_args = 1,
 	  .operands = "ADDRESS", .help = "remove an alias", .flags = CTL_STRICT },

@@ -457,6 +457,32 @@ cmd_domain_list(const struct ctl_args *a)
 	return list_dbi(USERDB_DBI_DOMAINS, print_key_val, 0);
 }
 
+/* An alias's key: "@domain" for the domain's catch-all and a bare local
+ * part for a system alias of every hosted domain (both for recipient
+ * lookups only), else a normalised address.  A named domain must be
+ * hosted when adding. */
+static void
+alias_key(struct db *db, const char *arg, char key[USERDB_NAME_MAX + 1], int adding)
+{
+	char dom[USERDB_NAME_MAX + 1];
+
+	if (arg[0] == '@') {
+		domain_name(arg + 1, dom);	/* at most USERDB_NAME_MAX - 2 long */
+		key[0] = '@';
+		memcpy(key + 1, dom, strlen(dom) + 1);
+		if (adding)
+			domain_must_exist(db, key);
+		return;
+	}
+	normalize(arg, key);
+	if (strchr(arg, '@') == NULL) {
+		key[strcspn(key, "@")] = '\0';	/* checked as a local part, kept alone */
+		return;
+	}
+	if (adding)
+		domain_must_exist(db, key);
+}
+
 int
 cmd_alias_add(const struct ctl_args *a)
 {
@@ -464,10 +490,9 @@ cmd_alias_add(const struct ctl_args *a)
 	struct userdb_user u;
 	struct db *db;
 
-	normalize(a->argv[0], alias);
 	normalize(a->argv[1], target);
 	db = open_db(0);
-	domain_must_exist(db, alias);
+	alias_key(db, a->argv[0], alias, 1);
 	if (get_user(db, target, &u) != 1)
 		die("alias target %s is not a user", target);
 	if (get_user(db, alias, &u) == 1)
@@ -485,8 +510,8 @@ cmd_alias_del(const struct ctl_args *a)
 	char alias[USERDB_NAME_MAX + 1];
 	struct db *db;
 
-	normalize(a->argv[0], alias);
 	db = open_db(0);
+	alias_key(db, a->argv[0], alias, 0);
 	if (db_del(db, USERDB_DBI_ALIASES, alias, strlen(alias)) != 1)
 		die("no alias %s", alias);
 	db_close(db);

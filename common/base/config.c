@@ -131,6 +131,21 @@ static const struct config_key config_keys[] = {
 	/* 256 MiB = STORE_DELIVER_MAX, less room for the Received header */
 	{ "smtp_max_message_size", NULL, CT_NUM, S(smtp_max_message_size), "52428800", 1024,
 	  268435456 - 4096 },
+	/* mail intake (recipients, the MX's greeting): where postmaster goes
+	 * when no alias says (RFC 5321 4.5.1: every hosted domain takes it) */
+	{ "postmaster", NULL, CT_STR, S(postmaster), "", 0, 256 },
+	/* SMTP greet pause (Postfix's postscreen_greet_wait): ms before the
+	 * 220, a client that talks first is refused; 0 = off */
+	{ "smtp_greet_pause", NULL, CT_NUM, S(smtp_greet_pause), "0", 0, 60000 },
+	/* Courier's locals: domains whose addresses are default_domain's */
+	{ "local_domains", NULL, CT_STR, S(local_domains), "", 0, 0 },
+	/* metrics: off unless listed; a request head of 8 KiB (what most
+	 * servers take) with 64 fields, ten seconds */
+	{ "metrics_listen", NULL, CT_STR, S(metrics_listen), "", 0, 0 },
+	{ "metrics_worker", NULL, CT_STR, S(metrics_worker), "", 0, 0 },
+	{ "metrics_max_request", NULL, CT_NUM, S(metrics_max_request), "8192", 256, 65536 },
+	{ "metrics_max_headers", NULL, CT_NUM, S(metrics_max_headers), "64", 1, 1000 },
+	{ "metrics_idle_timeout", NULL, CT_NUM, S(metrics_idle_timeout), "10", 1, 3600 },
 	{ "worker_max_memory", NULL, CT_NUM, S(worker_max_memory), "268435456", 16777216, 1ULL << 40 },
 	{ "debug_seccomp", NULL, CT_BOOL, S(debug_seccomp), "no", 0, 0 },
 	{ "test_triggers", NULL, CT_BOOL, S(test_triggers), "no", 0, 0 },
@@ -454,6 +469,59 @@ check_delimiter(const struct config *c, const char *name, char *err, size_t errl
 	return 0;
 }
 
+/* postmaster: empty, or an address (local@domain) without blanks,
+ * controls or a second '@'; authd looks it up as a recipient. */
+static int
+check_postmaster(const struct config *c, const char *name, char *err, size_t errlen)
+{
+	const char *p = c->postmaster, *at = strchr(p, '@');
+	size_t i;
+
+	if (p[0] == '\0')
+		return 0;
+	for (i = 0; p[i] != '\0'; i++)
+		if ((unsigned char)p[i] <= 0x20 || p[i] == 0x7f || p[i] == '/' || p[i] == '%')
+			break;
+	if (p[i] != '\0' || at == NULL || at == p || at[1] == '\0' || strchr(at + 1, '@') != NULL) {
+		snprintf(err, errlen, "%s: postmaster '%.64s': not an address (local@domain)", name, p);
+		return -1;
+	}
+	return 0;
+}
+
+/* local_domains: a comma-separated list of DNS names (blanks around the
+ * commas allowed), none of them default_domain itself, and only with a
+ * default_domain to deliver to. */
+static int
+check_local_domains(const struct config *c, const char *name, char *err, size_t errlen)
+{
+	const char *p = c->local_domains, *e;
+	size_t n;
+
+	for (; *p != '\0'; p = *e == ',' ? e + 1 : e) {
+		while (*p == ' ' || *p == '\t')
+			p++;
+		e = p + strcspn(p, ",");
+		n = (size_t)(e - p);
+		while (n > 0 && (p[n - 1] == ' ' || p[n - 1] == '\t'))
+			n--;
+		if (n == 0 && *e == '\0')
+			break;	/* blanks at the end */
+		if (n == 0 || n > CONFIG_DOMAIN_MAX || !x509_host_valid((const uint8_t *)p, n)) {
+			snprintf(err, errlen, "%s: local_domains entry '%.*s' is not a domain name", name,
+			    (int)(n < 100 ? n : 100), p);
+			return -1;
+		}
+		if (c->default_domain[0] == '\0' || (n == strlen(c->default_domain) &&
+		    strncasecmp(p, c->default_domain, n) == 0)) {
+			snprintf(err, errlen, "%s: local_domains needs a default_domain other than its "
+			    "entries (their mail goes there)", name);
+			return -1;
+		}
+	}
+	return 0;
+}
+
 /* The IMAP namespace: separator "." or "/"; a prefix of printable ASCII
  * without wildcards or quotes that is empty or ends in the separator
  * ("INBOX." as Courier, "" as Dovecot). */
@@ -537,7 +605,8 @@ check_all(const struct config *c, const char *name, char *err, size_t errlen)
 	if (check_hostname(c, name, err, errlen) < 0 ||
 	    check_default_domain(c, name, err, errlen) < 0 || check_lmtp(c, name, err, errlen) < 0 ||
 	    check_imap(c, name, err, errlen) < 0 || check_delimiter(c, name, err, errlen) < 0 ||
-	    check_log(c, name, err, errlen) < 0)
+	    check_log(c, name, err, errlen) < 0 || check_postmaster(c, name, err, errlen) < 0 ||
+	    check_local_domains(c, name, err, errlen) < 0)
 		return -1;
 	return check_mail_root(c, name, err, errlen);
 }

@@ -120,6 +120,19 @@ struct config {
 	CONFIG_PROTOCOL(smtp);
 	uint64_t smtp_max_recipients;	/* per transaction, <= MASTERPROTO_RCPT_MAX */
 	uint64_t smtp_max_message_size;	/* bytes, <= STORE_DELIVER_MAX */
+	/* mail intake, recipients: where postmaster goes when no alias says
+	 * ("" = nowhere: then postmaster is an unknown user) */
+	char postmaster[256];		/* USERDB_NAME_MAX + 1 */
+	uint64_t smtp_greet_pause;	/* ms smtpd waits before its 220; 0 = off */
+	/* domains whose addresses deliver to the same local part in
+	 * default_domain (Courier's locals), comma-separated; "" = none */
+	char local_domains[CONFIG_PATH_MAX];
+	/* metrics and health over HTTP (docs/METRICS.md): the worker metricsd */
+	char metrics_listen[CONFIG_PATH_MAX];	/* "" = off */
+	char metrics_worker[CONFIG_PATH_MAX];	/* tests only, as pop3_worker */
+	uint64_t metrics_max_request;	/* bytes of a request's line and headers */
+	uint64_t metrics_max_headers;	/* header fields of one request */
+	uint64_t metrics_idle_timeout;	/* s for the request to arrive, and for the answer to leave */
 	/* worker resource limits */
 	uint64_t worker_max_memory;
 	/* posternctl config check warns below this many days to a certificate's end */

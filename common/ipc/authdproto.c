@@ -19,6 +19,8 @@ authdproto_config_put(struct ipc_out *o, const struct config *c)
 	ipc_put_u32(o, (uint32_t)c->auth_ipv6_prefix);
 	ipc_put_u32(o, (uint32_t)c->auth_max_checks_per_second);
 	ipc_put_str(o, c->recipient_delimiter);
+	ipc_put_str(o, c->postmaster);
+	ipc_put_str(o, c->local_domains);
 }
 
 int
@@ -37,6 +39,8 @@ authdproto_config_get(struct ipc_in *in, struct authd_config *r)
 	r->ipv6_prefix = ipc_get_u32(in);
 	r->max_checks_per_s = ipc_get_u32(in);
 	ipc_get_str(in, r->delimiter, sizeof(r->delimiter));
+	ipc_get_str(in, r->postmaster, sizeof(r->postmaster));
+	ipc_get_str(in, r->local_domains, sizeof(r->local_domains));
 	/* the master validated these; a value it could not have sent is a bug */
 	if (ipc_in_end(in) < 0 || r->ipv6_prefix > 128 || r->max_checks_per_s == 0) {
 		memset(r, 0, sizeof(*r));

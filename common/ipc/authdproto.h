@@ -67,6 +67,8 @@ struct authd_config {
 	uint32_t ipv6_prefix;		/* auth_ipv6_prefix */
 	uint32_t max_checks_per_s;	/* auth_max_checks_per_second */
 	char delimiter[8];		/* recipient_delimiter */
+	char postmaster[256];		/* postmaster: "" or an address */
+	char local_domains[CONFIG_PATH_MAX];	/* local_domains, as in the config */
 	int have;	/* received from the master */
 };
 

@@ -207,7 +207,7 @@ storeimap_set_put(struct ipc_out *o, uint16_t type, uint8_t u8, const char *name
     const struct store_range *r, uint32_t n)
 {
 	ipc_out_init(o, type);
-	if (type != MSG_STORE_IMAP_META)
+	if (type != MSG_STORE_IMAP_META && type != MSG_STORE_IMAP_STRUCTS)
 		ipc_put_u8(o, u8);
 	if (type == MSG_STORE_IMAP_COPY)
 		put_name(o, name);
@@ -220,7 +220,7 @@ storeimap_set_get(struct ipc_in *in, uint8_t *u8_r, char name_r[STORE_NAME_MAX +
 {
 	*u8_r = 0;
 	name_r[0] = '\0';
-	if (in->type != MSG_STORE_IMAP_META) {
+	if (in->type != MSG_STORE_IMAP_META && in->type != MSG_STORE_IMAP_STRUCTS) {
 		*u8_r = ipc_get_u8(in);
 		if (*u8_r > 1)
 			return -1;
@@ -629,5 +629,72 @@ storeimap_quota_get(struct ipc_in *in, struct store_quota *q)
 	q->storage_limit = ipc_get_u64(in);
 	q->messages_used = ipc_get_u64(in);
 	q->messages_limit = ipc_get_u64(in);
+	return ipc_in_end_no_fd(in);
+}
+
+/* --- STRUCTS ------------------------------------------------------------- */
+
+#define STRUCTS_COUNT_AT	IPC_HDR_LEN	/* the count: the payload's first u32 */
+
+void
+storeimap_structs_start(struct ipc_out *o)
+{
+	ipc_out_init(o, MSG_STORE_STRUCTS);
+	ipc_put_u32(o, 0);
+}
+
+/* The count so far, from the page itself. */
+static uint32_t
+structs_count(const struct ipc_out *o)
+{
+	const uint8_t *c = o->data + STRUCTS_COUNT_AT;
+
+	return (uint32_t)c[0] << 24 | (uint32_t)c[1] << 16 | (uint32_t)c[2] << 8 | c[3];
+}
+
+int
+storeimap_structs_add(struct ipc_out *o, const struct store_struct *e)
+{
+	size_t need = 4 + 12 + (size_t)e->env_len + e->body_len + e->bs_len;
+	uint32_t n = structs_count(o);
+	uint8_t *c = o->data + STRUCTS_COUNT_AT;
+
+	if ((size_t)e->env_len + e->body_len + e->bs_len > STORE_STRUCT_TEXT_MAX)
+		o->err = 1;
+	if (o->err || n == STORE_STRUCTS_PAGE || o->len + need > IPC_MAX_MSG)
+		return -1;
+	ipc_put_u32(o, e->uid);
+	ipc_put_bytes(o, e->env, e->env_len);
+	ipc_put_bytes(o, e->body, e->body_len);
+	ipc_put_bytes(o, e->bs, e->bs_len);
+	n++;
+	c[0] = (uint8_t)(n >> 24);
+	c[1] = (uint8_t)(n >> 16);
+	c[2] = (uint8_t)(n >> 8);
+	c[3] = (uint8_t)n;
+	return 0;
+}
+
+int
+storeimap_structs_get(struct ipc_in *in, struct store_structs *r)
+{
+	uint32_t i;
+
+	r->count = ipc_get_u32(in);
+	if (in->err || r->count > STORE_STRUCTS_PAGE)
+		return -1;
+	for (i = 0; i < r->count; i++) {
+		struct store_struct *e = &r->s[i];
+		size_t a, b, c;
+		e->uid = ipc_get_u32(in);
+		a = ipc_get_bytes(in, &e->env, STORE_STRUCT_TEXT_MAX);
+		b = ipc_get_bytes(in, &e->body, STORE_STRUCT_TEXT_MAX);
+		c = ipc_get_bytes(in, &e->bs, STORE_STRUCT_TEXT_MAX);
+		if (in->err || e->uid == 0 || a + b + c > STORE_STRUCT_TEXT_MAX)
+			return -1;
+		e->env_len = (uint32_t)a;
+		e->body_len = (uint32_t)b;
+		e->bs_len = (uint32_t)c;
+	}
 	return ipc_in_end_no_fd(in);
 }

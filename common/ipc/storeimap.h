@@ -81,6 +81,8 @@ enum storeimap_msg {
 	MSG_STORE_IMAP_QUOTA = 0x063f,		/* (empty) */
 	MSG_STORE_IMAP_APPEND_PART = 0x0640,	/* as APPEND, then part u32, parts u32:
 						   one message of a MULTIAPPEND */
+	MSG_STORE_IMAP_STRUCTS = 0x0641,	/* S: uidset (as META): ENVELOPE and
+						   BODY(STRUCTURE) from stored's cache */
 	/* stored -> worker: data */
 	MSG_STORE_FOLDERS = 0x0710,		/* count u32, count x (attr u32, name) */
 	MSG_STORE_KEYWORDS = 0x0711,		/* count u8, count x (slot u8, name) */
@@ -88,6 +90,8 @@ enum storeimap_msg {
 	MSG_STORE_META = 0x0713,		/* count u32, count x (uid, flags u32, modseq,
 						   size u64, date i64) */
 	MSG_STORE_UIDSET = 0x0714,		/* kind u8, uidset */
+	MSG_STORE_STRUCTS = 0x0715,		/* count u32, count x (uid u32, envelope,
+						   body, bodystructure) */
 	/* stored -> worker: final */
 	MSG_STORE_SELECTED = 0x0720,		/* struct store_selected */
 	MSG_STORE_SYNCED = 0x0721,		/* uidnext u32, messages u32, highestmodseq u64 */
@@ -107,7 +111,9 @@ enum store_imap_err {
 	STORE_ERR_DENIED = 10,	/* not allowed (DELETE INBOX, a \Noselect parent) */
 	STORE_ERR_QUOTA = 11,	/* over quota ([OVERQUOTA]) */
 	STORE_ERR_LIMIT = 12,	/* a server limit: too many folders, messages, keywords */
-	STORE_ERR_MAX = 12
+	STORE_ERR_LOOP = 13,	/* deliver view: the message has this recipient's
+				 * Delivered-To already (a mail loop) */
+	STORE_ERR_MAX = 13
 };
 
 #define STORE_NAME_MAX		255	/* a folder name on the wire, bytes */
@@ -230,6 +236,32 @@ struct store_req_append {
 	uint32_t part, parts;
 };
 #define STORE_APPEND_PARTS_MAX	64
+
+/* STRUCTS: what FETCH ENVELOPE, BODY and BODYSTRUCTURE answer for a
+ * message, as IMAP text, made by stored from the message file (in its own
+ * jail) the first time and kept in its index: a worker never writes what
+ * other sessions read.  An entry with all three empty means "not kept"
+ * (a structure too big for a page): the worker reads that message itself.
+ * A page holds as many entries as fit in one message. */
+#define STORE_STRUCT_TEXT_MAX	(60u * 1024)	/* the three texts of one entry */
+#define STORE_STRUCTS_PAGE	512
+struct store_struct {
+	uint32_t uid;
+	const uint8_t *env, *body, *bs;	/* into the received message */
+	uint32_t env_len, body_len, bs_len;
+};
+struct store_structs {
+	uint32_t count;
+	struct store_struct s[STORE_STRUCTS_PAGE];
+};
+/* Start a page; add entries while storeimap_structs_add() returns 0 (-1:
+ * the page is full: send it and start another; the count in the page is
+ * kept as entries are added). */
+void storeimap_structs_start(struct ipc_out *o);
+int storeimap_structs_add(struct ipc_out *o, const struct store_struct *e);
+/* The texts are as stored wrote them (IMAP syntax, literals included): the
+ * worker sends them on unchanged, as it would its own rendering. */
+int storeimap_structs_get(struct ipc_in *in, struct store_structs *r);
 
 /* The uidset helpers.  valid: sorted, disjoint, lo <= hi, lo >= 1. */
 int storeimap_uidset_valid(const struct store_range *r, uint32_t n);

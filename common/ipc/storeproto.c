@@ -1,8 +1,10 @@
 /* storeproto.c - encoding and decoding the worker <-> stored messages. */
 #include "storeproto.h"
 
+#include <stdio.h>
 #include <string.h>
 
+#include "../proto/smtp_parse.h"
 #include "proto.h"
 #include "storeimap.h"
 
@@ -73,19 +75,52 @@ storeproto_commit_get(struct ipc_in *in, struct store_commit *r)
 }
 
 void
-storeproto_deliver_put(struct ipc_out *o, uint64_t len, int fd)
+storeproto_deliver_put(struct ipc_out *o, uint64_t len, const char *sender, int fd)
 {
 	ipc_out_init(o, MSG_STORE_DELIVER);
 	ipc_put_u64(o, len);
+	if (strlen(sender) > STORE_SENDER_MAX)
+		o->err = 1;
+	ipc_put_str(o, sender);
 	ipc_put_fd(o, fd);
 }
 
+/* The sender becomes a header line (Return-Path): it must be what the
+ * SMTP parser takes as a MAIL FROM mailbox, so no CR, LF, blank or
+ * control gets into the header, whatever the worker sends.  "" is <>. */
+static int
+sender_valid(const char *sender)
+{
+	char line[STORE_SENDER_MAX + 32];
+	struct smtp_limits lim;
+	struct smtp_cmd cmd;
+	struct smtp_reply err;
+	size_t i;
+	int n, utf8 = 0;
+
+	for (i = 0; sender[i] != '\0'; i++)
+		utf8 |= (unsigned char)sender[i] >= 0x80;
+	n = snprintf(line, sizeof(line), "MAIL FROM:<%s>%s", sender, utf8 ? " SMTPUTF8" : "");
+	if (n < 0 || (size_t)n >= sizeof(line))
+		return 0;
+	smtp_limits_default(&lim);
+	if (smtp_parse((const uint8_t *)line, (size_t)n, &lim, 0, &cmd, &err) < 0 ||
+	    cmd.verb != SMTP_V_MAIL)
+		return 0;
+	/* the parser may drop a source route: the header gets what it kept */
+	return strcmp(cmd.path.addr, sender) == 0;
+}
+
 int
-storeproto_deliver_get(struct ipc_in *in, uint64_t *len_r)
+storeproto_deliver_get(struct ipc_in *in, uint64_t *len_r, char sender_r[STORE_SENDER_MAX + 1])
 {
 	*len_r = ipc_get_u64(in);
-	if (ipc_in_end(in) < 0 || in->fd < 0 || *len_r > STORE_DELIVER_MAX)
+	ipc_get_str(in, sender_r, STORE_SENDER_MAX + 1);
+	if (ipc_in_end(in) < 0 || in->fd < 0 || *len_r > STORE_DELIVER_MAX ||
+	    !sender_valid(sender_r)) {
+		sender_r[0] = '\0';
 		return -1;
+	}
 	return 0;
 }
 

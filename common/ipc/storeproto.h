@@ -28,8 +28,8 @@ enum storeproto_msg {
 	MSG_STORE_POP_COMMIT = 0x0605,	/* final u8, count u32, count x index u32:
 					   UPDATE state, remove these messages */
 	MSG_STORE_IMAP_OPEN = 0x0611,	/* (empty) imap view: shared lock */
-	MSG_STORE_DELIVER = 0x0621,	/* length u64 + fd: deliver view, one
-					   message into the INBOX */
+	MSG_STORE_DELIVER = 0x0621,	/* length u64, sender str + fd: deliver
+					   view, one message into the INBOX */
 	/* stored -> worker */
 	MSG_STORE_OK = 0x0701,		/* value u64 */
 	MSG_STORE_ERR = 0x0702,		/* code u32 (enum store_err), text */
@@ -100,12 +100,16 @@ int storeproto_index_get(struct ipc_in *in, uint32_t *index_r);
 void storeproto_commit_put(struct ipc_out *o, uint8_t final, const uint32_t *index, uint32_t count);
 int storeproto_commit_get(struct ipc_in *in, struct store_commit *r);
 
-/* MSG_STORE_DELIVER: the message's length and a read-only fd of it (a
- * sealed memfd or a file), read from its current offset to EOF.  _get
- * needs the fd to be present (it stays owned by in) and the length to be
- * at most STORE_DELIVER_MAX. */
-void storeproto_deliver_put(struct ipc_out *o, uint64_t len, int fd);
-int storeproto_deliver_get(struct ipc_in *in, uint64_t *len_r);
+/* MSG_STORE_DELIVER: the message's length, its envelope sender (the
+ * MAIL FROM mailbox, "" for the null sender <>; stored writes it as the
+ * Return-Path) and a read-only fd of it (a sealed memfd or a file), read
+ * from its current offset to EOF.  _get needs the fd to be present (it
+ * stays owned by in), the length to be at most STORE_DELIVER_MAX and the
+ * sender to be a mailbox the SMTP parser takes (no CR, LF or blank can
+ * reach the header). */
+#define STORE_SENDER_MAX	320	/* SMTP_MAILBOX_MAX */
+void storeproto_deliver_put(struct ipc_out *o, uint64_t len, const char *sender, int fd);
+int storeproto_deliver_get(struct ipc_in *in, uint64_t *len_r, char sender_r[STORE_SENDER_MAX + 1]);
 
 /* Replies (stored -> worker). */
 

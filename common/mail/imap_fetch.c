@@ -354,6 +354,14 @@ imap_fetch_parse(const struct imap_arg *att, const struct imap_arg *modifiers, i
 	}
 	if (p->need & IMAP_FETCH_NEED_BODY)
 		p->need |= IMAP_FETCH_NEED_HEADER;
+	p->structs_only = (p->need & IMAP_FETCH_NEED_HEADER) != 0;
+	for (unsigned i = 0; i < p->nitems; i++) {
+		enum imap_fetch_att a = (enum imap_fetch_att)p->item[i].att;
+		if (a != IMAP_FA_UID && a != IMAP_FA_FLAGS && a != IMAP_FA_INTERNALDATE &&
+		    a != IMAP_FA_RFC822_SIZE && a != IMAP_FA_ENVELOPE && a != IMAP_FA_BODY &&
+		    a != IMAP_FA_BODYSTRUCTURE && a != IMAP_FA_MODSEQ)
+			p->structs_only = 0;
+	}
 	return 0;
 }
 
@@ -703,12 +711,19 @@ put_item(struct render *r, const struct imap_fetch_item *it)
 	case IMAP_FA_RFC822_SIZE:
 		return buf_printf(o, "RFC822.SIZE %llu", (unsigned long long)m->size);
 	case IMAP_FA_ENVELOPE:
-		return buf_append_str(o, "ENVELOPE ") < 0 ? -1 :
-		    rfc5322_envelope_write(m->msg, r->hdr_len, o);
+		if (buf_append_str(o, "ENVELOPE ") < 0)
+			return -1;
+		if (m->st != NULL)
+			return buf_append(o, m->st->env, m->st->env_len);
+		return rfc5322_envelope_write(m->msg, r->hdr_len, o);
 	case IMAP_FA_BODY:
 	case IMAP_FA_BODYSTRUCTURE:
-		return buf_append_str(o, it->att == IMAP_FA_BODY ? "BODY " : "BODYSTRUCTURE ") < 0 ?
-		    -1 : mime_bodystructure_write(&r->mm, it->att == IMAP_FA_BODYSTRUCTURE, o);
+		if (buf_append_str(o, it->att == IMAP_FA_BODY ? "BODY " : "BODYSTRUCTURE ") < 0)
+			return -1;
+		if (m->st != NULL)
+			return it->att == IMAP_FA_BODY ? buf_append(o, m->st->body, m->st->body_len) :
+			    buf_append(o, m->st->bs, m->st->bs_len);
+		return mime_bodystructure_write(&r->mm, it->att == IMAP_FA_BODYSTRUCTURE, o);
 	case IMAP_FA_MODSEQ:
 		return buf_printf(o, "MODSEQ (%llu)", (unsigned long long)m->modseq);
 	case IMAP_FA_RFC822:
@@ -753,12 +768,13 @@ imap_fetch_render(const struct imap_fetch_plan *p, const struct imap_fetch_msg *
 	size_t start = out->len;
 	int e;
 
-	if ((p->need & (IMAP_FETCH_NEED_HEADER | IMAP_FETCH_NEED_BODY)) && m->msg == NULL)
+	if ((p->need & (IMAP_FETCH_NEED_HEADER | IMAP_FETCH_NEED_BODY)) && m->msg == NULL &&
+	    (m->st == NULL || !p->structs_only))
 		return IMAP_FETCH_ERR_MSG;
 	if (m->msg != NULL)
 		rfc5322_split(m->msg, m->len, &r.hdr_len, &r.body_off);
 	mime_init(&r.mm, p->mime_max_parts, p->mime_max_depth);
-	if (p->need_mime && mime_parse(&r.mm, m->msg, m->len) < 0) {
+	if (p->need_mime && m->st == NULL && mime_parse(&r.mm, m->msg, m->len) < 0) {
 		mime_free(&r.mm);
 		return IMAP_FETCH_ERR_NOMEM;
 	}
@@ -767,4 +783,21 @@ imap_fetch_render(const struct imap_fetch_plan *p, const struct imap_fetch_msg *
 	if (e < 0)
 		out->len = start;
 	return e;
+}
+
+int
+imap_fetch_structs(const uint8_t *msg, size_t len, size_t max_parts, unsigned max_depth,
+    struct buf *env, struct buf *body, struct buf *bs)
+{
+	struct mime_msg mm;
+	size_t hdr_len, body_off;
+	int rc = 0;
+
+	rfc5322_split(msg, len, &hdr_len, &body_off);
+	mime_init(&mm, max_parts, max_depth);
+	if (rfc5322_envelope_write(msg, hdr_len, env) < 0 || mime_parse(&mm, msg, len) < 0 ||
+	    mime_bodystructure_write(&mm, 0, body) < 0 || mime_bodystructure_write(&mm, 1, bs) < 0)
+		rc = IMAP_FETCH_ERR_NOMEM;
+	mime_free(&mm);
+	return rc;
 }

@@ -100,6 +100,9 @@ struct imap_fetch_plan {
 	uint64_t changedsince;
 	size_t mime_max_parts;	/* for mime_init(); 0 = its defaults */
 	unsigned mime_max_depth;
+	/* every item that needs the message is ENVELOPE, BODY or
+	 * BODYSTRUCTURE: stored's kept structures serve them (m->st) */
+	int structs_only;
 };
 
 /* Fill p from att (the argument after the sequence set: ALL, FAST, FULL,
@@ -110,7 +113,16 @@ struct imap_fetch_plan {
 int imap_fetch_parse(const struct imap_arg *att, const struct imap_arg *modifiers, int uid_cmd,
     struct imap_fetch_plan *p, const char **err_r);
 
+/* ENVELOPE, BODY and BODYSTRUCTURE of one message as IMAP text (what
+ * imap_fetch_structs() makes; stored keeps them in its index). */
+struct imap_fetch_structs {
+	const uint8_t *env, *body, *bs;
+	size_t env_len, body_len, bs_len;
+};
+
 struct imap_fetch_msg {
+	const struct imap_fetch_structs *st;	/* when set (a structs_only plan),
+						 * msg is not needed */
 	uint32_t seq, uid;
 	uint64_t modseq;
 	uint64_t size;		/* RFC822.SIZE, from the index */
@@ -131,6 +143,12 @@ struct imap_fetch_msg {
  * HEADER.FIELDS and BINARY, one temporary buffer bounded by out's max. */
 int imap_fetch_render(const struct imap_fetch_plan *p, const struct imap_fetch_msg *m,
     struct buf *out);
+
+/* ENVELOPE, BODY and BODYSTRUCTURE of the message msg[0..len) into env,
+ * body and bs (appended), within mime_init's limits (0: its defaults), as
+ * imap_fetch_render writes them.  Returns 0 or IMAP_FETCH_ERR_NOMEM. */
+int imap_fetch_structs(const uint8_t *msg, size_t len, size_t max_parts, unsigned max_depth,
+    struct buf *env, struct buf *body, struct buf *bs);
 
 /* The body of part `part` of mm with its Content-Transfer-Encoding undone
  * (base64, quoted-printable; 7bit, 8bit, binary and none as they are),

@@ -180,7 +180,8 @@ open_subdir(int rootfd, const char *name)
  * the bytes and their CRLF size as written: the name is made from what
  * landed on disk, whatever the sender does to its copy meanwhile. */
 static int
-copy_in(int fd, int src, uint64_t max, uint64_t *size_r, uint64_t *vsize_r)
+copy_in(int fd, int src, uint64_t max, const struct maildir_prefix *pre, uint64_t *size_r,
+    uint64_t *vsize_r)
 {
 	uint8_t b[16384];
 	uint64_t n = 0;
@@ -188,6 +189,13 @@ copy_in(int fd, int src, uint64_t max, uint64_t *size_r, uint64_t *vsize_r)
 	ssize_t r;
 
 	*vsize_r = 0;
+	if (pre != NULL && pre->len > 0) {
+		/* the prefix is ours (header lines), counted in the sizes like
+		 * the rest: the name and maildirsize say what is on disk */
+		*vsize_r += crlf_len(pre->data, pre->len, &prev_cr);
+		if (write_all(fd, pre->data, pre->len) < 0)
+			return -1;
+	}
 	while ((r = read(src, b, sizeof(b))) != 0) {
 		if (r < 0) {
 			if (errno == EINTR)
@@ -203,7 +211,7 @@ copy_in(int fd, int src, uint64_t max, uint64_t *size_r, uint64_t *vsize_r)
 			return -1;
 		n += (uint64_t)r;
 	}
-	*size_r = n;
+	*size_r = n + (pre != NULL ? pre->len : 0);
 	return 0;
 }
 
@@ -211,7 +219,7 @@ copy_in(int fd, int src, uint64_t max, uint64_t *size_r, uint64_t *vsize_r)
  * fsync new/.  On failure tmp/BASE is removed. */
 static int
 deliver_file(int tmpfd, int newfd, const char *base, int src, uint64_t max,
-    char name_r[MAILDIR_NAME_MAX + 1])
+    const struct maildir_prefix *pre, char name_r[MAILDIR_NAME_MAX + 1])
 {
 	uint64_t size, vsize;
 	int fd, n, saved;
@@ -219,7 +227,7 @@ deliver_file(int tmpfd, int newfd, const char *base, int src, uint64_t max,
 	fd = openat(tmpfd, base, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0600);
 	if (fd < 0)
 		return -1;
-	if (copy_in(fd, src, max, &size, &vsize) < 0 || fsync(fd) < 0)
+	if (copy_in(fd, src, max, pre, &size, &vsize) < 0 || fsync(fd) < 0)
 		goto fail;
 	if (close(fd) < 0) {
 		fd = -1;
@@ -263,6 +271,13 @@ int
 maildir_deliver(int rootfd, int src, uint64_t max, const char *host,
     char name_r[MAILDIR_NAME_MAX + 1])
 {
+	return maildir_deliver_prefixed(rootfd, src, max, host, NULL, name_r);
+}
+
+int
+maildir_deliver_prefixed(int rootfd, int src, uint64_t max, const char *host,
+    const struct maildir_prefix *pre, char name_r[MAILDIR_NAME_MAX + 1])
+{
 	static unsigned counter;
 	char base[MAILDIR_NAME_MAX + 1];
 	struct timespec ts;
@@ -280,7 +295,7 @@ maildir_deliver(int rootfd, int src, uint64_t max, const char *host,
 		return -1;
 	}
 	if ((tmpfd = open_subdir(rootfd, "tmp")) >= 0 && (newfd = open_subdir(rootfd, "new")) >= 0)
-		rc = deliver_file(tmpfd, newfd, base, src, max, name_r);
+		rc = deliver_file(tmpfd, newfd, base, src, max, pre, name_r);
 	saved = errno;
 	if (tmpfd >= 0)
 		close(tmpfd);

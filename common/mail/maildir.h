@@ -60,6 +60,19 @@ void maildir_host(char out[MAILDIR_HOST_MAX]);
 int maildir_deliver(int rootfd, int src, uint64_t max, const char *host,
     char name_r[MAILDIR_NAME_MAX + 1]);
 
+/* Bytes written ahead of the message (header lines the deliverer adds:
+ * Return-Path, Delivered-To), counted in S= and W= and the size like the
+ * rest. */
+struct maildir_prefix {
+	const uint8_t *data;
+	size_t len;
+};
+
+/* maildir_deliver() with pre (NULL: none) written first; max bounds src
+ * only. */
+int maildir_deliver_prefixed(int rootfd, int src, uint64_t max, const char *host,
+    const struct maildir_prefix *pre, char name_r[MAILDIR_NAME_MAX + 1]);
+
 /* A fresh name for a file of the mail root's tmp/:
  * "postern-PURPOSE.<16 random hex digits>". */
 void maildir_tmp_name(char *out, size_t len, const char *purpose);

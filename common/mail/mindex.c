@@ -913,6 +913,40 @@ mindex_cache_put(struct mindex_box *b, uint32_t uid, uint8_t kind, const void *p
 }
 
 int
+mindex_cache_put_many(struct mindex_box *b, uint8_t kind, const struct mindex_cache_item *it,
+    size_t n)
+{
+	uint8_t kb[9];
+	MDB_val k = { sizeof(kb), kb }, v;
+	struct mindex_msg m;
+	struct mi_txn x;
+	size_t i;
+	int rc;
+
+	if (n == 0)
+		return 0;
+	if (mi_begin(b->mi, 0, &x) < 0)
+		return -1;
+	for (i = 0; i < n; i++) {
+		/* a message expunged meanwhile gets no blob */
+		if (it[i].len > MINDEX_CACHE_MAX || (rc = mi_msg_get(&x, b->id, it[i].uid, &m)) == 0)
+			continue;
+		if (rc < 0) {
+			mi_abort(&x);
+			errno = EIO;
+			return -1;
+		}
+		mi_msg_key(kb, b->id, it[i].uid);
+		kb[8] = kind;
+		v.mv_size = it[i].len;
+		v.mv_data = (void *)(uintptr_t)it[i].p;
+		if ((rc = mdb_put(x.t, x.d[DBI_CACHE], &k, &v, 0)) != 0)
+			return mi_fail(&x, rc);
+	}
+	return mi_commit(&x);
+}
+
+int
 mindex_cache_get(struct mindex_box *b, uint32_t uid, uint8_t kind, struct buf *out)
 {
 	uint8_t kb[9];

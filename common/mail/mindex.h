@@ -225,6 +225,17 @@ int mindex_append_many(struct mindex_box *b, const struct mindex_append_msg *msg
  * -1 error.  Blobs go when their message goes. */
 int mindex_cache_put(struct mindex_box *b, uint32_t uid, uint8_t kind, const void *p, size_t len);
 int mindex_cache_get(struct mindex_box *b, uint32_t uid, uint8_t kind, struct buf *out);
+/* put for many UIDs in one transaction (one sync instead of one each);
+ * UIDs no longer there and blobs over MINDEX_CACHE_MAX are skipped.
+ * Returns 0 or -1. */
+struct mindex_cache_item {
+	uint32_t uid;
+	const void *p;
+	size_t len;
+};
+int mindex_cache_put_many(struct mindex_box *b, uint8_t kind, const struct mindex_cache_item *it,
+    size_t n);
+#define MINDEX_CACHE_STRUCTS	1	/* ENVELOPE, BODY, BODYSTRUCTURE (stored's view) */
 
 /* After folders_rename: the records of from_dir and of every directory
  * below it move to to_dir (UIDVALIDITY and UIDs kept: the same mailbox).

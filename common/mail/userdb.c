@@ -156,6 +156,33 @@ userdb_open(struct db **db_r, const char *path, uint64_t mapsize, int readonly,
 	return db_open(db_r, path, mapsize, readonly, names, 3, err, errlen);
 }
 
+/* The alias record at key into canon (a user name), 1; 0 if none, -1 if
+ * it is malformed or the db fails.  b is the caller's buffer. */
+static int
+alias_target(struct db *db, const char *key, struct buf *b, char canon[USERDB_NAME_MAX + 1])
+{
+	int rc = db_get(db, USERDB_DBI_ALIASES, key, strlen(key), b);
+
+	if (rc != 1)
+		return rc;
+	if (b->len == 0 || b->len > USERDB_NAME_MAX || memchr(b->data, '\0', b->len))
+		return -1;
+	memcpy(canon, b->data, b->len);
+	canon[b->len] = '\0';
+	return 1;
+}
+
+/* The user record of canon, decoded into u: 1, 0 if none, -1. */
+static int
+user_record(struct db *db, const char *canon, struct buf *b, struct userdb_user *u)
+{
+	int rc = db_get(db, USERDB_DBI_USERS, canon, strlen(canon), b);
+
+	if (rc == 1 && userdb_user_decode(u, b->data, b->len) < 0)
+		rc = -1;
+	return rc;
+}
+
 int
 userdb_lookup(struct db *db, const char *name, struct userdb_user *u,
     char canon[USERDB_NAME_MAX + 1])
@@ -167,22 +194,29 @@ userdb_lookup(struct db *db, const char *name, struct userdb_user *u,
 	rc = db_get(db, USERDB_DBI_USERS, name, strlen(name), &b);
 	if (rc == 0) {
 		/* One alias hop: an alias names a user record directly. */
-		rc = db_get(db, USERDB_DBI_ALIASES, name, strlen(name), &b);
-		if (rc == 1) {
-			if (b.len == 0 || b.len > USERDB_NAME_MAX || memchr(b.data, '\0', b.len)) {
-				rc = -1;
-				goto out;
-			}
-			memcpy(canon, b.data, b.len);
-			canon[b.len] = '\0';
-			rc = db_get(db, USERDB_DBI_USERS, canon, strlen(canon), &b);
-		}
+		rc = alias_target(db, name, &b, canon);
+		if (rc == 1)
+			rc = user_record(db, canon, &b, u);
 	} else if (rc == 1) {
 		snprintf(canon, USERDB_NAME_MAX + 1, "%s", name);
+		if (userdb_user_decode(u, b.data, b.len) < 0)
+			rc = -1;
 	}
-	if (rc == 1 && userdb_user_decode(u, b.data, b.len) < 0)
-		rc = -1;
-out:
+	buf_free(&b, 1);
+	return rc;
+}
+
+int
+userdb_lookup_alias(struct db *db, const char *key, struct userdb_user *u,
+    char canon[USERDB_NAME_MAX + 1])
+{
+	struct buf b;
+	int rc;
+
+	buf_init(&b, 4096);
+	rc = alias_target(db, key, &b, canon);
+	if (rc == 1)
+		rc = user_record(db, canon, &b, u);
 	buf_free(&b, 1);
 	return rc;
 }

@@ -13,6 +13,7 @@
 #include "../base/log.h"
 #include "../ipc/proto.h"
 #include "../proto/sasl.h"
+#include "wk_client.h"
 
 
 void
@@ -52,6 +53,11 @@ finish(struct wk_auth *a, enum wk_auth_result r, uint32_t code, int store_fd)
 		ev_cancel_timer(a->timer);
 	a->timer = 0;
 	a->state = WK_AUTH_IDLE;
+	/* authd's login line names the user; the worker's says what only the
+	 * worker knows: whether the session is under TLS (its own word) */
+	if (r == WK_AUTH_OK && a->client != NULL)
+		log_event(LOG_LEVEL_INFO, "login", "tls=%s ip=%s", a->client->tls != NULL &&
+		    wk_client_can_say(a->client) ? "yes" : "no", a->client->ip);
 	a->ops->done(a->ctx, r, code, store_fd);
 }
 

@@ -18,6 +18,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+struct wk_client;
+
 enum wk_auth_state {
 	WK_AUTH_IDLE,		/* no exchange */
 	WK_AUTH_WAIT_AUTHD,	/* a request is out, authd has not answered */
@@ -48,6 +50,9 @@ struct wk_auth {
 	int sasl;			/* AUTH (challenges allowed), not USER/PASS */
 	const struct wk_auth_ops *ops;
 	void *ctx;
+	/* optional, set after wk_auth_init: the session's client, whose TLS
+	 * state the worker's login line reports (tls=yes|no) */
+	const struct wk_client *client;
 };
 
 /* Set up a relay; no I/O. */

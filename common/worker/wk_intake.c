@@ -3,6 +3,7 @@
  */
 #include <errno.h>
 #include <poll.h>
+#include <stdio.h>
 #include <string.h>
 #include <sys/mman.h>
 #include <unistd.h>
@@ -93,11 +94,12 @@ wk_intake_rcpt(struct wk_intake *w, const char *address)
 }
 
 void
-wk_intake_msg_open(struct wk_intake *w)
+wk_intake_msg_open(struct wk_intake *w, const char *sender)
 {
 	if (w->msg.fd >= 0)
 		close(w->msg.fd);
 	memset(&w->msg, 0, sizeof(w->msg));
+	snprintf(w->msg.sender, sizeof(w->msg.sender), "%s", sender);
 	w->msg.fd = memfd_create("intake-message", MFD_CLOEXEC | MFD_ALLOW_SEALING);
 	if (w->msg.fd < 0) {
 		log_event(LOG_LEVEL_ERR, "message_failed", "ip=%s errno=%d reason=\"memfd_create\"",
@@ -183,19 +185,60 @@ store_for(struct wk_intake *w, uint32_t index)
 	fatal("reason=\"malformed deliver answer from the master\" type=0x%04x", ipc_scratch_in.type);
 }
 
-/* Hand the message to stored on fd and read its verdict into r (left as
- * the 250 on success). */
-static int
-store_deliver(struct wk_intake *w, int fd, uint32_t index, struct smtp_reply *r)
+/* The reply for an outcome other than delivered (r keeps the 250 then). */
+static void
+outcome_reply(enum wk_intake_outcome o, struct smtp_reply *r)
+{
+	switch (o) {
+	case WK_INTAKE_LOOP:
+		/* RFC 3463 X.4.6, routing loop detected: Postfix's answer to
+		 * its own Delivered-To */
+		smtp_reply_set(r, 554, "5.4.6", "Mail loop: already delivered to this recipient");
+		break;
+	case WK_INTAKE_QUOTA:
+		/* RFC 3463 X.2.2: mailbox full (as Dovecot's LMTP answers it) */
+		smtp_reply_set(r, 552, "5.2.2", "Mailbox full (over quota)");
+		break;
+	case WK_INTAKE_TOOBIG:
+		smtp_reply_set(r, 552, "5.2.2", "Mailbox full or message too big");
+		break;
+	case WK_INTAKE_NOT_YET:
+	case WK_INTAKE_DELIVERED:
+		break;
+	case WK_INTAKE_TEMP:
+		smtp_reply_set(r, 451, "4.3.0", "Temporary failure, try again later");
+		break;
+	}
+}
+
+/* A refusal of this recipient's mailbox that the sender must hear as
+ * such: its outcome, logged; TEMP for any other error. */
+static enum wk_intake_outcome
+refused(struct wk_intake *w, uint32_t index, uint32_t code)
+{
+	enum wk_intake_outcome o = code == STORE_ERR_LOOP ? WK_INTAKE_LOOP :
+	    code == STORE_ERR_QUOTA ? WK_INTAKE_QUOTA : code == STORE_ERR_TOOBIG ? WK_INTAKE_TOOBIG :
+	    WK_INTAKE_TEMP;
+
+	if (o != WK_INTAKE_TEMP)
+		log_event(LOG_LEVEL_INFO, "rcpt_refused", "ip=%s rcpt=%u reason=%s", w->ip, index,
+		    o == WK_INTAKE_LOOP ? "loop" : o == WK_INTAKE_QUOTA ? "quota" : "too_big");
+	return o;
+}
+
+/* Hand the message to stored on fd; how it ended. */
+static enum wk_intake_outcome
+store_deliver(struct wk_intake *w, int fd, uint32_t index)
 {
 	char name[MAILDIR_NAME_MAX + 1], text[STORE_ERR_TEXT_MAX];
 	struct pollfd pfd = { .fd = fd, .events = POLLIN };
+	enum wk_intake_outcome o;
 	uint32_t code = 0;
 
 	/* stored reads from the offset to EOF; the fd's offset is shared */
 	if (lseek(w->msg.fd, 0, SEEK_SET) != 0)
 		goto temp;
-	storeproto_deliver_put(&ipc_scratch_out, w->msg.len, w->msg.fd);
+	storeproto_deliver_put(&ipc_scratch_out, w->msg.len, w->msg.sender, w->msg.fd);
 	if (ipc_send(fd, &ipc_scratch_out) < 0 || poll(&pfd, 1, store_timeout_ms(w->msg.len)) != 1 ||
 	    ipc_recv(fd, &ipc_scratch_in) != 1)
 		goto temp;
@@ -203,41 +246,46 @@ store_deliver(struct wk_intake *w, int fd, uint32_t index, struct smtp_reply *r)
 		log_event(LOG_LEVEL_INFO, "delivered", "ip=%s rcpt=%u size=%llu file=%s", w->ip,
 		    index, (unsigned long long)w->msg.len, name);
 		w->delivered++;
-		return 0;
+		return WK_INTAKE_DELIVERED;
 	}
 	if (ipc_scratch_in.type == MSG_STORE_ERR && storeproto_err_get(&ipc_scratch_in, &code, text) == 0 &&
-	    (code == STORE_ERR_TOOBIG || code == STORE_ERR_QUOTA)) {
+	    (o = refused(w, index, code)) != WK_INTAKE_TEMP) {
 		ipc_in_close_fd(&ipc_scratch_in);
-		/* RFC 3463 X.2.2: mailbox full (as Dovecot's LMTP answers it) */
-		smtp_reply_set(r, 552, "5.2.2", code == STORE_ERR_QUOTA ? "Mailbox full (over quota)" :
-		    "Mailbox full or message too big");
-		log_event(LOG_LEVEL_INFO, "rcpt_refused", "ip=%s rcpt=%u reason=%s", w->ip, index,
-		    code == STORE_ERR_QUOTA ? "quota" : "too_big");
-		return -1;
+		return o;
 	}
 temp:
 	ipc_in_close_fd(&ipc_scratch_in);
 	log_event(LOG_LEVEL_WARN, "deliver_failed", "ip=%s rcpt=%u errno=%d code=%u", w->ip,
 	    index, errno, code);
-	smtp_reply_set(r, 451, "4.3.0", "Temporary failure, try again later");
-	return -1;
+	return WK_INTAKE_TEMP;
 }
 
 int
 wk_intake_deliver_one(struct wk_intake *w, unsigned i, struct smtp_reply *r)
 {
-	int fd, rc;
+	enum wk_intake_outcome o = WK_INTAKE_NOT_YET;
+	unsigned j;
+	int fd;
 
 	if (i >= w->nrcpt)
 		fatal("reason=\"no such recipient\" index=%u recipients=%u", i, w->nrcpt);
-	fd = w->msg.fd >= 0 && !w->msg.failed ? store_for(w, w->rcpt[i]) : -1;
-	if (fd < 0) {
-		smtp_reply_set(r, 451, "4.3.0", "Temporary failure, try again later");
-		return -1;
+	/* another address of a user this message went to already: the same
+	 * outcome, no second copy */
+	for (j = 0; j < i && o == WK_INTAKE_NOT_YET; j++)
+		if (w->rcpt[j] == w->rcpt[i])
+			o = (enum wk_intake_outcome)w->outcome[j];
+	if (o == WK_INTAKE_NOT_YET) {
+		fd = w->msg.fd >= 0 && !w->msg.failed ? store_for(w, w->rcpt[i]) : -1;
+		if (fd < 0)
+			o = WK_INTAKE_TEMP;
+		else {
+			o = store_deliver(w, fd, w->rcpt[i]);
+			close(fd);
+		}
 	}
-	rc = store_deliver(w, fd, w->rcpt[i], r);
-	close(fd);
-	return rc;
+	w->outcome[i] = (uint8_t)o;
+	outcome_reply(o, r);
+	return o == WK_INTAKE_DELIVERED ? 0 : -1;
 }
 
 void
@@ -247,6 +295,7 @@ wk_intake_txn_end(struct wk_intake *w)
 		close(w->msg.fd);
 	memset(&w->msg, 0, sizeof(w->msg));
 	w->msg.fd = -1;
+	memset(w->outcome, 0, w->nrcpt);
 	w->nrcpt = 0;
 	if (!w->master_dirty || w->broken)
 		return;

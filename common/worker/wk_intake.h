@@ -26,9 +26,21 @@
 
 struct wk_intake_msg {
 	int fd;			/* the memfd, -1 when none */
+	char sender[SMTP_MAILBOX_MAX + 1];	/* MAIL FROM, "" for <>: the Return-Path */
 	uint64_t len;		/* bytes written */
 	int failed;		/* a write failed: no recipient gets it */
 	int cr_held;		/* BDAT: a CR ended the last chunk (its LF may follow) */
+};
+
+/* How one recipient's delivery ended, so that a second address of the
+ * same user gets the same reply without a second copy. */
+enum wk_intake_outcome {
+	WK_INTAKE_NOT_YET = 0,
+	WK_INTAKE_DELIVERED,
+	WK_INTAKE_QUOTA,	/* 552 5.2.2 over quota */
+	WK_INTAKE_TOOBIG,	/* 552 5.2.2 too big */
+	WK_INTAKE_LOOP,		/* 554 5.4.6 */
+	WK_INTAKE_TEMP,		/* 451 4.3.0 */
 };
 
 struct wk_intake {
@@ -36,8 +48,10 @@ struct wk_intake {
 	int relay_refused;		/* a domain not hosted is SMTP_RCPT_RELAY (SMTP);
 					 * else it is an unknown user (LMTP) */
 	struct wk_intake_msg msg;
-	/* the transaction's accepted recipients, in RCPT order */
+	/* the transaction's accepted recipients, in RCPT order: the master's
+	 * indexes (one per user: two addresses of a user share one) */
 	uint32_t rcpt[MASTERPROTO_RCPT_MAX];
+	uint8_t outcome[MASTERPROTO_RCPT_MAX];	/* enum wk_intake_outcome, by position */
 	unsigned nrcpt;
 	uint32_t next_id;		/* of the next lookup */
 	int master_dirty;		/* the master holds recipients: reset them */
@@ -53,8 +67,10 @@ void wk_intake_init(struct wk_intake *w, const char *ip, int relay_refused);
  * accepted recipient is kept.  Fatal if the master's answer is malformed. */
 enum smtp_rcpt_verdict wk_intake_rcpt(struct wk_intake *w, const char *address);
 
-/* A message starts (DATA, or the first BDAT): a fresh memfd. */
-void wk_intake_msg_open(struct wk_intake *w);
+/* A message from sender (the MAIL FROM mailbox as parsed, "" for <>)
+ * starts (DATA, or the first BDAT): a fresh memfd.  Each recipient's
+ * stored writes the sender as the copy's Return-Path. */
+void wk_intake_msg_open(struct wk_intake *w, const char *sender);
 /* Append decoded message bytes (DATA, after the dotstuff decoder; a
  * header the worker adds). */
 void wk_intake_msg_write(struct wk_intake *w, const uint8_t *b, size_t len);
@@ -68,8 +84,11 @@ int wk_intake_seal(struct wk_intake *w);
 
 /* Deliver the sealed message to accepted recipient i (in RCPT order).  r
  * holds the success reply and is left as it is when the copy is durable;
- * otherwise it is set to 552 5.2.2 (that mailbox refused the size) or 451
- * 4.3.0.  Returns 0 delivered, -1 not. */
+ * otherwise it is set to 552 5.2.2 (that mailbox refused the size), 554
+ * 5.4.6 (the message already has this recipient's Delivered-To: a mail
+ * loop) or 451 4.3.0.  A recipient whose user an earlier one of this
+ * transaction already is (the master gave the same index) gets that one's
+ * outcome, and no second copy is written.  Returns 0 delivered, -1 not. */
 int wk_intake_deliver_one(struct wk_intake *w, unsigned i, struct smtp_reply *r);
 
 /* The transaction is over (delivered, refused, RSET, EHLO): drop the

@@ -1,6 +1,11 @@
 /* wk_smtp.c - the SMTP-family session loop (see wk_smtp.h). */
+#include <errno.h>
+#include <poll.h>
 #include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
 
+#include "../base/ev.h"
 #include "../base/log.h"
 #include "../ipc/proto.h"
 #include "wk_smtp.h"
@@ -31,7 +36,7 @@ wk_smtp_flush(struct wk_smtp *p)
 static void
 wk_smtp_msg_open(struct wk_smtp *p)
 {
-	wk_intake_msg_open(&p->w);
+	wk_intake_msg_open(&p->w, p->sm.mail_from.addr);
 	if (p->ops->msg_start != NULL)
 		p->ops->msg_start(p);
 }
@@ -232,6 +237,49 @@ static const struct wk_session_ops session_ops = {
 	.idle_timeout_line = "421 4.4.2 Idle timeout, closing connection\r\n",
 };
 
+/* The greet pause (Postfix's postscreen_greet_wait, Exim's early talker
+ * check): wait ms before the 220.  RFC 5321 4.3.1 and 3.1 have the client
+ * wait for the greeting; a client that talks first is sending blind, as
+ * spam engines do, and is refused with one line.  Returns 0 to greet, -1
+ * when the session ends here (refused, or the client left). */
+static int
+greet_pause(struct wk_smtp *p, uint64_t ms)
+{
+	struct pollfd pfd = { .fd = FD_CLIENT, .events = POLLIN };
+	uint64_t end = ev_now_ms() + ms, now;
+	uint8_t b[512];
+	ssize_t n;
+	int r;
+
+	while ((now = ev_now_ms()) < end) {
+		r = poll(&pfd, 1, (int)(end - now));
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r <= 0)
+			return 0;	/* quiet for the whole pause (an error: the loop sees it) */
+		n = read(FD_CLIENT, b, sizeof(b));
+		if (n < 0 && (errno == EINTR || errno == EAGAIN))
+			continue;
+		if (n <= 0) {
+			log_event(LOG_LEVEL_INFO, "disconnect", "ip=%s reason=\"left before the "
+			    "greeting\"", p->ip);
+			return -1;
+		}
+		log_event(LOG_LEVEL_WARN, "early_talker", "ip=%s bytes=%zd waited_ms=%llu "
+		    "reason=\"sent data before the greeting\"", p->ip, n,
+		    (unsigned long long)(ms - (end - now)));
+		wk_client_puts(&p->c, "554 5.5.0 Protocol error: data sent before the greeting\r\n");
+		(void)wk_client_drain(&p->c);
+		/* what else it sent is read and dropped (up to 64 KiB): closing
+		 * with unread input would reset the connection, and the reset
+		 * could reach the client before our line */
+		for (r = 0; r < 128 && recv(FD_CLIENT, b, sizeof(b), MSG_DONTWAIT) > 0; r++)
+			;
+		return -1;
+	}
+	return 0;
+}
+
 static void
 limits_set(struct smtp_config *sc, const struct wk_smtp_limits *lim)
 {
@@ -262,6 +310,10 @@ wk_smtp_run(struct wk_smtp *p, struct wk_boot *b, const struct wk_smtp_ops *ops,
 	    lim->idle_timeout_s * 1000, b->ip);
 	/* no login on intake: the relay stays idle, the deadline never applies */
 	wk_auth_init(&p->auth, FD_AUTH, FD_CONTROL, BROKER_CALL_TIMEOUT_MS, NULL, p);
+	if (lim->greet_pause_ms > 0 && greet_pause(p, lim->greet_pause_ms) < 0) {
+		wk_client_close(&p->c);
+		return;
+	}
 	smtp_session_greeting(&p->sm, &greeting);
 	wk_smtp_reply(p, &greeting, 1);
 	wk_session_init(&p->s, &p->c, &p->auth, &session_ops, p, cfg->login_timeout, b->ip);

@@ -71,6 +71,7 @@ struct wk_smtp {
 struct wk_smtp_limits {
 	uint64_t max_line, max_recipients, max_message_size, max_bad_commands;
 	uint64_t idle_timeout_s;
+	uint64_t greet_pause_ms;	/* before the greeting; 0 = greet at once */
 };
 
 /* Serve the session booted in b until it ends: sc is the machine's

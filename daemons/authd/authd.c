@@ -14,10 +14,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <unistd.h>
 
 #include "../../common/base/config.h"
 #include "../../common/base/ev.h"
+#include "../../common/ipc/counters.h"
 #include "../../common/ipc/ipc.h"
 #include "../../common/base/log.h"
 #include "../../common/ipc/proto.h"
@@ -39,6 +41,7 @@ static struct authd_config acfg;
 static struct ipc_in inmsg;
 static struct ipc_out outmsg;
 static char dummy[USERDB_HASH_MAX + 1];
+uint64_t *authd_counters;
 
 void
 authd_init(struct db *userdb, int mfd, const char *dummy_hash)
@@ -109,6 +112,7 @@ refuse(struct authsess *a, uint32_t code, const char *user, const char *reason)
 	    a->service, a->ch.ip, user ? log_quote(q, sizeof(q), user, (unsigned)strlen(user)) : "",
 	    reason, a->mech[0] ? a->mech : "-");
 	log_set_session(NULL);
+	counters_inc(authd_counters, counters_login_index(a->service, counters_mech(a->mech), code));
 	a->ch.perm.phase = AUTH_IDLE;
 	a->failures++;
 	sasl_clear(&a->sasl);
@@ -220,6 +224,7 @@ grant(struct authsess *a, const char *canon, const struct userdb_user *u,
 	log_set_session(a->ch.sid);
 	log_event(LOG_LEVEL_INFO, "login", "service=%s ip=%s user=%s mech=%s", a->service, a->ch.ip,
 	    canon, a->mech);
+	counters_inc(authd_counters, counters_login_index(a->service, counters_mech(a->mech), 0));
 	log_set_session(NULL);
 }
 
@@ -229,14 +234,17 @@ throttled(struct authsess *a, const char *name)
 {
 	switch (throttle_check(&acfg, a->ch.ip, name, a->arrived_ms)) {
 	case THROTTLE_IP:
+		counters_inc(authd_counters, COUNTERS_AUTHD_THROTTLE + COUNTERS_THROTTLE_IP);
 		refuse(a, AUTH_FAIL_THROTTLED, name, "throttled: too many failures from this IP");
 		return 1;
 	case THROTTLE_USER:
+		counters_inc(authd_counters, COUNTERS_AUTHD_THROTTLE + COUNTERS_THROTTLE_USER);
 		refuse(a, AUTH_FAIL_THROTTLED, name, "throttled: too many failures for this user");
 		return 1;
 	case THROTTLE_RATE:
 		/* the server is busy, not this client at fault: a temporary
 		 * failure, and not counted as one of its failures */
+		counters_inc(authd_counters, COUNTERS_AUTHD_THROTTLE + COUNTERS_THROTTLE_RATE);
 		refuse(a, AUTH_FAIL_TEMP, name, "throttled: over auth_max_checks_per_second");
 		return 1;
 	case THROTTLE_OK:
@@ -436,8 +444,132 @@ domain_hosted(const char *name)
 	return rc != 0;
 }
 
+/* A subaddress, user+tag@domain: the user's (or alias's) when the whole
+ * address is neither.  name loses its tag.  rc as userdb_lookup's. */
+static int
+resolve_subaddress(char name[USERDB_NAME_MAX + 1], struct userdb_user *u,
+    char canon[USERDB_NAME_MAX + 1])
+{
+	char *at = strchr(name, '@'), *d = name + strcspn(name, acfg.delimiter);
+	const char *rest;
+
+	if (acfg.delimiter[0] == '\0' || *d == '\0' || d == name || (at != NULL && d >= at))
+		return 0;
+	rest = at != NULL ? at : d + strlen(d);
+	memmove(d, rest, strlen(rest) + 1);
+	return userdb_lookup(udb, name, u, canon);
+}
+
+/* The domain's catch-all, an alias "@domain" (posternctl alias add
+ * @example.com user@example.com): every address of a hosted domain that
+ * nothing more specific took.  Recipient lookups only: the key is no name
+ * a login can give (userdb_normalize refuses an empty local part). */
+static int
+resolve_catchall(const char *name, struct userdb_user *u, char canon[USERDB_NAME_MAX + 1])
+{
+	const char *at = strchr(name, '@');
+
+	if (at == NULL || !domain_hosted(name))
+		return 0;
+	return userdb_lookup_alias(udb, at, u, canon);
+}
+
+/* The system aliases (Courier's aliases/system): a domain-less alias key,
+ * the local part alone (posternctl alias add postmaster admin@example.com),
+ * applies in every hosted domain that has no address of its own for it;
+ * postmaster, which every domain must take (RFC 5321 4.5.1), then goes to
+ * the postmaster config key.  A bare "postmaster" (RFC 5321 4.1.1.3: no
+ * domain) is ours whatever default_domain is.  Recipient lookups only: no
+ * login name is without a domain once normalised. */
+static int
+resolve_system(const char *name, struct userdb_user *u, char canon[USERDB_NAME_MAX + 1])
+{
+	char local[USERDB_NAME_MAX + 1], pm[USERDB_NAME_MAX + 1];
+	const char *at = strchr(name, '@'), *why;
+	size_t n = at != NULL ? (size_t)(at - name) : strlen(name);
+	int rc, bare = at == NULL || at[1] == '\0';
+
+	memcpy(local, name, n);
+	local[n] = '\0';
+	if (bare ? strcmp(local, "postmaster") != 0 : !domain_hosted(name))
+		return 0;
+	rc = userdb_lookup_alias(udb, local, u, canon);
+	if (rc != 0 || strcmp(local, "postmaster") != 0 || acfg.postmaster[0] == '\0')
+		return rc;
+	if (userdb_normalize((const uint8_t *)acfg.postmaster, strlen(acfg.postmaster),
+	    acfg.default_domain, pm, &why) < 0)
+		return 0;	/* the master checked it: cannot happen */
+	return userdb_lookup(udb, pm, u, canon);
+}
+
+/* Where mail for the normalised name goes, most specific first: a user or
+ * an alias, a subaddress of one, a system alias (or the postmaster key),
+ * the domain's catch-all.  rc as userdb_lookup's; name may lose a
+ * subaddress tag. */
+static int
+resolve_name(char name[USERDB_NAME_MAX + 1], struct userdb_user *u,
+    char canon[USERDB_NAME_MAX + 1])
+{
+	int rc = userdb_lookup(udb, name, u, canon);
+
+	if (rc == 0)
+		rc = resolve_subaddress(name, u, canon);
+	if (rc == 0)
+		rc = resolve_system(name, u, canon);
+	if (rc == 0)
+		rc = resolve_catchall(name, u, canon);
+	return rc;
+}
+
+/* Is dom (n bytes, lower case) in local_domains (comma-separated, blanks
+ * around the commas, any case)? */
+static int
+local_domain(const char *dom, size_t n)
+{
+	const char *p = acfg.local_domains, *e;
+	size_t l;
+
+	for (; *p != '\0'; p = *e == ',' ? e + 1 : e) {
+		while (*p == ' ' || *p == '\t')
+			p++;
+		e = p + strcspn(p, ",");
+		l = (size_t)(e - p);
+		while (l > 0 && (p[l - 1] == ' ' || p[l - 1] == '\t'))
+			l--;
+		if (l == n && strncasecmp(p, dom, n) == 0)
+			return 1;
+	}
+	return 0;
+}
+
+/* Courier's locals: an address in one of local_domains that is not hosted
+ * is the same local part in default_domain (user@localhost and
+ * user@host.example are user@example.com), resolved from then on as that
+ * address.  A hosted domain keeps its own addresses.  name is rewritten in
+ * place; 0, or -1 when the result would be too long (the address is then
+ * resolved no further: its domain is not hosted, so it is refused). */
+static int
+resolve_local(char name[USERDB_NAME_MAX + 1])
+{
+	char *at = strchr(name, '@');
+	size_t local, dl = strlen(acfg.default_domain);
+
+	if (at == NULL || acfg.local_domains[0] == '\0' || dl == 0 ||
+	    !local_domain(at + 1, strlen(at + 1)) || domain_hosted(name))
+		return 0;
+	local = (size_t)(at - name);
+	if (local + 1 + dl > USERDB_NAME_MAX)
+		return -1;
+	memcpy(at + 1, acfg.default_domain, dl + 1);
+	for (at++; *at != '\0'; at++)	/* as userdb_normalize lower-cases it */
+		if (*at >= 'A' && *at <= 'Z')
+			*at = (char)(*at + 32);
+	return 0;
+}
+
 /* Resolve a recipient as a login resolves a name (default_domain, one
- * alias hop), without a password: the result says where mail for it goes. */
+ * alias hop), without a password, and then as only a recipient resolves
+ * (resolve_name): the result says where mail for it goes. */
 static void
 resolve(const struct authd_lookup *q, struct authd_lookup_result *r)
 {
@@ -453,16 +585,7 @@ resolve(const struct authd_lookup *q, struct authd_lookup_result *r)
 		r->status = AUTHD_LOOKUP_INVALID;
 		return;
 	}
-	rc = userdb_lookup(udb, name, &u, r->user);
-	if (rc == 0 && acfg.delimiter[0] != '\0') {
-		/* a subaddress, user+tag@domain: the user's, when the whole
-		 * address is neither a user nor an alias */
-		char *at = strchr(name, '@'), *d = name + strcspn(name, acfg.delimiter);
-		if (d > name && (at == NULL || d < at)) {
-			memmove(d, at != NULL ? at : d + strlen(d), strlen(at != NULL ? at : d + strlen(d)) + 1);
-			rc = userdb_lookup(udb, name, &u, r->user);
-		}
-	}
+	rc = resolve_local(name) < 0 ? 0 : resolve_name(name, &u, r->user);
 	if (rc < 0) {
 		r->status = AUTHD_LOOKUP_TEMP;
 		log_event(LOG_LEVEL_ERR, "lookup_failed", "reason=\"user database error\"");

@@ -50,6 +50,9 @@ size_t throttle_list(const struct authd_config *c, uint64_t now, char *out, size
  * prefix) or of a normalised user name.  Returns 1 if there was one. */
 uint32_t throttle_clear_ip(const struct authd_config *c, const char *ip, uint64_t now);
 uint32_t throttle_clear_user(const struct authd_config *c, const char *user, uint64_t now);
+/* The counters page (common/ipc/counters.h), mapped by main.c; NULL:
+ * not counting. */
+extern uint64_t *authd_counters;
 
 /* authd.c.  dummy_hash: a hash of a random password made with the default
  * scheme and cost, checked instead of a missing or unusable one so that

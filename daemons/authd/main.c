@@ -9,6 +9,7 @@
 #include "../../common/base/daemon.h"
 #include "../../common/base/ev.h"
 #include "../../common/base/log.h"
+#include "../../common/ipc/counters.h"
 #include "../../common/ipc/proto.h"
 #include "../../policy/policy.h"
 #include "authd.h"
@@ -51,6 +52,7 @@ main(int argc, char **argv)
 	if (userdb_make_dummy_hash(dummy) < 0)
 		fatal("reason=\"cannot make the dummy password hash\"");
 
+	authd_counters = counters_map(COUNTERS_FD);
 	policy_spec(POLICY_AUTHD, &cfg, &spec);
 	sandbox_confine(&spec);
 	sandbox_lock(&spec);

@@ -13,9 +13,10 @@
  * Exit status (sysexits.h, what MTAs map to defer or bounce): 0 every
  * recipient took the message; 75 EX_TEMPFAIL some 4xx, or the appliance
  * could not be reached; else for a refusal 67 EX_NOUSER (5.1.x), 73
- * EX_CANTCREAT (5.2.x: mailbox full, disabled), 69 EX_UNAVAILABLE (other);
- * 64 EX_USAGE, 65 EX_DATAERR (unreadable input), 78 EX_CONFIG (no LMTP
- * listener).  Each refusal is one line on stderr, which MTAs quote in the
+ * EX_CANTCREAT (5.2.x: mailbox full, disabled), 65 EX_DATAERR (5.4.6: a
+ * mail loop, the message already has the recipient's Delivered-To), 69
+ * EX_UNAVAILABLE (other); 64 EX_USAGE, 65 EX_DATAERR (unreadable input), 78
+ * EX_CONFIG (no LMTP listener).  Each refusal is one line on stderr, which MTAs quote in the
  * bounce. */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -211,6 +212,11 @@ exit_for(const struct smtp_reply *r)
 		return EX_NOUSER_;
 	if (!strncmp(r->esc, "5.2.", 4))
 		return EX_CANTCREAT_;
+	/* a mail loop (the message has this recipient's Delivered-To): the
+	 * data is at fault, not the mailbox or the user, and retrying cannot
+	 * help; EX_DATAERR is what MTAs bounce at once */
+	if (!strcmp(r->esc, "5.4.6"))
+		return EX_DATAERR_;
 	return EX_UNAVAIL_;
 }
 

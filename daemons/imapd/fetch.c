@@ -79,6 +79,73 @@ load_msg(struct imap *p, uint32_t uid, int whole, struct buf *b)
 	return 0;
 }
 
+/* --- the kept structures (ENVELOPE, BODY, BODYSTRUCTURE from stored) --- */
+
+#define STRUCTS_CHUNK	256	/* messages asked for at once */
+
+/* What stored sent for one chunk of the FETCH's messages. */
+struct structs_chunk {
+	const uint32_t *uids;	/* the chunk's UIDs, ascending */
+	size_t n, at;
+	struct buf text;	/* every text, one after the other */
+	size_t off[STRUCTS_CHUNK];
+	uint32_t env_len[STRUCTS_CHUNK], body_len[STRUCTS_CHUNK], bs_len[STRUCTS_CHUNK];
+	uint8_t have[STRUCTS_CHUNK];
+};
+
+static struct store_structs structs_page;
+
+static int
+structs_data(struct imap *p, void *ctx)
+{
+	struct structs_chunk *c = ctx;
+	uint32_t i;
+
+	(void)p;
+	if (ipc_scratch_in.type != MSG_STORE_STRUCTS ||
+	    storeimap_structs_get(&ipc_scratch_in, &structs_page) < 0)
+		return -1;
+	for (i = 0; i < structs_page.count; i++) {
+		const struct store_struct *e = &structs_page.s[i];
+		while (c->at < c->n && c->uids[c->at] < e->uid)
+			c->at++;
+		if (c->at == c->n || c->uids[c->at] != e->uid)
+			continue;
+		c->off[c->at] = c->text.len;
+		if (buf_append(&c->text, e->env, e->env_len) < 0 ||
+		    buf_append(&c->text, e->body, e->body_len) < 0 ||
+		    buf_append(&c->text, e->bs, e->bs_len) < 0)
+			return -1;
+		c->env_len[c->at] = e->env_len;
+		c->body_len[c->at] = e->body_len;
+		c->bs_len[c->at] = e->bs_len;
+		c->have[c->at] = 1;
+	}
+	return 0;
+}
+
+/* Ask stored for the structures of uids[0..n) (n <= STRUCTS_CHUNK). */
+static void
+load_structs(struct imap *p, const uint32_t *uids, size_t n, struct structs_chunk *c)
+{
+	static struct store_uidset set;
+	size_t from = 0;
+
+	c->uids = uids;
+	c->n = n;
+	c->at = 0;
+	buf_reset(&c->text);
+	memset(c->have, 0, sizeof(c->have));
+	while (from < n) {
+		imap_uids_to_set(uids, n, &from, &set);
+		storeimap_set_put(&ipc_scratch_out, MSG_STORE_IMAP_STRUCTS, 0, NULL, set.r, set.n);
+		c->at = 0;
+		imap_store_call(p, structs_data, c);
+		if (ipc_scratch_in.type != MSG_STORE_OK)
+			return;	/* what came stays; the rest is read from the files */
+	}
+}
+
 /* --- FETCH --- */
 
 static int
@@ -130,7 +197,8 @@ imap_cmd_fetch(struct imap *p, const struct imap_cmd *cmd)
 	const int uid = !strcmp(cmd->name, "UID FETCH");
 	const struct imap_arg *att, *mods;
 	const char *err = NULL;
-	uint32_t *target = NULL, *unseen = NULL;
+	uint32_t *target = NULL, *unseen = NULL, *chunk_uids = NULL;
+	struct structs_chunk *chunk = NULL;
 	uint8_t *newly = NULL;
 	uint64_t *size = NULL;
 	int64_t *date = NULL;
@@ -207,15 +275,41 @@ imap_cmd_fetch(struct imap *p, const struct imap_cmd *cmd)
 	}
 	if (msg.max == 0)
 		buf_init(&msg, FETCH_MSG_MAX);
+	if (plan.structs_only) {
+		chunk = calloc(1, sizeof(*chunk));
+		chunk_uids = malloc(STRUCTS_CHUNK * sizeof(*chunk_uids));
+		if (chunk == NULL || chunk_uids == NULL)
+			goto nomem;
+		buf_init(&chunk->text, 64u << 20);
+	}
 	buf_init(&flags, 8192);
 	for (i = 0; i < nt; i++) {
 		size_t at = target[i];
+		struct imap_fetch_structs st;
 		struct imap_fetch_msg m = {
 			.seq = (uint32_t)at + 1, .uid = p->v.uid[at], .modseq = p->v.modseq[at],
 			.size = size != NULL ? size[i] : 0, .date = date != NULL ? date[i] : 0,
 			.add_flags = newly[at] && !plan.flags_asked,
 		};
-		if (plan.need & (IMAP_FETCH_NEED_HEADER | IMAP_FETCH_NEED_BODY)) {
+		if (chunk != NULL) {
+			size_t k = i % STRUCTS_CHUNK;
+			if (k == 0) {
+				size_t j, cn = nt - i < STRUCTS_CHUNK ? nt - i : STRUCTS_CHUNK;
+				for (j = 0; j < cn; j++)
+					chunk_uids[j] = p->v.uid[target[i + j]];
+				load_structs(p, chunk_uids, cn, chunk);
+			}
+			if (chunk->have[k]) {
+				st.env = chunk->text.data + chunk->off[k];
+				st.env_len = chunk->env_len[k];
+				st.body = st.env + st.env_len;
+				st.body_len = chunk->body_len[k];
+				st.bs = st.body + st.body_len;
+				st.bs_len = chunk->bs_len[k];
+				m.st = &st;
+			}
+		}
+		if (m.st == NULL && (plan.need & (IMAP_FETCH_NEED_HEADER | IMAP_FETCH_NEED_BODY))) {
 			if (load_msg(p, m.uid, (plan.need & IMAP_FETCH_NEED_BODY) != 0, &msg) < 0) {
 				gone++;
 				continue;
@@ -264,6 +358,10 @@ imap_cmd_fetch(struct imap *p, const struct imap_cmd *cmd)
 nomem:
 	imap_no(p, cmd->tag, "[LIMIT] Out of memory");
 out:
+	if (chunk != NULL)
+		buf_free(&chunk->text, 0);
+	free(chunk);
+	free(chunk_uids);
 	free(target);
 	free(newly);
 	free(unseen);

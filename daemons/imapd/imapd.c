@@ -504,6 +504,7 @@ imap_run(struct imap *p, struct wk_boot *b)
 	    cfg->imap_idle_timeout * 1000, b->ip);
 	wk_auth_init(&p->auth, FD_AUTH, FD_CONTROL, cfg->auth_fail_delay_ms + BROKER_CALL_TIMEOUT_MS,
 	    &imap_auth_ops, p);
+	p->auth.client = &p->c;	/* for the tls= of its login line */
 	if (p->implicit_tls) {
 		if (wk_client_start_tls(&p->c, cfg) < 0)
 			return;

@@ -18,6 +18,7 @@
 #include "../../common/base/ev.h"
 #include "../../common/ipc/ipc.h"
 #include "../../common/ipc/broker.h"
+#include "../../common/ipc/counters.h"
 #include "../../common/ipc/keydproto.h"
 #include "../../common/base/log.h"
 #include "../../common/ipc/proto.h"
@@ -46,6 +47,7 @@ struct cache_entry {
 static struct keyd_keys *K;
 static int retiring;
 static int rsa_kx;		/* RSA key exchange suites configured */
+uint64_t *keyd_counters;
 static uint32_t min_version;	/* lowest TLS version configured (wire value) */
 static struct cache_entry *cache;
 static size_t cache_size;
@@ -141,14 +143,16 @@ on_chains(void *ctx, struct ipc_in *in)
 /* One refusal: one log line with the reason, an error for the worker, and
  * the channel is closed (a worker that asks for what no handshake needs is
  * not one we keep serving).  Returns KEYD_CLOSE for the dispatcher. */
-static int refuse(struct chan *c, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static int refuse(struct chan *c, enum counters_keyd_refusal why, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
 
 static int
-refuse(struct chan *c, const char *fmt, ...)
+refuse(struct chan *c, enum counters_keyd_refusal why, const char *fmt, ...)
 {
 	char reason[200];
 	va_list ap;
 
+	counters_inc(keyd_counters, COUNTERS_KEYD_REFUSED + why);
 	va_start(ap, fmt);
 	if (vsnprintf(reason, sizeof(reason), fmt, ap) < 0)
 		reason[0] = '\0';
@@ -243,17 +247,19 @@ on_sign(void *ctx, struct ipc_in *in)
 	if (keydproto_sign(in, &r) < 0)
 		return -1;
 	if (r.key_id >= K->n)
-		return refuse(c, "unknown key id %u", r.key_id);
+		return refuse(c, COUNTERS_REFUSED_UNKNOWN_KEY, "unknown key id %u", r.key_id);
 	k = &K->k[r.key_id];
 	id = keydproto_sign_hash(r.version, r.algo, k->type, min_version);
 	if (id < 0)
-		return refuse(c, "signature algorithm 0x%04x at version 0x%04x not allowed for key id %u",
+		return refuse(c, COUNTERS_REFUSED_ALGORITHM, "signature algorithm 0x%04x at version 0x%04x not allowed for key id %u",
 		    r.algo, r.version, r.key_id);
 	if (keydproto_ske_check(r.tbs, r.tbslen) < 0)
-		return refuse(c, "not an ECDHE ServerKeyExchange structure (%zu bytes)", r.tbslen);
+		return refuse(c, COUNTERS_REFUSED_NOT_SKE, "not an ECDHE ServerKeyExchange structure (%zu bytes)", r.tbslen);
 	sl = sign(k, id, r.tbs, r.tbslen, sig, sizeof(sig));
 	if (sl == 0)
-		return refuse(c, "signing failed with key id %u", r.key_id);
+		return refuse(c, COUNTERS_REFUSED_SIGN_FAILED, "signing failed with key id %u", r.key_id);
+	counters_inc(keyd_counters, COUNTERS_KEYD_OPS + (k->type == BR_KEYTYPE_EC ? COUNTERS_KEY_EC :
+	    COUNTERS_KEY_RSA) * COUNTERS_OP_COUNT + COUNTERS_OP_SIGN);
 	keydproto_signature_put(&outmsg, sig, sl);
 	return reply(c);
 }
@@ -332,9 +338,11 @@ on_keyx(void *ctx, struct ipc_in *in)
 		return -1;
 	/* the RSA key exchange suites are offered only with legacy suites on */
 	if (!rsa_kx)
-		return refuse(c, "RSA key exchange not configured (tls_legacy_suites = no)");
+		return refuse(c, COUNTERS_REFUSED_KEYX_OFF, "RSA key exchange not configured (tls_legacy_suites = no)");
 	if (r.key_id >= K->n || K->k[r.key_id].type != BR_KEYTYPE_RSA)
-		return refuse(c, "no RSA key id %u", r.key_id);
+		return refuse(c, COUNTERS_REFUSED_UNKNOWN_KEY, "no RSA key id %u", r.key_id);
+	counters_inc(keyd_counters, COUNTERS_KEYD_OPS + COUNTERS_KEY_RSA * COUNTERS_OP_COUNT +
+	    COUNTERS_OP_KEYX);
 	premaster(br_skey_decoder_get_rsa(K->k[r.key_id].sk), &r, pms);
 	keydproto_keyx_result_put(&outmsg, pms);
 	rc = reply(c);
@@ -428,7 +436,7 @@ static const struct ipc_handler worker_handlers[] = {
 static int
 denied(void *ctx, struct ipc_in *in)
 {
-	return refuse(ctx, "second private-key operation on one channel "
+	return refuse(ctx, COUNTERS_REFUSED_SECOND_OP, "second private-key operation on one channel "
 	    "(type 0x%04x; one handshake needs one)", in->type);
 }
 

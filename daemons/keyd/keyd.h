@@ -52,4 +52,8 @@ void keyd_time_iso(int64_t t, char out[KEYD_TIME_ISO_LEN]);
 /* keyd.c: serve the master channel and worker channels. */
 void keyd_serve(struct keyd_keys *keys, const struct config *cfg, int master_fd);
 
+/* The counters page (common/ipc/counters.h), mapped by main.c; NULL: not
+ * counting. */
+extern uint64_t *keyd_counters;
+
 #endif

@@ -7,6 +7,7 @@
 
 #include "../../common/base/daemon.h"
 #include "../../common/base/log.h"
+#include "../../common/ipc/counters.h"
 #include "../../common/ipc/proto.h"
 #include "../../policy/policy.h"
 #include "keyd.h"
@@ -26,6 +27,7 @@ main(int argc, char **argv)
 		log_event(LOG_LEVEL_ERR, "tls_load_failed", "reason=\"%s\"", err);
 		return 2;
 	}
+	keyd_counters = counters_map(COUNTERS_FD);
 	policy_spec(POLICY_KEYD, &cfg, &spec);
 	sandbox_confine(&spec);
 	sandbox_lock(&spec);

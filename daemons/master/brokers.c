@@ -185,7 +185,7 @@ void
 broker_start(struct master *m, struct broker *b)
 {
 	char path[CONFIG_PATH_MAX + 64];
-	int sv[2];
+	int sv[2], page, page_slot;
 
 	b->restart_timer = 0;
 	b->ready = 0;
@@ -194,12 +194,15 @@ broker_start(struct master *m, struct broker *b)
 	snprintf(path, sizeof(path), "%s/%s", m->libexec, policy_table[b->proc].binary);
 	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0)
 		fatal("reason=\"socketpair failed\" errno=%d", errno);
+	page = metrics_broker_page(m, b->proc, &page_slot);
 	{
 		char *argv[] = { path, "-c", NULL, NULL };
 		int fds[SLOT_COUNT] = { [SLOT_CLIENT] = -1, [SLOT_CONTROL] = -1, [SLOT_AUTHD] = -1,
-		    [SLOT_KEYD] = -1, [SLOT_MASTER] = sv[1], [SLOT_WORKER] = -1 };
+		    [SLOT_KEYD] = -1, [SLOT_MASTER] = sv[1], [SLOT_WORKER] = -1,
+		    [SLOT_SNAPSHOT] = -1, [SLOT_COUNTERS] = page };
 		b->pid = master_spawn(m, b->proc, argv, fds, NULL, 0);
 	}
+	metrics_broker_spawned(m, page_slot, page, b->pid);
 	close(sv[1]);
 	if (b->pid < 0) {
 		b->pid = 0;
@@ -248,6 +251,9 @@ schedule_restart(struct master *m, struct broker *b, int status)
 			delay_s = m->cfg.restart_backoff_max;
 	}
 	b->restarts++;
+	metrics_broker_restart(m, b->proc);
+	if (master_sandbox_killed(status))
+		metrics_sandbox_kill(m, b->proc);
 	log_event(LOG_LEVEL_ERR, "child_died", "child=%s %s%s restart_in=%llus", b->name, st,
 	    master_sandbox_killed(status) ? " reason=sandbox_kill" : "", (unsigned long long)delay_s);
 	if (!m->stopping)
@@ -260,6 +266,7 @@ brokers_reaped(struct master *m, pid_t pid, int status)
 	char st[32];
 	size_t i;
 
+	metrics_broker_exited(m, pid);
 	for (i = 0; i < sizeof(m->retired) / sizeof(m->retired[0]); i++) {
 		if (m->retired[i].pid == pid) {
 			master_describe_status(status, st, sizeof(st));

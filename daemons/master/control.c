@@ -36,6 +36,7 @@
 #include "../../policy/services.h"
 #include "../../sandbox/sandbox.h"
 #include "master.h"
+#include "metrics.h"
 
 #define CONTROL_CLIENTS_MAX	64	/* the config key's upper bound */
 
@@ -309,19 +310,20 @@ control_throttle_result(struct master *m, struct ipc_in *in)
 	return 0;
 }
 
+/* The same verdict as the metrics endpoint's /healthz (metrics_health). */
 static void
 cmd_health(struct conn *c)
 {
-	const char *why = M->stopping ? "the master is stopping" :
-	    M->authd.fd < 0 ? "authd is not running" :
-	    M->keyd.fd < 0 ? "keyd is not running" :
-	    !M->keyd.ready ? "keyd has not loaded its keys" :
-	    !M->accepting ? "not accepting connections yet" : NULL;
+	char why[256], *nl;
 
-	if (why != NULL)
-		reply(c, CTL_UNHEALTHY, -1, "%s", why);
-	else
+	if (metrics_health(M, why, sizeof(why))) {
 		reply(c, CTL_OK, -1, "ok: %zu sessions", M->nsessions);
+		return;
+	}
+	/* one line: the reasons joined */
+	while ((nl = strchr(why, '\n')) != NULL)
+		*nl = nl[1] != '\0' ? ';' : '\0';
+	reply(c, CTL_UNHEALTHY, -1, "%s", why);
 }
 
 static void

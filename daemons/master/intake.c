@@ -52,12 +52,19 @@ status_name(uint32_t st)
 	return st < sizeof(names) / sizeof(names[0]) ? names[st] : "?";
 }
 
-/* Keep a found recipient; its index, or -1 (list full or no memory). */
+/* Keep a found recipient; its index, or -1 (list full or no memory).  A
+ * user already in the list keeps its index: two addresses of one user (an
+ * alias, a subaddress, a catch-all) make one copy, and the worker, which
+ * sees the same index twice, gives both the one outcome. */
 static int
 keep(struct session *s, const struct authd_lookup_result *r)
 {
 	struct session_rcpt *n, *e;
+	uint32_t i;
 
+	for (i = 0; i < s->nrcpts; i++)
+		if (strcmp(s->rcpts[i].user, r->user) == 0)
+			return (int)i;
 	if (s->nrcpts >= MASTERPROTO_RCPT_MAX)
 		return -1;
 	n = realloc(s->rcpts, (s->nrcpts + 1) * sizeof(*n));

@@ -344,13 +344,16 @@ master_accept(int lfd, short revents, void *ctx)
 	 * partial segment of each until the client's delayed ACK (~40 ms). */
 	(void)setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
 	peer_ip(fd, &ss, ip);
+	metrics_accepted(m, l->svc);
 	if (m->stopping) {
+		metrics_refused(m, l->svc, METRICS_REFUSED_STOPPING);
 		refuse(fd, l->svc, "server shutting down");
 		return;
 	}
 	if (m->nsessions >= m->cfg.max_daemons) {
 		log_event(LOG_LEVEL_WARN, "refused", "reason=max_daemons ip=%s limit=%llu", ip,
 		    (unsigned long long)m->cfg.max_daemons);
+		metrics_refused(m, l->svc, METRICS_REFUSED_MAX_DAEMONS);
 		refuse(fd, l->svc, "too many connections");
 		return;
 	}
@@ -359,6 +362,7 @@ master_accept(int lfd, short revents, void *ctx)
 	if (m->npreauth >= preauth_limit(&m->cfg)) {
 		log_event(LOG_LEVEL_WARN, "refused", "reason=preauth_limit ip=%s limit=%llu", ip,
 		    (unsigned long long)preauth_limit(&m->cfg));
+		metrics_refused(m, l->svc, METRICS_REFUSED_PREAUTH_LIMIT);
 		refuse(fd, l->svc, "too many connections");
 		return;
 	}
@@ -367,6 +371,7 @@ master_accept(int lfd, short revents, void *ctx)
 		 * configured proxy may name the client */
 		log_event(LOG_LEVEL_WARN, "refused", "reason=proxy_untrusted ip=%s "
 		    "detail=\"PROXY listener; peer not in proxy_trusted\"", ip);
+		metrics_refused(m, l->svc, METRICS_REFUSED_PROXY_UNTRUSTED);
 		close(fd);
 		return;
 	}
@@ -375,11 +380,13 @@ master_accept(int lfd, short revents, void *ctx)
 	if (!l->proxy && master_count_ip(m, ip) >= m->cfg.max_per_ip) {
 		log_event(LOG_LEVEL_WARN, "refused", "reason=max_per_ip ip=%s limit=%llu", ip,
 		    (unsigned long long)m->cfg.max_per_ip);
+		metrics_refused(m, l->svc, METRICS_REFUSED_MAX_PER_IP);
 		refuse(fd, l->svc, "too many connections from your address");
 		return;
 	}
 	s = master_session_add(m);
 	if (s == NULL) {
+		metrics_refused(m, l->svc, METRICS_REFUSED_NO_MEMORY);
 		refuse(fd, l->svc, "out of memory");
 		return;
 	}

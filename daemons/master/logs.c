@@ -99,6 +99,9 @@ relay_line(struct logsrc *s, char *p, size_t len)
 		if ((unsigned char)p[i] < 0x20 || (unsigned char)p[i] == 0x7f)
 			p[i] = '?';
 	off = skip_prefix(p, len, s->sid[0] != '\0');
+	/* a network worker's TLS events are counted (stored runs no TLS) */
+	if (s->limited && s->proc != policy_table[POLICY_STORED].name)
+		metrics_log_line(M, p + off, len - off);
 	log_relay(s->proc, (long)s->pid, s->sid[0] ? s->sid : NULL, p + off, len - off);
 }
 

@@ -2,8 +2,8 @@
  * mail for an address goes (user, mail root, ids, quota; no password) for
  * LMTP and SMTP RCPT, which will spawn a deliver-view stored with it.
  *
- * Nothing calls master_lookup() yet: the intake services that need it come
- * with the mail intake issue.  It never blocks: the request goes out with
+ * intake.c calls master_lookup() for each RCPT an intake worker names.  It
+ * never blocks: the request goes out with
  * broker_send(), the answer comes back through authd's dispatch table in
  * brokers.c, and a lookup authd does not answer in BROKER_CALL_TIMEOUT_MS
  * (authd died or is stuck) is answered AUTHD_LOOKUP_TEMP by a timer.

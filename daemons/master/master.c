@@ -52,6 +52,7 @@ login_sweep(void *ctx)
 		log_event(LOG_LEVEL_INFO, "disconnect", "reason=login_timeout ip=%s seconds=%llu",
 		    s->ip, (unsigned long long)m->cfg.login_timeout);
 		log_set_session(NULL);
+		metrics_login_timeout(m, s);
 		kill(s->worker_pid, SIGKILL);
 	}
 	login_sweep_arm(m);
@@ -228,11 +229,13 @@ worker_proxy(void *ctx, struct ipc_in *in)
 	if (master_count_ip(m, s->ip) > m->cfg.max_per_ip) {
 		log_event(LOG_LEVEL_WARN, "refused", "reason=max_per_ip ip=%s limit=%llu via=proxy",
 		    s->ip, (unsigned long long)m->cfg.max_per_ip);
+		metrics_refused(m, s->svc, METRICS_REFUSED_MAX_PER_IP);
 		masterproto_text_put(&outmsg, MSG_WORKER_PROXY_REFUSE,
 		    "too many connections from your address");
 	} else if (s->pending_auth_fd >= 0 &&
 	    brokers_authd_session(m, s->sid, s->ip, s->svc->name, s->pending_auth_fd) < 0) {
 		log_event(LOG_LEVEL_WARN, "refused", "reason=broker_busy ip=%s via=proxy", s->ip);
+		metrics_refused(m, s->svc, METRICS_REFUSED_BROKER_BUSY);
 		masterproto_text_put(&outmsg, MSG_WORKER_PROXY_REFUSE, "authentication service busy");
 	} else {
 		masterproto_proxy_ok_put(&outmsg, s->ip);
@@ -301,6 +304,8 @@ master_spawn_worker(struct master *m, struct session *s, int client_fd, const st
 	int ctl[2], auth[2], kd[2], i;
 	pid_t pid = -1;
 
+	if (policy_fd(svc->worker, SLOT_SNAPSHOT) >= 0)	/* metrics: no brokers (metrics.c) */
+		return metrics_spawn_worker(m, s, client_fd, l);
 	if (service_worker_override(svc, &m->cfg)[0] != '\0')
 		snprintf(path, sizeof(path), "%s", service_worker_override(svc, &m->cfg));
 	else
@@ -325,6 +330,7 @@ master_spawn_worker(struct master *m, struct session *s, int client_fd, const st
 			close(kd[i]);
 		}
 		log_event(LOG_LEVEL_WARN, "refused", "reason=broker_busy ip=%s", s->ip);
+		metrics_refused(m, svc, METRICS_REFUSED_BROKER_BUSY);
 		master_session_remove(m, s);
 		return -1;
 	}
@@ -372,6 +378,7 @@ fail:
 	}
 fail_logged:
 	log_event(LOG_LEVEL_ERR, "spawn_failed", "proc=%s ip=%s errno=%d", wname, s->ip, errno);
+	metrics_refused(m, svc, METRICS_REFUSED_SPAWN_FAILED);
 	master_session_remove(m, s);
 	return -1;
 }
@@ -547,19 +554,23 @@ master_reap(struct master *m)
 			continue;
 		}
 		log_set_session(s->sid);
-		if (master_sandbox_killed(status))
+		if (master_sandbox_killed(status)) {
 			log_event(LOG_LEVEL_ERR, "sandbox_kill", "child=%s pid=%ld %s "
 			    "reason=\"forbidden system call (seccomp)\"",
 			    pid == s->worker_pid ? policy_table[s->svc->worker].name : "stored",
 			    (long)pid, st);
+			metrics_sandbox_kill(m, pid == s->worker_pid ? (int)s->svc->worker : POLICY_STORED);
+		}
 		if (master_child_find(s, pid) != NULL) {
 			log_event(LOG_LEVEL_INFO, "child_exit", "child=stored pid=%ld %s", (long)pid, st);
 			*master_child_find(s, pid) = (struct session_child){ 0 };
 		} else {
+			char bytes[64];
+			metrics_session_end(m, s, bytes, sizeof(bytes));
 			log_event(LOG_LEVEL_INFO, "disconnect", "child=%s pid=%ld %s ip=%s "
-			    "proto=%s duration_ms=%llu", policy_table[s->svc->worker].name, (long)pid,
+			    "proto=%s duration_ms=%llu%s", policy_table[s->svc->worker].name, (long)pid,
 			    st, s->ip, s->svc->name,
-			    (unsigned long long)(ev_now_ms() - s->started_ms));
+			    (unsigned long long)(ev_now_ms() - s->started_ms), bytes);
 			master_session_remove(m, s);
 		}
 		log_set_session(NULL);

@@ -10,6 +10,7 @@
 #include "../../common/mail/userdb.h"
 #include "../../common/ipc/ipc.h"
 #include "../../policy/policy.h"
+#include "metrics.h"
 
 #define MASTER_MAX_LISTENERS 16
 
@@ -117,6 +118,8 @@ struct master {
 	/* the validated config, as a sealed memfd every child reads at start */
 	int config_fd;
 	char child_config[32];	/* "/proc/self/fd/N" as the child sees it */
+	/* metrics.c: the counters the master keeps, the brokers' pages */
+	struct metrics metrics;
 };
 
 /* listen.c */

@@ -237,6 +237,7 @@ pop3_run(struct pop3 *p, struct wk_boot *b)
 	    cfg->pop3_idle_timeout * 1000, b->ip);
 	wk_auth_init(&p->auth, FD_AUTH, FD_CONTROL, cfg->auth_fail_delay_ms + BROKER_CALL_TIMEOUT_MS,
 	    &pop3_auth_ops, p);
+	p->auth.client = &p->c;	/* for the tls= of its login line */
 	pop3_parser_init(&p->parser, cfg->pop3_max_line);
 	if (p->implicit_tls) {
 		if (wk_client_start_tls(&p->c, cfg) < 0)

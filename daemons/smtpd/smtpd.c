@@ -90,12 +90,15 @@ starttls(struct wk_smtp *p, const struct smtp_step *st)
  * accepted recipient's copy is durable; a recipient that failed after the
  * others were delivered cannot be told apart, so the whole message gets
  * 451 and the client retries it (the delivered ones get a duplicate,
- * docs/SMTP.md).  552 only when every recipient refused the size. */
+ * docs/SMTP.md).  552 only when every recipient refused the size.  A
+ * recipient whose copy looped (554 5.4.6: the message has its
+ * Delivered-To) has had this message already: it counts as done beside
+ * delivered ones (a retry could only loop again), and all looping is 554. */
 static void
 deliver(struct wk_smtp *p, const struct smtp_step *st)
 {
 	struct smtp_reply r, out = st->reply;
-	unsigned i, ok = 0, full = 0, n = p->w.nrcpt;
+	unsigned i, ok = 0, full = 0, loops = 0, n = p->w.nrcpt;
 
 	for (i = 0; i < n; i++) {
 		r = st->reply;
@@ -103,17 +106,21 @@ deliver(struct wk_smtp *p, const struct smtp_step *st)
 			ok++;
 		else if (r.code == 552)
 			full++;
+		else if (r.code == 554)
+			loops++;
 	}
-	if (ok < n && full == n && n > 0)
+	if (n > 0 && loops == n)
+		smtp_reply_set(&out, 554, "5.4.6", "Mail loop: already delivered to these recipients");
+	else if (ok < n && full == n && n > 0)
 		smtp_reply_set(&out, 552, "5.2.2", "Mailbox full or message too big");
-	else if (ok < n)
+	else if (ok + loops < n)
 		smtp_reply_set(&out, 451, "4.3.0", "Temporary failure, try again later");
 	else
 		p->messages++;
 	log_event(ok == n ? LOG_LEVEL_INFO : LOG_LEVEL_WARN, ok == n ? "message" : "message_failed",
-	    "ip=%s from=<%s> recipients=%u delivered=%u size=%llu reply=%u%s", p->ip, mail_from, n,
-	    ok, (unsigned long long)p->w.msg.len, out.code,
-	    ok > 0 && ok < n ? " duplicates_on_retry=yes" : "");
+	    "ip=%s from=<%s> recipients=%u delivered=%u size=%llu reply=%u%s%s", p->ip, mail_from,
+	    n, ok, (unsigned long long)p->w.msg.len, out.code,
+	    ok > 0 && ok + loops < n ? " duplicates_on_retry=yes" : "", loops > 0 ? " loops=yes" : "");
 	wk_smtp_reply(p, &out, 1);
 }
 
@@ -133,6 +140,7 @@ smtpd_run(struct wk_smtp *p, struct wk_boot *b, const char *hostname)
 		.max_message_size = cfg->smtp_max_message_size,
 		.max_bad_commands = cfg->smtp_max_bad_commands,
 		.idle_timeout_s = cfg->smtp_idle_timeout,
+		.greet_pause_ms = cfg->smtp_greet_pause,
 	};
 	struct smtp_config sc;
 

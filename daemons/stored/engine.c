@@ -306,8 +306,9 @@ engine_forget(struct engine *e, const size_t *idx, size_t n)
 }
 
 int
-engine_deliver(struct engine *e, int src, uint64_t max, char name_r[MAILDIR_NAME_MAX + 1])
+engine_deliver(struct engine *e, int src, uint64_t max, const struct maildir_prefix *pre,
+    char name_r[MAILDIR_NAME_MAX + 1])
 {
 	/* "." is the mail root (the chroot, or the Landlock-confined cwd) */
-	return maildir_deliver(AT_FDCWD, src, max, e->host, name_r);
+	return maildir_deliver_prefixed(AT_FDCWD, src, max, e->host, pre, name_r);
 }

@@ -78,9 +78,11 @@ int engine_remove(struct engine *e, size_t i);
  * transaction (after engine_remove). */
 void engine_forget(struct engine *e, const size_t *idx, size_t n);
 
-/* Deliver the message at src (read to EOF, at most max bytes) into the
- * INBOX with maildir_deliver(); on 0, name_r is its durable name in new/.
+/* Deliver the message at src (read to EOF, at most max bytes), after pre
+ * (header lines; NULL: none), into the INBOX with
+ * maildir_deliver_prefixed(); on 0, name_r is its durable name in new/.
  * Returns 0 or -1 (errno; EFBIG over max). */
-int engine_deliver(struct engine *e, int src, uint64_t max, char name_r[MAILDIR_NAME_MAX + 1]);
+int engine_deliver(struct engine *e, int src, uint64_t max, const struct maildir_prefix *pre,
+    char name_r[MAILDIR_NAME_MAX + 1]);
 
 #endif

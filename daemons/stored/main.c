@@ -191,6 +191,7 @@ main(int argc, char **argv)
 	if (cfg == MAP_FAILED)
 		return 1;
 	parse_args(argc, argv, &a, cfg);
+	vs.user = a.user;	/* the deliver view's Delivered-To */
 	umask(077);
 	engine_init(&engine);	/* the host name, before a filter without uname */
 	confine(&a, cfg, &vs);

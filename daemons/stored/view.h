@@ -39,6 +39,7 @@ struct view_session {
 	struct view_imap *imap;		/* the IMAP view's state, NULL in the others */
 	int notified;			/* a MSG_STORE_CHANGED is out, not yet followed
 					   by a request of the worker */
+	const char *user;		/* user@domain, as the master named it (-n) */
 };
 
 /* A view's requests are an ipc_handler table (ctx: the view_session):

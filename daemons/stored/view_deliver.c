@@ -5,49 +5,123 @@
  * name, so the worker's 250 follows a durable write (invariant 5).  No
  * lock: Maildir delivery needs none, and a POP3 session's snapshot does
  * not see the new file until its next login.  This is the one view whose
- * filter lets openat create files (O_WRONLY|O_CREAT|O_EXCL, policy.c). */
+ * filter lets openat create files (O_WRONLY|O_CREAT|O_EXCL, policy.c).
+ *
+ * Each copy starts with the two header lines users of Postfix, Dovecot
+ * and Courier expect at final delivery: "Return-Path: <sender>" (the
+ * envelope sender the worker names, checked by storeproto_deliver_get as
+ * an SMTP mailbox; "<>" for the null sender) and "Delivered-To: user"
+ * (this stored's user, as the master named it).  A message that already
+ * carries this user's Delivered-To has been delivered here before and is
+ * looping: it is refused (STORE_ERR_LOOP, 554 5.4.6). */
 #include <errno.h>
 #include <fcntl.h>
+#include <stdio.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "../../common/base/log.h"
 #include "../../common/ipc/proto.h"
 #include "../../common/ipc/storeimap.h"
 #include "../../common/ipc/storeproto.h"
+#include "../../common/mail/delivered.h"
 #include "../../common/mail/quota.h"
 #include "view.h"
+
+/* Does the message at fd (len bytes from its offset) carry "Delivered-To:
+ * user" in its header?  A read error counts as no: the copy then fails
+ * on the same error. */
+static int
+looped(int fd, uint64_t len, const char *user)
+{
+	static struct delivered_scan scan;
+	uint8_t b[16384];
+	off_t off = lseek(fd, 0, SEEK_CUR);
+	ssize_t r;
+
+	if (off < 0)
+		return 0;
+	delivered_scan_init(&scan, user);
+	while (len > 0) {
+		r = pread(fd, b, len < sizeof(b) ? (size_t)len : sizeof(b), off);
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r <= 0)
+			break;
+		if (delivered_scan_feed(&scan, b, (size_t)r))
+			return scan.found;
+		off += r;
+		len -= (uint64_t)r;
+	}
+	return delivered_scan_end(&scan);
+}
+
+/* Maildir++ quota (maildirsize, its definition from the user db): a
+ * message that would take the mailbox over it is refused before a byte is
+ * written, so the sender gets 552 5.2.2 and keeps the mail.  1 if over. */
+static int
+over_quota(uint64_t size)
+{
+	struct quota q;
+	int storage;
+
+	if (quota_read(AT_FDCWD, time(NULL), &q, NULL) < 0)
+		return 0;
+	storage = q.has_storage && q.storage_used + (int64_t)size > (int64_t)q.storage_limit;
+	if (!storage && !(q.has_messages && q.messages_used + 1 > (int64_t)q.message_limit))
+		return 0;
+	log_event(LOG_LEVEL_INFO, "quota_refused", "reason=%s size=%llu used=%lld limit=%llu",
+	    storage ? "storage" : "messages", (unsigned long long)size, (long long)q.storage_used,
+	    (unsigned long long)q.storage_limit);
+	return 1;
+}
+
+/* The bytes on disk, from the name's S= (maildir_deliver made it from
+ * what it wrote); fallback the expected size. */
+static int64_t
+written_size(const char *name, uint64_t expected)
+{
+	struct maildir_name mn;
+
+	if (maildir_parse_name(name, strlen(name), &mn) == 0 && mn.has_size)
+		return (int64_t)mn.size;
+	return (int64_t)expected;
+}
 
 static int
 on_deliver(void *ctx, struct ipc_in *in)
 {
 	struct view_session *s = ctx;
-	char name[MAILDIR_NAME_MAX + 1];
-	struct quota q;
+	char name[MAILDIR_NAME_MAX + 1], sender[STORE_SENDER_MAX + 1];
+	char hdr[STORE_SENDER_MAX + MAILDIR_NAME_MAX + 64];
+	struct maildir_prefix pre;
 	uint64_t len;
-	int rc;
+	int rc, n;
 
-	if (storeproto_deliver_get(in, &len) < 0) {
+	if (storeproto_deliver_get(in, &len, sender) < 0) {
 		ipc_in_close_fd(in);
 		return -1;
 	}
-	/* Maildir++ quota (maildirsize, its definition from the user db):
-	 * a message that would take the mailbox over it is refused before a
-	 * byte is written, so the sender gets 552 5.2.2 and keeps the mail */
-	if (quota_read(AT_FDCWD, time(NULL), &q, NULL) == 0 &&
-	    ((q.has_storage && q.storage_used + (int64_t)len > (int64_t)q.storage_limit) ||
-	    (q.has_messages && q.messages_used + 1 > (int64_t)q.message_limit))) {
+	if (looped(in->fd, len, s->user)) {
 		ipc_in_close_fd(in);
-		log_event(LOG_LEVEL_INFO, "quota_refused", "reason=%s size=%llu used=%lld limit=%llu",
-		    q.has_storage && q.storage_used + (int64_t)len > (int64_t)q.storage_limit ?
-		    "storage" : "messages", (unsigned long long)len, (long long)q.storage_used,
-		    (unsigned long long)q.storage_limit);
+		log_event(LOG_LEVEL_INFO, "loop_refused", "user=%s reason=\"the message has "
+		    "Delivered-To: this recipient\"", s->user);
+		view_reply_err(s, STORE_ERR_LOOP, "mail loop");
+		return 0;
+	}
+	n = snprintf(hdr, sizeof(hdr), "Return-Path: <%s>\nDelivered-To: %s\n", sender, s->user);
+	if (n < 0 || (size_t)n >= sizeof(hdr))
+		fatal("reason=\"delivery header does not fit\"");
+	pre = (struct maildir_prefix){ .data = (const uint8_t *)hdr, .len = (size_t)n };
+	if (over_quota(len + pre.len)) {
+		ipc_in_close_fd(in);
 		view_reply_err(s, STORE_ERR_QUOTA, "mailbox full");
 		return 0;
 	}
 	/* At most the announced length: a sender that grows the file while
 	 * stored copies it gets EFBIG, not a bigger message. */
-	rc = engine_deliver(s->e, in->fd, len, name);
+	rc = engine_deliver(s->e, in->fd, len, &pre, name);
 	ipc_in_close_fd(in);
 	if (rc < 0) {
 		int big = errno == EFBIG;
@@ -57,7 +131,7 @@ on_deliver(void *ctx, struct ipc_in *in)
 		    big ? "message longer than announced" : "delivery failed");
 		return 0;
 	}
-	if (quota_update(AT_FDCWD, (int64_t)len, 1) < 0)
+	if (quota_update(AT_FDCWD, written_size(name, len + pre.len), 1) < 0)
 		log_event(LOG_LEVEL_WARN, "quota_update", "errno=%d", errno);
 	log_event(LOG_LEVEL_INFO, "delivered", "file=%s", name);
 	storeproto_delivered_put(s->out, name);

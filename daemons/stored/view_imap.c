@@ -107,8 +107,8 @@ imap_reply_errno(struct view_session *s, int e, const char *what)
 
 /* The UIDs of the view inside set, ascending, into out (reset first):
  * one merge walk, never an expansion of a range. */
-static int
-set_uids(const struct view_imap *m, const struct store_uidset *set, struct mindex_uids *out)
+int
+imap_set_uids(const struct view_imap *m, const struct store_uidset *set, struct mindex_uids *out)
 {
 	size_t i = 0;
 	uint32_t j = 0;
@@ -561,7 +561,7 @@ on_meta(void *ctx, struct ipc_in *in)
 
 	if (storeimap_set_get(in, &u8, name, &m->set) < 0)
 		return -1;
-	if (set_uids(m, &m->set, &m->a) < 0)
+	if (imap_set_uids(m, &m->set, &m->a) < 0)
 		return imap_reply_errno(s, errno, "meta");
 	for (i = 0; i < m->a.n; i++) {
 		int rc = mindex_get(m->box, m->a.v[i], &msg);
@@ -687,7 +687,7 @@ on_store(void *ctx, struct ipc_in *in)
 	}
 	if (imap_keyword_bits(s, m->box, &r->kw, &kw) < 0)
 		return 0;
-	if (set_uids(m, &r->set, &m->a) < 0)
+	if (imap_set_uids(m, &r->set, &m->a) < 0)
 		return imap_reply_errno(s, errno, "store");
 	m->b.n = 0;
 	n = mindex_store(m->box, m->a.v, m->a.n, modes[r->mode], r->flags | kw, r->unchangedsince,
@@ -719,7 +719,7 @@ on_expunge(void *ctx, struct ipc_in *in)
 		view_reply_err(s, STORE_ERR_DENIED, "folder is read-only");
 		return 0;
 	}
-	if (!all && set_uids(m, &m->set, &m->a) < 0)
+	if (!all && imap_set_uids(m, &m->set, &m->a) < 0)
 		return imap_reply_errno(s, errno, "expunge");
 	if ((n = expunge(m, all)) < 0)
 		return imap_reply_errno(s, EIO, "expunge");
@@ -821,7 +821,7 @@ on_copy(void *ctx, struct ipc_in *in)
 	if (imap_box_open(s, name, &dst) < 0)
 		return 0;
 	(void)folders_to_dir(name, m->sep, dir);	/* it opened: the name is valid */
-	if (set_uids(m, &m->set, &m->a) < 0) {
+	if (imap_set_uids(m, &m->set, &m->a) < 0) {
 		mindex_box_close(dst);
 		return imap_reply_errno(s, ENOMEM, "copy");
 	}
@@ -860,6 +860,7 @@ static const struct ipc_handler imap_requests[] = {
 	{ .type = MSG_STORE_IMAP_SYNC, .phases = IMAP_SEL, .fn = on_sync },
 	{ .type = MSG_STORE_IMAP_META, .phases = IMAP_SEL, .fn = on_meta },
 	{ .type = MSG_STORE_IMAP_MSGFD, .phases = IMAP_SEL, .fn = on_msgfd },
+	{ .type = MSG_STORE_IMAP_STRUCTS, .phases = IMAP_SEL, .fn = imap_on_structs },
 	{ .type = MSG_STORE_IMAP_STORE, .phases = IMAP_SEL, .fn = on_store },
 	{ .type = MSG_STORE_IMAP_EXPUNGE, .phases = IMAP_SEL, .fn = on_expunge },
 	{ .type = MSG_STORE_IMAP_COPY, .phases = IMAP_SEL, .fn = on_copy },

@@ -58,6 +58,14 @@ struct view_imap {
 	uint32_t nparts;
 };
 
+/* The UIDs of the view inside set, ascending, into out (reset first).
+ * Returns 0 or -1 (ENOMEM). */
+int imap_set_uids(const struct view_imap *m, const struct store_uidset *set,
+    struct mindex_uids *out);
+
+/* view_imap_structs.c: MSG_STORE_IMAP_STRUCTS. */
+int imap_on_structs(void *ctx, struct ipc_in *in);
+
 /* Append v to u.  Returns 0 or -1 (ENOMEM). */
 int imap_uids_push(struct mindex_uids *u, uint32_t v);
 

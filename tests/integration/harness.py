@@ -42,6 +42,22 @@ def wait_until(pred, timeout=10.0, what="condition"):
         delay = min(delay * 2, 0.1)
 
 
+# What the deliver view of stored writes ahead of each copy (docs/SMTP.md)
+DELIVERY_HEADERS = re.compile(rb"^Return-Path: <([^>\n]*)>\nDelivered-To: (\S+)\n")
+
+
+def delivery_headers(data, user=None):
+    """Split a delivered file into its Return-Path sender, its Delivered-To
+    recipient and the rest (the message as it came); with user, check that
+    the copy is that user's (a bare name is in localhost)."""
+    m = DELIVERY_HEADERS.match(data)
+    assert m is not None, "no Return-Path/Delivered-To: %r" % data[:200]
+    if user is not None:
+        want = user if "@" in user else user + "@localhost"
+        assert m.group(2).decode() == want, (m.group(2), want)
+    return m.group(1), m.group(2), data[m.end():]
+
+
 def make_message(subject, body, to="demo@localhost", extra_headers=""):
     return ("From: Sender <sender@example.org>\nTo: %s\nSubject: %s\n"
             "Message-ID: <%s@test>\n%s\n%s" % (to, subject, abs(hash(subject)), extra_headers, body))

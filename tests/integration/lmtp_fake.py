@@ -112,7 +112,7 @@ class FakeMaster:
     def stored(self, sock, index, how):
         mtype, payload, fd = recv(sock)
         if mtype == MSG_STORE_DELIVER and fd is not None:
-            length = struct.unpack(">Q", payload)[0]
+            length = struct.unpack(">Q", payload[:8])[0]  # then the sender (Return-Path)
             self.seals.append(fcntl.fcntl(fd, fcntl.F_GET_SEALS))
             data = os.pread(fd, length + 1, 0)
             os.close(fd)

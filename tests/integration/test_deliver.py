@@ -6,7 +6,7 @@ import os
 import subprocess
 import unittest
 
-from harness import BIN, Appliance, free_port
+from harness import BIN, Appliance, delivery_headers, free_port
 
 DELIVER = os.path.join(BIN, "postern-deliver")
 
@@ -42,13 +42,19 @@ class TestDeliver(unittest.TestCase):
         new = self.files("demo")
         self.assertEqual(len(new), before + 1)
         with open(new[-1], "rb") as f:
-            self.assertEqual(f.read(), b"Subject: via MDA\n\n.dot\nbody\n")
+            self.assertEqual(f.read(), b"Return-Path: <sender@example.org>\nDelivered-To: demo@localhost\n"
+                             b"Subject: via MDA\n\n.dot\nbody\n")
 
     def test_large_message_in_chunks(self):
         body = b"Subject: big\n\n" + (b"x" * 76 + b"\n") * 20000   # 1.5 MB, several BDAT chunks
         r = self.run_deliver(["demo2@localhost"], body)
         self.assertEqual(r.returncode, 0, r.stderr)
-        self.assertEqual(os.path.getsize(self.files("demo2")[-1]), len(body))
+        path = self.files("demo2")[-1]
+        with open(path, "rb") as f:
+            data = f.read()
+        self.assertEqual(delivery_headers(data, "demo2")[2], body)
+        # the sizes in the name count the header lines too (what is on disk)
+        self.assertTrue(path.endswith(",S=%d,W=%d" % (len(data), len(data) + data.count(b"\n"))), path)
 
     def test_unknown_user_67_and_mixed_recipients(self):
         r = self.run_deliver(["nobody@localhost"], b"Subject: x\n\nx\n")
@@ -58,6 +64,24 @@ class TestDeliver(unittest.TestCase):
         r = self.run_deliver(["demo@localhost", "nobody@localhost"], b"Subject: y\n\ny\n")
         self.assertEqual(r.returncode, 67)
         self.assertEqual(len(self.files("demo")), before + 1)  # the known one got it
+
+    def test_loop_65_and_null_sender(self):
+        """A message that already has the recipient's Delivered-To is refused for
+        that recipient (554 5.4.6 over LMTP): EX_DATAERR, the data is at fault
+        and a retry cannot help; the others still get it."""
+        before = (len(self.files("demo")), len(self.files("demo2")))
+        r = self.run_deliver(["-f", "<>", "demo2@localhost"], b"Delivered-To: demo@localhost\n"
+                             b"Subject: bounced\n\nx\n")
+        self.assertEqual(r.returncode, 0, r.stderr)
+        with open(self.files("demo2")[-1], "rb") as f:
+            self.assertTrue(f.read().startswith(b"Return-Path: <>\nDelivered-To: demo2@localhost\n"
+                                                b"Delivered-To: demo@localhost\n"))
+        r = self.run_deliver(["demo@localhost"], b"Subject: again\nDelivered-To: Demo@Localhost\n\nx\n")
+        self.assertEqual(r.returncode, 65, r.stderr)
+        self.assertIn(b"demo@localhost: 554 5.4.6", r.stderr)
+        r = self.run_deliver(["demo@localhost", "demo2@localhost"], b"Delivered-To: demo@localhost\n\nx\n")
+        self.assertEqual(r.returncode, 65, r.stderr)
+        self.assertEqual((len(self.files("demo")), len(self.files("demo2"))), (before[0], before[1] + 2))
 
     def test_over_quota_73(self):
         r = self.run_deliver(["full@localhost"], b"Subject: q\n\n" + b"q" * 200 + b"\n")

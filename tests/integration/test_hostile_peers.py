@@ -233,3 +233,47 @@ class TestLoginDeadline(unittest.TestCase):
 
 if __name__ == "__main__":
     unittest.main()
+
+
+@unittest.skipUnless(os.geteuid() == 0, "privilege separation needs root")
+class TestTruncatedFdPass(unittest.TestCase):
+    """Issue 13: a request carrying more descriptors than its receiver takes
+    (the kernel truncates the control data) is refused, and the broker or
+    the master goes on serving every other session."""
+
+    @classmethod
+    def setUpClass(cls):
+        cls.app = Appliance({"pop3_worker": os.path.join(TOOLS, "hostile_worker")}).start()
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.app.cleanup()
+
+    def pids(self):
+        return (self.app.authd_pid(), self.app.child_pid("postern-keyd"), self.app.proc.pid)
+
+    def still_serves(self):
+        s, f, _, _ = hostile_session(self.app)
+        self.assertEqual(hostile_ask(s, f, "LOGIN demo demo"), "auth-ok store-fd")
+        s.close()
+
+    def test_each_peer_refuses_and_lives(self):
+        before = self.pids()
+        for peer, want in (("authd", ("fds-closed",)), ("keyd", ("fds-closed",)),
+                           ("master", ("fds-closed", ""))):
+            with self.subTest(peer=peer):
+                mark = self.app.log_mark()
+                s, f, sid, _ = hostile_session(self.app)
+                self.assertIn(hostile_ask(s, f, "FDS %s 40" % peer), want)
+                s.close()
+                self.app.wait_log(r"sid=%s .*(ipc_violation|bad message|refused)" % sid,
+                                  start=mark)
+                self.assertEqual(self.pids(), before)
+                self.still_serves()
+        # and stored: that session's channel ends, nobody else's
+        s, f, sid, mark = hostile_session(self.app)
+        self.assertEqual(hostile_ask(s, f, "LOGIN demo demo"), "auth-ok store-fd")
+        self.assertEqual(hostile_ask(s, f, "FDS store 40"), "fds-closed")
+        s.close()
+        self.assertEqual(self.pids(), before)
+        self.still_serves()

@@ -11,7 +11,7 @@ import subprocess
 import time
 import unittest
 
-from harness import Appliance, free_port, proc_status, wait_until
+from harness import Appliance, delivery_headers, free_port, proc_status, wait_until
 
 
 def lmtp_data(c, msg, n):
@@ -58,7 +58,7 @@ class LmtpBase(unittest.TestCase):
         out = []
         for path in self.new_files(user):
             with open(path, "rb") as f:
-                out.append(f.read())
+                out.append(delivery_headers(f.read(), user)[2])
         return out
 
     def lmtp(self):
@@ -191,7 +191,10 @@ class TestLmtpDelivery(LmtpBase):
         with open(os.path.join(self.app.maildir(full), "maildirsize")) as f:
             lines = f.read().splitlines()
         self.assertEqual(lines[0], "600S")
-        self.assertEqual(sum(int(l.split()[0]) for l in lines[1:]), 317)  # the one message
+        # the one message, with its Return-Path and Delivered-To: the bytes on disk
+        size = os.path.getsize(self.new_files(full)[0])
+        self.assertEqual(size, 317 + len(b"Return-Path: <s@example.org>\nDelivered-To: @localhost\n") + len(full))
+        self.assertEqual(sum(int(l.split()[0]) for l in lines[1:]), size)
         self.app.wait_log(r"proc=stored .*event=quota_refused reason=storage size=\d+", start=mark)
         self.app.wait_log(r"event=rcpt_refused ip=\S+ rcpt=0 reason=quota", start=mark)
 
@@ -289,7 +292,8 @@ class TestLmtpDelivery(LmtpBase):
         p.pass_("pw-" + a)
         self.assertEqual(p.stat()[0], 1)
         _, lines, _ = p.retr(1)
-        self.assertEqual(lines, [b"Subject: loop", b"", b".dot", b"line two"])
+        self.assertEqual(lines, [b"Return-Path: <s@example.org>", b"Delivered-To: %s@localhost" % a.encode(),
+                                 b"Subject: loop", b"", b".dot", b"line two"])
         p.quit()
 
     @unittest.skipUnless(shutil.which("swaks"), "swaks not installed")

@@ -141,8 +141,9 @@ class TestServiceTable(unittest.TestCase):
         self.assertEqual(rows["imap"], "enabled")
         self.assertEqual(rows["imaps"], "enabled")
         self.assertEqual(rows["smtp"], "enabled")
+        self.assertEqual(rows["metrics"], "enabled")
         for name in ("submission", "submissions",
-                     "managesieve", "http", "metrics"):
+                     "managesieve", "http"):
             self.assertEqual(rows[name], "not", name)  # "not yet"
 
 

@@ -12,7 +12,7 @@ import subprocess
 import time
 import unittest
 
-from harness import Appliance, wait_until
+from harness import Appliance, delivery_headers, wait_until
 
 RECEIVED = re.compile(rb"^Received: from (\S+) \(\[127\.0\.0\.1\]\)\n"
                       rb"\tby \S+ with (E?SMTPS?) id ([0-9a-f]{24})(\n\t\([^)]*\))?;\n"
@@ -88,7 +88,7 @@ class SmtpBase(unittest.TestCase):
         out = []
         for path in self.new_files(user):
             with open(path, "rb") as f:
-                out.append(f.read())
+                out.append(delivery_headers(f.read(), user)[2])
         return out
 
     def body_of(self, stored):

@@ -141,12 +141,12 @@ class TestStoredViews(unittest.TestCase):
         for s in (p, c, q):
             self.assertEqual(s.close(), 0)
 
-    def deliver(self, s, data, announced=None):
+    def deliver(self, s, data, announced=None, sender=b"a@example.org"):
         fd = os.memfd_create("msg")
         os.write(fd, data)
         os.lseek(fd, 0, os.SEEK_SET)
         n = len(data) if announced is None else announced
-        t, p = s.call(MSG["deliver"], struct.pack(">Q", n), fd=fd)
+        t, p = s.call(MSG["deliver"], struct.pack(">QI", n, len(sender)) + sender, fd=fd)
         os.close(fd)
         return t, p
 
@@ -156,15 +156,23 @@ class TestStoredViews(unittest.TestCase):
         t, p = self.deliver(s, body)
         self.assertEqual(t, MSG["delivered"])
         name = p[4:4 + struct.unpack(">I", p[:4])[0]].decode()
-        self.assertTrue(name.endswith(",S=%d,W=%d" % (len(body), len(body) + 4)), name)
+        # the deliver view writes Return-Path and Delivered-To ahead of it
+        stored = b"Return-Path: <a@example.org>\nDelivered-To: demo@localhost\n" + body
+        self.assertTrue(name.endswith(",S=%d,W=%d" % (len(stored), len(stored) + 6)), name)
         path = os.path.join(self.app.maildir(), "new", name)
         with open(path, "rb") as f:
-            self.assertEqual(f.read(), body)
+            self.assertEqual(f.read(), stored)
         st = os.stat(path)
         self.assertEqual((st.st_uid, st.st_mode & 0o777), (MAIL_UID, 0o600))
         self.assertEqual(self.deliver(s, b"second\n")[0], MSG["delivered"], "one session, many messages")
         t, p = self.deliver(s, b"0123456789", announced=4)
         self.assertEqual((t, struct.unpack(">I", p[:4])[0]), (MSG["err"], ERR_TOOBIG))
+        # a sender that would add a header line is an IPC violation (the
+        # worker parsed MAIL FROM: it cannot have sent it)
+        t, _ = self.deliver(s, b"x\n", sender=b"a@example.org>\r\nX-Evil: 1")
+        self.assertIsNone(t, "stored closed the channel")
+        self.assertEqual(s.close(), 1)
+        s = self.stored("deliver")
         self.assertEqual(os.listdir(os.path.join(self.app.maildir(), "tmp")), [], "tmp/ left clean")
         self.assertEqual(s.close(), 0)
         # the engine's other view sees what the deliver view wrote

@@ -75,6 +75,75 @@ forge_login(int fd, const char *user)
 	say(ipc_send(fd, &out) == 0 ? "sent" : "send-failed");
 }
 
+/* FDS <authd|keyd|master|store> N: a well-formed request of that channel
+ * with N descriptors attached (the receivers take at most one, and none
+ * with these types): the kernel truncates what does not fit.  Reports
+ * whether the peer then closed the channel (it must: the request is
+ * refused) and whether it is still alive for the next session (the test
+ * looks at that). */
+static void
+cmd_fds(const char *peer, unsigned n)
+{
+	union {
+		struct cmsghdr align;
+		char buf[CMSG_SPACE(64 * sizeof(int))];
+	} cm;
+	struct msghdr msg;
+	struct iovec iov;
+	struct cmsghdr *c;
+	int fds[64], fd, rc;
+	unsigned i;
+
+	fd = !strcmp(peer, "authd") ? FD_AUTH : !strcmp(peer, "keyd") ? FD_KEYD :
+	    !strcmp(peer, "master") ? FD_CONTROL : store_fd;
+	if (fd < 0 || n == 0 || n > 64) {
+		say("fds-bad-args");
+		return;
+	}
+	/* a valid first message of each channel */
+	if (fd == FD_AUTH) {
+		ipc_out_init(&out, MSG_AUTH_USERPASS);
+		ipc_put_bytes(&out, "demo", 4);
+		ipc_put_bytes(&out, "x", 1);
+	} else if (fd == FD_KEYD) {
+		ipc_out_init(&out, MSG_KEYD_CHAINS_REQ);
+	} else if (fd == FD_CONTROL) {
+		masterproto_proxy_put(&out, "192.0.2.1");
+	} else {
+		ipc_out_init(&out, MSG_STORE_IMAP_QUOTA);
+	}
+	out.data[0] = IPC_VERSION;
+	out.data[1] = IPC_FLAG_FD;
+	out.data[2] = (uint8_t)(out.type >> 8);
+	out.data[3] = (uint8_t)out.type;
+	out.data[4] = (uint8_t)((out.len - IPC_HDR_LEN) >> 24);
+	out.data[5] = (uint8_t)((out.len - IPC_HDR_LEN) >> 16);
+	out.data[6] = (uint8_t)((out.len - IPC_HDR_LEN) >> 8);
+	out.data[7] = (uint8_t)(out.len - IPC_HDR_LEN);
+	for (i = 0; i < n; i++)
+		fds[i] = FD_CLIENT;
+	memset(&cm, 0, sizeof(cm));
+	memset(&msg, 0, sizeof(msg));
+	iov.iov_base = out.data;
+	iov.iov_len = out.len;
+	msg.msg_iov = &iov;
+	msg.msg_iovlen = 1;
+	msg.msg_control = cm.buf;
+	msg.msg_controllen = CMSG_SPACE(n * sizeof(int));
+	c = CMSG_FIRSTHDR(&msg);
+	c->cmsg_level = SOL_SOCKET;
+	c->cmsg_type = SCM_RIGHTS;
+	c->cmsg_len = CMSG_LEN(n * sizeof(int));
+	memcpy(CMSG_DATA(c), fds, n * sizeof(int));
+	if (sendmsg(fd, &msg, MSG_NOSIGNAL) < 0) {
+		say("fds-send-failed %d", errno);
+		return;
+	}
+	rc = recv_wait(fd, 10000);
+	say(rc == 0 ? "fds-closed" : rc == 1 ? "fds-answered 0x%04x" : "fds-error %d",
+	    rc == 1 ? in.type : rc);
+}
+
 static void
 cmd_login(const char *user, const char *pass)
 {
@@ -181,6 +250,7 @@ store_deliver(void)
 {
 	ipc_out_init(&out, MSG_STORE_DELIVER);
 	ipc_put_u64(&out, 5);
+	ipc_put_str(&out, "");
 	ipc_put_fd(&out, store_fd);
 	store_report("deliver");
 }
@@ -804,6 +874,8 @@ run(char *line)
 		exit(0);
 	else if (!strncmp(cmd, "IMAP-", 5) && store_fd >= 0)
 		imap_cmd(cmd, a);
+	else if (!strcmp(cmd, "FDS") && a && b)
+		cmd_fds(a, (unsigned)strtoul(b, NULL, 10));
 	else if (!strcmp(cmd, "CONTROL-CONNECT") && a) {
 		/* the master's control socket: no list holds socket(2) */
 		struct sockaddr_un sun = { .sun_family = AF_UNIX };

@@ -269,6 +269,25 @@ test_imap(void)
 	CHECK(fails_at("recipient_delimiter = @\n", "t.conf:", "recipient_delimiter") &&
 	    fails_at("recipient_delimiter = +-_=.#~x\n", "t.conf:1:", "value too long"),
 	    "recipient_delimiter: no @, at most 7 characters");
+	CHECK(parse("") == 0 && cfg.postmaster[0] == '\0' &&
+	    parse("postmaster = admin@example.org\n") == 0 &&
+	    !strcmp(cfg.postmaster, "admin@example.org"), "postmaster: empty by default, an address");
+	CHECK(fails_at("postmaster = admin\n", "t.conf", "not an address") &&
+	    fails_at("postmaster = a@b@c\n", "t.conf", "not an address") &&
+	    fails_at("postmaster = @b\n", "t.conf", "not an address"), "postmaster: local@domain only");
+	CHECK(parse("") == 0 && cfg.smtp_greet_pause == 0 && parse("smtp_greet_pause = 6000\n") == 0 &&
+	    cfg.smtp_greet_pause == 6000, "smtp_greet_pause: off by default, milliseconds");
+	CHECK(fails_at("smtp_greet_pause = 60001\n", "t.conf:1:", "out of range"),
+	    "smtp_greet_pause: at most 60 s");
+	CHECK(parse("default_domain = example.com\nlocal_domains = localhost, host.example.com ,x.test,\n")
+	    == 0 && parse("local_domains = \"\"\n") == 0, "local_domains: a list of domain names");
+	CHECK(fails_at("default_domain = example.com\nlocal_domains = localhost,,x.test\n", "t.conf",
+	    "not a domain name") &&
+	    fails_at("default_domain = example.com\nlocal_domains = a..b\n", "t.conf", "not a domain name") &&
+	    fails_at("default_domain = example.com\nlocal_domains = Example.COM\n", "t.conf",
+	    "default_domain other than") &&
+	    fails_at("default_domain = \"\"\nlocal_domains = localhost\n", "t.conf", "needs a default_domain"),
+	    "local_domains: names only, never default_domain itself, and only with one");
 	CHECK(parse("imap_empty_trash = Trash:7,Junk:30\n") == 0 &&
 	    config_empty_trash(cfg.imap_empty_trash, count_trash, &n) == 0 && n == 5007 + 4030,
 	    "imap_empty_trash: folder:days pairs");

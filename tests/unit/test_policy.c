@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <sys/mman.h>
 
+#include "../../common/ipc/counters.h"
 #include "../../common/ipc/proto.h"
 #include "../../policy/policy.h"
 #include "tap.h"
@@ -125,6 +126,13 @@ test_fd_slots(void)
 	CHECK(policy_fd(POLICY_AUTHD, SLOT_MASTER) == FD_PARENT &&
 	    policy_fd(POLICY_KEYD, SLOT_MASTER) == FD_PARENT &&
 	    policy_fd(POLICY_STORED, SLOT_WORKER) == FD_PARENT, "slots: broker and stored fd 3");
+	CHECK(policy_fd(POLICY_AUTHD, SLOT_COUNTERS) == COUNTERS_FD &&
+	    policy_fd(POLICY_KEYD, SLOT_COUNTERS) == COUNTERS_FD, "slots: the brokers' counters page");
+	CHECK(policy_fd(POLICY_METRICSD, SLOT_CLIENT) == FD_CLIENT &&
+	    policy_fd(POLICY_METRICSD, SLOT_SNAPSHOT) == METRICS_SNAPSHOT_FD &&
+	    policy_fd(POLICY_METRICSD, SLOT_AUTHD) < 0 && policy_fd(POLICY_METRICSD, SLOT_KEYD) < 0 &&
+	    policy_fd(POLICY_METRICSD, SLOT_CONTROL) < 0,
+	    "slots: metricsd holds the client and the snapshot, no channel");
 	for (p = 0; p < POLICY_NPROCS; p++) {
 		const struct policy_entry *e = &policy_table[p];
 		CHECK(e->nslots >= 2 && e->nslots <= POLICY_MAX_SLOTS &&

@@ -57,6 +57,7 @@ test_requests(void)
 	static const uint32_t idx[] = { 0, 7, 4000000000u };
 	uint32_t i = 1;
 	uint64_t len = 0;
+	char sender[STORE_SENDER_MAX + 1];
 	int mfd = memfd_create("m", MFD_CLOEXEC);
 
 	storeproto_open_put(&out, MSG_STORE_POP_OPEN);
@@ -79,14 +80,31 @@ test_requests(void)
 	storeproto_commit_put(&out, 0, commit.index, STORE_COMMIT_MAX + 1);
 	errno = 0;
 	CHECK(ipc_send(sv[0], &out) == -1 && errno == EMSGSIZE, "over STORE_COMMIT_MAX: not sent");
-	storeproto_deliver_put(&out, 123, mfd);
-	CHECK(transfer() == 0 && in.fd >= 0 && storeproto_deliver_get(&in, &len) == 0 && len == 123,
-	    "deliver round trip with its fd");
-	storeproto_deliver_put(&out, STORE_DELIVER_MAX + 1, mfd);
-	CHECK(transfer() == 0 && storeproto_deliver_get(&in, &len) == -1, "deliver over the maximum refused");
+	storeproto_deliver_put(&out, 123, "s@example.org", mfd);
+	CHECK(transfer() == 0 && in.fd >= 0 && storeproto_deliver_get(&in, &len, sender) == 0 &&
+	    len == 123 && strcmp(sender, "s@example.org") == 0, "deliver round trip with its fd");
+	storeproto_deliver_put(&out, 1, "", mfd);
+	CHECK(transfer() == 0 && storeproto_deliver_get(&in, &len, sender) == 0 && sender[0] == '\0',
+	    "deliver: the null sender");
+	storeproto_deliver_put(&out, 1, "\"a b\"@example.org", mfd);
+	CHECK(transfer() == 0 && storeproto_deliver_get(&in, &len, sender) == 0,
+	    "deliver: a quoted local part");
+	storeproto_deliver_put(&out, 1, "a@example.org>\r\nX-Evil: 1\r\nY: <b@example.org", mfd);
+	CHECK(transfer() == 0 && storeproto_deliver_get(&in, &len, sender) == -1 && sender[0] == '\0',
+	    "deliver: a sender that would add a header line refused");
+	storeproto_deliver_put(&out, 1, "a\n@example.org", mfd);
+	CHECK(transfer() == 0 && storeproto_deliver_get(&in, &len, sender) == -1, "deliver: LF refused");
+	storeproto_deliver_put(&out, 1, "@relay.example:a@example.org", mfd);
+	CHECK(transfer() == 0 && storeproto_deliver_get(&in, &len, sender) == -1,
+	    "deliver: a source route is not a mailbox");
+	storeproto_deliver_put(&out, STORE_DELIVER_MAX + 1, "", mfd);
+	CHECK(transfer() == 0 && storeproto_deliver_get(&in, &len, sender) == -1,
+	    "deliver over the maximum refused");
 	ipc_out_init(&out, MSG_STORE_DELIVER);
 	ipc_put_u64(&out, 5);
-	CHECK(transfer() == 0 && storeproto_deliver_get(&in, &len) == -1, "deliver without an fd refused");
+	ipc_put_str(&out, "");
+	CHECK(transfer() == 0 && storeproto_deliver_get(&in, &len, sender) == -1,
+	    "deliver without an fd refused");
 	storeproto_index_put(&out, MSG_STORE_POP_FETCH, 1);
 	ipc_put_fd(&out, mfd);
 	CHECK(transfer() == 0 && storeproto_index_get(&in, &i) == -1, "an fd on an fd-less request refused");
