@@ -116,7 +116,7 @@ deb: all
 	    xargs md5sum | sed 's|  \./|  |') >$(DEB_STAGE)/DEBIAN/md5sums
 	chmod 0644 $(DEB_STAGE)/DEBIAN/conffiles $(DEB_STAGE)/DEBIAN/md5sums
 	sed -e "s|@VERSION@|$(DEB_VERSION)|" \
-	    -e "s|@SIZE@|$$(du -sk --exclude=DEBIAN $(DEB_STAGE) | cut -f1)|" \
+	    -e "s|@SIZE@|$$(du -sk --apparent-size --exclude=DEBIAN $(DEB_STAGE) | cut -f1)|" \
 	    packaging/control.in >$(DEB_STAGE)/DEBIAN/control
 	@# nor the umask: directories 0755 whoever made them
 	find $(DEB_STAGE) -type d -exec chmod 0755 {} +
