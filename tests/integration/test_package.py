@@ -547,7 +547,7 @@ class TestDebianPackage(unittest.TestCase):
                     raise AssertionError("master exited %d: %s" % (master.returncode, log()))
                 return "event=ready" in log() and re.search(r"proc=authd pid=\d+ level=info "
                                                             r"event=ready", log())
-            wait_until(ready, 20, "the packaged master ready")
+            wait_until(ready, 60, "the packaged master ready")
             self.assertRegex(log(), r"event=ready config=/etc/postern/postern.conf "
                                     r"libexec=/usr/libexec/postern ")
             self.assertNotIn("event=unprivileged", log())
@@ -555,7 +555,7 @@ class TestDebianPackage(unittest.TestCase):
             status = sh("/usr/sbin/posternctl status").stdout
             self.assertIn("version", status)
 
-            c = poplib.POP3("127.0.0.1", pop3, timeout=20)
+            c = poplib.POP3("127.0.0.1", pop3, timeout=60)
             try:
                 c.user("demo")
                 c.pass_("pack age")
@@ -568,7 +568,7 @@ class TestDebianPackage(unittest.TestCase):
             self.assertRegex(log(), r"event=login .*user=demo@localhost")
 
             master.send_signal(signal.SIGTERM)
-            self.assertEqual(master.wait(20), 0, log())
+            self.assertEqual(master.wait(60), 0, log())
             self.assertIn("event=stopped clean=yes", log())
             master = None
             state = set(sh("ls -A /var/lib/postern").stdout.split())
