@@ -110,6 +110,8 @@ Try:
   curl -s http://$METRICS/metrics                          # Prometheus text format
   curl -s -H 'Accept: application/openmetrics-text' http://$METRICS/metrics   # OpenMetrics
   curl -si http://$METRICS/healthz                         # 200 ok, or 503 and why
+  POSTERN_CONFIG=$CONF $BIN/posternctl status             # the running master (also: who, kick,
+  POSTERN_CONFIG=$CONF $BIN/posternctl who                # throttle list|clear, reload, stop, health)
   python3 -c "import smtplib; c=smtplib.LMTP('${LMTP%:*}',${LMTP##*:}); print(c.sendmail('me@example.org',['demo@localhost'],b'Subject: hi\\r\\n\\r\\nhello\\r\\n')); c.quit()"
 
 Logs follow (one key=value line per event). Ctrl-C stops.

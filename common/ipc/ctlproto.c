@@ -78,15 +78,10 @@ ctlproto_reply_put(struct ipc_out *o, uint8_t status, const char *text, int body
 int
 ctlproto_reply_get(struct ipc_in *in, uint8_t *status_r, char text_r[CTLPROTO_TEXT_MAX])
 {
-	size_t i;
-
 	*status_r = ipc_get_u8(in);
 	ipc_get_str(in, text_r, CTLPROTO_TEXT_MAX);
-	if (ipc_in_end(in) < 0 || *status_r > CTL_UNHEALTHY)
+	if (ipc_in_end(in) < 0 || *status_r > CTL_UNHEALTHY || !ipc_text_printable(text_r))
 		goto bad;
-	for (i = 0; text_r[i] != '\0'; i++)
-		if (text_r[i] < 0x20 || text_r[i] > 0x7e)
-			goto bad;
 	return 0;
 bad:
 	text_r[0] = '\0';

@@ -349,6 +349,15 @@ ipc_get_str(struct ipc_in *in, char *out, size_t outlen)
 }
 
 int
+ipc_text_printable(const char *s)
+{
+	for (; *s != '\0'; s++)
+		if (*s < 0x20 || *s > 0x7e)
+			return 0;
+	return 1;
+}
+
+int
 ipc_in_end(struct ipc_in *in)
 {
 	if (in->err || in->off != in->len)

@@ -91,6 +91,10 @@ const uint8_t *ipc_get_raw(struct ipc_in *in, size_t len);
 /* Copy a text string into out (NUL-terminated); error if it holds a NUL or
  * does not fit in outlen-1 bytes. */
 void ipc_get_str(struct ipc_in *in, char *out, size_t outlen);
+/* 1 if s is printable ASCII only (0x20..0x7e): a text another process
+ * will write into a client's reply or an admin's terminal. */
+int ipc_text_printable(const char *s);
+
 /* 0 if every field was read without error and nothing trails, else -1. */
 int ipc_in_end(struct ipc_in *in);
 

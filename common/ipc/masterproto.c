@@ -59,14 +59,9 @@ masterproto_text_put(struct ipc_out *o, uint16_t type, const char *text)
 int
 masterproto_text_get(struct ipc_in *in, char text_r[MASTERPROTO_TEXT_MAX])
 {
-	size_t i;
-
 	ipc_get_str(in, text_r, MASTERPROTO_TEXT_MAX);
-	if (ipc_in_end_no_fd(in) < 0)
+	if (ipc_in_end_no_fd(in) < 0 || !ipc_text_printable(text_r))
 		goto bad;
-	for (i = 0; text_r[i] != '\0'; i++)
-		if (text_r[i] < 0x20 || text_r[i] > 0x7e)
-			goto bad;
 	return 0;
 bad:
 	text_r[0] = '\0';

@@ -104,12 +104,16 @@ rearm(struct conn *c)
 static void
 reply(struct conn *c, uint8_t status, int body_fd, const char *fmt, ...)
 {
-	char text[CTLPROTO_TEXT_MAX];
+	char text[CTLPROTO_TEXT_MAX], *p;
 	va_list ap;
 
 	va_start(ap, fmt);
 	vsnprintf(text, sizeof(text), fmt, ap);
 	va_end(ap);
+	/* the reply's text is printable ASCII (a name may be UTF-8) */
+	for (p = text; *p != '\0'; p++)
+		if (*p < 0x20 || *p > 0x7e)
+			*p = '?';
 	ctlproto_reply_put(&cout, status, text, body_fd);
 	if (ipc_send_nowait(c->fd, &cout) < 0) {
 		log_event(LOG_LEVEL_WARN, "control_closed", "uid=%u errno=%d reason=\"reply not "
@@ -507,10 +511,7 @@ on_accept(int fd, short revents, void *ctx)
 int
 control_open(struct master *m, char *err, size_t errlen)
 {
-	struct sockaddr_un sun;
-	struct stat st;
 	mode_t mode = m->cfg.control_gid != 0 ? 0660 : 0600;
-	const char *step;
 	size_t i;
 	int rc, fd;
 
@@ -521,42 +522,17 @@ control_open(struct master *m, char *err, size_t errlen)
 	rc = config_control_path(&m->cfg, sock_path, sizeof(sock_path));
 	if (rc == 0)
 		return 0;
-	if (rc < 0 || sock_path[0] != '/') {
-		snprintf(err, errlen, "control_socket: not an absolute path that fits a unix "
-		    "socket (%zu bytes): %s", sizeof(sock_path) - 1, sock_path);
+	if (rc < 0) {
+		snprintf(err, errlen, "control_socket: the path does not fit a unix socket");
 		return -1;
 	}
-	/* root replaces and chmods the socket by name: only in a directory no
-	 * one else may change */
-	if (master_dir_safe(sock_path) < 0) {
-		snprintf(err, errlen, "control_socket %s: its directory must be owned by root (or "
-		    "the master's uid) and not writable by group or others", sock_path);
+	fd = master_unix_listen(sock_path, SOCK_SEQPACKET, mode, 0, (gid_t)m->cfg.control_gid,
+	    "control_socket", err, errlen);
+	if (fd < 0)
 		return -1;
-	}
-	if (lstat(sock_path, &st) == 0) {
-		if (!S_ISSOCK(st.st_mode)) {
-			snprintf(err, errlen, "control_socket %s: exists and is not a socket", sock_path);
-			return -1;
-		}
-		(void)unlink(sock_path);
-	}
-	memset(&sun, 0, sizeof(sun));
-	sun.sun_family = AF_UNIX;
-	memcpy(sun.sun_path, sock_path, strlen(sock_path));
-	fd = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-	step = "socket";
-	if (fd >= 0 && (step = "bind", bind(fd, (struct sockaddr *)&sun, sizeof(sun))) == 0 &&
-	    (step = "chmod", chmod(sock_path, mode)) == 0 &&
-	    /* bind made it root's (the master's) file: only a group to give */
-	    (step = "chown", sandbox_unprivileged() || m->cfg.control_gid == 0 ? 0 :
-	    chown(sock_path, 0, (gid_t)m->cfg.control_gid)) == 0 &&
-	    (step = "listen", listen(fd, 16)) == 0 &&
-	    (step = "poll", ev_add_fd(fd, POLLIN, on_accept, NULL)) == 0)
-		step = NULL;
-	if (step != NULL) {
-		snprintf(err, errlen, "control_socket %s: %s: %s", sock_path, step, strerror(errno));
-		if (fd >= 0)
-			close(fd);
+	if (ev_add_fd(fd, POLLIN, on_accept, NULL) < 0) {
+		snprintf(err, errlen, "control_socket %s: the event loop is full", sock_path);
+		close(fd);
 		return -1;
 	}
 	listen_fd = fd;

@@ -59,49 +59,58 @@ master_dir_safe(const char *path)
 	return (st.st_mode & 022) != 0 ? -1 : 0;
 }
 
-/* A unix socket (LMTP behind Postfix, a local proxy): a stale socket file
- * is replaced, anything else at the path is an error; owner and mode from
- * listen_unix_uid/gid/mode.  The directory is the operator's (root's). */
-static int
-listen_unix(struct master *m, const char *path, char *err, size_t errlen)
+int
+master_unix_listen(const char *path, int type, mode_t mode, uid_t uid, gid_t gid,
+    const char *what, char *err, size_t errlen)
 {
 	struct sockaddr_un sun;
 	struct stat st;
+	const char *step = "socket";
 	int fd;
 
 	memset(&sun, 0, sizeof(sun));
 	sun.sun_family = AF_UNIX;
-	if (strlen(path) >= sizeof(sun.sun_path)) {
-		snprintf(err, errlen, "unix socket path too long: %s", path);
+	if (path[0] != '/' || strlen(path) >= sizeof(sun.sun_path)) {
+		snprintf(err, errlen, "%s %s: not an absolute path that fits a unix socket (%zu "
+		    "bytes)", what, path, sizeof(sun.sun_path) - 1);
 		return -1;
 	}
 	memcpy(sun.sun_path, path, strlen(path));
 	/* root replaces, chmods and chowns the socket by name: only in a
 	 * directory no one else may change (so no one can swap the name) */
 	if (master_dir_safe(path) < 0) {
-		snprintf(err, errlen, "listen on %s: its directory must be owned by root (or the "
-		    "master's uid) and not writable by group or others", path);
+		snprintf(err, errlen, "%s %s: its directory must be owned by root (or the "
+		    "master's uid) and not writable by group or others", what, path);
 		return -1;
 	}
 	if (lstat(path, &st) == 0) {
 		if (!S_ISSOCK(st.st_mode)) {
-			snprintf(err, errlen, "listen on %s: exists and is not a socket", path);
+			snprintf(err, errlen, "%s %s: exists and is not a socket", what, path);
 			return -1;
 		}
 		(void)unlink(path);
 	}
-	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-	if (fd < 0 || bind(fd, (struct sockaddr *)&sun, sizeof(sun)) < 0 ||
-	    fchmod(fd, (mode_t)m->cfg.listen_unix_mode) < 0 ||
-	    chmod(path, (mode_t)m->cfg.listen_unix_mode) < 0 ||
-	    (!sandbox_unprivileged() && chown(path, (uid_t)m->cfg.listen_unix_uid,
-	    (gid_t)m->cfg.listen_unix_gid) < 0) || listen(fd, 128) < 0) {
-		snprintf(err, errlen, "listen on %s: %s", path, strerror(errno));
-		if (fd >= 0)
-			close(fd);
-		return -1;
-	}
-	return fd;
+	fd = socket(AF_UNIX, type | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	/* bind makes it the master's file: an owner to give only if asked */
+	if (fd >= 0 && (step = "bind", bind(fd, (struct sockaddr *)&sun, sizeof(sun))) == 0 &&
+	    (step = "chmod", chmod(path, mode)) == 0 &&
+	    (step = "chown", sandbox_unprivileged() || (uid == 0 && gid == 0) ? 0 :
+	    chown(path, uid, gid)) == 0 &&
+	    (step = "listen", listen(fd, 128)) == 0)
+		return fd;
+	snprintf(err, errlen, "%s %s: %s: %s", what, path, step, strerror(errno));
+	if (fd >= 0)
+		close(fd);
+	return -1;
+}
+
+/* A unix socket listener (LMTP behind Postfix, a local proxy): owner and
+ * mode from listen_unix_uid/gid/mode. */
+static int
+listen_unix(struct master *m, const char *path, char *err, size_t errlen)
+{
+	return master_unix_listen(path, SOCK_STREAM, (mode_t)m->cfg.listen_unix_mode,
+	    (uid_t)m->cfg.listen_unix_uid, (gid_t)m->cfg.listen_unix_gid, "listen on", err, errlen);
 }
 
 static int

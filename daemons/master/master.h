@@ -127,6 +127,12 @@ struct master {
  * not writable by group or others: root may then replace a socket there
  * by name. */
 int master_dir_safe(const char *path);
+/* Bind a listening unix socket of type at path, in a directory
+ * master_dir_safe() accepts: a stale socket there is replaced, anything
+ * else is an error; mode, and owner uid:gid when not 0:0 (as root only).
+ * Returns the fd, or -1 with the reason (naming what) in err. */
+int master_unix_listen(const char *path, int type, mode_t mode, uid_t uid, gid_t gid,
+    const char *what, char *err, size_t errlen);
 int master_listen_all(struct master *m, char *err, size_t errlen);
 void master_accept(int fd, short revents, void *ctx);
 /* Start polling the listeners.  Called once keyd has loaded its keys (so

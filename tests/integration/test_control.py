@@ -166,6 +166,10 @@ class TestControlCommands(unittest.TestCase):
         r = self.app.ctl("kick", "0" * 24, check=False)
         self.assertEqual(r.returncode, 1)
         self.assertIn("no session with id", r.stderr)
+        # a UTF-8 name: the answer stays printable ASCII
+        r = self.app.ctl("kick", "jörg", check=False)
+        self.assertEqual(r.returncode, 1)
+        self.assertIn("no session of j??rg@localhost", r.stderr)
 
     def _fail_logins(self, user, n):
         for _ in range(n):

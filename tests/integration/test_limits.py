@@ -1,5 +1,6 @@
 """Limits that follow a reload, and brokers that hold per-session state only
 while they need it."""
+import imaplib
 import os
 import poplib
 import re
@@ -87,3 +88,92 @@ class TestRaisedByReload(unittest.TestCase):
 
 if __name__ == "__main__":
     unittest.main()
+
+
+@unittest.skipUnless(os.geteuid() == 0, "needs root")
+class TestBurstAndLowering(unittest.TestCase):
+    """Issue 13: after a burst of sessions of every kind the master's and the
+    brokers' fd counts are back where they were; a limit lowered by a reload
+    refuses new sessions and drops none of the open ones."""
+
+    @classmethod
+    def setUpClass(cls):
+        cls.app = Appliance({"max_daemons": "300", "max_per_ip": "1000",
+                             "preauth_max_percent": "100", "auth_fail_ip_max": "100000",
+                             "auth_fail_user_max": "100000",
+                             "auth_max_checks_per_second": "100000"}).start()
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.app.cleanup()
+
+    def sessions(self):
+        r = self.app.ctl("status")
+        return int(re.search(r"(?m)^sessions (\d+)$", r.stdout).group(1))
+
+    def counts(self):
+        return {"master": fd_count(self.app.proc.pid), "authd": fd_count(self.app.authd_pid()),
+                "keyd": fd_count(self.app.child_pid("postern-keyd"))}
+
+    def test_fd_counts_back_to_baseline_after_a_burst(self):
+        wait_until(lambda: self.sessions() == 0, 10, "no sessions")
+        base = self.counts()
+        held = []
+        try:
+            for i in range(200):
+                kind = i % 4
+                if kind == 0:       # a login held open until the end (IMAP: no lock)
+                    m = imaplib.IMAP4("127.0.0.1", self.app.imap_port, timeout=10)
+                    m.login("demo", "demo")
+                    m.select("INBOX")
+                    held.append(m)
+                elif kind == 1:     # a failed login
+                    p = poplib.POP3("127.0.0.1", self.app.port, timeout=10)
+                    p.user("demo")
+                    with self.assertRaises(poplib.error_proto):
+                        p.pass_("wrong")
+                    p.quit()
+                elif kind == 2:     # a client that hangs up mid-command
+                    s = socket.create_connection(("127.0.0.1", self.app.port), timeout=10)
+                    s.recv(100)
+                    s.sendall(b"USER demo\r\nPASS de")
+                    s.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, b"\x01\x00\x00\x00\x00\x00\x00\x00")
+                    s.close()       # RST
+                else:               # a greeting only
+                    s = socket.create_connection(("127.0.0.1", self.app.port), timeout=10)
+                    s.recv(100)
+                    s.close()
+        finally:
+            for m in held:
+                m.logout()
+        wait_until(lambda: self.sessions() == 0, 30, "every session reaped")
+        # no more than before (a channel of the start-up probe may still have
+        # been open in authd when base was taken)
+        wait_until(lambda: all(v <= base[k] for k, v in self.counts().items()), 10,
+                   "fd counts back to %r (now %r)" % (base, self.counts()))
+        self.assertNotRegex(self.app.log(), r"child_died child=(authd|keyd)|event=fatal")
+
+    def test_lowered_limit_refuses_new_and_keeps_open_sessions(self):
+        open_ = []
+        try:
+            for _ in range(5):
+                m = imaplib.IMAP4("127.0.0.1", self.app.imap_port, timeout=10)
+                m.login("demo2", "demo2")
+                open_.append(m)
+            wait_until(lambda: self.sessions() == 5, 10, "5 sessions")
+            mark = self.app.log_mark()
+            self.app.settings["max_daemons"] = "3"
+            self.app.write_conf()
+            self.app.ctl("reload")
+            s = socket.create_connection(("127.0.0.1", self.app.port), timeout=10)
+            self.assertTrue(s.makefile("rb").readline().startswith(b"-ERR [SYS/TEMP]"))
+            s.close()
+            self.app.wait_log(r"event=refused reason=max_daemons", start=mark)
+            for m in open_:
+                self.assertEqual(m.noop()[0], "OK")             # none dropped
+        finally:
+            for m in open_:
+                m.logout()
+            self.app.settings["max_daemons"] = "300"
+            self.app.write_conf()
+            self.app.ctl("reload")

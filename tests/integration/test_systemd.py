@@ -279,6 +279,27 @@ class TestUnitFiles(unittest.TestCase):
                 self.assertEqual(one(path, "WantedBy", "Install"), "sockets.target")
         self.assertEqual(one(SOCKETS[0], "Also", "Install"), "postern-pop3s.socket")
 
+    def test_every_socket_unit_names_an_enabled_service(self):
+        """Each shipped .socket names a row the master adopts (FileDescriptorName=)
+        and postern.service; the optional ones are off until enabled."""
+        r = subprocess.run([os.path.join(BIN, "posternctl"), "services"], capture_output=True,
+                           text=True, timeout=30)
+        enabled = {l.split()[0] for l in r.stdout.splitlines()[1:] if " enabled " in l}
+        units = sorted(n for n in os.listdir(UNITDIR) if n.endswith(".socket"))
+        self.assertGreaterEqual(set(units), {"postern.socket", "postern-pop3s.socket",
+                                             "postern-smtp.socket", "postern-imap.socket",
+                                             "postern-imaps.socket", "postern-lmtp.socket",
+                                             "postern-metrics.socket"})
+        for u in units:
+            with self.subTest(unit=u):
+                path = os.path.join(UNITDIR, u)
+                self.assertIn(one(path, "FileDescriptorName", "Socket"), enabled)
+                self.assertEqual(one(path, "Service", "Socket"), "postern.service")
+                self.assertEqual(one(path, "WantedBy", "Install"), "sockets.target")
+                self.assertTrue(values(path, "ListenStream", "Socket"))
+        self.assertEqual(values(os.path.join(UNITDIR, "postern-metrics.socket"), "ListenStream",
+                                "Socket"), ["127.0.0.1:9154"])
+
     @unittest.skipUnless(have_tools("systemd-sysusers"), "systemd-sysusers not installed")
     def test_sysusers_creates_the_users(self):
         root = tempfile.mkdtemp(prefix="postern-sysusers-")
