@@ -181,7 +181,7 @@ image-test: deps all
 clean:
 	rm -rf $(B)
 
--include $(shell find $(B) -name '*.d' 2>/dev/null)
+-include $(shell find $(B) -name '*.d' -type f 2>/dev/null)
 
 # The start-up phases of a worker, one at a time (bench/phases.c; see
 # docs/BENCHMARKS.md, "Where a connection's CPU goes").
@@ -189,3 +189,6 @@ $(B)/bench/phases: bench/phases.c $(FILTERS_OBJ) $(B)/lib/libpostern.a
 	@mkdir -p $(dir $@)
 	@echo "  CC      $@"
 	@$(CC) $(CFLAGS) -o $@ $< $(FILTERS_OBJ) $(B)/lib/libpostern.a $(LIBS)
+
+# make install, make uninstall, make deb (docs/INSTALL.md)
+include mk/package.mk
