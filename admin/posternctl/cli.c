@@ -32,10 +32,11 @@ static const struct ctl_cmd commands[] = {
 	  .opts = "p:s:", .flags = CTL_STRICT },
 	{ .words = "user set", .run = cmd_user_set, .min_args = 1, .max_args = 1,
 	  .operands = "USER [--quota BYTES] [--uid UID --gid GID] [--mailroot PATH|''] "
-	      "[--disable|--enable]",
+	      "[--disable|--enable] [--rename NEWNAME]",
 	  .help = "change a user's record in one transaction (uid/gid 0 and mailroot '' "
-	      "mean the configured defaults)",
-	  .opts = "q:u:g:m:", .longonly = "DE", .flags = CTL_STRICT },
+	      "mean the configured defaults; --rename also retargets its aliases and keeps its mail "
+	      "where it is)",
+	  .opts = "q:u:g:m:", .longonly = "DER", .flags = CTL_STRICT },
 	{ .words = "user import", .run = cmd_user_import, .min_args = 2, .max_args = 2,
 	  .operands = "FORMAT FILE [-n] [--update] [--allow-weak]",
 	  .help = "import users with their password hashes; FORMAT courier (userdb), dovecot "
@@ -134,6 +135,7 @@ static const struct option longopts[] = {
 	{ "update", no_argument, NULL, 'U' },
 	{ "allow-weak", no_argument, NULL, 'W' },
 	{ "drain", required_argument, NULL, 'd' },
+	{ "rename", required_argument, NULL, 'R' },
 	{ NULL, 0, NULL, 0 },
 };
 
@@ -242,6 +244,7 @@ take_option(const struct ctl_cmd *c, int opt, struct ctl_args *a, int *help)
 	case 'U': a->update = 1; break;
 	case 'W': a->allow_weak = 1; break;
 	case 'd': a->drain = optarg; break;
+	case 'R': a->rename = optarg; break;
 	}
 }
 

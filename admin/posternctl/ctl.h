@@ -36,6 +36,7 @@ struct ctl_args {
 	int flag_n;		/* -n: config dump only changes; user import dry run */
 	int update, allow_weak;	/* user import --update, --allow-weak */
 	const char *drain;	/* stop --drain SECONDS */
+	const char *rename;	/* user set --rename NEWNAME */
 };
 
 #define CTL_STRICT	0x01	/* a missing config file is fatal (the command writes) */

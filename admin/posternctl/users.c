@@ -1,6 +1,8 @@
 /* users.c - `posternctl user set`: change fields of a user record in one
  * LMDB write transaction, so a concurrent `user passwd` or another `set`
- * is never lost between a read and a write. */
+ * is never lost between a read and a write.  --rename moves the record to
+ * a new name in the same transaction, with the aliases that named it. */
+#include <lmdb.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -14,6 +16,7 @@ struct user_change {
 	uint32_t uid, gid;
 	int disable;
 	char mailroot[USERDB_PATH_MAX + 1];
+	char rename[USERDB_NAME_MAX + 1];	/* "" = keep the name */
 	const char *why;	/* set when the record cannot be changed */
 };
 
@@ -32,8 +35,11 @@ change_parse(const struct ctl_args *a, struct user_change *ch)
 		usage_error("user set: --disable and --enable together");
 	if ((a->uid == NULL) != (a->gid == NULL))
 		usage_error("user set: --uid and --gid go together");
-	if (a->quota == NULL && a->uid == NULL && a->mailroot == NULL && !a->disable && !a->enable)
+	if (a->quota == NULL && a->uid == NULL && a->mailroot == NULL && !a->disable && !a->enable &&
+	    a->rename == NULL)
 		usage_error("user set: nothing to change");
+	if (a->rename != NULL)
+		normalize(a->rename, ch->rename);
 	if (a->quota != NULL) {
 		if (util_str_to_u64(a->quota, UINT64_MAX, &ch->quota) < 0)
 			die("bad quota '%s' (bytes, 0 = none)", a->quota);
@@ -55,6 +61,24 @@ change_parse(const struct ctl_args *a, struct user_change *ch)
 	ch->disable = a->disable;
 }
 
+/* The requested fields into u. */
+static void
+apply_fields(const struct user_change *ch, struct userdb_user *u)
+{
+	if (ch->set_quota)
+		u->quota = ch->quota;
+	if (ch->set_ids) {
+		u->uid = ch->uid;
+		u->gid = ch->gid;
+	}
+	if (ch->set_mailroot)
+		memcpy(u->mailroot, ch->mailroot, sizeof(u->mailroot));
+	if (ch->set_flag && ch->disable)
+		u->flags |= USERDB_USER_DISABLED;
+	else if (ch->set_flag)
+		u->flags &= ~(uint32_t)USERDB_USER_DISABLED;
+}
+
 /* db_update callback: decode, apply, encode. */
 static int
 change_apply(void *ctx, const uint8_t *v, size_t vl, struct buf *out)
@@ -68,18 +92,7 @@ change_apply(void *ctx, const uint8_t *v, size_t vl, struct buf *out)
 		ch->why = "the stored record is corrupt";
 		return -1;
 	}
-	if (ch->set_quota)
-		u.quota = ch->quota;
-	if (ch->set_ids) {
-		u.uid = ch->uid;
-		u.gid = ch->gid;
-	}
-	if (ch->set_mailroot)
-		memcpy(u.mailroot, ch->mailroot, sizeof(u.mailroot));
-	if (ch->set_flag && ch->disable)
-		u.flags |= USERDB_USER_DISABLED;
-	else if (ch->set_flag)
-		u.flags &= ~(uint32_t)USERDB_USER_DISABLED;
+	apply_fields(ch, &u);
 	n = userdb_user_encode(&u, rec, sizeof(rec));
 	explicit_bzero(&u, sizeof(u));
 	if (n < 0 || buf_append(out, rec, (size_t)n) < 0) {
@@ -87,6 +100,100 @@ change_apply(void *ctx, const uint8_t *v, size_t vl, struct buf *out)
 		return -1;
 	}
 	return 0;
+}
+
+static int
+put_str(MDB_txn *t, MDB_dbi d, const char *k, const void *v, size_t vl)
+{
+	MDB_val key = { strlen(k), (void *)(uintptr_t)k }, val = { vl, (void *)(uintptr_t)v };
+
+	return mdb_put(t, d, &key, &val, 0);
+}
+
+/* --rename: in one transaction, the record (with the other changes) under
+ * the new name, the old one gone, every alias that named the old name
+ * naming the new one.  A record whose mail root came from the template
+ * keeps the old one, pinned: the Maildir is not moved (root would have to
+ * rename a user's directory by name).  0, or -1 with ch->why. */
+static int
+rename_user(struct db *db, const char *old, struct user_change *ch, char pinned[USERDB_PATH_MAX + 1])
+{
+	struct userdb_user u;
+	MDB_val k = { strlen(old), (void *)(uintptr_t)old }, v, kn;
+	MDB_dbi users = db_dbi(db, USERDB_DBI_USERS), aliases = db_dbi(db, USERDB_DBI_ALIASES),
+	    domains = db_dbi(db, USERDB_DBI_DOMAINS);
+	const char *dom = strchr(ch->rename, '@');
+	MDB_cursor *c;
+	MDB_txn *t;
+	uint8_t rec[1024];
+	long n;
+	int rc;
+
+	pinned[0] = '\0';
+	if (db_txn_begin(db, 0, &t) < 0)
+		return -1;
+	if ((rc = mdb_get(t, users, &k, &v)) != 0) {
+		ch->why = rc == MDB_NOTFOUND ? "no such user" : "user database error";
+		goto fail;
+	}
+	if (userdb_user_decode(&u, v.mv_data, v.mv_size) < 0) {
+		ch->why = "the stored record is corrupt";
+		goto fail;
+	}
+	kn = (MDB_val){ strlen(ch->rename), ch->rename };
+	if (mdb_get(t, users, &kn, &v) == 0 || mdb_get(t, aliases, &kn, &v) == 0) {
+		ch->why = "the new name is a user or an alias already";
+		goto fail;
+	}
+	kn = (MDB_val){ dom ? strlen(dom + 1) : 0, dom ? (void *)(dom + 1) : (void *)"" };
+	if (dom == NULL || mdb_get(t, domains, &kn, &v) != 0) {
+		ch->why = "the new name's domain is not configured (posternctl domain add)";
+		goto fail;
+	}
+	apply_fields(ch, &u);
+	if (u.mailroot[0] == '\0') {
+		char root[CONFIG_PATH_MAX];
+		if (config_expand_mailroot(cfg.mail_root_template, old, root, sizeof(root)) < 0 ||
+		    strlen(root) > USERDB_PATH_MAX) {
+			ch->why = "the old mail root cannot be kept in the record (too long)";
+			goto fail;
+		}
+		memcpy(u.mailroot, root, strlen(root) + 1);
+		memcpy(pinned, root, strlen(root) + 1);
+	}
+	n = userdb_user_encode(&u, rec, sizeof(rec));
+	explicit_bzero(&u, sizeof(u));
+	if (n < 0) {
+		ch->why = "the record does not fit";
+		goto fail;
+	}
+	if (put_str(t, users, ch->rename, rec, (size_t)n) != 0 || mdb_del(t, users, &k, NULL) != 0)
+		goto dbfail;
+	explicit_bzero(rec, sizeof(rec));
+	/* the aliases whose target was the old name */
+	if (mdb_cursor_open(t, aliases, &c) != 0)
+		goto dbfail;
+	for (rc = mdb_cursor_get(c, &kn, &v, MDB_FIRST); rc == 0;
+	    rc = mdb_cursor_get(c, &kn, &v, MDB_NEXT)) {
+		if (v.mv_size != strlen(old) || memcmp(v.mv_data, old, v.mv_size) != 0)
+			continue;
+		v = (MDB_val){ strlen(ch->rename), ch->rename };
+		if (mdb_cursor_put(c, &kn, &v, MDB_CURRENT) != 0) {
+			mdb_cursor_close(c);
+			goto dbfail;
+		}
+	}
+	mdb_cursor_close(c);
+	if ((rc = mdb_txn_commit(t)) != 0) {
+		db_set_rc(db, rc);
+		return -1;
+	}
+	return 0;
+dbfail:
+	ch->why = "user database error";
+fail:
+	mdb_txn_abort(t);
+	return -1;
 }
 
 int
@@ -100,6 +207,16 @@ cmd_user_set(const struct ctl_args *a)
 	normalize(a->argv[0], name);
 	change_parse(a, &ch);
 	db = open_db(0);
+	if (ch.rename[0] != '\0') {
+		char pinned[USERDB_PATH_MAX + 1];
+		if (rename_user(db, name, &ch, pinned) < 0)
+			die("cannot rename %s: %s", name, ch.why ? ch.why : db_strerror(db));
+		db_close(db);
+		printf("user %s renamed to %s\n", name, ch.rename);
+		if (pinned[0] != '\0')
+			printf("  its mail stays in %s (now the record's mail root)\n", pinned);
+		return 0;
+	}
 	rc = db_update(db, USERDB_DBI_USERS, name, strlen(name), change_apply, &ch);
 	if (rc == 0)
 		die("no user %s", name);

@@ -145,3 +145,52 @@ class TestPosternctl(unittest.TestCase):
 
 if __name__ == "__main__":
     unittest.main()
+
+
+@unittest.skipUnless(os.geteuid() == 0, "needs root")
+class TestUserRename(unittest.TestCase):
+    """posternctl user set USER --rename NEW: one transaction, aliases follow,
+    the mail stays where it is and is read under the new name."""
+
+    @classmethod
+    def setUpClass(cls):
+        cls.app = Appliance().start()
+        cls.app.ctl("user", "add", "carol", "-p", "pw-carol")
+        cls.app.deliver("carol", make_message("for carol", "carol's mail\n", to="carol@localhost"))
+        cls.app.ctl("alias", "add", "info@localhost", "carol")
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.app.cleanup()
+
+    def login(self, user, password):
+        p = poplib.POP3("127.0.0.1", self.app.port, timeout=10)
+        try:
+            p.user(user)
+            p.pass_(password)
+            return p.stat()[0]
+        except poplib.error_proto:
+            return None
+        finally:
+            p.quit()
+
+    def test_rename(self):
+        old_root = os.path.join(self.app.mail, "localhost", "carol")
+        r = self.app.ctl("user", "set", "carol", "--rename", "caroline", "--quota", "5000000")
+        self.assertIn("user carol@localhost renamed to caroline@localhost", r.stdout)
+        self.assertIn("its mail stays in %s" % old_root, r.stdout)
+        show = self.app.ctl("user", "show", "caroline").stdout
+        self.assertIn("mail root: %s" % old_root, show)
+        self.assertIn("quota:     5000000", show)
+        self.assertEqual(self.app.ctl("user", "show", "carol", check=False).returncode, 1)
+        self.assertIn("info@localhost -> caroline@localhost", self.app.ctl("alias", "list").stdout)
+        self.assertEqual(self.login("caroline", "pw-carol"), 1)    # same password, same mail
+        self.assertIsNone(self.login("carol", "pw-carol"))
+        # refused: onto a user, onto an alias, into a domain not configured
+        for new, why in (("demo", "the new name is a user or an alias already"),
+                         ("info", "the new name is a user or an alias already"),
+                         ("c@nowhere.test", "domain is not configured")):
+            r = self.app.ctl("user", "set", "caroline", "--rename", new, check=False)
+            self.assertEqual(r.returncode, 1, new)
+            self.assertIn(why, r.stderr)
+        self.assertEqual(self.login("caroline", "pw-carol"), 1)

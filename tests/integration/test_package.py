@@ -302,7 +302,8 @@ class TestCompletion(unittest.TestCase):
         self.assertEqual(set(self.complete("user", "add", "bob", "-")),
                          {"-p", "-s", "-u", "-g", "-m", "-q", "--help"})
         self.assertEqual(set(self.complete("user", "set", "bob", "--")),
-                         {"--quota", "--uid", "--gid", "--mailroot", "--disable", "--enable", "--help"})
+                         {"--quota", "--uid", "--gid", "--mailroot", "--disable", "--enable", "--rename",
+                          "--help"})
         self.assertEqual(set(self.complete("config", "dump", "-")), {"-n", "--help"})
 
     def test_file_names(self):
