@@ -32,11 +32,11 @@ static const struct ctl_cmd commands[] = {
 	  .opts = "p:s:", .flags = CTL_STRICT },
 	{ .words = "user set", .run = cmd_user_set, .min_args = 1, .max_args = 1,
 	  .operands = "USER [--quota BYTES] [--uid UID --gid GID] [--mailroot PATH|''] "
-	      "[--disable|--enable] [--rename NEWNAME]",
+	      "[--disable|--enable] [--deny|--allow pop3,imap,submission] [--rename NEWNAME]",
 	  .help = "change a user's record in one transaction (uid/gid 0 and mailroot '' "
-	      "mean the configured defaults; --rename also retargets its aliases and keeps its mail "
-	      "where it is)",
-	  .opts = "q:u:g:m:", .longonly = "DER", .flags = CTL_STRICT },
+	      "mean the configured defaults; --deny switches logins over those services off, "
+	      "--allow on again; --rename also retargets its aliases and keeps its mail where it is)",
+	  .opts = "q:u:g:m:", .longonly = "DERNA", .flags = CTL_STRICT },
 	{ .words = "user import", .run = cmd_user_import, .min_args = 2, .max_args = 2,
 	  .operands = "FORMAT FILE [-n] [--update] [--allow-weak]",
 	  .help = "import users with their password hashes; FORMAT courier (userdb), dovecot "
@@ -136,6 +136,8 @@ static const struct option longopts[] = {
 	{ "allow-weak", no_argument, NULL, 'W' },
 	{ "drain", required_argument, NULL, 'd' },
 	{ "rename", required_argument, NULL, 'R' },
+	{ "deny", required_argument, NULL, 'N' },
+	{ "allow", required_argument, NULL, 'A' },
 	{ NULL, 0, NULL, 0 },
 };
 
@@ -245,6 +247,8 @@ take_option(const struct ctl_cmd *c, int opt, struct ctl_args *a, int *help)
 	case 'W': a->allow_weak = 1; break;
 	case 'd': a->drain = optarg; break;
 	case 'R': a->rename = optarg; break;
+	case 'N': a->deny = optarg; break;
+	case 'A': a->allow = optarg; break;
 	}
 }
 

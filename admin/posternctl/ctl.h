@@ -37,6 +37,7 @@ struct ctl_args {
 	int update, allow_weak;	/* user import --update, --allow-weak */
 	const char *drain;	/* stop --drain SECONDS */
 	const char *rename;	/* user set --rename NEWNAME */
+	const char *deny, *allow;	/* user set --deny/--allow SERVICES */
 };
 
 #define CTL_STRICT	0x01	/* a missing config file is fatal (the command writes) */

@@ -17,8 +17,32 @@ struct user_change {
 	int disable;
 	char mailroot[USERDB_PATH_MAX + 1];
 	char rename[USERDB_NAME_MAX + 1];	/* "" = keep the name */
+	uint32_t deny, allow;		/* USERDB_USER_NO_ bits to set, to clear */
 	const char *why;	/* set when the record cannot be changed */
 };
+
+/* "pop3,imap": the USERDB_USER_NO_ bits; a usage error for other names. */
+static uint32_t
+service_bits(const char *list)
+{
+	char buf[128], *save = NULL, *tok;
+	uint32_t bits = 0, b;
+
+	if (strlen(list) >= sizeof(buf))
+		usage_error("user set: too long a service list");
+	snprintf(buf, sizeof(buf), "%s", list);
+	for (tok = strtok_r(buf, ",", &save); tok != NULL; tok = strtok_r(NULL, ",", &save)) {
+		/* by the protocol's name: pop3 covers pop3s, imap imaps */
+		b = strcmp(tok, "pop3") && strcmp(tok, "imap") && strcmp(tok, "submission") ? 0 :
+		    userdb_service_bit(tok);
+		if (b == 0)
+			usage_error("user set: unknown service '%s' (pop3, imap, submission)", tok);
+		bits |= b;
+	}
+	if (bits == 0)
+		usage_error("user set: an empty service list");
+	return bits;
+}
 
 /* uid/gid "0" means the configured mail_uid/mail_gid again. */
 static uint32_t
@@ -36,8 +60,14 @@ change_parse(const struct ctl_args *a, struct user_change *ch)
 	if ((a->uid == NULL) != (a->gid == NULL))
 		usage_error("user set: --uid and --gid go together");
 	if (a->quota == NULL && a->uid == NULL && a->mailroot == NULL && !a->disable && !a->enable &&
-	    a->rename == NULL)
+	    a->rename == NULL && a->deny == NULL && a->allow == NULL)
 		usage_error("user set: nothing to change");
+	if (a->deny != NULL)
+		ch->deny = service_bits(a->deny);
+	if (a->allow != NULL)
+		ch->allow = service_bits(a->allow);
+	if (ch->deny & ch->allow)
+		usage_error("user set: a service both in --deny and --allow");
 	if (a->rename != NULL)
 		normalize(a->rename, ch->rename);
 	if (a->quota != NULL) {
@@ -77,6 +107,7 @@ apply_fields(const struct user_change *ch, struct userdb_user *u)
 		u->flags |= USERDB_USER_DISABLED;
 	else if (ch->set_flag)
 		u->flags &= ~(uint32_t)USERDB_USER_DISABLED;
+	u->flags = (u->flags | ch->deny) & ~ch->allow;
 }
 
 /* db_update callback: decode, apply, encode. */

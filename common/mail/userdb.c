@@ -340,3 +340,34 @@ userdb_verdict_str(enum userdb_verdict v)
 	}
 	return "?";
 }
+
+uint32_t
+userdb_service_bit(const char *service)
+{
+	if (!strcmp(service, "pop3") || !strcmp(service, "pop3s"))
+		return USERDB_USER_NO_POP3;
+	if (!strcmp(service, "imap") || !strcmp(service, "imaps"))
+		return USERDB_USER_NO_IMAP;
+	if (!strcmp(service, "submission") || !strcmp(service, "submissions"))
+		return USERDB_USER_NO_SUBMISSION;
+	return 0;
+}
+
+void
+userdb_services_text(uint32_t flags, char *out, size_t outlen)
+{
+	static const struct { uint32_t bit; const char *name; } names[] = {
+		{ USERDB_USER_NO_POP3, "pop3" }, { USERDB_USER_NO_IMAP, "imap" },
+		{ USERDB_USER_NO_SUBMISSION, "submission" },
+	};
+	size_t i, used = 0;
+
+	out[0] = '\0';
+	for (i = 0; i < sizeof(names) / sizeof(names[0]); i++)
+		if ((flags & names[i].bit) && used < outlen) {
+			int n = snprintf(out + used, outlen - used, "%s%s", used ? "," : "",
+			    names[i].name);
+			if (n > 0)
+				used += (size_t)n;
+		}
+}

@@ -24,6 +24,19 @@
 #define USERDB_DBI_ALIASES	2
 
 #define USERDB_USER_DISABLED	0x01
+/* Per-service switches (Courier's useroptions disablepop3, disableimap):
+ * the user may not log in over that protocol; mail is still delivered. */
+#define USERDB_USER_NO_POP3	0x02
+#define USERDB_USER_NO_IMAP	0x04
+#define USERDB_USER_NO_SUBMISSION 0x08	/* SMTP AUTH, when submission exists */
+#define USERDB_USER_SERVICES	(USERDB_USER_NO_POP3 | USERDB_USER_NO_IMAP | USERDB_USER_NO_SUBMISSION)
+
+/* The NO_ bit of a service name as authd is told it ("pop3", "pop3s",
+ * "imap", "imaps", "submission", "submissions"), 0 for any other.  And the
+ * reverse, for listings: the names of the bits set in flags, comma
+ * separated, into out ("" for none). */
+uint32_t userdb_service_bit(const char *service);
+void userdb_services_text(uint32_t flags, char *out, size_t outlen);
 
 #define USERDB_REC_VERSION	1
 

@@ -280,6 +280,14 @@ decide(struct authsess *a, const uint8_t *user, size_t ulen, const uint8_t *pass
 		return;
 	}
 	v = userdb_check_login(rc == 1 ? &u : NULL, dummy, pass, plen);
+	/* a service switched off for this user: told only with the right
+	 * password, like a disabled account, and not counted as a guess */
+	if (v == USERDB_OK && (u.flags & userdb_service_bit(a->service))) {
+		refuse(a, AUTH_FAIL_DISABLED, name, "this service is switched off for the user "
+		    "(posternctl user set --deny)");
+		explicit_bzero(&u, sizeof(u));
+		return;
+	}
 	if (v == USERDB_OK) {
 		static struct authd_rehash rh;
 		throttle_success(&acfg, a->ch.ip, name, ev_now_ms());

@@ -194,3 +194,59 @@ class TestUserRename(unittest.TestCase):
             self.assertEqual(r.returncode, 1, new)
             self.assertIn(why, r.stderr)
         self.assertEqual(self.login("caroline", "pw-carol"), 1)
+
+
+@unittest.skipUnless(os.geteuid() == 0, "needs root")
+class TestServiceSwitches(unittest.TestCase):
+    """user set --deny/--allow: a login over a switched-off service is refused
+    (only with the right password, as for a disabled account), the others
+    and delivery go on."""
+
+    @classmethod
+    def setUpClass(cls):
+        cls.app = Appliance({"imap_tls_required": "no"}).start()
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.app.cleanup()
+
+    def pop3(self, user, pw):
+        p = poplib.POP3("127.0.0.1", self.app.port, timeout=10)
+        try:
+            p.user(user)
+            p.pass_(pw)
+            return True
+        except poplib.error_proto:
+            return False
+        finally:
+            p.quit()
+
+    def imap(self, user, pw):
+        import imaplib
+        m = imaplib.IMAP4("127.0.0.1", self.app.imap_port, timeout=10)
+        try:
+            m.login(user, pw)
+            return True
+        except imaplib.IMAP4.error:
+            return False
+        finally:
+            m.logout()
+
+    def test_deny_and_allow(self):
+        mark = self.app.log_mark()
+        self.app.ctl("user", "set", "demo2", "--deny", "imap")
+        self.assertIn("denied:    imap", self.app.ctl("user", "show", "demo2").stdout)
+        self.assertFalse(self.imap("demo2", "demo2"))
+        self.assertTrue(self.pop3("demo2", "demo2"))
+        self.app.wait_log(r"event=auth_failed service=imap ip=127\.0\.0\.1 user=\"?demo2@localhost"
+                          r"\"? reason=\"this service is switched off for the user", start=mark)
+        self.app.ctl("user", "set", "demo2", "--deny", "pop3", "--allow", "imap")
+        self.assertTrue(self.imap("demo2", "demo2"))
+        self.assertFalse(self.pop3("demo2", "demo2"))
+        self.assertIn("denied:    pop3", self.app.ctl("user", "show", "demo2").stdout)
+        self.app.ctl("user", "set", "demo2", "--allow", "pop3")
+        self.assertTrue(self.pop3("demo2", "demo2"))
+        self.assertNotIn("denied:", self.app.ctl("user", "show", "demo2").stdout)
+        for bad in ("pop3s", "webmail", ""):
+            r = self.app.ctl("user", "set", "demo2", "--deny", bad, check=False)
+            self.assertEqual(r.returncode, 2, bad)

@@ -303,7 +303,7 @@ class TestCompletion(unittest.TestCase):
                          {"-p", "-s", "-u", "-g", "-m", "-q", "--help"})
         self.assertEqual(set(self.complete("user", "set", "bob", "--")),
                          {"--quota", "--uid", "--gid", "--mailroot", "--disable", "--enable", "--rename",
-                          "--help"})
+                          "--deny", "--allow", "--help"})
         self.assertEqual(set(self.complete("config", "dump", "-")), {"-n", "--help"})
 
     def test_file_names(self):
