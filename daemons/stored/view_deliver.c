@@ -131,11 +131,16 @@ on_deliver(void *ctx, struct ipc_in *in)
 		    big ? "message longer than announced" : "delivery failed");
 		return 0;
 	}
+	/* The answer first: between the rename and the worker's 250 lies the
+	 * one window where a kill leaves a durable copy the sender will send
+	 * again (RFC 5321 6.1); maildirsize's line is not worth widening it.
+	 * A kill before that line leaves maildirsize one message short,
+	 * which Maildir++ tolerates (a recalculation finds it). */
+	storeproto_delivered_put(s->out, name);
+	view_reply(s);
 	if (quota_update(AT_FDCWD, written_size(name, len + pre.len), 1) < 0)
 		log_event(LOG_LEVEL_WARN, "quota_update", "errno=%d", errno);
 	log_event(LOG_LEVEL_INFO, "delivered", "file=%s", name);
-	storeproto_delivered_put(s->out, name);
-	view_reply(s);
 	return 0;
 }
 
