@@ -21,6 +21,9 @@
 #include <time.h>
 
 #define QUOTA_FILE "maildirsize"
+/* Present while the user has had the warning of quota_warn_percent
+ * (Courier's name; stored's deliver view writes and removes it). */
+#define QUOTA_WARN_FILE "quotawarn"
 #define QUOTA_RECALC_SIZE 5120
 #define QUOTA_RECALC_AGE (15 * 60)
 /* Longest quota definition line. */
