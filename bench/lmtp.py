@@ -21,6 +21,7 @@ Writes a section at the top of docs/BENCHMARKS.md unless --no-doc.
 
 import argparse
 import os
+import shutil
 import socket
 import sys
 import tempfile
@@ -257,9 +258,13 @@ def main():
         for s in servers:
             s.check_alive()
         probs = {s.name: s.log_problems() for s in servers}
+        for name, (counts, samples) in probs.items():
+            for line in samples[:4]:
+                log(f"{name} log: {line[:300]}")
     finally:
         for s in servers:
             s.stop()
+        shutil.rmtree(work, ignore_errors=True)
     load1 = os.getloadavg()
     rows = []
     for label, _ in SIZES:
@@ -288,7 +293,7 @@ def main():
 {chr(10).join(table)}
 
 {verdict}
-- Log warnings/errors: {', '.join(f"{n}: {sum(c.values())}" for n, (c, _s) in probs.items())}
+- Log warnings/errors: {', '.join(f"{n}: {sum(c.values())} {dict(c) if c else ''}" for n, (c, _s) in probs.items())}
 """
     print(section)
     if not args.no_doc:
