@@ -14,6 +14,7 @@
  * (this stored's user, as the master named it).  A message that already
  * carries this user's Delivered-To has been delivered here before and is
  * looping: it is refused (STORE_ERR_LOOP, 554 5.4.6). */
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -274,10 +275,47 @@ lines(const char *p, size_t len)
 	return n;
 }
 
+/* The Maildir convention (Courier, Dovecot): a file in tmp/ untouched for
+ * 36 hours is a delivery or an APPEND that died half way (a kill, a
+ * crash); it was never visible and nobody finishes it.  Removed here, at
+ * the start of a delivery; names that are not plain files are left. */
+#define TMP_STALE_S (36 * 3600)
+
+static void
+clean_tmp(void)
+{
+	time_t now = time(NULL);
+	struct dirent *de;
+	struct stat st;
+	unsigned n = 0;
+	int fd;
+	DIR *d;
+
+	if ((fd = openat(AT_FDCWD, "tmp", O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)) < 0)
+		return;
+	if ((d = fdopendir(fd)) == NULL) {
+		close(fd);
+		return;
+	}
+	while ((de = readdir(d)) != NULL) {
+		if (de->d_name[0] == '.' ||
+		    fstatat(fd, de->d_name, &st, AT_SYMLINK_NOFOLLOW) < 0 || !S_ISREG(st.st_mode) ||
+		    now - st.st_mtime < TMP_STALE_S || now - st.st_atime < TMP_STALE_S)
+			continue;
+		if (unlinkat(fd, de->d_name, 0) == 0)
+			n++;
+	}
+	closedir(d);
+	if (n > 0)
+		log_event(LOG_LEVEL_INFO, "tmp_cleaned", "files=%u reason=\"in tmp/ for over 36 "
+		    "hours\"", n);
+}
+
 static void
 prepare(struct view_session *s, int rootfd, const struct config *cfg)
 {
 	warn_percent = (unsigned)cfg->quota_warn_percent;
+	clean_tmp();
 	engine_open_index(s->e);	/* as main would without a prepare */
 	close(rootfd);
 }
