@@ -663,6 +663,7 @@ quota_cmd(const struct ctl_args *a, int recalc)
 	struct db *db;
 	int fd, rc;
 
+	quota_set_count_trash(cfg.quota_count_trash);
 	normalize(a->argv[0], name);
 	db = open_db(1);
 	if (userdb_lookup(db, name, &u, canon) != 1)

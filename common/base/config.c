@@ -138,6 +138,8 @@ static const struct config_key config_keys[] = {
 	 * 552 5.2.2), Courier's quotawarnmsg at 90% (0 = no warning) */
 	{ "quota_full_reply", NULL, CT_STR, S(quota_full_reply), "permanent", 0, 16 },
 	{ "quota_warn_percent", NULL, CT_NUM, S(quota_warn_percent), "90", 0, 100 },
+	/* the Maildir++ convention: Trash is not counted */
+	{ "quota_count_trash", NULL, CT_BOOL, S(quota_count_trash), "no", 0, 0 },
 	/* SMTP greet pause (Postfix's postscreen_greet_wait): ms before the
 	 * 220, a client that talks first is refused; 0 = off */
 	{ "smtp_greet_pause", NULL, CT_NUM, S(smtp_greet_pause), "0", 0, 60000 },

@@ -4,7 +4,9 @@ warning message of quota_warn_percent (once, until the usage drops below
 it again; the "quotawarn" file in the Maildir), and `posternctl quota set`.
 The permanent answer over LMTP is test_lmtp's test_quota_full_552_per_recipient."""
 import glob
+import imaplib
 import os
+import re
 import smtplib
 import subprocess
 import unittest
@@ -181,6 +183,49 @@ class TestQuotaSet(QuotaBase):
         self.assertIn("bad quota 'lots'", r.stderr)
         r = self.app.ctl("quota", "set", "ghost", "5", check=False)
         self.assertIn("no user ghost@localhost", r.stderr)
+
+
+def trash_usage(app, port, user):
+    """APPEND a 3000-byte message into Trash over IMAP; (usage in KiB
+    before, after) from GETQUOTAROOT INBOX."""
+    m = imaplib.IMAP4("127.0.0.1", app.imap_port, timeout=20)
+    try:
+        m.login(user, "pw-" + user)
+        m.create("INBOX.Trash")
+
+        def used():
+            typ, data = m.getquotaroot("INBOX")
+            found = re.search(rb"STORAGE (\d+) (\d+)", b" ".join(x for x in data[1] if x))
+            assert found, data
+            return int(found.group(1))
+        before = used()
+        typ, _ = m.append("INBOX.Trash", None, None, b"Subject: trash\r\n\r\n" + b"t" * 3000 + b"\r\n")
+        assert typ == "OK", typ
+        return before, used()
+    finally:
+        m.logout()
+
+
+class TestTrashNotCounted(QuotaBase):
+    overrides = {"quota_warn_percent": "0"}
+
+    def test_default_trash_is_not_counted(self):
+        self.add_user("tr0", 100000)
+        before, after = trash_usage(self.app, self.lport, "tr0")
+        self.assertEqual(before, after)
+        self.assertIn("messages 0", self.app.ctl("quota", "recalc", "tr0").stdout + " " +
+                      self.app.ctl("quota", "get", "tr0").stdout)
+
+
+class TestTrashCounted(QuotaBase):
+    overrides = {"quota_warn_percent": "0", "quota_count_trash": "yes"}
+
+    def test_trash_counted_by_the_key(self):
+        self.add_user("tr1", 100000)
+        before, after = trash_usage(self.app, self.lport, "tr1")
+        self.assertEqual(after - before, 3)     # KiB, rounded up
+        self.app.ctl("quota", "recalc", "tr1")
+        self.assertIn("messages 1", self.app.ctl("quota", "get", "tr1").stdout)
 
 
 if __name__ == "__main__":
