@@ -6,6 +6,7 @@
 #   make fuzz-coverage  line/branch coverage per target into fuzz/README.md (llvm-14)
 #   make bench      POP3 load against Postern and Dovecot, see docs/BENCHMARKS.md
 #   make bench-imap IMAP: Postern against Dovecot and Courier (bench/imap.py; BENCH_ARGS=--quick)
+#   make bench-lmtp LMTP deliveries: Postern against Dovecot's LMTP and the disk limit (bench/lmtp.py)
 #   make image      OCI image + erofs/squashfs root images in build/image, see docs/CONTAINER.md
 #   make image-test only the image test (make test runs it too, skipped without the tools)
 #   make deps       install missing Debian packages (as root)
@@ -36,7 +37,7 @@ TEST_TOOLS := $(patsubst tests/tools/%.c,$(B)/tests/%,$(wildcard tests/tools/*.c
 FUZZ_TARGETS := $(patsubst fuzz/%.c,%,$(filter-out fuzz/replay.c,$(wildcard fuzz/fuzz_*.c)))
 REPLAY_BINS := $(FUZZ_TARGETS:%=$(B)/replay/%)
 
-.PHONY: all run test fuzz fuzz-coverage bench bench-imap clean deps unit-tests replay-bins check-deps image image-test FORCE
+.PHONY: all run test fuzz fuzz-coverage bench bench-imap bench-lmtp clean deps unit-tests replay-bins check-deps image image-test FORCE
 all: $(BINS)
 
 # The version (git describe; "unknown" without git), rewritten only when it
@@ -169,6 +170,9 @@ bench: deps all
 
 bench-imap: deps all
 	@python3 bench/imap.py $(BENCH_ARGS)
+
+bench-lmtp: deps all
+	@python3 bench/lmtp.py $(BENCH_ARGS)
 
 # No container engine: umoci + skopeo, mkfs.erofs, mksquashfs; reproducible.
 image: deps all

@@ -73,10 +73,13 @@ static const struct ctl_cmd commands[] = {
 	  .flags = CTL_STRICT },
 	{ .words = "quota get", .run = cmd_quota_get, .min_args = 1, .max_args = 1,
 	  .operands = "USER", .help = "show USER's quota and usage from maildirsize (set the "
-	      "limit with user set --quota)" },
+	      "limit with quota set)" },
 	{ .words = "quota recalc", .run = cmd_quota_recalc, .min_args = 1, .max_args = 1,
 	  .operands = "USER", .help = "recount USER's Maildir into maildirsize, with the user "
 	      "db's quota as its limit", .flags = CTL_STRICT },
+	{ .words = "quota set", .run = cmd_quota_set, .min_args = 2, .max_args = 2,
+	  .operands = "USER BYTES", .help = "set USER's quota (user set --quota) and write it "
+	      "into maildirsize now, usage recounted; 0 = none", .flags = CTL_STRICT },
 	{ .words = "index rebuild", .run = cmd_index_rebuild, .min_args = 1, .max_args = 1,
 	  .operands = "USER", .help = "recreate USER's IMAP index from the Maildir, keeping UIDs "
 	      "(its own, Courier's courierimapuiddb or Dovecot's dovecot-uidlist) where it can",

@@ -108,6 +108,7 @@ int cmd_deliver_args(const struct ctl_args *a);
 int cmd_index_rebuild(const struct ctl_args *a);
 int cmd_quota_get(const struct ctl_args *a);
 int cmd_quota_recalc(const struct ctl_args *a);
+int cmd_quota_set(const struct ctl_args *a);
 int cmd_config_check(const struct ctl_args *a);
 int cmd_config_dump(const struct ctl_args *a);
 int cmd_policy(const struct ctl_args *a);

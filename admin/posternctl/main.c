@@ -668,6 +668,7 @@ quota_cmd(const struct ctl_args *a, int recalc)
 	struct db *db;
 	int fd, rc;
 
+	quota_set_count_trash(cfg.quota_count_trash);
 	normalize(a->argv[0], name);
 	db = open_db(1);
 	if (userdb_lookup(db, name, &u, canon) != 1)
@@ -711,6 +712,32 @@ int
 cmd_quota_recalc(const struct ctl_args *a)
 {
 	return quota_cmd(a, 1);
+}
+
+/* posternctl quota set USER BYTES: user set --quota, then the definition
+ * of maildirsize at once (as stored would at the next session), with the
+ * usage recounted; 0 = no quota: maildirsize goes (no file, no quota). */
+int
+cmd_quota_set(const struct ctl_args *a)
+{
+	char root[CONFIG_PATH_MAX];
+	struct ctl_args b = *a;
+	uint64_t bytes;
+	int fd;
+
+	if (util_str_to_u64(a->argv[1], UINT64_MAX, &bytes) < 0)
+		die("bad quota '%s' (bytes, 0 = none)", a->argv[1]);
+	b.argc = 1;
+	b.quota = a->argv[1];
+	cmd_user_set(&b);
+	if (bytes != 0)
+		return quota_cmd(&b, 1);
+	fd = user_mailroot(a->argv[0], "remove the quota of", root);
+	if (unlinkat(fd, QUOTA_FILE, 0) < 0 && errno != ENOENT)
+		die("%s: maildirsize: %s", root, strerror(errno));
+	close(fd);
+	printf("%s: no quota\n", a->argv[0]);
+	return 0;
 }
 
 /* posternctl index rebuild USER: the IMAP index from the Maildir, reached

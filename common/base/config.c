@@ -134,6 +134,12 @@ static const struct config_key config_keys[] = {
 	/* mail intake (recipients, the MX's greeting): where postmaster goes
 	 * when no alias says (RFC 5321 4.5.1: every hosted domain takes it) */
 	{ "postmaster", NULL, CT_STR, S(postmaster), "", 0, 256 },
+	/* quotas at delivery: Dovecot's quota_full_tempfail (default off:
+	 * 552 5.2.2), Courier's quotawarnmsg at 90% (0 = no warning) */
+	{ "quota_full_reply", NULL, CT_STR, S(quota_full_reply), "permanent", 0, 16 },
+	{ "quota_warn_percent", NULL, CT_NUM, S(quota_warn_percent), "90", 0, 100 },
+	/* the Maildir++ convention: Trash is not counted */
+	{ "quota_count_trash", NULL, CT_BOOL, S(quota_count_trash), "no", 0, 0 },
 	/* SMTP greet pause (Postfix's postscreen_greet_wait): ms before the
 	 * 220, a client that talks first is refused; 0 = off */
 	{ "smtp_greet_pause", NULL, CT_NUM, S(smtp_greet_pause), "0", 0, 60000 },
@@ -489,6 +495,17 @@ check_postmaster(const struct config *c, const char *name, char *err, size_t err
 	return 0;
 }
 
+/* quota_full_reply: one of the two words. */
+static int
+check_quota(const struct config *c, const char *name, char *err, size_t errlen)
+{
+	if (strcmp(c->quota_full_reply, "permanent") == 0 || strcmp(c->quota_full_reply, "temporary") == 0)
+		return 0;
+	snprintf(err, errlen, "%s: quota_full_reply '%.16s': permanent or temporary", name,
+	    c->quota_full_reply);
+	return -1;
+}
+
 /* local_domains: a comma-separated list of DNS names (blanks around the
  * commas allowed), none of them default_domain itself, and only with a
  * default_domain to deliver to. */
@@ -606,7 +623,7 @@ check_all(const struct config *c, const char *name, char *err, size_t errlen)
 	    check_default_domain(c, name, err, errlen) < 0 || check_lmtp(c, name, err, errlen) < 0 ||
 	    check_imap(c, name, err, errlen) < 0 || check_delimiter(c, name, err, errlen) < 0 ||
 	    check_log(c, name, err, errlen) < 0 || check_postmaster(c, name, err, errlen) < 0 ||
-	    check_local_domains(c, name, err, errlen) < 0)
+	    check_local_domains(c, name, err, errlen) < 0 || check_quota(c, name, err, errlen) < 0)
 		return -1;
 	return check_mail_root(c, name, err, errlen);
 }

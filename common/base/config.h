@@ -127,6 +127,11 @@ struct config {
 	/* domains whose addresses deliver to the same local part in
 	 * default_domain (Courier's locals), comma-separated; "" = none */
 	char local_domains[CONFIG_PATH_MAX];
+	/* quotas at delivery (docs/CONFIG.md#quotas): the answer over quota,
+	 * "permanent" (552 5.2.2) or "temporary" (452 4.2.2) */
+	char quota_full_reply[16];
+	uint64_t quota_warn_percent;	/* warning message at this usage; 0 = off */
+	int quota_count_trash;		/* .Trash counts toward the quota */
 	/* metrics and health over HTTP (docs/METRICS.md): the worker metricsd */
 	char metrics_listen[CONFIG_PATH_MAX];	/* "" = off */
 	char metrics_worker[CONFIG_PATH_MAX];	/* tests only, as pop3_worker */

@@ -162,6 +162,20 @@ count_sub(int fd, const char *sub, int64_t *bytes, int64_t *count)
 	return 0;
 }
 
+static int count_trash;
+
+void
+quota_set_count_trash(int yes)
+{
+	count_trash = yes != 0;
+}
+
+int
+quota_counts_folder(const char *dir)
+{
+	return count_trash || strcmp(dir, ".Trash") != 0;
+}
+
 static int
 count_all(int rootfd, int64_t *bytes, int64_t *count)
 {
@@ -174,7 +188,7 @@ count_all(int rootfd, int64_t *bytes, int64_t *count)
 		return -1;
 	for (i = 0; i < l.n && rc == 0; i++) {
 		int fd;
-		if ((l.v[i].attr & FOLDERS_NOSELECT) || strcmp(l.v[i].dir, ".Trash") == 0)
+		if ((l.v[i].attr & FOLDERS_NOSELECT) || !quota_counts_folder(l.v[i].dir))
 			continue;
 		if ((fd = folders_open_dir(rootfd, l.v[i].dir)) < 0)
 			continue;	/* removed or not a Maildir any more */

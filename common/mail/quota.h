@@ -9,7 +9,7 @@
  * it is older than QUOTA_RECALC_AGE and the usage is over the quota (the
  * usage may be stale).  A recalculation counts cur/ and new/ of INBOX and
  * of every folder but .Trash (the Maildir++ convention: Trash is not
- * counted), sizes from ",S=" or else the file's size, and replaces the
+ * counted; quota_set_count_trash counts it too), sizes from ",S=" or else the file's size, and replaces the
  * file through tmp/ and rename.  No maildirsize file: no quota.
  * Enforcement is not here (the deliverer will check quota_read's result).
  */
@@ -21,6 +21,9 @@
 #include <time.h>
 
 #define QUOTA_FILE "maildirsize"
+/* Present while the user has had the warning of quota_warn_percent
+ * (Courier's name; stored's deliver view writes and removes it). */
+#define QUOTA_WARN_FILE "quotawarn"
 #define QUOTA_RECALC_SIZE 5120
 #define QUOTA_RECALC_AGE (15 * 60)
 /* Longest quota definition line. */
@@ -63,6 +66,15 @@ int quota_recalc(int rootfd, const char *def, struct quota *q);
 /* After a delivery (bytes > 0, count 1) or an expunge (negative): append
  * "BYTES COUNT" in one write.  No maildirsize file: nothing, 0. */
 int quota_update(int rootfd, int64_t bytes, int64_t count);
+
+/* quota_count_trash: whether .Trash counts (default no, the Maildir++
+ * convention).  Process-wide, set once after the config is read, before
+ * any recalculation. */
+void quota_set_count_trash(int yes);
+
+/* 1 if the messages of folder dir (".Name", "" or "." for INBOX) count
+ * toward the quota: all but .Trash, unless quota_count_trash. */
+int quota_counts_folder(const char *dir);
 
 /* The numbers for GETQUOTA / GETQUOTAROOT. Pure. */
 void quota_imap(const struct quota *q, struct quota_imap *out);

@@ -187,7 +187,7 @@ store_for(struct wk_intake *w, uint32_t index)
 
 /* The reply for an outcome other than delivered (r keeps the 250 then). */
 static void
-outcome_reply(enum wk_intake_outcome o, struct smtp_reply *r)
+outcome_reply(const struct wk_intake *w, enum wk_intake_outcome o, struct smtp_reply *r)
 {
 	switch (o) {
 	case WK_INTAKE_LOOP:
@@ -196,8 +196,13 @@ outcome_reply(enum wk_intake_outcome o, struct smtp_reply *r)
 		smtp_reply_set(r, 554, "5.4.6", "Mail loop: already delivered to this recipient");
 		break;
 	case WK_INTAKE_QUOTA:
-		/* RFC 3463 X.2.2: mailbox full (as Dovecot's LMTP answers it) */
-		smtp_reply_set(r, 552, "5.2.2", "Mailbox full (over quota)");
+		/* RFC 3463 X.2.2: mailbox full (as Dovecot's LMTP answers it);
+		 * quota_full_reply = temporary: the MTA keeps it and retries
+		 * (Dovecot's quota_full_tempfail) */
+		if (w->quota_temporary)
+			smtp_reply_set(r, 452, "4.2.2", "Mailbox full (over quota), try again later");
+		else
+			smtp_reply_set(r, 552, "5.2.2", "Mailbox full (over quota)");
 		break;
 	case WK_INTAKE_TOOBIG:
 		smtp_reply_set(r, 552, "5.2.2", "Mailbox full or message too big");
@@ -284,7 +289,7 @@ wk_intake_deliver_one(struct wk_intake *w, unsigned i, struct smtp_reply *r)
 		}
 	}
 	w->outcome[i] = (uint8_t)o;
-	outcome_reply(o, r);
+	outcome_reply(w, o, r);
 	return o == WK_INTAKE_DELIVERED ? 0 : -1;
 }
 

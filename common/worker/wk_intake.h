@@ -47,6 +47,8 @@ struct wk_intake {
 	const char *ip;			/* for log lines */
 	int relay_refused;		/* a domain not hosted is SMTP_RCPT_RELAY (SMTP);
 					 * else it is an unknown user (LMTP) */
+	int quota_temporary;		/* over quota: 452 4.2.2, else 552 5.2.2
+					 * (quota_full_reply) */
 	struct wk_intake_msg msg;
 	/* the transaction's accepted recipients, in RCPT order: the master's
 	 * indexes (one per user: two addresses of a user share one) */

@@ -304,6 +304,7 @@ wk_smtp_run(struct wk_smtp *p, struct wk_boot *b, const struct wk_smtp_ops *ops,
 	p->ops = ops;
 	p->in = WK_SMTP_IN_LINES;
 	wk_intake_init(&p->w, b->ip, relay_refused);
+	p->w.quota_temporary = strcmp(cfg->quota_full_reply, "temporary") == 0;
 	limits_set(sc, lim);
 	smtp_session_init(&p->sm, sc, 0);
 	wk_client_init(&p->c, FD_CLIENT, FD_KEYD, smtp_session_line_max(&p->sm),

@@ -12,8 +12,9 @@
  *
  * Exit status (sysexits.h, what MTAs map to defer or bounce): 0 every
  * recipient took the message; 75 EX_TEMPFAIL some 4xx, or the appliance
- * could not be reached; else for a refusal 67 EX_NOUSER (5.1.x), 73
- * EX_CANTCREAT (5.2.x: mailbox full, disabled), 65 EX_DATAERR (5.4.6: a
+ * could not be reached (452 4.2.2 over quota with quota_full_reply =
+ * temporary too); else for a refusal 67 EX_NOUSER (5.1.x), 77 EX_NOPERM
+ * (5.2.2: mailbox full), 73 EX_CANTCREAT (other 5.2.x: disabled), 65 EX_DATAERR (5.4.6: a
  * mail loop, the message already has the recipient's Delivered-To), 69
  * EX_UNAVAILABLE (other); 64 EX_USAGE, 65 EX_DATAERR (unreadable input), 78
  * EX_CONFIG (no LMTP listener).  Each refusal is one line on stderr, which MTAs quote in the
@@ -41,6 +42,7 @@
 #define EX_NOUSER_	67
 #define EX_UNAVAIL_	69
 #define EX_CANTCREAT_	73
+#define EX_NOPERM_	77
 #define EX_TEMPFAIL_	75
 #define EX_CONFIG_	78
 
@@ -212,6 +214,10 @@ exit_for(const struct smtp_reply *r)
 		return EX_TEMPFAIL_;
 	if (!strncmp(r->esc, "5.1.", 4))
 		return EX_NOUSER_;
+	/* over quota with quota_full_reply = permanent: 77, as Courier's
+	 * deliverquota (= temporary: the 452 4.2.2 above is 75) */
+	if (!strcmp(r->esc, "5.2.2"))
+		return EX_NOPERM_;
 	if (!strncmp(r->esc, "5.2.", 4))
 		return EX_CANTCREAT_;
 	/* a mail loop (the message has this recipient's Delivered-To): the

@@ -93,12 +93,13 @@ starttls(struct wk_smtp *p, const struct smtp_step *st)
  * docs/SMTP.md).  552 only when every recipient refused the size.  A
  * recipient whose copy looped (554 5.4.6: the message has its
  * Delivered-To) has had this message already: it counts as done beside
- * delivered ones (a retry could only loop again), and all looping is 554. */
+ * delivered ones (a retry could only loop again), and all looping is 554.
+ * Every recipient over quota with quota_full_reply = temporary: 452 4.2.2. */
 static void
 deliver(struct wk_smtp *p, const struct smtp_step *st)
 {
 	struct smtp_reply r, out = st->reply;
-	unsigned i, ok = 0, full = 0, loops = 0, n = p->w.nrcpt;
+	unsigned i, ok = 0, full = 0, tfull = 0, loops = 0, n = p->w.nrcpt;
 
 	for (i = 0; i < n; i++) {
 		r = st->reply;
@@ -106,6 +107,8 @@ deliver(struct wk_smtp *p, const struct smtp_step *st)
 			ok++;
 		else if (r.code == 552)
 			full++;
+		else if (r.code == 452)
+			tfull++;	/* over quota, quota_full_reply = temporary */
 		else if (r.code == 554)
 			loops++;
 	}
@@ -113,6 +116,8 @@ deliver(struct wk_smtp *p, const struct smtp_step *st)
 		smtp_reply_set(&out, 554, "5.4.6", "Mail loop: already delivered to these recipients");
 	else if (ok < n && full == n && n > 0)
 		smtp_reply_set(&out, 552, "5.2.2", "Mailbox full or message too big");
+	else if (ok == 0 && tfull == n && n > 0)
+		smtp_reply_set(&out, 452, "4.2.2", "Mailbox full (over quota), try again later");
 	else if (ok + loops < n)
 		smtp_reply_set(&out, 451, "4.3.0", "Temporary failure, try again later");
 	else

@@ -163,6 +163,7 @@ confine(const struct args *a, const struct config *cfg, struct view_session *vs)
 	 * user's own uid, and a symlink in their place is refused. */
 	if (maildir_check(AT_FDCWD, &why) < 0)
 		refuse_mailroot(a->user, why);
+	quota_set_count_trash(cfg->quota_count_trash);
 	sync_quota(a, rootfd);
 	if (a->view->prepare != NULL)	/* its own index, and the mail root's fd */
 		a->view->prepare(vs, rootfd, cfg);

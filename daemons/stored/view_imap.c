@@ -788,8 +788,9 @@ copy_allowed(struct view_session *s, const char *dir, int move, int *quota_r)
 		view_reply_err(s, STORE_ERR_DENIED, "cannot move into the same folder");
 		return -1;
 	}
-	/* a MOVE keeps the usage; Trash is not counted (quota.h) */
-	*quota_r = !move && imap_quota_active(m) && strcmp(dir, ".Trash") != 0;
+	/* a MOVE keeps the usage; Trash is not counted unless
+	 * quota_count_trash (quota.h) */
+	*quota_r = !move && imap_quota_active(m) && quota_counts_folder(dir);
 	if (*quota_r && disk_sizes(m, m->box) < 0) {
 		imap_reply_errno(s, EIO, "copy");
 		return -1;

@@ -483,8 +483,8 @@ imap_on_append(void *ctx, struct ipc_in *in)
 	}
 	if (r->parts != 0 && r->part + 1 < r->parts)
 		return append_keep(s, in);
-	/* Trash is not counted (quota.h) */
-	quota = imap_quota_active(m) && strcmp(dir, ".Trash") != 0;
+	/* Trash is not counted unless quota_count_trash (quota.h) */
+	quota = imap_quota_active(m) && quota_counts_folder(dir);
 	if (r->parts != 0) {
 		(void)append_all(s, in->fd, quota);
 		parts_drop(m);

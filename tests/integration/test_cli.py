@@ -25,7 +25,7 @@ MASTER = os.path.join(BIN, "postern-master")
 COMMANDS = [
     "user add", "user del", "user passwd", "user set", "user import", "user list", "user show",
     "user disable", "user enable", "domain add", "domain del", "domain list",
-    "alias add", "alias del", "alias list", "auth test", "deliver", "quota get", "quota recalc", "index rebuild", "config check",
+    "alias add", "alias del", "alias list", "auth test", "deliver", "quota get", "quota recalc", "quota set", "index rebuild", "config check",
     "config dump", "policy", "services", "reload", "status", "who", "kick", "throttle list",
     "throttle clear", "stop", "health", "backup", "restore",
 ]
@@ -34,7 +34,8 @@ WRITERS = [
     ["user", "add", "zed", "-p", "pw"], ["user", "del", "zed"], ["user", "passwd", "zed", "-p", "pw"],
     ["user", "set", "zed", "--quota", "1"], ["user", "import", "csv", "/dev/null"],
     ["user", "disable", "zed"], ["user", "enable", "zed"],
-    ["alias", "add", "a", "zed"], ["alias", "del", "a"], ["deliver", "zed"], ["quota", "recalc", "zed"], ["index", "rebuild", "zed"],
+    ["alias", "add", "a", "zed"], ["alias", "del", "a"], ["deliver", "zed"], ["quota", "recalc", "zed"], ["quota", "set", "zed", "1"],
+    ["index", "rebuild", "zed"],
     ["config", "check"], ["config", "dump"], ["restore", "/nonexistent-backup"],
     # a typo must not reach the default master's control socket
     ["reload"], ["status"], ["who"], ["kick", "zed"], ["throttle", "list"],

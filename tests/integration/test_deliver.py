@@ -83,9 +83,9 @@ class TestDeliver(unittest.TestCase):
         self.assertEqual(r.returncode, 65, r.stderr)
         self.assertEqual((len(self.files("demo")), len(self.files("demo2"))), (before[0], before[1] + 2))
 
-    def test_over_quota_73(self):
+    def test_over_quota_77(self):
         r = self.run_deliver(["full@localhost"], b"Subject: q\n\n" + b"q" * 200 + b"\n")
-        self.assertEqual(r.returncode, 73, r.stderr)
+        self.assertEqual(r.returncode, 77, r.stderr)
         self.assertIn(b"552 5.2.2", r.stderr)
         self.assertEqual(self.files("full"), [])
 
