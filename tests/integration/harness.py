@@ -20,12 +20,23 @@ TOOLS = os.path.join(TOP, "build", "tests")
 MAIL_UID = 7100
 
 
+_recent_ports = []
+
+
 def free_port():
-    s = socket.socket()
-    s.bind(("127.0.0.1", 0))
-    port = s.getsockname()[1]
-    s.close()
-    return port
+    """A port nothing listens on now, and not one this process handed out in
+    its last 256 calls: free_port() reserves nothing, so two calls for one
+    appliance (its four ports, a test's pop3s_listen) could give the same
+    port and the master would refuse its listen list."""
+    while True:
+        s = socket.socket()
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+        s.close()
+        if port not in _recent_ports:
+            _recent_ports.append(port)
+            del _recent_ports[:-256]
+            return port
 
 
 def wait_until(pred, timeout=10.0, what="condition"):
