@@ -209,11 +209,11 @@ class Appliance:
         pid = int(m[-1])
         return pid if os.path.exists("/proc/%d" % pid) else None
 
-    def child_pid(self, comm):
-        """The pid of the master's (newest) child whose name is comm, or None."""
+    def children(self, comm):
+        """The pids of the master's children whose name is comm (ascending)."""
         if not self.proc or self.proc.poll() is not None:
-            return None
-        found = None
+            return []
+        out = []
         for d in os.listdir("/proc"):
             if not d.isdigit():
                 continue
@@ -225,8 +225,13 @@ class Appliance:
             name = st[st.index("(") + 1:st.rindex(")")]
             ppid = int(st[st.rindex(")") + 2:].split()[1])
             if ppid == self.proc.pid and name == comm[:15]:
-                found = max(found or 0, int(d))
-        return found
+                out.append(int(d))
+        return sorted(out)
+
+    def child_pid(self, comm):
+        """The pid of the master's newest child whose name is comm, or None."""
+        pids = self.children(comm)
+        return pids[-1] if pids else None
 
     # -- POP3 raw client ---------------------------------------------------
     def connect(self, source=None):

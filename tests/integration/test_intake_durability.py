@@ -104,20 +104,7 @@ class TestIntakeDurability(unittest.TestCase):
 
     # -- finding the process to kill --------------------------------------
     def children(self, comm):
-        out = []
-        for d in os.listdir("/proc"):
-            if not d.isdigit():
-                continue
-            try:
-                with open("/proc/%s/stat" % d) as f:
-                    st = f.read()
-            except OSError:
-                continue
-            name = st[st.index("(") + 1:st.rindex(")")]
-            ppid = int(st[st.rindex(")") + 2:].split()[1])
-            if ppid == self.app.proc.pid and name == comm[:15]:
-                out.append(int(d))
-        return out
+        return self.app.children(comm)
 
     def worker_of(self, conn):
         """The worker holding the server end of conn (its socket inode)."""
