@@ -204,8 +204,12 @@ class Appliance:
     def authd_pid(self):
         m = re.findall(r"proc=authd pid=(\d+) level=info event=ready", self.log())
         if not m:
-            # log_level above info: the master's child of that name
-            return self.child_pid("postern-authd")
+            # log_level above info hides the ready line: the master's child
+            # of that name (only then: before that line authd may not have
+            # confined itself yet)
+            if self.settings.get("log_level") in ("warn", "error"):
+                return self.child_pid("postern-authd")
+            return None
         pid = int(m[-1])
         return pid if os.path.exists("/proc/%d" % pid) else None
 
