@@ -331,24 +331,34 @@ on_signal(int fd, short revents, void *ctx)
 	}
 }
 
-/* The master holds two fds per session (the control channel, its copy of
- * the client socket) beside its listeners and brokers: the soft limit goes
- * up to the hard one.  Children get their own limits (policy rows). */
+/* The master holds four fds per logged-in session (the control channel,
+ * its copy of the client socket, the log pipes of the worker and of its
+ * stored) beside its listeners and brokers: the soft limit goes up to the
+ * hard one, and as root the hard one up to that.  Children get their own
+ * limits (policy rows). */
 static void
 raise_fd_limit(const struct config *cfg)
 {
 	struct rlimit rl;
-	rlim_t want = (rlim_t)cfg->max_daemons * 2 + 256;
+	rlim_t want = (rlim_t)cfg->max_daemons * 4 + 256;
 
 	if (getrlimit(RLIMIT_NOFILE, &rl) < 0)
 		return;
+	/* as root the hard limit itself may go up to what max_daemons needs
+	 * (a container's or login's 1024/4096/20000 is too few for thousands) */
+	if (rl.rlim_max < want) {
+		struct rlimit up = { want, want };
+		if (setrlimit(RLIMIT_NOFILE, &up) == 0)
+			rl = up;
+	}
 	if (rl.rlim_cur < rl.rlim_max) {
 		rl.rlim_cur = rl.rlim_max;
 		(void)setrlimit(RLIMIT_NOFILE, &rl);
 	}
 	if (rl.rlim_cur < want)
 		log_event(LOG_LEVEL_WARN, "fd_limit", "limit=%llu wanted=%llu reason=\"max_daemons "
-		    "needs two fds per session in the master: raise LimitNOFILE / ulimit -n\"",
+		    "needs four fds per logged-in session in the master: raise LimitNOFILE / ulimit -n "
+		    "(sessions past limit/4 are refused)\"",
 		    (unsigned long long)rl.rlim_cur, (unsigned long long)want);
 }
 
