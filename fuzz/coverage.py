@@ -61,6 +61,7 @@ OWNED = {
     "fuzz_imap_seqset": ("common/proto/imap_seqset.c", None),
     "fuzz_keydproto": ("common/ipc/keydproto.c", None),
     "fuzz_log_quote": ("common/base/log.c", ["log_quote"]),
+    "fuzz_log_field": ("common/base/log.c", ["log_field"]),
     "fuzz_userimport": ("common/mail/userimport.c", None),
     "fuzz_masterproto": ("common/ipc/masterproto.c", None),
     "fuzz_mime": ("common/mail/mime.c", None),

@@ -26,24 +26,39 @@ log_set_outputs(int min_level, int to_stderr, int syslog_fd)
 	log_syslog_fd = syslog_fd;
 }
 
+const char *
+log_field(const char *text, size_t len, const char *key, size_t *vlen_r)
+{
+	size_t kl = strlen(key), i, j;
+
+	for (i = 0; kl > 0 && i + kl < len; i++) {
+		if ((i > 0 && text[i - 1] != ' ') || memcmp(text + i, key, kl) != 0)
+			continue;
+		i += kl;
+		if (text[i] == '"') {
+			for (j = ++i; j < len && text[j] != '"'; j++)
+				;
+		} else {
+			for (j = i; j < len && text[j] != ' '; j++)
+				;
+		}
+		*vlen_r = j - i;
+		return text + i;
+	}
+	*vlen_r = 0;
+	return NULL;
+}
+
 /* The level a relayed line names ("level=warn"), or info. */
 static int
 level_of(const char *text, size_t len)
 {
-	static const char key[] = "level=";
-	size_t i, k, kl = sizeof(key) - 1;
+	size_t vl, k;
+	const char *v = log_field(text, len, "level=", &vl);
 
-	for (i = 0; i + kl <= len; i++) {
-		if ((i > 0 && text[i - 1] != ' ') || memcmp(text + i, key, kl) != 0)
-			continue;
-		for (k = 0; k < 4; k++) {
-			size_t nl = strlen(log_level_names[k]);
-			if (i + kl + nl <= len && memcmp(text + i + kl, log_level_names[k], nl) == 0 &&
-			    (i + kl + nl == len || text[i + kl + nl] == ' '))
-				return (int)k;
-		}
-		break;
-	}
+	for (k = 0; v != NULL && k < 4; k++)
+		if (strlen(log_level_names[k]) == vl && memcmp(v, log_level_names[k], vl) == 0)
+			return (int)k;
 	return LOG_LEVEL_INFO;
 }
 

@@ -36,6 +36,13 @@ void log_set_outputs(int min_level, int to_stderr, int syslog_fd);
 /* Log a broken invariant (IPC violation, failed privilege drop) and exit(1). */
 void fatal(const char *fmt, ...) __attribute__((format(printf, 1, 2), noreturn));
 
+/* The value of key (e.g. "event=") in a log line's text[0..len): the key
+ * at the start or after a space, the value up to the next space, or
+ * between quotes when it starts with one (up to the closing quote or the
+ * end).  Returns a pointer into text and its length, or NULL.  Pure: the
+ * master reads children's lines with it (a worker writes what it likes). */
+const char *log_field(const char *text, size_t len, const char *key, size_t *vlen_r);
+
 /* Make a printable, quoted copy of untrusted text for a log value: at most
  * outlen-1 bytes, controls and non-ASCII escaped as \xNN.  Returns out. */
 char *log_quote(char *out, unsigned outlen, const void *in, unsigned inlen);

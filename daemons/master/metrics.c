@@ -122,36 +122,13 @@ metrics_session_end(struct master *m, const struct session *s, char *fields, siz
 	    (unsigned long long)out);
 }
 
-/* The value of key="..." (or key=word) in text[0..len), or NULL. */
-static const char *
-field_value(const char *text, size_t len, const char *key, size_t *vlen_r)
-{
-	size_t kl = strlen(key), i, j;
-
-	for (i = 0; i + kl < len; i++) {
-		if ((i > 0 && text[i - 1] != ' ') || memcmp(text + i, key, kl) != 0)
-			continue;
-		i += kl;
-		if (text[i] == '"') {
-			for (j = ++i; j < len && text[j] != '"'; j++)
-				;
-		} else {
-			for (j = i; j < len && text[j] != ' '; j++)
-				;
-		}
-		*vlen_r = j - i;
-		return text + i;
-	}
-	return NULL;
-}
-
 void
 metrics_log_line(struct master *m, const char *text, size_t len)
 {
 	const char *ev, *reason;
 	size_t evlen, rlen, i;
 
-	ev = field_value(text, len, "event=", &evlen);
+	ev = log_field(text, len, "event=", &evlen);
 	if (ev == NULL)
 		return;
 	if (evlen == 3 && memcmp(ev, "tls", 3) == 0) {
@@ -160,7 +137,7 @@ metrics_log_line(struct master *m, const char *text, size_t len)
 	}
 	if (evlen != 10 || memcmp(ev, "tls_failed", 10) != 0)
 		return;
-	reason = field_value(text, len, "reason=", &rlen);
+	reason = log_field(text, len, "reason=", &rlen);
 	for (i = 0; i < METRICS_TLS_OTHER && reason != NULL; i++) {
 		size_t pl = strlen(tls_reasons[i].prefix);
 		if (rlen >= pl && memcmp(reason, tls_reasons[i].prefix, pl) == 0)
