@@ -13,6 +13,13 @@
 
 CC       ?= gcc
 B        := build
+# The C library the binaries link: musl (default) or glibc.  A static glibc
+# binary runs 68 CPUID instructions before main(), each a trap to the
+# hypervisor on a virtual machine (~0.85 ms per exec, measured: see
+# docs/BENCHMARKS.md "Where a connection's CPU goes"); musl runs none.
+# Every binary links the same one: LMDB keeps pthread mutexes in its lock
+# files, and the two libraries lay them out differently.
+LIBC     ?= musl
 FUZZ_SECONDS ?= 60
 
 WARN     := -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
@@ -20,10 +27,45 @@ WARN     := -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
 HARDEN   := -D_FORTIFY_SOURCE=2 -fstack-protector-strong -fstack-clash-protection \
             -fcf-protection -fPIE -fno-strict-overflow -fno-delete-null-pointer-checks
 CFLAGS   ?= -O2 -g
-CFLAGS   += -std=c17 -D_GNU_SOURCE -MMD -MP $(WARN) $(HARDEN) -I$(B)/gen
+CFLAGS   += -std=c17 -D_GNU_SOURCE -MMD -MP $(WARN) $(HARDEN) -I$(B)/gen $(LIBC_CFLAGS)
 # Static PIE binaries: exec is cheap and the image needs nothing else.
 LDFLAGS  += -static-pie -Wl,-z,relro,-z,now,-z,noexecstack
 LIBS     := -llmdb -lseccomp -lcap-ng -lcrypt -lbearssl -lpthread
+
+ifeq ($(LIBC),musl)
+# gcc with musl's headers (what musl-gcc's specs do) and the headers of the
+# kernel and of our four libraries linked into one directory beside them.
+# Debian's static libraries were compiled against glibc: compat/glibc_abi.c
+# has the few glibc-only entry points they call.  _FORTIFY_SOURCE has no
+# effect with musl's headers (they have no checking variants).
+MUSL     := /usr/lib/x86_64-linux-musl
+MUSL_INC := $(B)/musl/inc
+MUSL_HDRS := linux asm-generic bearssl.h bearssl_*.h seccomp.h seccomp-syscalls.h cap-ng.h lmdb.h crypt.h
+GCC_INC  := $(shell $(CC) -print-file-name=include)
+LIBC_CFLAGS := -nostdinc -isystem $(MUSL_INC) -isystem compat/include \
+            -isystem /usr/include/x86_64-linux-musl -isystem $(GCC_INC)
+LIBC_DEP := $(MUSL_INC)/.stamp
+GLIBC_A  := /usr/lib/x86_64-linux-gnu
+LIBC_OBJ := $(B)/obj/compat/glibc_abi.o
+LINK_LIBS := $(GLIBC_A)/liblmdb.a $(GLIBC_A)/libseccomp.a $(GLIBC_A)/libcap-ng.a \
+            $(GLIBC_A)/libcrypt.a $(GLIBC_A)/libbearssl.a $(LIBC_OBJ) $(MUSL)/libc.a \
+            $(shell $(CC) -print-libgcc-file-name)
+# A static PIE by hand: musl's self-relocating rcrt1.o and nothing of glibc's.
+link_cmd = $(CC) -nostdlib -nostartfiles $(LDFLAGS) -o $@ $(MUSL)/rcrt1.o $(MUSL)/crti.o \
+	$(shell $(CC) -print-file-name=crtbeginS.o) $(1) $(LINK_LIBS) \
+	$(shell $(CC) -print-file-name=crtendS.o) $(MUSL)/crtn.o
+$(MUSL_INC)/.stamp:
+	@mkdir -p $(MUSL_INC)
+	@cd $(MUSL_INC) && for h in $(MUSL_HDRS); do for f in /usr/include/$$h; do \
+	    [ -e "$$f" ] && ln -sfn "$$f" .; done; done; \
+	ln -sfn /usr/include/x86_64-linux-gnu/asm asm; touch .stamp
+	@[ -f $(MUSL)/libc.a ] || { echo "musl missing: make deps (musl-tools), or LIBC=glibc" >&2; exit 1; }
+else
+LIBC_CFLAGS :=
+LIBC_DEP :=
+LIBC_OBJ :=
+link_cmd = $(CC) $(CFLAGS) $(LDFLAGS) -o $@ $(1) $(LIBS)
+endif
 
 # Every file of common/ (each a module with its header) plus the mechanisms.
 COMMON_SRC := $(sort $(wildcard common/*/*.c)) sandbox/sandbox.c $(sort $(wildcard policy/*.c))
@@ -50,19 +92,25 @@ $(VERSION_H): FORCE
 	if cmp -s $@.tmp $@; then rm -f $@.tmp; else mv $@.tmp $@; fi
 $(B)/obj/common/base/version.o: $(VERSION_H)
 
-$(B)/obj/%.o: %.c
+# Objects are remade when LIBC changes (the stamp holds its value).
+LIBC_STAMP := $(B)/gen/libc.stamp
+$(LIBC_STAMP): FORCE
+	@mkdir -p $(dir $@)
+	@echo "$(LIBC)" >$@.tmp; if cmp -s $@.tmp $@; then rm -f $@.tmp; else mv $@.tmp $@; fi
+
+$(B)/obj/%.o: %.c $(LIBC_STAMP) | $(LIBC_DEP)
 	@mkdir -p $(dir $@)
 	@echo "  CC      $<"
 	@$(CC) $(CFLAGS) -c $< -o $@
 
-$(B)/lib/libpostern.a: $(COMMON_OBJ)
+$(B)/lib/libpostern.a: $(COMMON_OBJ) $(LIBC_OBJ)
 	@mkdir -p $(dir $@)
-	rm -f $@ && ar rcs $@ $^
+	rm -f $@ && ar rcs $@ $(COMMON_OBJ)
 
 # libcap-ng's capng_change_id refers to getpwuid/initgroups, which makes the
 # static link warn; we never take that path (numeric ids, no
 # CAPNG_INIT_SUPP_GRP), so that one warning is filtered, the status kept.
-static_link = $(CC) $(CFLAGS) $(LDFLAGS) -o $@ $(1) $(LIBS) 2>$@.err; rc=$$?; \
+static_link = $(call link_cmd,$(1)) 2>$@.err; rc=$$?; \
 	grep -v 'statically linked applications requires\|in function .capng_change_id' $@.err >&2; \
 	rm -f $@.err; exit $$rc
 
@@ -70,14 +118,14 @@ static_link = $(CC) $(CFLAGS) $(LDFLAGS) -o $@ $(1) $(LIBS) 2>$@.err; rc=$$?; \
 # generator links the library with an empty table and prints the real one,
 # which every binary that may enter a sandbox links.
 FILTERS_OBJ := $(B)/obj/gen/filters.o
-$(B)/gen/gen_filters: sandbox/gen_filters.c sandbox/filters_none.c $(B)/lib/libpostern.a
+$(B)/gen/gen_filters: $(B)/obj/sandbox/gen_filters.o $(B)/obj/sandbox/filters_none.o $(B)/lib/libpostern.a
 	@mkdir -p $(dir $@)
-	@echo "  CC      $@"
-	@$(CC) $(CFLAGS) -o $@ sandbox/gen_filters.c sandbox/filters_none.c $(B)/lib/libpostern.a $(LIBS)
+	@echo "  LD      $@"
+	@$(call static_link,$(filter %.o %.a,$^))
 $(B)/gen/filters.c: $(B)/gen/gen_filters
 	@echo "  GEN     $@"
 	@$< >$@.tmp && mv $@.tmp $@
-$(FILTERS_OBJ): $(B)/gen/filters.c
+$(FILTERS_OBJ): $(B)/gen/filters.c $(LIBC_STAMP) | $(LIBC_DEP)
 	@mkdir -p $(dir $@)
 	@echo "  CC      $<"
 	@$(CC) $(CFLAGS) -c $< -o $@
@@ -89,7 +137,7 @@ objs_of = $(patsubst %.c,$(B)/obj/%.o,$(wildcard daemons/$(1)/*.c))
 $(B)/bin/postern-%: $$(call objs_of,$$*) $(FILTERS_OBJ) $(B)/lib/libpostern.a
 	@mkdir -p $(dir $@)
 	@echo "  LD      $@"
-	@$(call static_link,$^)
+	@$(call static_link,$(filter %.o %.a,$^))
 
 # posternctl is every .c file of admin/posternctl/ plus the common library,
 # and keyd's certs.c: config check loads certificates as keyd does.
@@ -97,26 +145,26 @@ $(B)/bin/posternctl: $(patsubst %.c,$(B)/obj/%.o,$(wildcard admin/posternctl/*.c
     $(B)/obj/daemons/keyd/certs.o $(FILTERS_OBJ) $(B)/lib/libpostern.a
 	@mkdir -p $(dir $@)
 	@echo "  LD      $@"
-	@$(call static_link,$^)
+	@$(call static_link,$(filter %.o %.a,$^))
 
 # Unit tests and test tools link the same library (not static: faster links).
-$(B)/tests/%: tests/unit/%.c $(FILTERS_OBJ) $(B)/lib/libpostern.a tests/unit/tap.h
+$(B)/tests/%: $(B)/obj/tests/unit/%.o $(FILTERS_OBJ) $(B)/lib/libpostern.a
 	@mkdir -p $(dir $@)
-	@echo "  CC      $@"
-	@$(CC) $(CFLAGS) -o $@ $< $(FILTERS_OBJ) $(B)/lib/libpostern.a $(LIBS)
+	@echo "  LD      $@"
+	@$(call static_link,$(filter %.o %.a,$^))
 
 # test_throttle also links authd's throttle.c: the tables are tested with a
 # clock given as a parameter.
-$(B)/tests/test_throttle: tests/unit/test_throttle.c $(B)/obj/daemons/authd/throttle.o \
-    $(FILTERS_OBJ) $(B)/lib/libpostern.a tests/unit/tap.h
-	@mkdir -p $(dir $@)
-	@echo "  CC      $@"
-	@$(CC) $(CFLAGS) -o $@ $< $(B)/obj/daemons/authd/throttle.o $(FILTERS_OBJ) $(B)/lib/libpostern.a $(LIBS)
-
-$(B)/tests/%: tests/tools/%.c $(FILTERS_OBJ) $(B)/lib/libpostern.a
+$(B)/tests/test_throttle: $(B)/obj/tests/unit/test_throttle.o $(B)/obj/daemons/authd/throttle.o \
+    $(FILTERS_OBJ) $(B)/lib/libpostern.a
 	@mkdir -p $(dir $@)
 	@echo "  LD      $@"
-	@$(call static_link,$< $(FILTERS_OBJ) $(B)/lib/libpostern.a)
+	@$(call static_link,$(filter %.o %.a,$^))
+
+$(B)/tests/%: $(B)/obj/tests/tools/%.o $(FILTERS_OBJ) $(B)/lib/libpostern.a
+	@mkdir -p $(dir $@)
+	@echo "  LD      $@"
+	@$(call static_link,$(filter %.o %.a,$^))
 
 # Corpus replay: every fuzz target built with gcc ASan/UBSan and a plain main(),
 # linked against the common library compiled once with the same flags.
@@ -189,10 +237,10 @@ clean:
 
 # The start-up phases of a worker, one at a time (bench/phases.c; see
 # docs/BENCHMARKS.md, "Where a connection's CPU goes").
-$(B)/bench/phases: bench/phases.c $(FILTERS_OBJ) $(B)/lib/libpostern.a
+$(B)/bench/phases: $(B)/obj/bench/phases.o $(FILTERS_OBJ) $(B)/lib/libpostern.a
 	@mkdir -p $(dir $@)
-	@echo "  CC      $@"
-	@$(CC) $(CFLAGS) -o $@ $< $(FILTERS_OBJ) $(B)/lib/libpostern.a $(LIBS)
+	@echo "  LD      $@"
+	@$(call static_link,$(filter %.o %.a,$^))
 
 # make install, make uninstall, make deb (docs/INSTALL.md)
 include mk/package.mk

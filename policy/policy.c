@@ -60,13 +60,13 @@ static const int imapd_syscalls[] = {
 };
 
 /* metricsd: read the sealed snapshot (its size: glibc's fstat is
- * newfstatat(fd, "", AT_EMPTY_PATH); then one read-only mmap, in
+ * newfstatat(fd, "", AT_EMPTY_PATH), musl's the fstat call; then one read-only mmap, in
  * RULES_MEMORY) and the client's one request, write the answer, shut the
  * socket down, exit.  Nothing else: no memfd, no fcntl, no recvmsg, no
  * channel to anyone. */
 static const int metricsd_syscalls[] = {
 	SYSCALLS_BASE,
-	SCMP_SYS(read), SCMP_SYS(poll), SCMP_SYS(newfstatat), SCMP_SYS(shutdown),
+	SCMP_SYS(read), SCMP_SYS(poll), SCMP_SYS(fstat), SCMP_SYS(newfstatat), SCMP_SYS(shutdown),
 };
 
 static const int authd_syscalls[] = {
@@ -161,7 +161,7 @@ static const int stored_imap_syscalls[] = {
  * before the filter.  (O_TMPFILE needs write access, so it is refused too.) */
 #define RULES_READ_ONLY_OPEN \
 	{ .syscall = SCMP_SYS(openat), .what = "read-only: no O_WRONLY/O_RDWR/O_CREAT/O_TRUNC/O_APPEND", \
-	  .cond = { ARG_CLEAR(2, O_ACCMODE | O_CREAT | O_TRUNC | O_APPEND) } }
+	  .cond = { ARG_CLEAR(2, POLICY_ACCMODE | O_CREAT | O_TRUNC | O_APPEND) } }
 
 /* stored's deliver view writes exactly one kind of file: a new message in
  * tmp/, created exclusively (maildir_deliver).  Read-only opens stay
@@ -169,7 +169,7 @@ static const int stored_imap_syscalls[] = {
 #define RULES_DELIVER_OPEN \
 	{ .syscall = SCMP_SYS(openat), .what = "or O_WRONLY|O_CREAT|O_EXCL (deliver view)", \
 	  .cond = { { .arg = 2, .op = SANDBOX_CMP_MASKED_EQ, \
-	    .mask = O_ACCMODE | O_CREAT | O_EXCL | O_TRUNC | O_APPEND | O_TMPFILE, \
+	    .mask = POLICY_ACCMODE | O_CREAT | O_EXCL | O_TRUNC | O_APPEND | O_TMPFILE, \
 	    .value = O_WRONLY | O_CREAT | O_EXCL } } }
 
 /* maildirsize (quota_update): one line appended to the existing file,
@@ -177,7 +177,7 @@ static const int stored_imap_syscalls[] = {
 #define RULES_QUOTA_APPEND \
 	{ .syscall = SCMP_SYS(openat), .what = "or O_WRONLY|O_APPEND, no O_CREAT/O_TRUNC (imap, deliver)", \
 	  .cond = { { .arg = 2, .op = SANDBOX_CMP_MASKED_EQ, \
-	    .mask = O_ACCMODE | O_CREAT | O_TRUNC | O_APPEND | O_TMPFILE, \
+	    .mask = POLICY_ACCMODE | O_CREAT | O_TRUNC | O_APPEND | O_TMPFILE, \
 	    .value = O_WRONLY | O_APPEND } } }
 
 static const struct sandbox_rule pop3d_rules[] = {

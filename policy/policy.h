@@ -25,6 +25,10 @@ enum policy_proc {
  * only F_ADD_SEALS its filter allows): no write, no growing, no shrinking,
  * and no seal can be removed or changed, so every recipient's stored reads
  * the same bytes. */
+/* The access-mode bits of open flags as the kernel defines them (O_RDONLY
+ * 0, O_WRONLY 1, O_RDWR 2).  Not libc's O_ACCMODE: musl's also holds
+ * O_PATH, which would refuse the O_PATH directory opens stored makes. */
+#define POLICY_ACCMODE	03
 #define POLICY_LMTPD_SEALS	(F_SEAL_WRITE | F_SEAL_GROW | F_SEAL_SHRINK | F_SEAL_SEAL)
 
 enum policy_ident {

@@ -350,6 +350,33 @@ check_no_overlap(const struct sandbox_spec *s)
 				    s->name, s->syscalls[j]);
 }
 
+/* musl's open(), opendir() and fopen() make the open system call on
+ * x86-64 where glibc's make openat with AT_FDCWD.  open(path, flags, mode)
+ * is openat(AT_FDCWD, path, flags, mode): an openat rule that puts no
+ * condition on the directory fd (none does) gets the same rule on open,
+ * its arguments one place lower.  That allows nothing openat did not:
+ * openat takes absolute and cwd-relative paths too. */
+static void
+add_open_twin(scmp_filter_ctx ctx, const struct sandbox_rule *r, const struct scmp_arg_cmp *cmp,
+    unsigned n)
+{
+	struct scmp_arg_cmp twin[SANDBOX_MAX_CONDS];
+	unsigned i;
+	int rc;
+
+	for (i = 0; i < n; i++) {
+		if (cmp[i].arg == 0)
+			fatal("reason=\"openat rule on the directory fd has no open twin\" what=\"%s\"",
+			    r->what);
+		twin[i] = cmp[i];
+		twin[i].arg = cmp[i].arg - 1;
+	}
+	rc = seccomp_rule_add_array(ctx, SCMP_ACT_ALLOW, SCMP_SYS(open), n, twin);
+	if (rc < 0)
+		fatal("reason=\"seccomp_rule_add failed\" nr=%d what=\"%s (open)\" rc=%d",
+		    SCMP_SYS(open), r->what, rc);
+}
+
 static void
 add_rule(scmp_filter_ctx ctx, const struct sandbox_rule *r)
 {
@@ -372,6 +399,19 @@ add_rule(scmp_filter_ctx ctx, const struct sandbox_rule *r)
 	rc = seccomp_rule_add_array(ctx, SCMP_ACT_ALLOW, r->syscall, n, cmp);
 	if (rc < 0)
 		fatal("reason=\"seccomp_rule_add failed\" nr=%d what=\"%s\" rc=%d", r->syscall, r->what, rc);
+	if (r->syscall == SCMP_SYS(openat))
+		add_open_twin(ctx, r, cmp, n);
+}
+
+static int
+spec_allows(const struct sandbox_spec *s, int nr)
+{
+	size_t i;
+
+	for (i = 0; i < s->nsyscalls; i++)
+		if (s->syscalls[i] == nr)
+			return 1;
+	return 0;
 }
 
 /* libseccomp's filter for s: the default action, s->syscalls allowed
@@ -396,6 +436,10 @@ build_filter(const struct sandbox_spec *s)
 		rc = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, s->syscalls[i], 0);
 		if (rc < 0)
 			fatal("reason=\"seccomp_rule_add failed\" nr=%d rc=%d", s->syscalls[i], rc);
+		/* (add_open_twin: the same for an unconditional openat) */
+		if (s->syscalls[i] == SCMP_SYS(openat) && !spec_allows(s, SCMP_SYS(open)) &&
+		    seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(open), 0) < 0)
+			fatal("reason=\"seccomp_rule_add failed\" nr=%d", SCMP_SYS(open));
 	}
 	for (i = 0; i < s->nrules; i++)
 		add_rule(ctx, &s->rules[i]);

@@ -2,7 +2,7 @@
 # Install the Debian packages Postern needs to build, run and test.
 # As root: installs what is missing. Otherwise: prints the apt-get line.
 set -e
-PKGS="gcc make libc6-dev libbearssl-dev libseccomp-dev libcap-ng-dev liblmdb-dev lmdb-utils
+PKGS="gcc make libc6-dev musl-tools libbearssl-dev libseccomp-dev libcap-ng-dev liblmdb-dev lmdb-utils
 libcrypt-dev clang libclang-rt-14-dev llvm-14 python3 curl fetchmail openssl procps
 gnutls-bin swaks libnet-ssleay-perl libio-socket-ssl-perl isync mutt offlineimap3 getmail6 util-linux umoci skopeo runc squashfs-tools erofs-utils fail2ban
 python3-prometheus-client

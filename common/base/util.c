@@ -5,6 +5,8 @@
 #include <errno.h>
 #include <string.h>
 #include <sys/random.h>
+#include <sys/syscall.h>
+#include <unistd.h>
 
 int
 util_parse_u64(const uint8_t *s, size_t len, uint64_t max, uint64_t *out_r)
@@ -195,4 +197,14 @@ util_ct_equal(const void *a, const void *b, size_t len)
 	for (i = 0; i < len; i++)
 		d |= x[i] ^ y[i];
 	return d == 0;
+}
+
+/* RENAME_NOREPLACE of <linux/fs.h>, which clashes with libc headers. */
+#define UTIL_RENAME_NOREPLACE (1U << 0)
+
+int
+util_rename_noreplace(int olddirfd, const char *oldpath, int newdirfd, const char *newpath)
+{
+	return (int)syscall(SYS_renameat2, olddirfd, oldpath, newdirfd, newpath,
+	    UTIL_RENAME_NOREPLACE);
 }

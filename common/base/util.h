@@ -26,6 +26,10 @@ long util_base64_encode(const uint8_t *in, size_t len, char *out, size_t outcap)
 /* Fill buf with len random bytes from getrandom(2); fatal on failure. */
 void util_random(void *buf, size_t len);
 
+/* renameat2(2) with RENAME_NOREPLACE: rename unless the target exists
+ * (then -1, EEXIST).  The raw call, since musl 1.2.3 has no wrapper. */
+int util_rename_noreplace(int olddirfd, const char *oldpath, int newdirfd, const char *newpath);
+
 /* Write a new random session id (24 hex chars + NUL) into out. */
 void util_session_id(char out[25]);
 

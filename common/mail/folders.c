@@ -630,13 +630,13 @@ do_moves(int rootfd, const struct moves *m)
 	int e;
 
 	for (i = 0; i < m->n; i++)
-		if (renameat2(rootfd, m->from[i], rootfd, m->to[i], RENAME_NOREPLACE) < 0)
+		if (util_rename_noreplace(rootfd, m->from[i], rootfd, m->to[i]) < 0)
 			break;
 	if (i == m->n)
 		return 0;
 	e = errno;
 	while (i-- > 0)
-		(void)renameat2(rootfd, m->to[i], rootfd, m->from[i], RENAME_NOREPLACE);
+		(void)util_rename_noreplace(rootfd, m->to[i], rootfd, m->from[i]);
 	return fail(e);
 }
 
@@ -656,7 +656,7 @@ move_files(int srcfd, int dstfd, const char *sub)
 	s = -1;
 	while (rc == 0 && (de = readdir(dir)) != NULL)
 		if (de->d_name[0] != '.' && de->d_type != DT_DIR)
-			rc = renameat2(dirfd(dir), de->d_name, d, de->d_name, RENAME_NOREPLACE);
+			rc = util_rename_noreplace(dirfd(dir), de->d_name, d, de->d_name);
 out:
 	if (dir != NULL)
 		closedir(dir);

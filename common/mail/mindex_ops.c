@@ -3,6 +3,7 @@
  * reads the index to after the file system changes, changes the files
  * first and commits last (the argument is in mindex.h). */
 #include "mindex_int.h"
+#include "../base/util.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -301,7 +302,7 @@ place(struct mindex_box *src, struct mindex_box *dst, const struct mindex_msg *m
 	for (tries = 0; tries < 2; tries++) {
 		if (mi_name_with(base, nf, to) < 0)
 			return -1;
-		rc = move ? renameat2(dir_of(src, m), m->name, dst->curfd, to, RENAME_NOREPLACE)
+		rc = move ? util_rename_noreplace(dir_of(src, m), m->name, dst->curfd, to)
 		    : linkat(dir_of(src, m), m->name, dst->curfd, to, 0);
 		if (rc == 0)
 			return 0;

@@ -11,6 +11,9 @@
 #if defined(__x86_64__) && defined(__GLIBC__)
 #include <sys/platform/x86.h>
 #define TLS_X86_FEATURES 1
+#elif defined(__x86_64__) && defined(__GNUC__)
+#include <cpuid.h>	/* gcc's and clang's: the CPUID instruction */
+#define TLS_X86_CPUID 1
 #endif
 
 #include "../ipc/ipc.h"
@@ -305,15 +308,41 @@ fetch_chains(struct tls_server *t)
  * their br_*_get() probes runs CPUID again, five per handshake, and a
  * virtual machine traps every CPUID (about 12 us each on the bench VM).
  * glibc read the features once at process start (<sys/platform/x86.h>,
- * glibc 2.33+, a GNU extension): with them the fast engines are set
- * directly, requiring at least what BearSSL's probes check.  Elsewhere, or
- * without the features, BearSSL's defaults choose. */
+ * glibc 2.33+, a GNU extension); with musl one CPUID is made, once: with
+ * them the fast engines are set directly, requiring at least what
+ * BearSSL's probes check.  Elsewhere BearSSL's defaults choose. */
+#if defined(TLS_X86_FEATURES)
+static int
+cpu_has_aesni(void)
+{
+	return CPU_FEATURE_ACTIVE(AES) && CPU_FEATURE_ACTIVE(PCLMULQDQ) &&
+	    CPU_FEATURE_ACTIVE(SSE2) && CPU_FEATURE_ACTIVE(SSSE3) && CPU_FEATURE_ACTIVE(SSE4_1);
+}
+#elif defined(TLS_X86_CPUID)
+/* Other libcs (musl) keep no CPU features: one CPUID leaf 1 per process,
+ * remembered, instead of BearSSL's five per handshake.  The bits BearSSL's
+ * probes test: ECX AES (25), PCLMULQDQ (1), SSSE3 (9), SSE4.1 (19); EDX
+ * SSE2 (26).  The OS must also save the XMM state (ECX OSXSAVE is not
+ * needed for SSE: every x86-64 kernel does). */
+static int
+cpu_has_aesni(void)
+{
+	static int known = -1;
+	unsigned int a, b, c, d;
+
+	if (known < 0) {
+		known = __get_cpuid(1, &a, &b, &c, &d) && (c & (1U << 25)) && (c & (1U << 1)) &&
+		    (c & (1U << 9)) && (c & (1U << 19)) && (d & (1U << 26));
+	}
+	return known;
+}
+#endif
+
 static void
 engine_set_ciphers(br_ssl_engine_context *eng)
 {
-#ifdef TLS_X86_FEATURES
-	if (CPU_FEATURE_ACTIVE(AES) && CPU_FEATURE_ACTIVE(PCLMULQDQ) && CPU_FEATURE_ACTIVE(SSE2) &&
-	    CPU_FEATURE_ACTIVE(SSSE3) && CPU_FEATURE_ACTIVE(SSE4_1)) {
+#if defined(TLS_X86_FEATURES) || defined(TLS_X86_CPUID)
+	if (cpu_has_aesni()) {
 		br_poly1305_run poly = br_poly1305_ctmulq_get();	/* no CPUID: a build choice */
 
 		br_ssl_engine_set_gcm(eng, &br_sslrec_in_gcm_vtable, &br_sslrec_out_gcm_vtable);

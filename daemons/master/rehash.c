@@ -14,6 +14,7 @@
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 #include "../../common/base/buf.h"
@@ -69,8 +70,9 @@ upgrade_child(const struct master *m, const struct authd_rehash *r)
 	struct db *db;
 	int rc;
 
-	/* none of the master's sockets (clients would see their end late) */
-	close_range(3, ~0U, 0);
+	/* none of the master's sockets (clients would see their end late);
+	 * the raw call: neither musl 1.2.3 nor every glibc has the wrapper */
+	(void)syscall(SYS_close_range, 3, ~0U, 0);
 	if (userdb_open(&db, m->cfg.userdb_path, m->cfg.userdb_map_size, 0, err,
 	    sizeof(err)) < 0) {
 		log_event(LOG_LEVEL_ERR, "rehash_failed", "user=%s reason=\"%s\"", r->user, err);

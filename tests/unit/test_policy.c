@@ -106,7 +106,7 @@ test_stored_opens_read_only(void)
 	for (i = 0; i < e->nrules; i++)
 		if (e->rules[i].syscall == SCMP_SYS(openat)) {
 			n++;
-			ok &= clears(&e->rules[i], 2, O_ACCMODE | O_CREAT | O_TRUNC | O_APPEND);
+			ok &= clears(&e->rules[i], 2, POLICY_ACCMODE | O_CREAT | O_TRUNC | O_APPEND);
 		}
 	CHECK(n > 0 && ok && !listed(e, SCMP_SYS(openat)) && !listed(e, SCMP_SYS(open)) &&
 	    !listed(e, SCMP_SYS(creat)) && !listed(e, SCMP_SYS(openat2)), "stored: openat only read-only");

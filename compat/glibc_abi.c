@@ -1,12 +1,15 @@
-/* fortify_shims.c - the glibc entry points that Debian's static libraries
- * (libbearssl.a, libseccomp.a, libcap-ng.a, built against glibc with
- * _FORTIFY_SOURCE) call, for the experimental musl-linked worker of
- * bench/musl/build.sh.  Each checks what glibc's would and calls musl's
- * plain function; flag arguments (fortify levels) are ignored. */
+/* glibc_abi.c - the glibc entry points that Debian's static libraries
+ * (libbearssl.a, libseccomp.a, libcap-ng.a, liblmdb.a, libcrypt.a, built
+ * against glibc with _FORTIFY_SOURCE) call and musl does not have, for the
+ * musl build (Makefile, LIBC=musl).  Each checks what glibc's would and
+ * calls musl's plain function; flag arguments (fortify levels) are ignored.
+ * Not linked in the glibc build. */
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/random.h>
+#include <sys/stat.h>
 #include <syslog.h>
 
 void *__memcpy_chk(void *d, const void *s, size_t n, size_t dlen);
@@ -19,6 +22,9 @@ int __snprintf_chk(char *s, size_t n, int flag, size_t slen, const char *fmt, ..
 int __asprintf_chk(char **s, int flag, const char *fmt, ...);
 void __syslog_chk(int prio, int flag, const char *fmt, ...);
 int __isoc99_sscanf(const char *s, const char *fmt, ...);
+void __explicit_bzero_chk(void *d, size_t n, size_t dlen);
+void arc4random_buf(void *buf, size_t n);
+int __fxstat(int ver, int fd, struct stat *st);
 
 void *
 __memcpy_chk(void *d, const void *s, size_t n, size_t dlen)
@@ -135,4 +141,38 @@ __isoc99_sscanf(const char *s, const char *fmt, ...)
 	r = vsscanf(s, fmt, ap);
 	va_end(ap);
 	return r;
+}
+
+void
+__explicit_bzero_chk(void *d, size_t n, size_t dlen)
+{
+	if (n > dlen)
+		abort();
+	explicit_bzero(d, n);
+}
+
+/* libxcrypt's salt bytes (glibc 2.36 has arc4random_buf, musl 1.2.3 not):
+ * getrandom(2), which cannot fail short of a broken kernel. */
+void
+arc4random_buf(void *buf, size_t n)
+{
+	unsigned char *p = buf;
+
+	while (n > 0) {
+		ssize_t r = getrandom(p, n, 0);
+
+		if (r < 0)
+			abort();
+		p += r;
+		n -= (size_t)r;
+	}
+}
+
+/* The pre-2.33 glibc stat ABI (ver 1 on x86_64: the kernel's struct stat,
+ * which is musl's too). */
+int
+__fxstat(int ver, int fd, struct stat *st)
+{
+	(void)ver;
+	return fstat(fd, st);
 }
