@@ -21,6 +21,7 @@
 #include "../ipc/keydproto.h"
 #include "../base/log.h"
 #include "../ipc/proto.h"
+#include "x25519.h"
 
 
 /* One list, our order (BR_OPT_ENFORCE_SERVER_PREFERENCES makes it win):
@@ -382,9 +383,12 @@ engine_setup(struct tls_server *t, const struct tls_settings *s)
 	br_ssl_engine_set_prf_sha256(eng, &br_tls12_sha256_prf);
 	br_ssl_engine_set_prf_sha384(eng, &br_tls12_sha384_prf);
 	engine_set_ciphers(eng);
-	/* Debian's BearSSL 0.6 has no _m62/_m64 curves: this is ec_all_m31
-	 * (p256_m31, c25519_m31), the fastest it has, chosen without CPUID. */
+	/* Debian's BearSSL 0.6 has no _m62/_m64 curves: the default is
+	 * ec_all_m31 (p256_m31, c25519_m31).  X25519, what clients offer
+	 * first, runs in our 64-bit code instead (x25519.h); the other curves
+	 * stay m31.  set_default_ec also sets the ECDSA verifier. */
 	br_ssl_engine_set_default_ec(eng);
+	br_ssl_engine_set_ec(eng, &x25519_ec);
 	br_ssl_engine_add_flags(eng, BR_OPT_ENFORCE_SERVER_PREFERENCES | BR_OPT_NO_RENEGOTIATION);
 	t->policy.vtable = &policy_vtable;
 	t->policy.t = t;

@@ -144,6 +144,17 @@ class TestHandshakes(TlsBase):
         r = s_client(self.sport, "-servername", "mail.example.org", "-curves", "X25519:P-384")
         self.assertIn("Server public key is 2048 bit", r.stdout)
 
+    def test_key_exchange_groups(self):
+        # X25519 runs in common/net/x25519.c, P-256 and P-384 in BearSSL's
+        # m31 code: each group alone, with the OK greeting after it
+        for group, temp in (("X25519", "X25519, 253 bits"), ("P-256", "ECDH, prime256v1, 256 bits"),
+                            ("P-384", "ECDH, secp384r1, 384 bits")):
+            with self.subTest(group=group):
+                r = s_client(self.sport, "-servername", "mail.example.org", "-groups", group,
+                             "-tls1_2", "-ign_eof")
+                self.assertIn("Server Temp Key: " + temp, r.stdout)
+                self.assertIn("+OK Postern POP3 ready", r.stdout)
+
     def test_rsa_key_exchange_handshake(self):
         ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
         ctx.check_hostname = False
