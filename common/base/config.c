@@ -257,6 +257,24 @@ find_key(const char *name)
 	return NULL;
 }
 
+/* find_key, trying config_keys[*hint] first, and the next one after a
+ * match: a config dump (every worker's snapshot, config_format) lists the
+ * keys in table order, so its lines are found one compare each instead of
+ * a scan of the table each (which was most of a worker's start-up work
+ * outside the kernel). */
+static const struct config_key *
+find_key_from(const char *name, size_t *hint)
+{
+	const struct config_key *k;
+
+	if (*hint < NKEYS && strcmp(name, config_keys[*hint].name) == 0)
+		k = &config_keys[*hint];
+	else if ((k = find_key(name)) == NULL)
+		return NULL;
+	*hint = (size_t)(k - config_keys) + 1;
+	return k;
+}
+
 static char *
 trim(char *s)
 {
@@ -324,8 +342,8 @@ unknown_key(const char *key, char *msg, size_t msglen)
 }
 
 static int
-parse_line(struct config *c, char *line, unsigned char *seen, const char **why, char *msg,
-    size_t msglen)
+parse_line(struct config *c, char *line, unsigned char *seen, size_t *hint, const char **why,
+    char *msg, size_t msglen)
 {
 	const struct config_key *k;
 	char *eq, *key, *val;
@@ -348,7 +366,7 @@ parse_line(struct config *c, char *line, unsigned char *seen, const char **why, 
 		val[i - 1] = '\0';
 		val++;
 	}
-	k = find_key(key);
+	k = find_key_from(key, hint);
 	if (k == NULL) {
 		unknown_key(key, msg, msglen);
 		*why = msg;
@@ -634,7 +652,7 @@ config_parse(struct config *c, const char *name, const char *text, size_t len,
 {
 	unsigned char seen[NKEYS];
 	char line[2048];
-	size_t pos = 0;
+	size_t pos = 0, hint = 0;
 	unsigned lineno = 0;
 
 	memset(seen, 0, sizeof(seen));
@@ -659,7 +677,7 @@ config_parse(struct config *c, const char *name, const char *text, size_t len,
 		memcpy(line, text + pos, ll);
 		line[ll] = '\0';
 		char msg[160];
-		if (parse_line(c, line, seen, &why, msg, sizeof(msg)) < 0) {
+		if (parse_line(c, line, seen, &hint, &why, msg, sizeof(msg)) < 0) {
 			snprintf(err, errlen, "%s:%u: %s", name, lineno, why);
 			return -1;
 		}
