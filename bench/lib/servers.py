@@ -244,6 +244,11 @@ class Server:
         on the TLS port when TLS is configured, else on the plain port."""
         port = self.tls_port if self.tls else self.port
         for p in {self.port, port}:
+            # the instance of the previous certificate may still be closing
+            # its listener on a loaded machine: a few seconds' grace
+            deadline = time.monotonic() + 5.0
+            while port_in_use(p) and time.monotonic() < deadline:
+                time.sleep(0.1)
             if port_in_use(p):
                 raise BenchError(f"port {HOST}:{p} is already in use; "
                                  f"is an earlier benchmark still running?")
