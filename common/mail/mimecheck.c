@@ -660,6 +660,28 @@ mimecheck_run(const uint8_t *msg, size_t len, unsigned flags, unsigned max_depth
 	return -1;
 }
 
+int
+mimecheck_raw(const uint8_t *msg, size_t len, int *eightbit_r)
+{
+	size_t i, col = 0;
+
+	*eightbit_r = 0;
+	for (i = 0; i < len; i++, col++) {
+		if (msg[i] == '\n') {
+			col = (size_t)-1;
+		} else if (msg[i] == '\r') {
+			if (i + 1 >= len || msg[i + 1] != '\n')
+				return -1;
+			col--;	/* the CR of a CRLF is no content */
+		} else if (msg[i] == 0 || col >= MIMECHECK_LINE_MAX) {
+			return -1;
+		} else if (msg[i] >= 0x80) {
+			*eightbit_r = 1;
+		}
+	}
+	return 0;
+}
+
 /* Is the field f[0..n) clean to copy into another header? */
 static int
 field_clean(const uint8_t *f, size_t n, unsigned flags)

@@ -90,6 +90,12 @@ struct mimecheck_result {
 int mimecheck_run(const uint8_t *msg, size_t len, unsigned flags, unsigned max_depth,
     struct mimecheck_result *r);
 
+/* Only the raw bytes of msg[0..len), all of it: no NUL, no CR that is
+ * not before an LF, no line over MIMECHECK_LINE_MAX.  Returns 0 when
+ * clean, -1 when not; *eightbit_r says whether an 8-bit byte is there
+ * (wrapping: can the message travel as message/rfc822, in 7bit or 8bit?). */
+int mimecheck_raw(const uint8_t *msg, size_t len, int *eightbit_r);
+
 /* The defect's name for log lines ("unclosed_multipart"), and a short
  * English phrase for replies and the wrapping text ("a multipart is not
  * closed").  Static strings; "ok" / "conformant" for MIMECHECK_OK. */

@@ -30,6 +30,8 @@ struct wk_intake_msg {
 	uint64_t len;		/* bytes written */
 	int failed;		/* a write failed: no recipient gets it */
 	int cr_held;		/* BDAT: a CR ended the last chunk (its LF may follow) */
+	uint64_t head;		/* bytes the worker wrote ahead of the client's (Received) */
+	unsigned mime_flags;	/* MIMECHECK_8BITMIME, _SMTPUTF8: what MAIL FROM declared */
 };
 
 /* How one recipient's delivery ended, so that a second address of the
@@ -96,5 +98,9 @@ int wk_intake_deliver_one(struct wk_intake *w, unsigned i, struct smtp_reply *r)
 /* The transaction is over (delivered, refused, RSET, EHLO): drop the
  * message and the recipients, here and in the master. */
 void wk_intake_txn_end(struct wk_intake *w);
+
+/* The time now as an RFC 5322 3.3 date in UTC ("Tue, 01 Dec 2026
+ * 16:29:56 +0000"), into out (at least 32 bytes). */
+void wk_intake_date(char *out, size_t outlen);
 
 #endif
