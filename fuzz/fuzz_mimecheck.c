@@ -3,7 +3,8 @@
  * Byte 0: the transport's flags (bits 0-1) and max_depth (1 + bits 2-7);
  * the rest is the message.  Properties: the answer is the same twice; a
  * conformant message has no line, rfc5322 set and a depth within the
- * limit; a defect's line is a line of the message; the same message with
+ * limit (and its raw bytes are clean: mimecheck_raw agrees, and sees
+ * the same 8-bit); a defect's line is a line of the message; the same message with
  * CRLF line ends gets the same answer; without 8-bit bytes the flags do
  * not matter; a conformant message stays conformant at the largest
  * depth; a field found by mimecheck_field lies in the header, starts with
@@ -67,8 +68,16 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	CHECK(same(&r, &r2));
 	for (i = 0; i < size; i++)
 		lines += data[i] == '\n';
-	if (rc == 0)
+	if (rc == 0) {
+		int eight;
 		CHECK(r.line == 0 && r.rfc5322 && r.depth == 0);
+		CHECK(mimecheck_raw(data, size, &eight) == 0 && eight == r.eightbit);
+	} else if (!r.rfc5322 && r.defect != MIMECHECK_HEADER_SYNTAX &&
+	    r.defect != MIMECHECK_8BIT_HEADER && r.defect != MIMECHECK_BAD_UTF8_HEADER &&
+	    r.defect != MIMECHECK_8BIT_BODY) {
+		int eight;
+		CHECK(mimecheck_raw(data, size, &eight) < 0);	/* NUL, bare CR, long line */
+	}
 	else
 		CHECK(r.line >= 1 && r.line <= lines && r.depth <= depth);
 	if (memchr(data, '\r', size) == NULL) {
