@@ -148,6 +148,11 @@ static const struct config_key config_keys[] = {
 	 * nesting of multiparts and messages (MIMECHECK_DEPTH_MAX) */
 	{ "smtp_bad_mime", "BOFHBADMIME", CT_STR, S(smtp_bad_mime), "accept", 0, 16 },
 	{ "smtp_mime_max_depth", NULL, CT_NUM, S(smtp_mime_max_depth), "20", 1, 64 },
+	/* aliases with several targets (Courier's and Postfix's aliases):
+	 * users one address may reach (ALIASES_TARGETS_MAX), aliases in a
+	 * chain (ALIASES_DEPTH_MAX) */
+	{ "alias_max_targets", NULL, CT_NUM, S(alias_max_targets), "16", 1, 32 },
+	{ "alias_max_depth", NULL, CT_NUM, S(alias_max_depth), "8", 1, 16 },
 	/* Courier's locals: domains whose addresses are default_domain's */
 	{ "local_domains", NULL, CT_STR, S(local_domains), "", 0, 0 },
 	/* metrics: off unless listed; a request head of 8 KiB (what most

@@ -49,10 +49,9 @@ verdict_of(const struct wk_intake *w, uint32_t status)
 
 /* The master's verdict for address, or TEMP when it cannot be had. */
 static enum smtp_rcpt_verdict
-lookup(struct wk_intake *w, const char *address, uint32_t *index_r)
+lookup(struct wk_intake *w, const char *address, struct master_rcpt_result *r)
 {
 	static const uint16_t expect[] = { MSG_WORKER_RCPT };
-	struct master_rcpt_result r;
 	uint32_t id = ++w->next_id;
 
 	if (w->broken)
@@ -64,10 +63,9 @@ lookup(struct wk_intake *w, const char *address, uint32_t *index_r)
 		w->broken = 1;
 		return SMTP_RCPT_TEMP;
 	}
-	if (masterproto_rcpt_result_get(&ipc_scratch_in, &r) < 0 || r.id != id)
+	if (masterproto_rcpt_result_get(&ipc_scratch_in, r) < 0 || r->id != id)
 		fatal("reason=\"malformed recipient verdict from the master\"");
-	*index_r = r.index;
-	return verdict_of(w, r.status);
+	return verdict_of(w, r->status);
 }
 
 void
@@ -82,15 +80,25 @@ wk_intake_init(struct wk_intake *w, const char *ip, int relay_refused)
 enum smtp_rcpt_verdict
 wk_intake_rcpt(struct wk_intake *w, const char *address)
 {
-	uint32_t index = 0;
-	enum smtp_rcpt_verdict v = lookup(w, address, &index);
+	static struct master_rcpt_result r;
+	enum smtp_rcpt_verdict v = lookup(w, address, &r);
+	uint32_t k;
 
-	if (v == SMTP_RCPT_OK) {
-		if (w->nrcpt >= MASTERPROTO_RCPT_MAX)
-			fatal("reason=\"more recipients than MASTERPROTO_RCPT_MAX\"");
-		w->rcpt[w->nrcpt++] = index;
-		w->master_dirty = 1;
+	if (v != SMTP_RCPT_OK)
+		return v;
+	w->master_dirty = 1;
+	if (w->nrcpt >= MASTERPROTO_RCPT_MAX)
+		fatal("reason=\"more recipients than MASTERPROTO_RCPT_MAX\"");
+	if (w->nidx + r.n > MASTERPROTO_RCPT_MAX) {
+		/* aliases of many users, many times: the rest in another transaction */
+		log_event(LOG_LEVEL_WARN, "rcpt_failed", "ip=%s users=%u reason=\"too many users "
+		    "in this transaction\"", w->ip, w->nidx + r.n);
+		return SMTP_RCPT_TEMP;
 	}
+	w->first[w->nrcpt] = (uint16_t)w->nidx;
+	w->count[w->nrcpt++] = (uint8_t)r.n;
+	for (k = 0; k < r.n; k++)
+		w->idx[w->nidx++] = r.index[k];
 	return v;
 }
 
@@ -266,30 +274,48 @@ temp:
 	return WK_INTAKE_TEMP;
 }
 
+/* One user's copy (master index), or the outcome it had already. */
+static enum wk_intake_outcome
+deliver_user(struct wk_intake *w, uint32_t index)
+{
+	enum wk_intake_outcome o = (enum wk_intake_outcome)w->done[index];
+	int fd;
+
+	if (o != WK_INTAKE_NOT_YET)
+		return o;	/* another address of this user: no second copy */
+	fd = w->msg.fd >= 0 && !w->msg.failed ? store_for(w, index) : -1;
+	if (fd < 0) {
+		o = WK_INTAKE_TEMP;
+	} else {
+		o = store_deliver(w, fd, index);
+		close(fd);
+	}
+	w->done[index] = (uint8_t)o;
+	return o;
+}
+
 int
 wk_intake_deliver_one(struct wk_intake *w, unsigned i, struct smtp_reply *r)
 {
-	enum wk_intake_outcome o = WK_INTAKE_NOT_YET;
-	unsigned j;
-	int fd;
+	enum wk_intake_outcome o, other = WK_INTAKE_NOT_YET;
+	int any_temp = 0, any_ok = 0, all_loop = 1;
+	unsigned k;
 
 	if (i >= w->nrcpt)
 		fatal("reason=\"no such recipient\" index=%u recipients=%u", i, w->nrcpt);
-	/* another address of a user this message went to already: the same
-	 * outcome, no second copy */
-	for (j = 0; j < i && o == WK_INTAKE_NOT_YET; j++)
-		if (w->rcpt[j] == w->rcpt[i])
-			o = (enum wk_intake_outcome)w->outcome[j];
-	if (o == WK_INTAKE_NOT_YET) {
-		fd = w->msg.fd >= 0 && !w->msg.failed ? store_for(w, w->rcpt[i]) : -1;
-		if (fd < 0)
-			o = WK_INTAKE_TEMP;
-		else {
-			o = store_deliver(w, fd, w->rcpt[i]);
-			close(fd);
-		}
+	for (k = w->first[i]; k < (unsigned)w->first[i] + w->count[i]; k++) {
+		o = deliver_user(w, w->idx[k]);
+		any_temp |= o == WK_INTAKE_TEMP;
+		any_ok |= o == WK_INTAKE_DELIVERED;
+		all_loop &= o == WK_INTAKE_LOOP;
+		if (o != WK_INTAKE_LOOP && o != WK_INTAKE_DELIVERED && other == WK_INTAKE_NOT_YET)
+			other = o;
 	}
-	w->outcome[i] = (uint8_t)o;
+	o = any_temp ? WK_INTAKE_TEMP : any_ok ? WK_INTAKE_DELIVERED : all_loop ? WK_INTAKE_LOOP :
+	    other;
+	if (o == WK_INTAKE_DELIVERED && other != WK_INTAKE_NOT_YET)
+		log_event(LOG_LEVEL_WARN, "alias_partial", "ip=%s users=%u reason=\"a user of the "
+		    "alias refused the message\"", w->ip, w->count[i]);
 	outcome_reply(w, o, r);
 	return o == WK_INTAKE_DELIVERED ? 0 : -1;
 }
@@ -301,8 +327,9 @@ wk_intake_txn_end(struct wk_intake *w)
 		close(w->msg.fd);
 	memset(&w->msg, 0, sizeof(w->msg));
 	w->msg.fd = -1;
-	memset(w->outcome, 0, w->nrcpt);
+	memset(w->done, 0, sizeof(w->done));
 	w->nrcpt = 0;
+	w->nidx = 0;
 	if (!w->master_dirty || w->broken)
 		return;
 	w->master_dirty = 0;
