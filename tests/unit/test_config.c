@@ -287,6 +287,11 @@ test_imap(void)
 	    fails_at("smtp_mime_max_depth = 65\n", "t.conf:1:", "out of range") &&
 	    fails_at("smtp_mime_max_depth = 0\n", "t.conf:1:", "out of range"),
 	    "smtp_bad_mime: one of three words; smtp_mime_max_depth 1..64");
+	CHECK(parse("") == 0 && cfg.alias_max_targets == 16 && cfg.alias_max_depth == 8 &&
+	    parse("alias_max_targets = 32\nalias_max_depth = 16\n") == 0 &&
+	    fails_at("alias_max_targets = 33\n", "t.conf:1:", "out of range") &&
+	    fails_at("alias_max_depth = 0\n", "t.conf:1:", "out of range"),
+	    "alias_max_targets 1..32 (16), alias_max_depth 1..16 (8)");
 	CHECK(parse("default_domain = example.com\nlocal_domains = localhost, host.example.com ,x.test,\n")
 	    == 0 && parse("local_domains = \"\"\n") == 0, "local_domains: a list of domain names");
 	CHECK(fails_at("default_domain = example.com\nlocal_domains = localhost,,x.test\n", "t.conf",
