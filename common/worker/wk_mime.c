@@ -14,6 +14,8 @@
 #include "wk_mime.h"
 
 #define B64_IN	57	/* bytes per base64 line: 76 characters (RFC 2045 6.8) */
+#define B64_LINE	77	/* with its LF */
+#define WRAP_ROOM	8192	/* the new header, the text part, the delimiters */
 
 /* A buffered writer into the new message's memfd. */
 struct out {
@@ -63,6 +65,14 @@ static void
 out_str(struct out *o, const char *s)
 {
 	out_put(o, s, strlen(s));
+}
+
+uint64_t
+wk_mime_file_limit(enum wk_mime_mode mode, uint64_t max_message)
+{
+	uint64_t wrapped = (max_message / B64_IN + 1) * B64_LINE + WRAP_ROOM;
+
+	return mode == WK_MIME_WRAP && wrapped > max_message ? wrapped : max_message;
 }
 
 enum wk_mime_mode
@@ -195,7 +205,7 @@ wrap(struct wk_intake *w, const uint8_t *all, size_t len, const struct mimecheck
 	static struct out o;
 
 	/* base64 grows the message by a third, and a line end per 57 bytes */
-	if ((uint64_t)len / B64_IN * 78 + 8192 > STORE_DELIVER_MAX)
+	if (wk_mime_file_limit(WK_MIME_WRAP, len) > STORE_DELIVER_MAX)
 		return -1;
 	memset(&o, 0, sizeof(o));
 	o.fd = memfd_create("intake-wrapped", MFD_CLOEXEC | MFD_ALLOW_SEALING);

@@ -32,6 +32,12 @@ struct wk_mime_policy {
  * config checked it). */
 enum wk_mime_mode wk_mime_mode_of(const char *word);
 
+/* The largest file (memfd) the worker writes for a message of at most
+ * max_message bytes (the worker's own header included) under mode: the
+ * message, or with wrap its base64 wrapping with the new header and text.
+ * For wk_boot_limit_file_size(). */
+uint64_t wk_mime_file_limit(enum wk_mime_mode mode, uint64_t max_message);
+
 /* Apply pol to w's sealed message.  Returns 0 to deliver it (wrapped:
  * w->msg then holds the new sealed message), 1 when it is refused (r is
  * the 550 5.6.0), -1 when the check could not be made (r is 451 4.3.0,

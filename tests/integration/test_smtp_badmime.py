@@ -42,11 +42,12 @@ def crlf(b):
 
 class BadMimeBase(unittest.TestCase):
     MODE = None
+    EXTRA = {}
 
     @classmethod
     def setUpClass(cls):
         cls.lport = free_port()
-        over = {"lmtp_listen": "127.0.0.1:%d" % cls.lport}
+        over = dict(cls.EXTRA, lmtp_listen="127.0.0.1:%d" % cls.lport)
         if cls.MODE is not None:
             over["BOFHBADMIME" if cls.MODE == "reject" else "smtp_bad_mime"] = cls.MODE
         cls.app = Appliance(over)
@@ -181,6 +182,7 @@ class TestReject(BadMimeBase):
 
 class TestWrap(BadMimeBase):
     MODE = "wrap"
+    EXTRA = {"smtp_max_message_size": "65536"}  # the wrapping may pass it (base64)
 
     def parse(self, body):
         return email.message_from_bytes(body, policy=email.policy.default)
@@ -235,6 +237,16 @@ class TestWrap(BadMimeBase):
             self.assertTrue(all(b < 0x80 for b in body), "the wrapper is 7-bit")
         self.app.wait_log(r"event=bad_mime .*action=wrap defect=8bit_body line=4 .*"
                           r"wrapped_as=application/octet-stream", start=mark)
+
+    def test_a_message_near_the_size_limit_is_wrapped_whole(self):
+        # 8-bit lines without 8BITMIME: base64, a third larger than the limit
+        before = self.files()
+        msg = b"Subject: big\n\n" + (b"\xe9" * 70 + b"\n") * 900
+        self.assertLess(len(msg), 65536)
+        self.assertEqual(self.smtp_send(msg)[0], 250)
+        body = self.stored(before)
+        self.assertGreater(len(body), 65536 + 4096)
+        self.assertEqual(self.parse(body).get_payload()[1].get_payload(decode=True), msg)
 
     def test_no_header_at_all_gets_from_and_date(self):
         before = self.files()
