@@ -13,9 +13,10 @@ import glob
 import os
 import smtplib
 import socket
+import subprocess
 import unittest
 
-from harness import Appliance, delivery_headers, free_port
+from harness import BIN, Appliance, delivery_headers, free_port
 
 GOOD = (b"From: Sender <sender@example.org>\nTo: demo@localhost\nSubject: good\n"
         b"MIME-Version: 1.0\nContent-Type: multipart/mixed; boundary=\"b1\"\n\n"
@@ -173,6 +174,20 @@ class TestReject(BadMimeBase):
         self.assertTrue(reply.startswith(b"550 5.6.0 "), reply)
         self.assertIn(b"a NUL byte, line 3", reply)
         self.app.wait_log(r"event=bad_mime .*action=reject defect=nul line=3", start=mark)
+
+    def test_postern_deliver_declares_8bitmime(self):
+        # the MTA behind postern-deliver took the message as it is: an 8-bit
+        # MIME message passes, a broken one is refused (exit 69, the 5.6.0 quoted)
+        before = self.files()
+        r = subprocess.run([os.path.join(BIN, "postern-deliver"), "-c", self.app.conf, "-f",
+                            "s@example.org", "demo@localhost"], input=EIGHTBIT,
+                           capture_output=True, timeout=30)
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.assertTrue(self.stored(before).endswith(EIGHTBIT))
+        r = subprocess.run([os.path.join(BIN, "postern-deliver"), "-c", self.app.conf,
+                            "demo@localhost"], input=UNCLOSED, capture_output=True, timeout=30)
+        self.assertEqual(r.returncode, 69, r.stderr)
+        self.assertIn(b"5.6.0", r.stderr)
 
     def test_long_line_in_bdat_refused(self):
         reply = self.bdat(b"Subject: long\r\n\r\n" + b"a" * 1200 + b"\r\n")
