@@ -2,9 +2,9 @@
  *
  * LMDB sub-databases: "users" (user@domain -> user record), "domains"
  * (domain -> domain record), "aliases" (address -> target addresses,
- * aliases.h; also
- * "@domain", a catch-all, and a bare local part, a system alias: keys
- * userdb_normalize() never makes, so only recipient lookups find them).
+ * aliases.h; also "@domain", a catch-all, and a bare local part, a system
+ * alias: keys userdb_normalize() never makes, so only recipient lookups
+ * find them).
  * Records are versioned binary; userdb_user_decode() is pure and fuzzed.
  * Only authd opens the database for login; posternctl opens it to edit.
  */
