@@ -81,7 +81,7 @@ engine_defaults() {
 # them; every .a here is a static archive, so only used members are pulled.
 target_libs() {
 	case "$1" in
-	fuzz_userdb) echo "$LIBDIR/liblmdb.a $LIBDIR/libcrypt.a $LIBDIR/libbearssl.a -lpthread" ;;
+	fuzz_userdb|fuzz_alias_record) echo "$LIBDIR/liblmdb.a $LIBDIR/libcrypt.a $LIBDIR/libbearssl.a -lpthread" ;;
 	# the rest: bearssl (a static archive: only what a target calls is linked)
 	*) echo "$LIBDIR/libbearssl.a" ;;
 	esac

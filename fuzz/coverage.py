@@ -33,6 +33,9 @@ BEGIN, END = "<!-- coverage:begin -->", "<!-- coverage:end -->"
 OWNED = {
     "fuzz_authdproto": ("common/ipc/authdproto.c", None),
     "fuzz_delivered": ("common/mail/delivered.c", None),
+    "fuzz_mimecheck": ("common/mail/mimecheck.c", None),
+    "fuzz_alias_record": ("common/mail/aliases.c", ["aliases_decode", "aliases_encode",
+                                                    "aliases_text"]),
     "fuzz_dotstuff": ("common/proto/dotstuff.c", None),
     "fuzz_config": ("common/base/config.c", [
         "set_value", "mode_parse", "config_defaults", "find_key", "trim", "parse_line",

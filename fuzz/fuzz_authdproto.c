@@ -19,6 +19,8 @@ static struct authd_lookup_result r;
 static void
 lookups(void)
 {
+	uint32_t i, j;
+
 	if (in.type == MSG_AUTHD_LOOKUP) {
 		if (authdproto_lookup_get(&in, &q) == 0)
 			CHECK(strlen(q.address) <= AUTHD_ADDRESS_MAX);
@@ -27,7 +29,12 @@ lookups(void)
 	if (authdproto_lookup_result_get(&in, &r) < 0)
 		return;
 	CHECK(r.status <= AUTHD_LOOKUP_RELAY);
-	CHECK(r.status != AUTHD_LOOKUP_FOUND || (r.uid != 0 && r.gid != 0 && r.mail_root[0] == '/'));
+	CHECK((r.status == AUTHD_LOOKUP_FOUND) == (r.n > 0) && r.n <= AUTHD_LOOKUP_TARGETS_MAX);
+	for (i = 0; i < r.n; i++) {
+		CHECK(r.t[i].uid != 0 && r.t[i].gid != 0 && r.t[i].mail_root[0] == '/');
+		for (j = 0; j < i; j++)
+			CHECK(strcmp(r.t[i].user, r.t[j].user) != 0);
+	}
 	authdproto_lookup_result_put(&out, &r);
 	CHECK(out.err == 0 && out.len == IPC_HDR_LEN + in.len &&
 	    memcmp(out.data + IPC_HDR_LEN, in.data + IPC_HDR_LEN, in.len) == 0);

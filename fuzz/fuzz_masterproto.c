@@ -33,7 +33,9 @@ intake(void)
 		masterproto_rcpt_put(&out, r.id, r.address);
 		CHECK_REENCODES(out, in);
 	} else if (in.type == MSG_WORKER_RCPT && masterproto_rcpt_result_get(&in, &res) == 0) {
-		CHECK(res.index < MASTERPROTO_RCPT_MAX && (res.status == 0 || res.index == 0));
+		CHECK((res.status == 0) == (res.n > 0) && res.n <= MASTERPROTO_TARGETS_MAX);
+		for (index = 0; index < res.n; index++)
+			CHECK(res.index[index] < MASTERPROTO_RCPT_MAX);
 		masterproto_rcpt_result_put(&out, &res);
 		CHECK_REENCODES(out, in);
 	} else if (in.type == MSG_MASTER_DELIVER && masterproto_deliver_get(&in, &index) == 0) {

@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "../../common/base/version.h"
+#include "../../common/mail/aliases.h"
 #include "ctl.h"
 
 #define SCHEMES "yescrypt|sha512|bcrypt"
@@ -56,15 +57,16 @@ static const struct ctl_cmd commands[] = {
 	{ .words = "domain del", .run = cmd_domain_del, .min_args = 1, .max_args = 1,
 	  .operands = "DOMAIN", .help = "remove a domain that has no users", .flags = CTL_STRICT },
 	{ .words = "domain list", .run = cmd_domain_list, .operands = "", .help = "list domains" },
-	{ .words = "alias add", .run = cmd_alias_add, .min_args = 2, .max_args = 2,
-	  .operands = "ADDRESS USER", .help = "deliver and log in ADDRESS as USER; "
-	      "@DOMAIN: the domain's catch-all, LOCAL (no @): a system alias of every hosted "
-	      "domain, such as postmaster (both mail only, never logins)",
+	{ .words = "alias add", .run = cmd_alias_add, .min_args = 2, .max_args = 1 + ALIASES_TARGETS_MAX,
+	  .operands = "ADDRESS TARGET [TARGET...]", .help = "deliver mail for ADDRESS to each "
+	      "TARGET, a user or another alias (each user once); with one user, also log in "
+	      "ADDRESS as that user; @DOMAIN: the domain's catch-all, LOCAL (no @): a system "
+	      "alias of every hosted domain, such as postmaster (both mail only, never logins)",
 	  .flags = CTL_STRICT },
 	{ .words = "alias del", .run = cmd_alias_del, .min_args = 1, .max_args = 1,
 	  .operands = "ADDRESS", .help = "remove an alias", .flags = CTL_STRICT },
 	{ .words = "alias list", .run = cmd_alias_list, .operands = "",
-	  .help = "list aliases (ADDRESS -> USER)" },
+	  .help = "list aliases (ADDRESS -> TARGET, TARGET...)" },
 	{ .words = "auth test", .run = cmd_auth_test, .min_args = 1, .max_args = 1,
 	  .operands = "USER [-p PASSWORD]", .help = "say whether and why a login would fail",
 	  .opts = "p:" },

@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "../../common/base/config.h"
+#include "../../common/mail/aliases.h"
 #include "../../common/mail/db.h"
 #include "../../common/mail/maildir.h"
 #include "../../common/mail/mindex.h"
@@ -269,13 +270,12 @@ print_user(void *ctx, const uint8_t *k, size_t kl, const uint8_t *v, size_t vl)
 }
 
 static int
-print_key_val(void *ctx, const uint8_t *k, size_t kl, const uint8_t *v, size_t vl)
+print_key(void *ctx, const uint8_t *k, size_t kl, const uint8_t *v, size_t vl)
 {
 	(void)ctx;
-	if (vl > 0 && ctx != NULL)
-		printf("%.*s -> %.*s\n", (int)kl, (const char *)k, (int)vl, (const char *)v);
-	else
-		printf("%.*s\n", (int)kl, (const char *)k);
+	(void)v;
+	(void)vl;
+	printf("%.*s\n", (int)kl, (const char *)k);
 	return 0;
 }
 
@@ -459,7 +459,7 @@ int
 cmd_domain_list(const struct ctl_args *a)
 {
 	(void)a;
-	return list_dbi(USERDB_DBI_DOMAINS, print_key_val, 0);
+	return list_dbi(USERDB_DBI_DOMAINS, print_key, 0);
 }
 
 /* An alias's key: "@domain" for the domain's catch-all and a bare local
@@ -488,24 +488,106 @@ alias_key(struct db *db, const char *arg, char key[USERDB_NAME_MAX + 1], int add
 		domain_must_exist(db, key);
 }
 
+/* The keys of every alias (for the check of an alias being added). */
+struct alias_keys {
+	char (*key)[USERDB_NAME_MAX + 1];
+	size_t n, cap;
+};
+
+static int
+collect_key(void *ctx, const uint8_t *k, size_t kl, const uint8_t *v, size_t vl)
+{
+	struct alias_keys *ks = ctx;
+
+	(void)v;
+	(void)vl;
+	if (kl > USERDB_NAME_MAX)
+		return 0;	/* no key userdb makes */
+	if (ks->n == ks->cap) {
+		size_t cap = ks->cap ? ks->cap * 2 : 64;
+		void *n = realloc(ks->key, cap * sizeof(ks->key[0]));
+		if (n == NULL)
+			die("out of memory");
+		ks->key = n;
+		ks->cap = cap;
+	}
+	memcpy(ks->key[ks->n], k, kl);
+	ks->key[ks->n++][kl] = '\0';
+	return 0;
+}
+
+/* Would alias (its targets t) keep every alias within the limits, and
+ * loop nowhere?  It and every other alias are expanded as if it were
+ * stored (the alias table is small: an operator's).  Dies with the reason
+ * otherwise. */
+static void
+alias_check(struct db *db, const char *alias, const struct aliases_targets *t)
+{
+	static struct aliases_expansion x;
+	struct aliases_limits lim = { .max_targets = (unsigned)cfg.alias_max_targets,
+	    .max_depth = (unsigned)cfg.alias_max_depth };
+	struct alias_keys ks = { 0 };
+	size_t i;
+	int rc = aliases_expand(db, alias, &lim, alias, t, &x);
+
+	if (rc == 0)
+		die("alias %s would reach no user", alias);
+	if (rc < 0)
+		die("alias %s: %s", alias, x.why);
+	if (db_foreach(db, USERDB_DBI_ALIASES, collect_key, &ks) < 0)
+		die("database error: %s", db_strerror(db));
+	/* an alias already broken (written behind our back) is not this
+	 * one's fault: only those it would break count */
+	for (i = 0; i < ks.n; i++)
+		if (strcmp(ks.key[i], alias) != 0 &&
+		    aliases_expand(db, ks.key[i], &lim, NULL, NULL, &x) >= 0 &&
+		    aliases_expand(db, ks.key[i], &lim, alias, t, &x) < 0)
+			die("alias %s: then alias %s: %s", alias, ks.key[i], x.why);
+	free(ks.key);
+}
+
+/* alias add ADDRESS TARGET [TARGET...]: each target a user or an alias
+ * (Courier's and Postfix's aliases nest), each once. */
 int
 cmd_alias_add(const struct ctl_args *a)
 {
-	char alias[USERDB_NAME_MAX + 1], target[USERDB_NAME_MAX + 1];
+	static struct aliases_targets t;
+	static uint8_t rec[ALIASES_RECORD_MAX];
+	char alias[USERDB_NAME_MAX + 1], text[1024];
 	struct userdb_user u;
+	struct buf b;
 	struct db *db;
+	unsigned i, j;
+	long n;
 
-	normalize(a->argv[1], target);
+	if ((uint64_t)(a->argc - 1) > cfg.alias_max_targets)
+		die("an alias names at most %llu targets (alias_max_targets)",
+		    (unsigned long long)cfg.alias_max_targets);
 	db = open_db(0);
 	alias_key(db, a->argv[0], alias, 1);
-	if (get_user(db, target, &u) != 1)
-		die("alias target %s is not a user", target);
 	if (get_user(db, alias, &u) == 1)
 		die("%s is a user, not a free address", alias);
-	if (db_put(db, USERDB_DBI_ALIASES, alias, strlen(alias), target, strlen(target), 1) < 0)
+	buf_init(&b, 4096);
+	for (t.n = 0, i = 1; i < (unsigned)a->argc; i++) {
+		normalize(a->argv[i], t.name[t.n]);
+		for (j = 0; j < t.n; j++)
+			if (strcmp(t.name[j], t.name[t.n]) == 0)
+				die("alias target %s given twice", t.name[t.n]);
+		if (get_user(db, t.name[t.n], &u) != 1 &&
+		    db_get(db, USERDB_DBI_ALIASES, t.name[t.n], strlen(t.name[t.n]), &b) != 1)
+			die("alias target %s is not a user (nor an alias)", t.name[t.n]);
+		t.n++;
+	}
+	buf_free(&b, 0);
+	explicit_bzero(&u, sizeof(u));
+	alias_check(db, alias, &t);
+	if ((n = aliases_encode(&t, rec, sizeof(rec))) < 0)
+		die("the alias record does not fit");
+	if (db_put(db, USERDB_DBI_ALIASES, alias, strlen(alias), rec, (size_t)n, 1) < 0)
 		die(errno == EEXIST ? "alias %s exists" : "cannot add alias %s", alias);
 	db_close(db);
-	printf("alias %s -> %s added\n", alias, target);
+	aliases_text(&t, text, sizeof(text));
+	printf("alias %s -> %s added\n", alias, text);
 	return 0;
 }
 
@@ -524,11 +606,32 @@ cmd_alias_del(const struct ctl_args *a)
 	return 0;
 }
 
+/* "ADDRESS -> TARGET, TARGET" (a record that does not decode: shown raw,
+ * its NULs as '|'). */
+static int
+print_alias(void *ctx, const uint8_t *k, size_t kl, const uint8_t *v, size_t vl)
+{
+	static struct aliases_targets t;
+	char text[ALIASES_RECORD_MAX + 64];
+	size_t i;
+
+	(void)ctx;
+	if (aliases_decode(v, vl, &t) == 0) {
+		aliases_text(&t, text, sizeof(text));
+	} else {
+		for (i = 0; i < vl && i < sizeof(text) - 1; i++)
+			text[i] = v[i] == '\0' ? '|' : (char)v[i];
+		text[i] = '\0';
+	}
+	printf("%.*s -> %s\n", (int)kl, (const char *)k, text);
+	return 0;
+}
+
 int
 cmd_alias_list(const struct ctl_args *a)
 {
 	(void)a;
-	return list_dbi(USERDB_DBI_ALIASES, print_key_val, 1);
+	return list_dbi(USERDB_DBI_ALIASES, print_alias, 0);
 }
 
 /* Like Courier's authtest: the same decision authd makes, with the reason. */

@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "../../common/base/util.h"
+#include "../../common/mail/aliases.h"
 #include "ctl.h"
 
 /* The requested change, validated before the database is opened. */
@@ -141,6 +142,31 @@ put_str(MDB_txn *t, MDB_dbi d, const char *k, const void *v, size_t vl)
 	return mdb_put(t, d, &key, &val, 0);
 }
 
+/* An alias record naming old among its targets: v becomes the record
+ * naming new there instead (a static buffer, valid until the next call).
+ * Returns 1 changed, 0 not a target (or a record that does not decode:
+ * left as it is). */
+static int
+retarget(MDB_val *v, const char *old, const char *new)
+{
+	static struct aliases_targets t;
+	static uint8_t rec[ALIASES_RECORD_MAX];
+	unsigned i, hit = 0;
+	long n;
+
+	if (aliases_decode(v->mv_data, v->mv_size, &t) < 0)
+		return 0;
+	for (i = 0; i < t.n; i++)
+		if (strcmp(t.name[i], old) == 0) {
+			snprintf(t.name[i], sizeof(t.name[i]), "%s", new);
+			hit = 1;
+		}
+	if (!hit || (n = aliases_encode(&t, rec, sizeof(rec))) < 0)
+		return 0;
+	*v = (MDB_val){ (size_t)n, rec };
+	return 1;
+}
+
 /* --rename: in one transaction, the record (with the other changes) under
  * the new name, the old one gone, every alias that named the old name
  * naming the new one.  A record whose mail root came from the template
@@ -206,9 +232,8 @@ rename_user(struct db *db, const char *old, struct user_change *ch, char pinned[
 		goto dbfail;
 	for (rc = mdb_cursor_get(c, &kn, &v, MDB_FIRST); rc == 0;
 	    rc = mdb_cursor_get(c, &kn, &v, MDB_NEXT)) {
-		if (v.mv_size != strlen(old) || memcmp(v.mv_data, old, v.mv_size) != 0)
+		if (retarget(&v, old, ch->rename) == 0)
 			continue;
-		v = (MDB_val){ strlen(ch->rename), ch->rename };
 		if (mdb_cursor_put(c, &kn, &v, MDB_CURRENT) != 0) {
 			mdb_cursor_close(c);
 			goto dbfail;

@@ -143,6 +143,16 @@ static const struct config_key config_keys[] = {
 	/* SMTP greet pause (Postfix's postscreen_greet_wait): ms before the
 	 * 220, a client that talks first is refused; 0 = off */
 	{ "smtp_greet_pause", NULL, CT_NUM, S(smtp_greet_pause), "0", 0, 60000 },
+	/* the MIME policy of smtpd and lmtpd (Courier's BOFHBADMIME): accept,
+	 * reject or wrap a message that is not conformant MIME; the check's
+	 * nesting of multiparts and messages (MIMECHECK_DEPTH_MAX) */
+	{ "smtp_bad_mime", "BOFHBADMIME", CT_STR, S(smtp_bad_mime), "accept", 0, 16 },
+	{ "smtp_mime_max_depth", NULL, CT_NUM, S(smtp_mime_max_depth), "20", 1, 64 },
+	/* aliases with several targets (Courier's and Postfix's aliases):
+	 * users one address may reach (ALIASES_TARGETS_MAX), aliases in a
+	 * chain (ALIASES_DEPTH_MAX) */
+	{ "alias_max_targets", NULL, CT_NUM, S(alias_max_targets), "16", 1, 32 },
+	{ "alias_max_depth", NULL, CT_NUM, S(alias_max_depth), "8", 1, 16 },
 	/* Courier's locals: domains whose addresses are default_domain's */
 	{ "local_domains", NULL, CT_STR, S(local_domains), "", 0, 0 },
 	/* metrics: off unless listed; a request head of 8 KiB (what most
@@ -524,6 +534,18 @@ check_quota(const struct config *c, const char *name, char *err, size_t errlen)
 	return -1;
 }
 
+/* smtp_bad_mime: one of the three words (Courier's). */
+static int
+check_bad_mime(const struct config *c, const char *name, char *err, size_t errlen)
+{
+	if (strcmp(c->smtp_bad_mime, "accept") == 0 || strcmp(c->smtp_bad_mime, "reject") == 0 ||
+	    strcmp(c->smtp_bad_mime, "wrap") == 0)
+		return 0;
+	snprintf(err, errlen, "%s: smtp_bad_mime '%.16s': accept, reject or wrap", name,
+	    c->smtp_bad_mime);
+	return -1;
+}
+
 /* local_domains: a comma-separated list of DNS names (blanks around the
  * commas allowed), none of them default_domain itself, and only with a
  * default_domain to deliver to. */
@@ -641,7 +663,8 @@ check_all(const struct config *c, const char *name, char *err, size_t errlen)
 	    check_default_domain(c, name, err, errlen) < 0 || check_lmtp(c, name, err, errlen) < 0 ||
 	    check_imap(c, name, err, errlen) < 0 || check_delimiter(c, name, err, errlen) < 0 ||
 	    check_log(c, name, err, errlen) < 0 || check_postmaster(c, name, err, errlen) < 0 ||
-	    check_local_domains(c, name, err, errlen) < 0 || check_quota(c, name, err, errlen) < 0)
+	    check_local_domains(c, name, err, errlen) < 0 || check_quota(c, name, err, errlen) < 0 ||
+	    check_bad_mime(c, name, err, errlen) < 0)
 		return -1;
 	return check_mail_root(c, name, err, errlen);
 }

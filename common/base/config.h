@@ -124,6 +124,13 @@ struct config {
 	 * ("" = nowhere: then postmaster is an unknown user) */
 	char postmaster[256];		/* USERDB_NAME_MAX + 1 */
 	uint64_t smtp_greet_pause;	/* ms smtpd waits before its 220; 0 = off */
+	/* smtpd's and lmtpd's MIME policy (Courier's BOFHBADMIME): "accept",
+	 * "reject" (550 5.6.0) or "wrap" (delivered as an attachment) */
+	char smtp_bad_mime[16];
+	uint64_t smtp_mime_max_depth;	/* nesting the check follows, <= MIMECHECK_DEPTH_MAX */
+	/* recipient lookups: users an alias may reach, aliases in a chain */
+	uint64_t alias_max_targets;	/* <= ALIASES_TARGETS_MAX */
+	uint64_t alias_max_depth;	/* <= ALIASES_DEPTH_MAX */
 	/* domains whose addresses deliver to the same local part in
 	 * default_domain (Courier's locals), comma-separated; "" = none */
 	char local_domains[CONFIG_PATH_MAX];

@@ -21,6 +21,8 @@ authdproto_config_put(struct ipc_out *o, const struct config *c)
 	ipc_put_str(o, c->recipient_delimiter);
 	ipc_put_str(o, c->postmaster);
 	ipc_put_str(o, c->local_domains);
+	ipc_put_u32(o, (uint32_t)c->alias_max_targets);
+	ipc_put_u32(o, (uint32_t)c->alias_max_depth);
 }
 
 int
@@ -41,8 +43,12 @@ authdproto_config_get(struct ipc_in *in, struct authd_config *r)
 	ipc_get_str(in, r->delimiter, sizeof(r->delimiter));
 	ipc_get_str(in, r->postmaster, sizeof(r->postmaster));
 	ipc_get_str(in, r->local_domains, sizeof(r->local_domains));
+	r->alias_max_targets = ipc_get_u32(in);
+	r->alias_max_depth = ipc_get_u32(in);
 	/* the master validated these; a value it could not have sent is a bug */
-	if (ipc_in_end(in) < 0 || r->ipv6_prefix > 128 || r->max_checks_per_s == 0) {
+	if (ipc_in_end(in) < 0 || r->ipv6_prefix > 128 || r->max_checks_per_s == 0 ||
+	    r->alias_max_targets == 0 || r->alias_max_targets > AUTHD_LOOKUP_TARGETS_MAX ||
+	    r->alias_max_depth == 0 || r->alias_max_depth > ALIASES_DEPTH_MAX) {
 		memset(r, 0, sizeof(*r));
 		return -1;
 	}
@@ -71,38 +77,62 @@ authdproto_lookup_get(struct ipc_in *in, struct authd_lookup *r)
 void
 authdproto_lookup_result_put(struct ipc_out *o, const struct authd_lookup_result *r)
 {
+	uint32_t i, n = r->n > AUTHD_LOOKUP_TARGETS_MAX ? AUTHD_LOOKUP_TARGETS_MAX : r->n;
+
 	ipc_out_init(o, MSG_MASTER_LOOKUP_RESULT);
 	ipc_put_u32(o, r->id);
 	ipc_put_u32(o, r->status);
-	ipc_put_str(o, r->user);
-	ipc_put_u32(o, r->uid);
-	ipc_put_u32(o, r->gid);
-	ipc_put_u64(o, r->quota);
-	ipc_put_str(o, r->mail_root);
+	ipc_put_u32(o, r->n);
+	for (i = 0; i < n; i++) {
+		ipc_put_str(o, r->t[i].user);
+		ipc_put_u32(o, r->t[i].uid);
+		ipc_put_u32(o, r->t[i].gid);
+		ipc_put_u64(o, r->t[i].quota);
+		ipc_put_str(o, r->t[i].mail_root);
+	}
+	if (r->n > AUTHD_LOOKUP_TARGETS_MAX)
+		o->err = 1;
 }
 
-/* Meaning, beyond form: what a FOUND result needs, and nothing otherwise. */
+/* Meaning, beyond form: a FOUND result names 1..AUTHD_LOOKUP_TARGETS_MAX
+ * distinct users with non-zero ids and canonical roots; any other names
+ * none. */
 static int
 lookup_result_valid(const struct authd_lookup_result *r)
 {
-	if (r->status == AUTHD_LOOKUP_FOUND)
-		return r->user[0] != '\0' && r->uid != 0 && r->gid != 0 &&
-		    config_path_canonical(r->mail_root);
-	return r->status <= AUTHD_LOOKUP_RELAY && r->user[0] == '\0' && r->uid == 0 &&
-	    r->gid == 0 && r->quota == 0 && r->mail_root[0] == '\0';
+	uint32_t i, j;
+
+	if (r->status != AUTHD_LOOKUP_FOUND)
+		return r->status <= AUTHD_LOOKUP_RELAY && r->n == 0;
+	if (r->n == 0 || r->n > AUTHD_LOOKUP_TARGETS_MAX)
+		return 0;
+	for (i = 0; i < r->n; i++) {
+		if (r->t[i].user[0] == '\0' || r->t[i].uid == 0 || r->t[i].gid == 0 ||
+		    !config_path_canonical(r->t[i].mail_root))
+			return 0;
+		for (j = 0; j < i; j++)
+			if (strcmp(r->t[i].user, r->t[j].user) == 0)
+				return 0;
+	}
+	return 1;
 }
 
 int
 authdproto_lookup_result_get(struct ipc_in *in, struct authd_lookup_result *r)
 {
+	uint32_t i;
+
 	memset(r, 0, sizeof(*r));
 	r->id = ipc_get_u32(in);
 	r->status = ipc_get_u32(in);
-	ipc_get_str(in, r->user, sizeof(r->user));
-	r->uid = ipc_get_u32(in);
-	r->gid = ipc_get_u32(in);
-	r->quota = ipc_get_u64(in);
-	ipc_get_str(in, r->mail_root, sizeof(r->mail_root));
+	r->n = ipc_get_u32(in);
+	for (i = 0; i < r->n && i < AUTHD_LOOKUP_TARGETS_MAX; i++) {
+		ipc_get_str(in, r->t[i].user, sizeof(r->t[i].user));
+		r->t[i].uid = ipc_get_u32(in);
+		r->t[i].gid = ipc_get_u32(in);
+		r->t[i].quota = ipc_get_u64(in);
+		ipc_get_str(in, r->t[i].mail_root, sizeof(r->t[i].mail_root));
+	}
 	if (ipc_in_end(in) < 0 || in->fd >= 0 || !lookup_result_valid(r)) {
 		memset(r, 0, sizeof(*r));
 		return -1;

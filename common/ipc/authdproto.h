@@ -14,6 +14,7 @@
 
 #include "../base/config.h"
 #include "ipc.h"
+#include "../mail/aliases.h"
 #include "../mail/userdb.h"
 #include "../proto/sasl.h"
 
@@ -25,7 +26,7 @@ enum authdproto_msg {
 	MSG_AUTHD_THROTTLE = 0x0110,	/* id u32, op u8, key: list or clear records */
 	/* authd -> master */
 	MSG_MASTER_LOGIN = 0x0201,	/* sid, user, uid, gid, mail root, quota */
-	MSG_MASTER_LOOKUP_RESULT = 0x0202, /* struct authd_lookup_result */
+	MSG_MASTER_LOOKUP_RESULT = 0x0212, /* struct authd_lookup_result (0x0202 named one user) */
 	MSG_MASTER_THROTTLE_RESULT = 0x0210, /* id u32, status u8, count u32, text */
 	MSG_MASTER_REHASH = 0x0211,	/* sid, user, hash: a weak hash's replacement */
 	/* worker -> authd */
@@ -69,6 +70,8 @@ struct authd_config {
 	char delimiter[8];		/* recipient_delimiter */
 	char postmaster[256];		/* postmaster: "" or an address */
 	char local_domains[CONFIG_PATH_MAX];	/* local_domains, as in the config */
+	uint32_t alias_max_targets;	/* 1..AUTHD_LOOKUP_TARGETS_MAX */
+	uint32_t alias_max_depth;	/* 1..ALIASES_DEPTH_MAX */
 	int have;	/* received from the master */
 };
 
@@ -98,15 +101,30 @@ struct authd_lookup {
 	char address[AUTHD_ADDRESS_MAX + 1];
 };
 
-struct authd_lookup_result {
-	uint32_t id;
-	uint32_t status;		/* enum authd_lookup_status */
-	/* only with AUTHD_LOOKUP_FOUND (else empty and 0): */
-	char user[USERDB_NAME_MAX + 1];	/* canonical, after the alias */
+/* A FOUND lookup names the users the address reaches: one for a user or
+ * a one-target alias, several for an alias with several targets (nested
+ * aliases expanded, each user once).  The bound keeps the message within
+ * IPC_MAX_PAYLOAD at the longest fields. */
+#define AUTHD_LOOKUP_TARGETS_MAX	ALIASES_TARGETS_MAX
+
+struct authd_lookup_target {
+	char user[USERDB_NAME_MAX + 1];	/* canonical, after the aliases */
 	uint32_t uid, gid;		/* the user's, or mail_uid/mail_gid */
 	uint64_t quota;			/* bytes, 0 = none */
 	char mail_root[CONFIG_PATH_MAX];
 };
+
+struct authd_lookup_result {
+	uint32_t id;
+	uint32_t status;		/* enum authd_lookup_status */
+	uint32_t n;			/* FOUND: 1..AUTHD_LOOKUP_TARGETS_MAX; else 0 */
+	struct authd_lookup_target t[AUTHD_LOOKUP_TARGETS_MAX];
+};
+
+/* id, status, n, then per user two strings (u32 length + bytes) and the
+ * ids and quota: the longest result must fit one message. */
+_Static_assert(12 + AUTHD_LOOKUP_TARGETS_MAX * (4 + USERDB_NAME_MAX + 16 + 4 + CONFIG_PATH_MAX)
+    <= IPC_MAX_PAYLOAD, "a lookup result of the most users fits one IPC message");
 
 /* Start o as MSG_AUTHD_LOOKUP for address (at most AUTHD_ADDRESS_MAX bytes,
  * else the send fails with EMSGSIZE). */
@@ -118,9 +136,10 @@ int authdproto_lookup_get(struct ipc_in *in, struct authd_lookup *r);
 /* Start o as MSG_MASTER_LOOKUP_RESULT with r. */
 void authdproto_lookup_result_put(struct ipc_out *o, const struct authd_lookup_result *r);
 
-/* Read a MSG_MASTER_LOOKUP_RESULT payload.  A FOUND result must name a
- * user, non-zero ids and a canonical mail root; any other status must
- * carry none of them.  Returns 0, or -1 (r is then zeroed). */
+/* Read a MSG_MASTER_LOOKUP_RESULT payload.  A FOUND result must name
+ * 1..AUTHD_LOOKUP_TARGETS_MAX distinct users, each with non-zero ids and a
+ * canonical mail root; any other status must name none.  Returns 0, or -1
+ * (r is then zeroed). */
 int authdproto_lookup_result_get(struct ipc_in *in, struct authd_lookup_result *r);
 
 /* MSG_AUTHD_SESSION_NEW: a new session's worker channel (the fd), its id,

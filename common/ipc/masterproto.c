@@ -112,22 +112,42 @@ masterproto_rcpt_get(struct ipc_in *in, struct master_rcpt *r)
 void
 masterproto_rcpt_result_put(struct ipc_out *o, const struct master_rcpt_result *r)
 {
+	uint32_t i;
+
 	ipc_out_init(o, MSG_WORKER_RCPT);
 	ipc_put_u32(o, r->id);
 	ipc_put_u32(o, r->status);
-	ipc_put_u32(o, r->index);
+	ipc_put_u32(o, r->n);
+	for (i = 0; i < r->n && i < MASTERPROTO_TARGETS_MAX; i++)
+		ipc_put_u32(o, r->index[i]);
+	if (r->n > MASTERPROTO_TARGETS_MAX)
+		o->err = 1;
 }
 
 int
 masterproto_rcpt_result_get(struct ipc_in *in, struct master_rcpt_result *r)
 {
+	uint32_t i, j;
+
+	memset(r, 0, sizeof(*r));
 	r->id = ipc_get_u32(in);
 	r->status = ipc_get_u32(in);
-	r->index = ipc_get_u32(in);
-	/* status: an enum authd_lookup_status (0..5); only a found one has an index */
-	if (ipc_in_end_no_fd(in) < 0 || r->status > 5 || (r->status != 0 && r->index != 0) ||
-	    r->index >= MASTERPROTO_RCPT_MAX)
+	r->n = ipc_get_u32(in);
+	if (r->n > MASTERPROTO_TARGETS_MAX)
 		return -1;
+	for (i = 0; i < r->n; i++)
+		r->index[i] = ipc_get_u32(in);
+	/* status: an enum authd_lookup_status (0..5); only a found one has
+	 * indexes, at least one, each once */
+	if (ipc_in_end_no_fd(in) < 0 || r->status > 5 || (r->status == 0) != (r->n > 0))
+		return -1;
+	for (i = 0; i < r->n; i++) {
+		if (r->index[i] >= MASTERPROTO_RCPT_MAX)
+			return -1;
+		for (j = 0; j < i; j++)
+			if (r->index[j] == r->index[i])
+				return -1;
+	}
 	return 0;
 }
 

@@ -21,7 +21,8 @@ enum masterproto_msg {
 	MSG_WORKER_STORE_FAIL = 0x0502,	/* text */
 	MSG_WORKER_PROXY_OK = 0x0503,	/* ip: the client address now in force */
 	MSG_WORKER_PROXY_REFUSE = 0x0504, /* text: over a limit for that address */
-	MSG_WORKER_RCPT = 0x0505,	/* id u32, status u32, index u32: a recipient's verdict */
+	MSG_WORKER_RCPT = 0x0507,	/* id u32, status u32, n u32, n x index u32: a recipient's
+					 * verdict (0x0505 had one index) */
 	MSG_WORKER_DELIVER = 0x0506,	/* + fd: a deliver-view stored for one recipient */
 	/* worker -> master: once, and only on a PROXY listener */
 	MSG_MASTER_PROXY = 0x0203,	/* client ip text ("" = LOCAL/UNKNOWN) */
@@ -63,10 +64,15 @@ struct master_rcpt {
 void masterproto_rcpt_put(struct ipc_out *o, uint32_t id, const char *address);
 int masterproto_rcpt_get(struct ipc_in *in, struct master_rcpt *r);
 
-/* The verdict: status is an enum authd_lookup_status (0 = found: index
- * names the recipient for MSG_MASTER_DELIVER; any other: index 0). */
+/* The verdict: status is an enum authd_lookup_status (0 = found: index[0
+ * .. n) name the users the address reaches, 1..MASTERPROTO_TARGETS_MAX
+ * distinct indexes for MSG_MASTER_DELIVER, several for an alias with
+ * several targets; any other status: n = 0). */
+#define MASTERPROTO_TARGETS_MAX	32	/* AUTHD_LOOKUP_TARGETS_MAX */
+
 struct master_rcpt_result {
-	uint32_t id, status, index;
+	uint32_t id, status, n;
+	uint32_t index[MASTERPROTO_TARGETS_MAX];
 };
 void masterproto_rcpt_result_put(struct ipc_out *o, const struct master_rcpt_result *r);
 int masterproto_rcpt_result_get(struct ipc_in *in, struct master_rcpt_result *r);

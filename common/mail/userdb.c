@@ -156,8 +156,9 @@ userdb_open(struct db **db_r, const char *path, uint64_t mapsize, int readonly,
 	return db_open(db_r, path, mapsize, readonly, names, 3, err, errlen);
 }
 
-/* The alias record at key into canon (a user name), 1; 0 if none, -1 if
- * it is malformed or the db fails.  b is the caller's buffer. */
+/* The alias record at key into canon (a user name), 1; 0 if none or if
+ * it has several targets (aliases.h: a recipient's, never a login's), -1
+ * if it is malformed or the db fails.  b is the caller's buffer. */
 static int
 alias_target(struct db *db, const char *key, struct buf *b, char canon[USERDB_NAME_MAX + 1])
 {
@@ -165,7 +166,9 @@ alias_target(struct db *db, const char *key, struct buf *b, char canon[USERDB_NA
 
 	if (rc != 1)
 		return rc;
-	if (b->len == 0 || b->len > USERDB_NAME_MAX || memchr(b->data, '\0', b->len))
+	if (b->len > 0 && memchr(b->data, '\0', b->len) != NULL)
+		return 0;
+	if (b->len == 0 || b->len > USERDB_NAME_MAX)
 		return -1;
 	memcpy(canon, b->data, b->len);
 	canon[b->len] = '\0';
@@ -202,21 +205,6 @@ userdb_lookup(struct db *db, const char *name, struct userdb_user *u,
 		if (userdb_user_decode(u, b.data, b.len) < 0)
 			rc = -1;
 	}
-	buf_free(&b, 1);
-	return rc;
-}
-
-int
-userdb_lookup_alias(struct db *db, const char *key, struct userdb_user *u,
-    char canon[USERDB_NAME_MAX + 1])
-{
-	struct buf b;
-	int rc;
-
-	buf_init(&b, 4096);
-	rc = alias_target(db, key, &b, canon);
-	if (rc == 1)
-		rc = user_record(db, canon, &b, u);
 	buf_free(&b, 1);
 	return rc;
 }

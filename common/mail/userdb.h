@@ -1,9 +1,10 @@
 /* userdb.h - the user database: records, names, and the login decision.
  *
  * LMDB sub-databases: "users" (user@domain -> user record), "domains"
- * (domain -> domain record), "aliases" (address -> target address; also
- * "@domain", a catch-all, and a bare local part, a system alias: keys
- * userdb_normalize() never makes, so only recipient lookups find them).
+ * (domain -> domain record), "aliases" (address -> target addresses,
+ * aliases.h; also "@domain", a catch-all, and a bare local part, a system
+ * alias: keys userdb_normalize() never makes, so only recipient lookups
+ * find them).
  * Records are versioned binary; userdb_user_decode() is pure and fuzzed.
  * Only authd opens the database for login; posternctl opens it to edit.
  */
@@ -66,17 +67,11 @@ int userdb_normalize(const uint8_t *name, size_t len, const char *default_domain
 int userdb_open(struct db **db_r, const char *path, uint64_t mapsize, int readonly,
     char *err, size_t errlen);
 
-/* Look up a normalised name, following one alias hop. Returns 1 and u (and
- * the canonical name in canon) if found, 0 if unknown, -1 on db error. */
+/* Look up a normalised name, following one alias hop to a user (a login's
+ * rule; an alias of several targets, or of another alias, is not a login
+ * name: recipients expand them, aliases.h).  Returns 1 and u (and the
+ * canonical name in canon) if found, 0 if unknown, -1 on db error. */
 int userdb_lookup(struct db *db, const char *name, struct userdb_user *u,
-    char canon[USERDB_NAME_MAX + 1]);
-
-/* Recipient lookups only, never logins: the user an alias record at key
- * names, for keys no login name can be: "@domain" (a catch-all) and a
- * bare local part (a system alias, every hosted domain's).  Returns 1 and
- * u and canon, 0 if there is no such alias (or its user is gone), -1 on db
- * error or a malformed record. */
-int userdb_lookup_alias(struct db *db, const char *key, struct userdb_user *u,
     char canon[USERDB_NAME_MAX + 1]);
 
 /* Outcome of checking a password (the reason the log and `auth test` give). */

@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "../base/log.h"
@@ -48,10 +49,9 @@ verdict_of(const struct wk_intake *w, uint32_t status)
 
 /* The master's verdict for address, or TEMP when it cannot be had. */
 static enum smtp_rcpt_verdict
-lookup(struct wk_intake *w, const char *address, uint32_t *index_r)
+lookup(struct wk_intake *w, const char *address, struct master_rcpt_result *r)
 {
 	static const uint16_t expect[] = { MSG_WORKER_RCPT };
-	struct master_rcpt_result r;
 	uint32_t id = ++w->next_id;
 
 	if (w->broken)
@@ -63,10 +63,9 @@ lookup(struct wk_intake *w, const char *address, uint32_t *index_r)
 		w->broken = 1;
 		return SMTP_RCPT_TEMP;
 	}
-	if (masterproto_rcpt_result_get(&ipc_scratch_in, &r) < 0 || r.id != id)
+	if (masterproto_rcpt_result_get(&ipc_scratch_in, r) < 0 || r->id != id)
 		fatal("reason=\"malformed recipient verdict from the master\"");
-	*index_r = r.index;
-	return verdict_of(w, r.status);
+	return verdict_of(w, r->status);
 }
 
 void
@@ -81,15 +80,25 @@ wk_intake_init(struct wk_intake *w, const char *ip, int relay_refused)
 enum smtp_rcpt_verdict
 wk_intake_rcpt(struct wk_intake *w, const char *address)
 {
-	uint32_t index = 0;
-	enum smtp_rcpt_verdict v = lookup(w, address, &index);
+	static struct master_rcpt_result r;
+	enum smtp_rcpt_verdict v = lookup(w, address, &r);
+	uint32_t k;
 
-	if (v == SMTP_RCPT_OK) {
-		if (w->nrcpt >= MASTERPROTO_RCPT_MAX)
-			fatal("reason=\"more recipients than MASTERPROTO_RCPT_MAX\"");
-		w->rcpt[w->nrcpt++] = index;
-		w->master_dirty = 1;
+	if (v != SMTP_RCPT_OK)
+		return v;
+	w->master_dirty = 1;
+	if (w->nrcpt >= MASTERPROTO_RCPT_MAX)
+		fatal("reason=\"more recipients than MASTERPROTO_RCPT_MAX\"");
+	if (w->nidx + r.n > MASTERPROTO_RCPT_MAX) {
+		/* aliases of many users, many times: the rest in another transaction */
+		log_event(LOG_LEVEL_WARN, "rcpt_failed", "ip=%s users=%u reason=\"too many users "
+		    "in this transaction\"", w->ip, w->nidx + r.n);
+		return SMTP_RCPT_TEMP;
 	}
+	w->first[w->nrcpt] = (uint16_t)w->nidx;
+	w->count[w->nrcpt++] = (uint8_t)r.n;
+	for (k = 0; k < r.n; k++)
+		w->idx[w->nidx++] = r.index[k];
 	return v;
 }
 
@@ -265,30 +274,48 @@ temp:
 	return WK_INTAKE_TEMP;
 }
 
+/* One user's copy (master index), or the outcome it had already. */
+static enum wk_intake_outcome
+deliver_user(struct wk_intake *w, uint32_t index)
+{
+	enum wk_intake_outcome o = (enum wk_intake_outcome)w->done[index];
+	int fd;
+
+	if (o != WK_INTAKE_NOT_YET)
+		return o;	/* another address of this user: no second copy */
+	fd = w->msg.fd >= 0 && !w->msg.failed ? store_for(w, index) : -1;
+	if (fd < 0) {
+		o = WK_INTAKE_TEMP;
+	} else {
+		o = store_deliver(w, fd, index);
+		close(fd);
+	}
+	w->done[index] = (uint8_t)o;
+	return o;
+}
+
 int
 wk_intake_deliver_one(struct wk_intake *w, unsigned i, struct smtp_reply *r)
 {
-	enum wk_intake_outcome o = WK_INTAKE_NOT_YET;
-	unsigned j;
-	int fd;
+	enum wk_intake_outcome o, other = WK_INTAKE_NOT_YET;
+	int any_temp = 0, any_ok = 0, all_loop = 1;
+	unsigned k;
 
 	if (i >= w->nrcpt)
 		fatal("reason=\"no such recipient\" index=%u recipients=%u", i, w->nrcpt);
-	/* another address of a user this message went to already: the same
-	 * outcome, no second copy */
-	for (j = 0; j < i && o == WK_INTAKE_NOT_YET; j++)
-		if (w->rcpt[j] == w->rcpt[i])
-			o = (enum wk_intake_outcome)w->outcome[j];
-	if (o == WK_INTAKE_NOT_YET) {
-		fd = w->msg.fd >= 0 && !w->msg.failed ? store_for(w, w->rcpt[i]) : -1;
-		if (fd < 0)
-			o = WK_INTAKE_TEMP;
-		else {
-			o = store_deliver(w, fd, w->rcpt[i]);
-			close(fd);
-		}
+	for (k = w->first[i]; k < (unsigned)w->first[i] + w->count[i]; k++) {
+		o = deliver_user(w, w->idx[k]);
+		any_temp |= o == WK_INTAKE_TEMP;
+		any_ok |= o == WK_INTAKE_DELIVERED;
+		all_loop &= o == WK_INTAKE_LOOP;
+		if (o != WK_INTAKE_LOOP && o != WK_INTAKE_DELIVERED && other == WK_INTAKE_NOT_YET)
+			other = o;
 	}
-	w->outcome[i] = (uint8_t)o;
+	o = any_temp ? WK_INTAKE_TEMP : any_ok ? WK_INTAKE_DELIVERED : all_loop ? WK_INTAKE_LOOP :
+	    other;
+	if (o == WK_INTAKE_DELIVERED && other != WK_INTAKE_NOT_YET)
+		log_event(LOG_LEVEL_WARN, "alias_partial", "ip=%s users=%u reason=\"a user of the "
+		    "alias refused the message\"", w->ip, w->count[i]);
 	outcome_reply(w, o, r);
 	return o == WK_INTAKE_DELIVERED ? 0 : -1;
 }
@@ -300,8 +327,9 @@ wk_intake_txn_end(struct wk_intake *w)
 		close(w->msg.fd);
 	memset(&w->msg, 0, sizeof(w->msg));
 	w->msg.fd = -1;
-	memset(w->outcome, 0, w->nrcpt);
+	memset(w->done, 0, sizeof(w->done));
 	w->nrcpt = 0;
+	w->nidx = 0;
 	if (!w->master_dirty || w->broken)
 		return;
 	w->master_dirty = 0;
@@ -310,4 +338,33 @@ wk_intake_txn_end(struct wk_intake *w)
 		log_event(LOG_LEVEL_WARN, "reset_failed", "ip=%s errno=%d", w->ip, errno);
 		w->broken = 1;
 	}
+}
+
+/* RFC 5322 3.3, in UTC, by hand: gmtime_r() and strftime() run glibc's
+ * tzset once, which opens /etc/localtime (not in the filter, nor in the
+ * empty root).  Days to a civil date: H. Hinnant's days_from_civil inverse. */
+void
+wk_intake_date(char *out, size_t outlen)
+{
+	static const char days[7][4] = { "Thu", "Fri", "Sat", "Sun", "Mon", "Tue", "Wed" };
+	static const char months[12][4] = { "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul",
+	    "Aug", "Sep", "Oct", "Nov", "Dec" };
+	struct timespec ts = { 0, 0 };
+	long long t, z, era, doe, yoe, doy, mp, d, m, y;
+	unsigned sec;
+
+	(void)clock_gettime(CLOCK_REALTIME, &ts);
+	t = ts.tv_sec < 0 ? 0 : (long long)ts.tv_sec;
+	sec = (unsigned)(t % 86400);
+	z = t / 86400 + 719468;
+	era = z / 146097;
+	doe = z - era * 146097;
+	yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
+	doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+	mp = (5 * doy + 2) / 153;
+	d = doy - (153 * mp + 2) / 5 + 1;
+	m = mp < 10 ? mp + 3 : mp - 9;
+	y = yoe + era * 400 + (m <= 2);
+	snprintf(out, outlen, "%s, %02lld %s %04lld %02u:%02u:%02u +0000", days[(t / 86400) % 7],
+	    d, months[(m - 1) % 12], y, sec / 3600, sec / 60 % 60, sec % 60);
 }

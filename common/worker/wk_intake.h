@@ -30,6 +30,8 @@ struct wk_intake_msg {
 	uint64_t len;		/* bytes written */
 	int failed;		/* a write failed: no recipient gets it */
 	int cr_held;		/* BDAT: a CR ended the last chunk (its LF may follow) */
+	uint64_t head;		/* bytes the worker wrote ahead of the client's (Received) */
+	unsigned mime_flags;	/* MIMECHECK_8BITMIME, _SMTPUTF8: what MAIL FROM declared */
 };
 
 /* How one recipient's delivery ended, so that a second address of the
@@ -50,11 +52,15 @@ struct wk_intake {
 	int quota_temporary;		/* over quota: 452 4.2.2, else 552 5.2.2
 					 * (quota_full_reply) */
 	struct wk_intake_msg msg;
-	/* the transaction's accepted recipients, in RCPT order: the master's
-	 * indexes (one per user: two addresses of a user share one) */
-	uint32_t rcpt[MASTERPROTO_RCPT_MAX];
-	uint8_t outcome[MASTERPROTO_RCPT_MAX];	/* enum wk_intake_outcome, by position */
-	unsigned nrcpt;
+	/* the transaction's accepted recipients, in RCPT order: recipient i
+	 * reaches the users idx[first[i] .. first[i] + count[i]), the master's
+	 * indexes (one per user: two addresses of a user share one; an alias
+	 * of several targets has several) */
+	uint32_t idx[MASTERPROTO_RCPT_MAX];
+	uint16_t first[MASTERPROTO_RCPT_MAX];
+	uint8_t count[MASTERPROTO_RCPT_MAX];
+	unsigned nrcpt, nidx;
+	uint8_t done[MASTERPROTO_RCPT_MAX];	/* enum wk_intake_outcome, by master index */
 	uint32_t next_id;		/* of the next lookup */
 	int master_dirty;		/* the master holds recipients: reset them */
 	int broken;			/* the control channel lost step: close */
@@ -84,17 +90,25 @@ void wk_intake_msg_chunk(struct wk_intake *w, const uint8_t *b, size_t len);
  * cannot be delivered to anyone (a write or the seal failed: logged). */
 int wk_intake_seal(struct wk_intake *w);
 
-/* Deliver the sealed message to accepted recipient i (in RCPT order).  r
- * holds the success reply and is left as it is when the copy is durable;
- * otherwise it is set to 552 5.2.2 (that mailbox refused the size), 554
- * 5.4.6 (the message already has this recipient's Delivered-To: a mail
- * loop) or 451 4.3.0.  A recipient whose user an earlier one of this
- * transaction already is (the master gave the same index) gets that one's
- * outcome, and no second copy is written.  Returns 0 delivered, -1 not. */
+/* Deliver the sealed message to accepted recipient i (in RCPT order): to
+ * each user it reaches.  r holds the success reply and is left as it is
+ * when the copies are durable; otherwise it is set to 552 5.2.2 (the
+ * mailbox refused the size), 554 5.4.6 (the message already has the
+ * user's Delivered-To: a mail loop) or 451 4.3.0.  A user an earlier
+ * recipient of this transaction reached already (the master gave the same
+ * index) is not written to again: it keeps that outcome.  For several
+ * users, one reply: 451 if any copy failed for now (the client retries;
+ * those delivered get it again), else 250 if any was delivered (a
+ * permanent refusal of another is logged), else as for one user (a loop
+ * when all looped).  Returns 0 delivered, -1 not. */
 int wk_intake_deliver_one(struct wk_intake *w, unsigned i, struct smtp_reply *r);
 
 /* The transaction is over (delivered, refused, RSET, EHLO): drop the
  * message and the recipients, here and in the master. */
 void wk_intake_txn_end(struct wk_intake *w);
+
+/* The time now as an RFC 5322 3.3 date in UTC ("Tue, 01 Dec 2026
+ * 16:29:56 +0000"), into out (at least 32 bytes). */
+void wk_intake_date(char *out, size_t outlen);
 
 #endif

@@ -8,6 +8,7 @@
 #include "../base/ev.h"
 #include "../base/log.h"
 #include "../ipc/proto.h"
+#include "../mail/mimecheck.h"
 #include "wk_smtp.h"
 
 #define DATA_PIECE	16384	/* decoded per call (the decoder adds at most 2) */
@@ -36,9 +37,32 @@ wk_smtp_flush(struct wk_smtp *p)
 static void
 wk_smtp_msg_open(struct wk_smtp *p)
 {
+	const struct smtp_params *mp = &p->sm.mail_params;
+
 	wk_intake_msg_open(&p->w, p->sm.mail_from.addr);
+	/* what the MIME check may take: RFC 6152's 8-bit body, RFC 6531's
+	 * UTF-8 header fields */
+	if ((mp->seen & SMTP_P_BODY) && mp->body != SMTP_BODY_7BIT)
+		p->w.msg.mime_flags |= MIMECHECK_8BITMIME;
+	if (mp->seen & SMTP_P_SMTPUTF8)
+		p->w.msg.mime_flags |= MIMECHECK_SMTPUTF8;
 	if (p->ops->msg_start != NULL)
 		p->ops->msg_start(p);
+	p->w.msg.head = p->w.msg.len;
+}
+
+/* The MIME policy over the sealed message: 0 to deliver it (perhaps
+ * wrapped), else the refusal (550 5.6.0, or 451 when the check could not
+ * be made) is written, once per recipient in LMTP (RFC 2033 4.2). */
+static int
+mime_refused(struct wk_smtp *p, const struct smtp_step *st)
+{
+	struct smtp_reply r;
+
+	if (wk_mime_apply(&p->w, &p->mime, &r) == 0)
+		return 0;
+	wk_smtp_reply(p, &r, st->nreplies > 0 ? st->nreplies : 1);
+	return 1;
 }
 
 /* One log line per refused recipient (the master logs the lookup). */
@@ -123,6 +147,10 @@ act(struct wk_smtp *p, const struct smtp_step *st)
 		if (wk_intake_seal(&p->w) < 0)
 			log_event(LOG_LEVEL_WARN, "message_failed", "ip=%s recipients=%u "
 			    "reason=\"not sealed\"", p->ip, p->w.nrcpt);
+		else if (mime_refused(p, st)) {
+			wk_intake_txn_end(&p->w);
+			break;
+		}
 		p->ops->deliver(p, st);
 		wk_intake_txn_end(&p->w);
 		break;
@@ -305,8 +333,12 @@ wk_smtp_run(struct wk_smtp *p, struct wk_boot *b, const struct wk_smtp_ops *ops,
 	p->in = WK_SMTP_IN_LINES;
 	wk_intake_init(&p->w, b->ip, relay_refused);
 	p->w.quota_temporary = strcmp(cfg->quota_full_reply, "temporary") == 0;
+	p->mime.mode = wk_mime_mode_of(cfg->smtp_bad_mime);
+	p->mime.max_depth = (unsigned)cfg->smtp_mime_max_depth;
+	p->mime.sid = b->sid;
 	limits_set(sc, lim);
 	smtp_session_init(&p->sm, sc, 0);
+	p->mime.hostname = p->sm.cfg.hostname;
 	wk_client_init(&p->c, FD_CLIENT, FD_KEYD, smtp_session_line_max(&p->sm),
 	    lim->idle_timeout_s * 1000, b->ip);
 	/* no login on intake: the relay stays idle, the deadline never applies */

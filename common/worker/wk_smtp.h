@@ -28,6 +28,7 @@
 #include "wk_boot.h"
 #include "wk_client.h"
 #include "wk_intake.h"
+#include "wk_mime.h"
 #include "wk_session.h"
 
 enum wk_smtp_input {
@@ -63,6 +64,7 @@ struct wk_smtp {
 	uint64_t chunk_left;		/* WK_SMTP_IN_CHUNK / _DISCARD */
 	struct smtp_step held;		/* WK_SMTP_IN_DISCARD: the reply after the chunk */
 	struct wk_intake w;
+	struct wk_mime_policy mime;	/* smtp_bad_mime, checked after the data */
 	uint64_t messages;		/* transactions delivered to every recipient, for
 					 * the logout line (the worker's deliver counts) */
 };

@@ -452,11 +452,21 @@ domain_hosted(const char *name)
 	return rc != 0;
 }
 
-/* A subaddress, user+tag@domain: the user's (or alias's) when the whole
- * address is neither.  name loses its tag.  rc as userdb_lookup's. */
+/* Where mail for key goes, through its aliases (common/mail/aliases.h):
+ * an enum aliases_status, x the users. */
 static int
-resolve_subaddress(char name[USERDB_NAME_MAX + 1], struct userdb_user *u,
-    char canon[USERDB_NAME_MAX + 1])
+expand(const char *key, struct aliases_expansion *x)
+{
+	struct aliases_limits lim = { .max_targets = acfg.alias_max_targets,
+	    .max_depth = acfg.alias_max_depth };
+
+	return aliases_expand(udb, key, &lim, NULL, NULL, x);
+}
+
+/* A subaddress, user+tag@domain: the user's (or alias's) when the whole
+ * address is neither.  name loses its tag.  rc as expand's. */
+static int
+resolve_subaddress(char name[USERDB_NAME_MAX + 1], struct aliases_expansion *x)
 {
 	char *at = strchr(name, '@'), *d = name + strcspn(name, acfg.delimiter);
 	const char *rest;
@@ -465,7 +475,7 @@ resolve_subaddress(char name[USERDB_NAME_MAX + 1], struct userdb_user *u,
 		return 0;
 	rest = at != NULL ? at : d + strlen(d);
 	memmove(d, rest, strlen(rest) + 1);
-	return userdb_lookup(udb, name, u, canon);
+	return expand(name, x);
 }
 
 /* The domain's catch-all, an alias "@domain" (posternctl alias add
@@ -473,13 +483,13 @@ resolve_subaddress(char name[USERDB_NAME_MAX + 1], struct userdb_user *u,
  * nothing more specific took.  Recipient lookups only: the key is no name
  * a login can give (userdb_normalize refuses an empty local part). */
 static int
-resolve_catchall(const char *name, struct userdb_user *u, char canon[USERDB_NAME_MAX + 1])
+resolve_catchall(const char *name, struct aliases_expansion *x)
 {
 	const char *at = strchr(name, '@');
 
 	if (at == NULL || !domain_hosted(name))
 		return 0;
-	return userdb_lookup_alias(udb, at, u, canon);
+	return expand(at, x);
 }
 
 /* The system aliases (Courier's aliases/system): a domain-less alias key,
@@ -490,7 +500,7 @@ resolve_catchall(const char *name, struct userdb_user *u, char canon[USERDB_NAME
  * domain) is ours whatever default_domain is.  Recipient lookups only: no
  * login name is without a domain once normalised. */
 static int
-resolve_system(const char *name, struct userdb_user *u, char canon[USERDB_NAME_MAX + 1])
+resolve_system(const char *name, struct aliases_expansion *x)
 {
 	char local[USERDB_NAME_MAX + 1], pm[USERDB_NAME_MAX + 1];
 	const char *at = strchr(name, '@'), *why;
@@ -501,31 +511,30 @@ resolve_system(const char *name, struct userdb_user *u, char canon[USERDB_NAME_M
 	local[n] = '\0';
 	if (bare ? strcmp(local, "postmaster") != 0 : !domain_hosted(name))
 		return 0;
-	rc = userdb_lookup_alias(udb, local, u, canon);
+	rc = expand(local, x);
 	if (rc != 0 || strcmp(local, "postmaster") != 0 || acfg.postmaster[0] == '\0')
 		return rc;
 	if (userdb_normalize((const uint8_t *)acfg.postmaster, strlen(acfg.postmaster),
 	    acfg.default_domain, pm, &why) < 0)
 		return 0;	/* the master checked it: cannot happen */
-	return userdb_lookup(udb, pm, u, canon);
+	return expand(pm, x);
 }
 
 /* Where mail for the normalised name goes, most specific first: a user or
  * an alias, a subaddress of one, a system alias (or the postmaster key),
- * the domain's catch-all.  rc as userdb_lookup's; name may lose a
- * subaddress tag. */
+ * the domain's catch-all.  rc as expand's; name may lose a subaddress
+ * tag. */
 static int
-resolve_name(char name[USERDB_NAME_MAX + 1], struct userdb_user *u,
-    char canon[USERDB_NAME_MAX + 1])
+resolve_name(char name[USERDB_NAME_MAX + 1], struct aliases_expansion *x)
 {
-	int rc = userdb_lookup(udb, name, u, canon);
+	int rc = expand(name, x);
 
 	if (rc == 0)
-		rc = resolve_subaddress(name, u, canon);
+		rc = resolve_subaddress(name, x);
 	if (rc == 0)
-		rc = resolve_system(name, u, canon);
+		rc = resolve_system(name, x);
 	if (rc == 0)
-		rc = resolve_catchall(name, u, canon);
+		rc = resolve_catchall(name, x);
 	return rc;
 }
 
@@ -575,14 +584,53 @@ resolve_local(char name[USERDB_NAME_MAX + 1])
 	return 0;
 }
 
-/* Resolve a recipient as a login resolves a name (default_domain, one
- * alias hop), without a password, and then as only a recipient resolves
- * (resolve_name): the result says where mail for it goes. */
+/* The users of x into r: each enabled user with a usable mail root.
+ * Returns the status (FOUND, DISABLED when every user is, TEMP). */
+static uint32_t
+targets(const struct aliases_expansion *x, struct authd_lookup_result *r)
+{
+	char canon[USERDB_NAME_MAX + 1];
+	struct authd_lookup_target *t;
+	struct userdb_user u;
+	const char *why;
+	uint32_t st = AUTHD_LOOKUP_DISABLED;
+	unsigned i;
+	int rc;
+
+	for (i = 0; i < x->n && st != AUTHD_LOOKUP_TEMP; i++) {
+		t = &r->t[r->n];
+		rc = userdb_lookup(udb, x->user[i], &u, canon);
+		if (rc <= 0) {
+			/* gone since the expansion read it, or the db failed */
+			st = AUTHD_LOOKUP_TEMP;
+			log_event(LOG_LEVEL_ERR, "lookup_failed", "user=%s reason=\"user database "
+			    "error\"", x->user[i]);
+		} else if (u.flags & USERDB_USER_DISABLED) {
+			;	/* its mail is not taken: the others' is */
+		} else if (user_mailroot(x->user[i], &u, t->mail_root, &why) < 0) {
+			st = AUTHD_LOOKUP_TEMP;
+			log_event(LOG_LEVEL_ERR, "lookup_failed", "user=%s reason=\"%s\"", x->user[i], why);
+		} else {
+			snprintf(t->user, sizeof(t->user), "%s", x->user[i]);
+			t->uid = u.uid ? u.uid : acfg.mail_uid;
+			t->gid = u.gid ? u.gid : acfg.mail_gid;
+			t->quota = u.quota;
+			r->n++;
+			st = AUTHD_LOOKUP_FOUND;
+		}
+		explicit_bzero(&u, sizeof(u));	/* it held the password hash */
+	}
+	return st;
+}
+
+/* Resolve a recipient as a login resolves a name (default_domain), without
+ * a password, and then as only a recipient resolves (resolve_name, aliases
+ * expanded): the result says where mail for it goes. */
 static void
 resolve(const struct authd_lookup *q, struct authd_lookup_result *r)
 {
-	char name[USERDB_NAME_MAX + 1];
-	struct userdb_user u;
+	static struct aliases_expansion x;
+	char name[USERDB_NAME_MAX + 1], qa[AUTHD_ADDRESS_MAX * 4 + 8];
 	const char *why;
 	int rc;
 
@@ -593,29 +641,25 @@ resolve(const struct authd_lookup *q, struct authd_lookup_result *r)
 		r->status = AUTHD_LOOKUP_INVALID;
 		return;
 	}
-	rc = resolve_local(name) < 0 ? 0 : resolve_name(name, &u, r->user);
-	if (rc < 0) {
+	rc = resolve_local(name) < 0 ? 0 : resolve_name(name, &x);
+	if (rc == ALIASES_DB_ERROR) {
 		r->status = AUTHD_LOOKUP_TEMP;
 		log_event(LOG_LEVEL_ERR, "lookup_failed", "reason=\"user database error\"");
+	} else if (rc < 0) {
+		/* a loop, a chain too deep, too many users: the operator's to
+		 * fix (posternctl alias); meanwhile the sender keeps the mail */
+		r->status = AUTHD_LOOKUP_TEMP;
+		log_event(LOG_LEVEL_WARN, "alias_refused", "address=\"%s\" reason=\"%s\"",
+		    log_quote(qa, sizeof(qa), q->address, (unsigned)strlen(q->address)), x.why);
 	} else if (rc == 0)
 		r->status = domain_hosted(name) ? AUTHD_LOOKUP_UNKNOWN : AUTHD_LOOKUP_RELAY;
-	else if (u.flags & USERDB_USER_DISABLED)
-		r->status = AUTHD_LOOKUP_DISABLED;
-	else if (user_mailroot(r->user, &u, r->mail_root, &why) < 0) {
-		r->status = AUTHD_LOOKUP_TEMP;
-		log_event(LOG_LEVEL_ERR, "lookup_failed", "user=%s reason=\"%s\"", r->user, why);
-	} else
-		r->status = AUTHD_LOOKUP_FOUND;
-	if (r->status == AUTHD_LOOKUP_FOUND) {
-		r->uid = u.uid ? u.uid : acfg.mail_uid;
-		r->gid = u.gid ? u.gid : acfg.mail_gid;
-		r->quota = u.quota;
-	} else {
+	else
+		r->status = targets(&x, r);
+	if (r->status != AUTHD_LOOKUP_FOUND) {
 		/* only a found recipient names anything */
-		memset(r->user, 0, sizeof(r->user));
-		memset(r->mail_root, 0, sizeof(r->mail_root));
+		memset(r->t, 0, sizeof(r->t));
+		r->n = 0;
 	}
-	explicit_bzero(&u, sizeof(u));	/* it held the password hash */
 }
 
 /* MSG_AUTHD_LOOKUP: answered at once, in order (the master matches ids). */

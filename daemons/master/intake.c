@@ -52,18 +52,22 @@ status_name(uint32_t st)
 	return st < sizeof(names) / sizeof(names[0]) ? names[st] : "?";
 }
 
-/* Keep a found recipient; its index, or -1 (list full or no memory).  A
- * user already in the list keeps its index: two addresses of one user (an
- * alias, a subaddress, a catch-all) make one copy, and the worker, which
- * sees the same index twice, gives both the one outcome. */
+_Static_assert(AUTHD_LOOKUP_TARGETS_MAX <= MASTERPROTO_TARGETS_MAX,
+    "every user a lookup names gets an index in the worker's verdict");
+
+/* Keep one user a found recipient reaches; its index, or -1 (list full or
+ * no memory).  A user already in the list keeps its index: two addresses
+ * of one user (an alias, a subaddress, a catch-all, two aliases with
+ * targets in common) make one copy, and the worker, which sees the same
+ * index twice, gives both the one outcome. */
 static int
-keep(struct session *s, const struct authd_lookup_result *r)
+keep(struct session *s, const struct authd_lookup_target *t)
 {
 	struct session_rcpt *n, *e;
 	uint32_t i;
 
 	for (i = 0; i < s->nrcpts; i++)
-		if (strcmp(s->rcpts[i].user, r->user) == 0)
+		if (strcmp(s->rcpts[i].user, t->user) == 0)
 			return (int)i;
 	if (s->nrcpts >= MASTERPROTO_RCPT_MAX)
 		return -1;
@@ -73,40 +77,56 @@ keep(struct session *s, const struct authd_lookup_result *r)
 	s->rcpts = n;
 	e = &n[s->nrcpts];
 	memset(e, 0, sizeof(*e));
-	snprintf(e->user, sizeof(e->user), "%s", r->user);
-	e->uid = r->uid;
-	e->gid = r->gid;
-	e->quota = r->quota;
-	e->mail_root = strdup(r->mail_root);
+	snprintf(e->user, sizeof(e->user), "%s", t->user);
+	e->uid = t->uid;
+	e->gid = t->gid;
+	e->quota = t->quota;
+	e->mail_root = strdup(t->mail_root);
 	if (e->mail_root == NULL)
 		return -1;
 	return (int)s->nrcpts++;
+}
+
+/* Every user of a found result kept, their indexes in res; 0, or -1 (a
+ * meaning the master refuses, or no room: a temporary failure). */
+static int
+keep_all(struct session *s, const struct authd_lookup_result *r, struct master_rcpt_result *res)
+{
+	uint32_t i;
+	int index;
+
+	for (i = 0; i < r->n; i++) {
+		/* check meaning as for a login: never root, only canonical roots */
+		if (r->t[i].uid == 0 || r->t[i].gid == 0 ||
+		    !config_path_canonical(r->t[i].mail_root) || (index = keep(s, &r->t[i])) < 0)
+			return -1;
+		res->index[res->n++] = (uint32_t)index;
+	}
+	return 0;
 }
 
 static void
 answered(void *ctx, const struct authd_lookup_result *r)
 {
 	struct pending_rcpt *p = ctx;
-	struct master_rcpt_result res = { .id = p->id, .status = r->status };
+	static struct master_rcpt_result res;
 	struct session *s = session_by_sid(p->m, p->sid);
-	char q[MASTERPROTO_ADDRESS_MAX + 8];
-	int index;
+	char q[MASTERPROTO_ADDRESS_MAX + 8], extra[USERDB_NAME_MAX + 32];
 
 	if (s == NULL)		/* the worker went away meanwhile */
 		goto done;
+	res = (struct master_rcpt_result){ .id = p->id, .status = r->status };
 	log_set_session(s->sid);
-	if (r->status == AUTHD_LOOKUP_FOUND) {
-		/* check meaning as for a login: never root, only canonical roots */
-		if (r->uid == 0 || r->gid == 0 || !config_path_canonical(r->mail_root) ||
-		    (index = keep(s, r)) < 0)
-			res.status = AUTHD_LOOKUP_TEMP;
-		else
-			res.index = (uint32_t)index;
-	}
-	log_event(LOG_LEVEL_INFO, "rcpt", "address=\"%s\" status=%s%s%s",
+	if (r->status == AUTHD_LOOKUP_FOUND && keep_all(s, r, &res) < 0)
+		res = (struct master_rcpt_result){ .id = p->id, .status = AUTHD_LOOKUP_TEMP };
+	extra[0] = '\0';
+	if (res.status == AUTHD_LOOKUP_FOUND && r->n > 1)	/* an alias of several */
+		snprintf(extra, sizeof(extra), " user=%s users=%u", r->t[0].user, r->n);
+	else if (res.status == AUTHD_LOOKUP_FOUND)
+		snprintf(extra, sizeof(extra), " user=%s", r->t[0].user);
+	log_event(LOG_LEVEL_INFO, "rcpt", "address=\"%s\" status=%s%s",
 	    log_quote(q, sizeof(q), p->address, (unsigned)strlen(p->address)), status_name(res.status),
-	    res.status == AUTHD_LOOKUP_FOUND ? " user=" : "",
-	    res.status == AUTHD_LOOKUP_FOUND ? r->user : "");
+	    extra);
 	log_set_session(NULL);
 	s->ctl.phase = CTL_INTAKE;
 	masterproto_rcpt_result_put(&outmsg, &res);
@@ -133,10 +153,12 @@ intake_rcpt(void *ctx, struct ipc_in *in)
 		memcpy(p->address, r.address, sizeof(p->address));
 	}
 	if (p == NULL || master_lookup(s->m, r.address, answered, p) < 0) {
-		struct authd_lookup_result temp = { .status = AUTHD_LOOKUP_TEMP };
+		static struct authd_lookup_result temp;
+		temp = (struct authd_lookup_result){ .status = AUTHD_LOOKUP_TEMP };
 		/* authd busy or down: a temporary failure for this recipient */
 		if (p == NULL) {
-			struct master_rcpt_result res = { .id = r.id, .status = AUTHD_LOOKUP_TEMP };
+			static struct master_rcpt_result res;
+			res = (struct master_rcpt_result){ .id = r.id, .status = AUTHD_LOOKUP_TEMP };
 			s->ctl.phase = CTL_INTAKE;
 			masterproto_rcpt_result_put(&outmsg, &res);
 			master_worker_send(s, &outmsg);

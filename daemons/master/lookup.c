@@ -59,8 +59,9 @@ static void
 timed_out(void *ctx)
 {
 	struct pending *p = ctx;
-	struct authd_lookup_result r = { .id = p->id, .status = AUTHD_LOOKUP_TEMP };
+	static struct authd_lookup_result r;
 
+	r = (struct authd_lookup_result){ .id = p->id, .status = AUTHD_LOOKUP_TEMP };
 	log_event(LOG_LEVEL_WARN, "lookup_timeout", "id=%u reason=\"authd did not answer\"", p->id);
 	p->timer = 0;
 	finish(p, &r);
@@ -94,7 +95,7 @@ master_lookup(struct master *m, const char *address, master_lookup_cb *cb, void 
 int
 master_lookup_result(struct master *m, struct ipc_in *in)
 {
-	struct authd_lookup_result r;
+	static struct authd_lookup_result r;
 	struct pending *p;
 
 	(void)m;

@@ -2,7 +2,6 @@
  * STARTTLS, the Received header, one reply per transaction. */
 #include <stdio.h>
 #include <string.h>
-#include <time.h>
 
 #include "../../common/base/log.h"
 #include "smtpd.h"
@@ -10,35 +9,6 @@
 /* The envelope sender of the message being read, for its log line (the
  * machine forgets the transaction before it hands out DELIVER). */
 static char mail_from[SMTP_MAILBOX_MAX + 1];
-
-/* RFC 5322 3.3, in UTC, by hand: gmtime_r() and strftime() run glibc's
- * tzset once, which opens /etc/localtime (not in the filter, nor in the
- * empty root).  Days to a civil date: H. Hinnant's days_from_civil inverse. */
-static void
-date_now(char *out, size_t outlen)
-{
-	static const char days[7][4] = { "Thu", "Fri", "Sat", "Sun", "Mon", "Tue", "Wed" };
-	static const char months[12][4] = { "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul",
-	    "Aug", "Sep", "Oct", "Nov", "Dec" };
-	struct timespec ts = { 0, 0 };
-	long long t, z, era, doe, yoe, doy, mp, d, m, y;
-	unsigned sec;
-
-	(void)clock_gettime(CLOCK_REALTIME, &ts);
-	t = ts.tv_sec < 0 ? 0 : (long long)ts.tv_sec;
-	sec = (unsigned)(t % 86400);
-	z = t / 86400 + 719468;
-	era = z / 146097;
-	doe = z - era * 146097;
-	yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
-	doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-	mp = (5 * doy + 2) / 153;
-	d = doy - (153 * mp + 2) / 5 + 1;
-	m = mp < 10 ? mp + 3 : mp - 9;
-	y = yoe + era * 400 + (m <= 2);
-	snprintf(out, outlen, "%s, %02lld %s %04lld %02u:%02u:%02u +0000", days[(t / 86400) % 7],
-	    d, months[(m - 1) % 12], y, sec / 3600, sec / 60 % 60, sec % 60);
-}
 
 /* RFC 5321 4.4: "from" the client's EHLO/HELO name and its address literal,
  * "by" us, "with" SMTP, ESMTP or ESMTPS (RFC 3848), our session id; the
@@ -55,7 +25,7 @@ received(struct wk_smtp *p)
 	snprintf(mail_from, sizeof(mail_from), "%s", sm->mail_from.addr);
 	if (p->c.tls != NULL && tls_describe(p->c.tls, desc, sizeof(desc)) == 0)
 		snprintf(tls, sizeof(tls), "\n\t(%s)", desc);
-	date_now(date, sizeof(date));
+	wk_intake_date(date, sizeof(date));
 	n = snprintf(hdr, sizeof(hdr), "Received: from %s ([%s%s])\n\tby %s with %s id %s%s;\n\t%s\n",
 	    sm->helo, strchr(p->ip, ':') != NULL ? "IPv6:" : "", p->ip, sm->cfg.hostname, with,
 	    p->sid, tls, date);

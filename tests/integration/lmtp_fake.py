@@ -20,7 +20,7 @@ from harness import BIN
 
 HDR = struct.Struct(">BBHI")
 MSG_WORKER_STORE_FAIL = 0x0502
-MSG_WORKER_RCPT = 0x0505
+MSG_WORKER_RCPT = 0x0507
 MSG_WORKER_DELIVER = 0x0506
 MSG_MASTER_RCPT = 0x0204
 MSG_MASTER_DELIVER = 0x0205
@@ -92,11 +92,12 @@ class FakeMaster:
         addr = payload[8:8 + alen].decode()
         self.events.append(("rcpt", addr))
         status = self.users.get(addr.lower(), 1)
-        index = 0
-        if status == 0:
+        if status == 0:  # found: one user, one index (masterproto.h)
             index = len(self.names)
             self.names[index] = addr
-        send(self.ctrl, MSG_WORKER_RCPT, struct.pack(">III", rid, status, index))
+            send(self.ctrl, MSG_WORKER_RCPT, struct.pack(">IIII", rid, status, 1, index))
+        else:
+            send(self.ctrl, MSG_WORKER_RCPT, struct.pack(">III", rid, status, 0))
 
     def on_deliver(self, index):
         self.events.append(("deliver", index))

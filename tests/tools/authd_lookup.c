@@ -4,7 +4,7 @@
  * Starts postern-authd on a channel of its own (fd 3, as the master does),
  * sends it the config message and one MSG_AUTHD_LOOKUP per address, and
  * prints one line per result:
- *   id=N status=S user=U uid=N gid=N quota=N root=PATH
+ *   id=N status=S user=U uid=N gid=N quota=N root=PATH [users=U,U2,...]
  * with the codec both ends use (common/ipc/authdproto.c).  "-" as an address
  * sends a malformed lookup (a trailing byte): authd must exit. */
 #include <errno.h>
@@ -48,7 +48,8 @@ start_authd(const char *bin, const char *conf, int *fd_r)
 static void
 lookup(int fd, uint32_t id, const char *address)
 {
-	struct authd_lookup_result r;
+	static struct authd_lookup_result r;
+	uint32_t i;
 	int rc;
 
 	authdproto_lookup_put(&out, id, strcmp(address, "-") ? address : "x");
@@ -67,8 +68,13 @@ lookup(int fd, uint32_t id, const char *address)
 		printf("id=%u bad-reply type=0x%04x\n", id, in.type);
 		return;
 	}
-	printf("id=%u status=%u user=%s uid=%u gid=%u quota=%llu root=%s\n", r.id, r.status,
-	    r.user, r.uid, r.gid, (unsigned long long)r.quota, r.mail_root);
+	/* the first user's fields (empty ones for none); an alias of several
+	 * users adds them all: users=a,b,... */
+	printf("id=%u status=%u user=%s uid=%u gid=%u quota=%llu root=%s", r.id, r.status,
+	    r.t[0].user, r.t[0].uid, r.t[0].gid, (unsigned long long)r.t[0].quota, r.t[0].mail_root);
+	for (i = 0; r.n > 1 && i < r.n; i++)
+		printf("%s%s", i == 0 ? " users=" : ",", r.t[i].user);
+	printf("\n");
 }
 
 int

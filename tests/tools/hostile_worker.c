@@ -777,7 +777,7 @@ run_sandbox_probe(const char *cmd)
 static void
 intake_rcpt(const char *address, int twice)
 {
-	struct master_rcpt_result r;
+	static struct master_rcpt_result r;
 	int rc;
 
 	masterproto_rcpt_put(&out, 1, address);
@@ -787,7 +787,7 @@ intake_rcpt(const char *address, int twice)
 	}
 	rc = recv_wait(FD_CONTROL, 10000);
 	if (rc == 1 && in.type == MSG_WORKER_RCPT && masterproto_rcpt_result_get(&in, &r) == 0) {
-		say("rcpt status=%u index=%u", r.status, r.index);
+		say("rcpt status=%u index=%u", r.status, r.n > 0 ? r.index[0] : 0);
 		return;
 	}
 	say(rc == 0 ? "ctl-closed" : rc == -2 ? "no-answer" : "bad-answer");

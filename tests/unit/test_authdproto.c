@@ -71,6 +71,7 @@ test_lookup(void)
 	static struct authd_lookup q;
 	static struct authd_lookup_result r, got;
 	static char addr[AUTHD_ADDRESS_MAX + 2];
+	unsigned i;
 
 	memset(addr, 'a', AUTHD_ADDRESS_MAX);
 	authdproto_lookup_put(&out, 7, addr);
@@ -79,19 +80,39 @@ test_lookup(void)
 	addr[AUTHD_ADDRESS_MAX] = 'a';
 	authdproto_lookup_put(&out, 7, addr);
 	CHECK(out.err != 0, "a longer address is not encoded");
-	r = (struct authd_lookup_result){ .id = 9, .status = AUTHD_LOOKUP_FOUND, .uid = 7300,
-	    .gid = 7301, .quota = 1ULL << 40 };
-	memset(r.user, 'u', USERDB_NAME_MAX);
-	r.mail_root[0] = '/';
-	memset(r.mail_root + 1, 'm', CONFIG_PATH_MAX - 2);
+	memset(&r, 0, sizeof(r));
+	r.id = 9;
+	r.status = AUTHD_LOOKUP_FOUND;
+	r.n = AUTHD_LOOKUP_TARGETS_MAX;
+	for (i = 0; i < r.n; i++) {
+		r.t[i] = (struct authd_lookup_target){ .uid = 7300, .gid = 7301, .quota = 1ULL << 40 };
+		memset(r.t[i].user, 'u', USERDB_NAME_MAX);
+		snprintf(r.t[i].user, 4, "%03u", i);	/* distinct */
+		r.t[i].user[3] = 'u';
+		r.t[i].mail_root[0] = '/';
+		memset(r.t[i].mail_root + 1, 'm', CONFIG_PATH_MAX - 2);
+	}
 	authdproto_lookup_result_put(&out, &r);
-	CHECK(transfer() == 0 && authdproto_lookup_result_get(&in, &got) == 0 &&
-	    !memcmp(&got, &r, sizeof(r)), "a found result with the longest fields round-trips");
-	r.uid = 0;
+	CHECK(out.err == 0 && transfer() == 0 && authdproto_lookup_result_get(&in, &got) == 0 &&
+	    !memcmp(&got, &r, sizeof(r)), "a found result of the most users, longest fields, round-trips");
+	memcpy(r.t[1].user, r.t[0].user, sizeof(r.t[0].user));
+	authdproto_lookup_result_put(&out, &r);
+	CHECK(transfer() == 0 && authdproto_lookup_result_get(&in, &got) == -1,
+	    "the same user twice refused");
+	r.n = 1;
+	r.t[0].uid = 0;
 	authdproto_lookup_result_put(&out, &r);
 	CHECK(transfer() == 0 && authdproto_lookup_result_get(&in, &got) == -1 && got.id == 0,
 	    "found with uid 0 refused");
-	r.uid = 7300;
+	r.t[0].uid = 7300;
+	r.n = 0;
+	authdproto_lookup_result_put(&out, &r);
+	CHECK(transfer() == 0 && authdproto_lookup_result_get(&in, &got) == -1,
+	    "found naming no user refused");
+	r.n = AUTHD_LOOKUP_TARGETS_MAX + 1;
+	authdproto_lookup_result_put(&out, &r);
+	CHECK(out.err != 0, "more users than the bound are not encoded");
+	r.n = 1;
 	r.status = AUTHD_LOOKUP_UNKNOWN;
 	authdproto_lookup_result_put(&out, &r);
 	CHECK(transfer() == 0 && authdproto_lookup_result_get(&in, &got) == -1,

@@ -279,6 +279,19 @@ test_imap(void)
 	    cfg.smtp_greet_pause == 6000, "smtp_greet_pause: off by default, milliseconds");
 	CHECK(fails_at("smtp_greet_pause = 60001\n", "t.conf:1:", "out of range"),
 	    "smtp_greet_pause: at most 60 s");
+	CHECK(parse("") == 0 && !strcmp(cfg.smtp_bad_mime, "accept") && cfg.smtp_mime_max_depth == 20 &&
+	    parse("smtp_bad_mime = wrap\n") == 0 && !strcmp(cfg.smtp_bad_mime, "wrap") &&
+	    parse("BOFHBADMIME=reject\n") == 0 && !strcmp(cfg.smtp_bad_mime, "reject"),
+	    "smtp_bad_mime: accept by default, Courier's BOFHBADMIME as its alias");
+	CHECK(fails_at("smtp_bad_mime = bounce\n", "t.conf", "accept, reject or wrap") &&
+	    fails_at("smtp_mime_max_depth = 65\n", "t.conf:1:", "out of range") &&
+	    fails_at("smtp_mime_max_depth = 0\n", "t.conf:1:", "out of range"),
+	    "smtp_bad_mime: one of three words; smtp_mime_max_depth 1..64");
+	CHECK(parse("") == 0 && cfg.alias_max_targets == 16 && cfg.alias_max_depth == 8 &&
+	    parse("alias_max_targets = 32\nalias_max_depth = 16\n") == 0 &&
+	    fails_at("alias_max_targets = 33\n", "t.conf:1:", "out of range") &&
+	    fails_at("alias_max_depth = 0\n", "t.conf:1:", "out of range"),
+	    "alias_max_targets 1..32 (16), alias_max_depth 1..16 (8)");
 	CHECK(parse("default_domain = example.com\nlocal_domains = localhost, host.example.com ,x.test,\n")
 	    == 0 && parse("local_domains = \"\"\n") == 0, "local_domains: a list of domain names");
 	CHECK(fails_at("default_domain = example.com\nlocal_domains = localhost,,x.test\n", "t.conf",
