@@ -67,6 +67,7 @@ decode_request(void)
 		return decode_named();
 	case MSG_STORE_IMAP_SYNC:
 	case MSG_STORE_IMAP_QUOTA:
+	case MSG_STORE_IMAP_LOGOUT:
 		if (storeimap_empty_get(&in) < 0)
 			return 0;
 		storeimap_empty_put(&out, in.type);

@@ -42,6 +42,9 @@
  *             covering the same messages in the same order; COPIED
  *   APPEND    APPENDED; STATUS STATUS; QUOTA QUOTA; CREATE, DELETE, RENAME,
  *             SUBSCRIBE OK(0)
+ *   LOGOUT    OK(0), sent after the mailbox lock is released, so that a
+ *             client that has read LOGOUT's tagged OK can log in over POP3
+ *             at once; nothing may follow it on the channel
  * stored intersects every UID set with its copy of the worker's view, so
  * UIDs the worker was not told of yet (a SYNC will) are left out.
  *
@@ -83,6 +86,8 @@ enum storeimap_msg {
 						   one message of a MULTIAPPEND */
 	MSG_STORE_IMAP_STRUCTS = 0x0641,	/* S: uidset (as META): ENVELOPE and
 						   BODY(STRUCTURE) from stored's cache */
+	MSG_STORE_IMAP_LOGOUT = 0x0642,		/* (empty) the session ends: stored
+						   drops the selection and the lock */
 	/* stored -> worker: data */
 	MSG_STORE_FOLDERS = 0x0710,		/* count u32, count x (attr u32, name) */
 	MSG_STORE_KEYWORDS = 0x0711,		/* count u8, count x (slot u8, name) */
@@ -278,7 +283,7 @@ void storeimap_name_put(struct ipc_out *o, uint16_t type, uint8_t u8, uint32_t a
     const char *name, const char *name2);
 int storeimap_name_get(struct ipc_in *in, struct store_req_name *r);
 
-/* SYNC, QUOTA: no fields. */
+/* SYNC, QUOTA, LOGOUT: no fields. */
 void storeimap_empty_put(struct ipc_out *o, uint16_t type);
 int storeimap_empty_get(struct ipc_in *in);
 

@@ -11,6 +11,8 @@
 #include "../../common/base/ev.h"
 #include "../../common/base/log.h"
 #include "../../common/ipc/proto.h"
+#include "../../common/ipc/scratch.h"
+#include "../../common/ipc/storeproto.h"
 #include "../../common/proto/imap_fmt.h"
 #include "imapd.h"
 
@@ -192,6 +194,15 @@ cmd_logout(struct imap *p, const struct imap_cmd *cmd)
 	if (cmd->nargs != 0) {
 		imap_bad(p, cmd->tag, "LOGOUT takes no arguments");
 		return;
+	}
+	/* stored releases the mailbox lock before it answers: once the client
+	 * has the tagged OK, a POP3 login finds the mailbox free */
+	if (p->state == IMAP_AUTHENTICATED || p->state == IMAP_SELECTED) {
+		storeimap_empty_put(&ipc_scratch_out, MSG_STORE_IMAP_LOGOUT);
+		imap_store_call(p, NULL, NULL);
+		if (ipc_scratch_in.type != MSG_STORE_OK)
+			log_event(LOG_LEVEL_WARN, "logout_store", "ip=%s code=%u reason=\"stored did "
+			    "not close the mailbox\"", p->ip, imap_store_err());
 	}
 	imap_puts(p, "* BYE Logging out\r\n");
 	imap_ok(p, cmd->tag, "LOGOUT completed");

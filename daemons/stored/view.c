@@ -115,6 +115,17 @@ view_watch(struct view_session *s)
 	return -1;
 }
 
+void
+view_unwatch(struct view_session *s)
+{
+	if (s->watch_fd < 0)
+		return;
+	ev_del_fd(s->watch_fd);
+	close(s->watch_fd);	/* its watches go with it */
+	s->watch_fd = -1;
+	s->watch_wd[0] = s->watch_wd[1] = -1;
+}
+
 int
 view_watch_dir(struct view_session *s, const char *dir)
 {

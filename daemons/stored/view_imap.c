@@ -853,6 +853,26 @@ on_copy(void *ctx, struct ipc_in *in)
 	return 0;
 }
 
+/* LOGOUT: the selection and the mailbox lock go before the reply, which
+ * the worker awaits before its tagged OK, so that a POP3 login right after
+ * that OK finds the mailbox free (the process exits only later, at EOF). */
+static int
+on_logout(void *ctx, struct ipc_in *in)
+{
+	struct view_session *s = ctx;
+
+	if (storeimap_empty_get(in) < 0)
+		return -1;
+	if (s->imap->box != NULL)
+		deselect(s);
+	view_unwatch(s);
+	engine_unlock(s->e);
+	s->chan.phase = VIEW_PHASE_DONE;
+	storeproto_ok_put(s->out, 0);
+	view_reply(s);
+	return 0;
+}
+
 static const struct ipc_handler imap_requests[] = {
 	{ .type = MSG_STORE_IMAP_OPEN, .phases = VIEW_PHASE_IDLE, .fn = on_open },
 	{ .type = MSG_STORE_IMAP_LIST, .phases = IMAP_ANY, .fn = imap_on_list },
@@ -874,6 +894,7 @@ static const struct ipc_handler imap_requests[] = {
 	{ .type = MSG_STORE_IMAP_RENAME, .phases = IMAP_ANY, .fn = imap_on_rename },
 	{ .type = MSG_STORE_IMAP_SUBSCRIBE, .phases = IMAP_ANY, .fn = imap_on_subscribe },
 	{ .type = MSG_STORE_IMAP_QUOTA, .phases = IMAP_ANY, .fn = imap_on_quota },
+	{ .type = MSG_STORE_IMAP_LOGOUT, .phases = IMAP_ANY, .fn = on_logout },
 };
 
 const struct view view_imap = {
