@@ -36,6 +36,9 @@ static void cmd_xsyscall(struct imap *p, const struct imap_cmd *cmd);
  * tells the client; expunges wait during FETCH, STORE and SEARCH, when
  * RFC 9051 7.5.1 allows no EXPUNGE (their UID forms allow it). */
 #define NO_SYNC		0x1
+/* The command reads the messages' flags or MODSEQs: SELECT does not carry
+ * them, the session asks stored once (imap_view_need_flags). */
+#define FLAGS		0x2
 
 static const struct {
 	const char *name;
@@ -72,12 +75,12 @@ static const struct {
 	{ "UNSELECT", S_SEL, 0, imap_cmd_close },
 	{ "EXPUNGE", S_SEL, 0, imap_cmd_expunge },
 	{ "UID EXPUNGE", S_SEL, 0, imap_cmd_expunge },
-	{ "SEARCH", S_SEL, NO_SYNC, imap_cmd_search },
-	{ "UID SEARCH", S_SEL, 0, imap_cmd_search },
-	{ "FETCH", S_SEL, NO_SYNC, imap_cmd_fetch },
-	{ "UID FETCH", S_SEL, 0, imap_cmd_fetch },
-	{ "STORE", S_SEL, NO_SYNC, imap_cmd_store },
-	{ "UID STORE", S_SEL, 0, imap_cmd_store },
+	{ "SEARCH", S_SEL, NO_SYNC | FLAGS, imap_cmd_search },
+	{ "UID SEARCH", S_SEL, FLAGS, imap_cmd_search },
+	{ "FETCH", S_SEL, NO_SYNC | FLAGS, imap_cmd_fetch },
+	{ "UID FETCH", S_SEL, FLAGS, imap_cmd_fetch },
+	{ "STORE", S_SEL, NO_SYNC | FLAGS, imap_cmd_store },
+	{ "UID STORE", S_SEL, FLAGS, imap_cmd_store },
 	{ "COPY", S_SEL, 0, imap_cmd_copy },
 	{ "UID COPY", S_SEL, 0, imap_cmd_copy },
 	{ "MOVE", S_SEL, 0, imap_cmd_copy },
@@ -337,6 +340,8 @@ dispatch(struct imap *p, const struct imap_cmd *cmd)
 		 * progress, so not after its tagged reply) */
 		if (p->state == IMAP_SELECTED)
 			imap_sync(p, !(commands[i].flags & NO_SYNC));
+		if (commands[i].flags & FLAGS)
+			imap_view_need_flags(p);
 		commands[i].fn(p, cmd);
 		imap_append_reset(p);
 		return;

@@ -45,6 +45,10 @@ struct imap_view {
 	uint32_t *flags;		/* mindex.h bits */
 	uint64_t *modseq;
 	size_t n, cap;
+	/* flags[] and modseq[] hold what stored said (FLAGS request): SELECT
+	 * carries the UIDs only; imap_view_need_flags() asks when a command
+	 * needs them.  Until then what arrives in updates is told, not kept. */
+	int flags_loaded;
 	uint32_t uidvalidity, uidnext;
 	uint64_t highestmodseq;
 	int read_only;
@@ -145,6 +149,12 @@ void imap_sync(struct imap *p, int expunges_ok);
 /* The view after SELECT (records) or from scratch. */
 void imap_view_reset(struct imap_view *v);
 int imap_view_add(struct imap_view *v, uint32_t uid, uint32_t flags, uint64_t modseq);
+/* UIDs lo..hi (above every UID of the view) appended, flags not loaded.
+ * Returns 0 or -1 (out of order, too many, no memory). */
+int imap_view_add_range(struct imap_view *v, uint32_t lo, uint32_t hi);
+/* Make the view's flags and MODSEQs known (one FLAGS request to stored
+ * the first time after SELECT): before a command that reads them. */
+void imap_view_need_flags(struct imap *p);
 /* Drop the expunged UIDs gone[0..n) (ascending) from the view, telling the
  * client "* N EXPUNGE" for each when tell (numbers renumbered as it goes,
  * RFC 9051 7.5.1). */

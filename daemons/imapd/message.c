@@ -121,17 +121,17 @@ set_has(const struct store_uidset *set, uint32_t uid)
 static int
 select_data(struct imap *p, void *ctx)
 {
+	uint8_t kind;
 	uint32_t i;
 
 	(void)ctx;
 	if (ipc_scratch_in.type == MSG_STORE_KEYWORDS)
 		return imap_view_keywords(&p->v) < 0 ? -1 : 0;
-	if (ipc_scratch_in.type != MSG_STORE_RECORDS ||
-	    storeimap_records_get(&ipc_scratch_in, &data_recs) < 0)
+	if (ipc_scratch_in.type != MSG_STORE_UIDSET ||
+	    storeimap_uidset_get(&ipc_scratch_in, &kind, &data_set) < 0 || kind != STORE_SET_VIEW)
 		return -1;
-	for (i = 0; i < data_recs.count; i++)
-		if (imap_view_add(&p->v, data_recs.r[i].uid, data_recs.r[i].flags,
-		    data_recs.r[i].modseq) < 0)
+	for (i = 0; i < data_set.n; i++)
+		if (imap_view_add_range(&p->v, data_set.r[i].lo, data_set.r[i].hi) < 0)
 			return -1;
 	return 0;
 }
@@ -182,6 +182,7 @@ imap_cmd_select(struct imap *p, const struct imap_cmd *cmd)
 	p->v.uidnext = st.uidnext;
 	p->v.highestmodseq = st.highestmodseq;
 	p->v.read_only = examine || st.read_only;
+	p->v.flags_loaded = p->v.n == 0;
 	p->state = IMAP_SELECTED;
 	p->store_changed = 0;
 	imap_send_flags(p);

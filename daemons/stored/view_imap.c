@@ -305,26 +305,88 @@ cover_records(const struct store_record *r, size_t n, uint32_t *uidnext, uint64_
 	}
 }
 
-/* The SELECTED numbers and the view from m->rec. */
+/* The view of a SELECT: the folder's UID map, kept in the index for the
+ * folder's numbers st, or made from one walk of its records (and kept for
+ * the next SELECT when the walk saw the folder at st).  Fills m->map,
+ * m->view and the SELECTED numbers. */
 static int
 select_view(struct view_imap *m, const struct mindex_status *st, struct store_selected *sel)
 {
+	uint64_t count = 0;
 	size_t i;
+	int rc;
 
 	*sel = (struct store_selected){ .uidvalidity = st->uidvalidity, .uidnext = st->uidnext,
-	    .messages = (uint32_t)m->rec.n, .highestmodseq = st->highestmodseq,
+	    .highestmodseq = st->highestmodseq, .unseen = st->unseen,
 	    .read_only = (uint8_t)m->read_only };
-	m->view.n = 0;
-	for (i = 0; i < m->rec.n; i++) {
-		if (imap_uids_push(&m->view, m->rec.v[i].uid) < 0)
+	if ((rc = mindex_uidmap_get(m->box, st, &m->map)) < 0)
+		return -1;
+	if (rc == 0) {
+		uint32_t unseen = 0;
+		if (load_records(m, m->box) < 0)
 			return -1;
-		if (!(m->rec.v[i].flags & MINDEX_SEEN) && sel->unseen++ == 0)
-			sel->first_unseen = m->rec.v[i].uid;
+		m->map.n = 0;
+		m->map.first_unseen = 0;
+		for (i = 0; i < m->rec.n; i++) {
+			if (mindex_uidmap_add(&m->map, m->rec.v[i].uid) < 0)
+				return -1;
+			if (!(m->rec.v[i].flags & MINDEX_SEEN) && unseen++ == 0)
+				m->map.first_unseen = m->rec.v[i].uid;
+		}
+		sel->unseen = unseen;
+		cover_records(m->rec.v, m->rec.n, &sel->uidnext, &sel->highestmodseq);
+		/* kept only if the walk saw the folder as st describes it */
+		if (sel->uidnext == st->uidnext && sel->highestmodseq == st->highestmodseq &&
+		    m->rec.n == st->messages && unseen == st->unseen &&
+		    mindex_uidmap_put(m->box, st, &m->map) < 0)
+			log_event(LOG_LEVEL_WARN, "uidmap_put", "errno=%d reason=\"the next SELECT "
+			    "walks the folder again\"", errno);
 	}
-	cover_records(m->rec.v, m->rec.n, &sel->uidnext, &sel->highestmodseq);
+	for (i = 0; i < m->map.n; i++)
+		count += (uint64_t)m->map.r[i].hi - m->map.r[i].lo + 1;
+	if (count > MINDEX_FOLDER_MAX) {
+		errno = EIO;
+		return -1;
+	}
+	m->view.n = 0;
+	if (m->view.cap < count) {
+		uint32_t *v = realloc(m->view.v, (size_t)count * sizeof(*v));
+		if (v == NULL) {
+			errno = ENOMEM;
+			return -1;
+		}
+		m->view.v = v;
+		m->view.cap = (size_t)count;
+	}
+	for (i = 0; i < m->map.n; i++) {
+		uint32_t u = m->map.r[i].lo;
+		for (;;) {
+			m->view.v[m->view.n++] = u;
+			if (u++ == m->map.r[i].hi)
+				break;
+		}
+	}
+	sel->messages = (uint32_t)m->view.n;
+	sel->first_unseen = m->map.first_unseen;
 	m->seen_modseq = st->highestmodseq;
 	m->seen_uidnext = st->uidnext;
 	return 0;
+}
+
+/* The view as UIDSET(VIEW) pages of m->map's ranges. */
+static void
+send_view(struct view_session *s)
+{
+	struct view_imap *m = s->imap;
+	size_t i = 0;
+
+	while (i < m->map.n) {
+		uint32_t k = 0;
+		for (; i < m->map.n && k < STORE_UIDSET_MAX; i++, k++)
+			m->ranges[k] = (struct store_range){ m->map.r[i].lo, m->map.r[i].hi };
+		storeimap_uidset_put(s->out, STORE_SET_VIEW, m->ranges, k);
+		view_reply(s);
+	}
 }
 
 static int
@@ -349,14 +411,14 @@ on_select(void *ctx, struct ipc_in *in)
 	}
 	m->read_only = !m->name.u8;
 	if (mindex_sync(m->box, NULL) < 0 || mindex_status(m->box, &st) < 0 ||
-	    load_records(m, m->box) < 0 || select_view(m, &st, &sel) < 0 ||
+	    select_view(m, &st, &sel) < 0 ||
 	    imap_send_keywords(s, m->box, 1) < 0) {
 		int e = errno;
 		deselect(s);
 		return imap_reply_errno(s, e == ENOENT ? EIO : e, "select");
 	}
 	snprintf(m->dir, sizeof(m->dir), "%s", dir);
-	send_records(s, m->rec.v, m->rec.n);
+	send_view(s);
 	if (view_watch_dir(s, dir) < 0)
 		log_event(LOG_LEVEL_WARN, "watch_failed", "errno=%d reason=\"no change notifications\"",
 		    errno);
@@ -853,6 +915,31 @@ on_copy(void *ctx, struct ipc_in *in)
 	return 0;
 }
 
+/* FLAGS: the flags and MODSEQs of the view's messages, which SELECT no
+ * longer carries: RECORDS pages of those still in the folder (one walk). */
+static int
+on_flags(void *ctx, struct ipc_in *in)
+{
+	struct view_session *s = ctx;
+	struct view_imap *m = s->imap;
+	size_t i = 0, j, k = 0;
+
+	if (storeimap_empty_get(in) < 0)
+		return -1;
+	if (load_records(m, m->box) < 0)
+		return imap_reply_errno(s, errno == ENOENT ? EIO : errno, "flags");
+	for (j = 0; j < m->rec.n; j++) {	/* the view's, compacted to the front */
+		while (i < m->view.n && m->view.v[i] < m->rec.v[j].uid)
+			i++;
+		if (i < m->view.n && m->view.v[i] == m->rec.v[j].uid)
+			m->rec.v[k++] = m->rec.v[j];
+	}
+	send_records(s, m->rec.v, k);
+	storeproto_ok_put(s->out, (uint64_t)k);
+	view_reply(s);
+	return 0;
+}
+
 /* LOGOUT: the selection and the mailbox lock go before the reply, which
  * the worker awaits before its tagged OK, so that a POP3 login right after
  * that OK finds the mailbox free (the process exits only later, at EOF). */
@@ -894,6 +981,7 @@ static const struct ipc_handler imap_requests[] = {
 	{ .type = MSG_STORE_IMAP_RENAME, .phases = IMAP_ANY, .fn = imap_on_rename },
 	{ .type = MSG_STORE_IMAP_SUBSCRIBE, .phases = IMAP_ANY, .fn = imap_on_subscribe },
 	{ .type = MSG_STORE_IMAP_QUOTA, .phases = IMAP_ANY, .fn = imap_on_quota },
+	{ .type = MSG_STORE_IMAP_FLAGS, .phases = IMAP_SEL, .fn = on_flags },
 	{ .type = MSG_STORE_IMAP_LOGOUT, .phases = IMAP_ANY, .fn = on_logout },
 };
 

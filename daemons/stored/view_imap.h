@@ -33,6 +33,7 @@ struct view_imap {
 	char dir[FOLDERS_NAME_MAX + 1];
 	int read_only;
 	struct mindex_uids view;	/* the worker's UIDs, ascending */
+	struct mindex_uidmap map;	/* the view of the SELECT, as ranges */
 	uint64_t seen_modseq;		/* HIGHESTMODSEQ the worker was last told */
 	uint32_t seen_uidnext;		/* and UIDNEXT */
 	uint32_t kw_told;		/* keyword slots whose names it has */

@@ -324,6 +324,9 @@ imap_cmd(const char *cmd, const char *a)
 	} else if (!strcmp(cmd, "IMAP-MSGFD") && a) {
 		storeimap_uid_put(&out, (uint32_t)strtoul(a, NULL, 10));
 		imap_report("imap-msgfd");
+	} else if (!strcmp(cmd, "IMAP-FLAGS")) {
+		storeimap_empty_put(&out, MSG_STORE_IMAP_FLAGS);
+		imap_report("imap-flags");
 	} else if (!strcmp(cmd, "IMAP-LOGOUT")) {
 		storeimap_empty_put(&out, MSG_STORE_IMAP_LOGOUT);
 		imap_report("imap-logout");

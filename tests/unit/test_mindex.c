@@ -604,6 +604,39 @@ test_100k(void)
 	mindex_box_close(d);
 }
 
+/* The UID map: kept for the folder's numbers, refused once they moved. */
+static void
+test_uidmap(struct mindex_box *b)
+{
+	struct mindex_uidmap m = { 0 }, got = { 0 };
+	struct mindex_uids all = { 0 };
+	struct mindex_status st = status_of(b), later;
+	uint32_t uid;
+	size_t i;
+	int ok = 1;
+
+	CHECK(mindex_uids(b, &all) == 0 && all.n > 0, "the folder's UIDs");
+	for (i = 0; i < all.n; i++)
+		ok &= mindex_uidmap_add(&m, all.v[i]) == 0;
+	CHECK(ok && m.n >= 1 && m.r[0].lo == all.v[0] && m.r[m.n - 1].hi == all.v[all.n - 1],
+	    "UIDs into ranges");
+	m.first_unseen = all.v[0];
+	CHECK(mindex_uidmap_get(b, &st, &got) == 0, "none kept before a put");
+	CHECK(mindex_uidmap_put(b, &st, &m) == 0, "put");
+	CHECK(mindex_uidmap_get(b, &st, &got) == 1 && got.n == m.n && got.first_unseen == all.v[0] &&
+	    memcmp(got.r, m.r, m.n * sizeof(*m.r)) == 0, "kept for the same numbers");
+	uid = all.v[0];
+	CHECK(mindex_store(b, &uid, 1, MINDEX_STORE_ADD, MINDEX_FLAGGED, UINT64_MAX, NULL, NULL) == 1,
+	    "a flag change");
+	later = status_of(b);
+	CHECK(mindex_uidmap_get(b, &later, &got) == 0, "not kept after a change (HIGHESTMODSEQ moved)");
+	CHECK(mindex_uidmap_put(b, &st, &m) == 0 && mindex_uidmap_get(b, &later, &got) == 0,
+	    "a put for numbers no longer the folder's is not kept");
+	mindex_uidmap_free(&m);
+	mindex_uidmap_free(&got);
+	mindex_uids_free(&all);
+}
+
 int
 main(void)
 {
@@ -624,6 +657,7 @@ main(void)
 	test_copy_move_append(inbox);
 	test_crash(inbox);
 	test_modseq(inbox);
+	test_uidmap(inbox);
 	test_symlinks();
 	test_folder_rename_drop();
 	test_rebuild(&inbox);
