@@ -184,6 +184,15 @@ enum mindex_store_mode {
  * number of messages changed, or -1. */
 int mindex_store(struct mindex_box *b, const uint32_t *uids, size_t n, enum mindex_store_mode mode,
     uint32_t flags, uint64_t unchangedsince, struct mindex_uids *failed_r, uint64_t *modseq_r);
+/* mindex_store, and changed(ctx, uid, flags) for each message it changes,
+ * in the order of uids, before the commit (a failed call's reports are to
+ * be dropped); changed returns 0, or -1 to fail the call (ENOMEM).  Their
+ * MODSEQ is *modseq_r.  For the untagged FETCHes of a STORE without a
+ * second pass over the records. */
+int mindex_store_each(struct mindex_box *b, const uint32_t *uids, size_t n,
+    enum mindex_store_mode mode, uint32_t flags, uint64_t unchangedsince,
+    struct mindex_uids *failed_r, uint64_t *modseq_r,
+    int (*changed)(void *ctx, uint32_t uid, uint32_t flags), void *ctx);
 
 /* EXPUNGE (uids NULL: every \Deleted message) or UID EXPUNGE (RFC 4315:
  * those of uids[0..n) that are \Deleted): unlink the files, drop their

@@ -116,6 +116,16 @@ int
 mindex_store(struct mindex_box *b, const uint32_t *uids, size_t n, enum mindex_store_mode mode,
     uint32_t flags, uint64_t unchangedsince, struct mindex_uids *failed_r, uint64_t *modseq_r)
 {
+	return mindex_store_each(b, uids, n, mode, flags, unchangedsince, failed_r, modseq_r, NULL,
+	    NULL);
+}
+
+int
+mindex_store_each(struct mindex_box *b, const uint32_t *uids, size_t n,
+    enum mindex_store_mode mode, uint32_t flags, uint64_t unchangedsince,
+    struct mindex_uids *failed_r, uint64_t *modseq_r,
+    int (*changed)(void *ctx, uint32_t uid, uint32_t flags), void *ctx)
+{
 	struct mindex_msg m;
 	struct mi_txn x;
 	struct op o;
@@ -141,6 +151,10 @@ mindex_store(struct mindex_box *b, const uint32_t *uids, size_t n, enum mindex_s
 			continue;
 		if ((rc = store_one(b, &x, &o, &m, nf)) < 0)
 			return -1;
+		if (rc == 0 && changed != NULL && changed(ctx, m.uid, nf) < 0) {
+			errno = ENOMEM;
+			return mi_fail(&x, 0);
+		}
 		done += rc == 0;
 	}
 	if (finish(b, &x, &o) < 0)

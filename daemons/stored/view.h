@@ -82,6 +82,14 @@ void view_reply(struct view_session *s);
  * views whose sessions stay open (IMAP).  Returns 0 or -1 (errno). */
 int view_watch(struct view_session *s);
 
+/* Around an operation of the session's own on many files of the watched
+ * folder (STORE, EXPUNGE): no inotify event per rename or unlink (about 6%
+ * of a 10,000-message STORE).  resume watches dir again and sends one
+ * MSG_STORE_CHANGED (unless one is out), for whatever another program did
+ * meanwhile; the worker's next SYNC finds it, or finds nothing. */
+void view_watch_pause(struct view_session *s);
+void view_watch_resume(struct view_session *s, const char *dir);
+
 /* Stop watching (no more MSG_STORE_CHANGED); nothing if not watching. */
 void view_unwatch(struct view_session *s);
 

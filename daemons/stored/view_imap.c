@@ -710,22 +710,13 @@ imap_keyword_bits(struct view_session *s, struct mindex_box *b, const struct sto
 	return 0;
 }
 
-/* RECORDS of the messages of m->a whose MODSEQ is the STORE's. */
+/* A message the STORE changed, for its RECORDS (MODSEQ set after). */
 static int
-send_stored(struct view_session *s, uint64_t modseq)
+add_stored(void *ctx, uint32_t uid, uint32_t flags)
 {
-	struct view_imap *m = s->imap;
-	struct mindex_msg msg;
-	size_t i;
+	struct mindex_msg m = { .uid = uid, .flags = flags };
 
-	m->rec.n = 0;
-	for (i = 0; i < m->a.n; i++) {
-		int rc = mindex_get(m->box, m->a.v[i], &msg);
-		if (rc < 0 || (rc == 1 && msg.modseq == modseq && recs_push(&m->rec, &msg) < 0))
-			return -1;
-	}
-	send_records(s, m->rec.v, m->rec.n);
-	return 0;
+	return recs_push(ctx, &m);
 }
 
 static int
@@ -739,7 +730,8 @@ on_store(void *ctx, struct ipc_in *in)
 	struct mindex_status st;
 	uint64_t modseq = 0;
 	uint32_t kw;
-	int n;
+	size_t i;
+	int n, pause;
 
 	if (storeimap_store_get(in, r) < 0)
 		return -1;
@@ -752,10 +744,19 @@ on_store(void *ctx, struct ipc_in *in)
 	if (imap_set_uids(m, &r->set, &m->a) < 0)
 		return imap_reply_errno(s, errno, "store");
 	m->b.n = 0;
-	n = mindex_store(m->box, m->a.v, m->a.n, modes[r->mode], r->flags | kw, r->unchangedsince,
-	    &m->b, &modseq);
-	if (n < 0 || (n > 0 && send_stored(s, modseq) < 0))
+	m->rec.n = 0;
+	pause = m->a.n >= IMAP_PAUSE_WATCH;
+	if (pause)
+		view_watch_pause(s);
+	n = mindex_store_each(m->box, m->a.v, m->a.n, modes[r->mode], r->flags | kw,
+	    r->unchangedsince, &m->b, &modseq, add_stored, &m->rec);
+	if (pause)
+		view_watch_resume(s, m->dir);
+	if (n < 0)
 		return imap_reply_errno(s, EIO, "store");
+	for (i = 0; i < m->rec.n; i++)
+		m->rec.v[i].modseq = modseq;
+	send_records(s, m->rec.v, m->rec.n);
 	send_uidset(s, STORE_SET_MODIFIED, m->b.v, m->b.n);
 	if (imap_send_keywords(s, m->box, 0) < 0 || mindex_status(m->box, &st) < 0)
 		return imap_reply_errno(s, EIO, "store");
@@ -771,9 +772,10 @@ on_expunge(void *ctx, struct ipc_in *in)
 {
 	struct view_session *s = ctx;
 	struct view_imap *m = s->imap;
+	struct mindex_status st;
 	char name[STORE_NAME_MAX + 1];
 	uint8_t all;
-	int n;
+	int n, pause;
 
 	if (storeimap_set_get(in, &all, name, &m->set) < 0)
 		return -1;
@@ -783,7 +785,14 @@ on_expunge(void *ctx, struct ipc_in *in)
 	}
 	if (!all && imap_set_uids(m, &m->set, &m->a) < 0)
 		return imap_reply_errno(s, errno, "expunge");
-	if ((n = expunge(m, all)) < 0)
+	pause = all ? mindex_status(m->box, &st) == 0 && st.deleted >= IMAP_PAUSE_WATCH :
+	    m->a.n >= IMAP_PAUSE_WATCH;
+	if (pause)
+		view_watch_pause(s);
+	n = expunge(m, all);
+	if (pause)
+		view_watch_resume(s, m->dir);
+	if (n < 0)
 		return imap_reply_errno(s, EIO, "expunge");
 	send_uidset(s, STORE_SET_EXPUNGED, m->b.v, m->b.n);
 	storeproto_ok_put(s->out, (uint64_t)n);

@@ -16,6 +16,10 @@
 #define IMAP_ANY	(VIEW_PHASE_OPEN | VIEW_PHASE_SELECTED)
 #define IMAP_SEL	VIEW_PHASE_SELECTED
 
+/* A STORE or EXPUNGE of at least this many messages runs with the
+ * folder's watch paused (view_watch_pause): no inotify event per file. */
+#define IMAP_PAUSE_WATCH	256
+
 /* A growable array of (UID, flags, MODSEQ), ascending by UID. */
 struct imap_recs {
 	struct store_record *v;
