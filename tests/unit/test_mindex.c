@@ -604,6 +604,44 @@ test_100k(void)
 	mindex_box_close(d);
 }
 
+static int
+note_changed(void *ctx, uint32_t uid, uint32_t flags)
+{
+	struct mindex_uids *u = ctx;
+
+	uint32_t *v;
+
+	if (!(flags & MINDEX_DRAFT) || (v = realloc(u->v, (u->n + 1) * sizeof(*v))) == NULL)
+		return -1;
+	u->v = v;
+	u->v[u->n++] = uid;
+	return 0;
+}
+
+/* mindex_store_each reports what it changed, in order, and nothing else. */
+static void
+test_store_each(struct mindex_box *b)
+{
+	struct mindex_uids seen = { 0 }, all = { 0 };
+	uint32_t uids[3];
+	uint64_t modseq;
+	struct mindex_msg m;
+
+	CHECK(mindex_uids(b, &all) == 0 && all.n >= 3, "three messages");
+	memcpy(uids, all.v, sizeof(uids));
+	CHECK(mindex_store(b, uids + 1, 1, MINDEX_STORE_ADD, MINDEX_DRAFT, UINT64_MAX, NULL, NULL) == 1,
+	    "the second is a draft already");
+	CHECK(mindex_store_each(b, uids, 3, MINDEX_STORE_ADD, MINDEX_DRAFT, UINT64_MAX, NULL, &modseq,
+	    note_changed, &seen) == 2 && seen.n == 2 && seen.v[0] == uids[0] && seen.v[1] == uids[2],
+	    "STORE reports the two it changed, in order");
+	CHECK(mindex_get(b, uids[2], &m) == 1 && m.modseq == modseq && (m.flags & MINDEX_DRAFT),
+	    "with the MODSEQ it returned");
+	CHECK(mindex_store(b, uids, 3, MINDEX_STORE_REMOVE, MINDEX_DRAFT, UINT64_MAX, NULL, NULL) == 3,
+	    "drafts removed again");
+	mindex_uids_free(&seen);
+	mindex_uids_free(&all);
+}
+
 /* The UID map: kept for the folder's numbers, refused once they moved. */
 static void
 test_uidmap(struct mindex_box *b)
@@ -658,6 +696,7 @@ main(void)
 	test_crash(inbox);
 	test_modseq(inbox);
 	test_uidmap(inbox);
+	test_store_each(inbox);
 	test_symlinks();
 	test_folder_rename_drop();
 	test_rebuild(&inbox);
