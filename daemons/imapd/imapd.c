@@ -5,6 +5,9 @@
 #include <stdio.h>
 #include <string.h>
 #include <strings.h>
+#include <errno.h>
+#include <stdint.h>
+#include <sys/mman.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
@@ -134,7 +137,7 @@ void
 imap_bad(struct imap *p, const char *tag, const char *text)
 {
 	imap_printf(p, "%s BAD %s\r\n", tag != NULL && tag[0] != '\0' ? tag : "*", text);
-	if (++p->bad_commands >= p->cfg->imap_max_bad_commands) {
+	if (++p->bad_commands >= p->conf.max_bad) {
 		imap_puts(p, "* BYE Too many bad commands, closing\r\n");
 		log_event(LOG_LEVEL_WARN, "disconnect", "ip=%s reason=\"too many bad commands\"", p->ip);
 		p->s.closing = 1;
@@ -272,7 +275,7 @@ idle_check(void *ctx)
 		return;
 	p->store_changed = 1;
 	imap_sync(p, 1);
-	p->idle_timer = ev_add_timer(p->cfg->imap_idle_check * 1000, idle_check, p);
+	p->idle_timer = ev_add_timer(p->conf.idle_check * 1000, idle_check, p);
 	wk_session_kick(&p->s);
 }
 
@@ -287,7 +290,7 @@ cmd_idle(struct imap *p, const struct imap_cmd *cmd)
 	p->idling = 1;
 	imap_puts(p, "+ idling\r\n");
 	imap_sync(p, 1);
-	p->idle_timer = ev_add_timer(p->cfg->imap_idle_check * 1000, idle_check, p);
+	p->idle_timer = ev_add_timer(p->conf.idle_check * 1000, idle_check, p);
 }
 
 static void
@@ -310,7 +313,7 @@ idle_done(struct imap *p, const uint8_t *line, size_t len)
 static void
 cmd_xsyscall(struct imap *p, const struct imap_cmd *cmd)
 {
-	if (!p->cfg->test_triggers) {
+	if (!p->conf.test_triggers) {
 		imap_bad(p, cmd->tag, "Unknown command");
 		return;
 	}
@@ -394,7 +397,7 @@ raw_line(struct imap *p, size_t *len_r)
 	const uint8_t *nl = memchr(p->c.in.data, '\n', p->c.in.len);
 
 	if (nl == NULL) {
-		if (p->c.in.len > p->cfg->imap_max_line) {
+		if (p->c.in.len > p->conf.max_line) {
 			*len_r = p->c.in.len;
 			return p->c.in.len;
 		}
@@ -482,15 +485,31 @@ static const struct wk_session_ops session_ops = {
 };
 
 void
+imap_release_config(struct imap *p)
+{
+	long pg = sysconf(_SC_PAGESIZE);
+	uintptr_t lo, hi;
+
+	if (p->cfg == NULL || pg <= 0)
+		return;
+	/* the pages wholly inside the struct: its neighbours stay */
+	lo = ((uintptr_t)p->cfg + (uintptr_t)pg - 1) & ~((uintptr_t)pg - 1);
+	hi = ((uintptr_t)(p->cfg + 1)) & ~((uintptr_t)pg - 1);
+	p->cfg = NULL;
+	if (hi > lo && madvise((void *)lo, hi - lo, MADV_DONTNEED) < 0)
+		log_event(LOG_LEVEL_DEBUG, "config_kept", "errno=%d", errno);
+}
+
+void
 imap_parser_start(struct imap *p)
 {
 	struct imap_limits lim;
 
 	imap_limits_default(&lim);
-	lim.max_line = p->cfg->imap_max_line;
-	lim.max_literal = (uint32_t)p->cfg->imap_max_message_size;
-	lim.max_literals = (unsigned)p->cfg->imap_max_literals;
-	lim.max_depth = (unsigned)p->cfg->imap_max_nesting;
+	lim.max_line = p->conf.max_line;
+	lim.max_literal = (uint32_t)p->conf.max_message;
+	lim.max_literals = (unsigned)p->conf.max_literals;
+	lim.max_depth = (unsigned)p->conf.max_nesting;
 	p->parser = imap_parser_new(&lim, IMAP_PF_LITERAL_PLUS);
 	if (p->parser == NULL)
 		fatal("reason=\"no memory for the parser\"");
@@ -503,6 +522,12 @@ imap_run(struct imap *p, struct wk_boot *b)
 	unsigned i;
 
 	p->cfg = cfg;
+	p->conf = (struct imap_conf){ .max_line = cfg->imap_max_line,
+	    .max_message = cfg->imap_max_message_size, .max_literals = cfg->imap_max_literals,
+	    .max_nesting = cfg->imap_max_nesting, .max_search_keys = cfg->imap_max_search_keys,
+	    .max_bad = cfg->imap_max_bad_commands, .idle_check = cfg->imap_idle_check,
+	    .keywords = cfg->imap_keywords, .test_triggers = cfg->test_triggers };
+	snprintf(p->conf.ns, sizeof(p->conf.ns), "%s", cfg->imap_namespace);
 	p->ip = b->ip;
 	p->implicit_tls = b->implicit_tls;
 	p->plaintext_ok = !cfg->imap_tls_required ||
@@ -510,7 +535,7 @@ imap_run(struct imap *p, struct wk_boot *b)
 	p->store_fd = -1;
 	p->state = IMAP_NOT_AUTHENTICATED;
 	p->sep = cfg->imap_separator[0];
-	p->ns = cfg->imap_namespace;
+	p->ns = p->conf.ns;
 	p->nslen = strlen(p->ns);
 	for (i = 0; i < IMAP_APPEND_MAX_MSGS; i++)
 		p->append_fd[i] = -1;

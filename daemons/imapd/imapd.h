@@ -67,8 +67,19 @@ struct imap_view {
 /* A literal being streamed into a memfd (APPEND). */
 #define IMAP_APPEND_MAX_MSGS	STORE_APPEND_PARTS_MAX	/* messages in one MULTIAPPEND */
 
+/* What the session keeps of the config: after the login the config's
+ * pages are given back (imap_release_config), an idle session does not
+ * carry them. */
+struct imap_conf {
+	uint64_t max_line, max_message, max_literals, max_nesting, max_search_keys;
+	uint64_t max_bad, idle_check;
+	int keywords, test_triggers;
+	char ns[64];			/* imap_namespace */
+};
+
 struct imap {
-	const struct config *cfg;
+	const struct config *cfg;	/* NULL after the login: use conf */
+	struct imap_conf conf;
 	struct wk_client c;
 	struct wk_auth auth;
 	struct wk_session s;
@@ -115,6 +126,9 @@ void imap_write(struct imap *p, const void *data, size_t len);
 void imap_ok(struct imap *p, const char *tag, const char *text);
 void imap_no(struct imap *p, const char *tag, const char *text);
 void imap_bad(struct imap *p, const char *tag, const char *text);
+/* After the login: the config's pages back to the kernel (the session
+ * goes on with p->conf; p->cfg is NULL from then on). */
+void imap_release_config(struct imap *p);
 /* A fresh command parser with the session's limits (imap_* keys); at
  * start and after STARTTLS.  Fatal without memory. */
 void imap_parser_start(struct imap *p);

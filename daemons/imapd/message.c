@@ -420,7 +420,7 @@ store_flags(struct imap *p, const struct imap_arg *a, struct store_req_store *r)
 	for (i = 0; i < f.nkeywords; i++) {
 		if (r->kw.count >= STORE_STORE_KEYWORDS || f.keyword[i]->len > STORE_KEYWORD_MAX)
 			return -1;
-		if (!p->cfg->imap_keywords) {
+		if (!p->conf.keywords) {
 			/* IMAP_KEYWORDS off: only keywords the folder already has */
 			unsigned k;
 			for (k = 0; k < STORE_KEYWORDS_MAX; k++)

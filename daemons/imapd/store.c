@@ -262,7 +262,8 @@ imap_view_find(const struct imap_view *v, uint32_t uid)
 int
 imap_view_keywords(struct imap_view *v)
 {
-	static struct store_keywords k;
+	struct store_keywords k;	/* on the stack: a static one would be a
+					   page of its own in every session */
 	char old[STORE_KEYWORDS_MAX][STORE_KEYWORD_MAX + 1];
 	unsigned i;
 
@@ -325,7 +326,7 @@ imap_send_flags(struct imap *p)
 		for (i = 0; i < STORE_KEYWORDS_MAX && p->v.kw[i][0] != '\0'; i++)
 			;
 		buf_printf(&b, "%s)] Flags permitted\r\n",
-		    p->cfg->imap_keywords && i < STORE_KEYWORDS_MAX ? " \\*" : "");
+		    p->conf.keywords && i < STORE_KEYWORDS_MAX ? " \\*" : "");
 	}
 	imap_write(p, b.data, b.len);
 	buf_free(&b, 0);

@@ -373,18 +373,22 @@ select_view(struct view_imap *m, const struct mindex_status *st, struct store_se
 	return 0;
 }
 
-/* The view as UIDSET(VIEW) pages of m->map's ranges. */
+/* The view as UIDSET(VIEW) pages of m->map's ranges, VIEW_PAGE at a
+ * time from the stack (m->ranges would be one more page of this static
+ * touched by every session, for a folder that is usually one range). */
+#define VIEW_PAGE	512
 static void
 send_view(struct view_session *s)
 {
 	struct view_imap *m = s->imap;
+	struct store_range r[VIEW_PAGE];
 	size_t i = 0;
 
 	while (i < m->map.n) {
 		uint32_t k = 0;
-		for (; i < m->map.n && k < STORE_UIDSET_MAX; i++, k++)
-			m->ranges[k] = (struct store_range){ m->map.r[i].lo, m->map.r[i].hi };
-		storeimap_uidset_put(s->out, STORE_SET_VIEW, m->ranges, k);
+		for (; i < m->map.n && k < VIEW_PAGE; i++, k++)
+			r[k] = (struct store_range){ m->map.r[i].lo, m->map.r[i].hi };
+		storeimap_uidset_put(s->out, STORE_SET_VIEW, r, k);
 		view_reply(s);
 	}
 }
