@@ -201,24 +201,26 @@ imap_view_add_range(struct imap_view *v, uint32_t lo, uint32_t hi)
 
 /* FLAGS: records of the view's messages, ascending; the ones of messages
  * expunged meanwhile do not come (their flags stay none). */
+static struct store_records sync_recs;	/* decoded RECORDS pages of SYNC and FLAGS */
+
 static int
 flags_data(struct imap *p, void *ctx)
 {
-	static struct store_records page;
+	struct store_records *page = &sync_recs;
 	size_t *at = ctx;
 	uint32_t i;
 
 	if (ipc_scratch_in.type == MSG_STORE_KEYWORDS)
 		return imap_view_keywords(&p->v) < 0 ? -1 : 0;
 	if (ipc_scratch_in.type != MSG_STORE_RECORDS ||
-	    storeimap_records_get(&ipc_scratch_in, &page) < 0)
+	    storeimap_records_get(&ipc_scratch_in, page) < 0)
 		return -1;
-	for (i = 0; i < page.count; i++) {
-		while (*at < p->v.n && p->v.uid[*at] < page.r[i].uid)
+	for (i = 0; i < page->count; i++) {
+		while (*at < p->v.n && p->v.uid[*at] < page->r[i].uid)
 			(*at)++;
-		if (*at < p->v.n && p->v.uid[*at] == page.r[i].uid) {
-			p->v.flags[*at] = page.r[i].flags;
-			p->v.modseq[*at] = page.r[i].modseq;
+		if (*at < p->v.n && p->v.uid[*at] == page->r[i].uid) {
+			p->v.flags[*at] = page->r[i].flags;
+			p->v.modseq[*at] = page->r[i].modseq;
 		}
 	}
 	return 0;
@@ -343,7 +345,6 @@ struct sync_ctx {
 };
 
 static struct store_uidset sync_set;
-static struct store_records sync_recs;
 
 static int
 grow(void **v, size_t *cap, size_t need, size_t size)
