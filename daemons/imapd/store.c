@@ -169,6 +169,8 @@ int
 imap_view_add_range(struct imap_view *v, uint32_t lo, uint32_t hi)
 {
 	size_t need, cap;
+	uint32_t *u, *f;
+	uint64_t *m;
 
 	if (lo == 0 || lo > hi || (v->n > 0 && lo <= v->uid[v->n - 1]))
 		return -1;
@@ -178,9 +180,7 @@ imap_view_add_range(struct imap_view *v, uint32_t lo, uint32_t hi)
 		/* exactly what SELECT said, or doubling for what follows: the
 		 * flag arrays are allocated, not touched, until they are loaded */
 		cap = v->cap * 2 > need ? v->cap * 2 : need;
-		uint32_t *u = realloc(v->uid, cap * sizeof(*u)), *f;
-		uint64_t *m;
-		if (u == NULL)
+		if ((u = realloc(v->uid, cap * sizeof(*u))) == NULL)
 			return -1;
 		v->uid = u;
 		if ((f = realloc(v->flags, cap * sizeof(*f))) == NULL)
