@@ -67,6 +67,8 @@ decode_request(void)
 		return decode_named();
 	case MSG_STORE_IMAP_SYNC:
 	case MSG_STORE_IMAP_QUOTA:
+	case MSG_STORE_IMAP_LOGOUT:
+	case MSG_STORE_IMAP_FLAGS:
 		if (storeimap_empty_get(&in) < 0)
 			return 0;
 		storeimap_empty_put(&out, in.type);
@@ -163,7 +165,7 @@ decode_data(void)
 		if (storeimap_uidset_get(&in, &kind, &set) < 0)
 			return 0;
 		check_set(&set);
-		CHECK(kind >= STORE_SET_EXPUNGED && kind <= STORE_SET_COPY_DST);
+		CHECK(kind >= STORE_SET_EXPUNGED && kind <= STORE_SET_VIEW);
 		storeimap_uidset_put(&out, kind, set.r, set.n);
 		return 1;
 	}

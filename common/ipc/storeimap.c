@@ -516,7 +516,7 @@ void
 storeimap_uidset_put(struct ipc_out *o, uint8_t kind, const struct store_range *r, uint32_t n)
 {
 	ipc_out_init(o, MSG_STORE_UIDSET);
-	if (kind < STORE_SET_EXPUNGED || kind > STORE_SET_COPY_DST)
+	if (kind < STORE_SET_EXPUNGED || kind > STORE_SET_VIEW)
 		o->err = 1;
 	ipc_put_u8(o, kind);
 	put_set(o, r, n);
@@ -526,7 +526,7 @@ int
 storeimap_uidset_get(struct ipc_in *in, uint8_t *kind_r, struct store_uidset *set)
 {
 	*kind_r = ipc_get_u8(in);
-	if (in->err || *kind_r < STORE_SET_EXPUNGED || *kind_r > STORE_SET_COPY_DST)
+	if (in->err || *kind_r < STORE_SET_EXPUNGED || *kind_r > STORE_SET_VIEW)
 		return -1;
 	/* COPY_DST keeps the order of the sources, which is ascending too */
 	if (get_set(in, set) < 0)

@@ -15,18 +15,23 @@
  *                               at SELECT and whenever it grew since the
  *                               worker was last told
  *          MSG_STORE_RECORDS    a page of (UID, flags, MODSEQ): the
- *                               messages at SELECT; new or changed ones at
- *                               SYNC; the changed ones after STORE
+ *                               view's messages at FLAGS; new or changed
+ *                               ones at SYNC; the changed ones after STORE
  *          MSG_STORE_META       a page of records with size and date
- *          MSG_STORE_UIDSET     a page of UID ranges of one kind: expunged,
- *                               not stored (UNCHANGEDSINCE), copied from, to
+ *          MSG_STORE_UIDSET     a page of UID ranges of one kind: the view
+ *                               (SELECT), expunged, not stored
+ *                               (UNCHANGEDSINCE), copied from, to
  *   final  MSG_STORE_OK, MSG_STORE_ERR, MSG_STORE_MSGFD, and the ones below
  *
  * MSG_STORE_CHANGED (storeproto.h) may arrive between replies, unasked.
  *
  * What stored sends for each request (data in this order, then the final):
  *   LIST      FOLDERS pages; OK(count)
- *   SELECT    KEYWORDS (always), RECORDS pages of every message; SELECTED
+ *   SELECT    KEYWORDS (always), UIDSET(VIEW) pages: the UIDs of every
+ *             message as ranges (100,000 consecutive UIDs are one range);
+ *             SELECTED.  Flags and MODSEQs are not sent: the worker asks
+ *             for them (FLAGS) when a command needs them
+ *   FLAGS     RECORDS pages of the view's messages still there; OK(count)
  *   UNSELECT  OK(messages expunged: CLOSE)
  *   SYNC      nothing when HIGHESTMODSEQ and UIDNEXT are as last told; else
  *             UIDSET(EXPUNGED) pages, RECORDS pages (new messages and those
@@ -42,6 +47,9 @@
  *             covering the same messages in the same order; COPIED
  *   APPEND    APPENDED; STATUS STATUS; QUOTA QUOTA; CREATE, DELETE, RENAME,
  *             SUBSCRIBE OK(0)
+ *   LOGOUT    OK(0), sent after the mailbox lock is released, so that a
+ *             client that has read LOGOUT's tagged OK can log in over POP3
+ *             at once; nothing may follow it on the channel
  * stored intersects every UID set with its copy of the worker's view, so
  * UIDs the worker was not told of yet (a SYNC will) are left out.
  *
@@ -83,6 +91,10 @@ enum storeimap_msg {
 						   one message of a MULTIAPPEND */
 	MSG_STORE_IMAP_STRUCTS = 0x0641,	/* S: uidset (as META): ENVELOPE and
 						   BODY(STRUCTURE) from stored's cache */
+	MSG_STORE_IMAP_LOGOUT = 0x0642,		/* (empty) the session ends: stored
+						   drops the selection and the lock */
+	MSG_STORE_IMAP_FLAGS = 0x0643,		/* S: (empty) the flags and MODSEQs of
+						   the view (not sent at SELECT) */
 	/* stored -> worker: data */
 	MSG_STORE_FOLDERS = 0x0710,		/* count u32, count x (attr u32, name) */
 	MSG_STORE_KEYWORDS = 0x0711,		/* count u8, count x (slot u8, name) */
@@ -131,6 +143,7 @@ enum store_uidset_kind {
 	STORE_SET_MODIFIED = 2,		/* STORE left these alone (UNCHANGEDSINCE) */
 	STORE_SET_COPY_SRC = 3,		/* COPYUID: sources, ascending ... */
 	STORE_SET_COPY_DST = 4,		/* ... and their new UIDs, in the same order */
+	STORE_SET_VIEW = 5,		/* SELECT: the folder's messages */
 };
 
 enum store_store_mode {
@@ -278,7 +291,7 @@ void storeimap_name_put(struct ipc_out *o, uint16_t type, uint8_t u8, uint32_t a
     const char *name, const char *name2);
 int storeimap_name_get(struct ipc_in *in, struct store_req_name *r);
 
-/* SYNC, QUOTA: no fields. */
+/* SYNC, QUOTA, FLAGS, LOGOUT: no fields. */
 void storeimap_empty_put(struct ipc_out *o, uint16_t type);
 int storeimap_empty_get(struct ipc_in *in);
 

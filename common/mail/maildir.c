@@ -99,7 +99,9 @@ static uint64_t crlf_len(const uint8_t *p, size_t len, int *prev_cr);
 int
 maildir_crlf_size(int fd, uint64_t *size_r)
 {
-	uint8_t b[16384];
+	/* 4 KiB: a stored that sized one message (a name without ",W=")
+	 * keeps every stack page it touched for the rest of its session */
+	uint8_t b[4096];
 	uint64_t n = 0;
 	off_t off = 0;
 	int prev_cr = 0;

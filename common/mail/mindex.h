@@ -184,6 +184,15 @@ enum mindex_store_mode {
  * number of messages changed, or -1. */
 int mindex_store(struct mindex_box *b, const uint32_t *uids, size_t n, enum mindex_store_mode mode,
     uint32_t flags, uint64_t unchangedsince, struct mindex_uids *failed_r, uint64_t *modseq_r);
+/* mindex_store, and changed(ctx, uid, flags) for each message it changes,
+ * in the order of uids, before the commit (a failed call's reports are to
+ * be dropped); changed returns 0, or -1 to fail the call (ENOMEM).  Their
+ * MODSEQ is *modseq_r.  For the untagged FETCHes of a STORE without a
+ * second pass over the records. */
+int mindex_store_each(struct mindex_box *b, const uint32_t *uids, size_t n,
+    enum mindex_store_mode mode, uint32_t flags, uint64_t unchangedsince,
+    struct mindex_uids *failed_r, uint64_t *modseq_r,
+    int (*changed)(void *ctx, uint32_t uid, uint32_t flags), void *ctx);
 
 /* EXPUNGE (uids NULL: every \Deleted message) or UID EXPUNGE (RFC 4315:
  * those of uids[0..n) that are \Deleted): unlink the files, drop their
@@ -236,6 +245,33 @@ struct mindex_cache_item {
 int mindex_cache_put_many(struct mindex_box *b, uint8_t kind, const struct mindex_cache_item *it,
     size_t n);
 #define MINDEX_CACHE_STRUCTS	1	/* ENVELOPE, BODY, BODYSTRUCTURE (stored's view) */
+#define MINDEX_CACHE_UIDMAP	2	/* the folder's UID map (UID 0: no message's) */
+
+/* The UID map of a folder: its UIDs as ascending, disjoint ranges and the
+ * first UID without \Seen, what SELECT needs without a walk of every
+ * record.  Kept in the cache under the folder's numbers (UIDVALIDITY,
+ * UIDNEXT, HIGHESTMODSEQ, messages, unseen) when it was made: any change
+ * of the folder's UIDs or flags moves UIDNEXT or HIGHESTMODSEQ (see
+ * MODSEQ above), so a map whose numbers are the folder's is its map. */
+struct mindex_range {
+	uint32_t lo, hi;
+};
+struct mindex_uidmap {
+	uint32_t first_unseen;		/* 0: none */
+	struct mindex_range *r;		/* grown by mindex_uidmap_get / _add */
+	size_t n, cap;
+};
+/* The kept map of b if it was made at the numbers st: 1 and *m, 0 (none
+ * kept for st), or -1 (errno). */
+int mindex_uidmap_get(struct mindex_box *b, const struct mindex_status *st,
+    struct mindex_uidmap *m);
+/* Keep m as b's map at the numbers st (one write transaction; a failure
+ * only means the next SELECT walks again).  Returns 0 or -1. */
+int mindex_uidmap_put(struct mindex_box *b, const struct mindex_status *st,
+    const struct mindex_uidmap *m);
+/* Append uid (above every UID in m) to m's ranges.  Returns 0 or -1 (ENOMEM). */
+int mindex_uidmap_add(struct mindex_uidmap *m, uint32_t uid);
+void mindex_uidmap_free(struct mindex_uidmap *m);
 
 /* After folders_rename: the records of from_dir and of every directory
  * below it move to to_dir (UIDVALIDITY and UIDs kept: the same mailbox).

@@ -117,6 +117,16 @@ int
 mindex_store(struct mindex_box *b, const uint32_t *uids, size_t n, enum mindex_store_mode mode,
     uint32_t flags, uint64_t unchangedsince, struct mindex_uids *failed_r, uint64_t *modseq_r)
 {
+	return mindex_store_each(b, uids, n, mode, flags, unchangedsince, failed_r, modseq_r, NULL,
+	    NULL);
+}
+
+int
+mindex_store_each(struct mindex_box *b, const uint32_t *uids, size_t n,
+    enum mindex_store_mode mode, uint32_t flags, uint64_t unchangedsince,
+    struct mindex_uids *failed_r, uint64_t *modseq_r,
+    int (*changed)(void *ctx, uint32_t uid, uint32_t flags), void *ctx)
+{
 	struct mindex_msg m;
 	struct mi_txn x;
 	struct op o;
@@ -142,6 +152,10 @@ mindex_store(struct mindex_box *b, const uint32_t *uids, size_t n, enum mindex_s
 			continue;
 		if ((rc = store_one(b, &x, &o, &m, nf)) < 0)
 			return -1;
+		if (rc == 0 && changed != NULL && changed(ctx, m.uid, nf) < 0) {
+			errno = ENOMEM;
+			return mi_fail(&x, 0);
+		}
 		done += rc == 0;
 	}
 	if (finish(b, &x, &o) < 0)
@@ -507,4 +521,161 @@ mindex_append(struct mindex_box *b, int fd, uint64_t max, uint32_t flags, int64_
 	struct mindex_append_msg a = { .fd = fd, .max = max, .flags = flags, .date = date };
 
 	return mindex_append_many(b, &a, 1, uid_r);
+}
+
+/* --- the UID map (SELECT without a walk) ---------------------------------- */
+
+/* The map's value: this header, then n ranges (native byte order, as
+ * every record of this index). */
+struct rec_uidmap {
+	uint32_t uidvalidity, uidnext, messages, unseen;
+	uint64_t highestmodseq;
+	uint32_t first_unseen, n;
+};
+
+static void
+uidmap_key(uint8_t kb[9], const struct mindex_box *b)
+{
+	mi_msg_key(kb, b->id, 0);
+	kb[8] = MINDEX_CACHE_UIDMAP;
+}
+
+static int
+uidmap_reserve(struct mindex_uidmap *m, size_t n)
+{
+	struct mindex_range *r;
+	size_t bytes;
+
+	if (n <= m->cap)
+		return 0;
+	if (__builtin_mul_overflow(n, sizeof(*r), &bytes) || (r = realloc(m->r, bytes)) == NULL) {
+		errno = ENOMEM;
+		return -1;
+	}
+	m->r = r;
+	m->cap = n;
+	return 0;
+}
+
+int
+mindex_uidmap_add(struct mindex_uidmap *m, uint32_t uid)
+{
+	if (m->n > 0 && m->r[m->n - 1].hi + 1 == uid) {
+		m->r[m->n - 1].hi = uid;
+		return 0;
+	}
+	if (m->n == m->cap && uidmap_reserve(m, m->cap ? m->cap * 2 : 64) < 0)
+		return -1;
+	m->r[m->n].lo = m->r[m->n].hi = uid;
+	m->n++;
+	return 0;
+}
+
+void
+mindex_uidmap_free(struct mindex_uidmap *m)
+{
+	free(m->r);
+	memset(m, 0, sizeof(*m));
+}
+
+static int
+uidmap_matches(const struct rec_uidmap *h, const struct mindex_status *st)
+{
+	return h->uidvalidity == st->uidvalidity && h->uidnext == st->uidnext &&
+	    h->messages == st->messages && h->unseen == st->unseen &&
+	    h->highestmodseq == st->highestmodseq;
+}
+
+int
+mindex_uidmap_get(struct mindex_box *b, const struct mindex_status *st, struct mindex_uidmap *m)
+{
+	uint8_t kb[9];
+	MDB_val k = { sizeof(kb), kb }, v;
+	struct rec_uidmap h;
+	struct mi_txn x;
+	uint64_t count = 0;
+	size_t i;
+	int rc, ret = 0;
+
+	m->n = 0;
+	m->first_unseen = 0;
+	if (mi_begin(b->mi, 1, &x) < 0)
+		return -1;
+	uidmap_key(kb, b);
+	rc = mdb_get(x.t, x.d[DBI_CACHE], &k, &v);
+	if (rc != 0 && rc != MDB_NOTFOUND) {
+		ret = -1;
+		errno = EIO;
+		goto out;
+	}
+	if (rc == MDB_NOTFOUND || v.mv_size < sizeof(h))
+		goto out;
+	memcpy(&h, v.mv_data, sizeof(h));
+	if (!uidmap_matches(&h, st) || v.mv_size != sizeof(h) + (size_t)h.n * sizeof(*m->r))
+		goto out;	/* made before the folder's last change */
+	if (uidmap_reserve(m, h.n) < 0) {
+		ret = -1;
+		goto out;
+	}
+	memcpy(m->r, (const uint8_t *)v.mv_data + sizeof(h), (size_t)h.n * sizeof(*m->r));
+	for (i = 0; i < h.n; i++) {
+		/* ascending, disjoint, below UIDNEXT, as many as the folder has */
+		if (m->r[i].lo == 0 || m->r[i].lo > m->r[i].hi || m->r[i].hi >= h.uidnext ||
+		    (i > 0 && m->r[i].lo <= m->r[i - 1].hi))
+			goto out;
+		count += (uint64_t)m->r[i].hi - m->r[i].lo + 1;
+	}
+	if (count != h.messages)
+		goto out;
+	m->n = h.n;
+	m->first_unseen = h.first_unseen;
+	ret = 1;
+out:
+	mi_abort(&x);
+	return ret;
+}
+
+int
+mindex_uidmap_put(struct mindex_box *b, const struct mindex_status *st,
+    const struct mindex_uidmap *m)
+{
+	struct rec_uidmap h = { .uidvalidity = st->uidvalidity, .uidnext = st->uidnext,
+	    .messages = st->messages, .unseen = st->unseen, .highestmodseq = st->highestmodseq,
+	    .first_unseen = m->first_unseen, .n = (uint32_t)m->n };
+	uint8_t kb[9];
+	MDB_val k = { sizeof(kb), kb }, v;
+	struct rec_folder f;
+	struct mi_txn x;
+	size_t bytes;
+	int rc;
+
+	if (m->n > MINDEX_FOLDER_MAX ||
+	    __builtin_add_overflow(sizeof(h), m->n * sizeof(*m->r), &bytes)) {
+		errno = EFBIG;
+		return -1;
+	}
+	if (mi_begin(b->mi, 0, &x) < 0)
+		return -1;
+	/* the folder must still be at st: otherwise the map is not its own */
+	if ((rc = mi_folder_get(&x, b->dir, &f)) != 1 || f.id != b->id ||
+	    f.uidnext != st->uidnext || f.highestmodseq != st->highestmodseq ||
+	    f.messages != st->messages || f.unseen != st->unseen) {
+		mi_abort(&x);
+		return 0;
+	}
+	uidmap_key(kb, b);
+	v.mv_size = bytes;
+	if ((rc = mdb_put(x.t, x.d[DBI_CACHE], &k, &v, MDB_RESERVE)) != 0)
+		return mi_fail(&x, rc);
+	memcpy(v.mv_data, &h, sizeof(h));
+	memcpy((uint8_t *)v.mv_data + sizeof(h), m->r, m->n * sizeof(*m->r));
+	/* not mi_commit: its crash-test hook is for the operation that follows */
+	rc = mdb_txn_commit(x.t);
+	x.t = NULL;
+	if (rc != 0) {
+		db_set_rc(b->mi->db, rc);
+		errno = rc == MDB_MAP_FULL ? ENOSPC : EIO;
+		return -1;
+	}
+	return 0;
 }

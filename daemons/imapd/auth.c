@@ -170,6 +170,7 @@ auth_done(void *ctx, enum wk_auth_result r, uint32_t code, int store_fd)
 		}
 		p->state = IMAP_AUTHENTICATED;
 		imap_empty_trash(p);
+		imap_release_config(p);	/* no STARTTLS, no new parser limits from here */
 		imap_store_watch(p);
 		buf_init(&b, 1024);
 		buf_printf(&b, "%s OK [", p->tag);

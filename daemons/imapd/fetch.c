@@ -439,7 +439,7 @@ imap_cmd_search(struct imap *p, const struct imap_cmd *cmd)
 
 	memset(&ctx, 0, sizeof(ctx));
 	imap_search_limits_default(&lim);
-	lim.max_keys = (unsigned)p->cfg->imap_max_search_keys;
+	lim.max_keys = (unsigned)p->conf.max_search_keys;
 	if (imap_search_init(&s, &lim) < 0) {
 		imap_no(p, cmd->tag, "[LIMIT] Out of memory");
 		return;

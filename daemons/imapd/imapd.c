@@ -5,12 +5,17 @@
 #include <stdio.h>
 #include <string.h>
 #include <strings.h>
+#include <errno.h>
+#include <stdint.h>
+#include <sys/mman.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
 #include "../../common/base/ev.h"
 #include "../../common/base/log.h"
 #include "../../common/ipc/proto.h"
+#include "../../common/ipc/scratch.h"
+#include "../../common/ipc/storeproto.h"
 #include "../../common/proto/imap_fmt.h"
 #include "imapd.h"
 
@@ -34,6 +39,9 @@ static void cmd_xsyscall(struct imap *p, const struct imap_cmd *cmd);
  * tells the client; expunges wait during FETCH, STORE and SEARCH, when
  * RFC 9051 7.5.1 allows no EXPUNGE (their UID forms allow it). */
 #define NO_SYNC		0x1
+/* The command reads the messages' flags or MODSEQs: SELECT does not carry
+ * them, the session asks stored once (imap_view_need_flags). */
+#define FLAGS		0x2
 
 static const struct {
 	const char *name;
@@ -70,12 +78,12 @@ static const struct {
 	{ "UNSELECT", S_SEL, 0, imap_cmd_close },
 	{ "EXPUNGE", S_SEL, 0, imap_cmd_expunge },
 	{ "UID EXPUNGE", S_SEL, 0, imap_cmd_expunge },
-	{ "SEARCH", S_SEL, NO_SYNC, imap_cmd_search },
-	{ "UID SEARCH", S_SEL, 0, imap_cmd_search },
-	{ "FETCH", S_SEL, NO_SYNC, imap_cmd_fetch },
-	{ "UID FETCH", S_SEL, 0, imap_cmd_fetch },
-	{ "STORE", S_SEL, NO_SYNC, imap_cmd_store },
-	{ "UID STORE", S_SEL, 0, imap_cmd_store },
+	{ "SEARCH", S_SEL, NO_SYNC | FLAGS, imap_cmd_search },
+	{ "UID SEARCH", S_SEL, FLAGS, imap_cmd_search },
+	{ "FETCH", S_SEL, NO_SYNC | FLAGS, imap_cmd_fetch },
+	{ "UID FETCH", S_SEL, FLAGS, imap_cmd_fetch },
+	{ "STORE", S_SEL, NO_SYNC | FLAGS, imap_cmd_store },
+	{ "UID STORE", S_SEL, FLAGS, imap_cmd_store },
 	{ "COPY", S_SEL, 0, imap_cmd_copy },
 	{ "UID COPY", S_SEL, 0, imap_cmd_copy },
 	{ "MOVE", S_SEL, 0, imap_cmd_copy },
@@ -129,7 +137,7 @@ void
 imap_bad(struct imap *p, const char *tag, const char *text)
 {
 	imap_printf(p, "%s BAD %s\r\n", tag != NULL && tag[0] != '\0' ? tag : "*", text);
-	if (++p->bad_commands >= p->cfg->imap_max_bad_commands) {
+	if (++p->bad_commands >= p->conf.max_bad) {
 		imap_puts(p, "* BYE Too many bad commands, closing\r\n");
 		log_event(LOG_LEVEL_WARN, "disconnect", "ip=%s reason=\"too many bad commands\"", p->ip);
 		p->s.closing = 1;
@@ -192,6 +200,15 @@ cmd_logout(struct imap *p, const struct imap_cmd *cmd)
 	if (cmd->nargs != 0) {
 		imap_bad(p, cmd->tag, "LOGOUT takes no arguments");
 		return;
+	}
+	/* stored releases the mailbox lock before it answers: once the client
+	 * has the tagged OK, a POP3 login finds the mailbox free */
+	if (p->state == IMAP_AUTHENTICATED || p->state == IMAP_SELECTED) {
+		storeimap_empty_put(&ipc_scratch_out, MSG_STORE_IMAP_LOGOUT);
+		imap_store_call(p, NULL, NULL);
+		if (ipc_scratch_in.type != MSG_STORE_OK)
+			log_event(LOG_LEVEL_WARN, "logout_store", "ip=%s code=%u reason=\"stored did "
+			    "not close the mailbox\"", p->ip, imap_store_err());
 	}
 	imap_puts(p, "* BYE Logging out\r\n");
 	imap_ok(p, cmd->tag, "LOGOUT completed");
@@ -258,7 +275,7 @@ idle_check(void *ctx)
 		return;
 	p->store_changed = 1;
 	imap_sync(p, 1);
-	p->idle_timer = ev_add_timer(p->cfg->imap_idle_check * 1000, idle_check, p);
+	p->idle_timer = ev_add_timer(p->conf.idle_check * 1000, idle_check, p);
 	wk_session_kick(&p->s);
 }
 
@@ -273,7 +290,7 @@ cmd_idle(struct imap *p, const struct imap_cmd *cmd)
 	p->idling = 1;
 	imap_puts(p, "+ idling\r\n");
 	imap_sync(p, 1);
-	p->idle_timer = ev_add_timer(p->cfg->imap_idle_check * 1000, idle_check, p);
+	p->idle_timer = ev_add_timer(p->conf.idle_check * 1000, idle_check, p);
 }
 
 static void
@@ -296,7 +313,7 @@ idle_done(struct imap *p, const uint8_t *line, size_t len)
 static void
 cmd_xsyscall(struct imap *p, const struct imap_cmd *cmd)
 {
-	if (!p->cfg->test_triggers) {
+	if (!p->conf.test_triggers) {
 		imap_bad(p, cmd->tag, "Unknown command");
 		return;
 	}
@@ -326,6 +343,8 @@ dispatch(struct imap *p, const struct imap_cmd *cmd)
 		 * progress, so not after its tagged reply) */
 		if (p->state == IMAP_SELECTED)
 			imap_sync(p, !(commands[i].flags & NO_SYNC));
+		if (commands[i].flags & FLAGS)
+			imap_view_need_flags(p);
 		commands[i].fn(p, cmd);
 		imap_append_reset(p);
 		return;
@@ -378,7 +397,7 @@ raw_line(struct imap *p, size_t *len_r)
 	const uint8_t *nl = memchr(p->c.in.data, '\n', p->c.in.len);
 
 	if (nl == NULL) {
-		if (p->c.in.len > p->cfg->imap_max_line) {
+		if (p->c.in.len > p->conf.max_line) {
 			*len_r = p->c.in.len;
 			return p->c.in.len;
 		}
@@ -466,15 +485,31 @@ static const struct wk_session_ops session_ops = {
 };
 
 void
+imap_release_config(struct imap *p)
+{
+	long pg = sysconf(_SC_PAGESIZE);
+	uintptr_t lo, hi;
+
+	if (p->cfg == NULL || pg <= 0)
+		return;
+	/* the pages wholly inside the struct: its neighbours stay */
+	lo = ((uintptr_t)p->cfg + (uintptr_t)pg - 1) & ~((uintptr_t)pg - 1);
+	hi = ((uintptr_t)(p->cfg + 1)) & ~((uintptr_t)pg - 1);
+	p->cfg = NULL;
+	if (hi > lo && madvise((void *)lo, hi - lo, MADV_DONTNEED) < 0)
+		log_event(LOG_LEVEL_DEBUG, "config_kept", "errno=%d", errno);
+}
+
+void
 imap_parser_start(struct imap *p)
 {
 	struct imap_limits lim;
 
 	imap_limits_default(&lim);
-	lim.max_line = p->cfg->imap_max_line;
-	lim.max_literal = (uint32_t)p->cfg->imap_max_message_size;
-	lim.max_literals = (unsigned)p->cfg->imap_max_literals;
-	lim.max_depth = (unsigned)p->cfg->imap_max_nesting;
+	lim.max_line = p->conf.max_line;
+	lim.max_literal = (uint32_t)p->conf.max_message;
+	lim.max_literals = (unsigned)p->conf.max_literals;
+	lim.max_depth = (unsigned)p->conf.max_nesting;
 	p->parser = imap_parser_new(&lim, IMAP_PF_LITERAL_PLUS);
 	if (p->parser == NULL)
 		fatal("reason=\"no memory for the parser\"");
@@ -487,6 +522,12 @@ imap_run(struct imap *p, struct wk_boot *b)
 	unsigned i;
 
 	p->cfg = cfg;
+	p->conf = (struct imap_conf){ .max_line = cfg->imap_max_line,
+	    .max_message = cfg->imap_max_message_size, .max_literals = cfg->imap_max_literals,
+	    .max_nesting = cfg->imap_max_nesting, .max_search_keys = cfg->imap_max_search_keys,
+	    .max_bad = cfg->imap_max_bad_commands, .idle_check = cfg->imap_idle_check,
+	    .keywords = cfg->imap_keywords, .test_triggers = cfg->test_triggers };
+	snprintf(p->conf.ns, sizeof(p->conf.ns), "%s", cfg->imap_namespace);
 	p->ip = b->ip;
 	p->implicit_tls = b->implicit_tls;
 	p->plaintext_ok = !cfg->imap_tls_required ||
@@ -494,7 +535,7 @@ imap_run(struct imap *p, struct wk_boot *b)
 	p->store_fd = -1;
 	p->state = IMAP_NOT_AUTHENTICATED;
 	p->sep = cfg->imap_separator[0];
-	p->ns = cfg->imap_namespace;
+	p->ns = p->conf.ns;
 	p->nslen = strlen(p->ns);
 	for (i = 0; i < IMAP_APPEND_MAX_MSGS; i++)
 		p->append_fd[i] = -1;

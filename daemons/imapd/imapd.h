@@ -45,6 +45,10 @@ struct imap_view {
 	uint32_t *flags;		/* mindex.h bits */
 	uint64_t *modseq;
 	size_t n, cap;
+	/* flags[] and modseq[] hold what stored said (FLAGS request): SELECT
+	 * carries the UIDs only; imap_view_need_flags() asks when a command
+	 * needs them.  Until then what arrives in updates is told, not kept. */
+	int flags_loaded;
 	uint32_t uidvalidity, uidnext;
 	uint64_t highestmodseq;
 	int read_only;
@@ -63,8 +67,19 @@ struct imap_view {
 /* A literal being streamed into a memfd (APPEND). */
 #define IMAP_APPEND_MAX_MSGS	STORE_APPEND_PARTS_MAX	/* messages in one MULTIAPPEND */
 
+/* What the session keeps of the config: after the login the config's
+ * pages are given back (imap_release_config), an idle session does not
+ * carry them. */
+struct imap_conf {
+	uint64_t max_line, max_message, max_literals, max_nesting, max_search_keys;
+	uint64_t max_bad, idle_check;
+	int keywords, test_triggers;
+	char ns[64];			/* imap_namespace */
+};
+
 struct imap {
-	const struct config *cfg;
+	const struct config *cfg;	/* NULL after the login: use conf */
+	struct imap_conf conf;
 	struct wk_client c;
 	struct wk_auth auth;
 	struct wk_session s;
@@ -111,6 +126,9 @@ void imap_write(struct imap *p, const void *data, size_t len);
 void imap_ok(struct imap *p, const char *tag, const char *text);
 void imap_no(struct imap *p, const char *tag, const char *text);
 void imap_bad(struct imap *p, const char *tag, const char *text);
+/* After the login: the config's pages back to the kernel (the session
+ * goes on with p->conf; p->cfg is NULL from then on). */
+void imap_release_config(struct imap *p);
 /* A fresh command parser with the session's limits (imap_* keys); at
  * start and after STARTTLS.  Fatal without memory. */
 void imap_parser_start(struct imap *p);
@@ -145,6 +163,12 @@ void imap_sync(struct imap *p, int expunges_ok);
 /* The view after SELECT (records) or from scratch. */
 void imap_view_reset(struct imap_view *v);
 int imap_view_add(struct imap_view *v, uint32_t uid, uint32_t flags, uint64_t modseq);
+/* UIDs lo..hi (above every UID of the view) appended, flags not loaded.
+ * Returns 0 or -1 (out of order, too many, no memory). */
+int imap_view_add_range(struct imap_view *v, uint32_t lo, uint32_t hi);
+/* Make the view's flags and MODSEQs known (one FLAGS request to stored
+ * the first time after SELECT): before a command that reads them. */
+void imap_view_need_flags(struct imap *p);
 /* Drop the expunged UIDs gone[0..n) (ascending) from the view, telling the
  * client "* N EXPUNGE" for each when tell (numbers renumbered as it goes,
  * RFC 9051 7.5.1). */

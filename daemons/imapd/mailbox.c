@@ -781,7 +781,7 @@ append_flags(struct imap *p, const struct imap_arg *l, struct store_req_append *
 	if (f.system & IMAP_FLAG_DELETED) r->flags |= MINDEX_DELETED;
 	if (f.system & IMAP_FLAG_DRAFT) r->flags |= MINDEX_DRAFT;
 	r->kw.count = 0;
-	if (!p->cfg->imap_keywords)
+	if (!p->conf.keywords)
 		return 0;	/* IMAP_KEYWORDS=0: keywords are dropped, as Courier does */
 	for (i = 0; i < f.nkeywords; i++) {
 		if (r->kw.count >= STORE_STORE_KEYWORDS || f.keyword[i]->len > STORE_KEYWORD_MAX)
@@ -856,7 +856,7 @@ imap_cmd_append(struct imap *p, const struct imap_cmd *cmd)
 			fds[nmsg] = -1;
 			r->len = a->len;
 		}
-		if (r->len > p->cfg->imap_max_message_size) {
+		if (r->len > p->conf.max_message) {
 			imap_no(p, cmd->tag, "[TOOBIG] Message too large");
 			return;
 		}

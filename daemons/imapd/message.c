@@ -98,40 +98,22 @@ too_many:
 	return -1;
 }
 
-/* Is uid in set? (sorted ranges) */
-static int
-set_has(const struct store_uidset *set, uint32_t uid)
-{
-	uint32_t lo = 0, hi = set->n;
-
-	while (lo < hi) {
-		uint32_t mid = lo + (hi - lo) / 2;
-		if (uid < set->r[mid].lo)
-			hi = mid;
-		else if (uid > set->r[mid].hi)
-			lo = mid + 1;
-		else
-			return 1;
-	}
-	return 0;
-}
-
 /* --- SELECT / EXAMINE --- */
 
 static int
 select_data(struct imap *p, void *ctx)
 {
+	uint8_t kind;
 	uint32_t i;
 
 	(void)ctx;
 	if (ipc_scratch_in.type == MSG_STORE_KEYWORDS)
 		return imap_view_keywords(&p->v) < 0 ? -1 : 0;
-	if (ipc_scratch_in.type != MSG_STORE_RECORDS ||
-	    storeimap_records_get(&ipc_scratch_in, &data_recs) < 0)
+	if (ipc_scratch_in.type != MSG_STORE_UIDSET ||
+	    storeimap_uidset_get(&ipc_scratch_in, &kind, &data_set) < 0 || kind != STORE_SET_VIEW)
 		return -1;
-	for (i = 0; i < data_recs.count; i++)
-		if (imap_view_add(&p->v, data_recs.r[i].uid, data_recs.r[i].flags,
-		    data_recs.r[i].modseq) < 0)
+	for (i = 0; i < data_set.n; i++)
+		if (imap_view_add_range(&p->v, data_set.r[i].lo, data_set.r[i].hi) < 0)
 			return -1;
 	return 0;
 }
@@ -182,6 +164,7 @@ imap_cmd_select(struct imap *p, const struct imap_cmd *cmd)
 	p->v.uidnext = st.uidnext;
 	p->v.highestmodseq = st.highestmodseq;
 	p->v.read_only = examine || st.read_only;
+	p->v.flags_loaded = p->v.n == 0;
 	p->state = IMAP_SELECTED;
 	p->store_changed = 0;
 	imap_send_flags(p);
@@ -437,7 +420,7 @@ store_flags(struct imap *p, const struct imap_arg *a, struct store_req_store *r)
 	for (i = 0; i < f.nkeywords; i++) {
 		if (r->kw.count >= STORE_STORE_KEYWORDS || f.keyword[i]->len > STORE_KEYWORD_MAX)
 			return -1;
-		if (!p->cfg->imap_keywords) {
+		if (!p->conf.keywords) {
 			/* IMAP_KEYWORDS off: only keywords the folder already has */
 			unsigned k;
 			for (k = 0; k < STORE_KEYWORDS_MAX; k++)
@@ -450,6 +433,71 @@ store_flags(struct imap *p, const struct imap_arg *a, struct store_req_store *r)
 		    (const char *)f.keyword[i]->text);
 	}
 	return 0;
+}
+
+/* The decimal digits of v appended to b (no printf: once per message of
+ * a STORE of thousands). */
+static void
+put_num(struct buf *b, uint64_t v)
+{
+	char d[20];
+	size_t k = sizeof(d);
+
+	do
+		d[--k] = (char)('0' + v % 10);
+	while ((v /= 10) != 0);
+	buf_append(b, d + k, sizeof(d) - k);
+}
+
+/* The untagged FETCH of each message of set (but those in modified) with
+ * its flags, gathered 64 KiB at a time: the set's ranges are walked in the
+ * view (both ascending), not the view tested against the set. */
+static void
+store_replies(struct imap *p, const struct store_uidset *set, const struct gone *modified, int uid)
+{
+	const struct imap_view *v = &p->v;
+	struct buf b;
+	size_t i = 0;
+	uint32_t r;
+
+	buf_init(&b, 1u << 20);
+	for (r = 0; r < set->n; r++) {
+		size_t lo = i, hi = v->n;
+		while (lo < hi) {	/* the first message of the range */
+			size_t mid = lo + (hi - lo) / 2;
+			if (v->uid[mid] < set->r[r].lo)
+				lo = mid + 1;
+			else
+				hi = mid;
+		}
+		for (i = lo; i < v->n && v->uid[i] <= set->r[r].hi; i++) {
+			if (modified->n > 0 && gone_has(modified, v->uid[i]))
+				continue;
+			buf_append(&b, "* ", 2);
+			put_num(&b, i + 1);
+			buf_append_str(&b, " FETCH (");
+			if (uid) {
+				buf_append_str(&b, "UID ");
+				put_num(&b, v->uid[i]);
+				buf_append(&b, " ", 1);
+			}
+			buf_append_str(&b, "FLAGS ");
+			imap_flags_text(v, v->flags[i], &b);
+			if (p->enabled & IMAP_EN_CONDSTORE) {
+				buf_append_str(&b, " MODSEQ (");
+				put_num(&b, v->modseq[i]);
+				buf_append(&b, ")", 1);
+			}
+			buf_append(&b, ")\r\n", 3);
+			if (b.len >= 64u * 1024) {
+				imap_write(p, b.data, b.len);
+				buf_reset(&b);
+			}
+		}
+	}
+	if (b.len > 0)
+		imap_write(p, b.data, b.len);
+	buf_free(&b, 0);
 }
 
 void
@@ -542,25 +590,8 @@ imap_cmd_store(struct imap *p, const struct imap_cmd *cmd)
 	}
 	if (c.keywords)
 		imap_send_flags(p);
-	if (!silent) {
-		struct buf b;
-		buf_init(&b, 8192);
-		for (i = 0; i < p->v.n; i++) {
-			if (!set_has(&req.set, p->v.uid[i]) || gone_has(&c.modified, p->v.uid[i]))
-				continue;
-			buf_reset(&b);
-			buf_printf(&b, "* %zu FETCH (", i + 1);
-			if (uid)
-				buf_printf(&b, "UID %u ", p->v.uid[i]);
-			buf_append_str(&b, "FLAGS ");
-			imap_flags_text(&p->v, p->v.flags[i], &b);
-			if (p->enabled & IMAP_EN_CONDSTORE)
-				buf_printf(&b, " MODSEQ (%llu)", (unsigned long long)p->v.modseq[i]);
-			buf_append_str(&b, ")\r\n");
-			imap_write(p, b.data, b.len);
-		}
-		buf_free(&b, 0);
-	}
+	if (!silent)
+		store_replies(p, &req.set, &c.modified, uid);
 	if (c.modified.n > 0) {
 		/* the set names what the command named: UIDs, or numbers */
 		struct gone named = { 0 };

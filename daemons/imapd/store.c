@@ -165,6 +165,85 @@ imap_view_add(struct imap_view *v, uint32_t uid, uint32_t flags, uint64_t modseq
 	return 0;
 }
 
+int
+imap_view_add_range(struct imap_view *v, uint32_t lo, uint32_t hi)
+{
+	size_t need, cap;
+	uint32_t *u, *f;
+	uint64_t *m;
+
+	if (lo == 0 || lo > hi || (v->n > 0 && lo <= v->uid[v->n - 1]))
+		return -1;
+	if (__builtin_add_overflow(v->n, (size_t)(hi - lo) + 1, &need) || need > MINDEX_FOLDER_MAX)
+		return -1;
+	if (need > v->cap) {
+		/* exactly what SELECT said, or doubling for what follows: the
+		 * flag arrays are allocated, not touched, until they are loaded */
+		cap = v->cap * 2 > need ? v->cap * 2 : need;
+		if ((u = realloc(v->uid, cap * sizeof(*u))) == NULL)
+			return -1;
+		v->uid = u;
+		if ((f = realloc(v->flags, cap * sizeof(*f))) == NULL)
+			return -1;
+		v->flags = f;
+		if ((m = realloc(v->modseq, cap * sizeof(*m))) == NULL)
+			return -1;
+		v->modseq = m;
+		v->cap = cap;
+	}
+	for (;;) {
+		v->uid[v->n++] = lo;
+		if (lo++ == hi)
+			break;
+	}
+	return 0;
+}
+
+/* FLAGS: records of the view's messages, ascending; the ones of messages
+ * expunged meanwhile do not come (their flags stay none). */
+static struct store_records sync_recs;	/* decoded RECORDS pages of SYNC and FLAGS */
+
+static int
+flags_data(struct imap *p, void *ctx)
+{
+	struct store_records *page = &sync_recs;
+	size_t *at = ctx;
+	uint32_t i;
+
+	if (ipc_scratch_in.type == MSG_STORE_KEYWORDS)
+		return imap_view_keywords(&p->v) < 0 ? -1 : 0;
+	if (ipc_scratch_in.type != MSG_STORE_RECORDS ||
+	    storeimap_records_get(&ipc_scratch_in, page) < 0)
+		return -1;
+	for (i = 0; i < page->count; i++) {
+		while (*at < p->v.n && p->v.uid[*at] < page->r[i].uid)
+			(*at)++;
+		if (*at < p->v.n && p->v.uid[*at] == page->r[i].uid) {
+			p->v.flags[*at] = page->r[i].flags;
+			p->v.modseq[*at] = page->r[i].modseq;
+		}
+	}
+	return 0;
+}
+
+void
+imap_view_need_flags(struct imap *p)
+{
+	size_t at = 0;
+
+	if (p->state != IMAP_SELECTED || p->v.flags_loaded)
+		return;
+	if (p->v.n > 0) {
+		memset(p->v.flags, 0, p->v.n * sizeof(*p->v.flags));
+		memset(p->v.modseq, 0, p->v.n * sizeof(*p->v.modseq));
+		storeimap_empty_put(&ipc_scratch_out, MSG_STORE_IMAP_FLAGS);
+		imap_store_call(p, flags_data, &at);
+		if (ipc_scratch_in.type != MSG_STORE_OK)
+			store_failed(p, "bad FLAGS reply from stored");
+	}
+	p->v.flags_loaded = 1;
+}
+
 long
 imap_view_find(const struct imap_view *v, uint32_t uid)
 {
@@ -185,7 +264,8 @@ imap_view_find(const struct imap_view *v, uint32_t uid)
 int
 imap_view_keywords(struct imap_view *v)
 {
-	static struct store_keywords k;
+	struct store_keywords k;	/* on the stack: a static one would be a
+					   page of its own in every session */
 	char old[STORE_KEYWORDS_MAX][STORE_KEYWORD_MAX + 1];
 	unsigned i;
 
@@ -248,7 +328,7 @@ imap_send_flags(struct imap *p)
 		for (i = 0; i < STORE_KEYWORDS_MAX && p->v.kw[i][0] != '\0'; i++)
 			;
 		buf_printf(&b, "%s)] Flags permitted\r\n",
-		    p->cfg->imap_keywords && i < STORE_KEYWORDS_MAX ? " \\*" : "");
+		    p->conf.keywords && i < STORE_KEYWORDS_MAX ? " \\*" : "");
 	}
 	imap_write(p, b.data, b.len);
 	buf_free(&b, 0);
@@ -265,7 +345,6 @@ struct sync_ctx {
 };
 
 static struct store_uidset sync_set;
-static struct store_records sync_recs;
 
 static int
 grow(void **v, size_t *cap, size_t need, size_t size)
@@ -346,8 +425,10 @@ imap_view_expunge(struct imap *p, const uint32_t *gone, size_t ngone, int tell)
 			continue;
 		}
 		v->uid[k] = v->uid[i];
-		v->flags[k] = v->flags[i];
-		v->modseq[k] = v->modseq[i];
+		if (v->flags_loaded) {
+			v->flags[k] = v->flags[i];
+			v->modseq[k] = v->modseq[i];
+		}
 		k++;
 	}
 	v->n = k;
@@ -416,7 +497,7 @@ imap_sync(struct imap *p, int expunges_ok)
 			const struct store_record *r = &s.rec[i];
 			long at = imap_view_find(&p->v, r->uid);
 			if (at >= 0) {
-				int changed = p->v.flags[at] != r->flags ||
+				int changed = !p->v.flags_loaded || p->v.flags[at] != r->flags ||
 				    ((p->enabled & IMAP_EN_CONDSTORE) && p->v.modseq[at] != r->modseq);
 				p->v.flags[at] = r->flags;
 				p->v.modseq[at] = r->modseq;

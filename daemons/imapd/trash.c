@@ -15,20 +15,23 @@
 #include "../../common/mail/mindex.h"
 #include "imapd.h"
 
-static struct store_records recs;
+static struct store_uidset view_set;
 
+/* SELECT's UIDs (the purge needs no flags) */
 static int
 select_data(struct imap *p, void *ctx)
 {
+	uint8_t kind;
 	uint32_t i;
 
 	(void)ctx;
 	if (ipc_scratch_in.type == MSG_STORE_KEYWORDS)
 		return imap_view_keywords(&p->v) < 0 ? -1 : 0;
-	if (ipc_scratch_in.type != MSG_STORE_RECORDS || storeimap_records_get(&ipc_scratch_in, &recs) < 0)
+	if (ipc_scratch_in.type != MSG_STORE_UIDSET ||
+	    storeimap_uidset_get(&ipc_scratch_in, &kind, &view_set) < 0 || kind != STORE_SET_VIEW)
 		return -1;
-	for (i = 0; i < recs.count; i++)
-		if (imap_view_add(&p->v, recs.r[i].uid, recs.r[i].flags, recs.r[i].modseq) < 0)
+	for (i = 0; i < view_set.n; i++)
+		if (imap_view_add_range(&p->v, view_set.r[i].lo, view_set.r[i].hi) < 0)
 			return -1;
 	return 0;
 }

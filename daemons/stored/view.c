@@ -115,6 +115,48 @@ view_watch(struct view_session *s)
 	return -1;
 }
 
+void
+view_watch_pause(struct view_session *s)
+{
+	size_t i;
+
+	if (s->watch_fd < 0)
+		return;
+	for (i = 0; i < 2; i++)
+		if (s->watch_wd[i] >= 0) {
+			(void)inotify_rm_watch(s->watch_fd, s->watch_wd[i]);
+			s->watch_wd[i] = -1;
+		}
+}
+
+void
+view_watch_resume(struct view_session *s, const char *dir)
+{
+	if (s->watch_fd < 0)
+		return;
+	if (watch_add(s, dir) < 0)
+		log_event(LOG_LEVEL_WARN, "watch_failed", "errno=%d reason=\"no change notifications\"",
+		    errno);
+	/* what the pause may have hidden (and our own change, as the watch
+	 * would have said): the worker looks at its next command */
+	if (!s->notified) {
+		s->notified = 1;
+		storeproto_changed_put(s->out);
+		view_reply(s);
+	}
+}
+
+void
+view_unwatch(struct view_session *s)
+{
+	if (s->watch_fd < 0)
+		return;
+	ev_del_fd(s->watch_fd);
+	close(s->watch_fd);	/* its watches go with it */
+	s->watch_fd = -1;
+	s->watch_wd[0] = s->watch_wd[1] = -1;
+}
+
 int
 view_watch_dir(struct view_session *s, const char *dir)
 {

@@ -20,7 +20,8 @@
 enum view_phase {
 	VIEW_PHASE_IDLE = 1 << 0,	/* before the mailbox is open */
 	VIEW_PHASE_OPEN = 1 << 1,	/* locked, snapshot taken */
-	VIEW_PHASE_DONE = 1 << 2,	/* POP3 UPDATE finished: nothing more */
+	VIEW_PHASE_DONE = 1 << 2,	/* POP3 UPDATE or IMAP LOGOUT finished:
+					   the lock is released, nothing more */
 	VIEW_PHASE_SELECTED = 1 << 3,	/* IMAP: OPEN with a folder selected */
 };
 
@@ -80,6 +81,17 @@ void view_reply(struct view_session *s);
  * with one MSG_STORE_CHANGED, repeated only after its next request.  For
  * views whose sessions stay open (IMAP).  Returns 0 or -1 (errno). */
 int view_watch(struct view_session *s);
+
+/* Around an operation of the session's own on many files of the watched
+ * folder (STORE, EXPUNGE): no inotify event per rename or unlink (about 6%
+ * of a 10,000-message STORE).  resume watches dir again and sends one
+ * MSG_STORE_CHANGED (unless one is out), for whatever another program did
+ * meanwhile; the worker's next SYNC finds it, or finds nothing. */
+void view_watch_pause(struct view_session *s);
+void view_watch_resume(struct view_session *s, const char *dir);
+
+/* Stop watching (no more MSG_STORE_CHANGED); nothing if not watching. */
+void view_unwatch(struct view_session *s);
 
 /* Move the watch of view_watch() to new/ and cur/ of folder directory dir
  * ("." for the INBOX, ".A.B"): the selected folder.  Returns 0 or -1

@@ -305,26 +305,92 @@ cover_records(const struct store_record *r, size_t n, uint32_t *uidnext, uint64_
 	}
 }
 
-/* The SELECTED numbers and the view from m->rec. */
+/* The view of a SELECT: the folder's UID map, kept in the index for the
+ * folder's numbers st, or made from one walk of its records (and kept for
+ * the next SELECT when the walk saw the folder at st).  Fills m->map,
+ * m->view and the SELECTED numbers. */
 static int
 select_view(struct view_imap *m, const struct mindex_status *st, struct store_selected *sel)
 {
+	uint64_t count = 0;
 	size_t i;
+	int rc;
 
 	*sel = (struct store_selected){ .uidvalidity = st->uidvalidity, .uidnext = st->uidnext,
-	    .messages = (uint32_t)m->rec.n, .highestmodseq = st->highestmodseq,
+	    .highestmodseq = st->highestmodseq, .unseen = st->unseen,
 	    .read_only = (uint8_t)m->read_only };
-	m->view.n = 0;
-	for (i = 0; i < m->rec.n; i++) {
-		if (imap_uids_push(&m->view, m->rec.v[i].uid) < 0)
+	if ((rc = mindex_uidmap_get(m->box, st, &m->map)) < 0)
+		return -1;
+	if (rc == 0) {
+		uint32_t unseen = 0;
+		if (load_records(m, m->box) < 0)
 			return -1;
-		if (!(m->rec.v[i].flags & MINDEX_SEEN) && sel->unseen++ == 0)
-			sel->first_unseen = m->rec.v[i].uid;
+		m->map.n = 0;
+		m->map.first_unseen = 0;
+		for (i = 0; i < m->rec.n; i++) {
+			if (mindex_uidmap_add(&m->map, m->rec.v[i].uid) < 0)
+				return -1;
+			if (!(m->rec.v[i].flags & MINDEX_SEEN) && unseen++ == 0)
+				m->map.first_unseen = m->rec.v[i].uid;
+		}
+		sel->unseen = unseen;
+		cover_records(m->rec.v, m->rec.n, &sel->uidnext, &sel->highestmodseq);
+		/* kept only if the walk saw the folder as st describes it */
+		if (sel->uidnext == st->uidnext && sel->highestmodseq == st->highestmodseq &&
+		    m->rec.n == st->messages && unseen == st->unseen &&
+		    mindex_uidmap_put(m->box, st, &m->map) < 0)
+			log_event(LOG_LEVEL_WARN, "uidmap_put", "errno=%d reason=\"the next SELECT "
+			    "walks the folder again\"", errno);
 	}
-	cover_records(m->rec.v, m->rec.n, &sel->uidnext, &sel->highestmodseq);
+	for (i = 0; i < m->map.n; i++)
+		count += (uint64_t)m->map.r[i].hi - m->map.r[i].lo + 1;
+	if (count > MINDEX_FOLDER_MAX) {
+		errno = EIO;
+		return -1;
+	}
+	m->view.n = 0;
+	if (m->view.cap < count) {
+		uint32_t *v = realloc(m->view.v, (size_t)count * sizeof(*v));
+		if (v == NULL) {
+			errno = ENOMEM;
+			return -1;
+		}
+		m->view.v = v;
+		m->view.cap = (size_t)count;
+	}
+	for (i = 0; i < m->map.n; i++) {
+		uint32_t u = m->map.r[i].lo;
+		for (;;) {
+			m->view.v[m->view.n++] = u;
+			if (u++ == m->map.r[i].hi)
+				break;
+		}
+	}
+	sel->messages = (uint32_t)m->view.n;
+	sel->first_unseen = m->map.first_unseen;
 	m->seen_modseq = st->highestmodseq;
 	m->seen_uidnext = st->uidnext;
 	return 0;
+}
+
+/* The view as UIDSET(VIEW) pages of m->map's ranges, VIEW_PAGE at a
+ * time from the stack (m->ranges would be one more page of this static
+ * touched by every session, for a folder that is usually one range). */
+#define VIEW_PAGE	512
+static void
+send_view(struct view_session *s)
+{
+	struct view_imap *m = s->imap;
+	struct store_range r[VIEW_PAGE];
+	size_t i = 0;
+
+	while (i < m->map.n) {
+		uint32_t k = 0;
+		for (; i < m->map.n && k < VIEW_PAGE; i++, k++)
+			r[k] = (struct store_range){ m->map.r[i].lo, m->map.r[i].hi };
+		storeimap_uidset_put(s->out, STORE_SET_VIEW, r, k);
+		view_reply(s);
+	}
 }
 
 static int
@@ -349,14 +415,14 @@ on_select(void *ctx, struct ipc_in *in)
 	}
 	m->read_only = !m->name.u8;
 	if (mindex_sync(m->box, NULL) < 0 || mindex_status(m->box, &st) < 0 ||
-	    load_records(m, m->box) < 0 || select_view(m, &st, &sel) < 0 ||
+	    select_view(m, &st, &sel) < 0 ||
 	    imap_send_keywords(s, m->box, 1) < 0) {
 		int e = errno;
 		deselect(s);
 		return imap_reply_errno(s, e == ENOENT ? EIO : e, "select");
 	}
 	snprintf(m->dir, sizeof(m->dir), "%s", dir);
-	send_records(s, m->rec.v, m->rec.n);
+	send_view(s);
 	if (view_watch_dir(s, dir) < 0)
 		log_event(LOG_LEVEL_WARN, "watch_failed", "errno=%d reason=\"no change notifications\"",
 		    errno);
@@ -648,22 +714,13 @@ imap_keyword_bits(struct view_session *s, struct mindex_box *b, const struct sto
 	return 0;
 }
 
-/* RECORDS of the messages of m->a whose MODSEQ is the STORE's. */
+/* A message the STORE changed, for its RECORDS (MODSEQ set after). */
 static int
-send_stored(struct view_session *s, uint64_t modseq)
+add_stored(void *ctx, uint32_t uid, uint32_t flags)
 {
-	struct view_imap *m = s->imap;
-	struct mindex_msg msg;
-	size_t i;
+	struct mindex_msg m = { .uid = uid, .flags = flags };
 
-	m->rec.n = 0;
-	for (i = 0; i < m->a.n; i++) {
-		int rc = mindex_get(m->box, m->a.v[i], &msg);
-		if (rc < 0 || (rc == 1 && msg.modseq == modseq && recs_push(&m->rec, &msg) < 0))
-			return -1;
-	}
-	send_records(s, m->rec.v, m->rec.n);
-	return 0;
+	return recs_push(ctx, &m);
 }
 
 static int
@@ -677,7 +734,8 @@ on_store(void *ctx, struct ipc_in *in)
 	struct mindex_status st;
 	uint64_t modseq = 0;
 	uint32_t kw;
-	int n;
+	size_t i;
+	int n, pause;
 
 	if (storeimap_store_get(in, r) < 0)
 		return -1;
@@ -690,10 +748,19 @@ on_store(void *ctx, struct ipc_in *in)
 	if (imap_set_uids(m, &r->set, &m->a) < 0)
 		return imap_reply_errno(s, errno, "store");
 	m->b.n = 0;
-	n = mindex_store(m->box, m->a.v, m->a.n, modes[r->mode], r->flags | kw, r->unchangedsince,
-	    &m->b, &modseq);
-	if (n < 0 || (n > 0 && send_stored(s, modseq) < 0))
+	m->rec.n = 0;
+	pause = m->a.n >= IMAP_PAUSE_WATCH;
+	if (pause)
+		view_watch_pause(s);
+	n = mindex_store_each(m->box, m->a.v, m->a.n, modes[r->mode], r->flags | kw,
+	    r->unchangedsince, &m->b, &modseq, add_stored, &m->rec);
+	if (pause)
+		view_watch_resume(s, m->dir);
+	if (n < 0)
 		return imap_reply_errno(s, EIO, "store");
+	for (i = 0; i < m->rec.n; i++)
+		m->rec.v[i].modseq = modseq;
+	send_records(s, m->rec.v, m->rec.n);
 	send_uidset(s, STORE_SET_MODIFIED, m->b.v, m->b.n);
 	if (imap_send_keywords(s, m->box, 0) < 0 || mindex_status(m->box, &st) < 0)
 		return imap_reply_errno(s, EIO, "store");
@@ -709,9 +776,10 @@ on_expunge(void *ctx, struct ipc_in *in)
 {
 	struct view_session *s = ctx;
 	struct view_imap *m = s->imap;
+	struct mindex_status st;
 	char name[STORE_NAME_MAX + 1];
 	uint8_t all;
-	int n;
+	int n, pause;
 
 	if (storeimap_set_get(in, &all, name, &m->set) < 0)
 		return -1;
@@ -721,7 +789,14 @@ on_expunge(void *ctx, struct ipc_in *in)
 	}
 	if (!all && imap_set_uids(m, &m->set, &m->a) < 0)
 		return imap_reply_errno(s, errno, "expunge");
-	if ((n = expunge(m, all)) < 0)
+	pause = all ? mindex_status(m->box, &st) == 0 && st.deleted >= IMAP_PAUSE_WATCH :
+	    m->a.n >= IMAP_PAUSE_WATCH;
+	if (pause)
+		view_watch_pause(s);
+	n = expunge(m, all);
+	if (pause)
+		view_watch_resume(s, m->dir);
+	if (n < 0)
 		return imap_reply_errno(s, EIO, "expunge");
 	send_uidset(s, STORE_SET_EXPUNGED, m->b.v, m->b.n);
 	storeproto_ok_put(s->out, (uint64_t)n);
@@ -853,6 +928,51 @@ on_copy(void *ctx, struct ipc_in *in)
 	return 0;
 }
 
+/* FLAGS: the flags and MODSEQs of the view's messages, which SELECT no
+ * longer carries: RECORDS pages of those still in the folder (one walk). */
+static int
+on_flags(void *ctx, struct ipc_in *in)
+{
+	struct view_session *s = ctx;
+	struct view_imap *m = s->imap;
+	size_t i = 0, j, k = 0;
+
+	if (storeimap_empty_get(in) < 0)
+		return -1;
+	if (load_records(m, m->box) < 0)
+		return imap_reply_errno(s, errno == ENOENT ? EIO : errno, "flags");
+	for (j = 0; j < m->rec.n; j++) {	/* the view's, compacted to the front */
+		while (i < m->view.n && m->view.v[i] < m->rec.v[j].uid)
+			i++;
+		if (i < m->view.n && m->view.v[i] == m->rec.v[j].uid)
+			m->rec.v[k++] = m->rec.v[j];
+	}
+	send_records(s, m->rec.v, k);
+	storeproto_ok_put(s->out, (uint64_t)k);
+	view_reply(s);
+	return 0;
+}
+
+/* LOGOUT: the selection and the mailbox lock go before the reply, which
+ * the worker awaits before its tagged OK, so that a POP3 login right after
+ * that OK finds the mailbox free (the process exits only later, at EOF). */
+static int
+on_logout(void *ctx, struct ipc_in *in)
+{
+	struct view_session *s = ctx;
+
+	if (storeimap_empty_get(in) < 0)
+		return -1;
+	if (s->imap->box != NULL)
+		deselect(s);
+	view_unwatch(s);
+	engine_unlock(s->e);
+	s->chan.phase = VIEW_PHASE_DONE;
+	storeproto_ok_put(s->out, 0);
+	view_reply(s);
+	return 0;
+}
+
 static const struct ipc_handler imap_requests[] = {
 	{ .type = MSG_STORE_IMAP_OPEN, .phases = VIEW_PHASE_IDLE, .fn = on_open },
 	{ .type = MSG_STORE_IMAP_LIST, .phases = IMAP_ANY, .fn = imap_on_list },
@@ -874,6 +994,8 @@ static const struct ipc_handler imap_requests[] = {
 	{ .type = MSG_STORE_IMAP_RENAME, .phases = IMAP_ANY, .fn = imap_on_rename },
 	{ .type = MSG_STORE_IMAP_SUBSCRIBE, .phases = IMAP_ANY, .fn = imap_on_subscribe },
 	{ .type = MSG_STORE_IMAP_QUOTA, .phases = IMAP_ANY, .fn = imap_on_quota },
+	{ .type = MSG_STORE_IMAP_FLAGS, .phases = IMAP_SEL, .fn = on_flags },
+	{ .type = MSG_STORE_IMAP_LOGOUT, .phases = IMAP_ANY, .fn = on_logout },
 };
 
 const struct view view_imap = {

@@ -16,6 +16,10 @@
 #define IMAP_ANY	(VIEW_PHASE_OPEN | VIEW_PHASE_SELECTED)
 #define IMAP_SEL	VIEW_PHASE_SELECTED
 
+/* A STORE or EXPUNGE of at least this many messages runs with the
+ * folder's watch paused (view_watch_pause): no inotify event per file. */
+#define IMAP_PAUSE_WATCH	256
+
 /* A growable array of (UID, flags, MODSEQ), ascending by UID. */
 struct imap_recs {
 	struct store_record *v;
@@ -33,6 +37,7 @@ struct view_imap {
 	char dir[FOLDERS_NAME_MAX + 1];
 	int read_only;
 	struct mindex_uids view;	/* the worker's UIDs, ascending */
+	struct mindex_uidmap map;	/* the view of the SELECT, as ranges */
 	uint64_t seen_modseq;		/* HIGHESTMODSEQ the worker was last told */
 	uint32_t seen_uidnext;		/* and UIDNEXT */
 	uint32_t kw_told;		/* keyword slots whose names it has */

@@ -314,8 +314,12 @@ class TestPop3Lock(ConcurrencyBase):
     def pop3(self, u, pw):
         import poplib
         p = poplib.POP3("127.0.0.1", self.peer.app.port, timeout=10)
-        p.user(u)
-        return p, p.pass_(pw)
+        try:
+            p.user(u)
+            return p, p.pass_(pw)
+        except poplib.error_proto:
+            p.close()
+            raise
 
     def test_pop3_excludes_imap_and_imap_excludes_pop3(self):
         import poplib
@@ -342,18 +346,41 @@ class TestPop3Lock(ConcurrencyBase):
         self.assertIn(b"[IN-USE]", e.exception.args[0])
         a.cmd("LOGOUT")
         a.close()
-        p2 = wait_until(lambda: self._try_pop3(u, pw), 10, "POP3 after the IMAP session")
+        # the lock went before LOGOUT's OK: no waiting for the session's end
+        p2, _ = self.pop3(u, pw)
         self.assertEqual(p2.stat()[0], 2)
         p2.quit()
 
-    def _try_pop3(self, u, pw):
-        import poplib
-        try:
-            return self.pop3(u, pw)[0]
-        except poplib.error_proto as e:
-            if b"[IN-USE]" in e.args[0]:
-                return None
-            raise
+    def test_pop3_login_right_after_imap_logout(self):
+        # stored answers the worker's LOGOUT request only after it dropped the
+        # lock, and the tagged OK follows that answer (a CI failure: -ERR [IN-USE])
+        u, pw = self.new_user(1)
+        for i in range(200):
+            s = RawImap(self.peer)
+            s.login(u, pw)
+            if i % 2:
+                s.cmd("SELECT INBOX")
+            got, _ = s.cmd("LOGOUT")
+            self.assertTrue(any(r.startswith("* BYE") for r in got), got)
+            p, reply = self.pop3(u, pw)   # poplib raises on -ERR [IN-USE]
+            self.assertTrue(reply.startswith(b"+OK"), (i, reply))
+            p.quit()
+            s.close()
+
+    def test_imap_select_right_after_pop3_quit(self):
+        # POP3's final commit drops the lock before stored's reply, which the
+        # +OK of QUIT follows
+        u, pw = self.new_user(1)
+        for i in range(200):
+            p, _ = self.pop3(u, pw)
+            self.assertEqual(p.stat()[0], 1)
+            p.quit()
+            s = RawImap(self.peer)
+            s.login(u, pw)
+            got, tagged = s.cmd("SELECT INBOX")
+            self.assertIn("[READ-WRITE]", tagged, (i, got))
+            s.cmd("LOGOUT")
+            s.close()
 
 
 class TestConnectionLimit(ConcurrencyBase):

@@ -98,6 +98,27 @@ class TestHostileImapd(unittest.TestCase):
         self.assertEqual(len(re.findall(r"stored_spawn user=demo@localhost", log)), 1)
         self.assertNotIn("user=demo2", log)
 
+    def test_flags_before_select_ends_the_session(self):
+        s, f, pid, mark = self.login()
+        self.assertEqual(self.ask(s, f, "IMAP-FLAGS"), "imap-flags stored-closed")
+        s.close()
+        self.app.wait_log(r"proc=stored .*event=ipc_violation peer=worker type=0x0643", start=mark)
+
+    def test_flags_after_select(self):
+        s, f, pid, mark = self.login()
+        self.assertEqual(self.ask(s, f, "IMAP-SELECT INBOX"), "imap-select selected messages=1")
+        self.assertEqual(self.ask(s, f, "IMAP-FLAGS"), "imap-flags final 0x0701")
+        s.close()
+
+    def test_requests_after_logout_end_the_session(self):
+        # LOGOUT releases the lock and ends the view: what follows is a violation
+        s, f, pid, mark = self.login()
+        self.assertEqual(self.ask(s, f, "IMAP-SELECT INBOX"), "imap-select selected messages=1")
+        self.assertEqual(self.ask(s, f, "IMAP-LOGOUT"), "imap-logout final 0x0701")
+        self.assertEqual(self.ask(s, f, "IMAP-SELECT INBOX"), "imap-select stored-closed")
+        s.close()
+        self.app.wait_log(r"proc=stored .*event=ipc_violation peer=worker type=0x0631", start=mark)
+
 
 if __name__ == "__main__":
     unittest.main()

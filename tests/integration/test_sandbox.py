@@ -150,14 +150,6 @@ class TestPrivileges(unittest.TestCase):
         self.assertEqual(m.fetch("1", "(FLAGS)")[0], "OK")
         m.logout()
         self.assertNotIn("sandbox_kill", self.app.log()[mark:])
-        # its stored holds demo's mailbox lock (shared) until it has exited:
-        # the next test's POP3 login must not meet it ([IN-USE])
-        def gone():
-            try:
-                return proc_status(st)["State"].startswith("Z")
-            except FileNotFoundError:
-                return True
-        wait_until(gone, what="the session's stored gone")
 
     def test_authd_confined(self):
         pid = self.app.authd_pid()

@@ -26,7 +26,7 @@ FINALS = {"OK", "ERR", "MSGFD", "SELECTED", "SYNCED", "STORED", "COPIED", "APPEN
           "QUOTA", "EOF", "BAD", "USAGE", "CHANGED", "NOCHANGE"}
 ERR = {"nomsg": 2, "gone": 3, "proto": 5, "toobig": 6, "nobox": 7, "exists": 8, "name": 9, "denied": 10,
        "quota": 11, "limit": 12}
-EXPUNGED, MODIFIED, COPY_SRC, COPY_DST = 1, 2, 3, 4
+EXPUNGED, MODIFIED, COPY_SRC, COPY_DST, VIEW = 1, 2, 3, 4, 5
 SEEN, ANSWERED, FLAGGED, DELETED, DRAFT, KEYWORD0 = 1, 2, 4, 8, 16, 32
 MAX_MESSAGE = 4096
 
@@ -239,7 +239,12 @@ class TestStoredImap(StoredImapCase):
         s.err("append a..b - - 0 %s" % self.msgfile(message("x")), "name")
         lines = s.cmd("select INBOX")
         self.assertEqual(lines[0][:3], ["KEYWORDS", "1", "0=$Label1"])
-        recs = records(lines)
+        # SELECT carries the UIDs as ranges; flags come when asked (FLAGS)
+        self.assertEqual(uidsets(lines, VIEW), [1, 2, 3])
+        self.assertEqual(records(lines), {})
+        flines = s.cmd("flags")
+        self.assertEqual(flines[-1], ["OK", "3"])
+        recs = records(flines)
         self.assertEqual(sorted(recs), [1, 2, 3])
         self.assertEqual(recs[1][0], SEEN)
         self.assertEqual(recs[2][0], FLAGGED | KEYWORD0)
@@ -313,7 +318,8 @@ class TestStoredImap(StoredImapCase):
         # EXAMINE: read-only
         lines = s.cmd("examine Sent")
         self.assertEqual(lines[-1][-1], "1")
-        self.assertEqual(len(records(lines)), 4)
+        self.assertEqual(len(uidsets(lines, VIEW)), 4)
+        self.assertEqual(len(records(s.cmd("flags"))), 4)
         s.err("store add S - - 1", "denied")
         s.err("expunge all", "denied")
         s.err("move INBOX 1", "denied")
@@ -337,9 +343,9 @@ class TestStoredImap(StoredImapCase):
         b.ok("open")
         for i in range(3):
             self.append(a, "INBOX", message("m%d" % i))
-        self.assertEqual(len(records(a.cmd("select INBOX"))), 3)
+        self.assertEqual(len(uidsets(a.cmd("select INBOX"), VIEW)), 3)
         self.assertEqual(a.final("sync")[0], "SYNCED")
-        self.assertEqual(len(b.cmd("select INBOX")), 3)  # KEYWORDS, RECORDS, SELECTED
+        self.assertEqual(len(b.cmd("select INBOX")), 3)  # KEYWORDS, UIDSET(VIEW), SELECTED
         self.assertEqual(b.final("store add F - - 1")[0], "STORED")
         self.assertEqual(b.final("store add T - - 2")[0], "STORED")
         self.assertEqual(b.ok("expunge all"), 1)
@@ -492,7 +498,9 @@ class TestStoredImap(StoredImapCase):
         t_select = time.monotonic() - t0
         self.assertEqual(lines[-1][0], "SELECTED")
         self.assertEqual(lines[-1][3], "100000")
-        recs = records(lines)
+        # 100,000 consecutive UIDs: one range
+        self.assertEqual([w[:3] for w in lines if w[0] == "UIDSET"], [["UIDSET", "5", "1:100000"]])
+        recs = records(s.cmd("flags"))
         self.assertEqual(len(recs), 100000)
         self.assertEqual(sorted(recs), list(range(1, 100001)))
         t0 = time.monotonic()

@@ -324,6 +324,12 @@ imap_cmd(const char *cmd, const char *a)
 	} else if (!strcmp(cmd, "IMAP-MSGFD") && a) {
 		storeimap_uid_put(&out, (uint32_t)strtoul(a, NULL, 10));
 		imap_report("imap-msgfd");
+	} else if (!strcmp(cmd, "IMAP-FLAGS")) {
+		storeimap_empty_put(&out, MSG_STORE_IMAP_FLAGS);
+		imap_report("imap-flags");
+	} else if (!strcmp(cmd, "IMAP-LOGOUT")) {
+		storeimap_empty_put(&out, MSG_STORE_IMAP_LOGOUT);
+		imap_report("imap-logout");
 	} else if (!strcmp(cmd, "IMAP-RAWNAME") && a) {
 		/* a name the codec would refuse to encode (over-long, NUL-free) */
 		ipc_out_init(&out, MSG_STORE_IMAP_SELECT);
@@ -897,7 +903,7 @@ run(char *line)
 int
 main(int argc, char **argv)
 {
-	const char *cfgpath = "/etc/postern/postern.conf";
+	const char *cfgpath = "/etc/postern/postern.conf", *base;
 	struct sandbox_spec spec;
 	struct config cfg;
 	char err[256], line[512];
@@ -911,8 +917,12 @@ main(int argc, char **argv)
 		return 1;
 	start_pgrp = getpgrp();
 	/* run as imap_worker (installed under a name with "imap"), it takes
-	 * imapd's sandbox: the one a compromised imapd would hold */
-	policy_spec(strstr(argv[0], "imap") != NULL ? POLICY_IMAPD : POLICY_POP3D, &cfg, &spec);
+	 * imapd's sandbox: the one a compromised imapd would hold.  The name,
+	 * not the path: a checkout in a directory named like "wt-imap" is no
+	 * imap_worker */
+	base = strrchr(argv[0], '/');
+	base = base != NULL ? base + 1 : argv[0];
+	policy_spec(strstr(base, "imap") != NULL ? POLICY_IMAPD : POLICY_POP3D, &cfg, &spec);
 	sandbox_confine(&spec);
 	sandbox_lock(&spec);
 	say("+OK hostile worker ready");

@@ -7,6 +7,7 @@
  *
  * Commands (one a line; SET is "1:5,7,9:4294967295"; names have no spaces):
  *   open | list [sub] | select NAME | examine NAME | unselect | close | sync
+ *   flags | logout
  *   meta SET | msgfd UID | store set|add|remove FLAGS KWS UNCHANGEDSINCE SET
  *   expunge all|SET | copy NAME SET | move NAME SET
  *   append NAME FLAGS KWS DATE FILE|pipe [LEN] | part I N NAME FLAGS KWS DATE FILE
@@ -430,6 +431,8 @@ command(char **t, int nt)
 	else if (!strcmp(c, "unselect") || !strcmp(c, "close"))
 		storeimap_name_put(&out, MSG_STORE_IMAP_UNSELECT, c[0] == 'c', 0, NULL, NULL);
 	else if (!strcmp(c, "sync")) storeimap_empty_put(&out, MSG_STORE_IMAP_SYNC);
+	else if (!strcmp(c, "flags")) storeimap_empty_put(&out, MSG_STORE_IMAP_FLAGS);
+	else if (!strcmp(c, "logout")) storeimap_empty_put(&out, MSG_STORE_IMAP_LOGOUT);
 	else if (!strcmp(c, "quota")) storeimap_empty_put(&out, MSG_STORE_IMAP_QUOTA);
 	else if (!strcmp(c, "meta") && nt == 2 && parse_set(t[1], &uidset) == 0)
 		storeimap_set_put(&out, MSG_STORE_IMAP_META, 0, NULL, uidset.r, uidset.n);

@@ -604,6 +604,77 @@ test_100k(void)
 	mindex_box_close(d);
 }
 
+static int
+note_changed(void *ctx, uint32_t uid, uint32_t flags)
+{
+	struct mindex_uids *u = ctx;
+
+	uint32_t *v;
+
+	if (!(flags & MINDEX_DRAFT) || (v = realloc(u->v, (u->n + 1) * sizeof(*v))) == NULL)
+		return -1;
+	u->v = v;
+	u->v[u->n++] = uid;
+	return 0;
+}
+
+/* mindex_store_each reports what it changed, in order, and nothing else. */
+static void
+test_store_each(struct mindex_box *b)
+{
+	struct mindex_uids seen = { 0 }, all = { 0 };
+	uint32_t uids[3];
+	uint64_t modseq;
+	struct mindex_msg m;
+
+	CHECK(mindex_uids(b, &all) == 0 && all.n >= 3, "three messages");
+	memcpy(uids, all.v, sizeof(uids));
+	CHECK(mindex_store(b, uids + 1, 1, MINDEX_STORE_ADD, MINDEX_DRAFT, UINT64_MAX, NULL, NULL) == 1,
+	    "the second is a draft already");
+	CHECK(mindex_store_each(b, uids, 3, MINDEX_STORE_ADD, MINDEX_DRAFT, UINT64_MAX, NULL, &modseq,
+	    note_changed, &seen) == 2 && seen.n == 2 && seen.v[0] == uids[0] && seen.v[1] == uids[2],
+	    "STORE reports the two it changed, in order");
+	CHECK(mindex_get(b, uids[2], &m) == 1 && m.modseq == modseq && (m.flags & MINDEX_DRAFT),
+	    "with the MODSEQ it returned");
+	CHECK(mindex_store(b, uids, 3, MINDEX_STORE_REMOVE, MINDEX_DRAFT, UINT64_MAX, NULL, NULL) == 3,
+	    "drafts removed again");
+	mindex_uids_free(&seen);
+	mindex_uids_free(&all);
+}
+
+/* The UID map: kept for the folder's numbers, refused once they moved. */
+static void
+test_uidmap(struct mindex_box *b)
+{
+	struct mindex_uidmap m = { 0 }, got = { 0 };
+	struct mindex_uids all = { 0 };
+	struct mindex_status st = status_of(b), later;
+	uint32_t uid;
+	size_t i;
+	int ok = 1;
+
+	CHECK(mindex_uids(b, &all) == 0 && all.n > 0, "the folder's UIDs");
+	for (i = 0; i < all.n; i++)
+		ok &= mindex_uidmap_add(&m, all.v[i]) == 0;
+	CHECK(ok && m.n >= 1 && m.r[0].lo == all.v[0] && m.r[m.n - 1].hi == all.v[all.n - 1],
+	    "UIDs into ranges");
+	m.first_unseen = all.v[0];
+	CHECK(mindex_uidmap_get(b, &st, &got) == 0, "none kept before a put");
+	CHECK(mindex_uidmap_put(b, &st, &m) == 0, "put");
+	CHECK(mindex_uidmap_get(b, &st, &got) == 1 && got.n == m.n && got.first_unseen == all.v[0] &&
+	    memcmp(got.r, m.r, m.n * sizeof(*m.r)) == 0, "kept for the same numbers");
+	uid = all.v[0];
+	CHECK(mindex_store(b, &uid, 1, MINDEX_STORE_ADD, MINDEX_FLAGGED, UINT64_MAX, NULL, NULL) == 1,
+	    "a flag change");
+	later = status_of(b);
+	CHECK(mindex_uidmap_get(b, &later, &got) == 0, "not kept after a change (HIGHESTMODSEQ moved)");
+	CHECK(mindex_uidmap_put(b, &st, &m) == 0 && mindex_uidmap_get(b, &later, &got) == 0,
+	    "a put for numbers no longer the folder's is not kept");
+	mindex_uidmap_free(&m);
+	mindex_uidmap_free(&got);
+	mindex_uids_free(&all);
+}
+
 int
 main(void)
 {
@@ -624,6 +695,8 @@ main(void)
 	test_copy_move_append(inbox);
 	test_crash(inbox);
 	test_modseq(inbox);
+	test_uidmap(inbox);
+	test_store_each(inbox);
 	test_symlinks();
 	test_folder_rename_drop();
 	test_rebuild(&inbox);
