@@ -7,6 +7,7 @@
  * message re-encodes to the bytes received. */
 #include <string.h>
 
+#include "../common/auth/namechars.h"
 #include "../common/ipc/authdproto.h"
 #include "ipcmsg.h"
 
@@ -159,6 +160,19 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	}
 	if ((in.type >> 8) == 0x04) {
 		answers();
+		return 0;
+	}
+	if (in.type == MSG_AUTHD_SASL_CONFIG) {
+		static struct authd_sasl_config sc;
+		struct namechars nc;
+		const char *why;
+		if (authdproto_sasl_config_get(&in, &sc) == 0) {
+			CHECK(namechars_parse(sc.username_chars, sc.username_utf8, sc.username_max, &nc,
+			    &why) == 0);
+			CHECK(sasl_mechs_check(sc.mechanisms, &why) == 0 && sc.scram_iterations >= 4096);
+			authdproto_sasl_config_put(&out, &sc);
+			CHECK_REENCODES(out, in);
+		}
 		return 0;
 	}
 	if (in.type != MSG_AUTHD_CONFIG)

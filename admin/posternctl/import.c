@@ -127,6 +127,8 @@ import_entry(struct import_run *r, struct userimport_entry *e)
 	int found;
 
 	memset(&u, 0, sizeof(u));
+	if ((why = new_name_refused(e->name)) != NULL)
+		return why;
 	if (userdb_normalize((const uint8_t *)e->name, strlen(e->name), cfg.default_domain, name,
 	    &why) < 0)
 		return why;

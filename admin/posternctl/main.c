@@ -13,6 +13,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "../../common/auth/namechars.h"
 #include "../../common/base/config.h"
 #include "../../common/mail/db.h"
 #include "../../common/mail/maildir.h"
@@ -75,6 +76,36 @@ normalize(const char *in, char out[USERDB_NAME_MAX + 1])
 
 	if (userdb_normalize((const uint8_t *)in, strlen(in), cfg.default_domain, out, &why) < 0)
 		die("'%s': %s", in, why);
+}
+
+const char *
+new_name_refused(const char *in)
+{
+	struct namechars nc;
+	const char *why;
+
+	if (namechars_parse(cfg.auth_username_chars, cfg.auth_username_utf8, cfg.auth_username_max,
+	    &nc, &why) < 0)
+		return why;	/* the config check refused it already */
+	switch (namechars_check(&nc, (const uint8_t *)in, strlen(in))) {
+	case NAMECHARS_OK:
+		return NULL;
+	case NAMECHARS_CHARS:
+		return "a character outside auth_username_chars (authd would refuse its logins)";
+	case NAMECHARS_LENGTH:
+		break;
+	}
+	return "empty or longer than auth_username_max";
+}
+
+void
+normalize_new(const char *in, char out[USERDB_NAME_MAX + 1])
+{
+	const char *why = new_name_refused(in);
+
+	if (why != NULL)
+		die("'%s': %s", in, why);
+	normalize(in, out);
 }
 
 uint32_t
@@ -207,7 +238,7 @@ cmd_user_add(const struct ctl_args *a)
 	struct userdb_user u;
 	struct db *db;
 
-	normalize(a->argv[0], name);
+	normalize_new(a->argv[0], name);
 	memset(&u, 0, sizeof(u));
 	if (a->uid != NULL)
 		u.uid = parse_id(a->uid, "uid");

@@ -17,6 +17,7 @@
 #include <strings.h>
 #include <unistd.h>
 
+#include "../../common/auth/namechars.h"
 #include "../../common/base/config.h"
 #include "../../common/base/ev.h"
 #include "../../common/ipc/counters.h"
@@ -41,14 +42,34 @@ static struct authd_config acfg;
 static struct ipc_in inmsg;
 static struct ipc_out outmsg;
 static char dummy[USERDB_HASH_MAX + 1];
+static struct authd_sasl_config scfg;
+static struct namechars names;	/* scfg's login-name policy, compiled */
 uint64_t *authd_counters;
 
-void
-authd_init(struct db *userdb, int mfd, const char *dummy_hash)
+/* sc: from the snapshot or the master, already checked. */
+static int
+set_sasl_config(const struct authd_sasl_config *sc)
 {
+	const char *why;
+
+	if (namechars_parse(sc->username_chars, sc->username_utf8, sc->username_max, &names,
+	    &why) < 0)
+		return -1;
+	scfg = *sc;
+	return 0;
+}
+
+void
+authd_init(struct db *userdb, int mfd, const char *dummy_hash, const struct config *cfg)
+{
+	struct authd_sasl_config sc;
+
 	udb = userdb;
 	master_fd = mfd;
 	snprintf(dummy, sizeof(dummy), "%s", dummy_hash);
+	authdproto_sasl_config_from(cfg, &sc);
+	if (set_sasl_config(&sc) < 0)
+		fatal("reason=\"auth_username_chars does not compile\"");
 }
 
 static void
@@ -102,16 +123,10 @@ delayed_fail(void *ctx)
  * (not after the check: then the reply time would show what the check
  * cost, e.g. whether there was a real hash to check). */
 static void
-refuse(struct authsess *a, uint32_t code, const char *user, const char *reason)
+refuse_logged(struct authsess *a, uint32_t code)
 {
 	uint64_t now = ev_now_ms(), due;
-	char q[96];
 
-	log_set_session(a->ch.sid);
-	log_event(LOG_LEVEL_WARN, "auth_failed", "service=%s ip=%s user=\"%s\" reason=\"%s\" mech=%s",
-	    a->service, a->ch.ip, user ? log_quote(q, sizeof(q), user, (unsigned)strlen(user)) : "",
-	    reason, a->mech[0] ? a->mech : "-");
-	log_set_session(NULL);
 	counters_inc(authd_counters, counters_login_index(a->service, counters_mech(a->mech), code));
 	a->ch.perm.phase = AUTH_IDLE;
 	a->failures++;
@@ -136,6 +151,20 @@ refuse(struct authsess *a, uint32_t code, const char *user, const char *reason)
 		a->ch.perm.phase = AUTH_WAIT;
 	else
 		send_fail_now(a, a->pending_code, a->pending_text);
+}
+
+/* refuse_logged() after the line that says why. */
+static void
+refuse(struct authsess *a, uint32_t code, const char *user, const char *reason)
+{
+	char q[96];
+
+	log_set_session(a->ch.sid);
+	log_event(LOG_LEVEL_WARN, "auth_failed", "service=%s ip=%s user=\"%s\" reason=\"%s\" mech=%s",
+	    a->service, a->ch.ip, user ? log_quote(q, sizeof(q), user, (unsigned)strlen(user)) : "",
+	    reason, a->mech[0] ? a->mech : "-");
+	log_set_session(NULL);
+	refuse_logged(a, code);
 }
 
 /* The mail root of user canon: the record's own, else the template.  For
@@ -253,6 +282,31 @@ throttled(struct authsess *a, const char *name)
 	return 0;
 }
 
+/* auth_username_chars, auth_username_max: a name with any other byte, or
+ * too long, is refused before any lookup or normalisation, as a failed
+ * login the throttle counts for the address (the name is no key to count
+ * it under).  1 if refused. */
+static int
+name_refused(struct authsess *a, const uint8_t *user, size_t ulen)
+{
+	enum namechars_verdict v = namechars_check(&names, user, ulen);
+	char q[96];
+
+	if (v == NAMECHARS_OK)
+		return 0;
+	if (throttled(a, NULL))
+		return 1;
+	throttle_fail(&acfg, a->ch.ip, NULL, a->arrived_ms);
+	log_set_session(a->ch.sid);
+	log_event(LOG_LEVEL_WARN, "auth_refused", "service=%s ip=%s reason=%s len=%zu user=\"%s\" "
+	    "mech=%s", a->service, a->ch.ip, v == NAMECHARS_CHARS ? "username_chars" :
+	    "username_length", ulen, log_quote(q, sizeof(q), (const char *)user,
+	    (unsigned)(ulen < 48 ? ulen : 48)), a->mech[0] ? a->mech : "-");
+	log_set_session(NULL);
+	refuse_logged(a, AUTH_FAIL_CREDENTIALS);
+	return 1;
+}
+
 /* The decision, given a user name and a password from the client. */
 static void
 decide(struct authsess *a, const uint8_t *user, size_t ulen, const uint8_t *pass, size_t plen)
@@ -264,6 +318,8 @@ decide(struct authsess *a, const uint8_t *user, size_t ulen, const uint8_t *pass
 	int rc;
 
 	a->arrived_ms = ev_now_ms();
+	if (name_refused(a, user, ulen))
+		return;
 	if (userdb_normalize(user, ulen, acfg.default_domain, name, &why) < 0) {
 		/* raw bytes; refuse() quotes them for the log */
 		memcpy(raw, user, ulen < sizeof(raw) - 1 ? ulen : sizeof(raw) - 1);
@@ -675,9 +731,21 @@ on_throttle(void *ctx, struct ipc_in *in)
 	return 0;
 }
 
+static int
+on_sasl_config(void *ctx, struct ipc_in *in)
+{
+	struct authd_sasl_config c;
+
+	(void)ctx;
+	if (authdproto_sasl_config_get(in, &c) < 0)
+		return -1;
+	return set_sasl_config(&c);
+}
+
 static const struct ipc_handler master_handlers[] = {
 	{ .type = MSG_AUTHD_SESSION_NEW, .with_fd = 1, .fn = on_session_new },
 	{ .type = MSG_AUTHD_CONFIG, .fn = on_config },
+	{ .type = MSG_AUTHD_SASL_CONFIG, .fn = on_sasl_config },
 	{ .type = MSG_AUTHD_LOOKUP, .fn = on_lookup },
 	{ .type = MSG_AUTHD_THROTTLE, .fn = on_throttle },
 };

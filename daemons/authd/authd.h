@@ -54,10 +54,12 @@ uint32_t throttle_clear_user(const struct authd_config *c, const char *user, uin
  * not counting. */
 extern uint64_t *authd_counters;
 
-/* authd.c.  dummy_hash: a hash of a random password made with the default
+/* authd.c.  cfg: the snapshot, for the settings the master sends again
+ * later (MSG_AUTHD_SASL_CONFIG).  dummy_hash: a hash of a random password made with the default
  * scheme and cost, checked instead of a missing or unusable one so that
  * every attempt costs the same (kept; not copied). */
-void authd_init(struct db *userdb, int master_fd, const char *dummy_hash);
+void authd_init(struct db *userdb, int master_fd, const char *dummy_hash,
+    const struct config *cfg);
 void authd_serve_master(int fd);
 
 #endif

@@ -57,7 +57,7 @@ main(int argc, char **argv)
 	sandbox_confine(&spec);
 	sandbox_lock(&spec);
 
-	authd_init(db, FD_PARENT, dummy);
+	authd_init(db, FD_PARENT, dummy, &cfg);
 	authd_serve_master(FD_PARENT);
 	log_event(LOG_LEVEL_INFO, "ready", "userdb=%s", cfg.userdb_path);
 	ev_run();
