@@ -87,6 +87,10 @@ merge(const struct userimport_entry *e, const char *hash, struct userdb_user *u)
 	if ((e->uid == 0) != (e->gid == 0))
 		return "uid and gid go together (both or neither)";
 	snprintf(u->hash, sizeof(u->hash), "%s", hash);
+	/* SCRAM secrets of the old password would still log in with it: an
+	 * imported hash has none (the first PLAIN login cannot add them) */
+	u->has_scram = 0;
+	explicit_bzero(&u->scram, sizeof(u->scram));
 	if (e->uid != 0) {
 		u->uid = e->uid;
 		u->gid = e->gid;

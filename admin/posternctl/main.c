@@ -256,6 +256,7 @@ cmd_user_add(const struct ctl_args *a)
 	read_password(a->pass, pass, sizeof(pass), 1);
 	if (userdb_hash_password(pass, scheme_prefix(a->scheme), u.hash) < 0)
 		die("crypt(3) failed for this scheme");
+	userdb_set_scram(&u, pass, (uint32_t)cfg.scram_iterations);
 	explicit_bzero(pass, sizeof(pass));
 	put_user(db, name, &u, 1);
 	db_close(db);
@@ -278,6 +279,7 @@ cmd_user_passwd(const struct ctl_args *a)
 	read_password(a->pass, pass, sizeof(pass), 1);
 	if (userdb_hash_password(pass, scheme_prefix(a->scheme), u.hash) < 0)
 		die("crypt(3) failed");
+	userdb_set_scram(&u, pass, (uint32_t)cfg.scram_iterations);
 	explicit_bzero(pass, sizeof(pass));
 	put_user(db, name, &u, 0);
 	db_close(db);

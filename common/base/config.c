@@ -105,7 +105,7 @@ static const struct config_key config_keys[] = {
 	{ "auth_username_chars", NULL, CT_STR, S(auth_username_chars), NAMECHARS_DEFAULT, 0, 256 },
 	{ "auth_username_utf8", NULL, CT_BOOL, S(auth_username_utf8), "no", 0, 0 },
 	{ "auth_username_max", NULL, CT_NUM, S(auth_username_max), "255", 1, 255 },
-	{ "auth_mechanisms", NULL, CT_STR, S(auth_mechanisms), "PLAIN LOGIN", 0, 128 },
+	{ "auth_mechanisms", NULL, CT_STR, S(auth_mechanisms), "PLAIN LOGIN SCRAM-SHA-256", 0, 128 },
 	/* RFC 7677 4: at least 4096 */
 	{ "scram_iterations", NULL, CT_NUM, S(scram_iterations), "4096", 4096, 10000000 },
 	{ "userdb_map_size", NULL, CT_NUM, S(userdb_map_size), "268435456", 1048576, 1ULL << 40 },

@@ -31,7 +31,7 @@ struct sasl_server {
 	size_t userlen;
 	uint8_t pass[SASL_PASS_MAX + 1];
 	size_t passlen;
-	char challenge[64];
+	char challenge[384];	/* also SCRAM's server-first (authd), base64 */
 };
 
 /* Start mechanism name (case-insensitive); ir is the initial response (base64

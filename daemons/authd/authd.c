@@ -18,6 +18,8 @@
 #include <unistd.h>
 
 #include "../../common/auth/namechars.h"
+#include "../../common/auth/scram.h"
+#include "../../common/base/util.h"
 #include "../../common/base/config.h"
 #include "../../common/base/ev.h"
 #include "../../common/ipc/counters.h"
@@ -44,6 +46,7 @@ static struct ipc_out outmsg;
 static char dummy[USERDB_HASH_MAX + 1];
 static struct authd_sasl_config scfg;
 static struct namechars names;	/* scfg's login-name policy, compiled */
+static uint8_t install_key[32];
 uint64_t *authd_counters;
 
 /* sc: from the snapshot or the master, already checked. */
@@ -60,10 +63,12 @@ set_sasl_config(const struct authd_sasl_config *sc)
 }
 
 void
-authd_init(struct db *userdb, int mfd, const char *dummy_hash, const struct config *cfg)
+authd_init(struct db *userdb, int mfd, const char *dummy_hash, const struct config *cfg,
+    const uint8_t install_secret[32])
 {
 	struct authd_sasl_config sc;
 
+	memcpy(install_key, install_secret, sizeof(install_key));
 	udb = userdb;
 	master_fd = mfd;
 	snprintf(dummy, sizeof(dummy), "%s", dummy_hash);
@@ -72,12 +77,42 @@ authd_init(struct db *userdb, int mfd, const char *dummy_hash, const struct conf
 		fatal("reason=\"auth_username_chars does not compile\"");
 }
 
+/* The SCRAM-SHA-256 exchange of one channel (RFC 5802 5): client-first
+ * -> server-first, client-final -> server-final, an empty response -> the
+ * verdict.  Allocated only while one runs. */
+struct scram_sess {
+	int step;		/* 0: client-first due, 1: client-final, 2: the empty line */
+	int usable;		/* sec are the user's own */
+	const char *why;	/* else why the proof cannot succeed */
+	int found;
+	char name[USERDB_NAME_MAX + 1], canon[USERDB_NAME_MAX + 1];
+	struct userdb_user u;
+	struct scram_secrets sec;
+	uint8_t gs2[SCRAM_MSG_MAX];
+	size_t gs2len;
+	uint8_t authmsg[SCRAM_AUTHMSG_MAX];
+	size_t amlen;
+	char nonce[SCRAM_NONCE_MAX + 32];
+	char final[64];
+};
+
+static void
+scram_end(struct authsess *a)
+{
+	if (a->scram == NULL)
+		return;
+	explicit_bzero(a->scram, sizeof(*a->scram));
+	free(a->scram);
+	a->scram = NULL;
+}
+
 static void
 sess_free(struct authsess *a)
 {
 	if (a->timer)
 		ev_cancel_timer(a->timer);
 	sasl_clear(&a->sasl);
+	scram_end(a);
 	broker_chan_free(&a->ch);
 }
 
@@ -131,6 +166,7 @@ refuse_logged(struct authsess *a, uint32_t code)
 	a->ch.perm.phase = AUTH_IDLE;
 	a->failures++;
 	sasl_clear(&a->sasl);
+	scram_end(a);
 	a->pending_code = code;
 	snprintf(a->pending_text, sizeof(a->pending_text), "%s",
 	    code == AUTH_FAIL_THROTTLED ? "too many failures, try later" :
@@ -392,6 +428,215 @@ sasl_step(struct authsess *a, enum sasl_result r)
 	}
 }
 
+/* A challenge of text (NUL-terminated) to the worker, base64. */
+static void
+scram_challenge(struct authsess *a, const char *text)
+{
+	char b64[AUTHD_CHALLENGE_SIZE];
+
+	if (util_base64_encode((const uint8_t *)text, strlen(text), b64, sizeof(b64)) < 0) {
+		refuse(a, AUTH_FAIL_TEMP, a->scram->name, "SCRAM message does not fit");
+		return;
+	}
+	a->ch.perm.phase = AUTH_SASL;
+	authdproto_challenge_put(&outmsg, b64);
+	reply(a);
+}
+
+/* The secrets to answer with: the user's own, or, for an unknown user or
+ * one whose record has none, a salt made from the install secret and the
+ * name (the same at every attempt, like a real user's) with keys no proof
+ * matches, so server-first does not tell whether the user exists. */
+static void
+scram_secrets_for(struct scram_sess *sc, int rc)
+{
+	uint8_t salt[SCRAM_KEY_LEN];
+	char msg[USERDB_NAME_MAX + 16];
+	int n = snprintf(msg, sizeof(msg), "scram-salt:%s", sc->name);
+
+	sc->found = rc == 1;
+	if (rc == 1 && sc->u.has_scram) {
+		sc->sec = sc->u.scram;
+		sc->usable = 1;
+		return;
+	}
+	sc->why = rc == 1 ? "the user has no SCRAM-SHA-256 secrets (set the password again: "
+	    "posternctl user passwd)" : "unknown user";
+	scram_hmac(install_key, sizeof(install_key), (const uint8_t *)msg, (size_t)n, salt);
+	memset(&sc->sec, 0, sizeof(sc->sec));
+	memcpy(sc->sec.salt, salt, SCRAM_SALT_LEN);
+	sc->sec.saltlen = SCRAM_SALT_LEN;
+	sc->sec.iterations = scfg.scram_iterations;
+	util_random(sc->sec.stored_key, sizeof(sc->sec.stored_key));
+	util_random(sc->sec.server_key, sizeof(sc->sec.server_key));
+}
+
+/* A refusal of the client-first message's form; 1 if refused. */
+static int
+scram_first_refused(struct authsess *a, int rc)
+{
+	switch (rc) {
+	case SCRAM_OK:
+		return 0;
+	case SCRAM_CBIND:
+		refuse(a, AUTH_FAIL_SYNTAX, NULL, "the client asked for channel binding (p=), which "
+		    "is not offered (no SCRAM-SHA-256-PLUS)");
+		return 1;
+	case SCRAM_AUTHZ:
+		throttle_fail(&acfg, a->ch.ip, NULL, a->arrived_ms);
+		refuse(a, AUTH_FAIL_AUTHZ, NULL, "authorization identity is not the user (no proxy "
+		    "logins)");
+		return 1;
+	case SCRAM_MEXT:
+		refuse(a, AUTH_FAIL_SYNTAX, NULL, "SCRAM mandatory extension (m=) not supported");
+		return 1;
+	}
+	throttle_fail(&acfg, a->ch.ip, NULL, a->arrived_ms);
+	refuse(a, AUTH_FAIL_SYNTAX, NULL, "malformed SCRAM client-first message");
+	return 1;
+}
+
+/* client-first-message: the name as a login's (the character set, the
+ * throttle, one lookup), then server-first. */
+static void
+scram_first(struct authsess *a, const uint8_t *msg, size_t len)
+{
+	struct scram_sess *sc = a->scram;
+	struct scram_client_first cf;
+	uint8_t snonce[SCRAM_SNONCE_RAW];
+	char sf[AUTHD_CHALLENGE_SIZE];
+	const char *why;
+	long n;
+	int rc;
+
+	a->arrived_ms = ev_now_ms();
+	if (scram_first_refused(a, scram_client_first_parse(msg, len, &cf)) ||
+	    name_refused(a, cf.user, cf.userlen))
+		return;
+	if (userdb_normalize(cf.user, cf.userlen, acfg.default_domain, sc->name, &why) < 0) {
+		throttle_fail(&acfg, a->ch.ip, NULL, a->arrived_ms);
+		refuse(a, AUTH_FAIL_CREDENTIALS, (const char *)cf.user, why);
+		return;
+	}
+	if (throttled(a, sc->name))
+		return;
+	rc = userdb_lookup(udb, sc->name, &sc->u, sc->canon);
+	if (rc < 0) {
+		refuse(a, AUTH_FAIL_TEMP, sc->name, "user database error");
+		return;
+	}
+	scram_secrets_for(sc, rc);
+	util_random(snonce, sizeof(snonce));
+	n = scram_server_first(&cf, snonce, &sc->sec, sf, (sizeof(sf) - 1) / 4 * 3, sc->nonce,
+	    sizeof(sc->nonce));
+	if (n < 0 || cf.barelen + 1 + (size_t)n + 1 + SCRAM_MSG_MAX > sizeof(sc->authmsg)) {
+		refuse(a, AUTH_FAIL_TEMP, sc->name, "SCRAM message does not fit");
+		return;
+	}
+	memcpy(sc->gs2, msg, cf.gs2len);
+	sc->gs2len = cf.gs2len;
+	memcpy(sc->authmsg, cf.bare, cf.barelen);
+	sc->authmsg[cf.barelen] = ',';
+	memcpy(sc->authmsg + cf.barelen + 1, sf, (size_t)n);
+	sc->amlen = cf.barelen + 1 + (size_t)n;
+	sc->step = 1;
+	scram_challenge(a, sf);
+}
+
+/* client-final-message: the proof.  A wrong one is a wrong password. */
+static void
+scram_final(struct authsess *a, const uint8_t *msg, size_t len)
+{
+	struct scram_sess *sc = a->scram;
+	struct scram_client_final cf;
+	int ok;
+
+	a->arrived_ms = ev_now_ms();
+	if (scram_client_final_parse(msg, len, &cf) < 0 || cf.noncelen != strlen(sc->nonce) ||
+	    memcmp(cf.nonce, sc->nonce, cf.noncelen) != 0 ||
+	    !scram_cbind_matches(&cf, sc->gs2, sc->gs2len) ||
+	    sc->amlen + 1 + cf.without_proof > sizeof(sc->authmsg)) {
+		throttle_fail(&acfg, a->ch.ip, sc->name, a->arrived_ms);
+		refuse(a, AUTH_FAIL_SYNTAX, sc->name, "malformed SCRAM client-final message (or "
+		    "not this exchange's nonce or gs2 header)");
+		return;
+	}
+	sc->authmsg[sc->amlen] = ',';
+	memcpy(sc->authmsg + sc->amlen + 1, msg, cf.without_proof);
+	sc->amlen += 1 + cf.without_proof;
+	ok = scram_check_proof(&sc->sec, sc->authmsg, sc->amlen, cf.proof, sc->final,
+	    sizeof(sc->final));
+	if (!ok || !sc->usable) {
+		throttle_fail(&acfg, a->ch.ip, sc->name, a->arrived_ms);
+		refuse(a, AUTH_FAIL_CREDENTIALS, sc->name, sc->usable ? "wrong password (SCRAM proof)" :
+		    sc->why);
+		return;
+	}
+	/* told only with the right proof, as with PLAIN */
+	if (sc->u.flags & USERDB_USER_DISABLED) {
+		refuse(a, AUTH_FAIL_DISABLED, sc->name, userdb_verdict_str(USERDB_DISABLED));
+		return;
+	}
+	if (sc->u.flags & userdb_service_bit(a->service)) {
+		refuse(a, AUTH_FAIL_DISABLED, sc->name, "this service is switched off for the user "
+		    "(posternctl user set --deny)");
+		return;
+	}
+	sc->step = 2;
+	scram_challenge(a, sc->final);
+}
+
+/* One client line of a SCRAM exchange. */
+static void
+scram_line(struct authsess *a, const uint8_t *line, size_t len)
+{
+	uint8_t dec[SASL_LINE_MAX];
+	long n = 0;
+
+	if (len == 1 && line[0] == '*') {
+		refuse(a, AUTH_FAIL_ABORTED, NULL, "client aborted SASL exchange");
+		return;
+	}
+	if (len > SASL_LINE_MAX ||
+	    (len > 0 && !(len == 1 && line[0] == '=') &&
+	    (n = util_base64_decode(line, len, dec, sizeof(dec))) < 0)) {
+		throttle_fail(&acfg, a->ch.ip, NULL, ev_now_ms());
+		refuse(a, AUTH_FAIL_SYNTAX, NULL, "malformed SASL data");
+		return;
+	}
+	if (a->scram->step == 0)
+		scram_first(a, dec, (size_t)n);
+	else if (a->scram->step == 1)
+		scram_final(a, dec, (size_t)n);
+	else if (n != 0)	/* after server-final, RFC 5802 5: an empty response */
+		refuse(a, AUTH_FAIL_SYNTAX, a->scram->name, "SCRAM: data after server-final");
+	else {
+		throttle_success(&acfg, a->ch.ip, a->scram->name, ev_now_ms());
+		grant(a, a->scram->canon, &a->scram->u, NULL);
+		scram_end(a);
+	}
+	explicit_bzero(dec, sizeof(dec));
+}
+
+/* AUTHENTICATE SCRAM-SHA-256 [client-first]. */
+static void
+scram_start(struct authsess *a, const uint8_t *ir, size_t irlen)
+{
+	scram_end(a);
+	a->scram = calloc(1, sizeof(*a->scram));
+	if (a->scram == NULL) {
+		refuse(a, AUTH_FAIL_TEMP, NULL, "out of memory");
+		return;
+	}
+	if (ir == NULL || (irlen == 1 && ir[0] == '=')) {
+		a->ch.perm.phase = AUTH_SASL;	/* an empty challenge: client-first next */
+		authdproto_challenge_put(&outmsg, "");
+		reply(a);
+		return;
+	}
+	scram_line(a, ir, irlen);
+}
+
 static int
 on_auth_start(void *ctx, struct ipc_in *in)
 {
@@ -401,7 +646,12 @@ on_auth_start(void *ctx, struct ipc_in *in)
 	if (authdproto_start_get(in, &r) < 0)
 		return -1;
 	log_quote(a->mech, sizeof(a->mech), r.mech, (unsigned)strlen(r.mech));
-	sasl_step(a, sasl_start(&a->sasl, r.mech, r.has_ir ? r.ir : NULL, r.irlen));
+	if (!sasl_mech_enabled(scfg.mechanisms, r.mech, strlen(r.mech)))
+		sasl_step(a, SASL_ERR_MECH);
+	else if (strcasecmp(r.mech, "SCRAM-SHA-256") == 0)
+		scram_start(a, r.has_ir ? r.ir : NULL, r.irlen);
+	else
+		sasl_step(a, sasl_start(&a->sasl, r.mech, r.has_ir ? r.ir : NULL, r.irlen));
 	return 0;
 }
 
@@ -414,7 +664,10 @@ on_auth_continue(void *ctx, struct ipc_in *in)
 
 	if (authdproto_continue_get(in, &line, &len) < 0)
 		return -1;
-	sasl_step(a, sasl_continue(&a->sasl, line, len));
+	if (a->scram != NULL)
+		scram_line(a, line, len);
+	else
+		sasl_step(a, sasl_continue(&a->sasl, line, len));
 	return 0;
 }
 

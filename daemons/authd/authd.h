@@ -22,6 +22,7 @@ struct authsess {
 	uint32_t pending_code;
 	char pending_text[96];
 	struct sasl_server sasl;
+	struct scram_sess *scram;	/* a SCRAM-SHA-256 exchange (authd.c), else NULL */
 };
 
 /* throttle.c: whether an attempt gets a password check.  now is
@@ -57,9 +58,11 @@ extern uint64_t *authd_counters;
 /* authd.c.  cfg: the snapshot, for the settings the master sends again
  * later (MSG_AUTHD_SASL_CONFIG).  dummy_hash: a hash of a random password made with the default
  * scheme and cost, checked instead of a missing or unusable one so that
- * every attempt costs the same (kept; not copied). */
+ * every attempt costs the same (copied).  install_secret: 32 bytes kept
+ * across restarts, from which SCRAM answers for unknown users are made
+ * (the same every time, as a real user's are). */
 void authd_init(struct db *userdb, int master_fd, const char *dummy_hash,
-    const struct config *cfg);
+    const struct config *cfg, const uint8_t install_secret[32]);
 void authd_serve_master(int fd);
 
 #endif
