@@ -202,7 +202,7 @@ class TestPop3Protocol(Pop3Base):
         first, lines = command(s, f, "CAPA", multiline=True)
         caps = [l.strip() for l in lines]
         for c in (b"TOP", b"UIDL", b"RESP-CODES", b"AUTH-RESP-CODE", b"PIPELINING", b"USER",
-                  b"SASL PLAIN LOGIN", b"IMPLEMENTATION Postern"):
+                  b"SASL PLAIN LOGIN SCRAM-SHA-256", b"IMPLEMENTATION Postern"):
             self.assertIn(c, caps)
         s.close()
 
