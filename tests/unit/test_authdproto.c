@@ -109,11 +109,41 @@ test_lookup(void)
 	CHECK(transfer() == 0 && authdproto_lookup_result_get(&in, &got) == -1, "unknown status refused");
 }
 
+/* MSG_AUTHD_SASL_CONFIG: the configured values arrive; authd refuses a
+ * name policy that does not compile and too few iterations. */
+static void
+test_sasl_config(void)
+{
+	struct authd_sasl_config sc, r;
+
+	CHECK(parse("auth_username_chars = a-z.@\nauth_username_max = 64\n"
+	    "auth_mechanisms = scram-sha-256 plain\nscram_iterations = 10000\n") == 0,
+	    "sasl keys parse");
+	authdproto_sasl_config_from(&cfg, &sc);
+	authdproto_sasl_config_put(&out, &sc);
+	CHECK(transfer() == 0 && authdproto_sasl_config_get(&in, &r) == 0 &&
+	    strcmp(r.username_chars, "a-z.@") == 0 && r.username_max == 64 && r.username_utf8 == 0 &&
+	    strcmp(r.mechanisms, "scram-sha-256 plain") == 0 && r.scram_iterations == 10000,
+	    "sasl config round trip");
+	CHECK(parse("auth_username_chars = z-a\n") < 0, "reversed range refused by config");
+	CHECK(parse("auth_mechanisms = PLAIN CRAM-MD5\n") < 0, "unknown mechanism refused by config");
+	CHECK(parse("scram_iterations = 4095\n") < 0, "fewer than 4096 iterations refused");
+	snprintf(sc.username_chars, sizeof(sc.username_chars), "z-a");
+	authdproto_sasl_config_put(&out, &sc);
+	CHECK(transfer() == 0 && authdproto_sasl_config_get(&in, &r) < 0, "authd refuses a bad set");
+	authdproto_sasl_config_from(&cfg, &sc);
+	sc.scram_iterations = 100;
+	authdproto_sasl_config_put(&out, &sc);
+	CHECK(transfer() == 0 && authdproto_sasl_config_get(&in, &r) < 0, "authd refuses 100 rounds");
+}
+
 int
 main(void)
 {
 	static char text[4096], root[CONFIG_PATH_MAX], dom[CONFIG_DOMAIN_MAX + 1];
 	static struct authd_config r;
+
+	test_sasl_config();
 
 	/* a 1000-byte template: "/mmm.../mmm.../%d/%n" */
 	memset(root, 'm', 1000);
