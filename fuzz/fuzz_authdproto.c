@@ -162,6 +162,19 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		answers();
 		return 0;
 	}
+	if (in.type == MSG_MASTER_SCRAM_ADD) {
+		static struct authd_scram_add sa;
+		if (authdproto_scram_add_get(&in, &sa) == 0) {
+			CHECK(sa.user[0] != '\0' && sa.hash[0] != '\0');
+			CHECK(sa.scram.iterations >= SCRAM_ITER_MIN && sa.scram.saltlen >= 1 &&
+			    sa.scram.saltlen <= SCRAM_SALT_MAX);
+			authdproto_scram_add_put(&out, &sa);
+			CHECK_REENCODES(out, in);
+		} else {
+			CHECK(sa.user[0] == '\0' && sa.scram.iterations == 0);
+		}
+		return 0;
+	}
 	if (in.type == MSG_AUTHD_SASL_CONFIG) {
 		static struct authd_sasl_config sc;
 		struct namechars nc;

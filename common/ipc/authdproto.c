@@ -413,3 +413,52 @@ authdproto_sasl_config_get(struct ipc_in *in, struct authd_sasl_config *r)
 	}
 	return 0;
 }
+
+void
+authdproto_scram_add_put(struct ipc_out *o, const struct authd_scram_add *r)
+{
+	ipc_out_init(o, MSG_MASTER_SCRAM_ADD);
+	ipc_put_str(o, r->sid);
+	ipc_put_str(o, r->user);
+	ipc_put_str(o, r->hash);
+	ipc_put_u32(o, r->scram.iterations);
+	ipc_put_bytes(o, r->scram.salt, r->scram.saltlen);
+	ipc_put_bytes(o, r->scram.stored_key, SCRAM_KEY_LEN);
+	ipc_put_bytes(o, r->scram.server_key, SCRAM_KEY_LEN);
+}
+
+/* A byte string of at most max bytes into out: its length, or -1. */
+static long
+get_key(struct ipc_in *in, uint8_t *out, size_t max)
+{
+	const uint8_t *p;
+	size_t n = ipc_get_bytes(in, &p, max);
+
+	if (p == NULL)
+		return -1;
+	memcpy(out, p, n);
+	return (long)n;
+}
+
+int
+authdproto_scram_add_get(struct ipc_in *in, struct authd_scram_add *r)
+{
+	long sl, k1, k2;
+
+	memset(r, 0, sizeof(*r));
+	ipc_get_str(in, r->sid, sizeof(r->sid));
+	ipc_get_str(in, r->user, sizeof(r->user));
+	ipc_get_str(in, r->hash, sizeof(r->hash));
+	r->scram.iterations = ipc_get_u32(in);
+	sl = get_key(in, r->scram.salt, SCRAM_SALT_MAX);
+	k1 = get_key(in, r->scram.stored_key, SCRAM_KEY_LEN);
+	k2 = get_key(in, r->scram.server_key, SCRAM_KEY_LEN);
+	if (ipc_in_end_no_fd(in) < 0 || r->user[0] == '\0' || r->hash[0] == '\0' || sl < 1 ||
+	    k1 != SCRAM_KEY_LEN || k2 != SCRAM_KEY_LEN || r->scram.iterations < SCRAM_ITER_MIN ||
+	    r->scram.iterations > SCRAM_ITER_MAX) {
+		explicit_bzero(r, sizeof(*r));
+		return -1;
+	}
+	r->scram.saltlen = (size_t)sl;
+	return 0;
+}

@@ -38,6 +38,8 @@ enum authdproto_msg {
 	MSG_AUTH_FAIL = 0x0403,		/* code u32, text */
 	/* master -> authd, right after MSG_AUTHD_CONFIG */
 	MSG_AUTHD_SASL_CONFIG = 0x0120,	/* struct authd_sasl_config */
+	/* authd -> master, right after a login */
+	MSG_MASTER_SCRAM_ADD = 0x0212,	/* struct authd_scram_add */
 };
 
 enum auth_fail_code {
@@ -250,5 +252,21 @@ void authdproto_sasl_config_put(struct ipc_out *o, const struct authd_sasl_confi
 /* Returns 0, or -1 (malformed, a name policy that does not compile, an
  * unknown mechanism, fewer than 4096 iterations). */
 int authdproto_sasl_config_get(struct ipc_in *in, struct authd_sasl_config *r);
+
+/* MSG_MASTER_SCRAM_ADD: right after MSG_MASTER_LOGIN (and never with a
+ * MSG_MASTER_REHASH), when the user's record has no SCRAM secrets, those
+ * of the password authd just checked.  The master writes them only for the
+ * user that session just logged in as, once, and only while the record
+ * still has none and still holds hash (the same password). */
+struct authd_scram_add {
+	char sid[AUTHD_SID_SIZE];
+	char user[USERDB_NAME_MAX + 1];
+	char hash[USERDB_HASH_MAX + 1];	/* the crypt hash the password was checked against */
+	struct scram_secrets scram;
+};
+void authdproto_scram_add_put(struct ipc_out *o, const struct authd_scram_add *r);
+/* Returns 0, or -1 (malformed; no user or hash; a count under 4096; a
+ * salt of 0 or over SCRAM_SALT_MAX bytes; keys not SCRAM_KEY_LEN). */
+int authdproto_scram_add_get(struct ipc_in *in, struct authd_scram_add *r);
 
 #endif

@@ -251,11 +251,32 @@ out:
 	return made;
 }
 
+/* A login with a password that the record has no SCRAM secrets for (made
+ * before SCRAM): its secrets into r, for the master to add.  Not with a
+ * rehash (that changes the hash they are bound to: the next login adds
+ * them).  Returns 1 if made. */
+static int
+scram_for(const char *canon, const struct userdb_user *u, const uint8_t *pass, size_t plen,
+    struct authd_scram_add *r)
+{
+	uint8_t salt[SCRAM_SALT_LEN];
+
+	memset(r, 0, sizeof(*r));
+	if (u->has_scram || plen == 0)
+		return 0;
+	util_random(salt, sizeof(salt));
+	scram_make_secrets(pass, plen, salt, sizeof(salt), scfg.scram_iterations, &r->scram);
+	snprintf(r->user, sizeof(r->user), "%s", canon);
+	snprintf(r->hash, sizeof(r->hash), "%s", u->hash);
+	return 1;
+}
+
 /* Tell the master which user this session is (it spawns stored), then the
- * worker that it may continue. */
+ * worker that it may continue.  rehash, sadd: what the master is to write
+ * into the record after the login (or NULL). */
 static void
 grant(struct authsess *a, const char *canon, const struct userdb_user *u,
-    struct authd_rehash *rehash)
+    struct authd_rehash *rehash, struct authd_scram_add *sadd)
 {
 	static struct authd_login L;
 	const char *why;
@@ -281,6 +302,13 @@ grant(struct authsess *a, const char *canon, const struct userdb_user *u,
 		authdproto_rehash_put(&outmsg, rehash);
 		if (ipc_send(master_fd, &outmsg) < 0)
 			log_event(LOG_LEVEL_ERR, "rehash_failed", "user=%s reason=\"master channel "
+			    "failed\"", canon);
+	}
+	if (sadd != NULL) {
+		snprintf(sadd->sid, sizeof(sadd->sid), "%s", a->ch.sid);
+		authdproto_scram_add_put(&outmsg, sadd);
+		if (ipc_send(master_fd, &outmsg) < 0)
+			log_event(LOG_LEVEL_ERR, "scram_add_failed", "user=%s reason=\"master channel "
 			    "failed\"", canon);
 	}
 	a->ch.perm.phase = AUTH_DONE;
@@ -382,9 +410,13 @@ decide(struct authsess *a, const uint8_t *user, size_t ulen, const uint8_t *pass
 	}
 	if (v == USERDB_OK) {
 		static struct authd_rehash rh;
+		static struct authd_scram_add sa;
+		int weak = rehash_weak(canon, &u, pass, plen, &rh);
 		throttle_success(&acfg, a->ch.ip, name, ev_now_ms());
-		grant(a, canon, &u, rehash_weak(canon, &u, pass, plen, &rh) ? &rh : NULL);
+		grant(a, canon, &u, weak ? &rh : NULL,
+		    !weak && scram_for(canon, &u, pass, plen, &sa) ? &sa : NULL);
 		explicit_bzero(&rh, sizeof(rh));
+		explicit_bzero(&sa, sizeof(sa));
 	} else {
 		/* disabled means the password was right: not a guess */
 		if (v != USERDB_DISABLED && v != USERDB_DB_ERROR)
@@ -612,7 +644,7 @@ scram_line(struct authsess *a, const uint8_t *line, size_t len)
 		refuse(a, AUTH_FAIL_SYNTAX, a->scram->name, "SCRAM: data after server-final");
 	else {
 		throttle_success(&acfg, a->ch.ip, a->scram->name, ev_now_ms());
-		grant(a, a->scram->canon, &a->scram->u, NULL);
+		grant(a, a->scram->canon, &a->scram->u, NULL, NULL);
 		scram_end(a);
 	}
 	explicit_bzero(dec, sizeof(dec));

@@ -9,6 +9,7 @@ tested here."""
 import base64
 import hashlib
 import hmac
+import imaplib
 import os
 import re
 import select
@@ -290,9 +291,10 @@ class TestScramEdges(unittest.TestCase):
         self.app.wait_log(r"event=auth_refused service=pop3 .*reason=username_chars .*"
                           r"mech=SCRAM-SHA-256", start=mark)
 
-    def test_user_without_secrets_then_passwd(self):
-        # an imported hash has no SCRAM secrets: PLAIN works, SCRAM fails
-        # with the reason in the log, until the password is set again
+    def test_user_without_secrets_then_plain_login_then_passwd(self):
+        # an imported hash has no SCRAM secrets: SCRAM fails with the
+        # reason in the log; the first PLAIN login adds them (the master
+        # writes them, bound to that hash); user passwd makes new ones
         h = subprocess.run(["openssl", "passwd", "-6", "-salt", "abcdefgh", "old"],
                            capture_output=True, text=True, check=True).stdout.strip()
         path = os.path.join(self.app.dir, "legacy.csv")
@@ -303,15 +305,24 @@ class TestScramEdges(unittest.TestCase):
         self.assertTrue(pop3_scram(self.app, ScramClient("legacy", "old")).startswith(b"-ERR"))
         self.app.wait_log(r'user="legacy@localhost" reason="the user has no SCRAM-SHA-256 secrets',
                           start=mark)
-        p = Pop3(self.app)
+        m = imaplib.IMAP4("127.0.0.1", self.app.imap_port, timeout=10)
         try:
-            self.assertTrue(p.send(b"AUTH PLAIN " + b64(b"\0legacy\0old").encode())
-                            .startswith(b"+OK"))
+            self.assertEqual(m.login("legacy", "old")[0], "OK")
         finally:
-            p.close()
+            m.logout()
+        self.app.wait_log(r"event=scram_added user=legacy@localhost iterations=4096", start=mark)
+        self.no_stored()
+        self.assertTrue(pop3_scram(self.app, ScramClient("legacy", "old")).startswith(b"+OK"))
+        self.no_stored()
         self.app.ctl("user", "passwd", "legacy", "-p", "new")
-        self.assertTrue(pop3_scram(self.app, ScramClient("legacy", "new")).startswith(b"+OK"))
         self.assertTrue(pop3_scram(self.app, ScramClient("legacy", "old")).startswith(b"-ERR"))
+        self.assertTrue(pop3_scram(self.app, ScramClient("legacy", "new")).startswith(b"+OK"))
+        # the secrets are added once: a SCRAM login (no password) sends none
+        self.assertEqual(self.app.log()[mark:].count("event=scram_added"), 1)
+
+    def no_stored(self):
+        """Wait for every session's stored to be gone (its maildrop lock with it)."""
+        wait_until(lambda: not self.app.children("postern-stored"), 10, "stored gone")
 
 
 class TestScramThrottleAndDelay(unittest.TestCase):
