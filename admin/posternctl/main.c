@@ -372,6 +372,10 @@ cmd_user_show(const struct ctl_args *a)
 	    (u.flags & USERDB_USER_DISABLED) ? "disabled" : "enabled", hash_scheme(u.hash),
 	    u.uid ? u.uid : (unsigned)cfg.mail_uid, u.gid ? u.gid : (unsigned)cfg.mail_gid, root,
 	    (unsigned long long)u.quota);
+	if (u.has_scram)
+		printf("scram:     SCRAM-SHA-256, %u iterations\n", u.scram.iterations);
+	else
+		printf("scram:     none (added at the next password login, or by user passwd)\n");
 	if (u.flags & USERDB_USER_SERVICES) {
 		char denied[64];
 		userdb_services_text(u.flags, denied, sizeof(denied));

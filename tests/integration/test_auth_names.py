@@ -8,6 +8,7 @@ submission service, which is not there yet: the MX port offers no AUTH."""
 import base64
 import imaplib
 import re
+import signal
 import socket
 import unittest
 
@@ -219,6 +220,28 @@ class TestConfiguredSet(unittest.TestCase):
         self.assertIn("auth_username_chars", r.stderr)
         r = self.app.ctl("user", "add", "*)(uid=*", "-p", "x", check=False)
         self.assertNotEqual(r.returncode, 0)
+
+
+class TestReload(unittest.TestCase):
+    """The set reaches authd again on SIGHUP (MSG_AUTHD_SASL_CONFIG)."""
+
+    @classmethod
+    def setUpClass(cls):
+        cls.app = Appliance().start()
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.app.cleanup()
+
+    def test_sighup_narrows_the_set(self):
+        self.assertTrue(pop3_userpass(self.app, b"demo2", b"demo2").startswith(b"+OK"))
+        mark = self.app.log_mark()
+        self.app.settings["auth_username_chars"] = "a-z@"
+        self.app.write_conf()
+        self.app.proc.send_signal(signal.SIGHUP)
+        self.app.wait_log(r"event=reloaded", start=mark)
+        self.assertTrue(pop3_userpass(self.app, b"demo2", b"demo2").startswith(b"-ERR [AUTH]"))
+        self.app.wait_log(r"reason=username_chars len=5", start=mark)
 
 
 if __name__ == "__main__":

@@ -301,6 +301,7 @@ class TestScramEdges(unittest.TestCase):
         with open(path, "w") as f:
             f.write("legacy@localhost,%s\n" % h)
         self.app.ctl("user", "import", "csv", path)
+        self.assertIn("scram:     none", self.app.ctl("user", "show", "legacy").stdout)
         mark = self.app.log_mark()
         self.assertTrue(pop3_scram(self.app, ScramClient("legacy", "old")).startswith(b"-ERR"))
         self.app.wait_log(r'user="legacy@localhost" reason="the user has no SCRAM-SHA-256 secrets',
@@ -311,6 +312,8 @@ class TestScramEdges(unittest.TestCase):
         finally:
             m.logout()
         self.app.wait_log(r"event=scram_added user=legacy@localhost iterations=4096", start=mark)
+        wait_until(lambda: "scram:     SCRAM-SHA-256, 4096 iterations" in
+                   self.app.ctl("user", "show", "legacy").stdout, 10, "secrets written")
         self.no_stored()
         self.assertTrue(pop3_scram(self.app, ScramClient("legacy", "old")).startswith(b"+OK"))
         self.no_stored()
