@@ -32,6 +32,7 @@ BEGIN, END = "<!-- coverage:begin -->", "<!-- coverage:end -->"
 # I/O live in the same files but are not the target's business.
 OWNED = {
     "fuzz_authdproto": ("common/ipc/authdproto.c", None),
+    "fuzz_cram": ("common/auth/cram.c", None),
     "fuzz_delivered": ("common/mail/delivered.c", None),
     "fuzz_dotstuff": ("common/proto/dotstuff.c", None),
     "fuzz_config": ("common/base/config.c", [
@@ -88,7 +89,8 @@ OWNED = {
     "fuzz_storeproto": ("common/ipc/storeproto.c", None),
     "fuzz_tls_pick": ("common/net/tls.c", ["tls_pick_chain", "chain_usable"]),
     "fuzz_userdb": ("common/mail/userdb.c", ["put_be", "get_be", "userdb_user_encode", "get_str",
-                                        "userdb_user_decode", "get_scram", "userdb_normalize"]),
+                                        "userdb_user_decode", "get_scram", "get_which", "get_cram",
+                                        "userdb_normalize"]),
     "fuzz_x509": ("common/net/x509.c", [
         "der_init", "der_next", "der_expect", "der_optional", "der_close", "der_is",
         "ascii_lower", "ascii_ieq", "x509_host_valid", "pattern_valid", "x509_name_match",

@@ -105,7 +105,7 @@ mech_list(const uint8_t *data, size_t size)
 	CHECK(len > 0 && (size_t)len == strlen(out));
 	for (tok = strtok_r(out, " ", &save); tok != NULL; tok = strtok_r(NULL, " ", &save)) {
 		CHECK(strcmp(tok, "PLAIN") == 0 || strcmp(tok, "LOGIN") == 0 ||
-		    strcmp(tok, "SCRAM-SHA-256") == 0);
+		    strcmp(tok, "SCRAM-SHA-256") == 0 || strcmp(tok, "CRAM-MD5") == 0);
 		CHECK(sasl_mech_enabled(list, tok, strlen(tok)));
 	}
 }

@@ -89,8 +89,9 @@ merge(const struct userimport_entry *e, const char *hash, struct userdb_user *u)
 	snprintf(u->hash, sizeof(u->hash), "%s", hash);
 	/* SCRAM secrets of the old password would still log in with it: an
 	 * imported hash has none (the first PLAIN login cannot add them) */
-	u->has_scram = 0;
+	u->has_scram = u->has_cram = 0;
 	explicit_bzero(&u->scram, sizeof(u->scram));
+	explicit_bzero(&u->cram, sizeof(u->cram));
 	if (e->uid != 0) {
 		u->uid = e->uid;
 		u->gid = e->gid;

@@ -21,6 +21,7 @@
 #include "../../common/mail/quota.h"
 #include "../../common/mail/mailroot.h"
 #include "../../common/mail/userdb.h"
+#include "../../common/proto/sasl.h"
 #include "../../common/base/util.h"
 #include "../../policy/policy.h"
 #include "../../policy/services.h"
@@ -191,6 +192,19 @@ scheme_prefix(const char *s)
 	die("unknown scheme '%s' (yescrypt, sha512, bcrypt)", s);
 }
 
+/* CRAM-MD5's password-equivalent secret, kept only while auth_mechanisms
+ * lists CRAM-MD5 (docs/AUTH.md#cram-md5); a new password without it drops
+ * an old one. */
+static void
+set_cram(struct userdb_user *u, const char *pass)
+{
+	u->has_cram = sasl_mech_enabled(cfg.auth_mechanisms, "CRAM-MD5", 8);
+	if (u->has_cram)
+		cram_make_secret((const uint8_t *)pass, strlen(pass), &u->cram);
+	else
+		explicit_bzero(&u->cram, sizeof(u->cram));
+}
+
 static void
 put_user(struct db *db, const char *name, const struct userdb_user *u, int create)
 {
@@ -257,6 +271,7 @@ cmd_user_add(const struct ctl_args *a)
 	if (userdb_hash_password(pass, scheme_prefix(a->scheme), u.hash) < 0)
 		die("crypt(3) failed for this scheme");
 	userdb_set_scram(&u, pass, (uint32_t)cfg.scram_iterations);
+	set_cram(&u, pass);
 	explicit_bzero(pass, sizeof(pass));
 	put_user(db, name, &u, 1);
 	db_close(db);
@@ -280,6 +295,7 @@ cmd_user_passwd(const struct ctl_args *a)
 	if (userdb_hash_password(pass, scheme_prefix(a->scheme), u.hash) < 0)
 		die("crypt(3) failed");
 	userdb_set_scram(&u, pass, (uint32_t)cfg.scram_iterations);
+	set_cram(&u, pass);
 	explicit_bzero(pass, sizeof(pass));
 	put_user(db, name, &u, 0);
 	db_close(db);
@@ -376,6 +392,8 @@ cmd_user_show(const struct ctl_args *a)
 		printf("scram:     SCRAM-SHA-256, %u iterations\n", u.scram.iterations);
 	else
 		printf("scram:     none (added at the next password login, or by user passwd)\n");
+	if (u.has_cram)
+		printf("cram-md5:  a password-equivalent secret (auth_mechanisms lists CRAM-MD5)\n");
 	if (u.flags & USERDB_USER_SERVICES) {
 		char denied[64];
 		userdb_services_text(u.flags, denied, sizeof(denied));

@@ -14,6 +14,7 @@
 #include <stdint.h>
 
 #include "db.h"
+#include "../auth/cram.h"
 #include "../auth/scram.h"
 
 #define USERDB_NAME_MAX		255	/* user@domain */
@@ -41,6 +42,7 @@ void userdb_services_text(uint32_t flags, char *out, size_t outlen);
 
 #define USERDB_REC_VERSION	1	/* without SCRAM secrets */
 #define USERDB_REC_VERSION_SCRAM 2	/* with them */
+#define USERDB_REC_VERSION_CRAM	3	/* with a CRAM-MD5 secret (and SCRAM's, if any) */
 
 struct userdb_user {
 	uint32_t flags;
@@ -52,13 +54,17 @@ struct userdb_user {
 	 * from before have none, and SCRAM fails for them */
 	int has_scram;
 	struct scram_secrets scram;
+	/* CRAM-MD5 (has_cram): only while auth_mechanisms lists it when the
+	 * password is set; equivalent to the password for CRAM-MD5 */
+	int has_cram;
+	struct cram_secret cram;
 };
 
-/* Encode u into out (capacity outcap): layout 1, or 2 with the SCRAM
- * secrets when u->has_scram.  Returns length or -1. */
+/* Encode u into out (capacity outcap): layout 1, 2 with the SCRAM
+ * secrets when u->has_scram, 3 when u->has_cram.  Returns length or -1. */
 long userdb_user_encode(const struct userdb_user *u, uint8_t *out, size_t outcap);
 
-/* Decode a user record (pure; untrusted bytes), layout 1 or 2. Returns 0 or
+/* Decode a user record (pure; untrusted bytes), layout 1, 2 or 3. Returns 0 or
  * -1 for a short, long, wrong-version record, one with NULs or over-long
  * strings, or SCRAM secrets with no salt or under SCRAM_ITER_MIN rounds. */
 int userdb_user_decode(struct userdb_user *u, const uint8_t *in, size_t len);

@@ -44,7 +44,7 @@ sasl_mechs_check(const char *list, const char **why_r)
 
 	while ((n = next_mech(&p, &m)) > 0) {
 		if (!in_list(SASL_MECHS_KNOWN, m, n)) {
-			*why_r = "a mechanism authd does not have (PLAIN, LOGIN, SCRAM-SHA-256)";
+			*why_r = "a mechanism authd does not have (PLAIN, LOGIN, SCRAM-SHA-256, CRAM-MD5)";
 			return -1;
 		}
 		if (in_list(p, m, n)) {

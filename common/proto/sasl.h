@@ -51,7 +51,7 @@ int sasl_plain_decode(const uint8_t *msg, size_t len, struct sasl_server *s);
 /* The mechanisms authd knows (auth_mechanisms names some of them):
  * "PLAIN LOGIN SCRAM-SHA-256".  A list is names separated by blanks or
  * commas, any case. */
-#define SASL_MECHS_KNOWN	"PLAIN LOGIN SCRAM-SHA-256"
+#define SASL_MECHS_KNOWN	"PLAIN LOGIN SCRAM-SHA-256 CRAM-MD5"
 
 /* 0 if list names only known mechanisms, each once, and at least one;
  * else -1 with *why_r. */

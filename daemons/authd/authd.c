@@ -17,6 +17,7 @@
 #include <strings.h>
 #include <unistd.h>
 
+#include "../../common/auth/cram.h"
 #include "../../common/auth/namechars.h"
 #include "../../common/auth/scram.h"
 #include "../../common/base/util.h"
@@ -167,6 +168,7 @@ refuse_logged(struct authsess *a, uint32_t code)
 	a->failures++;
 	sasl_clear(&a->sasl);
 	scram_end(a);
+	explicit_bzero(a->cram, sizeof(a->cram));
 	a->pending_code = code;
 	snprintf(a->pending_text, sizeof(a->pending_text), "%s",
 	    code == AUTH_FAIL_THROTTLED ? "too many failures, try later" :
@@ -669,6 +671,106 @@ scram_start(struct authsess *a, const uint8_t *ir, size_t irlen)
 	scram_line(a, ir, irlen);
 }
 
+/* CRAM-MD5 (RFC 2195): a challenge of ours; its answer checked against the
+ * kept secret.  No initial response (the client has nothing to say yet). */
+static void
+cram_start(struct authsess *a, int has_ir)
+{
+	char b64[AUTHD_CHALLENGE_SIZE];
+	uint8_t rnd[8];
+
+	a->arrived_ms = ev_now_ms();
+	if (has_ir) {
+		throttle_fail(&acfg, a->ch.ip, NULL, a->arrived_ms);
+		refuse(a, AUTH_FAIL_SYNTAX, NULL, "CRAM-MD5 takes no initial response");
+		return;
+	}
+	util_random(rnd, sizeof(rnd));
+	snprintf(a->cram, sizeof(a->cram), "<%02x%02x%02x%02x%02x%02x%02x%02x.%llu@postern>",
+	    rnd[0], rnd[1], rnd[2], rnd[3], rnd[4], rnd[5], rnd[6], rnd[7],
+	    (unsigned long long)a->arrived_ms);
+	if (util_base64_encode((const uint8_t *)a->cram, strlen(a->cram), b64, sizeof(b64)) < 0) {
+		refuse(a, AUTH_FAIL_TEMP, NULL, "CRAM-MD5 challenge does not fit");
+		return;
+	}
+	a->ch.perm.phase = AUTH_SASL;
+	authdproto_challenge_put(&outmsg, b64);
+	reply(a);
+}
+
+/* "user digest": the name as a login's, then the digest. */
+static void
+cram_answer(struct authsess *a, const uint8_t *msg, size_t len)
+{
+	char name[USERDB_NAME_MAX + 1], canon[USERDB_NAME_MAX + 1];
+	uint8_t digest[CRAM_DIGEST_LEN];
+	struct userdb_user u;
+	const uint8_t *user;
+	const char *why;
+	size_t ulen;
+	int rc, ok;
+
+	a->arrived_ms = ev_now_ms();
+	if (cram_response_parse(msg, len, &user, &ulen, digest) < 0) {
+		throttle_fail(&acfg, a->ch.ip, NULL, a->arrived_ms);
+		refuse(a, AUTH_FAIL_SYNTAX, NULL, "malformed CRAM-MD5 response");
+		return;
+	}
+	if (name_refused(a, user, ulen))
+		return;
+	if (userdb_normalize(user, ulen, acfg.default_domain, name, &why) < 0) {
+		throttle_fail(&acfg, a->ch.ip, NULL, a->arrived_ms);
+		refuse(a, AUTH_FAIL_CREDENTIALS, NULL, why);
+		return;
+	}
+	if (throttled(a, name))
+		return;
+	rc = userdb_lookup(udb, name, &u, canon);
+	if (rc < 0) {
+		refuse(a, AUTH_FAIL_TEMP, name, "user database error");
+		return;
+	}
+	ok = rc == 1 && u.has_cram && cram_check(&u.cram, (const uint8_t *)a->cram,
+	    strlen(a->cram), digest);
+	if (!ok) {
+		throttle_fail(&acfg, a->ch.ip, name, a->arrived_ms);
+		refuse(a, AUTH_FAIL_CREDENTIALS, name, rc != 1 ? "unknown user" : !u.has_cram ?
+		    "the user has no CRAM-MD5 secret (set the password again while auth_mechanisms "
+		    "lists CRAM-MD5)" : "wrong password (CRAM-MD5 digest)");
+	} else if (u.flags & USERDB_USER_DISABLED) {
+		refuse(a, AUTH_FAIL_DISABLED, name, userdb_verdict_str(USERDB_DISABLED));
+	} else if (u.flags & userdb_service_bit(a->service)) {
+		refuse(a, AUTH_FAIL_DISABLED, name, "this service is switched off for the user "
+		    "(posternctl user set --deny)");
+	} else {
+		explicit_bzero(a->cram, sizeof(a->cram));
+		throttle_success(&acfg, a->ch.ip, name, ev_now_ms());
+		grant(a, canon, &u, NULL, NULL);
+	}
+	explicit_bzero(&u, sizeof(u));
+	explicit_bzero(digest, sizeof(digest));
+}
+
+/* One client line of a CRAM-MD5 exchange. */
+static void
+cram_line(struct authsess *a, const uint8_t *line, size_t len)
+{
+	uint8_t dec[SASL_LINE_MAX];
+	long n;
+
+	if (len == 1 && line[0] == '*') {
+		refuse(a, AUTH_FAIL_ABORTED, NULL, "client aborted SASL exchange");
+		return;
+	}
+	if (len > SASL_LINE_MAX || (n = util_base64_decode(line, len, dec, sizeof(dec))) < 0) {
+		throttle_fail(&acfg, a->ch.ip, NULL, ev_now_ms());
+		refuse(a, AUTH_FAIL_SYNTAX, NULL, "malformed SASL data");
+		return;
+	}
+	cram_answer(a, dec, (size_t)n);
+	explicit_bzero(dec, sizeof(dec));
+}
+
 static int
 on_auth_start(void *ctx, struct ipc_in *in)
 {
@@ -682,6 +784,8 @@ on_auth_start(void *ctx, struct ipc_in *in)
 		sasl_step(a, SASL_ERR_MECH);
 	else if (strcasecmp(r.mech, "SCRAM-SHA-256") == 0)
 		scram_start(a, r.has_ir ? r.ir : NULL, r.irlen);
+	else if (strcasecmp(r.mech, "CRAM-MD5") == 0)
+		cram_start(a, r.has_ir);
 	else
 		sasl_step(a, sasl_start(&a->sasl, r.mech, r.has_ir ? r.ir : NULL, r.irlen));
 	return 0;
@@ -698,6 +802,8 @@ on_auth_continue(void *ctx, struct ipc_in *in)
 		return -1;
 	if (a->scram != NULL)
 		scram_line(a, line, len);
+	else if (a->cram[0] != '\0')
+		cram_line(a, line, len);
 	else
 		sasl_step(a, sasl_continue(&a->sasl, line, len));
 	return 0;

@@ -23,6 +23,7 @@ struct authsess {
 	char pending_text[96];
 	struct sasl_server sasl;
 	struct scram_sess *scram;	/* a SCRAM-SHA-256 exchange (authd.c), else NULL */
+	char cram[48];			/* a CRAM-MD5 challenge is out: it, else "" */
 };
 
 /* throttle.c: whether an attempt gets a password check.  now is

@@ -387,6 +387,24 @@ test_record_scram(void)
 	CHECK(userdb_user_encode(&a, rec, sizeof(rec)) == -1, "encode refuses an empty salt");
 	v1[0] = USERDB_REC_VERSION_SCRAM;
 	CHECK(userdb_user_decode(&b, v1, (size_t)n1) == -1, "layout 2 without its tail refused");
+	/* layout 3: a CRAM-MD5 secret, with or without SCRAM's */
+	sample(&a);
+	a.has_cram = 1;
+	memset(a.cram.inner, 0x11, sizeof(a.cram.inner));
+	memset(a.cram.outer, 0x22, sizeof(a.cram.outer));
+	n = userdb_user_encode(&a, rec, sizeof(rec));
+	CHECK(n == n1 + 1 + 2 * CRAM_STATE_LEN && rec[0] == USERDB_REC_VERSION_CRAM &&
+	    userdb_user_decode(&b, rec, (size_t)n) == 0 && b.has_cram && !b.has_scram &&
+	    !memcmp(&b.cram, &a.cram, sizeof(a.cram)), "layout 3 without SCRAM round-trips");
+	userdb_set_scram(&a, "pencil", 5000);
+	n = userdb_user_encode(&a, rec, sizeof(rec));
+	CHECK(userdb_user_decode(&b, rec, (size_t)n) == 0 && b.has_cram && b.has_scram &&
+	    b.scram.iterations == 5000 && !memcmp(&b.cram, &a.cram, sizeof(a.cram)),
+	    "layout 3 with SCRAM round-trips");
+	rec[n1] = 1;	/* which: SCRAM without the CRAM bit */
+	CHECK(userdb_user_decode(&b, rec, (size_t)n) == -1, "layout 3 without its CRAM bit refused");
+	rec[n1] = 7;
+	CHECK(userdb_user_decode(&b, rec, (size_t)n) == -1, "layout 3 with an unknown bit refused");
 }
 
 int
