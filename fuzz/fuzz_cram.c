@@ -2,12 +2,16 @@
  * base64-decoded answer authd gets.  An accepted answer's name is inside
  * it, not empty, without a NUL, followed by one space and 32 hex digits
  * that are the digest; rebuilt from the name and the digest in lower-case
- * hex it parses the same.
+ * hex it parses the same.  And the kept-state HMAC-MD5 (cram_make_secret,
+ * cram_check) agrees with BearSSL's own HMAC-MD5, the name as the key and
+ * the whole input as the challenge: that digest passes, one bit off fails.
  */
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+
+#include <bearssl.h>
 
 #include "../common/auth/cram.h"
 #include "fuzz.h"
@@ -18,6 +22,9 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	static char again[CRAM_MSG_MAX + 8];
 	uint8_t d[CRAM_DIGEST_LEN], e[CRAM_DIGEST_LEN], *copy;
 	const uint8_t *u, *v;
+	struct cram_secret s;
+	br_hmac_key_context kc;
+	br_hmac_context hc;
 	size_t ul, vl, i, n;
 
 	copy = malloc(size ? size : 1);	/* exact size: ASan sees any overread */
@@ -37,6 +44,14 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		n += (size_t)snprintf(again + n, sizeof(again) - n, "%02x", d[i]);
 	CHECK(cram_response_parse((const uint8_t *)again, n, &v, &vl, e) == 0);
 	CHECK(vl == ul && memcmp(v, u, ul) == 0 && memcmp(e, d, sizeof(d)) == 0);
+	br_hmac_key_init(&kc, &br_md5_vtable, u, ul);
+	br_hmac_init(&hc, &kc, 0);
+	br_hmac_update(&hc, copy, size);
+	br_hmac_out(&hc, e);
+	cram_make_secret(u, ul, &s);
+	CHECK(cram_check(&s, copy, size, e) == 1);
+	e[0] ^= 1;
+	CHECK(cram_check(&s, copy, size, e) == 0);
 	free(copy);
 	return 0;
 }
