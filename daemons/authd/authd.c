@@ -8,6 +8,7 @@
  * Failure replies go out auth_fail_delay_ms after the request arrived, so
  * their timing does not show the check either.  Failures are counted for
  * throttling (throttle.c); every refusal is one log line with the reason.
+ * SCRAM-SHA-256 and CRAM-MD5 run in mechs.c, on the same steps.
  */
 #include <errno.h>
 #include <poll.h>
@@ -17,7 +18,6 @@
 #include <strings.h>
 #include <unistd.h>
 
-#include "../../common/auth/cram.h"
 #include "../../common/auth/namechars.h"
 #include "../../common/auth/scram.h"
 #include "../../common/base/util.h"
@@ -31,23 +31,15 @@
 #include "../../common/net/netaddr.h"
 #include "authd.h"
 
-/* The phases of a worker channel: what it may send next. */
-enum auth_phase {
-	AUTH_IDLE = 1 << 0,	/* may start an attempt */
-	AUTH_SASL = 1 << 1,	/* a challenge is out: only its response */
-	AUTH_WAIT = 1 << 2,	/* a failure reply is pending: nothing */
-	AUTH_DONE = 1 << 3,	/* logged in: nothing, the channel closes */
-};
-
-static struct db *udb;
+struct db *authd_udb;
 static int master_fd = -1;
-static struct authd_config acfg;
+struct authd_config authd_acfg;
 static struct ipc_in inmsg;
-static struct ipc_out outmsg;
+struct ipc_out authd_out;
 static char dummy[USERDB_HASH_MAX + 1];
-static struct authd_sasl_config scfg;
-static struct namechars names;	/* scfg's login-name policy, compiled */
-static uint8_t install_key[32];
+struct authd_sasl_config authd_scfg;
+static struct namechars names;	/* authd_scfg's login-name policy, compiled */
+uint8_t authd_install_key[32];
 uint64_t *authd_counters;
 
 /* sc: from the snapshot or the master, already checked. */
@@ -59,7 +51,7 @@ set_sasl_config(const struct authd_sasl_config *sc)
 	if (namechars_parse(sc->username_chars, sc->username_utf8, sc->username_max, &names,
 	    &why) < 0)
 		return -1;
-	scfg = *sc;
+	authd_scfg = *sc;
 	return 0;
 }
 
@@ -69,42 +61,13 @@ authd_init(struct db *userdb, int mfd, const char *dummy_hash, const struct conf
 {
 	struct authd_sasl_config sc;
 
-	memcpy(install_key, install_secret, sizeof(install_key));
-	udb = userdb;
+	memcpy(authd_install_key, install_secret, sizeof(authd_install_key));
+	authd_udb = userdb;
 	master_fd = mfd;
 	snprintf(dummy, sizeof(dummy), "%s", dummy_hash);
 	authdproto_sasl_config_from(cfg, &sc);
 	if (set_sasl_config(&sc) < 0)
 		fatal("reason=\"auth_username_chars does not compile\"");
-}
-
-/* The SCRAM-SHA-256 exchange of one channel (RFC 5802 5): client-first
- * -> server-first, client-final -> server-final, an empty response -> the
- * verdict.  Allocated only while one runs. */
-struct scram_sess {
-	int step;		/* 0: client-first due, 1: client-final, 2: the empty line */
-	int usable;		/* sec are the user's own */
-	const char *why;	/* else why the proof cannot succeed */
-	int found;
-	char name[USERDB_NAME_MAX + 1], canon[USERDB_NAME_MAX + 1];
-	struct userdb_user u;
-	struct scram_secrets sec;
-	uint8_t gs2[SCRAM_MSG_MAX];
-	size_t gs2len;
-	uint8_t authmsg[SCRAM_AUTHMSG_MAX];
-	size_t amlen;
-	char nonce[SCRAM_NONCE_MAX + 32];
-	char final[64];
-};
-
-static void
-scram_end(struct authsess *a)
-{
-	if (a->scram == NULL)
-		return;
-	explicit_bzero(a->scram, sizeof(*a->scram));
-	free(a->scram);
-	a->scram = NULL;
 }
 
 static void
@@ -113,7 +76,7 @@ sess_free(struct authsess *a)
 	if (a->timer)
 		ev_cancel_timer(a->timer);
 	sasl_clear(&a->sasl);
-	scram_end(a);
+	mechs_scram_end(a);
 	broker_chan_free(&a->ch);
 }
 
@@ -124,7 +87,7 @@ static void
 reply(struct authsess *a)
 {
 	if (a->ch.send_errno == 0)
-		(void)broker_reply(&a->ch, &outmsg);
+		(void)broker_reply(&a->ch, &authd_out);
 }
 
 /* After a step: close the channel if a reply could not be queued. */
@@ -140,7 +103,7 @@ check_reply(struct authsess *a)
 static void
 send_fail_now(struct authsess *a, uint32_t code, const char *text)
 {
-	authdproto_fail_put(&outmsg, code, text);
+	authdproto_fail_put(&authd_out, code, text);
 	reply(a);
 }
 
@@ -167,7 +130,7 @@ refuse_logged(struct authsess *a, uint32_t code)
 	a->ch.perm.phase = AUTH_IDLE;
 	a->failures++;
 	sasl_clear(&a->sasl);
-	scram_end(a);
+	mechs_scram_end(a);
 	explicit_bzero(a->cram, sizeof(a->cram));
 	a->pending_code = code;
 	snprintf(a->pending_text, sizeof(a->pending_text), "%s",
@@ -177,9 +140,9 @@ refuse_logged(struct authsess *a, uint32_t code)
 	    code == AUTH_FAIL_MECH ? "unknown mechanism" :
 	    code == AUTH_FAIL_ABORTED ? "aborted" : "authentication failed");
 	/* refusals outside decide() have no arrival time: they start now */
-	due = (a->arrived_ms != 0 ? a->arrived_ms : now) + acfg.delay_ms;
+	due = (a->arrived_ms != 0 ? a->arrived_ms : now) + authd_acfg.delay_ms;
 	a->arrived_ms = 0;
-	if (acfg.delay_ms == 0 || code == AUTH_FAIL_ABORTED || code == AUTH_FAIL_MECH ||
+	if (authd_acfg.delay_ms == 0 || code == AUTH_FAIL_ABORTED || code == AUTH_FAIL_MECH ||
 	    due <= now) {
 		send_fail_now(a, a->pending_code, a->pending_text);
 		return;
@@ -213,7 +176,7 @@ user_mailroot(const char *canon, const struct userdb_user *u, char out[CONFIG_PA
 {
 	if (u->mailroot[0] != '\0')
 		snprintf(out, CONFIG_PATH_MAX, "%s", u->mailroot);
-	else if (config_expand_mailroot(acfg.mail_root, canon, out, CONFIG_PATH_MAX) < 0) {
+	else if (config_expand_mailroot(authd_acfg.mail_root, canon, out, CONFIG_PATH_MAX) < 0) {
 		*why_r = "mail root template cannot be expanded";
 		return -1;
 	}
@@ -267,7 +230,7 @@ scram_for(const char *canon, const struct userdb_user *u, const uint8_t *pass, s
 	if (u->has_scram || plen == 0)
 		return 0;
 	util_random(salt, sizeof(salt));
-	scram_make_secrets(pass, plen, salt, sizeof(salt), scfg.scram_iterations, &r->scram);
+	scram_make_secrets(pass, plen, salt, sizeof(salt), authd_scfg.scram_iterations, &r->scram);
 	snprintf(r->user, sizeof(r->user), "%s", canon);
 	snprintf(r->hash, sizeof(r->hash), "%s", u->hash);
 	return 1;
@@ -289,11 +252,11 @@ grant(struct authsess *a, const char *canon, const struct userdb_user *u,
 	}
 	snprintf(L.sid, sizeof(L.sid), "%s", a->ch.sid);
 	snprintf(L.user, sizeof(L.user), "%s", canon);
-	L.uid = u->uid ? u->uid : acfg.mail_uid;
-	L.gid = u->gid ? u->gid : acfg.mail_gid;
+	L.uid = u->uid ? u->uid : authd_acfg.mail_uid;
+	L.gid = u->gid ? u->gid : authd_acfg.mail_gid;
 	L.quota = u->quota;
-	authdproto_login_put(&outmsg, &L);
-	if (ipc_send(master_fd, &outmsg) < 0) {
+	authdproto_login_put(&authd_out, &L);
+	if (ipc_send(master_fd, &authd_out) < 0) {
 		refuse(a, AUTH_FAIL_TEMP, canon, "master channel failed");
 		return;
 	}
@@ -301,20 +264,20 @@ grant(struct authsess *a, const char *canon, const struct userdb_user *u,
 	 * can end */
 	if (rehash != NULL) {
 		snprintf(rehash->sid, sizeof(rehash->sid), "%s", a->ch.sid);
-		authdproto_rehash_put(&outmsg, rehash);
-		if (ipc_send(master_fd, &outmsg) < 0)
+		authdproto_rehash_put(&authd_out, rehash);
+		if (ipc_send(master_fd, &authd_out) < 0)
 			log_event(LOG_LEVEL_ERR, "rehash_failed", "user=%s reason=\"master channel "
 			    "failed\"", canon);
 	}
 	if (sadd != NULL) {
 		snprintf(sadd->sid, sizeof(sadd->sid), "%s", a->ch.sid);
-		authdproto_scram_add_put(&outmsg, sadd);
-		if (ipc_send(master_fd, &outmsg) < 0)
+		authdproto_scram_add_put(&authd_out, sadd);
+		if (ipc_send(master_fd, &authd_out) < 0)
 			log_event(LOG_LEVEL_ERR, "scram_add_failed", "user=%s reason=\"master channel "
 			    "failed\"", canon);
 	}
 	a->ch.perm.phase = AUTH_DONE;
-	authdproto_ok_put(&outmsg);
+	authdproto_ok_put(&authd_out);
 	reply(a);
 	log_set_session(a->ch.sid);
 	log_event(LOG_LEVEL_INFO, "login", "service=%s ip=%s user=%s mech=%s", a->service, a->ch.ip,
@@ -327,7 +290,7 @@ grant(struct authsess *a, const char *canon, const struct userdb_user *u,
 static int
 throttled(struct authsess *a, const char *name)
 {
-	switch (throttle_check(&acfg, a->ch.ip, name, a->arrived_ms)) {
+	switch (throttle_check(&authd_acfg, a->ch.ip, name, a->arrived_ms)) {
 	case THROTTLE_IP:
 		counters_inc(authd_counters, COUNTERS_AUTHD_THROTTLE + COUNTERS_THROTTLE_IP);
 		refuse(a, AUTH_FAIL_THROTTLED, name, "throttled: too many failures from this IP");
@@ -362,7 +325,7 @@ name_refused(struct authsess *a, const uint8_t *user, size_t ulen)
 		return 0;
 	if (throttled(a, NULL))
 		return 1;
-	throttle_fail(&acfg, a->ch.ip, NULL, a->arrived_ms);
+	throttle_fail(&authd_acfg, a->ch.ip, NULL, a->arrived_ms);
 	log_set_session(a->ch.sid);
 	log_event(LOG_LEVEL_WARN, "auth_refused", "service=%s ip=%s reason=%s len=%zu user=\"%s\" "
 	    "mech=%s", a->service, a->ch.ip, v == NAMECHARS_CHARS ? "username_chars" :
@@ -386,17 +349,17 @@ decide(struct authsess *a, const uint8_t *user, size_t ulen, const uint8_t *pass
 	a->arrived_ms = ev_now_ms();
 	if (name_refused(a, user, ulen))
 		return;
-	if (userdb_normalize(user, ulen, acfg.default_domain, name, &why) < 0) {
+	if (userdb_normalize(user, ulen, authd_acfg.default_domain, name, &why) < 0) {
 		/* raw bytes; refuse() quotes them for the log */
 		memcpy(raw, user, ulen < sizeof(raw) - 1 ? ulen : sizeof(raw) - 1);
 		raw[ulen < sizeof(raw) - 1 ? ulen : sizeof(raw) - 1] = '\0';
-		throttle_fail(&acfg, a->ch.ip, NULL, a->arrived_ms);
+		throttle_fail(&authd_acfg, a->ch.ip, NULL, a->arrived_ms);
 		refuse(a, AUTH_FAIL_CREDENTIALS, raw, why);
 		return;
 	}
 	if (throttled(a, name))
 		return;
-	rc = userdb_lookup(udb, name, &u, canon);
+	rc = userdb_lookup(authd_udb, name, &u, canon);
 	if (rc < 0) {
 		refuse(a, AUTH_FAIL_TEMP, name, "user database error");
 		return;
@@ -414,7 +377,7 @@ decide(struct authsess *a, const uint8_t *user, size_t ulen, const uint8_t *pass
 		static struct authd_rehash rh;
 		static struct authd_scram_add sa;
 		int weak = rehash_weak(canon, &u, pass, plen, &rh);
-		throttle_success(&acfg, a->ch.ip, name, ev_now_ms());
+		throttle_success(&authd_acfg, a->ch.ip, name, ev_now_ms());
 		grant(a, canon, &u, weak ? &rh : NULL,
 		    !weak && scram_for(canon, &u, pass, plen, &sa) ? &sa : NULL);
 		explicit_bzero(&rh, sizeof(rh));
@@ -422,7 +385,7 @@ decide(struct authsess *a, const uint8_t *user, size_t ulen, const uint8_t *pass
 	} else {
 		/* disabled means the password was right: not a guess */
 		if (v != USERDB_DISABLED && v != USERDB_DB_ERROR)
-			throttle_fail(&acfg, a->ch.ip, name, ev_now_ms());
+			throttle_fail(&authd_acfg, a->ch.ip, name, ev_now_ms());
 		refuse(a, v == USERDB_DISABLED ? AUTH_FAIL_DISABLED :
 		    v == USERDB_DB_ERROR ? AUTH_FAIL_TEMP : AUTH_FAIL_CREDENTIALS,
 		    name, userdb_verdict_str(v));
@@ -440,11 +403,11 @@ sasl_step(struct authsess *a, enum sasl_result r)
 		return;
 	case SASL_CHALLENGE:
 		a->ch.perm.phase = AUTH_SASL;
-		authdproto_challenge_put(&outmsg, a->sasl.challenge);
+		authdproto_challenge_put(&authd_out, a->sasl.challenge);
 		reply(a);
 		return;
 	case SASL_ERR_SYNTAX:
-		throttle_fail(&acfg, a->ch.ip, NULL, ev_now_ms());
+		throttle_fail(&authd_acfg, a->ch.ip, NULL, ev_now_ms());
 		refuse(a, AUTH_FAIL_SYNTAX, NULL, "malformed SASL data");
 		return;
 	case SASL_ERR_ABORTED:
@@ -452,7 +415,7 @@ sasl_step(struct authsess *a, enum sasl_result r)
 		return;
 	case SASL_ERR_AUTHZ:
 		/* a guess at another identity counts like a wrong password */
-		throttle_fail(&acfg, a->ch.ip, NULL, ev_now_ms());
+		throttle_fail(&authd_acfg, a->ch.ip, NULL, ev_now_ms());
 		refuse(a, AUTH_FAIL_AUTHZ, NULL, "authorization identity is not the user (no proxy "
 		    "logins)");
 		return;
@@ -462,313 +425,35 @@ sasl_step(struct authsess *a, enum sasl_result r)
 	}
 }
 
-/* A challenge of text (NUL-terminated) to the worker, base64. */
-static void
-scram_challenge(struct authsess *a, const char *text)
+/* For mechs.c (SCRAM-SHA-256, CRAM-MD5): the steps every mechanism ends in. */
+void
+authd_reply(struct authsess *a)
 {
-	char b64[AUTHD_CHALLENGE_SIZE];
-
-	if (util_base64_encode((const uint8_t *)text, strlen(text), b64, sizeof(b64)) < 0) {
-		refuse(a, AUTH_FAIL_TEMP, a->scram->name, "SCRAM message does not fit");
-		return;
-	}
-	a->ch.perm.phase = AUTH_SASL;
-	authdproto_challenge_put(&outmsg, b64);
 	reply(a);
 }
 
-/* The secrets to answer with: the user's own, or, for an unknown user or
- * one whose record has none, a salt made from the install secret and the
- * name (the same at every attempt, like a real user's) with keys no proof
- * matches, so server-first does not tell whether the user exists. */
-static void
-scram_secrets_for(struct scram_sess *sc, int rc)
+void
+authd_refuse(struct authsess *a, uint32_t code, const char *user, const char *reason)
 {
-	uint8_t salt[SCRAM_KEY_LEN];
-	char msg[USERDB_NAME_MAX + 16];
-	int n = snprintf(msg, sizeof(msg), "scram-salt:%s", sc->name);
-
-	sc->found = rc == 1;
-	if (rc == 1 && sc->u.has_scram) {
-		sc->sec = sc->u.scram;
-		sc->usable = 1;
-		return;
-	}
-	sc->why = rc == 1 ? "the user has no SCRAM-SHA-256 secrets (set the password again: "
-	    "posternctl user passwd)" : "unknown user";
-	scram_hmac(install_key, sizeof(install_key), (const uint8_t *)msg, (size_t)n, salt);
-	memset(&sc->sec, 0, sizeof(sc->sec));
-	memcpy(sc->sec.salt, salt, SCRAM_SALT_LEN);
-	sc->sec.saltlen = SCRAM_SALT_LEN;
-	sc->sec.iterations = scfg.scram_iterations;
-	util_random(sc->sec.stored_key, sizeof(sc->sec.stored_key));
-	util_random(sc->sec.server_key, sizeof(sc->sec.server_key));
+	refuse(a, code, user, reason);
 }
 
-/* A refusal of the client-first message's form; 1 if refused. */
-static int
-scram_first_refused(struct authsess *a, int rc)
+int
+authd_throttled(struct authsess *a, const char *name)
 {
-	switch (rc) {
-	case SCRAM_OK:
-		return 0;
-	case SCRAM_CBIND:
-		refuse(a, AUTH_FAIL_SYNTAX, NULL, "the client asked for channel binding (p=), which "
-		    "is not offered (no SCRAM-SHA-256-PLUS)");
-		return 1;
-	case SCRAM_AUTHZ:
-		throttle_fail(&acfg, a->ch.ip, NULL, a->arrived_ms);
-		refuse(a, AUTH_FAIL_AUTHZ, NULL, "authorization identity is not the user (no proxy "
-		    "logins)");
-		return 1;
-	case SCRAM_MEXT:
-		refuse(a, AUTH_FAIL_SYNTAX, NULL, "SCRAM mandatory extension (m=) not supported");
-		return 1;
-	}
-	throttle_fail(&acfg, a->ch.ip, NULL, a->arrived_ms);
-	refuse(a, AUTH_FAIL_SYNTAX, NULL, "malformed SCRAM client-first message");
-	return 1;
+	return throttled(a, name);
 }
 
-/* client-first-message: the name as a login's (the character set, the
- * throttle, one lookup), then server-first. */
-static void
-scram_first(struct authsess *a, const uint8_t *msg, size_t len)
+int
+authd_name_refused(struct authsess *a, const uint8_t *user, size_t ulen)
 {
-	struct scram_sess *sc = a->scram;
-	struct scram_client_first cf;
-	uint8_t snonce[SCRAM_SNONCE_RAW];
-	char sf[AUTHD_CHALLENGE_SIZE];
-	const char *why;
-	long n;
-	int rc;
-
-	a->arrived_ms = ev_now_ms();
-	if (scram_first_refused(a, scram_client_first_parse(msg, len, &cf)) ||
-	    name_refused(a, cf.user, cf.userlen))
-		return;
-	if (userdb_normalize(cf.user, cf.userlen, acfg.default_domain, sc->name, &why) < 0) {
-		throttle_fail(&acfg, a->ch.ip, NULL, a->arrived_ms);
-		refuse(a, AUTH_FAIL_CREDENTIALS, (const char *)cf.user, why);
-		return;
-	}
-	if (throttled(a, sc->name))
-		return;
-	rc = userdb_lookup(udb, sc->name, &sc->u, sc->canon);
-	if (rc < 0) {
-		refuse(a, AUTH_FAIL_TEMP, sc->name, "user database error");
-		return;
-	}
-	scram_secrets_for(sc, rc);
-	util_random(snonce, sizeof(snonce));
-	n = scram_server_first(&cf, snonce, &sc->sec, sf, (sizeof(sf) - 1) / 4 * 3, sc->nonce,
-	    sizeof(sc->nonce));
-	if (n < 0 || cf.barelen + 1 + (size_t)n + 1 + SCRAM_MSG_MAX > sizeof(sc->authmsg)) {
-		refuse(a, AUTH_FAIL_TEMP, sc->name, "SCRAM message does not fit");
-		return;
-	}
-	memcpy(sc->gs2, msg, cf.gs2len);
-	sc->gs2len = cf.gs2len;
-	memcpy(sc->authmsg, cf.bare, cf.barelen);
-	sc->authmsg[cf.barelen] = ',';
-	memcpy(sc->authmsg + cf.barelen + 1, sf, (size_t)n);
-	sc->amlen = cf.barelen + 1 + (size_t)n;
-	sc->step = 1;
-	scram_challenge(a, sf);
+	return name_refused(a, user, ulen);
 }
 
-/* client-final-message: the proof.  A wrong one is a wrong password. */
-static void
-scram_final(struct authsess *a, const uint8_t *msg, size_t len)
+void
+authd_grant(struct authsess *a, const char *canon, const struct userdb_user *u)
 {
-	struct scram_sess *sc = a->scram;
-	struct scram_client_final cf;
-	int ok;
-
-	a->arrived_ms = ev_now_ms();
-	if (scram_client_final_parse(msg, len, &cf) < 0 || cf.noncelen != strlen(sc->nonce) ||
-	    memcmp(cf.nonce, sc->nonce, cf.noncelen) != 0 ||
-	    !scram_cbind_matches(&cf, sc->gs2, sc->gs2len) ||
-	    sc->amlen + 1 + cf.without_proof > sizeof(sc->authmsg)) {
-		throttle_fail(&acfg, a->ch.ip, sc->name, a->arrived_ms);
-		refuse(a, AUTH_FAIL_SYNTAX, sc->name, "malformed SCRAM client-final message (or "
-		    "not this exchange's nonce or gs2 header)");
-		return;
-	}
-	sc->authmsg[sc->amlen] = ',';
-	memcpy(sc->authmsg + sc->amlen + 1, msg, cf.without_proof);
-	sc->amlen += 1 + cf.without_proof;
-	ok = scram_check_proof(&sc->sec, sc->authmsg, sc->amlen, cf.proof, sc->final,
-	    sizeof(sc->final));
-	if (!ok || !sc->usable) {
-		throttle_fail(&acfg, a->ch.ip, sc->name, a->arrived_ms);
-		refuse(a, AUTH_FAIL_CREDENTIALS, sc->name, sc->usable ? "wrong password (SCRAM proof)" :
-		    sc->why);
-		return;
-	}
-	/* told only with the right proof, as with PLAIN */
-	if (sc->u.flags & USERDB_USER_DISABLED) {
-		refuse(a, AUTH_FAIL_DISABLED, sc->name, userdb_verdict_str(USERDB_DISABLED));
-		return;
-	}
-	if (sc->u.flags & userdb_service_bit(a->service)) {
-		refuse(a, AUTH_FAIL_DISABLED, sc->name, "this service is switched off for the user "
-		    "(posternctl user set --deny)");
-		return;
-	}
-	sc->step = 2;
-	scram_challenge(a, sc->final);
-}
-
-/* One client line of a SCRAM exchange. */
-static void
-scram_line(struct authsess *a, const uint8_t *line, size_t len)
-{
-	uint8_t dec[SASL_LINE_MAX];
-	long n = 0;
-
-	if (len == 1 && line[0] == '*') {
-		refuse(a, AUTH_FAIL_ABORTED, NULL, "client aborted SASL exchange");
-		return;
-	}
-	if (len > SASL_LINE_MAX ||
-	    (len > 0 && !(len == 1 && line[0] == '=') &&
-	    (n = util_base64_decode(line, len, dec, sizeof(dec))) < 0)) {
-		throttle_fail(&acfg, a->ch.ip, NULL, ev_now_ms());
-		refuse(a, AUTH_FAIL_SYNTAX, NULL, "malformed SASL data");
-		return;
-	}
-	if (a->scram->step == 0)
-		scram_first(a, dec, (size_t)n);
-	else if (a->scram->step == 1)
-		scram_final(a, dec, (size_t)n);
-	else if (n != 0)	/* after server-final, RFC 5802 5: an empty response */
-		refuse(a, AUTH_FAIL_SYNTAX, a->scram->name, "SCRAM: data after server-final");
-	else {
-		throttle_success(&acfg, a->ch.ip, a->scram->name, ev_now_ms());
-		grant(a, a->scram->canon, &a->scram->u, NULL, NULL);
-		scram_end(a);
-	}
-	explicit_bzero(dec, sizeof(dec));
-}
-
-/* AUTHENTICATE SCRAM-SHA-256 [client-first]. */
-static void
-scram_start(struct authsess *a, const uint8_t *ir, size_t irlen)
-{
-	scram_end(a);
-	a->scram = calloc(1, sizeof(*a->scram));
-	if (a->scram == NULL) {
-		refuse(a, AUTH_FAIL_TEMP, NULL, "out of memory");
-		return;
-	}
-	if (ir == NULL || (irlen == 1 && ir[0] == '=')) {
-		a->ch.perm.phase = AUTH_SASL;	/* an empty challenge: client-first next */
-		authdproto_challenge_put(&outmsg, "");
-		reply(a);
-		return;
-	}
-	scram_line(a, ir, irlen);
-}
-
-/* CRAM-MD5 (RFC 2195): a challenge of ours; its answer checked against the
- * kept secret.  No initial response (the client has nothing to say yet). */
-static void
-cram_start(struct authsess *a, int has_ir)
-{
-	char b64[AUTHD_CHALLENGE_SIZE];
-	uint8_t rnd[8];
-
-	a->arrived_ms = ev_now_ms();
-	if (has_ir) {
-		throttle_fail(&acfg, a->ch.ip, NULL, a->arrived_ms);
-		refuse(a, AUTH_FAIL_SYNTAX, NULL, "CRAM-MD5 takes no initial response");
-		return;
-	}
-	util_random(rnd, sizeof(rnd));
-	snprintf(a->cram, sizeof(a->cram), "<%02x%02x%02x%02x%02x%02x%02x%02x.%llu@postern>",
-	    rnd[0], rnd[1], rnd[2], rnd[3], rnd[4], rnd[5], rnd[6], rnd[7],
-	    (unsigned long long)a->arrived_ms);
-	if (util_base64_encode((const uint8_t *)a->cram, strlen(a->cram), b64, sizeof(b64)) < 0) {
-		refuse(a, AUTH_FAIL_TEMP, NULL, "CRAM-MD5 challenge does not fit");
-		return;
-	}
-	a->ch.perm.phase = AUTH_SASL;
-	authdproto_challenge_put(&outmsg, b64);
-	reply(a);
-}
-
-/* "user digest": the name as a login's, then the digest. */
-static void
-cram_answer(struct authsess *a, const uint8_t *msg, size_t len)
-{
-	char name[USERDB_NAME_MAX + 1], canon[USERDB_NAME_MAX + 1];
-	uint8_t digest[CRAM_DIGEST_LEN];
-	struct userdb_user u;
-	const uint8_t *user;
-	const char *why;
-	size_t ulen;
-	int rc, ok;
-
-	a->arrived_ms = ev_now_ms();
-	if (cram_response_parse(msg, len, &user, &ulen, digest) < 0) {
-		throttle_fail(&acfg, a->ch.ip, NULL, a->arrived_ms);
-		refuse(a, AUTH_FAIL_SYNTAX, NULL, "malformed CRAM-MD5 response");
-		return;
-	}
-	if (name_refused(a, user, ulen))
-		return;
-	if (userdb_normalize(user, ulen, acfg.default_domain, name, &why) < 0) {
-		throttle_fail(&acfg, a->ch.ip, NULL, a->arrived_ms);
-		refuse(a, AUTH_FAIL_CREDENTIALS, NULL, why);
-		return;
-	}
-	if (throttled(a, name))
-		return;
-	rc = userdb_lookup(udb, name, &u, canon);
-	if (rc < 0) {
-		refuse(a, AUTH_FAIL_TEMP, name, "user database error");
-		return;
-	}
-	ok = rc == 1 && u.has_cram && cram_check(&u.cram, (const uint8_t *)a->cram,
-	    strlen(a->cram), digest);
-	if (!ok) {
-		throttle_fail(&acfg, a->ch.ip, name, a->arrived_ms);
-		refuse(a, AUTH_FAIL_CREDENTIALS, name, rc != 1 ? "unknown user" : !u.has_cram ?
-		    "the user has no CRAM-MD5 secret (set the password again while auth_mechanisms "
-		    "lists CRAM-MD5)" : "wrong password (CRAM-MD5 digest)");
-	} else if (u.flags & USERDB_USER_DISABLED) {
-		refuse(a, AUTH_FAIL_DISABLED, name, userdb_verdict_str(USERDB_DISABLED));
-	} else if (u.flags & userdb_service_bit(a->service)) {
-		refuse(a, AUTH_FAIL_DISABLED, name, "this service is switched off for the user "
-		    "(posternctl user set --deny)");
-	} else {
-		explicit_bzero(a->cram, sizeof(a->cram));
-		throttle_success(&acfg, a->ch.ip, name, ev_now_ms());
-		grant(a, canon, &u, NULL, NULL);
-	}
-	explicit_bzero(&u, sizeof(u));
-	explicit_bzero(digest, sizeof(digest));
-}
-
-/* One client line of a CRAM-MD5 exchange. */
-static void
-cram_line(struct authsess *a, const uint8_t *line, size_t len)
-{
-	uint8_t dec[SASL_LINE_MAX];
-	long n;
-
-	if (len == 1 && line[0] == '*') {
-		refuse(a, AUTH_FAIL_ABORTED, NULL, "client aborted SASL exchange");
-		return;
-	}
-	if (len > SASL_LINE_MAX || (n = util_base64_decode(line, len, dec, sizeof(dec))) < 0) {
-		throttle_fail(&acfg, a->ch.ip, NULL, ev_now_ms());
-		refuse(a, AUTH_FAIL_SYNTAX, NULL, "malformed SASL data");
-		return;
-	}
-	cram_answer(a, dec, (size_t)n);
-	explicit_bzero(dec, sizeof(dec));
+	grant(a, canon, u, NULL, NULL);
 }
 
 static int
@@ -780,12 +465,12 @@ on_auth_start(void *ctx, struct ipc_in *in)
 	if (authdproto_start_get(in, &r) < 0)
 		return -1;
 	log_quote(a->mech, sizeof(a->mech), r.mech, (unsigned)strlen(r.mech));
-	if (!sasl_mech_enabled(scfg.mechanisms, r.mech, strlen(r.mech)))
+	if (!sasl_mech_enabled(authd_scfg.mechanisms, r.mech, strlen(r.mech)))
 		sasl_step(a, SASL_ERR_MECH);
 	else if (strcasecmp(r.mech, "SCRAM-SHA-256") == 0)
-		scram_start(a, r.has_ir ? r.ir : NULL, r.irlen);
+		mechs_scram_start(a, r.has_ir ? r.ir : NULL, r.irlen);
 	else if (strcasecmp(r.mech, "CRAM-MD5") == 0)
-		cram_start(a, r.has_ir);
+		mechs_cram_start(a, r.has_ir);
 	else
 		sasl_step(a, sasl_start(&a->sasl, r.mech, r.has_ir ? r.ir : NULL, r.irlen));
 	return 0;
@@ -801,9 +486,9 @@ on_auth_continue(void *ctx, struct ipc_in *in)
 	if (authdproto_continue_get(in, &line, &len) < 0)
 		return -1;
 	if (a->scram != NULL)
-		scram_line(a, line, len);
+		mechs_scram_line(a, line, len);
 	else if (a->cram[0] != '\0')
-		cram_line(a, line, len);
+		mechs_cram_line(a, line, len);
 	else
 		sasl_step(a, sasl_continue(&a->sasl, line, len));
 	return 0;
@@ -876,7 +561,7 @@ on_config(void *ctx, struct ipc_in *in)
 	(void)ctx;
 	if (authdproto_config_get(in, &c) < 0)
 		return -1;
-	acfg = c;
+	authd_acfg = c;
 	return 0;
 }
 
@@ -894,7 +579,7 @@ domain_hosted(const char *name)
 		return 1;
 	dom++;
 	buf_init(&b, 64);
-	rc = db_get(udb, USERDB_DBI_DOMAINS, dom, strlen(dom), &b);
+	rc = db_get(authd_udb, USERDB_DBI_DOMAINS, dom, strlen(dom), &b);
 	buf_free(&b, 0);
 	return rc != 0;
 }
@@ -905,14 +590,14 @@ static int
 resolve_subaddress(char name[USERDB_NAME_MAX + 1], struct userdb_user *u,
     char canon[USERDB_NAME_MAX + 1])
 {
-	char *at = strchr(name, '@'), *d = name + strcspn(name, acfg.delimiter);
+	char *at = strchr(name, '@'), *d = name + strcspn(name, authd_acfg.delimiter);
 	const char *rest;
 
-	if (acfg.delimiter[0] == '\0' || *d == '\0' || d == name || (at != NULL && d >= at))
+	if (authd_acfg.delimiter[0] == '\0' || *d == '\0' || d == name || (at != NULL && d >= at))
 		return 0;
 	rest = at != NULL ? at : d + strlen(d);
 	memmove(d, rest, strlen(rest) + 1);
-	return userdb_lookup(udb, name, u, canon);
+	return userdb_lookup(authd_udb, name, u, canon);
 }
 
 /* The domain's catch-all, an alias "@domain" (posternctl alias add
@@ -926,7 +611,7 @@ resolve_catchall(const char *name, struct userdb_user *u, char canon[USERDB_NAME
 
 	if (at == NULL || !domain_hosted(name))
 		return 0;
-	return userdb_lookup_alias(udb, at, u, canon);
+	return userdb_lookup_alias(authd_udb, at, u, canon);
 }
 
 /* The system aliases (Courier's aliases/system): a domain-less alias key,
@@ -948,13 +633,13 @@ resolve_system(const char *name, struct userdb_user *u, char canon[USERDB_NAME_M
 	local[n] = '\0';
 	if (bare ? strcmp(local, "postmaster") != 0 : !domain_hosted(name))
 		return 0;
-	rc = userdb_lookup_alias(udb, local, u, canon);
-	if (rc != 0 || strcmp(local, "postmaster") != 0 || acfg.postmaster[0] == '\0')
+	rc = userdb_lookup_alias(authd_udb, local, u, canon);
+	if (rc != 0 || strcmp(local, "postmaster") != 0 || authd_acfg.postmaster[0] == '\0')
 		return rc;
-	if (userdb_normalize((const uint8_t *)acfg.postmaster, strlen(acfg.postmaster),
-	    acfg.default_domain, pm, &why) < 0)
+	if (userdb_normalize((const uint8_t *)authd_acfg.postmaster, strlen(authd_acfg.postmaster),
+	    authd_acfg.default_domain, pm, &why) < 0)
 		return 0;	/* the master checked it: cannot happen */
-	return userdb_lookup(udb, pm, u, canon);
+	return userdb_lookup(authd_udb, pm, u, canon);
 }
 
 /* Where mail for the normalised name goes, most specific first: a user or
@@ -965,7 +650,7 @@ static int
 resolve_name(char name[USERDB_NAME_MAX + 1], struct userdb_user *u,
     char canon[USERDB_NAME_MAX + 1])
 {
-	int rc = userdb_lookup(udb, name, u, canon);
+	int rc = userdb_lookup(authd_udb, name, u, canon);
 
 	if (rc == 0)
 		rc = resolve_subaddress(name, u, canon);
@@ -981,7 +666,7 @@ resolve_name(char name[USERDB_NAME_MAX + 1], struct userdb_user *u,
 static int
 local_domain(const char *dom, size_t n)
 {
-	const char *p = acfg.local_domains, *e;
+	const char *p = authd_acfg.local_domains, *e;
 	size_t l;
 
 	for (; *p != '\0'; p = *e == ',' ? e + 1 : e) {
@@ -1007,15 +692,15 @@ static int
 resolve_local(char name[USERDB_NAME_MAX + 1])
 {
 	char *at = strchr(name, '@');
-	size_t local, dl = strlen(acfg.default_domain);
+	size_t local, dl = strlen(authd_acfg.default_domain);
 
-	if (at == NULL || acfg.local_domains[0] == '\0' || dl == 0 ||
+	if (at == NULL || authd_acfg.local_domains[0] == '\0' || dl == 0 ||
 	    !local_domain(at + 1, strlen(at + 1)) || domain_hosted(name))
 		return 0;
 	local = (size_t)(at - name);
 	if (local + 1 + dl > USERDB_NAME_MAX)
 		return -1;
-	memcpy(at + 1, acfg.default_domain, dl + 1);
+	memcpy(at + 1, authd_acfg.default_domain, dl + 1);
 	for (at++; *at != '\0'; at++)	/* as userdb_normalize lower-cases it */
 		if (*at >= 'A' && *at <= 'Z')
 			*at = (char)(*at + 32);
@@ -1035,7 +720,7 @@ resolve(const struct authd_lookup *q, struct authd_lookup_result *r)
 
 	memset(r, 0, sizeof(*r));
 	r->id = q->id;
-	if (userdb_normalize((const uint8_t *)q->address, strlen(q->address), acfg.default_domain,
+	if (userdb_normalize((const uint8_t *)q->address, strlen(q->address), authd_acfg.default_domain,
 	    name, &why) < 0) {
 		r->status = AUTHD_LOOKUP_INVALID;
 		return;
@@ -1054,8 +739,8 @@ resolve(const struct authd_lookup *q, struct authd_lookup_result *r)
 	} else
 		r->status = AUTHD_LOOKUP_FOUND;
 	if (r->status == AUTHD_LOOKUP_FOUND) {
-		r->uid = u.uid ? u.uid : acfg.mail_uid;
-		r->gid = u.gid ? u.gid : acfg.mail_gid;
+		r->uid = u.uid ? u.uid : authd_acfg.mail_uid;
+		r->gid = u.gid ? u.gid : authd_acfg.mail_gid;
 		r->quota = u.quota;
 	} else {
 		/* only a found recipient names anything */
@@ -1073,11 +758,11 @@ on_lookup(void *ctx, struct ipc_in *in)
 	static struct authd_lookup_result r;
 
 	(void)ctx;
-	if (!acfg.have || authdproto_lookup_get(in, &q) < 0)
+	if (!authd_acfg.have || authdproto_lookup_get(in, &q) < 0)
 		return -1;
 	resolve(&q, &r);
-	authdproto_lookup_result_put(&outmsg, &r);
-	if (ipc_send(master_fd, &outmsg) < 0)
+	authdproto_lookup_result_put(&authd_out, &r);
+	if (ipc_send(master_fd, &authd_out) < 0)
 		log_event(LOG_LEVEL_ERR, "lookup", "reason=\"master channel failed\" errno=%d", errno);
 	else
 		log_event(LOG_LEVEL_DEBUG, "lookup", "id=%u status=%u", r.id, r.status);
@@ -1097,18 +782,18 @@ on_throttle(void *ctx, struct ipc_in *in)
 	size_t len = 0;
 
 	(void)ctx;
-	if (!acfg.have || authdproto_throttle_get(in, &q) < 0)
+	if (!authd_acfg.have || authdproto_throttle_get(in, &q) < 0)
 		return -1;
 	if (q.op == AUTHD_THROTTLE_LIST) {
-		len = throttle_list(&acfg, ev_now_ms(), text, sizeof(text), &count);
+		len = throttle_list(&authd_acfg, ev_now_ms(), text, sizeof(text), &count);
 	} else if (q.op == AUTHD_THROTTLE_CLEAR_IP) {
-		if (netaddr_key(q.key, acfg.ipv6_prefix, akey, sizeof(akey)) < 0)
+		if (netaddr_key(q.key, authd_acfg.ipv6_prefix, akey, sizeof(akey)) < 0)
 			why = "not a numeric IPv4 or IPv6 address";
 		else
-			count = throttle_clear_ip(&acfg, q.key, ev_now_ms());
-	} else if (userdb_normalize((const uint8_t *)q.key, strlen(q.key), acfg.default_domain,
+			count = throttle_clear_ip(&authd_acfg, q.key, ev_now_ms());
+	} else if (userdb_normalize((const uint8_t *)q.key, strlen(q.key), authd_acfg.default_domain,
 	    name, &why) == 0) {
-		count = throttle_clear_user(&acfg, name, ev_now_ms());
+		count = throttle_clear_user(&authd_acfg, name, ev_now_ms());
 	}
 	if (why != NULL)
 		len = (size_t)snprintf(text, sizeof(text), "%s", why);
@@ -1116,8 +801,8 @@ on_throttle(void *ctx, struct ipc_in *in)
 		log_event(LOG_LEVEL_INFO, "throttle_cleared", "%s=%s records=%u by=control",
 		    q.op == AUTHD_THROTTLE_CLEAR_IP ? "ip" : "user",
 		    q.op == AUTHD_THROTTLE_CLEAR_IP ? akey : name, count);
-	authdproto_throttle_result_put(&outmsg, q.id, why != NULL, count, text, len);
-	if (ipc_send(master_fd, &outmsg) < 0)
+	authdproto_throttle_result_put(&authd_out, q.id, why != NULL, count, text, len);
+	if (ipc_send(master_fd, &authd_out) < 0)
 		log_event(LOG_LEVEL_ERR, "throttle", "reason=\"master channel failed\" errno=%d", errno);
 	return 0;
 }
