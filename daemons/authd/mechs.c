@@ -22,7 +22,6 @@ struct scram_sess {
 	int step;		/* 0: client-first due, 1: client-final, 2: the empty line */
 	int usable;		/* sec are the user's own */
 	const char *why;	/* else why the proof cannot succeed */
-	int found;
 	char name[USERDB_NAME_MAX + 1], canon[USERDB_NAME_MAX + 1];
 	struct userdb_user u;
 	struct scram_secrets sec;
@@ -70,7 +69,6 @@ scram_secrets_for(struct scram_sess *sc, int rc)
 	char msg[USERDB_NAME_MAX + 16];
 	int n = snprintf(msg, sizeof(msg), "scram-salt:%s", sc->name);
 
-	sc->found = rc == 1;
 	if (rc == 1 && sc->u.has_scram) {
 		sc->sec = sc->u.scram;
 		sc->usable = 1;
