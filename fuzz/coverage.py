@@ -32,6 +32,7 @@ BEGIN, END = "<!-- coverage:begin -->", "<!-- coverage:end -->"
 # I/O live in the same files but are not the target's business.
 OWNED = {
     "fuzz_authdproto": ("common/ipc/authdproto.c", None),
+    "fuzz_cram": ("common/auth/cram.c", None),
     "fuzz_delivered": ("common/mail/delivered.c", None),
     "fuzz_mimecheck": ("common/mail/mimecheck.c", None),
     "fuzz_alias_record": ("common/mail/aliases.c", ["aliases_decode", "aliases_encode",
@@ -83,13 +84,17 @@ OWNED = {
     "fuzz_rfc2047": ("common/mail/decode.c", None),
     "fuzz_rfc5322_addr": ("common/mail/rfc5322.c", None),
     "fuzz_sasl": ("common/proto/sasl.c", None),
+    "fuzz_scram": ("common/auth/scram.c", [
+        "take", "at_end", "saslname", "printable", "extension", "b64text", "gs2_header",
+        "scram_client_first_parse", "scram_client_final_parse", "scram_server_first"]),
     "fuzz_smtp_parse": ("common/proto/smtp_parse.c", None),
     "fuzz_smtp_reply": ("common/proto/smtp_reply.c", None),
     "fuzz_storeimap": ("common/ipc/storeimap.c", None),
     "fuzz_storeproto": ("common/ipc/storeproto.c", None),
     "fuzz_tls_pick": ("common/net/tls.c", ["tls_pick_chain", "chain_usable"]),
     "fuzz_userdb": ("common/mail/userdb.c", ["put_be", "get_be", "userdb_user_encode", "get_str",
-                                        "userdb_user_decode", "userdb_normalize"]),
+                                        "userdb_user_decode", "get_scram", "get_which", "get_cram",
+                                        "userdb_normalize"]),
     "fuzz_x509": ("common/net/x509.c", [
         "der_init", "der_next", "der_expect", "der_optional", "der_close", "der_is",
         "ascii_lower", "ascii_ieq", "x509_host_valid", "pattern_valid", "x509_name_match",

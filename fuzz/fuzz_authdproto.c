@@ -7,6 +7,7 @@
  * message re-encodes to the bytes received. */
 #include <string.h>
 
+#include "../common/auth/namechars.h"
 #include "../common/ipc/authdproto.h"
 #include "ipcmsg.h"
 
@@ -166,6 +167,32 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	}
 	if ((in.type >> 8) == 0x04) {
 		answers();
+		return 0;
+	}
+	if (in.type == MSG_MASTER_SCRAM_ADD) {
+		static struct authd_scram_add sa;
+		if (authdproto_scram_add_get(&in, &sa) == 0) {
+			CHECK(sa.user[0] != '\0' && sa.hash[0] != '\0');
+			CHECK(sa.scram.iterations >= SCRAM_ITER_MIN && sa.scram.saltlen >= 1 &&
+			    sa.scram.saltlen <= SCRAM_SALT_MAX);
+			authdproto_scram_add_put(&out, &sa);
+			CHECK_REENCODES(out, in);
+		} else {
+			CHECK(sa.user[0] == '\0' && sa.scram.iterations == 0);
+		}
+		return 0;
+	}
+	if (in.type == MSG_AUTHD_SASL_CONFIG) {
+		static struct authd_sasl_config sc;
+		struct namechars nc;
+		const char *why;
+		if (authdproto_sasl_config_get(&in, &sc) == 0) {
+			CHECK(namechars_parse(sc.username_chars, sc.username_utf8, sc.username_max, &nc,
+			    &why) == 0);
+			CHECK(sasl_mechs_check(sc.mechanisms, &why) == 0 && sc.scram_iterations >= 4096);
+			authdproto_sasl_config_put(&out, &sc);
+			CHECK_REENCODES(out, in);
+		}
 		return 0;
 	}
 	if (in.type != MSG_AUTHD_CONFIG)

@@ -5,7 +5,8 @@
  * (as in "AUTH PLAIN dGVzdA=="); the following lines are the client's
  * responses, fed while the server answers with a challenge.  When an
  * exchange ends the next line starts a new one.  The whole input is also
- * given to sasl_plain_decode() as a decoded PLAIN message.
+ * given to sasl_plain_decode() as a decoded PLAIN message, and its first
+ * line as an auth_mechanisms list.
  */
 #include <stdint.h>
 #include <stdio.h>
@@ -86,6 +87,29 @@ check_result(const struct sasl_server *s, enum sasl_result r)
 	}
 }
 
+/* A list that passes sasl_mechs_check names known mechanisms, each
+ * enabled by the list, and formats to exactly those names. */
+static void
+mech_list(const uint8_t *data, size_t size)
+{
+	char list[129], out[512], *tok, *save = NULL;
+	const char *why;
+	size_t n = size < 128 ? size : 128;
+	long len;
+
+	memcpy(list, data, n);
+	list[n] = '\0';
+	if (strlen(list) != n || memchr(list, '\n', n) != NULL || sasl_mechs_check(list, &why) < 0)
+		return;
+	len = sasl_mechs_format(list, "", " ", out, sizeof(out));
+	CHECK(len > 0 && (size_t)len == strlen(out));
+	for (tok = strtok_r(out, " ", &save); tok != NULL; tok = strtok_r(NULL, " ", &save)) {
+		CHECK(strcmp(tok, "PLAIN") == 0 || strcmp(tok, "LOGIN") == 0 ||
+		    strcmp(tok, "SCRAM-SHA-256") == 0 || strcmp(tok, "CRAM-MD5") == 0);
+		CHECK(sasl_mech_enabled(list, tok, strlen(tok)));
+	}
+}
+
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
@@ -94,6 +118,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	int exchanges = 0;
 
 	plain_direct(data, size);
+	mech_list(data, size);
 
 	while (pos < size && exchanges < 64) {
 		const uint8_t *nl = memchr(data + pos, '\n', size - pos);

@@ -17,7 +17,8 @@
 
 
 
-#define REC_MAX (1 + 4 + 4 + 4 + 8 + 2 + USERDB_HASH_MAX + 2 + USERDB_PATH_MAX)
+#define REC_MAX (1 + 4 + 4 + 4 + 8 + 2 + USERDB_HASH_MAX + 2 + USERDB_PATH_MAX + \
+    4 + 1 + SCRAM_SALT_MAX + 2 * SCRAM_KEY_LEN + 1 + 2 * CRAM_STATE_LEN)
 
 static void
 same_user(const struct userdb_user *a, const struct userdb_user *b)
@@ -27,6 +28,16 @@ same_user(const struct userdb_user *a, const struct userdb_user *b)
 	CHECK(a->quota == b->quota);
 	CHECK(strcmp(a->hash, b->hash) == 0);
 	CHECK(strcmp(a->mailroot, b->mailroot) == 0);
+	CHECK(a->has_scram == b->has_scram && a->has_cram == b->has_cram);
+	if (a->has_cram)
+		CHECK(memcmp(&a->cram, &b->cram, sizeof(a->cram)) == 0);
+	if (a->has_scram)
+		CHECK(a->scram.iterations >= SCRAM_ITER_MIN && a->scram.saltlen >= 1 &&
+		    a->scram.saltlen <= SCRAM_SALT_MAX && a->scram.iterations == b->scram.iterations &&
+		    a->scram.saltlen == b->scram.saltlen &&
+		    memcmp(a->scram.salt, b->scram.salt, a->scram.saltlen) == 0 &&
+		    memcmp(a->scram.stored_key, b->scram.stored_key, SCRAM_KEY_LEN) == 0 &&
+		    memcmp(a->scram.server_key, b->scram.server_key, SCRAM_KEY_LEN) == 0);
 }
 
 static void

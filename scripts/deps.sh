@@ -7,7 +7,8 @@ libcrypt-dev clang libclang-rt-14-dev llvm-14 python3 curl fetchmail openssl pro
 gnutls-bin swaks libnet-ssleay-perl libio-socket-ssl-perl isync mutt offlineimap3 getmail6 util-linux umoci skopeo runc squashfs-tools erofs-utils fail2ban
 python3-prometheus-client
 lintian groff-base man-db
-postfix dovecot-lmtpd"
+postfix dovecot-lmtpd
+gsasl"
 missing=""
 for p in $PKGS; do
 	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing="$missing $p"

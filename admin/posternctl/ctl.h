@@ -75,6 +75,13 @@ struct db *open_db(int readonly);
 
 /* userdb_normalize() with cfg's default domain; dies with the reason. */
 void normalize(const char *in, char out[USERDB_NAME_MAX + 1]);
+/* A name for a new user (user add, user set --rename, user import):
+ * auth_username_chars and auth_username_max as authd applies them to a
+ * login (a user it would refuse could never log in).  NULL if it passes,
+ * else why not. */
+const char *new_name_refused(const char *in);
+/* normalize() of a new name: dies if new_name_refused(). */
+void normalize_new(const char *in, char out[USERDB_NAME_MAX + 1]);
 
 /* A uid or gid operand (1 .. 2^32-2); dies naming what on a bad one. */
 uint32_t parse_id(const char *s, const char *what);

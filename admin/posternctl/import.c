@@ -87,6 +87,11 @@ merge(const struct userimport_entry *e, const char *hash, struct userdb_user *u)
 	if ((e->uid == 0) != (e->gid == 0))
 		return "uid and gid go together (both or neither)";
 	snprintf(u->hash, sizeof(u->hash), "%s", hash);
+	/* SCRAM secrets of the old password would still log in with it: an
+	 * imported hash has none (the first PLAIN login cannot add them) */
+	u->has_scram = u->has_cram = 0;
+	explicit_bzero(&u->scram, sizeof(u->scram));
+	explicit_bzero(&u->cram, sizeof(u->cram));
 	if (e->uid != 0) {
 		u->uid = e->uid;
 		u->gid = e->gid;
@@ -127,6 +132,8 @@ import_entry(struct import_run *r, struct userimport_entry *e)
 	int found;
 
 	memset(&u, 0, sizeof(u));
+	if ((why = new_name_refused(e->name)) != NULL)
+		return why;
 	if (userdb_normalize((const uint8_t *)e->name, strlen(e->name), cfg.default_domain, name,
 	    &why) < 0)
 		return why;

@@ -13,6 +13,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "../../common/auth/namechars.h"
 #include "../../common/base/config.h"
 #include "../../common/mail/aliases.h"
 #include "../../common/mail/db.h"
@@ -21,6 +22,7 @@
 #include "../../common/mail/quota.h"
 #include "../../common/mail/mailroot.h"
 #include "../../common/mail/userdb.h"
+#include "../../common/proto/sasl.h"
 #include "../../common/base/util.h"
 #include "../../policy/policy.h"
 #include "../../policy/services.h"
@@ -76,6 +78,36 @@ normalize(const char *in, char out[USERDB_NAME_MAX + 1])
 
 	if (userdb_normalize((const uint8_t *)in, strlen(in), cfg.default_domain, out, &why) < 0)
 		die("'%s': %s", in, why);
+}
+
+const char *
+new_name_refused(const char *in)
+{
+	struct namechars nc;
+	const char *why;
+
+	if (namechars_parse(cfg.auth_username_chars, cfg.auth_username_utf8, cfg.auth_username_max,
+	    &nc, &why) < 0)
+		return why;	/* the config check refused it already */
+	switch (namechars_check(&nc, (const uint8_t *)in, strlen(in))) {
+	case NAMECHARS_OK:
+		return NULL;
+	case NAMECHARS_CHARS:
+		return "a character outside auth_username_chars (authd would refuse its logins)";
+	case NAMECHARS_LENGTH:
+		break;
+	}
+	return "empty or longer than auth_username_max";
+}
+
+void
+normalize_new(const char *in, char out[USERDB_NAME_MAX + 1])
+{
+	const char *why = new_name_refused(in);
+
+	if (why != NULL)
+		die("'%s': %s", in, why);
+	normalize(in, out);
 }
 
 uint32_t
@@ -161,6 +193,19 @@ scheme_prefix(const char *s)
 	die("unknown scheme '%s' (yescrypt, sha512, bcrypt)", s);
 }
 
+/* CRAM-MD5's password-equivalent secret, kept only while auth_mechanisms
+ * lists CRAM-MD5 (docs/AUTH.md#cram-md5); a new password without it drops
+ * an old one. */
+static void
+set_cram(struct userdb_user *u, const char *pass)
+{
+	u->has_cram = sasl_mech_enabled(cfg.auth_mechanisms, "CRAM-MD5", 8);
+	if (u->has_cram)
+		cram_make_secret((const uint8_t *)pass, strlen(pass), &u->cram);
+	else
+		explicit_bzero(&u->cram, sizeof(u->cram));
+}
+
 static void
 put_user(struct db *db, const char *name, const struct userdb_user *u, int create)
 {
@@ -208,7 +253,7 @@ cmd_user_add(const struct ctl_args *a)
 	struct userdb_user u;
 	struct db *db;
 
-	normalize(a->argv[0], name);
+	normalize_new(a->argv[0], name);
 	memset(&u, 0, sizeof(u));
 	if (a->uid != NULL)
 		u.uid = parse_id(a->uid, "uid");
@@ -226,6 +271,8 @@ cmd_user_add(const struct ctl_args *a)
 	read_password(a->pass, pass, sizeof(pass), 1);
 	if (userdb_hash_password(pass, scheme_prefix(a->scheme), u.hash) < 0)
 		die("crypt(3) failed for this scheme");
+	userdb_set_scram(&u, pass, (uint32_t)cfg.scram_iterations);
+	set_cram(&u, pass);
 	explicit_bzero(pass, sizeof(pass));
 	put_user(db, name, &u, 1);
 	db_close(db);
@@ -248,6 +295,8 @@ cmd_user_passwd(const struct ctl_args *a)
 	read_password(a->pass, pass, sizeof(pass), 1);
 	if (userdb_hash_password(pass, scheme_prefix(a->scheme), u.hash) < 0)
 		die("crypt(3) failed");
+	userdb_set_scram(&u, pass, (uint32_t)cfg.scram_iterations);
+	set_cram(&u, pass);
 	explicit_bzero(pass, sizeof(pass));
 	put_user(db, name, &u, 0);
 	db_close(db);
@@ -339,6 +388,12 @@ cmd_user_show(const struct ctl_args *a)
 	    (u.flags & USERDB_USER_DISABLED) ? "disabled" : "enabled", hash_scheme(u.hash),
 	    u.uid ? u.uid : (unsigned)cfg.mail_uid, u.gid ? u.gid : (unsigned)cfg.mail_gid, root,
 	    (unsigned long long)u.quota);
+	if (u.has_scram)
+		printf("scram:     SCRAM-SHA-256, %u iterations\n", u.scram.iterations);
+	else
+		printf("scram:     none (added at the next password login, or by user passwd)\n");
+	if (u.has_cram)
+		printf("cram-md5:  a password-equivalent secret (auth_mechanisms lists CRAM-MD5)\n");
 	if (u.flags & USERDB_USER_SERVICES) {
 		char denied[64];
 		userdb_services_text(u.flags, denied, sizeof(denied));

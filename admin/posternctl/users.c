@@ -70,7 +70,7 @@ change_parse(const struct ctl_args *a, struct user_change *ch)
 	if (ch->deny & ch->allow)
 		usage_error("user set: a service both in --deny and --allow");
 	if (a->rename != NULL)
-		normalize(a->rename, ch->rename);
+		normalize_new(a->rename, ch->rename);
 	if (a->quota != NULL) {
 		if (util_str_to_u64(a->quota, UINT64_MAX, &ch->quota) < 0)
 			die("bad quota '%s' (bytes, 0 = none)", a->quota);

@@ -11,7 +11,9 @@
 
 #include "log.h"
 #include "util.h"
+#include "../auth/namechars.h"
 #include "../net/x509.h"
+#include "../proto/sasl.h"
 
 enum config_type { CT_STR, CT_PATH, CT_NUM, CT_BOOL, CT_MODE };
 
@@ -100,6 +102,12 @@ static const struct config_key config_keys[] = {
 	{ "auth_trusted_window", NULL, CT_NUM, S(auth_trusted_window), "604800", 0, 2592000 },
 	{ "auth_ipv6_prefix", NULL, CT_NUM, S(auth_ipv6_prefix), "64", 32, 128 },
 	{ "auth_max_checks_per_second", NULL, CT_NUM, S(auth_max_checks_per_second), "200", 1, 100000 },
+	{ "auth_username_chars", NULL, CT_STR, S(auth_username_chars), NAMECHARS_DEFAULT, 0, 256 },
+	{ "auth_username_utf8", NULL, CT_BOOL, S(auth_username_utf8), "no", 0, 0 },
+	{ "auth_username_max", NULL, CT_NUM, S(auth_username_max), "255", 1, 255 },
+	{ "auth_mechanisms", NULL, CT_STR, S(auth_mechanisms), "PLAIN LOGIN SCRAM-SHA-256", 0, 128 },
+	/* RFC 7677 4: at least 4096 */
+	{ "scram_iterations", NULL, CT_NUM, S(scram_iterations), "4096", 4096, 10000000 },
 	{ "userdb_map_size", NULL, CT_NUM, S(userdb_map_size), "268435456", 1048576, 1ULL << 40 },
 	PROTOCOL_KEYS(pop3, "POP3_TLS_REQUIRED", "yes", "1024", "600", "20"),
 	/* a mailbox limit, not a POP3 one: the old name stays as an alias */
@@ -503,6 +511,28 @@ check_delimiter(const struct config *c, const char *name, char *err, size_t errl
 	return 0;
 }
 
+/* auth_username_chars must compile; auth_mechanisms names only
+ * mechanisms authd has. */
+static int
+check_auth(const struct config *c, const char *name, char *err, size_t errlen)
+{
+	struct namechars nc;
+	const char *why;
+
+	if (namechars_parse(c->auth_username_chars, c->auth_username_utf8, c->auth_username_max,
+	    &nc, &why) < 0) {
+		snprintf(err, errlen, "%s: auth_username_chars '%.64s': %s", name,
+		    c->auth_username_chars, why);
+		return -1;
+	}
+	if (sasl_mechs_check(c->auth_mechanisms, &why) < 0) {
+		snprintf(err, errlen, "%s: auth_mechanisms '%.64s': %s", name, c->auth_mechanisms,
+		    why);
+		return -1;
+	}
+	return 0;
+}
+
 /* postmaster: empty, or an address (local@domain) without blanks,
  * controls or a second '@'; authd looks it up as a recipient. */
 static int
@@ -663,6 +693,7 @@ check_all(const struct config *c, const char *name, char *err, size_t errlen)
 	    check_default_domain(c, name, err, errlen) < 0 || check_lmtp(c, name, err, errlen) < 0 ||
 	    check_imap(c, name, err, errlen) < 0 || check_delimiter(c, name, err, errlen) < 0 ||
 	    check_log(c, name, err, errlen) < 0 || check_postmaster(c, name, err, errlen) < 0 ||
+	    check_auth(c, name, err, errlen) < 0 ||
 	    check_local_domains(c, name, err, errlen) < 0 || check_quota(c, name, err, errlen) < 0 ||
 	    check_bad_mime(c, name, err, errlen) < 0)
 		return -1;

@@ -94,6 +94,15 @@ struct config {
 	uint64_t auth_trusted_window;		/* s a login exempts (user, address) */
 	uint64_t auth_ipv6_prefix;		/* IPv6 bits that make one "address" */
 	uint64_t auth_max_checks_per_second;	/* password checks, all clients */
+	/* login names (docs/AUTH.md): the characters a name may have, checked
+	 * before any lookup; 8-bit bytes; the length as sent */
+	char auth_username_chars[256];
+	int auth_username_utf8;
+	uint64_t auth_username_max;
+	/* SASL: the mechanisms offered and accepted; SCRAM's PBKDF2 rounds for
+	 * a new password */
+	char auth_mechanisms[128];
+	uint64_t scram_iterations;
 	uint64_t userdb_map_size;
 	/* POP3 (pop3 and pop3s) */
 	CONFIG_PROTOCOL(pop3);

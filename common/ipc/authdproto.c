@@ -1,7 +1,10 @@
 /* authdproto.c - the master <-> authd configuration and lookup messages. */
 #include "authdproto.h"
 
+#include <stdio.h>
 #include <string.h>
+
+#include "../auth/namechars.h"
 
 void
 authdproto_config_put(struct ipc_out *o, const struct config *c)
@@ -394,5 +397,98 @@ authdproto_rehash_get(struct ipc_in *in, struct authd_rehash *r)
 		memset(r, 0, sizeof(*r));
 		return -1;
 	}
+	return 0;
+}
+
+void
+authdproto_sasl_config_from(const struct config *c, struct authd_sasl_config *r)
+{
+	memset(r, 0, sizeof(*r));
+	snprintf(r->username_chars, sizeof(r->username_chars), "%s", c->auth_username_chars);
+	r->username_utf8 = c->auth_username_utf8 != 0;
+	r->username_max = (uint32_t)c->auth_username_max;
+	snprintf(r->mechanisms, sizeof(r->mechanisms), "%s", c->auth_mechanisms);
+	r->scram_iterations = (uint32_t)c->scram_iterations;
+}
+
+void
+authdproto_sasl_config_put(struct ipc_out *o, const struct authd_sasl_config *r)
+{
+	ipc_out_init(o, MSG_AUTHD_SASL_CONFIG);
+	ipc_put_str(o, r->username_chars);
+	ipc_put_u8(o, r->username_utf8);
+	ipc_put_u32(o, r->username_max);
+	ipc_put_str(o, r->mechanisms);
+	ipc_put_u32(o, r->scram_iterations);
+}
+
+int
+authdproto_sasl_config_get(struct ipc_in *in, struct authd_sasl_config *r)
+{
+	struct namechars nc;
+	const char *why;
+
+	memset(r, 0, sizeof(*r));
+	ipc_get_str(in, r->username_chars, sizeof(r->username_chars));
+	r->username_utf8 = ipc_get_u8(in);
+	r->username_max = ipc_get_u32(in);
+	ipc_get_str(in, r->mechanisms, sizeof(r->mechanisms));
+	r->scram_iterations = ipc_get_u32(in);
+	/* the master validated these; a value it could not have sent is a bug */
+	if (ipc_in_end_no_fd(in) < 0 || r->username_utf8 > 1 ||
+	    namechars_parse(r->username_chars, r->username_utf8, r->username_max, &nc, &why) < 0 ||
+	    sasl_mechs_check(r->mechanisms, &why) < 0 || r->scram_iterations < 4096) {
+		memset(r, 0, sizeof(*r));
+		return -1;
+	}
+	return 0;
+}
+
+void
+authdproto_scram_add_put(struct ipc_out *o, const struct authd_scram_add *r)
+{
+	ipc_out_init(o, MSG_MASTER_SCRAM_ADD);
+	ipc_put_str(o, r->sid);
+	ipc_put_str(o, r->user);
+	ipc_put_str(o, r->hash);
+	ipc_put_u32(o, r->scram.iterations);
+	ipc_put_bytes(o, r->scram.salt, r->scram.saltlen);
+	ipc_put_bytes(o, r->scram.stored_key, SCRAM_KEY_LEN);
+	ipc_put_bytes(o, r->scram.server_key, SCRAM_KEY_LEN);
+}
+
+/* A byte string of at most max bytes into out: its length, or -1. */
+static long
+get_key(struct ipc_in *in, uint8_t *out, size_t max)
+{
+	const uint8_t *p;
+	size_t n = ipc_get_bytes(in, &p, max);
+
+	if (p == NULL)
+		return -1;
+	memcpy(out, p, n);
+	return (long)n;
+}
+
+int
+authdproto_scram_add_get(struct ipc_in *in, struct authd_scram_add *r)
+{
+	long sl, k1, k2;
+
+	memset(r, 0, sizeof(*r));
+	ipc_get_str(in, r->sid, sizeof(r->sid));
+	ipc_get_str(in, r->user, sizeof(r->user));
+	ipc_get_str(in, r->hash, sizeof(r->hash));
+	r->scram.iterations = ipc_get_u32(in);
+	sl = get_key(in, r->scram.salt, SCRAM_SALT_MAX);
+	k1 = get_key(in, r->scram.stored_key, SCRAM_KEY_LEN);
+	k2 = get_key(in, r->scram.server_key, SCRAM_KEY_LEN);
+	if (ipc_in_end_no_fd(in) < 0 || r->user[0] == '\0' || r->hash[0] == '\0' || sl < 1 ||
+	    k1 != SCRAM_KEY_LEN || k2 != SCRAM_KEY_LEN || r->scram.iterations < SCRAM_ITER_MIN ||
+	    r->scram.iterations > SCRAM_ITER_MAX) {
+		explicit_bzero(r, sizeof(*r));
+		return -1;
+	}
+	r->scram.saltlen = (size_t)sl;
 	return 0;
 }

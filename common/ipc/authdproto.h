@@ -37,6 +37,10 @@ enum authdproto_msg {
 	MSG_AUTH_CHALLENGE = 0x0401,	/* base64 text */
 	MSG_AUTH_OK = 0x0402,		/* (empty) the master will send the stored fd */
 	MSG_AUTH_FAIL = 0x0403,		/* code u32, text */
+	/* master -> authd, right after MSG_AUTHD_CONFIG */
+	MSG_AUTHD_SASL_CONFIG = 0x0120,	/* struct authd_sasl_config */
+	/* authd -> master, right after a login */
+	MSG_MASTER_SCRAM_ADD = 0x0213,	/* struct authd_scram_add */
 };
 
 enum auth_fail_code {
@@ -249,5 +253,39 @@ void authdproto_rehash_put(struct ipc_out *o, const struct authd_rehash *r);
 /* Returns 0, or -1 (malformed; a hash that is not yescrypt "$y$" of the
  * crypt alphabet; no user). */
 int authdproto_rehash_get(struct ipc_in *in, struct authd_rehash *r);
+
+/* MSG_AUTHD_SASL_CONFIG: the login-name policy and the SASL settings,
+ * sent by the master after MSG_AUTHD_CONFIG (at authd's start and on every
+ * SIGHUP).  authd starts with its snapshot's values, so one that never gets
+ * this message (tests/tools/authd_lookup) still has them. */
+struct authd_sasl_config {
+	char username_chars[256];	/* auth_username_chars */
+	uint8_t username_utf8;		/* auth_username_utf8 */
+	uint32_t username_max;		/* auth_username_max */
+	char mechanisms[128];		/* auth_mechanisms */
+	uint32_t scram_iterations;	/* scram_iterations */
+};
+/* c's settings into r (for the master, and authd's own snapshot). */
+void authdproto_sasl_config_from(const struct config *c, struct authd_sasl_config *r);
+void authdproto_sasl_config_put(struct ipc_out *o, const struct authd_sasl_config *r);
+/* Returns 0, or -1 (malformed, a name policy that does not compile, an
+ * unknown mechanism, fewer than 4096 iterations). */
+int authdproto_sasl_config_get(struct ipc_in *in, struct authd_sasl_config *r);
+
+/* MSG_MASTER_SCRAM_ADD: right after MSG_MASTER_LOGIN (and never with a
+ * MSG_MASTER_REHASH), when the user's record has no SCRAM secrets, those
+ * of the password authd just checked.  The master writes them only for the
+ * user that session just logged in as, once, and only while the record
+ * still has none and still holds hash (the same password). */
+struct authd_scram_add {
+	char sid[AUTHD_SID_SIZE];
+	char user[USERDB_NAME_MAX + 1];
+	char hash[USERDB_HASH_MAX + 1];	/* the crypt hash the password was checked against */
+	struct scram_secrets scram;
+};
+void authdproto_scram_add_put(struct ipc_out *o, const struct authd_scram_add *r);
+/* Returns 0, or -1 (malformed; no user or hash; a count under 4096; a
+ * salt of 0 or over SCRAM_SALT_MAX bytes; keys not SCRAM_KEY_LEN). */
+int authdproto_scram_add_get(struct ipc_in *in, struct authd_scram_add *r);
 
 #endif

@@ -10,7 +10,12 @@
 #include "../base/util.h"
 
 /* Layout v1: version u8, flags u32, uid u32, gid u32, quota u64,
- * hash (u16 length + bytes), mailroot (u16 length + bytes). Big-endian. */
+ * hash (u16 length + bytes), mailroot (u16 length + bytes). Big-endian.
+ * Layout v2: v1's fields, then SCRAM-SHA-256: iterations u32, salt (u8
+ * length 1..SCRAM_SALT_MAX + bytes), StoredKey, ServerKey (32 bytes each).
+ * Layout v3: v1's fields, a u8 of which follow (bit 0 SCRAM, bit 1 CRAM-MD5,
+ * which is always set), v2's tail if SCRAM, then the two CRAM-MD5 states. */
+#define SCRAM_TAIL_MAX	(4 + 1 + SCRAM_SALT_MAX + 2 * SCRAM_KEY_LEN)
 
 static void
 put_be(uint8_t *p, uint64_t v, int n)
@@ -41,9 +46,15 @@ userdb_user_encode(const struct userdb_user *u, uint8_t *out, size_t outcap)
 	size_t need = 1 + 4 + 4 + 4 + 8 + 2 + hl + 2 + ml;
 	uint8_t *p = out;
 
-	if (need > outcap || hl > USERDB_HASH_MAX || ml > USERDB_PATH_MAX)
+	if (u->has_scram)
+		need += 4 + 1 + u->scram.saltlen + 2 * SCRAM_KEY_LEN;
+	if (u->has_cram)
+		need += 1 + 2 * CRAM_STATE_LEN;
+	if (need > outcap || hl > USERDB_HASH_MAX || ml > USERDB_PATH_MAX ||
+	    (u->has_scram && (u->scram.saltlen == 0 || u->scram.saltlen > SCRAM_SALT_MAX)))
 		return -1;
-	*p++ = USERDB_REC_VERSION;
+	*p++ = u->has_cram ? USERDB_REC_VERSION_CRAM : u->has_scram ? USERDB_REC_VERSION_SCRAM :
+	    USERDB_REC_VERSION;
 	put_be(p, u->flags, 4); p += 4;
 	put_be(p, u->uid, 4); p += 4;
 	put_be(p, u->gid, 4); p += 4;
@@ -52,6 +63,19 @@ userdb_user_encode(const struct userdb_user *u, uint8_t *out, size_t outcap)
 	memcpy(p, u->hash, hl); p += hl;
 	put_be(p, ml, 2); p += 2;
 	memcpy(p, u->mailroot, ml); p += ml;
+	if (u->has_cram)
+		*p++ = (uint8_t)((u->has_scram ? 1 : 0) | 2);
+	if (u->has_scram) {
+		put_be(p, u->scram.iterations, 4); p += 4;
+		*p++ = (uint8_t)u->scram.saltlen;
+		memcpy(p, u->scram.salt, u->scram.saltlen); p += u->scram.saltlen;
+		memcpy(p, u->scram.stored_key, SCRAM_KEY_LEN); p += SCRAM_KEY_LEN;
+		memcpy(p, u->scram.server_key, SCRAM_KEY_LEN); p += SCRAM_KEY_LEN;
+	}
+	if (u->has_cram) {
+		memcpy(p, u->cram.inner, CRAM_STATE_LEN); p += CRAM_STATE_LEN;
+		memcpy(p, u->cram.outer, CRAM_STATE_LEN); p += CRAM_STATE_LEN;
+	}
 	return (long)(p - out);
 }
 
@@ -72,21 +96,74 @@ get_str(const uint8_t **pp, const uint8_t *end, char *out, size_t max)
 	return 0;
 }
 
+/* Layout 2's SCRAM tail. */
+static int
+get_scram(const uint8_t **pp, const uint8_t *end, struct scram_secrets *s)
+{
+	const uint8_t *p = *pp;
+	size_t sl;
+
+	if (end - p < 5)
+		return -1;
+	s->iterations = (uint32_t)get_be(p, 4);
+	sl = p[4];
+	p += 5;
+	if (s->iterations < SCRAM_ITER_MIN || s->iterations > SCRAM_ITER_MAX || sl == 0 ||
+	    sl > SCRAM_SALT_MAX || (size_t)(end - p) < sl + 2 * SCRAM_KEY_LEN)
+		return -1;
+	memcpy(s->salt, p, sl);
+	s->saltlen = sl;
+	p += sl;
+	memcpy(s->stored_key, p, SCRAM_KEY_LEN);
+	memcpy(s->server_key, p + SCRAM_KEY_LEN, SCRAM_KEY_LEN);
+	*pp = p + 2 * SCRAM_KEY_LEN;
+	return 0;
+}
+
+/* Layout 3's u8: bit 1 set, bit 0 says whether SCRAM follows, no others. */
+static int
+get_which(const uint8_t **pp, const uint8_t *end, int *scram_r)
+{
+	if (end - *pp < 1 || (**pp & ~3u) != 0 || !(**pp & 2))
+		return -1;
+	*scram_r = **pp & 1;
+	(*pp)++;
+	return 0;
+}
+
+static int
+get_cram(const uint8_t **pp, const uint8_t *end, struct cram_secret *c)
+{
+	if (end - *pp < 2 * CRAM_STATE_LEN)
+		return -1;
+	memcpy(c->inner, *pp, CRAM_STATE_LEN);
+	memcpy(c->outer, *pp + CRAM_STATE_LEN, CRAM_STATE_LEN);
+	*pp += 2 * CRAM_STATE_LEN;
+	return 0;
+}
+
 int
 userdb_user_decode(struct userdb_user *u, const uint8_t *in, size_t len)
 {
 	const uint8_t *p = in, *end = in + len;
+	int version;
 
 	memset(u, 0, sizeof(*u));
-	if (len < 1 + 4 + 4 + 4 + 8 || p[0] != USERDB_REC_VERSION)
+	if (len < 1 + 4 + 4 + 4 + 8 || p[0] < USERDB_REC_VERSION || p[0] > USERDB_REC_VERSION_CRAM)
 		return -1;
+	version = p[0];
+	u->has_scram = version == USERDB_REC_VERSION_SCRAM;
+	u->has_cram = version == USERDB_REC_VERSION_CRAM;
 	p++;
 	u->flags = (uint32_t)get_be(p, 4); p += 4;
 	u->uid = (uint32_t)get_be(p, 4); p += 4;
 	u->gid = (uint32_t)get_be(p, 4); p += 4;
 	u->quota = get_be(p, 8); p += 8;
 	if (get_str(&p, end, u->hash, USERDB_HASH_MAX) < 0 ||
-	    get_str(&p, end, u->mailroot, USERDB_PATH_MAX) < 0 || p != end) {
+	    get_str(&p, end, u->mailroot, USERDB_PATH_MAX) < 0 ||
+	    (version == USERDB_REC_VERSION_CRAM && get_which(&p, end, &u->has_scram) < 0) ||
+	    (u->has_scram && get_scram(&p, end, &u->scram) < 0) ||
+	    (u->has_cram && get_cram(&p, end, &u->cram) < 0) || p != end) {
 		memset(u, 0, sizeof(*u));
 		return -1;
 	}
@@ -358,4 +435,15 @@ userdb_services_text(uint32_t flags, char *out, size_t outlen)
 			if (n > 0)
 				used += (size_t)n;
 		}
+}
+
+void
+userdb_set_scram(struct userdb_user *u, const char *pass, uint32_t iterations)
+{
+	uint8_t salt[SCRAM_SALT_LEN];
+
+	util_random(salt, sizeof(salt));
+	scram_make_secrets((const uint8_t *)pass, strlen(pass), salt, sizeof(salt), iterations,
+	    &u->scram);
+	u->has_scram = 1;
 }

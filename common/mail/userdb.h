@@ -15,6 +15,8 @@
 #include <stdint.h>
 
 #include "db.h"
+#include "../auth/cram.h"
+#include "../auth/scram.h"
 
 #define USERDB_NAME_MAX		255	/* user@domain */
 #define USERDB_HASH_MAX		255
@@ -39,7 +41,9 @@
 uint32_t userdb_service_bit(const char *service);
 void userdb_services_text(uint32_t flags, char *out, size_t outlen);
 
-#define USERDB_REC_VERSION	1
+#define USERDB_REC_VERSION	1	/* without SCRAM secrets */
+#define USERDB_REC_VERSION_SCRAM 2	/* with them */
+#define USERDB_REC_VERSION_CRAM	3	/* with a CRAM-MD5 secret (and SCRAM's, if any) */
 
 struct userdb_user {
 	uint32_t flags;
@@ -47,13 +51,23 @@ struct userdb_user {
 	uint64_t quota;		/* bytes, 0 = none */
 	char hash[USERDB_HASH_MAX + 1];
 	char mailroot[USERDB_PATH_MAX + 1];	/* "" = from the mail_root template */
+	/* SCRAM-SHA-256 (has_scram): made when a password is set; records
+	 * from before have none, and SCRAM fails for them */
+	int has_scram;
+	struct scram_secrets scram;
+	/* CRAM-MD5 (has_cram): only while auth_mechanisms lists it when the
+	 * password is set; equivalent to the password for CRAM-MD5 */
+	int has_cram;
+	struct cram_secret cram;
 };
 
-/* Encode u into out (capacity outcap). Returns length or -1. */
+/* Encode u into out (capacity outcap): layout 1, 2 with the SCRAM
+ * secrets when u->has_scram, 3 when u->has_cram.  Returns length or -1. */
 long userdb_user_encode(const struct userdb_user *u, uint8_t *out, size_t outcap);
 
-/* Decode a user record (pure; untrusted bytes). Returns 0 or -1 for a short,
- * long, wrong-version record or one with NULs or over-long strings. */
+/* Decode a user record (pure; untrusted bytes), layout 1, 2 or 3. Returns 0 or
+ * -1 for a short, long, wrong-version record, one with NULs or over-long
+ * strings, or SCRAM secrets with no salt or under SCRAM_ITER_MIN rounds. */
 int userdb_user_decode(struct userdb_user *u, const uint8_t *in, size_t len);
 
 /* Normalise a login name into "local@domain", lower-cased, adding
@@ -106,5 +120,9 @@ int userdb_make_dummy_hash(char out[USERDB_HASH_MAX + 1]);
 int userdb_hash_password(const char *pass, const char *prefix, char out[USERDB_HASH_MAX + 1]);
 
 const char *userdb_verdict_str(enum userdb_verdict v);
+
+/* The SCRAM-SHA-256 secrets of pass into u (a fresh random salt,
+ * iterations rounds), for a password being set. */
+void userdb_set_scram(struct userdb_user *u, const char *pass, uint32_t iterations);
 
 #endif

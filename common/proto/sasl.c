@@ -4,7 +4,90 @@
 #include <string.h>
 #include <strings.h>
 
+#include <stdio.h>
+
 #include "../base/util.h"
+
+#define SEPS " \t,"
+
+/* The next name of list from *p: its start and length, 0 at the end. */
+static size_t
+next_mech(const char **p, const char **name_r)
+{
+	size_t n;
+
+	*p += strspn(*p, SEPS);
+	n = strcspn(*p, SEPS);
+	*name_r = *p;
+	*p += n;
+	return n;
+}
+
+/* Whether name (n bytes) is in list, any case. */
+static int
+in_list(const char *list, const char *name, size_t n)
+{
+	const char *p = list, *m;
+	size_t l;
+
+	while ((l = next_mech(&p, &m)) > 0)
+		if (l == n && strncasecmp(m, name, n) == 0)
+			return 1;
+	return 0;
+}
+
+int
+sasl_mechs_check(const char *list, const char **why_r)
+{
+	const char *p = list, *m;
+	size_t n, count = 0;
+
+	while ((n = next_mech(&p, &m)) > 0) {
+		if (!in_list(SASL_MECHS_KNOWN, m, n)) {
+			*why_r = "a mechanism authd does not have (PLAIN, LOGIN, SCRAM-SHA-256, CRAM-MD5)";
+			return -1;
+		}
+		if (in_list(p, m, n)) {
+			*why_r = "a mechanism named twice";
+			return -1;
+		}
+		count++;
+	}
+	if (count == 0) {
+		*why_r = "no mechanism";
+		return -1;
+	}
+	return 0;
+}
+
+int
+sasl_mech_enabled(const char *list, const char *mech, size_t mechlen)
+{
+	return mechlen > 0 && in_list(list, mech, mechlen);
+}
+
+long
+sasl_mechs_format(const char *list, const char *before, const char *after, char *out,
+    size_t outlen)
+{
+	const char *p = list, *m;
+	size_t n, used = 0, i;
+	int w;
+
+	if (outlen == 0)
+		return -1;
+	out[0] = '\0';
+	while ((n = next_mech(&p, &m)) > 0) {
+		w = snprintf(out + used, outlen - used, "%s%.*s%s", before, (int)n, m, after);
+		if (w < 0 || (size_t)w >= outlen - used)
+			return -1;
+		for (i = 0; i < n; i++)	/* the name as the RFCs spell it */
+			if (out[used + strlen(before) + i] >= 'a' && out[used + strlen(before) + i] <= 'z')
+				out[used + strlen(before) + i] -= 32;
+		used += (size_t)w;
+	}
+	return (long)used;
+}
 
 void
 sasl_clear(struct sasl_server *s)

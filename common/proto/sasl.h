@@ -31,7 +31,7 @@ struct sasl_server {
 	size_t userlen;
 	uint8_t pass[SASL_PASS_MAX + 1];
 	size_t passlen;
-	char challenge[64];
+	char challenge[384];	/* also SCRAM's server-first (authd), base64 */
 };
 
 /* Start mechanism name (case-insensitive); ir is the initial response (base64
@@ -47,6 +47,24 @@ enum sasl_result sasl_continue(struct sasl_server *s, const uint8_t *line, size_
  * differs from authcid (no proxy authorization). Returns 0, -1 (malformed)
  * or -2 (that authzid). */
 int sasl_plain_decode(const uint8_t *msg, size_t len, struct sasl_server *s);
+
+/* The mechanisms authd knows (auth_mechanisms names some of them):
+ * "PLAIN LOGIN SCRAM-SHA-256".  A list is names separated by blanks or
+ * commas, any case. */
+#define SASL_MECHS_KNOWN	"PLAIN LOGIN SCRAM-SHA-256 CRAM-MD5"
+
+/* 0 if list names only known mechanisms, each once, and at least one;
+ * else -1 with *why_r. */
+int sasl_mechs_check(const char *list, const char **why_r);
+
+/* Non-zero if mechanism mech (mechlen bytes, any case) is in list. */
+int sasl_mech_enabled(const char *list, const char *mech, size_t mechlen);
+
+/* Each mechanism of list, upper-case, as before NAME after, into out
+ * (NUL-terminated; " AUTH=" "" for IMAP's capabilities, "" "\r\n" for
+ * a POP3 listing).  Returns the length, or -1 if out is too small. */
+long sasl_mechs_format(const char *list, const char *before, const char *after, char *out,
+    size_t outlen);
 
 /* Wipe the password. */
 void sasl_clear(struct sasl_server *s);

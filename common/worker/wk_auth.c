@@ -133,7 +133,8 @@ static void
 on_authd(int fd, short revents, void *ctx)
 {
 	struct wk_auth *a = ctx;
-	char text[AUTHD_TEXT_SIZE];
+	/* a failure text or a challenge (SCRAM's server-first is the longer) */
+	char text[AUTHD_CHALLENGE_SIZE > AUTHD_TEXT_SIZE ? AUTHD_CHALLENGE_SIZE : AUTHD_TEXT_SIZE];
 	uint32_t code;
 
 	(void)revents;

@@ -8,6 +8,7 @@
  * Failure replies go out auth_fail_delay_ms after the request arrived, so
  * their timing does not show the check either.  Failures are counted for
  * throttling (throttle.c); every refusal is one log line with the reason.
+ * SCRAM-SHA-256 and CRAM-MD5 run in mechs.c, on the same steps.
  */
 #include <errno.h>
 #include <poll.h>
@@ -17,6 +18,9 @@
 #include <strings.h>
 #include <unistd.h>
 
+#include "../../common/auth/namechars.h"
+#include "../../common/auth/scram.h"
+#include "../../common/base/util.h"
 #include "../../common/base/config.h"
 #include "../../common/base/ev.h"
 #include "../../common/ipc/counters.h"
@@ -27,28 +31,43 @@
 #include "../../common/net/netaddr.h"
 #include "authd.h"
 
-/* The phases of a worker channel: what it may send next. */
-enum auth_phase {
-	AUTH_IDLE = 1 << 0,	/* may start an attempt */
-	AUTH_SASL = 1 << 1,	/* a challenge is out: only its response */
-	AUTH_WAIT = 1 << 2,	/* a failure reply is pending: nothing */
-	AUTH_DONE = 1 << 3,	/* logged in: nothing, the channel closes */
-};
-
-static struct db *udb;
+struct db *authd_udb;
 static int master_fd = -1;
-static struct authd_config acfg;
+struct authd_config authd_acfg;
 static struct ipc_in inmsg;
-static struct ipc_out outmsg;
+struct ipc_out authd_out;
 static char dummy[USERDB_HASH_MAX + 1];
+struct authd_sasl_config authd_scfg;
+static struct namechars names;	/* authd_scfg's login-name policy, compiled */
+uint8_t authd_install_key[32];
 uint64_t *authd_counters;
 
-void
-authd_init(struct db *userdb, int mfd, const char *dummy_hash)
+/* sc: from the snapshot or the master, already checked. */
+static int
+set_sasl_config(const struct authd_sasl_config *sc)
 {
-	udb = userdb;
+	const char *why;
+
+	if (namechars_parse(sc->username_chars, sc->username_utf8, sc->username_max, &names,
+	    &why) < 0)
+		return -1;
+	authd_scfg = *sc;
+	return 0;
+}
+
+void
+authd_init(struct db *userdb, int mfd, const char *dummy_hash, const struct config *cfg,
+    const uint8_t install_secret[32])
+{
+	struct authd_sasl_config sc;
+
+	memcpy(authd_install_key, install_secret, sizeof(authd_install_key));
+	authd_udb = userdb;
 	master_fd = mfd;
 	snprintf(dummy, sizeof(dummy), "%s", dummy_hash);
+	authdproto_sasl_config_from(cfg, &sc);
+	if (set_sasl_config(&sc) < 0)
+		fatal("reason=\"auth_username_chars does not compile\"");
 }
 
 static void
@@ -57,6 +76,7 @@ sess_free(struct authsess *a)
 	if (a->timer)
 		ev_cancel_timer(a->timer);
 	sasl_clear(&a->sasl);
+	mechs_scram_end(a);
 	broker_chan_free(&a->ch);
 }
 
@@ -67,7 +87,7 @@ static void
 reply(struct authsess *a)
 {
 	if (a->ch.send_errno == 0)
-		(void)broker_reply(&a->ch, &outmsg);
+		(void)broker_reply(&a->ch, &authd_out);
 }
 
 /* After a step: close the channel if a reply could not be queued. */
@@ -83,7 +103,7 @@ check_reply(struct authsess *a)
 static void
 send_fail_now(struct authsess *a, uint32_t code, const char *text)
 {
-	authdproto_fail_put(&outmsg, code, text);
+	authdproto_fail_put(&authd_out, code, text);
 	reply(a);
 }
 
@@ -102,20 +122,16 @@ delayed_fail(void *ctx)
  * (not after the check: then the reply time would show what the check
  * cost, e.g. whether there was a real hash to check). */
 static void
-refuse(struct authsess *a, uint32_t code, const char *user, const char *reason)
+refuse_logged(struct authsess *a, uint32_t code)
 {
 	uint64_t now = ev_now_ms(), due;
-	char q[96];
 
-	log_set_session(a->ch.sid);
-	log_event(LOG_LEVEL_WARN, "auth_failed", "service=%s ip=%s user=\"%s\" reason=\"%s\" mech=%s",
-	    a->service, a->ch.ip, user ? log_quote(q, sizeof(q), user, (unsigned)strlen(user)) : "",
-	    reason, a->mech[0] ? a->mech : "-");
-	log_set_session(NULL);
 	counters_inc(authd_counters, counters_login_index(a->service, counters_mech(a->mech), code));
 	a->ch.perm.phase = AUTH_IDLE;
 	a->failures++;
 	sasl_clear(&a->sasl);
+	mechs_scram_end(a);
+	explicit_bzero(a->cram, sizeof(a->cram));
 	a->pending_code = code;
 	snprintf(a->pending_text, sizeof(a->pending_text), "%s",
 	    code == AUTH_FAIL_THROTTLED ? "too many failures, try later" :
@@ -124,9 +140,9 @@ refuse(struct authsess *a, uint32_t code, const char *user, const char *reason)
 	    code == AUTH_FAIL_MECH ? "unknown mechanism" :
 	    code == AUTH_FAIL_ABORTED ? "aborted" : "authentication failed");
 	/* refusals outside decide() have no arrival time: they start now */
-	due = (a->arrived_ms != 0 ? a->arrived_ms : now) + acfg.delay_ms;
+	due = (a->arrived_ms != 0 ? a->arrived_ms : now) + authd_acfg.delay_ms;
 	a->arrived_ms = 0;
-	if (acfg.delay_ms == 0 || code == AUTH_FAIL_ABORTED || code == AUTH_FAIL_MECH ||
+	if (authd_acfg.delay_ms == 0 || code == AUTH_FAIL_ABORTED || code == AUTH_FAIL_MECH ||
 	    due <= now) {
 		send_fail_now(a, a->pending_code, a->pending_text);
 		return;
@@ -138,6 +154,20 @@ refuse(struct authsess *a, uint32_t code, const char *user, const char *reason)
 		send_fail_now(a, a->pending_code, a->pending_text);
 }
 
+/* refuse_logged() after the line that says why. */
+static void
+refuse(struct authsess *a, uint32_t code, const char *user, const char *reason)
+{
+	char q[96];
+
+	log_set_session(a->ch.sid);
+	log_event(LOG_LEVEL_WARN, "auth_failed", "service=%s ip=%s user=\"%s\" reason=\"%s\" mech=%s",
+	    a->service, a->ch.ip, user ? log_quote(q, sizeof(q), user, (unsigned)strlen(user)) : "",
+	    reason, a->mech[0] ? a->mech : "-");
+	log_set_session(NULL);
+	refuse_logged(a, code);
+}
+
 /* The mail root of user canon: the record's own, else the template.  For
  * logins and recipient lookups alike.  Returns 0, or -1 with a reason. */
 static int
@@ -146,7 +176,7 @@ user_mailroot(const char *canon, const struct userdb_user *u, char out[CONFIG_PA
 {
 	if (u->mailroot[0] != '\0')
 		snprintf(out, CONFIG_PATH_MAX, "%s", u->mailroot);
-	else if (config_expand_mailroot(acfg.mail_root, canon, out, CONFIG_PATH_MAX) < 0) {
+	else if (config_expand_mailroot(authd_acfg.mail_root, canon, out, CONFIG_PATH_MAX) < 0) {
 		*why_r = "mail root template cannot be expanded";
 		return -1;
 	}
@@ -186,11 +216,32 @@ out:
 	return made;
 }
 
+/* A login with a password that the record has no SCRAM secrets for (made
+ * before SCRAM): its secrets into r, for the master to add.  Not with a
+ * rehash (that changes the hash they are bound to: the next login adds
+ * them).  Returns 1 if made. */
+static int
+scram_for(const char *canon, const struct userdb_user *u, const uint8_t *pass, size_t plen,
+    struct authd_scram_add *r)
+{
+	uint8_t salt[SCRAM_SALT_LEN];
+
+	memset(r, 0, sizeof(*r));
+	if (u->has_scram || plen == 0)
+		return 0;
+	util_random(salt, sizeof(salt));
+	scram_make_secrets(pass, plen, salt, sizeof(salt), authd_scfg.scram_iterations, &r->scram);
+	snprintf(r->user, sizeof(r->user), "%s", canon);
+	snprintf(r->hash, sizeof(r->hash), "%s", u->hash);
+	return 1;
+}
+
 /* Tell the master which user this session is (it spawns stored), then the
- * worker that it may continue. */
+ * worker that it may continue.  rehash, sadd: what the master is to write
+ * into the record after the login (or NULL). */
 static void
 grant(struct authsess *a, const char *canon, const struct userdb_user *u,
-    struct authd_rehash *rehash)
+    struct authd_rehash *rehash, struct authd_scram_add *sadd)
 {
 	static struct authd_login L;
 	const char *why;
@@ -201,11 +252,11 @@ grant(struct authsess *a, const char *canon, const struct userdb_user *u,
 	}
 	snprintf(L.sid, sizeof(L.sid), "%s", a->ch.sid);
 	snprintf(L.user, sizeof(L.user), "%s", canon);
-	L.uid = u->uid ? u->uid : acfg.mail_uid;
-	L.gid = u->gid ? u->gid : acfg.mail_gid;
+	L.uid = u->uid ? u->uid : authd_acfg.mail_uid;
+	L.gid = u->gid ? u->gid : authd_acfg.mail_gid;
 	L.quota = u->quota;
-	authdproto_login_put(&outmsg, &L);
-	if (ipc_send(master_fd, &outmsg) < 0) {
+	authdproto_login_put(&authd_out, &L);
+	if (ipc_send(master_fd, &authd_out) < 0) {
 		refuse(a, AUTH_FAIL_TEMP, canon, "master channel failed");
 		return;
 	}
@@ -213,13 +264,20 @@ grant(struct authsess *a, const char *canon, const struct userdb_user *u,
 	 * can end */
 	if (rehash != NULL) {
 		snprintf(rehash->sid, sizeof(rehash->sid), "%s", a->ch.sid);
-		authdproto_rehash_put(&outmsg, rehash);
-		if (ipc_send(master_fd, &outmsg) < 0)
+		authdproto_rehash_put(&authd_out, rehash);
+		if (ipc_send(master_fd, &authd_out) < 0)
 			log_event(LOG_LEVEL_ERR, "rehash_failed", "user=%s reason=\"master channel "
 			    "failed\"", canon);
 	}
+	if (sadd != NULL) {
+		snprintf(sadd->sid, sizeof(sadd->sid), "%s", a->ch.sid);
+		authdproto_scram_add_put(&authd_out, sadd);
+		if (ipc_send(master_fd, &authd_out) < 0)
+			log_event(LOG_LEVEL_ERR, "scram_add_failed", "user=%s reason=\"master channel "
+			    "failed\"", canon);
+	}
 	a->ch.perm.phase = AUTH_DONE;
-	authdproto_ok_put(&outmsg);
+	authdproto_ok_put(&authd_out);
 	reply(a);
 	log_set_session(a->ch.sid);
 	log_event(LOG_LEVEL_INFO, "login", "service=%s ip=%s user=%s mech=%s", a->service, a->ch.ip,
@@ -232,7 +290,7 @@ grant(struct authsess *a, const char *canon, const struct userdb_user *u,
 static int
 throttled(struct authsess *a, const char *name)
 {
-	switch (throttle_check(&acfg, a->ch.ip, name, a->arrived_ms)) {
+	switch (throttle_check(&authd_acfg, a->ch.ip, name, a->arrived_ms)) {
 	case THROTTLE_IP:
 		counters_inc(authd_counters, COUNTERS_AUTHD_THROTTLE + COUNTERS_THROTTLE_IP);
 		refuse(a, AUTH_FAIL_THROTTLED, name, "throttled: too many failures from this IP");
@@ -253,6 +311,31 @@ throttled(struct authsess *a, const char *name)
 	return 0;
 }
 
+/* auth_username_chars, auth_username_max: a name with any other byte, or
+ * too long, is refused before any lookup or normalisation, as a failed
+ * login the throttle counts for the address (the name is no key to count
+ * it under).  1 if refused. */
+static int
+name_refused(struct authsess *a, const uint8_t *user, size_t ulen)
+{
+	enum namechars_verdict v = namechars_check(&names, user, ulen);
+	char q[96];
+
+	if (v == NAMECHARS_OK)
+		return 0;
+	if (throttled(a, NULL))
+		return 1;
+	throttle_fail(&authd_acfg, a->ch.ip, NULL, a->arrived_ms);
+	log_set_session(a->ch.sid);
+	log_event(LOG_LEVEL_WARN, "auth_refused", "service=%s ip=%s reason=%s len=%zu user=\"%s\" "
+	    "mech=%s", a->service, a->ch.ip, v == NAMECHARS_CHARS ? "username_chars" :
+	    "username_length", ulen, log_quote(q, sizeof(q), (const char *)user,
+	    (unsigned)(ulen < 48 ? ulen : 48)), a->mech[0] ? a->mech : "-");
+	log_set_session(NULL);
+	refuse_logged(a, AUTH_FAIL_CREDENTIALS);
+	return 1;
+}
+
 /* The decision, given a user name and a password from the client. */
 static void
 decide(struct authsess *a, const uint8_t *user, size_t ulen, const uint8_t *pass, size_t plen)
@@ -264,17 +347,19 @@ decide(struct authsess *a, const uint8_t *user, size_t ulen, const uint8_t *pass
 	int rc;
 
 	a->arrived_ms = ev_now_ms();
-	if (userdb_normalize(user, ulen, acfg.default_domain, name, &why) < 0) {
+	if (name_refused(a, user, ulen))
+		return;
+	if (userdb_normalize(user, ulen, authd_acfg.default_domain, name, &why) < 0) {
 		/* raw bytes; refuse() quotes them for the log */
 		memcpy(raw, user, ulen < sizeof(raw) - 1 ? ulen : sizeof(raw) - 1);
 		raw[ulen < sizeof(raw) - 1 ? ulen : sizeof(raw) - 1] = '\0';
-		throttle_fail(&acfg, a->ch.ip, NULL, a->arrived_ms);
+		throttle_fail(&authd_acfg, a->ch.ip, NULL, a->arrived_ms);
 		refuse(a, AUTH_FAIL_CREDENTIALS, raw, why);
 		return;
 	}
 	if (throttled(a, name))
 		return;
-	rc = userdb_lookup(udb, name, &u, canon);
+	rc = userdb_lookup(authd_udb, name, &u, canon);
 	if (rc < 0) {
 		refuse(a, AUTH_FAIL_TEMP, name, "user database error");
 		return;
@@ -290,13 +375,17 @@ decide(struct authsess *a, const uint8_t *user, size_t ulen, const uint8_t *pass
 	}
 	if (v == USERDB_OK) {
 		static struct authd_rehash rh;
-		throttle_success(&acfg, a->ch.ip, name, ev_now_ms());
-		grant(a, canon, &u, rehash_weak(canon, &u, pass, plen, &rh) ? &rh : NULL);
+		static struct authd_scram_add sa;
+		int weak = rehash_weak(canon, &u, pass, plen, &rh);
+		throttle_success(&authd_acfg, a->ch.ip, name, ev_now_ms());
+		grant(a, canon, &u, weak ? &rh : NULL,
+		    !weak && scram_for(canon, &u, pass, plen, &sa) ? &sa : NULL);
 		explicit_bzero(&rh, sizeof(rh));
+		explicit_bzero(&sa, sizeof(sa));
 	} else {
 		/* disabled means the password was right: not a guess */
 		if (v != USERDB_DISABLED && v != USERDB_DB_ERROR)
-			throttle_fail(&acfg, a->ch.ip, name, ev_now_ms());
+			throttle_fail(&authd_acfg, a->ch.ip, name, ev_now_ms());
 		refuse(a, v == USERDB_DISABLED ? AUTH_FAIL_DISABLED :
 		    v == USERDB_DB_ERROR ? AUTH_FAIL_TEMP : AUTH_FAIL_CREDENTIALS,
 		    name, userdb_verdict_str(v));
@@ -314,11 +403,11 @@ sasl_step(struct authsess *a, enum sasl_result r)
 		return;
 	case SASL_CHALLENGE:
 		a->ch.perm.phase = AUTH_SASL;
-		authdproto_challenge_put(&outmsg, a->sasl.challenge);
+		authdproto_challenge_put(&authd_out, a->sasl.challenge);
 		reply(a);
 		return;
 	case SASL_ERR_SYNTAX:
-		throttle_fail(&acfg, a->ch.ip, NULL, ev_now_ms());
+		throttle_fail(&authd_acfg, a->ch.ip, NULL, ev_now_ms());
 		refuse(a, AUTH_FAIL_SYNTAX, NULL, "malformed SASL data");
 		return;
 	case SASL_ERR_ABORTED:
@@ -326,7 +415,7 @@ sasl_step(struct authsess *a, enum sasl_result r)
 		return;
 	case SASL_ERR_AUTHZ:
 		/* a guess at another identity counts like a wrong password */
-		throttle_fail(&acfg, a->ch.ip, NULL, ev_now_ms());
+		throttle_fail(&authd_acfg, a->ch.ip, NULL, ev_now_ms());
 		refuse(a, AUTH_FAIL_AUTHZ, NULL, "authorization identity is not the user (no proxy "
 		    "logins)");
 		return;
@@ -334,6 +423,37 @@ sasl_step(struct authsess *a, enum sasl_result r)
 		refuse(a, AUTH_FAIL_MECH, NULL, "unknown SASL mechanism");
 		return;
 	}
+}
+
+/* For mechs.c (SCRAM-SHA-256, CRAM-MD5): the steps every mechanism ends in. */
+void
+authd_reply(struct authsess *a)
+{
+	reply(a);
+}
+
+void
+authd_refuse(struct authsess *a, uint32_t code, const char *user, const char *reason)
+{
+	refuse(a, code, user, reason);
+}
+
+int
+authd_throttled(struct authsess *a, const char *name)
+{
+	return throttled(a, name);
+}
+
+int
+authd_name_refused(struct authsess *a, const uint8_t *user, size_t ulen)
+{
+	return name_refused(a, user, ulen);
+}
+
+void
+authd_grant(struct authsess *a, const char *canon, const struct userdb_user *u)
+{
+	grant(a, canon, u, NULL, NULL);
 }
 
 static int
@@ -345,7 +465,14 @@ on_auth_start(void *ctx, struct ipc_in *in)
 	if (authdproto_start_get(in, &r) < 0)
 		return -1;
 	log_quote(a->mech, sizeof(a->mech), r.mech, (unsigned)strlen(r.mech));
-	sasl_step(a, sasl_start(&a->sasl, r.mech, r.has_ir ? r.ir : NULL, r.irlen));
+	if (!sasl_mech_enabled(authd_scfg.mechanisms, r.mech, strlen(r.mech)))
+		sasl_step(a, SASL_ERR_MECH);
+	else if (strcasecmp(r.mech, "SCRAM-SHA-256") == 0)
+		mechs_scram_start(a, r.has_ir ? r.ir : NULL, r.irlen);
+	else if (strcasecmp(r.mech, "CRAM-MD5") == 0)
+		mechs_cram_start(a, r.has_ir);
+	else
+		sasl_step(a, sasl_start(&a->sasl, r.mech, r.has_ir ? r.ir : NULL, r.irlen));
 	return 0;
 }
 
@@ -358,7 +485,12 @@ on_auth_continue(void *ctx, struct ipc_in *in)
 
 	if (authdproto_continue_get(in, &line, &len) < 0)
 		return -1;
-	sasl_step(a, sasl_continue(&a->sasl, line, len));
+	if (a->scram != NULL)
+		mechs_scram_line(a, line, len);
+	else if (a->cram[0] != '\0')
+		mechs_cram_line(a, line, len);
+	else
+		sasl_step(a, sasl_continue(&a->sasl, line, len));
 	return 0;
 }
 
@@ -429,7 +561,7 @@ on_config(void *ctx, struct ipc_in *in)
 	(void)ctx;
 	if (authdproto_config_get(in, &c) < 0)
 		return -1;
-	acfg = c;
+	authd_acfg = c;
 	return 0;
 }
 
@@ -447,7 +579,7 @@ domain_hosted(const char *name)
 		return 1;
 	dom++;
 	buf_init(&b, 64);
-	rc = db_get(udb, USERDB_DBI_DOMAINS, dom, strlen(dom), &b);
+	rc = db_get(authd_udb, USERDB_DBI_DOMAINS, dom, strlen(dom), &b);
 	buf_free(&b, 0);
 	return rc != 0;
 }
@@ -457,10 +589,10 @@ domain_hosted(const char *name)
 static int
 expand(const char *key, struct aliases_expansion *x)
 {
-	struct aliases_limits lim = { .max_targets = acfg.alias_max_targets,
-	    .max_depth = acfg.alias_max_depth };
+	struct aliases_limits lim = { .max_targets = authd_acfg.alias_max_targets,
+	    .max_depth = authd_acfg.alias_max_depth };
 
-	return aliases_expand(udb, key, &lim, NULL, NULL, x);
+	return aliases_expand(authd_udb, key, &lim, NULL, NULL, x);
 }
 
 /* A subaddress, user+tag@domain: the user's (or alias's) when the whole
@@ -468,10 +600,10 @@ expand(const char *key, struct aliases_expansion *x)
 static int
 resolve_subaddress(char name[USERDB_NAME_MAX + 1], struct aliases_expansion *x)
 {
-	char *at = strchr(name, '@'), *d = name + strcspn(name, acfg.delimiter);
+	char *at = strchr(name, '@'), *d = name + strcspn(name, authd_acfg.delimiter);
 	const char *rest;
 
-	if (acfg.delimiter[0] == '\0' || *d == '\0' || d == name || (at != NULL && d >= at))
+	if (authd_acfg.delimiter[0] == '\0' || *d == '\0' || d == name || (at != NULL && d >= at))
 		return 0;
 	rest = at != NULL ? at : d + strlen(d);
 	memmove(d, rest, strlen(rest) + 1);
@@ -512,10 +644,10 @@ resolve_system(const char *name, struct aliases_expansion *x)
 	if (bare ? strcmp(local, "postmaster") != 0 : !domain_hosted(name))
 		return 0;
 	rc = expand(local, x);
-	if (rc != 0 || strcmp(local, "postmaster") != 0 || acfg.postmaster[0] == '\0')
+	if (rc != 0 || strcmp(local, "postmaster") != 0 || authd_acfg.postmaster[0] == '\0')
 		return rc;
-	if (userdb_normalize((const uint8_t *)acfg.postmaster, strlen(acfg.postmaster),
-	    acfg.default_domain, pm, &why) < 0)
+	if (userdb_normalize((const uint8_t *)authd_acfg.postmaster, strlen(authd_acfg.postmaster),
+	    authd_acfg.default_domain, pm, &why) < 0)
 		return 0;	/* the master checked it: cannot happen */
 	return expand(pm, x);
 }
@@ -543,7 +675,7 @@ resolve_name(char name[USERDB_NAME_MAX + 1], struct aliases_expansion *x)
 static int
 local_domain(const char *dom, size_t n)
 {
-	const char *p = acfg.local_domains, *e;
+	const char *p = authd_acfg.local_domains, *e;
 	size_t l;
 
 	for (; *p != '\0'; p = *e == ',' ? e + 1 : e) {
@@ -569,15 +701,15 @@ static int
 resolve_local(char name[USERDB_NAME_MAX + 1])
 {
 	char *at = strchr(name, '@');
-	size_t local, dl = strlen(acfg.default_domain);
+	size_t local, dl = strlen(authd_acfg.default_domain);
 
-	if (at == NULL || acfg.local_domains[0] == '\0' || dl == 0 ||
+	if (at == NULL || authd_acfg.local_domains[0] == '\0' || dl == 0 ||
 	    !local_domain(at + 1, strlen(at + 1)) || domain_hosted(name))
 		return 0;
 	local = (size_t)(at - name);
 	if (local + 1 + dl > USERDB_NAME_MAX)
 		return -1;
-	memcpy(at + 1, acfg.default_domain, dl + 1);
+	memcpy(at + 1, authd_acfg.default_domain, dl + 1);
 	for (at++; *at != '\0'; at++)	/* as userdb_normalize lower-cases it */
 		if (*at >= 'A' && *at <= 'Z')
 			*at = (char)(*at + 32);
@@ -599,7 +731,7 @@ targets(const struct aliases_expansion *x, struct authd_lookup_result *r)
 
 	for (i = 0; i < x->n && st != AUTHD_LOOKUP_TEMP; i++) {
 		t = &r->t[r->n];
-		rc = userdb_lookup(udb, x->user[i], &u, canon);
+		rc = userdb_lookup(authd_udb, x->user[i], &u, canon);
 		if (rc <= 0) {
 			/* gone since the expansion read it, or the db failed */
 			st = AUTHD_LOOKUP_TEMP;
@@ -612,8 +744,8 @@ targets(const struct aliases_expansion *x, struct authd_lookup_result *r)
 			log_event(LOG_LEVEL_ERR, "lookup_failed", "user=%s reason=\"%s\"", x->user[i], why);
 		} else {
 			snprintf(t->user, sizeof(t->user), "%s", x->user[i]);
-			t->uid = u.uid ? u.uid : acfg.mail_uid;
-			t->gid = u.gid ? u.gid : acfg.mail_gid;
+			t->uid = u.uid ? u.uid : authd_acfg.mail_uid;
+			t->gid = u.gid ? u.gid : authd_acfg.mail_gid;
 			t->quota = u.quota;
 			r->n++;
 			st = AUTHD_LOOKUP_FOUND;
@@ -636,7 +768,7 @@ resolve(const struct authd_lookup *q, struct authd_lookup_result *r)
 
 	memset(r, 0, sizeof(*r));
 	r->id = q->id;
-	if (userdb_normalize((const uint8_t *)q->address, strlen(q->address), acfg.default_domain,
+	if (userdb_normalize((const uint8_t *)q->address, strlen(q->address), authd_acfg.default_domain,
 	    name, &why) < 0) {
 		r->status = AUTHD_LOOKUP_INVALID;
 		return;
@@ -670,11 +802,11 @@ on_lookup(void *ctx, struct ipc_in *in)
 	static struct authd_lookup_result r;
 
 	(void)ctx;
-	if (!acfg.have || authdproto_lookup_get(in, &q) < 0)
+	if (!authd_acfg.have || authdproto_lookup_get(in, &q) < 0)
 		return -1;
 	resolve(&q, &r);
-	authdproto_lookup_result_put(&outmsg, &r);
-	if (ipc_send(master_fd, &outmsg) < 0)
+	authdproto_lookup_result_put(&authd_out, &r);
+	if (ipc_send(master_fd, &authd_out) < 0)
 		log_event(LOG_LEVEL_ERR, "lookup", "reason=\"master channel failed\" errno=%d", errno);
 	else
 		log_event(LOG_LEVEL_DEBUG, "lookup", "id=%u status=%u", r.id, r.status);
@@ -694,18 +826,18 @@ on_throttle(void *ctx, struct ipc_in *in)
 	size_t len = 0;
 
 	(void)ctx;
-	if (!acfg.have || authdproto_throttle_get(in, &q) < 0)
+	if (!authd_acfg.have || authdproto_throttle_get(in, &q) < 0)
 		return -1;
 	if (q.op == AUTHD_THROTTLE_LIST) {
-		len = throttle_list(&acfg, ev_now_ms(), text, sizeof(text), &count);
+		len = throttle_list(&authd_acfg, ev_now_ms(), text, sizeof(text), &count);
 	} else if (q.op == AUTHD_THROTTLE_CLEAR_IP) {
-		if (netaddr_key(q.key, acfg.ipv6_prefix, akey, sizeof(akey)) < 0)
+		if (netaddr_key(q.key, authd_acfg.ipv6_prefix, akey, sizeof(akey)) < 0)
 			why = "not a numeric IPv4 or IPv6 address";
 		else
-			count = throttle_clear_ip(&acfg, q.key, ev_now_ms());
-	} else if (userdb_normalize((const uint8_t *)q.key, strlen(q.key), acfg.default_domain,
+			count = throttle_clear_ip(&authd_acfg, q.key, ev_now_ms());
+	} else if (userdb_normalize((const uint8_t *)q.key, strlen(q.key), authd_acfg.default_domain,
 	    name, &why) == 0) {
-		count = throttle_clear_user(&acfg, name, ev_now_ms());
+		count = throttle_clear_user(&authd_acfg, name, ev_now_ms());
 	}
 	if (why != NULL)
 		len = (size_t)snprintf(text, sizeof(text), "%s", why);
@@ -713,15 +845,27 @@ on_throttle(void *ctx, struct ipc_in *in)
 		log_event(LOG_LEVEL_INFO, "throttle_cleared", "%s=%s records=%u by=control",
 		    q.op == AUTHD_THROTTLE_CLEAR_IP ? "ip" : "user",
 		    q.op == AUTHD_THROTTLE_CLEAR_IP ? akey : name, count);
-	authdproto_throttle_result_put(&outmsg, q.id, why != NULL, count, text, len);
-	if (ipc_send(master_fd, &outmsg) < 0)
+	authdproto_throttle_result_put(&authd_out, q.id, why != NULL, count, text, len);
+	if (ipc_send(master_fd, &authd_out) < 0)
 		log_event(LOG_LEVEL_ERR, "throttle", "reason=\"master channel failed\" errno=%d", errno);
 	return 0;
+}
+
+static int
+on_sasl_config(void *ctx, struct ipc_in *in)
+{
+	struct authd_sasl_config c;
+
+	(void)ctx;
+	if (authdproto_sasl_config_get(in, &c) < 0)
+		return -1;
+	return set_sasl_config(&c);
 }
 
 static const struct ipc_handler master_handlers[] = {
 	{ .type = MSG_AUTHD_SESSION_NEW, .with_fd = 1, .fn = on_session_new },
 	{ .type = MSG_AUTHD_CONFIG, .fn = on_config },
+	{ .type = MSG_AUTHD_SASL_CONFIG, .fn = on_sasl_config },
 	{ .type = MSG_AUTHD_LOOKUP, .fn = on_lookup },
 	{ .type = MSG_AUTHD_THROTTLE, .fn = on_throttle },
 };

@@ -11,6 +11,14 @@
 #include "../../common/proto/sasl.h"
 #include "../../common/mail/userdb.h"
 
+/* The phases of a worker channel: what it may send next. */
+enum auth_phase {
+	AUTH_IDLE = 1 << 0,	/* may start an attempt */
+	AUTH_SASL = 1 << 1,	/* a challenge is out: only its response */
+	AUTH_WAIT = 1 << 2,	/* a failure reply is pending: nothing */
+	AUTH_DONE = 1 << 3,	/* logged in: nothing, the channel closes */
+};
+
 /* One worker channel. */
 struct authsess {
 	struct broker_chan ch;	/* first: fd, sid, ip, permissions */
@@ -22,6 +30,8 @@ struct authsess {
 	uint32_t pending_code;
 	char pending_text[96];
 	struct sasl_server sasl;
+	struct scram_sess *scram;	/* a SCRAM-SHA-256 exchange (authd.c), else NULL */
+	char cram[48];			/* a CRAM-MD5 challenge is out: it, else "" */
 };
 
 /* throttle.c: whether an attempt gets a password check.  now is
@@ -54,10 +64,38 @@ uint32_t throttle_clear_user(const struct authd_config *c, const char *user, uin
  * not counting. */
 extern uint64_t *authd_counters;
 
-/* authd.c.  dummy_hash: a hash of a random password made with the default
+/* authd.c.  cfg: the snapshot, for the settings the master sends again
+ * later (MSG_AUTHD_SASL_CONFIG).  dummy_hash: a hash of a random password made with the default
  * scheme and cost, checked instead of a missing or unusable one so that
- * every attempt costs the same (kept; not copied). */
-void authd_init(struct db *userdb, int master_fd, const char *dummy_hash);
+ * every attempt costs the same (copied).  install_secret: 32 bytes kept
+ * across restarts, from which SCRAM answers for unknown users are made
+ * (the same every time, as a real user's are). */
+void authd_init(struct db *userdb, int master_fd, const char *dummy_hash,
+    const struct config *cfg, const uint8_t install_secret[32]);
 void authd_serve_master(int fd);
+
+/* authd.c, for mechs.c: the state and the steps every mechanism ends in
+ * (authd_refuse: logged, counted, after auth_fail_delay_ms; authd_grant:
+ * the login named to the master). */
+extern struct db *authd_udb;
+extern struct authd_config authd_acfg;
+extern struct authd_sasl_config authd_scfg;
+extern uint8_t authd_install_key[32];
+extern struct ipc_out authd_out;
+void authd_reply(struct authsess *a);
+void authd_refuse(struct authsess *a, uint32_t code, const char *user, const char *reason);
+int authd_throttled(struct authsess *a, const char *name);	/* 1: refused */
+int authd_name_refused(struct authsess *a, const uint8_t *user, size_t ulen);	/* 1: refused */
+void authd_grant(struct authsess *a, const char *canon, const struct userdb_user *u);
+
+/* mechs.c.  A SCRAM-SHA-256 or CRAM-MD5 exchange, started with the
+ * initial response (NULL: none) and fed the client's lines while
+ * a->scram (SCRAM) or a->cram[0] (CRAM-MD5) says one runs; scram_end
+ * wipes and frees SCRAM's state (any time, also with none). */
+void mechs_scram_start(struct authsess *a, const uint8_t *ir, size_t irlen);
+void mechs_scram_line(struct authsess *a, const uint8_t *line, size_t len);
+void mechs_scram_end(struct authsess *a);
+void mechs_cram_start(struct authsess *a, int has_ir);
+void mechs_cram_line(struct authsess *a, const uint8_t *line, size_t len);
 
 #endif

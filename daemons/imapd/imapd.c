@@ -17,6 +17,7 @@
 #include "../../common/ipc/scratch.h"
 #include "../../common/ipc/storeproto.h"
 #include "../../common/proto/imap_fmt.h"
+#include "../../common/proto/sasl.h"
 #include "imapd.h"
 
 typedef void imap_handler(struct imap *p, const struct imap_cmd *cmd);
@@ -152,8 +153,12 @@ imap_capabilities(struct imap *p, struct buf *b)
 		if (p->c.tls == NULL)
 			buf_append_str(b, " STARTTLS");
 		/* RFC 9051 6.2.3: no mechanism where it may not be used */
-		if (p->plaintext_ok)
-			buf_append_str(b, " AUTH=PLAIN AUTH=LOGIN");
+		if (p->plaintext_ok) {
+			char mechs[256];
+			if (sasl_mechs_format(p->cfg->auth_mechanisms, " AUTH=", "", mechs,
+			    sizeof(mechs)) > 0)
+				buf_append_str(b, mechs);
+		}
 		else
 			buf_append_str(b, " LOGINDISABLED");
 		return;

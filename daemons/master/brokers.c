@@ -27,6 +27,7 @@ static int authd_login_msg(void *ctx, struct ipc_in *in);
 static int authd_lookup_msg(void *ctx, struct ipc_in *in);
 static int authd_throttle_msg(void *ctx, struct ipc_in *in);
 static int authd_rehash_msg(void *ctx, struct ipc_in *in);
+static int authd_scram_add_msg(void *ctx, struct ipc_in *in);
 static int keyd_ready_msg(void *ctx, struct ipc_in *in);
 static void retire_keyd(struct master *m);
 
@@ -35,6 +36,7 @@ static const struct ipc_handler authd_handlers[] = {
 	{ .type = MSG_MASTER_LOOKUP_RESULT, .fn = authd_lookup_msg },
 	{ .type = MSG_MASTER_THROTTLE_RESULT, .fn = authd_throttle_msg },
 	{ .type = MSG_MASTER_REHASH, .fn = authd_rehash_msg },
+	{ .type = MSG_MASTER_SCRAM_ADD, .fn = authd_scram_add_msg },
 };
 
 static const struct ipc_handler keyd_handlers[] = {
@@ -86,6 +88,13 @@ authd_rehash_msg(void *ctx, struct ipc_in *in)
 {
 	(void)ctx;
 	return master_authd_rehash(M, in);
+}
+
+static int
+authd_scram_add_msg(void *ctx, struct ipc_in *in)
+{
+	(void)ctx;
+	return master_authd_scram_add(M, in);
 }
 
 static int

@@ -508,12 +508,17 @@ void
 master_send_authd_config(struct master *m)
 {
 	const struct config *c = &m->cfg;
+	struct authd_sasl_config sc;
 
 	if (m->authd.fd < 0)
 		return;
 	authdproto_config_put(&outmsg, c);
 	if (broker_send(m, &m->authd, &outmsg) < 0)
 		log_event(LOG_LEVEL_ERR, "broker_send", "child=authd what=config errno=%d", errno);
+	authdproto_sasl_config_from(c, &sc);
+	authdproto_sasl_config_put(&outmsg, &sc);
+	if (broker_send(m, &m->authd, &outmsg) < 0)
+		log_event(LOG_LEVEL_ERR, "broker_send", "child=authd what=sasl_config errno=%d", errno);
 }
 
 void

@@ -81,6 +81,7 @@ struct session {
 	uint32_t nrcpts;
 	char user[USERDB_NAME_MAX + 1];	/* authd's name for it after a login, else "" */
 	int rehashed;			/* MSG_MASTER_REHASH taken (once per session) */
+	int scram_added;		/* MSG_MASTER_SCRAM_ADD taken (once per session) */
 };
 
 /* A long-lived child the master talks to: authd, keyd. */
@@ -172,6 +173,9 @@ int control_throttle_result(struct master *m, struct ipc_in *in);
 /* rehash.c: MSG_MASTER_REHASH from authd, a weak hash's replacement for
  * the user a session just logged in as.  Returns 0, or -1 (a violation). */
 int master_authd_rehash(struct master *m, struct ipc_in *in);
+/* MSG_MASTER_SCRAM_ADD: SCRAM secrets for such a user whose record has
+ * none, bound to the hash the password was checked against. */
+int master_authd_scram_add(struct master *m, struct ipc_in *in);
 
 /* brokers.c */
 void brokers_init(struct master *m);

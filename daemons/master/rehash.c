@@ -10,6 +10,11 @@
  * strong hash, and no hash of a user who did not just log in.  The write
  * (an LMDB write transaction, which may wait for a posternctl that holds
  * the writer lock) runs in a forked child, so the master never waits.
+ *
+ * The same way, a user whose record predates SCRAM gets its SCRAM-SHA-256
+ * secrets at the first login with the password (MSG_MASTER_SCRAM_ADD),
+ * written only while the record has none and still holds the hash the
+ * password was checked against.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -118,6 +123,103 @@ master_authd_rehash(struct master *m, struct ipc_in *in)
 		upgrade_child(m, &r);
 	if (pid < 0)
 		log_event(LOG_LEVEL_ERR, "rehash_failed", "user=%s reason=\"fork failed\" errno=%d",
+		    r.user, errno);
+	log_set_session(NULL);
+done:
+	explicit_bzero(&r, sizeof(r));
+	return 0;
+}
+
+struct scram_add {
+	const struct authd_scram_add *r;
+	const char *why;
+};
+
+/* db_update callback: only into a record without secrets, same hash. */
+static int
+add_scram(void *ctx, const uint8_t *v, size_t vl, struct buf *out)
+{
+	struct scram_add *sa = ctx;
+	struct userdb_user u;
+	uint8_t rec[1024];
+	long n;
+
+	if (userdb_user_decode(&u, v, vl) < 0) {
+		sa->why = "the stored record is corrupt";
+		return -1;
+	}
+	if (u.has_scram || strcmp(u.hash, sa->r->hash) != 0) {
+		sa->why = u.has_scram ? "the record has SCRAM secrets already" :
+		    "the password changed meanwhile";
+		explicit_bzero(&u, sizeof(u));
+		return -1;
+	}
+	u.has_scram = 1;
+	u.scram = sa->r->scram;
+	n = userdb_user_encode(&u, rec, sizeof(rec));
+	explicit_bzero(&u, sizeof(u));
+	if (n < 0 || buf_append(out, rec, (size_t)n) < 0) {
+		sa->why = "the record does not fit";
+		return -1;
+	}
+	explicit_bzero(rec, sizeof(rec));
+	return 0;
+}
+
+static void
+scram_child(const struct master *m, const struct authd_scram_add *r)
+{
+	struct scram_add sa = { .r = r };
+	char err[256];
+	struct db *db;
+	int rc;
+
+	(void)syscall(SYS_close_range, 3, ~0U, 0);	/* (see upgrade_child) */
+	if (userdb_open(&db, m->cfg.userdb_path, m->cfg.userdb_map_size, 0, err,
+	    sizeof(err)) < 0) {
+		log_event(LOG_LEVEL_ERR, "scram_add_failed", "user=%s reason=\"%s\"", r->user, err);
+		_exit(1);
+	}
+	rc = db_update(db, USERDB_DBI_USERS, r->user, strlen(r->user), add_scram, &sa);
+	if (rc == 1)
+		log_event(LOG_LEVEL_INFO, "scram_added", "user=%s iterations=%u", r->user,
+		    r->scram.iterations);
+	else
+		log_event(LOG_LEVEL_WARN, "scram_add_failed", "user=%s reason=\"%s\"", r->user,
+		    rc == 0 ? "no such user" : sa.why ? sa.why : db_strerror(db));
+	db_close(db);
+	_exit(rc == 1 ? 0 : 1);
+}
+
+int
+master_authd_scram_add(struct master *m, struct ipc_in *in)
+{
+	static struct authd_scram_add r;
+	struct session *s;
+	pid_t pid;
+	size_t i;
+
+	if (authdproto_scram_add_get(in, &r) < 0)
+		return -1;
+	for (s = NULL, i = 0; i < m->nsessions; i++)
+		if (strcmp(m->sessions[i].sid, r.sid) == 0)
+			s = &m->sessions[i];
+	if (s == NULL)
+		goto done;	/* the worker is already gone: the next login tries again */
+	log_set_session(s->sid);
+	if (!s->logged_in || s->scram_added || s->rehashed || strcmp(s->user, r.user) != 0) {
+		log_event(LOG_LEVEL_ERR, "ipc_violation", "peer=authd reason=\"SCRAM secrets for a "
+		    "user this session did not just log in as\"");
+		log_set_session(NULL);
+		explicit_bzero(&r, sizeof(r));
+		return -1;
+	}
+	s->scram_added = 1;
+	pid = fork();
+	if (pid == 0)
+		scram_child(m, &r);
+	if (pid < 0)
+		log_event(LOG_LEVEL_ERR, "scram_add_failed", "user=%s reason=\"fork failed\" errno=%d",
 		    r.user, errno);
 	log_set_session(NULL);
 done:

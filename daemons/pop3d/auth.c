@@ -69,7 +69,11 @@ pop3_cmd_auth(struct pop3 *p, const struct pop3_cmd *cmd)
 		return;
 	if (cmd->nargs == 0) {
 		/* RFC 1734 listing, still expected by some clients */
-		client_puts(&p->c, "+OK\r\nPLAIN\r\nLOGIN\r\n.\r\n");
+		char mechs[256];
+		client_puts(&p->c, "+OK\r\n");
+		if (sasl_mechs_format(p->cfg->auth_mechanisms, "", "\r\n", mechs, sizeof(mechs)) > 0)
+			client_puts(&p->c, mechs);
+		client_puts(&p->c, ".\r\n");
 		return;
 	}
 	if (cmd->arglen[0] > 31) {

@@ -6,6 +6,7 @@
 
 #include "../../common/base/log.h"
 #include "../../common/ipc/proto.h"
+#include "../../common/proto/sasl.h"
 #include "pop3d.h"
 
 typedef void pop3_handler(struct pop3 *p, const struct pop3_cmd *cmd);
@@ -58,8 +59,13 @@ cmd_capa(struct pop3 *p, const struct pop3_cmd *cmd)
 	if (p->state == POP3_AUTHORIZATION && p->c.tls == NULL)
 		client_puts(&p->c, "STLS\r\n");
 	/* RFC 2595 section 4: no login mechanism is offered where it may not be used */
-	if (p->state == POP3_AUTHORIZATION && p->plaintext_ok)
-		client_puts(&p->c, "USER\r\nSASL PLAIN LOGIN\r\n");
+	if (p->state == POP3_AUTHORIZATION && p->plaintext_ok) {
+		char mechs[256];
+		client_puts(&p->c, "USER\r\nSASL");
+		if (sasl_mechs_format(p->cfg->auth_mechanisms, " ", "", mechs, sizeof(mechs)) > 0)
+			client_puts(&p->c, mechs);
+		client_puts(&p->c, "\r\n");
+	}
 	client_puts(&p->c, "IMPLEMENTATION Postern\r\n.\r\n");
 }
 

@@ -130,11 +130,62 @@ test_lookup(void)
 	CHECK(transfer() == 0 && authdproto_lookup_result_get(&in, &got) == -1, "unknown status refused");
 }
 
+/* MSG_AUTHD_SASL_CONFIG: the configured values arrive; authd refuses a
+ * name policy that does not compile and too few iterations. */
+static void
+test_sasl_config(void)
+{
+	struct authd_sasl_config sc, r;
+
+	CHECK(parse("auth_username_chars = a-z.@\nauth_username_max = 64\n"
+	    "auth_mechanisms = scram-sha-256 plain\nscram_iterations = 10000\n") == 0,
+	    "sasl keys parse");
+	authdproto_sasl_config_from(&cfg, &sc);
+	authdproto_sasl_config_put(&out, &sc);
+	CHECK(transfer() == 0 && authdproto_sasl_config_get(&in, &r) == 0 &&
+	    strcmp(r.username_chars, "a-z.@") == 0 && r.username_max == 64 && r.username_utf8 == 0 &&
+	    strcmp(r.mechanisms, "scram-sha-256 plain") == 0 && r.scram_iterations == 10000,
+	    "sasl config round trip");
+	CHECK(parse("auth_username_chars = z-a\n") < 0, "reversed range refused by config");
+	CHECK(parse("auth_mechanisms = PLAIN DIGEST-MD5\n") < 0, "unknown mechanism refused by config");
+	CHECK(parse("scram_iterations = 4095\n") < 0, "fewer than 4096 iterations refused");
+	snprintf(sc.username_chars, sizeof(sc.username_chars), "z-a");
+	authdproto_sasl_config_put(&out, &sc);
+	CHECK(transfer() == 0 && authdproto_sasl_config_get(&in, &r) < 0, "authd refuses a bad set");
+	authdproto_sasl_config_from(&cfg, &sc);
+	sc.scram_iterations = 100;
+	authdproto_sasl_config_put(&out, &sc);
+	CHECK(transfer() == 0 && authdproto_sasl_config_get(&in, &r) < 0, "authd refuses 100 rounds");
+}
+
+/* Two branches once gave two messages of authd's channels one number
+ * (0x0212): the master read SCRAM secrets as a lookup result. */
+static void
+test_numbers_distinct(void)
+{
+	static const int nums[] = {
+		MSG_AUTHD_SESSION_NEW, MSG_AUTHD_CONFIG, MSG_AUTHD_LOOKUP, MSG_AUTHD_THROTTLE,
+		MSG_MASTER_LOGIN, MSG_MASTER_LOOKUP_RESULT, MSG_MASTER_THROTTLE_RESULT,
+		MSG_MASTER_REHASH, MSG_AUTH_START, MSG_AUTH_CONTINUE, MSG_AUTH_USERPASS,
+		MSG_AUTH_CHALLENGE, MSG_AUTH_OK, MSG_AUTH_FAIL, MSG_AUTHD_SASL_CONFIG,
+		MSG_MASTER_SCRAM_ADD,
+	};
+	size_t i, j;
+	int ok = 1;
+
+	for (i = 0; i < sizeof(nums) / sizeof(nums[0]); i++)
+		for (j = i + 1; j < sizeof(nums) / sizeof(nums[0]); j++)
+			ok &= nums[i] != nums[j];
+	CHECK(ok, "every message of authd's channels has its own number");
+}
+
 int
 main(void)
 {
 	static char text[4096], root[CONFIG_PATH_MAX], dom[CONFIG_DOMAIN_MAX + 1];
 	static struct authd_config r;
+
+	test_sasl_config();
 
 	/* a 1000-byte template: "/mmm.../mmm.../%d/%n" */
 	memset(root, 'm', 1000);
@@ -172,5 +223,6 @@ main(void)
 	cfg.auth_ipv6_prefix = 129;
 	CHECK(round_trip(&r) == -1 && !r.have, "a value the master cannot send is refused");
 	test_lookup();
+	test_numbers_distinct();
 	return tap_done();
 }

@@ -349,11 +349,70 @@ test_lmdb(void)
 	CHECK(rmdir(dir) == 0, "lmdb: temp dir removed");
 }
 
+/* Layout 2: the SCRAM secrets; layout 1 records (no secrets) still read. */
+static void
+test_record_scram(void)
+{
+	struct userdb_user a, b;
+	uint8_t rec[800], v1[600];
+	long n, n1;
+	size_t i;
+	int ok = 1;
+
+	sample(&a);
+	n1 = userdb_user_encode(&a, v1, sizeof(v1));
+	CHECK(n1 > 0 && v1[0] == USERDB_REC_VERSION, "no secrets: layout 1 as before");
+	CHECK(userdb_user_decode(&b, v1, (size_t)n1) == 0 && !b.has_scram, "layout 1 reads, no secrets");
+	userdb_set_scram(&a, "pencil", 4096);
+	CHECK(a.has_scram && a.scram.saltlen == SCRAM_SALT_LEN && a.scram.iterations == 4096,
+	    "set_scram: a 16-byte salt, the count");
+	n = userdb_user_encode(&a, rec, sizeof(rec));
+	CHECK(n == n1 + 4 + 1 + SCRAM_SALT_LEN + 2 * SCRAM_KEY_LEN && rec[0] == USERDB_REC_VERSION_SCRAM,
+	    "layout 2 length");
+	CHECK(userdb_user_decode(&b, rec, (size_t)n) == 0 && b.has_scram &&
+	    b.scram.iterations == 4096 && b.scram.saltlen == a.scram.saltlen &&
+	    !memcmp(b.scram.salt, a.scram.salt, a.scram.saltlen) &&
+	    !memcmp(b.scram.stored_key, a.scram.stored_key, SCRAM_KEY_LEN) &&
+	    !memcmp(b.scram.server_key, a.scram.server_key, SCRAM_KEY_LEN) && !strcmp(b.hash, a.hash),
+	    "layout 2 roundtrip");
+	for (i = 0; i < (size_t)n; i++)
+		ok &= userdb_user_decode(&b, rec, i) == -1;
+	CHECK(ok, "every truncation of layout 2 refused");
+	rec[n1] = 0, rec[n1 + 1] = 0, rec[n1 + 2] = 0x0f, rec[n1 + 3] = 0xff;	/* 4095 rounds */
+	CHECK(userdb_user_decode(&b, rec, (size_t)n) == -1, "fewer than 4096 rounds refused");
+	n = userdb_user_encode(&a, rec, sizeof(rec));
+	rec[n1 + 4] = 0;	/* salt length 0 */
+	CHECK(userdb_user_decode(&b, rec, (size_t)n) == -1, "empty salt refused");
+	a.scram.saltlen = 0;
+	CHECK(userdb_user_encode(&a, rec, sizeof(rec)) == -1, "encode refuses an empty salt");
+	v1[0] = USERDB_REC_VERSION_SCRAM;
+	CHECK(userdb_user_decode(&b, v1, (size_t)n1) == -1, "layout 2 without its tail refused");
+	/* layout 3: a CRAM-MD5 secret, with or without SCRAM's */
+	sample(&a);
+	a.has_cram = 1;
+	memset(a.cram.inner, 0x11, sizeof(a.cram.inner));
+	memset(a.cram.outer, 0x22, sizeof(a.cram.outer));
+	n = userdb_user_encode(&a, rec, sizeof(rec));
+	CHECK(n == n1 + 1 + 2 * CRAM_STATE_LEN && rec[0] == USERDB_REC_VERSION_CRAM &&
+	    userdb_user_decode(&b, rec, (size_t)n) == 0 && b.has_cram && !b.has_scram &&
+	    !memcmp(&b.cram, &a.cram, sizeof(a.cram)), "layout 3 without SCRAM round-trips");
+	userdb_set_scram(&a, "pencil", 5000);
+	n = userdb_user_encode(&a, rec, sizeof(rec));
+	CHECK(userdb_user_decode(&b, rec, (size_t)n) == 0 && b.has_cram && b.has_scram &&
+	    b.scram.iterations == 5000 && !memcmp(&b.cram, &a.cram, sizeof(a.cram)),
+	    "layout 3 with SCRAM round-trips");
+	rec[n1] = 1;	/* which: SCRAM without the CRAM bit */
+	CHECK(userdb_user_decode(&b, rec, (size_t)n) == -1, "layout 3 without its CRAM bit refused");
+	rec[n1] = 7;
+	CHECK(userdb_user_decode(&b, rec, (size_t)n) == -1, "layout 3 with an unknown bit refused");
+}
+
 int
 main(void)
 {
 	test_record_roundtrip();
 	test_record_refusals();
+	test_record_scram();
 	test_normalize();
 	test_passwords();
 	test_dummy_check();
