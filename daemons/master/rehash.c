@@ -30,6 +30,7 @@
 
 struct upgrade {
 	const char *hash;
+	const char *user;
 	const char *why;
 	const char *from;
 };
@@ -66,11 +67,22 @@ replace_weak(void *ctx, const uint8_t *v, size_t vl, struct buf *out)
 	return 0;
 }
 
-/* In the forked child: open the user db read-write, replace, exit. */
-static void
-upgrade_child(const struct master *m, const struct authd_rehash *r)
+/* One record update in a forked child: open the user db read-write, run
+ * fn over user's record in one write transaction, exit 0 when it was
+ * replaced.  A failure is one log line event=failed with *why (set by fn)
+ * or the database's reason; success calls done for its own line. */
+struct update {
+	const char *user;
+	int (*fn)(void *ctx, const uint8_t *v, size_t vl, struct buf *out);
+	void *ctx;
+	const char *const *why;
+	const char *failed;
+	void (*done)(void *ctx);
+};
+
+static _Noreturn void
+update_child(const struct master *m, const struct update *u)
 {
-	struct upgrade up = { .hash = r->hash };
 	char err[256];
 	struct db *db;
 	int rc;
@@ -80,54 +92,91 @@ upgrade_child(const struct master *m, const struct authd_rehash *r)
 	(void)syscall(SYS_close_range, 3, ~0U, 0);
 	if (userdb_open(&db, m->cfg.userdb_path, m->cfg.userdb_map_size, 0, err,
 	    sizeof(err)) < 0) {
-		log_event(LOG_LEVEL_ERR, "rehash_failed", "user=%s reason=\"%s\"", r->user, err);
+		log_event(LOG_LEVEL_ERR, u->failed, "user=%s reason=\"%s\"", u->user, err);
 		_exit(1);
 	}
-	rc = db_update(db, USERDB_DBI_USERS, r->user, strlen(r->user), replace_weak, &up);
+	rc = db_update(db, USERDB_DBI_USERS, u->user, strlen(u->user), u->fn, u->ctx);
 	if (rc == 1)
-		log_event(LOG_LEVEL_INFO, "hash_upgraded", "user=%s from=%s to=yescrypt", r->user,
-		    up.from);
+		u->done(u->ctx);
 	else
-		log_event(LOG_LEVEL_WARN, "rehash_failed", "user=%s reason=\"%s\"", r->user,
-		    rc == 0 ? "no such user" : up.why ? up.why : db_strerror(db));
+		log_event(LOG_LEVEL_WARN, u->failed, "user=%s reason=\"%s\"", u->user,
+		    rc == 0 ? "no such user" : *u->why ? *u->why : db_strerror(db));
 	db_close(db);
 	_exit(rc == 1 ? 0 : 1);
+}
+
+/* Fork the child of u; the master goes on at once (the write may wait
+ * for a posternctl holding LMDB's writer lock). */
+static void
+update_spawn(const struct master *m, const struct update *u)
+{
+	pid_t pid = fork();
+
+	if (pid == 0)
+		update_child(m, u);
+	if (pid < 0)
+		log_event(LOG_LEVEL_ERR, u->failed, "user=%s reason=\"fork failed\" errno=%d",
+		    u->user, errno);
+}
+
+/* The session sid, or NULL when its worker is already gone (the next
+ * login tries again). */
+static struct session *
+session_of(struct master *m, const char *sid)
+{
+	size_t i;
+
+	for (i = 0; i < m->nsessions; i++)
+		if (strcmp(m->sessions[i].sid, sid) == 0)
+			return &m->sessions[i];
+	return NULL;
+}
+
+/* authd may send what for s only right after s logged in as user, and
+ * once (again: it was sent before); otherwise a violation, logged. */
+static int
+authd_may(const struct session *s, const char *user, int again, const char *what)
+{
+	if (s->logged_in && !again && strcmp(s->user, user) == 0)
+		return 0;
+	log_event(LOG_LEVEL_ERR, "ipc_violation", "peer=authd reason=\"%s for a user this "
+	    "session did not just log in as\"", what);
+	return -1;
+}
+
+static void
+upgraded(void *ctx)
+{
+	const struct upgrade *up = ctx;
+
+	log_event(LOG_LEVEL_INFO, "hash_upgraded", "user=%s from=%s to=yescrypt", up->user,
+	    up->from);
 }
 
 int
 master_authd_rehash(struct master *m, struct ipc_in *in)
 {
 	static struct authd_rehash r;
+	struct upgrade up = { .hash = r.hash, .user = r.user };
+	struct update u = { .user = r.user, .fn = replace_weak, .ctx = &up, .why = &up.why,
+	    .failed = "rehash_failed", .done = upgraded };
 	struct session *s;
-	pid_t pid;
-	size_t i;
+	int rc = 0;
 
 	if (authdproto_rehash_get(in, &r) < 0)
 		return -1;
-	for (s = NULL, i = 0; i < m->nsessions; i++)
-		if (strcmp(m->sessions[i].sid, r.sid) == 0)
-			s = &m->sessions[i];
-	if (s == NULL)
-		goto done;	/* the worker is already gone: the next login tries again */
-	log_set_session(s->sid);
-	if (!s->logged_in || s->rehashed || strcmp(s->user, r.user) != 0) {
-		log_event(LOG_LEVEL_ERR, "ipc_violation", "peer=authd reason=\"a rehash for a user "
-		    "this session did not just log in as\"");
+	if ((s = session_of(m, r.sid)) != NULL) {
+		log_set_session(s->sid);
+		if (authd_may(s, r.user, s->rehashed, "a rehash") < 0) {
+			rc = -1;
+		} else {
+			s->rehashed = 1;
+			update_spawn(m, &u);
+		}
 		log_set_session(NULL);
-		explicit_bzero(&r, sizeof(r));
-		return -1;
 	}
-	s->rehashed = 1;
-	pid = fork();
-	if (pid == 0)
-		upgrade_child(m, &r);
-	if (pid < 0)
-		log_event(LOG_LEVEL_ERR, "rehash_failed", "user=%s reason=\"fork failed\" errno=%d",
-		    r.user, errno);
-	log_set_session(NULL);
-done:
 	explicit_bzero(&r, sizeof(r));
-	return 0;
+	return rc;
 }
 
 struct scram_add {
@@ -167,62 +216,37 @@ add_scram(void *ctx, const uint8_t *v, size_t vl, struct buf *out)
 }
 
 static void
-scram_child(const struct master *m, const struct authd_scram_add *r)
+scram_done(void *ctx)
 {
-	struct scram_add sa = { .r = r };
-	char err[256];
-	struct db *db;
-	int rc;
+	const struct scram_add *sa = ctx;
 
-	(void)syscall(SYS_close_range, 3, ~0U, 0);	/* (see upgrade_child) */
-	if (userdb_open(&db, m->cfg.userdb_path, m->cfg.userdb_map_size, 0, err,
-	    sizeof(err)) < 0) {
-		log_event(LOG_LEVEL_ERR, "scram_add_failed", "user=%s reason=\"%s\"", r->user, err);
-		_exit(1);
-	}
-	rc = db_update(db, USERDB_DBI_USERS, r->user, strlen(r->user), add_scram, &sa);
-	if (rc == 1)
-		log_event(LOG_LEVEL_INFO, "scram_added", "user=%s iterations=%u", r->user,
-		    r->scram.iterations);
-	else
-		log_event(LOG_LEVEL_WARN, "scram_add_failed", "user=%s reason=\"%s\"", r->user,
-		    rc == 0 ? "no such user" : sa.why ? sa.why : db_strerror(db));
-	db_close(db);
-	_exit(rc == 1 ? 0 : 1);
+	log_event(LOG_LEVEL_INFO, "scram_added", "user=%s iterations=%u", sa->r->user,
+	    sa->r->scram.iterations);
 }
 
 int
 master_authd_scram_add(struct master *m, struct ipc_in *in)
 {
 	static struct authd_scram_add r;
+	struct scram_add sa = { .r = &r };
+	struct update u = { .user = r.user, .fn = add_scram, .ctx = &sa, .why = &sa.why,
+	    .failed = "scram_add_failed", .done = scram_done };
 	struct session *s;
-	pid_t pid;
-	size_t i;
+	int rc = 0;
 
 	if (authdproto_scram_add_get(in, &r) < 0)
 		return -1;
-	for (s = NULL, i = 0; i < m->nsessions; i++)
-		if (strcmp(m->sessions[i].sid, r.sid) == 0)
-			s = &m->sessions[i];
-	if (s == NULL)
-		goto done;	/* the worker is already gone: the next login tries again */
-	log_set_session(s->sid);
-	if (!s->logged_in || s->scram_added || s->rehashed || strcmp(s->user, r.user) != 0) {
-		log_event(LOG_LEVEL_ERR, "ipc_violation", "peer=authd reason=\"SCRAM secrets for a "
-		    "user this session did not just log in as\"");
+	if ((s = session_of(m, r.sid)) != NULL) {
+		log_set_session(s->sid);
+		/* never with a rehash: that changed the hash SCRAM was made beside */
+		if (authd_may(s, r.user, s->scram_added || s->rehashed, "SCRAM secrets") < 0) {
+			rc = -1;
+		} else {
+			s->scram_added = 1;
+			update_spawn(m, &u);
+		}
 		log_set_session(NULL);
-		explicit_bzero(&r, sizeof(r));
-		return -1;
 	}
-	s->scram_added = 1;
-	pid = fork();
-	if (pid == 0)
-		scram_child(m, &r);
-	if (pid < 0)
-		log_event(LOG_LEVEL_ERR, "scram_add_failed", "user=%s reason=\"fork failed\" errno=%d",
-		    r.user, errno);
-	log_set_session(NULL);
-done:
 	explicit_bzero(&r, sizeof(r));
-	return 0;
+	return rc;
 }
