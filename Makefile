@@ -46,7 +46,14 @@ LIBC_CFLAGS := -nostdinc -isystem $(MUSL_INC) -isystem compat/include \
             -isystem /usr/include/x86_64-linux-musl -isystem $(GCC_INC)
 LIBC_DEP := $(MUSL_INC)/.stamp
 GLIBC_A  := /usr/lib/x86_64-linux-gnu
-LIBC_OBJ := $(B)/obj/compat/glibc_abi.o
+LIBC_OBJ := $(B)/obj/compat/glibc_abi.o $(B)/obj/compat/string.o
+# compat/string.c: memcpy and memmove faster than musl's (see the file);
+# GCC must not turn its block loops (or memcpy itself) back into calls to
+# memcpy (-fno-builtin, -fno-tree-loop-distribute-patterns), and no
+# stack protector: musl's start-up copies the TLS image with memcpy before
+# the thread pointer (where the canary lives) exists, which is why musl
+# builds its own string functions without it too.
+$(B)/obj/compat/string.o: CFLAGS += -fno-builtin -fno-tree-loop-distribute-patterns -fno-stack-protector
 LINK_LIBS := $(GLIBC_A)/liblmdb.a $(GLIBC_A)/libseccomp.a $(GLIBC_A)/libcap-ng.a \
             $(GLIBC_A)/libcrypt.a $(GLIBC_A)/libbearssl.a $(LIBC_OBJ) $(MUSL)/libc.a \
             $(shell $(CC) -print-libgcc-file-name)
