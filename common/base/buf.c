@@ -77,6 +77,21 @@ buf_append_str(struct buf *b, const char *s)
 }
 
 int
+buf_append_u64(struct buf *b, const char *text, uint64_t v)
+{
+	char d[20];
+	size_t n = 0;
+
+	if (text != NULL && buf_append_str(b, text) < 0)
+		return -1;
+	do {
+		d[sizeof(d) - ++n] = (char)('0' + v % 10);
+		v /= 10;
+	} while (v != 0);
+	return buf_append(b, d + sizeof(d) - n, n);
+}
+
+int
 buf_printf(struct buf *b, const char *fmt, ...)
 {
 	va_list ap;

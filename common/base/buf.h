@@ -34,6 +34,10 @@ int buf_append(struct buf *b, const void *data, size_t len);
 int buf_append_str(struct buf *b, const char *s);
 
 /* Append printf-formatted text; -1 if it does not fit under max. */
+/* Append text then v in decimal (text may be NULL): the per-message
+ * numbers of long replies without printf, which is slow in musl. */
+int buf_append_u64(struct buf *b, const char *text, uint64_t v);
+
 int buf_printf(struct buf *b, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
 

@@ -703,13 +703,14 @@ put_item(struct render *r, const struct imap_fetch_item *it)
 
 	switch ((enum imap_fetch_att)it->att) {
 	case IMAP_FA_UID:
-		return buf_printf(o, "UID %u", m->uid);
+		return buf_append_u64(o, "UID ", m->uid);
 	case IMAP_FA_FLAGS:
-		return buf_printf(o, "FLAGS %s", m->flags != NULL ? m->flags : "()");
+		return buf_append_str(o, "FLAGS ") < 0 ? -1 :
+		    buf_append_str(o, m->flags != NULL ? m->flags : "()");
 	case IMAP_FA_INTERNALDATE:
 		return put_date(r);
 	case IMAP_FA_RFC822_SIZE:
-		return buf_printf(o, "RFC822.SIZE %llu", (unsigned long long)m->size);
+		return buf_append_u64(o, "RFC822.SIZE ", m->size);
 	case IMAP_FA_ENVELOPE:
 		if (buf_append_str(o, "ENVELOPE ") < 0)
 			return -1;
@@ -745,7 +746,7 @@ render_items(struct render *r)
 	unsigned i;
 	int e;
 
-	if (buf_printf(r->out, "* %u FETCH (", r->m->seq) < 0)
+	if (buf_append_u64(r->out, "* ", r->m->seq) < 0 || buf_append_str(r->out, " FETCH (") < 0)
 		return IMAP_FETCH_ERR_NOMEM;
 	for (i = 0; i < p->nitems; i++) {
 		if (i > 0 && buf_append(r->out, " ", 1) < 0)

@@ -139,6 +139,28 @@ test_growth(void)
 	buf_free(&b, 0);
 }
 
+static void
+test_append_u64(void)
+{
+	struct buf b;
+	char want[64];
+
+	buf_init(&b, 256);
+	CHECK(buf_append_u64(&b, "UID ", 0) == 0 && b.len == 5 && memcmp(b.data, "UID 0", 5) == 0,
+	    "u64: zero");
+	buf_reset(&b);
+	CHECK(buf_append_u64(&b, NULL, UINT64_MAX) == 0 && b.len == 20 &&
+	    memcmp(b.data, "18446744073709551615", 20) == 0, "u64: the largest, no text");
+	buf_reset(&b);
+	snprintf(want, sizeof(want), "* %u", 4294967295u);
+	CHECK(buf_append_u64(&b, "* ", 4294967295u) == 0 && b.len == strlen(want) &&
+	    memcmp(b.data, want, b.len) == 0, "u64: as printf prints it");
+	buf_free(&b, 0);
+	buf_init(&b, 4);
+	CHECK(buf_append_u64(&b, "UID ", 12345) == -1, "u64: over the buffer's max is refused");
+	buf_free(&b, 0);
+}
+
 int
 main(void)
 {
@@ -147,5 +169,6 @@ main(void)
 	test_consume();
 	test_reserve();
 	test_growth();
+	test_append_u64();
 	return tap_done();
 }
