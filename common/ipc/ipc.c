@@ -4,6 +4,7 @@
 #include <errno.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/time.h>
 #include <unistd.h>
 
@@ -402,6 +403,12 @@ ipc_dispatch_chan(const struct ipc_handler *tab, size_t n, struct ipc_chan *ch, 
 			continue;
 		if ((in->fd >= 0) != (tab[i].with_fd != 0))
 			break;
+		if (tab[i].with_fd == IPC_FD_FILE) {
+			struct stat st;
+
+			if (fstat(in->fd, &st) < 0 || !S_ISREG(st.st_mode))
+				break;
+		}
 		if (!permitted(&tab[i], i, ch)) {
 			ipc_in_close_fd(in);
 			return IPC_DENIED;

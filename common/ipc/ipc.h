@@ -114,12 +114,19 @@ void ipc_in_close_fd(struct ipc_in *in);
  * cannot know (a login refused or granted). */
 struct ipc_handler {
 	uint16_t type;
-	uint8_t with_fd;
+	uint8_t with_fd;	/* 0 none, 1 an fd, IPC_FD_FILE */
 	uint8_t once;		/* at most once per channel */
 	uint32_t phases;	/* bits of ipc_chan.phase it is valid in; 0 = any */
 	uint32_t then;		/* phase entered on acceptance; 0 = unchanged */
 	int (*fn)(void *ctx, struct ipc_in *in);
 };
+
+/* with_fd: the fd must be a regular file (a message memfd), checked with
+ * fstat before the handler runs.  A socket, pipe or FIFO in its place
+ * would block the reader for ever: a worker that sent stored its own
+ * channel's other end as "the message" held the user's mailbox lock with
+ * a stored stuck reading it. */
+#define IPC_FD_FILE 2
 
 /* The permission state of one channel, kept by its receiver. */
 struct ipc_chan {

@@ -321,7 +321,7 @@ prepare(struct view_session *s, int rootfd, const struct config *cfg)
 }
 
 static const struct ipc_handler deliver_requests[] = {
-	{ .type = MSG_STORE_DELIVER, .with_fd = 1, .phases = VIEW_PHASE_IDLE, .fn = on_deliver },
+	{ .type = MSG_STORE_DELIVER, .with_fd = IPC_FD_FILE, .phases = VIEW_PHASE_IDLE, .fn = on_deliver },
 };
 
 const struct view view_deliver = {

@@ -53,11 +53,17 @@ class TestIntakeHostile(unittest.TestCase):
         self.assertEqual(self.ask(s, f, "INTAKE-RCPT demo2@localhost"), "rcpt status=0 index=0")
         self.assertEqual(self.ask(s, f, "INTAKE-RCPT demo@localhost"), "rcpt status=0 index=1")
         self.assertEqual(self.ask(s, f, "INTAKE-DELIVER 1"), "deliver-fd")
-        # the stored it got is demo's (index 1), in the deliver view, and it
-        # answers a delivery request
-        self.assertTrue(self.ask(s, f, "DELIVER").startswith("deliver"))
+        # the stored it got is demo's (index 1), in the deliver view; the
+        # worker's request names the stored channel itself as the message
+        # fd: stored refuses it unread (IPC_FD_FILE) and exits, instead of
+        # blocking on its own channel for ever with the mailbox lock held
+        self.assertEqual(self.ask(s, f, "DELIVER"), "deliver stored-closed")
         self.app.wait_log(r"sid=%s .*event=stored_spawn user=demo@localhost \S+ role=deliver "
                           r"view=deliver" % sid, start=mark)
+        self.app.wait_log(r"sid=%s level=error event=ipc_violation peer=worker type=0x0621 "
+                          r"view=deliver" % sid, start=mark)
+        self.app.wait_log(r"sid=%s level=info event=child_exit child=stored pid=\d+ exit=1" % sid,
+                          start=mark)
         self.assertNotRegex(self.app.log()[mark:], r"stored_spawn user=demo2@localhost")
         self.assertRegex(self.app.log()[mark:], r'event=rcpt address="nobody@localhost" status=unknown')
 
