@@ -231,6 +231,8 @@ static const struct ipc_handler table[] = {
 	{ .type = MSG_STORE_MSGFD, .with_fd = 1, .fn = h_msgfd },
 	{ .type = MSG_STORE_POP_OPEN, .fn = h_auth_continue },	/* a type read wrongly */
 	{ .type = MSG_STORE_POP_OPEN, .with_fd = 1, .fn = h_msgfd },	/* never reached */
+	/* FAKE_FD is never open, so never a regular file: always refused */
+	{ .type = MSG_STORE_DELIVER, .with_fd = IPC_FD_FILE, .fn = h_msgfd },
 };
 #define NTABLE (sizeof(table) / sizeof(table[0]))
 
@@ -242,7 +244,8 @@ expect_row(uint16_t type, int with_fd)
 
 	for (i = 0; i < NTABLE; i++)
 		if (table[i].type == type)
-			return (table[i].with_fd != 0) == (with_fd != 0) ? (int)i : -1;
+			return (table[i].with_fd != 0) == (with_fd != 0) &&
+			    table[i].with_fd != IPC_FD_FILE ? (int)i : -1;
 	return -1;
 }
 
