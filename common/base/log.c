@@ -1,5 +1,6 @@
 /* log.c - key=value event lines on stderr. */
 #include "log.h"
+#include "util.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -107,22 +108,15 @@ static void
 utc_format(time_t t, char *out, size_t len)
 {
 	long long days = (long long)t / 86400, secs = (long long)t % 86400;
-	long long z, era, doe, yoe, y, doy, mp, d, m;
+	int64_t y;
+	unsigned m, d;
 
 	if (secs < 0) {
 		secs += 86400;
 		days--;
 	}
-	z = days + 719468;
-	era = (z >= 0 ? z : z - 146096) / 146097;
-	doe = z - era * 146097;
-	yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
-	y = yoe + era * 400;
-	doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-	mp = (5 * doy + 2) / 153;
-	d = doy - (153 * mp + 2) / 5 + 1;
-	m = mp < 10 ? mp + 3 : mp - 9;
-	snprintf(out, len, "%04lld-%02lld-%02lldT%02lld:%02lld:%02lld", y + (m <= 2), m, d,
+	util_civil_from_days(days, &y, &m, &d);
+	snprintf(out, len, "%04lld-%02u-%02uT%02lld:%02lld:%02lld", (long long)y, m, d,
 	    secs / 3600, secs / 60 % 60, secs % 60);
 }
 

@@ -208,3 +208,19 @@ util_rename_noreplace(int olddirfd, const char *oldpath, int newdirfd, const cha
 	return (int)syscall(SYS_renameat2, olddirfd, oldpath, newdirfd, newpath,
 	    UTIL_RENAME_NOREPLACE);
 }
+
+void
+util_civil_from_days(int64_t z, int64_t *y_r, unsigned *m_r, unsigned *d_r)
+{
+	int64_t era, doe, yoe, doy, mp;
+
+	z += 719468;
+	era = (z >= 0 ? z : z - 146096) / 146097;
+	doe = z - era * 146097;
+	yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
+	doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+	mp = (5 * doy + 2) / 153;
+	*d_r = (unsigned)(doy - (153 * mp + 2) / 5 + 1);
+	*m_r = (unsigned)(mp < 10 ? mp + 3 : mp - 9);
+	*y_r = yoe + era * 400 + (*m_r <= 2);
+}

@@ -30,6 +30,10 @@ void util_random(void *buf, size_t len);
  * (then -1, EEXIST).  The raw call, since musl 1.2.3 has no wrapper. */
 int util_rename_noreplace(int olddirfd, const char *oldpath, int newdirfd, const char *newpath);
 
+/* The proleptic Gregorian date of day number days (0 = 1970-01-01, any
+ * sign): H. Hinnant's civil_from_days. */
+void util_civil_from_days(int64_t days, int64_t *y_r, unsigned *m_r, unsigned *d_r);
+
 /* Write a new random session id (24 hex chars + NUL) into out. */
 void util_session_id(char out[25]);
 

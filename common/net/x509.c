@@ -6,6 +6,7 @@
  * contents first, then its header in front), so no length is computed twice.
  */
 #include "x509.h"
+#include "../base/util.h"
 
 #include <errno.h>
 #include <stdlib.h>
@@ -518,7 +519,9 @@ put_name(struct derw *w, const char *cn, size_t len)
 static void
 put_time(struct derw *w, uint64_t t)
 {
-	uint64_t z, era, doe, yoe, doy, mp, y, m, d, s = t % 86400;
+	uint64_t s = t % 86400;
+	int64_t y;
+	unsigned m, d;
 	char txt[15];
 	uint64_t f[7];
 	size_t i, n = 0;
@@ -527,18 +530,9 @@ put_time(struct derw *w, uint64_t t)
 		w->err = 1;
 		return;
 	}
-	/* days to civil date, proleptic Gregorian (H. Hinnant's algorithm) */
-	z = t / 86400 + 719468;
-	era = z / 146097;
-	doe = z - era * 146097;
-	yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
-	doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-	mp = (5 * doy + 2) / 153;
-	d = doy - (153 * mp + 2) / 5 + 1;
-	m = mp < 10 ? mp + 3 : mp - 9;
-	y = yoe + era * 400 + (m <= 2);
-	f[0] = y / 100;
-	f[1] = y % 100;
+	util_civil_from_days((int64_t)(t / 86400), &y, &m, &d);
+	f[0] = (uint64_t)y / 100;
+	f[1] = (uint64_t)y % 100;
 	f[2] = m;
 	f[3] = d;
 	f[4] = s / 3600;

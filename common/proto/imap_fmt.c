@@ -1,5 +1,6 @@
 /* imap_fmt.c - IMAP strings, dates and flags (RFC 9051 sections 4.3, 9). */
 #include "imap_fmt.h"
+#include "../base/util.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -221,23 +222,6 @@ imap_datetime_parse(const uint8_t *s, size_t len, int64_t *t_r, int *tzoff_r)
 	return 0;
 }
 
-/* Civil date of a day number (the inverse of imap_date_days). */
-static void
-civil(int64_t z, int64_t *y, unsigned *m, unsigned *d)
-{
-	int64_t era, doe, yoe, doy, mp;
-
-	z += 719468;
-	era = (z >= 0 ? z : z - 146096) / 146097;
-	doe = z - era * 146097;
-	yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
-	doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-	mp = (5 * doy + 2) / 153;
-	*d = (unsigned)(doy - (153 * mp + 2) / 5 + 1);
-	*m = (unsigned)(mp < 10 ? mp + 3 : mp - 9);
-	*y = yoe + era * 400 + (*m <= 2);
-}
-
 int
 imap_datetime_format(int64_t t, int tzoff, char out[IMAP_DATETIME_LEN + 1])
 {
@@ -250,7 +234,7 @@ imap_datetime_format(int64_t t, int tzoff, char out[IMAP_DATETIME_LEN + 1])
 	local = t + (int64_t)tzoff * 60;
 	days = (local >= 0 ? local : local - 86399) / 86400;
 	secs = local - days * 86400;
-	civil(days, &y, &m, &d);
+	util_civil_from_days(days, &y, &m, &d);
 	if (y < 1 || y > 9999)
 		return -1;
 	w = snprintf(out, IMAP_DATETIME_LEN + 1, "%02u-%s-%04u %02u:%02u:%02u %c%02u%02u", d,

@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "../base/log.h"
+#include "../base/util.h"
 #include "../ipc/authdproto.h"
 #include "../ipc/proto.h"
 #include "../proto/dotstuff.h"
@@ -342,7 +343,7 @@ wk_intake_txn_end(struct wk_intake *w)
 
 /* RFC 5322 3.3, in UTC, by hand: gmtime_r() and strftime() run glibc's
  * tzset once, which opens /etc/localtime (not in the filter, nor in the
- * empty root).  Days to a civil date: H. Hinnant's days_from_civil inverse. */
+ * empty root).  Days to a civil date: util_civil_from_days. */
 void
 wk_intake_date(char *out, size_t outlen)
 {
@@ -350,21 +351,14 @@ wk_intake_date(char *out, size_t outlen)
 	static const char months[12][4] = { "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul",
 	    "Aug", "Sep", "Oct", "Nov", "Dec" };
 	struct timespec ts = { 0, 0 };
-	long long t, z, era, doe, yoe, doy, mp, d, m, y;
-	unsigned sec;
+	long long t;
+	int64_t y;
+	unsigned sec, m, d;
 
 	(void)clock_gettime(CLOCK_REALTIME, &ts);
 	t = ts.tv_sec < 0 ? 0 : (long long)ts.tv_sec;
 	sec = (unsigned)(t % 86400);
-	z = t / 86400 + 719468;
-	era = z / 146097;
-	doe = z - era * 146097;
-	yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
-	doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-	mp = (5 * doy + 2) / 153;
-	d = doy - (153 * mp + 2) / 5 + 1;
-	m = mp < 10 ? mp + 3 : mp - 9;
-	y = yoe + era * 400 + (m <= 2);
-	snprintf(out, outlen, "%s, %02lld %s %04lld %02u:%02u:%02u +0000", days[(t / 86400) % 7],
-	    d, months[(m - 1) % 12], y, sec / 3600, sec / 60 % 60, sec % 60);
+	util_civil_from_days(t / 86400, &y, &m, &d);
+	snprintf(out, outlen, "%s, %02u %s %04lld %02u:%02u:%02u +0000", days[(t / 86400) % 7],
+	    d, months[(m - 1) % 12], (long long)y, sec / 3600, sec / 60 % 60, sec % 60);
 }

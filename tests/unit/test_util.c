@@ -174,6 +174,25 @@ test_session_id(void)
 	CHECK(strcmp(a, b) != 0, "session ids differ");
 }
 
+static void
+test_civil(void)
+{
+	static const struct { int64_t days, y; unsigned m, d; } v[] = {
+		{ 0, 1970, 1, 1 }, { -1, 1969, 12, 31 }, { 11016, 2000, 2, 29 },
+		{ 11017, 2000, 3, 1 }, { 20788, 2026, 12, 1 }, { 2932896, 9999, 12, 31 },
+		{ -719468, 0, 3, 1 }, { -719469, 0, 2, 29 },
+	};
+	int64_t y;
+	unsigned m, d, i;
+	int ok = 1;
+
+	for (i = 0; i < sizeof(v) / sizeof(v[0]); i++) {
+		util_civil_from_days(v[i].days, &y, &m, &d);
+		ok &= y == v[i].y && m == v[i].m && d == v[i].d;
+	}
+	CHECK(ok, "civil_from_days: epoch, before it, leap days, 9999-12-31, year 0");
+}
+
 int
 main(void)
 {
@@ -183,5 +202,6 @@ main(void)
 	test_base64_roundtrip();
 	test_ct_equal();
 	test_session_id();
+	test_civil();
 	return tap_done();
 }
