@@ -435,20 +435,6 @@ store_flags(struct imap *p, const struct imap_arg *a, struct store_req_store *r)
 	return 0;
 }
 
-/* The decimal digits of v appended to b (no printf: once per message of
- * a STORE of thousands). */
-static void
-put_num(struct buf *b, uint64_t v)
-{
-	char d[20];
-	size_t k = sizeof(d);
-
-	do
-		d[--k] = (char)('0' + v % 10);
-	while ((v /= 10) != 0);
-	buf_append(b, d + k, sizeof(d) - k);
-}
-
 /* The untagged FETCH of each message of set (but those in modified) with
  * its flags, gathered 64 KiB at a time: the set's ranges are walked in the
  * view (both ascending), not the view tested against the set. */
@@ -474,18 +460,18 @@ store_replies(struct imap *p, const struct store_uidset *set, const struct gone 
 			if (modified->n > 0 && gone_has(modified, v->uid[i]))
 				continue;
 			buf_append(&b, "* ", 2);
-			put_num(&b, i + 1);
+			buf_append_u64(&b, NULL, i + 1);
 			buf_append_str(&b, " FETCH (");
 			if (uid) {
 				buf_append_str(&b, "UID ");
-				put_num(&b, v->uid[i]);
+				buf_append_u64(&b, NULL, v->uid[i]);
 				buf_append(&b, " ", 1);
 			}
 			buf_append_str(&b, "FLAGS ");
 			imap_flags_text(v, v->flags[i], &b);
 			if (p->enabled & IMAP_EN_CONDSTORE) {
 				buf_append_str(&b, " MODSEQ (");
-				put_num(&b, v->modseq[i]);
+				buf_append_u64(&b, NULL, v->modseq[i]);
 				buf_append(&b, ")", 1);
 			}
 			buf_append(&b, ")\r\n", 3);
