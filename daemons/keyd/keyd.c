@@ -13,6 +13,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/random.h>
 #include <unistd.h>
 
 #include "../../common/base/ev.h"
@@ -22,6 +23,8 @@
 #include "../../common/ipc/keydproto.h"
 #include "../../common/base/log.h"
 #include "../../common/ipc/proto.h"
+#include "../../common/net/p256.h"
+#include "../../common/base/siphash.h"
 #include "keyd.h"
 
 /* A worker channel.  ch.ip is the master's word for the client, "" on a
@@ -49,8 +52,15 @@ static int retiring;
 static int rsa_kx;		/* RSA key exchange suites configured */
 uint64_t *keyd_counters;
 static uint32_t min_version;	/* lowest TLS version configured (wire value) */
+/* The cache: cache_sets sets of CACHE_WAYS entries, a session's set
+ * chosen by a keyed hash of its id (a worker picks the ids it saves, so
+ * it must not be able to aim them at one set), the least recently used
+ * entry of the set replaced.  Two scans of 8 per handshake instead of
+ * two of every entry. */
+#define CACHE_WAYS	8
 static struct cache_entry *cache;
-static size_t cache_size;
+static size_t cache_sets;
+static uint8_t cache_key[SIPHASH_KEY_LEN];
 static uint64_t cache_clock;
 static struct ipc_in inmsg;
 static struct ipc_out outmsg;
@@ -219,9 +229,10 @@ sign(const struct keyd_key *k, int id, const uint8_t *tbs, size_t len, uint8_t *
 	size_t hvlen = hash_data(id, tbs, len, hv), sl = 0;
 
 	if (k->type == BR_KEYTYPE_EC) {
-		/* 139: the longest ECDSA P-521 signature in DER */
+		/* 139: the longest ECDSA P-521 signature in DER; P-256 in
+		 * 64-bit code (p256.h), the other curves BearSSL's i31 */
 		if (hash_class(id) != NULL && cap >= 139)
-			sl = br_ecdsa_sign_asn1_get_default()(br_ec_get_default(), hash_class(id), hv,
+			sl = p256_ecdsa_sign_asn1(br_ec_get_default(), hash_class(id), hv,
 			    br_skey_decoder_get_ec(k->sk), sig);
 	} else {
 		const br_rsa_private_key *sk = br_skey_decoder_get_rsa(k->sk);
@@ -352,14 +363,21 @@ on_keyx(void *ctx, struct ipc_in *in)
 }
 
 static struct cache_entry *
+cache_set(const uint8_t *id)
+{
+	return &cache[siphash24(cache_key, id, KEYD_SESSION_ID_LEN) % cache_sets * CACHE_WAYS];
+}
+
+static struct cache_entry *
 cache_find(const uint8_t *id, const char *ip)
 {
+	struct cache_entry *set = cache_set(id);
 	size_t i;
 
-	for (i = 0; i < cache_size; i++)
-		if (cache[i].used && memcmp(cache[i].id, id, KEYD_SESSION_ID_LEN) == 0 &&
-		    strcmp(cache[i].ip, ip) == 0)
-			return &cache[i];
+	for (i = 0; i < CACHE_WAYS; i++)
+		if (set[i].used && memcmp(set[i].id, id, KEYD_SESSION_ID_LEN) == 0 &&
+		    strcmp(set[i].ip, ip) == 0)
+			return &set[i];
 	return NULL;
 }
 
@@ -372,20 +390,23 @@ static int
 on_cache_save(void *ctx, struct ipc_in *in)
 {
 	struct chan *c = ctx;
-	struct cache_entry *e, *victim = NULL;
+	struct cache_entry *e, *set;
 	struct keyd_cache_req r;
 	size_t i;
 
 	if (keydproto_cache_save(in, &r) < 0)
 		return -1;
-	if (cache_size == 0 || c->ch.ip[0] == '\0')
+	if (cache_sets == 0 || c->ch.ip[0] == '\0')
 		return 0;
 	e = cache_find(r.id, c->ch.ip);
-	for (i = 0; e == NULL && i < cache_size; i++)
-		if (victim == NULL || cache[i].used < victim->used)
-			victim = &cache[i];
-	if (e == NULL)
-		e = victim;
+	if (e == NULL) {
+		/* a free entry (used 0) or the least recently used of the set */
+		set = cache_set(r.id);
+		e = &set[0];
+		for (i = 1; i < CACHE_WAYS; i++)
+			if (set[i].used < e->used)
+				e = &set[i];
+	}
 	memcpy(e->id, r.id, KEYD_SESSION_ID_LEN);
 	snprintf(e->ip, sizeof(e->ip), "%s", c->ch.ip);
 	e->version = r.version;
@@ -492,16 +513,24 @@ static const struct ipc_handler master_handlers[] = {
 	{ .type = MSG_KEYD_RETIRE, .with_fd = 0, .fn = on_retire },
 };
 
+int
+keyd_cache_init(const struct config *cfg)
+{
+	cache_sets = ((size_t)cfg->tls_session_cache + CACHE_WAYS - 1) / CACHE_WAYS;
+	if (cache_sets == 0)
+		return 0;
+	cache = calloc(cache_sets * CACHE_WAYS, sizeof(*cache));
+	if (cache == NULL || getrandom(cache_key, sizeof(cache_key), 0) != (ssize_t)sizeof(cache_key))
+		return -1;
+	return 0;
+}
+
 void
 keyd_serve(struct keyd_keys *keys, const struct config *cfg, int master_fd)
 {
 	K = keys;
 	rsa_kx = cfg->tls_legacy_suites;
 	min_version = KEYD_TLS10 + (uint32_t)(cfg->tls_min_version - 10);
-	cache_size = (size_t)cfg->tls_session_cache;
-	cache = cache_size ? calloc(cache_size, sizeof(*cache)) : NULL;
-	if (cache_size && cache == NULL)
-		fatal("reason=\"cannot allocate session cache\"");
 	keydproto_ready_put(&outmsg, (uint32_t)keys->n);
 	if (ipc_send(master_fd, &outmsg) < 0)
 		fatal("reason=\"master channel\"");

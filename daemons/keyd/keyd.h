@@ -49,6 +49,11 @@ int keyd_expiry(const struct keyd_key *k, int64_t now, uint64_t warn_days, int64
 #define KEYD_TIME_ISO_LEN 32
 void keyd_time_iso(int64_t t, char out[KEYD_TIME_ISO_LEN]);
 
+/* keyd.c: allocate the session cache (tls_session_cache entries) and
+ * its hash key, before the sandbox (getrandom is not in keyd's filter).
+ * Returns 0 or -1. */
+int keyd_cache_init(const struct config *cfg);
+
 /* keyd.c: serve the master channel and worker channels. */
 void keyd_serve(struct keyd_keys *keys, const struct config *cfg, int master_fd);
 

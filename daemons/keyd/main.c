@@ -7,6 +7,7 @@
 
 #include "../../common/base/daemon.h"
 #include "../../common/base/log.h"
+#include "../../common/net/p256.h"
 #include "../../common/ipc/counters.h"
 #include "../../common/ipc/proto.h"
 #include "../../policy/policy.h"
@@ -28,9 +29,16 @@ main(int argc, char **argv)
 		return 2;
 	}
 	keyd_counters = counters_map(COUNTERS_FD);
+	if (keyd_cache_init(&cfg) < 0) {
+		log_event(LOG_LEVEL_ERR, "tls_load_failed", "reason=\"cannot set up the session cache\"");
+		return 2;
+	}
 	policy_spec(POLICY_KEYD, &cfg, &spec);
 	sandbox_confine(&spec);
 	sandbox_lock(&spec);
+	for (size_t i = 0; i < keys.n; i++)
+		if (keys.k[i].type == BR_KEYTYPE_EC && keys.k[i].curve == BR_EC_secp256r1)
+			p256_init();	/* the signing table, before the first handshake waits for it */
 	log_event(LOG_LEVEL_INFO, "ready", "keys=%zu", keys.n);
 	keyd_serve(&keys, &cfg, FD_PARENT);
 	return 0;

@@ -250,6 +250,39 @@ class TestHandshakes(TlsBase):
             shutil.rmtree(home, ignore_errors=True)
 
 
+class TestSessionCache(TlsBase):
+    """keyd's session cache: sets of 8 chosen by a keyed hash of the id,
+    least recently used replaced.  With tls_session_cache = 8 there is one
+    set, so a ninth session pushes out the first and keeps the rest."""
+    overrides = {"tls_session_cache": "8"}
+
+    def handshake(self, session=None):
+        if not hasattr(self, "ctx"):
+            self.ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+            self.ctx.maximum_version = ssl.TLSVersion.TLSv1_2
+            self.ctx.options |= ssl.OP_NO_TICKET
+            self.ctx.load_verify_locations(self.ec_crt)
+        with socket.create_connection(("127.0.0.1", self.sport), timeout=10) as raw:
+            with self.ctx.wrap_socket(raw, server_hostname="mail.example.org", session=session) as s:
+                self.assertTrue(s.recv(64).startswith(b"+OK"))
+                return s.session, s.session_reused
+
+    def test_ninth_session_replaces_the_least_recently_used(self):
+        sessions = [self.handshake()[0] for _ in range(9)]
+        self.assertTrue(self.handshake(sessions[8])[1], "the newest is kept")
+        self.assertTrue(self.handshake(sessions[1])[1], "the second is kept")
+        self.assertFalse(self.handshake(sessions[0])[1], "the first was replaced")
+
+
+class TestSessionCacheDefault(TestSessionCache):
+    """The default 10000: forty sessions all stay resumable."""
+    overrides = {}
+
+    def test_ninth_session_replaces_the_least_recently_used(self):
+        sessions = [self.handshake()[0] for _ in range(40)]
+        self.assertTrue(all(self.handshake(s)[1] for s in sessions))
+
+
 class TestTlsRequired(TlsBase):
     overrides = {"tls_plaintext_loopback": "no"}
 
