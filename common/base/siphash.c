@@ -1,19 +1,9 @@
 /* siphash.c - SipHash-2-4, written from the specification in "SipHash: a
  * fast short-input PRF" (Aumasson, Bernstein; INDOCRYPT 2012), section 2. */
 #include "siphash.h"
+#include "util.h"
 
 #define ROTL(x, b) (uint64_t)(((x) << (b)) | ((x) >> (64 - (b))))
-
-static uint64_t
-load_le64(const uint8_t *p)
-{
-	uint64_t v = 0;
-	int i;
-
-	for (i = 7; i >= 0; i--)
-		v = (v << 8) | p[i];
-	return v;
-}
 
 /* One SipRound over the state v[0..3]. */
 static void
@@ -38,7 +28,7 @@ uint64_t
 siphash24(const uint8_t key[SIPHASH_KEY_LEN], const void *data, size_t len)
 {
 	const uint8_t *p = data;
-	uint64_t k0 = load_le64(key), k1 = load_le64(key + 8);
+	uint64_t k0 = util_load_le64(key), k1 = util_load_le64(key + 8);
 	uint64_t v[4] = {
 		k0 ^ 0x736f6d6570736575ULL, k1 ^ 0x646f72616e646f6dULL,
 		k0 ^ 0x6c7967656e657261ULL, k1 ^ 0x7465646279746573ULL,
@@ -47,7 +37,7 @@ siphash24(const uint8_t key[SIPHASH_KEY_LEN], const void *data, size_t len)
 	size_t i, full = len - len % 8;
 
 	for (i = 0; i < full; i += 8)
-		compress(v, load_le64(p + i));
+		compress(v, util_load_le64(p + i));
 	/* the last block: the remaining bytes, then the length in the top byte */
 	for (i = 0; i < len % 8; i++)
 		last |= (uint64_t)p[full + i] << (8 * i);

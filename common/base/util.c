@@ -209,6 +209,26 @@ util_rename_noreplace(int olddirfd, const char *oldpath, int newdirfd, const cha
 	    UTIL_RENAME_NOREPLACE);
 }
 
+uint64_t
+util_load_le64(const uint8_t *p)
+{
+	uint64_t v = 0;
+	int i;
+
+	for (i = 7; i >= 0; i--)
+		v = (v << 8) | p[i];
+	return v;
+}
+
+void
+util_store_le64(uint8_t *p, uint64_t v)
+{
+	int i;
+
+	for (i = 0; i < 8; i++, v >>= 8)
+		p[i] = (uint8_t)v;
+}
+
 void
 util_civil_from_days(int64_t z, int64_t *y_r, unsigned *m_r, unsigned *d_r)
 {

@@ -34,6 +34,10 @@ int util_rename_noreplace(int olddirfd, const char *oldpath, int newdirfd, const
  * sign): H. Hinnant's civil_from_days. */
 void util_civil_from_days(int64_t days, int64_t *y_r, unsigned *m_r, unsigned *d_r);
 
+/* 8 bytes as a little-endian integer, and back. */
+uint64_t util_load_le64(const uint8_t *p);
+void util_store_le64(uint8_t *p, uint64_t v);
+
 /* Write a new random session id (24 hex chars + NUL) into out. */
 void util_session_id(char out[25]);
 

@@ -2,6 +2,7 @@
  * implementation (x25519.h).  Written from RFC 7748 sections 4.1 and 5:
  * the Montgomery ladder, a24 = 121665, inversion by z^(p-2). */
 #include "x25519.h"
+#include "../base/util.h"
 
 #include <string.h>
 
@@ -22,32 +23,12 @@ const int x25519_fast = 1;
  * reduced elements stay < 2^54, which every multiplication accepts. */
 typedef uint64_t fe[5];
 
-static uint64_t
-load64_le(const uint8_t *p)
-{
-	uint64_t v = 0;
-	int i;
-
-	for (i = 7; i >= 0; i--)
-		v = (v << 8) | p[i];
-	return v;
-}
-
-static void
-store64_le(uint8_t *p, uint64_t v)
-{
-	int i;
-
-	for (i = 0; i < 8; i++, v >>= 8)
-		p[i] = (uint8_t)v;
-}
-
 /* 32 little-endian bytes; bit 255 ignored (RFC 7748 section 5). */
 static void
 fe_frombytes(fe h, const uint8_t s[32])
 {
-	uint64_t w0 = load64_le(s), w1 = load64_le(s + 8), w2 = load64_le(s + 16),
-	    w3 = load64_le(s + 24);
+	uint64_t w0 = util_load_le64(s), w1 = util_load_le64(s + 8), w2 = util_load_le64(s + 16),
+	    w3 = util_load_le64(s + 24);
 
 	h[0] = w0 & MASK51;
 	h[1] = ((w0 >> 51) | (w1 << 13)) & MASK51;
@@ -91,10 +72,10 @@ fe_tobytes(uint8_t s[32], const fe f)
 	h4 += h3 >> 51;
 	h3 &= MASK51;
 	h4 &= MASK51;	/* the 2^255 that q took away */
-	store64_le(s, h0 | (h1 << 51));
-	store64_le(s + 8, (h1 >> 13) | (h2 << 38));
-	store64_le(s + 16, (h2 >> 26) | (h3 << 25));
-	store64_le(s + 24, (h3 >> 39) | (h4 << 12));
+	util_store_le64(s, h0 | (h1 << 51));
+	util_store_le64(s + 8, (h1 >> 13) | (h2 << 38));
+	util_store_le64(s + 16, (h2 >> 26) | (h3 << 25));
+	util_store_le64(s + 24, (h3 >> 39) | (h4 << 12));
 }
 
 static void

@@ -4,8 +4,10 @@
 #define POSTERN_TAP_H
 
 #include <ftw.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <sys/stat.h>
 
 static int tap_n, tap_failed;
@@ -59,6 +61,24 @@ static inline void
 tap_rmtree(const char *dir)
 {
 	CHECK(nftw(dir, tap_rm_one, 8, FTW_DEPTH | FTW_PHYS) == 0, "temp dir removed");
+}
+
+/* n bytes from 2n hex digits (either case) into out; 0, or -1 when hex
+ * is not exactly that. */
+static inline int
+tap_unhex(uint8_t *out, size_t n, const char *hex)
+{
+	size_t i;
+	unsigned v;
+
+	if (strlen(hex) != 2 * n)
+		return -1;
+	for (i = 0; i < n; i++) {
+		if (sscanf(hex + 2 * i, "%2x", &v) != 1)
+			return -1;
+		out[i] = (uint8_t)v;
+	}
+	return 0;
 }
 
 #endif

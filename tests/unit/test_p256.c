@@ -12,22 +12,6 @@
 #include "../../common/net/p256.h"
 #include "tap.h"
 
-static int
-unhex(uint8_t *out, size_t n, const char *hex)
-{
-	size_t i;
-	unsigned v;
-
-	if (strlen(hex) != 2 * n)
-		return -1;
-	for (i = 0; i < n; i++) {
-		if (sscanf(hex + 2 * i, "%2x", &v) != 1)
-			return -1;
-		out[i] = (uint8_t)v;
-	}
-	return 0;
-}
-
 /* n - d as 32 big-endian bytes, for small d */
 static void
 order_minus(uint8_t out[32], unsigned d)
@@ -176,18 +160,18 @@ rfc6979(void)
 	br_ec_private_key sk = { .curve = BR_EC_secp256r1, .x = x, .xlen = 32 };
 	br_sha256_context hc;
 
-	unhex(x, 32, "C9AFA9D845BA75166B5C215767B1D6934E50C3DB36E89B127B8A622B120F6721");
+	tap_unhex(x, 32, "C9AFA9D845BA75166B5C215767B1D6934E50C3DB36E89B127B8A622B120F6721");
 	br_sha256_init(&hc);
 	br_sha256_update(&hc, "sample", 6);
 	br_sha256_out(&hc, hv);
-	unhex(want, 64, "EFD48B2AACB6A8FD1140DD9CD45E81D69D2C877B56AAF991C34D0EA84EAF3716"
+	tap_unhex(want, 64, "EFD48B2AACB6A8FD1140DD9CD45E81D69D2C877B56AAF991C34D0EA84EAF3716"
 	    "F7CB1C942D657C41D436C7A1B6E29F65F3E900DBB9AFF4064DC4AB2F843ACDA8");
 	CHECK(p256_ecdsa_sign_raw(&br_ec_p256_m31, &br_sha256_vtable, hv, &sk, sig) == 64 &&
 	    memcmp(sig, want, 64) == 0, "RFC 6979 A.2.5: SHA-256, \"sample\"");
 	br_sha256_init(&hc);
 	br_sha256_update(&hc, "test", 4);
 	br_sha256_out(&hc, hv);
-	unhex(want, 64, "F1ABB023518351CD71D881567B1EA663ED3EFCF6C5132B354F28D3B0B7D38367"
+	tap_unhex(want, 64, "F1ABB023518351CD71D881567B1EA663ED3EFCF6C5132B354F28D3B0B7D38367"
 	    "019F4113742A2B14BD25926B49C649155F267E60D3814B4C0CC84250E46F0083");
 	CHECK(p256_ecdsa_sign_raw(&br_ec_p256_m31, &br_sha256_vtable, hv, &sk, sig) == 64 &&
 	    memcmp(sig, want, 64) == 0, "RFC 6979 A.2.5: SHA-256, \"test\"");

@@ -11,27 +11,11 @@
 #include "tap.h"
 
 static int
-unhex(uint8_t *out, size_t n, const char *hex)
-{
-	size_t i;
-	unsigned v;
-
-	if (strlen(hex) != 2 * n)
-		return -1;
-	for (i = 0; i < n; i++) {
-		if (sscanf(hex + 2 * i, "%2x", &v) != 1)
-			return -1;
-		out[i] = (uint8_t)v;
-	}
-	return 0;
-}
-
-static int
 x25519_hex(const char *k, const char *u, const char *want)
 {
 	uint8_t kb[32], ub[32], wb[32], out[32];
 
-	if (unhex(kb, 32, k) < 0 || unhex(ub, 32, u) < 0 || unhex(wb, 32, want) < 0)
+	if (tap_unhex(kb, 32, k) < 0 || tap_unhex(ub, 32, u) < 0 || tap_unhex(wb, 32, want) < 0)
 		return 0;
 	return x25519(out, kb, ub) == 0 && memcmp(out, wb, 32) == 0;
 }
@@ -49,7 +33,7 @@ iterated(int n, const char *want)
 		memcpy(u, k, 32);
 		memcpy(k, r, 32);
 	}
-	return unhex(wb, 32, want) == 0 && memcmp(k, wb, 32) == 0;
+	return tap_unhex(wb, 32, want) == 0 && memcmp(k, wb, 32) == 0;
 }
 
 static void
@@ -68,16 +52,16 @@ rfc7748(void)
 	CHECK(iterated(1000, "684cf59ba83309552800ef566f2f4d3c1c3887c49360e3875f2eb94d99532c51"),
 	    "5.2 iterated 1000 times");
 	/* 6.1: Alice and Bob */
-	unhex(a, 32, "77076d0a7318a57d3c16c17251b26645df4c2f87ebc0992ab177fba51db92c2a");
-	unhex(b, 32, "5dab087e624a8a4b79e17f8b83800ee66f3bb1292618b6fd1c2f8b27ff88e0eb");
-	CHECK(x25519(pa, a, base) == 0 && unhex(want, 32,
+	tap_unhex(a, 32, "77076d0a7318a57d3c16c17251b26645df4c2f87ebc0992ab177fba51db92c2a");
+	tap_unhex(b, 32, "5dab087e624a8a4b79e17f8b83800ee66f3bb1292618b6fd1c2f8b27ff88e0eb");
+	CHECK(x25519(pa, a, base) == 0 && tap_unhex(want, 32,
 	    "8520f0098930a754748b7ddcb43ef75a0dbf3a0d26381af4eba4a98eaa9b4e6a") == 0 &&
 	    memcmp(pa, want, 32) == 0, "6.1 Alice's public key");
-	CHECK(x25519(pb, b, base) == 0 && unhex(want, 32,
+	CHECK(x25519(pb, b, base) == 0 && tap_unhex(want, 32,
 	    "de9edb7d7b7dc1b4d35b61c2ece435373f8343c85b78674dadfc7e146f882b4f") == 0 &&
 	    memcmp(pb, want, 32) == 0, "6.1 Bob's public key");
 	CHECK(x25519(s1, a, pb) == 0 && x25519(s2, b, pa) == 0 && memcmp(s1, s2, 32) == 0 &&
-	    unhex(want, 32, "4a5d9d5ba4ce2de1728e3bf480350f25e07e21c947d19e3376f09b3c1e161742") == 0 &&
+	    tap_unhex(want, 32, "4a5d9d5ba4ce2de1728e3bf480350f25e07e21c947d19e3376f09b3c1e161742") == 0 &&
 	    memcmp(s1, want, 32) == 0, "6.1 the shared secret");
 }
 
@@ -124,7 +108,7 @@ differential(void)
 	int ok = 1, zeros = 0, z;
 
 	for (i = 0; i < sizeof(special) / sizeof(special[0]); i++) {
-		unhex(pt, 32, special[i]);
+		tap_unhex(pt, 32, special[i]);
 		if (getrandom(k, 32, 0) != 32)
 			ok = 0;
 		ok &= same_as_m31(pt, k, 32, &z);
