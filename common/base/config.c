@@ -740,14 +740,127 @@ config_parse(struct config *c, const char *name, const char *text, size_t len,
 	return check_all(c, name, err, errlen);
 }
 
+/* The children's snapshot (config_snapshot): this header, struct config as
+ * the master holds it, then config_format()'s text.  A child built with
+ * the same layout of struct config (the same fingerprint: the size, every
+ * key's name, type, offset and range) copies the struct and parses
+ * nothing; any other, such as a new binary started by a master of the
+ * previous release during an upgrade, parses the text after it. */
+static const char snap_magic[8] = { '\0', 'P', 'S', 'T', 'C', 'F', 'G', '1' };
+
+struct snap_header {
+	char magic[8];
+	uint64_t fingerprint;
+	uint64_t size;
+};
+
+static int
+write_all(int fd, const void *p, size_t n)
+{
+	const char *b = p;
+	size_t o = 0;
+	ssize_t w;
+
+	while (o < n) {
+		w = write(fd, b + o, n - o);
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w <= 0)
+			return -1;
+		o += (size_t)w;
+	}
+	return 0;
+}
+
+static uint64_t
+fnv_add(uint64_t h, const void *p, size_t n)
+{
+	const unsigned char *b = p;
+
+	while (n-- > 0)
+		h = (h ^ *b++) * 0x100000001b3ULL;
+	return h;
+}
+
+static uint64_t
+layout_fingerprint(void)
+{
+	static uint64_t fp;
+	uint64_t h = 0xcbf29ce484222325ULL, v;
+	size_t i;
+
+	if (fp != 0)
+		return fp;
+	v = sizeof(struct config);
+	h = fnv_add(h, &v, sizeof(v));
+	for (i = 0; i < NKEYS; i++) {
+		const struct config_key *k = &config_keys[i];
+
+		h = fnv_add(h, k->name, strlen(k->name) + 1);
+		v = (uint64_t)k->type;
+		h = fnv_add(h, &v, sizeof(v));
+		v = k->off;
+		h = fnv_add(h, &v, sizeof(v));
+		h = fnv_add(h, &k->min, sizeof(k->min));
+		h = fnv_add(h, &k->max, sizeof(k->max));
+	}
+	fp = h != 0 ? h : 1;
+	return fp;
+}
+
+int
+config_snapshot(const struct config *c, int fd)
+{
+	struct snap_header h;
+
+	memset(&h, 0, sizeof(h));
+	memcpy(h.magic, snap_magic, sizeof(h.magic));
+	h.fingerprint = layout_fingerprint();
+	h.size = sizeof(*c);
+	if (write_all(fd, &h, sizeof(h)) < 0 || write_all(fd, c, sizeof(*c)) < 0)
+		return -1;
+	return config_dump(c, fd);
+}
+
+/* N of "/proc/self/fd/N" (a snapshot the master passed), or -1. */
+static int
+passed_fd(const char *path)
+{
+	static const char prefix[] = "/proc/self/fd/";
+	uint64_t fd;
+
+	if (strncmp(path, prefix, sizeof(prefix) - 1) == 0 &&
+	    util_str_to_u64(path + sizeof(prefix) - 1, 1024, &fd) == 0 && fd > 2)
+		return (int)fd;
+	return -1;
+}
+
+/* The struct of a passed snapshot of this build's layout: 0, or -1 (not
+ * a snapshot, another layout, short). */
+static int
+load_snapshot(struct config *c, int fd)
+{
+	struct snap_header h;
+
+	if (pread(fd, &h, sizeof(h), 0) != (ssize_t)sizeof(h) ||
+	    memcmp(h.magic, snap_magic, sizeof(h.magic)) != 0 ||
+	    h.fingerprint != layout_fingerprint() || h.size != sizeof(*c) ||
+	    pread(fd, c, sizeof(*c), sizeof(h)) != (ssize_t)sizeof(*c))
+		return -1;
+	return 0;
+}
+
 int
 config_load(struct config *c, const char *path, char *err, size_t errlen)
 {
+	struct snap_header h;
 	char *text;
 	ssize_t n;
-	size_t len = 0;
-	int fd, rc;
+	size_t len = 0, skip = 0;
+	int fd, rc, passed = passed_fd(path);
 
+	if (passed >= 0 && load_snapshot(c, passed) == 0)
+		return 0;
 	config_defaults(c);
 	fd = open(path, O_RDONLY | O_CLOEXEC);
 	if (fd < 0) {
@@ -771,7 +884,13 @@ config_load(struct config *c, const char *path, char *err, size_t errlen)
 		free(text);
 		return -1;
 	}
-	rc = config_parse(c, path, text, len, err, errlen);
+	/* a passed snapshot of another layout: its text part */
+	if (passed >= 0 && len >= sizeof(h) && memcmp(text, snap_magic, sizeof(snap_magic)) == 0) {
+		memcpy(&h, text, sizeof(h));
+		if (h.size <= len - sizeof(h))
+			skip = sizeof(h) + (size_t)h.size;
+	}
+	rc = config_parse(c, path, text + skip, len - skip, err, errlen);
 	free(text);
 	return rc;
 }
@@ -842,12 +961,10 @@ config_apply_env(struct config *c, char *const *envp, char *err, size_t errlen)
 void
 config_close_passed(const char *path)
 {
-	static const char prefix[] = "/proc/self/fd/";
-	uint64_t fd;
+	int fd = passed_fd(path);
 
-	if (strncmp(path, prefix, sizeof(prefix) - 1) == 0 &&
-	    util_str_to_u64(path + sizeof(prefix) - 1, 1024, &fd) == 0 && fd > 2)
-		close((int)fd);
+	if (fd >= 0)
+		close(fd);
 }
 
 /* One "key = value" line.  Strings are quoted: config_parse() strips the
@@ -911,17 +1028,14 @@ dump_keys(const struct config *c, const struct config *base, int fd)
 {
 	long n = format_keys(c, base, NULL, 0);
 	char *text;
-	size_t o = 0;
-	ssize_t w = 0;
+	int rc;
 
 	if (n < 0 || (text = malloc((size_t)n + 1)) == NULL)
 		return -1;
 	format_keys(c, base, text, (size_t)n + 1);
-	while (o < (size_t)n && ((w = write(fd, text + o, (size_t)n - o)) > 0 ||
-	    (w < 0 && errno == EINTR)))
-		o += w > 0 ? (size_t)w : 0;
+	rc = write_all(fd, text, (size_t)n);
 	free(text);
-	return o == (size_t)n ? 0 : -1;
+	return rc;
 }
 
 int

@@ -195,6 +195,11 @@ int config_load_or_none(struct config *c, const char *path, char *err, size_t er
  * bad value. */
 int config_apply_env(struct config *c, char *const *envp, char *err, size_t errlen);
 
+/* The children's snapshot into fd (a memfd the master seals): c itself,
+ * for children of this build's layout, then config_dump()'s text for any
+ * other (config_load reads both from "/proc/self/fd/N").  Returns 0 or -1. */
+int config_snapshot(const struct config *c, int fd);
+
 /* After config_load() of a snapshot passed by the master as
  * "/proc/self/fd/N", close fd N (a no-op for other paths). */
 void config_close_passed(const char *path);

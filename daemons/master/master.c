@@ -153,7 +153,7 @@ master_snapshot_config(struct master *m)
 {
 	int fd = memfd_create("postern.conf", MFD_CLOEXEC | MFD_ALLOW_SEALING);
 
-	if (fd < 0 || config_dump(&m->cfg, fd) < 0 ||
+	if (fd < 0 || config_snapshot(&m->cfg, fd) < 0 ||
 	    fcntl(fd, F_ADD_SEALS, F_SEAL_WRITE | F_SEAL_GROW | F_SEAL_SHRINK | F_SEAL_SEAL) < 0)
 		fatal("reason=\"cannot snapshot the config\" errno=%d", errno);
 	if (m->config_fd >= 0)
