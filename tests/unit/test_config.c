@@ -1,6 +1,10 @@
-/* test_config.c - defaults, parsing, line-numbered errors, mail root expansion. */
+/* test_config.c - defaults, parsing, line-numbered errors, mail root
+ * expansion, the children's snapshot. */
+#include <stdint.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/mman.h>
+#include <unistd.h>
 
 #include "../../common/base/config.h"
 #include "tap.h"
@@ -311,9 +315,41 @@ test_imap(void)
 	    "imap_empty_trash: malformed lists refused");
 }
 
+/* A snapshot as the master writes it, loaded as a child loads it: the
+ * struct when the layout matches, the text after it when it does not
+ * (a header of another build), the same values both ways. */
+static void
+test_snapshot(void)
+{
+	static struct config want, got;
+	char path[64];
+	uint64_t fp;
+	int fd;
+
+	CHECK(parse("pop3_listen = 127.0.0.1:1110\nmax_daemons = 77\ndefault_domain = example.org\n")
+	    == 0, "a config");
+	want = cfg;
+	fd = memfd_create("snap", MFD_CLOEXEC);
+	CHECK(fd > 2 && config_snapshot(&want, fd) == 0, "config_snapshot writes");
+	snprintf(path, sizeof(path), "/proc/self/fd/%d", fd);
+	memset(&got, 0x5a, sizeof(got));
+	CHECK(config_load(&got, path, err, sizeof(err)) == 0 && memcmp(&got, &want, sizeof(got)) == 0,
+	    "the same layout: the struct, byte for byte");
+	/* another build's fingerprint (bytes 8..15 of the header) */
+	CHECK(pread(fd, &fp, sizeof(fp), 8) == (ssize_t)sizeof(fp), "read the fingerprint");
+	fp ^= 1;
+	CHECK(pwrite(fd, &fp, sizeof(fp), 8) == (ssize_t)sizeof(fp), "change it");
+	memset(&got, 0x5a, sizeof(got));
+	CHECK(config_load(&got, path, err, sizeof(err)) == 0 && got.max_daemons == 77 &&
+	    !strcmp(got.pop3_listen, "127.0.0.1:1110") && !strcmp(got.default_domain, "example.org") &&
+	    !strcmp(got.imap_listen, want.imap_listen), "another layout: the text, the same values");
+	close(fd);
+}
+
 int
 main(void)
 {
+	test_snapshot();
 	test_defaults();
 	test_lmtp();
 	test_imap();
