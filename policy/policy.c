@@ -85,6 +85,18 @@ static const int keyd_syscalls[] = {
 	/* nothing else: keys were read before the sandbox */
 };
 
+/* resolverd: the base and I/O groups on the fds it was given (the master
+ * channel, the UDP sockets the master connected to dns_resolvers), and
+ * random query ids and 0x20 bits.  No socket, connect, bind or sendto to
+ * an address of its choice: a connected UDP socket only reaches its peer
+ * (a sendto with an address on it fails with EISCONN), and only that
+ * peer's datagrams are queued on it. */
+static const int resolverd_syscalls[] = {
+	SYSCALLS_BASE,
+	SYSCALLS_IO,
+	SCMP_SYS(getrandom),
+};
+
 /* Every view of stored. */
 #define SYSCALLS_STORED \
 	SYSCALLS_BASE, \
@@ -223,6 +235,11 @@ static const struct sandbox_rule authd_rules[] = {
 	RULES_MEMORY,
 	RULES_FD_FLAGS,
 	RULES_LMDB_LOCKS,
+};
+
+static const struct sandbox_rule resolverd_rules[] = {
+	RULES_MEMORY,
+	RULES_FD_FLAGS,
 };
 
 static const struct sandbox_rule keyd_rules[] = {
@@ -387,6 +404,23 @@ const struct policy_entry policy_table[POLICY_NPROCS] = {
 		.no_fork = 1,
 		.net_parser = 1,
 	},
+	/* the DNSBL lookups: the resolvers' UDP sockets come over the master
+	 * channel (DNS_RESOLVERS_MAX); it parses their datagrams */
+	[POLICY_RESOLVERD] = {
+		.name = "resolverd",
+		.binary = "postern-resolverd",
+		.ident = POLICY_IDENT_RESOLVERD,
+		.root = POLICY_ROOT_EMPTY,
+		.slots = { SLOT_MASTER, SLOT_CONFIG },	/* + the resolvers' sockets passed in */
+		.nslots = 2,
+		.syscalls = resolverd_syscalls,
+		.nsyscalls = N(resolverd_syscalls),
+		.rules = resolverd_rules,
+		.nrules = N(resolverd_rules),
+		.max_files = 16,
+		.no_fork = 1,
+		.net_parser = 1,
+	},
 };
 
 void
@@ -428,6 +462,10 @@ policy_spec(enum policy_proc p, const struct config *cfg, struct sandbox_spec *s
 	case POLICY_IDENT_WORKER:
 		s->uid = (uid_t)cfg->worker_uid;
 		s->gid = (gid_t)cfg->worker_gid;
+		break;
+	case POLICY_IDENT_RESOLVERD:
+		s->uid = (uid_t)cfg->resolverd_uid;
+		s->gid = (gid_t)cfg->resolverd_gid;
 		break;
 	case POLICY_IDENT_USER:
 		s->uid = 0;	/* the caller fills in the verified user's ids */
@@ -558,7 +596,8 @@ print_imap_extra(int fd)
 void
 policy_print(int fd)
 {
-	static const char *const idents[] = { "auth_uid", "keyd_uid", "worker_uid", "user's mail uid" };
+	static const char *const idents[] = { "auth_uid", "keyd_uid", "worker_uid", "user's mail uid",
+	    "resolverd_uid" };
 	static const char *const roots[] = { "empty_root", "user's mail root" };
 	size_t i;
 

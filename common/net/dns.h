@@ -21,6 +21,7 @@
 #define DNS_PACKET_MAX	512	/* RFC 1035 4.2.1: UDP without EDNS */
 #define DNS_ADDR_MAX	8	/* A records kept from one answer */
 #define DNS_TXT_MAX	255	/* the TXT text kept (printable ASCII) */
+#define DNS_RESOLVERS_MAX	3	/* dns_resolvers' addresses (resolv.conf's MAXNS) */
 
 enum dns_type {
 	DNS_TYPE_A = 1,
