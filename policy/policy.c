@@ -508,7 +508,7 @@ print_rules(int fd, const struct sandbox_rule *rules, size_t n)
 		const struct sandbox_rule *r = &rules[i];
 		if (i == 0 || rules[i - 1].syscall != r->syscall) {
 			char *name = seccomp_syscall_resolve_num_arch(SCMP_ARCH_NATIVE, r->syscall);
-			dprintf(fd, "%s%-8s   %s:", i ? "\n" : "", "", name ? name : "?");
+			dprintf(fd, "%s%-9s   %s:", i ? "\n" : "", "", name ? name : "?");
 			free(name);
 		}
 		dprintf(fd, " %s%s", r->what, i + 1 < n && rules[i + 1].syscall == r->syscall ? "," : "");
@@ -586,7 +586,7 @@ print_imap_extra(int fd)
 		if (j < N(stored_syscalls))
 			continue;
 		name = seccomp_syscall_resolve_num_arch(SCMP_ARCH_NATIVE, stored_imap_syscalls[i]);
-		dprintf(fd, "%s%s", n++ ? ", " : "           imap view also: ", name ? name : "?");
+		dprintf(fd, "%s%s", n++ ? ", " : "            imap view also: ", name ? name : "?");
 		free(name);
 	}
 	if (n > 0)
@@ -602,15 +602,16 @@ policy_print(int fd)
 	size_t i;
 
 	/* syscalls: allowed outright + allowed only with the arguments below */
-	dprintf(fd, "%-8s %-16s %-16s %-18s %-9s %s\n", "name", "binary", "identity", "root",
+	dprintf(fd, "%-9s %-17s %-16s %-18s %-9s %s\n", "name", "binary", "identity", "root",
 	    "syscalls", "fds");
 	for (i = 0; i < POLICY_NPROCS; i++) {
 		const struct policy_entry *e = &policy_table[i];
 		char n[32], slots[128];
 		snprintf(n, sizeof(n), "%zu+%zu", e->nsyscalls, e->nrules);
 		format_slots(e, slots, sizeof(slots));
-		dprintf(fd, "%-8s %-16s %-16s %-18s %-9s %s%s\n", e->name, e->binary,
+		dprintf(fd, "%-9s %-17s %-16s %-18s %-9s %s%s\n", e->name, e->binary,
 		    idents[e->ident], roots[e->root], n, slots,
+		    i == POLICY_RESOLVERD ? " (+ the resolvers' UDP sockets passed in)" :
 		    e->slots[0] == SLOT_MASTER ? " (+ worker channels passed in)" : "");
 		print_rules(fd, e->rules, e->nrules);
 		if (i == POLICY_STORED) {
