@@ -16,6 +16,8 @@ import unittest
 
 from harness import Appliance, free_port, make_message, proc_status, wait_until
 
+TOOLS = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "build", "tests")
+
 DNSMASQ = shutil.which("dnsmasq") or "/usr/sbin/dnsmasq"
 LISTED = "1.0.0.127.bl.test"
 
@@ -205,6 +207,24 @@ class DnsblTest(unittest.TestCase):
         wait_until(lambda: delivered(a, "spoof"), 10, "delivery")
         a.wait_log(r"event=dns_ignored", start=0)
         self.assertNotIn("event=dnsbl_hit", a.log()[mark:])
+
+    def test_compromised_smtpd_asks_once_about_its_own_client(self):
+        # the hostile worker in smtpd's place, with smtpd's fds and sandbox
+        a = self.app(smtp_dnsbl="bl.test", smtp_worker=os.path.join(TOOLS, "hostile_worker"))
+        mark = a.log_mark()
+        s = socket.create_connection(("127.0.0.1", a.smtp_port), timeout=15)
+        f = s.makefile("rb")
+        self.addCleanup(s.close)
+        self.addCleanup(f.close)
+        self.assertEqual(f.readline(), b"+OK hostile worker ready\n")
+        sid = a.wait_log(r"sid=(\w+) level=info event=connect proto=smtp", start=mark).group(1)
+        s.sendall(b"INTAKE-DNSBL\n")
+        # the question was the master's: the address it accepted, the zones configured
+        self.assertEqual(f.readline().strip(), b"dnsbl status=1 zone=bl.test answer=127.0.0.2")
+        s.sendall(b"INTAKE-DNSBL\n")
+        self.assertIn(f.readline().strip(), (b"ctl-closed", b""))
+        a.wait_log(r"sid=%s level=error event=ipc_violation peer=worker .*type=0x0207" % sid,
+                   start=mark)
 
 
 if __name__ == "__main__":
