@@ -172,10 +172,9 @@ ask(struct check *c, unsigned k, uint16_t type)
 	q->sock = (uint8_t)((unsigned)(c - checks) % nsocks);
 	q->id = fresh_id(q->sock);
 	q->q = type == DNS_TYPE_A ? Q_A : Q_TXT;
-	if (type == DNS_TYPE_A) {
-		random_bytes(rnd, sizeof(rnd));
-		dns_0x20(q->name, rnd, sizeof(rnd));
-	}
+	/* a fresh case pattern for each question (the TXT's too) */
+	random_bytes(rnd, sizeof(rnd));
+	dns_0x20(q->name, rnd, sizeof(rnd));
 	n = dns_query_build(pkt, sizeof(pkt), q->id, q->name, type);
 	if (n > 0 && send(socks[q->sock], pkt, (size_t)n, MSG_DONTWAIT) == n)
 		return;
