@@ -46,6 +46,7 @@ struct zone_q {
 	enum z_state z;
 	uint16_t id;		/* the DNS id of the question in flight */
 	uint8_t sock;
+	uint8_t tries;		/* resolvers this question went to */
 	uint32_t hit;		/* Z_LISTED: the answer */
 	char name[DNS_NAME_MAX + 1];	/* as sent: case included */
 	char text[DNS_TXT_MAX + 1];	/* Z_LISTED: its TXT; Z_ERROR: why */
@@ -159,27 +160,34 @@ zone_end(struct check *c, unsigned k, enum z_state z, const char *text)
 		finish(c);
 }
 
-/* Ask zone k's question of type; on failure the zone ends in error (or,
- * for the TXT of a listing, listed without a text). */
+/* Ask zone k's question of type of the next resolver not yet tried
+ * (each check starts at its own one, so checks spread over them); when
+ * none is left the zone ends in error with fail (NULL: the send's errno),
+ * or, for the TXT of a listing, listed without a text. */
 static void
-ask(struct check *c, unsigned k, uint16_t type)
+ask(struct check *c, unsigned k, uint16_t type, const char *fail)
 {
 	struct zone_q *q = &c->zq[k];
 	uint8_t pkt[DNS_PACKET_MAX], rnd[8];
 	char why[64];
-	int n;
+	int n = 0;
 
-	q->sock = (uint8_t)((unsigned)(c - checks) % nsocks);
-	q->id = fresh_id(q->sock);
 	q->q = type == DNS_TYPE_A ? Q_A : Q_TXT;
-	/* a fresh case pattern for each question (the TXT's too) */
-	random_bytes(rnd, sizeof(rnd));
-	dns_0x20(q->name, rnd, sizeof(rnd));
-	n = dns_query_build(pkt, sizeof(pkt), q->id, q->name, type);
-	if (n > 0 && send(socks[q->sock], pkt, (size_t)n, MSG_DONTWAIT) == n)
-		return;
-	snprintf(why, sizeof(why), "cannot send to the resolver (errno %d)", n > 0 ? errno : 0);
-	zone_end(c, k, type == DNS_TYPE_A ? Z_ERROR : Z_LISTED, type == DNS_TYPE_A ? why : NULL);
+	for (; q->tries < nsocks; q->tries++) {
+		q->sock = (uint8_t)(((unsigned)(c - checks) + q->tries) % nsocks);
+		q->id = fresh_id(q->sock);
+		/* a fresh case pattern for each question (the TXT's too) */
+		random_bytes(rnd, sizeof(rnd));
+		dns_0x20(q->name, rnd, sizeof(rnd));
+		n = dns_query_build(pkt, sizeof(pkt), q->id, q->name, type);
+		if (n > 0 && send(socks[q->sock], pkt, (size_t)n, MSG_DONTWAIT) == n)
+			return;
+	}
+	if (fail == NULL) {
+		snprintf(why, sizeof(why), "cannot send to the resolver (errno %d)", n > 0 ? errno : 0);
+		fail = why;
+	}
+	zone_end(c, k, type == DNS_TYPE_A ? Z_ERROR : Z_LISTED, type == DNS_TYPE_A ? fail : NULL);
 }
 
 static void
@@ -220,7 +228,8 @@ took_a(struct check *c, unsigned k, const struct dns_answer *a)
 	case DNS_LISTING_YES:
 		c->zq[k].z = Z_LISTED;
 		c->zq[k].hit = hit;
-		ask(c, k, DNS_TYPE_TXT);
+		c->zq[k].tries = 0;
+		ask(c, k, DNS_TYPE_TXT, NULL);
 		return;
 	case DNS_LISTING_NO:
 		zone_end(c, k, Z_CLEAN, NULL);
@@ -281,8 +290,9 @@ ignored:
 		    "answers no question in flight\"", ignored);
 }
 
-/* Every question in flight on sock ends in error (the resolver's port
- * answered ICMP unreachable: nobody listens there). */
+/* Every question in flight on sock goes to the next resolver, or ends in
+ * error (the resolver's port answered ICMP unreachable: nobody listens
+ * there). */
 static void
 sock_failed(uint8_t sock, int err)
 {
@@ -292,9 +302,11 @@ sock_failed(uint8_t sock, int err)
 	snprintf(why, sizeof(why), "resolver unreachable (errno %d)", err);
 	for (i = 0; i < CHECKS_MAX; i++)
 		for (k = 0; checks[i].id != 0 && k < nzones; k++)
-			if (checks[i].zq[k].q != Q_DONE && checks[i].zq[k].sock == sock)
-				zone_end(&checks[i], k, checks[i].zq[k].q == Q_A ? Z_ERROR : Z_LISTED,
-				    checks[i].zq[k].q == Q_A ? why : NULL);
+			if (checks[i].zq[k].q != Q_DONE && checks[i].zq[k].sock == sock) {
+				checks[i].zq[k].tries++;
+				ask(&checks[i], k, checks[i].zq[k].q == Q_A ? DNS_TYPE_A : DNS_TYPE_TXT,
+				    why);
+			}
 }
 
 static void
@@ -356,7 +368,7 @@ check_msg(void *ctx, struct ipc_in *in)
 	c->timer = ev_add_timer(timeout_ms, expired, c);
 	/* ask() may end a zone (and the whole check) at once: from the last */
 	for (k = nzones; k-- > 0 && c->id == rq.id;)
-		ask(c, k, DNS_TYPE_A);
+		ask(c, k, DNS_TYPE_A, NULL);
 	return 0;
 }
 

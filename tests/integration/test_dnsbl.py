@@ -185,6 +185,17 @@ class DnsblTest(unittest.TestCase):
         self.assertIn("4.7.1", text)
         self.assertIn("could not be checked against bl.test", text)
         self.assertFalse(delivered(a, "dead-tempfail"))
+        # a dead resolver first, then dnsmasq: every check goes on to the
+        # next resolver when the first one's port is unreachable
+        a.settings["dns_resolvers"] = "127.0.0.1:%d, 127.0.0.1:%d" % (dead, self.dns_port)
+        a.write_conf()
+        mark = a.log_mark()
+        a.ctl("reload")
+        a.wait_log(r"proc=resolverd pid=\d+ level=info event=ready", start=mark)
+        for i in range(3):
+            code, text = send(a, subject="failover-%d" % i)
+            self.assertEqual(code, 554, text)
+            self.assertIn("listed in bl.test", text)
 
     def test_timeout_malformed_and_spoofed_answers(self):
         a = self.app(smtp_dnsbl="bl.test", smtp_dnsbl_fail="tempfail", dns_timeout_ms="400",
