@@ -592,7 +592,7 @@ check_bad_mime(const struct config *c, const char *name, char *err, size_t errle
 
 /* smtp_dnsbl: zones dns.c parses; smtp_dnsbl_fail one of two words;
  * dns_resolvers 1-DNS_RESOLVERS_MAX numeric "addr:port" (blank or comma
- * separated), needed when there are zones. */
+ * separated), needed when there are zones, and checked whenever set. */
 static int
 check_dnsbl(const struct config *c, const char *name, char *err, size_t errlen)
 {
@@ -610,7 +610,9 @@ check_dnsbl(const struct config *c, const char *name, char *err, size_t errlen)
 		    c->smtp_dnsbl_fail);
 		return -1;
 	}
-	if (config_resolvers(c, ss, why, sizeof(why)) < 0 && n > 0) {
+	/* empty only while nothing needs a resolver; a typo is said either way */
+	if ((n > 0 || c->dns_resolvers[strspn(c->dns_resolvers, " \t,")] != '\0') &&
+	    config_resolvers(c, ss, why, sizeof(why)) < 0) {
 		snprintf(err, errlen, "%s: dns_resolvers: %s", name, why);
 		return -1;
 	}
