@@ -153,12 +153,24 @@ class DnsblTest(unittest.TestCase):
         # seccomp, an empty root; no socket of its own making
         pid = a.child_pid("postern-resolve")
         st = proc_status(pid)
-        self.assertEqual(st["Uid"].split()[0], "7004")
+        self.assertEqual(st["Uid"].split(), ["7004"] * 4)
+        self.assertEqual(st["Gid"].split(), ["7004"] * 4)
+        self.assertEqual(st["Groups"], "")
         self.assertEqual(int(st["CapEff"], 16), 0)
+        self.assertEqual(int(st["CapPrm"], 16), 0)
+        self.assertEqual(int(st["CapBnd"], 16), 0)
         self.assertEqual(st["NoNewPrivs"], "1")
         self.assertEqual(st["Seccomp"], "2")
         self.assertEqual(os.readlink("/proc/%d/root" % pid), a.empty)
         self.assertEqual(os.listdir("/proc/%d/root/" % pid), [])
+        # its fds: the master channel and the one UDP socket, connected to
+        # dnsmasq (the master made it); no listening or other socket
+        socks = [os.readlink("/proc/%d/fd/%s" % (pid, n)) for n in os.listdir("/proc/%d/fd" % pid)]
+        self.assertEqual(len([x for x in socks if x.startswith("socket:")]), 2, socks)
+        with open("/proc/net/udp") as f:
+            peer = "0100007F:%04X" % self.dns_port
+            inodes = [l.split()[9] for l in f.readlines()[1:] if l.split()[2] == peer]
+        self.assertTrue(any("socket:[%s]" % i in socks for i in inodes), (inodes, socks))
 
     def test_unlisted_client_delivers_filter_applies(self):
         # bl.test answers 127.0.0.2, which the filter does not take
