@@ -7,6 +7,7 @@ import os
 import re
 import select
 import shutil
+import signal
 import smtplib
 import socket
 import struct
@@ -230,6 +231,20 @@ class DnsblTest(unittest.TestCase):
         wait_until(lambda: delivered(a, "spoof"), 10, "delivery")
         a.wait_log(r"event=dns_ignored", start=0)
         self.assertNotIn("event=dnsbl_hit", a.log()[mark:])
+        # resolverd stopped: the master does not wait for it; its own
+        # timer answers the session (dns_timeout_ms + 1 s)
+        pid = a.child_pid("postern-resolve")
+        os.kill(pid, signal.SIGSTOP)
+        try:
+            mark = a.log_mark()
+            code, text = send(a, subject="stopped")
+            self.assertEqual(code, 451, text)
+            a.wait_log(r"sid=\w+ level=warn event=dnsbl_timeout id=\d+ reason=\"resolverd did "
+                       r"not answer\"", start=mark)
+            a.wait_log(r"event=dnsbl_error .*reason=\"resolverd did not answer\" then=tempfail",
+                       start=mark)
+        finally:
+            os.kill(pid, signal.SIGCONT)
 
     def test_compromised_smtpd_asks_once_about_its_own_client(self):
         # the hostile worker in smtpd's place, with smtpd's fds and sandbox
