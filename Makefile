@@ -78,7 +78,7 @@ endif
 COMMON_SRC := $(sort $(wildcard common/*/*.c)) sandbox/sandbox.c $(sort $(wildcard policy/*.c))
 COMMON_OBJ := $(COMMON_SRC:%.c=$(B)/obj/%.o)
 
-DAEMONS  := master authd keyd stored pop3d lmtpd imapd smtpd metricsd deliver
+DAEMONS  := master authd keyd stored pop3d lmtpd imapd smtpd metricsd resolverd deliver
 BINS     := $(DAEMONS:%=$(B)/bin/postern-%) $(B)/bin/posternctl
 
 UNIT_TESTS := $(patsubst tests/unit/%.c,$(B)/tests/%,$(wildcard tests/unit/test_*.c))

@@ -34,6 +34,8 @@ OWNED = {
     "fuzz_authdproto": ("common/ipc/authdproto.c", None),
     "fuzz_cram": ("common/auth/cram.c", None),
     "fuzz_delivered": ("common/mail/delivered.c", None),
+    "fuzz_dns": ("common/net/dns.c", None),
+    "fuzz_resolvproto": ("common/ipc/resolvproto.c", None),
     "fuzz_mimecheck": ("common/mail/mimecheck.c", None),
     "fuzz_alias_record": ("common/mail/aliases.c", ["aliases_decode", "aliases_encode",
                                                     "aliases_text"]),

@@ -85,6 +85,18 @@ static const int keyd_syscalls[] = {
 	/* nothing else: keys were read before the sandbox */
 };
 
+/* resolverd: the base and I/O groups on the fds it was given (the master
+ * channel, the UDP sockets the master connected to dns_resolvers), and
+ * random query ids and 0x20 bits.  No socket, connect, bind or sendto to
+ * an address of its choice: a connected UDP socket only reaches its peer
+ * (a sendto with an address on it fails with EISCONN), and only that
+ * peer's datagrams are queued on it. */
+static const int resolverd_syscalls[] = {
+	SYSCALLS_BASE,
+	SYSCALLS_IO,
+	SCMP_SYS(getrandom),
+};
+
 /* Every view of stored. */
 #define SYSCALLS_STORED \
 	SYSCALLS_BASE, \
@@ -223,6 +235,11 @@ static const struct sandbox_rule authd_rules[] = {
 	RULES_MEMORY,
 	RULES_FD_FLAGS,
 	RULES_LMDB_LOCKS,
+};
+
+static const struct sandbox_rule resolverd_rules[] = {
+	RULES_MEMORY,
+	RULES_FD_FLAGS,
 };
 
 static const struct sandbox_rule keyd_rules[] = {
@@ -387,6 +404,23 @@ const struct policy_entry policy_table[POLICY_NPROCS] = {
 		.no_fork = 1,
 		.net_parser = 1,
 	},
+	/* the DNSBL lookups: the resolvers' UDP sockets come over the master
+	 * channel (DNS_RESOLVERS_MAX); it parses their datagrams */
+	[POLICY_RESOLVERD] = {
+		.name = "resolverd",
+		.binary = "postern-resolverd",
+		.ident = POLICY_IDENT_RESOLVERD,
+		.root = POLICY_ROOT_EMPTY,
+		.slots = { SLOT_MASTER, SLOT_CONFIG },	/* + the resolvers' sockets passed in */
+		.nslots = 2,
+		.syscalls = resolverd_syscalls,
+		.nsyscalls = N(resolverd_syscalls),
+		.rules = resolverd_rules,
+		.nrules = N(resolverd_rules),
+		.max_files = 16,
+		.no_fork = 1,
+		.net_parser = 1,
+	},
 };
 
 void
@@ -429,6 +463,10 @@ policy_spec(enum policy_proc p, const struct config *cfg, struct sandbox_spec *s
 		s->uid = (uid_t)cfg->worker_uid;
 		s->gid = (gid_t)cfg->worker_gid;
 		break;
+	case POLICY_IDENT_RESOLVERD:
+		s->uid = (uid_t)cfg->resolverd_uid;
+		s->gid = (gid_t)cfg->resolverd_gid;
+		break;
 	case POLICY_IDENT_USER:
 		s->uid = 0;	/* the caller fills in the verified user's ids */
 		s->gid = 0;
@@ -470,7 +508,7 @@ print_rules(int fd, const struct sandbox_rule *rules, size_t n)
 		const struct sandbox_rule *r = &rules[i];
 		if (i == 0 || rules[i - 1].syscall != r->syscall) {
 			char *name = seccomp_syscall_resolve_num_arch(SCMP_ARCH_NATIVE, r->syscall);
-			dprintf(fd, "%s%-8s   %s:", i ? "\n" : "", "", name ? name : "?");
+			dprintf(fd, "%s%-9s   %s:", i ? "\n" : "", "", name ? name : "?");
 			free(name);
 		}
 		dprintf(fd, " %s%s", r->what, i + 1 < n && rules[i + 1].syscall == r->syscall ? "," : "");
@@ -548,7 +586,7 @@ print_imap_extra(int fd)
 		if (j < N(stored_syscalls))
 			continue;
 		name = seccomp_syscall_resolve_num_arch(SCMP_ARCH_NATIVE, stored_imap_syscalls[i]);
-		dprintf(fd, "%s%s", n++ ? ", " : "           imap view also: ", name ? name : "?");
+		dprintf(fd, "%s%s", n++ ? ", " : "            imap view also: ", name ? name : "?");
 		free(name);
 	}
 	if (n > 0)
@@ -558,20 +596,22 @@ print_imap_extra(int fd)
 void
 policy_print(int fd)
 {
-	static const char *const idents[] = { "auth_uid", "keyd_uid", "worker_uid", "user's mail uid" };
+	static const char *const idents[] = { "auth_uid", "keyd_uid", "worker_uid", "user's mail uid",
+	    "resolverd_uid" };
 	static const char *const roots[] = { "empty_root", "user's mail root" };
 	size_t i;
 
 	/* syscalls: allowed outright + allowed only with the arguments below */
-	dprintf(fd, "%-8s %-16s %-16s %-18s %-9s %s\n", "name", "binary", "identity", "root",
+	dprintf(fd, "%-9s %-17s %-16s %-18s %-9s %s\n", "name", "binary", "identity", "root",
 	    "syscalls", "fds");
 	for (i = 0; i < POLICY_NPROCS; i++) {
 		const struct policy_entry *e = &policy_table[i];
 		char n[32], slots[128];
 		snprintf(n, sizeof(n), "%zu+%zu", e->nsyscalls, e->nrules);
 		format_slots(e, slots, sizeof(slots));
-		dprintf(fd, "%-8s %-16s %-16s %-18s %-9s %s%s\n", e->name, e->binary,
+		dprintf(fd, "%-9s %-17s %-16s %-18s %-9s %s%s\n", e->name, e->binary,
 		    idents[e->ident], roots[e->root], n, slots,
+		    i == POLICY_RESOLVERD ? " (+ the resolvers' UDP sockets passed in)" :
 		    e->slots[0] == SLOT_MASTER ? " (+ worker channels passed in)" : "");
 		print_rules(fd, e->rules, e->nrules);
 		if (i == POLICY_STORED) {

@@ -18,6 +18,7 @@ enum policy_proc {
 	POLICY_IMAPD,
 	POLICY_SMTPD,
 	POLICY_METRICSD,
+	POLICY_RESOLVERD,
 	POLICY_NPROCS
 };
 
@@ -36,6 +37,7 @@ enum policy_ident {
 	POLICY_IDENT_KEYD,	/* keyd_uid/keyd_gid */
 	POLICY_IDENT_WORKER,	/* worker_uid/worker_gid */
 	POLICY_IDENT_USER,	/* the verified user's mail uid/gid (from authd) */
+	POLICY_IDENT_RESOLVERD,	/* resolverd_uid/resolverd_gid */
 };
 
 enum policy_root {
@@ -53,7 +55,7 @@ enum policy_slot {
 	SLOT_CONTROL,		/* worker: its control channel to the master */
 	SLOT_AUTHD,		/* worker: its channel to authd */
 	SLOT_KEYD,		/* worker: its channel to keyd */
-	SLOT_MASTER,		/* authd, keyd: the master channel */
+	SLOT_MASTER,		/* authd, keyd, resolverd: the master channel */
 	SLOT_WORKER,		/* stored: its session's worker channel */
 	SLOT_CONFIG,		/* the master's sealed config snapshot */
 	SLOT_SNAPSHOT,		/* metricsd: the sealed memfd of rendered metrics */

@@ -7,7 +7,7 @@ libcrypt-dev clang libclang-rt-14-dev llvm-14 python3 curl fetchmail openssl pro
 gnutls-bin swaks libnet-ssleay-perl libio-socket-ssl-perl isync mutt offlineimap3 getmail6 util-linux umoci skopeo runc squashfs-tools erofs-utils fail2ban
 python3-prometheus-client
 lintian groff-base man-db
-postfix dovecot-lmtpd
+postfix dovecot-lmtpd dnsmasq-base
 gsasl"
 missing=""
 for p in $PKGS; do

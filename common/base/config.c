@@ -1,7 +1,9 @@
 /* config.c - key = value configuration with line-numbered errors. */
 #include "config.h"
 
+#include <arpa/inet.h>
 #include <errno.h>
+#include <sys/socket.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -12,6 +14,8 @@
 #include "log.h"
 #include "util.h"
 #include "../auth/namechars.h"
+#include "../net/dns.h"
+#include "../net/netaddr.h"
 #include "../net/x509.h"
 #include "../proto/sasl.h"
 
@@ -156,6 +160,16 @@ static const struct config_key config_keys[] = {
 	 * nesting of multiparts and messages (MIMECHECK_DEPTH_MAX) */
 	{ "smtp_bad_mime", "BOFHBADMIME", CT_STR, S(smtp_bad_mime), "accept", 0, 16 },
 	{ "smtp_mime_max_depth", NULL, CT_NUM, S(smtp_mime_max_depth), "20", 1, 64 },
+	/* DNSBLs: off unless zones are listed; a failed lookup accepts the
+	 * mail (Postfix's and Exim's default); a local resolver (DNSBL
+	 * operators refuse queries that come through public ones); two
+	 * seconds for every zone's answer */
+	{ "smtp_dnsbl", NULL, CT_STR, S(smtp_dnsbl), "", 0, 0 },
+	{ "smtp_dnsbl_fail", NULL, CT_STR, S(smtp_dnsbl_fail), "accept", 0, 16 },
+	{ "dns_resolvers", NULL, CT_STR, S(dns_resolvers), "127.0.0.1:53", 0, 256 },
+	{ "dns_timeout_ms", NULL, CT_NUM, S(dns_timeout_ms), "2000", 100, 30000 },
+	{ "resolverd_uid", NULL, CT_NUM, S(resolverd_uid), "7004", 1, U32MAX - 1 },
+	{ "resolverd_gid", NULL, CT_NUM, S(resolverd_gid), "7004", 1, U32MAX - 1 },
 	/* aliases with several targets (Courier's and Postfix's aliases):
 	 * users one address may reach (ALIASES_TARGETS_MAX), aliases in a
 	 * chain (ALIASES_DEPTH_MAX) */
@@ -576,6 +590,69 @@ check_bad_mime(const struct config *c, const char *name, char *err, size_t errle
 	return -1;
 }
 
+/* smtp_dnsbl: zones dns.c parses; smtp_dnsbl_fail one of two words;
+ * dns_resolvers 1-DNS_RESOLVERS_MAX numeric "addr:port" (blank or comma
+ * separated), needed when there are zones, and checked whenever set. */
+static int
+check_dnsbl(const struct config *c, const char *name, char *err, size_t errlen)
+{
+	struct dns_zone z[DNS_ZONES_MAX];
+	struct sockaddr_storage ss[DNS_RESOLVERS_MAX];
+	char why[200];
+	int n;
+
+	if ((n = dns_zones_parse(c->smtp_dnsbl, z, DNS_ZONES_MAX, why, sizeof(why))) < 0) {
+		snprintf(err, errlen, "%s: smtp_dnsbl: %s", name, why);
+		return -1;
+	}
+	if (strcmp(c->smtp_dnsbl_fail, "accept") != 0 && strcmp(c->smtp_dnsbl_fail, "tempfail") != 0) {
+		snprintf(err, errlen, "%s: smtp_dnsbl_fail '%.16s': accept or tempfail", name,
+		    c->smtp_dnsbl_fail);
+		return -1;
+	}
+	/* empty only while nothing needs a resolver; a typo is said either way */
+	if ((n > 0 || c->dns_resolvers[strspn(c->dns_resolvers, " \t,")] != '\0') &&
+	    config_resolvers(c, ss, why, sizeof(why)) < 0) {
+		snprintf(err, errlen, "%s: dns_resolvers: %s", name, why);
+		return -1;
+	}
+	return 0;
+}
+
+int
+config_resolvers(const struct config *c, struct sockaddr_storage *ss, char *err, size_t errlen)
+{
+	const char *p = c->dns_resolvers;
+	char one[INET6_ADDRSTRLEN + 16];
+	socklen_t len;
+	size_t l;
+	int n = 0;
+
+	for (;;) {
+		p += strspn(p, " \t,");
+		if (*p == '\0')
+			break;
+		l = strcspn(p, " \t,");
+		if (n >= DNS_RESOLVERS_MAX || l >= sizeof(one)) {
+			snprintf(err, errlen, "at most %d addresses", DNS_RESOLVERS_MAX);
+			return -1;
+		}
+		memcpy(one, p, l);
+		one[l] = '\0';
+		if (netaddr_parse(one, &ss[n], &len) < 0) {
+			snprintf(err, errlen, "'%s' is not a numeric address:port", one);
+			return -1;
+		}
+		n++;
+		p += l;
+	}
+	if (n == 0) {
+		snprintf(err, errlen, "no resolver");
+		return -1;
+	}
+	return n;
+}
+
 /* local_domains: a comma-separated list of DNS names (blanks around the
  * commas allowed), none of them default_domain itself, and only with a
  * default_domain to deliver to. */
@@ -695,7 +772,7 @@ check_all(const struct config *c, const char *name, char *err, size_t errlen)
 	    check_log(c, name, err, errlen) < 0 || check_postmaster(c, name, err, errlen) < 0 ||
 	    check_auth(c, name, err, errlen) < 0 ||
 	    check_local_domains(c, name, err, errlen) < 0 || check_quota(c, name, err, errlen) < 0 ||
-	    check_bad_mime(c, name, err, errlen) < 0)
+	    check_bad_mime(c, name, err, errlen) < 0 || check_dnsbl(c, name, err, errlen) < 0)
 		return -1;
 	return check_mail_root(c, name, err, errlen);
 }

@@ -12,6 +12,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "../net/dns.h"	/* DNS_RESOLVERS_MAX */
+
 #define CONFIG_PATH_MAX	1024
 #define CONFIG_TEXT_MAX	(256 * 1024)
 #define CONFIG_MAX_DAEMONS_LIMIT 100000	/* the upper end of max_daemons' range */
@@ -137,6 +139,17 @@ struct config {
 	 * "reject" (550 5.6.0) or "wrap" (delivered as an attachment) */
 	char smtp_bad_mime[16];
 	uint64_t smtp_mime_max_depth;	/* nesting the check follows, <= MIMECHECK_DEPTH_MAX */
+	/* DNSBLs (docs/SMTP.md#dnsbl-checks): the zones, blank-separated,
+	 * each with an optional "=a.b.c.d,..." answer filter ("" = off, and
+	 * no resolverd); what a lookup that fails means ("accept" or
+	 * "tempfail": 451 4.7.1); the resolvers resolverd may ask (up to
+	 * DNS_RESOLVERS_MAX "addr:port", the master connects its UDP sockets
+	 * to them); one check's deadline; resolverd's uid/gid */
+	char smtp_dnsbl[CONFIG_PATH_MAX];
+	char smtp_dnsbl_fail[16];
+	char dns_resolvers[256];
+	uint64_t dns_timeout_ms;
+	uint64_t resolverd_uid, resolverd_gid;
 	/* recipient lookups: users an alias may reach, aliases in a chain */
 	uint64_t alias_max_targets;	/* <= ALIASES_TARGETS_MAX */
 	uint64_t alias_max_depth;	/* <= ALIASES_DEPTH_MAX */
@@ -245,6 +258,12 @@ int config_control_path(const struct config *cfg, char *out, size_t outlen);
 /* log_level as an enum log_level (common/base/log.h), log_output as one
  * of CONFIG_LOG_*; both checked at load. */
 enum { CONFIG_LOG_STDERR, CONFIG_LOG_SYSLOG, CONFIG_LOG_BOTH };
+/* dns_resolvers as sockaddrs: returns their count (1..DNS_RESOLVERS_MAX),
+ * or -1 with the reason in err. */
+struct sockaddr_storage;
+int config_resolvers(const struct config *c, struct sockaddr_storage *ss, char *err,
+    size_t errlen);
+
 int config_log_level(const struct config *c);
 int config_log_output(const struct config *c);
 

@@ -24,12 +24,14 @@ enum masterproto_msg {
 	MSG_WORKER_RCPT = 0x0507,	/* id u32, status u32, n u32, n x index u32: a recipient's
 					 * verdict (0x0505 had one index) */
 	MSG_WORKER_DELIVER = 0x0506,	/* + fd: a deliver-view stored for one recipient */
+	MSG_WORKER_DNSBL = 0x0508,	/* struct dnsbl_verdict (resolvproto.h), id 0 */
 	/* worker -> master: once, and only on a PROXY listener */
 	MSG_MASTER_PROXY = 0x0203,	/* client ip text ("" = LOCAL/UNKNOWN) */
 	/* worker -> master, only on an intake service (LMTP, SMTP): */
 	MSG_MASTER_RCPT = 0x0204,	/* id u32, address: may mail for it be taken? */
 	MSG_MASTER_DELIVER = 0x0205,	/* index u32: a stored for that recipient */
 	MSG_MASTER_RESET = 0x0206,	/* (empty): forget the transaction's recipients */
+	MSG_MASTER_DNSBL = 0x0207,	/* (empty), once: is my client on a DNSBL? */
 };
 
 #define MASTERPROTO_IP_MAX	INET6_ADDRSTRLEN	/* with the NUL */

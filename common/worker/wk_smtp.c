@@ -71,10 +71,15 @@ rcpt(struct wk_smtp *p, const struct smtp_cmd *cmd)
 {
 	char q[SMTP_MAILBOX_MAX * 4 + 8];
 	struct smtp_step st;
-	enum smtp_rcpt_verdict v = wk_intake_rcpt(&p->w, cmd->path.addr);
+	struct smtp_reply own;
+	int refused = p->ops->rcpt_check != NULL && p->ops->rcpt_check(p, &own);
+	enum smtp_rcpt_verdict v = refused ? (own.code < 500 ? SMTP_RCPT_TEMP : SMTP_RCPT_UNKNOWN) :
+	    wk_intake_rcpt(&p->w, cmd->path.addr);
 
 	if (smtp_session_rcpt_done(&p->sm, v, &st) < 0)
 		fatal("reason=\"RCPT verdict out of turn\"");
+	if (refused)
+		st.reply = own;	/* the worker's own refusal, not the lookup's */
 	if (v != SMTP_RCPT_OK)
 		log_event(LOG_LEVEL_INFO, "rcpt_refused", "ip=%s address=\"%s\" reply=%u/%s", p->ip,
 		    log_quote(q, sizeof(q), cmd->path.addr, (unsigned)strlen(cmd->path.addr)),

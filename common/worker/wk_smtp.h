@@ -49,6 +49,9 @@ struct wk_smtp_ops {
 	void (*msg_start)(struct wk_smtp *p);
 	/* SMTP_ACT_STARTTLS: answer and switch, or NULL (never offered). */
 	void (*starttls)(struct wk_smtp *p, const struct smtp_step *st);
+	/* Before each RCPT's lookup: 1 to refuse it with *r (SMTP: a DNSBL
+	 * listing), 0 to look it up; or NULL. */
+	int (*rcpt_check)(struct wk_smtp *p, struct smtp_reply *r);
 };
 
 struct wk_smtp {

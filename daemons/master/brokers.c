@@ -16,6 +16,7 @@
 #include "../../common/ipc/keydproto.h"
 #include "../../common/base/log.h"
 #include "../../common/ipc/proto.h"
+#include "../../common/ipc/resolvproto.h"
 #include "../../policy/policy.h"
 #include "master.h"
 
@@ -29,6 +30,7 @@ static int authd_throttle_msg(void *ctx, struct ipc_in *in);
 static int authd_rehash_msg(void *ctx, struct ipc_in *in);
 static int authd_scram_add_msg(void *ctx, struct ipc_in *in);
 static int keyd_ready_msg(void *ctx, struct ipc_in *in);
+static int resolverd_result_msg(void *ctx, struct ipc_in *in);
 static void retire_keyd(struct master *m);
 
 static const struct ipc_handler authd_handlers[] = {
@@ -43,6 +45,10 @@ static const struct ipc_handler keyd_handlers[] = {
 	{ .type = MSG_KEYD_READY, .fn = keyd_ready_msg },
 };
 
+static const struct ipc_handler resolverd_handlers[] = {
+	{ .type = MSG_MASTER_DNSBL_RESULT, .fn = resolverd_result_msg },
+};
+
 void
 brokers_init(struct master *m)
 {
@@ -50,6 +56,7 @@ brokers_init(struct master *m)
 	m->authd = (struct broker){ .name = "authd", .proc = POLICY_AUTHD, .fd = -1 };
 	m->keyd = (struct broker){ .name = "keyd", .proc = POLICY_KEYD, .fd = -1 };
 	m->keyd_next = (struct broker){ .name = "keyd", .proc = POLICY_KEYD, .fd = -1 };
+	m->resolverd = (struct broker){ .name = "resolverd", .proc = POLICY_RESOLVERD, .fd = -1 };
 }
 
 static void
@@ -95,6 +102,13 @@ authd_scram_add_msg(void *ctx, struct ipc_in *in)
 {
 	(void)ctx;
 	return master_authd_scram_add(M, in);
+}
+
+static int
+resolverd_result_msg(void *ctx, struct ipc_in *in)
+{
+	(void)ctx;
+	return master_dnsbl_result(M, in);
 }
 
 static int
@@ -157,6 +171,8 @@ broker_by_fd(int fd)
 		return &M->keyd;
 	if (M->keyd_next.fd == fd)
 		return &M->keyd_next;
+	if (M->resolverd.fd == fd)
+		return &M->resolverd;
 	for (size_t i = 0; i < sizeof(M->retired) / sizeof(M->retired[0]); i++)
 		if (M->retired[i].pid > 0 && M->retired[i].fd == fd)
 			return &M->retired[i];
@@ -179,6 +195,8 @@ on_broker(int fd, short revents, void *ctx)
 	if (rc == 1) {
 		int ok = b->proc == POLICY_AUTHD ?
 		    ipc_dispatch(IPC_TABLE(authd_handlers), b, &inmsg) :
+		    b->proc == POLICY_RESOLVERD ?
+		    ipc_dispatch(IPC_TABLE(resolverd_handlers), b, &inmsg) :
 		    ipc_dispatch(IPC_TABLE(keyd_handlers), b, &inmsg);
 		if (ok == 0)
 			return;
@@ -208,7 +226,9 @@ broker_start(struct master *m, struct broker *b)
 	snprintf(path, sizeof(path), "%s/%s", m->libexec, policy_table[b->proc].binary);
 	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0)
 		fatal("reason=\"socketpair failed\" errno=%d", errno);
-	page = metrics_broker_page(m, b->proc, &page_slot);
+	/* resolverd counts nothing into a page of its own (its row has none) */
+	page_slot = -1;
+	page = policy_fd(b->proc, SLOT_COUNTERS) >= 0 ? metrics_broker_page(m, b->proc, &page_slot) : -1;
 	{
 		char *argv[] = { path, "-c", NULL, NULL };
 		int fds[SLOT_COUNT] = { [SLOT_CLIENT] = -1, [SLOT_CONTROL] = -1, [SLOT_AUTHD] = -1,
@@ -230,6 +250,8 @@ broker_start(struct master *m, struct broker *b)
 	ev_add_fd(sv[0], POLLIN, on_broker, NULL);
 	if (b == &m->authd)
 		master_send_authd_config(m);
+	if (b == &m->resolverd)
+		master_dnsbl_sockets(m, b);
 	log_event(LOG_LEVEL_INFO, "started", "child=%s child_pid=%ld", b->name, (long)b->pid);
 }
 
@@ -298,6 +320,14 @@ brokers_reaped(struct master *m, pid_t pid, int status)
 		m->keyd_next.pid = 0;
 		log_event(LOG_LEVEL_ERR, "tls_reload_failed", "%s reason=\"new keyd could not load the "
 		    "certificates (see its tls_load_failed line); the previous ones stay in use\"", st);
+		return 1;
+	}
+	if (pid == m->resolverd.pid) {
+		broker_close(&m->resolverd);
+		m->resolverd.pid = 0;
+		/* off since a reload: not restarted */
+		if (!m->stopping && master_dnsbl_enabled(m))
+			schedule_restart(m, &m->resolverd, status);
 		return 1;
 	}
 	if (pid == m->authd.pid || pid == m->keyd.pid) {
@@ -395,7 +425,8 @@ brokers_session_new(struct master *m, const char *sid, const char *ip, const cha
 void
 brokers_stop(struct master *m, int sig)
 {
-	struct broker *all[] = { &m->authd, &m->keyd, &m->keyd_next, &m->retired[0], &m->retired[1],
+	struct broker *all[] = { &m->authd, &m->keyd, &m->keyd_next, &m->resolverd,
+	    &m->retired[0], &m->retired[1],
 	    &m->retired[2], &m->retired[3], &m->retired[4], &m->retired[5], &m->retired[6],
 	    &m->retired[7] };
 	size_t i;
@@ -418,5 +449,23 @@ brokers_running(const struct master *m)
 	for (i = 0; i < sizeof(m->retired) / sizeof(m->retired[0]); i++)
 		if (m->retired[i].pid > 0)
 			return 1;
-	return m->authd.pid > 0 || m->keyd.pid > 0 || m->keyd_next.pid > 0;
+	return m->authd.pid > 0 || m->keyd.pid > 0 || m->keyd_next.pid > 0 || m->resolverd.pid > 0;
+}
+
+/* SIGHUP: resolverd reads smtp_dnsbl and dns_timeout_ms from its config
+ * snapshot and gets sockets for dns_resolvers when it starts, so a new
+ * one starts with the new config (checks in flight get the master's
+ * error answer); one that is no longer wanted is stopped. */
+void
+brokers_reload_resolverd(struct master *m)
+{
+	struct broker *b = &m->resolverd;
+
+	if (b->pid > 0) {
+		b->restarts = 0;
+		b->started_ms = 0;	/* an immediate restart, no back-off */
+		kill(b->pid, SIGTERM);
+	} else if (b->restart_timer == 0 && master_dnsbl_enabled(m)) {
+		broker_start(m, b);
+	}
 }

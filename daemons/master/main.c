@@ -214,6 +214,7 @@ master_reload(struct master *m, char *err, size_t errlen)
 	master_snapshot_config(m);
 	master_send_authd_config(m);
 	brokers_reload_keyd(m);
+	brokers_reload_resolverd(m);
 	log_event(LOG_LEVEL_INFO, "reloaded", "config=%s max_daemons=%llu max_per_ip=%llu",
 	    m->config_path, (unsigned long long)m->cfg.max_daemons,
 	    (unsigned long long)m->cfg.max_per_ip);
@@ -422,6 +423,8 @@ main(int argc, char **argv)
 	}
 	broker_start(&M, &M.authd);
 	broker_start(&M, &M.keyd);
+	if (master_dnsbl_enabled(&M))
+		broker_start(&M, &M.resolverd);
 	log_event(LOG_LEVEL_INFO, "ready", "config=%s libexec=%s version=%s", M.config_path,
 	    M.libexec, version_string());
 	if (ev_run() < 0)

@@ -261,6 +261,8 @@ static const struct ipc_handler ctl_handlers[] = {
 	{ .type = MSG_MASTER_RCPT, .phases = CTL_INTAKE, .then = CTL_LOOKUP, .fn = intake_rcpt },
 	{ .type = MSG_MASTER_DELIVER, .phases = CTL_INTAKE, .fn = intake_deliver },
 	{ .type = MSG_MASTER_RESET, .phases = CTL_INTAKE, .fn = intake_reset },
+	/* the session's DNSBL check (dnsbl.c): once, its own client's address */
+	{ .type = MSG_MASTER_DNSBL, .phases = CTL_INTAKE, .once = 1, .fn = master_dnsbl_ask },
 };
 
 static void

@@ -114,6 +114,7 @@ struct master {
 	/* replaced keyds finishing their open sessions: their channel stays
 	 * open (EOF would make them exit) until they exit by themselves */
 	struct broker retired[8];
+	struct broker resolverd;	/* the DNSBL lookups, while smtp_dnsbl lists zones */
 	int stopping;
 	int exit_status;	/* of the master once stopped (1: a fatal start) */
 	int tls_ever_ready;	/* a keyd has loaded the certificates since start */
@@ -183,6 +184,8 @@ void broker_start(struct master *m, struct broker *b);
 /* SIGHUP: start a new keyd; it replaces the current one once it has loaded
  * the certificates, or is dropped (old one keeps serving) if it fails. */
 void brokers_reload_keyd(struct master *m);
+/* SIGHUP: restart resolverd with the new config, start or stop it. */
+void brokers_reload_resolverd(struct master *m);
 /* A child exited: returns 1 if it was a broker (handled), else 0. */
 int brokers_reaped(struct master *m, pid_t pid, int status);
 /* Send to a broker without blocking.  A broker that refuses messages for
@@ -239,6 +242,15 @@ int intake_rcpt(void *ctx, struct ipc_in *in);
 int intake_deliver(void *ctx, struct ipc_in *in);
 int intake_reset(void *ctx, struct ipc_in *in);
 void intake_clear(struct session *s);
+
+/* dnsbl.c: the DNSBL lookups through resolverd (common/ipc/resolvproto.h).
+ * smtp_dnsbl lists zones; resolverd's sockets, connected to dns_resolvers
+ * (after each start); MSG_MASTER_DNSBL from a worker (once per session);
+ * MSG_MASTER_DNSBL_RESULT from resolverd (-1: a violation). */
+int master_dnsbl_enabled(const struct master *m);
+void master_dnsbl_sockets(struct master *m, struct broker *b);
+int master_dnsbl_ask(void *ctx, struct ipc_in *in);
+int master_dnsbl_result(struct master *m, struct ipc_in *in);
 
 /* lookup.c: recipient lookups through authd (common/ipc/authdproto.h). */
 struct authd_lookup_result;

@@ -1,10 +1,29 @@
 /* smtpd.c - what SMTP does differently on the kit's SMTP-family session:
  * STARTTLS, the Received header, one reply per transaction. */
+#include <errno.h>
+#include <poll.h>
 #include <stdio.h>
 #include <string.h>
 
+#include "../../common/base/ev.h"
 #include "../../common/base/log.h"
+#include "../../common/ipc/masterproto.h"
+#include "../../common/ipc/proto.h"
+#include "../../common/ipc/resolvproto.h"
+#include "../../common/ipc/scratch.h"
 #include "smtpd.h"
+
+/* The session's DNSBL check (docs/SMTP.md#dnsbl-checks): asked of the
+ * master when the session starts, so that the lookups run during the
+ * greeting, EHLO and MAIL; its verdict is read before the first RCPT's
+ * lookup (nothing else is asked on the control channel before that). */
+enum dnsbl_state { DNSBL_OFF, DNSBL_ASKED, DNSBL_KNOWN };
+static enum dnsbl_state dnsbl_state;
+static uint64_t dnsbl_deadline_ms;
+static struct dnsbl_verdict dnsbl;
+/* the master answers within dns_timeout_ms and a second; this is the
+ * worker's own bound if it does not */
+#define DNSBL_WAIT_GRACE_MS	2000
 
 /* The envelope sender of the message being read, for its log line (the
  * machine forgets the transaction before it hands out DELIVER). */
@@ -99,10 +118,90 @@ deliver(struct wk_smtp *p, const struct smtp_step *st)
 	wk_smtp_reply(p, &out, 1);
 }
 
+static void
+dnsbl_ask(const struct config *cfg)
+{
+	if (cfg->smtp_dnsbl[strspn(cfg->smtp_dnsbl, " \t")] == '\0')
+		return;
+	masterproto_empty_put(&ipc_scratch_out, MSG_MASTER_DNSBL);
+	dnsbl_state = DNSBL_ASKED;
+	dnsbl_deadline_ms = ev_now_ms() + cfg->dns_timeout_ms + DNSBL_WAIT_GRACE_MS;
+	if (ipc_send(FD_CONTROL, &ipc_scratch_out) < 0) {
+		dnsbl_state = DNSBL_KNOWN;
+		dnsbl.status = DNSBL_ERROR;
+		snprintf(dnsbl.text, sizeof(dnsbl.text), "cannot ask the master (errno %d)", errno);
+	}
+}
+
+/* The master's verdict, waited for until the deadline. */
+static void
+dnsbl_wait(void)
+{
+	static const uint16_t expect[] = { MSG_WORKER_DNSBL };
+	struct pollfd pfd = { .fd = FD_CONTROL, .events = POLLIN };
+	uint64_t now;
+	int r = 0;
+
+	memset(&dnsbl, 0, sizeof(dnsbl));
+	dnsbl.status = DNSBL_ERROR;
+	while ((now = ev_now_ms()) < dnsbl_deadline_ms &&
+	    ((r = poll(&pfd, 1, (int)(dnsbl_deadline_ms - now))) < 0 && errno == EINTR))
+		;
+	if (r <= 0)
+		snprintf(dnsbl.text, sizeof(dnsbl.text), "the master did not answer");
+	else if (ipc_recv(FD_CONTROL, &ipc_scratch_in) != 1 || ipc_scratch_in.type != expect[0] ||
+	    resolvproto_verdict_get(&ipc_scratch_in, &dnsbl) < 0)
+		fatal("reason=\"malformed DNSBL verdict from the master\"");
+	dnsbl_state = DNSBL_KNOWN;
+}
+
+/* RFC 5782 has the listing said in the reply: the zone, and its TXT;
+ * RFC 3463 5.7.1 (delivery not authorized).  A check that failed refuses
+ * only with smtp_dnsbl_fail = tempfail (451 4.7.1, the client retries). */
+static int
+rcpt_check(struct wk_smtp *p, struct smtp_reply *r)
+{
+	char t[SMTP_REPLY_TEXT_MAX];
+	int tempfail = strcmp(p->cfg->smtp_dnsbl_fail, "tempfail") == 0;
+
+	if (dnsbl_state == DNSBL_OFF)
+		return 0;
+	if (dnsbl_state == DNSBL_ASKED) {
+		dnsbl_wait();
+		/* printable ASCII (the decoder checked): a quote or backslash
+		 * of the list's text must not end the log's quoted field */
+		snprintf(t, sizeof(t), "%s", dnsbl.text);
+		for (size_t i = 0; t[i] != '\0'; i++)
+			if (t[i] == '"' || t[i] == '\\')
+				t[i] = '\'';
+		if (dnsbl.status == DNSBL_LISTED)
+			log_event(LOG_LEVEL_INFO, "dnsbl_hit", "ip=%s zone=%s answer=%s text=\"%s\"",
+			    p->ip, dnsbl.zone, dnsbl.addr, t);
+		else if (dnsbl.status == DNSBL_ERROR)
+			log_event(LOG_LEVEL_WARN, "dnsbl_error", "ip=%s zone=%s reason=\"%s\" then=%s",
+			    p->ip, dnsbl.zone[0] != '\0' ? dnsbl.zone : "-", t,
+			    tempfail ? "tempfail" : "accept");
+	}
+	if (dnsbl.status == DNSBL_LISTED) {
+		snprintf(t, sizeof(t), "Service unavailable; client [%s] listed in %s (%s)%s%s", p->ip,
+		    dnsbl.zone, dnsbl.addr, dnsbl.text[0] != '\0' ? ": " : "", dnsbl.text);
+		smtp_reply_set(r, 554, "5.7.1", t);
+		return 1;
+	}
+	if (dnsbl.status == DNSBL_ERROR && tempfail) {
+		snprintf(t, sizeof(t), "Client [%s] could not be checked against %s, try again later",
+		    p->ip, dnsbl.zone[0] != '\0' ? dnsbl.zone : "the DNS blocklists");
+		smtp_reply_set(r, 451, "4.7.1", t);
+		return 1;
+	}
+	return 0;
+}
+
 static const struct wk_smtp_ops smtp_ops = {
 	.deliver = deliver,
 	.msg_start = received,
 	.starttls = starttls,
+	.rcpt_check = rcpt_check,
 };
 
 void
@@ -124,5 +223,6 @@ smtpd_run(struct wk_smtp *p, struct wk_boot *b, const char *hostname)
 	 * no outbound queue to send the reports; AUTH is submission's */
 	sc.offer &= ~(SMTP_OFFER_DSN | SMTP_OFFER_AUTH);
 	sc.offer |= SMTP_OFFER_STARTTLS;
+	dnsbl_ask(cfg);
 	wk_smtp_run(p, b, &smtp_ops, &sc, &lim, 1);
 }

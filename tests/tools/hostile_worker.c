@@ -27,6 +27,7 @@
 #include "../../common/ipc/keydproto.h"
 #include "../../common/ipc/masterproto.h"
 #include "../../common/ipc/proto.h"
+#include "../../common/ipc/resolvproto.h"
 #include "../../common/ipc/storeimap.h"
 #include "../../common/ipc/storeproto.h"
 #include "../../policy/policy.h"
@@ -799,6 +800,27 @@ intake_rcpt(const char *address, int twice)
 	say(rc == 0 ? "ctl-closed" : rc == -2 ? "no-answer" : "bad-answer");
 }
 
+/* The session's DNSBL check: it names nothing (the master looks up the
+ * client it accepted); a second request kills the worker. */
+static void
+intake_dnsbl(void)
+{
+	static struct dnsbl_verdict v;
+	int rc;
+
+	masterproto_empty_put(&out, MSG_MASTER_DNSBL);
+	if (ipc_send(FD_CONTROL, &out) < 0) {
+		say("send-failed");
+		return;
+	}
+	rc = recv_wait(FD_CONTROL, 10000);
+	if (rc == 1 && in.type == MSG_WORKER_DNSBL && resolvproto_verdict_get(&in, &v) == 0) {
+		say("dnsbl status=%u zone=%s answer=%s", v.status, v.zone, v.addr);
+		return;
+	}
+	say(rc == 0 ? "ctl-closed" : rc == -2 ? "no-answer" : "bad-answer");
+}
+
 static void
 intake_deliver(uint32_t index)
 {
@@ -858,7 +880,9 @@ run(char *line)
 	else if (!strcmp(cmd, "INTAKE-RESET")) {
 		masterproto_empty_put(&out, MSG_MASTER_RESET);
 		say(ipc_send(FD_CONTROL, &out) == 0 ? "sent" : "send-failed");
-	} else if (!strcmp(cmd, "INTAKE-DELIVER") && a)
+	} else if (!strcmp(cmd, "INTAKE-DNSBL"))
+		intake_dnsbl();
+	else if (!strcmp(cmd, "INTAKE-DELIVER") && a)
 		intake_deliver((uint32_t)strtoul(a, NULL, 10));
 	else if (!strcmp(cmd, "KEYD-SIGN") && a)
 		keyd_sign(strtoul(a, NULL, 10));

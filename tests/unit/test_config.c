@@ -291,6 +291,24 @@ test_imap(void)
 	    fails_at("smtp_mime_max_depth = 65\n", "t.conf:1:", "out of range") &&
 	    fails_at("smtp_mime_max_depth = 0\n", "t.conf:1:", "out of range"),
 	    "smtp_bad_mime: one of three words; smtp_mime_max_depth 1..64");
+	CHECK(parse("") == 0 && cfg.smtp_dnsbl[0] == '\0' && !strcmp(cfg.smtp_dnsbl_fail, "accept") &&
+	    !strcmp(cfg.dns_resolvers, "127.0.0.1:53") && cfg.dns_timeout_ms == 2000 &&
+	    cfg.resolverd_uid == 7004 &&
+	    parse("smtp_dnsbl = zen.example.org bl.test=127.0.0.2,127.0.0.4\n"
+	    "dns_resolvers = 127.0.0.1:5353, [::1]:53\nsmtp_dnsbl_fail = tempfail\n") == 0,
+	    "DNSBL keys: off by default, zones with filters, two resolvers");
+	CHECK(fails_at("smtp_dnsbl = bl..test\n", "t.conf", "smtp_dnsbl: 'bl..test' is not a zone") &&
+	    fails_at("smtp_dnsbl = bl.test=127.0.0.x\n", "t.conf", "IPv4 addresses") &&
+	    fails_at("smtp_dnsbl_fail = maybe\n", "t.conf", "accept or tempfail") &&
+	    fails_at("smtp_dnsbl = bl.test\ndns_resolvers = localhost:53\n", "t.conf",
+	    "not a numeric address:port") &&
+	    fails_at("smtp_dnsbl = bl.test\ndns_resolvers = 1.1.1.1:53 2.2.2.2:53 3.3.3.3:53 "
+	    "4.4.4.4:53\n", "t.conf", "at most 3") &&
+	    fails_at("smtp_dnsbl = bl.test\ndns_resolvers =\n", "t.conf", "no resolver") &&
+	    fails_at("dns_resolvers = localhost:53\n", "t.conf", "not a numeric") &&
+	    parse("dns_resolvers =\n") == 0 &&
+	    fails_at("dns_timeout_ms = 99\n", "t.conf:1:", "out of range"),
+	    "DNSBL keys: zones, filters, words and resolvers checked (empty resolvers only without zones)");
 	CHECK(parse("") == 0 && cfg.alias_max_targets == 16 && cfg.alias_max_depth == 8 &&
 	    parse("alias_max_targets = 32\nalias_max_depth = 16\n") == 0 &&
 	    fails_at("alias_max_targets = 33\n", "t.conf:1:", "out of range") &&
