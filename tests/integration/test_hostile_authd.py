@@ -56,8 +56,10 @@ class TestHostileAuthd(unittest.TestCase):
         self.app.cleanup()
         shutil.rmtree(self.tmp, ignore_errors=True)
 
-    def commands(self, cmds):
-        """One POP3 session whose USER carries cmds; the log offset before it."""
+    def commands(self, cmds, wait=r"event=hostile_authd done=1|event=ipc_violation peer=authd"):
+        """One POP3 session whose USER carries cmds, held open until the log
+        matches wait (the session must still exist when the master reads
+        what authd sent for it); the log offset before it."""
         mark = self.app.log_mark()
         p = poplib.POP3("127.0.0.1", self.app.port, timeout=10)
         try:
@@ -66,10 +68,10 @@ class TestHostileAuthd(unittest.TestCase):
                 p.pass_("x")
             except poplib.error_proto:
                 pass
+            # done, or cut short: the master ends an authd at its first violation
+            self.app.wait_log(wait, start=mark)
         finally:
             p.close()
-        # done, or cut short: the master ends an authd at its first violation
-        self.app.wait_log(r"event=hostile_authd done=1|event=ipc_violation peer=authd", start=mark)
         return mark
 
     def scheme(self, user):
@@ -78,8 +80,7 @@ class TestHostileAuthd(unittest.TestCase):
 
     def test_rehash_without_a_login_is_refused(self):
         before = self.scheme(WEAK)
-        mark = self.commands("rehash=" + WEAK)
-        self.app.wait_log(VIOLATION % "a rehash", start=mark)
+        mark = self.commands("rehash=" + WEAK, wait=VIOLATION % "a rehash")
         self.assertEqual(self.scheme(WEAK), before)
         self.assertTrue(before[0].startswith("md5-crypt"), before)
         # the master lives and starts authd again
@@ -88,28 +89,25 @@ class TestHostileAuthd(unittest.TestCase):
 
     def test_rehash_of_another_user_is_refused(self):
         before = self.scheme(WEAK)
-        mark = self.commands("login=demo@localhost,rehash=" + WEAK)
-        self.app.wait_log(VIOLATION % "a rehash", start=mark)
+        mark = self.commands("login=demo@localhost,rehash=" + WEAK, wait=VIOLATION % "a rehash")
         self.assertEqual(self.scheme(WEAK), before)
 
     def test_scram_for_another_user_is_refused(self):
         before = self.scheme(WEAK)
-        mark = self.commands("login=demo@localhost,scram=" + WEAK)
-        self.app.wait_log(VIOLATION % "SCRAM secrets", start=mark)
+        mark = self.commands("login=demo@localhost,scram=" + WEAK, wait=VIOLATION % "SCRAM secrets")
         self.assertEqual(self.scheme(WEAK), before)
 
     def test_own_rehash_is_written_once_and_never_with_scram(self):
         """The control: for the user just logged in, the same message is taken
         (the weak hash becomes the yescrypt one); a second one, and SCRAM
         secrets after it, are refused."""
-        mark = self.commands("login=%s,rehash=%s,rehash=%s" % (WEAK, WEAK, WEAK))
+        mark = self.commands("login=%s,rehash=%s,rehash=%s" % (WEAK, WEAK, WEAK),
+                             wait=VIOLATION % "a rehash")
         self.app.wait_log(r"event=hash_upgraded user=%s from=md5-crypt to=yescrypt" % WEAK, start=mark)
-        self.app.wait_log(VIOLATION % "a rehash", start=mark)
         self.assertTrue(self.scheme(WEAK)[0].startswith("yescrypt"))
         wait_until(lambda: self.app.authd_pid(), 10, "authd back")
-        mark = self.commands("login=%s,rehash=%s,scram=%s" % ("demo@localhost", "demo@localhost",
-                                                              "demo@localhost"))
-        self.app.wait_log(VIOLATION % "SCRAM secrets", start=mark)
+        self.commands("login=%s,rehash=%s,scram=%s" % ("demo@localhost", "demo@localhost",
+                                                       "demo@localhost"), wait=VIOLATION % "SCRAM secrets")
 
 
 if __name__ == "__main__":
