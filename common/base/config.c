@@ -11,6 +11,7 @@
 
 #include "log.h"
 #include "util.h"
+#include "../auth/backendq.h"
 #include "../auth/namechars.h"
 #include "../net/x509.h"
 #include "../proto/sasl.h"
@@ -108,6 +109,14 @@ static const struct config_key config_keys[] = {
 	{ "auth_mechanisms", NULL, CT_STR, S(auth_mechanisms), "PLAIN LOGIN SCRAM-SHA-256", 0, 128 },
 	/* RFC 7677 4: at least 4096 */
 	{ "scram_iterations", NULL, CT_NUM, S(scram_iterations), "4096", 4096, 10000000 },
+	{ "auth_backends", "authmodulelist", CT_STR, S(auth_backends), "userdb", 0, 128 },
+	{ "auth_backend_timeout_ms", NULL, CT_NUM, S(auth_backend_timeout_ms), "5000", 100, 60000 },
+	{ "auth_helper_uid", NULL, CT_NUM, S(auth_helper_uid), "7004", 1, U32MAX - 1 },
+	{ "auth_helper_gid", NULL, CT_NUM, S(auth_helper_gid), "7004", 1, U32MAX - 1 },
+	{ "pgsql_connection", NULL, CT_STR, S(pgsql_connection), "", 0, 0 },
+	{ "pgsql_password_query", NULL, CT_STR, S(pgsql_password_query), "", 0, 0 },
+	{ "pgsql_user_query", NULL, CT_STR, S(pgsql_user_query), "", 0, 0 },
+	{ "checkpw_command", NULL, CT_STR, S(checkpw_command), "", 0, 0 },
 	{ "userdb_map_size", NULL, CT_NUM, S(userdb_map_size), "268435456", 1048576, 1ULL << 40 },
 	PROTOCOL_KEYS(pop3, "POP3_TLS_REQUIRED", "yes", "1024", "600", "20"),
 	/* a mailbox limit, not a POP3 one: the old name stays as an alias */
@@ -511,6 +520,55 @@ check_delimiter(const struct config *c, const char *name, char *err, size_t errl
 	return 0;
 }
 
+/* One query's text: its named parameters must all be known. */
+static int
+check_query(const char *key, const char *q, const char *name, char *err, size_t errlen)
+{
+	enum backendq_param order[BACKENDQ_PARAMS_MAX];
+	char out[BACKENDQ_QUERY_MAX];
+	const char *why;
+
+	if (backendq_translate(q, out, sizeof(out), order, &why) >= 0)
+		return 0;
+	snprintf(err, errlen, "%s: %s: %s", name, key, why);
+	return -1;
+}
+
+/* auth_backends names known backends once each; the ones named have
+ * what they need (pgsql: a connection and a password query; checkpw: a
+ * command); the queries' parameters are known names. */
+static int
+check_backends(const struct config *c, const char *name, char *err, size_t errlen)
+{
+	enum backendq_kind chain[BACKENDQ_CHAIN_MAX];
+	const char *why;
+	size_t n, i;
+	int pg = 0, cp = 0;
+
+	if (backendq_chain(c->auth_backends, chain, &n, &why) < 0) {
+		snprintf(err, errlen, "%s: auth_backends '%.64s': %s", name, c->auth_backends, why);
+		return -1;
+	}
+	for (i = 0; i < n; i++) {
+		pg |= chain[i] == BACKENDQ_PGSQL;
+		cp |= chain[i] == BACKENDQ_CHECKPW;
+	}
+	if (pg && (c->pgsql_connection[0] == '\0' || c->pgsql_password_query[0] == '\0')) {
+		snprintf(err, errlen, "%s: auth_backends names pgsql: set pgsql_connection and "
+		    "pgsql_password_query", name);
+		return -1;
+	}
+	if (cp && c->checkpw_command[0] != '/') {
+		snprintf(err, errlen, "%s: auth_backends names checkpw: set checkpw_command to an "
+		    "absolute path (and its arguments)", name);
+		return -1;
+	}
+	if (check_query("pgsql_password_query", c->pgsql_password_query, name, err, errlen) < 0 ||
+	    check_query("pgsql_user_query", c->pgsql_user_query, name, err, errlen) < 0)
+		return -1;
+	return 0;
+}
+
 /* auth_username_chars must compile; auth_mechanisms names only
  * mechanisms authd has. */
 static int
@@ -530,7 +588,7 @@ check_auth(const struct config *c, const char *name, char *err, size_t errlen)
 		    why);
 		return -1;
 	}
-	return 0;
+	return check_backends(c, name, err, errlen);
 }
 
 /* postmaster: empty, or an address (local@domain) without blanks,
