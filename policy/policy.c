@@ -85,6 +85,20 @@ static const int keyd_syscalls[] = {
 	/* nothing else: keys were read before the sandbox */
 };
 
+/* postern-auth-pgsql: its one connection to the server was made before
+ * the filter (sandbox_confine, then PQconnectdb, then sandbox_lock); after
+ * that it moves bytes on that socket and on authd's channel.  No socket,
+ * connect or open: it cannot reach any other server, and when the
+ * connection breaks it exits and the master starts it again (the new one
+ * connects before its filter).  libpq (glibc, dynamically linked) sends
+ * with send(MSG_NOSIGNAL), waits with poll, and may ask for random bytes
+ * (OpenSSL, with sslmode=require). */
+static const int auth_pgsql_syscalls[] = {
+	SYSCALLS_BASE,
+	SYSCALLS_IO,
+	SCMP_SYS(getrandom),
+};
+
 /* Every view of stored. */
 #define SYSCALLS_STORED \
 	SYSCALLS_BASE, \
@@ -223,6 +237,11 @@ static const struct sandbox_rule authd_rules[] = {
 	RULES_MEMORY,
 	RULES_FD_FLAGS,
 	RULES_LMDB_LOCKS,
+};
+
+static const struct sandbox_rule auth_pgsql_rules[] = {
+	RULES_MEMORY,
+	RULES_FD_FLAGS,
 };
 
 static const struct sandbox_rule keyd_rules[] = {
@@ -387,6 +406,23 @@ const struct policy_entry policy_table[POLICY_NPROCS] = {
 		.no_fork = 1,
 		.net_parser = 1,
 	},
+	/* authd's PostgreSQL backend: a query per request on the one
+	 * connection it opened at start (daemons/auth-pgsql) */
+	[POLICY_AUTH_PGSQL] = {
+		.name = "auth-pgsql",
+		.binary = "postern-auth-pgsql",
+		.ident = POLICY_IDENT_AUTH_HELPER,
+		.root = POLICY_ROOT_EMPTY,
+		.slots = { SLOT_AUTHD, SLOT_CONFIG },
+		.nslots = 2,
+		.syscalls = auth_pgsql_syscalls,
+		.nsyscalls = N(auth_pgsql_syscalls),
+		.rules = auth_pgsql_rules,
+		.nrules = N(auth_pgsql_rules),
+		.max_files = 16,
+		.no_fork = 1,
+		.net_parser = 0,
+	},
 };
 
 void
@@ -428,6 +464,10 @@ policy_spec(enum policy_proc p, const struct config *cfg, struct sandbox_spec *s
 	case POLICY_IDENT_WORKER:
 		s->uid = (uid_t)cfg->worker_uid;
 		s->gid = (gid_t)cfg->worker_gid;
+		break;
+	case POLICY_IDENT_AUTH_HELPER:
+		s->uid = (uid_t)cfg->auth_helper_uid;
+		s->gid = (gid_t)cfg->auth_helper_gid;
 		break;
 	case POLICY_IDENT_USER:
 		s->uid = 0;	/* the caller fills in the verified user's ids */
@@ -558,7 +598,8 @@ print_imap_extra(int fd)
 void
 policy_print(int fd)
 {
-	static const char *const idents[] = { "auth_uid", "keyd_uid", "worker_uid", "user's mail uid" };
+	static const char *const idents[] = { "auth_uid", "keyd_uid", "worker_uid", "user's mail uid",
+	    "auth_helper_uid" };
 	static const char *const roots[] = { "empty_root", "user's mail root" };
 	size_t i;
 

@@ -18,6 +18,7 @@ enum policy_proc {
 	POLICY_IMAPD,
 	POLICY_SMTPD,
 	POLICY_METRICSD,
+	POLICY_AUTH_PGSQL,	/* authd's PostgreSQL backend (docs/AUTH.md#backends) */
 	POLICY_NPROCS
 };
 
@@ -36,6 +37,7 @@ enum policy_ident {
 	POLICY_IDENT_KEYD,	/* keyd_uid/keyd_gid */
 	POLICY_IDENT_WORKER,	/* worker_uid/worker_gid */
 	POLICY_IDENT_USER,	/* the verified user's mail uid/gid (from authd) */
+	POLICY_IDENT_AUTH_HELPER,	/* auth_helper_uid/auth_helper_gid */
 };
 
 enum policy_root {
@@ -51,7 +53,7 @@ enum policy_root {
 enum policy_slot {
 	SLOT_CLIENT,		/* worker: the client connection */
 	SLOT_CONTROL,		/* worker: its control channel to the master */
-	SLOT_AUTHD,		/* worker: its channel to authd */
+	SLOT_AUTHD,		/* worker, authd's backend helpers: the channel to authd */
 	SLOT_KEYD,		/* worker: its channel to keyd */
 	SLOT_MASTER,		/* authd, keyd: the master channel */
 	SLOT_WORKER,		/* stored: its session's worker channel */

@@ -50,6 +50,7 @@ brokers_init(struct master *m)
 	m->authd = (struct broker){ .name = "authd", .proc = POLICY_AUTHD, .fd = -1 };
 	m->keyd = (struct broker){ .name = "keyd", .proc = POLICY_KEYD, .fd = -1 };
 	m->keyd_next = (struct broker){ .name = "keyd", .proc = POLICY_KEYD, .fd = -1 };
+	helpers_init(m);
 }
 
 static void
@@ -228,8 +229,10 @@ broker_start(struct master *m, struct broker *b)
 	b->started_ms = ev_now_ms();
 	b->stalled_ms = 0;
 	ev_add_fd(sv[0], POLLIN, on_broker, NULL);
-	if (b == &m->authd)
+	if (b == &m->authd) {
 		master_send_authd_config(m);
+		helpers_authd_up(m);
+	}
 	log_event(LOG_LEVEL_INFO, "started", "child=%s child_pid=%ld", b->name, (long)b->pid);
 }
 
@@ -408,6 +411,7 @@ brokers_stop(struct master *m, int sig)
 		if (all[i]->pid > 0)
 			kill(all[i]->pid, sig);
 	}
+	helpers_stop(m, sig);
 }
 
 int
@@ -418,5 +422,5 @@ brokers_running(const struct master *m)
 	for (i = 0; i < sizeof(m->retired) / sizeof(m->retired[0]); i++)
 		if (m->retired[i].pid > 0)
 			return 1;
-	return m->authd.pid > 0 || m->keyd.pid > 0 || m->keyd_next.pid > 0;
+	return m->authd.pid > 0 || m->keyd.pid > 0 || m->keyd_next.pid > 0 || helpers_running();
 }
