@@ -127,9 +127,10 @@ settle(struct wait *w, const struct backend_reply *r, const char *why)
 		snprintf(reason, sizeof(reason), "wrong password (%s)", name);
 		authd_refuse(a, AUTH_FAIL_CREDENTIALS, a->name, reason);
 		authd_forget(a);
-	} else if (strcasecmp(r->user, a->name) != 0 || (!r->verified && r->hash[0] == '\0')) {
-		snprintf(reason, sizeof(reason), "backend %s: %s", name, !r->verified && !r->hash[0] ?
-		    "no password hash for the user" : "answered for another user");
+	} else if (strcasecmp(r->user, a->name) != 0) {
+		/* a NULL or empty hash is unusable, refused as the user db's
+		 * are (after the dummy check) */
+		snprintf(reason, sizeof(reason), "backend %s: answered for another user", name);
 		authd_refuse(a, AUTH_FAIL_TEMP, a->name, reason);
 		authd_forget(a);
 	} else {
