@@ -65,6 +65,8 @@ OWNED = {
     "fuzz_imap_list": ("common/proto/imap_list.c", None),
     "fuzz_imap_seqset": ("common/proto/imap_seqset.c", None),
     "fuzz_keydproto": ("common/ipc/keydproto.c", None),
+    "fuzz_backendproto": ("common/ipc/backendproto.c", None),
+    "fuzz_backendq": ("common/auth/backendq.c", None),
     "fuzz_log_quote": ("common/base/log.c", ["log_quote"]),
     "fuzz_log_field": ("common/base/log.c", ["log_field"]),
     "fuzz_userimport": ("common/mail/userimport.c", None),

@@ -349,6 +349,11 @@ backendq_field(struct backend_reply *r, const char *key, size_t klen, const uint
 	} else if (key_is(key, klen, "password hash crypt")) {
 		if (text_field(r->hash, sizeof(r->hash), val, vlen, why_r) < 0)
 			return -1;
+		if (!backendproto_hash_ok(r->hash)) {
+			r->hash[0] = '\0';
+			*why_r = "password: not a crypt(3) hash";
+			return -1;
+		}
 	} else if (key_is(key, klen, "mail_root maildir home")) {
 		if (text_field(r->mail_root, sizeof(r->mail_root), val, vlen, why_r) < 0)
 			return -1;

@@ -8,8 +8,8 @@
 
 /* A name as userdb_normalize makes them: no controls, blanks, DEL, '/'
  * or '%' (8-bit bytes pass: UTF-8 names). */
-static int
-name_ok(const char *s)
+int
+backendproto_name_ok(const char *s)
 {
 	const unsigned char *p = (const unsigned char *)s;
 
@@ -21,8 +21,8 @@ name_ok(const char *s)
 	return 1;
 }
 
-static int
-hash_ok(const char *s)
+int
+backendproto_hash_ok(const char *s)
 {
 	for (; *s != '\0'; s++)
 		if (strchr("$./=,", *s) == NULL && !(*s >= '0' && *s <= '9') &&
@@ -55,7 +55,7 @@ backendproto_request_get(struct ipc_in *in, struct backend_request *r)
 	ipc_get_str(in, r->name, sizeof(r->name));
 	r->passlen = ipc_get_bytes(in, &r->pass, BACKEND_PASS_MAX);
 	if (ipc_in_end_no_fd(in) < 0 || (r->kind != BACKEND_LOGIN && r->kind != BACKEND_LOOKUP) ||
-	    !name_ok(r->name) || !ipc_text_printable(r->service) ||
+	    !backendproto_name_ok(r->name) || !ipc_text_printable(r->service) ||
 	    (r->kind == BACKEND_LOOKUP && (r->passlen > 0 || r->service[0] != '\0'))) {
 		memset(r, 0, sizeof(*r));
 		return -1;
@@ -91,7 +91,7 @@ reply_ok(const struct backend_reply *r)
 		return r->verified == 0 && r->user[0] == '\0' && r->hash[0] == '\0' &&
 		    r->mail_root[0] == '\0' && r->uid == 0 && r->gid == 0 && r->quota == 0 &&
 		    r->flags == 0;
-	if (!name_ok(r->user) || !hash_ok(r->hash) || (r->verified && r->hash[0] != '\0'))
+	if (!backendproto_name_ok(r->user) || !backendproto_hash_ok(r->hash) || (r->verified && r->hash[0] != '\0'))
 		return 0;
 	return r->mail_root[0] == '\0' || config_path_canonical(r->mail_root);
 }

@@ -68,6 +68,11 @@ struct backend_reply {
 	uint32_t flags;			/* within BACKEND_FLAGS */
 };
 
+/* 1 if s is a name as userdb_normalize makes them (no controls, blanks,
+ * DEL, '/' or '%'; not empty); 1 if s has only crypt hash bytes. */
+int backendproto_name_ok(const char *s);
+int backendproto_hash_ok(const char *s);
+
 /* Start o as MSG_BACKEND_REQUEST with r (a password over BACKEND_PASS_MAX,
  * or one with a lookup, fails the send). */
 void backendproto_request_put(struct ipc_out *o, const struct backend_request *r);
