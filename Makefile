@@ -78,7 +78,7 @@ endif
 COMMON_SRC := $(sort $(wildcard common/*/*.c)) sandbox/sandbox.c $(sort $(wildcard policy/*.c))
 COMMON_OBJ := $(COMMON_SRC:%.c=$(B)/obj/%.o)
 
-DAEMONS  := master authd keyd stored pop3d lmtpd imapd smtpd metricsd deliver
+DAEMONS  := master authd keyd stored pop3d lmtpd imapd smtpd metricsd deliver auth-checkpw
 BINS     := $(DAEMONS:%=$(B)/bin/postern-%) $(B)/bin/posternctl
 # authd's PostgreSQL backend links libpq, which cannot be linked statically
 # (libpq.a needs OpenSSL, GSSAPI and LDAP): a dynamic glibc PIE, built

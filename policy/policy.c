@@ -244,6 +244,17 @@ static const struct sandbox_rule auth_pgsql_rules[] = {
 	RULES_FD_FLAGS,
 };
 
+/* postern-auth-checkpw loads no filter (its row's lists are what its
+ * own loop needs, for posternctl policy): a filter would pass to the
+ * operator's program it runs, which is arbitrary: it never calls
+ * sandbox_lock, only no_new_privs after sandbox_confine. */
+static const int auth_checkpw_syscalls[] = {
+	SYSCALLS_BASE,
+	SYSCALLS_IO,
+	SCMP_SYS(pipe2), SCMP_SYS(clone), SCMP_SYS(fork), SCMP_SYS(execve), SCMP_SYS(wait4),
+	SCMP_SYS(kill), SCMP_SYS(nanosleep), SCMP_SYS(clock_nanosleep), SCMP_SYS(dup2),
+};
+
 static const struct sandbox_rule keyd_rules[] = {
 	RULES_MEMORY,
 	RULES_FD_FLAGS,
@@ -423,6 +434,23 @@ const struct policy_entry policy_table[POLICY_NPROCS] = {
 		.no_fork = 1,
 		.net_parser = 0,
 	},
+	/* authd's checkpassword backend: runs checkpw_command per login
+	 * (daemons/auth-checkpw); no chroot and no filter, see its syscalls */
+	[POLICY_AUTH_CHECKPW] = {
+		.name = "auth-checkpw",
+		.binary = "postern-auth-checkpw",
+		.ident = POLICY_IDENT_AUTH_HELPER,
+		.root = POLICY_ROOT_HOST,
+		.slots = { SLOT_AUTHD, SLOT_CONFIG },
+		.nslots = 2,
+		.syscalls = auth_checkpw_syscalls,
+		.nsyscalls = N(auth_checkpw_syscalls),
+		.rules = auth_pgsql_rules,
+		.nrules = N(auth_pgsql_rules),
+		.max_files = 32,
+		.no_fork = 0,
+		.net_parser = 0,
+	},
 };
 
 void
@@ -600,7 +628,7 @@ policy_print(int fd)
 {
 	static const char *const idents[] = { "auth_uid", "keyd_uid", "worker_uid", "user's mail uid",
 	    "auth_helper_uid" };
-	static const char *const roots[] = { "empty_root", "user's mail root" };
+	static const char *const roots[] = { "empty_root", "user's mail root", "(none: host)" };
 	size_t i;
 
 	/* syscalls: allowed outright + allowed only with the arguments below */

@@ -19,6 +19,7 @@ enum policy_proc {
 	POLICY_SMTPD,
 	POLICY_METRICSD,
 	POLICY_AUTH_PGSQL,	/* authd's PostgreSQL backend (docs/AUTH.md#backends) */
+	POLICY_AUTH_CHECKPW,	/* authd's checkpassword backend */
 	POLICY_NPROCS
 };
 
@@ -43,6 +44,7 @@ enum policy_ident {
 enum policy_root {
 	POLICY_ROOT_EMPTY,	/* chroot to empty_root: sees no files */
 	POLICY_ROOT_MAILROOT,	/* chroot to the user's mail root */
+	POLICY_ROOT_HOST,	/* no chroot: the checkpassword program needs the files */
 };
 
 /* The fixed descriptors of a process are named slots: the row lists its

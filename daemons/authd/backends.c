@@ -209,6 +209,15 @@ backends_login(struct authsess *a)
 		/* only a backend that checks it itself sees the password:
 		 * pgsql returns the hash, which authd checks */
 		if (k == BACKENDQ_CHECKPW) {
+			/* the interface ends the password at a NUL */
+			if (memchr(a->pass, '\0', a->passlen) != NULL || a->passlen > BACKEND_PASS_MAX) {
+				a->backend = backendq_name(k);
+				throttle_fail(&authd_acfg, a->ch.ip, a->name, ev_now_ms());
+				authd_refuse(a, AUTH_FAIL_CREDENTIALS, a->name, "wrong password (a NUL "
+				    "or over 1023 bytes: checkpw cannot take it)");
+				authd_forget(a);
+				return;
+			}
 			q.pass = a->pass;
 			q.passlen = a->passlen;
 		}

@@ -1,0 +1,137 @@
+"""authd's checkpassword backend (docs/AUTH.md#backends): a shell script
+behind the DJB interface (fd 3: login, password, timestamp; exit 0 good,
+1 bad, 111 temporary), in the chain `userdb checkpw`: logins over IMAP
+and POP3, the output's key=value lines, a wrong password, a temporary
+failure, a program that hangs (killed at auth_backend_timeout_ms), the
+identity the program runs with and the helper's live privileges."""
+import imaplib
+import os
+import poplib
+import shutil
+import tempfile
+import unittest
+
+from harness import Appliance, proc_status, wait_until
+
+SCRIPT = r"""#!/bin/sh
+# reads login NUL password NUL timestamp NUL from fd 3
+all=$(tr '\000' '\n' <&3)
+login=$(printf '%s\n' "$all" | sed -n 1p)
+pass=$(printf '%s\n' "$all" | sed -n 2p)
+stamp=$(printf '%s\n' "$all" | sed -n 3p)
+id -u > "@OUT@/uid"
+echo "$stamp" > "@OUT@/stamp"
+case "$login:$pass" in
+erin@localhost:erinpw) echo "quota=5000S"; echo "options=disablepop3=0"; exec "$@" ;;
+fay@localhost:faypw) echo "options=disableimap=1"; exec "$@" ;;
+slow@localhost:*) sleep 60; exit 0 ;;
+temp@localhost:*) exit 111 ;;
+*) exit 1 ;;
+esac
+"""
+
+
+class TestAuthCheckpw(unittest.TestCase):
+    @classmethod
+    def setUpClass(cls):
+        cls.dir = tempfile.mkdtemp(prefix="postern-checkpw-")
+        os.chmod(cls.dir, 0o755)
+        cls.out = os.path.join(cls.dir, "out")
+        os.mkdir(cls.out)
+        os.chmod(cls.out, 0o777)
+        cls.script = os.path.join(cls.dir, "checkpw.sh")
+        with open(cls.script, "w") as f:
+            f.write(SCRIPT.replace("@OUT@", cls.out))
+        os.chmod(cls.script, 0o755)
+        cls.app = Appliance({"auth_backends": "userdb checkpw",
+                             "checkpw_command": cls.script + " /bin/true",
+                             "auth_backend_timeout_ms": "1500", "auth_fail_ip_max": "1000"})
+        try:
+            cls.app.start()
+            cls.app.wait_log(r"proc=auth-checkpw pid=\d+ level=info event=ready backend=checkpw")
+        except BaseException:
+            shutil.rmtree(cls.dir, ignore_errors=True)
+            raise
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.app.cleanup()
+        shutil.rmtree(cls.dir, ignore_errors=True)
+
+    def imap_login(self, user, password):
+        c = imaplib.IMAP4("127.0.0.1", self.app.imap_port, timeout=20)
+        try:
+            c.login(user, password)
+            c.logout()
+            return "OK"
+        except imaplib.IMAP4.error as e:
+            return str(e)
+        finally:
+            try:
+                c.shutdown()
+            except OSError:
+                pass
+
+    def pop3_login(self, user, password):
+        c = poplib.POP3("127.0.0.1", self.app.port, timeout=20)
+        try:
+            c.user(user)
+            c.pass_(password)
+            c.quit()
+            return "OK"
+        except poplib.error_proto as e:
+            c.close()
+            return e.args[0].decode()
+
+    def test_logins(self):
+        mark = self.app.log_mark()
+        self.assertEqual(self.imap_login("erin", "erinpw"), "OK")
+        self.assertEqual(self.pop3_login("erin@localhost", "erinpw"), "OK")
+        self.app.wait_log(r"event=login service=pop3 ip=127\.0\.0\.1 user=erin@localhost mech=USER "
+                          r"backend=checkpw", start=mark)
+        self.assertEqual(self.imap_login("demo", "demo"), "OK")  # the user db first
+        with open(os.path.join(self.out, "uid")) as f:
+            self.assertEqual(f.read().strip(), "7004")  # auth_helper_uid
+        with open(os.path.join(self.out, "stamp")) as f:
+            self.assertTrue(f.read().strip().isdigit())
+
+    def test_output_options(self):
+        mark = self.app.log_mark()
+        self.assertIn("AUTHENTICATIONFAILED", self.imap_login("fay", "faypw"))
+        self.assertEqual(self.pop3_login("fay", "faypw"), "OK")
+        self.app.wait_log(r"event=auth_failed service=imap .*user=\"fay@localhost\" "
+                          r"reason=\"this service is switched off", start=mark)
+
+    def test_wrong_password_and_unknown(self):
+        mark = self.app.log_mark()
+        self.assertIn("AUTHENTICATIONFAILED", self.imap_login("erin", "nope"))
+        self.assertIn("-ERR", self.pop3_login("nobody", "x"))
+        self.app.wait_log(r"event=auth_failed service=imap .*user=\"erin@localhost\" "
+                          r"reason=\"wrong password \(checkpw\)\" mech=\S+ backend=checkpw", start=mark)
+
+    def test_temporary_failure_and_timeout(self):
+        mark = self.app.log_mark()
+        self.assertIn("[UNAVAILABLE]", self.imap_login("temp", "x"))
+        self.assertIn("[SYS/TEMP]", self.pop3_login("slow", "x"))
+        self.app.wait_log(r"event=checkpw_failed user=\"slow@localhost\" reason=\"killed at "
+                          r"auth_backend_timeout_ms", start=mark)
+        # the helper goes on
+        self.assertEqual(self.pop3_login("erin", "erinpw"), "OK")
+
+    def test_helper_privileges(self):
+        pid = self.app.child_pid("postern-auth-checkpw")
+        self.assertIsNotNone(pid)
+        st = proc_status(pid)
+        self.assertEqual(st["Uid"].split(), ["7004"] * 4)
+        self.assertEqual(st["Gid"].split(), ["7004"] * 4)
+        self.assertEqual(st["Groups"], "")
+        self.assertEqual(st["CapEff"], "0000000000000000")
+        self.assertEqual(st["CapPrm"], "0000000000000000")
+        self.assertEqual(st["CapBnd"], "0000000000000000")
+        self.assertEqual(st["NoNewPrivs"], "1")
+        fds = sorted(int(f) for f in os.listdir("/proc/%d/fd" % pid))
+        self.assertLessEqual(len(fds), 5, fds)  # 0-2, authd's channel, (the config)
+
+
+if __name__ == "__main__":
+    unittest.main()
