@@ -8,7 +8,8 @@ gnutls-bin swaks libnet-ssleay-perl libio-socket-ssl-perl isync mutt offlineimap
 python3-prometheus-client
 lintian groff-base man-db
 postfix dovecot-lmtpd
-gsasl"
+gsasl
+postgresql libpq-dev"
 missing=""
 for p in $PKGS; do
 	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing="$missing $p"
@@ -21,7 +22,8 @@ if [ "$(id -u)" != 0 ]; then
 fi
 echo "installing:$missing"
 export DEBIAN_FRONTEND=noninteractive
-# postfix (tests/integration/test_postfix.py runs a private instance of its
+# postgresql (test_auth_pgsql starts a throwaway cluster of its own, libpq-dev
+# builds postern-auth-pgsql) and postfix (tests/integration/test_postfix.py runs a private instance of its
 # own; dovecot-lmtpd is bench/lmtp.py's peer): the package must neither
 # configure nor start the machine's mail system. "No configuration" keeps
 # /etc/postfix/main.cf unwritten; a policy-rc.d that denies every start
