@@ -244,15 +244,16 @@ static const struct sandbox_rule auth_pgsql_rules[] = {
 	RULES_FD_FLAGS,
 };
 
-/* postern-auth-checkpw loads no filter (its row's lists are what its
- * own loop needs, for posternctl policy): a filter would pass to the
- * operator's program it runs, which is arbitrary: it never calls
- * sandbox_lock, only no_new_privs after sandbox_confine. */
+/* postern-auth-checkpw loads no filter: one would pass to the
+ * operator's program it runs, which is arbitrary (it never calls
+ * sandbox_lock, only no_new_privs after sandbox_confine).  This list is
+ * never loaded; it names what its own loop calls, for posternctl policy,
+ * but kill(2) of its timed-out program, which no list may hold. */
 static const int auth_checkpw_syscalls[] = {
 	SYSCALLS_BASE,
 	SYSCALLS_IO,
 	SCMP_SYS(pipe2), SCMP_SYS(clone), SCMP_SYS(fork), SCMP_SYS(execve), SCMP_SYS(wait4),
-	SCMP_SYS(kill), SCMP_SYS(nanosleep), SCMP_SYS(clock_nanosleep), SCMP_SYS(dup2),
+	SCMP_SYS(nanosleep), SCMP_SYS(clock_nanosleep), SCMP_SYS(dup2),
 };
 
 static const struct sandbox_rule keyd_rules[] = {

@@ -6,6 +6,7 @@
  *   master <-> keyd, worker <-> keyd     keydproto.h   MSG_KEYD_*
  *   master <-> worker (control)          masterproto.h MSG_WORKER_*, MSG_MASTER_PROXY
  *   worker <-> stored                    storeproto.h  MSG_STORE_*
+ *   authd <-> backend helper             backendproto.h MSG_BACKEND_*
  * Message numbers are unique across channels (a message sent on the wrong
  * channel is an unknown type there).  A changed layout gets a new number,
  * so an old peer fails closed; IPC_VERSION (ipc.h) covers the framing.
