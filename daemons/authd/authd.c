@@ -579,6 +579,15 @@ static const struct ipc_handler worker_handlers[] = {
 
 static const struct broker_table worker_table = { IPC_TABLE(worker_handlers), NULL };
 
+/* After a step decided outside the worker's own request (a backend's
+ * answer): as on_worker does after a request. */
+void
+authd_replied(struct authsess *a)
+{
+	if (check_reply(a) == 0 && a->ch.perm.phase == AUTH_DONE)
+		sess_free(a);
+}
+
 static void
 on_worker(int fd, short revents, void *ctx)
 {

@@ -113,6 +113,9 @@ void authd_forget(struct authsess *a);
 int authd_user_mailroot(const char *canon, const struct userdb_user *u, char out[CONFIG_PATH_MAX],
     const char **why_r);
 void authd_lookup_answer(const struct authd_lookup_result *r);
+/* After a decision made on a backend's answer: the session goes if its
+ * reply could not be queued or it logged in (as after a request). */
+void authd_replied(struct authsess *a);
 
 /* backends.c: the chain (auth_backends) from authd's snapshot, and the
  * helpers' channels.  backends_login runs a login's chain from a->bk_pos

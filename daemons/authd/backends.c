@@ -101,19 +101,33 @@ static void lookup_next(const struct lkp *l);
 static void lookup_reply(struct wait *w, const struct backend_reply *r, const char *why);
 
 /* The outcome of a request (a reply, or r NULL: no answer, with why). */
+static void settle_login(struct authsess *a, enum backendq_kind kind,
+    const struct backend_reply *r, const char *why);
+
 static void
 settle(struct wait *w, const struct backend_reply *r, const char *why)
 {
 	struct authsess *a = w->a;
-	struct userdb_user u;
-	const char *name = backendq_name(w->kind);
-	char reason[128];
+	enum backendq_kind kind = w->kind;
 
 	if (w->is_lookup) {
 		lookup_reply(w, r, why);
 		return;
 	}
 	wait_free(w);
+	settle_login(a, kind, r, why);
+	authd_replied(a);
+}
+
+/* A login's step after its backend answered (r NULL: it did not, why). */
+static void
+settle_login(struct authsess *a, enum backendq_kind kind, const struct backend_reply *r,
+    const char *why)
+{
+	struct userdb_user u;
+	const char *name = backendq_name(kind);
+	char reason[128];
+
 	a->backend = name;
 	if (r == NULL || r->status == BACKEND_TEMP) {
 		snprintf(reason, sizeof(reason), "backend %s: %s", name, r ? "temporary failure" : why);
@@ -344,10 +358,7 @@ backends_lookup(const struct authd_lookup *q, uint32_t status)
 {
 	struct lkp l;
 	const char *why;
-	size_t i;
 
-	for (i = 0; i < nchain && chain[i] == BACKENDQ_USERDB; i++)
-		;
 	if (nchain <= 1 && (nchain == 0 || chain[0] == BACKENDQ_USERDB))
 		return 0;	/* the user db alone */
 	memset(&l, 0, sizeof(l));
