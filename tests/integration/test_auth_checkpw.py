@@ -11,7 +11,7 @@ import shutil
 import tempfile
 import unittest
 
-from harness import Appliance, proc_status, wait_until
+from harness import TOOLS, Appliance, hostile_ask, hostile_session, proc_status
 
 SCRIPT = r"""#!/bin/sh
 # reads login NUL password NUL timestamp NUL from fd 3
@@ -135,3 +135,51 @@ class TestAuthCheckpw(unittest.TestCase):
 
 if __name__ == "__main__":
     unittest.main()
+
+
+class TestForgedBackend(unittest.TestCase):
+    """A worker that sends authd the master's MSG_AUTHD_BACKEND, offering
+    its own channel as a backend helper's (authd would then send it other
+    sessions' names and checkpw passwords): authd closes that channel and
+    the real helper keeps serving."""
+
+    @classmethod
+    def setUpClass(cls):
+        cls.dir = tempfile.mkdtemp(prefix="postern-checkpw-")
+        os.chmod(cls.dir, 0o755)
+        cls.out = os.path.join(cls.dir, "out")
+        os.mkdir(cls.out)
+        os.chmod(cls.out, 0o777)
+        script = os.path.join(cls.dir, "checkpw.sh")
+        with open(script, "w") as f:
+            f.write(SCRIPT.replace("@OUT@", cls.out))
+        os.chmod(script, 0o755)
+        cls.app = Appliance({"pop3_worker": os.path.join(TOOLS, "hostile_worker"),
+                             "auth_backends": "userdb checkpw", "checkpw_command": script + " /bin/true"})
+        try:
+            cls.app.start()
+            cls.app.wait_log(r"proc=auth-checkpw pid=\d+ level=info event=ready")
+        except BaseException:
+            shutil.rmtree(cls.dir, ignore_errors=True)
+            raise
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.app.cleanup()
+        shutil.rmtree(cls.dir, ignore_errors=True)
+
+    def test_forged_backend_channel_closes_the_worker_channel(self):
+        s, f, sid, mark = hostile_session(self.app)
+        try:
+            self.assertEqual(hostile_ask(s, f, "FORGE-BACKEND"), "sent")
+            self.assertEqual(f.readline().strip(), b"authd-closed")
+        finally:
+            f.close()
+            s.close()
+        self.assertNotIn("event=backend_up backend=pgsql", self.app.log()[mark:])
+        s, f, sid, mark = hostile_session(self.app)
+        try:
+            self.assertEqual(hostile_ask(s, f, "LOGIN erin erinpw"), "auth-ok store-fd")
+        finally:
+            f.close()
+            s.close()
