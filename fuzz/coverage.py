@@ -67,6 +67,7 @@ OWNED = {
     "fuzz_keydproto": ("common/ipc/keydproto.c", None),
     "fuzz_backendproto": ("common/ipc/backendproto.c", None),
     "fuzz_backendq": ("common/auth/backendq.c", None),
+    "fuzz_ldapesc": ("common/auth/ldapesc.c", None),
     "fuzz_log_quote": ("common/base/log.c", ["log_quote"]),
     "fuzz_log_field": ("common/base/log.c", ["log_field"]),
     "fuzz_userimport": ("common/mail/userimport.c", None),
