@@ -85,7 +85,11 @@ BINS     := $(DAEMONS:%=$(B)/bin/postern-%) $(B)/bin/posternctl
 # only where libpq-fe.h is (docs/AUTH.md#backends, INSTALL.md).
 PGSQL_INC := /usr/include/postgresql
 ifneq ($(wildcard $(PGSQL_INC)/libpq-fe.h),)
-DYN_DAEMONS := auth-pgsql
+DYN_DAEMONS += auth-pgsql
+endif
+# authd's LDAP backend, libldap: likewise (libldap.a needs GnuTLS and SASL)
+ifneq ($(wildcard /usr/include/ldap.h),)
+DYN_DAEMONS += auth-ldap
 endif
 BINS     += $(DYN_DAEMONS:%=$(B)/bin/postern-%)
 
@@ -176,6 +180,11 @@ $(B)/bin/postern-auth-pgsql: $(call dyn_objs_of,auth-pgsql) $(B)/dyn/libpostern-
 	@echo "  LD-DYN  $@"
 	@$(CC) -pie -Wl,-z,relro,-z,now,-z,noexecstack -Wl,--as-needed -o $@ $^ \
 	    -Wl,-Bstatic -llmdb -lseccomp -lcap-ng -lcrypt -lbearssl -Wl,-Bdynamic -lpq -lpthread
+$(B)/bin/postern-auth-ldap: $(call dyn_objs_of,auth-ldap) $(B)/dyn/libpostern-dyn.a
+	@mkdir -p $(dir $@)
+	@echo "  LD-DYN  $@"
+	@$(CC) -pie -Wl,-z,relro,-z,now,-z,noexecstack -Wl,--as-needed -o $@ $^ \
+	    -Wl,-Bstatic -llmdb -lseccomp -lcap-ng -lcrypt -lbearssl -Wl,-Bdynamic -lldap -llber -lpthread
 
 # posternctl is every .c file of admin/posternctl/ plus the common library,
 # and keyd's certs.c: config check loads certificates as keyd does.

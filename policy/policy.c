@@ -239,6 +239,14 @@ static const struct sandbox_rule authd_rules[] = {
 	RULES_LMDB_LOCKS,
 };
 
+/* postern-auth-ldap: as auth-pgsql (its connection bound before the
+ * filter); libldap's lber reads and writes the socket and waits in poll. */
+static const int auth_ldap_syscalls[] = {
+	SYSCALLS_BASE,
+	SYSCALLS_IO,
+	SCMP_SYS(getrandom),
+};
+
 static const struct sandbox_rule auth_pgsql_rules[] = {
 	RULES_MEMORY,
 	RULES_FD_FLAGS,
@@ -429,6 +437,23 @@ const struct policy_entry policy_table[POLICY_NPROCS] = {
 		.nslots = 2,
 		.syscalls = auth_pgsql_syscalls,
 		.nsyscalls = N(auth_pgsql_syscalls),
+		.rules = auth_pgsql_rules,
+		.nrules = N(auth_pgsql_rules),
+		.max_files = 16,
+		.no_fork = 1,
+		.net_parser = 0,
+	},
+	/* authd's LDAP backend: a search (and a bind as the user) per
+	 * request on the one connection it opened at start (daemons/auth-ldap) */
+	[POLICY_AUTH_LDAP] = {
+		.name = "auth-ldap",
+		.binary = "postern-auth-ldap",
+		.ident = POLICY_IDENT_AUTH_HELPER,
+		.root = POLICY_ROOT_EMPTY,
+		.slots = { SLOT_AUTHD, SLOT_CONFIG },
+		.nslots = 2,
+		.syscalls = auth_ldap_syscalls,
+		.nsyscalls = N(auth_ldap_syscalls),
 		.rules = auth_pgsql_rules,
 		.nrules = N(auth_pgsql_rules),
 		.max_files = 16,

@@ -20,6 +20,7 @@ enum policy_proc {
 	POLICY_METRICSD,
 	POLICY_AUTH_PGSQL,	/* authd's PostgreSQL backend (docs/AUTH.md#backends) */
 	POLICY_AUTH_CHECKPW,	/* authd's checkpassword backend */
+	POLICY_AUTH_LDAP,	/* authd's LDAP backend */
 	POLICY_NPROCS
 };
 

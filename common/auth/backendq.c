@@ -8,6 +8,7 @@
 #include <ctype.h>
 
 #include "../base/config.h"
+#include "ldapesc.h"
 
 static const struct {
 	const char *name;
@@ -16,14 +17,14 @@ static const struct {
 	{ "userdb", BACKENDQ_USERDB }, { "authuserdb", BACKENDQ_USERDB },
 	{ "pgsql", BACKENDQ_PGSQL }, { "authpgsql", BACKENDQ_PGSQL },
 	{ "checkpw", BACKENDQ_CHECKPW }, { "checkpassword", BACKENDQ_CHECKPW },
-	{ "ldap", 0 }, { "authldap", 0 }, { "pam", 0 }, { "authpam", 0 },
+	{ "ldap", BACKENDQ_LDAP }, { "authldap", BACKENDQ_LDAP }, { "pam", 0 }, { "authpam", 0 },
 };
 
 const char *
 backendq_name(enum backendq_kind k)
 {
 	return k == BACKENDQ_USERDB ? "userdb" : k == BACKENDQ_PGSQL ? "pgsql" :
-	    k == BACKENDQ_CHECKPW ? "checkpw" : "?";
+	    k == BACKENDQ_CHECKPW ? "checkpw" : k == BACKENDQ_LDAP ? "ldap" : "?";
 }
 
 static int
@@ -35,13 +36,13 @@ chain_word(const char *w, size_t n, enum backendq_kind *k_r, const char **why_r)
 		if (strlen(chain_names[i].name) != n || strncasecmp(chain_names[i].name, w, n) != 0)
 			continue;
 		if (chain_names[i].kind == 0) {
-			*why_r = "ldap and pam are not in this release";
+			*why_r = "pam is not in this release";
 			return -1;
 		}
 		*k_r = chain_names[i].kind;
 		return 0;
 	}
-	*why_r = "unknown backend (userdb, pgsql, checkpw)";
+	*why_r = "unknown backend (userdb, pgsql, checkpw, ldap)";
 	return -1;
 }
 
@@ -242,6 +243,46 @@ backendq_value(enum backendq_param p, const char *name, const char *service, cha
 	return 0;
 }
 
+int
+backendq_ldap_expand(const char *t, int dn, const char *name, const char *service, char *out,
+    size_t cap, const char **why_r)
+{
+	char v[USERDB_NAME_MAX + 1];
+	size_t o = 0, n;
+	long e;
+	int k;
+
+	if (cap == 0)
+		goto long_;
+	out[0] = '\0';
+	while (*t != '\0') {
+		if (*t != '$') {
+			if (name != NULL && put(out, cap, &o, t, 1) < 0)
+				goto long_;
+			t++;
+			continue;
+		}
+		if ((k = param_at(t + 1, &n)) < 0) {
+			*why_r = "unknown parameter (use $login, $local, $domain, $service)";
+			return -1;
+		}
+		t += n + 1;
+		if (name == NULL)
+			continue;
+		if (backendq_value((enum backendq_param)k, name, service, v, sizeof(v)) < 0)
+			goto long_;
+		e = dn ? ldapesc_dn((const uint8_t *)v, strlen(v), out + o, cap - o) :
+		    ldapesc_filter((const uint8_t *)v, strlen(v), out + o, cap - o);
+		if (e < 0)
+			goto long_;
+		o += (size_t)e;
+	}
+	return 0;
+long_:
+	*why_r = "too long";
+	return -1;
+}
+
 void
 backendq_fields_init(struct backend_reply *r, const char *name)
 {
@@ -346,7 +387,12 @@ backendq_field(struct backend_reply *r, const char *key, size_t klen, const uint
 			*why_r = "the backend named another user than the one asked for";
 			return -1;
 		}
-	} else if (key_is(key, klen, "password hash crypt")) {
+	} else if (key_is(key, klen, "password hash crypt userpassword")) {
+		/* RFC 2307's userPassword: "{CRYPT}" and a crypt(3) hash */
+		if (vlen >= 7 && strncasecmp((const char *)val, "{crypt}", 7) == 0) {
+			val += 7;
+			vlen -= 7;
+		}
 		if (text_field(r->hash, sizeof(r->hash), val, vlen, why_r) < 0)
 			return -1;
 		if (!backendproto_hash_ok(r->hash)) {
@@ -354,20 +400,20 @@ backendq_field(struct backend_reply *r, const char *key, size_t klen, const uint
 			*why_r = "password: not a crypt(3) hash";
 			return -1;
 		}
-	} else if (key_is(key, klen, "mail_root maildir home")) {
+	} else if (key_is(key, klen, "mail_root maildir home homedirectory mailmessagestore")) {
 		if (text_field(r->mail_root, sizeof(r->mail_root), val, vlen, why_r) < 0)
 			return -1;
 		if (vlen > 0 && !config_path_canonical(r->mail_root)) {
 			*why_r = "mail root is not a canonical absolute path";
 			return -1;
 		}
-	} else if (key_is(key, klen, "uid gid")) {
+	} else if (key_is(key, klen, "uid gid uidnumber gidnumber")) {
 		if (number(val, vlen, 0xfffffffeULL, &x) < 0) {
 			*why_r = "uid or gid: not a decimal number below 4294967295";
 			return -1;
 		}
 		*(tolower((unsigned char)key[0]) == 'u' ? &r->uid : &r->gid) = (uint32_t)x;
-	} else if (key_is(key, klen, "quota")) {
+	} else if (key_is(key, klen, "quota mailquota")) {
 		/* Courier's maildirsize form "NS" (bytes) or a plain number */
 		if (vlen > 0 && (val[vlen - 1] == 'S' || val[vlen - 1] == 's'))
 			vlen--;

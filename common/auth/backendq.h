@@ -16,17 +16,20 @@ enum backendq_kind {
 	BACKENDQ_USERDB = 1,	/* the LMDB user db, in authd */
 	BACKENDQ_PGSQL,		/* postern-auth-pgsql */
 	BACKENDQ_CHECKPW,	/* postern-auth-checkpw */
+	BACKENDQ_LDAP,		/* postern-auth-ldap */
 };
 #define BACKENDQ_CHAIN_MAX	4
+#define BACKENDQ_KIND_MAX	BACKENDQ_LDAP
 
 /* Parse auth_backends (blanks or commas between names; Courier's
  * authmodulelist names authuserdb and authpgsql are the same as userdb and
- * pgsql; checkpw or checkpassword).  out[] gets the kinds in order, *n_r
- * their number.  Returns 0, or -1 with *why_r: an unknown name, one that
- * is not in this release (ldap, pam), a name twice, none, or too many. */
+ * pgsql, authldap as ldap; checkpw or checkpassword).  out[] gets the
+ * kinds in order, *n_r their number.  Returns 0, or -1 with *why_r: an
+ * unknown name, one that is not in this release (pam), a name twice,
+ * none, or too many. */
 int backendq_chain(const char *text, enum backendq_kind out[BACKENDQ_CHAIN_MAX], size_t *n_r,
     const char **why_r);
-/* The name of a kind ("userdb", "pgsql", "checkpw"). */
+/* The name of a kind ("userdb", "pgsql", "checkpw", "ldap"). */
 const char *backendq_name(enum backendq_kind k);
 
 /* The named parameters of a query. */
@@ -54,15 +57,26 @@ int backendq_translate(const char *query, char *out, size_t cap,
 int backendq_value(enum backendq_param p, const char *name, const char *service, char *out,
     size_t cap);
 
+/* An LDAP filter or DN from template (NUL-terminated), every $login,
+ * $local, $domain, $service replaced by its value for name and service,
+ * escaped for a filter (dn 0: RFC 4515) or a DN attribute value (dn 1:
+ * RFC 4514), into out (cap bytes).  Returns 0, or -1 with *why_r: an
+ * unknown name, or too long.  With name NULL it only checks the template. */
+int backendq_ldap_expand(const char *template_, int dn, const char *name, const char *service,
+    char *out, size_t cap, const char **why_r);
+
 /* Start decoding one user's fields into r (status FOUND, user = name). */
 void backendq_fields_init(struct backend_reply *r, const char *name);
 /* One field, by name (ASCII case ignored; unknown names are ignored):
  *   user / login     the user's name: must be the name asked for (ASCII
  *                     case ignored): a backend answers for that name only
- *   password / hash / crypt   the crypt hash (only for a non-verifying backend)
- *   mail_root / maildir / home  an absolute canonical path
- *   uid, gid          decimal, 1..4294967294 (0 or empty: mail_uid/mail_gid)
- *   quota             bytes, decimal, or Courier's "NS" maildirsize form
+ *   password / hash / crypt / userPassword   the crypt hash (only for a
+ *                     non-verifying backend; an LDAP "{CRYPT}" prefix is dropped)
+ *   mail_root / maildir / home / homeDirectory / mailMessageStore
+ *                     an absolute canonical path
+ *   uid, gid (uidNumber, gidNumber)  decimal, 1..4294967294 (0 or empty:
+ *                     mail_uid/mail_gid)
+ *   quota / mailQuota bytes, decimal, or Courier's "NS" maildirsize form
  *   options           Courier's useroptions: disableimap=1, disablepop3=1,
  *                     disablesubmission=1 (or disablesmtp=1), disabled=1,
  *                     comma separated

@@ -117,6 +117,13 @@ static const struct config_key config_keys[] = {
 	{ "pgsql_password_query", NULL, CT_STR, S(pgsql_password_query), "", 0, 0 },
 	{ "pgsql_user_query", NULL, CT_STR, S(pgsql_user_query), "", 0, 0 },
 	{ "checkpw_command", NULL, CT_STR, S(checkpw_command), "", 0, 0 },
+	{ "ldap_uri", NULL, CT_STR, S(ldap_uri), "", 0, 0 },
+	{ "ldap_bind_dn", NULL, CT_STR, S(ldap_bind_dn), "", 0, 0 },
+	{ "ldap_bind_password", NULL, CT_STR, S(ldap_bind_password), "", 0, 256 },
+	{ "ldap_base", NULL, CT_STR, S(ldap_base), "", 0, 0 },
+	{ "ldap_filter", NULL, CT_STR, S(ldap_filter), "(&(objectClass=posixAccount)(mail=$login))", 0, 0 },
+	{ "ldap_user_dn", NULL, CT_STR, S(ldap_user_dn), "", 0, 0 },
+	{ "ldap_auth", NULL, CT_STR, S(ldap_auth), "bind", 0, 16 },
 	{ "userdb_map_size", NULL, CT_NUM, S(userdb_map_size), "268435456", 1048576, 1ULL << 40 },
 	PROTOCOL_KEYS(pop3, "POP3_TLS_REQUIRED", "yes", "1024", "600", "20"),
 	/* a mailbox limit, not a POP3 one: the old name stays as an alias */
@@ -534,6 +541,33 @@ check_query(const char *key, const char *q, const char *name, char *err, size_t 
 	return -1;
 }
 
+/* The LDAP backend's keys: a URI and a base when it is in the chain, the
+ * templates' parameters known, ldap_auth one of its two words. */
+static int
+check_ldap(const struct config *c, const enum backendq_kind *chain, size_t n, const char *name,
+    char *err, size_t errlen)
+{
+	const char *why = NULL, *key = NULL;
+	char out[8];
+	size_t i;
+	int ldap = 0;
+
+	for (i = 0; i < n; i++)
+		ldap |= chain[i] == BACKENDQ_LDAP;
+	if (backendq_ldap_expand(c->ldap_filter, 0, NULL, NULL, out, sizeof(out), &why) < 0)
+		key = "ldap_filter";
+	else if (backendq_ldap_expand(c->ldap_user_dn, 1, NULL, NULL, out, sizeof(out), &why) < 0)
+		key = "ldap_user_dn";
+	else if (strcmp(c->ldap_auth, "bind") != 0 && strcmp(c->ldap_auth, "search") != 0)
+		key = "ldap_auth", why = "bind or search";
+	else if (ldap && (c->ldap_uri[0] == '\0' || c->ldap_base[0] == '\0'))
+		key = "auth_backends", why = "names ldap: set ldap_uri and ldap_base";
+	if (key == NULL)
+		return 0;
+	snprintf(err, errlen, "%s: %s: %s", name, key, why);
+	return -1;
+}
+
 /* auth_backends names known backends once each; the ones named have
  * what they need (pgsql: a connection and a password query; checkpw: a
  * command); the queries' parameters are known names. */
@@ -566,7 +600,7 @@ check_backends(const struct config *c, const char *name, char *err, size_t errle
 	if (check_query("pgsql_password_query", c->pgsql_password_query, name, err, errlen) < 0 ||
 	    check_query("pgsql_user_query", c->pgsql_user_query, name, err, errlen) < 0)
 		return -1;
-	return 0;
+	return check_ldap(c, chain, n, name, err, errlen);
 }
 
 /* auth_username_chars must compile; auth_mechanisms names only

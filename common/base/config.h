@@ -113,6 +113,13 @@ struct config {
 	char pgsql_password_query[CONFIG_PATH_MAX];
 	char pgsql_user_query[CONFIG_PATH_MAX];
 	char checkpw_command[CONFIG_PATH_MAX];
+	char ldap_uri[CONFIG_PATH_MAX];
+	char ldap_bind_dn[CONFIG_PATH_MAX];
+	char ldap_bind_password[256];
+	char ldap_base[CONFIG_PATH_MAX];
+	char ldap_filter[CONFIG_PATH_MAX];
+	char ldap_user_dn[CONFIG_PATH_MAX];
+	char ldap_auth[16];
 	uint64_t userdb_map_size;
 	/* POP3 (pop3 and pop3s) */
 	CONFIG_PROTOCOL(pop3);

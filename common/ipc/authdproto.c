@@ -510,7 +510,8 @@ authdproto_backend_get(struct ipc_in *in, uint8_t *backend_r, uint32_t *pid_r)
 	*backend_r = ipc_get_u8(in);
 	*pid_r = ipc_get_u32(in);
 	if (ipc_in_end(in) < 0 || in->fd < 0 ||
-	    (*backend_r != BACKENDQ_PGSQL && *backend_r != BACKENDQ_CHECKPW)) {
+	    (*backend_r != BACKENDQ_PGSQL && *backend_r != BACKENDQ_CHECKPW &&
+	    *backend_r != BACKENDQ_LDAP)) {
 		*backend_r = 0;
 		*pid_r = 0;
 		return -1;

@@ -295,7 +295,7 @@ int authdproto_scram_add_get(struct ipc_in *in, struct authd_scram_add *r);
  * backend; pid names it in authd's log lines. */
 void authdproto_backend_put(struct ipc_out *o, uint8_t backend, uint32_t pid, int fd);
 /* Returns 0 (the fd stays in in->fd), or -1 (malformed, no fd, a backend
- * that has no helper: only pgsql and checkpw do). */
+ * that has no helper: only pgsql, checkpw and ldap do). */
 int authdproto_backend_get(struct ipc_in *in, uint8_t *backend_r, uint32_t *pid_r);
 
 #endif

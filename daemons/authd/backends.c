@@ -57,7 +57,8 @@ struct wait {
 static enum backendq_kind chain[BACKENDQ_CHAIN_MAX];
 static size_t nchain;
 static uint64_t timeout_ms;
-static struct helper helpers[BACKENDQ_CHECKPW + 1];
+static int bind_auth;		/* ldap_auth = bind: the LDAP helper checks the password */
+static struct helper helpers[BACKENDQ_KIND_MAX + 1];
 static struct wait waits[WAITS_MAX];
 static uint32_t next_id = 1;
 static struct ipc_out out;
@@ -74,6 +75,7 @@ backends_init(const struct config *cfg)
 	if (backendq_chain(cfg->auth_backends, chain, &nchain, &why) < 0)
 		fatal("reason=\"auth_backends: %s\"", why);	/* the master checked it */
 	timeout_ms = cfg->auth_backend_timeout_ms;
+	bind_auth = strcmp(cfg->ldap_auth, "bind") == 0;
 }
 
 static struct wait *
@@ -220,15 +222,16 @@ backends_login(struct authsess *a)
 		q.kind = BACKEND_LOGIN;
 		snprintf(q.service, sizeof(q.service), "%s", a->service);
 		snprintf(q.name, sizeof(q.name), "%s", a->name);
-		/* only a backend that checks it itself sees the password:
-		 * pgsql returns the hash, which authd checks */
-		if (k == BACKENDQ_CHECKPW) {
+		/* only a backend that checks it itself sees the password
+		 * (checkpw, ldap binding as the user): pgsql and ldap's
+		 * search return the hash, which authd checks */
+		if (k == BACKENDQ_CHECKPW || (k == BACKENDQ_LDAP && bind_auth)) {
 			/* the interface ends the password at a NUL */
 			if (memchr(a->pass, '\0', a->passlen) != NULL || a->passlen > BACKEND_PASS_MAX) {
 				a->backend = backendq_name(k);
 				throttle_fail(&authd_acfg, a->ch.ip, a->name, ev_now_ms());
 				authd_refuse(a, AUTH_FAIL_CREDENTIALS, a->name, "wrong password (a NUL "
-				    "or over 1023 bytes: checkpw cannot take it)");
+				    "or over 1023 bytes: cannot be passed on)");
 				authd_forget(a);
 				return;
 			}

@@ -1,5 +1,5 @@
 /* helpers.c - authd's backend helpers (docs/AUTH.md#backends): one
- * process per external backend of auth_backends (pgsql, checkpw), started when
+ * process per external backend of auth_backends (pgsql, checkpw, ldap), started when
  * authd is, restarted with back-off when it dies, its channel a
  * SOCK_SEQPACKET pair whose other end goes to authd (MSG_AUTHD_BACKEND).
  *
@@ -48,9 +48,10 @@ helpers_init(struct master *m)
 	if (backendq_chain(m->cfg.auth_backends, chain, &n, &why) < 0)
 		return;	/* config_parse refused it already */
 	for (i = 0; i < n; i++)
-		if (chain[i] == BACKENDQ_PGSQL || chain[i] == BACKENDQ_CHECKPW)
+		if (chain[i] != BACKENDQ_USERDB)
 			helpers[nhelpers++] = (struct helper){ .kind = chain[i],
-			    .proc = chain[i] == BACKENDQ_PGSQL ? POLICY_AUTH_PGSQL : POLICY_AUTH_CHECKPW };
+			    .proc = chain[i] == BACKENDQ_PGSQL ? POLICY_AUTH_PGSQL :
+			    chain[i] == BACKENDQ_LDAP ? POLICY_AUTH_LDAP : POLICY_AUTH_CHECKPW };
 }
 
 static void

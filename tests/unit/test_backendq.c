@@ -41,8 +41,19 @@ main(void)
 	CHECK(backendq_chain("pgsql, userdb,checkpw", c, &n, &why) == 0 && n == 3 &&
 	    c[0] == BACKENDQ_PGSQL && c[2] == BACKENDQ_CHECKPW, "chain: the order is kept");
 	CHECK(backendq_chain("userdb pgsql userdb", c, &n, &why) < 0, "chain: a name twice refused");
-	CHECK(backendq_chain("userdb ldap", c, &n, &why) < 0 && strstr(why, "not in this release"),
-	    "chain: ldap is not in this release");
+	CHECK(backendq_chain("userdb pam", c, &n, &why) < 0 && strstr(why, "not in this release"),
+	    "chain: pam is not in this release");
+	CHECK(backendq_chain("authldap", c, &n, &why) == 0 && c[0] == BACKENDQ_LDAP, "chain: ldap");
+	CHECK(backendq_ldap_expand("(&(mail=$login)(svc=$service))", 0, "*)(uid=*", "imap", out,
+	    sizeof(out), &why) == 0 && strcmp(out, "(&(mail=\\2A\\29\\28uid=\\2A)(svc=imap))") == 0,
+	    "ldap: filter values escaped (RFC 4515)");
+	CHECK(backendq_ldap_expand("uid=$local,ou=people,dc=example", 1, "a,b+c@x", "", out,
+	    sizeof(out), &why) == 0 && strcmp(out, "uid=a\\2Cb\\2Bc,ou=people,dc=example") == 0,
+	    "ldap: DN values escaped (RFC 4514)");
+	CHECK(backendq_ldap_expand("(uid=$user)", 0, NULL, NULL, out, sizeof(out), &why) < 0,
+	    "ldap: an unknown name refused");
+	CHECK(backendq_ldap_expand("(&(objectClass=posixAccount)(mail=$login))", 0, NULL, NULL, v, 2,
+	    &why) == 0, "ldap: a check needs no room");
 	CHECK(backendq_chain(" , ", c, &n, &why) < 0 && backendq_chain("mysql", c, &n, &why) < 0,
 	    "chain: none, or unknown, refused");
 
@@ -80,5 +91,8 @@ main(void)
 	    "fields: unknown options refused");
 	CHECK(lines(&r, "no equals sign\n") < 0, "lines: not key=value refused");
 	CHECK(lines(&r, "something=else\n") == 0 && r.hash[0] == '\0', "fields: unknown keys ignored");
+	CHECK(lines(&r, "userPassword={CRYPT}$6$s$h\nuidNumber=7300\nhomeDirectory=/m/x\n") == 0 &&
+	    strcmp(r.hash, "$6$s$h") == 0 && r.uid == 7300 && strcmp(r.mail_root, "/m/x") == 0,
+	    "fields: LDAP's attribute names, {CRYPT} dropped");
 	return tap_done();
 }
