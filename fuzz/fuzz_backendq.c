@@ -1,8 +1,8 @@
 /* fuzz_backendq.c - the pure parts of the external backends: a
  * checkpassword program's key=value output and a PostgreSQL row's
  * fields (what a backend says about a user), the auth_backends chain and
- * the SQL query text with named parameters.  The first byte picks the
- * parser.  Properties: fields a parser accepts make a reply authd's
+ * the SQL query text with named parameters, the LDAP filter and DN
+ * templates.  The first byte picks the parser.  Properties: fields a parser accepts make a reply authd's
  * decoder accepts (the helper never sends what authd would refuse);
  * every named parameter becomes a positional one, and the translated text
  * has no name left (translating it again refuses $1, or is the same text
@@ -121,11 +121,42 @@ chain(const uint8_t *p, size_t n)
 			CHECK(c[i] != c[j]);
 }
 
+/* An LDAP template: it expands exactly when its check passes, and the
+ * values (a name full of specials) add no unescaped special. */
+static void
+ldap_template(const uint8_t *p, size_t n, int dn)
+{
+	static char t[512], o[4096];
+	const char *why;
+	size_t i, specials = 0, specials_out = 0;
+	int ok;
+
+	if (n >= sizeof(t))
+		n = sizeof(t) - 1;
+	memcpy(t, p, n);
+	t[n] = '\0';
+	ok = backendq_ldap_expand(t, dn, NULL, NULL, o, sizeof(o), &why) == 0;
+	if (backendq_ldap_expand(t, dn, "*)(,+\\#<>;=\"@x", "imap", o, sizeof(o), &why) < 0) {
+		CHECK(!ok || strcmp(why, "too long") == 0);
+		return;
+	}
+	CHECK(ok);
+	for (i = 0; t[i] != '\0'; i++)
+		specials += strchr(dn ? ",+<>;\"" : "*()", t[i]) != NULL && t[i] != '\0';
+	for (i = 0; o[i] != '\0'; i++)
+		specials_out += strchr(dn ? ",+<>;\"" : "*()", o[i]) != NULL && o[i] != '\0';
+	CHECK(specials_out <= specials);
+}
+
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	if (size == 0)
 		return 0;
+	if (data[0] & 4) {
+		ldap_template(data + 1, size - 1, data[0] & 1);
+		return 0;
+	}
 	switch (data[0] & 3) {
 	case 0:
 		lines(data + 1, size - 1);

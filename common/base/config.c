@@ -114,12 +114,13 @@ static const struct config_key config_keys[] = {
 	{ "auth_helper_uid", NULL, CT_NUM, S(auth_helper_uid), "7004", 1, U32MAX - 1 },
 	{ "auth_helper_gid", NULL, CT_NUM, S(auth_helper_gid), "7004", 1, U32MAX - 1 },
 	{ "pgsql_connection", NULL, CT_STR, S(pgsql_connection), "", 0, 0 },
+	{ "pgsql_password_file", NULL, CT_STR, S(pgsql_password_file), "", 0, 0 },
 	{ "pgsql_password_query", NULL, CT_STR, S(pgsql_password_query), "", 0, 0 },
 	{ "pgsql_user_query", NULL, CT_STR, S(pgsql_user_query), "", 0, 0 },
 	{ "checkpw_command", NULL, CT_STR, S(checkpw_command), "", 0, 0 },
 	{ "ldap_uri", NULL, CT_STR, S(ldap_uri), "", 0, 0 },
 	{ "ldap_bind_dn", NULL, CT_STR, S(ldap_bind_dn), "", 0, 0 },
-	{ "ldap_bind_password", NULL, CT_STR, S(ldap_bind_password), "", 0, 256 },
+	{ "ldap_bind_password_file", NULL, CT_STR, S(ldap_bind_password_file), "", 0, 0 },
 	{ "ldap_base", NULL, CT_STR, S(ldap_base), "", 0, 0 },
 	{ "ldap_filter", NULL, CT_STR, S(ldap_filter), "(&(objectClass=posixAccount)(mail=$login))", 0, 0 },
 	{ "ldap_user_dn", NULL, CT_STR, S(ldap_user_dn), "", 0, 0 },
@@ -527,6 +528,24 @@ check_delimiter(const struct config *c, const char *name, char *err, size_t errl
 	return 0;
 }
 
+/* A libpq connection string with a password in it: the keyword, or a
+ * URI's user:password@. */
+static int
+conninfo_has_password(const char *s)
+{
+	const char *p, *at, *slash;
+
+	for (p = s; *p != '\0'; p++)
+		if (strncasecmp(p, "password", 8) == 0)
+			return 1;
+	if ((p = strstr(s, "://")) == NULL)
+		return 0;
+	p += 3;
+	at = strchr(p, '@');
+	slash = strchr(p, '/');
+	return at != NULL && (slash == NULL || at < slash) && memchr(p, ':', (size_t)(at - p)) != NULL;
+}
+
 /* One query's text: its named parameters must all be known. */
 static int
 check_query(const char *key, const char *q, const char *name, char *err, size_t errlen)
@@ -595,6 +614,17 @@ check_backends(const struct config *c, const char *name, char *err, size_t errle
 	if (cp && c->checkpw_command[0] != '/') {
 		snprintf(err, errlen, "%s: auth_backends names checkpw: set checkpw_command to an "
 		    "absolute path (and its arguments)", name);
+		return -1;
+	}
+	if (conninfo_has_password(c->pgsql_connection)) {
+		snprintf(err, errlen, "%s: pgsql_connection: no password in it (every process reads "
+		    "the config): put it in pgsql_password_file", name);
+		return -1;
+	}
+	if ((c->pgsql_password_file[0] != '\0' && c->pgsql_password_file[0] != '/') ||
+	    (c->ldap_bind_password_file[0] != '\0' && c->ldap_bind_password_file[0] != '/')) {
+		snprintf(err, errlen, "%s: pgsql_password_file and ldap_bind_password_file must be "
+		    "absolute paths", name);
 		return -1;
 	}
 	if (check_query("pgsql_password_query", c->pgsql_password_query, name, err, errlen) < 0 ||

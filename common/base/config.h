@@ -110,12 +110,13 @@ struct config {
 	uint64_t auth_backend_timeout_ms;
 	uint64_t auth_helper_uid, auth_helper_gid;
 	char pgsql_connection[CONFIG_PATH_MAX];
+	char pgsql_password_file[CONFIG_PATH_MAX];
 	char pgsql_password_query[CONFIG_PATH_MAX];
 	char pgsql_user_query[CONFIG_PATH_MAX];
 	char checkpw_command[CONFIG_PATH_MAX];
 	char ldap_uri[CONFIG_PATH_MAX];
 	char ldap_bind_dn[CONFIG_PATH_MAX];
-	char ldap_bind_password[256];
+	char ldap_bind_password_file[CONFIG_PATH_MAX];
 	char ldap_base[CONFIG_PATH_MAX];
 	char ldap_filter[CONFIG_PATH_MAX];
 	char ldap_user_dn[CONFIG_PATH_MAX];

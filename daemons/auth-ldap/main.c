@@ -29,6 +29,7 @@
 #include "../../common/base/config.h"
 #include "../../common/base/daemon.h"
 #include "../../common/base/log.h"
+#include "../../common/base/util.h"
 #include "../../common/ipc/backendproto.h"
 #include "../../policy/policy.h"
 
@@ -64,11 +65,12 @@ simple_bind(const char *dn, const uint8_t *pw, size_t len)
 	return err;
 }
 
+static char bind_password[256];	/* ldap_bind_password_file's, read as root */
+
 static int
 service_bind(void)
 {
-	return simple_bind(cfg.ldap_bind_dn, (const uint8_t *)cfg.ldap_bind_password,
-	    strlen(cfg.ldap_bind_password));
+	return simple_bind(cfg.ldap_bind_dn, (const uint8_t *)bind_password, strlen(bind_password));
 }
 
 /* The attributes of one entry into r. */
@@ -193,11 +195,15 @@ main(int argc, char **argv)
 	static struct backend_reply r;
 	struct sandbox_spec spec;
 	int v = LDAP_VERSION3, rc, keep;
+	const char *why;
 
 	daemon_boot(&a, argc, argv, &cfg);
 	bind_auth = strcmp(cfg.ldap_auth, "bind") == 0;
 	tmo.tv_sec = (time_t)(cfg.auth_backend_timeout_ms / 1000);
 	tmo.tv_usec = (suseconds_t)(cfg.auth_backend_timeout_ms % 1000) * 1000;
+	if (cfg.ldap_bind_password_file[0] != '\0' && util_read_secret(cfg.ldap_bind_password_file,
+	    bind_password, sizeof(bind_password), &why) < 0)
+		fatal("reason=\"ldap_bind_password_file: %s\" path=%s", why, cfg.ldap_bind_password_file);
 	policy_spec(POLICY_AUTH_LDAP, &cfg, &spec);
 	sandbox_confine(&spec);
 	/* as auth_helper_uid, inside the empty root: the one connection */

@@ -34,6 +34,7 @@
 #include "../../common/base/daemon.h"
 #include "../../common/base/log.h"
 #include "../../common/base/ev.h"
+#include "../../common/base/util.h"
 #include "../../common/ipc/backendproto.h"
 #include "../../common/ipc/proto.h"
 #include "../../policy/policy.h"
@@ -208,7 +209,8 @@ main(int argc, char **argv)
 	static const struct daemon_args args = { .name = "auth-pgsql", .opts = "", .usage = "" };
 	struct sandbox_spec spec;
 	struct config cfg;
-	char why[256];
+	char why[256], password[256] = "";
+	const char *swhy;
 
 	daemon_boot(&args, argc, argv, &cfg);
 	prepare(&login_q, cfg.pgsql_password_query, "pgsql_password_query");
@@ -216,10 +218,20 @@ main(int argc, char **argv)
 	    "pgsql_user_query");
 	timeout_ms = cfg.auth_backend_timeout_ms;
 
+	/* as root, before the sandbox: the password is no part of the
+	 * config snapshot that every process reads */
+	if (cfg.pgsql_password_file[0] != '\0' &&
+	    util_read_secret(cfg.pgsql_password_file, password, sizeof(password), &swhy) < 0)
+		fatal("reason=\"pgsql_password_file: %s\" path=%s", swhy, cfg.pgsql_password_file);
 	policy_spec(POLICY_AUTH_PGSQL, &cfg, &spec);
 	sandbox_confine(&spec);
 	/* as auth_helper_uid, inside the empty root: the one connection */
-	conn = PQconnectdb(cfg.pgsql_connection);
+	{
+		const char *const keys[] = { "dbname", "password", NULL };
+		const char *const vals[] = { cfg.pgsql_connection, password, NULL };
+		conn = PQconnectdbParams(keys, vals, 1);	/* dbname: the whole string */
+	}
+	explicit_bzero(password, sizeof(password));
 	if (conn == NULL || PQstatus(conn) != CONNECTION_OK) {
 		log_event(LOG_LEVEL_ERR, "pgsql_connect_failed", "reason=\"%s\"",
 		    conn ? pg_why(PQerrorMessage(conn), why, sizeof(why)) : "out of memory");

@@ -53,6 +53,10 @@ access to attrs=userPassword by dn.exact="cn=reader,%(b)s" read by anonymous aut
 access to * by * read
 """ % {"d": self.dir, "b": BASE})
         self.pid = None
+        self.secret = os.path.join(self.dir, "reader.secret")
+        with open(self.secret, "w") as f:
+            f.write("readerpw\n")
+        os.chmod(self.secret, 0o600)
 
     def start(self):
         subprocess.run([SLAPD, "-f", self.conf, "-h", self.uri], check=True, timeout=30)
@@ -141,7 +145,7 @@ userPassword: readerpw
                          person("star", "*@localhost", "starpw"))
             cls.app = Appliance({"auth_backends": "userdb authldap", "ldap_uri": cls.ldap.uri,
                                  "ldap_base": BASE, "ldap_bind_dn": "cn=reader," + BASE,
-                                 "ldap_bind_password": "readerpw", "ldap_auth": cls.auth,
+                                 "ldap_bind_password_file": cls.ldap.secret, "ldap_auth": cls.auth,
                                  "ldap_filter": "(&(objectClass=posixAccount)(mail=$login))",
                                  "restart_backoff_max": "1", "auth_fail_ip_max": "1000",
                                  # so that the escaping, not the character set, meets them

@@ -93,11 +93,19 @@ class TestAuthPgsql(unittest.TestCase):
             for r in rows:
                 vals = ", ".join("NULL" if v is None else "'%s'" % v for v in r)
                 cls.pg.sql("INSERT INTO users VALUES (%s)" % vals)
-            conn = ("host=127.0.0.1 port=%d dbname=mail user=postern password=helperpw "
+            conn = ("host=127.0.0.1 port=%d dbname=mail user=postern "
                     "sslmode=disable gssencmode=disable connect_timeout=5" % cls.pg.port)
+            # the password in a root-only file the helper reads before its
+            # sandbox, not in the config every process reads
+            pwfile = os.path.join(cls.pg.dir, "helper.secret")
+            with open(pwfile, "w") as f:
+                f.write("helperpw\n")
+            os.chmod(pwfile, 0o600)
             cls.app = Appliance({"auth_backends": "userdb pgsql", "pgsql_connection": conn,
+                                 "pgsql_password_file": pwfile,
                                  "pgsql_password_query": QUERY, "pgsql_user_query": LOOKUP,
                                  "restart_backoff_max": "1", "auth_fail_ip_max": "1000"})
+            cls.conn = conn
             cls.app.start()
             cls.app.wait_log(r"proc=auth-pgsql pid=\d+ level=info event=ready backend=pgsql")
         except BaseException:
@@ -215,6 +223,22 @@ class TestAuthPgsql(unittest.TestCase):
         self.assertGreaterEqual(len(re.findall(r"event=auth_refused .*reason=username_(chars|length)",
                                                log)), 2)
         self.assertNotIn("pgsql_failed", log)
+
+    def test_no_password_in_the_config(self):
+        for conn in ("host=127.0.0.1 user=postern password=x",
+                     "postgresql://postern:x@127.0.0.1/mail"):
+            self.app.settings["pgsql_connection"] = conn
+            self.app.write_conf()
+            try:
+                r = self.app.ctl("config", "check", check=False)
+            finally:
+                self.app.settings["pgsql_connection"] = self.conn
+                self.app.write_conf()
+            self.assertNotEqual(r.returncode, 0)
+            self.assertIn("pgsql_password_file", r.stderr)
+        with open("/proc/%d/environ" % self.app.proc.pid, "rb") as f:
+            self.assertNotIn(b"helperpw", f.read())
+        self.assertNotIn("helperpw", open(self.app.conf).read())
 
     def test_helper_privileges(self):
         pid = self.app.child_pid("postern-auth-pgsql")
