@@ -102,10 +102,10 @@ wait_free(struct wait *w)
 static void lookup_next(const struct lkp *l);
 static void lookup_reply(struct wait *w, const struct backend_reply *r, const char *why);
 
-/* The outcome of a request (a reply, or r NULL: no answer, with why). */
 static void settle_login(struct authsess *a, enum backendq_kind kind,
     const struct backend_reply *r, const char *why);
 
+/* The outcome of a request (a reply, or r NULL: no answer, with why). */
 static void
 settle(struct wait *w, const struct backend_reply *r, const char *why)
 {
@@ -144,12 +144,12 @@ settle_login(struct authsess *a, enum backendq_kind kind, const struct backend_r
 		authd_refuse(a, AUTH_FAIL_CREDENTIALS, a->name, reason);
 		authd_forget(a);
 	} else if (strcasecmp(r->user, a->name) != 0) {
-		/* a NULL or empty hash is unusable, refused as the user db's
-		 * are (after the dummy check) */
 		snprintf(reason, sizeof(reason), "backend %s: answered for another user", name);
 		authd_refuse(a, AUTH_FAIL_TEMP, a->name, reason);
 		authd_forget(a);
 	} else {
+		/* an empty hash (a NULL column) is unusable: refused as the
+		 * user db's are, after the dummy check */
 		memset(&u, 0, sizeof(u));
 		u.flags = r->flags;
 		u.uid = r->uid;
