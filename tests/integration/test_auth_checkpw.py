@@ -8,10 +8,12 @@ import imaplib
 import os
 import poplib
 import shutil
+import signal
 import tempfile
+import time
 import unittest
 
-from harness import TOOLS, Appliance, hostile_ask, hostile_session, proc_status
+from harness import TOOLS, Appliance, hostile_ask, hostile_session, proc_status, wait_until
 
 SCRIPT = r"""#!/bin/sh
 # reads login NUL password NUL timestamp NUL from fd 3
@@ -117,6 +119,38 @@ class TestAuthCheckpw(unittest.TestCase):
                           r"auth_backend_timeout_ms", start=mark)
         # the helper goes on
         self.assertEqual(self.pop3_login("erin", "erinpw"), "OK")
+
+    def test_a_stopped_helper_never_blocks_authd(self):
+        pid = self.app.child_pid("postern-auth-checkpw")
+        mark = self.app.log_mark()
+        os.kill(pid, signal.SIGSTOP)
+        try:
+            c = poplib.POP3("127.0.0.1", self.app.port, timeout=20)
+            c.user("erin")
+            c.sock.sendall(b"PASS erinpw\r\n")   # the answer comes later
+            # meanwhile authd serves everyone else at once
+            started = time.monotonic()
+            self.assertEqual(self.pop3_login("demo", "demo"), "OK")
+            self.assertLess(time.monotonic() - started, 1.0)
+            self.assertIn(b"[SYS/TEMP]", c.file.readline())
+            c.close()
+            self.app.wait_log(r"event=backend_timeout backend=checkpw id=\d+ timeout_ms=1500",
+                              start=mark)
+        finally:
+            os.kill(pid, signal.SIGCONT)
+        # the late answer is dropped, the helper goes on
+        self.app.wait_log(r"event=backend_late backend=checkpw", start=mark)
+        self.assertEqual(self.pop3_login("erin", "erinpw"), "OK")
+
+    def test_a_killed_helper_is_started_again(self):
+        pid = self.app.child_pid("postern-auth-checkpw")
+        mark = self.app.log_mark()
+        os.kill(pid, signal.SIGKILL)
+        self.app.wait_log(r"event=child_died child=auth-checkpw signal=9", start=mark)
+        self.app.wait_log(r"event=backend_up backend=checkpw helper_pid=(?!%d\b)\d+" % pid,
+                          start=mark)
+        wait_until(lambda: self.pop3_login("erin", "erinpw") == "OK", 10, "a login again")
+        self.assertNotEqual(self.app.child_pid("postern-auth-checkpw"), pid)
 
     def test_helper_privileges(self):
         pid = self.app.child_pid("postern-auth-checkpw")
