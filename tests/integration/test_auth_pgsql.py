@@ -93,6 +93,7 @@ class TestAuthPgsql(unittest.TestCase):
             for r in rows:
                 vals = ", ".join("NULL" if v is None else "'%s'" % v for v in r)
                 cls.pg.sql("INSERT INTO users VALUES (%s)" % vals)
+            cls.lmtp_port = free_port()
             conn = ("host=127.0.0.1 port=%d dbname=mail user=postern "
                     "sslmode=disable gssencmode=disable connect_timeout=5" % cls.pg.port)
             # the password in a root-only file the helper reads before its
@@ -103,6 +104,7 @@ class TestAuthPgsql(unittest.TestCase):
             os.chmod(pwfile, 0o600)
             cls.app = Appliance({"auth_backends": "userdb pgsql", "pgsql_connection": conn,
                                  "pgsql_password_file": pwfile,
+                                 "lmtp_listen": "127.0.0.1:%d" % cls.lmtp_port,
                                  "pgsql_password_query": QUERY, "pgsql_user_query": LOOKUP,
                                  "restart_backoff_max": "1", "auth_fail_ip_max": "1000"})
             cls.conn = conn
@@ -170,7 +172,7 @@ class TestAuthPgsql(unittest.TestCase):
         self.assertEqual(self.imap_login("demo", "demo"), "OK")
 
     def test_pop3_login_through_the_chain(self):
-        self.assertEqual(self.pop3_login("bob@pg.example", "bobpw"), 0)
+        self.assertIsInstance(self.pop3_login("bob@pg.example", "bobpw"), int)
 
     def test_wrong_password_and_unknown_user(self):
         mark = self.app.log_mark()
@@ -184,7 +186,7 @@ class TestAuthPgsql(unittest.TestCase):
     def test_per_user_options(self):
         mark = self.app.log_mark()
         self.assertIn("AUTHENTICATIONFAILED", self.imap_login("carol", "carolpw"))
-        self.assertEqual(self.pop3_login("carol", "carolpw"), 0)
+        self.assertIsInstance(self.pop3_login("carol", "carolpw"), int)
         self.assertIn("-ERR", self.pop3_login("dave", "davepw"))
         self.app.wait_log(r"event=auth_failed service=imap .*user=\"carol@localhost\" "
                           r"reason=\"this service is switched off", start=mark)
@@ -207,6 +209,23 @@ class TestAuthPgsql(unittest.TestCase):
             new = os.path.join(self.app.mail, dom, user, "new")
             wait_until(lambda: os.path.isdir(new) and os.listdir(new), 20, "delivery to " + user)
         self.assertEqual(self.pg.sql("SELECT count(*) FROM users"), "4")
+
+    def test_lmtp_recipients(self):
+        msg = b"From: x@example.net\r\nSubject: lmtp via pgsql\r\n\r\nhello\r\n"
+        new = os.path.join(self.app.mail, "pg.example", "bob", "new")
+        before = len(os.listdir(new)) if os.path.isdir(new) else 0
+        c = smtplib.LMTP("127.0.0.1", self.lmtp_port, timeout=30)
+        try:
+            c.ehlo("test")
+            self.assertEqual(c.mail("x@example.net")[0], 250)
+            self.assertEqual(c.rcpt("bob@pg.example")[0], 250)
+            self.assertEqual(c.rcpt("nobody@pg.example")[0] // 100, 5)
+            code, _ = c.rcpt("dave@localhost")  # disabled in the table
+            self.assertEqual(code // 100, 5)
+            c.data(msg)
+        finally:
+            c.quit()
+        wait_until(lambda: len(os.listdir(new)) > before, 20, "LMTP delivery to bob")
 
     def test_injection_in_names(self):
         mark = self.app.log_mark()
