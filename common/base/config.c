@@ -125,6 +125,8 @@ static const struct config_key config_keys[] = {
 	{ "ldap_filter", NULL, CT_STR, S(ldap_filter), "(&(objectClass=posixAccount)(mail=$login))", 0, 0 },
 	{ "ldap_user_dn", NULL, CT_STR, S(ldap_user_dn), "", 0, 0 },
 	{ "ldap_auth", NULL, CT_STR, S(ldap_auth), "bind", 0, 16 },
+	{ "ldap_starttls", NULL, CT_BOOL, S(ldap_starttls), "no", 0, 0 },
+	{ "ldap_tls_ca_file", NULL, CT_STR, S(ldap_tls_ca_file), "/etc/ssl/certs/ca-certificates.crt", 0, 0 },
 	{ "userdb_map_size", NULL, CT_NUM, S(userdb_map_size), "268435456", 1048576, 1ULL << 40 },
 	PROTOCOL_KEYS(pop3, "POP3_TLS_REQUIRED", "yes", "1024", "600", "20"),
 	/* a mailbox limit, not a POP3 one: the old name stays as an alias */

@@ -121,6 +121,8 @@ struct config {
 	char ldap_filter[CONFIG_PATH_MAX];
 	char ldap_user_dn[CONFIG_PATH_MAX];
 	char ldap_auth[16];
+	int ldap_starttls;
+	char ldap_tls_ca_file[CONFIG_PATH_MAX];
 	uint64_t userdb_map_size;
 	/* POP3 (pop3 and pop3s) */
 	CONFIG_PROTOCOL(pop3);

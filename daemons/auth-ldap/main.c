@@ -187,6 +187,24 @@ run(const struct backend_request *q, struct backend_reply *r)
 	return rc < 0 ? -1 : 0;
 }
 
+/* TLS to the directory (ldaps:// or ldap_starttls): the certificate of
+ * the server must chain to ldap_tls_ca_file and name the host of
+ * ldap_uri.  The context is made now, reading the CA file, before the
+ * sandbox; the handshake comes with the connection. */
+static void
+tls_context(void)
+{
+	int demand = LDAP_OPT_X_TLS_DEMAND, zero = 0;
+
+	if (!cfg.ldap_starttls && strncasecmp(cfg.ldap_uri, "ldaps://", 8) != 0)
+		return;
+	if (ldap_set_option(ld, LDAP_OPT_X_TLS_CACERTFILE, cfg.ldap_tls_ca_file) != LDAP_OPT_SUCCESS ||
+	    ldap_set_option(ld, LDAP_OPT_X_TLS_REQUIRE_CERT, &demand) != LDAP_OPT_SUCCESS ||
+	    ldap_set_option(ld, LDAP_OPT_X_TLS_NEWCTX, &zero) != LDAP_OPT_SUCCESS)
+		fatal("reason=\"cannot make the TLS context (ldap_tls_ca_file %s)\"",
+		    cfg.ldap_tls_ca_file);
+}
+
 int
 main(int argc, char **argv)
 {
@@ -204,14 +222,20 @@ main(int argc, char **argv)
 	if (cfg.ldap_bind_password_file[0] != '\0' && util_read_secret(cfg.ldap_bind_password_file,
 	    bind_password, sizeof(bind_password), &why) < 0)
 		fatal("reason=\"ldap_bind_password_file: %s\" path=%s", why, cfg.ldap_bind_password_file);
-	policy_spec(POLICY_AUTH_LDAP, &cfg, &spec);
-	sandbox_confine(&spec);
-	/* as auth_helper_uid, inside the empty root: the one connection */
 	if (ldap_initialize(&ld, cfg.ldap_uri) != LDAP_SUCCESS ||
 	    ldap_set_option(ld, LDAP_OPT_PROTOCOL_VERSION, &v) != LDAP_OPT_SUCCESS ||
 	    ldap_set_option(ld, LDAP_OPT_REFERRALS, LDAP_OPT_OFF) != LDAP_OPT_SUCCESS ||
 	    ldap_set_option(ld, LDAP_OPT_NETWORK_TIMEOUT, &tmo) != LDAP_OPT_SUCCESS)
 		fatal("reason=\"ldap_uri is not usable\"");
+	tls_context();	/* as root: the CA file is outside the empty root */
+	policy_spec(POLICY_AUTH_LDAP, &cfg, &spec);
+	sandbox_confine(&spec);
+	/* as auth_helper_uid, inside the empty root: the one connection */
+	if (cfg.ldap_starttls && (rc = ldap_start_tls_s(ld, NULL, NULL)) != LDAP_SUCCESS) {
+		log_event(LOG_LEVEL_ERR, "ldap_connect_failed", "reason=\"StartTLS: %s\"",
+		    ldap_err2string(rc));
+		exit(EXIT_RECONNECT);
+	}
 	if ((rc = service_bind()) != LDAP_SUCCESS) {
 		log_event(LOG_LEVEL_ERR, "ldap_connect_failed", "reason=\"%s\"", ldap_err2string(rc));
 		exit(EXIT_RECONNECT);

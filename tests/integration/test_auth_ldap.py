@@ -27,15 +27,37 @@ def sha512_crypt(password):
                           check=True).stdout.strip()
 
 
+def make_certs(d):
+    """A CA and a server certificate for 127.0.0.1 (an IP address SAN)."""
+    def ossl(*args):
+        subprocess.run(["openssl"] + list(args), check=True, capture_output=True, timeout=60, cwd=d)
+    ossl("req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes",
+         "-keyout", "ca.key", "-out", "ca.pem", "-days", "2", "-subj", "/CN=test ldap ca")
+    ossl("req", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes", "-keyout",
+         "server.key", "-out", "server.csr", "-subj", "/CN=127.0.0.1")
+    with open(os.path.join(d, "san.ext"), "w") as f:
+        f.write("subjectAltName = IP:127.0.0.1\n")
+    ossl("x509", "-req", "-in", "server.csr", "-CA", "ca.pem", "-CAkey", "ca.key", "-CAcreateserial",
+         "-out", "server.pem", "-days", "2", "-extfile", "san.ext")
+    ossl("req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes",
+         "-keyout", "other.key", "-out", "other-ca.pem", "-days", "2", "-subj", "/CN=another ca")
+
+
 class Slapd:
-    def __init__(self):
+    def __init__(self, tls=False):
         self.dir = tempfile.mkdtemp(prefix="postern-ldap-")
         os.chmod(self.dir, 0o755)
         os.mkdir(os.path.join(self.dir, "db"))
         self.port = free_port()
         self.uri = "ldap://127.0.0.1:%d/" % self.port
         self.conf = os.path.join(self.dir, "slapd.conf")
+        tlsconf = ""
+        if tls:  # (global directives: before the database)
+            make_certs(self.dir)
+            tlsconf = ("TLSCACertificateFile %(d)s/ca.pem\nTLSCertificateFile %(d)s/server.pem\n"
+                       "TLSCertificateKeyFile %(d)s/server.key\n" % {"d": self.dir})
         with open(self.conf, "w") as f:
+            f.write(tlsconf)
             f.write("""include /etc/ldap/schema/core.schema
 include /etc/ldap/schema/cosine.schema
 include /etc/ldap/schema/nis.schema
@@ -119,10 +141,11 @@ def have_ldap():
 
 class LdapCase(unittest.TestCase):
     auth = "bind"
+    tls = {}  # the appliance's TLS settings (a slapd with a certificate when set)
 
     @classmethod
     def setUpClass(cls):
-        cls.ldap = Slapd()
+        cls.ldap = Slapd(tls=bool(cls.tls))
         try:
             cls.ldap.start()
             cls.ldap.add("""dn: %(b)s
@@ -149,7 +172,8 @@ userPassword: readerpw
                                  "ldap_filter": "(&(objectClass=posixAccount)(mail=$login))",
                                  "restart_backoff_max": "1", "auth_fail_ip_max": "1000",
                                  # so that the escaping, not the character set, meets them
-                                 "auth_username_chars": "a-zA-Z0-9._@+*()\\\\-"})
+                                 "auth_username_chars": "a-zA-Z0-9._@+*()\\\\-",
+                                 **{k: v.replace("@DIR@", cls.ldap.dir) for k, v in cls.tls.items()}})
             cls.app.settings["mail_root"] = cls.app.mail + "/%d/%n"
             cls.app.start()
             cls.app.wait_log(r"proc=auth-ldap pid=\d+ level=info event=ready backend=ldap")
@@ -252,6 +276,35 @@ class TestLdapSearch(LdapCase):
         self.assertIn("AUTHENTICATIONFAILED", self.imap_login("lara", "wrong"))
         self.app.wait_log(r"event=auth_failed service=imap .*user=\"lara@localhost\" "
                           r"reason=\"wrong password\" mech=\S+ backend=ldap", start=mark)
+
+
+@unittest.skipUnless(have_ldap(), "slapd, ldap-utils or postern-auth-ldap missing")
+class TestLdapStartTLS(LdapCase):
+    """StartTLS to the directory: the CA file is read before the sandbox,
+    the handshake made after it, the server's certificate checked."""
+    tls = {"ldap_starttls": "yes", "ldap_tls_ca_file": "@DIR@/ca.pem"}
+
+    def test_login_over_starttls(self):
+        self.assertEqual(self.imap_login("lara", "larapw"), "OK")
+        pid = self.app.child_pid("postern-auth-ldap")
+        self.assertEqual(proc_status(pid)["Seccomp"], "2")
+
+    def test_another_ca_is_refused(self):
+        mark = self.app.log_mark()
+        self.app.settings["ldap_tls_ca_file"] = os.path.join(self.ldap.dir, "other-ca.pem")
+        self.app.write_conf()
+        try:
+            os.kill(self.app.proc.pid, signal.SIGHUP)
+            self.app.wait_log(r"event=reload", start=mark)
+            os.kill(self.app.child_pid("postern-auth-ldap"), signal.SIGKILL)
+            self.app.wait_log(r"proc=auth-ldap .*event=ldap_connect_failed reason=\"StartTLS: ",
+                              start=mark)
+            self.assertIn("[UNAVAILABLE]", self.imap_login("lara", "larapw"))
+        finally:
+            self.app.settings["ldap_tls_ca_file"] = os.path.join(self.ldap.dir, "ca.pem")
+            self.app.write_conf()
+            os.kill(self.app.proc.pid, signal.SIGHUP)
+        wait_until(lambda: self.imap_login("lara", "larapw") == "OK", 30, "StartTLS again")
 
 
 if __name__ == "__main__":
