@@ -58,6 +58,9 @@ static enum backendq_kind chain[BACKENDQ_CHAIN_MAX];
 static size_t nchain;
 static uint64_t timeout_ms;
 static int bind_auth;		/* ldap_auth = bind: the LDAP helper checks the password */
+/* The ids of Postern's own processes: no backend may give them to a user
+ * (a stored with keyd's uid could signal or trace keyd). */
+static uint32_t service_ids[8];
 static struct helper helpers[BACKENDQ_KIND_MAX + 1];
 static struct wait waits[WAITS_MAX];
 static uint32_t next_id = 1;
@@ -76,6 +79,26 @@ backends_init(const struct config *cfg)
 		fatal("reason=\"auth_backends: %s\"", why);	/* the master checked it */
 	timeout_ms = cfg->auth_backend_timeout_ms;
 	bind_auth = strcmp(cfg->ldap_auth, "bind") == 0;
+	service_ids[0] = (uint32_t)cfg->auth_uid;
+	service_ids[1] = (uint32_t)cfg->auth_gid;
+	service_ids[2] = (uint32_t)cfg->keyd_uid;
+	service_ids[3] = (uint32_t)cfg->keyd_gid;
+	service_ids[4] = (uint32_t)cfg->worker_uid;
+	service_ids[5] = (uint32_t)cfg->worker_gid;
+	service_ids[6] = (uint32_t)cfg->auth_helper_uid;
+	service_ids[7] = (uint32_t)cfg->auth_helper_gid;
+}
+
+/* 1 if r names one of the service ids as the user's uid or gid. */
+static int
+service_id(const struct backend_reply *r)
+{
+	size_t i;
+
+	for (i = 0; i < sizeof(service_ids) / sizeof(service_ids[0]); i++)
+		if ((r->uid != 0 && r->uid == service_ids[i]) || (r->gid != 0 && r->gid == service_ids[i]))
+			return 1;
+	return 0;
 }
 
 static struct wait *
@@ -143,8 +166,9 @@ settle_login(struct authsess *a, enum backendq_kind kind, const struct backend_r
 		snprintf(reason, sizeof(reason), "wrong password (%s)", name);
 		authd_refuse(a, AUTH_FAIL_CREDENTIALS, a->name, reason);
 		authd_forget(a);
-	} else if (strcasecmp(r->user, a->name) != 0) {
-		snprintf(reason, sizeof(reason), "backend %s: answered for another user", name);
+	} else if (strcasecmp(r->user, a->name) != 0 || service_id(r)) {
+		snprintf(reason, sizeof(reason), "backend %s: %s", name, service_id(r) ?
+		    "named the uid or gid of a Postern process" : "answered for another user");
 		authd_refuse(a, AUTH_FAIL_TEMP, a->name, reason);
 		authd_forget(a);
 	} else {
@@ -321,14 +345,16 @@ lookup_reply(struct wait *w, const struct backend_reply *r, const char *why)
 	struct userdb_user u;
 
 	wait_free(w);
-	if (r == NULL || r->status != BACKEND_FOUND || strcasecmp(r->user, l.name) != 0) {
+	if (r == NULL || r->status != BACKEND_FOUND || strcasecmp(r->user, l.name) != 0 ||
+	    service_id(r)) {
 		if (r != NULL && r->status == BACKEND_NOT_FOUND) {
 			lookup_next(&l);
 			return;
 		}
 		log_event(LOG_LEVEL_WARN, "lookup_failed", "backend=%s reason=\"%s\"", name,
-		    r == NULL ? why : r->status == BACKEND_FOUND ? "answered for another user" :
-		    "temporary failure");
+		    r == NULL ? why : r->status != BACKEND_FOUND ? "temporary failure" :
+		    service_id(r) ? "named the uid or gid of a Postern process" :
+		    "answered for another user");
 		lookup_answer(l.master_id, AUTHD_LOOKUP_TEMP, NULL);
 		return;
 	}

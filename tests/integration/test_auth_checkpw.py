@@ -13,7 +13,7 @@ import tempfile
 import time
 import unittest
 
-from harness import TOOLS, Appliance, hostile_ask, hostile_session, proc_status, wait_until
+from harness import BIN, TOOLS, Appliance, hostile_ask, hostile_session, proc_status, wait_until
 
 SCRIPT = r"""#!/bin/sh
 # reads login NUL password NUL timestamp NUL from fd 3
@@ -217,3 +217,71 @@ class TestForgedBackend(unittest.TestCase):
         finally:
             f.close()
             s.close()
+
+
+class TestHostileHelper(unittest.TestCase):
+    """A compromised backend helper (tests/tools/hostile_helper in
+    postern-auth-checkpw's place): what authd and the master make of
+    what it says.  It can vouch for a name authd asked about (that is what
+    a backend is), nothing more: not for another user, not with the ids of
+    Postern's own processes, not with a mail root outside the rules; a
+    reply out of form closes its channel, and silence is a timeout."""
+
+    @classmethod
+    def setUpClass(cls):
+        cls.dir = tempfile.mkdtemp(prefix="postern-hostile-helper-")
+        os.chmod(cls.dir, 0o755)
+        for b in os.listdir(BIN):
+            if b.startswith("postern-") and b != "postern-auth-checkpw":
+                os.symlink(os.path.join(BIN, b), os.path.join(cls.dir, b))
+        os.symlink(os.path.join(TOOLS, "hostile_helper"), os.path.join(cls.dir, "postern-auth-checkpw"))
+        cls.app = Appliance({"libexec_dir": cls.dir, "auth_backends": "userdb checkpw",
+                             "checkpw_command": "/bin/true", "auth_backend_timeout_ms": "1000",
+                             "auth_fail_ip_max": "1000", "restart_backoff_max": "1"})
+        try:
+            cls.app.start()
+            cls.app.wait_log(r"proc=auth-checkpw pid=\d+ level=info event=ready backend=checkpw "
+                             r"hostile=yes")
+        except BaseException:
+            shutil.rmtree(cls.dir, ignore_errors=True)
+            raise
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.app.cleanup()
+        shutil.rmtree(cls.dir, ignore_errors=True)
+
+    pop3_login = TestAuthCheckpw.pop3_login
+
+    def test_it_vouches_for_the_name_asked_about(self):
+        self.assertEqual(self.pop3_login("ok", "anything"), "OK")
+
+    def test_not_for_another_user(self):
+        mark = self.app.log_mark()
+        self.assertIn("[SYS/TEMP]", self.pop3_login("other", "x"))
+        self.app.wait_log(r"user=\"other@localhost\" reason=\"backend checkpw: answered for "
+                          r"another user\"", start=mark)
+        self.assertNotIn("stored_spawn user=demo@localhost", self.app.log()[mark:])
+
+    def test_not_with_a_service_uid(self):
+        mark = self.app.log_mark()
+        self.assertIn("[SYS/TEMP]", self.pop3_login("keyd", "x"))
+        self.app.wait_log(r"reason=\"backend checkpw: named the uid or gid of a Postern process\"",
+                          start=mark)
+        self.assertNotIn("stored_spawn", self.app.log()[mark:])
+
+    def test_a_reply_out_of_form_closes_its_channel(self):
+        for name in ("escape", "garbage"):
+            mark = self.app.log_mark()
+            self.assertIn("[SYS/TEMP]", self.pop3_login(name, "x"))
+            self.app.wait_log(r"event=ipc_violation peer=auth-checkpw", start=mark)
+            # the master starts a new one, authd gets its channel
+            self.app.wait_log(r"event=backend_up backend=checkpw", start=mark)
+            wait_until(lambda: self.pop3_login("ok", "x") == "OK", 10, "the helper back")
+        self.assertNotIn("stored_spawn user=escape", self.app.log())
+
+    def test_silence_is_a_timeout(self):
+        mark = self.app.log_mark()
+        self.assertIn("[SYS/TEMP]", self.pop3_login("silent", "x"))
+        self.app.wait_log(r"event=backend_timeout backend=checkpw", start=mark)
+        self.assertEqual(self.pop3_login("ok", "x"), "OK")
