@@ -40,6 +40,7 @@ struct helper {
 struct lkp {
 	uint32_t master_id;
 	char name[USERDB_NAME_MAX + 1];
+	char bare[USERDB_NAME_MAX + 1];	/* name without its subaddress, "" if none */
 	unsigned pos;
 	uint32_t status;
 };
@@ -332,6 +333,15 @@ lookup_next(const struct lkp *l0)
 		w->l = l;
 		return;
 	}
+	/* user+tag@domain: the chain again for user@domain, as the user db
+	 * resolves a subaddress when the whole address is nobody's */
+	if (l.bare[0] != '\0') {
+		memcpy(l.name, l.bare, sizeof(l.name));
+		l.bare[0] = '\0';
+		l.pos = 0;
+		lookup_next(&l);
+		return;
+	}
 	lookup_answer(l.master_id, l.status, NULL);
 }
 
@@ -382,6 +392,19 @@ lookup_reply(struct wait *w, const struct backend_reply *r, const char *why)
 	lookup_answer(l.master_id, AUTHD_LOOKUP_FOUND, &res);
 }
 
+/* bare: name without its recipient_delimiter part (user+tag@domain ->
+ * user@domain), or "" when it has none. */
+static void
+subaddress_of(const char *name, char bare[USERDB_NAME_MAX + 1])
+{
+	const char *at = strchr(name, '@'), *d = name + strcspn(name, authd_acfg.delimiter);
+
+	bare[0] = '\0';
+	if (authd_acfg.delimiter[0] == '\0' || *d == '\0' || d == name || (at != NULL && d >= at))
+		return;
+	snprintf(bare, USERDB_NAME_MAX + 1, "%.*s%s", (int)(d - name), name, at != NULL ? at : "");
+}
+
 int
 backends_lookup(const struct authd_lookup *q, uint32_t status)
 {
@@ -396,6 +419,7 @@ backends_lookup(const struct authd_lookup *q, uint32_t status)
 		return 0;
 	l.master_id = q->id;
 	l.status = status;
+	subaddress_of(l.name, l.bare);
 	lookup_next(&l);
 	return 1;
 }

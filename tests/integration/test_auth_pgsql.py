@@ -219,6 +219,7 @@ class TestAuthPgsql(unittest.TestCase):
             c.ehlo("test")
             self.assertEqual(c.mail("x@example.net")[0], 250)
             self.assertEqual(c.rcpt("bob@pg.example")[0], 250)
+            self.assertEqual(c.rcpt("bob+news@pg.example")[0], 250)  # a subaddress
             self.assertEqual(c.rcpt("nobody@pg.example")[0] // 100, 5)
             code, _ = c.rcpt("dave@localhost")  # disabled in the table
             self.assertEqual(code // 100, 5)
