@@ -78,8 +78,20 @@ endif
 COMMON_SRC := $(sort $(wildcard common/*/*.c)) sandbox/sandbox.c $(sort $(wildcard policy/*.c))
 COMMON_OBJ := $(COMMON_SRC:%.c=$(B)/obj/%.o)
 
-DAEMONS  := master authd keyd stored pop3d lmtpd imapd smtpd metricsd resolverd deliver
+DAEMONS  := master authd keyd stored pop3d lmtpd imapd smtpd metricsd resolverd deliver auth-checkpw
 BINS     := $(DAEMONS:%=$(B)/bin/postern-%) $(B)/bin/posternctl
+# authd's PostgreSQL backend links libpq, which cannot be linked statically
+# (libpq.a needs OpenSSL, GSSAPI and LDAP): a dynamic glibc PIE, built
+# only where libpq-fe.h is (docs/AUTH.md#backends, INSTALL.md).
+PGSQL_INC := /usr/include/postgresql
+ifneq ($(wildcard $(PGSQL_INC)/libpq-fe.h),)
+DYN_DAEMONS += auth-pgsql
+endif
+# authd's LDAP backend, libldap: likewise (libldap.a needs GnuTLS and SASL)
+ifneq ($(wildcard /usr/include/ldap.h),)
+DYN_DAEMONS += auth-ldap
+endif
+BINS     += $(DYN_DAEMONS:%=$(B)/bin/postern-%)
 
 UNIT_TESTS := $(patsubst tests/unit/%.c,$(B)/tests/%,$(wildcard tests/unit/test_*.c))
 TEST_TOOLS := $(patsubst tests/tools/%.c,$(B)/tests/%,$(wildcard tests/tools/*.c))
@@ -145,6 +157,34 @@ $(B)/bin/postern-%: $$(call objs_of,$$*) $(FILTERS_OBJ) $(B)/lib/libpostern.a
 	@mkdir -p $(dir $@)
 	@echo "  LD      $@"
 	@$(call static_link,$(filter %.o %.a,$^))
+
+# The dynamic glibc helpers: every .c of daemons/<name>/ and the common
+# library compiled again with glibc's headers (build/dyn), linked as a PIE
+# against the shared libpq (the rest of the libraries still static).
+DYN_CFLAGS := -O2 -g -std=c17 -D_GNU_SOURCE -MMD -MP $(WARN) $(HARDEN) -I$(B)/gen -I$(PGSQL_INC)
+DYN_OBJ := $(patsubst %.c,$(B)/dyn/%.o,$(COMMON_SRC)) $(B)/dyn/gen/filters.o
+$(B)/dyn/%.o: %.c
+	@mkdir -p $(dir $@)
+	@echo "  CC-DYN  $<"
+	@$(CC) $(DYN_CFLAGS) -c $< -o $@
+$(B)/dyn/gen/filters.o: $(B)/gen/filters.c
+	@mkdir -p $(dir $@)
+	@echo "  CC-DYN  $<"
+	@$(CC) $(DYN_CFLAGS) -c $< -o $@
+$(B)/dyn/common/base/version.o: $(VERSION_H)
+$(B)/dyn/libpostern-dyn.a: $(DYN_OBJ)
+	rm -f $@ && ar rcs $@ $^
+dyn_objs_of = $(patsubst %.c,$(B)/dyn/%.o,$(wildcard daemons/$(1)/*.c))
+$(B)/bin/postern-auth-pgsql: $(call dyn_objs_of,auth-pgsql) $(B)/dyn/libpostern-dyn.a
+	@mkdir -p $(dir $@)
+	@echo "  LD-DYN  $@"
+	@$(CC) -pie -Wl,-z,relro,-z,now,-z,noexecstack -Wl,--as-needed -o $@ $^ \
+	    -Wl,-Bstatic -llmdb -lseccomp -lcap-ng -lcrypt -lbearssl -Wl,-Bdynamic -lpq -lpthread
+$(B)/bin/postern-auth-ldap: $(call dyn_objs_of,auth-ldap) $(B)/dyn/libpostern-dyn.a
+	@mkdir -p $(dir $@)
+	@echo "  LD-DYN  $@"
+	@$(CC) -pie -Wl,-z,relro,-z,now,-z,noexecstack -Wl,--as-needed -o $@ $^ \
+	    -Wl,-Bstatic -llmdb -lseccomp -lcap-ng -lcrypt -lbearssl -Wl,-Bdynamic -lldap -llber -lpthread
 
 # posternctl is every .c file of admin/posternctl/ plus the common library,
 # and keyd's certs.c: config check loads certificates as keyd does.

@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "../common/auth/namechars.h"
+#include "../common/auth/backendq.h"
 #include "../common/ipc/authdproto.h"
 #include "ipcmsg.h"
 
@@ -179,6 +180,16 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			CHECK_REENCODES(out, in);
 		} else {
 			CHECK(sa.user[0] == '\0' && sa.scram.iterations == 0);
+		}
+		return 0;
+	}
+	if (in.type == MSG_AUTHD_BACKEND) {
+		uint8_t kind;
+		uint32_t pid;
+		if (authdproto_backend_get(&in, &kind, &pid) == 0) {
+			CHECK(in.fd >= 0 && (kind == BACKENDQ_PGSQL || kind == BACKENDQ_CHECKPW));
+			authdproto_backend_put(&out, kind, pid, in.fd);
+			CHECK_REENCODES(out, in);
 		}
 		return 0;
 	}

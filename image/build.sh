@@ -30,7 +30,10 @@ REVISION=${REVISION:-$(git -C "$TOP" rev-parse HEAD 2>/dev/null || echo unknown)
 SOURCE=${IMAGE_SOURCE:-https://example.invalid/postern}
 # Every daemon make built (master, authd, keyd, stored, pop3d, and each protocol
 # daemon as it lands); the master execs them from its own directory.
-DAEMONS=$(cd "$BIN" 2>/dev/null && ls postern-* 2>/dev/null | LC_ALL=C sort | tr '\n' ' ' || true)
+# postern-auth-pgsql and postern-auth-ldap (authd's PostgreSQL and LDAP
+# backends) link glibc and libpq or libldap
+# dynamically and are left out: the rootfs has no libc (docs/CONTAINER.md).
+DAEMONS=$(cd "$BIN" 2>/dev/null && ls postern-* 2>/dev/null | grep -vx -e postern-auth-pgsql -e postern-auth-ldap | LC_ALL=C sort | tr '\n' ' ' || true)
 # SMTP (the MX), POP3 and POP3S; add 143/tcp 993/tcp 587/tcp 465/tcp as those land.
 PORTS="25/tcp 110/tcp 995/tcp"
 case $(uname -m) in x86_64) ARCH=amd64 ;; aarch64) ARCH=arm64 ;; *) ARCH=$(uname -m) ;; esac

@@ -25,7 +25,7 @@ TMPFILESDIR ?= $(PREFIX)/lib/tmpfiles.d
 # The binaries read /etc/postern/postern.conf whatever the prefix.
 CONFDIR     ?= /etc/postern
 
-PKG_LIBEXEC := $(filter-out postern-master,$(DAEMONS:%=postern-%)) postern-master
+PKG_LIBEXEC := $(filter-out postern-master,$(DAEMONS:%=postern-%) $(DYN_DAEMONS:%=postern-%)) postern-master
 PKG_UNITS   := $(notdir $(wildcard systemd/*.service systemd/*.socket))
 PKG_MAN     := man/posternctl.8 man/postern-master.8 man/postern.conf.5
 PKG_DOCS    := $(wildcard docs/*.md)

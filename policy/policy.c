@@ -97,6 +97,20 @@ static const int resolverd_syscalls[] = {
 	SCMP_SYS(getrandom),
 };
 
+/* postern-auth-pgsql: its one connection to the server was made before
+ * the filter (sandbox_confine, then PQconnectdb, then sandbox_lock); after
+ * that it moves bytes on that socket and on authd's channel.  No socket,
+ * connect or open: it cannot reach any other server, and when the
+ * connection breaks it exits and the master starts it again (the new one
+ * connects before its filter).  libpq (glibc, dynamically linked) sends
+ * with send(MSG_NOSIGNAL), waits with poll, and may ask for random bytes
+ * (OpenSSL, with sslmode=require). */
+static const int auth_pgsql_syscalls[] = {
+	SYSCALLS_BASE,
+	SYSCALLS_IO,
+	SCMP_SYS(getrandom),
+};
+
 /* Every view of stored. */
 #define SYSCALLS_STORED \
 	SYSCALLS_BASE, \
@@ -240,6 +254,31 @@ static const struct sandbox_rule authd_rules[] = {
 static const struct sandbox_rule resolverd_rules[] = {
 	RULES_MEMORY,
 	RULES_FD_FLAGS,
+};
+
+/* postern-auth-ldap: as auth-pgsql (its connection bound before the
+ * filter); libldap's lber reads and writes the socket and waits in poll. */
+static const int auth_ldap_syscalls[] = {
+	SYSCALLS_BASE,
+	SYSCALLS_IO,
+	SCMP_SYS(getrandom),
+};
+
+static const struct sandbox_rule auth_pgsql_rules[] = {
+	RULES_MEMORY,
+	RULES_FD_FLAGS,
+};
+
+/* postern-auth-checkpw loads no filter: one would pass to the
+ * operator's program it runs, which is arbitrary (it never calls
+ * sandbox_lock, only no_new_privs after sandbox_confine).  This list is
+ * never loaded; it names what its own loop calls, for posternctl policy,
+ * but kill(2) of its timed-out program, which no list may hold. */
+static const int auth_checkpw_syscalls[] = {
+	SYSCALLS_BASE,
+	SYSCALLS_IO,
+	SCMP_SYS(pipe2), SCMP_SYS(clone), SCMP_SYS(fork), SCMP_SYS(execve), SCMP_SYS(wait4),
+	SCMP_SYS(nanosleep), SCMP_SYS(clock_nanosleep), SCMP_SYS(dup2),
 };
 
 static const struct sandbox_rule keyd_rules[] = {
@@ -421,6 +460,57 @@ const struct policy_entry policy_table[POLICY_NPROCS] = {
 		.no_fork = 1,
 		.net_parser = 1,
 	},
+	/* authd's PostgreSQL backend: a query per request on the one
+	 * connection it opened at start (daemons/auth-pgsql) */
+	[POLICY_AUTH_PGSQL] = {
+		.name = "auth-pgsql",
+		.binary = "postern-auth-pgsql",
+		.ident = POLICY_IDENT_AUTH_HELPER,
+		.root = POLICY_ROOT_EMPTY,
+		.slots = { SLOT_AUTHD, SLOT_CONFIG },
+		.nslots = 2,
+		.syscalls = auth_pgsql_syscalls,
+		.nsyscalls = N(auth_pgsql_syscalls),
+		.rules = auth_pgsql_rules,
+		.nrules = N(auth_pgsql_rules),
+		.max_files = 16,
+		.no_fork = 1,
+		.net_parser = 0,
+	},
+	/* authd's LDAP backend: a search (and a bind as the user) per
+	 * request on the one connection it opened at start (daemons/auth-ldap) */
+	[POLICY_AUTH_LDAP] = {
+		.name = "auth-ldap",
+		.binary = "postern-auth-ldap",
+		.ident = POLICY_IDENT_AUTH_HELPER,
+		.root = POLICY_ROOT_EMPTY,
+		.slots = { SLOT_AUTHD, SLOT_CONFIG },
+		.nslots = 2,
+		.syscalls = auth_ldap_syscalls,
+		.nsyscalls = N(auth_ldap_syscalls),
+		.rules = auth_pgsql_rules,
+		.nrules = N(auth_pgsql_rules),
+		.max_files = 16,
+		.no_fork = 1,
+		.net_parser = 0,
+	},
+	/* authd's checkpassword backend: runs checkpw_command per login
+	 * (daemons/auth-checkpw); no chroot and no filter, see its syscalls */
+	[POLICY_AUTH_CHECKPW] = {
+		.name = "auth-checkpw",
+		.binary = "postern-auth-checkpw",
+		.ident = POLICY_IDENT_AUTH_HELPER,
+		.root = POLICY_ROOT_HOST,
+		.slots = { SLOT_AUTHD, SLOT_CONFIG },
+		.nslots = 2,
+		.syscalls = auth_checkpw_syscalls,
+		.nsyscalls = N(auth_checkpw_syscalls),
+		.rules = auth_pgsql_rules,
+		.nrules = N(auth_pgsql_rules),
+		.max_files = 32,
+		.no_fork = 0,
+		.net_parser = 0,
+	},
 };
 
 void
@@ -466,6 +556,10 @@ policy_spec(enum policy_proc p, const struct config *cfg, struct sandbox_spec *s
 	case POLICY_IDENT_RESOLVERD:
 		s->uid = (uid_t)cfg->resolverd_uid;
 		s->gid = (gid_t)cfg->resolverd_gid;
+		break;
+	case POLICY_IDENT_AUTH_HELPER:
+		s->uid = (uid_t)cfg->auth_helper_uid;
+		s->gid = (gid_t)cfg->auth_helper_gid;
 		break;
 	case POLICY_IDENT_USER:
 		s->uid = 0;	/* the caller fills in the verified user's ids */
@@ -597,8 +691,8 @@ void
 policy_print(int fd)
 {
 	static const char *const idents[] = { "auth_uid", "keyd_uid", "worker_uid", "user's mail uid",
-	    "resolverd_uid" };
-	static const char *const roots[] = { "empty_root", "user's mail root" };
+	    "resolverd_uid", "auth_helper_uid" };
+	static const char *const roots[] = { "empty_root", "user's mail root", "(none: host)" };
 	size_t i;
 
 	/* syscalls: allowed outright + allowed only with the arguments below */

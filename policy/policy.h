@@ -19,6 +19,9 @@ enum policy_proc {
 	POLICY_SMTPD,
 	POLICY_METRICSD,
 	POLICY_RESOLVERD,
+	POLICY_AUTH_PGSQL,	/* authd's PostgreSQL backend (docs/AUTH.md#backends) */
+	POLICY_AUTH_CHECKPW,	/* authd's checkpassword backend */
+	POLICY_AUTH_LDAP,	/* authd's LDAP backend */
 	POLICY_NPROCS
 };
 
@@ -38,11 +41,13 @@ enum policy_ident {
 	POLICY_IDENT_WORKER,	/* worker_uid/worker_gid */
 	POLICY_IDENT_USER,	/* the verified user's mail uid/gid (from authd) */
 	POLICY_IDENT_RESOLVERD,	/* resolverd_uid/resolverd_gid */
+	POLICY_IDENT_AUTH_HELPER,	/* auth_helper_uid/auth_helper_gid */
 };
 
 enum policy_root {
 	POLICY_ROOT_EMPTY,	/* chroot to empty_root: sees no files */
 	POLICY_ROOT_MAILROOT,	/* chroot to the user's mail root */
+	POLICY_ROOT_HOST,	/* no chroot: the checkpassword program needs the files */
 };
 
 /* The fixed descriptors of a process are named slots: the row lists its
@@ -53,7 +58,7 @@ enum policy_root {
 enum policy_slot {
 	SLOT_CLIENT,		/* worker: the client connection */
 	SLOT_CONTROL,		/* worker: its control channel to the master */
-	SLOT_AUTHD,		/* worker: its channel to authd */
+	SLOT_AUTHD,		/* worker, authd's backend helpers: the channel to authd */
 	SLOT_KEYD,		/* worker: its channel to keyd */
 	SLOT_MASTER,		/* authd, keyd, resolverd: the master channel */
 	SLOT_WORKER,		/* stored: its session's worker channel */

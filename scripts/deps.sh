@@ -8,7 +8,9 @@ gnutls-bin swaks libnet-ssleay-perl libio-socket-ssl-perl isync mutt offlineimap
 python3-prometheus-client
 lintian groff-base man-db
 postfix dovecot-lmtpd dnsmasq-base
-gsasl"
+gsasl
+postgresql libpq-dev
+slapd ldap-utils libldap-dev"
 missing=""
 for p in $PKGS; do
 	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing="$missing $p"
@@ -21,13 +23,16 @@ if [ "$(id -u)" != 0 ]; then
 fi
 echo "installing:$missing"
 export DEBIAN_FRONTEND=noninteractive
-# postfix (tests/integration/test_postfix.py runs a private instance of its
+# postgresql and slapd (test_auth_pgsql and test_auth_ldap start throwaway
+# servers of their own; libpq-dev and libldap-dev build the helpers) and postfix (tests/integration/test_postfix.py runs a private instance of its
 # own; dovecot-lmtpd is bench/lmtp.py's peer): the package must neither
 # configure nor start the machine's mail system. "No configuration" keeps
 # /etc/postfix/main.cf unwritten; a policy-rc.d that denies every start
 # (101) keeps the postinst from starting any service, and goes afterwards
 # if we put it there.
 echo "postfix postfix/main_mailer_type select No configuration" | debconf-set-selections
+# slapd: no configuration of its own (no /etc/ldap/slapd.d database, no admin password)
+echo "slapd slapd/no_configuration boolean true" | debconf-set-selections
 policy=""
 if [ ! -e /usr/sbin/policy-rc.d ]; then
 	printf '#!/bin/sh\nexit 101\n' >/usr/sbin/policy-rc.d

@@ -13,6 +13,7 @@
 
 #include "log.h"
 #include "util.h"
+#include "../auth/backendq.h"
 #include "../auth/namechars.h"
 #include "../net/dns.h"
 #include "../net/netaddr.h"
@@ -112,6 +113,24 @@ static const struct config_key config_keys[] = {
 	{ "auth_mechanisms", NULL, CT_STR, S(auth_mechanisms), "PLAIN LOGIN SCRAM-SHA-256", 0, 128 },
 	/* RFC 7677 4: at least 4096 */
 	{ "scram_iterations", NULL, CT_NUM, S(scram_iterations), "4096", 4096, 10000000 },
+	{ "auth_backends", "authmodulelist", CT_STR, S(auth_backends), "userdb", 0, 128 },
+	{ "auth_backend_timeout_ms", NULL, CT_NUM, S(auth_backend_timeout_ms), "5000", 100, 60000 },
+	{ "auth_helper_uid", NULL, CT_NUM, S(auth_helper_uid), "7004", 1, U32MAX - 1 },
+	{ "auth_helper_gid", NULL, CT_NUM, S(auth_helper_gid), "7004", 1, U32MAX - 1 },
+	{ "pgsql_connection", NULL, CT_STR, S(pgsql_connection), "", 0, 0 },
+	{ "pgsql_password_file", NULL, CT_STR, S(pgsql_password_file), "", 0, 0 },
+	{ "pgsql_password_query", NULL, CT_STR, S(pgsql_password_query), "", 0, 0 },
+	{ "pgsql_user_query", NULL, CT_STR, S(pgsql_user_query), "", 0, 0 },
+	{ "checkpw_command", NULL, CT_STR, S(checkpw_command), "", 0, 0 },
+	{ "ldap_uri", NULL, CT_STR, S(ldap_uri), "", 0, 0 },
+	{ "ldap_bind_dn", NULL, CT_STR, S(ldap_bind_dn), "", 0, 0 },
+	{ "ldap_bind_password_file", NULL, CT_STR, S(ldap_bind_password_file), "", 0, 0 },
+	{ "ldap_base", NULL, CT_STR, S(ldap_base), "", 0, 0 },
+	{ "ldap_filter", NULL, CT_STR, S(ldap_filter), "(&(objectClass=posixAccount)(mail=$login))", 0, 0 },
+	{ "ldap_user_dn", NULL, CT_STR, S(ldap_user_dn), "", 0, 0 },
+	{ "ldap_auth", NULL, CT_STR, S(ldap_auth), "bind", 0, 16 },
+	{ "ldap_starttls", NULL, CT_BOOL, S(ldap_starttls), "no", 0, 0 },
+	{ "ldap_tls_ca_file", NULL, CT_STR, S(ldap_tls_ca_file), "/etc/ssl/certs/ca-certificates.crt", 0, 0 },
 	{ "userdb_map_size", NULL, CT_NUM, S(userdb_map_size), "268435456", 1048576, 1ULL << 40 },
 	PROTOCOL_KEYS(pop3, "POP3_TLS_REQUIRED", "yes", "1024", "600", "20"),
 	/* a mailbox limit, not a POP3 one: the old name stays as an alias */
@@ -168,8 +187,8 @@ static const struct config_key config_keys[] = {
 	{ "smtp_dnsbl_fail", NULL, CT_STR, S(smtp_dnsbl_fail), "accept", 0, 16 },
 	{ "dns_resolvers", NULL, CT_STR, S(dns_resolvers), "127.0.0.1:53", 0, 256 },
 	{ "dns_timeout_ms", NULL, CT_NUM, S(dns_timeout_ms), "2000", 100, 30000 },
-	{ "resolverd_uid", NULL, CT_NUM, S(resolverd_uid), "7004", 1, U32MAX - 1 },
-	{ "resolverd_gid", NULL, CT_NUM, S(resolverd_gid), "7004", 1, U32MAX - 1 },
+	{ "resolverd_uid", NULL, CT_NUM, S(resolverd_uid), "7005", 1, U32MAX - 1 },
+	{ "resolverd_gid", NULL, CT_NUM, S(resolverd_gid), "7005", 1, U32MAX - 1 },
 	/* aliases with several targets (Courier's and Postfix's aliases):
 	 * users one address may reach (ALIASES_TARGETS_MAX), aliases in a
 	 * chain (ALIASES_DEPTH_MAX) */
@@ -525,6 +544,111 @@ check_delimiter(const struct config *c, const char *name, char *err, size_t errl
 	return 0;
 }
 
+/* A libpq connection string with a password in it: the keyword, or a
+ * URI's user:password@. */
+static int
+conninfo_has_password(const char *s)
+{
+	const char *p, *at, *slash;
+
+	for (p = s; *p != '\0'; p++)
+		if (strncasecmp(p, "password", 8) == 0)
+			return 1;
+	if ((p = strstr(s, "://")) == NULL)
+		return 0;
+	p += 3;
+	at = strchr(p, '@');
+	slash = strchr(p, '/');
+	return at != NULL && (slash == NULL || at < slash) && memchr(p, ':', (size_t)(at - p)) != NULL;
+}
+
+/* One query's text: its named parameters must all be known. */
+static int
+check_query(const char *key, const char *q, const char *name, char *err, size_t errlen)
+{
+	enum backendq_param order[BACKENDQ_PARAMS_MAX];
+	char out[BACKENDQ_QUERY_MAX];
+	const char *why;
+
+	if (backendq_translate(q, out, sizeof(out), order, &why) >= 0)
+		return 0;
+	snprintf(err, errlen, "%s: %s: %s", name, key, why);
+	return -1;
+}
+
+/* The LDAP backend's keys: a URI and a base when it is in the chain, the
+ * templates' parameters known, ldap_auth one of its two words. */
+static int
+check_ldap(const struct config *c, const enum backendq_kind *chain, size_t n, const char *name,
+    char *err, size_t errlen)
+{
+	const char *why = NULL, *key = NULL;
+	char out[8];
+	size_t i;
+	int ldap = 0;
+
+	for (i = 0; i < n; i++)
+		ldap |= chain[i] == BACKENDQ_LDAP;
+	if (backendq_ldap_expand(c->ldap_filter, 0, NULL, NULL, out, sizeof(out), &why) < 0)
+		key = "ldap_filter";
+	else if (backendq_ldap_expand(c->ldap_user_dn, 1, NULL, NULL, out, sizeof(out), &why) < 0)
+		key = "ldap_user_dn";
+	else if (strcmp(c->ldap_auth, "bind") != 0 && strcmp(c->ldap_auth, "search") != 0)
+		key = "ldap_auth", why = "bind or search";
+	else if (ldap && (c->ldap_uri[0] == '\0' || c->ldap_base[0] == '\0'))
+		key = "auth_backends", why = "names ldap: set ldap_uri and ldap_base";
+	if (key == NULL)
+		return 0;
+	snprintf(err, errlen, "%s: %s: %s", name, key, why);
+	return -1;
+}
+
+/* auth_backends names known backends once each; the ones named have
+ * what they need (pgsql: a connection and a password query; checkpw: a
+ * command); the queries' parameters are known names. */
+static int
+check_backends(const struct config *c, const char *name, char *err, size_t errlen)
+{
+	enum backendq_kind chain[BACKENDQ_CHAIN_MAX];
+	const char *why;
+	size_t n, i;
+	int pg = 0, cp = 0;
+
+	if (backendq_chain(c->auth_backends, chain, &n, &why) < 0) {
+		snprintf(err, errlen, "%s: auth_backends '%.64s': %s", name, c->auth_backends, why);
+		return -1;
+	}
+	for (i = 0; i < n; i++) {
+		pg |= chain[i] == BACKENDQ_PGSQL;
+		cp |= chain[i] == BACKENDQ_CHECKPW;
+	}
+	if (pg && (c->pgsql_connection[0] == '\0' || c->pgsql_password_query[0] == '\0')) {
+		snprintf(err, errlen, "%s: auth_backends names pgsql: set pgsql_connection and "
+		    "pgsql_password_query", name);
+		return -1;
+	}
+	if (cp && c->checkpw_command[0] != '/') {
+		snprintf(err, errlen, "%s: auth_backends names checkpw: set checkpw_command to an "
+		    "absolute path (and its arguments)", name);
+		return -1;
+	}
+	if (conninfo_has_password(c->pgsql_connection)) {
+		snprintf(err, errlen, "%s: pgsql_connection: no password in it (every process reads "
+		    "the config): put it in pgsql_password_file", name);
+		return -1;
+	}
+	if ((c->pgsql_password_file[0] != '\0' && c->pgsql_password_file[0] != '/') ||
+	    (c->ldap_bind_password_file[0] != '\0' && c->ldap_bind_password_file[0] != '/')) {
+		snprintf(err, errlen, "%s: pgsql_password_file and ldap_bind_password_file must be "
+		    "absolute paths", name);
+		return -1;
+	}
+	if (check_query("pgsql_password_query", c->pgsql_password_query, name, err, errlen) < 0 ||
+	    check_query("pgsql_user_query", c->pgsql_user_query, name, err, errlen) < 0)
+		return -1;
+	return check_ldap(c, chain, n, name, err, errlen);
+}
+
 /* auth_username_chars must compile; auth_mechanisms names only
  * mechanisms authd has. */
 static int
@@ -544,7 +668,7 @@ check_auth(const struct config *c, const char *name, char *err, size_t errlen)
 		    why);
 		return -1;
 	}
-	return 0;
+	return check_backends(c, name, err, errlen);
 }
 
 /* postmaster: empty, or an address (local@domain) without blanks,
@@ -763,6 +887,30 @@ check_log(const struct config *c, const char *name, char *err, size_t errlen)
 }
 
 /* Every check of values that the key table's types cannot express. */
+/* Each kind of process has a uid of its own: two that shared one could
+ * signal or trace each other (and read each other's /proc).  The user
+ * db's default mail uid is one of them: stored runs as it. */
+static int
+check_identities(const struct config *c, const char *name, char *err, size_t errlen)
+{
+	const struct { const char *key; uint64_t uid; } ids[] = {
+		{ "auth_uid", c->auth_uid }, { "keyd_uid", c->keyd_uid },
+		{ "worker_uid", c->worker_uid }, { "mail_uid", c->mail_uid },
+		{ "resolverd_uid", c->resolverd_uid }, { "auth_helper_uid", c->auth_helper_uid },
+	};
+	size_t i, j;
+
+	for (i = 0; i < sizeof(ids) / sizeof(ids[0]); i++)
+		for (j = i + 1; j < sizeof(ids) / sizeof(ids[0]); j++)
+			if (ids[i].uid == ids[j].uid) {
+				snprintf(err, errlen, "%s: %s and %s are both %llu: each kind of "
+				    "process needs a uid of its own", name, ids[i].key, ids[j].key,
+				    (unsigned long long)ids[i].uid);
+				return -1;
+			}
+	return 0;
+}
+
 static int
 check_all(const struct config *c, const char *name, char *err, size_t errlen)
 {
@@ -772,7 +920,8 @@ check_all(const struct config *c, const char *name, char *err, size_t errlen)
 	    check_log(c, name, err, errlen) < 0 || check_postmaster(c, name, err, errlen) < 0 ||
 	    check_auth(c, name, err, errlen) < 0 ||
 	    check_local_domains(c, name, err, errlen) < 0 || check_quota(c, name, err, errlen) < 0 ||
-	    check_bad_mime(c, name, err, errlen) < 0 || check_dnsbl(c, name, err, errlen) < 0)
+	    check_bad_mime(c, name, err, errlen) < 0 || check_dnsbl(c, name, err, errlen) < 0 ||
+	    check_identities(c, name, err, errlen) < 0)
 		return -1;
 	return check_mail_root(c, name, err, errlen);
 }

@@ -105,6 +105,26 @@ struct config {
 	 * a new password */
 	char auth_mechanisms[128];
 	uint64_t scram_iterations;
+	/* the chain of backends (docs/AUTH.md#backends): names in order; the
+	 * helpers' identity and deadline; PostgreSQL's connection and queries;
+	 * the checkpassword command */
+	char auth_backends[128];
+	uint64_t auth_backend_timeout_ms;
+	uint64_t auth_helper_uid, auth_helper_gid;
+	char pgsql_connection[CONFIG_PATH_MAX];
+	char pgsql_password_file[CONFIG_PATH_MAX];
+	char pgsql_password_query[CONFIG_PATH_MAX];
+	char pgsql_user_query[CONFIG_PATH_MAX];
+	char checkpw_command[CONFIG_PATH_MAX];
+	char ldap_uri[CONFIG_PATH_MAX];
+	char ldap_bind_dn[CONFIG_PATH_MAX];
+	char ldap_bind_password_file[CONFIG_PATH_MAX];
+	char ldap_base[CONFIG_PATH_MAX];
+	char ldap_filter[CONFIG_PATH_MAX];
+	char ldap_user_dn[CONFIG_PATH_MAX];
+	char ldap_auth[16];
+	int ldap_starttls;
+	char ldap_tls_ca_file[CONFIG_PATH_MAX];
 	uint64_t userdb_map_size;
 	/* POP3 (pop3 and pop3s) */
 	CONFIG_PROTOCOL(pop3);

@@ -3,8 +3,10 @@
 #include "log.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <string.h>
 #include <sys/random.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
@@ -243,4 +245,43 @@ util_civil_from_days(int64_t z, int64_t *y_r, unsigned *m_r, unsigned *d_r)
 	*d_r = (unsigned)(doy - (153 * mp + 2) / 5 + 1);
 	*m_r = (unsigned)(mp < 10 ? mp + 3 : mp - 9);
 	*y_r = yoe + era * 400 + (*m_r <= 2);
+}
+
+long
+util_read_secret(const char *path, char *out, size_t cap, const char **why_r)
+{
+	struct stat st;
+	ssize_t n;
+	size_t i;
+	int fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY);
+
+	*why_r = "cannot open it";
+	if (fd < 0 || cap < 2)
+		goto fail;
+	*why_r = "not a regular file";
+	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode))
+		goto fail;
+	n = read(fd, out, cap);
+	close(fd);
+	fd = -1;
+	*why_r = "cannot read it, or longer than the limit";
+	if (n < 0 || (size_t)n >= cap)
+		goto fail;
+	if (n > 0 && out[n - 1] == '\n')
+		n--;
+	if (n > 0 && out[n - 1] == '\r')
+		n--;
+	for (i = 0; i < (size_t)n; i++)
+		if ((unsigned char)out[i] < 0x20 || out[i] == 0x7f) {
+			*why_r = "a control byte in it";
+			goto fail;
+		}
+	out[n] = '\0';
+	return (long)n;
+fail:
+	if (fd >= 0)
+		close(fd);
+	if (cap > 0)
+		explicit_bzero(out, cap);
+	return -1;
 }

@@ -47,4 +47,12 @@ int util_str_to_u64(const char *s, uint64_t max, uint64_t *out_r);
 /* Constant-time comparison of two byte strings of equal length. */
 int util_ct_equal(const void *a, const void *b, size_t len);
 
+/* Read a secret (a password) from the regular file at path (not a
+ * symlink) into out (cap bytes, NUL-terminated), without its last
+ * newline.  For a helper, as root before its sandbox: secrets stay out of
+ * the config snapshot every process can read.  Returns its length, or -1
+ * with *why_r (cannot open, not a regular file, too long, a NUL or a
+ * control byte in it). */
+long util_read_secret(const char *path, char *out, size_t cap, const char **why_r);
+
 #endif

@@ -1,6 +1,8 @@
 /* authdproto.c - the master <-> authd configuration and lookup messages. */
 #include "authdproto.h"
 
+#include "../auth/backendq.h"
+
 #include <stdio.h>
 #include <string.h>
 
@@ -490,5 +492,29 @@ authdproto_scram_add_get(struct ipc_in *in, struct authd_scram_add *r)
 		return -1;
 	}
 	r->scram.saltlen = (size_t)sl;
+	return 0;
+}
+
+void
+authdproto_backend_put(struct ipc_out *o, uint8_t backend, uint32_t pid, int fd)
+{
+	ipc_out_init(o, MSG_AUTHD_BACKEND);
+	ipc_put_u8(o, backend);
+	ipc_put_u32(o, pid);
+	ipc_put_fd(o, fd);
+}
+
+int
+authdproto_backend_get(struct ipc_in *in, uint8_t *backend_r, uint32_t *pid_r)
+{
+	*backend_r = ipc_get_u8(in);
+	*pid_r = ipc_get_u32(in);
+	if (ipc_in_end(in) < 0 || in->fd < 0 ||
+	    (*backend_r != BACKENDQ_PGSQL && *backend_r != BACKENDQ_CHECKPW &&
+	    *backend_r != BACKENDQ_LDAP)) {
+		*backend_r = 0;
+		*pid_r = 0;
+		return -1;
+	}
 	return 0;
 }

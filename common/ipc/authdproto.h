@@ -41,6 +41,8 @@ enum authdproto_msg {
 	MSG_AUTHD_SASL_CONFIG = 0x0120,	/* struct authd_sasl_config */
 	/* authd -> master, right after a login */
 	MSG_MASTER_SCRAM_ADD = 0x0213,	/* struct authd_scram_add */
+	/* master -> authd: a backend helper's channel (+ fd) */
+	MSG_AUTHD_BACKEND = 0x0130,	/* backend u8 (enum backendq_kind), pid u32 */
 };
 
 enum auth_fail_code {
@@ -287,5 +289,13 @@ void authdproto_scram_add_put(struct ipc_out *o, const struct authd_scram_add *r
 /* Returns 0, or -1 (malformed; no user or hash; a count under 4096; a
  * salt of 0 or over SCRAM_SALT_MAX bytes; keys not SCRAM_KEY_LEN). */
 int authdproto_scram_add_get(struct ipc_in *in, struct authd_scram_add *r);
+
+/* MSG_AUTHD_BACKEND: the channel to a (re)started backend helper
+ * (common/ipc/backendproto.h), which replaces any earlier one of that
+ * backend; pid names it in authd's log lines. */
+void authdproto_backend_put(struct ipc_out *o, uint8_t backend, uint32_t pid, int fd);
+/* Returns 0 (the fd stays in in->fd), or -1 (malformed, no fd, a backend
+ * that has no helper: only pgsql, checkpw and ldap do). */
+int authdproto_backend_get(struct ipc_in *in, uint8_t *backend_r, uint32_t *pid_r);
 
 #endif

@@ -8,6 +8,7 @@
  *   worker <-> stored                    storeproto.h  MSG_STORE_*
  *   master <-> resolverd                 resolvproto.h MSG_RESOLVD_*, MSG_MASTER_DNSBL_RESULT
  *                                                      (and the verdict's MSG_WORKER_DNSBL)
+ *   authd <-> backend helper             backendproto.h MSG_BACKEND_*
  * Message numbers are unique across channels (a message sent on the wrong
  * channel is an unknown type there).  A changed layout gets a new number,
  * so an old peer fails closed; IPC_VERSION (ipc.h) covers the framing.

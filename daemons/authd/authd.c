@@ -73,6 +73,8 @@ authd_init(struct db *userdb, int mfd, const char *dummy_hash, const struct conf
 static void
 sess_free(struct authsess *a)
 {
+	backends_cancel(a);
+	authd_forget(a);
 	if (a->timer)
 		ev_cancel_timer(a->timer);
 	sasl_clear(&a->sasl);
@@ -161,17 +163,18 @@ refuse(struct authsess *a, uint32_t code, const char *user, const char *reason)
 	char q[96];
 
 	log_set_session(a->ch.sid);
-	log_event(LOG_LEVEL_WARN, "auth_failed", "service=%s ip=%s user=\"%s\" reason=\"%s\" mech=%s",
+	log_event(LOG_LEVEL_WARN, "auth_failed", "service=%s ip=%s user=\"%s\" reason=\"%s\" mech=%s%s%s",
 	    a->service, a->ch.ip, user ? log_quote(q, sizeof(q), user, (unsigned)strlen(user)) : "",
-	    reason, a->mech[0] ? a->mech : "-");
+	    reason, a->mech[0] ? a->mech : "-", a->backend ? " backend=" : "",
+	    a->backend ? a->backend : "");
 	log_set_session(NULL);
 	refuse_logged(a, code);
 }
 
 /* The mail root of user canon: the record's own, else the template.  For
  * logins and recipient lookups alike.  Returns 0, or -1 with a reason. */
-static int
-user_mailroot(const char *canon, const struct userdb_user *u, char out[CONFIG_PATH_MAX],
+int
+authd_user_mailroot(const char *canon, const struct userdb_user *u, char out[CONFIG_PATH_MAX],
     const char **why_r)
 {
 	if (u->mailroot[0] != '\0')
@@ -246,7 +249,7 @@ grant(struct authsess *a, const char *canon, const struct userdb_user *u,
 	static struct authd_login L;
 	const char *why;
 
-	if (user_mailroot(canon, u, L.mail_root, &why) < 0) {
+	if (authd_user_mailroot(canon, u, L.mail_root, &why) < 0) {
 		refuse(a, AUTH_FAIL_TEMP, canon, why);
 		return;
 	}
@@ -280,8 +283,8 @@ grant(struct authsess *a, const char *canon, const struct userdb_user *u,
 	authdproto_ok_put(&authd_out);
 	reply(a);
 	log_set_session(a->ch.sid);
-	log_event(LOG_LEVEL_INFO, "login", "service=%s ip=%s user=%s mech=%s", a->service, a->ch.ip,
-	    canon, a->mech);
+	log_event(LOG_LEVEL_INFO, "login", "service=%s ip=%s user=%s mech=%s%s%s", a->service,
+	    a->ch.ip, canon, a->mech, a->backend ? " backend=" : "", a->backend ? a->backend : "");
 	counters_inc(authd_counters, counters_login_index(a->service, counters_mech(a->mech), 0));
 	log_set_session(NULL);
 }
@@ -336,20 +339,100 @@ name_refused(struct authsess *a, const uint8_t *user, size_t ulen)
 	return 1;
 }
 
+/* The verdict on a found user u (from the user db, or a backend's answer:
+ * userdb 0), whose password is checked against u's hash, or was checked
+ * by the backend (verified). */
+void
+authd_verdict(struct authsess *a, const char *canon, struct userdb_user *u, int userdb,
+    int verified)
+{
+	const uint8_t *pass = a->pass;
+	size_t plen = a->passlen;
+	enum userdb_verdict v;
+
+	if (verified)
+		v = (u->flags & USERDB_USER_DISABLED) ? USERDB_DISABLED : USERDB_OK;
+	else
+		v = userdb_check_login(u, dummy, pass, plen);
+	/* a service switched off for this user: told only with the right
+	 * password, like a disabled account, and not counted as a guess */
+	if (v == USERDB_OK && (u->flags & userdb_service_bit(a->service))) {
+		refuse(a, AUTH_FAIL_DISABLED, a->name, "this service is switched off for the user "
+		    "(posternctl user set --deny)");
+	} else if (v == USERDB_OK) {
+		static struct authd_rehash rh;
+		static struct authd_scram_add sa;
+		/* the user db's records only: the master writes those */
+		int weak = userdb && rehash_weak(canon, u, pass, plen, &rh);
+		throttle_success(&authd_acfg, a->ch.ip, a->name, ev_now_ms());
+		grant(a, canon, u, weak ? &rh : NULL,
+		    userdb && !weak && scram_for(canon, u, pass, plen, &sa) ? &sa : NULL);
+		explicit_bzero(&rh, sizeof(rh));
+		explicit_bzero(&sa, sizeof(sa));
+	} else {
+		/* disabled means the password was right: not a guess */
+		if (v != USERDB_DISABLED && v != USERDB_DB_ERROR)
+			throttle_fail(&authd_acfg, a->ch.ip, a->name, ev_now_ms());
+		refuse(a, v == USERDB_DISABLED ? AUTH_FAIL_DISABLED :
+		    v == USERDB_DB_ERROR ? AUTH_FAIL_TEMP : AUTH_FAIL_CREDENTIALS,
+		    a->name, userdb_verdict_str(v));
+	}
+	explicit_bzero(u, sizeof(*u));
+	authd_forget(a);
+}
+
+/* The user db's step of the chain: 1 if it decided (found, or failed),
+ * 0 if the name is not in it. */
+int
+authd_userdb_step(struct authsess *a)
+{
+	char canon[USERDB_NAME_MAX + 1];
+	struct userdb_user u;
+	int rc = userdb_lookup(authd_udb, a->name, &u, canon);
+
+	if (rc == 0)
+		return 0;
+	if (rc < 0) {
+		refuse(a, AUTH_FAIL_TEMP, a->name, "user database error");
+		authd_forget(a);
+		return 1;
+	}
+	authd_verdict(a, canon, &u, 1, 0);
+	return 1;
+}
+
+/* No backend knows the name: checked against the dummy hash (the same
+ * cost as a real check), refused as unknown. */
+void
+authd_unknown(struct authsess *a)
+{
+	enum userdb_verdict v = userdb_check_login(NULL, dummy, a->pass, a->passlen);
+
+	throttle_fail(&authd_acfg, a->ch.ip, a->name, ev_now_ms());
+	refuse(a, AUTH_FAIL_CREDENTIALS, a->name, userdb_verdict_str(v));
+	authd_forget(a);
+}
+
+/* The password and name of an attempt are kept only while the chain runs. */
+void
+authd_forget(struct authsess *a)
+{
+	explicit_bzero(a->pass, sizeof(a->pass));
+	a->passlen = 0;
+	a->backend = NULL;
+}
+
 /* The decision, given a user name and a password from the client. */
 static void
 decide(struct authsess *a, const uint8_t *user, size_t ulen, const uint8_t *pass, size_t plen)
 {
-	char name[USERDB_NAME_MAX + 1], canon[USERDB_NAME_MAX + 1], raw[USERDB_NAME_MAX + 1];
-	struct userdb_user u;
-	enum userdb_verdict v;
+	char raw[USERDB_NAME_MAX + 1];
 	const char *why;
-	int rc;
 
 	a->arrived_ms = ev_now_ms();
 	if (name_refused(a, user, ulen))
 		return;
-	if (userdb_normalize(user, ulen, authd_acfg.default_domain, name, &why) < 0) {
+	if (userdb_normalize(user, ulen, authd_acfg.default_domain, a->name, &why) < 0) {
 		/* raw bytes; refuse() quotes them for the log */
 		memcpy(raw, user, ulen < sizeof(raw) - 1 ? ulen : sizeof(raw) - 1);
 		raw[ulen < sizeof(raw) - 1 ? ulen : sizeof(raw) - 1] = '\0';
@@ -357,40 +440,19 @@ decide(struct authsess *a, const uint8_t *user, size_t ulen, const uint8_t *pass
 		refuse(a, AUTH_FAIL_CREDENTIALS, raw, why);
 		return;
 	}
-	if (throttled(a, name))
+	if (throttled(a, a->name))
 		return;
-	rc = userdb_lookup(authd_udb, name, &u, canon);
-	if (rc < 0) {
-		refuse(a, AUTH_FAIL_TEMP, name, "user database error");
-		return;
-	}
-	v = userdb_check_login(rc == 1 ? &u : NULL, dummy, pass, plen);
-	/* a service switched off for this user: told only with the right
-	 * password, like a disabled account, and not counted as a guess */
-	if (v == USERDB_OK && (u.flags & userdb_service_bit(a->service))) {
-		refuse(a, AUTH_FAIL_DISABLED, name, "this service is switched off for the user "
-		    "(posternctl user set --deny)");
-		explicit_bzero(&u, sizeof(u));
-		return;
-	}
-	if (v == USERDB_OK) {
-		static struct authd_rehash rh;
-		static struct authd_scram_add sa;
-		int weak = rehash_weak(canon, &u, pass, plen, &rh);
-		throttle_success(&authd_acfg, a->ch.ip, name, ev_now_ms());
-		grant(a, canon, &u, weak ? &rh : NULL,
-		    !weak && scram_for(canon, &u, pass, plen, &sa) ? &sa : NULL);
-		explicit_bzero(&rh, sizeof(rh));
-		explicit_bzero(&sa, sizeof(sa));
+	/* crypt cannot take a longer one: kept as a mismatch (an empty
+	 * password with a NUL, which no hash matches) */
+	if (plen > sizeof(a->pass)) {
+		a->pass[0] = '\0';
+		a->passlen = 1;
 	} else {
-		/* disabled means the password was right: not a guess */
-		if (v != USERDB_DISABLED && v != USERDB_DB_ERROR)
-			throttle_fail(&authd_acfg, a->ch.ip, name, ev_now_ms());
-		refuse(a, v == USERDB_DISABLED ? AUTH_FAIL_DISABLED :
-		    v == USERDB_DB_ERROR ? AUTH_FAIL_TEMP : AUTH_FAIL_CREDENTIALS,
-		    name, userdb_verdict_str(v));
+		memcpy(a->pass, pass, plen);
+		a->passlen = plen;
 	}
-	explicit_bzero(&u, sizeof(u));
+	a->bk_pos = 0;
+	backends_login(a);
 }
 
 static void
@@ -516,6 +578,15 @@ static const struct ipc_handler worker_handlers[] = {
 };
 
 static const struct broker_table worker_table = { IPC_TABLE(worker_handlers), NULL };
+
+/* After a step decided outside the worker's own request (a backend's
+ * answer): as on_worker does after a request. */
+void
+authd_replied(struct authsess *a)
+{
+	if (check_reply(a) == 0 && a->ch.perm.phase == AUTH_DONE)
+		sess_free(a);
+}
 
 static void
 on_worker(int fd, short revents, void *ctx)
@@ -739,7 +810,7 @@ targets(const struct aliases_expansion *x, struct authd_lookup_result *r)
 			    "error\"", x->user[i]);
 		} else if (u.flags & USERDB_USER_DISABLED) {
 			;	/* its mail is not taken: the others' is */
-		} else if (user_mailroot(x->user[i], &u, t->mail_root, &why) < 0) {
+		} else if (authd_user_mailroot(x->user[i], &u, t->mail_root, &why) < 0) {
 			st = AUTHD_LOOKUP_TEMP;
 			log_event(LOG_LEVEL_ERR, "lookup_failed", "user=%s reason=\"%s\"", x->user[i], why);
 		} else {
@@ -794,7 +865,20 @@ resolve(const struct authd_lookup *q, struct authd_lookup_result *r)
 	}
 }
 
-/* MSG_AUTHD_LOOKUP: answered at once, in order (the master matches ids). */
+/* A recipient lookup's answer to the master. */
+void
+authd_lookup_answer(const struct authd_lookup_result *r)
+{
+	authdproto_lookup_result_put(&authd_out, r);
+	if (ipc_send(master_fd, &authd_out) < 0)
+		log_event(LOG_LEVEL_ERR, "lookup", "reason=\"master channel failed\" errno=%d", errno);
+	else
+		log_event(LOG_LEVEL_DEBUG, "lookup", "id=%u status=%u", r->id, r->status);
+}
+
+/* MSG_AUTHD_LOOKUP: answered at once from the user db, or, for an address
+ * it does not know, once the chain's helpers have answered (the master
+ * matches ids, so answers may come in any order). */
 static int
 on_lookup(void *ctx, struct ipc_in *in)
 {
@@ -805,11 +889,10 @@ on_lookup(void *ctx, struct ipc_in *in)
 	if (!authd_acfg.have || authdproto_lookup_get(in, &q) < 0)
 		return -1;
 	resolve(&q, &r);
-	authdproto_lookup_result_put(&authd_out, &r);
-	if (ipc_send(master_fd, &authd_out) < 0)
-		log_event(LOG_LEVEL_ERR, "lookup", "reason=\"master channel failed\" errno=%d", errno);
-	else
-		log_event(LOG_LEVEL_DEBUG, "lookup", "id=%u status=%u", r.id, r.status);
+	if ((r.status == AUTHD_LOOKUP_UNKNOWN || r.status == AUTHD_LOOKUP_RELAY) &&
+	    backends_lookup(&q, r.status))
+		return 0;
+	authd_lookup_answer(&r);
 	return 0;
 }
 
@@ -868,6 +951,7 @@ static const struct ipc_handler master_handlers[] = {
 	{ .type = MSG_AUTHD_SASL_CONFIG, .fn = on_sasl_config },
 	{ .type = MSG_AUTHD_LOOKUP, .fn = on_lookup },
 	{ .type = MSG_AUTHD_THROTTLE, .fn = on_throttle },
+	{ .type = MSG_AUTHD_BACKEND, .with_fd = 1, .fn = backends_channel },
 };
 
 void

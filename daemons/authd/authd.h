@@ -32,6 +32,16 @@ struct authsess {
 	struct sasl_server sasl;
 	struct scram_sess *scram;	/* a SCRAM-SHA-256 exchange (authd.c), else NULL */
 	char cram[48];			/* a CRAM-MD5 challenge is out: it, else "" */
+	/* the chain of backends (backends.c): while it runs for a login, the
+	 * normalised name, the password (wiped when decided), the next
+	 * step, the request out to a helper and its deadline */
+	char name[USERDB_NAME_MAX + 1];
+	uint8_t pass[1024];
+	size_t passlen;
+	unsigned bk_pos;
+	uint32_t bk_id;
+	uint64_t bk_timer;
+	const char *backend;		/* the helper that decided, for log lines; NULL: userdb */
 };
 
 /* throttle.c: whether an attempt gets a password check.  now is
@@ -87,6 +97,40 @@ void authd_refuse(struct authsess *a, uint32_t code, const char *user, const cha
 int authd_throttled(struct authsess *a, const char *name);	/* 1: refused */
 int authd_name_refused(struct authsess *a, const uint8_t *user, size_t ulen);	/* 1: refused */
 void authd_grant(struct authsess *a, const char *canon, const struct userdb_user *u);
+
+/* authd.c, for backends.c: the chain's steps.  authd_userdb_step: 1 if
+ * the user db decided (a->name found, or an error), 0 if not found;
+ * authd_verdict: the decision on a found user (userdb: from the user db,
+ * which may rehash; verified: the backend checked the password);
+ * authd_unknown: no backend has the name; authd_forget: wipe the
+ * attempt's password.  authd_user_mailroot: the mail root of canon (0, or
+ * -1 with why); authd_lookup_answer: a lookup's result to the master. */
+int authd_userdb_step(struct authsess *a);
+void authd_verdict(struct authsess *a, const char *canon, struct userdb_user *u, int userdb,
+    int verified);
+void authd_unknown(struct authsess *a);
+void authd_forget(struct authsess *a);
+int authd_user_mailroot(const char *canon, const struct userdb_user *u, char out[CONFIG_PATH_MAX],
+    const char **why_r);
+void authd_lookup_answer(const struct authd_lookup_result *r);
+/* After a decision made on a backend's answer: the session goes if its
+ * reply could not be queued or it logged in (as after a request). */
+void authd_replied(struct authsess *a);
+
+/* backends.c: the chain (auth_backends) from authd's snapshot, and the
+ * helpers' channels.  backends_login runs a login's chain from a->bk_pos
+ * (the user db in authd, pgsql and checkpw in their helpers, each at most
+ * auth_backend_timeout_ms); backends_lookup asks the helpers about a
+ * recipient the user db does not know (status: the user db's answer,
+ * kept if no helper knows it either); 1 if the answer comes later, 0 if
+ * there is nothing to ask (the caller answers).  backends_cancel: the
+ * session is going, forget its request.  backends_channel: the master's
+ * MSG_AUTHD_BACKEND. */
+void backends_init(const struct config *cfg);
+void backends_login(struct authsess *a);
+int backends_lookup(const struct authd_lookup *q, uint32_t status);
+void backends_cancel(struct authsess *a);
+int backends_channel(void *ctx, struct ipc_in *in);
 
 /* mechs.c.  A SCRAM-SHA-256 or CRAM-MD5 exchange, started with the
  * initial response (NULL: none) and fed the client's lines while

@@ -91,6 +91,7 @@ main(int argc, char **argv)
 	sandbox_confine(&spec);
 	sandbox_lock(&spec);
 
+	backends_init(&cfg);
 	authd_init(db, FD_PARENT, dummy, &cfg, secret);
 	explicit_bzero(secret, sizeof(secret));
 	authd_serve_master(FD_PARENT);

@@ -57,6 +57,7 @@ brokers_init(struct master *m)
 	m->keyd = (struct broker){ .name = "keyd", .proc = POLICY_KEYD, .fd = -1 };
 	m->keyd_next = (struct broker){ .name = "keyd", .proc = POLICY_KEYD, .fd = -1 };
 	m->resolverd = (struct broker){ .name = "resolverd", .proc = POLICY_RESOLVERD, .fd = -1 };
+	helpers_init(m);
 }
 
 static void
@@ -248,8 +249,10 @@ broker_start(struct master *m, struct broker *b)
 	b->started_ms = ev_now_ms();
 	b->stalled_ms = 0;
 	ev_add_fd(sv[0], POLLIN, on_broker, NULL);
-	if (b == &m->authd)
+	if (b == &m->authd) {
 		master_send_authd_config(m);
+		helpers_authd_up(m);
+	}
 	if (b == &m->resolverd)
 		master_dnsbl_sockets(m, b);
 	log_event(LOG_LEVEL_INFO, "started", "child=%s child_pid=%ld", b->name, (long)b->pid);
@@ -439,6 +442,7 @@ brokers_stop(struct master *m, int sig)
 		if (all[i]->pid > 0)
 			kill(all[i]->pid, sig);
 	}
+	helpers_stop(m, sig);
 }
 
 int
@@ -449,7 +453,8 @@ brokers_running(const struct master *m)
 	for (i = 0; i < sizeof(m->retired) / sizeof(m->retired[0]); i++)
 		if (m->retired[i].pid > 0)
 			return 1;
-	return m->authd.pid > 0 || m->keyd.pid > 0 || m->keyd_next.pid > 0 || m->resolverd.pid > 0;
+	return m->authd.pid > 0 || m->keyd.pid > 0 || m->keyd_next.pid > 0 || m->resolverd.pid > 0 ||
+	    helpers_running();
 }
 
 /* SIGHUP: resolverd reads smtp_dnsbl and dns_timeout_ms from its config

@@ -551,7 +551,7 @@ master_reap(struct master *m)
 	while ((pid = waitpid(-1, &status, WNOHANG)) > 0) {
 		logs_child_exited(pid);
 		master_describe_status(status, st, sizeof(st));
-		if (brokers_reaped(m, pid, status))
+		if (brokers_reaped(m, pid, status) || helpers_reaped(m, pid, status))
 			continue;
 		s = session_find(m, NULL, pid, -1);
 		if (s == NULL) {

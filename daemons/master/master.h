@@ -201,6 +201,16 @@ int brokers_session_new(struct master *m, const char *sid, const char *ip, const
 int brokers_authd_session(struct master *m, const char *sid, const char *ip, const char *service,
     int auth_fd);
 void brokers_stop(struct master *m, int sig);
+/* helpers.c: authd's backend helpers (auth_backends).  helpers_init
+ * reads the chain at start; helpers_authd_up starts each helper that is
+ * not running, once authd is (its channel goes to authd); helpers_reaped
+ * is 1 if pid was a helper (restarted with back-off); helpers_stop
+ * signals them; helpers_running: one is still alive. */
+void helpers_init(struct master *m);
+void helpers_authd_up(struct master *m);
+int helpers_reaped(struct master *m, pid_t pid, int status);
+void helpers_stop(struct master *m, int sig);
+int helpers_running(void);
 int brokers_running(const struct master *m);
 int master_sandbox_killed(int status);
 void master_describe_status(int status, char *out, size_t len);

@@ -154,8 +154,8 @@ class DnsblTest(unittest.TestCase):
         # seccomp, an empty root; no socket of its own making
         pid = a.child_pid("postern-resolve")
         st = proc_status(pid)
-        self.assertEqual(st["Uid"].split(), ["7004"] * 4)
-        self.assertEqual(st["Gid"].split(), ["7004"] * 4)
+        self.assertEqual(st["Uid"].split(), ["7005"] * 4)
+        self.assertEqual(st["Gid"].split(), ["7005"] * 4)
         self.assertEqual(st["Groups"], "")
         self.assertEqual(int(st["CapEff"], 16), 0)
         self.assertEqual(int(st["CapPrm"], 16), 0)

@@ -187,7 +187,10 @@ class ImageTest(unittest.TestCase):
                                 "usr/bin", "usr/libexec", "usr/libexec/postern", "var",
                                 "var/lib", "var/lib/postern", "var/mail"})
         files = {m.name for m, _ in members if m.isfile()}
-        daemons = sorted(n for n in os.listdir(BIN) if n.startswith("postern-"))
+        # (the PostgreSQL and LDAP backend helpers link glibc dynamically:
+        # image/build.sh leaves them out)
+        daemons = sorted(n for n in os.listdir(BIN) if n.startswith("postern-") and
+                         n not in ("postern-auth-pgsql", "postern-auth-ldap"))
         self.assertEqual(files, {"usr/bin/posternctl"} |
                          {"usr/libexec/postern/" + d for d in daemons})
         links = {m.name: m.linkname for m, _ in members if m.issym()}

@@ -23,6 +23,7 @@
 
 #include "../../common/base/config.h"
 #include "../../common/ipc/ipc.h"
+#include "../../common/auth/backendq.h"
 #include "../../common/ipc/authdproto.h"
 #include "../../common/ipc/keydproto.h"
 #include "../../common/ipc/masterproto.h"
@@ -857,6 +858,16 @@ run(char *line)
 		forge_login(FD_CONTROL, a);
 	else if (!strcmp(cmd, "FORGE-AUTHD") && a) {
 		forge_login(FD_AUTH, a);
+		say(recv_wait(FD_AUTH, 10000) == 0 ? "authd-closed" : "authd-open");
+	} else if (!strcmp(cmd, "FORGE-BACKEND")) {
+		/* the master's MSG_AUTHD_BACKEND on the worker's own authd
+		 * channel, offering this worker's authd channel as a backend
+		 * helper's: authd would send it other sessions' names */
+		ipc_out_init(&out, MSG_AUTHD_BACKEND);
+		ipc_put_u8(&out, BACKENDQ_PGSQL);
+		ipc_put_u32(&out, (uint32_t)getpid());
+		ipc_put_fd(&out, FD_AUTH);
+		say(ipc_send(FD_AUTH, &out) == 0 ? "sent" : "send-failed");
 		say(recv_wait(FD_AUTH, 10000) == 0 ? "authd-closed" : "authd-open");
 	} else if (!strcmp(cmd, "LOGIN") && a && b)
 		cmd_login(a, b);

@@ -293,10 +293,13 @@ test_imap(void)
 	    "smtp_bad_mime: one of three words; smtp_mime_max_depth 1..64");
 	CHECK(parse("") == 0 && cfg.smtp_dnsbl[0] == '\0' && !strcmp(cfg.smtp_dnsbl_fail, "accept") &&
 	    !strcmp(cfg.dns_resolvers, "127.0.0.1:53") && cfg.dns_timeout_ms == 2000 &&
-	    cfg.resolverd_uid == 7004 &&
+	    cfg.resolverd_uid == 7005 &&
 	    parse("smtp_dnsbl = zen.example.org bl.test=127.0.0.2,127.0.0.4\n"
 	    "dns_resolvers = 127.0.0.1:5353, [::1]:53\nsmtp_dnsbl_fail = tempfail\n") == 0,
 	    "DNSBL keys: off by default, zones with filters, two resolvers");
+	CHECK(fails_at("resolverd_uid = 7004\n", "t.conf", "resolverd_uid and auth_helper_uid are both "
+	    "7004") && fails_at("worker_uid = 7100\n", "t.conf", "worker_uid and mail_uid are both"),
+	    "every kind of process has a uid of its own");
 	CHECK(fails_at("smtp_dnsbl = bl..test\n", "t.conf", "smtp_dnsbl: 'bl..test' is not a zone") &&
 	    fails_at("smtp_dnsbl = bl.test=127.0.0.x\n", "t.conf", "IPv4 addresses") &&
 	    fails_at("smtp_dnsbl_fail = maybe\n", "t.conf", "accept or tempfail") &&
