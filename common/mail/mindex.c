@@ -325,13 +325,19 @@ mi_folder_new(struct mi_txn *x, struct rec_folder *f)
 int
 mi_msg_get(struct mi_txn *x, uint32_t id, uint32_t uid, struct mindex_msg *m)
 {
+	return mi_msg_seek(x, NULL, id, uid, m);
+}
+
+int
+mi_msg_seek(struct mi_txn *x, MDB_cursor *c, uint32_t id, uint32_t uid, struct mindex_msg *m)
+{
 	uint8_t kb[8];
 	MDB_val k = { sizeof(kb), kb }, v;
 	struct rec_msg r;
 	int rc;
 
 	mi_msg_key(kb, id, uid);
-	rc = mdb_get(x->t, x->d[DBI_MSGS], &k, &v);
+	rc = c != NULL ? mdb_cursor_get(c, &k, &v, MDB_SET_KEY) : mdb_get(x->t, x->d[DBI_MSGS], &k, &v);
 	if (rc == MDB_NOTFOUND)
 		return 0;
 	if (rc != 0 || v.mv_size < sizeof(r)) {
