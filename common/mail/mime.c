@@ -351,18 +351,11 @@ pstack_push(struct pstack *s, struct pending p)
 static void
 count_body(struct mime_part *p, const uint8_t *m)
 {
-	const uint8_t *b = m + p->body_off, *nl;
-	size_t left = p->body_len;
+	uint64_t lf, bare;
 
-	p->body_size = p->body_len;
-	p->body_lines = 0;
-	while (left > 0 && (nl = memchr(b, '\n', left)) != NULL) {
-		p->body_lines++;
-		if (nl == m + p->body_off || nl[-1] != '\r')
-			p->body_size++;
-		left -= (size_t)(nl + 1 - b);
-		b = nl + 1;
-	}
+	imap_count_lf(m + p->body_off, p->body_len, &lf, &bare);
+	p->body_size = p->body_len + bare;
+	p->body_lines = lf;
 	/* a last line without its line end is not counted: the lines are the
 	 * line ends, as Dovecot and Courier count them */
 }
