@@ -586,8 +586,8 @@ struct writer {
 enum hfield { HF_ID, HF_DESCRIPTION, HF_ENCODING, HF_DISPOSITION, HF_LANGUAGE, HF_LOCATION };
 
 static const struct {
-	const char *name;	/* lowercase */
-	size_t len;
+	char name[26];	/* lowercase; an array, not a pointer: no relocation */
+	uint8_t len;
 } hf_names[] = {
 	[HF_ID] = { "content-id", 10 },
 	[HF_DESCRIPTION] = { "content-description", 19 },
