@@ -129,12 +129,16 @@ rfc5322_unfold(const uint8_t *v, size_t len, size_t max, struct buf *out)
 
 	while (len > 0 && (is_wsp(v[0]) || v[0] == '\r' || v[0] == '\n'))
 		v++, len--;
-	for (i = 0; i < len && n < max; i++) {
-		if (v[i] == '\r' || v[i] == '\n')
-			continue;
-		if (buf_append(out, v + i, 1) < 0)
+	/* the runs between line ends at once, not a byte at a time */
+	for (i = 0; i < len && n < max;) {
+		size_t j = i;
+		while (j < len && n + (j - i) < max && v[j] != '\r' && v[j] != '\n')
+			j++;
+		if (buf_append(out, v + i, j - i) < 0)
 			return -1;
-		n++;
+		n += j - i;
+		for (i = j; i < len && (v[i] == '\r' || v[i] == '\n'); i++)
+			;
 	}
 	while (out->len > start && is_wsp(out->data[out->len - 1]))
 		out->len--;
@@ -874,9 +878,14 @@ enum {
 	E_IN_REPLY_TO, E_MESSAGE_ID, E_N
 };
 
-static const char *const env_names[E_N] = {
-	"date", "subject", "from", "sender", "reply-to", "to", "cc", "bcc",
-	"in-reply-to", "message-id",
+/* arrays with their lengths: no strlen per header field and name, no
+ * relocations */
+static const struct {
+	char s[12];
+	uint8_t len;
+} env_names[E_N] = {
+	{ "date", 4 }, { "subject", 7 }, { "from", 4 }, { "sender", 6 }, { "reply-to", 8 },
+	{ "to", 2 }, { "cc", 2 }, { "bcc", 3 }, { "in-reply-to", 11 }, { "message-id", 10 },
 };
 
 /* An unstructured value, unfolded (at most RFC5322_VALUE_MAX bytes), or NIL. */
@@ -940,7 +949,7 @@ rfc5322_envelope_write(const uint8_t *hdr, size_t hdr_len, struct buf *out)
 	while (rfc5322_iter_next(&it, &x))
 		for (i = 0; i < E_N; i++)
 			if (f[i] == NULL &&
-			    rfc5322_name_is(&x, (const uint8_t *)env_names[i], strlen(env_names[i]))) {
+			    rfc5322_name_is(&x, (const uint8_t *)env_names[i].s, env_names[i].len)) {
 				fields[i] = x;
 				f[i] = &fields[i];
 			}
