@@ -123,6 +123,27 @@ marks(uint64_t m)
 	return ((m >> 7) * LF_ONES) >> 56;
 }
 
+size_t
+imap_find_lf(const uint8_t *p, size_t len)
+{
+	uint64_t w, m;
+	size_t i = 0;
+
+	for (; len - i >= 8; i += 8) {
+		memcpy(&w, p + i, sizeof(w));
+		if ((m = bytes_eq(w, '\n')) != 0)
+#if __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__
+			return i + (size_t)(__builtin_clzll(m) >> 3);
+#else
+			return i + (size_t)(__builtin_ctzll(m) >> 3);
+#endif
+	}
+	for (; i < len; i++)
+		if (p[i] == '\n')
+			return i;
+	return len;
+}
+
 void
 imap_count_lf(const uint8_t *p, size_t len, uint64_t *lf_r, uint64_t *bare_r)
 {

@@ -42,4 +42,9 @@ uint64_t imap_crlf_size(const uint8_t *p, size_t len);
  * BODYSTRUCTURE with musl's). */
 void imap_count_lf(const uint8_t *p, size_t len, uint64_t *lf_r, uint64_t *bare_r);
 
+/* The offset of the first LF of p[0..len), or len: as memchr, eight bytes
+ * at a time without musl's byte loops to align and to find the byte, for
+ * the short lines of headers. */
+size_t imap_find_lf(const uint8_t *p, size_t len);
+
 #endif

@@ -449,12 +449,13 @@ queue(struct split *sp, size_t start, size_t end)
 static int
 split_body(struct split *sp, size_t bs, size_t be)
 {
-	const uint8_t *m = sp->mm->m, *nl;
+	const uint8_t *m = sp->mm->m;
 	size_t pos = bs, part = SIZE_MAX, first = sp->st->n, i, j;
 	int d;
 
 	while (pos < be) {
-		size_t next = (nl = memchr(m + pos, '\n', be - pos)) ? (size_t)(nl - m) + 1 : be;
+		size_t next = pos + imap_find_lf(m + pos, be - pos);
+		next = next < be ? next + 1 : be;
 		size_t eol = next > pos && m[next - 1] == '\n' ? next - 1 : next;
 		if (eol > pos && m[eol - 1] == '\r')
 			eol--;
@@ -801,7 +802,7 @@ put_fields(struct writer *w, const struct mime_part *p, const struct mime_ctype 
 		r = put(w, "\"7bit\"");
 	else
 		r = put_string(w, w->tmp.data, w->tmp.len);
-	return r < 0 ? -1 : buf_printf(w->out, " %llu", (unsigned long long)p->body_size);
+	return r < 0 ? -1 : buf_append_u64(w->out, " ", p->body_size);
 }
 
 static int
@@ -842,7 +843,7 @@ part_open(struct writer *w, const struct mime_part *p)
 		return p->first_child == MIME_NONE ? put_empty_text(w) : 0;
 	}
 	if ((p->flags & MIME_F_TEXT) &&
-	    buf_printf(w->out, " %llu", (unsigned long long)p->body_lines) < 0)
+	    buf_append_u64(w->out, " ", p->body_lines) < 0)
 		return -1;
 	if (put_ext(w, p, 1) < 0)
 		return -1;
@@ -856,7 +857,7 @@ part_close(struct writer *w, const struct mime_part *p)
 	struct mime_ctype ct;
 
 	if (p->flags & MIME_F_RFC822) {
-		if (buf_printf(w->out, " %llu", (unsigned long long)p->body_lines) < 0 ||
+		if (buf_append_u64(w->out, " ", p->body_lines) < 0 ||
 		    put_ext(w, p, 1) < 0)
 			return -1;
 		return put(w, ")");

@@ -22,9 +22,9 @@ is_wsp(uint8_t c)
 static size_t
 line_end(const uint8_t *m, size_t len, size_t pos)
 {
-	const uint8_t *nl = memchr(m + pos, '\n', len - pos);
+	size_t nl = pos + imap_find_lf(m + pos, len - pos);
 
-	return nl == NULL ? len : (size_t)(nl - m) + 1;
+	return nl == len ? len : nl + 1;
 }
 
 void

@@ -508,6 +508,8 @@ count_lf(void)
 		for (off = 0; off < 9; off++)
 			for (len = 0; off + len <= sizeof(b); len++) {
 				uint64_t lf, bare, wl = 0, wb = 0;
+				const uint8_t *nl = memchr(b + off, '\n', len);
+				bad += imap_find_lf(b + off, len) != (nl ? (size_t)(nl - (b + off)) : len);
 				for (i = 0; i < len; i++)
 					if (b[off + i] == '\n') {
 						wl++;
@@ -518,7 +520,8 @@ count_lf(void)
 				    imap_crlf_size(b + off, len) != len + wb;
 			}
 	}
-	CHECK(bad == 0, "imap_count_lf: LFs and bare LFs as a byte loop counts them");
+	CHECK(bad == 0, "imap_count_lf: LFs and bare LFs as a byte loop counts them; "
+	    "imap_find_lf as memchr");
 }
 
 int
