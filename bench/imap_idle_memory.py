@@ -1,5 +1,8 @@
 """Private memory per idle IMAP session (a measurement, not a benchmark): 20
-sessions LOGIN + SELECT INBOX (20 messages) held on one Appliance, then
+sessions LOGIN + SELECT INBOX held on one Appliance, each its own user with
+20 messages of about 4 KiB (as bench/imap.py's scenario 3: every stored maps
+its own index, so its LMDB pages are private; SAME_USER=1 puts every session
+on one user instead), then
 Private_Clean+Private_Dirty of each postern-imapd and postern-stored (children
 of that master) from /proc/PID/smaps_rollup, averaged.  Usage (root):
     python3 bench/imap_idle_memory.py [REPO]
@@ -40,19 +43,40 @@ def procs(root_pid, comm):
     return out
 
 
-app = Appliance().start()
+N = 20
+same = bool(os.environ.get("SAME_USER"))
+users = [("demo", "demo")] if same else [("u%d" % i, "pw%d" % i) for i in range(N)]
+app = Appliance(users=users).start()
 try:
-    for i in range(20):
-        app.deliver("demo", make_message("m%d" % i, "body %d\n" % i))
-    socks = []
-    for i in range(20):
+    body = "".join("line %04d of a message body of about four KiB\n" % j for j in range(85))
+    for u, _ in users:
+        for i in range(20):
+            app.deliver(u, make_message("m%d" % i, body, to=u + "@localhost"))
+    def session(u, pw):
         s = socket.create_connection(("127.0.0.1", app.imap_port))
         f = s.makefile("rb")
         f.readline()
-        for tag, line in ((b"a", b"LOGIN demo demo"), (b"b", b"SELECT INBOX")):
+        for tag, line in ((b"a", ("LOGIN %s %s" % (u, pw)).encode()), (b"b", b"SELECT INBOX")):
             s.sendall(tag + b" " + line + b"\r\n")
             while not f.readline().startswith(tag + b" "):
                 pass
+        return s, f
+    # as in bench/imap.py, where scenario 2's sessions (APPEND, STORE,
+    # EXPUNGE) have been on every INBOX before
+    msg = make_message("appended", body).replace("\n", "\r\n").encode()
+    for u, pw in users:
+        s, f = session(u, pw)
+        s.sendall(b"c APPEND INBOX {%d+}\r\n" % len(msg) + msg + b"\r\n"
+                  b"d STORE 21 +FLAGS (\\Seen)\r\ne STORE 21 +FLAGS (\\Deleted)\r\n"
+                  b"g EXPUNGE\r\nh LOGOUT\r\n")
+        while not f.readline().startswith(b"h "):
+            pass
+        f.close()
+        s.close()
+    socks = []
+    for i in range(N):
+        u, pw = users[i % len(users)]
+        s, f = session(u, pw)
         socks.append((s, f))
     time.sleep(1)
     res = {}

@@ -59,6 +59,8 @@ try:
                 continue
             if c in ("postern-imapd", "postern-stored") and int(st[1]) == app.proc.pid:
                 out[c] = out.get(c, 0) + (int(st[11]) + int(st[12])) * 1000 / tck
+                # user and system apart: the renames are the kernel's
+                out[c + ".user"] = out.get(c + ".user", 0) + int(st[11]) * 1000 / tck
         return out
     c0 = cpu()
     ts = []

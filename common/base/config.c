@@ -145,6 +145,7 @@ static const struct config_key config_keys[] = {
 	{ "imap_max_nesting", NULL, CT_NUM, S(imap_max_nesting), "32", 2, 256 },
 	{ "imap_max_search_keys", NULL, CT_NUM, S(imap_max_search_keys), "4096", 16, 100000 },
 	{ "imap_idle_check", "IMAP_IDLE_TIMEOUT", CT_NUM, S(imap_idle_check), "60", 1, 3600 },
+	{ "imap_index_release_ms", NULL, CT_NUM, S(imap_index_release_ms), "100", 0, 3600000 },
 	{ "imap_keywords", "IMAP_KEYWORDS", CT_BOOL, S(imap_keywords), "yes", 0, 0 },
 	{ "imap_empty_trash", "IMAP_EMPTYTRASH", CT_STR, S(imap_empty_trash), "", 0, 256 },
 	/* LMTP: a command line of 4096 (MAIL/RCPT with parameters), RFC 5321

@@ -138,6 +138,7 @@ struct config {
 	uint64_t imap_max_nesting;	/* parenthesised lists nested in one command */
 	uint64_t imap_max_search_keys;	/* keys of one SEARCH */
 	uint64_t imap_idle_check;	/* s between checks of the mailbox in IDLE (IMAP_IDLE_TIMEOUT) */
+	uint64_t imap_index_release_ms;	/* quiet ms before stored unmaps its index's pages; 0 = never */
 	int imap_keywords;		/* user keywords may be set (IMAP_KEYWORDS) */
 	char imap_empty_trash[256];	/* "Trash:7,Junk:30": purge older at login (IMAP_EMPTYTRASH) */
 	/* LMTP (RFC 2033): the intake worker lmtpd */

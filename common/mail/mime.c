@@ -32,7 +32,13 @@ ieq(const uint8_t *a, size_t alen, const char *b)
 static int
 is_token(uint8_t c)
 {
-	return c > 0x20 && c != 0x7F && strchr("()<>@,;:\\\"/[]?=", c) == NULL;
+	switch (c) {	/* tspecials: a bit test, not strchr per byte */
+	case '(': case ')': case '<': case '>': case '@': case ',': case ';': case ':':
+	case '\\': case '"': case '/': case '[': case ']': case '?': case '=':
+		return 0;
+	default:
+		return c > 0x20 && c != 0x7F;
+	}
 }
 
 static size_t
@@ -345,18 +351,11 @@ pstack_push(struct pstack *s, struct pending p)
 static void
 count_body(struct mime_part *p, const uint8_t *m)
 {
-	const uint8_t *b = m + p->body_off, *nl;
-	size_t left = p->body_len;
+	uint64_t lf, bare;
 
-	p->body_size = p->body_len;
-	p->body_lines = 0;
-	while (left > 0 && (nl = memchr(b, '\n', left)) != NULL) {
-		p->body_lines++;
-		if (nl == m + p->body_off || nl[-1] != '\r')
-			p->body_size++;
-		left -= (size_t)(nl + 1 - b);
-		b = nl + 1;
-	}
+	imap_count_lf(m + p->body_off, p->body_len, &lf, &bare);
+	p->body_size = p->body_len + bare;
+	p->body_lines = lf;
 	/* a last line without its line end is not counted: the lines are the
 	 * line ends, as Dovecot and Courier count them */
 }
@@ -450,12 +449,13 @@ queue(struct split *sp, size_t start, size_t end)
 static int
 split_body(struct split *sp, size_t bs, size_t be)
 {
-	const uint8_t *m = sp->mm->m, *nl;
+	const uint8_t *m = sp->mm->m;
 	size_t pos = bs, part = SIZE_MAX, first = sp->st->n, i, j;
 	int d;
 
 	while (pos < be) {
-		size_t next = (nl = memchr(m + pos, '\n', be - pos)) ? (size_t)(nl - m) + 1 : be;
+		size_t next = pos + imap_find_lf(m + pos, be - pos);
+		next = next < be ? next + 1 : be;
 		size_t eol = next > pos && m[next - 1] == '\n' ? next - 1 : next;
 		if (eol > pos && m[eol - 1] == '\r')
 			eol--;
@@ -577,7 +577,53 @@ struct writer {
 	struct buf *out;
 	int ext;
 	struct buf tmp;
+	/* the Content- fields of part hp, from one pass over its header (a
+	 * pass per field was most of a cold BODYSTRUCTURE's time) */
+	const struct mime_part *hp;
+	struct rfc5322_field hf[6];
+	uint8_t have[6];
 };
+
+enum hfield { HF_ID, HF_DESCRIPTION, HF_ENCODING, HF_DISPOSITION, HF_LANGUAGE, HF_LOCATION };
+
+static const struct {
+	char name[26];	/* lowercase; an array, not a pointer: no relocation */
+	uint8_t len;
+} hf_names[] = {
+	[HF_ID] = { "content-id", 10 },
+	[HF_DESCRIPTION] = { "content-description", 19 },
+	[HF_ENCODING] = { "content-transfer-encoding", 25 },
+	[HF_DISPOSITION] = { "content-disposition", 19 },
+	[HF_LANGUAGE] = { "content-language", 16 },
+	[HF_LOCATION] = { "content-location", 16 },
+};
+
+/* Field i of part p (the first of its name, as rfc5322_find gives), or NULL. */
+static const struct rfc5322_field *
+hfield(struct writer *w, const struct mime_part *p, enum hfield i)
+{
+	struct rfc5322_iter it;
+	struct rfc5322_field f;
+	size_t k;
+
+	if (w->hp != p) {
+		memset(w->have, 0, sizeof(w->have));
+		rfc5322_iter_init(&it, w->mm->m + p->hdr_off, p->body_off - p->hdr_off);
+		while (rfc5322_iter_next(&it, &f)) {
+			if (f.name_len < 10 || lower(f.name[0]) != 'c')
+				continue;	/* every one is "content-..." */
+			for (k = 0; k < sizeof(hf_names) / sizeof(hf_names[0]); k++)
+				if (!w->have[k] && rfc5322_name_is(&f, (const uint8_t *)hf_names[k].name,
+				    hf_names[k].len)) {
+					w->hf[k] = f;
+					w->have[k] = 1;
+					break;
+				}
+		}
+		w->hp = p;
+	}
+	return w->have[i] ? &w->hf[i] : NULL;
+}
 
 static int
 put(struct writer *w, const char *s)
@@ -594,19 +640,20 @@ put_string(struct writer *w, const uint8_t *s, size_t len)
 /* The unfolded value of the part's field name (lowercase) in w->tmp:
  * 1, 0 absent, -1. */
 static int
-field(struct writer *w, const struct mime_part *p, const char *name, struct rfc5322_field *f)
+field(struct writer *w, const struct mime_part *p, enum hfield name)
 {
+	const struct rfc5322_field *f = hfield(w, p, name);
+
 	buf_reset(&w->tmp);
-	if (!rfc5322_find(w->mm->m + p->hdr_off, p->body_off - p->hdr_off, name, f))
+	if (f == NULL)
 		return 0;
 	return rfc5322_unfold(f->value, f->value_len, RFC5322_VALUE_MAX, &w->tmp) < 0 ? -1 : 1;
 }
 
 static int
-put_field(struct writer *w, const struct mime_part *p, const char *name)
+put_field(struct writer *w, const struct mime_part *p, enum hfield name)
 {
-	struct rfc5322_field f;
-	int r = field(w, p, name, &f);
+	int r = field(w, p, name);
 
 	if (r <= 0)
 		return r < 0 ? -1 : imap_out_nil(w->out);
@@ -666,17 +713,17 @@ put_params(struct writer *w, const uint8_t *p, size_t len)
 static int
 put_disposition(struct writer *w, const struct mime_part *p)
 {
-	struct rfc5322_field f;
+	const struct rfc5322_field *f = hfield(w, p, HF_DISPOSITION);
 	size_t t, te;
 
-	if (!rfc5322_find(w->mm->m + p->hdr_off, p->body_off - p->hdr_off, "content-disposition", &f))
+	if (f == NULL)
 		return imap_out_nil(w->out);
-	t = rfc5322_cfws(f.value, f.value_len, 0);
-	te = token_end(f.value, f.value_len, t);
+	t = rfc5322_cfws(f->value, f->value_len, 0);
+	te = token_end(f->value, f->value_len, t);
 	if (te == t)
 		return imap_out_nil(w->out);
-	if (put(w, "(") < 0 || put_string(w, f.value + t, te - t) < 0 || put(w, " ") < 0 ||
-	    put_params(w, f.value + te, f.value_len - te) < 0)
+	if (put(w, "(") < 0 || put_string(w, f->value + t, te - t) < 0 || put(w, " ") < 0 ||
+	    put_params(w, f->value + te, f->value_len - te) < 0)
 		return -1;
 	return put(w, ")");
 }
@@ -685,11 +732,13 @@ put_disposition(struct writer *w, const struct mime_part *p)
 static int
 put_language(struct writer *w, const struct mime_part *p)
 {
+	const struct rfc5322_field *lang = hfield(w, p, HF_LANGUAGE);
 	struct rfc5322_field f;
 	size_t pass, pos, e, n = 0, k;
 
-	if (!rfc5322_find(w->mm->m + p->hdr_off, p->body_off - p->hdr_off, "content-language", &f))
+	if (lang == NULL)
 		return imap_out_nil(w->out);
+	f = *lang;
 	for (pass = 0; pass < 2; pass++) {
 		for (pos = 0, k = 0; pos < f.value_len; pos = e) {
 			pos = rfc5322_cfws(f.value, f.value_len, pos);
@@ -717,7 +766,7 @@ put_ext(struct writer *w, const struct mime_part *p, int md5)
 		return 0;
 	if ((md5 && put(w, " NIL") < 0) || put(w, " ") < 0 || put_disposition(w, p) < 0 ||
 	    put(w, " ") < 0 || put_language(w, p) < 0 || put(w, " ") < 0 ||
-	    put_field(w, p, "content-location") < 0)
+	    put_field(w, p, HF_LOCATION) < 0)
 		return -1;
 	return 0;
 }
@@ -735,7 +784,6 @@ put_empty_text(struct writer *w)
 static int
 put_fields(struct writer *w, const struct mime_part *p, const struct mime_ctype *ct)
 {
-	struct rfc5322_field f;
 	struct param x;
 	size_t pos = 0;
 	int r;
@@ -745,16 +793,16 @@ put_fields(struct writer *w, const struct mime_part *p, const struct mime_ctype 
 		r = put(w, "(\"charset\" \"us-ascii\")");
 	else
 		r = put_params(w, ct->params, ct->params_len);
-	if (r < 0 || put(w, " ") < 0 || put_field(w, p, "content-id") < 0 || put(w, " ") < 0 ||
-	    put_field(w, p, "content-description") < 0 || put(w, " ") < 0)
+	if (r < 0 || put(w, " ") < 0 || put_field(w, p, HF_ID) < 0 || put(w, " ") < 0 ||
+	    put_field(w, p, HF_DESCRIPTION) < 0 || put(w, " ") < 0)
 		return -1;
-	if ((r = field(w, p, "content-transfer-encoding", &f)) < 0)
+	if ((r = field(w, p, HF_ENCODING)) < 0)
 		return -1;
 	if (r == 0 || w->tmp.len == 0)
 		r = put(w, "\"7bit\"");
 	else
 		r = put_string(w, w->tmp.data, w->tmp.len);
-	return r < 0 ? -1 : buf_printf(w->out, " %llu", (unsigned long long)p->body_size);
+	return r < 0 ? -1 : buf_append_u64(w->out, " ", p->body_size);
 }
 
 static int
@@ -795,7 +843,7 @@ part_open(struct writer *w, const struct mime_part *p)
 		return p->first_child == MIME_NONE ? put_empty_text(w) : 0;
 	}
 	if ((p->flags & MIME_F_TEXT) &&
-	    buf_printf(w->out, " %llu", (unsigned long long)p->body_lines) < 0)
+	    buf_append_u64(w->out, " ", p->body_lines) < 0)
 		return -1;
 	if (put_ext(w, p, 1) < 0)
 		return -1;
@@ -809,7 +857,7 @@ part_close(struct writer *w, const struct mime_part *p)
 	struct mime_ctype ct;
 
 	if (p->flags & MIME_F_RFC822) {
-		if (buf_printf(w->out, " %llu", (unsigned long long)p->body_lines) < 0 ||
+		if (buf_append_u64(w->out, " ", p->body_lines) < 0 ||
 		    put_ext(w, p, 1) < 0)
 			return -1;
 		return put(w, ")");

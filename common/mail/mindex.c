@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -324,13 +325,19 @@ mi_folder_new(struct mi_txn *x, struct rec_folder *f)
 int
 mi_msg_get(struct mi_txn *x, uint32_t id, uint32_t uid, struct mindex_msg *m)
 {
+	return mi_msg_seek(x, NULL, id, uid, m);
+}
+
+int
+mi_msg_seek(struct mi_txn *x, MDB_cursor *c, uint32_t id, uint32_t uid, struct mindex_msg *m)
+{
 	uint8_t kb[8];
 	MDB_val k = { sizeof(kb), kb }, v;
 	struct rec_msg r;
 	int rc;
 
 	mi_msg_key(kb, id, uid);
-	rc = mdb_get(x->t, x->d[DBI_MSGS], &k, &v);
+	rc = c != NULL ? mdb_cursor_get(c, &k, &v, MDB_SET_KEY) : mdb_get(x->t, x->d[DBI_MSGS], &k, &v);
 	if (rc == MDB_NOTFOUND)
 		return 0;
 	if (rc != 0 || v.mv_size < sizeof(r)) {
@@ -514,6 +521,64 @@ mindex_close(struct mindex *mi)
 		return;
 	db_close(mi->db);
 	free(mi);
+}
+
+/* Where LMDB mapped the file: mdb_env_info's me_mapaddr is only set with
+ * MDB_FIXEDMAP, so it is found from a value read in the map.  Every page of
+ * the file starts with its own number (LMDB's page header, the data file's
+ * format), so the page holding a value, less that many pages, is the map's
+ * start; it must be meta page 0 (number 0, MDB_MAGIC after the 16-byte
+ * header).  NULL if anything does not fit. */
+#define LMDB_MAGIC 0xBEEFC0DEu
+#define LMDB_PAGEHDRSZ 16
+
+static const uint8_t *
+map_start(MDB_txn *t, MDB_dbi dbi, size_t psize, size_t last_pgno)
+{
+	MDB_cursor *c;
+	MDB_val k, v;
+	const uint8_t *page, *base;
+	size_t pgno, zero;
+	uint32_t magic;
+	int rc;
+
+	if (mdb_cursor_open(t, dbi, &c) != 0)
+		return NULL;
+	rc = mdb_cursor_get(c, &k, &v, MDB_FIRST);
+	mdb_cursor_close(c);
+	if (rc != 0 || psize == 0 || (psize & (psize - 1)) != 0)
+		return NULL;
+	page = (const uint8_t *)((uintptr_t)v.mv_data & ~(uintptr_t)(psize - 1));
+	memcpy(&pgno, page, sizeof(pgno));
+	if (pgno > last_pgno || (uintptr_t)page < pgno * psize)
+		return NULL;
+	base = page - pgno * psize;
+	memcpy(&zero, base, sizeof(zero));
+	memcpy(&magic, base + LMDB_PAGEHDRSZ, sizeof(magic));
+	return zero == 0 && magic == LMDB_MAGIC ? base : NULL;
+}
+
+int
+mindex_release(struct mindex *mi)
+{
+	struct mi_txn x;
+	MDB_envinfo info;
+	MDB_stat st;
+	const uint8_t *base = NULL;
+	size_t len;
+
+	if (mi_begin(mi, 1, &x) < 0)
+		return -1;
+	if (mdb_env_info(mdb_txn_env(x.t), &info) == 0 && mdb_env_stat(mdb_txn_env(x.t), &st) == 0)
+		base = map_start(x.t, x.d[DBI_FOLDERS], st.ms_psize, info.me_last_pgno);
+	mi_abort(&x);
+	if (base == NULL)
+		return 0;	/* an empty index, or a layout we do not know: keep it */
+	/* the pages up to the last one used: nothing beyond was ever mapped */
+	if (__builtin_mul_overflow((size_t)info.me_last_pgno + 1, (size_t)st.ms_psize, &len) ||
+	    len > info.me_mapsize)
+		len = info.me_mapsize;
+	return madvise((void *)(uintptr_t)base, len, MADV_DONTNEED);
 }
 
 void

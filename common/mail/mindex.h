@@ -118,6 +118,14 @@ struct mindex_msg {
 int mindex_open(struct mindex **mi_r, int rootfd, const char *host, char *err, size_t errlen);
 void mindex_close(struct mindex *mi);
 
+/* Drop this process's mappings of the index file's pages (madvise
+ * MADV_DONTNEED on LMDB's read-only map): they stay in the page cache and
+ * the next read maps them again.  A read fault maps up to 16 neighbouring
+ * cached pages too, so a small index is mapped whole after one read; an
+ * idle session need not keep it.  Only between transactions.  Returns 0 or
+ * -1 (errno). */
+int mindex_release(struct mindex *mi);
+
 /* Open folder directory dir ("." for INBOX, see folders.h) and its record
  * (made on first use: UIDVALIDITY from the clock, above any handed out
  * before).  rw: syncs move new/ to cur/ (a session that SELECTs; EXAMINE

@@ -60,6 +60,10 @@ int mi_folder_get(struct mi_txn *x, const char *dir, struct rec_folder *f);
 int mi_folder_put(struct mi_txn *x, const char *dir, const struct rec_folder *f);
 int mi_folder_new(struct mi_txn *x, struct rec_folder *f);
 int mi_msg_get(struct mi_txn *x, uint32_t id, uint32_t uid, struct mindex_msg *m);
+/* The same through cursor c on DBI_MSGS (left on the record): for UIDs in
+ * order, LMDB finds the next one in the page it is on, without a descent
+ * from the root; a mi_msg_put through c then replaces it in place. */
+int mi_msg_seek(struct mi_txn *x, MDB_cursor *c, uint32_t id, uint32_t uid, struct mindex_msg *m);
 int mi_msg_put(struct mi_txn *x, uint32_t id, const struct mindex_msg *m, MDB_cursor *c, int *append);
 int mi_msg_add(struct mi_txn *x, uint32_t id, const struct mindex_msg *m);
 int mi_msg_del(struct mi_txn *x, uint32_t id, const struct mindex_msg *m);

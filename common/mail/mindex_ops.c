@@ -91,7 +91,8 @@ new_flags(enum mindex_store_mode mode, uint32_t old, uint32_t flags)
 /* Rename m's file for flags nf into cur/ and update the record. 0 done,
  * 1 file gone (left to the next sync), -1 error. */
 static int
-store_one(struct mindex_box *b, struct mi_txn *x, struct op *o, struct mindex_msg *m, uint32_t nf)
+store_one(struct mindex_box *b, struct mi_txn *x, struct op *o, struct mindex_msg *m, uint32_t nf,
+    MDB_cursor *c)
 {
 	char to[MAILDIR_NAME_MAX + 1];
 
@@ -110,7 +111,7 @@ store_one(struct mindex_box *b, struct mi_txn *x, struct op *o, struct mindex_ms
 	memcpy(m->name, to, sizeof(to));
 	mi_count(&o->f, m, 1);
 	o->changed = 1;
-	return mi_msg_put(x, b->id, m, NULL, NULL);
+	return mi_msg_put(x, b->id, m, c, NULL);
 }
 
 int
@@ -130,14 +131,19 @@ mindex_store_each(struct mindex_box *b, const uint32_t *uids, size_t n,
 	struct mindex_msg m;
 	struct mi_txn x;
 	struct op o;
+	MDB_cursor *c;
 	size_t i;
 	int done = 0, rc;
 
 	if (begin(b, &x, &o) < 0)
 		return -1;
+	/* one cursor for the gets and puts (a write transaction's cursors go
+	 * with it: never closed here) */
+	if ((rc = mdb_cursor_open(x.t, x.d[DBI_MSGS], &c)) != 0)
+		return mi_fail(&x, rc);
 	for (i = 0; i < n; i++) {
 		uint32_t nf;
-		if ((rc = mi_msg_get(&x, b->id, uids[i], &m)) < 0)
+		if ((rc = mi_msg_seek(&x, c, b->id, uids[i], &m)) < 0)
 			return mi_fail(&x, 0);
 		if (rc == 0)
 			continue;
@@ -150,7 +156,7 @@ mindex_store_each(struct mindex_box *b, const uint32_t *uids, size_t n,
 		}
 		if (nf == m.flags)
 			continue;
-		if ((rc = store_one(b, &x, &o, &m, nf)) < 0)
+		if ((rc = store_one(b, &x, &o, &m, nf, c)) < 0)
 			return -1;
 		if (rc == 0 && changed != NULL && changed(ctx, m.uid, nf) < 0) {
 			errno = ENOMEM;

@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/mman.h>
 
 enum state {
 	S_START,	/* nothing of a command yet */
@@ -108,6 +109,25 @@ imap_limits_default(struct imap_limits *lim)
 	lim->max_command = IMAP_DEFAULT_MAX_COMMAND;
 }
 
+/* The text and node arrays are sized for the limits (about 1.5 MiB) and
+ * mostly never touched: mapped directly, a page counts only once it is
+ * used (malloc's headers and trailers of such blocks touched two pages of
+ * each in every idle session). */
+static void *
+big_alloc(size_t n)
+{
+	void *p = mmap(NULL, n, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+
+	return p == MAP_FAILED ? NULL : p;
+}
+
+static void
+big_free(void *p, size_t n)
+{
+	if (p != NULL)
+		munmap(p, n);
+}
+
 struct imap_parser *
 imap_parser_new(const struct imap_limits *lim, unsigned flags)
 {
@@ -124,8 +144,8 @@ imap_parser_new(const struct imap_limits *lim, unsigned flags)
 	p->flags = flags;
 	/* every text byte was a command byte, plus a NUL (and a "]") per node */
 	p->tcap = lim->max_command + 2 * (size_t)lim->max_args + 1;
-	p->text = malloc(p->tcap);
-	p->nodes = calloc(lim->max_args, sizeof(*p->nodes));
+	p->text = big_alloc(p->tcap);
+	p->nodes = big_alloc(lim->max_args * sizeof(*p->nodes));	/* zeroed */
 	p->stack = calloc((size_t)lim->max_depth + 1, sizeof(*p->stack));
 	if (p->text == NULL || p->nodes == NULL || p->stack == NULL) {
 		imap_parser_free(p);
@@ -140,8 +160,8 @@ imap_parser_free(struct imap_parser *p)
 {
 	if (p == NULL)
 		return;
-	free(p->text);
-	free(p->nodes);
+	big_free(p->text, p->tcap);
+	big_free(p->nodes, p->lim.max_args * sizeof(*p->nodes));
 	free(p->stack);
 	free(p);
 }

@@ -174,6 +174,32 @@ struct serve_ctx {
 	int status;
 };
 
+/* One timer for the whole quiet period, not one per request: when it
+ * fires early (requests came meanwhile) it waits for the rest. */
+static void
+on_quiet(void *ctx)
+{
+	struct serve_ctx *c = ctx;
+	uint64_t since = ev_now_ms() - c->s->last_request_ms;
+
+	c->s->quiet_timer = 0;
+	if (since < c->s->quiet_ms) {
+		c->s->quiet_timer = ev_add_timer(c->s->quiet_ms - since, on_quiet, c);
+		return;
+	}
+	c->v->quiet(c->s);
+}
+
+static void
+note_request(struct serve_ctx *c)
+{
+	if (c->v->quiet == NULL || c->s->quiet_ms == 0)
+		return;
+	c->s->last_request_ms = ev_now_ms();
+	if (c->s->quiet_timer == 0)
+		c->s->quiet_timer = ev_add_timer(c->s->quiet_ms, on_quiet, c);
+}
+
 static void
 on_request(int fd, short revents, void *ctx)
 {
@@ -193,7 +219,9 @@ on_request(int fd, short revents, void *ctx)
 		    "reason=\"malformed or unexpected request\"", rc == 1 ? c->in->type : 0, c->v->name);
 		c->status = 1;
 		ev_stop();
+		return;
 	}
+	note_request(c);
 }
 
 int

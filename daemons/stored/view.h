@@ -41,6 +41,9 @@ struct view_session {
 	int notified;			/* a MSG_STORE_CHANGED is out, not yet followed
 					   by a request of the worker */
 	const char *user;		/* user@domain, as the master named it (-n) */
+	uint64_t quiet_ms;		/* for the view's quiet(); 0 = never (prepare sets it) */
+	uint64_t quiet_timer;		/* its ev timer, 0 = none */
+	uint64_t last_request_ms;	/* ev_now_ms() of the worker's last request */
 };
 
 /* A view's requests are an ipc_handler table (ctx: the view_session):
@@ -58,6 +61,9 @@ struct view {
 	 * size cache is not opened for it (it is the same LMDB environment,
 	 * which LMDB forbids opening twice in one process).  NULL: none. */
 	void (*prepare)(struct view_session *s, int rootfd, const struct config *cfg);
+	/* Once the worker has sent nothing for the session's quiet_ms: give
+	 * back what an idle session need not hold.  NULL: none. */
+	void (*quiet)(struct view_session *s);
 };
 
 extern const struct view view_pop3;

@@ -256,6 +256,16 @@ prepare(struct view_session *s, int rootfd, const struct config *cfg)
 		imap.mi = NULL;
 	}
 	s->imap = &imap;
+	s->quiet_ms = cfg->imap_index_release_ms;
+}
+
+/* A quiet session: the index's pages go back to the page cache (a small
+ * index is all mapped after one read: the kernel maps neighbours too). */
+static void
+quiet(struct view_session *s)
+{
+	if (s->imap->mi != NULL && mindex_release(s->imap->mi) < 0)
+		log_event(LOG_LEVEL_WARN, "index_release", "errno=%d reason=\"madvise failed\"", errno);
 }
 
 static int
@@ -1004,4 +1014,5 @@ const struct view view_imap = {
 	.req = imap_requests,
 	.nreq = sizeof(imap_requests) / sizeof(imap_requests[0]),
 	.prepare = prepare,
+	.quiet = quiet,
 };

@@ -489,9 +489,45 @@ odd_messages(void)
 	mime_free(&mm);
 }
 
+/* imap_count_lf against a byte loop: every offset and length of buffers
+ * dense in CR and LF (words, word edges, CR ending a word before a LF) */
+static void
+count_lf(void)
+{
+	static const uint8_t alphabet[] = { '\n', '\r', 'a', '\n', '\r', 0x8a, 0x8d, 0x0b };
+	uint8_t b[80];
+	uint32_t x = 12345;
+	size_t i, off, len;
+	int bad = 0, runs;
+
+	for (runs = 0; runs < 200; runs++) {
+		for (i = 0; i < sizeof(b); i++) {
+			x = x * 1103515245u + 12345u;
+			b[i] = alphabet[(x >> 16) % sizeof(alphabet)];
+		}
+		for (off = 0; off < 9; off++)
+			for (len = 0; off + len <= sizeof(b); len++) {
+				uint64_t lf, bare, wl = 0, wb = 0;
+				const uint8_t *nl = memchr(b + off, '\n', len);
+				bad += imap_find_lf(b + off, len) != (nl ? (size_t)(nl - (b + off)) : len);
+				for (i = 0; i < len; i++)
+					if (b[off + i] == '\n') {
+						wl++;
+						wb += i == 0 || b[off + i - 1] != '\r';
+					}
+				imap_count_lf(b + off, len, &lf, &bare);
+				bad += lf != wl || bare != wb ||
+				    imap_crlf_size(b + off, len) != len + wb;
+			}
+	}
+	CHECK(bad == 0, "imap_count_lf: LFs and bare LFs as a byte loop counts them; "
+	    "imap_find_lf as memchr");
+}
+
 int
 main(void)
 {
+	count_lf();
 	plain_text();
 	multipart_alternative();
 	multipart_mixed();
