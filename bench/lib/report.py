@@ -34,7 +34,11 @@ made with `bench/profile_conn.py --perf`, `bench/perf_phases.py` and
 sections ("## Run ... — IMAP") come from `make bench-imap` (`bench/imap.py`):
 Postern's IMAP against Dovecot's and Courier's imapd, with the issue's targets
 beside Postern's numbers; `bench/imap_profile.py` (run by hand, as root, with
-perf) samples where Postern's time and memory go on the same folder.
+perf) samples where Postern's time and memory go on the same folder. The soak
+sections ("## Run ... — soak") come from `bench/soak.py` (run by hand, as root):
+mixed POP3 and IMAP sessions, plain and TLS, failed logins and sessions the
+client kills mid-command for 30 minutes, then the master's, authd's and keyd's
+fds, memory and pids against their baseline.
 
 """
 
