@@ -381,7 +381,10 @@ class Postern(Server):
                 "pop3_listen": f"{HOST}:{self.port}" if self.proto == "pop3" else "",
                 "auth_fail_delay_ms": "0", "max_daemons": "1000", "max_per_ip": "1000",
                 # the others have no global cap on password checks: lift ours
-                "auth_max_checks_per_second": "100000"}
+                "auth_max_checks_per_second": "100000",
+                # ESMTP listens on 0.0.0.0:25 by default: not in a POP3 or IMAP bench
+                # (another bench's Postern may hold the port)
+                "smtp_listen": ""}
         if self.proto == "imap":
             if tls is not None:
                 raise BenchError("Postern: no TLS case for IMAP in the bench yet")
