@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <strings.h>
 #include <unistd.h>
 
@@ -77,6 +78,7 @@ static const struct config_key config_keys[] = {
 	{ "keyd_gid", NULL, CT_NUM, S(keyd_gid), "7003", 1, U32MAX - 1 },
 	{ "max_daemons", "MAXDAEMONS", CT_NUM, S(max_daemons), "200", 1, CONFIG_MAX_DAEMONS_LIMIT },
 	{ "max_per_ip", "MAXPERIP", CT_NUM, S(max_per_ip), "20", 1, 100000 },
+	{ "listen_backlog", NULL, CT_NUM, S(listen_backlog), "1024", 1, 65535 },
 	{ "restart_backoff_max", NULL, CT_NUM, S(restart_backoff_max), "30", 1, 3600 },
 	{ "listen_unix_mode", NULL, CT_MODE, S(listen_unix_mode), "0660", 0, 0777 },
 	{ "listen_unix_uid", NULL, CT_NUM, S(listen_unix_uid), "0", 0, U32MAX - 1 },
@@ -981,6 +983,11 @@ struct snap_header {
 	uint64_t size;
 };
 
+/* Where the struct starts in the snapshot: a multiple of any page size,
+ * so a child can map it (config_map); the gap after the header is a hole
+ * of the memfd, no memory. */
+#define SNAP_STRUCT_OFF	65536
+
 static int
 write_all(int fd, const void *p, size_t n)
 {
@@ -1044,7 +1051,8 @@ config_snapshot(const struct config *c, int fd)
 	memcpy(h.magic, snap_magic, sizeof(h.magic));
 	h.fingerprint = layout_fingerprint();
 	h.size = sizeof(*c);
-	if (write_all(fd, &h, sizeof(h)) < 0 || write_all(fd, c, sizeof(*c)) < 0)
+	if (write_all(fd, &h, sizeof(h)) < 0 || lseek(fd, SNAP_STRUCT_OFF, SEEK_SET) < 0 ||
+	    write_all(fd, c, sizeof(*c)) < 0)
 		return -1;
 	return config_dump(c, fd);
 }
@@ -1065,16 +1073,48 @@ passed_fd(const char *path)
 /* The struct of a passed snapshot of this build's layout: 0, or -1 (not
  * a snapshot, another layout, short). */
 static int
-load_snapshot(struct config *c, int fd)
+snapshot_ours(int fd)
 {
 	struct snap_header h;
 
-	if (pread(fd, &h, sizeof(h), 0) != (ssize_t)sizeof(h) ||
-	    memcmp(h.magic, snap_magic, sizeof(h.magic)) != 0 ||
-	    h.fingerprint != layout_fingerprint() || h.size != sizeof(*c) ||
-	    pread(fd, c, sizeof(*c), sizeof(h)) != (ssize_t)sizeof(*c))
+	return pread(fd, &h, sizeof(h), 0) == (ssize_t)sizeof(h) &&
+	    memcmp(h.magic, snap_magic, sizeof(h.magic)) == 0 &&
+	    h.fingerprint == layout_fingerprint() && h.size == sizeof(struct config);
+}
+
+static int
+load_snapshot(struct config *c, int fd)
+{
+	if (!snapshot_ours(fd) ||
+	    pread(fd, c, sizeof(*c), SNAP_STRUCT_OFF) != (ssize_t)sizeof(*c))
 		return -1;
 	return 0;
+}
+
+const struct config *
+config_map(const char *path, char *err, size_t errlen)
+{
+	int fd = passed_fd(path);
+	struct config *c;
+	void *p;
+
+	if (fd >= 0 && snapshot_ours(fd)) {
+		p = mmap(NULL, sizeof(struct config), PROT_READ, MAP_PRIVATE, fd, SNAP_STRUCT_OFF);
+		if (p != MAP_FAILED)
+			return p;
+	}
+	p = mmap(NULL, sizeof(struct config), PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS,
+	    -1, 0);
+	if (p == MAP_FAILED) {
+		snprintf(err, errlen, "%s: out of memory", path);
+		return NULL;
+	}
+	c = p;
+	if (config_load(c, path, err, errlen) < 0 || mprotect(p, sizeof(*c), PROT_READ) < 0) {
+		munmap(p, sizeof(*c));
+		return NULL;
+	}
+	return c;
 }
 
 int
@@ -1114,8 +1154,8 @@ config_load(struct config *c, const char *path, char *err, size_t errlen)
 	/* a passed snapshot of another layout: its text part */
 	if (passed >= 0 && len >= sizeof(h) && memcmp(text, snap_magic, sizeof(snap_magic)) == 0) {
 		memcpy(&h, text, sizeof(h));
-		if (h.size <= len - sizeof(h))
-			skip = sizeof(h) + (size_t)h.size;
+		if (len >= SNAP_STRUCT_OFF && h.size <= len - SNAP_STRUCT_OFF)
+			skip = SNAP_STRUCT_OFF + (size_t)h.size;
 	}
 	rc = config_parse(c, path, text + skip, len - skip, err, errlen);
 	free(text);

@@ -70,6 +70,7 @@ struct config {
 	/* process limits */
 	uint64_t max_daemons;
 	uint64_t max_per_ip;
+	uint64_t listen_backlog;	/* connections the kernel queues before the master accepts */
 	uint64_t restart_backoff_max;
 	uint64_t listen_unix_mode;	/* unix socket listeners: mode (octal in the file) */
 	uint64_t listen_unix_uid, listen_unix_gid;	/* ... and owner */
@@ -233,6 +234,12 @@ int config_apply_env(struct config *c, char *const *envp, char *err, size_t errl
  * for children of this build's layout, then config_dump()'s text for any
  * other (config_load reads both from "/proc/self/fd/N").  Returns 0 or -1. */
 int config_snapshot(const struct config *c, int fd);
+
+/* The config of path, read-only: a snapshot the master passed, of this
+ * build's layout, is mapped (its pages the page cache's, shared by every
+ * child: no private memory per process); anything else is loaded into
+ * pages of its own.  Returns it, or NULL with err. */
+const struct config *config_map(const char *path, char *err, size_t errlen);
 
 /* After config_load() of a snapshot passed by the master as
  * "/proc/self/fd/N", close fd N (a no-op for other paths). */

@@ -526,7 +526,7 @@ control_open(struct master *m, char *err, size_t errlen)
 		snprintf(err, errlen, "control_socket: the path does not fit a unix socket");
 		return -1;
 	}
-	fd = master_unix_listen(sock_path, SOCK_SEQPACKET, mode, 0, (gid_t)m->cfg.control_gid,
+	fd = master_unix_listen(sock_path, SOCK_SEQPACKET, mode, 0, (gid_t)m->cfg.control_gid, 128,
 	    "control_socket", err, errlen);
 	if (fd < 0)
 		return -1;

@@ -32,6 +32,7 @@ add_listener(struct master *m, int fd, const struct service *svc, const char *ad
 	l->svc = svc;
 	l->proxy = service_proxy(svc, &m->cfg);
 	l->local = addr[0] == '/';
+	l->adopted = 0;
 	snprintf(l->addr, sizeof(l->addr), "%s", addr);
 	log_event(LOG_LEVEL_INFO, "listen", "proto=%s addr=%s fd=%d", svc->name, addr, fd);
 	return l;
@@ -60,7 +61,7 @@ master_dir_safe(const char *path)
 }
 
 int
-master_unix_listen(const char *path, int type, mode_t mode, uid_t uid, gid_t gid,
+master_unix_listen(const char *path, int type, mode_t mode, uid_t uid, gid_t gid, int backlog,
     const char *what, char *err, size_t errlen)
 {
 	struct sockaddr_un sun;
@@ -96,7 +97,7 @@ master_unix_listen(const char *path, int type, mode_t mode, uid_t uid, gid_t gid
 	    (step = "chmod", chmod(path, mode)) == 0 &&
 	    (step = "chown", sandbox_unprivileged() || (uid == 0 && gid == 0) ? 0 :
 	    chown(path, uid, gid)) == 0 &&
-	    (step = "listen", listen(fd, 128)) == 0)
+	    (step = "listen", listen(fd, backlog)) == 0)
 		return fd;
 	snprintf(err, errlen, "%s %s: %s: %s", what, path, step, strerror(errno));
 	if (fd >= 0)
@@ -110,11 +111,12 @@ static int
 listen_unix(struct master *m, const char *path, char *err, size_t errlen)
 {
 	return master_unix_listen(path, SOCK_STREAM, (mode_t)m->cfg.listen_unix_mode,
-	    (uid_t)m->cfg.listen_unix_uid, (gid_t)m->cfg.listen_unix_gid, "listen on", err, errlen);
+	    (uid_t)m->cfg.listen_unix_uid, (gid_t)m->cfg.listen_unix_gid, (int)m->cfg.listen_backlog,
+	    "listen on", err, errlen);
 }
 
 static int
-listen_inet(const char *addr, char *err, size_t errlen)
+listen_inet(const char *addr, int backlog, char *err, size_t errlen)
 {
 	struct sockaddr_storage ss;
 	socklen_t sl;
@@ -128,7 +130,7 @@ listen_inet(const char *addr, char *err, size_t errlen)
 	fd = socket(ss.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 	if (fd < 0 || setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &on, sizeof(on)) < 0 ||
 	    (ss.ss_family == AF_INET6 && setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &on, sizeof(on)) < 0) ||
-	    bind(fd, (struct sockaddr *)&ss, sl) < 0 || listen(fd, 128) < 0) {
+	    bind(fd, (struct sockaddr *)&ss, sl) < 0 || listen(fd, backlog) < 0) {
 		snprintf(err, errlen, "listen on %s: %s", addr, strerror(errno));
 		if (fd >= 0)
 			close(fd);
@@ -147,11 +149,23 @@ listen_one(struct master *m, const char *addr, const struct service *svc, char *
 		snprintf(err, errlen, "too many listeners");
 		return -1;
 	}
-	fd = addr[0] == '/' ? listen_unix(m, addr, err, errlen) : listen_inet(addr, err, errlen);
+	fd = addr[0] == '/' ? listen_unix(m, addr, err, errlen) :
+	    listen_inet(addr, (int)m->cfg.listen_backlog, err, errlen);
 	if (fd < 0)
 		return -1;
 	add_listener(m, fd, svc, addr);
 	return 0;
+}
+
+void
+master_listen_backlog(struct master *m)
+{
+	int i;
+
+	for (i = 0; i < m->nlisteners; i++)
+		if (!m->listeners[i].adopted && listen(m->listeners[i].fd, (int)m->cfg.listen_backlog) < 0)
+			log_event(LOG_LEVEL_WARN, "reload", "listener=%s reason=\"cannot change its "
+			    "backlog\" errno=%d", m->listeners[i].addr, errno);
 }
 
 /* The address a passed socket is bound to, as a listen key would name it:
@@ -223,7 +237,7 @@ adopt_systemd(struct master *m, char *err, size_t errlen)
 		/* the real address: logs, posternctl status, and a unix socket
 		 * keys its peers by uid like one the master bound */
 		socket_name(fd, addr, sizeof(addr));
-		add_listener(m, fd, svc, addr);
+		add_listener(m, fd, svc, addr)->adopted = 1;
 	}
 	unsetenv("LISTEN_PID");
 	unsetenv("LISTEN_FDS");

@@ -211,6 +211,7 @@ master_reload(struct master *m, char *err, size_t errlen)
 	memcpy(nc.control_socket, m->cfg.control_socket, sizeof(nc.control_socket));
 	m->cfg = nc;
 	logs_configure(m);
+	master_listen_backlog(m);
 	master_snapshot_config(m);
 	master_send_authd_config(m);
 	brokers_reload_keyd(m);

@@ -21,6 +21,7 @@ struct listener {
 	const struct service *svc;	/* its row of policy/services.c */
 	int proxy;		/* a PROXY v1/v2 header precedes the protocol */
 	int local;		/* a unix socket: peers are keyed by uid, not address */
+	int adopted;		/* passed by systemd: its Backlog= stands, not listen_backlog */
 	char addr[CONFIG_PATH_MAX];
 };
 
@@ -135,9 +136,12 @@ int master_dir_safe(const char *path);
  * master_dir_safe() accepts: a stale socket there is replaced, anything
  * else is an error; mode, and owner uid:gid when not 0:0 (as root only).
  * Returns the fd, or -1 with the reason (naming what) in err. */
-int master_unix_listen(const char *path, int type, mode_t mode, uid_t uid, gid_t gid,
+int master_unix_listen(const char *path, int type, mode_t mode, uid_t uid, gid_t gid, int backlog,
     const char *what, char *err, size_t errlen);
 int master_listen_all(struct master *m, char *err, size_t errlen);
+/* SIGHUP: every listener's queue to the new listen_backlog (listen(2) on
+ * a listening socket only changes its backlog). */
+void master_listen_backlog(struct master *m);
 void master_accept(int fd, short revents, void *ctx);
 /* Start polling the listeners.  Called once keyd has loaded its keys (so
  * the first connections already get TLS), or when its first start failed. */

@@ -177,3 +177,38 @@ class TestBurstAndLowering(unittest.TestCase):
             self.app.settings["max_daemons"] = "300"
             self.app.write_conf()
             self.app.ctl("reload")
+
+
+def listen_queue(port):
+    """The backlog of the listener on 127.0.0.1:port (ss shows it as Send-Q)."""
+    import subprocess
+    out = subprocess.run(["ss", "-Hltn", "sport = :%d" % port], capture_output=True, text=True,
+                         check=True).stdout.split()
+    return int(out[2]) if len(out) > 2 else None
+
+
+@unittest.skipUnless(os.geteuid() == 0, "needs root")
+class TestListenBacklog(unittest.TestCase):
+    """listen_backlog sizes each listener's accept queue, and a SIGHUP
+    changes it on the open sockets."""
+
+    def test_backlog_at_start_and_after_reload(self):
+        app = Appliance({"listen_backlog": "37"}).start()
+        try:
+            self.assertEqual(listen_queue(app.port), 37)
+            mark = app.log_mark()
+            app.settings["listen_backlog"] = "2000"
+            app.write_conf()
+            app.proc.send_signal(signal.SIGHUP)
+            app.wait_log(r"event=reloaded", start=mark)
+            want = min(2000, int(open("/proc/sys/net/core/somaxconn").read()))
+            wait_until(lambda: listen_queue(app.port) == want, 10, "backlog %d" % want)
+        finally:
+            app.cleanup()
+
+    def test_default_is_1024(self):
+        app = Appliance().start()
+        try:
+            self.assertEqual(listen_queue(app.port), min(1024, int(open("/proc/sys/net/core/somaxconn").read())))
+        finally:
+            app.cleanup()
