@@ -16,8 +16,9 @@ usage(const struct daemon_args *a)
 	    a->usage);
 }
 
-void
-daemon_boot(const struct daemon_args *a, int argc, char **argv, struct config *cfg)
+/* Options, logging; returns the config's path. */
+static const char *
+boot_args(const struct daemon_args *a, int argc, char **argv)
 {
 	const char *cfgpath = "/etc/postern/postern.conf";
 	static const struct option longopts[] = {
@@ -25,7 +26,7 @@ daemon_boot(const struct daemon_args *a, int argc, char **argv, struct config *c
 		{ "version", no_argument, NULL, 'V' },
 		{ NULL, 0, NULL, 0 },
 	};
-	char letters[64], err[512], prog[48];
+	char letters[64], prog[48];
 	int opt;
 
 	log_init(a->name);
@@ -48,8 +49,31 @@ daemon_boot(const struct daemon_args *a, int argc, char **argv, struct config *c
 	}
 	if (optind != argc)
 		usage(a);
+	return cfgpath;
+}
+
+void
+daemon_boot(const struct daemon_args *a, int argc, char **argv, struct config *cfg)
+{
+	const char *cfgpath = boot_args(a, argc, argv);
+	char err[512];
+
 	if (config_load(cfg, cfgpath, err, sizeof(err)) < 0)
 		fatal("reason=\"%s\"", err);
 	config_close_passed(cfgpath);
 	signal(SIGPIPE, SIG_IGN);
+}
+
+const struct config *
+daemon_boot_map(const struct daemon_args *a, int argc, char **argv)
+{
+	const char *cfgpath = boot_args(a, argc, argv);
+	const struct config *cfg;
+	char err[512];
+
+	if ((cfg = config_map(cfgpath, err, sizeof(err))) == NULL)
+		fatal("reason=\"%s\"", err);
+	config_close_passed(cfgpath);
+	signal(SIGPIPE, SIG_IGN);
+	return cfg;
 }

@@ -23,4 +23,8 @@ struct daemon_args {
  * then on (before the option handler sees it). */
 void daemon_boot(const struct daemon_args *a, int argc, char **argv, struct config *cfg);
 
+/* The same, with the config mapped read-only (config_map): a process per
+ * session keeps no private copy of it. */
+const struct config *daemon_boot_map(const struct daemon_args *a, int argc, char **argv);
+
 #endif

@@ -51,7 +51,7 @@ wk_boot_config(struct wk_boot *b, int argc, char **argv)
 	    .usage = "-s sid -i ip [-t] [-p]", .opt = set_arg, .ctx = b };
 
 	b->started_ms = ev_now_ms();
-	daemon_boot(&da, argc, argv, &b->cfg);
+	b->cfg = daemon_boot_map(&da, argc, argv);
 }
 
 /* The master's refusal of the real client, in the service's own words. */
@@ -116,13 +116,13 @@ wk_boot_enter(struct wk_boot *b)
 	/* A broker or the master that stops answering ends this session's
 	 * wait with a temporary error instead of holding it for ever; authd
 	 * may hold a failure reply for auth_fail_delay_ms. */
-	if (ipc_set_timeout(FD_AUTH, (unsigned)b->cfg.auth_fail_delay_ms + BROKER_CALL_TIMEOUT_MS) < 0 ||
+	if (ipc_set_timeout(FD_AUTH, (unsigned)b->cfg->auth_fail_delay_ms + BROKER_CALL_TIMEOUT_MS) < 0 ||
 	    ipc_set_timeout(FD_KEYD, BROKER_CALL_TIMEOUT_MS) < 0 ||
 	    ipc_set_timeout(FD_CONTROL, BROKER_CALL_TIMEOUT_MS) < 0)
 		fatal("reason=\"broker channels missing\"");
 	/* the master's stop and kick reach the session's loop (wk_session) */
 	wk_session_signals();
-	policy_spec(b->policy, &b->cfg, &spec);
+	policy_spec(b->policy, b->cfg, &spec);
 	sandbox_confine(&spec);
 	sandbox_lock(&spec);
 	if (b->proxy && read_proxy_header(b, &ipc_scratch_in, &ipc_scratch_out) < 0)

@@ -26,7 +26,7 @@ struct wk_boot {
 	uint64_t idle_timeout_s;	/* client socket and PROXY read deadline */
 	const char *refusal;		/* the master's refusal prefix, e.g. "-ERR [SYS/TEMP]" */
 	/* filled by wk_boot_config() and wk_boot_enter() */
-	struct config cfg;
+	const struct config *cfg;	/* mapped read-only (config_map) */
 	char sid[25];
 	char ip[64];			/* the client: the master's word, or the PROXY source */
 	int proxy;			/* -p: a PROXY header comes first */

@@ -328,7 +328,7 @@ void
 wk_smtp_run(struct wk_smtp *p, struct wk_boot *b, const struct wk_smtp_ops *ops,
     struct smtp_config *sc, const struct wk_smtp_limits *lim, int relay_refused)
 {
-	const struct config *cfg = &b->cfg;
+	const struct config *cfg = b->cfg;
 	struct smtp_reply greeting;
 
 	p->cfg = cfg;

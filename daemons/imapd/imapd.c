@@ -523,7 +523,7 @@ imap_parser_start(struct imap *p)
 void
 imap_run(struct imap *p, struct wk_boot *b)
 {
-	const struct config *cfg = &b->cfg;
+	const struct config *cfg = b->cfg;
 	unsigned i;
 
 	p->cfg = cfg;

@@ -20,8 +20,8 @@ main(int argc, char **argv)
 	B.policy = POLICY_IMAPD;
 	wk_boot_config(&B, argc, argv);
 	/* its one file: the message memfd, at most the message limit */
-	wk_boot_limit_file_size(B.cfg.imap_max_message_size);
-	B.idle_timeout_s = B.cfg.imap_idle_timeout;
+	wk_boot_limit_file_size(B.cfg->imap_max_message_size);
+	B.idle_timeout_s = B.cfg->imap_idle_timeout;
 	B.refusal = "* BYE [UNAVAILABLE]";	/* RFC 9051 7.1.5 */
 	if (wk_boot_enter(&B) < 0)
 		return 0;

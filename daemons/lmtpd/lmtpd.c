@@ -31,7 +31,7 @@ static const struct wk_smtp_ops lmtp_ops = {
 void
 lmtp_run(struct wk_smtp *p, struct wk_boot *b, const char *hostname)
 {
-	const struct config *cfg = &b->cfg;
+	const struct config *cfg = b->cfg;
 	struct wk_smtp_limits lim = {
 		.max_line = cfg->lmtp_max_line,
 		.max_recipients = cfg->lmtp_max_recipients,

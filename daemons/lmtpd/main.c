@@ -26,12 +26,12 @@ main(int argc, char **argv)
 	wk_boot_config(&B, argc, argv);
 	/* before the filter: uname(2) is not in it (smtp_config_default()
 	 * cuts a long name) */
-	name = wk_boot_hostname(&B.cfg, host, sizeof(host));
+	name = wk_boot_hostname(B.cfg, host, sizeof(host));
 	/* its one file: the message memfd, at most the message limit (with
 	 * smtp_bad_mime = wrap, the wrapping of such a message) */
-	wk_boot_limit_file_size(wk_mime_file_limit(wk_mime_mode_of(B.cfg.smtp_bad_mime),
-	    B.cfg.lmtp_max_message_size));
-	B.idle_timeout_s = B.cfg.lmtp_idle_timeout;
+	wk_boot_limit_file_size(wk_mime_file_limit(wk_mime_mode_of(B.cfg->smtp_bad_mime),
+	    B.cfg->lmtp_max_message_size));
+	B.idle_timeout_s = B.cfg->lmtp_idle_timeout;
 	B.refusal = "421 4.3.2";	/* RFC 5321 3.8, RFC 3463 */
 	if (wk_boot_enter(&B) < 0)
 		return 0;

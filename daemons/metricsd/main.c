@@ -28,7 +28,7 @@
 
 #define DRAIN_MAX	65536	/* bytes read and dropped after the answer */
 
-static struct wk_boot B;	/* in .bss: it holds the whole config */
+static struct wk_boot B;
 
 struct snapshot {
 	const char *text, *openmetrics, *health;
@@ -77,8 +77,8 @@ left_ms(uint64_t deadline)
 static enum http_req_result
 read_request(struct http_req *r, uint64_t deadline, int *timed_out_r)
 {
-	const struct http_req_limits lim = { .max_bytes = (size_t)B.cfg.metrics_max_request,
-	    .max_headers = (size_t)B.cfg.metrics_max_headers };
+	const struct http_req_limits lim = { .max_bytes = (size_t)B.cfg->metrics_max_request,
+	    .max_headers = (size_t)B.cfg->metrics_max_headers };
 	static uint8_t buf[65536];	/* >= metrics_max_request's maximum */
 	struct pollfd pfd = { FD_CLIENT, POLLIN, 0 };
 	enum http_req_result rc = HTTP_REQ_NEED_MORE;
@@ -219,15 +219,15 @@ main(int argc, char **argv)
 	wk_boot_config(&B, argc, argv);
 	/* the worker kit's wk_boot_enter() expects broker channels this
 	 * worker does not have: its own few steps instead */
-	tv.tv_sec = (time_t)B.cfg.metrics_idle_timeout;
+	tv.tv_sec = (time_t)B.cfg->metrics_idle_timeout;
 	tv.tv_usec = 0;
 	if (setsockopt(FD_CLIENT, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv)) < 0)
 		fatal("reason=\"client fd missing\"");
-	policy_spec(POLICY_METRICSD, &B.cfg, &spec);
+	policy_spec(POLICY_METRICSD, B.cfg, &spec);
 	sandbox_confine(&spec);
 	sandbox_lock(&spec);
 	snapshot_map(&snap);
-	deadline = ev_now_ms() + B.cfg.metrics_idle_timeout * 1000;
+	deadline = ev_now_ms() + B.cfg->metrics_idle_timeout * 1000;
 	rc = read_request(&req, deadline, &timed_out);
 	if (rc == HTTP_REQ_DONE)
 		serve(&snap, &req);

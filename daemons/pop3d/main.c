@@ -14,7 +14,7 @@ main(int argc, char **argv)
 	B.name = "pop3d";
 	B.policy = POLICY_POP3D;
 	wk_boot_config(&B, argc, argv);
-	B.idle_timeout_s = B.cfg.pop3_idle_timeout;
+	B.idle_timeout_s = B.cfg->pop3_idle_timeout;
 	B.refusal = "-ERR [SYS/TEMP]";	/* the master's refusal line, RFC 2449 */
 	if (wk_boot_enter(&B) < 0)
 		return 0;

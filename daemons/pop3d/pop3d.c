@@ -230,7 +230,7 @@ static const struct wk_session_ops session_ops = {
 void
 pop3_run(struct pop3 *p, struct wk_boot *b)
 {
-	const struct config *cfg = &b->cfg;
+	const struct config *cfg = b->cfg;
 
 	p->cfg = cfg;
 	p->ip = b->ip;

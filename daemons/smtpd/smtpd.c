@@ -207,7 +207,7 @@ static const struct wk_smtp_ops smtp_ops = {
 void
 smtpd_run(struct wk_smtp *p, struct wk_boot *b, const char *hostname)
 {
-	const struct config *cfg = &b->cfg;
+	const struct config *cfg = b->cfg;
 	struct wk_smtp_limits lim = {
 		.max_line = cfg->smtp_max_line,
 		.max_recipients = cfg->smtp_max_recipients,

@@ -77,7 +77,7 @@ main(int argc, char **argv)
 	/* a write past RLIMIT_FSIZE (0 for a worker) would end it with
 	 * SIGXFSZ before it could report */
 	signal(SIGXFSZ, SIG_IGN);
-	policy_spec(POLICY_METRICSD, &B.cfg, &spec);
+	policy_spec(POLICY_METRICSD, B.cfg, &spec);
 	sandbox_confine(&spec);
 	sandbox_lock(&spec);
 	(void)!write(FD_CLIENT, "hostile metricsd ready\n", 23);

@@ -356,6 +356,13 @@ test_snapshot(void)
 	memset(&got, 0x5a, sizeof(got));
 	CHECK(config_load(&got, path, err, sizeof(err)) == 0 && memcmp(&got, &want, sizeof(got)) == 0,
 	    "the same layout: the struct, byte for byte");
+	{
+		const struct config *m = config_map(path, err, sizeof(err));
+
+		CHECK(m != NULL && memcmp(m, &want, sizeof(*m)) == 0, "config_map: the mapped struct");
+		if (m != NULL)
+			munmap((void *)m, sizeof(*m));
+	}
 	/* another build's fingerprint (bytes 8..15 of the header) */
 	CHECK(pread(fd, &fp, sizeof(fp), 8) == (ssize_t)sizeof(fp), "read the fingerprint");
 	fp ^= 1;
@@ -364,6 +371,14 @@ test_snapshot(void)
 	CHECK(config_load(&got, path, err, sizeof(err)) == 0 && got.max_daemons == 77 &&
 	    !strcmp(got.pop3_listen, "127.0.0.1:1110") && !strcmp(got.default_domain, "example.org") &&
 	    !strcmp(got.imap_listen, want.imap_listen), "another layout: the text, the same values");
+	{
+		const struct config *m = config_map(path, err, sizeof(err));
+
+		CHECK(m != NULL && m->max_daemons == 77 && !strcmp(m->default_domain, "example.org"),
+		    "config_map of another layout: parsed into pages of its own");
+		if (m != NULL)
+			munmap((void *)m, sizeof(*m));
+	}
 	close(fd);
 }
 
