@@ -288,3 +288,40 @@ def hostile_ask(s, f, line):
     """One command to the hostile worker, its one-line report."""
     s.sendall(line.encode() + b"\n")
     return f.readline().decode().strip()
+
+
+def imap_login_result(app, user, password, select=False):
+    """"OK", or the server's NO/BAD text, of an IMAP LOGIN (and a SELECT
+    INBOX that must succeed, when select)."""
+    import imaplib
+    c = imaplib.IMAP4("127.0.0.1", app.imap_port, timeout=20)
+    try:
+        c.login(user, password)
+        if select:
+            typ, _ = c.select("INBOX")
+            assert typ == "OK", typ
+        c.logout()
+        return "OK"
+    except imaplib.IMAP4.error as e:
+        return str(e)
+    finally:
+        try:
+            c.shutdown()
+        except OSError:
+            pass
+
+
+def pop3_login_result(app, user, password, stat=False):
+    """"OK" (or, with stat, the message count), or the -ERR text, of a POP3
+    USER/PASS."""
+    import poplib
+    c = poplib.POP3("127.0.0.1", app.port, timeout=20)
+    try:
+        c.user(user)
+        c.pass_(password)
+        n = c.stat()[0] if stat else "OK"
+        c.quit()
+        return n
+    except poplib.error_proto as e:
+        c.close()
+        return e.args[0].decode()

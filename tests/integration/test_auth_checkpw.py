@@ -4,7 +4,6 @@ behind the DJB interface (fd 3: login, password, timestamp; exit 0 good,
 and POP3, the output's key=value lines, a wrong password, a temporary
 failure, a program that hangs (killed at auth_backend_timeout_ms), the
 identity the program runs with and the helper's live privileges."""
-import imaplib
 import os
 import poplib
 import shutil
@@ -13,7 +12,8 @@ import tempfile
 import time
 import unittest
 
-from harness import BIN, TOOLS, Appliance, hostile_ask, hostile_session, proc_status, wait_until
+from harness import (BIN, TOOLS, Appliance, hostile_ask, hostile_session, proc_status, wait_until,
+                     imap_login_result, pop3_login_result)
 
 SCRIPT = r"""#!/bin/sh
 # reads login NUL password NUL timestamp NUL from fd 3
@@ -61,29 +61,10 @@ class TestAuthCheckpw(unittest.TestCase):
         shutil.rmtree(cls.dir, ignore_errors=True)
 
     def imap_login(self, user, password):
-        c = imaplib.IMAP4("127.0.0.1", self.app.imap_port, timeout=20)
-        try:
-            c.login(user, password)
-            c.logout()
-            return "OK"
-        except imaplib.IMAP4.error as e:
-            return str(e)
-        finally:
-            try:
-                c.shutdown()
-            except OSError:
-                pass
+        return imap_login_result(self.app, user, password)
 
     def pop3_login(self, user, password):
-        c = poplib.POP3("127.0.0.1", self.app.port, timeout=20)
-        try:
-            c.user(user)
-            c.pass_(password)
-            c.quit()
-            return "OK"
-        except poplib.error_proto as e:
-            c.close()
-            return e.args[0].decode()
+        return pop3_login_result(self.app, user, password)
 
     def test_logins(self):
         mark = self.app.log_mark()

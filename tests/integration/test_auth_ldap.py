@@ -5,9 +5,7 @@ the user (the directory checks the password) and search (authd checks the
 RFC 4515 escaping of names that would change the filter, the live
 privilege proof of postern-auth-ldap, and the directory down: a
 temporary failure until it is back."""
-import imaplib
 import os
-import poplib
 import shutil
 import signal
 import smtplib
@@ -15,7 +13,8 @@ import subprocess
 import tempfile
 import unittest
 
-from harness import BIN, Appliance, free_port, proc_status, wait_until
+from harness import (BIN, Appliance, free_port, proc_status, wait_until, imap_login_result,
+                     pop3_login_result)
 
 SLAPD = "/usr/sbin/slapd"
 HELPER = os.path.join(BIN, "postern-auth-ldap")
@@ -189,29 +188,10 @@ userPassword: readerpw
         cls.ldap.cleanup()
 
     def imap_login(self, user, password):
-        c = imaplib.IMAP4("127.0.0.1", self.app.imap_port, timeout=20)
-        try:
-            c.login(user, password)
-            c.logout()
-            return "OK"
-        except imaplib.IMAP4.error as e:
-            return str(e)
-        finally:
-            try:
-                c.shutdown()
-            except OSError:
-                pass
+        return imap_login_result(self.app, user, password)
 
     def pop3_login(self, user, password):
-        c = poplib.POP3("127.0.0.1", self.app.port, timeout=20)
-        try:
-            c.user(user)
-            c.pass_(password)
-            c.quit()
-            return "OK"
-        except poplib.error_proto as e:
-            c.close()
-            return e.args[0].decode()
+        return pop3_login_result(self.app, user, password)
 
 
 @unittest.skipUnless(have_ldap(), "slapd, ldap-utils or postern-auth-ldap missing")

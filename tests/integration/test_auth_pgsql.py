@@ -5,9 +5,7 @@ recipient lookups over SMTP, injection attempts in names, the live
 privilege proof of postern-auth-pgsql, and the server down: a temporary
 failure (IMAP NO [UNAVAILABLE], POP3 -ERR [SYS/TEMP]) until it is back."""
 import base64
-import imaplib
 import os
-import poplib
 import re
 import shutil
 import smtplib
@@ -16,7 +14,8 @@ import subprocess
 import tempfile
 import unittest
 
-from harness import BIN, Appliance, free_port, proc_status, wait_until
+from harness import (BIN, Appliance, free_port, proc_status, wait_until, imap_login_result,
+                     pop3_login_result)
 
 PGBIN = "/usr/lib/postgresql/15/bin"
 HELPER = os.path.join(BIN, "postern-auth-pgsql")
@@ -124,32 +123,10 @@ class TestAuthPgsql(unittest.TestCase):
         cls.pg.cleanup()
 
     def imap_login(self, user, password):
-        c = imaplib.IMAP4("127.0.0.1", self.app.imap_port, timeout=20)
-        try:
-            c.login(user, password)
-            typ, data = c.select("INBOX")
-            self.assertEqual(typ, "OK")
-            c.logout()
-            return "OK"
-        except imaplib.IMAP4.error as e:
-            return str(e)
-        finally:
-            try:
-                c.shutdown()
-            except OSError:
-                pass
+        return imap_login_result(self.app, user, password, select=True)
 
     def pop3_login(self, user, password):
-        c = poplib.POP3("127.0.0.1", self.app.port, timeout=20)
-        try:
-            c.user(user)
-            c.pass_(password)
-            n, _ = c.stat()
-            c.quit()
-            return n
-        except poplib.error_proto as e:
-            c.close()
-            return e.args[0].decode()
+        return pop3_login_result(self.app, user, password, stat=True)
 
     def pop3_plain(self, raw):
         """AUTH PLAIN with raw bytes (NUL, CR LF inside the name)."""
