@@ -1,11 +1,14 @@
-/* ev.c - a small poll(2) event loop with timers. */
+/* ev.c - a small poll(2) event loop with timers; epoll(7) for a process
+ * that watches thousands of fds (ev_use_epoll: the master). */
 #include "ev.h"
 
 #include <errno.h>
 #include <poll.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/epoll.h>
 #include <time.h>
+#include <unistd.h>
 
 struct ev_watch {
 	int fd;
@@ -27,6 +30,58 @@ static struct ev_timer *timers;
 static size_t ntimers, captimers;
 static uint64_t next_timer_id = 1;
 static int stopping;
+
+/* The epoll mode: one slot per fd number.  Each registration is
+ * EPOLLONESHOT and carries its slot's generation, re-armed after its
+ * callback: a registration that outlived its fd (closed before
+ * ev_del_fd while another process still holds the file, say a socket
+ * passed to a child) reports at most once, is recognised as stale by its
+ * generation and is never re-armed, so it cannot spin the loop. */
+struct ev_slot {
+	ev_fd_cb *cb;
+	void *ctx;
+	short events;
+	int active;
+	uint32_t gen;
+};
+
+static int epfd = -1;
+static struct ev_slot *slots;
+static size_t nslots;
+
+static uint32_t
+to_epoll(short events)
+{
+	return (uint32_t)((events & POLLIN ? EPOLLIN : 0) | (events & POLLOUT ? EPOLLOUT : 0)) |
+	    EPOLLONESHOT;
+}
+
+static short
+from_epoll(uint32_t e)
+{
+	return (short)((e & EPOLLIN ? POLLIN : 0) | (e & EPOLLOUT ? POLLOUT : 0) |
+	    (e & EPOLLERR ? POLLERR : 0) | (e & EPOLLHUP ? POLLHUP : 0));
+}
+
+static int
+arm(int fd, int op)
+{
+	struct epoll_event ev;
+
+	memset(&ev, 0, sizeof(ev));
+	ev.events = to_epoll(slots[fd].events);
+	ev.data.u64 = ((uint64_t)slots[fd].gen << 32) | (uint32_t)fd;
+	return epoll_ctl(epfd, op, fd, &ev);
+}
+
+int
+ev_use_epoll(void)
+{
+	if (epfd >= 0)
+		return 0;
+	epfd = epoll_create1(EPOLL_CLOEXEC);
+	return epfd < 0 ? -1 : 0;
+}
 
 uint64_t
 ev_now_ms(void)
@@ -56,6 +111,36 @@ grow(void **arr, size_t *cap, size_t elem)
 int
 ev_add_fd(int fd, short events, ev_fd_cb *cb, void *ctx)
 {
+	if (epfd >= 0) {
+		int was;
+
+		if (fd < 0)
+			return -1;
+		if ((size_t)fd >= nslots) {
+			size_t n = nslots ? nslots : 64;
+			struct ev_slot *ns;
+
+			while (n <= (size_t)fd)
+				n *= 2;
+			if ((ns = realloc(slots, n * sizeof(*ns))) == NULL)
+				return -1;
+			memset(ns + nslots, 0, (n - nslots) * sizeof(*ns));
+			slots = ns;
+			nslots = n;
+		}
+		was = slots[fd].active;
+		slots[fd].cb = cb;
+		slots[fd].ctx = ctx;
+		slots[fd].events = events;
+		slots[fd].active = 1;
+		slots[fd].gen++;
+		if (arm(fd, was ? EPOLL_CTL_MOD : EPOLL_CTL_ADD) < 0 &&
+		    (was || errno != EEXIST || arm(fd, EPOLL_CTL_MOD) < 0)) {
+			slots[fd].active = 0;
+			return -1;
+		}
+		return 0;
+	}
 	if (nwatches == capwatches && grow((void **)&watches, &capwatches, sizeof(*watches)) < 0)
 		return -1;
 	watches[nwatches].fd = fd;
@@ -71,6 +156,13 @@ ev_set_events(int fd, short events)
 {
 	size_t i;
 
+	if (epfd >= 0) {
+		if (fd >= 0 && (size_t)fd < nslots && slots[fd].active) {
+			slots[fd].events = events;
+			(void)arm(fd, EPOLL_CTL_MOD);
+		}
+		return;
+	}
 	for (i = 0; i < nwatches; i++)
 		if (watches[i].fd == fd)
 			watches[i].events = events;
@@ -81,6 +173,14 @@ ev_del_fd(int fd)
 {
 	size_t i;
 
+	if (epfd >= 0) {
+		if (fd >= 0 && (size_t)fd < nslots && slots[fd].active) {
+			slots[fd].active = 0;
+			slots[fd].gen++;
+			(void)epoll_ctl(epfd, EPOLL_CTL_DEL, fd, NULL);
+		}
+		return;
+	}
 	/* Mark only: the loop compacts after dispatch, so indexes stay valid
 	 * while callbacks run. */
 	for (i = 0; i < nwatches; i++)
@@ -155,12 +255,51 @@ compact(void)
 	nwatches = o;
 }
 
+static int
+run_epoll(void)
+{
+	struct epoll_event evs[256];
+	int n, i, timeout;
+
+	stopping = 0;
+	while (!stopping) {
+		timeout = run_timers();
+		if (stopping)
+			break;
+		n = epoll_wait(epfd, evs, (int)(sizeof(evs) / sizeof(evs[0])), timeout);
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			return -1;
+		}
+		for (i = 0; i < n && !stopping; i++) {
+			int fd = (int)(uint32_t)evs[i].data.u64;
+			uint32_t gen = (uint32_t)(evs[i].data.u64 >> 32);
+			struct ev_slot *sl;
+
+			if (fd < 0 || (size_t)fd >= nslots)
+				continue;
+			sl = &slots[fd];
+			if (!sl->active || sl->gen != gen)
+				continue;	/* removed, replaced, or its fd is gone */
+			sl->cb(fd, from_epoll(evs[i].events), sl->ctx);
+			/* re-arm unless the callback removed or replaced it */
+			sl = &slots[fd];
+			if (sl->active && sl->gen == gen)
+				(void)arm(fd, EPOLL_CTL_MOD);
+		}
+	}
+	return 0;
+}
+
 int
 ev_run(void)
 {
 	struct pollfd *pfd = NULL;
 	size_t cappfd = 0;
 
+	if (epfd >= 0)
+		return run_epoll();
 	stopping = 0;
 	while (!stopping) {
 		size_t i, n;

@@ -11,6 +11,12 @@
 typedef void ev_fd_cb(int fd, short revents, void *ctx);
 typedef void ev_timer_cb(void *ctx);
 
+/* Use epoll(7) instead of poll(2) from now on (before any ev_add_fd): for
+ * a process with thousands of fds, where every poll(2) would pass them
+ * all.  One watch per fd then (a second ev_add_fd replaces the first).
+ * Returns 0 or -1. */
+int ev_use_epoll(void);
+
 /* Watch fd for events (POLLIN/POLLOUT). Returns 0 or -1. */
 int ev_add_fd(int fd, short events, ev_fd_cb *cb, void *ctx);
 /* Change the events of a watched fd. */

@@ -375,6 +375,9 @@ main(int argc, char **argv)
 	log_init("master");
 	cfgpath = parse_options(argc, argv);
 	close_inherited_fds(cfgpath);
+	/* about four fds per session: poll(2) would pass them all each turn */
+	if (ev_use_epoll() < 0)
+		fatal("reason=\"epoll_create1 failed\" errno=%d", errno);
 	if ((cfgpath[0] != '/' && strcmp(cfgpath, CONFIG_NONE) != 0) ||
 	    strlen(cfgpath) >= sizeof(M.config_path))
 		fatal("reason=\"config path must be absolute (or none)\" path=%s", cfgpath);
