@@ -47,6 +47,7 @@ OWNED = {
     "fuzz_ctlproto": ("common/ipc/ctlproto.c", None),
     "fuzz_x25519": ("common/net/x25519.c", None),
     "fuzz_p256": ("common/net/p256.c", None),
+    "fuzz_namechars": ("common/auth/namechars.c", None),
     "fuzz_config_env": ("common/base/config.c", [
         "config_apply_env", "env_value_ok", "config_format", "format_keys",
         "config_format_changed", "format_value"]),
