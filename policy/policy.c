@@ -85,27 +85,24 @@ static const int keyd_syscalls[] = {
 	/* nothing else: keys were read before the sandbox */
 };
 
-/* resolverd: the base and I/O groups on the fds it was given (the master
- * channel, the UDP sockets the master connected to dns_resolvers), and
- * random query ids and 0x20 bits.  No socket, connect, bind or sendto to
- * an address of its choice: a connected UDP socket only reaches its peer
- * (a sendto with an address on it fails with EISCONN), and only that
- * peer's datagrams are queued on it. */
-static const int resolverd_syscalls[] = {
-	SYSCALLS_BASE,
-	SYSCALLS_IO,
-	SCMP_SYS(getrandom),
-};
-
-/* postern-auth-pgsql: its one connection to the server was made before
- * the filter (sandbox_confine, then PQconnectdb, then sandbox_lock); after
- * that it moves bytes on that socket and on authd's channel.  No socket,
- * connect or open: it cannot reach any other server, and when the
- * connection breaks it exits and the master starts it again (the new one
- * connects before its filter).  libpq (glibc, dynamically linked) sends
- * with send(MSG_NOSIGNAL), waits with poll, and may ask for random bytes
- * (OpenSSL, with sslmode=require). */
-static const int auth_pgsql_syscalls[] = {
+/* The base and I/O groups on the fds a process was given, and random
+ * bytes; no socket, connect, bind or open.  Three processes have exactly
+ * this list:
+ * - resolverd: the master channel and the UDP sockets the master connected
+ *   to dns_resolvers; random query ids and 0x20 bits.  A connected UDP
+ *   socket only reaches its peer (a sendto with an address on it fails
+ *   with EISCONN), and only that peer's datagrams are queued on it.
+ * - postern-auth-pgsql: its one connection to the server was made before
+ *   the filter (sandbox_confine, then PQconnectdb, then sandbox_lock);
+ *   after that it moves bytes on that socket and on authd's channel, so it
+ *   cannot reach any other server, and when the connection breaks it
+ *   exits and the master starts it again (the new one connects before its
+ *   filter).  libpq (glibc, dynamically linked) sends with
+ *   send(MSG_NOSIGNAL), waits with poll, and may ask for random bytes
+ *   (OpenSSL, with sslmode=require).
+ * - postern-auth-ldap: the same, its connection bound before the filter;
+ *   libldap's lber reads and writes the socket and waits in poll. */
+static const int io_random_syscalls[] = {
 	SYSCALLS_BASE,
 	SYSCALLS_IO,
 	SCMP_SYS(getrandom),
@@ -251,20 +248,9 @@ static const struct sandbox_rule authd_rules[] = {
 	RULES_LMDB_LOCKS,
 };
 
-static const struct sandbox_rule resolverd_rules[] = {
-	RULES_MEMORY,
-	RULES_FD_FLAGS,
-};
-
-/* postern-auth-ldap: as auth-pgsql (its connection bound before the
- * filter); libldap's lber reads and writes the socket and waits in poll. */
-static const int auth_ldap_syscalls[] = {
-	SYSCALLS_BASE,
-	SYSCALLS_IO,
-	SCMP_SYS(getrandom),
-};
-
-static const struct sandbox_rule auth_pgsql_rules[] = {
+/* resolverd's and the auth helpers' argument rules: memory without
+ * PROT_EXEC and fd flags only. */
+static const struct sandbox_rule memory_fd_rules[] = {
 	RULES_MEMORY,
 	RULES_FD_FLAGS,
 };
@@ -452,10 +438,10 @@ const struct policy_entry policy_table[POLICY_NPROCS] = {
 		.root = POLICY_ROOT_EMPTY,
 		.slots = { SLOT_MASTER, SLOT_CONFIG },	/* + the resolvers' sockets passed in */
 		.nslots = 2,
-		.syscalls = resolverd_syscalls,
-		.nsyscalls = N(resolverd_syscalls),
-		.rules = resolverd_rules,
-		.nrules = N(resolverd_rules),
+		.syscalls = io_random_syscalls,
+		.nsyscalls = N(io_random_syscalls),
+		.rules = memory_fd_rules,
+		.nrules = N(memory_fd_rules),
 		.max_files = 16,
 		.no_fork = 1,
 		.net_parser = 1,
@@ -469,10 +455,10 @@ const struct policy_entry policy_table[POLICY_NPROCS] = {
 		.root = POLICY_ROOT_EMPTY,
 		.slots = { SLOT_AUTHD, SLOT_CONFIG },
 		.nslots = 2,
-		.syscalls = auth_pgsql_syscalls,
-		.nsyscalls = N(auth_pgsql_syscalls),
-		.rules = auth_pgsql_rules,
-		.nrules = N(auth_pgsql_rules),
+		.syscalls = io_random_syscalls,
+		.nsyscalls = N(io_random_syscalls),
+		.rules = memory_fd_rules,
+		.nrules = N(memory_fd_rules),
 		.max_files = 16,
 		.no_fork = 1,
 		.net_parser = 0,
@@ -486,10 +472,10 @@ const struct policy_entry policy_table[POLICY_NPROCS] = {
 		.root = POLICY_ROOT_EMPTY,
 		.slots = { SLOT_AUTHD, SLOT_CONFIG },
 		.nslots = 2,
-		.syscalls = auth_ldap_syscalls,
-		.nsyscalls = N(auth_ldap_syscalls),
-		.rules = auth_pgsql_rules,
-		.nrules = N(auth_pgsql_rules),
+		.syscalls = io_random_syscalls,
+		.nsyscalls = N(io_random_syscalls),
+		.rules = memory_fd_rules,
+		.nrules = N(memory_fd_rules),
 		.max_files = 16,
 		.no_fork = 1,
 		.net_parser = 0,
@@ -505,8 +491,8 @@ const struct policy_entry policy_table[POLICY_NPROCS] = {
 		.nslots = 2,
 		.syscalls = auth_checkpw_syscalls,
 		.nsyscalls = N(auth_checkpw_syscalls),
-		.rules = auth_pgsql_rules,
-		.nrules = N(auth_pgsql_rules),
+		.rules = memory_fd_rules,
+		.nrules = N(memory_fd_rules),
 		.max_files = 32,
 		.no_fork = 0,
 		.net_parser = 0,
