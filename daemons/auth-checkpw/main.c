@@ -36,6 +36,7 @@
 #include "../../common/base/ev.h"
 #include "../../common/base/log.h"
 #include "../../common/ipc/backendproto.h"
+#include "../../common/ipc/backendsrv.h"
 #include "../../policy/policy.h"
 
 #define FD_AUTHD	3	/* policy row: SLOT_AUTHD first */
@@ -44,8 +45,6 @@
 static char command[CONFIG_PATH_MAX];
 static char *args[ARGS_MAX + 1];
 static uint64_t timeout_ms;
-static struct ipc_in in;
-static struct ipc_out out;
 
 /* checkpw_command's words (blanks between them). */
 static void
@@ -114,7 +113,7 @@ collect(pid_t pid, int outr, uint8_t *buf, size_t cap, size_t *len_r)
 	return -1;
 }
 
-static void
+static int
 check(const struct backend_request *q, struct backend_reply *r)
 {
 	static uint8_t buf[BACKENDQ_OUTPUT_MAX + 1];
@@ -128,10 +127,10 @@ check(const struct backend_request *q, struct backend_reply *r)
 	r->status = BACKEND_TEMP;
 	if (q->kind != BACKEND_LOGIN) {
 		r->status = BACKEND_NOT_FOUND;	/* no password, nothing to ask */
-		return;
+		return 0;
 	}
 	if (pipe2(req, O_CLOEXEC) < 0 || pipe2(outp, O_CLOEXEC) < 0)
-		return;
+		return 0;
 	pid = fork();
 	if (pid == 0)
 		child(req[0], outp[1]);
@@ -151,7 +150,7 @@ check(const struct backend_request *q, struct backend_reply *r)
 	if (pid < 0) {
 		close(outp[0]);
 		log_event(LOG_LEVEL_ERR, "checkpw_failed", "reason=\"fork failed\" errno=%d", errno);
-		return;
+		return 0;
 	}
 	st = collect(pid, outp[0], buf, sizeof(buf), &len);
 	close(outp[0]);
@@ -173,17 +172,15 @@ check(const struct backend_request *q, struct backend_reply *r)
 		    st == 111 ? "temporary failure" : "unexpected exit status", st);
 	}
 	explicit_bzero(buf, sizeof(buf));
+	return 0;
 }
 
 int
 main(int argc, char **argv)
 {
 	static const struct daemon_args a = { .name = "auth-checkpw", .opts = "", .usage = "" };
-	static struct backend_request q;
-	static struct backend_reply r;
 	struct sandbox_spec spec;
 	struct config cfg;
-	int rc;
 
 	daemon_boot(&a, argc, argv, &cfg);
 	split_command(cfg.checkpw_command);
@@ -193,22 +190,5 @@ main(int argc, char **argv)
 	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
 		fatal("reason=\"PR_SET_NO_NEW_PRIVS failed\" errno=%d", errno);
 	log_event(LOG_LEVEL_INFO, "ready", "backend=checkpw command=%s", args[0]);
-	for (;;) {
-		rc = ipc_recv(FD_AUTHD, &in);
-		if (rc == 0)
-			return 0;	/* authd is gone: so is its helper */
-		if (rc < 0) {
-			if (errno == EINTR)
-				continue;
-			fatal("reason=\"authd channel failed\" errno=%d", errno);
-		}
-		if (in.type != MSG_BACKEND_REQUEST || backendproto_request_get(&in, &q) < 0)
-			fatal("reason=\"bad request from authd\" type=0x%04x", in.type);
-		check(&q, &r);
-		explicit_bzero(in.data, sizeof(in.data));	/* it held the password */
-		r.id = q.id;
-		backendproto_reply_put(&out, &r);
-		if (ipc_send(FD_AUTHD, &out) < 0)
-			fatal("reason=\"authd channel failed\" errno=%d", errno);
-	}
+	return backend_serve(FD_AUTHD, check) == 0 ? 0 : 1;
 }

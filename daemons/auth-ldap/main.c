@@ -31,6 +31,7 @@
 #include "../../common/base/log.h"
 #include "../../common/base/util.h"
 #include "../../common/ipc/backendproto.h"
+#include "../../common/ipc/backendsrv.h"
 #include "../../policy/policy.h"
 
 #define FD_AUTHD	3
@@ -39,8 +40,6 @@
 static LDAP *ld;
 static struct config cfg;
 static struct timeval tmo;
-static struct ipc_in in;
-static struct ipc_out out;
 static int bind_auth;
 /* The attributes asked for (RFC 2307 and Courier's schema): the password
  * only when authd checks it (ldap_auth = search). */
@@ -209,10 +208,8 @@ int
 main(int argc, char **argv)
 {
 	static const struct daemon_args a = { .name = "auth-ldap", .opts = "", .usage = "" };
-	static struct backend_request q;
-	static struct backend_reply r;
 	struct sandbox_spec spec;
-	int v = LDAP_VERSION3, rc, keep;
+	int v = LDAP_VERSION3, rc;
 	const char *why;
 
 	daemon_boot(&a, argc, argv, &cfg);
@@ -242,25 +239,7 @@ main(int argc, char **argv)
 	}
 	sandbox_lock(&spec);
 	log_event(LOG_LEVEL_INFO, "ready", "backend=ldap auth=%s", cfg.ldap_auth);
-	for (;;) {
-		rc = ipc_recv(FD_AUTHD, &in);
-		if (rc == 0)
-			return 0;	/* authd is gone: so is its helper */
-		if (rc < 0) {
-			if (errno == EINTR)
-				continue;
-			fatal("reason=\"authd channel failed\" errno=%d", errno);
-		}
-		if (in.type != MSG_BACKEND_REQUEST || backendproto_request_get(&in, &q) < 0)
-			fatal("reason=\"bad request from authd\" type=0x%04x", in.type);
-		keep = run(&q, &r) == 0;
-		explicit_bzero(in.data, sizeof(in.data));	/* it may hold the password */
-		r.id = q.id;
-		backendproto_reply_put(&out, &r);
-		if (ipc_send(FD_AUTHD, &out) < 0)
-			fatal("reason=\"authd channel failed\" errno=%d", errno);
-		explicit_bzero(&r, sizeof(r));
-		if (!keep)
-			exit(EXIT_RECONNECT);
-	}
+	if (backend_serve(FD_AUTHD, run) != 0)
+		exit(EXIT_RECONNECT);
+	return 0;
 }

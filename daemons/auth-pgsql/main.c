@@ -36,6 +36,7 @@
 #include "../../common/base/ev.h"
 #include "../../common/base/util.h"
 #include "../../common/ipc/backendproto.h"
+#include "../../common/ipc/backendsrv.h"
 #include "../../common/ipc/proto.h"
 #include "../../policy/policy.h"
 
@@ -51,8 +52,6 @@ struct query {
 static PGconn *conn;
 static struct query login_q, lookup_q;
 static uint64_t timeout_ms;
-static struct ipc_in in;
-static struct ipc_out out;
 
 static void
 prepare(struct query *q, const char *text, const char *key)
@@ -176,31 +175,9 @@ run(const struct backend_request *q, struct backend_reply *r)
 static void
 serve(void)
 {
-	static struct backend_request q;
-	static struct backend_reply r;
-	int rc, keep;
-
-	for (;;) {
-		rc = ipc_recv(FD_AUTHD, &in);
-		if (rc == 0)
-			exit(0);	/* authd is gone: so is its helper */
-		if (rc < 0) {
-			if (errno == EINTR)
-				continue;
-			fatal("reason=\"authd channel failed\" errno=%d", errno);
-		}
-		if (in.type != MSG_BACKEND_REQUEST || backendproto_request_get(&in, &q) < 0)
-			fatal("reason=\"bad request from authd\" type=0x%04x", in.type);
-		keep = run(&q, &r) == 0;
-		r.id = q.id;
-		backendproto_reply_put(&out, &r);
-		if (ipc_send(FD_AUTHD, &out) < 0)
-			fatal("reason=\"authd channel failed\" errno=%d", errno);
-		explicit_bzero(&r, sizeof(r));
-		explicit_bzero(&out, sizeof(out));
-		if (!keep)
-			exit(EXIT_RECONNECT);
-	}
+	if (backend_serve(FD_AUTHD, run) != 0)
+		exit(EXIT_RECONNECT);
+	exit(0);
 }
 
 int
