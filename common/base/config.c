@@ -988,24 +988,6 @@ struct snap_header {
  * of the memfd, no memory. */
 #define SNAP_STRUCT_OFF	65536
 
-static int
-write_all(int fd, const void *p, size_t n)
-{
-	const char *b = p;
-	size_t o = 0;
-	ssize_t w;
-
-	while (o < n) {
-		w = write(fd, b + o, n - o);
-		if (w < 0 && errno == EINTR)
-			continue;
-		if (w <= 0)
-			return -1;
-		o += (size_t)w;
-	}
-	return 0;
-}
-
 static uint64_t
 fnv_add(uint64_t h, const void *p, size_t n)
 {
@@ -1051,8 +1033,8 @@ config_snapshot(const struct config *c, int fd)
 	memcpy(h.magic, snap_magic, sizeof(h.magic));
 	h.fingerprint = layout_fingerprint();
 	h.size = sizeof(*c);
-	if (write_all(fd, &h, sizeof(h)) < 0 || lseek(fd, SNAP_STRUCT_OFF, SEEK_SET) < 0 ||
-	    write_all(fd, c, sizeof(*c)) < 0)
+	if (util_write_all(fd, &h, sizeof(h)) < 0 || lseek(fd, SNAP_STRUCT_OFF, SEEK_SET) < 0 ||
+	    util_write_all(fd, c, sizeof(*c)) < 0)
 		return -1;
 	return config_dump(c, fd);
 }
@@ -1300,7 +1282,7 @@ dump_keys(const struct config *c, const struct config *base, int fd)
 	if (n < 0 || (text = malloc((size_t)n + 1)) == NULL)
 		return -1;
 	format_keys(c, base, text, (size_t)n + 1);
-	rc = write_all(fd, text, (size_t)n);
+	rc = util_write_all(fd, text, (size_t)n);
 	free(text);
 	return rc;
 }

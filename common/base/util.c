@@ -211,6 +211,24 @@ util_rename_noreplace(int olddirfd, const char *oldpath, int newdirfd, const cha
 	    UTIL_RENAME_NOREPLACE);
 }
 
+int
+util_write_all(int fd, const void *p, size_t len)
+{
+	const uint8_t *b = p;
+
+	while (len > 0) {
+		ssize_t w = write(fd, b, len);
+
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w <= 0)
+			return -1;
+		b += w;
+		len -= (size_t)w;
+	}
+	return 0;
+}
+
 uint64_t
 util_load_le64(const uint8_t *p)
 {

@@ -34,6 +34,10 @@ int util_rename_noreplace(int olddirfd, const char *oldpath, int newdirfd, const
  * sign): H. Hinnant's civil_from_days. */
 void util_civil_from_days(int64_t days, int64_t *y_r, unsigned *m_r, unsigned *d_r);
 
+/* write(2) all of p[0..len) to a blocking fd, again after EINTR: 0, or -1
+ * (errno set; a write of 0 bytes counts as failure). */
+int util_write_all(int fd, const void *p, size_t len);
+
 /* 8 bytes as a little-endian integer, and back. */
 uint64_t util_load_le64(const uint8_t *p);
 void util_store_le64(uint8_t *p, uint64_t v);

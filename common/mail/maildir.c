@@ -117,22 +117,6 @@ maildir_crlf_size(int fd, uint64_t *size_r)
 	return 0;
 }
 
-static int
-write_all(int fd, const uint8_t *p, size_t len)
-{
-	while (len > 0) {
-		ssize_t n = write(fd, p, len);
-		if (n < 0) {
-			if (errno == EINTR)
-				continue;
-			return -1;
-		}
-		p += n;
-		len -= (size_t)n;
-	}
-	return 0;
-}
-
 /* The CRLF size of p[0..len): every LF not preceded by CR counts twice.
  * *prev_cr carries the last byte's state from one chunk to the next. */
 static uint64_t
@@ -195,7 +179,7 @@ copy_in(int fd, int src, uint64_t max, const struct maildir_prefix *pre, uint64_
 		/* the prefix is ours (header lines), counted in the sizes like
 		 * the rest: the name and maildirsize say what is on disk */
 		*vsize_r += crlf_len(pre->data, pre->len, &prev_cr);
-		if (write_all(fd, pre->data, pre->len) < 0)
+		if (util_write_all(fd, pre->data, pre->len) < 0)
 			return -1;
 	}
 	while ((r = read(src, b, sizeof(b))) != 0) {
@@ -209,7 +193,7 @@ copy_in(int fd, int src, uint64_t max, const struct maildir_prefix *pre, uint64_
 			return -1;
 		}
 		*vsize_r += crlf_len(b, (size_t)r, &prev_cr);
-		if (write_all(fd, b, (size_t)r) < 0)
+		if (util_write_all(fd, b, (size_t)r) < 0)
 			return -1;
 		n += (uint64_t)r;
 	}
@@ -328,7 +312,7 @@ maildir_replace_file(int rootfd, const char *name, const void *text, size_t len)
 	maildir_tmp_name(tn, sizeof(tn), name);
 	fd = openat(tmpfd, tn, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
 	if (fd >= 0) {
-		rc = write_all(fd, text, len) == 0 && fsync(fd) == 0 ? 0 : -1;
+		rc = util_write_all(fd, text, len) == 0 && fsync(fd) == 0 ? 0 : -1;
 		if (close(fd) < 0)
 			rc = -1;
 		if (rc == 0)

@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "../../common/base/log.h"
+#include "../../common/base/util.h"
 #include "../../common/ipc/scratch.h"
 #include "../../common/ipc/storeproto.h"
 #include "../../common/mail/folders.h"
@@ -724,21 +725,6 @@ new_memfd(void)
 	return memfd_create("imap-append", MFD_CLOEXEC | MFD_ALLOW_SEALING);
 }
 
-static int
-write_all(int fd, const uint8_t *d, size_t len)
-{
-	while (len > 0) {
-		ssize_t w = write(fd, d, len);
-		if (w < 0 && errno == EINTR)
-			continue;
-		if (w <= 0)
-			return -1;
-		d += w;
-		len -= (size_t)w;
-	}
-	return 0;
-}
-
 /* A streamed literal: chunks in order, "left" counts down to 0. */
 void
 imap_append_chunk(struct imap *p, const uint8_t *data, size_t len, uint32_t size, uint32_t left)
@@ -757,7 +743,7 @@ imap_append_chunk(struct imap *p, const uint8_t *data, size_t len, uint32_t size
 			p->append_failed = 1;
 	}
 	if (p->append_fd[k] >= 0 && !p->append_failed) {
-		if (write_all(p->append_fd[k], data, len) < 0)
+		if (util_write_all(p->append_fd[k], data, len) < 0)
 			p->append_failed = 1;
 		p->append_len[k] += len;
 	}
@@ -876,7 +862,7 @@ imap_cmd_append(struct imap *p, const struct imap_cmd *cmd)
 		fd = fds[i];
 		if (fd < 0) {
 			fd = new_memfd();
-			if (fd < 0 || write_all(fd, a->text, a->len) < 0) {
+			if (fd < 0 || util_write_all(fd, a->text, a->len) < 0) {
 				if (fd >= 0)
 					close(fd);
 				imap_no(p, cmd->tag, "[SERVERBUG] Message could not be kept");
