@@ -363,7 +363,11 @@ class TestPop3BadInput(Pop3Base):
         p = self.login(u, pw)
         self.assertEqual(p.stat()[0], 2)
         cur = os.path.join(self.app.maildir(u), "cur")
-        victim = sorted(os.listdir(cur))[0]
+        # message 1 is "a": the file holding it (names need not sort in delivery order)
+        def holds_a(name):
+            with open(os.path.join(cur, name), "rb") as f:
+                return b"Subject: a" in f.read()
+        victim = [n for n in os.listdir(cur) if holds_a(n)][0]
         os.unlink(os.path.join(cur, victim))
         with self.assertRaises(poplib.error_proto) as e:
             p.retr(1)
